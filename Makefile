@@ -1,0 +1,43 @@
+# floortwin — the two-command quick start: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench sysdeps lint clean schema
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+## Open the demo plant in the main window.
+run: $(STAMP)
+	$(PY) main.py --demo
+
+## Install what the tests need (Xvfb, X/GL libraries, Python test extras) and run the whole suite.
+test: sysdeps $(STAMP)
+	$(PY) -m pytest
+
+## Every benchmark; each ends with one JSON line of figures and ratios.
+bench: sysdeps $(STAMP)
+	@for b in bench/[a-z]*.py; do \
+	  case $$b in bench/genfactory.py|bench/_*) continue;; esac; \
+	  echo "== $$b"; xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) $$b || exit 1; \
+	done
+
+## System packages a fresh Debian/Ubuntu machine lacks (only installs what is missing).
+sysdeps:
+	@bash packaging/linux/system-deps.sh
+
+## Regenerate the JSON Schema of the factory format (docs/factory.schema.json).
+schema: $(STAMP)
+	$(PY) -m app.model.schema docs/factory.schema.json
+
+lint: $(STAMP)
+	$(PY) -m pip install --quiet ruff
+	$(VENV)/bin/ruff check app tests bench main.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -1,0 +1,70 @@
+"""Checks a schema cannot express: unique ids and references between records."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from app.model.factory import Distribution, Factory
+from app.model.kinds import known_kinds
+from app.model.problems import Problem
+
+
+def _unique(ids: Iterable[str], where: str, what: str) -> list[Problem]:
+    seen: dict[str, int] = {}
+    out = []
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            out.append(Problem(f"{where}[{i}].id", f'duplicate {what} id "{ident}" (first used by {where}[{seen[ident]}])'))
+        else:
+            seen[ident] = i
+    return out
+
+
+def _distribution(d: Distribution, path: str) -> list[Problem]:
+    if d.kind == "empirical" and not d.samples_s:
+        return [Problem(f"{path}.samples_s", "an empirical distribution needs at least one sample")]
+    if d.kind == "lognormal" and d.cv <= 0:
+        return [Problem(f"{path}.cv", "a lognormal distribution needs a coefficient of variation > 0")]
+    return []
+
+
+def check_factory(f: Factory) -> list[Problem]:
+    """Every cross-reference problem in a factory that already passed schema validation.
+
+    Returns an empty list for a consistent factory.
+    """
+    problems: list[Problem] = []
+    problems += _unique((m.id for m in f.machines), "machines", "machine")
+    problems += _unique((t.id for t in f.transports), "transports", "transport")
+    problems += _unique((w.id for w in f.floor.walls), "floor.walls", "wall")
+    problems += _unique((a.id for a in f.floor.aisles), "floor.aisles", "aisle")
+    problems += _unique((z.id for z in f.floor.zones), "floor.zones", "zone")
+
+    machine_ids = {m.id for m in f.machines}
+    kinds = known_kinds()
+    for i, m in enumerate(f.machines):
+        if m.kind not in kinds:
+            problems.append(Problem(f"machines[{i}].kind", f'unknown machine kind "{m.kind}" (known: {", ".join(sorted(kinds))})'))
+        if m.asset not in f.assets:
+            known = ", ".join(sorted(f.assets)) or "none"
+            problems.append(Problem(f"machines[{i}].asset", f'unknown asset "{m.asset}" (the file defines: {known})'))
+        if (m.sim.mtbf_s is None) != (m.sim.mttr_s is None):
+            problems.append(Problem(f"machines[{i}].sim", "mtbf_s and mttr_s must be given together"))
+        problems += _distribution(m.sim.cycle, f"machines[{i}].sim.cycle")
+
+    for i, t in enumerate(f.transports):
+        for end in ("from_machine", "to_machine"):
+            ref = getattr(t, end)
+            if ref not in machine_ids:
+                problems.append(Problem(f"transports[{i}].{end}", f'unknown machine "{ref}"'))
+
+    parts: dict[str, int] = {}
+    for i, flow in enumerate(f.flows):
+        if flow.part in parts:
+            problems.append(Problem(f"flows[{i}].part", f'duplicate part type "{flow.part}" (first in flows[{parts[flow.part]}])'))
+        parts.setdefault(flow.part, i)
+        for j, ref in enumerate(flow.routing):
+            if ref not in machine_ids:
+                problems.append(Problem(f"flows[{i}].routing[{j}]", f'unknown machine "{ref}"'))
+        problems += _distribution(flow.interarrival, f"flows[{i}].interarrival")
+    return problems

@@ -1,0 +1,96 @@
+"""The open factory as an evented document: what is loaded, where it came from, whether it changed.
+
+Views subscribe to its psygnal signals; nobody polls. Edits go through its operations so that undo,
+autosave and every view see them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from psygnal import Signal
+
+from app.model.factory import Factory
+from app.model.io import load_factory, rebase_assets, save_factory
+
+
+class FactoryDocument:
+    """The factory the user has open.
+
+    Signals
+    -------
+    replaced(Factory)
+        A different factory was opened (every view rebuilds).
+    machines_changed(list[str])
+        These machines changed in place (pose, properties).
+    dirty_changed(bool)
+        Unsaved changes appeared or were saved.
+    path_changed(object)
+        The file the document is saved to changed (``Path`` or None).
+    """
+
+    replaced = Signal(object)
+    machines_changed = Signal(list)
+    dirty_changed = Signal(bool)
+    path_changed = Signal(object)
+
+    def __init__(self, factory: Factory, path: str | os.PathLike[str] | None = None):
+        self._factory = factory
+        self._path = Path(path) if path is not None else None
+        self._revision = 0
+        self._saved_revision = 0
+
+    @property
+    def factory(self) -> Factory:
+        return self._factory
+
+    @property
+    def path(self) -> Path | None:
+        return self._path
+
+    @property
+    def dirty(self) -> bool:
+        return self._revision != self._saved_revision
+
+    def open(self, path: str | os.PathLike[str]) -> None:
+        """Load ``path`` and make it the document. On error nothing changes (FactoryFileError is raised)."""
+        factory = load_factory(path)  # raises before anything is replaced
+        self.replace(factory, path)
+
+    def replace(self, factory: Factory, path: str | os.PathLike[str] | None) -> None:
+        """Make ``factory`` the document (saved state: clean)."""
+        was_dirty = self.dirty
+        self._factory = factory
+        self._path = Path(path) if path is not None else None
+        self._revision = self._saved_revision = 0
+        self.replaced.emit(factory)
+        self.path_changed.emit(self._path)
+        if was_dirty:
+            self.dirty_changed.emit(False)
+
+    def save(self, path: str | os.PathLike[str] | None = None) -> Path:
+        """Save atomically to ``path`` (default: the current path). Relative asset paths are rebased."""
+        target = Path(path) if path is not None else self._path
+        if target is None:
+            raise ValueError("the document has no file yet: give a path")
+        factory = rebase_assets(self._factory, self._path, target) if target != self._path else self._factory
+        save_factory(factory, target)
+        self._factory = factory
+        moved = target != self._path
+        self._path = target
+        was_dirty = self.dirty
+        self._saved_revision = self._revision
+        if moved:
+            self.path_changed.emit(target)
+        if was_dirty:
+            self.dirty_changed.emit(False)
+        return target
+
+    def touch(self, machine_ids: list[str]) -> None:
+        """Record that machines changed in place (called by model operations)."""
+        was_dirty = self.dirty
+        self._revision += 1
+        self.machines_changed.emit(list(machine_ids))
+        if not was_dirty:
+            self.dirty_changed.emit(True)

@@ -1,0 +1,219 @@
+"""The factory file format: a versioned pydantic model of the floor, machines, transport and part flows.
+
+Every length is in metres, every angle in degrees, every duration in seconds; field names carry the unit
+(``x_m``, ``yaw_deg``, ``mtbf_s``). The model is plain data: it imports no GUI, 3D or physics library.
+``docs/factory-format.md`` documents it for users and ``docs/factory.schema.json`` is its JSON Schema.
+
+Examples
+--------
+>>> from app.model.factory import Factory, Floor, Machine, Pose, Footprint
+>>> f = Factory(name="tiny", floor=Floor(width_m=20, depth_m=10),
+...             assets={"cnc": {"path": "../meshes/cnc.glb"}},
+...             machines=[Machine(id="M1", name="Mill 1", kind="cnc", asset="cnc",
+...                               pose=Pose(x_m=5, y_m=5), footprint=Footprint(width_m=3, depth_m=2))])
+>>> f.machines[0].pose.yaw_deg
+0.0
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+FORMAT = "floortwin-factory"
+FORMAT_VERSION = 1
+
+#: Largest length the format accepts anywhere (10 km): bigger values are typing errors, not factories.
+MAX_LENGTH_M = 10_000.0
+#: Largest number of machines in one file.
+MAX_MACHINES = 200_000
+
+Identifier = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Coordinate = Annotated[float, Field(ge=-MAX_LENGTH_M, le=MAX_LENGTH_M)]
+Length = Annotated[float, Field(gt=0, le=MAX_LENGTH_M)]
+Margin = Annotated[float, Field(ge=0, le=100)]
+Seconds = Annotated[float, Field(gt=0, le=1e9)]
+NonNegSeconds = Annotated[float, Field(ge=0, le=1e9)]
+Point2 = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
+
+
+class _Data(BaseModel):
+    """Base of every record: strict types, no unknown fields, no NaN/inf."""
+
+    model_config = ConfigDict(
+        extra="forbid", strict=True, allow_inf_nan=False, validate_assignment=True, frozen=False
+    )
+
+
+class Pose(_Data):
+    """Where a machine stands: its footprint centre on the floor and its rotation about Z."""
+
+    x_m: Coordinate = 0.0
+    y_m: Coordinate = 0.0
+    yaw_deg: Annotated[float, Field(ge=-3600, le=3600)] = 0.0
+
+
+class Footprint(_Data):
+    """The machine's size on the floor along its own X (width) and Y (depth) axes."""
+
+    width_m: Annotated[float, Field(gt=0, le=1000)]
+    depth_m: Annotated[float, Field(gt=0, le=1000)]
+    height_m: Annotated[float, Field(gt=0, le=200)] | None = None
+
+
+class Distribution(_Data):
+    """A random duration.
+
+    ``deterministic``: always ``mean_s``; ``exponential``: mean ``mean_s``; ``lognormal``: mean ``mean_s``
+    and coefficient of variation ``cv``; ``empirical``: drawn from ``samples_s``.
+    """
+
+    kind: Literal["deterministic", "exponential", "lognormal", "empirical"] = "deterministic"
+    mean_s: Seconds = 60.0
+    cv: Annotated[float, Field(ge=0, le=10)] = 0.0
+    samples_s: list[Seconds] = Field(default_factory=list, max_length=100_000)
+
+
+class MachineSim(_Data):
+    """Parameters the production simulation uses for one machine."""
+
+    cycle: Distribution = Field(default_factory=Distribution)
+    setup_s: NonNegSeconds = 0.0
+    mtbf_s: Seconds | None = None
+    mttr_s: Seconds | None = None
+    servers: Annotated[int, Field(ge=1, le=1000)] = 1
+    input_buffer: Annotated[int, Field(ge=0, le=1_000_000)] = 10
+    power_busy_kw: Annotated[float, Field(ge=0, le=1e5)] = 10.0
+    power_idle_kw: Annotated[float, Field(ge=0, le=1e5)] = 2.0
+
+
+class Machine(_Data):
+    """One machine (or conveyor, rack, warehouse) on the floor."""
+
+    id: Identifier
+    name: Name
+    kind: Identifier
+    asset: Identifier
+    line: Annotated[str, StringConstraints(max_length=64)] = ""
+    pose: Pose = Field(default_factory=Pose)
+    footprint: Footprint
+    clearance_m: Margin = 0.5
+    sim: MachineSim = Field(default_factory=MachineSim)
+    tags: dict[Identifier, Annotated[str, StringConstraints(min_length=1, max_length=512)]] = Field(
+        default_factory=dict, description="OPC UA bindings: signal name → node id"
+    )
+
+
+class Wall(_Data):
+    """A wall along a polyline."""
+
+    id: Identifier
+    points: list[Point2] = Field(min_length=2, max_length=10_000)
+    thickness_m: Annotated[float, Field(gt=0, le=10)] = 0.25
+    height_m: Annotated[float, Field(gt=0, le=100)] = 4.0
+
+
+class Aisle(_Data):
+    """A walkway or forklift lane along a polyline: must stay clear of machines."""
+
+    id: Identifier
+    points: list[Point2] = Field(min_length=2, max_length=10_000)
+    width_m: Annotated[float, Field(gt=0, le=100)] = 3.0
+    kind: Literal["walkway", "forklift", "emergency"] = "forklift"
+
+
+class Zone(_Data):
+    """A polygonal area with a rule: ``keepout`` (nothing may stand there) or ``exit`` (kept clear)."""
+
+    id: Identifier
+    name: Name
+    polygon: list[Point2] = Field(min_length=3, max_length=10_000)
+    kind: Literal["keepout", "exit"] = "keepout"
+
+
+class Floor(_Data):
+    """The floor: a rectangle from (0, 0) to (width_m, depth_m), its grid, walls, aisles and zones."""
+
+    width_m: Length
+    depth_m: Length
+    grid_m: Annotated[float, Field(gt=0, le=100)] = 1.0
+    walls: list[Wall] = Field(default_factory=list)
+    aisles: list[Aisle] = Field(default_factory=list)
+    zones: list[Zone] = Field(default_factory=list)
+
+
+class AssetRef(_Data):
+    """A mesh file: a path relative to the factory file, its length unit and its up axis.
+
+    ``up_axis="auto"`` means Y for glTF (the glTF convention) and Z for every other format.
+    """
+
+    path: Annotated[str, StringConstraints(min_length=1, max_length=1024)]
+    units: Literal["m", "cm", "mm", "in", "ft"] = "m"
+    up_axis: Literal["auto", "y", "z"] = "auto"
+
+
+class TransportPath(_Data):
+    """How parts travel from one machine to the next: a conveyor, an AGV route, a forklift route."""
+
+    id: Identifier
+    kind: Literal["conveyor", "agv", "forklift", "manual"] = "forklift"
+    from_machine: Identifier
+    to_machine: Identifier
+    waypoints: list[Point2] = Field(default_factory=list, max_length=10_000)
+    speed_m_s: Annotated[float, Field(gt=0, le=100)] = 1.0
+
+
+class PartFlow(_Data):
+    """A part type: how often it arrives and the machines it visits, in order."""
+
+    part: Identifier
+    routing: list[Identifier] = Field(min_length=1, max_length=1000)
+    interarrival: Distribution = Field(default_factory=Distribution)
+
+
+class OpcUaSettings(_Data):
+    """Where the live plant is. Credentials are never stored here (they live in the system keyring)."""
+
+    endpoint: Annotated[str, StringConstraints(max_length=1024)] | None = None
+    security_policy: Literal["None", "Basic256Sha256"] = "None"
+    security_mode: Literal["None", "Sign", "SignAndEncrypt"] = "None"
+    username: Annotated[str, StringConstraints(max_length=256)] | None = None
+
+
+class SimulationSettings(_Data):
+    """Defaults for what-if runs of this factory."""
+
+    horizon_s: Seconds = 7 * 24 * 3600.0
+    warmup_s: NonNegSeconds = 8 * 3600.0
+    replications: Annotated[int, Field(ge=1, le=10_000)] = 10
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1
+
+
+class Factory(_Data):
+    """A whole factory file."""
+
+    format: Literal["floortwin-factory"] = FORMAT
+    version: Literal[1] = FORMAT_VERSION
+    name: Name
+    description: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    floor: Floor
+    assets: dict[Identifier, AssetRef] = Field(default_factory=dict)
+    machines: list[Machine] = Field(default_factory=list, max_length=MAX_MACHINES)
+    transports: list[TransportPath] = Field(default_factory=list)
+    flows: list[PartFlow] = Field(default_factory=list)
+    opcua: OpcUaSettings = Field(default_factory=OpcUaSettings)
+    simulation: SimulationSettings = Field(default_factory=SimulationSettings)
+
+    def machine(self, machine_id: str) -> Machine:
+        """The machine with this id (KeyError if there is none)."""
+        for m in self.machines:
+            if m.id == machine_id:
+                return m
+        raise KeyError(machine_id)
+
+    def machine_index(self) -> dict[str, int]:
+        """Machine id → position in ``machines``."""
+        return {m.id: i for i, m in enumerate(self.machines)}

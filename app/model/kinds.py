@@ -1,0 +1,65 @@
+"""Machine kinds: what a kind is called, how it looks by default and which asset it uses.
+
+The registry is plain data so that plugins can add kinds (``register_kind``) without touching the
+file format: a factory file names a kind by its id, and loading checks the id is registered.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class MachineKind:
+    """One kind of machine.
+
+    Parameters
+    ----------
+    id
+        Identifier used in factory files (``"cnc"``).
+    label
+        Human name shown in the GUI.
+    colour
+        Default RGB colour (0–255) of the kind in the 3D view.
+    default_asset
+        Asset id the demo factory and the generators use for this kind.
+    """
+
+    id: str
+    label: str
+    colour: tuple[int, int, int]
+    default_asset: str
+    description: str = ""
+
+
+_KINDS: dict[str, MachineKind] = {}
+
+
+def register_kind(kind: MachineKind) -> None:
+    """Register a machine kind; re-registering the same id replaces it."""
+    _KINDS[kind.id] = kind
+
+
+def get_kind(kind_id: str) -> MachineKind | None:
+    """The registered kind with this id, or None."""
+    return _KINDS.get(kind_id)
+
+
+def known_kinds() -> dict[str, MachineKind]:
+    """A copy of the registry, id → kind."""
+    return dict(_KINDS)
+
+
+# Colours: a colour-blind-friendly qualitative palette (Okabe–Ito, plus greys) so that kinds stay
+# distinguishable for everyone; live-state colours are chosen separately by the state layer.
+for _k in (
+    MachineKind("cnc", "CNC machining centre", (0, 114, 178), "cnc", "Milling/turning centre"),
+    MachineKind("press", "Press", (213, 94, 0), "press", "Stamping or forming press"),
+    MachineKind("robot_cell", "Robot cell", (230, 159, 0), "robot_cell", "Fenced industrial robot"),
+    MachineKind("assembly", "Assembly station", (0, 158, 115), "assembly", "Manual or semi-automatic"),
+    MachineKind("conveyor", "Conveyor", (110, 110, 120), "conveyor", "Belt or roller conveyor"),
+    MachineKind("buffer", "Buffer / rack", (86, 180, 233), "rack", "Pallet rack or WIP buffer"),
+    MachineKind("inspection", "Inspection station", (204, 121, 167), "inspection", "Measuring / QA"),
+    MachineKind("warehouse", "Warehouse", (150, 130, 90), "warehouse", "Goods in / goods out store"),
+):
+    register_kind(_k)
