@@ -206,3 +206,13 @@ class AssetLibrary:
     def clear(self) -> None:
         with self._lock:
             self._cache.clear()
+
+
+def load_factory_assets(factory, factory_path: str | os.PathLike[str] | None, library: AssetLibrary) -> dict[str, MeshAsset]:
+    """Load every asset a factory defines (asset id → mesh); bad files become placeholders."""
+    from app.model.io import resolve_asset_path
+
+    return {
+        key: library.load(resolve_asset_path(ref.path, factory_path), ref.units, ref.up_axis)
+        for key, ref in factory.assets.items()
+    }

@@ -1,0 +1,210 @@
+"""The floor: slab, grid, aisles with safety markings, walls, keep-out and exit zones, transport paths."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pyvista as pv
+from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer
+
+from app.model.factory import Factory, Floor, TransportPath
+
+Colour = tuple[float, float, float]
+
+
+@dataclass(frozen=True)
+class FloorStyle:
+    """Colours of the floor layer for one theme (0–1 RGB)."""
+
+    slab: Colour
+    grid_minor: Colour
+    grid_major: Colour
+    wall: Colour
+
+
+LIGHT = FloorStyle(slab=(0.80, 0.81, 0.82), grid_minor=(0.72, 0.73, 0.75), grid_major=(0.60, 0.62, 0.65), wall=(0.55, 0.57, 0.60))
+DARK = FloorStyle(slab=(0.27, 0.28, 0.30), grid_minor=(0.33, 0.34, 0.37), grid_major=(0.42, 0.44, 0.48), wall=(0.45, 0.47, 0.52))
+
+AISLE_COLOURS: dict[str, Colour] = {"forklift": (0.95, 0.80, 0.25), "walkway": (0.45, 0.75, 0.45), "emergency": (0.2, 0.7, 0.4)}
+ZONE_COLOURS: dict[str, Colour] = {"keepout": (0.85, 0.22, 0.20), "exit": (0.10, 0.65, 0.40)}
+TRANSPORT_COLOURS: dict[str, Colour] = {"conveyor": (0.35, 0.45, 0.60), "agv": (0.55, 0.35, 0.75), "forklift": (0.90, 0.50, 0.10), "manual": (0.5, 0.5, 0.5)}
+
+
+def segment_quads(points: Sequence[Sequence[float]], width: float, z: float) -> pv.PolyData:
+    """A strip of quads ``width`` wide along a polyline, lying at height ``z``."""
+    pts, faces = [], []
+    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+        dx, dy = x1 - x0, y1 - y0
+        length = math.hypot(dx, dy)
+        if length < 1e-9:
+            continue
+        nx, ny = -dy / length * width / 2, dx / length * width / 2
+        base = len(pts)
+        pts += [(x0 + nx, y0 + ny, z), (x0 - nx, y0 - ny, z), (x1 - nx, y1 - ny, z), (x1 + nx, y1 + ny, z)]
+        faces += [4, base, base + 1, base + 2, base + 3]
+    return pv.PolyData(np.array(pts, dtype=float), faces=np.array(faces)) if pts else pv.PolyData()
+
+
+def polyline(points: Sequence[Sequence[float]], z: float) -> pv.PolyData:
+    """A polyline through 2-D points at height ``z``."""
+    arr = np.array([[p[0], p[1], z] for p in points], dtype=float)
+    return pv.lines_from_points(arr) if len(arr) >= 2 else pv.PolyData()
+
+
+def grid_lines(width: float, depth: float, step: float, z: float) -> pv.PolyData:
+    """Grid lines every ``step`` metres over the floor rectangle."""
+    xs = np.arange(0.0, width + 1e-9, step)
+    ys = np.arange(0.0, depth + 1e-9, step)
+    pts = np.concatenate([
+        np.column_stack([xs, np.zeros_like(xs), np.full_like(xs, z)]),
+        np.column_stack([xs, np.full_like(xs, depth), np.full_like(xs, z)]),
+        np.column_stack([np.zeros_like(ys), ys, np.full_like(ys, z)]),
+        np.column_stack([np.full_like(ys, width), ys, np.full_like(ys, z)]),
+    ])
+    nx, ny = len(xs), len(ys)
+    lines = [(2, i, nx + i) for i in range(nx)] + [(2, 2 * nx + j, 2 * nx + ny + j) for j in range(ny)]
+    return pv.PolyData(pts, lines=np.array(lines).ravel())
+
+
+def grid_steps(floor: Floor) -> tuple[float, float]:
+    """Minor and major grid spacing: the file's grid, coarsened so no axis has more than ~300 lines."""
+    minor = floor.grid_m
+    while max(floor.width_m, floor.depth_m) / minor > 300:
+        minor *= 5
+    return minor, minor * 10
+
+
+def wall_boxes(floor: Floor) -> pv.PolyData:
+    """Walls as boxes along their segments."""
+    parts = []
+    for wall in floor.walls:
+        for (x0, y0), (x1, y1) in zip(wall.points[:-1], wall.points[1:]):
+            length = math.hypot(x1 - x0, y1 - y0)
+            if length < 1e-9:
+                continue
+            box = pv.Cube(center=(0, 0, wall.height_m / 2), x_length=length + wall.thickness_m, y_length=wall.thickness_m, z_length=wall.height_m)
+            box.rotate_z(math.degrees(math.atan2(y1 - y0, x1 - x0)), inplace=True)
+            box.translate(((x0 + x1) / 2, (y0 + y1) / 2, 0), inplace=True)
+            parts.append(box)
+    return pv.merge(parts) if parts else pv.PolyData()
+
+
+def transport_route(t: TransportPath, centre: dict[str, tuple[float, float]]) -> list[tuple[float, float]]:
+    """The polyline a transport follows: from-machine centre, waypoints, to-machine centre."""
+    a, b = centre.get(t.from_machine), centre.get(t.to_machine)
+    if a is None or b is None:
+        return []
+    return [a, *[(float(x), float(y)) for x, y in t.waypoints], b]
+
+
+class FloorLayer:
+    """Actors of the floor; rebuilt when a factory is shown (the floor rarely changes)."""
+
+    def __init__(self, renderer: vtkRenderer):
+        self._renderer = renderer
+        self._actors: list[vtkActor] = []
+        self._style = LIGHT
+        self._themed: list[tuple[vtkActor, str]] = []
+        self._factory: Factory | None = None
+
+    def _add(self, mesh: pv.PolyData, colour: Colour, opacity: float = 1.0, line_width: float = 1.0, lighting: bool = False) -> vtkActor | None:
+        if mesh.n_points == 0:
+            return None
+        mapper = vtkPolyDataMapper()
+        mapper.SetInputData(mesh)
+        mapper.ScalarVisibilityOff()
+        actor = vtkActor()
+        actor.SetMapper(mapper)
+        actor.PickableOff()
+        prop = actor.GetProperty()
+        prop.SetColor(*colour)
+        prop.SetOpacity(opacity)
+        prop.SetLineWidth(line_width)
+        if not lighting:
+            prop.SetAmbient(1.0)
+            prop.SetDiffuse(0.0)
+        self._renderer.AddActor(actor)
+        self._actors.append(actor)
+        return actor
+
+    def clear(self) -> None:
+        for a in self._actors:
+            self._renderer.RemoveActor(a)
+        self._actors.clear()
+        self._themed.clear()
+
+    def set_style(self, style: FloorStyle) -> None:
+        self._style = style
+        for actor, field in self._themed:
+            actor.GetProperty().SetColor(*getattr(style, field))
+
+    def build(self, factory: Factory) -> None:
+        self.clear()
+        self._factory = factory
+        floor = factory.floor
+        st = self._style
+        slab = pv.Plane(center=(floor.width_m / 2, floor.depth_m / 2, -0.02), direction=(0, 0, 1),
+                        i_size=floor.width_m, j_size=floor.depth_m, i_resolution=1, j_resolution=1)
+        minor, major = grid_steps(floor)
+        themed = [
+            (self._add(slab, st.slab, lighting=True), "slab"),
+            (self._add(grid_lines(floor.width_m, floor.depth_m, minor, 0.002), st.grid_minor), "grid_minor"),
+            (self._add(grid_lines(floor.width_m, floor.depth_m, major, 0.003), st.grid_major, line_width=1.5), "grid_major"),
+            (self._add(wall_boxes(floor), st.wall, lighting=True), "wall"),
+        ]
+        self._themed = [(a, f) for a, f in themed if a is not None]
+        for aisle in floor.aisles:
+            colour = AISLE_COLOURS[aisle.kind]
+            self._add(segment_quads(aisle.points, aisle.width_m, 0.006), colour, opacity=0.35)
+            # Painted safety lines along both edges of the aisle.
+            for side in (-1, 1):
+                edge = _offset_polyline(aisle.points, side * aisle.width_m / 2)
+                self._add(polyline(edge, 0.008), colour, line_width=3.0)
+        for zone in floor.zones:
+            ring = [*zone.polygon, zone.polygon[0]]
+            pts = np.array([[x, y, 0.01] for x, y in zone.polygon], dtype=float)
+            fill = pv.PolyData(pts, faces=np.array([len(pts), *range(len(pts))])).triangulate()
+            colour = ZONE_COLOURS[zone.kind]
+            self._add(fill, colour, opacity=0.35)
+            self._add(polyline(ring, 0.012), colour, line_width=3.0)
+            self._add(_hatch(zone.polygon, 0.011), colour, line_width=1.5)
+        centre = {m.id: (m.pose.x_m, m.pose.y_m) for m in factory.machines}
+        for t in factory.transports:
+            route = transport_route(t, centre)
+            if route:
+                self._add(polyline(route, 0.04), TRANSPORT_COLOURS[t.kind], opacity=0.9, line_width=2.0)
+
+
+def _offset_polyline(points: Sequence[Sequence[float]], offset: float) -> list[tuple[float, float]]:
+    """The polyline shifted sideways by ``offset`` (per-segment normals; fine for straight aisles)."""
+    out = []
+    n = len(points)
+    for i in range(n):
+        a = points[max(i - 1, 0)]
+        b = points[min(i + 1, n - 1)]
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        length = math.hypot(dx, dy) or 1.0
+        out.append((points[i][0] - dy / length * offset, points[i][1] + dx / length * offset))
+    return out
+
+
+def _hatch(polygon: Sequence[Sequence[float]], z: float, spacing: float = 1.0) -> pv.PolyData:
+    """Diagonal hatch lines clipped to a convex or concave polygon (even–odd rule)."""
+    poly = np.asarray(polygon, dtype=float)
+    # Rotate by -45° so hatch lines become horizontal scanlines.
+    c = s = math.sqrt(0.5)
+    rot = poly @ np.array([[c, s], [-s, c]])
+    ymin, ymax = rot[:, 1].min(), rot[:, 1].max()
+    pts, lines = [], []
+    edges = list(zip(rot, np.roll(rot, -1, axis=0)))
+    for y in np.arange(ymin + spacing / 2, ymax, spacing):
+        xs = sorted(p[0] + (y - p[1]) * (q[0] - p[0]) / (q[1] - p[1]) for p, q in edges if (p[1] <= y) != (q[1] <= y))
+        for x0, x1 in zip(xs[0::2], xs[1::2]):
+            for x in (x0, x1):
+                wx, wy = np.array([x, y]) @ np.array([[c, -s], [s, c]])
+                pts.append((wx, wy, z))
+            lines += [2, len(pts) - 2, len(pts) - 1]
+    return pv.PolyData(np.array(pts), lines=np.array(lines)) if pts else pv.PolyData()

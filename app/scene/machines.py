@@ -1,0 +1,218 @@
+"""The machines of a factory as one merged mesh, recoloured through one lookup table.
+
+Every triangle carries the index of its machine (cell data ``machine``); the mapper maps that index through
+a lookup table with one RGBA entry per machine. Recolouring every machine writes N×4 bytes into that
+table; nothing else is rebuilt. A second merged mesh of convex hulls is the level of detail shown while
+the camera moves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pyvista as pv
+from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.vtkCommonCore import vtkLookupTable, vtkPoints
+from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
+from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer
+
+from app.assets import MeshAsset
+from app.model.factory import Machine
+from app.model.geometry import machine_matrix
+from app.scene.merge import merge_instances
+from app.scene.picking import pick
+
+
+def _polydata(points: np.ndarray, faces: np.ndarray, owner: np.ndarray) -> pv.PolyData:
+    mesh = pv.PolyData.from_regular_faces(points, faces.astype(np.int32 if len(points) < 2**31 else np.int64))
+    mesh.cell_data["machine"] = owner
+    return mesh
+
+
+class _MergedActor:
+    """One merged mesh drawn with the shared lookup table."""
+
+    def __init__(self, renderer: vtkRenderer, lut: vtkLookupTable):
+        self.mapper = vtkPolyDataMapper()
+        self.mapper.SetLookupTable(lut)
+        self.mapper.SetScalarModeToUseCellFieldData()
+        self.mapper.SelectColorArray("machine")
+        self.mapper.SetColorModeToMapScalars()
+        self.mapper.SetUseLookupTableScalarRange(True)
+        self.mapper.ScalarVisibilityOn()
+        self.mapper.SetStatic(True)  # no pipeline updates: we modify arrays ourselves
+        self.actor = vtkActor()
+        self.actor.SetMapper(self.mapper)
+        self.actor.PickableOff()
+        prop = self.actor.GetProperty()
+        prop.SetInterpolationToFlat()
+        prop.SetAmbient(0.25)
+        prop.SetDiffuse(0.75)
+        prop.SetSpecular(0.05)
+        renderer.AddActor(self.actor)
+        self.mesh: pv.PolyData | None = None
+
+    def set_mesh(self, mesh: pv.PolyData) -> None:
+        self.mesh = mesh
+        self.mapper.SetInputData(mesh)
+        self.mapper.Modified()
+
+
+class MachineLayer:
+    """All machines of a factory: merged full-detail mesh, merged hull mesh, colours, picking.
+
+    Parameters
+    ----------
+    renderer
+        The renderer the actors are added to.
+    """
+
+    def __init__(self, renderer: vtkRenderer):
+        self._renderer = renderer
+        self.lut = vtkLookupTable()
+        self.lut.SetNumberOfTableValues(1)
+        self.lut.SetTableRange(-0.5, 0.5)
+        self.lut.Build()
+        self.full = _MergedActor(renderer, self.lut)
+        self.lod = _MergedActor(renderer, self.lut)
+        self.lod.actor.VisibilityOff()
+        self.ids: list[str] = []
+        self.index: dict[str, int] = {}
+        self.template_of = np.zeros(0, dtype=np.int64)
+        self.matrices = np.zeros((0, 4, 4))
+        self.inverse = np.zeros((0, 4, 4))
+        self.templates: list[tuple[np.ndarray, np.ndarray]] = []
+        self.bounds_lo = np.zeros((0, 3))
+        self.bounds_hi = np.zeros((0, 3))
+        self.top_z = np.zeros(0)
+        self._colours = np.zeros((0, 4), dtype=np.uint8)
+        self._lod_active = False
+
+    # -- building -------------------------------------------------------------------------------
+    def build(self, machines: Sequence[Machine], asset_of: dict[str, MeshAsset]) -> None:
+        """(Re)build both merged meshes for ``machines``; ``asset_of`` maps a machine's asset id to its mesh."""
+        assets: list[MeshAsset] = []
+        key_to_t: dict[int, int] = {}
+        template_of = np.empty(len(machines), dtype=np.int64)
+        matrices = np.empty((len(machines), 4, 4))
+        for i, m in enumerate(machines):
+            asset = asset_of[m.asset]
+            t = key_to_t.get(id(asset))
+            if t is None:
+                t = key_to_t[id(asset)] = len(assets)
+                assets.append(asset)
+            template_of[i] = t
+            matrices[i] = machine_matrix(m, asset.extents)
+        self.ids = [m.id for m in machines]
+        self.index = {mid: i for i, mid in enumerate(self.ids)}
+        self.template_of = template_of
+        self.matrices = matrices
+        self.inverse = np.linalg.inv(matrices) if len(matrices) else matrices
+        self.templates = [(a.vertices, a.faces) for a in assets]
+        hulls = [(a.hull_vertices, a.hull_faces) for a in assets]
+        self.bounds_lo = np.array([a.vertices.min(axis=0) for a in assets])[template_of] if assets else np.zeros((0, 3))
+        self.bounds_hi = np.array([a.vertices.max(axis=0) for a in assets])[template_of] if assets else np.zeros((0, 3))
+        self.top_z = np.array([a.extents[2] for a in assets])[template_of] * matrices[:, 2, 2] if assets else np.zeros(0)
+        for target, temps in ((self.full, self.templates), (self.lod, hulls)):
+            pts, faces, owner, _ = merge_instances(temps, template_of, matrices)
+            target.set_mesh(_polydata(pts, faces, owner))
+        self._resize_lut(len(machines))
+
+    def _resize_lut(self, n: int) -> None:
+        n_entries = max(n, 1)
+        self.lut.SetNumberOfTableValues(n_entries)
+        self.lut.SetTableRange(-0.5, n_entries - 0.5)
+        self._colours = vtk_to_numpy(self.lut.GetTable()).reshape(n_entries, 4)
+        self._colours[:] = (160, 160, 160, 255)
+        self._table_changed()
+
+    def _table_changed(self) -> None:
+        # SetTableValue marks the table as explicitly inserted, so Build() never regenerates it from the
+        # hue/saturation ramp and overwrites our colours.
+        r, g, b, a = (int(c) for c in self._colours[0])
+        self.lut.SetTableValue(0, r / 255, g / 255, b / 255, a / 255)
+        self.lut.GetTable().Modified()
+        self.lut.Modified()
+
+    # -- colours --------------------------------------------------------------------------------
+    @property
+    def colours(self) -> np.ndarray:
+        """(N, 4) uint8 RGBA per machine, in ``ids`` order (a copy)."""
+        return self._colours[: len(self.ids)].copy()
+
+    def set_colours(self, rgba: np.ndarray) -> None:
+        """Recolour every machine: one write of N RGB(A) values. Call ``render`` afterwards."""
+        rgba = np.asarray(rgba)
+        n = len(self.ids)
+        if rgba.shape[0] != n:
+            raise ValueError(f"expected {n} colours, got {rgba.shape[0]}")
+        if rgba.shape[1] == 3:
+            self._colours[:n, :3] = rgba
+            self._colours[:n, 3] = 255
+        else:
+            self._colours[:n] = rgba
+        self._table_changed()
+
+    def set_colour(self, machine_id: str, rgba: Sequence[int]) -> None:
+        """Recolour one machine."""
+        i = self.index[machine_id]
+        self._colours[i, : len(rgba)] = rgba
+        self._table_changed()
+
+    # -- level of detail ------------------------------------------------------------------------
+    def set_lod(self, active: bool) -> None:
+        """Show the convex hulls (cheap) instead of the full meshes, e.g. while the camera moves."""
+        if active == self._lod_active:
+            return
+        self._lod_active = active
+        self.full.actor.SetVisibility(not active)
+        self.lod.actor.SetVisibility(active)
+
+    @property
+    def lod_active(self) -> bool:
+        return self._lod_active
+
+    @property
+    def n_triangles(self) -> int:
+        return int(self.full.mesh.n_cells) if self.full.mesh is not None else 0
+
+    # -- queries --------------------------------------------------------------------------------
+    def pick(self, origin: np.ndarray, direction: np.ndarray) -> tuple[str, float] | None:
+        """The machine id a world ray hits first, with the hit distance, or None."""
+        hit = pick(origin, direction, self.inverse, self.bounds_lo, self.bounds_hi, self.template_of, self.templates)
+        return (self.ids[hit[0]], hit[1]) if hit else None
+
+    def world_box(self, machine_id: str, margin_m: float = 0.0) -> np.ndarray:
+        """The 8 corners (8×3) of a machine's oriented bounding box in world metres."""
+        i = self.index[machine_id]
+        m = self.matrices[i]
+        # Margins are in world metres: undo the scale for the local offsets.
+        scale = np.linalg.norm(m[:3, :3], axis=0)
+        lo2, hi2 = self.bounds_lo[i] - margin_m / scale, self.bounds_hi[i] + margin_m / scale
+        corners = np.array([[x, y, z] for z in (lo2[2], hi2[2]) for y in (lo2[1], hi2[1]) for x in (lo2[0], hi2[0])])
+        return corners @ m[:3, :3].T + m[:3, 3]
+
+    def label_anchor(self) -> np.ndarray:
+        """(N, 3) points just above each machine, for labels."""
+        if not len(self.ids):
+            return np.zeros((0, 3))
+        return np.column_stack([self.matrices[:, 0, 3], self.matrices[:, 1, 3], self.top_z + 0.4])
+
+
+def outline_polydata(boxes: Sequence[np.ndarray]) -> vtkPolyData:
+    """Line segments along the 12 edges of each 8-corner box (corner order as ``MachineLayer.world_box``)."""
+    edges = [(0, 1), (1, 3), (3, 2), (2, 0), (4, 5), (5, 7), (7, 6), (6, 4), (0, 4), (1, 5), (2, 6), (3, 7)]
+    pts = vtkPoints()
+    lines = vtkCellArray()
+    for b_i, box in enumerate(boxes):
+        for c in box:
+            pts.InsertNextPoint(*c)
+        for a, b in edges:
+            lines.InsertNextCell(2)
+            lines.InsertCellPoint(8 * b_i + a)
+            lines.InsertCellPoint(8 * b_i + b)
+    pd = vtkPolyData()
+    pd.SetPoints(pts)
+    pd.SetLines(lines)
+    return pd

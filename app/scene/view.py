@@ -1,0 +1,295 @@
+"""The 3D view of a factory: the only widget that holds VTK objects.
+
+``FactoryView`` embeds a pyvistaqt ``QtInteractor`` and assembles the scene's layers (floor, machines,
+labels, selection outline). The rest of the application talks to it through a small API — show a factory,
+recolour machines, select, camera presets, grab a frame — and hears about clicks through Qt signals.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from PySide6 import QtCore, QtWidgets
+from pyvistaqt import QtInteractor
+from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
+
+from app.assets import MeshAsset
+from app.model.factory import Factory
+from app.model.kinds import get_kind
+from app.scene.floor import DARK, LIGHT, FloorLayer
+from app.scene.labels import LabelLayer
+from app.scene.machines import MachineLayer, outline_polydata
+
+log = logging.getLogger(__name__)
+
+#: Colour of machines whose mesh could not be loaded (placeholder boxes): magenta, the usual "missing" hue.
+PLACEHOLDER_RGB = (230, 0, 230)
+SELECTION_RGB = (1.0, 0.85, 0.0)
+BACKGROUNDS = {"light": ((0.80, 0.84, 0.89), (0.97, 0.97, 0.98)), "dark": ((0.10, 0.11, 0.13), (0.22, 0.24, 0.28))}
+
+
+class RenderScheduler(QtCore.QObject):
+    """Coalesces render requests: at most one render per ``min_interval_ms``, always the latest state."""
+
+    def __init__(self, render, min_interval_ms: int = 33, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self._render = render
+        self._min_interval_s = min_interval_ms / 1000
+        self._last = 0.0
+        self._timer = QtCore.QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self.render_now)
+
+    def request(self) -> None:
+        if not self._timer.isActive():
+            wait = max(0.0, self._min_interval_s - (time.perf_counter() - self._last))
+            self._timer.start(int(wait * 1000))
+
+    def render_now(self) -> None:
+        self._timer.stop()
+        self._last = time.perf_counter()
+        self._render()
+
+
+class FactoryView(QtWidgets.QWidget):
+    """A 3D view of one factory.
+
+    Signals
+    -------
+    machine_clicked(str, bool)
+        The user clicked a machine (its id; "" for empty floor) — second argument: Ctrl was held (toggle).
+    """
+
+    machine_clicked = QtCore.Signal(str, bool)
+
+    #: Seconds of stillness after which the full-detail scene replaces the level of detail.
+    STILL_DELAY_MS = 250
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.plotter = QtInteractor(self, auto_update=False, multi_samples=0)
+        layout.addWidget(self.plotter.interactor)
+        self.renderer = self.plotter.renderer
+        self.plotter.enable_terrain_style(mouse_wheel_zooms=True, shift_pans=True)
+        self.plotter.add_axes(interactive=False, line_width=2, color="black")
+        self.floor = FloorLayer(self.renderer)
+        self.machines = MachineLayer(self.renderer)
+        self.labels = LabelLayer(self.renderer)
+        self._selection_actor = vtkActor()
+        self._selection_mapper = vtkPolyDataMapper()
+        self._selection_actor.SetMapper(self._selection_mapper)
+        self._selection_actor.GetProperty().SetColor(*SELECTION_RGB)
+        self._selection_actor.GetProperty().SetLineWidth(3.0)
+        self._selection_actor.GetProperty().SetAmbient(1.0)
+        self._selection_actor.GetProperty().SetDiffuse(0.0)
+        self._selection_actor.VisibilityOff()
+        self.renderer.AddActor(self._selection_actor)
+        self._factory: Factory | None = None
+        self._selected: tuple[str, ...] = ()
+        self._theme = "light"
+        self.scheduler = RenderScheduler(self._render, parent=self)
+        self._still_timer = QtCore.QTimer(self)
+        self._still_timer.setSingleShot(True)
+        self._still_timer.timeout.connect(self.end_interaction)
+        self._press_pos: tuple[int, int] | None = None
+        self._install_observers()
+        self.set_theme("light")
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close_scene(self) -> None:
+        """Release the render window and its OpenGL context (call before the widget is destroyed)."""
+        self._still_timer.stop()
+        self.scheduler._timer.stop()
+        self.plotter.close()
+
+    # -- rendering ------------------------------------------------------------------------------
+    def _render(self) -> None:
+        if self.plotter.interactor.isVisible() or self.plotter.off_screen:
+            self.plotter.render()
+
+    def request_render(self) -> None:
+        """Ask for a render soon (coalesced, at most ~30 per second)."""
+        self.scheduler.request()
+
+    def render_now(self) -> None:
+        """Render immediately (tests, screenshots, benchmarks)."""
+        self.scheduler.render_now()
+
+    def frame(self) -> np.ndarray:
+        """The current frame as an (h, w, 3) uint8 RGB image, rendered at full detail."""
+        self.end_interaction(render=False)
+        self.plotter.render()
+        return np.asarray(self.plotter.screenshot(return_img=True, transparent_background=False))[:, :, :3]
+
+    # -- interaction: level of detail and clicks ------------------------------------------------
+    def _install_observers(self) -> None:
+        iren = self.plotter.iren.interactor
+        style = iren.GetInteractorStyle()
+        style.AddObserver("StartInteractionEvent", lambda *_: self.begin_interaction())
+        style.AddObserver("EndInteractionEvent", lambda *_: self._still_timer.start(self.STILL_DELAY_MS))
+        iren.AddObserver("LeftButtonPressEvent", self._on_press, 10.0)
+        iren.AddObserver("LeftButtonReleaseEvent", self._on_release, 10.0)
+
+    def begin_interaction(self) -> None:
+        """Switch to the cheap level of detail (hull meshes, no labels) while the camera moves."""
+        self._still_timer.stop()
+        if not self.machines.lod_active:
+            self.machines.set_lod(True)
+            self.labels.set_visible(False)
+
+    def end_interaction(self, render: bool = True) -> None:
+        """Back to full detail once the camera is still."""
+        self._still_timer.stop()
+        if self.machines.lod_active:
+            self.machines.set_lod(False)
+            self.labels.set_visible(True)
+            if render:
+                self.request_render()
+
+    def _on_press(self, iren, _event) -> None:
+        self._press_pos = iren.GetEventPosition()
+
+    def _on_release(self, iren, _event) -> None:
+        if self._press_pos is None:
+            return
+        x, y = iren.GetEventPosition()
+        px, py = self._press_pos
+        self._press_pos = None
+        if abs(x - px) + abs(y - py) <= 4:  # a click, not a drag
+            mid = self.machine_at(x, y)
+            self.machine_clicked.emit(mid or "", bool(iren.GetControlKey()))
+
+    def display_ray(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
+        """World ray (origin, unit direction) through display pixel (x, y), origin bottom-left."""
+        ren = self.renderer
+        pts = []
+        for z in (0.0, 1.0):
+            ren.SetDisplayPoint(x, y, z)
+            ren.DisplayToWorld()
+            w = ren.GetWorldPoint()
+            pts.append(np.array(w[:3]) / (w[3] if w[3] else 1.0))
+        d = pts[1] - pts[0]
+        return pts[0], d / np.linalg.norm(d)
+
+    def machine_at(self, x: float, y: float) -> str | None:
+        """The machine under display pixel (x, y) (VTK coordinates: origin bottom-left), or None."""
+        origin, direction = self.display_ray(x, y)
+        hit = self.machines.pick(origin, direction)
+        return hit[0] if hit else None
+
+    def display_position(self, machine_id: str) -> tuple[float, float]:
+        """Where a machine's top centre appears on screen (VTK display coordinates)."""
+        i = self.machines.index[machine_id]
+        m = self.machines.matrices[i]
+        ren = self.renderer
+        ren.SetWorldPoint(m[0, 3], m[1, 3], self.machines.top_z[i] * 0.6, 1.0)
+        ren.WorldToDisplay()
+        x, y, _ = ren.GetDisplayPoint()
+        return x, y
+
+    # -- content ---------------------------------------------------------------------------------
+    def show_factory(self, factory: Factory, asset_of: Mapping[str, MeshAsset], reset_camera: bool = True) -> None:
+        """Build the scene for ``factory``; ``asset_of`` maps asset ids to loaded meshes."""
+        t0 = time.perf_counter()
+        self._factory = factory
+        self.floor.build(factory)
+        self.machines.build(factory.machines, dict(asset_of))
+        self.machines.set_colours(self.kind_colours(factory, asset_of))
+        sizes = np.array([m.footprint.width_m * m.footprint.depth_m for m in factory.machines])
+        self.labels.set_labels(self.machines.label_anchor(), [m.id for m in factory.machines], sizes)
+        self._selected = ()
+        self._update_selection_actor()
+        if reset_camera:
+            self.camera_preset("iso")
+        log.info("scene: %d machines, %d triangles built in %.0f ms", len(factory.machines), self.machines.n_triangles, (time.perf_counter() - t0) * 1000)
+        self.request_render()
+
+    @staticmethod
+    def kind_colours(factory: Factory, asset_of: Mapping[str, MeshAsset]) -> np.ndarray:
+        """(N, 3) default colours: the machine kind's colour, magenta for placeholder meshes."""
+        out = np.empty((len(factory.machines), 3), dtype=np.uint8)
+        for i, m in enumerate(factory.machines):
+            kind = get_kind(m.kind)
+            out[i] = PLACEHOLDER_RGB if asset_of[m.asset].placeholder else (kind.colour if kind else (128, 128, 128))
+        return out
+
+    def set_machine_colours(self, rgb: np.ndarray) -> None:
+        """Recolour all machines ((N, 3) or (N, 4) uint8, in factory order): one array write, one render."""
+        self.machines.set_colours(rgb)
+        self.request_render()
+
+    def set_selection(self, ids: Sequence[str]) -> None:
+        """Outline the selected machines."""
+        self._selected = tuple(i for i in ids if i in self.machines.index)
+        self._update_selection_actor()
+        self.request_render()
+
+    def _update_selection_actor(self) -> None:
+        if not self._selected:
+            self._selection_actor.VisibilityOff()
+            return
+        boxes = [self.machines.world_box(mid, margin_m=0.08) for mid in self._selected]
+        self._selection_mapper.SetInputData(outline_polydata(boxes))
+        self._selection_actor.VisibilityOn()
+
+    @property
+    def selection(self) -> tuple[str, ...]:
+        return self._selected
+
+    # -- camera ------------------------------------------------------------------------------------
+    def camera_preset(self, name: str) -> None:
+        """``top``, ``iso``, ``front`` or ``fit`` (fit everything, keep the direction)."""
+        cam = self.renderer.GetActiveCamera()
+        if self._factory is not None:
+            w, d = self._factory.floor.width_m, self._factory.floor.depth_m
+        else:
+            w = d = 10.0
+        cx, cy = w / 2, d / 2
+        span = max(w, d)
+        if name == "top":
+            cam.SetFocalPoint(cx, cy, 0)
+            cam.SetPosition(cx, cy, span * 1.5)
+            cam.SetViewUp(0, 1, 0)
+        elif name == "iso":
+            cam.SetFocalPoint(cx, cy, 0)
+            cam.SetPosition(cx - 0.45 * span, cy - 0.75 * span, 0.65 * span)
+            cam.SetViewUp(0, 0, 1)
+        elif name == "front":
+            cam.SetFocalPoint(cx, cy, 0)
+            cam.SetPosition(cx, cy - 1.1 * span, 0.3 * span)
+            cam.SetViewUp(0, 0, 1)
+        elif name != "fit":
+            raise ValueError(f"unknown camera preset {name!r}")
+        self.renderer.ResetCamera()
+        if name in ("iso", "top"):
+            cam.Zoom(1.6 if name == "iso" else 1.25)
+        self.renderer.ResetCameraClippingRange()
+        self.request_render()
+
+    def fly_to(self, machine_id: str) -> None:
+        """Centre the camera on a machine, keeping the viewing direction."""
+        i = self.machines.index[machine_id]
+        cam = self.renderer.GetActiveCamera()
+        fp = np.array(cam.GetFocalPoint())
+        pos = np.array(cam.GetPosition())
+        target = np.array([self.machines.matrices[i, 0, 3], self.machines.matrices[i, 1, 3], 0.0])
+        cam.SetFocalPoint(*target)
+        cam.SetPosition(*(target + (pos - fp)))
+        self.renderer.ResetCameraClippingRange()
+        self.request_render()
+
+    def set_theme(self, theme: str) -> None:
+        """``light`` or ``dark`` background, floor and labels."""
+        self._theme = theme
+        bottom, top = BACKGROUNDS[theme]
+        self.renderer.SetBackground(*bottom)
+        self.renderer.SetBackground2(*top)
+        self.renderer.GradientBackgroundOn()
+        self.floor.set_style(DARK if theme == "dark" else LIGHT)
+        self.labels.set_theme(theme == "dark")
+        self.request_render()
