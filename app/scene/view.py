@@ -76,6 +76,10 @@ class FactoryView(QtWidgets.QWidget):
         layout.addWidget(self.plotter.interactor)
         self.renderer = self.plotter.renderer
         self.plotter.enable_terrain_style(mouse_wheel_zooms=True, shift_pans=True)
+        # VTK's and pyvista's single-key bindings ('q' closes the plotter, 'w' wireframe, '3' stereo...)
+        # would fire while typing; the application's action table owns the keyboard instead.
+        self.plotter.iren.clear_key_event_callbacks()
+        self.plotter.iren.interactor.RemoveObservers("CharEvent")
         self.plotter.add_axes(interactive=False, line_width=2, color="black")
         self.floor = FloorLayer(self.renderer)
         self.machines = MachineLayer(self.renderer)
@@ -265,11 +269,40 @@ class FactoryView(QtWidgets.QWidget):
             cam.SetViewUp(0, 0, 1)
         elif name != "fit":
             raise ValueError(f"unknown camera preset {name!r}")
-        self.renderer.ResetCamera()
-        if name in ("iso", "top"):
-            cam.Zoom(1.6 if name == "iso" else 1.25)
-        self.renderer.ResetCameraClippingRange()
+        self._fit_floor()
         self.request_render()
+
+    def _fit_floor(self, margin: float = 0.06) -> None:
+        """Move the camera along its view direction so the floor (and what stands on it) just fills the view."""
+        ren = self.renderer
+        cam = ren.GetActiveCamera()
+        if self._factory is None:
+            ren.ResetCamera()
+            return
+        w, d = self._factory.floor.width_m, self._factory.floor.depth_m
+        top = float(self.machines.top_z.max()) if len(self.machines.top_z) else 3.0
+        corners = np.array([[x, y, z] for x in (0, w) for y in (0, d) for z in (0, top)], dtype=float)
+        ren.ResetCamera(0, w, 0, d, 0, top)
+        fp = np.array(cam.GetFocalPoint())
+        for _ in range(4):  # converge: perspective makes the fraction depend on the distance
+            ren.ResetCameraClippingRange()
+            xs, ys = [], []
+            for c in corners:
+                ren.SetWorldPoint(*c, 1.0)
+                ren.WorldToView()
+                vx, vy, _ = ren.GetViewPoint()
+                xs.append(vx)
+                ys.append(vy)
+            # View coordinates run from -1 to 1 in both directions; keep the box centred.
+            frac = max(max(abs(min(xs)), abs(max(xs))), max(abs(min(ys)), abs(max(ys))))
+            if frac <= 0:
+                break
+            scale = frac / (1.0 - margin)
+            pos = np.array(cam.GetPosition())
+            cam.SetPosition(*(fp + (pos - fp) * scale))
+            if abs(scale - 1.0) < 0.01:
+                break
+        ren.ResetCameraClippingRange()
 
     def fly_to(self, machine_id: str) -> None:
         """Centre the camera on a machine, keeping the viewing direction."""

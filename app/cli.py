@@ -1,0 +1,126 @@
+"""The command line: ``python main.py [FACTORY] [--demo] [--screenshot PNG] [--quit-after S]``.
+
+A factory file is loaded and validated before any window opens: a bad file ends the program with its
+message on stderr and exit code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import app
+from app.model.factory import Factory
+from app.model.io import load_factory
+from app.model.problems import FactoryFileError
+from app.paths import DEMO_FACTORY
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+log = logging.getLogger("floortwin")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="floortwin",
+        description="floortwin — a desktop digital twin of a factory floor.",
+        epilog="Exit codes: 0 success, 1 failure while running, 2 bad command line or factory file.",
+    )
+    p.add_argument("factory", nargs="?", metavar="FACTORY", help="factory file (.json) to open")
+    p.add_argument("--demo", action="store_true", help="open the bundled demo plant")
+    p.add_argument("--screenshot", metavar="PNG", help="render the window (once the scene is drawn) to PNG and exit")
+    p.add_argument("--quit-after", metavar="SECONDS", type=float, help="quit after this many seconds")
+    p.add_argument("--size", metavar="WxH", default=None, help="window size in pixels, e.g. 1600x1000")
+    p.add_argument("--theme", choices=("light", "dark"), help="colour theme (default: the last one used)")
+    p.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="terminal log level")
+    p.add_argument("--version", action="version", version=f"floortwin {app.__version__}")
+    return p
+
+
+def _size(text: str | None) -> tuple[int, int] | None:
+    if text is None:
+        return None
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise SystemExit(f"floortwin: error: --size expects WIDTHxHEIGHT, got {text!r}") from None
+    if not (200 <= w <= 10000 and 200 <= h <= 10000):
+        raise SystemExit(f"floortwin: error: --size {w}x{h} is out of range (200..10000)")
+    return w, h
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from app.logs import setup_logging
+
+    setup_logging(args.log_level)
+    if args.factory and args.demo:
+        print("floortwin: error: give a FACTORY file or --demo, not both", file=sys.stderr)
+        return EXIT_USAGE
+    path = Path(args.factory) if args.factory else (DEMO_FACTORY if args.demo else None)
+    factory: Factory | None = None
+    if path is not None:
+        try:
+            factory = load_factory(path)
+        except FactoryFileError as e:
+            print(f"floortwin: error: {e}", file=sys.stderr)
+            if len(e.problems) > 1:
+                print(e.details(), file=sys.stderr)
+            return EXIT_USAGE
+    if args.screenshot:
+        out = Path(args.screenshot)
+        if not out.parent.exists():
+            print(f"floortwin: error: --screenshot: folder {out.parent} does not exist", file=sys.stderr)
+            return EXIT_USAGE
+    try:
+        size = _size(args.size)
+    except SystemExit as e:
+        print(e, file=sys.stderr)
+        return EXIT_USAGE
+    return run_gui(factory, path, args.screenshot, args.quit_after, size, args.theme)
+
+
+def run_gui(factory: Factory | None, path: Path | None, screenshot: str | None, quit_after: float | None,
+            size: tuple[int, int] | None, theme: str | None) -> int:
+    """Create the Qt application and the main window, and run until quit."""
+    from PySide6 import QtCore, QtWidgets
+
+    from app.ui.main_window import MainWindow
+
+    QtWidgets.QApplication.setApplicationName("floortwin")
+    QtWidgets.QApplication.setOrganizationName("floortwin")
+    QtWidgets.QApplication.setApplicationVersion(app.__version__)
+    qapp = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+    window = MainWindow()
+    if theme:
+        window.set_theme(theme)
+    if size:
+        window.resize(*size)
+    window.show()
+    if factory is not None:
+        window.open_loaded(factory, path)
+    result = {"code": EXIT_OK}
+
+    if screenshot:
+        deadline = QtCore.QDeadlineTimer(15000)
+
+        def take() -> None:
+            handle = window.windowHandle()
+            if (handle is None or not handle.isExposed()) and not deadline.hasExpired():
+                QtCore.QTimer.singleShot(50, take)
+                return
+            qapp.processEvents()
+            window.view.render_now()
+            ok = window.save_screenshot(screenshot)
+            if ok:
+                print(f"floortwin: screenshot written to {screenshot}")
+            result["code"] = EXIT_OK if ok else EXIT_FAILURE
+            window.close()
+            qapp.exit(result["code"])
+
+        QtCore.QTimer.singleShot(200, take)
+    if quit_after is not None:
+        QtCore.QTimer.singleShot(int(quit_after * 1000), window.close)
+    code = qapp.exec()
+    return result["code"] if screenshot else code

@@ -1,0 +1,113 @@
+"""Every command of the main window, declared once: id, title, handler, menu, shortcut, enabled-when.
+
+The table builds the menus, the toolbar and the keyboard-shortcut list, so they never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from PySide6 import QtGui, QtWidgets
+
+if TYPE_CHECKING:
+    from app.ui.main_window import MainWindow
+
+SP = QtWidgets.QStyle.StandardPixmap
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    """One command of the main window."""
+
+    id: str
+    title: str
+    handler: Callable[[MainWindow], object]
+    menu: str
+    shortcut: str | QtGui.QKeySequence.StandardKey | None = None
+    tip: str = ""
+    toolbar: bool = False
+    icon: SP | None = None
+    enabled_when: Callable[[MainWindow], bool] | None = None
+    checkable: bool = False
+    checked_when: Callable[[MainWindow], bool] | None = None
+    separator_before: bool = False
+
+
+Key = QtGui.QKeySequence.StandardKey
+
+ACTIONS: tuple[ActionSpec, ...] = (
+    ActionSpec("file.open", "&Open…", lambda w: w.open_dialog(), "&File", Key.Open, "Open a factory file", True, SP.SP_DialogOpenButton),
+    ActionSpec("file.demo", "Open &Demo Plant", lambda w: w.open_demo(), "&File", None, "Open the bundled demo factory"),
+    ActionSpec("file.save", "&Save", lambda w: w.save(), "&File", Key.Save, "Save the factory file", True, SP.SP_DialogSaveButton,
+               enabled_when=lambda w: w.document is not None, separator_before=True),
+    ActionSpec("file.save_as", "Save &As…", lambda w: w.save_as_dialog(), "&File", Key.SaveAs, "Save to another file",
+               enabled_when=lambda w: w.document is not None),
+    ActionSpec("file.screenshot", "Save Screens&hot…", lambda w: w.screenshot_dialog(), "&File", "Ctrl+Shift+P",
+               "Save a PNG of the window", separator_before=True),
+    ActionSpec("file.quit", "&Quit", lambda w: w.close(), "&File", Key.Quit, "Quit floortwin", separator_before=True),
+    ActionSpec("view.fit", "&Fit All", lambda w: w.view.camera_preset("fit"), "&View", "F", "Show the whole factory", True),
+    ActionSpec("view.top", "&Top View", lambda w: w.view.camera_preset("top"), "&View", "T", "Look straight down on the floor", True),
+    ActionSpec("view.iso", "&Isometric View", lambda w: w.view.camera_preset("iso"), "&View", "I", "Oblique overview", True),
+    ActionSpec("view.front", "F&ront View", lambda w: w.view.camera_preset("front"), "&View", "Shift+F", "Look from the south wall"),
+    ActionSpec("view.focus", "Fly to &Selection", lambda w: w.fly_to_selection(), "&View", "Z", "Centre the camera on the selected machine",
+               enabled_when=lambda w: w.selection.current is not None),
+    ActionSpec("view.dark", "&Dark Theme", lambda w: w.toggle_theme(), "&View", "Ctrl+Shift+D", "Switch between light and dark themes",
+               checkable=True, checked_when=lambda w: w.theme == "dark", separator_before=True),
+    ActionSpec("edit.select_none", "Select &None", lambda w: w.selection.clear(), "&Edit", "Esc", "Clear the selection"),
+    ActionSpec("help.shortcuts", "&Keyboard Shortcuts", lambda w: w.show_shortcuts(), "&Help", "F1", "List every shortcut"),
+    ActionSpec("help.about", "&About floortwin", lambda w: w.show_about(), "&Help", None, "Versions and licence"),
+)
+
+
+def shortcut_text(spec: ActionSpec) -> str:
+    """The shortcut as the user's platform spells it ("" if none)."""
+    if spec.shortcut is None:
+        return ""
+    seq = QtGui.QKeySequence(spec.shortcut)
+    return seq.toString(QtGui.QKeySequence.SequenceFormat.NativeText)
+
+
+def install_actions(window: QtWidgets.QMainWindow, specs: Sequence[ActionSpec], toolbar: QtWidgets.QToolBar) -> dict[str, QtGui.QAction]:
+    """Create a QAction per spec, put it in its menu (and the toolbar), and return them by id."""
+    menus: dict[str, QtWidgets.QMenu] = {}
+    actions: dict[str, QtGui.QAction] = {}
+    style = window.style()
+    for spec in specs:
+        menu = menus.get(spec.menu)
+        if menu is None:
+            menu = menus[spec.menu] = window.menuBar().addMenu(spec.menu)
+            menu.setObjectName("menu_" + spec.menu.replace("&", "").lower())
+        if spec.separator_before:
+            menu.addSeparator()
+        act = QtGui.QAction(spec.title, window)
+        act.setObjectName(spec.id)
+        if spec.icon is not None:
+            act.setIcon(style.standardIcon(spec.icon))
+        if spec.shortcut is not None:
+            act.setShortcut(QtGui.QKeySequence(spec.shortcut))
+            act.setShortcutContext(QtGui.Qt.ShortcutContext.WindowShortcut)
+        tip = spec.tip + (f" ({shortcut_text(spec)})" if spec.shortcut is not None else "")
+        act.setToolTip(tip)
+        act.setStatusTip(spec.tip)
+        act.setCheckable(spec.checkable)
+        act.triggered.connect(lambda _checked=False, s=spec: s.handler(window))  # type: ignore[arg-type]
+        menu.addAction(act)
+        window.addAction(act)  # shortcuts work even when the menu bar is hidden
+        if spec.toolbar:
+            toolbar.addAction(act)
+        actions[spec.id] = act
+    return actions
+
+
+def refresh_actions(window: MainWindow, specs: Sequence[ActionSpec], actions: dict[str, QtGui.QAction]) -> None:
+    """Re-evaluate every spec's enabled-when and checked-when."""
+    for spec in specs:
+        act = actions[spec.id]
+        if spec.enabled_when is not None:
+            act.setEnabled(bool(spec.enabled_when(window)))
+        if spec.checked_when is not None:
+            act.blockSignals(True)
+            act.setChecked(bool(spec.checked_when(window)))
+            act.blockSignals(False)

@@ -1,0 +1,324 @@
+"""The main window: assembles the 3D view, the docks and the action table, and runs file commands."""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+import app
+from app.assets import AssetLibrary, MeshAsset, load_factory_assets
+from app.model.document import FactoryDocument
+from app.model.factory import Factory
+from app.model.io import load_factory
+from app.model.problems import FactoryFileError
+from app.model.selection import Selection
+from app.paths import DEMO_FACTORY
+from app.scene.view import FactoryView
+from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_text
+from app.ui.log_dock import LogDock
+from app.ui.properties_dock import PropertiesDock
+from app.ui.screenshot import grab_window
+from app.ui.settings import Settings
+from app.ui.theme import apply_theme
+from app.ui.tree_dock import FactoryTreeDock
+
+log = logging.getLogger(__name__)
+
+FILE_FILTER = "Factory files (*.json);;All files (*)"
+
+
+class MainWindow(QtWidgets.QMainWindow):
+    """floortwin's main window.
+
+    Parameters
+    ----------
+    settings
+        Where recent files, theme and layout are kept (tests pass an isolated one).
+    assets
+        The mesh cache shared by everything that shows machines.
+    """
+
+    def __init__(self, settings: Settings | None = None, assets: AssetLibrary | None = None):
+        super().__init__()
+        self.setObjectName("floortwin_main")
+        self.settings = settings or Settings()
+        self.assets = assets or AssetLibrary()
+        self.document: FactoryDocument | None = None
+        self.asset_of: dict[str, MeshAsset] = {}
+        self.selection = Selection()
+        self.theme = self.settings.theme
+        self.last_error: QtWidgets.QMessageBox | None = None
+
+        self.view = FactoryView(self)
+        self.setCentralWidget(self.view)
+        self.tree_dock = FactoryTreeDock(self.selection, self)
+        self.properties_dock = PropertiesDock(self)
+        self.log_dock = LogDock(self)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
+        self.resizeDocks([self.tree_dock, self.properties_dock], [270, 300], QtCore.Qt.Orientation.Horizontal)
+        self.resizeDocks([self.log_dock], [120], QtCore.Qt.Orientation.Vertical)
+
+        self.toolbar = self.addToolBar("Main")
+        self.toolbar.setObjectName("toolbar_main")
+        self.toolbar.setIconSize(QtCore.QSize(18, 18))
+        self.toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.actions_by_id = install_actions(self, ACTIONS, self.toolbar)
+        self._build_recent_menu()
+        self._build_docks_menu()
+
+        self.status_machines = QtWidgets.QLabel("")
+        self.status_file = QtWidgets.QLabel("")
+        self.statusBar().addPermanentWidget(self.status_machines)
+        self.statusBar().addPermanentWidget(self.status_file)
+
+        self.view.machine_clicked.connect(self._on_machine_clicked)
+        self.tree_dock.machine_activated.connect(self._fly_to)
+        self.selection.changed.connect(self._on_selection_changed)
+
+        geometry, state = self.settings.window_state()
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(1400, 900)
+        if state is not None:
+            self.restoreState(state)
+        self.set_theme(self.theme)
+        self._update_title()
+        self.refresh_actions()
+
+    # -- files -------------------------------------------------------------------------------------
+    def open_path(self, path: str | os.PathLike[str]) -> bool:
+        """Open a factory file. On any problem the current factory stays open and the user is told why."""
+        try:
+            factory = load_factory(path)
+        except FactoryFileError as e:
+            log.error("%s", e.details())
+            self.show_error("Cannot open factory file", str(e), e.details())
+            return False
+        self.open_loaded(factory, path)
+        return True
+
+    def open_loaded(self, factory: Factory, path: str | os.PathLike[str] | None) -> None:
+        """Show a factory that was already loaded and validated (the command line does that first)."""
+        self._set_document(FactoryDocument(factory, path))
+        if path is not None:
+            self.settings.add_recent_file(path)
+        log.info("opened %s: %d machines", path or "untitled", len(factory.machines))
+
+    def open_demo(self) -> bool:
+        return self.open_path(DEMO_FACTORY)
+
+    def open_dialog(self) -> None:
+        start = str(self.document.path.parent) if self.document and self.document.path else ""
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open factory", start, FILE_FILTER)
+        if path:
+            self.open_path(path)
+
+    def save(self) -> bool:
+        """Save to the current file (atomically); asks for a name if there is none."""
+        if self.document is None:
+            return False
+        if self.document.path is None or self.document.path == DEMO_FACTORY.resolve():
+            return self.save_as_dialog()
+        return self.save_to(self.document.path)
+
+    def save_to(self, path: str | os.PathLike[str]) -> bool:
+        if self.document is None:
+            return False
+        try:
+            saved = self.document.save(path)
+        except OSError as e:
+            log.error("cannot save %s: %s", path, e)
+            self.show_error("Cannot save", f"{Path(path).name}: {e.strerror or e}", str(e))
+            return False
+        self.settings.add_recent_file(saved)
+        self.statusBar().showMessage(f"Saved {saved}", 5000)
+        log.info("saved %s", saved)
+        return True
+
+    def save_as_dialog(self) -> bool:
+        if self.document is None:
+            return False
+        name = self.document.path.name if self.document.path else "factory.json"
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save factory as", name, FILE_FILTER)
+        return self.save_to(path) if path else False
+
+    def screenshot_dialog(self) -> None:
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "floortwin.png", "PNG images (*.png)")
+        if path:
+            self.save_screenshot(path)
+
+    def save_screenshot(self, path: str | os.PathLike[str]) -> bool:
+        """Write a PNG of the whole window including the 3D view."""
+        ok = grab_window(self, self.view).save(str(path), "PNG")
+        if not ok:
+            log.error("cannot write screenshot %s", path)
+            self.show_error("Cannot save screenshot", f"Could not write {path}", "")
+        return ok
+
+    def _set_document(self, document: FactoryDocument) -> None:
+        self.document = document
+        self.asset_of = load_factory_assets(document.factory, document.path, self.assets)
+        broken = [k for k, a in self.asset_of.items() if a.placeholder]
+        if broken:
+            msg = f"{len(broken)} mesh(es) could not be loaded and are shown as magenta boxes: {', '.join(broken)} (see Log)"
+            self.statusBar().showMessage(msg, 15000)
+        self.selection.clear()
+        self.view.show_factory(document.factory, self.asset_of)
+        self.tree_dock.set_factory(document.factory)
+        document.dirty_changed.connect(lambda _dirty: self._update_title())
+        document.path_changed.connect(lambda _p: self._update_title())
+        self.status_machines.setText(f"{len(document.factory.machines)} machines")
+        self._on_selection_changed(())
+        self._update_title()
+        self.refresh_actions()
+
+    def _update_title(self) -> None:
+        if self.document is None:
+            self.setWindowTitle("floortwin")
+            self.status_file.setText("no factory open")
+            return
+        name = self.document.path.name if self.document.path else "untitled"
+        self.setWindowTitle(f"{name}[*] — {self.document.factory.name} — floortwin")
+        self.setWindowModified(self.document.dirty)
+        self.status_file.setText(str(self.document.path or "not saved"))
+
+    # -- recent files and docks menus ------------------------------------------------------------------
+    def _build_recent_menu(self) -> None:
+        file_menu = self.findChild(QtWidgets.QMenu, "menu_file")
+        self.recent_menu = QtWidgets.QMenu("Open &Recent", self)
+        self.recent_menu.setObjectName("menu_recent")
+        file_menu.insertMenu(self.actions_by_id["file.demo"], self.recent_menu)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        files = self.settings.recent_files()
+        for i, f in enumerate(files):
+            act = self.recent_menu.addAction(f"&{i + 1}  {Path(f).name}")
+            act.setToolTip(f)
+            act.setStatusTip(f)
+            act.triggered.connect(lambda _c=False, p=f: self._open_recent(p))
+        if not files:
+            self.recent_menu.addAction("(none)").setEnabled(False)
+
+    def _open_recent(self, path: str) -> None:
+        if not Path(path).exists():
+            self.settings.remove_recent_file(path)
+            self.show_error("File not found", f"{path} no longer exists; removed it from the recent files.", "")
+            return
+        self.open_path(path)
+
+    def _build_docks_menu(self) -> None:
+        view_menu = self.findChild(QtWidgets.QMenu, "menu_view")
+        view_menu.addSeparator()
+        panels = view_menu.addMenu("&Panels")
+        for dock in (self.tree_dock, self.properties_dock, self.log_dock):
+            panels.addAction(dock.toggleViewAction())
+        panels.addAction(self.toolbar.toggleViewAction())
+
+    # -- selection -----------------------------------------------------------------------------------
+    def _on_machine_clicked(self, machine_id: str, toggle: bool) -> None:
+        if not machine_id:
+            if not toggle:
+                self.selection.clear()
+        elif toggle:
+            self.selection.toggle(machine_id)
+        else:
+            self.selection.select([machine_id])
+
+    def _on_selection_changed(self, ids: tuple[str, ...]) -> None:
+        self.view.set_selection(ids)
+        current = self.selection.current
+        factory = self.document.factory if self.document else None
+        asset = None
+        if factory is not None and current is not None:
+            asset = self.asset_of.get(factory.machine(current).asset)
+        self.properties_dock.show_machine(factory, current, asset)
+        if current is not None and factory is not None:
+            m = factory.machine(current)
+            more = f" (+{len(ids) - 1} more)" if len(ids) > 1 else ""
+            self.statusBar().showMessage(f"{m.name} [{m.id}]{more}")
+        self.refresh_actions()
+
+    def _fly_to(self, machine_id: str) -> None:
+        self.selection.select([machine_id])
+        self.view.fly_to(machine_id)
+
+    def fly_to_selection(self) -> None:
+        if self.selection.current:
+            self.view.fly_to(self.selection.current)
+
+    # -- look and feel --------------------------------------------------------------------------------
+    def set_theme(self, theme: str) -> None:
+        self.theme = theme
+        self.settings.theme = theme
+        app_ = QtWidgets.QApplication.instance()
+        if isinstance(app_, QtWidgets.QApplication):
+            apply_theme(app_, theme)
+        self.view.set_theme(theme)
+        self.refresh_actions()
+
+    def toggle_theme(self) -> None:
+        self.set_theme("light" if self.theme == "dark" else "dark")
+
+    def refresh_actions(self) -> None:
+        refresh_actions(self, ACTIONS, self.actions_by_id)
+
+    # -- dialogs ---------------------------------------------------------------------------------------
+    def show_error(self, title: str, text: str, details: str) -> QtWidgets.QMessageBox:
+        """A non-blocking error box (the app keeps working behind it)."""
+        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, title, text, QtWidgets.QMessageBox.StandardButton.Ok, self)
+        if details and details != text:
+            box.setDetailedText(details)
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        self.last_error = box
+        return box
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(
+            f"<tr><td>{s.title.replace('&', '')}</td><td><b>{shortcut_text(s)}</b></td></tr>" for s in ACTIONS if s.shortcut is not None
+        )
+        mouse = (
+            "<tr><td>Rotate</td><td><b>Left drag</b></td></tr><tr><td>Pan</td><td><b>Middle drag / Shift+Left drag</b></td></tr>"
+            "<tr><td>Zoom</td><td><b>Wheel / Right drag</b></td></tr><tr><td>Select / add to selection</td><td><b>Click / Ctrl+Click</b></td></tr>"
+        )
+        box = QtWidgets.QMessageBox(self)
+        box.setWindowTitle("Keyboard shortcuts")
+        box.setText(f"<table cellspacing=6>{rows}{mouse}</table>")
+        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+
+    def show_about(self) -> None:
+        import pyvista
+        import vtk
+
+        QtWidgets.QMessageBox.about(
+            self,
+            "About floortwin",
+            f"<b>floortwin {app.__version__}</b><br>A desktop digital twin of a factory floor.<br><br>"
+            f"Qt {QtCore.qVersion()} · VTK {vtk.vtkVersion.GetVTKVersion()} · pyvista {pyvista.__version__}<br>MIT licence",
+        )
+
+    # -- shutdown --------------------------------------------------------------------------------------
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt override)
+        if self.document is not None and self.document.dirty:
+            answer = QtWidgets.QMessageBox.question(
+                self, "Unsaved changes", "The factory has unsaved changes. Save them before closing?",
+                QtWidgets.QMessageBox.StandardButton.Save | QtWidgets.QMessageBox.StandardButton.Discard
+                | QtWidgets.QMessageBox.StandardButton.Cancel,
+            )
+            if answer == QtWidgets.QMessageBox.StandardButton.Cancel or (
+                answer == QtWidgets.QMessageBox.StandardButton.Save and not self.save()
+            ):
+                event.ignore()
+                return
+        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        self.settings.sync()
+        self.log_dock.detach()
+        self.view.close_scene()
+        super().closeEvent(event)

@@ -1,0 +1,33 @@
+"""Screenshots of the whole window, 3D view included.
+
+``QWidget.grab`` cannot read an OpenGL surface, so the 3D view's frame is rendered by VTK and painted into
+the grabbed window image at the view's position.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.scene.view import FactoryView
+
+
+def numpy_to_qimage(rgb: np.ndarray) -> QtGui.QImage:
+    """An (h, w, 3) uint8 array as a QImage (copied)."""
+    rgb = np.ascontiguousarray(rgb[:, :, :3], dtype=np.uint8)
+    h, w, _ = rgb.shape
+    return QtGui.QImage(rgb.data, w, h, 3 * w, QtGui.QImage.Format.Format_RGB888).copy()
+
+
+def grab_window(window: QtWidgets.QWidget, view: FactoryView) -> QtGui.QImage:
+    """An image of ``window`` with the current 3D frame of ``view`` painted in."""
+    image = window.grab().toImage()
+    frame = numpy_to_qimage(view.frame())
+    top_left = view.mapTo(window, QtCore.QPoint(0, 0))
+    painter = QtGui.QPainter(image)
+    try:
+        target = QtCore.QRect(top_left, view.size())
+        painter.drawImage(target, frame)
+    finally:
+        painter.end()
+    return image

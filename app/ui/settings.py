@@ -1,0 +1,79 @@
+"""User settings (recent files, theme, window layout) in an INI file in the user's config folder.
+
+A settings file that cannot be read is moved aside to ``*.bak`` and replaced by defaults, with a warning:
+a broken file never stops the application from starting.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from pathlib import Path
+
+from PySide6 import QtCore
+
+log = logging.getLogger(__name__)
+
+MAX_RECENT = 10
+
+
+class Settings:
+    """Typed access to the few settings floortwin keeps."""
+
+    def __init__(self, qsettings: QtCore.QSettings | None = None):
+        self.q = qsettings or QtCore.QSettings(
+            QtCore.QSettings.Format.IniFormat, QtCore.QSettings.Scope.UserScope, "floortwin", "floortwin"
+        )
+        if self.q.status() != QtCore.QSettings.Status.NoError:
+            self._reset_broken()
+
+    def _reset_broken(self) -> None:
+        path = Path(self.q.fileName())
+        backup = path.with_suffix(path.suffix + ".bak")
+        try:
+            os.replace(path, backup)
+            log.warning("settings file %s was unreadable; moved it to %s and started from defaults", path, backup)
+        except OSError as e:
+            log.warning("settings file %s is unreadable and could not be moved aside: %s", path, e)
+        self.q = QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat)
+
+    @property
+    def path(self) -> str:
+        return self.q.fileName()
+
+    def recent_files(self) -> list[str]:
+        value = self.q.value("recent_files", [])
+        if isinstance(value, str):
+            value = [value]
+        return [str(v) for v in (value or []) if v]
+
+    def add_recent_file(self, path: str | os.PathLike[str]) -> list[str]:
+        p = str(Path(path).resolve())
+        files = [p] + [f for f in self.recent_files() if f != p]
+        files = files[:MAX_RECENT]
+        self.q.setValue("recent_files", files)
+        return files
+
+    def remove_recent_file(self, path: str) -> None:
+        self.q.setValue("recent_files", [f for f in self.recent_files() if f != path])
+
+    @property
+    def theme(self) -> str:
+        value = str(self.q.value("theme", "light"))
+        return value if value in ("light", "dark") else "light"
+
+    @theme.setter
+    def theme(self, value: str) -> None:
+        self.q.setValue("theme", value)
+
+    def window_state(self) -> tuple[QtCore.QByteArray | None, QtCore.QByteArray | None]:
+        geom = self.q.value("window/geometry")
+        state = self.q.value("window/state")
+        return (geom if isinstance(geom, QtCore.QByteArray) else None, state if isinstance(state, QtCore.QByteArray) else None)
+
+    def save_window_state(self, geometry: QtCore.QByteArray, state: QtCore.QByteArray) -> None:
+        self.q.setValue("window/geometry", geometry)
+        self.q.setValue("window/state", state)
+
+    def sync(self) -> None:
+        self.q.sync()
