@@ -197,7 +197,7 @@ class AssetLibrary:
             for note in asset.notes:
                 log.info("%s: %s", p.name, note)
         except AssetError as e:
-            log.warning("%s — showing a placeholder box", e)
+            log.warning("%s — showing a placeholder box", str(e))
             asset = placeholder_asset(str(p), str(e))
         with self._lock:
             self._cache[key] = asset

@@ -25,7 +25,7 @@ def setup_logging(console_level: str = "WARNING") -> Path | None:
         path = user_log_dir() / "floortwin.log"
         file_handler = logging.handlers.RotatingFileHandler(path, maxBytes=2_000_000, backupCount=3, encoding="utf-8")
     except OSError as e:
-        logging.getLogger(__name__).warning("cannot write the log file: %s", e)
+        logging.getLogger(__name__).warning("cannot write the log file: %s", str(e))
         return None
     file_handler.setFormatter(fmt)
     root.addHandler(file_handler)

@@ -110,7 +110,8 @@ def _message(err: dict[str, Any]) -> str:
         return "unknown field (not part of the factory format)"
     if kind in _COMPARE:
         key, sign = _COMPARE[kind]
-        return f"must be {sign} {ctx.get(key)}, got {show_value(value)}"
+        bound = ctx.get(key)
+        return f"must be {sign} {bound:g}, got {show_value(value)}" if isinstance(bound, (int, float)) else f"must be {sign} {bound}, got {show_value(value)}"
     if kind == "literal_error":
         return f"expected {ctx.get('expected')}, got {show_value(value)}"
     if kind == "string_pattern_mismatch":

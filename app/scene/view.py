@@ -100,7 +100,7 @@ class FactoryView(QtWidgets.QWidget):
         self._still_timer = QtCore.QTimer(self)
         self._still_timer.setSingleShot(True)
         self._still_timer.timeout.connect(self.end_interaction)
-        self._press_pos: tuple[int, int] | None = None
+        self._press_pos: tuple[float, float] | None = None
         self._install_observers()
         self.set_theme("light")
 
@@ -109,6 +109,10 @@ class FactoryView(QtWidgets.QWidget):
         """Release the render window and its OpenGL context (call before the widget is destroyed)."""
         self._still_timer.stop()
         self.scheduler._timer.stop()
+        for obj, tag in self._observers:
+            obj.RemoveObserver(tag)
+        self._observers.clear()
+        self.plotter.removeEventFilter(self)
         self.plotter.close()
 
     # -- rendering ------------------------------------------------------------------------------
@@ -132,12 +136,16 @@ class FactoryView(QtWidgets.QWidget):
 
     # -- interaction: level of detail and clicks ------------------------------------------------
     def _install_observers(self) -> None:
-        iren = self.plotter.iren.interactor
-        style = iren.GetInteractorStyle()
-        style.AddObserver("StartInteractionEvent", lambda *_: self.begin_interaction())
-        style.AddObserver("EndInteractionEvent", lambda *_: self._still_timer.start(self.STILL_DELAY_MS))
-        iren.AddObserver("LeftButtonPressEvent", self._on_press, 10.0)
-        iren.AddObserver("LeftButtonReleaseEvent", self._on_release, 10.0)
+        style = self.plotter.iren.interactor.GetInteractorStyle()
+        # VTK keeps these callbacks alive from C++, where Python's collector cannot see the cycle back to
+        # this widget: they are removed again in close_scene.
+        self._observers = [
+            (style, style.AddObserver("StartInteractionEvent", lambda *_: self.begin_interaction())),
+            (style, style.AddObserver("EndInteractionEvent", lambda *_: self._still_timer.start(self.STILL_DELAY_MS))),
+        ]
+        # Clicks are recognised on the Qt side: VTK's camera styles grab the event focus on button-down,
+        # so interactor observers would never see the matching button-up.
+        self.plotter.installEventFilter(self)
 
     def begin_interaction(self) -> None:
         """Switch to the cheap level of detail (hull meshes, no labels) while the camera moves."""
@@ -155,18 +163,19 @@ class FactoryView(QtWidgets.QWidget):
             if render:
                 self.request_render()
 
-    def _on_press(self, iren, _event) -> None:
-        self._press_pos = iren.GetEventPosition()
-
-    def _on_release(self, iren, _event) -> None:
-        if self._press_pos is None:
-            return
-        x, y = iren.GetEventPosition()
-        px, py = self._press_pos
-        self._press_pos = None
-        if abs(x - px) + abs(y - py) <= 4:  # a click, not a drag
-            mid = self.machine_at(x, y)
-            self.machine_clicked.emit(mid or "", bool(iren.GetControlKey()))
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt override)
+        kind = event.type()
+        if kind == QtCore.QEvent.Type.MouseButtonPress and event.button() == QtCore.Qt.MouseButton.LeftButton:
+            self._press_pos = (event.position().x(), event.position().y())
+        elif kind == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:
+            press, self._press_pos = self._press_pos, None
+            x, y = event.position().x(), event.position().y()
+            if press is not None and abs(x - press[0]) + abs(y - press[1]) <= 4:  # a click, not a drag
+                ratio = self.plotter.devicePixelRatioF()
+                mid = self.machine_at(x * ratio, (self.plotter.height() - y - 1) * ratio)
+                toggle = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
+                self.machine_clicked.emit(mid or "", toggle)
+        return False
 
     def display_ray(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
         """World ray (origin, unit direction) through display pixel (x, y), origin bottom-left."""

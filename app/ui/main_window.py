@@ -131,7 +131,7 @@ class MainWindow(QtWidgets.QMainWindow):
         try:
             saved = self.document.save(path)
         except OSError as e:
-            log.error("cannot save %s: %s", path, e)
+            log.error("cannot save %s: %s", path, str(e))
             self.show_error("Cannot save", f"{Path(path).name}: {e.strerror or e}", str(e))
             return False
         self.settings.add_recent_file(saved)
@@ -169,14 +169,14 @@ class MainWindow(QtWidgets.QMainWindow):
         self.selection.clear()
         self.view.show_factory(document.factory, self.asset_of)
         self.tree_dock.set_factory(document.factory)
-        document.dirty_changed.connect(lambda _dirty: self._update_title())
-        document.path_changed.connect(lambda _p: self._update_title())
+        document.dirty_changed.connect(self._update_title)
+        document.path_changed.connect(self._update_title)
         self.status_machines.setText(f"{len(document.factory.machines)} machines")
         self._on_selection_changed(())
         self._update_title()
         self.refresh_actions()
 
-    def _update_title(self) -> None:
+    def _update_title(self, *_args: object) -> None:
         if self.document is None:
             self.setWindowTitle("floortwin")
             self.status_file.setText("no factory open")

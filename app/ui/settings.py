@@ -34,7 +34,7 @@ class Settings:
             os.replace(path, backup)
             log.warning("settings file %s was unreadable; moved it to %s and started from defaults", path, backup)
         except OSError as e:
-            log.warning("settings file %s is unreadable and could not be moved aside: %s", path, e)
+            log.warning("settings file %s is unreadable and could not be moved aside: %s", path, str(e))
         self.q = QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat)
 
     @property

@@ -1,0 +1,105 @@
+"""Shared fixtures. Per-user folders point into a temporary directory so tests never touch the real ones."""
+
+from __future__ import annotations
+
+import gc
+import os
+import shutil
+import sys
+import tempfile
+import weakref
+from pathlib import Path
+
+import pytest
+
+# Before anything asks platformdirs or QSettings where the user's folders are.
+_HOME = Path(tempfile.mkdtemp(prefix="floortwin-tests-"))
+for var in ("XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME"):
+    os.environ[var] = str(_HOME / var.lower())
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DEMO = ROOT / "assets" / "factories" / "demo.json"
+
+
+def pytest_sessionfinish(session, exitstatus):
+    shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture
+def demo_path() -> Path:
+    return DEMO
+
+
+@pytest.fixture
+def demo_text() -> str:
+    return DEMO.read_text(encoding="utf-8")
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """Isolated application settings in a temporary INI file."""
+    from PySide6 import QtCore
+
+    from app.ui.settings import Settings
+
+    return Settings(QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat))
+
+
+def _referrer_chains(type_name: str, depth: int = 6) -> str:
+    """Who keeps objects of ``type_name`` alive (for leak failures)."""
+    import types
+
+    out: list[str] = []
+    targets = [o for o in gc.get_objects() if type(o).__name__ == type_name]
+
+    def walk(obj, level, seen):
+        if level > depth:
+            return
+        for ref in gc.get_referrers(obj):
+            if id(ref) in seen or isinstance(ref, types.FrameType) or ref is targets:
+                continue
+            seen.add(id(ref))
+            out.append("  " * level + f"<- {type(ref).__name__} {getattr(ref, '__qualname__', '')}")
+            walk(ref, level + 1, seen)
+
+    for t in targets:
+        walk(t, 0, {id(targets)})
+    return "\n".join(out[:60])
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """Build main windows that are closed after the test; fails if a window or its 3D view leaks."""
+    from PySide6 import QtCore, QtWidgets
+
+    from app.ui.main_window import MainWindow
+
+    made: list[MainWindow] = []
+
+    def make(open_demo: bool = True, size=(1400, 900)) -> MainWindow:
+        w = MainWindow(settings=settings)
+        w.resize(*size)
+        with qtbot.waitExposed(w):
+            w.show()
+        if open_demo:
+            assert w.open_demo()
+        w.view.render_now()
+        made.append(w)
+        return w
+
+    yield make
+
+    refs = [weakref.ref(w.view) for w in made]
+    for window in made:
+        window.close()
+        window.deleteLater()
+    del window
+    made.clear()
+    QtWidgets.QApplication.processEvents()
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+    gc.collect()
+    leaked_windows = [tw for tw in QtWidgets.QApplication.topLevelWidgets() if tw.isVisible() and type(tw).__name__ == "MainWindow"]
+    assert not leaked_windows, f"main windows still open after the test: {leaked_windows}"
+    leaked_views = [r for r in refs if r() is not None]
+    assert not leaked_views, "FactoryView objects survived their window:\n" + _referrer_chains("FactoryView")

@@ -1,0 +1,75 @@
+"""The evented document: opening, saving, dirty state, asset paths that survive Save As."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from app.model.document import FactoryDocument
+from app.model.io import load_factory, resolve_asset_path
+from app.model.problems import FactoryFileError
+from app.model.selection import Selection
+
+
+def test_opening_a_bad_file_changes_nothing(tmp_path, demo_path):
+    doc = FactoryDocument(load_factory(demo_path), demo_path)
+    replaced = []
+    doc.replaced.connect(replaced.append)
+    bad = tmp_path / "bad.json"
+    bad.write_text("{")
+    with pytest.raises(FactoryFileError):
+        doc.open(bad)
+    assert doc.path == demo_path and len(doc.factory.machines) >= 40 and not replaced
+
+
+def test_save_as_rebases_relative_asset_paths(tmp_path, demo_text):
+    src_dir = tmp_path / "a"
+    (src_dir / "meshes").mkdir(parents=True)
+    (src_dir / "meshes" / "box.stl").write_bytes(b"solid x\nendsolid x\n")
+    doc_json = json.loads(demo_text)
+    doc_json["assets"]["cnc"] = {"path": "meshes/box.stl"}
+    src = src_dir / "plant.json"
+    src.write_text(json.dumps(doc_json))
+    doc = FactoryDocument(load_factory(src), src)
+    paths = []
+    doc.path_changed.connect(paths.append)
+    target = tmp_path / "b" / "c" / "copy.json"
+    target.parent.mkdir(parents=True)
+    doc.save(target)
+    saved = load_factory(target)
+    assert saved.assets["cnc"].path == "../../a/meshes/box.stl"
+    assert resolve_asset_path(saved.assets["cnc"].path, target).resolve() == (src_dir / "meshes" / "box.stl").resolve()
+    assert saved.assets["press"].path == "builtin:meshes/press.glb"
+    assert paths == [target] and doc.path == target
+
+
+def test_dirty_flag_follows_changes_and_saves(tmp_path, demo_path):
+    doc = FactoryDocument(load_factory(demo_path), tmp_path / "x.json")
+    seen = []
+    doc.dirty_changed.connect(seen.append)
+    changed = []
+    doc.machines_changed.connect(changed.append)
+    doc.touch(["CNC-01"])
+    assert doc.dirty and seen == [True] and changed == [["CNC-01"]]
+    doc.save()
+    assert not doc.dirty and seen == [True, False]
+
+
+def test_save_without_a_path_is_an_error(demo_path):
+    doc = FactoryDocument(load_factory(demo_path), None)
+    with pytest.raises(ValueError):
+        doc.save()
+
+
+def test_selection_emits_only_real_changes():
+    s = Selection()
+    seen = []
+    s.changed.connect(seen.append)
+    s.select(["A", "B", "A"])
+    s.select(["A", "B"])
+    s.toggle("B")
+    s.toggle("C")
+    s.clear()
+    assert seen == [("A", "B"), ("A",), ("A", "C"), ()]
+    assert s.current is None

@@ -1,0 +1,140 @@
+"""The 3D view renders real frames under Xvfb: machines in their colours, picking, recolouring, LOD."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6 import QtCore
+
+from app.assets import AssetLibrary, load_factory_assets
+from app.model.io import load_factory
+from app.model.kinds import get_kind
+from app.scene.view import FactoryView
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def view(qtbot, demo_path):
+    v = FactoryView()
+    qtbot.addWidget(v)
+    v.resize(1200, 800)
+    with qtbot.waitExposed(v):
+        v.show()
+    f = load_factory(demo_path)
+    v.show_factory(f, load_factory_assets(f, demo_path, AssetLibrary()))
+    v.camera_preset("top")
+    v.render_now()
+    yield v
+    v.close_scene()
+
+
+def pixel(frame: np.ndarray, xy: tuple[float, float]) -> np.ndarray:
+    x, y = xy
+    return frame[frame.shape[0] - 1 - int(round(y)), int(round(x))].astype(int)
+
+
+def hue_close(rgb: np.ndarray, ref: tuple[int, int, int], tol: float = 0.12) -> bool:
+    """Same colour up to lighting: compare the normalised colour directions."""
+    a = rgb / (np.linalg.norm(rgb) + 1e-9)
+    b = np.array(ref, float) / (np.linalg.norm(ref) + 1e-9)
+    return float(np.linalg.norm(a - b)) < tol
+
+
+def test_frame_is_not_empty_and_shows_the_floor(view):
+    frame = view.frame()
+    assert frame.shape == (800, 1200, 3)
+    assert frame.std() > 20  # not a blank frame
+    assert len(np.unique(frame.reshape(-1, 3)[::7], axis=0)) > 200
+
+
+def test_labels_are_drawn_over_the_scene(view):
+    with_labels = view.frame()
+    view.labels.set_visible(False)
+    without = view.frame()
+    changed = np.any(with_labels != without, axis=2)
+    assert changed.sum() > 40 * 200  # dozens of readable labels, not a few stray pixels
+
+
+def test_machines_appear_in_their_kind_colours(view):
+    view.labels.set_visible(False)  # in the top view, labels sit over the machine centres
+    frame = view.frame()
+    factory = view._factory
+    checked = 0
+    for m in factory.machines:
+        if m.kind in ("conveyor", "buffer", "warehouse"):  # open structures: the centre pixel may be floor
+            continue
+        rgb = pixel(frame, view.display_position(m.id))
+        assert hue_close(rgb, get_kind(m.kind).colour), (m.id, rgb.tolist(), get_kind(m.kind).colour)
+        checked += 1
+    assert checked >= 25
+
+
+def test_every_machine_is_picked_at_its_own_position(view):
+    factory = view._factory
+    for m in factory.machines:
+        x, y = view.display_position(m.id)
+        assert view.machine_at(x, y) == m.id
+    assert view.machine_at(3, 3) is None
+
+
+def test_recolouring_every_machine_is_one_array_write(view):
+    n = len(view.machines.ids)
+    colours = np.zeros((n, 3), np.uint8)
+    colours[:, 1] = 200  # everything green ...
+    red = view.machines.index["PR-02"]
+    colours[red] = (220, 0, 0)  # ... except one press
+    view.set_machine_colours(colours)
+    view.labels.set_visible(False)
+    frame = view.frame()
+    assert hue_close(pixel(frame, view.display_position("PR-02")), (220, 0, 0))
+    for mid in ("CNC-01", "RC-03", "QA-01", "PR-01"):
+        assert hue_close(pixel(frame, view.display_position(mid)), (0, 200, 0)), mid
+    np.testing.assert_array_equal(view.machines.colours[:, :3], colours)
+
+
+def test_level_of_detail_while_moving_then_full_detail(view):
+    view.labels.set_visible(False)
+    view.begin_interaction()
+    assert view.machines.lod_active and not view.machines.full.actor.GetVisibility()
+    view.plotter.render()
+    lod_frame = np.asarray(view.plotter.screenshot(return_img=True))[:, :, :3]
+    rgb = pixel(lod_frame, view.display_position("PR-01"))
+    assert hue_close(rgb, get_kind("press").colour)  # the hull is drawn in the machine's colour
+    full = view.frame()  # frame() always returns full detail
+    assert not view.machines.lod_active and view.machines.full.actor.GetVisibility()
+    assert view.machines.lod.mesh.n_cells < view.machines.full.mesh.n_cells / 2
+    assert not np.array_equal(lod_frame, full)
+
+
+def test_mouse_click_selects_the_machine_under_the_cursor(view, qtbot):
+    clicks = []
+    view.machine_clicked.connect(lambda mid, toggle: clicks.append((mid, toggle)))
+    widget = view.plotter
+    x, y = view.display_position("CNC-03")
+    pos = QtCore.QPoint(int(round(x)), int(round(widget.height() - 1 - y)))
+    qtbot.mouseClick(widget, QtCore.Qt.MouseButton.LeftButton, pos=pos)
+    qtbot.mouseClick(widget, QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.ControlModifier, pos=pos)
+    qtbot.mouseClick(widget, QtCore.Qt.MouseButton.LeftButton, pos=QtCore.QPoint(3, 3))
+    assert clicks == [("CNC-03", False), ("CNC-03", True), ("", False)]
+
+
+def test_selection_outline_and_camera_presets(view):
+    view.set_selection(["CNC-01", "nope"])
+    assert view.selection == ("CNC-01",)
+    assert view._selection_actor.GetVisibility()
+    for preset in ("iso", "front", "fit", "top"):
+        view.camera_preset(preset)
+        frame = view.frame()
+        assert frame.std() > 20, preset
+    with pytest.raises(ValueError):
+        view.camera_preset("sideways")
+    view.set_selection([])
+    assert not view._selection_actor.GetVisibility()
+
+
+def test_dark_theme_changes_the_background(view):
+    light = view.frame()[5, 600].astype(int)
+    view.set_theme("dark")
+    dark = view.frame()[5, 600].astype(int)
+    assert light.mean() > 150 and dark.mean() < 90

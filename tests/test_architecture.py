@@ -1,0 +1,28 @@
+"""The layers stay apart: domain code imports no GUI, 3D or physics library; the scene knows no widgets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import ROOT
+
+
+def test_import_linter_contracts_hold():
+    lint = Path(sys.executable).parent / "lint-imports"
+    r = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "Contracts: 2 kept, 0 broken" in r.stdout
+
+
+def test_domain_runs_without_qt_or_vtk_loaded():
+    code = (
+        "import sys; import app.model, app.assets, app.model.io, app.scene.merge, app.scene.picking;"
+        "from app.model.io import load_factory; from app.paths import DEMO_FACTORY; load_factory(DEMO_FACTORY);"
+        "bad = [m for m in ('PySide6', 'vtkmodules', 'pyvista', 'pybullet') if m in sys.modules]; print(bad)"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
+                       env={"PATH": "/usr/bin:/bin"})
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"

@@ -1,0 +1,79 @@
+"""The command line, run as a user runs it: real processes, a real X server, real PNG files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.model.kinds import get_kind
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.gui
+
+
+def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True,
+                          timeout=timeout, env=dict(os.environ), cwd=ROOT)
+
+
+def test_help_documents_every_option():
+    r = run("--help")
+    assert r.returncode == 0
+    for option in ("FACTORY", "--demo", "--screenshot", "--quit-after", "--size", "--theme", "--log-level", "--version"):
+        assert option in r.stdout
+
+
+def test_bad_factory_file_exits_2_with_one_clear_line(tmp_path, demo_text):
+    doc = json.loads(demo_text)
+    doc["machines"][3]["pose"]["yaw_deg"] = "abc"
+    bad = tmp_path / "demo.json"
+    bad.write_text(json.dumps(doc))
+    r = run(str(bad), "--screenshot", str(tmp_path / "x.png"))
+    assert r.returncode == 2
+    assert r.stderr.strip() == 'floortwin: error: demo.json: machines[3].pose.yaw_deg: expected a number, got "abc"'
+    assert "Traceback" not in r.stderr and not (tmp_path / "x.png").exists()
+
+
+def test_missing_file_and_conflicting_arguments_exit_2(tmp_path):
+    r = run(str(tmp_path / "nope.json"))
+    assert r.returncode == 2 and "file not found" in r.stderr and "Traceback" not in r.stderr
+    r = run(str(tmp_path / "nope.json"), "--demo")
+    assert r.returncode == 2 and "not both" in r.stderr
+    r = run("--demo", "--screenshot", str(tmp_path / "no" / "such" / "dir.png"))
+    assert r.returncode == 2 and "does not exist" in r.stderr
+    r = run("--demo", "--size", "big")
+    assert r.returncode == 2 and "--size" in r.stderr
+
+
+def _share(img: np.ndarray, rgb: tuple[int, int, int], tol: float = 0.08) -> float:
+    """Fraction of pixels whose colour direction matches ``rgb`` (lighting only scales brightness)."""
+    px = img.reshape(-1, 3).astype(float)
+    norm = np.linalg.norm(px, axis=1) + 1e-9
+    ref = np.array(rgb, float) / np.linalg.norm(rgb)
+    bright = norm > 60
+    return float((np.linalg.norm(px / norm[:, None] - ref, axis=1) < tol)[bright].mean())
+
+
+def test_demo_screenshot_shows_the_plant(tmp_path):
+    out = tmp_path / "demo.png"
+    r = run("--demo", "--screenshot", str(out), "--size", "1400x900", "--theme", "light")
+    assert r.returncode == 0, r.stderr
+    img = np.asarray(Image.open(out).convert("RGB"))
+    assert img.shape == (900, 1400, 3)
+    assert img.std() > 30
+    # Machines are drawn in their kinds' colours: CNC blue, press vermilion, assembly green, robot orange.
+    for kind in ("cnc", "press", "assembly", "robot_cell"):
+        assert _share(img, get_kind(kind).colour) > 0.0003, kind
+    assert _share(img, (230, 0, 230)) < 0.00005  # no magenta placeholder boxes: every mesh loaded
+
+
+def test_quit_after_ends_the_program(tmp_path):
+    r = run("--demo", "--quit-after", "1.5", timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
