@@ -19,6 +19,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -60,7 +61,7 @@ class MeshAsset:
     warning: str | None = None
     notes: tuple[str, ...] = field(default=())
 
-    @property
+    @cached_property
     def extents(self) -> np.ndarray:
         """Size along X, Y, Z in metres."""
         return (self.vertices.max(axis=0) - self.vertices.min(axis=0)).astype(float)

@@ -100,8 +100,63 @@ def transport_route(t: TransportPath, centre: dict[str, tuple[float, float]]) ->
     return [a, *[(float(x), float(y)) for x, y in t.waypoints], b]
 
 
+class _Batch:
+    """Geometry of one drawing style gathered from many records, drawn as one actor with per-cell colours."""
+
+    def __init__(self) -> None:
+        self.parts: list[pv.PolyData] = []
+        self.colours: list[np.ndarray] = []
+
+    def add(self, mesh: pv.PolyData, colour: Colour) -> None:
+        if mesh.n_cells:
+            self.parts.append(mesh)
+            self.colours.append(np.tile(np.array(colour) * 255, (mesh.n_cells, 1)).astype(np.uint8))
+
+    def mesh(self) -> pv.PolyData:
+        if not self.parts:
+            return pv.PolyData()
+        merged = pv.merge(self.parts, merge_points=False) if len(self.parts) > 1 else self.parts[0].copy()
+        merged.cell_data["rgb"] = np.concatenate(self.colours)
+        return merged
+
+
+class _LineBatch:
+    """Many polylines gathered as numpy arrays and built into one line-segment mesh at the end.
+
+    Transport routes number in the tens of thousands in large plants: one small mesh each would cost
+    seconds to build, arrays cost milliseconds.
+    """
+
+    def __init__(self) -> None:
+        self.points: list[np.ndarray] = []
+        self.colours: list[tuple[Colour, int]] = []
+
+    def add(self, points: Sequence[Sequence[float]], z: float, colour: Colour) -> None:
+        if len(points) < 2:
+            return
+        arr = np.asarray(points, dtype=float)[:, :2]
+        self.points.append(np.column_stack([arr, np.full(len(arr), z)]))
+        self.colours.append((colour, len(arr) - 1))
+
+    def mesh(self) -> pv.PolyData:
+        if not self.points:
+            return pv.PolyData()
+        pts = np.concatenate(self.points)
+        sizes = np.array([len(p) for p in self.points])
+        starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+        # Segment i joins point i and i+1 unless i is the last point of its polyline.
+        first = np.ones(len(pts), dtype=bool)
+        first[starts + sizes - 1] = False
+        a = np.nonzero(first)[0]
+        lines = np.column_stack([np.full(len(a), 2), a, a + 1]).ravel()
+        mesh = pv.PolyData(pts, lines=lines)
+        rgb = np.concatenate([np.tile(np.array(c) * 255, (k, 1)) for c, k in self.colours]).astype(np.uint8)
+        mesh.cell_data["rgb"] = rgb
+        return mesh
+
+
 class FloorLayer:
-    """Actors of the floor; rebuilt when a factory is shown (the floor rarely changes)."""
+    """Actors of the floor: a handful whatever the factory's size (each style is one merged actor)."""
 
     def __init__(self, renderer: vtkRenderer):
         self._renderer = renderer
@@ -110,17 +165,27 @@ class FloorLayer:
         self._themed: list[tuple[vtkActor, str]] = []
         self._factory: Factory | None = None
 
-    def _add(self, mesh: pv.PolyData, colour: Colour, opacity: float = 1.0, line_width: float = 1.0, lighting: bool = False) -> vtkActor | None:
+    def _add(self, mesh: pv.PolyData, colour: Colour | None, opacity: float = 1.0, line_width: float = 1.0,
+             lighting: bool = False) -> vtkActor | None:
+        """One actor: a single colour, or per-cell colours from the ``rgb`` cell array when colour is None."""
         if mesh.n_points == 0:
             return None
         mapper = vtkPolyDataMapper()
         mapper.SetInputData(mesh)
-        mapper.ScalarVisibilityOff()
+        if colour is None:
+            mapper.SetScalarModeToUseCellFieldData()
+            mapper.SelectColorArray("rgb")
+            mapper.SetColorModeToDirectScalars()
+            mapper.ScalarVisibilityOn()
+        else:
+            mapper.ScalarVisibilityOff()
+        mapper.SetStatic(True)
         actor = vtkActor()
         actor.SetMapper(mapper)
         actor.PickableOff()
         prop = actor.GetProperty()
-        prop.SetColor(*colour)
+        if colour is not None:
+            prop.SetColor(*colour)
         prop.SetOpacity(opacity)
         prop.SetLineWidth(line_width)
         if not lighting:
@@ -135,6 +200,10 @@ class FloorLayer:
             self._renderer.RemoveActor(a)
         self._actors.clear()
         self._themed.clear()
+
+    @property
+    def n_actors(self) -> int:
+        return len(self._actors)
 
     def set_style(self, style: FloorStyle) -> None:
         self._style = style
@@ -156,26 +225,27 @@ class FloorLayer:
             (self._add(wall_boxes(floor), st.wall, lighting=True), "wall"),
         ]
         self._themed = [(a, f) for a, f in themed if a is not None]
+
+        fills, hatches = _Batch(), _Batch()
+        markings, routes = _LineBatch(), _LineBatch()
         for aisle in floor.aisles:
             colour = AISLE_COLOURS[aisle.kind]
-            self._add(segment_quads(aisle.points, aisle.width_m, 0.006), colour, opacity=0.35)
-            # Painted safety lines along both edges of the aisle.
-            for side in (-1, 1):
-                edge = _offset_polyline(aisle.points, side * aisle.width_m / 2)
-                self._add(polyline(edge, 0.008), colour, line_width=3.0)
+            fills.add(segment_quads(aisle.points, aisle.width_m, 0.006), colour)
+            for side in (-1, 1):  # painted safety lines along both edges
+                markings.add(_offset_polyline(aisle.points, side * aisle.width_m / 2), 0.008, colour)
         for zone in floor.zones:
-            ring = [*zone.polygon, zone.polygon[0]]
             pts = np.array([[x, y, 0.01] for x, y in zone.polygon], dtype=float)
-            fill = pv.PolyData(pts, faces=np.array([len(pts), *range(len(pts))])).triangulate()
             colour = ZONE_COLOURS[zone.kind]
-            self._add(fill, colour, opacity=0.35)
-            self._add(polyline(ring, 0.012), colour, line_width=3.0)
-            self._add(_hatch(zone.polygon, 0.011), colour, line_width=1.5)
+            fills.add(pv.PolyData(pts, faces=np.array([len(pts), *range(len(pts))])).triangulate(), colour)
+            markings.add([*zone.polygon, zone.polygon[0]], 0.012, colour)
+            hatches.add(_hatch(zone.polygon, 0.011), colour)
         centre = {m.id: (m.pose.x_m, m.pose.y_m) for m in factory.machines}
         for t in factory.transports:
-            route = transport_route(t, centre)
-            if route:
-                self._add(polyline(route, 0.04), TRANSPORT_COLOURS[t.kind], opacity=0.9, line_width=2.0)
+            routes.add(transport_route(t, centre), 0.04, TRANSPORT_COLOURS[t.kind])
+        self._add(fills.mesh(), None, opacity=0.35)
+        self._add(markings.mesh(), None, line_width=3.0)
+        self._add(hatches.mesh(), None, line_width=1.5)
+        self._add(routes.mesh(), None, opacity=0.9, line_width=2.0)
 
 
 def _offset_polyline(points: Sequence[Sequence[float]], offset: float) -> list[tuple[float, float]]:

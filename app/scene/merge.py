@@ -18,6 +18,9 @@ def merge_instances(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Place instance ``i`` of ``templates[template_of[i]]`` with ``matrices[i]`` and merge them all.
 
+    Instances of one template are laid out next to each other (so each template is one block write);
+    ``point_offset`` says where each instance's points start.
+
     Parameters
     ----------
     templates
@@ -32,41 +35,43 @@ def merge_instances(
     points : (P, 3) float32
     faces : (C, 3) int64, indices into ``points``
     cell_owner : (C,) int32, the instance each triangle belongs to
-    point_start : (N + 1,) int64, instance ``i`` owns points ``point_start[i]:point_start[i + 1]``
+    point_offset : (N,) int64, instance ``i`` owns points ``point_offset[i]`` onwards
+        (as many as its template has vertices)
 
     Examples
     --------
     >>> import numpy as np
     >>> tri = (np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], float), np.array([[0, 1, 2]]))
     >>> m = np.stack([np.eye(4), np.eye(4)]); m[1, 0, 3] = 5
-    >>> p, f, owner, start = merge_instances([tri], np.array([0, 0]), m)
-    >>> p[3].tolist(), f[1].tolist(), owner.tolist()
-    ([5.0, 0.0, 0.0], [3, 4, 5], [0, 1])
+    >>> p, f, owner, offset = merge_instances([tri], np.array([0, 0]), m)
+    >>> p[3].tolist(), f[1].tolist(), owner.tolist(), offset.tolist()
+    ([5.0, 0.0, 0.0], [3, 4, 5], [0, 1], [0, 3])
     """
     template_of = np.asarray(template_of, dtype=np.int64)
     n = len(template_of)
-    nv = np.array([len(templates[t][0]) for t in template_of], dtype=np.int64)
-    nf = np.array([len(templates[t][1]) for t in template_of], dtype=np.int64)
-    point_start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(nv, out=point_start[1:])
-    face_start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(nf, out=face_start[1:])
-    points = np.empty((int(point_start[-1]), 3), dtype=np.float32)
-    faces = np.empty((int(face_start[-1]), 3), dtype=np.int64)
-    owner = np.empty(int(face_start[-1]), dtype=np.int32)
+    counts = np.bincount(template_of, minlength=len(templates)) if n else np.zeros(len(templates), dtype=np.int64)
+    nv = np.array([len(t[0]) for t in templates], dtype=np.int64)
+    nf = np.array([len(t[1]) for t in templates], dtype=np.int64)
+    points = np.empty((int((counts * nv).sum()), 3), dtype=np.float32)
+    faces = np.empty((int((counts * nf).sum()), 3), dtype=np.int64)
+    owner = np.empty(len(faces), dtype=np.int32)
+    point_offset = np.zeros(n, dtype=np.int64)
+    p0 = f0 = 0
     for t, (tv, tf) in enumerate(templates):
         members = np.nonzero(template_of == t)[0]
-        if len(members) == 0:
+        k = len(members)
+        if k == 0:
             continue
         tv = np.asarray(tv, dtype=np.float64)
         tf = np.asarray(tf, dtype=np.int64)
-        rot = matrices[members, :3, :3]
-        shift = matrices[members, :3, 3]
-        placed = np.einsum("kij,nj->kni", rot, tv) + shift[:, None, :]  # (k, nv, 3)
-        # Instances of one template are not contiguous in general: scatter each block to its slot.
-        p_idx = (point_start[members][:, None] + np.arange(len(tv))[None, :]).ravel()
-        points[p_idx] = placed.reshape(-1, 3)
-        f_idx = (face_start[members][:, None] + np.arange(len(tf))[None, :]).ravel()
-        faces[f_idx] = (tf[None, :, :] + point_start[members][:, None, None]).reshape(-1, 3)
-        owner[f_idx] = np.repeat(members.astype(np.int32), len(tf))
-    return points, faces, owner, point_start
+        rot_t = matrices[members, :3, :3].transpose(0, 2, 1)
+        placed = np.matmul(tv[None], rot_t)  # (k, nv, 3)
+        placed += matrices[members, None, :3, 3]
+        p1, f1 = p0 + k * len(tv), f0 + k * len(tf)
+        points[p0:p1] = placed.reshape(-1, 3)
+        starts = p0 + np.arange(k, dtype=np.int64) * len(tv)
+        point_offset[members] = starts
+        faces[f0:f1] = (tf[None, :, :] + starts[:, None, None]).reshape(-1, 3)
+        owner[f0:f1] = np.repeat(members.astype(np.int32), len(tf))
+        p0, f0 = p1, f1
+    return points, faces, owner, point_offset

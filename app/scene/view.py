@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 #: Colour of machines whose mesh could not be loaded (placeholder boxes): magenta, the usual "missing" hue.
 PLACEHOLDER_RGB = (230, 0, 230)
 SELECTION_RGB = (1.0, 0.85, 0.0)
-BACKGROUNDS = {"light": ((0.80, 0.84, 0.89), (0.97, 0.97, 0.98)), "dark": ((0.10, 0.11, 0.13), (0.22, 0.24, 0.28))}
+#: Solid backgrounds: a gradient costs a full-screen pass per frame in software rendering.
+BACKGROUNDS = {"light": (0.88, 0.90, 0.93), "dark": (0.13, 0.14, 0.16)}
 
 
 class RenderScheduler(QtCore.QObject):
@@ -75,6 +76,9 @@ class FactoryView(QtWidgets.QWidget):
         self.plotter = QtInteractor(self, auto_update=False, multi_samples=0)
         layout.addWidget(self.plotter.interactor)
         self.renderer = self.plotter.renderer
+        # Order-independent transparency costs two extra full-screen passes in software rendering; the only
+        # translucent things here lie flat on the floor, where plain blending is correct.
+        self.renderer.SetUseOIT(False)
         self.plotter.enable_terrain_style(mouse_wheel_zooms=True, shift_pans=True)
         # VTK's and pyvista's single-key bindings ('q' closes the plotter, 'w' wireframe, '3' stereo...)
         # would fire while typing; the application's action table owns the keyboard instead.
@@ -159,6 +163,7 @@ class FactoryView(QtWidgets.QWidget):
         self._still_timer.stop()
         if self.machines.lod_active:
             self.machines.set_lod(False)
+            self.labels.update_for_camera()
             self.labels.set_visible(True)
             if render:
                 self.request_render()
@@ -279,6 +284,7 @@ class FactoryView(QtWidgets.QWidget):
         elif name != "fit":
             raise ValueError(f"unknown camera preset {name!r}")
         self._fit_floor()
+        self.labels.update_for_camera()
         self.request_render()
 
     def _fit_floor(self, margin: float = 0.06) -> None:
@@ -323,15 +329,14 @@ class FactoryView(QtWidgets.QWidget):
         cam.SetFocalPoint(*target)
         cam.SetPosition(*(target + (pos - fp)))
         self.renderer.ResetCameraClippingRange()
+        self.labels.update_for_camera()
         self.request_render()
 
     def set_theme(self, theme: str) -> None:
         """``light`` or ``dark`` background, floor and labels."""
         self._theme = theme
-        bottom, top = BACKGROUNDS[theme]
-        self.renderer.SetBackground(*bottom)
-        self.renderer.SetBackground2(*top)
-        self.renderer.GradientBackgroundOn()
+        self.renderer.SetBackground(*BACKGROUNDS[theme])
+        self.renderer.GradientBackgroundOff()
         self.floor.set_style(DARK if theme == "dark" else LIGHT)
         self.labels.set_theme(theme == "dark")
         self.request_render()

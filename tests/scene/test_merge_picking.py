@@ -21,14 +21,19 @@ def test_merge_places_each_instance_and_tags_its_cells():
     box = _box()
     tri = (np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], float), np.array([[0, 1, 2]]))
     mats = np.stack([pose_matrix(0, 0, 0), pose_matrix(10, 0, 90), pose_matrix(0, 5, 0)])
-    pts, faces, owner, start = merge_instances([box, tri], np.array([0, 1, 0]), mats)
+    pts, faces, owner, offset = merge_instances([box, tri], np.array([0, 1, 0]), mats)
     assert len(pts) == 8 + 3 + 8 and len(faces) == 12 + 1 + 12
-    assert owner.tolist() == [0] * 12 + [1] + [2] * 12
-    assert start.tolist() == [0, 8, 11, 19]
-    np.testing.assert_allclose(pts[8:11], [[10, 0, 0], [10, 1, 0], [9, 0, 0]], atol=1e-6)  # rotated 90°
-    np.testing.assert_allclose(pts[11:19].mean(axis=0), [0, 5, 0.5], atol=1e-6)
-    assert faces[12].tolist() == [8, 9, 10]
+    # Instances of one template are grouped: both boxes first, then the triangle.
+    assert owner.tolist() == [0] * 12 + [2] * 12 + [1]
+    assert offset.tolist() == [0, 16, 8]
+    np.testing.assert_allclose(pts[16:19], [[10, 0, 0], [10, 1, 0], [9, 0, 0]], atol=1e-6)  # rotated 90°
+    np.testing.assert_allclose(pts[8:16].mean(axis=0), [0, 5, 0.5], atol=1e-6)
+    assert faces[24].tolist() == [16, 17, 18]
     assert faces.max() < len(pts)
+    # Every triangle of instance i uses only instance i's points.
+    for i, nv in enumerate([8, 3, 8]):
+        used = faces[owner == i]
+        assert used.min() >= offset[i] and used.max() < offset[i] + nv
 
 
 def _world(poses):
