@@ -45,7 +45,7 @@ def generate(n: int, seed: int = 0) -> Factory:
     shares = np.array([k[3] for k in KINDS])
     kinds = rng.choice(len(KINDS), size=n, p=shares / shares.sum())
     n_lines = math.ceil(n / LINE_LEN)
-    lines_per_row = max(1, round(math.sqrt(n_lines / 2)))  # keep the floor roughly 2:1
+    lines_per_row = max(1, round(math.sqrt(n_lines / 4)))  # 96 m wide lines, 12 m deep rows: about 2:1
     n_rows = math.ceil(n_lines / lines_per_row)
     width = lines_per_row * LINE_LEN * SLOT_M + 2 * SLOT_M
     depth = n_rows * (SLOT_M + AISLE_M) + SLOT_M

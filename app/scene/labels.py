@@ -17,11 +17,23 @@ from vtkmodules.vtkRenderingLabel import vtkLabelPlacementMapper, vtkPointSetToL
 MAX_LABELS = 120
 
 
-def visible_subset(anchors: np.ndarray, priority: np.ndarray, projection: np.ndarray, limit: int) -> np.ndarray:
-    """Indices of the anchors inside the view, best first, at most ``limit``.
+def visible_subset(
+    anchors: np.ndarray,
+    priority: np.ndarray,
+    projection: np.ndarray,
+    limit: int,
+    viewport_px: tuple[int, int] = (1920, 1080),
+    sizes_m: np.ndarray | None = None,
+    widths_px: np.ndarray | None = None,
+    min_size_px: float = 12.0,
+    height_px: float = 20.0,
+) -> np.ndarray:
+    """Indices of the labels worth drawing, best first: inside the view, not overlapping, at most ``limit``.
 
     ``projection`` is the camera's 4×4 world → clip matrix. Importance is ``priority`` divided by the
-    distance from the camera (clip w), so near and large machines win.
+    distance from the camera, so near and large machines win. With ``sizes_m``, machines smaller than
+    ``min_size_px`` on screen get no label; with ``widths_px``, labels are placed greedily in importance
+    order and one that would overlap an already placed label is skipped.
     """
     if len(anchors) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -29,12 +41,37 @@ def visible_subset(anchors: np.ndarray, priority: np.ndarray, projection: np.nda
     w = anchors @ projection[3, :3] + projection[3, 3]
     with np.errstate(divide="ignore", invalid="ignore"):
         ndc = hom[:, :2] / w[:, None]
-    inside = np.nonzero((w > 0) & (np.abs(ndc) <= 1.02).all(axis=1))[0]
-    score = priority[inside] / w[inside]
-    if len(inside) > limit:
-        keep = np.argpartition(-score, limit - 1)[:limit]
-        inside, score = inside[keep], score[keep]
-    return inside[np.argsort(-score, kind="stable")]
+    ok = (w > 0) & (np.abs(ndc) <= 1.02).all(axis=1)
+    vw, vh = viewport_px
+    if sizes_m is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            size_px = sizes_m * abs(projection[1, 1]) / w * vh / 2
+        ok &= size_px >= min_size_px
+    inside = np.nonzero(ok)[0]
+    order = inside[np.argsort(-(priority[inside] / w[inside]), kind="stable")]
+    if widths_px is None:
+        return order[:limit]
+    # Greedy placement on an occupancy grid of 4 px cells; a label's box starts at its anchor.
+    cell = 4.0
+    cols, rows = int(vw / cell) + 2, int(vh / cell) + 2
+    occupied = np.zeros((rows, cols), dtype=bool)
+    px = (ndc[:, 0] + 1) / 2 * vw
+    py = (ndc[:, 1] + 1) / 2 * vh
+    chosen: list[int] = []
+    for i in order:
+        c0 = int(px[i] / cell)
+        c1 = int(np.ceil((px[i] + widths_px[i]) / cell))
+        r0 = int(py[i] / cell)
+        r1 = int(np.ceil((py[i] + height_px) / cell))
+        c0, c1 = max(c0, 0), min(c1, cols)
+        r0, r1 = max(r0, 0), min(r1, rows)
+        if occupied[r0:r1, c0:c1].any():
+            continue
+        occupied[r0:r1, c0:c1] = True
+        chosen.append(int(i))
+        if len(chosen) >= limit:
+            break
+    return np.array(chosen, dtype=np.int64)
 
 
 class LabelLayer:
@@ -48,6 +85,8 @@ class LabelLayer:
         self._anchors = np.zeros((0, 3))
         self._texts: list[str] = []
         self._priority = np.zeros(0)
+        self._sizes = np.zeros(0)
+        self._widths = np.zeros(0)
         self._shown = np.zeros(0, dtype=np.int64)
         self._points = vtkPolyData()
         self._hierarchy = vtkPointSetToLabelHierarchy()
@@ -64,8 +103,8 @@ class LabelLayer:
         self.mapper.SetStyleToFilled()
         self.mapper.SetMargin(3)
         self.mapper.SetBackgroundOpacity(0.75)
-        self.mapper.SetPlaceAllLabels(False)
-        self.mapper.SetMaximumLabelFraction(0.2)
+        # Which labels to draw is decided by visible_subset (no overlaps, best first), so VTK draws them all.
+        self.mapper.SetPlaceAllLabels(True)
         self.mapper.UseDepthBufferOn()  # labels behind machines are hidden
         self.actor = vtkActor2D()
         self.actor.SetMapper(self.mapper)
@@ -82,11 +121,17 @@ class LabelLayer:
             tp.SetColor(0.08, 0.08, 0.10)
             self.mapper.SetBackgroundColor(1.0, 1.0, 1.0)
 
-    def set_labels(self, anchors: np.ndarray, texts: Sequence[str], priority: np.ndarray) -> None:
-        """Label ``anchors[i]`` with ``texts[i]``; higher ``priority`` wins where labels would overlap."""
+    def set_labels(self, anchors: np.ndarray, texts: Sequence[str], priority: np.ndarray, sizes_m: np.ndarray | None = None) -> None:
+        """Label ``anchors[i]`` with ``texts[i]``; higher ``priority`` wins where labels would overlap.
+
+        ``sizes_m`` (the labelled objects' sizes) hides labels of objects too small on screen to matter.
+        """
         self._anchors = np.ascontiguousarray(anchors, dtype=np.float64)
         self._texts = list(texts)
         self._priority = np.asarray(priority, dtype=np.float64)
+        self._sizes = np.asarray(sizes_m, dtype=np.float64) if sizes_m is not None else None
+        # Bold 13 px text: about 8.5 px per character plus the rounded box's margins.
+        self._widths = np.array([8.5 * len(t) + 10 for t in self._texts])
         self._shown = np.zeros(0, dtype=np.int64)
         self.update_for_camera()
 
@@ -100,8 +145,10 @@ class LabelLayer:
         cam = self._renderer.GetActiveCamera()
         m = cam.GetCompositeProjectionTransformMatrix(self._renderer.GetTiledAspectRatio(), -1, 1)
         projection = np.array([[m.GetElement(r, c) for c in range(4)] for r in range(4)])
-        subset = visible_subset(self._anchors, self._priority, projection, MAX_LABELS)
-        if np.array_equal(subset, self._shown) and len(subset):
+        size = self._renderer.GetSize()
+        viewport = (max(int(size[0]), 1), max(int(size[1]), 1))
+        subset = visible_subset(self._anchors, self._priority, projection, MAX_LABELS, viewport, self._sizes, self._widths)
+        if np.array_equal(subset, self._shown):
             return
         self._shown = subset
         self._set_points(self._anchors[subset], [self._texts[i] for i in subset], self._priority[subset])

@@ -218,8 +218,9 @@ class FactoryView(QtWidgets.QWidget):
         self.floor.build(factory)
         self.machines.build(factory.machines, dict(asset_of))
         self.machines.set_colours(self.kind_colours(factory, asset_of))
-        sizes = np.array([m.footprint.width_m * m.footprint.depth_m for m in factory.machines])
-        self.labels.set_labels(self.machines.label_anchor(), [m.id for m in factory.machines], sizes)
+        areas = np.array([m.footprint.width_m * m.footprint.depth_m for m in factory.machines])
+        spans = np.array([max(m.footprint.width_m, m.footprint.depth_m) for m in factory.machines])
+        self.labels.set_labels(self.machines.label_anchor(), [m.id for m in factory.machines], areas, spans)
         self._selected = ()
         self._update_selection_actor()
         if reset_camera:
