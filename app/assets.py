@@ -68,7 +68,7 @@ class MeshAsset:
 
     @property
     def n_triangles(self) -> int:
-        return int(len(self.faces))
+        return len(self.faces)
 
 
 def _as_arrays(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
@@ -82,7 +82,9 @@ def _hull(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
             return hull
     except Exception as e:  # qhull raises several unrelated types on flat or tiny input
         log.debug("convex hull failed: %s", e)
-    return trimesh.creation.box(extents=np.maximum(mesh.extents, 1e-3), transform=trimesh.transformations.translation_matrix(mesh.bounds.mean(axis=0)))
+    return trimesh.creation.box(
+        extents=np.maximum(mesh.extents, 1e-3), transform=trimesh.transformations.translation_matrix(mesh.bounds.mean(axis=0))
+    )
 
 
 def placeholder_asset(source: str, warning: str, size_m: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> MeshAsset:
@@ -119,7 +121,9 @@ def load_mesh_file(path: str | os.PathLike[str], units: str = "m", up_axis: str 
         raise AssetError(f"{p.name}: cannot read mesh ({type(e).__name__}: {e})") from None
     if not isinstance(loaded, trimesh.Trimesh):
         raise AssetError(f"{p.name}: no triangle mesh in the file")
-    return normalise(loaded, str(p), units=units, up_axis=("y" if suffix in (".glb", ".gltf") else "z") if up_axis == "auto" else up_axis)
+    return normalise(
+        loaded, str(p), units=units, up_axis=("y" if suffix in (".glb", ".gltf") else "z") if up_axis == "auto" else up_axis
+    )
 
 
 def normalise(mesh: trimesh.Trimesh, source: str, units: str = "m", up_axis: str = "z") -> MeshAsset:

@@ -81,8 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     return run_gui(factory, path, args.screenshot, args.quit_after, size, args.theme)
 
 
-def run_gui(factory: Factory | None, path: Path | None, screenshot: str | None, quit_after: float | None,
-            size: tuple[int, int] | None, theme: str | None) -> int:
+def run_gui(
+    factory: Factory | None,
+    path: Path | None,
+    screenshot: str | None,
+    quit_after: float | None,
+    size: tuple[int, int] | None,
+    theme: str | None,
+) -> int:
     """Create the Qt application and the main window, and run until quit."""
     from PySide6 import QtCore, QtWidgets
 

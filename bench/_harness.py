@@ -45,8 +45,9 @@ def run_worker(script: Path, args: list[str], timeout: float = 900) -> dict:
     """Run ``script --worker ARGS`` in a fresh interpreter and return the JSON dict it prints last."""
     env = dict(os.environ)
     env.setdefault("PYTHONPATH", str(ROOT))
-    proc = subprocess.run([sys.executable, str(script), "--worker", *args], capture_output=True, text=True,
-                          timeout=timeout, env=env, cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(script), "--worker", *args], capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
+    )
     lines = [ln for ln in proc.stdout.splitlines() if ln.startswith("{")]
     if proc.returncode != 0 or not lines:
         return {"error": (proc.stderr.strip().splitlines() or ["no output"])[-1][:300], "returncode": proc.returncode}

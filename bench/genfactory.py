@@ -10,6 +10,7 @@ forklift aisle runs between every two lines. Each line is one part flow through 
 from __future__ import annotations
 
 import argparse
+import itertools
 import math
 import sys
 from pathlib import Path
@@ -20,7 +21,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.model.factory import (  # noqa: E402
-    Aisle, AssetRef, Distribution, Factory, Floor, Footprint, Machine, MachineSim, PartFlow, Pose, TransportPath, Wall,
+    Aisle,
+    AssetRef,
+    Distribution,
+    Factory,
+    Floor,
+    Footprint,
+    Machine,
+    MachineSim,
+    PartFlow,
+    Pose,
+    TransportPath,
+    Wall,
 )
 from app.model.io import save_factory  # noqa: E402
 
@@ -53,21 +65,29 @@ def generate(n: int, seed: int = 0) -> Factory:
     for i in range(n):
         line, slot = divmod(i, LINE_LEN)
         row, col = divmod(line, lines_per_row)
-        kid, asset, (fw, fd), _share, cycle = KINDS[kinds[i]]
+        kid, _asset, (fw, fd), _share, cycle = KINDS[kinds[i]]
         x = SLOT_M + col * LINE_LEN * SLOT_M + slot * SLOT_M + SLOT_M / 2
         y = SLOT_M / 2 + row * (SLOT_M + AISLE_M) + SLOT_M / 2
         yaw = 0.0 if fw <= SLOT_M - 1 else 90.0
-        machines.append(Machine(
-            id=f"M{i:05d}", name=f"{kid.replace('_', ' ').title()} {i}", kind=kid, asset=kid, line=f"Line {line + 1}",
-            pose=Pose(x_m=x, y_m=y, yaw_deg=yaw + float(rng.choice([0.0, 180.0]))),
-            footprint=Footprint(width_m=fw, depth_m=fd),
-            sim=MachineSim(cycle=Distribution(kind="lognormal", mean_s=float(cycle), cv=0.1)),
-        ))
+        machines.append(
+            Machine(
+                id=f"M{i:05d}",
+                name=f"{kid.replace('_', ' ').title()} {i}",
+                kind=kid,
+                asset=kid,
+                line=f"Line {line + 1}",
+                pose=Pose(x_m=x, y_m=y, yaw_deg=yaw + float(rng.choice([0.0, 180.0]))),
+                footprint=Footprint(width_m=fw, depth_m=fd),
+                sim=MachineSim(cycle=Distribution(kind="lognormal", mean_s=float(cycle), cv=0.1)),
+            )
+        )
     for line in range(n_lines):
-        ids = [m.id for m in machines[line * LINE_LEN:(line + 1) * LINE_LEN]]
+        ids = [m.id for m in machines[line * LINE_LEN : (line + 1) * LINE_LEN]]
         flows.append(PartFlow(part=f"P{line + 1}", routing=ids, interarrival=Distribution(kind="exponential", mean_s=300.0)))
-        for a, b in zip(ids, ids[1:]):
-            transports.append(TransportPath(id=f"T{len(transports):06d}", kind="conveyor", from_machine=a, to_machine=b, speed_m_s=0.5))
+        for a, b in itertools.pairwise(ids):
+            transports.append(
+                TransportPath(id=f"T{len(transports):06d}", kind="conveyor", from_machine=a, to_machine=b, speed_m_s=0.5)
+            )
     aisles = [
         Aisle(id=f"A{r}", points=[[1.0, y], [width - 1.0, y]], width_m=AISLE_M - 0.5)
         for r in range(n_rows)
@@ -77,8 +97,12 @@ def generate(n: int, seed: int = 0) -> Factory:
     walls = [Wall(id="W", points=[[0.0, 0.0], [width, 0.0], [width, depth], [0.0, depth], [0.0, 0.0]])]
     assets = {k[0]: AssetRef(path=f"builtin:meshes/{k[1]}") for k in KINDS}
     return Factory(
-        name=f"Generated plant of {n} machines", floor=Floor(width_m=width, depth_m=depth, walls=walls, aisles=aisles),
-        assets=assets, machines=machines, transports=transports, flows=flows,
+        name=f"Generated plant of {n} machines",
+        floor=Floor(width_m=width, depth_m=depth, walls=walls, aisles=aisles),
+        assets=assets,
+        machines=machines,
+        transports=transports,
+        flows=flows,
     )
 
 

@@ -22,7 +22,6 @@ runs it under xvfb-run).
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 import time
 from pathlib import Path
@@ -151,10 +150,15 @@ def _app(factory, assets, frames, rng, fw, fd, t0) -> dict:
         view.machines.set_colours(rng.integers(0, 255, (n, 3), dtype=np.uint8))
         after_recolour.append(_t(render))
     out = {
-        "build_s": round(build_s, 3), "first_frame_s": round(first_frame_s, 3),
-        "still_ms": median_ms(still), "orbit_ms": median_ms(moving), "recolour_ms": median_ms(recolour),
-        "render_after_recolour_ms": median_ms(after_recolour), "triangles": view.machines.n_triangles,
-        "lod_triangles": int(view.machines.lod.mesh.n_cells), "window": list(win.GetSize()),
+        "build_s": round(build_s, 3),
+        "first_frame_s": round(first_frame_s, 3),
+        "still_ms": median_ms(still),
+        "orbit_ms": median_ms(moving),
+        "recolour_ms": median_ms(recolour),
+        "render_after_recolour_ms": median_ms(after_recolour),
+        "triangles": view.machines.n_triangles,
+        "lod_triangles": int(view.machines.lod.mesh.n_cells),
+        "window": list(win.GetSize()),
     }
     view.close_scene()
     return out
@@ -165,7 +169,13 @@ def _raw(approach, factory, assets, frames, rng, fw, fd, t0) -> dict:
     from vtkmodules.util.numpy_support import numpy_to_vtk
     from vtkmodules.vtkCommonCore import vtkPoints
     from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
-    from vtkmodules.vtkRenderingCore import vtkActor, vtkGlyph3DMapper, vtkPolyDataMapper, vtkRenderer, vtkRenderWindow
+    from vtkmodules.vtkRenderingCore import (
+        vtkActor,
+        vtkGlyph3DMapper,
+        vtkPolyDataMapper,
+        vtkRenderer,
+        vtkRenderWindow,
+    )
 
     from app.scene.merge import merge_instances
 
@@ -274,9 +284,15 @@ def _raw(approach, factory, assets, frames, rng, fw, fd, t0) -> dict:
         recolour(rng.integers(0, 255, (n, 3), dtype=np.uint8))
         after.append(_t(render))
     win.Finalize()
-    return {"build_s": round(build_s, 3), "first_frame_s": round(first_frame_s, 3), "still_ms": median_ms(still),
-            "orbit_ms": median_ms(moving), "recolour_ms": median_ms(rec), "render_after_recolour_ms": median_ms(after),
-            "triangles": int(triangles)}
+    return {
+        "build_s": round(build_s, 3),
+        "first_frame_s": round(first_frame_s, 3),
+        "still_ms": median_ms(still),
+        "orbit_ms": median_ms(moving),
+        "recolour_ms": median_ms(rec),
+        "render_after_recolour_ms": median_ms(after),
+        "triangles": int(triangles),
+    }
 
 
 def _naive(factory, assets, frames, rng, fw, fd, t0) -> dict:
@@ -309,13 +325,20 @@ def _naive(factory, assets, frames, rng, fw, fd, t0) -> dict:
         rgb = rng.integers(0, 255, (len(actors), 3)) / 255.0
 
         def recolour(rgb=rgb):
-            for a, c in zip(actors, rgb):
+            for a, c in zip(actors, rgb, strict=False):
                 a.prop.color = c
+
         rec.append(_t(recolour))
     after = [_t(render) for _ in range(3)]
-    out = {"build_s": round(build_s, 3), "first_frame_s": round(first_frame_s, 3), "still_ms": median_ms(still),
-           "orbit_ms": median_ms(moving), "recolour_ms": median_ms(rec), "render_after_recolour_ms": median_ms(after),
-           "triangles": int(sum(len(templates[t][1]) for t in t_of))}
+    out = {
+        "build_s": round(build_s, 3),
+        "first_frame_s": round(first_frame_s, 3),
+        "still_ms": median_ms(still),
+        "orbit_ms": median_ms(moving),
+        "recolour_ms": median_ms(rec),
+        "render_after_recolour_ms": median_ms(after),
+        "triangles": int(sum(len(templates[t][1]) for t in t_of)),
+    }
     pl.close()
     return out
 
@@ -343,24 +366,31 @@ def main() -> int:
 
     sizes = [int(s) for s in args.sizes.split(",")]
     results: dict[str, dict[str, dict]] = {}
-    print(f"{'machines':>8} {'approach':>14} {'tris':>9} {'build s':>8} {'1st frame s':>11} {'still ms':>9} "
-          f"{'orbit ms':>9} {'recolour ms':>11} {'render+rec ms':>13} {'peak MiB':>9}")
+    print(
+        f"{'machines':>8} {'approach':>14} {'tris':>9} {'build s':>8} {'1st frame s':>11} {'still ms':>9} "
+        f"{'orbit ms':>9} {'recolour ms':>11} {'render+rec ms':>13} {'peak MiB':>9}"
+    )
     for n in sizes:
         factory_file(n)
         frames = args.frames if n <= 2000 else max(4, args.frames // 4)
         results[str(n)] = {}
         for approach in APPROACHES:
             if approach == "naive" and n > args.naive_max:
-                results[str(n)][approach] = {"skipped": f"naive approach not run above {args.naive_max} machines (minutes per frame)"}
+                results[str(n)][approach] = {
+                    "skipped": f"naive approach not run above {args.naive_max} machines (minutes per frame)"
+                }
                 continue
             r = run_worker(Path(__file__), [approach, str(n), str(frames)], timeout=1800)
             results[str(n)][approach] = r
             if "error" in r:
                 print(f"{n:>8} {approach:>14}  ERROR {r['error']}")
                 continue
-            print(f"{n:>8} {approach:>14} {r['triangles']:>9,} {r['build_s']:>8.2f} {r['first_frame_s']:>11.2f} "
-                  f"{r['still_ms']:>9.1f} {r['orbit_ms']:>9.1f} {r['recolour_ms']:>11.3f} "
-                  f"{r['render_after_recolour_ms']:>13.1f} {r['peak_mb']:>9.0f}", flush=True)
+            print(
+                f"{n:>8} {approach:>14} {r['triangles']:>9,} {r['build_s']:>8.2f} {r['first_frame_s']:>11.2f} "
+                f"{r['still_ms']:>9.1f} {r['orbit_ms']:>9.1f} {r['recolour_ms']:>11.3f} "
+                f"{r['render_after_recolour_ms']:>13.1f} {r['peak_mb']:>9.0f}",
+                flush=True,
+            )
 
     ratios: dict[str, dict] = {}
     for n, rs in results.items():
@@ -380,8 +410,10 @@ def main() -> int:
         }
     print()
     for n, r in ratios.items():
-        print(f"{n:>6} machines: orbit {r['orbit_vs_best_raw']}× best raw ({r['best_raw']}), "
-              f"{r['orbit_vs_naive']}× naive; recolour {r['naive_recolour_over_app']}× faster than naive")
+        print(
+            f"{n:>6} machines: orbit {r['orbit_vs_best_raw']}× best raw ({r['best_raw']}), "
+            f"{r['orbit_vs_naive']}× naive; recolour {r['naive_recolour_over_app']}× faster than naive"
+        )
     targets = {}
     if "2000" in ratios:
         r = ratios["2000"]

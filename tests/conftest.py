@@ -99,7 +99,9 @@ def make_window(qtbot, settings):
     QtWidgets.QApplication.processEvents()
     QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
     gc.collect()
-    leaked_windows = [tw for tw in QtWidgets.QApplication.topLevelWidgets() if tw.isVisible() and type(tw).__name__ == "MainWindow"]
+    leaked_windows = [
+        tw for tw in QtWidgets.QApplication.topLevelWidgets() if tw.isVisible() and type(tw).__name__ == "MainWindow"
+    ]
     assert not leaked_windows, f"main windows still open after the test: {leaked_windows}"
     leaked_views = [r for r in refs if r() is not None]
     assert not leaked_views, "FactoryView objects survived their window:\n" + _referrer_chains("FactoryView")

@@ -22,7 +22,20 @@ def test_domain_runs_without_qt_or_vtk_loaded():
         "from app.model.io import load_factory; from app.paths import DEMO_FACTORY; load_factory(DEMO_FACTORY);"
         "bad = [m for m in ('PySide6', 'vtkmodules', 'pyvista', 'pybullet') if m in sys.modules]; print(bad)"
     )
-    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60,
-                       env={"PATH": "/usr/bin:/bin"})
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, env={"PATH": "/usr/bin:/bin"}
+    )
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_ruff_lint_is_clean():
+    ruff = Path(sys.executable).parent / "ruff"
+    r = subprocess.run(
+        [str(ruff), "check", "app", "tests", "bench", "main.py", "assets/tools"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert r.returncode == 0, r.stdout + r.stderr

@@ -44,7 +44,9 @@ def check_factory(f: Factory) -> list[Problem]:
     kinds = known_kinds()
     for i, m in enumerate(f.machines):
         if m.kind not in kinds:
-            problems.append(Problem(f"machines[{i}].kind", f'unknown machine kind "{m.kind}" (known: {", ".join(sorted(kinds))})'))
+            problems.append(
+                Problem(f"machines[{i}].kind", f'unknown machine kind "{m.kind}" (known: {", ".join(sorted(kinds))})')
+            )
         if m.asset not in f.assets:
             known = ", ".join(sorted(f.assets)) or "none"
             problems.append(Problem(f"machines[{i}].asset", f'unknown asset "{m.asset}" (the file defines: {known})'))
@@ -61,7 +63,9 @@ def check_factory(f: Factory) -> list[Problem]:
     parts: dict[str, int] = {}
     for i, flow in enumerate(f.flows):
         if flow.part in parts:
-            problems.append(Problem(f"flows[{i}].part", f'duplicate part type "{flow.part}" (first in flows[{parts[flow.part]}])'))
+            problems.append(
+                Problem(f"flows[{i}].part", f'duplicate part type "{flow.part}" (first in flows[{parts[flow.part]}])')
+            )
         parts.setdefault(flow.part, i)
         for j, ref in enumerate(flow.routing):
             if ref not in machine_ids:

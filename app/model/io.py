@@ -56,8 +56,13 @@ def load_factory(path: str | os.PathLike[str]) -> Factory:
     if size > MAX_FILE_BYTES:
         raise FactoryFileError(
             source,
-            [Problem("", f"file is {size / 1e6:.1f} MB; factory files are at most {MAX_FILE_BYTES / 1e6:.0f} MB "
-                         "— is this the right file?")],
+            [
+                Problem(
+                    "",
+                    f"file is {size / 1e6:.1f} MB; factory files are at most {MAX_FILE_BYTES / 1e6:.0f} MB "
+                    "— is this the right file?",
+                )
+            ],
         )
     try:
         data = p.read_bytes()
@@ -107,8 +112,13 @@ def _check_header(raw: Any, source: str) -> None:
     if version > FORMAT_VERSION:
         raise FactoryFileError(
             source,
-            [Problem("version", f"this file is format version {version}, written by a newer floortwin; "
-                                f"this one reads up to version {FORMAT_VERSION}")],
+            [
+                Problem(
+                    "version",
+                    f"this file is format version {version}, written by a newer floortwin; "
+                    f"this one reads up to version {FORMAT_VERSION}",
+                )
+            ],
         )
     if version < 1:
         raise FactoryFileError(source, [Problem("version", f"unsupported format version {version}")])
@@ -131,7 +141,7 @@ def save_factory(factory: Factory, path: str | os.PathLike[str]) -> None:
 def resolve_asset_path(asset_path: str, factory_path: str | os.PathLike[str] | None) -> Path:
     """Where an asset file is: ``builtin:…`` in the bundled assets, else relative to the factory file."""
     if asset_path.startswith(BUILTIN_PREFIX):
-        return ASSETS_DIR / asset_path[len(BUILTIN_PREFIX):]
+        return ASSETS_DIR / asset_path[len(BUILTIN_PREFIX) :]
     p = Path(asset_path)
     if p.is_absolute() or factory_path is None:
         return p

@@ -111,7 +111,11 @@ def _message(err: dict[str, Any]) -> str:
     if kind in _COMPARE:
         key, sign = _COMPARE[kind]
         bound = ctx.get(key)
-        return f"must be {sign} {bound:g}, got {show_value(value)}" if isinstance(bound, (int, float)) else f"must be {sign} {bound}, got {show_value(value)}"
+        return (
+            f"must be {sign} {bound:g}, got {show_value(value)}"
+            if isinstance(bound, (int, float))
+            else f"must be {sign} {bound}, got {show_value(value)}"
+        )
     if kind == "literal_error":
         return f"expected {ctx.get('expected')}, got {show_value(value)}"
     if kind == "string_pattern_mismatch":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,13 +31,18 @@ DARK = FloorStyle(slab=(0.27, 0.28, 0.30), grid_minor=(0.33, 0.34, 0.37), grid_m
 
 AISLE_COLOURS: dict[str, Colour] = {"forklift": (0.95, 0.80, 0.25), "walkway": (0.45, 0.75, 0.45), "emergency": (0.2, 0.7, 0.4)}
 ZONE_COLOURS: dict[str, Colour] = {"keepout": (0.85, 0.22, 0.20), "exit": (0.10, 0.65, 0.40)}
-TRANSPORT_COLOURS: dict[str, Colour] = {"conveyor": (0.35, 0.45, 0.60), "agv": (0.55, 0.35, 0.75), "forklift": (0.90, 0.50, 0.10), "manual": (0.5, 0.5, 0.5)}
+TRANSPORT_COLOURS: dict[str, Colour] = {
+    "conveyor": (0.35, 0.45, 0.60),
+    "agv": (0.55, 0.35, 0.75),
+    "forklift": (0.90, 0.50, 0.10),
+    "manual": (0.5, 0.5, 0.5),
+}
 
 
 def segment_quads(points: Sequence[Sequence[float]], width: float, z: float) -> pv.PolyData:
     """A strip of quads ``width`` wide along a polyline, lying at height ``z``."""
     pts, faces = [], []
-    for (x0, y0), (x1, y1) in zip(points[:-1], points[1:]):
+    for (x0, y0), (x1, y1) in itertools.pairwise(points):
         dx, dy = x1 - x0, y1 - y0
         length = math.hypot(dx, dy)
         if length < 1e-9:
@@ -58,12 +64,14 @@ def grid_lines(width: float, depth: float, step: float, z: float) -> pv.PolyData
     """Grid lines every ``step`` metres over the floor rectangle."""
     xs = np.arange(0.0, width + 1e-9, step)
     ys = np.arange(0.0, depth + 1e-9, step)
-    pts = np.concatenate([
-        np.column_stack([xs, np.zeros_like(xs), np.full_like(xs, z)]),
-        np.column_stack([xs, np.full_like(xs, depth), np.full_like(xs, z)]),
-        np.column_stack([np.zeros_like(ys), ys, np.full_like(ys, z)]),
-        np.column_stack([np.full_like(ys, width), ys, np.full_like(ys, z)]),
-    ])
+    pts = np.concatenate(
+        [
+            np.column_stack([xs, np.zeros_like(xs), np.full_like(xs, z)]),
+            np.column_stack([xs, np.full_like(xs, depth), np.full_like(xs, z)]),
+            np.column_stack([np.zeros_like(ys), ys, np.full_like(ys, z)]),
+            np.column_stack([np.full_like(ys, width), ys, np.full_like(ys, z)]),
+        ]
+    )
     nx, ny = len(xs), len(ys)
     lines = [(2, i, nx + i) for i in range(nx)] + [(2, 2 * nx + j, 2 * nx + ny + j) for j in range(ny)]
     return pv.PolyData(pts, lines=np.array(lines).ravel())
@@ -81,11 +89,16 @@ def wall_boxes(floor: Floor) -> pv.PolyData:
     """Walls as boxes along their segments."""
     parts = []
     for wall in floor.walls:
-        for (x0, y0), (x1, y1) in zip(wall.points[:-1], wall.points[1:]):
+        for (x0, y0), (x1, y1) in zip(wall.points[:-1], wall.points[1:], strict=False):
             length = math.hypot(x1 - x0, y1 - y0)
             if length < 1e-9:
                 continue
-            box = pv.Cube(center=(0, 0, wall.height_m / 2), x_length=length + wall.thickness_m, y_length=wall.thickness_m, z_length=wall.height_m)
+            box = pv.Cube(
+                center=(0, 0, wall.height_m / 2),
+                x_length=length + wall.thickness_m,
+                y_length=wall.thickness_m,
+                z_length=wall.height_m,
+            )
             box.rotate_z(math.degrees(math.atan2(y1 - y0, x1 - x0)), inplace=True)
             box.translate(((x0 + x1) / 2, (y0 + y1) / 2, 0), inplace=True)
             parts.append(box)
@@ -165,8 +178,9 @@ class FloorLayer:
         self._themed: list[tuple[vtkActor, str]] = []
         self._factory: Factory | None = None
 
-    def _add(self, mesh: pv.PolyData, colour: Colour | None, opacity: float = 1.0, line_width: float = 1.0,
-             lighting: bool = False) -> vtkActor | None:
+    def _add(
+        self, mesh: pv.PolyData, colour: Colour | None, opacity: float = 1.0, line_width: float = 1.0, lighting: bool = False
+    ) -> vtkActor | None:
         """One actor: a single colour, or per-cell colours from the ``rgb`` cell array when colour is None."""
         if mesh.n_points == 0:
             return None
@@ -215,8 +229,14 @@ class FloorLayer:
         self._factory = factory
         floor = factory.floor
         st = self._style
-        slab = pv.Plane(center=(floor.width_m / 2, floor.depth_m / 2, -0.02), direction=(0, 0, 1),
-                        i_size=floor.width_m, j_size=floor.depth_m, i_resolution=1, j_resolution=1)
+        slab = pv.Plane(
+            center=(floor.width_m / 2, floor.depth_m / 2, -0.02),
+            direction=(0, 0, 1),
+            i_size=floor.width_m,
+            j_size=floor.depth_m,
+            i_resolution=1,
+            j_resolution=1,
+        )
         minor, major = grid_steps(floor)
         themed = [
             (self._add(slab, st.slab, lighting=True), "slab"),
@@ -269,10 +289,10 @@ def _hatch(polygon: Sequence[Sequence[float]], z: float, spacing: float = 1.0) -
     rot = poly @ np.array([[c, s], [-s, c]])
     ymin, ymax = rot[:, 1].min(), rot[:, 1].max()
     pts, lines = [], []
-    edges = list(zip(rot, np.roll(rot, -1, axis=0)))
+    edges = list(zip(rot, np.roll(rot, -1, axis=0), strict=False))
     for y in np.arange(ymin + spacing / 2, ymax, spacing):
         xs = sorted(p[0] + (y - p[1]) * (q[0] - p[0]) / (q[1] - p[1]) for p, q in edges if (p[1] <= y) != (q[1] <= y))
-        for x0, x1 in zip(xs[0::2], xs[1::2]):
+        for x0, x1 in zip(xs[0::2], xs[1::2], strict=False):
             for x in (x0, x1):
                 wx, wy = np.array([x, y]) @ np.array([[c, -s], [s, c]])
                 pts.append((wx, wy, z))

@@ -11,7 +11,6 @@ from vtkmodules.vtkCommonDataModel import vtkPolyData
 from vtkmodules.vtkRenderingCore import vtkActor2D, vtkRenderer
 from vtkmodules.vtkRenderingLabel import vtkLabelPlacementMapper, vtkPointSetToLabelHierarchy
 
-
 #: At most this many labels are handed to VTK's label placement: each costs ~0.25 ms
 #: per still frame in software rendering, and a 1080p view holds about a hundred readable labels.
 MAX_LABELS = 120
@@ -121,7 +120,9 @@ class LabelLayer:
             tp.SetColor(0.08, 0.08, 0.10)
             self.mapper.SetBackgroundColor(1.0, 1.0, 1.0)
 
-    def set_labels(self, anchors: np.ndarray, texts: Sequence[str], priority: np.ndarray, sizes_m: np.ndarray | None = None) -> None:
+    def set_labels(
+        self, anchors: np.ndarray, texts: Sequence[str], priority: np.ndarray, sizes_m: np.ndarray | None = None
+    ) -> None:
         """Label ``anchors[i]`` with ``texts[i]``; higher ``priority`` wins where labels would overlap.
 
         ``sizes_m`` (the labelled objects' sizes) hides labels of objects too small on screen to matter.

@@ -168,7 +168,7 @@ class FactoryView(QtWidgets.QWidget):
             if render:
                 self.request_render()
 
-    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:  # noqa: N802 (Qt override)
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         kind = event.type()
         if kind == QtCore.QEvent.Type.MouseButtonPress and event.button() == QtCore.Qt.MouseButton.LeftButton:
             self._press_pos = (event.position().x(), event.position().y())
@@ -225,7 +225,12 @@ class FactoryView(QtWidgets.QWidget):
         self._update_selection_actor()
         if reset_camera:
             self.camera_preset("iso")
-        log.info("scene: %d machines, %d triangles built in %.0f ms", len(factory.machines), self.machines.n_triangles, (time.perf_counter() - t0) * 1000)
+        log.info(
+            "scene: %d machines, %d triangles built in %.0f ms",
+            len(factory.machines),
+            self.machines.n_triangles,
+            (time.perf_counter() - t0) * 1000,
+        )
         self.request_render()
 
     @staticmethod

@@ -38,23 +38,69 @@ class ActionSpec:
 Key = QtGui.QKeySequence.StandardKey
 
 ACTIONS: tuple[ActionSpec, ...] = (
-    ActionSpec("file.open", "&Open…", lambda w: w.open_dialog(), "&File", Key.Open, "Open a factory file", True, SP.SP_DialogOpenButton),
+    ActionSpec(
+        "file.open", "&Open…", lambda w: w.open_dialog(), "&File", Key.Open, "Open a factory file", True, SP.SP_DialogOpenButton
+    ),
     ActionSpec("file.demo", "Open &Demo Plant", lambda w: w.open_demo(), "&File", None, "Open the bundled demo factory"),
-    ActionSpec("file.save", "&Save", lambda w: w.save(), "&File", Key.Save, "Save the factory file", True, SP.SP_DialogSaveButton,
-               enabled_when=lambda w: w.document is not None, separator_before=True),
-    ActionSpec("file.save_as", "Save &As…", lambda w: w.save_as_dialog(), "&File", Key.SaveAs, "Save to another file",
-               enabled_when=lambda w: w.document is not None),
-    ActionSpec("file.screenshot", "Save Screens&hot…", lambda w: w.screenshot_dialog(), "&File", "Ctrl+Shift+P",
-               "Save a PNG of the window", separator_before=True),
+    ActionSpec(
+        "file.save",
+        "&Save",
+        lambda w: w.save(),
+        "&File",
+        Key.Save,
+        "Save the factory file",
+        True,
+        SP.SP_DialogSaveButton,
+        enabled_when=lambda w: w.document is not None,
+        separator_before=True,
+    ),
+    ActionSpec(
+        "file.save_as",
+        "Save &As…",
+        lambda w: w.save_as_dialog(),
+        "&File",
+        Key.SaveAs,
+        "Save to another file",
+        enabled_when=lambda w: w.document is not None,
+    ),
+    ActionSpec(
+        "file.screenshot",
+        "Save Screens&hot…",
+        lambda w: w.screenshot_dialog(),
+        "&File",
+        "Ctrl+Shift+P",
+        "Save a PNG of the window",
+        separator_before=True,
+    ),
     ActionSpec("file.quit", "&Quit", lambda w: w.close(), "&File", Key.Quit, "Quit floortwin", separator_before=True),
     ActionSpec("view.fit", "&Fit All", lambda w: w.view.camera_preset("fit"), "&View", "F", "Show the whole factory", True),
-    ActionSpec("view.top", "&Top View", lambda w: w.view.camera_preset("top"), "&View", "T", "Look straight down on the floor", True),
+    ActionSpec(
+        "view.top", "&Top View", lambda w: w.view.camera_preset("top"), "&View", "T", "Look straight down on the floor", True
+    ),
     ActionSpec("view.iso", "&Isometric View", lambda w: w.view.camera_preset("iso"), "&View", "I", "Oblique overview", True),
-    ActionSpec("view.front", "F&ront View", lambda w: w.view.camera_preset("front"), "&View", "Shift+F", "Look from the south wall"),
-    ActionSpec("view.focus", "Fly to &Selection", lambda w: w.fly_to_selection(), "&View", "Z", "Centre the camera on the selected machine",
-               enabled_when=lambda w: w.selection.current is not None),
-    ActionSpec("view.dark", "&Dark Theme", lambda w: w.toggle_theme(), "&View", "Ctrl+Shift+D", "Switch between light and dark themes",
-               checkable=True, checked_when=lambda w: w.theme == "dark", separator_before=True),
+    ActionSpec(
+        "view.front", "F&ront View", lambda w: w.view.camera_preset("front"), "&View", "Shift+F", "Look from the south wall"
+    ),
+    ActionSpec(
+        "view.focus",
+        "Fly to &Selection",
+        lambda w: w.fly_to_selection(),
+        "&View",
+        "Z",
+        "Centre the camera on the selected machine",
+        enabled_when=lambda w: w.selection.current is not None,
+    ),
+    ActionSpec(
+        "view.dark",
+        "&Dark Theme",
+        lambda w: w.toggle_theme(),
+        "&View",
+        "Ctrl+Shift+D",
+        "Switch between light and dark themes",
+        checkable=True,
+        checked_when=lambda w: w.theme == "dark",
+        separator_before=True,
+    ),
     ActionSpec("edit.select_none", "Select &None", lambda w: w.selection.clear(), "&Edit", "Esc", "Clear the selection"),
     ActionSpec("help.shortcuts", "&Keyboard Shortcuts", lambda w: w.show_shortcuts(), "&Help", "F1", "List every shortcut"),
     ActionSpec("help.about", "&About floortwin", lambda w: w.show_about(), "&Help", None, "Versions and licence"),
@@ -69,7 +115,9 @@ def shortcut_text(spec: ActionSpec) -> str:
     return seq.toString(QtGui.QKeySequence.SequenceFormat.NativeText)
 
 
-def install_actions(window: QtWidgets.QMainWindow, specs: Sequence[ActionSpec], toolbar: QtWidgets.QToolBar) -> dict[str, QtGui.QAction]:
+def install_actions(
+    window: QtWidgets.QMainWindow, specs: Sequence[ActionSpec], toolbar: QtWidgets.QToolBar
+) -> dict[str, QtGui.QAction]:
     """Create a QAction per spec, put it in its menu (and the toolbar), and return them by id."""
     menus: dict[str, QtWidgets.QMenu] = {}
     actions: dict[str, QtGui.QAction] = {}

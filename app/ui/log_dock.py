@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -22,10 +23,8 @@ class QtLogHandler(logging.Handler):
         self.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
+        with contextlib.suppress(RuntimeError):  # the dock is gone (shutdown)
             self.bridge.record.emit(record.levelno, self.format(record))
-        except RuntimeError:  # the dock is gone (shutdown)
-            pass
 
 
 class LogDock(QtWidgets.QDockWidget):

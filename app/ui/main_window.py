@@ -271,7 +271,9 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- dialogs ---------------------------------------------------------------------------------------
     def show_error(self, title: str, text: str, details: str) -> QtWidgets.QMessageBox:
         """A non-blocking error box (the app keeps working behind it)."""
-        box = QtWidgets.QMessageBox(QtWidgets.QMessageBox.Icon.Critical, title, text, QtWidgets.QMessageBox.StandardButton.Ok, self)
+        box = QtWidgets.QMessageBox(
+            QtWidgets.QMessageBox.Icon.Critical, title, text, QtWidgets.QMessageBox.StandardButton.Ok, self
+        )
         if details and details != text:
             box.setDetailedText(details)
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
@@ -281,11 +283,14 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def show_shortcuts(self) -> None:
         rows = "".join(
-            f"<tr><td>{s.title.replace('&', '')}</td><td><b>{shortcut_text(s)}</b></td></tr>" for s in ACTIONS if s.shortcut is not None
+            f"<tr><td>{s.title.replace('&', '')}</td><td><b>{shortcut_text(s)}</b></td></tr>"
+            for s in ACTIONS
+            if s.shortcut is not None
         )
         mouse = (
             "<tr><td>Rotate</td><td><b>Left drag</b></td></tr><tr><td>Pan</td><td><b>Middle drag / Shift+Left drag</b></td></tr>"
-            "<tr><td>Zoom</td><td><b>Wheel / Right drag</b></td></tr><tr><td>Select / add to selection</td><td><b>Click / Ctrl+Click</b></td></tr>"
+            "<tr><td>Zoom</td><td><b>Wheel / Right drag</b></td></tr>"
+            "<tr><td>Select / add to selection</td><td><b>Click / Ctrl+Click</b></td></tr>"
         )
         box = QtWidgets.QMessageBox(self)
         box.setWindowTitle("Keyboard shortcuts")
@@ -305,11 +310,14 @@ class MainWindow(QtWidgets.QMainWindow):
         )
 
     # -- shutdown --------------------------------------------------------------------------------------
-    def closeEvent(self, event: QtGui.QCloseEvent) -> None:  # noqa: N802 (Qt override)
+    def closeEvent(self, event: QtGui.QCloseEvent) -> None:
         if self.document is not None and self.document.dirty:
             answer = QtWidgets.QMessageBox.question(
-                self, "Unsaved changes", "The factory has unsaved changes. Save them before closing?",
-                QtWidgets.QMessageBox.StandardButton.Save | QtWidgets.QMessageBox.StandardButton.Discard
+                self,
+                "Unsaved changes",
+                "The factory has unsaved changes. Save them before closing?",
+                QtWidgets.QMessageBox.StandardButton.Save
+                | QtWidgets.QMessageBox.StandardButton.Discard
                 | QtWidgets.QMessageBox.StandardButton.Cancel,
             )
             if answer == QtWidgets.QMessageBox.StandardButton.Cancel or (

@@ -29,21 +29,39 @@ def machine_properties(m: Machine, asset: MeshAsset | None) -> list[tuple[str, l
         asset_text += f"  ({asset.n_triangles:,} triangles)"
     sim = m.sim
     rows = [
-        ("Identity", [("Id", m.id), ("Name", m.name), ("Kind", kind.label if kind else m.kind), ("Line", m.line or "—"), ("Asset", asset_text)]),
-        ("Placement", [
-            ("Position", f"x {m.pose.x_m:.2f} m, y {m.pose.y_m:.2f} m"),
-            ("Rotation", f"{m.pose.yaw_deg:.1f}°"),
-            ("Footprint", f"{m.footprint.width_m:.2f} × {m.footprint.depth_m:.2f} m"),
-            ("Clearance", f"{m.clearance_m:.2f} m"),
-        ]),
-        ("Simulation", [
-            ("Cycle time", _dist_text(sim.cycle)),
-            ("Setup", f"{sim.setup_s:g} s"),
-            ("MTBF / MTTR", f"{sim.mtbf_s / 3600:.1f} h / {sim.mttr_s / 60:.0f} min" if sim.mtbf_s and sim.mttr_s else "no failures"),
-            ("Servers", str(sim.servers)),
-            ("Input buffer", str(sim.input_buffer)),
-            ("Power busy / idle", f"{sim.power_busy_kw:g} / {sim.power_idle_kw:g} kW"),
-        ]),
+        (
+            "Identity",
+            [
+                ("Id", m.id),
+                ("Name", m.name),
+                ("Kind", kind.label if kind else m.kind),
+                ("Line", m.line or "—"),
+                ("Asset", asset_text),
+            ],
+        ),
+        (
+            "Placement",
+            [
+                ("Position", f"x {m.pose.x_m:.2f} m, y {m.pose.y_m:.2f} m"),
+                ("Rotation", f"{m.pose.yaw_deg:.1f}°"),
+                ("Footprint", f"{m.footprint.width_m:.2f} × {m.footprint.depth_m:.2f} m"),
+                ("Clearance", f"{m.clearance_m:.2f} m"),
+            ],
+        ),
+        (
+            "Simulation",
+            [
+                ("Cycle time", _dist_text(sim.cycle)),
+                ("Setup", f"{sim.setup_s:g} s"),
+                (
+                    "MTBF / MTTR",
+                    f"{sim.mtbf_s / 3600:.1f} h / {sim.mttr_s / 60:.0f} min" if sim.mtbf_s and sim.mttr_s else "no failures",
+                ),
+                ("Servers", str(sim.servers)),
+                ("Input buffer", str(sim.input_buffer)),
+                ("Power busy / idle", f"{sim.power_busy_kw:g} / {sim.power_idle_kw:g} kW"),
+            ],
+        ),
         ("OPC UA tags", [(k, v) for k, v in sorted(m.tags.items())] or [("—", "no bindings")]),
     ]
     return rows

@@ -5,10 +5,20 @@ from __future__ import annotations
 from PySide6 import QtGui, QtWidgets
 
 _DARK = {
-    "Window": "#2b2d31", "WindowText": "#e6e6e6", "Base": "#1f2124", "AlternateBase": "#282a2e",
-    "ToolTipBase": "#393c41", "ToolTipText": "#f0f0f0", "Text": "#e6e6e6", "Button": "#33363b",
-    "ButtonText": "#e6e6e6", "BrightText": "#ff5555", "Highlight": "#3d7bd9", "HighlightedText": "#ffffff",
-    "Link": "#6aa6ff", "PlaceholderText": "#8a8d93",
+    "Window": "#2b2d31",
+    "WindowText": "#e6e6e6",
+    "Base": "#1f2124",
+    "AlternateBase": "#282a2e",
+    "ToolTipBase": "#393c41",
+    "ToolTipText": "#f0f0f0",
+    "Text": "#e6e6e6",
+    "Button": "#33363b",
+    "ButtonText": "#e6e6e6",
+    "BrightText": "#ff5555",
+    "Highlight": "#3d7bd9",
+    "HighlightedText": "#ffffff",
+    "Link": "#6aa6ff",
+    "PlaceholderText": "#8a8d93",
 }
 
 

@@ -10,6 +10,7 @@ as the glTF specification requires (the loader converts back).
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import sys
@@ -47,31 +48,31 @@ def beam(p0, p1, r, sections=10):
 
 def cnc():
     parts = [
-        box(0, 0, 0.15, 4.0, 2.4, 0.3),                 # plinth
-        box(-0.3, 0, 1.35, 3.2, 2.2, 2.1),              # enclosure
-        box(-0.3, -1.12, 1.3, 1.6, 0.06, 1.2),          # door window
-        box(-1.2, -1.14, 1.3, 0.08, 0.04, 1.0),         # door handle
+        box(0, 0, 0.15, 4.0, 2.4, 0.3),  # plinth
+        box(-0.3, 0, 1.35, 3.2, 2.2, 2.1),  # enclosure
+        box(-0.3, -1.12, 1.3, 1.6, 0.06, 1.2),  # door window
+        box(-1.2, -1.14, 1.3, 0.08, 0.04, 1.0),  # door handle
         box(1.55, -0.4, 1.5, 0.6, 0.7, 1.0, yaw_deg=20),  # control pendant
-        box(1.7, 0.5, 0.8, 0.6, 1.2, 1.3),              # coolant unit
-        box(-0.3, 1.35, 0.6, 3.4, 0.5, 0.6),            # chip conveyor
-        box(-0.3, 0, 2.5, 2.0, 1.6, 0.2),               # spindle housing roof
+        box(1.7, 0.5, 0.8, 0.6, 1.2, 1.3),  # coolant unit
+        box(-0.3, 1.35, 0.6, 3.4, 0.5, 0.6),  # chip conveyor
+        box(-0.3, 0, 2.5, 2.0, 1.6, 0.2),  # spindle housing roof
     ]
-    for i, h in enumerate((0.12, 0.12, 0.12)):          # signal tower
+    for i, h in enumerate((0.12, 0.12, 0.12)):  # signal tower
         parts.append(cyl(1.2, 0.9, 2.5 + 0.06 + i * h, 0.06, h, sections=12))
     return trimesh.util.concatenate(parts)
 
 
 def press():
-    parts = [box(0, 0, 0.4, 3.0, 2.4, 0.8)]             # bed
+    parts = [box(0, 0, 0.4, 3.0, 2.4, 0.8)]  # bed
     for x in (-1.2, 1.2):
         for y in (-0.9, 0.9):
             parts.append(box(x, y, 2.4, 0.45, 0.45, 3.2))  # columns
     parts += [
-        box(0, 0, 4.4, 3.0, 2.4, 1.0),                  # crown
-        box(0, 0, 2.9, 2.0, 1.5, 0.5),                  # ram
-        box(0, 0, 1.0, 2.0, 1.6, 0.4),                  # bolster
+        box(0, 0, 4.4, 3.0, 2.4, 1.0),  # crown
+        box(0, 0, 2.9, 2.0, 1.5, 0.5),  # ram
+        box(0, 0, 1.0, 2.0, 1.6, 0.4),  # bolster
         cyl(1.65, 0, 4.3, 0.7, 0.3, axis="x", sections=24),  # flywheel
-        box(-1.9, -0.8, 1.0, 0.6, 0.5, 1.6),            # control cabinet
+        box(-1.9, -0.8, 1.0, 0.6, 0.5, 1.6),  # control cabinet
     ]
     return trimesh.util.concatenate(parts)
 
@@ -80,50 +81,50 @@ def robot_cell():
     parts = []
     s = 2.45
     for x, y, sx, sy in ((0, -s, 4.9, 0.05), (0, s, 4.9, 0.05), (-s, 0, 0.05, 4.9), (s, 0.8, 0.05, 3.3)):
-        parts.append(box(x, y, 1.1, sx, sy, 1.8))       # fence panels
+        parts.append(box(x, y, 1.1, sx, sy, 1.8))  # fence panels
     for x in (-s, 0, s):
         for y in (-s, s):
             parts.append(box(x, y, 1.1, 0.1, 0.1, 2.2))  # posts
     parts += [
-        cyl(0, 0, 0.25, 0.45, 0.5, sections=20),         # robot base
-        cyl(0, 0, 0.7, 0.35, 0.4, sections=20),          # turret
-        beam([0, 0, 0.9], [0.5, 0.2, 1.9], 0.16),        # upper arm
-        beam([0.5, 0.2, 1.9], [1.4, 0.5, 1.6], 0.12),    # forearm
-        cyl(1.45, 0.5, 1.35, 0.1, 0.3, sections=12),     # wrist/tool
-        box(1.5, 0.6, 0.45, 1.2, 1.0, 0.9),              # fixture table
-        box(-1.6, -1.6, 0.9, 0.8, 0.6, 1.8),             # controller
+        cyl(0, 0, 0.25, 0.45, 0.5, sections=20),  # robot base
+        cyl(0, 0, 0.7, 0.35, 0.4, sections=20),  # turret
+        beam([0, 0, 0.9], [0.5, 0.2, 1.9], 0.16),  # upper arm
+        beam([0.5, 0.2, 1.9], [1.4, 0.5, 1.6], 0.12),  # forearm
+        cyl(1.45, 0.5, 1.35, 0.1, 0.3, sections=12),  # wrist/tool
+        box(1.5, 0.6, 0.45, 1.2, 1.0, 0.9),  # fixture table
+        box(-1.6, -1.6, 0.9, 0.8, 0.6, 1.8),  # controller
     ]
     return trimesh.util.concatenate(parts)
 
 
 def assembly():
-    parts = [box(0, 0, 0.9, 2.6, 1.2, 0.06)]            # table top
+    parts = [box(0, 0, 0.9, 2.6, 1.2, 0.06)]  # table top
     for x in (-1.2, 1.2):
         for y in (-0.5, 0.5):
             parts.append(box(x, y, 0.45, 0.06, 0.06, 0.9))  # legs
     for x in (-1.25, 1.25):
-        parts.append(box(x, 0.55, 1.5, 0.05, 0.05, 1.2))   # shelf posts
+        parts.append(box(x, 0.55, 1.5, 0.05, 0.05, 1.2))  # shelf posts
     parts += [
-        box(0, 0.5, 1.45, 2.5, 0.35, 0.03),             # parts shelf
-        box(0, 0.5, 1.95, 2.5, 0.35, 0.03),             # upper shelf
-        box(0, 0.5, 2.1, 2.0, 0.15, 0.05),              # lamp
-        box(-0.7, 0.45, 1.6, 0.4, 0.3, 0.25),           # bins
+        box(0, 0.5, 1.45, 2.5, 0.35, 0.03),  # parts shelf
+        box(0, 0.5, 1.95, 2.5, 0.35, 0.03),  # upper shelf
+        box(0, 0.5, 2.1, 2.0, 0.15, 0.05),  # lamp
+        box(-0.7, 0.45, 1.6, 0.4, 0.3, 0.25),  # bins
         box(0.0, 0.45, 1.6, 0.4, 0.3, 0.25),
         box(0.7, 0.45, 1.6, 0.4, 0.3, 0.25),
-        box(0.6, -0.1, 1.05, 0.5, 0.4, 0.25),           # workpiece
-        box(-0.8, -0.1, 1.0, 0.35, 0.25, 0.15),         # screwdriver rest
+        box(0.6, -0.1, 1.05, 0.5, 0.4, 0.25),  # workpiece
+        box(-0.8, -0.1, 1.0, 0.35, 0.25, 0.15),  # screwdriver rest
     ]
     return trimesh.util.concatenate(parts)
 
 
 def conveyor():
     parts = [
-        box(0, 0, 0.85, 6.0, 0.8, 0.08),                # belt
-        box(0, -0.45, 0.92, 6.0, 0.06, 0.18),           # side rails
+        box(0, 0, 0.85, 6.0, 0.8, 0.08),  # belt
+        box(0, -0.45, 0.92, 6.0, 0.06, 0.18),  # side rails
         box(0, 0.45, 0.92, 6.0, 0.06, 0.18),
-        cyl(-3.0, 0, 0.85, 0.09, 0.85, axis="y"),       # end rollers
+        cyl(-3.0, 0, 0.85, 0.09, 0.85, axis="y"),  # end rollers
         cyl(3.0, 0, 0.85, 0.09, 0.85, axis="y"),
-        box(2.6, -0.55, 0.7, 0.3, 0.2, 0.3),            # drive motor
+        box(2.6, -0.55, 0.7, 0.3, 0.2, 0.3),  # drive motor
     ]
     for x in (-2.7, -0.9, 0.9, 2.7):
         for y in (-0.35, 0.35):
@@ -138,7 +139,7 @@ def rack():
             parts.append(box(x, y, 2.0, 0.08, 0.08, 4.0))  # uprights
     for z in (0.15, 1.4, 2.65, 3.9):
         for y in (-0.5, 0.5):
-            parts.append(box(0, y, z, 3.9, 0.06, 0.12))    # beams
+            parts.append(box(0, y, z, 3.9, 0.06, 0.12))  # beams
     rng = np.random.default_rng(7)
     for z in (0.15, 1.4, 2.65):
         for x in (-1.0, 1.0):
@@ -150,22 +151,22 @@ def rack():
 
 def inspection():
     parts = [
-        box(0, 0, 0.4, 2.6, 1.8, 0.8),                  # base
-        box(0, 0, 0.9, 2.2, 1.5, 0.2),                  # granite plate
-        box(-1.0, 0, 1.7, 0.2, 0.25, 1.4),              # gantry posts
+        box(0, 0, 0.4, 2.6, 1.8, 0.8),  # base
+        box(0, 0, 0.9, 2.2, 1.5, 0.2),  # granite plate
+        box(-1.0, 0, 1.7, 0.2, 0.25, 1.4),  # gantry posts
         box(1.0, 0, 1.7, 0.2, 0.25, 1.4),
-        box(0, 0, 2.45, 2.3, 0.3, 0.2),                 # bridge
-        box(0.2, 0, 2.1, 0.25, 0.3, 0.6),               # carriage
-        cyl(0.2, 0, 1.6, 0.04, 0.5, sections=12),       # probe
+        box(0, 0, 2.45, 2.3, 0.3, 0.2),  # bridge
+        box(0.2, 0, 2.1, 0.25, 0.3, 0.6),  # carriage
+        cyl(0.2, 0, 1.6, 0.04, 0.5, sections=12),  # probe
         box(1.5, -0.6, 1.2, 0.4, 0.6, 0.9, yaw_deg=-15),  # PC desk
         box(1.5, -0.6, 1.75, 0.5, 0.05, 0.35, yaw_deg=-15),  # monitor
-        box(0.6, 0.3, 1.1, 0.5, 0.4, 0.2),              # workpiece
+        box(0.6, 0.3, 1.1, 0.5, 0.4, 0.2),  # workpiece
     ]
     return trimesh.util.concatenate(parts)
 
 
 def warehouse():
-    parts = [box(0, 0, 0.05, 12.0, 6.0, 0.1)]           # slab
+    parts = [box(0, 0, 0.05, 12.0, 6.0, 0.1)]  # slab
     for row_y in (-2.0, 2.0):
         for x in np.linspace(-5.6, 5.6, 8):
             for dy in (-0.55, 0.55):
@@ -205,7 +206,10 @@ def write_meshes() -> dict[str, np.ndarray]:
         else:
             mesh.export(out)
         extents[key] = mesh.extents
-        print(f"{name:18s} {len(mesh.faces):5d} triangles, {out.stat().st_size / 1024:6.1f} KiB, extents {np.round(mesh.extents, 2)}")
+        print(
+            f"{name:18s} {len(mesh.faces):5d} triangles, {out.stat().st_size / 1024:6.1f} KiB, "
+            f"extents {np.round(mesh.extents, 2)}"
+        )
     return extents
 
 
@@ -221,39 +225,113 @@ def demo_factory(extents: dict[str, np.ndarray]) -> dict:
         if buf != 10:
             sim["input_buffer"] = buf
         sim.update({"power_busy_kw": power[0], "power_idle_kw": power[1]})
-        machines.append({
-            "id": mid, "name": name, "kind": kind, "asset": asset, "line": line,
-            "pose": {"x_m": x, "y_m": y, "yaw_deg": yaw},
-            "footprint": {"width_m": round(float(ex[0]), 3), "depth_m": round(float(ex[1]), 3)},
-            "clearance_m": 0.8 if kind in ("cnc", "press", "robot_cell") else 0.5,
-            "sim": sim,
-        })
+        machines.append(
+            {
+                "id": mid,
+                "name": name,
+                "kind": kind,
+                "asset": asset,
+                "line": line,
+                "pose": {"x_m": x, "y_m": y, "yaw_deg": yaw},
+                "footprint": {"width_m": round(float(ex[0]), 3), "depth_m": round(float(ex[1]), 3)},
+                "clearance_m": 0.8 if kind in ("cnc", "press", "robot_cell") else 0.5,
+                "sim": sim,
+            }
+        )
 
     add("WH-IN", "Goods-in store", "warehouse", "warehouse", 9, 41, line="Logistics", cycle=20, buf=200, power=(5, 3))
     for i in range(8):  # machining: two rows of four CNCs
         x, y = 22 + (i % 4) * 6.5, 43 if i < 4 else 35.5
-        add(f"CNC-{i + 1:02d}", f"Machining centre {i + 1}", "cnc", "cnc", x, y, yaw=0 if i < 4 else 180,
-            line="Machining", cycle=240 + 15 * (i % 3), mtbf=8 * 3600, mttr=1800, power=(22, 4))
+        add(
+            f"CNC-{i + 1:02d}",
+            f"Machining centre {i + 1}",
+            "cnc",
+            "cnc",
+            x,
+            y,
+            yaw=0 if i < 4 else 180,
+            line="Machining",
+            cycle=240 + 15 * (i % 3),
+            mtbf=8 * 3600,
+            mttr=1800,
+            power=(22, 4),
+        )
     for i in range(4):  # pressing
-        add(f"PR-{i + 1:02d}", f"Press {i + 1}", "press", "press", 20 + i * 6, 13, line="Pressing",
-            cycle=45 + 5 * i, mtbf=12 * 3600, mttr=2400, power=(45, 6))
+        add(
+            f"PR-{i + 1:02d}",
+            f"Press {i + 1}",
+            "press",
+            "press",
+            20 + i * 6,
+            13,
+            line="Pressing",
+            cycle=45 + 5 * i,
+            mtbf=12 * 3600,
+            mttr=2400,
+            power=(45, 6),
+        )
     for i in range(4):  # welding
         x, y = (52, 42) if i == 0 else (58, 42) if i == 1 else (52, 34) if i == 2 else (58, 34)
-        add(f"RC-{i + 1:02d}", f"Welding robot cell {i + 1}", "robot_cell", "robot_cell", x, y, line="Welding",
-            cycle=150, mtbf=24 * 3600, mttr=900, power=(15, 3))
+        add(
+            f"RC-{i + 1:02d}",
+            f"Welding robot cell {i + 1}",
+            "robot_cell",
+            "robot_cell",
+            x,
+            y,
+            line="Welding",
+            cycle=150,
+            mtbf=24 * 3600,
+            mttr=900,
+            power=(15, 3),
+        )
     for i in range(6):  # buffers
         x, y = [(47.5, 43), (47.5, 35.5), (44, 13), (50, 13), (63.5, 42), (63.5, 34)][i]
-        add(f"BUF-{i + 1:02d}", f"WIP rack {i + 1}", "buffer", "rack", x, y, yaw=90, line="Logistics",
-            cycle=5, buf=60, power=(0.2, 0.1))
+        add(
+            f"BUF-{i + 1:02d}",
+            f"WIP rack {i + 1}",
+            "buffer",
+            "rack",
+            x,
+            y,
+            yaw=90,
+            line="Logistics",
+            cycle=5,
+            buf=60,
+            power=(0.2, 0.1),
+        )
     for i in range(8):  # assembly line with conveyors between
         x = 56 + (i % 4) * 4.2
         y = 18 if i < 4 else 9
-        add(f"ASM-{i + 1:02d}", f"Assembly station {i + 1}", "assembly", "assembly", x, y, yaw=0 if i < 4 else 180,
-            line="Assembly", cycle=200 + 10 * (i % 4), mtbf=40 * 3600, mttr=600, power=(1.5, 0.5))
+        add(
+            f"ASM-{i + 1:02d}",
+            f"Assembly station {i + 1}",
+            "assembly",
+            "assembly",
+            x,
+            y,
+            yaw=0 if i < 4 else 180,
+            line="Assembly",
+            cycle=200 + 10 * (i % 4),
+            mtbf=40 * 3600,
+            mttr=600,
+            power=(1.5, 0.5),
+        )
     for i in range(6):
         x, y, yaw = [(58.1, 15.5, 0), (66.5, 15.5, 0), (58.1, 11.5, 0), (66.5, 11.5, 0), (30, 39.2, 0), (42, 8.5, 0)][i]
-        add(f"CV-{i + 1:02d}", f"Conveyor {i + 1}", "conveyor", "conveyor", x, y, yaw=yaw, line="Logistics",
-            cycle=30, buf=8, power=(1.1, 0.3))
+        add(
+            f"CV-{i + 1:02d}",
+            f"Conveyor {i + 1}",
+            "conveyor",
+            "conveyor",
+            x,
+            y,
+            yaw=yaw,
+            line="Logistics",
+            cycle=30,
+            buf=8,
+            power=(1.1, 0.3),
+        )
     add("QA-01", "Inspection (CMM) 1", "inspection", "inspection", 74, 35, line="Quality", cycle=120, power=(2, 1))
     add("QA-02", "Inspection (CMM) 2", "inspection", "inspection", 74, 42, line="Quality", cycle=120, power=(2, 1))
     add("WH-OUT", "Goods-out store", "warehouse", "warehouse", 71, 4, line="Logistics", cycle=20, buf=200, power=(5, 3))
@@ -262,28 +340,45 @@ def demo_factory(extents: dict[str, np.ndarray]) -> dict:
         ("housing", ["WH-IN", "CNC-01", "CNC-02", "BUF-01", "RC-01", "BUF-05", "ASM-01", "ASM-02", "QA-01", "WH-OUT"], 600),
         ("shaft", ["WH-IN", "CNC-03", "CNC-04", "BUF-01", "RC-02", "BUF-05", "ASM-03", "ASM-04", "QA-02", "WH-OUT"], 720),
         ("flange", ["WH-IN", "CNC-05", "CNC-06", "BUF-02", "RC-03", "BUF-06", "ASM-05", "ASM-06", "QA-01", "WH-OUT"], 660),
-        ("bracket", ["WH-IN", "PR-01", "PR-02", "BUF-03", "CV-06", "RC-04", "BUF-06", "ASM-07", "ASM-08", "QA-02", "WH-OUT"], 540),
+        (
+            "bracket",
+            ["WH-IN", "PR-01", "PR-02", "BUF-03", "CV-06", "RC-04", "BUF-06", "ASM-07", "ASM-08", "QA-02", "WH-OUT"],
+            540,
+        ),
         ("cover", ["WH-IN", "PR-03", "PR-04", "BUF-04", "CNC-07", "CNC-08", "BUF-02", "ASM-07", "QA-01", "WH-OUT"], 900),
     ]
     pos = {m["id"]: (m["pose"]["x_m"], m["pose"]["y_m"]) for m in machines}
     transports, seen = [], set()
     for _part, routing, _ in flows:
-        for a, b in zip(routing, routing[1:]):
+        for a, b in itertools.pairwise(routing):
             if (a, b) in seen:
                 continue
             seen.add((a, b))
             (x0, y0), (x1, y1) = pos[a], pos[b]
             near = math.hypot(x1 - x0, y1 - y0) < 9
-            waypoints = [] if near else [[x0, 25.0], [x1, 25.0]] if (y0 - 25) * (y1 - 25) < 0 else [[x0, y0 + (2.0 if y0 < 25 else -4.0)], [x1, y0 + (2.0 if y0 < 25 else -4.0)]]
-            transports.append({
-                "id": f"T-{len(transports) + 1:03d}", "kind": "conveyor" if near else "forklift",
-                "from_machine": a, "to_machine": b, "waypoints": waypoints,
-                "speed_m_s": 0.3 if near else 1.5,
-            })
+            waypoints = (
+                []
+                if near
+                else [[x0, 25.0], [x1, 25.0]]
+                if (y0 - 25) * (y1 - 25) < 0
+                else [[x0, y0 + (2.0 if y0 < 25 else -4.0)], [x1, y0 + (2.0 if y0 < 25 else -4.0)]]
+            )
+            transports.append(
+                {
+                    "id": f"T-{len(transports) + 1:03d}",
+                    "kind": "conveyor" if near else "forklift",
+                    "from_machine": a,
+                    "to_machine": b,
+                    "waypoints": waypoints,
+                    "speed_m_s": 0.3 if near else 1.5,
+                }
+            )
 
     walls = [
-        {"id": "W-N", "points": [[0, 50], [80, 50]]}, {"id": "W-S", "points": [[0, 0], [80, 0]]},
-        {"id": "W-W", "points": [[0, 0], [0, 50]]}, {"id": "W-E", "points": [[80, 0], [80, 50]]},
+        {"id": "W-N", "points": [[0, 50], [80, 50]]},
+        {"id": "W-S", "points": [[0, 0], [80, 0]]},
+        {"id": "W-W", "points": [[0, 0], [0, 50]]},
+        {"id": "W-E", "points": [[80, 0], [80, 50]]},
         {"id": "W-ELEC", "points": [[2, 22], [2, 28]], "thickness_m": 0.2, "height_m": 3.0},
     ]
     aisles = [
@@ -294,8 +389,18 @@ def demo_factory(extents: dict[str, np.ndarray]) -> dict:
     ]
     zones = [
         {"id": "Z-ELEC", "name": "Electrical room", "polygon": [[0.5, 20], [6, 20], [6, 30], [0.5, 30]], "kind": "keepout"},
-        {"id": "Z-EXIT-N", "name": "Emergency exit north", "polygon": [[38, 47.5], [42, 47.5], [42, 50], [38, 50]], "kind": "exit"},
-        {"id": "Z-EXIT-E", "name": "Emergency exit east", "polygon": [[77.5, 23], [80, 23], [80, 27], [77.5, 27]], "kind": "exit"},
+        {
+            "id": "Z-EXIT-N",
+            "name": "Emergency exit north",
+            "polygon": [[38, 47.5], [42, 47.5], [42, 50], [38, 50]],
+            "kind": "exit",
+        },
+        {
+            "id": "Z-EXIT-E",
+            "name": "Emergency exit east",
+            "polygon": [[77.5, 23], [80, 23], [80, 27], [77.5, 27]],
+            "kind": "exit",
+        },
     ]
     assets = {key: {"path": f"builtin:meshes/{name}"} for key, (_b, name) in ASSETS.items()}
     return {

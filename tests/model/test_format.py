@@ -63,7 +63,10 @@ def test_header_comes_first_and_defaults_are_left_out(demo_text):
     assert doc["version"] == FORMAT_VERSION
     # A minimal file loads and fills in documented defaults.
     minimal = {
-        "format": "floortwin-factory", "version": 1, "name": "m", "floor": {"width_m": 10, "depth_m": 5},
+        "format": "floortwin-factory",
+        "version": 1,
+        "name": "m",
+        "floor": {"width_m": 10, "depth_m": 5},
         "assets": {"a": {"path": "builtin:meshes/cnc.glb"}},
         "machines": [{"id": "M1", "name": "Mill", "kind": "cnc", "asset": "a", "footprint": {"width_m": 2, "depth_m": 1}}],
     }
@@ -71,7 +74,11 @@ def test_header_comes_first_and_defaults_are_left_out(demo_text):
     assert f.machines[0].clearance_m == 0.5
     assert f.machines[0].pose.yaw_deg == 0.0
     assert json.loads(dumps_factory(f))["machines"][0] == {
-        "id": "M1", "name": "Mill", "kind": "cnc", "asset": "a", "footprint": {"width_m": 2.0, "depth_m": 1.0}
+        "id": "M1",
+        "name": "Mill",
+        "kind": "cnc",
+        "asset": "a",
+        "footprint": {"width_m": 2.0, "depth_m": 1.0},
     }
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import trimesh
 
-from app.model.geometry import footprint_corners, machine_matrix, pose_matrix
 from app.model.factory import Footprint, Machine, Pose
+from app.model.geometry import footprint_corners, machine_matrix, pose_matrix
 from app.scene.merge import merge_instances
 from app.scene.picking import pick, ray_triangles
 
@@ -64,10 +64,12 @@ def test_pick_respects_rotation():
 
 def test_pick_is_exact_inside_the_bounding_box():
     # An L-shaped template: the ray passes through its bounding box but misses the L itself.
-    l_shape = trimesh.util.concatenate([
-        trimesh.creation.box(extents=(3, 1, 1), transform=trimesh.transformations.translation_matrix([0, -1, 0.5])),
-        trimesh.creation.box(extents=(1, 3, 1), transform=trimesh.transformations.translation_matrix([-1, 0, 0.5])),
-    ])
+    l_shape = trimesh.util.concatenate(
+        [
+            trimesh.creation.box(extents=(3, 1, 1), transform=trimesh.transformations.translation_matrix([0, -1, 0.5])),
+            trimesh.creation.box(extents=(1, 3, 1), transform=trimesh.transformations.translation_matrix([-1, 0, 0.5])),
+        ]
+    )
     temps = [(np.asarray(l_shape.vertices), np.asarray(l_shape.faces))]
     inv = np.linalg.inv(np.eye(4))[None]
     lo, hi = l_shape.bounds[0][None], l_shape.bounds[1][None]
@@ -82,8 +84,9 @@ def test_ray_triangle_distance():
 
 
 def test_machine_matrix_fits_footprint_and_corners():
-    m = Machine(id="M", name="M", kind="cnc", asset="a", pose=Pose(x_m=10, y_m=5, yaw_deg=90),
-                footprint=Footprint(width_m=4, depth_m=2))
+    m = Machine(
+        id="M", name="M", kind="cnc", asset="a", pose=Pose(x_m=10, y_m=5, yaw_deg=90), footprint=Footprint(width_m=4, depth_m=2)
+    )
     mat = machine_matrix(m, np.array([2.0, 1.0, 1.0]))
     np.testing.assert_allclose(np.linalg.norm(mat[:3, :3], axis=0), [2, 2, 2])
     corners = footprint_corners(m)

@@ -31,7 +31,7 @@ def view(qtbot, demo_path):
 
 def pixel(frame: np.ndarray, xy: tuple[float, float]) -> np.ndarray:
     x, y = xy
-    return frame[frame.shape[0] - 1 - int(round(y)), int(round(x))].astype(int)
+    return frame[frame.shape[0] - 1 - round(y), round(x)].astype(int)
 
 
 def hue_close(rgb: np.ndarray, ref: tuple[int, int, int], tol: float = 0.12) -> bool:
@@ -112,7 +112,7 @@ def test_mouse_click_selects_the_machine_under_the_cursor(view, qtbot):
     view.machine_clicked.connect(lambda mid, toggle: clicks.append((mid, toggle)))
     widget = view.plotter
     x, y = view.display_position("CNC-03")
-    pos = QtCore.QPoint(int(round(x)), int(round(widget.height() - 1 - y)))
+    pos = QtCore.QPoint(round(x), round(widget.height() - 1 - y))
     qtbot.mouseClick(widget, QtCore.Qt.MouseButton.LeftButton, pos=pos)
     qtbot.mouseClick(widget, QtCore.Qt.MouseButton.LeftButton, QtCore.Qt.KeyboardModifier.ControlModifier, pos=pos)
     qtbot.mouseClick(widget, QtCore.Qt.MouseButton.LeftButton, pos=QtCore.QPoint(3, 3))

@@ -149,7 +149,7 @@ def test_window_screenshot_includes_the_3d_view(make_window, tmp_path):
     ptr = img.convertToFormat(QtGui.QImage.Format.Format_RGB888)
     arr = np.frombuffer(ptr.constBits(), np.uint8).reshape(ptr.height(), ptr.bytesPerLine())[:, : ptr.width() * 3]
     arr = arr.reshape(ptr.height(), ptr.width(), 3)
-    region = arr[top_left.y(): top_left.y() + w.view.height(), top_left.x(): top_left.x() + w.view.width()]
+    region = arr[top_left.y() : top_left.y() + w.view.height(), top_left.x() : top_left.x() + w.view.width()]
     assert region.std() > 20  # the 3D frame, not a black or blank rectangle
 
 
