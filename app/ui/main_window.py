@@ -15,7 +15,7 @@ from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.model.selection import Selection
-from app.paths import DEMO_FACTORY
+from app.paths import DEMO_FACTORY, RESOURCES_DIR
 from app.scene.view import FactoryView
 from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_text
 from app.ui.log_dock import LogDock
@@ -44,6 +44,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def __init__(self, settings: Settings | None = None, assets: AssetLibrary | None = None):
         super().__init__()
         self.setObjectName("floortwin_main")
+        self.setWindowIcon(QtGui.QIcon(str(RESOURCES_DIR / "icons" / "floortwin.svg")))
         self.settings = settings or Settings()
         self.assets = assets or AssetLibrary()
         self.document: FactoryDocument | None = None
