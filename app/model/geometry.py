@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from app.model.factory import Machine
+from app.model.factory import Machine, TransportPath
 
 
 def machine_scale(machine: Machine, asset_extents: np.ndarray) -> np.ndarray:
@@ -55,3 +55,17 @@ def footprint_corners(machine: Machine) -> np.ndarray:
 def transform_points(points: np.ndarray, matrix: np.ndarray) -> np.ndarray:
     """Apply a 4×4 affine matrix to (n, 3) points."""
     return points @ matrix[:3, :3].T + matrix[:3, 3]
+
+
+def transport_route(t: TransportPath, centre: dict[str, tuple[float, float]]) -> list[tuple[float, float]]:
+    """The polyline a transport follows: from-machine centre, waypoints, to-machine centre ([] if unknown)."""
+    a, b = centre.get(t.from_machine), centre.get(t.to_machine)
+    if a is None or b is None:
+        return []
+    return [a, *[(float(x), float(y)) for x, y in t.waypoints], b]
+
+
+def route_length_m(t: TransportPath, centre: dict[str, tuple[float, float]]) -> float:
+    """Length in metres of a transport's route (its travel distance)."""
+    pts = np.asarray(transport_route(t, centre), dtype=float)
+    return float(np.linalg.norm(np.diff(pts, axis=0), axis=1).sum()) if len(pts) >= 2 else 0.0

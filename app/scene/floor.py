@@ -11,7 +11,8 @@ import numpy as np
 import pyvista as pv
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer
 
-from app.model.factory import Factory, Floor, TransportPath
+from app.model.factory import Factory, Floor
+from app.model.geometry import transport_route
 
 Colour = tuple[float, float, float]
 
@@ -103,14 +104,6 @@ def wall_boxes(floor: Floor) -> pv.PolyData:
             box.translate(((x0 + x1) / 2, (y0 + y1) / 2, 0), inplace=True)
             parts.append(box)
     return pv.merge(parts) if parts else pv.PolyData()
-
-
-def transport_route(t: TransportPath, centre: dict[str, tuple[float, float]]) -> list[tuple[float, float]]:
-    """The polyline a transport follows: from-machine centre, waypoints, to-machine centre."""
-    a, b = centre.get(t.from_machine), centre.get(t.to_machine)
-    if a is None or b is None:
-        return []
-    return [a, *[(float(x), float(y)) for x, y in t.waypoints], b]
 
 
 class _Batch:

@@ -1,0 +1,357 @@
+"""The discrete-event engine: one replication of a production system.
+
+Semantics
+---------
+- A **station** has ``servers`` parallel servers and an input buffer of ``buffer`` places; it holds at
+  most ``servers + buffer`` parts (in service, blocked, waiting, or travelling to it).
+- **Blocking after service**: a finished part whose next station is full stays on its server, which is
+  then *blocked*, until a place frees; a place is reserved before a part starts travelling.
+- **Transport** between consecutive stations takes the route length divided by the transport speed.
+- **Sources** create parts of one type with their inter-arrival distribution; a source whose first
+  station is full waits (so a fast source keeps a line saturated).
+- **Failures** are calendar-time exponential (MTBF, MTTR); a failure interrupts work, which resumes
+  where it stopped after repair (pre-emptive resume).
+- **Setups**: a server that changes part type spends ``setup_s`` before processing.
+- Statistics restart at the end of the **warm-up**; parts are counted when they leave the system.
+
+States of a server: ``starved`` (idle, nothing to do), ``setup``, ``running``, ``blocked``; a station
+that is down counts all its servers as ``down``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.sim.model import SimModel
+from app.sim.streams import Sampler, exponential
+
+STATES = ("running", "setup", "starved", "blocked", "down")
+_RUN, _SETUP, _IDLE, _BLOCKED = 0, 1, 2, 3
+# Event codes (small ints compare fast in heap tuples)
+_ARRIVAL, _SETUP_DONE, _DONE, _ENTER, _FAIL, _REPAIR, _SAMPLE, _WARMUP = range(8)
+
+
+class Cancelled(Exception):
+    """The run was cancelled through its ``cancel`` callback."""
+
+
+@dataclass
+class ReplicationResult:
+    """What one replication measured after the warm-up."""
+
+    replication: int
+    seed_entropy: int
+    measured_s: float
+    throughput: list[int]  # parts that left, per part type
+    lead_time_sum_s: list[float]  # summed lead times of those parts, per part type
+    wip_area: float  # ∫ parts in system dt
+    state_s: np.ndarray  # (stations, 5) server-seconds per state, normalised by servers
+    completed_ops: np.ndarray  # (stations,) operations finished
+    energy_kwh: np.ndarray  # (stations,)
+    events: int
+    wall_s: float
+    series_t: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    series_wip: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    series_out: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # cumulative exits per part type
+    series_queue: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # parts at each station
+    series_state: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int8))  # dominant state code
+
+    @property
+    def total_throughput(self) -> int:
+        return int(sum(self.throughput))
+
+
+def replication_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
+    """Independent seed sequences for replications 0..n-1 of a run (same seed → same streams)."""
+    return np.random.SeedSequence(seed).spawn(n)
+
+
+def simulate(
+    model: SimModel,
+    replication: int = 0,
+    progress: Callable[[float], None] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> ReplicationResult:
+    """Run one replication of ``model`` and return what it measured.
+
+    ``progress(fraction)`` is called now and then; ``cancel()`` returning True stops the run with
+    ``Cancelled``. Same model and replication number → same result.
+    """
+    wall0 = time.perf_counter()
+    seq_root = replication_seeds(model.seed, replication + 1)[replication]
+    st = model.stations
+    ns, npart = len(st), len(model.routes)
+    children = seq_root.spawn(3 * ns + npart)
+    rngs = [np.random.default_rng(c) for c in children]
+    proc = [Sampler(s.cycle, rngs[i]) for i, s in enumerate(st)]
+    fail = [exponential(s.mtbf_s, rngs[ns + i]) if s.mtbf_s else None for i, s in enumerate(st)]
+    repair = [exponential(s.mttr_s, rngs[2 * ns + i]) if s.mttr_s else None for i, s in enumerate(st)]
+    inter = [Sampler(d, rngs[3 * ns + k]) for k, d in enumerate(model.interarrival)]
+    routes = model.routes
+    transport = model.transport_s
+    setup_s = [s.setup_s for s in st]
+    servers = [s.servers for s in st]
+    capacity = [s.servers + s.buffer for s in st]
+
+    horizon, warmup = model.horizon_s, model.warmup_s
+    heap: list[tuple] = []
+    push, pop = heapq.heappush, heapq.heappop
+    counter = itertools.count()
+
+    # Parts: type, creation time, position in its route.
+    p_type: list[int] = []
+    p_born: list[float] = []
+    p_pos: list[int] = []
+
+    # Stations
+    occupancy = [0] * ns  # parts held: in service/blocked + queued + reserved in transit
+    queue = [deque() for _ in range(ns)]
+    free = [list(range(servers[i])) for i in range(ns)]  # idle server indices
+    srv_part = [[-1] * servers[i] for i in range(ns)]
+    srv_state = [[_IDLE] * servers[i] for i in range(ns)]
+    srv_ver = [[0] * servers[i] for i in range(ns)]
+    srv_end = [[0.0] * servers[i] for i in range(ns)]
+    srv_left = [[0.0] * servers[i] for i in range(ns)]
+    srv_last_type = [[-1] * servers[i] for i in range(ns)]
+    down = [False] * ns
+    waiters = [deque() for _ in range(ns)]  # (station, server) blocked on this station, or (-1, source)
+    source_part = [-1] * npart  # part a waiting source holds
+
+    # Statistics
+    count = [[0, 0, servers[i], 0] for i in range(ns)]  # servers per state run/setup/idle/blocked
+    acc_l = [[0.0] * 5 for _ in range(ns)]
+    last = [0.0] * ns
+    ops = [0] * ns
+    out_n = [0] * npart
+    lead_sum = [0.0] * npart
+    wip = 0
+    wip_area = 0.0
+    wip_last = 0.0
+    cum_out = [0] * npart  # exits since t=0 (for the series)
+    series_t, series_wip, series_out, series_queue, series_state = [], [], [], [], []
+
+    def account(i: int, now: float) -> None:
+        dt = now - last[i]
+        if dt > 0:
+            a = acc_l[i]
+            if down[i]:
+                a[4] += dt * servers[i]
+            else:
+                c = count[i]
+                a[0] += dt * c[0]
+                a[1] += dt * c[1]
+                a[2] += dt * c[2]
+                a[3] += dt * c[3]
+        last[i] = now
+
+    def set_state(i: int, s: int, new: int, now: float) -> None:
+        account(i, now)
+        c = count[i]
+        c[srv_state[i][s]] -= 1
+        c[new] += 1
+        srv_state[i][s] = new
+
+    def start(i: int, s: int, part: int, now: float) -> None:
+        """Server s of station i takes part (setup first if the part type changed)."""
+        srv_part[i][s] = part
+        t = p_type[part]
+        if setup_s[i] > 0 and srv_last_type[i][s] not in (-1, t):
+            set_state(i, s, _SETUP, now)
+            end = now + setup_s[i]
+            srv_end[i][s] = end
+            push(heap, (end, next(counter), _SETUP_DONE, i, s, srv_ver[i][s]))
+        else:
+            set_state(i, s, _RUN, now)
+            end = now + proc[i]()
+            srv_end[i][s] = end
+            push(heap, (end, next(counter), _DONE, i, s, srv_ver[i][s]))
+        srv_last_type[i][s] = t
+
+    def enter(j: int, part: int, now: float) -> None:
+        """Part arrives at station j (its place is already counted in occupancy)."""
+        if free[j] and not down[j]:
+            start(j, free[j].pop(), part, now)
+        else:
+            queue[j].append(part)
+
+    def depart(i: int, s: int, now: float) -> None:
+        """Server s of station i has handed its part on: free it, refill it, and release one place."""
+        srv_part[i][s] = -1
+        occupancy[i] -= 1
+        if queue[i] and not down[i]:
+            start(i, s, queue[i].popleft(), now)
+        else:
+            set_state(i, s, _IDLE, now)
+            free[i].append(s)
+        if waiters[i]:
+            wi, ws = waiters[i].popleft()
+            if wi < 0:
+                admit(ws, now)
+            else:
+                move_on(wi, ws, srv_part[wi][ws], now)
+
+    def move_on(i: int, s: int, part: int, now: float) -> None:
+        """Part finished at station i, server s: leave the system, travel on, or block."""
+        nonlocal wip, wip_area, wip_last
+        pos = p_pos[part] + 1
+        route = routes[p_type[part]]
+        if pos == len(route):
+            wip_area += wip * (now - wip_last)
+            wip_last = now
+            wip -= 1
+            k = p_type[part]
+            cum_out[k] += 1
+            if now >= warmup:
+                out_n[k] += 1
+                lead_sum[k] += now - p_born[part]
+            depart(i, s, now)
+            return
+        j = route[pos]
+        if occupancy[j] < capacity[j]:
+            occupancy[j] += 1
+            p_pos[part] = pos
+            travel = transport.get((i, j), 0.0)
+            if travel > 0:
+                push(heap, (now + travel, next(counter), _ENTER, j, part, 0))
+            depart(i, s, now)
+            if travel <= 0:
+                enter(j, part, now)
+        else:
+            if srv_state[i][s] != _BLOCKED:
+                set_state(i, s, _BLOCKED, now)
+            waiters[j].append((i, s))
+
+    def admit(k: int, now: float) -> None:
+        """Source k puts its part into the first station of its route, or waits for a place."""
+        nonlocal wip, wip_area, wip_last
+        part = source_part[k]
+        j = routes[k][0]
+        if occupancy[j] >= capacity[j]:
+            waiters[j].append((-1, k))
+            return
+        source_part[k] = -1
+        occupancy[j] += 1
+        wip_area += wip * (now - wip_last)
+        wip_last = now
+        wip += 1
+        enter(j, part, now)
+        push(heap, (now + inter[k](), next(counter), _ARRIVAL, k, 0, 0))
+
+    # Initial events
+    for k in range(npart):
+        push(heap, (inter[k](), next(counter), _ARRIVAL, k, 0, 0))
+    for i in range(ns):
+        if fail[i] is not None:
+            push(heap, (fail[i](), next(counter), _FAIL, i, 0, 0))
+    if warmup > 0:
+        push(heap, (warmup, next(counter), _WARMUP, 0, 0, 0))
+    sample_s = model.sample_s
+    push(heap, (0.0, next(counter), _SAMPLE, 0, 0, 0))
+
+    events = 0
+    now = 0.0
+    next_check = 8192
+    while heap:
+        now, _, code, a, b, c = pop(heap)
+        if now > horizon:
+            now = horizon
+            break
+        events += 1
+        if code == _DONE:
+            if c != srv_ver[a][b]:
+                continue  # interrupted by a failure; rescheduled at repair
+            ops[a] += 1
+            move_on(a, b, srv_part[a][b], now)
+        elif code == _ENTER:
+            enter(a, b, now)
+        elif code == _ARRIVAL:
+            part = len(p_type)
+            p_type.append(a)
+            p_born.append(now)
+            p_pos.append(0)
+            source_part[a] = part
+            admit(a, now)
+        elif code == _SETUP_DONE:
+            if c != srv_ver[a][b]:
+                continue
+            set_state(a, b, _RUN, now)
+            end = now + proc[a]()
+            srv_end[a][b] = end
+            push(heap, (end, next(counter), _DONE, a, b, srv_ver[a][b]))
+        elif code == _FAIL:
+            account(a, now)
+            down[a] = True
+            for s in range(servers[a]):
+                if srv_state[a][s] in (_RUN, _SETUP):
+                    srv_left[a][s] = srv_end[a][s] - now
+                    srv_ver[a][s] += 1
+            push(heap, (now + repair[a](), next(counter), _REPAIR, a, 0, 0))
+        elif code == _REPAIR:
+            account(a, now)
+            down[a] = False
+            for s in range(servers[a]):
+                state = srv_state[a][s]
+                if state in (_RUN, _SETUP):
+                    end = now + srv_left[a][s]
+                    srv_end[a][s] = end
+                    push(heap, (end, next(counter), _DONE if state == _RUN else _SETUP_DONE, a, s, srv_ver[a][s]))
+            while free[a] and queue[a]:
+                start(a, free[a].pop(), queue[a].popleft(), now)
+            push(heap, (now + fail[a](), next(counter), _FAIL, a, 0, 0))
+        elif code == _SAMPLE:
+            series_t.append(now)
+            series_wip.append(wip)
+            series_out.append(list(cum_out))
+            series_queue.append([occupancy[i] for i in range(ns)])
+            series_state.append([4 if down[i] else max(range(4), key=count[i].__getitem__) for i in range(ns)])
+            push(heap, (now + sample_s, next(counter), _SAMPLE, 0, 0, 0))
+        elif code == _WARMUP:
+            for i in range(ns):
+                account(i, now)
+                acc_l[i][:] = [0.0] * 5
+                ops[i] = 0
+            wip_area = 0.0
+            wip_last = now
+        if events >= next_check:
+            next_check += 8192
+            if progress is not None:
+                progress(now / horizon)
+            if cancel is not None and cancel():
+                raise Cancelled()
+    # Close the books at the horizon.
+    for i in range(ns):
+        account(i, horizon)
+    wip_area += wip * (horizon - wip_last)
+    measured = horizon - warmup
+    state = np.array(acc_l) / np.array(servers, dtype=float)[:, None]
+    busy = (state[:, 0] + state[:, 1]) / measured
+    busy_kw = np.array([x.power_busy_kw for x in st])
+    idle_kw = np.array([x.power_idle_kw for x in st])
+    energy = (busy * busy_kw + (1 - busy) * idle_kw) * measured / 3600.0
+    if progress is not None:
+        progress(1.0)
+    return ReplicationResult(
+        replication=replication,
+        seed_entropy=int(seq_root.entropy) if isinstance(seq_root.entropy, int) else 0,
+        measured_s=measured,
+        throughput=out_n,
+        lead_time_sum_s=lead_sum,
+        wip_area=wip_area,
+        state_s=state,
+        completed_ops=np.array(ops),
+        energy_kwh=energy,
+        events=events,
+        wall_s=time.perf_counter() - wall0,
+        series_t=np.array(series_t),
+        series_wip=np.array(series_wip, dtype=float),
+        series_out=np.array(series_out, dtype=float).reshape(len(series_t), npart),
+        series_queue=np.array(series_queue, dtype=float).reshape(len(series_t), ns),
+        series_state=np.array(series_state, dtype=np.int8).reshape(len(series_t), ns),
+    )

@@ -1,0 +1,185 @@
+"""Simulation results in SQLite: one row per replication as it finishes, so an interrupted run keeps
+everything it finished. WAL journal: readers (the GUI) never block the writer."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from pathlib import Path
+
+import numpy as np
+
+from app.sim.engine import STATES, ReplicationResult
+from app.sim.model import SimModel
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY AUTOINCREMENT,
+    name TEXT NOT NULL, started REAL NOT NULL, finished REAL, status TEXT NOT NULL,
+    horizon_s REAL NOT NULL, warmup_s REAL NOT NULL, seed INTEGER NOT NULL, replications INTEGER NOT NULL,
+    sample_s REAL NOT NULL, parts TEXT NOT NULL, stations TEXT NOT NULL, message TEXT
+);
+CREATE TABLE IF NOT EXISTS replications (
+    run_id INTEGER NOT NULL REFERENCES runs(run_id), replication INTEGER NOT NULL,
+    measured_s REAL NOT NULL, events INTEGER NOT NULL, wall_s REAL NOT NULL, wip_area REAL NOT NULL,
+    PRIMARY KEY (run_id, replication)
+);
+CREATE TABLE IF NOT EXISTS part_kpis (
+    run_id INTEGER NOT NULL, replication INTEGER NOT NULL, part TEXT NOT NULL,
+    throughput INTEGER NOT NULL, lead_time_sum_s REAL NOT NULL,
+    PRIMARY KEY (run_id, replication, part)
+);
+CREATE TABLE IF NOT EXISTS machine_kpis (
+    run_id INTEGER NOT NULL, replication INTEGER NOT NULL, machine TEXT NOT NULL,
+    running_s REAL, setup_s REAL, starved_s REAL, blocked_s REAL, down_s REAL,
+    operations INTEGER NOT NULL, energy_kwh REAL NOT NULL,
+    PRIMARY KEY (run_id, replication, machine)
+);
+CREATE TABLE IF NOT EXISTS series (
+    run_id INTEGER NOT NULL, replication INTEGER NOT NULL,
+    t BLOB NOT NULL, wip BLOB NOT NULL, out BLOB NOT NULL, queue BLOB NOT NULL, state BLOB NOT NULL,
+    PRIMARY KEY (run_id, replication)
+);
+"""
+
+
+def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
+    """Open (creating if needed) a results database in WAL mode."""
+    con = sqlite3.connect(str(path), timeout=30)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    con.executescript(SCHEMA)
+    return con
+
+
+class ResultsWriter:
+    """Writes one run: ``begin``, then ``add`` per finished replication (each its own transaction), ``end``."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+        self.con = connect(self.path)
+        self.run_id: int | None = None
+
+    def begin(self, name: str, model: SimModel) -> int:
+        with self.con:
+            cur = self.con.execute(
+                "INSERT INTO runs (name, started, status, horizon_s, warmup_s, seed, replications, sample_s, parts, stations)"
+                " VALUES (?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    name,
+                    time.time(),
+                    model.horizon_s,
+                    model.warmup_s,
+                    model.seed,
+                    model.replications,
+                    model.sample_s,
+                    json.dumps(model.parts),
+                    json.dumps([s.id for s in model.stations]),
+                ),
+            )
+        self.run_id = int(cur.lastrowid)
+        return self.run_id
+
+    def add(self, model: SimModel, r: ReplicationResult) -> None:
+        rid = self.run_id
+        with self.con:
+            self.con.execute(
+                "INSERT INTO replications VALUES (?, ?, ?, ?, ?, ?)",
+                (rid, r.replication, r.measured_s, r.events, r.wall_s, r.wip_area),
+            )
+            self.con.executemany(
+                "INSERT INTO part_kpis VALUES (?, ?, ?, ?, ?)",
+                [(rid, r.replication, p, int(r.throughput[k]), float(r.lead_time_sum_s[k])) for k, p in enumerate(model.parts)],
+            )
+            self.con.executemany(
+                "INSERT INTO machine_kpis VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (rid, r.replication, s.id, *map(float, r.state_s[i]), int(r.completed_ops[i]), float(r.energy_kwh[i]))
+                    for i, s in enumerate(model.stations)
+                ],
+            )
+            self.con.execute(
+                "INSERT INTO series VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    rid,
+                    r.replication,
+                    _blob(r.series_t),
+                    _blob(r.series_wip),
+                    _blob(r.series_out),
+                    _blob(r.series_queue),
+                    _blob(r.series_state.astype(np.float64)),
+                ),
+            )
+
+    def end(self, status: str = "done", message: str | None = None) -> None:
+        with self.con:
+            self.con.execute(
+                "UPDATE runs SET finished = ?, status = ?, message = ? WHERE run_id = ?",
+                (time.time(), status, message, self.run_id),
+            )
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _blob(a: np.ndarray) -> bytes:
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    header = json.dumps(list(a.shape)).encode() + b"\n"
+    return header + a.tobytes()
+
+
+def _unblob(b: bytes) -> np.ndarray:
+    header, _, body = b.partition(b"\n")
+    return np.frombuffer(body, dtype=np.float64).reshape(json.loads(header))
+
+
+def load_run(path: str | os.PathLike[str], run_id: int | None = None) -> tuple[dict, list[ReplicationResult]]:
+    """The run's row and its stored replications (the latest run when ``run_id`` is None)."""
+    con = connect(path)
+    try:
+        con.row_factory = sqlite3.Row
+        row = con.execute(
+            "SELECT * FROM runs WHERE run_id = ?" if run_id else "SELECT * FROM runs ORDER BY run_id DESC LIMIT 1",
+            (run_id,) if run_id else (),
+        ).fetchone()
+        if row is None:
+            raise LookupError(f"{path}: no run {run_id or ''}".strip())
+        run = dict(row)
+        parts, stations = json.loads(run["parts"]), json.loads(run["stations"])
+        out = []
+        for rep in con.execute("SELECT * FROM replications WHERE run_id = ? ORDER BY replication", (run["run_id"],)):
+            k = rep["replication"]
+            pk = {
+                r["part"]: r
+                for r in con.execute("SELECT * FROM part_kpis WHERE run_id = ? AND replication = ?", (run["run_id"], k))
+            }
+            mk = {
+                r["machine"]: r
+                for r in con.execute("SELECT * FROM machine_kpis WHERE run_id = ? AND replication = ?", (run["run_id"], k))
+            }
+            se = con.execute("SELECT * FROM series WHERE run_id = ? AND replication = ?", (run["run_id"], k)).fetchone()
+            out.append(
+                ReplicationResult(
+                    replication=k,
+                    seed_entropy=0,
+                    measured_s=rep["measured_s"],
+                    throughput=[pk[p]["throughput"] for p in parts],
+                    lead_time_sum_s=[pk[p]["lead_time_sum_s"] for p in parts],
+                    wip_area=rep["wip_area"],
+                    state_s=np.array([[mk[m][f"{s}_s"] for s in STATES] for m in stations]),
+                    completed_ops=np.array([mk[m]["operations"] for m in stations]),
+                    energy_kwh=np.array([mk[m]["energy_kwh"] for m in stations]),
+                    events=rep["events"],
+                    wall_s=rep["wall_s"],
+                    series_t=_unblob(se["t"]),
+                    series_wip=_unblob(se["wip"]),
+                    series_out=_unblob(se["out"]),
+                    series_queue=_unblob(se["queue"]),
+                    series_state=_unblob(se["state"]).astype(np.int8),
+                )
+            )
+        return run, out
+    finally:
+        con.close()
