@@ -237,6 +237,7 @@ def simulate(
             waiters[j].append((-1, k))
             return
         source_part[k] = -1
+        p_born[part] = now  # lead time runs from entering the line, not from waiting at a full source
         occupancy[j] += 1
         wip_area += wip * (now - wip_last)
         wip_last = now
