@@ -79,11 +79,31 @@ def simulate(
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> ReplicationResult:
-    """Run one replication of ``model`` and return what it measured.
+    """Run one replication of ``model`` to its horizon and return what it measured.
 
     ``progress(fraction)`` is called now and then; ``cancel()`` returning True stops the run with
     ``Cancelled``. Same model and replication number → same result.
     """
+    eng = Engine(model, replication)
+    eng.run_until(model.horizon_s, progress, cancel)
+    return eng.finish()
+
+
+class Engine:
+    """One replication that can be advanced step by step (the live plant runs it against the clock).
+
+    Attributes set by the builder: ``run_until(t, progress=None, cancel=None)``, ``snapshot()``,
+    ``force_down(station, duration_s)``, ``finish()`` and ``time()``.
+    """
+
+    def __init__(self, model: SimModel, replication: int = 0):
+        self.model = model
+        self.replication = replication
+        _assemble(self, model, replication)
+
+
+def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
+    # One closure scope for all state: cell-variable access keeps the event loop about twice as fast as attributes.
     wall0 = time.perf_counter()
     seq_root = replication_seeds(model.seed, replication + 1)[replication]
     st = model.stations
@@ -121,6 +141,7 @@ def simulate(
     srv_left = [[0.0] * servers[i] for i in range(ns)]
     srv_last_type = [[-1] * servers[i] for i in range(ns)]
     down = [False] * ns
+    last_cycle = [s.cycle.mean_s for s in st]
     waiters = [deque() for _ in range(ns)]  # (station, server) blocked on this station, or (-1, source)
     source_part = [-1] * npart  # part a waiting source holds
 
@@ -129,6 +150,7 @@ def simulate(
     acc_l = [[0.0] * 5 for _ in range(ns)]
     last = [0.0] * ns
     ops = [0] * ns
+    ops_total = [0] * ns  # operations before the warm-up reset (live part counters never go back)
     out_n = [0] * npart
     lead_sum = [0.0] * npart
     wip = 0
@@ -169,7 +191,9 @@ def simulate(
             push(heap, (end, next(counter), _SETUP_DONE, i, s, srv_ver[i][s]))
         else:
             set_state(i, s, _RUN, now)
-            end = now + proc[i]()
+            d = proc[i]()
+            last_cycle[i] = d
+            end = now + d
             srv_end[i][s] = end
             push(heap, (end, next(counter), _DONE, i, s, srv_ver[i][s]))
         srv_last_type[i][s] = t
@@ -259,100 +283,148 @@ def simulate(
     events = 0
     now = 0.0
     next_check = 8192
-    while heap:
-        now, _, code, a, b, c = pop(heap)
-        if now > horizon:
-            now = horizon
-            break
-        events += 1
-        if code == _DONE:
-            if c != srv_ver[a][b]:
-                continue  # interrupted by a failure; rescheduled at repair
-            ops[a] += 1
-            move_on(a, b, srv_part[a][b], now)
-        elif code == _ENTER:
-            enter(a, b, now)
-        elif code == _ARRIVAL:
-            part = len(p_type)
-            p_type.append(a)
-            p_born.append(now)
-            p_pos.append(0)
-            source_part[a] = part
-            admit(a, now)
-        elif code == _SETUP_DONE:
-            if c != srv_ver[a][b]:
-                continue
-            set_state(a, b, _RUN, now)
-            end = now + proc[a]()
-            srv_end[a][b] = end
-            push(heap, (end, next(counter), _DONE, a, b, srv_ver[a][b]))
-        elif code == _FAIL:
-            account(a, now)
-            down[a] = True
-            for s in range(servers[a]):
-                if srv_state[a][s] in (_RUN, _SETUP):
-                    srv_left[a][s] = srv_end[a][s] - now
-                    srv_ver[a][s] += 1
-            push(heap, (now + repair[a](), next(counter), _REPAIR, a, 0, 0))
-        elif code == _REPAIR:
-            account(a, now)
-            down[a] = False
-            for s in range(servers[a]):
-                state = srv_state[a][s]
-                if state in (_RUN, _SETUP):
-                    end = now + srv_left[a][s]
-                    srv_end[a][s] = end
-                    push(heap, (end, next(counter), _DONE if state == _RUN else _SETUP_DONE, a, s, srv_ver[a][s]))
-            while free[a] and queue[a]:
-                start(a, free[a].pop(), queue[a].popleft(), now)
-            push(heap, (now + fail[a](), next(counter), _FAIL, a, 0, 0))
-        elif code == _SAMPLE:
-            series_t.append(now)
-            series_wip.append(wip)
-            series_out.append(list(cum_out))
-            series_queue.append([occupancy[i] for i in range(ns)])
-            series_state.append([4 if down[i] else max(range(4), key=count[i].__getitem__) for i in range(ns)])
-            push(heap, (now + sample_s, next(counter), _SAMPLE, 0, 0, 0))
-        elif code == _WARMUP:
-            for i in range(ns):
-                account(i, now)
-                acc_l[i][:] = [0.0] * 5
-                ops[i] = 0
-            wip_area = 0.0
-            wip_last = now
-        if events >= next_check:
-            next_check += 8192
-            if progress is not None:
-                progress(now / horizon)
-            if cancel is not None and cancel():
-                raise Cancelled()
-    # Close the books at the horizon.
-    for i in range(ns):
-        account(i, horizon)
-    wip_area += wip * (horizon - wip_last)
-    measured = horizon - warmup
-    state = np.array(acc_l) / np.array(servers, dtype=float)[:, None]
-    busy = (state[:, 0] + state[:, 1]) / measured
-    busy_kw = np.array([x.power_busy_kw for x in st])
-    idle_kw = np.array([x.power_idle_kw for x in st])
-    energy = (busy * busy_kw + (1 - busy) * idle_kw) * measured / 3600.0
-    if progress is not None:
-        progress(1.0)
-    return ReplicationResult(
-        replication=replication,
-        seed_entropy=int(seq_root.entropy) if isinstance(seq_root.entropy, int) else 0,
-        measured_s=measured,
-        throughput=out_n,
-        lead_time_sum_s=lead_sum,
-        wip_area=wip_area,
-        state_s=state,
-        completed_ops=np.array(ops),
-        energy_kwh=energy,
-        events=events,
-        wall_s=time.perf_counter() - wall0,
-        series_t=np.array(series_t),
-        series_wip=np.array(series_wip, dtype=float),
-        series_out=np.array(series_out, dtype=float).reshape(len(series_t), npart),
-        series_queue=np.array(series_queue, dtype=float).reshape(len(series_t), ns),
-        series_state=np.array(series_state, dtype=np.int8).reshape(len(series_t), ns),
-    )
+
+    def run_until(
+        t_stop: float, progress: Callable[[float], None] | None = None, cancel: Callable[[], bool] | None = None
+    ) -> None:
+        """Process every event up to simulated time ``t_stop``; the clock then stands at ``t_stop``."""
+        nonlocal now, events, next_check, wip_area, wip_last
+        t_stop = min(t_stop, horizon)
+        while heap and heap[0][0] <= t_stop:
+            now, _, code, a, b, c = pop(heap)
+            events += 1
+            if code == _DONE:
+                if c != srv_ver[a][b]:
+                    continue  # interrupted by a failure; rescheduled at repair
+                ops[a] += 1
+                move_on(a, b, srv_part[a][b], now)
+            elif code == _ENTER:
+                enter(a, b, now)
+            elif code == _ARRIVAL:
+                part = len(p_type)
+                p_type.append(a)
+                p_born.append(now)
+                p_pos.append(0)
+                source_part[a] = part
+                admit(a, now)
+            elif code == _SETUP_DONE:
+                if c != srv_ver[a][b]:
+                    continue
+                set_state(a, b, _RUN, now)
+                d = proc[a]()
+                last_cycle[a] = d
+                end = now + d
+                srv_end[a][b] = end
+                push(heap, (end, next(counter), _DONE, a, b, srv_ver[a][b]))
+            elif code == _FAIL:
+                if down[a]:  # already down (a forced breakdown): the regular failure clock just moves on
+                    push(heap, (now + fail[a](), next(counter), _FAIL, a, 0, 0))
+                    continue
+                account(a, now)
+                down[a] = True
+                for s in range(servers[a]):
+                    if srv_state[a][s] in (_RUN, _SETUP):
+                        srv_left[a][s] = srv_end[a][s] - now
+                        srv_ver[a][s] += 1
+                if b > 0:  # forced breakdown of a given duration (b = milliseconds)
+                    push(heap, (now + b / 1000.0, next(counter), _REPAIR, a, 1, 0))
+                else:
+                    push(heap, (now + repair[a](), next(counter), _REPAIR, a, 0, 0))
+            elif code == _REPAIR:
+                account(a, now)
+                down[a] = False
+                for s in range(servers[a]):
+                    state = srv_state[a][s]
+                    if state in (_RUN, _SETUP):
+                        end = now + srv_left[a][s]
+                        srv_end[a][s] = end
+                        push(heap, (end, next(counter), _DONE if state == _RUN else _SETUP_DONE, a, s, srv_ver[a][s]))
+                while free[a] and queue[a]:
+                    start(a, free[a].pop(), queue[a].popleft(), now)
+                if b == 0 and fail[a] is not None:  # forced repairs leave the regular failure clock alone
+                    push(heap, (now + fail[a](), next(counter), _FAIL, a, 0, 0))
+            elif code == _SAMPLE:
+                series_t.append(now)
+                series_wip.append(wip)
+                series_out.append(list(cum_out))
+                series_queue.append([occupancy[i] for i in range(ns)])
+                series_state.append([4 if down[i] else max(range(4), key=count[i].__getitem__) for i in range(ns)])
+                push(heap, (now + sample_s, next(counter), _SAMPLE, 0, 0, 0))
+            elif code == _WARMUP:
+                for i in range(ns):
+                    account(i, now)
+                    acc_l[i][:] = [0.0] * 5
+                    ops_total[i] += ops[i]
+                    ops[i] = 0
+                wip_area = 0.0
+                wip_last = now
+            if events >= next_check:
+                next_check += 8192
+                if progress is not None:
+                    progress(now / horizon)
+                if cancel is not None and cancel():
+                    raise Cancelled()
+        now = max(now, t_stop)
+        if progress is not None:
+            progress(now / horizon)
+
+    def force_down(i: int, duration_s: float) -> None:
+        """Break station ``i`` down now for ``duration_s`` (fault injection); ignored if it is down."""
+        push(heap, (now, next(counter), _FAIL, i, max(1, int(duration_s * 1000)), 0))
+
+    def snapshot() -> dict:
+        """The live state of every station (for the plant server), as plain lists."""
+        return {
+            "t": now,
+            "state": [4 if down[i] else (0 if count[i][0] else 1 if count[i][1] else 3 if count[i][3] else 2) for i in range(ns)],
+            "busy": [count[i][0] + count[i][1] for i in range(ns)],
+            "servers": list(servers),
+            "operations": [ops_total[i] + ops[i] for i in range(ns)],
+            "occupancy": list(occupancy),
+            "capacity": list(capacity),
+            "last_cycle_s": list(last_cycle),
+            "wip": wip,
+            "out": list(cum_out),
+        }
+
+    def finish() -> ReplicationResult:
+        """Close the books at the current time and return the measurements since the warm-up."""
+        nonlocal wip_area, wip_last
+        end_t = now
+        for i in range(ns):
+            account(i, end_t)
+        wip_area += wip * (end_t - wip_last)
+        wip_last = end_t
+        measured = max(end_t - warmup, 1e-9)
+        state = np.array(acc_l) / np.array(servers, dtype=float)[:, None]
+        busy = (state[:, 0] + state[:, 1]) / measured
+        busy_kw = np.array([x.power_busy_kw for x in st])
+        idle_kw = np.array([x.power_idle_kw for x in st])
+        energy = (busy * busy_kw + (1 - busy) * idle_kw) * measured / 3600.0
+        return _result(measured, state, energy)
+
+    eng.run_until = run_until
+    eng.force_down = force_down
+    eng.snapshot = snapshot
+    eng.finish = finish
+    eng.time = lambda: now
+
+    def _result(measured, state, energy):
+        return ReplicationResult(
+            replication=replication,
+            seed_entropy=int(seq_root.entropy) if isinstance(seq_root.entropy, int) else 0,
+            measured_s=measured,
+            throughput=out_n,
+            lead_time_sum_s=lead_sum,
+            wip_area=wip_area,
+            state_s=state,
+            completed_ops=np.array(ops),
+            energy_kwh=energy,
+            events=events,
+            wall_s=time.perf_counter() - wall0,
+            series_t=np.array(series_t),
+            series_wip=np.array(series_wip, dtype=float),
+            series_out=np.array(series_out, dtype=float).reshape(len(series_t), npart),
+            series_queue=np.array(series_queue, dtype=float).reshape(len(series_t), ns),
+            series_state=np.array(series_state, dtype=np.int8).reshape(len(series_t), ns),
+        )

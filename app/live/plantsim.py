@@ -1,0 +1,468 @@
+"""The plant simulator: a real OPC UA server whose variables are driven by the production engine.
+
+``python -m app.live.plantsim --factory FILE --port PORT`` serves, per machine, its state, part counter,
+cycle time, temperature, power, level, alarms and a kind-specific load signal under
+``Objects/Factory/<line>/<machine>/<Signal>`` (node ids ``ns=2;s=Factory/<line>/<machine>/<Signal>``), with
+engineering units and descriptions, updated from the engine running in real time (or ``--speed`` times
+faster). It binds to 127.0.0.1 unless told otherwise, accepts anonymous and username/password logins,
+offers Basic256Sha256 Sign and SignAndEncrypt with a self-signed certificate made on first start, and can
+inject faults: breakdowns, sensor dropouts (bad status codes), NaN readings and a stalled server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime
+import logging
+import math
+import re
+import signal
+import sys
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import numpy as np
+from asyncua import Server, ua
+from asyncua.crypto.permission_rules import User, UserRole
+
+from app.live.signals import EXTRA_SIGNAL, SIGNALS, STATE_NAMES, derive, initial_state
+from app.model.factory import Factory
+from app.model.io import load_factory
+from app.model.problems import FactoryFileError
+from app.sim.engine import Engine
+from app.sim.model import SimInputError, compile_model
+
+log = logging.getLogger("floortwin.plantsim")
+
+NAMESPACE = "urn:floortwin:plantsim"
+APP_URI = "urn:floortwin:plantsim:server"
+ENDPOINT_PATH = "/floortwin/"
+UNITS_NAMESPACE = "http://www.opcfoundation.org/UA/units/un/cefact"
+
+
+def unece_code(code: str) -> int:
+    """UNECE Recommendation 20 common code as the OPC UA UnitId integer (Part 8, §5.6.3)."""
+    value = 0
+    for ch in code:
+        value = (value << 8) | ord(ch)
+    return value
+
+
+@dataclass
+class Faults:
+    """Fault injection settings."""
+
+    dropout: float = 0.0  # probability per value update of a bad status (sensor failure)
+    nan: float = 0.0  # probability per numeric update of a NaN reading
+    stall_at_s: float | None = None  # wall seconds after start at which the server stalls
+    stall_for_s: float = 0.0
+    breakdowns: list[tuple[str, float, float]] = field(default_factory=list)  # (machine, at sim s, for s)
+    mtbf_scale: float = 1.0  # >1: more frequent breakdowns
+
+
+class _UserManager:
+    """Username/password logins from a table; anonymous only when allowed."""
+
+    def __init__(self, users: dict[str, str], allow_anonymous: bool):
+        self.users = users
+        self.allow_anonymous = allow_anonymous
+
+    def get_user(self, iserver, username=None, password=None, certificate=None):
+        if username is None:
+            return User(role=UserRole.User) if self.allow_anonymous else None
+        if self.users.get(username) == password:
+            return User(role=UserRole.User, name=username)
+        return None
+
+
+@dataclass
+class _Var:
+    node: ua.NodeId
+    variant: ua.VariantType
+    machine: int
+    signal: str
+
+
+class PlantServer:
+    """An OPC UA server that runs a factory's simulation against the clock.
+
+    Parameters
+    ----------
+    factory
+        The plant to simulate (its flows and machine parameters drive the engine).
+    host, port
+        Where to listen; 127.0.0.1 by default so nothing is exposed.
+    speed
+        Simulated seconds per wall second.
+    interval_s
+        Wall seconds between updates of the variables.
+    """
+
+    def __init__(
+        self,
+        factory: Factory,
+        host: str = "127.0.0.1",
+        port: int = 4840,
+        speed: float = 1.0,
+        interval_s: float = 0.5,
+        users: dict[str, str] | None = None,
+        allow_anonymous: bool = True,
+        secure: bool = False,
+        secure_only: bool = False,
+        cert_dir: Path | None = None,
+        faults: Faults | None = None,
+        seed: int | None = None,
+        warm_start_s: float = 3600.0,
+    ):
+        self.factory = factory
+        self.host, self.port = host, port
+        self.speed, self.interval_s = speed, interval_s
+        self.users = users or {}
+        self.allow_anonymous = allow_anonymous
+        self.secure, self.secure_only = secure, secure_only
+        self.cert_dir = cert_dir
+        self.faults = faults or Faults()
+        model = compile_model(factory, horizon_s=10 * 365 * 86400.0, warmup_s=0.0, replications=1, seed=seed, sample_s=1e12)
+        if self.faults.mtbf_scale != 1.0:
+            model = replace(
+                model, stations=[replace(s, mtbf_s=s.mtbf_s / self.faults.mtbf_scale) if s.mtbf_s else s for s in model.stations]
+            )
+        self.model = model
+        self.engine = Engine(model)
+        self.warm_start_s = warm_start_s  # the plant has been running for a while when the server starts
+        self.machines = factory.machines
+        self.kinds = [m.kind for m in self.machines]
+        self.busy_kw = np.array([m.sim.power_busy_kw for m in self.machines])
+        self.idle_kw = np.array([m.sim.power_idle_kw for m in self.machines])
+        self.signals = initial_state(len(self.machines), seed or 0)
+        self.rng = np.random.default_rng((seed or 0) + 1)
+        self.server: Server | None = None
+        self.vars: list[_Var] = []
+        self.endpoint = f"opc.tcp://{host}:{port}{ENDPOINT_PATH}"
+        self.updates = 0
+        self.lag_s = 0.0  # how far the last update ran behind its schedule
+        self._last_values: dict[int, object] = {}
+        self._wall0 = 0.0
+        self._sim0 = 0.0
+        self._pending_breakdowns = sorted(self.faults.breakdowns, key=lambda b: b[1])
+        self._stalled = False
+
+    # -- address space --------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Build the address space and start listening."""
+        server = Server(user_manager=_UserManager(self.users, self.allow_anonymous))
+        await server.init()
+        server.set_endpoint(self.endpoint)
+        server.set_server_name("floortwin plant simulator")
+        await server.set_application_uri(APP_URI)
+        policies = [] if self.secure_only else [ua.SecurityPolicyType.NoSecurity]
+        if self.secure or self.secure_only:
+            policies += [ua.SecurityPolicyType.Basic256Sha256_Sign, ua.SecurityPolicyType.Basic256Sha256_SignAndEncrypt]
+            cert, key = await ensure_certificate(self.cert_dir or _default_cert_dir(), "server", APP_URI, self.host, server=True)
+            await server.load_certificate(str(cert))
+            await server.load_private_key(str(key))
+        server.set_security_policy(policies)
+        tokens = [ua.UserNameIdentityToken]
+        if self.allow_anonymous:
+            tokens.insert(0, ua.AnonymousIdentityToken)
+        server.set_identity_tokens(tokens)
+        idx = await server.register_namespace(NAMESPACE)
+        root = await server.nodes.objects.add_folder(ua.NodeId("Factory", idx), ua.QualifiedName("Factory", idx))
+        lines: dict[str, object] = {}
+        for i, m in enumerate(self.machines):
+            line_name = m.line or "Plant"
+            line_node = lines.get(line_name)
+            if line_node is None:
+                line_node = await root.add_folder(ua.NodeId(f"Factory/{line_name}", idx), ua.QualifiedName(line_name, idx))
+                lines[line_name] = line_node
+            base = f"Factory/{line_name}/{m.id}"
+            obj = await line_node.add_object(ua.NodeId(base, idx), ua.QualifiedName(m.id, idx))
+            await obj.write_attribute(ua.AttributeIds.Description, ua.DataValue(ua.Variant(ua.LocalizedText(m.name))))
+            names = [
+                "State",
+                "StateCode",
+                "PartCount",
+                "CycleTime",
+                "Temperature",
+                "Power",
+                "Level",
+                "Capacity",
+                "Alarm",
+                "AlarmText",
+            ]
+            if m.kind in EXTRA_SIGNAL:
+                names.append(EXTRA_SIGNAL[m.kind])
+            for name in names:
+                vtype = _variant_type(name)
+                var = await obj.add_variable(
+                    ua.NodeId(f"{base}/{name}", idx), ua.QualifiedName(name, idx), ua.Variant(_initial(vtype), vtype)
+                )
+                unit, code, text = SIGNALS[name]
+                await var.write_attribute(ua.AttributeIds.Description, ua.DataValue(ua.Variant(ua.LocalizedText(text))))
+                if unit:
+                    eu = ua.EUInformation(
+                        NamespaceUri=UNITS_NAMESPACE,
+                        UnitId=unece_code(code),
+                        DisplayName=ua.LocalizedText(unit),
+                        Description=ua.LocalizedText(unit),
+                    )
+                    await var.add_property(idx, "EngineeringUnits", ua.Variant(eu, ua.VariantType.ExtensionObject))
+                self.vars.append(_Var(var.nodeid, vtype, i, name))
+        self.server = server
+        self.engine.run_until(self.warm_start_s)
+        self._sim0 = self.engine.time()
+        await server.start()
+        self._wall0 = time.monotonic()
+        await self.update()
+        log.info("plant simulator: %d variables of %d machines on %s", len(self.vars), len(self.machines), self.endpoint)
+
+    async def stop(self) -> None:
+        if self.server is not None:
+            await self.server.stop()
+            self.server = None
+
+    # -- updates --------------------------------------------------------------------------------
+    def sim_time(self) -> float:
+        return self._sim0 + (time.monotonic() - self._wall0) * self.speed
+
+    async def update(self) -> int:
+        """Advance the engine to the clock and write every changed variable; returns the number written."""
+        t_before = self.engine.time()
+        target = self.sim_time()
+        while self._pending_breakdowns and self._pending_breakdowns[0][1] <= target:
+            mid, at, dur = self._pending_breakdowns.pop(0)
+            self.engine.run_until(at)
+            idx = self.model.index.get(mid)
+            if idx is not None:
+                self.engine.force_down(idx, dur)
+                log.warning("fault injection: %s breaks down at %.0f s for %.0f s", mid, at, dur)
+        self.engine.run_until(target)
+        snap = self.engine.snapshot()
+        state = np.array(snap["state"])
+        derived = derive(self.kinds, self.busy_kw, self.idle_kw, state, self.engine.time() - t_before, self.signals)
+        stamp = _utcnow()
+        written = 0
+        f = self.faults
+        n = len(self.vars)
+        dropout = self.rng.random(n) < f.dropout if f.dropout > 0 else np.zeros(n, bool)
+        nan = self.rng.random(n) < f.nan if f.nan > 0 else np.zeros(n, bool)
+        for k, v in enumerate(self.vars):
+            value = _value(v.signal, v.machine, snap, derived, state)
+            status = ua.StatusCode(ua.StatusCodes.Good)
+            if dropout[k]:
+                status = ua.StatusCode(ua.StatusCodes.BadSensorFailure)
+            elif nan[k] and v.variant == ua.VariantType.Double:
+                value = math.nan
+            elif self._last_values.get(k) == value:
+                continue
+            self._last_values[k] = None if dropout[k] else value
+            dv = ua.DataValue(ua.Variant(value, v.variant), StatusCode=status, SourceTimestamp=stamp, ServerTimestamp=stamp)
+            await self.server.write_attribute_value(v.node, dv)
+            written += 1
+        self.updates += 1
+        return written
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Update every ``interval_s`` until ``stop`` is set."""
+        next_t = time.monotonic()
+        while not stop.is_set():
+            if (
+                self.faults.stall_at_s is not None
+                and not self._stalled
+                and time.monotonic() - self._wall0 >= self.faults.stall_at_s
+            ):
+                self._stalled = True
+                log.warning("fault injection: server stalls for %.1f s", self.faults.stall_for_s)
+                time.sleep(self.faults.stall_for_s)  # blocks the event loop on purpose: nothing is served
+            await self.update()
+            next_t += self.interval_s
+            self.lag_s = max(0.0, time.monotonic() - next_t)
+            if self.lag_s > self.interval_s:
+                next_t = time.monotonic()  # too far behind: skip instead of bursting
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(0.0, next_t - time.monotonic()))
+
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.timezone.utc)
+
+
+def _variant_type(name: str) -> ua.VariantType:
+    if name in ("State", "AlarmText"):
+        return ua.VariantType.String
+    if name in ("StateCode", "Level", "Capacity"):
+        return ua.VariantType.Int32
+    if name == "PartCount":
+        return ua.VariantType.UInt32
+    if name == "Alarm":
+        return ua.VariantType.Boolean
+    return ua.VariantType.Double
+
+
+def _initial(vtype: ua.VariantType):
+    return {ua.VariantType.String: "", ua.VariantType.Int32: 0, ua.VariantType.UInt32: 0, ua.VariantType.Boolean: False}.get(
+        vtype, 0.0
+    )
+
+
+def _value(signal: str, i: int, snap: dict, derived: dict, state: np.ndarray):
+    code = int(state[i])
+    if signal == "State":
+        return STATE_NAMES[code]
+    if signal == "StateCode":
+        return code
+    if signal == "PartCount":
+        return int(snap["operations"][i])
+    if signal == "CycleTime":
+        return round(float(snap["last_cycle_s"][i]), 3)
+    if signal == "Level":
+        return int(snap["occupancy"][i])
+    if signal == "Capacity":
+        return int(snap["capacity"][i])
+    if signal == "Alarm":
+        return code == 4 or float(derived["Temperature"][i]) > 75.0
+    if signal == "AlarmText":
+        return "Breakdown" if code == 4 else ("Over-temperature" if float(derived["Temperature"][i]) > 75.0 else "")
+    return round(float(derived[signal][i]), 3)
+
+
+def _default_cert_dir() -> Path:
+    from app.paths import user_data_dir
+
+    return user_data_dir() / "pki"
+
+
+async def ensure_certificate(folder: Path, name: str, app_uri: str, host: str, server: bool) -> tuple[Path, Path]:
+    """A self-signed certificate (DER) and key (PEM) in ``folder``, made on first use and reused after."""
+    from asyncua.crypto.cert_gen import setup_self_signed_certificate
+    from cryptography.x509.oid import ExtendedKeyUsageOID
+
+    folder.mkdir(parents=True, exist_ok=True)
+    cert, key = folder / f"{name}_cert.der", folder / f"{name}_key.pem"
+    use = [ExtendedKeyUsageOID.SERVER_AUTH] if server else [ExtendedKeyUsageOID.CLIENT_AUTH]
+    await setup_self_signed_certificate(
+        key, cert, app_uri, host, use, {"countryName": "DE", "organizationName": "floortwin", "commonName": f"floortwin {name}"}
+    )
+    return cert, key
+
+
+# -------------------------------------------------------------------------------------------- command line
+def _breakdown(text: str) -> tuple[str, float, float]:
+    m = re.fullmatch(r"([A-Za-z0-9_.\-]+)@([0-9.]+)\+([0-9.]+)", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected MACHINE@AT+DURATION in simulated seconds, got {text!r}")
+    return m.group(1), float(m.group(2)), float(m.group(3))
+
+
+def _stall(text: str) -> tuple[float, float]:
+    m = re.fullmatch(r"([0-9.]+):([0-9.]+)", text)
+    if not m:
+        raise argparse.ArgumentTypeError(f"expected AT:DURATION in wall seconds, got {text!r}")
+    return float(m.group(1)), float(m.group(2))
+
+
+def _user(text: str) -> tuple[str, str]:
+    name, sep, password = text.partition(":")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError("expected NAME:PASSWORD")
+    return name, password
+
+
+def _probability(text: str) -> float:
+    v = float(text)
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"expected a probability between 0 and 1, got {text}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m app.live.plantsim", description="floortwin plant simulator (OPC UA server)")
+    p.add_argument("--factory", required=True, help="factory file to simulate")
+    p.add_argument("--port", type=int, default=4840)
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second")
+    p.add_argument("--interval", type=float, default=0.5, help="wall seconds between updates")
+    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--user", type=_user, action="append", default=[], metavar="NAME:PASSWORD", help="accept this login")
+    p.add_argument("--no-anonymous", action="store_true", help="refuse anonymous sessions")
+    p.add_argument("--secure", action="store_true", help="also offer Basic256Sha256 Sign and SignAndEncrypt")
+    p.add_argument("--secure-only", action="store_true", help="offer only the Basic256Sha256 endpoints")
+    p.add_argument("--cert-dir", type=Path, help="where the server certificate is kept (made on first start)")
+    p.add_argument("--dropout", type=_probability, default=0.0, help="probability of a bad-status update")
+    p.add_argument("--nan", type=_probability, default=0.0, help="probability of a NaN reading")
+    p.add_argument("--stall", type=_stall, metavar="AT:DURATION", help="stall the server (wall seconds)")
+    p.add_argument(
+        "--breakdown",
+        type=_breakdown,
+        action="append",
+        default=[],
+        metavar="MACHINE@AT+DURATION",
+        help="force a breakdown (simulated seconds after start)",
+    )
+    p.add_argument("--mtbf-scale", type=float, default=1.0, help="divide every MTBF by this (more breakdowns)")
+    return p
+
+
+async def serve(args: argparse.Namespace, factory: Factory) -> int:
+    faults = Faults(
+        dropout=args.dropout,
+        nan=args.nan,
+        breakdowns=args.breakdown,
+        mtbf_scale=args.mtbf_scale,
+        stall_at_s=args.stall[0] if args.stall else None,
+        stall_for_s=args.stall[1] if args.stall else 0.0,
+    )
+    plant = PlantServer(
+        factory,
+        args.host,
+        args.port,
+        args.speed,
+        args.interval,
+        dict(args.user),
+        not args.no_anonymous,
+        args.secure,
+        args.secure_only,
+        args.cert_dir,
+        faults,
+        args.seed,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await plant.start()
+    except OSError as e:
+        print(f"plantsim: error: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    print(f"plantsim: serving {len(plant.vars)} variables of {len(plant.machines)} machines on {plant.endpoint}", flush=True)
+    try:
+        await plant.run(stop)
+    finally:
+        await plant.stop()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("asyncua", "asyncua.server", "asyncua.uaprotocol"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    try:
+        factory = load_factory(args.factory)
+        compile_model(factory, horizon_s=1.0, warmup_s=0.0, replications=1)
+    except (FactoryFileError, SimInputError) as e:
+        print(f"plantsim: error: {e}", file=sys.stderr)
+        return 2
+    try:
+        return asyncio.run(serve(args, factory))
+    except KeyboardInterrupt:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
