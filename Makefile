@@ -22,6 +22,7 @@ test: sysdeps $(STAMP)
 
 ## Every benchmark; each ends with one JSON line of figures and ratios.
 bench: sysdeps $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,bench]'
 	@for b in bench/[a-z]*.py; do \
 	  case $$b in bench/genfactory.py|bench/_*) continue;; esac; \
 	  echo "== $$b"; xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) $$b || exit 1; \

@@ -165,7 +165,7 @@ class PlantServer:
             await server.load_certificate(str(cert))
             await server.load_private_key(str(key))
         server.set_security_policy(policies)
-        tokens = [ua.UserNameIdentityToken]
+        tokens = [ua.UserNameIdentityToken] if self.users else []
         if self.allow_anonymous:
             tokens.insert(0, ua.AnonymousIdentityToken)
         server.set_identity_tokens(tokens)
@@ -232,9 +232,9 @@ class PlantServer:
         """Advance the engine to the clock and write every changed variable; returns the number written."""
         t_before = self.engine.time()
         target = self.sim_time()
-        while self._pending_breakdowns and self._pending_breakdowns[0][1] <= target:
+        while self._pending_breakdowns and self._sim0 + self._pending_breakdowns[0][1] <= target:
             mid, at, dur = self._pending_breakdowns.pop(0)
-            self.engine.run_until(at)
+            self.engine.run_until(self._sim0 + at)
             idx = self.model.index.get(mid)
             if idx is not None:
                 self.engine.force_down(idx, dur)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.sim.model import SimModel
-from app.sim.streams import Sampler, exponential
+from app.sim.streams import exponential, sampler
 
 STATES = ("running", "setup", "starved", "blocked", "down")
 _RUN, _SETUP, _IDLE, _BLOCKED = 0, 1, 2, 3
@@ -66,6 +66,13 @@ class ReplicationResult:
     @property
     def total_throughput(self) -> int:
         return int(sum(self.throughput))
+
+
+def _dominant(states: list[int], is_down: bool) -> int:
+    """The state shown for a station in the time series: down, else the most common server state."""
+    if is_down:
+        return 4
+    return max(set(states), key=states.count)
 
 
 def replication_seeds(seed: int, n: int) -> list[np.random.SeedSequence]:
@@ -110,12 +117,13 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
     ns, npart = len(st), len(model.routes)
     children = seq_root.spawn(3 * ns + npart)
     rngs = [np.random.default_rng(c) for c in children]
-    proc = [Sampler(s.cycle, rngs[i]) for i, s in enumerate(st)]
+    proc = [sampler(s.cycle, rngs[i]) for i, s in enumerate(st)]
     fail = [exponential(s.mtbf_s, rngs[ns + i]) if s.mtbf_s else None for i, s in enumerate(st)]
     repair = [exponential(s.mttr_s, rngs[2 * ns + i]) if s.mttr_s else None for i, s in enumerate(st)]
-    inter = [Sampler(d, rngs[3 * ns + k]) for k, d in enumerate(model.interarrival)]
+    inter = [sampler(d, rngs[3 * ns + k]) for k, d in enumerate(model.interarrival)]
     routes = model.routes
-    transport = model.transport_s
+    # Travel time into position p of each route (0 where no transport path is defined).
+    route_travel = [[0.0] + [model.transport_s.get((a, b), 0.0) for a, b in itertools.pairwise(r)] for r in routes]
     setup_s = [s.setup_s for s in st]
     servers = [s.servers for s in st]
     capacity = [s.servers + s.buffer for s in st]
@@ -146,9 +154,8 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
     source_part = [-1] * npart  # part a waiting source holds
 
     # Statistics
-    count = [[0, 0, servers[i], 0] for i in range(ns)]  # servers per state run/setup/idle/blocked
     acc_l = [[0.0] * 5 for _ in range(ns)]
-    last = [0.0] * ns
+    since = [[0.0] * servers[i] for i in range(ns)]  # when each server entered its current state
     ops = [0] * ns
     ops_total = [0] * ns  # operations before the warm-up reset (live part counters never go back)
     out_n = [0] * npart
@@ -160,37 +167,32 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
     series_t, series_wip, series_out, series_queue, series_state = [], [], [], [], []
 
     def account(i: int, now: float) -> None:
-        dt = now - last[i]
-        if dt > 0:
-            a = acc_l[i]
-            if down[i]:
-                a[4] += dt * servers[i]
-            else:
-                c = count[i]
-                a[0] += dt * c[0]
-                a[1] += dt * c[1]
-                a[2] += dt * c[2]
-                a[3] += dt * c[3]
-        last[i] = now
+        """Book every server's time in its current state up to ``now`` (before down/up switches, at the end)."""
+        a, sn, ss, dn = acc_l[i], since[i], srv_state[i], down[i]
+        for s in range(servers[i]):
+            a[4 if dn else ss[s]] += now - sn[s]
+            sn[s] = now
 
     def set_state(i: int, s: int, new: int, now: float) -> None:
-        account(i, now)
-        c = count[i]
-        c[srv_state[i][s]] -= 1
-        c[new] += 1
+        sn = since[i]
+        acc_l[i][4 if down[i] else srv_state[i][s]] += now - sn[s]
+        sn[s] = now
         srv_state[i][s] = new
 
     def start(i: int, s: int, part: int, now: float) -> None:
         """Server s of station i takes part (setup first if the part type changed)."""
         srv_part[i][s] = part
         t = p_type[part]
+        sn = since[i]
+        acc_l[i][4 if down[i] else srv_state[i][s]] += now - sn[s]
+        sn[s] = now
         if setup_s[i] > 0 and srv_last_type[i][s] not in (-1, t):
-            set_state(i, s, _SETUP, now)
+            srv_state[i][s] = _SETUP
             end = now + setup_s[i]
             srv_end[i][s] = end
             push(heap, (end, next(counter), _SETUP_DONE, i, s, srv_ver[i][s]))
         else:
-            set_state(i, s, _RUN, now)
+            srv_state[i][s] = _RUN
             d = proc[i]()
             last_cycle[i] = d
             end = now + d
@@ -241,7 +243,7 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
         if occupancy[j] < capacity[j]:
             occupancy[j] += 1
             p_pos[part] = pos
-            travel = transport.get((i, j), 0.0)
+            travel = route_travel[p_type[part]][pos]
             if travel > 0:
                 push(heap, (now + travel, next(counter), _ENTER, j, part, 0))
             depart(i, s, now)
@@ -348,7 +350,7 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
                 series_wip.append(wip)
                 series_out.append(list(cum_out))
                 series_queue.append([occupancy[i] for i in range(ns)])
-                series_state.append([4 if down[i] else max(range(4), key=count[i].__getitem__) for i in range(ns)])
+                series_state.append([_dominant(srv_state[i], down[i]) for i in range(ns)])
                 push(heap, (now + sample_s, next(counter), _SAMPLE, 0, 0, 0))
             elif code == _WARMUP:
                 for i in range(ns):
@@ -376,8 +378,13 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
         """The live state of every station (for the plant server), as plain lists."""
         return {
             "t": now,
-            "state": [4 if down[i] else (0 if count[i][0] else 1 if count[i][1] else 3 if count[i][3] else 2) for i in range(ns)],
-            "busy": [count[i][0] + count[i][1] for i in range(ns)],
+            "state": [
+                4
+                if down[i]
+                else (0 if _RUN in srv_state[i] else 1 if _SETUP in srv_state[i] else 3 if _BLOCKED in srv_state[i] else 2)
+                for i in range(ns)
+            ],
+            "busy": [sum(1 for x in srv_state[i] if x <= _SETUP) for i in range(ns)],
             "servers": list(servers),
             "operations": [ops_total[i] + ops[i] for i in range(ns)],
             "occupancy": list(occupancy),

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import stats
 
 from app.sim.engine import STATES, ReplicationResult
 from app.sim.model import SimModel
@@ -46,6 +45,8 @@ def estimate(values: Sequence[float], confidence: float = 0.95) -> Estimate:
         return Estimate(float("nan"), float("inf"), 0)
     if n == 1:
         return Estimate(float(arr[0]), float("inf"), 1)
+    from scipy import stats  # imported on first use: it costs half a second at start-up
+
     t = stats.t.ppf(0.5 + confidence / 2, n - 1)
     return Estimate(float(arr.mean()), float(t * arr.std(ddof=1) / math.sqrt(n)), n)
 

@@ -1,6 +1,8 @@
 """Runs replications, spread over worker processes, with progress and cancel.
 
-Workers are started with ``spawn`` so that a parent holding a GUI or network threads is never forked.
+Workers come from a fork server that has already imported the engine (``spawn`` where there is no fork
+server, as on Windows): a parent holding a GUI or network threads is never forked itself, and workers
+start in milliseconds instead of re-importing everything.
 Each finished replication is handed to ``on_result`` (the results writer) in the parent as soon as it
 arrives, so a run that is interrupted keeps everything it finished.
 """
@@ -31,6 +33,14 @@ def _run_one(model: SimModel, replication: int) -> ReplicationResult:
             _progress_q.put((replication, frac))
 
     return simulate(model, replication, progress, lambda: _cancel_ev is not None and _cancel_ev.is_set())
+
+
+def _context() -> mp.context.BaseContext:
+    if "forkserver" in mp.get_all_start_methods():
+        ctx = mp.get_context("forkserver")
+        ctx.set_forkserver_preload(["app.sim.engine", "app.sim.runner"])
+        return ctx
+    return mp.get_context("spawn")
 
 
 def default_workers() -> int:
@@ -67,7 +77,7 @@ def run_replications(
                 on_result(r)
         return results
 
-    ctx = mp.get_context("spawn")
+    ctx = _context()
     progress_q = ctx.Queue()
     cancel_ev = ctx.Event()
     with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(progress_q, cancel_ev)) as pool:

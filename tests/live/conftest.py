@@ -1,0 +1,50 @@
+"""OPC UA fixtures: real servers on 127.0.0.1, free ports, bounded time."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+
+import pytest
+
+from app.live.plantsim import Faults, PlantServer
+from app.model.io import load_factory
+from tests.conftest import DEMO
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def port() -> int:
+    return free_port()
+
+
+@contextlib.asynccontextmanager
+async def running_plant(port: int, **kw):
+    """A PlantServer for the demo plant, updating in the background of this event loop."""
+    kw.setdefault("speed", 120.0)
+    kw.setdefault("interval_s", 0.2)
+    kw.setdefault("seed", 3)
+    plant = PlantServer(load_factory(DEMO), port=port, **kw)
+    await plant.start()
+    stop = asyncio.Event()
+    task = asyncio.create_task(plant.run(stop))
+    try:
+        yield plant
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 10)
+        await plant.stop()
+
+
+def run(coro, timeout: float = 60):
+    """Run a coroutine with a hard time limit."""
+    return asyncio.run(asyncio.wait_for(coro, timeout))
+
+
+__all__ = ["Faults", "free_port", "run", "running_plant"]
