@@ -3,7 +3,11 @@
 
 import sys
 
-from app.cli import main
-
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--plantsim":  # the embedded plant simulator runs from this entry point too
+        from app.live.plantsim import main as plantsim_main
+
+        sys.exit(plantsim_main(sys.argv[2:]))
+    from app.cli import main
+
     sys.exit(main())

@@ -28,7 +28,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 success, 1 failure while running, 2 bad command line or factory file.",
     )
     p.add_argument("factory", nargs="?", metavar="FACTORY", help="factory file (.json) to open")
-    p.add_argument("--demo", action="store_true", help="open the bundled demo plant")
+    p.add_argument(
+        "--demo", action="store_true", help="open the bundled demo plant and start its embedded OPC UA plant simulator"
+    )
+    p.add_argument("--no-plant", action="store_true", help="with --demo: do not start the plant simulator")
     p.add_argument("--screenshot", metavar="PNG", help="render the window (once the scene is drawn) to PNG and exit")
     p.add_argument("--quit-after", metavar="SECONDS", type=float, help="quit after this many seconds")
     p.add_argument("--size", metavar="WxH", default=None, help="window size in pixels, e.g. 1600x1000")
@@ -78,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:
         print(e, file=sys.stderr)
         return EXIT_USAGE
-    return run_gui(factory, path, args.screenshot, args.quit_after, size, args.theme)
+    plant = path if args.demo and not args.no_plant else None
+    return run_gui(factory, path, args.screenshot, args.quit_after, size, args.theme, plant)
 
 
 def run_gui(
@@ -88,8 +92,9 @@ def run_gui(
     quit_after: float | None,
     size: tuple[int, int] | None,
     theme: str | None,
+    plant: Path | None = None,
 ) -> int:
-    """Create the Qt application and the main window, and run until quit."""
+    """Create the Qt application and the main window (and the plant simulator for ``plant``), and run until quit."""
     from PySide6 import QtCore, QtWidgets
 
     from app.ui.main_window import MainWindow
@@ -106,6 +111,8 @@ def run_gui(
     window.show()
     if factory is not None:
         window.open_loaded(factory, path)
+    if plant is not None:
+        window.start_embedded_plant(plant)
     result = {"code": EXIT_OK}
 
     if screenshot:

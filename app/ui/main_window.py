@@ -18,6 +18,7 @@ from app.model.selection import Selection
 from app.paths import DEMO_FACTORY, RESOURCES_DIR
 from app.scene.view import FactoryView
 from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_text
+from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.log_dock import LogDock
 from app.ui.properties_dock import PropertiesDock
 from app.ui.screenshot import grab_window
@@ -72,6 +73,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._build_recent_menu()
         self._build_docks_menu()
 
+        self.status_plant = QtWidgets.QLabel("")
+        self.statusBar().addPermanentWidget(self.status_plant)
+        self.plant: EmbeddedPlant | None = None
         self.status_machines = QtWidgets.QLabel("")
         self.status_file = QtWidgets.QLabel("")
         self.statusBar().addPermanentWidget(self.status_machines)
@@ -186,6 +190,27 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowTitle(f"{name}[*] — {self.document.factory.name} — floortwin")
         self.setWindowModified(self.document.dirty)
         self.status_file.setText(str(self.document.path or "not saved"))
+
+    # -- embedded plant simulator ------------------------------------------------------------------------
+    def start_embedded_plant(self, factory_path: str | os.PathLike[str]) -> EmbeddedPlant:
+        """Start the plant simulator for ``factory_path`` in a child process (``--demo`` does this)."""
+        if self.plant is None:
+            self.plant = EmbeddedPlant(self)
+            self.plant.started.connect(self._on_plant_started)
+            self.plant.failed.connect(self._on_plant_failed)
+        self.plant.stop()
+        self.status_plant.setText("Plant simulator: starting…")
+        self.plant.start(Path(factory_path))
+        return self.plant
+
+    def _on_plant_started(self, endpoint: str) -> None:
+        self.status_plant.setText(f"Plant simulator: {endpoint}")
+        self.status_plant.setToolTip("The embedded OPC UA plant simulator serves the demo plant's live data here")
+
+    def _on_plant_failed(self, message: str) -> None:
+        self.status_plant.setText("Plant simulator: stopped")
+        self.status_plant.setToolTip(message)
+        self.statusBar().showMessage(f"Plant simulator stopped: {message}", 15000)
 
     # -- recent files and docks menus ------------------------------------------------------------------
     def _build_recent_menu(self) -> None:
@@ -328,6 +353,8 @@ class MainWindow(QtWidgets.QMainWindow):
                 return
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
+        if self.plant is not None:
+            self.plant.stop()
         self.log_dock.detach()
         self.view.close_scene()
         super().closeEvent(event)

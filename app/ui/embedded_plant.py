@@ -1,0 +1,102 @@
+"""The embedded plant simulator of ``--demo``: a child process serving OPC UA on a free loopback port."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import socket
+import sys
+from pathlib import Path
+
+from PySide6 import QtCore
+
+from app.paths import ROOT
+
+log = logging.getLogger(__name__)
+_SERVING = re.compile(r"serving (\d+) variables of (\d+) machines on (opc\.tcp://\S+)")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+def plantsim_command(factory: Path, port: int) -> tuple[str, list[str]]:
+    """Program and arguments that start the plant simulator (the frozen app runs it from its own binary)."""
+    args = ["--plantsim", "--factory", str(factory), "--port", str(port)]
+    if getattr(sys, "frozen", False):
+        return sys.executable, args
+    return sys.executable, [str(ROOT / "main.py"), *args]
+
+
+class EmbeddedPlant(QtCore.QObject):
+    """Runs the plant simulator for a factory file and reports when it serves.
+
+    Signals
+    -------
+    started(str)
+        The endpoint URL, once the server listens.
+    failed(str)
+        Why it could not start or why it stopped.
+    """
+
+    started = QtCore.Signal(str)
+    failed = QtCore.Signal(str)
+
+    def __init__(self, parent: QtCore.QObject | None = None):
+        super().__init__(parent)
+        self.process = QtCore.QProcess(self)
+        self.process.setProcessChannelMode(QtCore.QProcess.ProcessChannelMode.SeparateChannels)
+        self.process.readyReadStandardOutput.connect(self._on_stdout)
+        self.process.finished.connect(self._on_finished)
+        self.process.errorOccurred.connect(self._on_error)
+        self.endpoint: str | None = None
+        self._stopping = False
+        self._stderr = ""
+
+    def start(self, factory: Path) -> None:
+        program, args = plantsim_command(factory, free_port())
+        env = QtCore.QProcessEnvironment.systemEnvironment()
+        env.insert("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), env.value("PYTHONPATH")])))
+        self.process.setProcessEnvironment(env)
+        self.process.setWorkingDirectory(str(ROOT))
+        self._stopping = False
+        self.endpoint = None
+        log.info("starting the plant simulator for %s", factory.name)
+        self.process.start(program, args)
+
+    def is_running(self) -> bool:
+        return self.process.state() != QtCore.QProcess.ProcessState.NotRunning
+
+    def stop(self, timeout_ms: int = 3000) -> None:
+        """Stop the simulator (SIGTERM, then kill after ``timeout_ms``)."""
+        if not self.is_running():
+            return
+        self._stopping = True
+        self.process.terminate()
+        if not self.process.waitForFinished(timeout_ms):
+            self.process.kill()
+            self.process.waitForFinished(timeout_ms)
+
+    def _on_stdout(self) -> None:
+        text = bytes(self.process.readAllStandardOutput()).decode(errors="replace")
+        m = _SERVING.search(text)
+        if m:
+            self.endpoint = m.group(3)
+            log.info("plant simulator serves %s variables of %s machines on %s", m.group(1), m.group(2), self.endpoint)
+            self.started.emit(self.endpoint)
+
+    def _on_finished(self, code: int, _status) -> None:
+        self._stderr += bytes(self.process.readAllStandardError()).decode(errors="replace")
+        if not self._stopping:
+            tail = self._stderr.strip().splitlines()[-1:] or [f"exit code {code}"]
+            log.error("plant simulator stopped: %s", tail[0])
+            self.failed.emit(tail[0])
+
+    def _on_error(self, error) -> None:
+        if error == QtCore.QProcess.ProcessError.FailedToStart:
+            log.error("cannot start the plant simulator: %s", self.process.errorString())
+            self.failed.emit(self.process.errorString())
