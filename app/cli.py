@@ -85,6 +85,35 @@ def main(argv: list[str] | None = None) -> int:
     return run_gui(factory, path, args.screenshot, args.quit_after, size, args.theme, plant)
 
 
+def _run_loop(qapp, window) -> int:
+    """Run Qt and asyncio as one loop (qasync) until the application quits; close the live link cleanly."""
+    import asyncio
+
+    import qasync
+
+    loop = qasync.QEventLoop(qapp)
+    asyncio.set_event_loop(loop)
+
+    def on_loop_error(_loop, context: dict) -> None:
+        # Network tasks that die with a broken connection are reported by the live link in words; here
+        # they only go to the log, without a traceback on the terminal.
+        exc = context.get("exception")
+        log.warning("background task: %s%s", context.get("message", ""), f" ({type(exc).__name__}: {exc})" if exc else "")
+
+    loop.set_exception_handler(on_loop_error)
+    quit_event = asyncio.Event()
+    qapp.aboutToQuit.connect(quit_event.set)
+    with loop:
+        loop.run_until_complete(quit_event.wait())
+        loop.run_until_complete(window.live.aclose())
+        pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.wait(pending, timeout=3))
+    return 0
+
+
 def run_gui(
     factory: Factory | None,
     path: Path | None,
@@ -116,13 +145,16 @@ def run_gui(
     result = {"code": EXIT_OK}
 
     if screenshot:
-        deadline = QtCore.QDeadlineTimer(15000)
+        deadline = QtCore.QDeadlineTimer(20000)
 
         def take() -> None:
             handle = window.windowHandle()
-            if (handle is None or not handle.isExposed()) and not deadline.hasExpired():
+            waiting_for_live = plant is not None and not window.live_ready()
+            if ((handle is None or not handle.isExposed()) or waiting_for_live) and not deadline.hasExpired():
                 QtCore.QTimer.singleShot(50, take)
                 return
+            if waiting_for_live:
+                print("floortwin: warning: no live data before the screenshot deadline", file=sys.stderr)
             qapp.processEvents()
             window.view.render_now()
             ok = window.save_screenshot(screenshot)
@@ -135,5 +167,5 @@ def run_gui(
         QtCore.QTimer.singleShot(200, take)
     if quit_after is not None:
         QtCore.QTimer.singleShot(int(quit_after * 1000), window.close)
-    code = qapp.exec()
+    code = _run_loop(qapp, window)
     return result["code"] if screenshot else code

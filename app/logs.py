@@ -16,6 +16,10 @@ def setup_logging(console_level: str = "WARNING") -> Path | None:
     """
     root = logging.getLogger()
     root.setLevel(logging.INFO)
+    # asyncua logs every broken connection with tracebacks; floortwin's live client reports those failures
+    # itself, in words a user can act on.
+    for name in ("asyncua", "asyncua.client", "asyncua.server", "asyncua.common", "asyncua.uaprotocol"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
     fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     console = logging.StreamHandler()
     console.setLevel(console_level.upper())

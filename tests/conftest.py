@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 import weakref
 from pathlib import Path
 
@@ -44,6 +45,21 @@ def settings(tmp_path):
     from app.ui.settings import Settings
 
     return Settings(QtCore.QSettings(str(tmp_path / "settings.ini"), QtCore.QSettings.Format.IniFormat))
+
+
+def _finish_async_work(timeout_s: float = 5.0) -> None:
+    """Let tasks on a qasync loop (a live link closing) finish, driving Qt's loop meanwhile."""
+    import asyncio
+
+    from PySide6 import QtWidgets
+
+    loop = asyncio.events._get_running_loop()
+    if loop is None:
+        return
+    deadline = time.monotonic() + timeout_s
+    while any(not t.done() for t in asyncio.all_tasks(loop)) and time.monotonic() < deadline:
+        QtWidgets.QApplication.processEvents()
+        time.sleep(0.01)
 
 
 def _referrer_chains(type_name: str, depth: int = 6) -> str:
@@ -96,6 +112,7 @@ def make_window(qtbot, settings):
         window.deleteLater()
     del window
     made.clear()
+    _finish_async_work()
     QtWidgets.QApplication.processEvents()
     QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
     gc.collect()
@@ -105,3 +122,25 @@ def make_window(qtbot, settings):
     assert not leaked_windows, f"main windows still open after the test: {leaked_windows}"
     leaked_views = [r for r in refs if r() is not None]
     assert not leaked_views, "FactoryView objects survived their window:\n" + _referrer_chains("FactoryView")
+
+
+@pytest.fixture
+def qloop(qapp):
+    """A qasync event loop joined to the Qt application (as the app runs), undone after the test."""
+    import asyncio
+
+    import qasync
+
+    # pytest-qt drives the Qt loop (qtbot.wait*), so the asyncio loop is "already running" inside it.
+    loop = qasync.QEventLoop(qapp, already_running=True)
+    asyncio.set_event_loop(loop)
+    yield loop
+    # Let pending closes run, then put asyncio back as it was: later tests use asyncio.run().
+    deadline = time.monotonic() + 3
+    while any(not t.done() for t in asyncio.all_tasks(loop)) and time.monotonic() < deadline:
+        qapp.processEvents()
+    for task in asyncio.all_tasks(loop):
+        task.cancel()
+    qapp.processEvents()
+    asyncio.events._set_running_loop(None)
+    asyncio.set_event_loop(None)

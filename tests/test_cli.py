@@ -66,9 +66,9 @@ def _share(img: np.ndarray, rgb: tuple[int, int, int], tol: float = 0.08) -> flo
     return float((np.linalg.norm(px / norm[:, None] - ref, axis=1) < tol)[bright].mean())
 
 
-def test_demo_screenshot_shows_the_plant(tmp_path):
+def test_offline_screenshot_shows_the_plant_in_kind_colours(tmp_path):
     out = tmp_path / "demo.png"
-    r = run("--demo", "--screenshot", str(out), "--size", "1400x900", "--theme", "light")
+    r = run("--demo", "--no-plant", "--screenshot", str(out), "--size", "1400x900", "--theme", "light")
     assert r.returncode == 0, r.stderr
     img = np.asarray(Image.open(out).convert("RGB"))
     assert img.shape == (900, 1400, 3)
@@ -77,6 +77,21 @@ def test_demo_screenshot_shows_the_plant(tmp_path):
     for kind in ("cnc", "press", "assembly", "robot_cell"):
         assert _share(img, get_kind(kind).colour) > 0.0003, kind
     assert _share(img, (230, 0, 230)) < 0.00005  # no magenta placeholder boxes: every mesh loaded
+
+
+def test_demo_screenshot_shows_live_state_colours(tmp_path):
+    from app.state.colours import STATE_RGB
+
+    out = tmp_path / "live.png"
+    r = run("--demo", "--screenshot", str(out), "--size", "1400x900", "--theme", "light", timeout=90)
+    assert r.returncode == 0, r.stderr
+    assert "no live data" not in r.stderr
+    img = np.asarray(Image.open(out).convert("RGB"))
+    # The plant is live: machines show running (bluish green) and starved (yellow) states ...
+    assert _share(img, tuple(STATE_RGB[0])) > 0.0005
+    assert _share(img, tuple(STATE_RGB[2])) > 0.0005
+    # ... and no longer their kinds' colours (CNC blue is gone from the machines).
+    assert _share(img, get_kind("cnc").colour) < 0.0003
 
 
 def test_quit_after_ends_the_program(tmp_path):

@@ -136,6 +136,15 @@ class LabelLayer:
         self._shown = np.zeros(0, dtype=np.int64)
         self.update_for_camera()
 
+    def set_texts(self, texts: Sequence[str]) -> None:
+        """Change the label texts (same anchors), e.g. to show live values; redraws only the shown ones."""
+        if len(texts) != len(self._texts):
+            raise ValueError(f"expected {len(self._texts)} texts, got {len(texts)}")
+        self._texts = list(texts)
+        self._widths = np.array([8.5 * len(t) + 10 for t in self._texts])
+        self._shown = np.zeros(0, dtype=np.int64)
+        self.update_for_camera()
+
     @property
     def shown(self) -> list[str]:
         """Texts currently handed to the label placement (for tests)."""

@@ -98,6 +98,7 @@ class FactoryView(QtWidgets.QWidget):
         self._selection_actor.VisibilityOff()
         self.renderer.AddActor(self._selection_actor)
         self._factory: Factory | None = None
+        self._legend = None
         self._selected: tuple[str, ...] = ()
         self._theme = "light"
         self.scheduler = RenderScheduler(self._render, parent=self)
@@ -121,7 +122,9 @@ class FactoryView(QtWidgets.QWidget):
 
     # -- rendering ------------------------------------------------------------------------------
     def _render(self) -> None:
-        if self.plotter.interactor.isVisible() or self.plotter.off_screen:
+        if getattr(self.plotter, "_closed", False):
+            return  # shutting down: the render window is gone
+        if self.plotter.interactor.isVisible() or getattr(self.plotter, "_off_screen", False):
             self.plotter.render()
 
     def request_render(self) -> None:
@@ -246,6 +249,30 @@ class FactoryView(QtWidgets.QWidget):
         """Recolour all machines ((N, 3) or (N, 4) uint8, in factory order): one array write, one render."""
         self.machines.set_colours(rgb)
         self.request_render()
+
+    def set_label_texts(self, texts: Sequence[str]) -> None:
+        """Replace the machine labels' texts (factory order), e.g. ``"CNC-01 · 41.2 °C"``."""
+        self.labels.set_texts(texts)
+        self.request_render()
+
+    def set_legend(self, entries: Sequence[tuple[str, Sequence[int]]] | None, title: str = "") -> None:
+        """Show a colour legend (label, RGB 0–255) in the top right corner; None hides it."""
+        if self._legend is not None:
+            self.renderer.RemoveActor(self._legend)
+            self._legend = None
+        if entries:
+            labels = [[text, tuple(int(c) / 255 for c in rgb)] for text, rgb in entries]
+            if title:
+                labels.insert(0, [title, (0.95, 0.95, 0.95)])
+            # VTK draws each entry's text in the entry's colour: a dark panel keeps every colour readable.
+            self._legend = self.plotter.add_legend(
+                labels, bcolor=(0.15, 0.16, 0.18), border=True, size=(0.13, 0.2), loc="upper right", face="rectangle"
+            )
+        self.request_render()
+
+    @property
+    def has_legend(self) -> bool:
+        return self._legend is not None
 
     def set_selection(self, ids: Sequence[str]) -> None:
         """Outline the selected machines."""

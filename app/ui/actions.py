@@ -73,6 +73,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         separator_before=True,
     ),
     ActionSpec("file.quit", "&Quit", lambda w: w.close(), "&File", Key.Quit, "Quit floortwin", separator_before=True),
+    ActionSpec(
+        "live.disconnect",
+        "&Disconnect from Server",
+        lambda w: w.disconnect_live(),
+        "&Live",
+        None,
+        "Stop the live OPC UA link",
+        enabled_when=lambda w: w.live.active,
+    ),
     ActionSpec("view.fit", "&Fit All", lambda w: w.view.camera_preset("fit"), "&View", "F", "Show the whole factory", True),
     ActionSpec(
         "view.top", "&Top View", lambda w: w.view.camera_preset("top"), "&View", "T", "Look straight down on the floor", True

@@ -24,9 +24,9 @@ def free_port(host: str = "127.0.0.1") -> int:
         return s.getsockname()[1]
 
 
-def plantsim_command(factory: Path, port: int) -> tuple[str, list[str]]:
+def plantsim_command(factory: Path, port: int, extra_args: tuple[str, ...] = ()) -> tuple[str, list[str]]:
     """Program and arguments that start the plant simulator (the frozen app runs it from its own binary)."""
-    args = ["--plantsim", "--factory", str(factory), "--port", str(port)]
+    args = ["--plantsim", "--factory", str(factory), "--port", str(port), *extra_args]
     if getattr(sys, "frozen", False):
         return sys.executable, args
     return sys.executable, [str(ROOT / "main.py"), *args]
@@ -57,8 +57,9 @@ class EmbeddedPlant(QtCore.QObject):
         self._stopping = False
         self._stderr = ""
 
-    def start(self, factory: Path) -> None:
-        program, args = plantsim_command(factory, free_port())
+    def start(self, factory: Path, extra_args: tuple[str, ...] = ()) -> None:
+        """Start serving ``factory``; ``extra_args`` go to the simulator (speed, fault injection)."""
+        program, args = plantsim_command(factory, free_port(), extra_args)
         env = QtCore.QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), env.value("PYTHONPATH")])))
         self.process.setProcessEnvironment(env)

@@ -336,6 +336,16 @@ def demo_factory(extents: dict[str, np.ndarray]) -> dict:
     add("QA-02", "Inspection (CMM) 2", "inspection", "inspection", 74, 42, line="Quality", cycle=120, power=(2, 1))
     add("WH-OUT", "Goods-out store", "warehouse", "warehouse", 71, 4, line="Logistics", cycle=20, buf=200, power=(5, 3))
 
+    # Bind every machine to its signals on the embedded plant simulator (namespace given by URI, so the
+    # bindings hold whatever index the server gives the namespace).
+    extra = {"cnc": "SpindleLoad", "press": "PressForce", "robot_cell": "AxisLoad"}
+    for m in machines:
+        base = f"nsu=urn:floortwin:plantsim;s=Factory/{m['line'] or 'Plant'}/{m['id']}"
+        signals = ["State", "Temperature", "Power", "PartCount", "Level", "Alarm", "AlarmText"]
+        if m["kind"] in extra:
+            signals.append(extra[m["kind"]])
+        m["tags"] = {sig: f"{base}/{sig}" for sig in signals}
+
     flows = [
         ("housing", ["WH-IN", "CNC-01", "CNC-02", "BUF-01", "RC-01", "BUF-05", "ASM-01", "ASM-02", "QA-01", "WH-OUT"], 600),
         ("shaft", ["WH-IN", "CNC-03", "CNC-04", "BUF-01", "RC-02", "BUF-05", "ASM-03", "ASM-04", "QA-02", "WH-OUT"], 720),

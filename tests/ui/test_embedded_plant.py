@@ -12,25 +12,28 @@ from app.live.plantsim import NAMESPACE
 pytestmark = pytest.mark.gui
 
 
-def test_demo_starts_the_plant_and_a_client_reads_it(make_window, qtbot, demo_path):
+def test_demo_starts_the_plant_and_a_client_reads_it(qloop, make_window, qtbot, demo_path):
     w = make_window()
     with qtbot.waitSignal(w.start_embedded_plant(demo_path).started, timeout=30000) as blocker:
         pass
     endpoint = blocker.args[0]
-    assert endpoint.startswith("opc.tcp://127.0.0.1:") and endpoint in w.status_plant.text()
+    assert endpoint.startswith("opc.tcp://127.0.0.1:") and endpoint in w.status_plant.toolTip()
+    assert w.status_plant.text() == "Plant simulator running"
 
     async def read() -> str:
         async with Client(endpoint, timeout=5) as client:
             idx = await client.get_namespace_index(NAMESPACE)
             return await client.get_node(ua.NodeId("Factory/Welding/RC-01/State", idx)).read_value()
 
-    assert asyncio.run(asyncio.wait_for(read(), 20)) in ("running", "setup", "starved", "blocked", "down")
+    task = asyncio.ensure_future(asyncio.wait_for(read(), 20))  # on the app's (qasync) loop, as the GUI would
+    qtbot.waitUntil(task.done, timeout=25000)
+    assert task.result() in ("running", "setup", "starved", "blocked", "down")
     process = w.plant.process
     w.close()
     assert process.state() == process.ProcessState.NotRunning
 
 
-def test_a_plant_that_cannot_start_is_reported(make_window, qtbot, tmp_path):
+def test_a_plant_that_cannot_start_is_reported(qloop, make_window, qtbot, tmp_path):
     w = make_window()
     bad = tmp_path / "bad.json"
     bad.write_text("{}")

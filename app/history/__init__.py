@@ -1,0 +1,1 @@
+"""Recorded history of every live value (the actuals): SQLite with WAL, batched writes, queries, replay."""

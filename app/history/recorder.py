@@ -1,0 +1,210 @@
+"""The history recorder: every received value into SQLite (WAL), written in batches by its own thread.
+
+The GUI thread only appends to a queue; a writer thread commits a batch every ``flush_s`` seconds (or
+every ``batch`` rows), so a crash loses at most the last fraction of a second and the database is never
+half-written (each batch is one transaction). Queries open their own connections; WAL lets them read
+while the writer writes.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import queue
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS signals (
+    id INTEGER PRIMARY KEY, machine TEXT NOT NULL, signal TEXT NOT NULL, node_id TEXT NOT NULL,
+    UNIQUE (machine, signal, node_id)
+);
+CREATE TABLE IF NOT EXISTS samples (
+    signal_id INTEGER NOT NULL, t REAL NOT NULL, received REAL NOT NULL, value REAL, text TEXT, status INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS samples_by_signal_time ON samples (signal_id, t);
+CREATE INDEX IF NOT EXISTS samples_by_time ON samples (t);
+"""
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One recorded value (times in UNIX seconds; ``t`` is the source timestamp, else the receive time)."""
+
+    machine: str
+    signal: str
+    node_id: str
+    t: float
+    received: float
+    value: float | None
+    text: str | None
+    status: int
+
+
+def connect(path: str | os.PathLike[str], readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=30, check_same_thread=False)
+    else:
+        con = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA synchronous=NORMAL")
+        con.executescript(SCHEMA)
+    return con
+
+
+class Recorder:
+    """Records samples to ``path`` from a background thread.
+
+    Parameters
+    ----------
+    path
+        The SQLite file (created if needed).
+    flush_s
+        Longest time a sample waits in memory before it is committed.
+    retention_s
+        Samples older than this are deleted now and then (None keeps everything).
+    """
+
+    def __init__(self, path: str | os.PathLike[str], flush_s: float = 0.5, batch: int = 20_000, retention_s: float | None = None):
+        self.path = Path(path)
+        self.flush_s, self.batch, self.retention_s = flush_s, batch, retention_s
+        connect(self.path).close()  # create the schema now, so readers can open it at once
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._ids: dict[tuple[str, str, str], int] = {}
+        self._stop = threading.Event()
+        self._flushed = threading.Event()
+        self.written = 0
+        self.error: str | None = None
+        self._thread = threading.Thread(target=self._run, name="history-writer", daemon=True)
+        self._thread.start()
+
+    def record(self, samples: Iterable[Sample]) -> None:
+        """Queue samples for writing (cheap: callable from the GUI thread)."""
+        for s in samples:
+            self._queue.put(s)
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until everything queued so far is committed."""
+        self._flushed.clear()
+        self._queue.put(None)
+        return self._flushed.wait(timeout)
+
+    def close(self) -> None:
+        """Commit what is queued and stop the writer."""
+        self._stop.set()
+        self._queue.put(None)
+        self._thread.join(15)
+
+    # -- writer thread ------------------------------------------------------------------------------
+    def _run(self) -> None:
+        con = connect(self.path)
+        for row in con.execute("SELECT id, machine, signal, node_id FROM signals"):
+            self._ids[(row[1], row[2], row[3])] = row[0]
+        last_retention = time.monotonic()
+        pending: list[Sample] = []
+        deadline = time.monotonic() + self.flush_s
+        try:
+            while True:
+                timeout = max(0.0, deadline - time.monotonic())
+                flush_now = False
+                try:
+                    item = self._queue.get(timeout=timeout)
+                    if item is None:
+                        flush_now = True
+                    else:
+                        pending.append(item)
+                        flush_now = len(pending) >= self.batch
+                except queue.Empty:
+                    flush_now = True
+                if flush_now:
+                    if pending:
+                        self._write(con, pending)
+                        pending = []
+                    deadline = time.monotonic() + self.flush_s
+                    if self._queue.empty():
+                        self._flushed.set()
+                    if self.retention_s and time.monotonic() - last_retention > 60:
+                        with con:
+                            con.execute("DELETE FROM samples WHERE t < ?", (time.time() - self.retention_s,))
+                        last_retention = time.monotonic()
+                    if self._stop.is_set() and self._queue.empty():
+                        break
+        except sqlite3.Error as e:  # a full disk or a broken file: say so, keep the app alive
+            self.error = str(e)
+            log.error("history recording stopped: %s (%s)", e, self.path)
+        finally:
+            con.close()
+            self._flushed.set()
+
+    def _write(self, con: sqlite3.Connection, samples: list[Sample]) -> None:
+        rows = []
+        with con:
+            for s in samples:
+                key = (s.machine, s.signal, s.node_id)
+                sid = self._ids.get(key)
+                if sid is None:
+                    sid = con.execute("INSERT INTO signals (machine, signal, node_id) VALUES (?, ?, ?)", key).lastrowid
+                    self._ids[key] = sid
+                value = s.value if s.value is None or math.isfinite(s.value) else None
+                rows.append((sid, s.t, s.received, value, s.text, s.status))
+            con.executemany("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?)", rows)
+        self.written += len(rows)
+
+
+class History:
+    """Queries on a recorded history file (read-only connection, safe beside a running recorder)."""
+
+    def __init__(self, path: str | os.PathLike[str]):
+        self.path = Path(path)
+
+    def _con(self) -> sqlite3.Connection:
+        return connect(self.path, readonly=True)
+
+    def signals(self) -> list[tuple[str, str, str]]:
+        with self._con() as con:
+            return [tuple(r) for r in con.execute("SELECT machine, signal, node_id FROM signals ORDER BY machine, signal")]
+
+    def span(self) -> tuple[float, float] | None:
+        """First and last recorded time, or None when empty."""
+        with self._con() as con:
+            lo, hi = con.execute("SELECT MIN(t), MAX(t) FROM samples").fetchone()
+        return None if lo is None else (lo, hi)
+
+    def series(
+        self, machine: str, signal: str, t0: float = -math.inf, t1: float = math.inf
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(times, values, status) of one signal of one machine in [t0, t1], in time order."""
+        with self._con() as con:
+            rows = con.execute(
+                "SELECT s.t, s.value, s.status FROM samples s JOIN signals g ON g.id = s.signal_id "
+                "WHERE g.machine = ? AND g.signal = ? AND s.t BETWEEN ? AND ? ORDER BY s.t",
+                (machine, signal, max(t0, -1e18), min(t1, 1e18)),
+            ).fetchall()
+        if not rows:
+            return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.uint32)
+        arr = np.array(rows, dtype=float)
+        values = np.where(np.isnan(arr[:, 1]), np.nan, arr[:, 1])
+        return arr[:, 0], values, arr[:, 2].astype(np.uint32)
+
+    def state_at(self, t: float) -> dict[tuple[str, str], tuple[float | None, str | None, int, float]]:
+        """The last value of every signal at or before ``t``: (machine, signal) → (value, text, status, time)."""
+        with self._con() as con:
+            rows = con.execute(
+                "SELECT g.machine, g.signal, s.value, s.text, s.status, s.t FROM signals g JOIN samples s ON s.rowid = ("
+                " SELECT rowid FROM samples WHERE signal_id = g.id AND t <= ? ORDER BY t DESC LIMIT 1)",
+                (t,),
+            ).fetchall()
+        return {(m, sig): (v, txt, st, tt) for m, sig, v, txt, st, tt in rows}
+
+    def count(self) -> int:
+        with self._con() as con:
+            return con.execute("SELECT COUNT(*) FROM samples").fetchone()[0]

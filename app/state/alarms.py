@@ -1,0 +1,101 @@
+"""Alarms: raised and cleared from live signals, acknowledged by the operator. Plain Python, evented."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from psygnal import Signal
+
+
+@dataclass
+class Alarm:
+    """One alarm occurrence (times in UNIX seconds)."""
+
+    id: int
+    machine: str
+    text: str
+    raised: float
+    cleared: float | None = None
+    acknowledged: bool = False
+
+    @property
+    def active(self) -> bool:
+        return self.cleared is None
+
+
+class AlarmLog:
+    """Active and past alarms, newest first; keeps the last ``keep`` cleared ones.
+
+    Signals
+    -------
+    changed()
+        Something was raised, cleared or acknowledged.
+
+    Examples
+    --------
+    >>> log = AlarmLog()
+    >>> log.update("CNC-01", True, "Breakdown", 10.0)
+    >>> [a.text for a in log.active()]
+    ['Breakdown']
+    >>> log.update("CNC-01", False, "", 25.0)
+    >>> log.active(), log.all()[0].cleared
+    ([], 25.0)
+    """
+
+    changed = Signal()
+
+    def __init__(self, keep: int = 5000):
+        self._alarms: list[Alarm] = []
+        self._active: dict[str, Alarm] = {}
+        self._next = 1
+        self.keep = keep
+
+    def update(self, machine: str, active: bool, text: str, t: float) -> None:
+        """Feed a machine's current alarm state; only transitions change the log."""
+        current = self._active.get(machine)
+        if active and current is None:
+            alarm = Alarm(self._next, machine, text or "Alarm", t)
+            self._next += 1
+            self._alarms.insert(0, alarm)
+            self._active[machine] = alarm
+            self._trim()
+            self.changed.emit()
+        elif active and current is not None and text and text != current.text:
+            current.text = text
+            self.changed.emit()
+        elif not active and current is not None:
+            current.cleared = t
+            del self._active[machine]
+            self.changed.emit()
+
+    def acknowledge(self, alarm_id: int) -> None:
+        for a in self._alarms:
+            if a.id == alarm_id and not a.acknowledged:
+                a.acknowledged = True
+                self.changed.emit()
+                return
+
+    def acknowledge_all(self) -> None:
+        changed = False
+        for a in self._alarms:
+            if a.active and not a.acknowledged:
+                a.acknowledged = True
+                changed = True
+        if changed:
+            self.changed.emit()
+
+    def active(self) -> list[Alarm]:
+        return [a for a in self._alarms if a.active]
+
+    def active_machines(self) -> set[str]:
+        return set(self._active)
+
+    def unacknowledged_machines(self) -> set[str]:
+        return {m for m, a in self._active.items() if not a.acknowledged}
+
+    def all(self) -> list[Alarm]:
+        return list(self._alarms)
+
+    def _trim(self) -> None:
+        if len(self._alarms) > self.keep:
+            self._alarms = [a for a in self._alarms if a.active] + [a for a in self._alarms if not a.active][: self.keep]

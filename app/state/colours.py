@@ -1,0 +1,52 @@
+"""What colour a machine shows for its live state: one vectorised mapping for the whole plant.
+
+Okabe–Ito colours, distinguishable with every common colour-vision deficiency; "no data" is a neutral
+grey so a missing signal never looks like a state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from app.state.store import is_good
+
+STATE_RGB = np.array(
+    [
+        (0, 158, 115),  # 0 running: bluish green
+        (86, 180, 233),  # 1 setup: sky blue
+        (240, 228, 66),  # 2 starved / idle: yellow
+        (230, 159, 0),  # 3 blocked: orange
+        (213, 94, 0),  # 4 down: vermilion
+    ],
+    dtype=np.uint8,
+)
+NO_DATA_RGB = np.array((150, 150, 150), dtype=np.uint8)
+ALARM_RGB = np.array((204, 0, 0), dtype=np.uint8)
+ALARM_DIM_RGB = np.array((90, 0, 0), dtype=np.uint8)
+LEGEND = (
+    ("running", STATE_RGB[0]),
+    ("setup", STATE_RGB[1]),
+    ("starved / idle", STATE_RGB[2]),
+    ("blocked", STATE_RGB[3]),
+    ("down", STATE_RGB[4]),
+    ("alarm", ALARM_RGB),
+    ("no data / stale", NO_DATA_RGB),
+)
+
+
+def state_colours(
+    codes: np.ndarray, status: np.ndarray, age_s: np.ndarray, max_age_s: float, alarm: np.ndarray, blink_on: bool
+) -> np.ndarray:
+    """(N, 3) colours from state codes (0–4, NaN unknown), their status codes and ages, and alarm flags.
+
+    A machine whose state is unknown, bad or older than ``max_age_s`` shows "no data"; an alarm blinks
+    between two reds (``blink_on`` alternates on a timer).
+    """
+    n = len(codes)
+    out = np.empty((n, 3), dtype=np.uint8)
+    out[:] = NO_DATA_RGB
+    known = np.isfinite(codes) & is_good(status) & (age_s <= max_age_s)
+    idx = np.clip(np.nan_to_num(codes, nan=0).astype(int), 0, 4)
+    out[known] = STATE_RGB[idx[known]]
+    out[alarm] = ALARM_RGB if blink_on else ALARM_DIM_RGB
+    return out

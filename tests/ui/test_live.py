@@ -1,0 +1,138 @@
+"""The operator console against a real OPC UA plant: live colours, alarms, trends, history, reconnect."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from app.history.recorder import History
+from app.live.client import ConnectionSettings
+from app.state.colours import ALARM_DIM_RGB, ALARM_RGB, NO_DATA_RGB, STATE_RGB
+from tests.conftest import DEMO, ROOT
+from tests.live.conftest import free_port
+
+pytestmark = pytest.mark.gui
+
+
+def _colours(w) -> dict[str, tuple[int, ...]]:
+    return {mid: tuple(int(c) for c in rgb[:3]) for mid, rgb in zip(w.view.machines.ids, w.view.machines.colours, strict=True)}
+
+
+def test_demo_goes_live_with_state_colours_alarms_and_trends(qloop, make_window, qtbot):
+    w = make_window()
+    t0 = time.monotonic()
+    w.start_embedded_plant(DEMO, ("--speed", "20", "--interval", "0.25", "--breakdown", "CNC-03@40+100000"))
+    qtbot.waitUntil(w.live_ready, timeout=20000)
+    assert time.monotonic() - t0 < 10  # live within seconds of start
+    assert "Live" in w.status_link.text()
+    store = w.live.store
+    state_col = store.signal_index["State"]
+    w.live.flush()  # colours follow the store at the next flush (≤ 33 ms): take both at the same instant
+    colours = _colours(w)
+    for mid in ("WH-IN", "CNC-01", "PR-01", "RC-01", "ASM-01"):
+        code = int(store.values[store.machine_index[mid], state_col])
+        assert colours[mid] == tuple(STATE_RGB[code]), (mid, code)
+
+    # The injected breakdown raises an alarm: the machine blinks red and the alarms dock lists it.
+    qtbot.waitUntil(lambda: "CNC-03" in w.live.alarms.active_machines(), timeout=15000)
+    assert _colours(w)["CNC-03"] in (tuple(ALARM_RGB), tuple(ALARM_DIM_RGB))
+    qtbot.waitUntil(lambda: w.alarms_dock.table.rowCount() >= 1, timeout=3000)
+    rows = [
+        (w.alarms_dock.table.item(r, 0).text(), w.alarms_dock.table.item(r, 1).text())
+        for r in range(w.alarms_dock.table.rowCount())
+    ]
+    assert ("CNC-03", "Breakdown") in rows
+    w.live.alarms.acknowledge_all()
+    w.live.recolour()
+    assert _colours(w)["CNC-03"] == tuple(STATE_RGB[4])  # acknowledged: steady "down"
+
+    # Labels carry the live temperature.
+    assert any("°C" in t for t in w.live.label_texts())
+
+    # Trends of the selected machine come from the recorded history.
+    w.selection.select(["CNC-01"])
+    qtbot.waitUntil(
+        lambda: (
+            (w.trends_dock.refresh() or True)
+            and w.trends_dock.curve_data("Temperature") is not None
+            and len(w.trends_dock.curve_data("Temperature")[0]) >= 3
+        ),
+        timeout=15000,
+    )
+    x, y = w.trends_dock.curve_data("Temperature")
+    assert np.all(x <= 1.0) and np.nanmin(y) > 10
+
+    # Everything received is in the history file.
+    w.live.recorder.flush()
+    history = History(w.history_path())
+    assert history.count() > 100
+    assert ("CNC-01", "Temperature") in {(m, s) for m, s, _n in history.signals()}
+    t, _v, _st = history.series("CNC-01", "Temperature")
+    assert len(t) >= 3 and np.all(np.diff(t) >= 0)
+
+
+def _plantsim(port: int) -> subprocess.Popen:
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app.live.plantsim",
+            "--factory",
+            str(DEMO),
+            "--port",
+            str(port),
+            "--speed",
+            "20",
+            "--interval",
+            "0.25",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
+    assert "serving" in proc.stdout.readline()
+    return proc
+
+
+def test_stale_when_the_server_dies_and_live_again_when_it_returns(qloop, make_window, qtbot):
+    w = make_window()
+    port = free_port()
+    server = _plantsim(port)
+    try:
+        w.live.max_age_s = 2.0
+        w.connect_live(
+            ConnectionSettings(f"opc.tcp://127.0.0.1:{port}/floortwin/", timeout_s=1.0, max_backoff_s=1.0, health_check_s=0.5)
+        )
+        qtbot.waitUntil(w.live_ready, timeout=15000)
+        server.kill()
+        server.wait(10)
+        qtbot.waitUntil(lambda: "Reconnecting" in w.status_link.text(), timeout=10000)
+        qtbot.waitUntil(lambda: all(c == tuple(NO_DATA_RGB) for c in _colours(w).values()), timeout=10000)
+        received = w.live.store.received
+        server = _plantsim(port)  # the plant comes back on the same address
+        qtbot.waitUntil(lambda: "Live" in w.status_link.text() and w.live_ready(), timeout=20000)
+        assert w.live.store.received > received
+        assert w.live.client.stats.reconnects >= 1
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def test_wrong_endpoint_is_reported_and_the_app_keeps_working(qloop, make_window, qtbot):
+    w = make_window()
+    port = free_port()  # nothing listens there
+    w.connect_live(ConnectionSettings(f"opc.tcp://127.0.0.1:{port}/floortwin/", timeout_s=0.5, max_backoff_s=0.5))
+    qtbot.waitUntil(lambda: "Reconnecting" in w.status_link.text(), timeout=10000)
+    assert "connection refused" in w.status_link.toolTip()
+    assert all(c == tuple(NO_DATA_RGB) for c in _colours(w).values())
+    w.selection.select(["PR-02"])  # the rest of the app keeps working
+    assert w.properties_dock.value_of("Id") == "PR-02"
+    w.disconnect_live()
+    assert not w.live.active
