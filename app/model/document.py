@@ -87,6 +87,25 @@ class FactoryDocument:
             self.dirty_changed.emit(False)
         return target
 
+    def set_tag(self, machine_id: str, signal: str, node_id: str | None) -> None:
+        """Bind ``signal`` of a machine to an OPC UA node (None removes the binding)."""
+        index = self._factory.machine_index()[machine_id]
+        m = self._factory.machines[index]
+        tags = dict(m.tags)
+        if node_id is None:
+            tags.pop(signal, None)
+        else:
+            tags[signal] = node_id
+        # Item assignment: replacing the whole list would re-validate every machine of a large plant.
+        self._factory.machines[index] = m.model_copy(update={"tags": tags})
+        self.touch([machine_id])
+
+    def set_opcua(self, settings) -> None:
+        """Remember where the live plant is (endpoint, security, user name; never a password)."""
+        if settings != self._factory.opcua:
+            self._factory = self._factory.model_copy(update={"opcua": settings})
+            self.touch([])
+
     def touch(self, machine_ids: list[str]) -> None:
         """Record that machines changed in place (called by model operations)."""
         was_dirty = self.dirty

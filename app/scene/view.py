@@ -65,6 +65,8 @@ class FactoryView(QtWidgets.QWidget):
     """
 
     machine_clicked = QtCore.Signal(str, bool)
+    #: Something was dropped on a machine: (machine id, the drag's MIME data).
+    dropped_on_machine = QtCore.Signal(str, object)
 
     #: Seconds of stillness after which the full-detail scene replaces the level of detail.
     STILL_DELAY_MS = 250
@@ -153,6 +155,7 @@ class FactoryView(QtWidgets.QWidget):
         # Clicks are recognised on the Qt side: VTK's camera styles grab the event focus on button-down,
         # so interactor observers would never see the matching button-up.
         self.plotter.installEventFilter(self)
+        self.plotter.setAcceptDrops(True)
 
     def begin_interaction(self) -> None:
         """Switch to the cheap level of detail (hull meshes, no labels) while the camera moves."""

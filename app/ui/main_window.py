@@ -6,23 +6,22 @@ import logging
 import os
 from pathlib import Path
 
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 import app
 from app.assets import AssetLibrary, MeshAsset, load_factory_assets
-from app.history.recorder import History
-from app.live.client import ConnectionSettings
 from app.model.document import FactoryDocument
 from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.model.selection import Selection
-from app.paths import DEMO_FACTORY, RESOURCES_DIR, user_data_dir
+from app.paths import DEMO_FACTORY, RESOURCES_DIR
 from app.scene.view import FactoryView
 from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_text
 from app.ui.alarms_dock import AlarmsDock
+from app.ui.browse_dock import BrowseDock
 from app.ui.embedded_plant import EmbeddedPlant
+from app.ui.live_console import LiveConsole
 from app.ui.live_link import LiveLink
 from app.ui.log_dock import LogDock
 from app.ui.properties_dock import PropertiesDock
@@ -37,7 +36,7 @@ log = logging.getLogger(__name__)
 FILE_FILTER = "Factory files (*.json);;All files (*)"
 
 
-class MainWindow(QtWidgets.QMainWindow):
+class MainWindow(LiveConsole, QtWidgets.QMainWindow):
     """floortwin's main window.
 
     Parameters
@@ -67,7 +66,11 @@ class MainWindow(QtWidgets.QMainWindow):
         self.log_dock = LogDock(self)
         self.alarms_dock = AlarmsDock(self)
         self.trends_dock = TrendsDock(self)
+        self.browse_dock = BrowseDock(self)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.browse_dock)
+        self.tabifyDockWidget(self.tree_dock, self.browse_dock)
+        self.tree_dock.raise_()
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.trends_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
@@ -100,6 +103,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().addPermanentWidget(self.status_file)
 
         self.view.machine_clicked.connect(self._on_machine_clicked)
+        self.view.dropped_on_machine.connect(self._on_drop)
         self.tree_dock.machine_activated.connect(self._fly_to)
         self.selection.changed.connect(self._on_selection_changed)
 
@@ -211,82 +215,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowModified(self.document.dirty)
         self.status_file.setText(str(self.document.path or "not saved"))
 
-    # -- embedded plant simulator ------------------------------------------------------------------------
-    def start_embedded_plant(self, factory_path: str | os.PathLike[str], extra_args: tuple[str, ...] = ()) -> EmbeddedPlant:
-        """Start the plant simulator for ``factory_path`` in a child process (``--demo`` does this)."""
-        if self.plant is None:
-            self.plant = EmbeddedPlant(self)
-            self.plant.started.connect(self._on_plant_started)
-            self.plant.failed.connect(self._on_plant_failed)
-        self.plant.stop()
-        self.status_plant.setText("Plant simulator: starting…")
-        self.plant.start(Path(factory_path), extra_args)
-        return self.plant
-
-    def _on_plant_started(self, endpoint: str) -> None:
-        self.status_plant.setText("Plant simulator running")
-        self.status_plant.setToolTip(f"The embedded OPC UA plant simulator serves the demo plant's live data on {endpoint}")
-        if self.document is not None and any(m.tags for m in self.document.factory.machines):
-            self.connect_live(ConnectionSettings(endpoint))
-
-    # -- live link -------------------------------------------------------------------------------------
-    def history_path(self) -> Path:
-        """Where the open factory's history is recorded (one SQLite file per factory name)."""
-        name = "".join(
-            c if c.isalnum() or c in "-_" else "_" for c in (self.document.factory.name if self.document else "factory")
-        )
-        folder = user_data_dir() / "history"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{name}.sqlite"
-
-    def connect_live(self, settings: ConnectionSettings) -> None:
-        """Subscribe to every tag bound in the open factory and show the plant live."""
-        if self.document is None:
-            return
-        path = self.history_path()
-        self.live.start(self.document.factory, settings, path)
-        self.alarms_dock.set_log(self.live.alarms)
-        self.trends_dock.set_history(History(path))
-        self.refresh_actions()
-
-    def live_ready(self, share: float = 0.9) -> bool:
-        """True once the live link shows a state for at least ``share`` of the machines."""
-        store = self.live.store
-        if store is None:
-            return False
-        import time
-
-        return bool(store.fresh("State", time.time(), self.live.max_age_s).mean() >= share)
-
-    def disconnect_live(self) -> None:
-        self.live.stop()
-        self.view.set_legend(None)
-        self.view.set_machine_colours(
-            self.view.kind_colours(self.document.factory, self.asset_of) if self.document else np.zeros((0, 3))
-        )
-        self.status_link.setText("")
-        self.refresh_actions()
-
-    def _on_link_state(self, state: str, message: str) -> None:
-        colours = {"connected": "#1b8a3a", "reconnecting": "#c77c00", "connecting": "#c77c00", "failed": "#d03030"}
-        text = {
-            "connected": "Live",
-            "reconnecting": "Reconnecting…",
-            "connecting": "Connecting…",
-            "failed": "Link failed",
-            "disconnected": "Offline",
-        }.get(state, state)
-        self.status_link.setText(f'<b style="color:{colours.get(state, "#777")}">● {text}</b>')
-        self.status_link.setToolTip(message)
-        if state in ("reconnecting", "failed") and message:
-            self.statusBar().showMessage(message, 8000)
-            log.warning("OPC UA link %s: %s", state, message)
-
-    def _on_plant_failed(self, message: str) -> None:
-        self.status_plant.setText("Plant simulator: stopped")
-        self.status_plant.setToolTip(message)
-        self.statusBar().showMessage(f"Plant simulator stopped: {message}", 15000)
-
     # -- recent files and docks menus ------------------------------------------------------------------
     def _build_recent_menu(self) -> None:
         file_menu = self.findChild(QtWidgets.QMenu, "menu_file")
@@ -317,7 +245,7 @@ class MainWindow(QtWidgets.QMainWindow):
         view_menu = self.findChild(QtWidgets.QMenu, "menu_view")
         view_menu.addSeparator()
         panels = view_menu.addMenu("&Panels")
-        for dock in (self.tree_dock, self.properties_dock, self.trends_dock, self.alarms_dock, self.log_dock):
+        for dock in (self.tree_dock, self.browse_dock, self.properties_dock, self.trends_dock, self.alarms_dock, self.log_dock):
             panels.addAction(dock.toggleViewAction())
         panels.addAction(self.toolbar.toggleViewAction())
 

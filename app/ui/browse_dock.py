@@ -1,0 +1,127 @@
+"""Browse a server's address space; drag a variable onto a machine in the 3D view to bind it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.live.client import BrowseItem
+
+log = logging.getLogger(__name__)
+
+MIME_NODE = "application/x-floortwin-node"
+NODE_ROLE = QtCore.Qt.ItemDataRole.UserRole + 10
+CLASS_ROLE = QtCore.Qt.ItemDataRole.UserRole + 11
+LOADED_ROLE = QtCore.Qt.ItemDataRole.UserRole + 12
+Browser = Callable[[str | None], Awaitable[list[BrowseItem]]]
+
+
+class _NodeModel(QtGui.QStandardItemModel):
+    def mimeTypes(self) -> list[str]:  # Qt override
+        return [MIME_NODE, "text/plain"]
+
+    def mimeData(self, indexes) -> QtCore.QMimeData:  # Qt override
+        data = QtCore.QMimeData()
+        for index in indexes:
+            if index.column() == 0 and index.data(CLASS_ROLE) == "Variable":
+                payload = {"node_id": index.data(NODE_ROLE), "name": index.data(QtCore.Qt.ItemDataRole.DisplayRole)}
+                data.setData(MIME_NODE, json.dumps(payload).encode())
+                data.setText(payload["node_id"])
+                break
+        return data
+
+
+def node_payload(mime: QtCore.QMimeData) -> dict | None:
+    """The dragged variable ({"node_id", "name"}) in drag-and-drop data, or None."""
+    if not mime.hasFormat(MIME_NODE):
+        return None
+    try:
+        return json.loads(bytes(mime.data(MIME_NODE)).decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+class BrowseDock(QtWidgets.QDockWidget):
+    """The server's nodes as a tree, loaded level by level as the user expands it."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__("Server", parent)
+        self.setObjectName("dock_browse")
+        self.model = _NodeModel(0, 2, self)
+        self.model.setHorizontalHeaderLabels(["Node", "Type"])
+        self.tree = QtWidgets.QTreeView(self)
+        self.tree.setModel(self.model)
+        self.tree.setDragEnabled(True)
+        self.tree.setDragDropMode(QtWidgets.QAbstractItemView.DragDropMode.DragOnly)
+        self.tree.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setUniformRowHeights(True)
+        self.hint = QtWidgets.QLabel(
+            "Connect to a server (Live ▸ Connect) to browse it. Drag a variable onto a machine to bind it."
+        )
+        self.hint.setWordWrap(True)
+        body = QtWidgets.QWidget(self)
+        layout = QtWidgets.QVBoxLayout(body)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.tree)
+        self.setWidget(body)
+        self._browser: Browser | None = None
+        self.tree.expanded.connect(self._on_expanded)
+        self.tasks: set[asyncio.Task] = set()
+
+    def set_browser(self, browser: Browser | None) -> None:
+        """Browse with ``browser`` (a coroutine function: node id or None → children), or clear."""
+        self._browser = browser
+        self.model.removeRows(0, self.model.rowCount())
+        if browser is not None:
+            self._load(None, self.model.invisibleRootItem())
+
+    def _load(self, node_id: str | None, parent: QtGui.QStandardItem) -> None:
+        if self._browser is None:
+            return
+        task = asyncio.ensure_future(self._fill(node_id, parent))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _fill(self, node_id: str | None, parent: QtGui.QStandardItem) -> None:
+        try:
+            items = await self._browser(node_id)
+        except Exception as e:  # the server went away or refused: say so in the tree, keep working
+            log.warning("cannot browse %s: %s", node_id or "Objects", str(e))
+            parent.removeRows(0, parent.rowCount())
+            parent.appendRow([QtGui.QStandardItem(f"(cannot browse: {e})"), QtGui.QStandardItem("")])
+            return
+        parent.removeRows(0, parent.rowCount())
+        for it in items:
+            name = QtGui.QStandardItem(it.display_name or it.browse_name)
+            name.setData(it.node_id, NODE_ROLE)
+            name.setData(it.node_class, CLASS_ROLE)
+            name.setToolTip(f"{it.node_id}\n{it.description}".strip())
+            kind = QtGui.QStandardItem(it.data_type or it.node_class)
+            if it.node_class == "Variable":
+                name.setDragEnabled(True)
+            else:
+                name.setDragEnabled(False)
+                name.appendRow([QtGui.QStandardItem("loading…"), QtGui.QStandardItem("")])  # expandable until loaded
+            parent.appendRow([name, kind])
+        parent.setData(True, LOADED_ROLE)
+
+    def _on_expanded(self, index: QtCore.QModelIndex) -> None:
+        item = self.model.itemFromIndex(index)
+        if item is not None and not item.data(LOADED_ROLE):
+            item.setData(True, LOADED_ROLE)
+            self._load(item.data(NODE_ROLE), item)
+
+    def find(self, path: list[str]) -> QtGui.QStandardItem | None:
+        """The loaded item at a path of display names (for tests)."""
+        parent = self.model.invisibleRootItem()
+        for name in path:
+            match = next((parent.child(r) for r in range(parent.rowCount()) if parent.child(r).text() == name), None)
+            if match is None:
+                return None
+            parent = match
+        return parent

@@ -1,0 +1,124 @@
+"""Connect to an OPC UA server: endpoint, security, login. Passwords go to the keyring or nowhere."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6 import QtWidgets
+
+from app.live.client import ConnectionSettings
+from app.model.factory import OpcUaSettings
+from app.ui import credentials
+
+SECURITY_CHOICES = (
+    ("None — no security", "None", "None"),
+    ("Basic256Sha256 — Sign", "Basic256Sha256", "Sign"),
+    ("Basic256Sha256 — Sign & Encrypt", "Basic256Sha256", "SignAndEncrypt"),
+)
+
+
+class ConnectionDialog(QtWidgets.QDialog):
+    """Asks where and how to connect; ``settings()`` gives the result after ``accept``."""
+
+    def __init__(self, defaults: OpcUaSettings, client_cert: Path, client_key: Path, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Connect to OPC UA server")
+        self.client_cert, self.client_key = client_cert, client_key
+        form = QtWidgets.QFormLayout()
+        self.endpoint = QtWidgets.QLineEdit(defaults.endpoint or "opc.tcp://127.0.0.1:4840/")
+        self.endpoint.setPlaceholderText("opc.tcp://host:port/path")
+        self.endpoint.setToolTip("The server's endpoint URL")
+        form.addRow("&Endpoint", self.endpoint)
+        self.security = QtWidgets.QComboBox()
+        for label, _policy, _mode in SECURITY_CHOICES:
+            self.security.addItem(label)
+        for k, (_label, policy, mode) in enumerate(SECURITY_CHOICES):
+            if (policy, mode) == (defaults.security_policy, defaults.security_mode):
+                self.security.setCurrentIndex(k)
+        form.addRow("&Security", self.security)
+        self.cert_label = QtWidgets.QLabel(f"Client certificate: {client_cert}")
+        self.cert_label.setWordWrap(True)
+        self.cert_label.setToolTip("Made on first use and kept in your configuration folder; the server may need to trust it")
+        form.addRow("", self.cert_label)
+        self.anonymous = QtWidgets.QRadioButton("&Anonymous")
+        self.user_login = QtWidgets.QRadioButton("&User name and password")
+        (self.user_login if defaults.username else self.anonymous).setChecked(True)
+        auth = QtWidgets.QVBoxLayout()
+        auth.addWidget(self.anonymous)
+        auth.addWidget(self.user_login)
+        form.addRow("Login", auth)
+        self.username = QtWidgets.QLineEdit(defaults.username or "")
+        self.password = QtWidgets.QLineEdit()
+        self.password.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        form.addRow("User &name", self.username)
+        form.addRow("&Password", self.password)
+        self.remember = QtWidgets.QCheckBox("Remember the password in the system keyring")
+        if not credentials.keyring_available():
+            self.remember.setEnabled(False)
+            self.remember.setText("Remember the password (no system keyring here: it will be asked each time)")
+        form.addRow("", self.remember)
+        self.error = QtWidgets.QLabel("")
+        self.error.setStyleSheet("color: #d03030")
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.button(QtWidgets.QDialogButtonBox.StandardButton.Ok).setText("Connect")
+        buttons.accepted.connect(self._validate)
+        buttons.rejected.connect(self.reject)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.error)
+        layout.addWidget(buttons)
+        self.anonymous.toggled.connect(self._update_enabled)
+        self.security.currentIndexChanged.connect(self._update_enabled)
+        self.username.editingFinished.connect(self._prefill_password)
+        self._update_enabled()
+        self._prefill_password()
+
+    def _update_enabled(self) -> None:
+        users = self.user_login.isChecked()
+        for w in (self.username, self.password):
+            w.setEnabled(users)
+        self.remember.setEnabled(users and credentials.keyring_available())
+        self.cert_label.setVisible(self.security.currentIndex() > 0)
+
+    def _prefill_password(self) -> None:
+        if self.user_login.isChecked() and self.username.text() and not self.password.text():
+            stored = credentials.load_password(self.username.text(), self.endpoint.text().strip())
+            if stored:
+                self.password.setText(stored)
+                self.remember.setChecked(True)
+
+    def _validate(self) -> None:
+        url = self.endpoint.text().strip()
+        if not url.startswith("opc.tcp://") or len(url) <= len("opc.tcp://"):
+            self.error.setText("The endpoint must look like opc.tcp://host:port/path")
+            return
+        if self.user_login.isChecked() and not self.username.text().strip():
+            self.error.setText("Enter a user name, or choose anonymous login")
+            return
+        if self.remember.isChecked() and self.user_login.isChecked():
+            credentials.save_password(self.username.text().strip(), url, self.password.text())
+        elif self.user_login.isChecked():
+            credentials.forget_password(self.username.text().strip(), url)
+        self.accept()
+
+    def settings(self) -> ConnectionSettings:
+        _label, policy, mode = SECURITY_CHOICES[self.security.currentIndex()]
+        users = self.user_login.isChecked()
+        return ConnectionSettings(
+            endpoint=self.endpoint.text().strip(),
+            security_policy=policy,
+            security_mode=mode,
+            username=self.username.text().strip() if users else None,
+            password=self.password.text() if users else None,
+            client_certificate=self.client_cert if policy != "None" else None,
+            client_key=self.client_key if policy != "None" else None,
+        )
+
+    def opcua_settings(self) -> OpcUaSettings:
+        """What goes into the factory file (never the password)."""
+        s = self.settings()
+        return OpcUaSettings(
+            endpoint=s.endpoint, security_policy=s.security_policy, security_mode=s.security_mode, username=s.username
+        )

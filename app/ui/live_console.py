@@ -1,0 +1,189 @@
+"""The operator console's behaviour in the main window: embedded plant, live link, connecting, binding.
+
+A mixin of ``MainWindow`` so the window module stays an assembly of parts; everything here talks to the
+window's docks, view and document through the attributes the window creates.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import platformdirs
+from PySide6 import QtWidgets
+
+from app.history.recorder import History
+from app.live.client import ConnectionSettings, explain
+from app.live.plantsim import ensure_certificate
+from app.live.trust import TrustStore, describe, fetch_server_certificate
+from app.paths import user_data_dir
+from app.ui.browse_dock import node_payload
+from app.ui.connection_dialog import ConnectionDialog
+from app.ui.embedded_plant import EmbeddedPlant
+from app.ui.live_link import SIGNALS
+
+log = logging.getLogger(__name__)
+
+
+class LiveConsole:
+    """Operator-console commands of the main window (mixed into ``MainWindow``)."""
+
+    # -- embedded plant simulator ------------------------------------------------------------------------
+    def start_embedded_plant(self, factory_path: str | os.PathLike[str], extra_args: tuple[str, ...] = ()) -> EmbeddedPlant:
+        """Start the plant simulator for ``factory_path`` in a child process (``--demo`` does this)."""
+        if self.plant is None:
+            self.plant = EmbeddedPlant(self)
+            self.plant.started.connect(self._on_plant_started)
+            self.plant.failed.connect(self._on_plant_failed)
+        self.plant.stop()
+        self.status_plant.setText("Plant simulator: starting…")
+        self.plant.start(Path(factory_path), extra_args)
+        return self.plant
+
+    def _on_plant_started(self, endpoint: str) -> None:
+        self.status_plant.setText("Plant simulator running")
+        self.status_plant.setToolTip(f"The embedded OPC UA plant simulator serves the demo plant's live data on {endpoint}")
+        if self.document is not None and any(m.tags for m in self.document.factory.machines):
+            self.connect_live(ConnectionSettings(endpoint))
+
+    # -- live link -------------------------------------------------------------------------------------
+    def history_path(self) -> Path:
+        """Where the open factory's history is recorded (one SQLite file per factory name)."""
+        name = "".join(
+            c if c.isalnum() or c in "-_" else "_" for c in (self.document.factory.name if self.document else "factory")
+        )
+        folder = user_data_dir() / "history"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder / f"{name}.sqlite"
+
+    def connect_live(self, settings: ConnectionSettings) -> None:
+        """Subscribe to every tag bound in the open factory and show the plant live."""
+        if self.document is None:
+            return
+        path = self.history_path()
+        self._live_settings = settings
+        self.live.start(self.document.factory, settings, path)
+        self.alarms_dock.set_log(self.live.alarms)
+        self.trends_dock.set_history(History(path))
+        self.refresh_actions()
+
+    def live_ready(self, share: float = 0.9) -> bool:
+        """True once the live link shows a state for at least ``share`` of the machines."""
+        store = self.live.store
+        if store is None:
+            return False
+        return bool(store.fresh("State", time.time(), self.live.max_age_s).mean() >= share)
+
+    def disconnect_live(self) -> None:
+        self.live.stop()
+        self.browse_dock.set_browser(None)
+        self.view.set_legend(None)
+        self.view.set_machine_colours(
+            self.view.kind_colours(self.document.factory, self.asset_of) if self.document else np.zeros((0, 3))
+        )
+        self.status_link.setText("")
+        self.refresh_actions()
+
+    def connect_dialog(self) -> None:
+        """Ask for a server and connect (secure connections check the server certificate first)."""
+        if self.document is None:
+            self.show_error("No factory open", "Open a factory first: live values are shown on its machines.", "")
+            return
+        cert, key = self._client_certificate_paths()
+        dialog = ConnectionDialog(self.document.factory.opcua, cert, key, self)
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return
+        self.document.set_opcua(dialog.opcua_settings())
+        self._connect_task = asyncio.ensure_future(self._connect_checked(dialog.settings()))
+
+    def _client_certificate_paths(self) -> tuple[Path, Path]:
+        folder = Path(platformdirs.user_config_dir("floortwin")) / "pki"
+        return folder / "client_cert.der", folder / "client_key.pem"
+
+    async def _connect_checked(self, settings: ConnectionSettings) -> None:
+        if settings.security_policy != "None":
+            try:
+                await ensure_certificate(
+                    settings.client_certificate.parent, "client", settings.application_uri, "localhost", server=False
+                )
+                der = await fetch_server_certificate(settings.endpoint, settings.timeout_s)
+            except Exception as e:  # any network failure here is "cannot reach the server"
+                self.show_error("Cannot connect", explain(e, settings.endpoint), "")
+                return
+            if der is None:
+                self.show_error("Cannot connect", f"{settings.endpoint} offers no Basic256Sha256 endpoint", "")
+                return
+            store = TrustStore(Path(platformdirs.user_config_dir("floortwin")) / "pki" / "trusted")
+            if not store.is_trusted(der):
+                info = describe(der)
+                answer = QtWidgets.QMessageBox.question(
+                    self,
+                    "Trust this server?",
+                    f"The server presents a certificate floortwin has not seen before.\n\nSubject: {info.subject}\n"
+                    f"Application: {info.application_uri}\nValid until: {info.not_after}\nSHA-256: {info.thumbprint}\n\n"
+                    "Trust it for future connections?",
+                )
+                if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+                    log.info("server certificate of %s not trusted: not connecting", settings.endpoint)
+                    return
+                store.trust(der)
+            settings.server_certificate = store.path_of(der)
+        self.connect_live(settings)
+        self.browse_dock.set_browser(self._browse)
+
+    async def _browse(self, node_id: str | None):
+        client = self.live.client
+        if client is None or client.client is None:
+            raise ConnectionError("not connected")
+        return await client.browse(node_id)
+
+    def _on_drop(self, machine_id: str, mime) -> None:
+        payload = node_payload(mime)
+        if payload is None or self.document is None:
+            return
+        known = sorted(set(SIGNALS) | set(self.document.factory.machine(machine_id).tags))
+        default = payload.get("name") if payload.get("name") in known else None
+        signal, ok = QtWidgets.QInputDialog.getItem(
+            self,
+            "Bind variable",
+            f"Signal of {machine_id} shown by {payload['node_id']}:",
+            known,
+            known.index(default) if default else 0,
+            True,
+        )
+        if ok and signal.strip():
+            self.bind_tag(machine_id, signal.strip(), payload["node_id"])
+
+    def bind_tag(self, machine_id: str, signal: str, node_id: str | None) -> None:
+        """Bind (or with None unbind) a machine signal; the binding is saved with the factory."""
+        if self.document is None:
+            return
+        self.document.set_tag(machine_id, signal, node_id)
+        log.info("%s.%s %s", machine_id, signal, f"bound to {node_id}" if node_id else "unbound")
+        self._on_selection_changed(self.selection.ids)
+        if self.live.active and getattr(self, "_live_settings", None) is not None:
+            self.connect_live(self._live_settings)  # re-subscribe with the new bindings
+
+    def _on_link_state(self, state: str, message: str) -> None:
+        colours = {"connected": "#1b8a3a", "reconnecting": "#c77c00", "connecting": "#c77c00", "failed": "#d03030"}
+        text = {
+            "connected": "Live",
+            "reconnecting": "Reconnecting…",
+            "connecting": "Connecting…",
+            "failed": "Link failed",
+            "disconnected": "Offline",
+        }.get(state, state)
+        self.status_link.setText(f'<b style="color:{colours.get(state, "#777")}">● {text}</b>')
+        self.status_link.setToolTip(message)
+        if state in ("reconnecting", "failed") and message:
+            self.statusBar().showMessage(message, 8000)
+            log.warning("OPC UA link %s: %s", state, message)
+
+    def _on_plant_failed(self, message: str) -> None:
+        self.status_plant.setText("Plant simulator: stopped")
+        self.status_plant.setToolTip(message)
+        self.statusBar().showMessage(f"Plant simulator stopped: {message}", 15000)
