@@ -16,8 +16,14 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(PY) main.py --demo
 
-## Install what the tests need (Xvfb, X/GL libraries, Python test extras) and run the whole suite.
-test: sysdeps $(STAMP)
+INTEROP := tests/interop/node_modules/.installed
+
+$(INTEROP): tests/interop/package.json tests/interop/package-lock.json
+	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
+	touch $(INTEROP)
+
+## Install what the tests need (Xvfb, X/GL libraries, Node.js + node-opcua, Python test extras) and run the whole suite.
+test: sysdeps $(STAMP) $(INTEROP)
 	$(PY) -m pytest
 
 ## Every benchmark; each ends with one JSON line of figures and ratios.

@@ -176,6 +176,17 @@ class FactoryView(QtWidgets.QWidget):
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         kind = event.type()
+        if kind in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.DragMove, QtCore.QEvent.Type.Drop):
+            pos = event.position()
+            ratio = self.plotter.devicePixelRatioF()
+            over = self.machine_at(pos.x() * ratio, (self.plotter.height() - pos.y() - 1) * ratio)
+            if over is None:
+                event.ignore()
+                return True
+            event.acceptProposedAction()
+            if kind == QtCore.QEvent.Type.Drop:
+                self.dropped_on_machine.emit(over, event.mimeData())
+            return True
         if kind == QtCore.QEvent.Type.MouseButtonPress and event.button() == QtCore.Qt.MouseButton.LeftButton:
             self._press_pos = (event.position().x(), event.position().y())
         elif kind == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:

@@ -133,7 +133,6 @@ class LiveConsole:
                 store.trust(der)
             settings.server_certificate = store.path_of(der)
         self.connect_live(settings)
-        self.browse_dock.set_browser(self._browse)
 
     async def _browse(self, node_id: str | None):
         client = self.live.client
@@ -169,6 +168,8 @@ class LiveConsole:
             self.connect_live(self._live_settings)  # re-subscribe with the new bindings
 
     def _on_link_state(self, state: str, message: str) -> None:
+        if state == "connected":
+            self.browse_dock.set_browser(self._browse)  # (re)load the server's tree on every (re)connection
         colours = {"connected": "#1b8a3a", "reconnecting": "#c77c00", "connecting": "#c77c00", "failed": "#d03030"}
         text = {
             "connected": "Live",

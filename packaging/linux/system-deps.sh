@@ -12,6 +12,9 @@ pkgs=(xvfb xauth libgl1 libegl1 libglx-mesa0 libgl1-mesa-dri libosmesa6
 
 command -v dpkg-query >/dev/null 2>&1 || { echo "system-deps: not a Debian system; install Xvfb and the X11/GL libraries by hand" >&2; exit 0; }
 
+# Node.js and npm run the independent OPC UA server (node-opcua) of the interoperability tests.
+command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
+
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

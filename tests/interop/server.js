@@ -1,0 +1,39 @@
+// An independent OPC UA server for floortwin's interoperability tests (node-opcua).
+// Usage: node server.js PORT — serves Objects/Plant/Mill1/{State,Temperature,PartCount} on 127.0.0.1:PORT,
+// changing every 200 ms, and prints "ready" once it listens.
+const { OPCUAServer, Variant, DataType, StatusCodes } = require("node-opcua");
+
+const port = parseInt(process.argv[2] || "4841", 10);
+
+(async () => {
+  const server = new OPCUAServer({
+    port,
+    hostname: "127.0.0.1",
+    resourcePath: "/interop",
+    buildInfo: { productName: "floortwin-interop-node-opcua" },
+    serverInfo: { applicationUri: "urn:floortwin:interop:node-opcua" },
+  });
+  await server.initialize();
+  const ns = server.engine.addressSpace.getOwnNamespace();
+  const plant = ns.addObject({ organizedBy: server.engine.addressSpace.rootFolder.objects, browseName: "Plant" });
+  const mill = ns.addObject({ componentOf: plant, browseName: "Mill1" });
+  const state = { t: 0, parts: 0 };
+  ns.addVariable({
+    componentOf: mill, browseName: "State", minimumSamplingInterval: 100, nodeId: "s=Plant/Mill1/State", dataType: "String",
+    value: { get: () => new Variant({ dataType: DataType.String, value: state.t % 10 < 7 ? "running" : "starved" }) },
+  });
+  ns.addVariable({
+    componentOf: mill, browseName: "Temperature", minimumSamplingInterval: 100, nodeId: "s=Plant/Mill1/Temperature", dataType: "Double",
+    value: { get: () => new Variant({ dataType: DataType.Double, value: 40 + 5 * Math.sin(state.t / 5) }) },
+  });
+  ns.addVariable({
+    componentOf: mill, browseName: "PartCount", minimumSamplingInterval: 100, nodeId: "s=Plant/Mill1/PartCount", dataType: "UInt32",
+    value: { get: () => new Variant({ dataType: DataType.UInt32, value: state.parts }) },
+  });
+  setInterval(() => { state.t += 1; if (state.t % 3 === 0) state.parts += 1; }, 200);
+  await server.start();
+  console.log("ready", server.getEndpointUrl());
+  const stop = async () => { await server.shutdown(100); process.exit(0); };
+  process.on("SIGTERM", stop);
+  process.on("SIGINT", stop);
+})().catch((err) => { console.error(err); process.exit(1); });

@@ -1,0 +1,183 @@
+"""Interoperability: floortwin's client against an independent OPC UA server (node-opcua, Node.js)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from PySide6 import QtCore, QtWidgets
+
+from app.live.client import ConnectionSettings, LinkState, LiveClient
+from app.model.io import load_factory
+from tests.conftest import DEMO
+from tests.live.conftest import free_port
+
+HERE = Path(__file__).parent
+
+
+def start_node_server(port: int) -> subprocess.Popen:
+    if not (HERE / "node_modules" / "node-opcua").exists():
+        pytest.fail("node-opcua is not installed: run `make test` (it runs npm ci in tests/interop)")
+    proc = subprocess.Popen(
+        ["node", str(HERE / "server.js"), str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("ready"):
+            return proc
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    pytest.fail("the node-opcua server did not start")
+
+
+@pytest.fixture
+def node_server():
+    port = free_port()
+    procs = [start_node_server(port)]
+    yield port, procs
+    for p in procs:
+        p.terminate()
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def endpoint(port: int) -> str:
+    return f"opc.tcp://127.0.0.1:{port}/interop"
+
+
+def test_browse_bind_and_subscribe(node_server):
+    port, _ = node_server
+
+    async def scenario():
+        got = []
+        client = LiveClient(ConnectionSettings(endpoint(port), timeout_s=3), got.extend)
+        await client.connect()
+        objects = {i.browse_name: i for i in await client.browse(None)}
+        plant = objects["Plant"]
+        mill = {i.browse_name: i for i in await client.browse(plant.node_id)}["Mill1"]
+        variables = {i.browse_name: i for i in await client.browse(mill.node_id)}
+        assert {"State", "Temperature", "PartCount"} <= set(variables)
+        assert variables["Temperature"].data_type == "Double" and variables["Temperature"].node_class == "Variable"
+        await client.stop()
+        client = LiveClient(ConnectionSettings(endpoint(port), timeout_s=3, publishing_ms=100, sampling_ms=100), got.extend)
+        client.set_bindings(
+            [
+                (0, variables["State"].node_id),
+                (1, variables["Temperature"].node_id),
+                (2, variables["PartCount"].node_id),
+                (3, "ns=1;s=Plant/Nope"),
+            ]
+        )
+        bad = []
+        client.on_binding_error = lambda k, m: bad.append((k, m))
+        client.start()
+        await asyncio.sleep(3)
+        await client.stop()
+        values = {}
+        for u in got:
+            values.setdefault(u.binding, []).append(u.value)
+        assert values[0][0] in ("running", "starved")
+        assert len(set(values[1])) > 3 and all(30 < v < 50 for v in values[1])
+        assert values[2][-1] >= values[2][0]
+        assert bad and bad[0][0] == 3 and "BadNodeIdUnknown" in bad[0][1]
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_reconnects_after_the_server_is_restarted(node_server):
+    port, procs = node_server
+
+    async def scenario():
+        got, states = [], []
+        client = LiveClient(
+            ConnectionSettings(
+                endpoint(port), timeout_s=1, max_backoff_s=1, health_check_s=0.5, publishing_ms=100, sampling_ms=100
+            ),
+            got.extend,
+            lambda s, m: states.append(s),
+        )
+        client.set_bindings([(0, "ns=1;s=Plant/Mill1/Temperature")])
+        client.start()
+        await asyncio.sleep(2)
+        assert got and client.state == LinkState.CONNECTED
+        procs[0].kill()
+        procs[0].wait(10)
+        await asyncio.sleep(2.5)
+        assert client.state == LinkState.RECONNECTING
+        n = len(got)
+        procs.append(await asyncio.to_thread(start_node_server, port))
+        for _ in range(60):
+            await asyncio.sleep(0.25)
+            if client.state == LinkState.CONNECTED and len(got) > n:
+                break
+        assert client.state == LinkState.CONNECTED and len(got) > n
+        assert client.stats.reconnects >= 1
+        await client.stop()
+
+    asyncio.run(asyncio.wait_for(scenario(), 90))
+
+
+@pytest.mark.gui
+def test_gui_browse_drop_to_bind_and_live_colours(qloop, make_window, qtbot, node_server, monkeypatch, tmp_path):
+    from app.ui.browse_dock import MIME_NODE
+
+    port, _ = node_server
+    w = make_window(open_demo=False)
+    demo = load_factory(DEMO)
+    # A factory whose CNC-01 is bound to nothing yet: the operator binds it by drag and drop.
+    plain = demo.model_copy(update={"machines": [m.model_copy(update={"tags": {}}) for m in demo.machines]})
+    w.open_loaded(plain, None)
+    w.view.camera_preset("top")
+    w.connect_live(ConnectionSettings(endpoint(port), timeout_s=3, publishing_ms=100, sampling_ms=100))
+    qtbot.waitUntil(lambda: w.browse_dock.find(["Plant"]) is not None, timeout=15000)
+    plant = w.browse_dock.find(["Plant"])
+    w.browse_dock.tree.expand(plant.index())
+    qtbot.waitUntil(lambda: w.browse_dock.find(["Plant", "Mill1"]) is not None, timeout=10000)
+    w.browse_dock.tree.expand(w.browse_dock.find(["Plant", "Mill1"]).index())
+    qtbot.waitUntil(lambda: w.browse_dock.find(["Plant", "Mill1", "State"]) is not None, timeout=10000)
+    item = w.browse_dock.find(["Plant", "Mill1", "State"])
+    mime = w.browse_dock.model.mimeData([item.index()])
+    assert json.loads(bytes(mime.data(MIME_NODE)).decode())["node_id"] == "ns=1;s=Plant/Mill1/State"
+
+    # Drop it on CNC-01 in the 3D view; the binding dialog answers "State".
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getItem", lambda *a, **k: ("State", True))
+    x, y = w.view.display_position("CNC-01")
+    pos = QtCore.QPointF(x, w.view.plotter.height() - 1 - y)
+    drops = []
+    w.view.dropped_on_machine.connect(lambda mid, m: drops.append(mid))
+    for kind in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.Drop):
+        cls = QtGui.QDragEnterEvent if kind == QtCore.QEvent.Type.DragEnter else QtGui.QDropEvent
+        event = cls(
+            pos.toPoint() if cls is QtGui.QDragEnterEvent else pos,
+            QtCore.Qt.DropAction.CopyAction,
+            mime,
+            QtCore.Qt.MouseButton.LeftButton,
+            QtCore.Qt.KeyboardModifier.NoModifier,
+        )
+        QtWidgets.QApplication.sendEvent(w.view.plotter, event)
+    assert drops == ["CNC-01"]
+    assert w.document.factory.machine("CNC-01").tags == {"State": "ns=1;s=Plant/Mill1/State"}
+    assert w.document.dirty
+    # Re-subscribed with the new binding: CNC-01 turns to the node-opcua machine's live state.
+    qtbot.waitUntil(
+        lambda: w.live.store is not None and w.live.store.text("CNC-01", "State") in ("running", "starved"), timeout=15000
+    )
+    w.live.flush()
+    from app.state.colours import STATE_RGB
+
+    rgb = tuple(int(c) for c in w.view.machines.colours[w.view.machines.index["CNC-01"]][:3])
+    assert rgb in (tuple(STATE_RGB[0]), tuple(STATE_RGB[2]))
+    # The binding is saved with the factory.
+    assert w.save_to(tmp_path / "bound.json")
+    assert load_factory(tmp_path / "bound.json").machine("CNC-01").tags == {"State": "ns=1;s=Plant/Mill1/State"}
+
+
+from PySide6 import QtGui  # noqa: E402  (used in the GUI test above; kept local to the Qt tests)
