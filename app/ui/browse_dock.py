@@ -76,6 +76,7 @@ class BrowseDock(QtWidgets.QDockWidget):
     def set_browser(self, browser: Browser | None) -> None:
         """Browse with ``browser`` (a coroutine function: node id or None → children), or clear."""
         self._browser = browser
+        self.hint.setVisible(browser is None)
         self.model.removeRows(0, self.model.rowCount())
         if browser is not None:
             self._load(None, self.model.invisibleRootItem())
