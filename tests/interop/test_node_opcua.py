@@ -154,13 +154,14 @@ def test_gui_browse_drop_to_bind_and_live_colours(qloop, make_window, qtbot, nod
     drops = []
     w.view.dropped_on_machine.connect(lambda mid, m: drops.append(mid))
     for kind in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.Drop):
-        cls = QtGui.QDragEnterEvent if kind == QtCore.QEvent.Type.DragEnter else QtGui.QDropEvent
-        event = cls(
-            pos.toPoint() if cls is QtGui.QDragEnterEvent else pos,
+        # QDragEnterEvent has only a deprecated constructor; a QDropEvent of type DragEnter is the same event.
+        event = QtGui.QDropEvent(
+            pos,
             QtCore.Qt.DropAction.CopyAction,
             mime,
             QtCore.Qt.MouseButton.LeftButton,
             QtCore.Qt.KeyboardModifier.NoModifier,
+            kind,
         )
         QtWidgets.QApplication.sendEvent(w.view.plotter, event)
     assert drops == ["CNC-01"]
