@@ -185,9 +185,8 @@ def replication_scaling(reps: int) -> dict:
 
 
 def plant_server(target_changing: int, seconds: float) -> dict:
-    from app.live.plantsim import PlantServer
+    from app.live.plantsim import PlantServer, free_port
     from bench.genfactory import generate
-    from tests.live.conftest import free_port
 
     # Per machine, temperature and power change every second, and the load signal while it runs: about
     # 2.2 variables per machine change each second, out of about 10.4 served.

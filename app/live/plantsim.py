@@ -19,6 +19,7 @@ import logging
 import math
 import re
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass, field, replace
@@ -28,7 +29,7 @@ import numpy as np
 from asyncua import Server, ua
 from asyncua.crypto.permission_rules import User, UserRole
 
-from app.live.signals import EXTRA_SIGNAL, SIGNALS, STATE_NAMES, derive, initial_state
+from app.live.signals import EXTRA_SIGNAL, OVER_TEMPERATURE_C, SIGNALS, STATE_NAMES, derive, initial_state
 from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
@@ -41,6 +42,13 @@ NAMESPACE = "urn:floortwin:plantsim"
 APP_URI = "urn:floortwin:plantsim:server"
 ENDPOINT_PATH = "/floortwin/"
 UNITS_NAMESPACE = "http://www.opcfoundation.org/UA/units/un/cefact"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nobody listens on right now (for a server started next)."""
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
 
 
 def unece_code(code: str) -> int:
@@ -323,9 +331,9 @@ def _value(signal: str, i: int, snap: dict, derived: dict, state: np.ndarray):
     if signal == "Capacity":
         return int(snap["capacity"][i])
     if signal == "Alarm":
-        return code == 4 or float(derived["Temperature"][i]) > 75.0
+        return code == 4 or float(derived["Temperature"][i]) > OVER_TEMPERATURE_C
     if signal == "AlarmText":
-        return "Breakdown" if code == 4 else ("Over-temperature" if float(derived["Temperature"][i]) > 75.0 else "")
+        return "Breakdown" if code == 4 else ("Over-temperature" if float(derived["Temperature"][i]) > OVER_TEMPERATURE_C else "")
     return round(float(derived[signal][i]), 3)
 
 

@@ -5,23 +5,16 @@ from __future__ import annotations
 import logging
 import os
 import re
-import socket
 import sys
 from pathlib import Path
 
 from PySide6 import QtCore
 
+from app.live.plantsim import free_port
 from app.paths import ROOT
 
 log = logging.getLogger(__name__)
 _SERVING = re.compile(r"serving (\d+) variables of (\d+) machines on (opc\.tcp://\S+)")
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return s.getsockname()[1]
 
 
 def plantsim_command(factory: Path, port: int, extra_args: tuple[str, ...] = ()) -> tuple[str, list[str]]:

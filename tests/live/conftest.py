@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import socket
 
 import pytest
 
-from app.live.plantsim import Faults, PlantServer
+from app.live.plantsim import Faults, PlantServer, free_port
 from app.model.io import load_factory
 from tests.conftest import DEMO
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
