@@ -33,7 +33,16 @@ CREATE TABLE IF NOT EXISTS samples (
 );
 CREATE INDEX IF NOT EXISTS samples_by_signal_time ON samples (signal_id, t);
 CREATE INDEX IF NOT EXISTS samples_by_time ON samples (t);
+CREATE TABLE IF NOT EXISTS link (t REAL NOT NULL, state TEXT NOT NULL);
 """
+
+
+@dataclass(frozen=True)
+class LinkEvent:
+    """The link to the server changed (``state`` is "connected", "reconnecting", "disconnected", ...)."""
+
+    t: float
+    state: str
 
 
 @dataclass(frozen=True)
@@ -92,6 +101,10 @@ class Recorder:
         for s in samples:
             self._queue.put(s)
 
+    def record_link(self, state: str, t: float | None = None) -> None:
+        """Record that the link went up or down: replay needs it to tell an unchanged value from a lost one."""
+        self._queue.put(LinkEvent(time.time() if t is None else t, state))
+
     def flush(self, timeout: float = 10.0) -> bool:
         """Wait until everything queued so far is committed."""
         self._flushed.clear()
@@ -109,7 +122,7 @@ class Recorder:
         con = connect(self.path)
         for row in con.execute("SELECT id, machine, signal, node_id FROM signals"):
             self._ids[(row[1], row[2], row[3])] = row[0]
-        last_retention = time.monotonic()
+        last_retention = -math.inf  # prune at the first commit, then every minute
         pending: list[Sample] = []
         deadline = time.monotonic() + self.flush_s
         try:
@@ -135,7 +148,7 @@ class Recorder:
                     if self.retention_s and time.monotonic() - last_retention > 60:
                         with con:
                             con.execute("DELETE FROM samples WHERE t < ?", (time.time() - self.retention_s,))
-                        last_retention = time.monotonic()
+                        last_retention = -math.inf  # prune at the first commit, then every minute
                     if self._stop.is_set() and self._queue.empty():
                         break
         except sqlite3.Error as e:  # a full disk or a broken file: say so, keep the app alive
@@ -145,10 +158,13 @@ class Recorder:
             con.close()
             self._flushed.set()
 
-    def _write(self, con: sqlite3.Connection, samples: list[Sample]) -> None:
+    def _write(self, con: sqlite3.Connection, samples: list[Sample | LinkEvent]) -> None:
         rows = []
         with con:
             for s in samples:
+                if isinstance(s, LinkEvent):
+                    con.execute("INSERT INTO link VALUES (?, ?)", (s.t, s.state))
+                    continue
                 key = (s.machine, s.signal, s.node_id)
                 sid = self._ids.get(key)
                 if sid is None:
@@ -195,15 +211,33 @@ class History:
         values = np.where(np.isnan(arr[:, 1]), np.nan, arr[:, 1])
         return arr[:, 0], values, arr[:, 2].astype(np.uint32)
 
-    def state_at(self, t: float) -> dict[tuple[str, str], tuple[float | None, str | None, int, float]]:
-        """The last value of every signal at or before ``t``: (machine, signal) → (value, text, status, time)."""
+    def state_at(self, t: float) -> dict[tuple[str, str], tuple[float | None, str | None, int, float, float]]:
+        """The last value of every signal at or before ``t``:
+        (machine, signal) → (value, text, status, source time, received time)."""
         with self._con() as con:
             rows = con.execute(
-                "SELECT g.machine, g.signal, s.value, s.text, s.status, s.t FROM signals g JOIN samples s ON s.rowid = ("
-                " SELECT rowid FROM samples WHERE signal_id = g.id AND t <= ? ORDER BY t DESC LIMIT 1)",
+                "SELECT g.machine, g.signal, s.value, s.text, s.status, s.t, s.received FROM signals g JOIN samples s "
+                "ON s.rowid = (SELECT rowid FROM samples WHERE signal_id = g.id AND t <= ? ORDER BY t DESC LIMIT 1)",
                 (t,),
             ).fetchall()
-        return {(m, sig): (v, txt, st, tt) for m, sig, v, txt, st, tt in rows}
+        return {(m, sig): (v, txt, st, tt, rt) for m, sig, v, txt, st, tt, rt in rows}
+
+    def link_at(self, t: float) -> tuple[float, float] | None:
+        """The connected period around ``t``: (connected since, alive until ≤ t), or None if the link had
+        never connected by then. Values received in that period were current until "alive until"."""
+        try:
+            con = self._con()
+        except sqlite3.Error:
+            return None
+        with con:
+            if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'link'").fetchone():
+                return None  # a history recorded before link events were kept
+            row = con.execute("SELECT MAX(t) FROM link WHERE state = 'connected' AND t <= ?", (t,)).fetchone()
+            if row[0] is None:
+                return None
+            since = row[0]
+            end = con.execute("SELECT MIN(t) FROM link WHERE state != 'connected' AND t > ? AND t <= ?", (since, t)).fetchone()[0]
+        return since, t if end is None else end
 
     def count(self) -> int:
         with self._con() as con:

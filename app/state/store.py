@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +75,10 @@ class StateStore:
         self._dirty = np.zeros(len(self.machines), dtype=bool)
         self._rejected = 0
         self.received = 0
+        # A subscription only reports changes: while the link is up, an unchanged value is still current.
+        # The link vouches for values received since ``confirmed_since`` up to ``confirmed_ts``.
+        self.confirmed_ts = math.nan
+        self.confirmed_since = math.inf
 
     # -- bindings ---------------------------------------------------------------------------------
     def bind(self, machine: str, signal: str, node_id: str) -> int:
@@ -101,29 +105,46 @@ class StateStore:
         b = self.bindings
         for u in updates:
             i, j, _ = b[u.binding]
-            v = u.value
             self.received += 1
-            if isinstance(v, bool):
-                v = float(v)
-            if isinstance(v, (int, float)):
-                if not math.isfinite(v):
-                    self._rejected += 1
-                    self.status[i, j] = 0x80000000 | (self.status[i, j] & 0xFFFF)  # bad: an unusable reading
-                    self.received_ts[i, j] = u.received_ts
-                    self._dirty[i] = True
-                    continue
-                self.values[i, j] = v
-                self.texts[i, j] = None
-            elif isinstance(v, str):
-                self.texts[i, j] = v
-                self.values[i, j] = STATE_CODES.get(v.lower(), np.nan)
-            else:
-                self.texts[i, j] = None if v is None else str(v)
-                self.values[i, j] = np.nan
-            self.status[i, j] = u.status
-            self.source_ts[i, j] = u.source_ts
-            self.received_ts[i, j] = u.received_ts if math.isfinite(u.received_ts) else time.time()
-            self._dirty[i] = True
+            self._put(i, j, u.value, u.status, u.source_ts, u.received_ts if math.isfinite(u.received_ts) else time.time())
+
+    def _put(self, i: int, j: int, v: object, status: int, source_ts: float, received_ts: float) -> None:
+        if isinstance(v, bool):
+            v = float(v)
+        if isinstance(v, (int, float)):
+            if not math.isfinite(v):
+                self._rejected += 1
+                self.status[i, j] = 0x80000000 | (self.status[i, j] & 0xFFFF)  # bad: an unusable reading
+                self.received_ts[i, j] = received_ts
+                self._dirty[i] = True
+                return
+            self.values[i, j] = v
+            self.texts[i, j] = None
+        elif isinstance(v, str):
+            self.texts[i, j] = v
+            self.values[i, j] = STATE_CODES.get(v.lower(), np.nan)
+        else:
+            self.texts[i, j] = None if v is None else str(v)
+            self.values[i, j] = np.nan
+        self.status[i, j] = status
+        self.source_ts[i, j] = source_ts
+        self.received_ts[i, j] = received_ts
+        self._dirty[i] = True
+
+    def restore(self, snapshot: Mapping[tuple[str, str], tuple[float | None, str | None, int, float, float]]) -> None:
+        """Set values from a recorded snapshot ((machine, signal) → (value, text, status, source time,
+        received time)), as ``History.state_at`` returns it. Machines and signals this store does not know
+        are skipped."""
+        for (machine, signal), (value, text, status, t, received) in snapshot.items():
+            i, j = self.machine_index.get(machine), self.signal_index.get(signal)
+            if i is None or j is None:
+                continue
+            self._put(i, j, text if value is None else value, int(status), t, received)
+        self._rejected = 0
+
+    def empty_copy(self) -> StateStore:
+        """A store with the same machines and signals and no values."""
+        return StateStore(self.machines, self.signals)
 
     def mark_bad(self, binding: int, status: int) -> None:
         """A binding failed (unknown node, lost link): keep its last value but mark its quality."""
@@ -154,10 +175,25 @@ class StateStore:
         j = self.signal_index.get(signal)
         return self.values[:, j] if j is not None else np.full(len(self.machines), np.nan)
 
+    def confirm(self, now: float, since: float) -> None:
+        """The link was alive at ``now``: values received since ``since`` (this session) are still current."""
+        self.confirmed_ts, self.confirmed_since = now, since
+
+    def ages(self, signal: str, now: float) -> np.ndarray:
+        """Per machine, seconds since ``signal``'s value was last received or vouched for by a live link
+        (infinite where nothing was received)."""
+        j = self.signal_index.get(signal)
+        if j is None:
+            return np.full(len(self.machines), np.inf)
+        received = self.received_ts[:, j]
+        with np.errstate(invalid="ignore"):
+            vouched = np.where(received >= self.confirmed_since, np.fmax(received, self.confirmed_ts), received)
+        age = now - vouched
+        return np.where(np.isfinite(age), age, np.inf)
+
     def fresh(self, signal: str, now: float, max_age_s: float) -> np.ndarray:
-        """Per machine: a good value of ``signal`` received no longer than ``max_age_s`` ago."""
+        """Per machine: a good value of ``signal`` no older than ``max_age_s`` (see ``ages``)."""
         j = self.signal_index.get(signal)
         if j is None:
             return np.zeros(len(self.machines), dtype=bool)
-        age = now - self.received_ts[:, j]
-        return is_good(self.status[:, j]) & (age <= max_age_s) & np.isfinite(age)
+        return is_good(self.status[:, j]) & (self.ages(signal, now) <= max_age_s)

@@ -5,6 +5,7 @@ The table builds the menus, the toolbar and the keyboard-shortcut list, so they 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -81,6 +82,25 @@ ACTIONS: tuple[ActionSpec, ...] = (
         None,
         "Stop the live OPC UA link",
         enabled_when=lambda w: w.live.active,
+    ),
+    ActionSpec(
+        "live.back_to_live",
+        "Back to &Live",
+        lambda w: w.timeline.go_live(),
+        "&Live",
+        "Ctrl+L",
+        "Leave the replay and show live values",
+        separator_before=True,
+        enabled_when=lambda w: w.live.replay_time is not None,
+    ),
+    ActionSpec(
+        "live.replay_back",
+        "Replay One &Minute Back",
+        lambda w: w.timeline.show_time((w.timeline.time or time.time()) - 60),
+        "&Live",
+        "Ctrl+Left",
+        "Show the factory as it was a minute earlier",
+        enabled_when=lambda w: w.live.history is not None,
     ),
     ActionSpec("view.fit", "&Fit All", lambda w: w.view.camera_preset("fit"), "&View", "F", "Show the whole factory", True),
     ActionSpec(

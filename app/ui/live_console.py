@@ -69,6 +69,7 @@ class LiveConsole:
         self.live.start(self.document.factory, settings, path)
         self.alarms_dock.set_log(self.live.alarms)
         self.trends_dock.set_history(History(path))
+        self.timeline.set_history(History(path))
         self.refresh_actions()
 
     def live_ready(self, share: float = 0.9) -> bool:
@@ -80,6 +81,8 @@ class LiveConsole:
 
     def disconnect_live(self) -> None:
         self.live.stop()
+        self.timeline.set_history(None)
+        self.trends_dock.set_cursor(None)
         self.browse_dock.set_browser(None)
         self.view.set_legend(None)
         self.view.set_machine_colours(
@@ -183,6 +186,16 @@ class LiveConsole:
         if state in ("reconnecting", "failed") and message:
             self.statusBar().showMessage(message, 8000)
             log.warning("OPC UA link %s: %s", state, message)
+
+    def _on_replay_shown(self, t: float) -> None:
+        replaying = not np.isnan(t)
+        self.trends_dock.set_cursor(t if replaying else None)
+        if replaying:
+            self.status_link.setText('<b style="color:#0072b2">⏪ Replay</b>')
+            self.status_link.setToolTip(f"Showing the recorded state of {time.strftime('%H:%M:%S', time.localtime(t))}")
+        else:
+            self._on_link_state(self.live.state.value, "")
+        self.refresh_actions()
 
     def _on_plant_failed(self, message: str) -> None:
         self.status_plant.setText("Plant simulator: stopped")

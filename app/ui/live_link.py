@@ -8,6 +8,7 @@ blocks the GUI thread and no value crosses threads. The store is flushed at most
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import logging
 import math
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore
 
-from app.history.recorder import Recorder, Sample
+from app.history.recorder import History, Recorder, Sample
 from app.live.client import ConnectionSettings, LinkState, LiveClient
 from app.model.factory import Factory
 from app.scene.view import FactoryView
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 SIGNALS = ("State", "Temperature", "Power", "PartCount", "Level", "Alarm", "AlarmText", "SpindleLoad", "PressForce", "AxisLoad")
 UNITS = {"Temperature": "°C", "Power": "kW", "SpindleLoad": "%", "PressForce": "kN", "AxisLoad": "%"}
 LABEL_SIGNAL = "Temperature"
+# History queries run here, off the GUI thread (one at a time: a replay only ever wants the latest time).
+_QUERIES = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-query")
 
 
 class LiveLink(QtCore.QObject):
@@ -43,11 +46,14 @@ class LiveLink(QtCore.QObject):
         Indices of machines that changed (after each flush).
     binding_failed(str)
         A binding could not be monitored (message names the machine, signal and node).
+    replay_shown(float)
+        The view now shows the recorded state at this time (NaN: back to live).
     """
 
     state_changed = QtCore.Signal(str, str)
     values_flushed = QtCore.Signal(object)
     binding_failed = QtCore.Signal(str)
+    replay_shown = QtCore.Signal(float)
 
     def __init__(self, view: FactoryView, parent: QtCore.QObject | None = None, max_age_s: float = 10.0):
         super().__init__(parent)
@@ -59,6 +65,7 @@ class LiveLink(QtCore.QObject):
         self.alarms = AlarmLog()
         self.factory: Factory | None = None
         self.state = LinkState.DISCONNECTED
+        self._session_start = math.inf
         self.nan_count = 0
         self._blink = False
         self._flush = QtCore.QTimer(self)
@@ -71,6 +78,11 @@ class LiveLink(QtCore.QObject):
         self._blinker.setInterval(500)
         self._blinker.timeout.connect(self._on_blink)
         self._base_labels: list[str] = []
+        self.history: History | None = None
+        self.replay_time: float | None = None  # None: live
+        self.replay_store: StateStore | None = None
+        self._replay_wanted: float | None = None
+        self._replay_task: asyncio.Task | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self, factory: Factory, settings: ConnectionSettings, history_path: Path | None) -> None:
@@ -84,6 +96,7 @@ class LiveLink(QtCore.QObject):
             return
         self.factory = factory
         store = StateStore([m.id for m in factory.machines], SIGNALS)
+        self.history = History(history_path) if history_path is not None else None
         bindings = []
         for m in factory.machines:
             for signal, node in m.tags.items():
@@ -100,6 +113,7 @@ class LiveLink(QtCore.QObject):
         self._tick.start()
         self._blinker.start()
         self.view.set_legend(LEGEND, "Machine state")
+        self.replay_time = self.replay_store = None
         self.recolour()
         log.info("live link: %d bindings of %d machines to %s", len(bindings), len(factory.machines), settings.endpoint)
 
@@ -115,8 +129,13 @@ class LiveLink(QtCore.QObject):
             except RuntimeError:  # no event loop any more (shutdown): drop the connection where it stands
                 client.abandon()
         if self.recorder is not None:
+            if self.state == LinkState.CONNECTED:
+                self.recorder.record_link(LinkState.DISCONNECTED.value)
             self.recorder.close()
             self.recorder = None
+        self.state = LinkState.DISCONNECTED
+        self._replay_wanted = None
+        self.replay_time = self.replay_store = None
         if self.store is not None:
             self.flush()
 
@@ -152,7 +171,12 @@ class LiveLink(QtCore.QObject):
             self.recorder.record(samples)
 
     def _on_state(self, state: LinkState, message: str) -> None:
+        if state != self.state and self.recorder is not None and LinkState.CONNECTED in (state, self.state):
+            self.recorder.record_link(state.value)
+        if state == LinkState.CONNECTED and self.state != LinkState.CONNECTED:
+            self._session_start = time.time()
         self.state = state
+        self._confirm()
         self.state_changed.emit(state.value, message)
         if state in (LinkState.RECONNECTING, LinkState.FAILED, LinkState.DISCONNECTED):
             self.recolour()  # values age into "no data" as the link stays down
@@ -168,10 +192,16 @@ class LiveLink(QtCore.QObject):
         log.warning("ignored %d NaN/infinite readings (%d so far)", count, self.nan_count)
 
     # -- outgoing ---------------------------------------------------------------------------------
+    def _confirm(self) -> None:
+        """While the link is up, unchanged values are current: tell the store so (staleness is the link's age)."""
+        if self.store is not None and self.state == LinkState.CONNECTED:
+            self.store.confirm(time.time(), self._session_start)
+
     def flush(self) -> None:
         store = self.store
         if store is None:
             return
+        self._confirm()
         changed = store.flush()
         if len(changed):
             now = time.time()
@@ -187,33 +217,83 @@ class LiveLink(QtCore.QObject):
             self.values_flushed.emit(changed)
 
     def recolour(self, now: float | None = None) -> None:
-        """Colour every machine by its live state (one array write)."""
-        store = self.store
+        """Colour every machine by its state — live, or as recorded at the replay time — in one array write."""
+        replaying = self.replay_time is not None
+        store = self.replay_store if replaying else self.store
         if store is None:
             return
-        now = time.time() if now is None else now
+        now = self.replay_time if replaying else (time.time() if now is None else now)
         j = store.signal_index["State"]
-        age = now - store.received_ts[:, j]
-        age = np.where(np.isfinite(age), age, np.inf)
-        alarm = np.zeros(len(store.machines), dtype=bool)
-        unacked = self.alarms.unacknowledged_machines()
-        if unacked:
-            alarm[[store.machine_index[m] for m in unacked]] = True
-        rgb = state_colours(store.values[:, j], store.status[:, j], age, self.max_age_s, alarm, self._blink)
+        age = store.ages("State", now)
+        if replaying:  # an alarm then showed steadily; acknowledgement is a live matter
+            alarm = store.column("Alarm") > 0.5
+            blink = True
+        else:
+            alarm = np.zeros(len(store.machines), dtype=bool)
+            unacked = self.alarms.unacknowledged_machines()
+            if unacked:
+                alarm[[store.machine_index[m] for m in unacked]] = True
+            blink = self._blink
+        rgb = state_colours(store.values[:, j], store.status[:, j], age, self.max_age_s, alarm, blink)
         self.view.set_machine_colours(rgb)
 
     def label_texts(self) -> list[str]:
-        """Machine labels with their live value (``CNC-01 · 41.2 °C``); stale values are not shown."""
-        store = self.store
+        """Machine labels with their value (``CNC-01 · 41.2 °C``), live or at the replay time; stale values are not shown."""
+        replaying = self.replay_time is not None
+        store = self.replay_store if replaying else self.store
         if store is None:
             return list(self._base_labels)
         j = store.signal_index[LABEL_SIGNAL]
-        fresh = store.fresh(LABEL_SIGNAL, time.time(), self.max_age_s)
+        fresh = store.fresh(LABEL_SIGNAL, self.replay_time if replaying else time.time(), self.max_age_s)
         vals = store.values[:, j]
         unit = UNITS.get(LABEL_SIGNAL, "")
         return [f"{b} · {v:.1f} {unit}" if ok else b for b, v, ok in zip(self._base_labels, vals, fresh, strict=True)]
 
+    # -- replay ---------------------------------------------------------------------------------------
+    def show_time(self, t: float | None) -> None:
+        """Show the factory as recorded at time ``t`` (UNIX s), or live again with None.
+
+        The history is queried off the GUI thread; while a query runs only the latest requested time is
+        remembered, so dragging a slider never queues up work.
+        """
+        if t is None:
+            self._replay_wanted = None
+            self.replay_time = self.replay_store = None
+            self.recolour()
+            self.view.set_label_texts(self.label_texts())
+            self.replay_shown.emit(math.nan)
+            return
+        if self.history is None or self.store is None:
+            return
+        self._replay_wanted = t
+        if self._replay_task is None or self._replay_task.done():
+            self._replay_task = asyncio.get_running_loop().create_task(self._replay())
+
+    async def _replay(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._replay_wanted is not None and self.history is not None and self.store is not None:
+            t, history = self._replay_wanted, self.history
+            try:
+                snapshot, link = await loop.run_in_executor(_QUERIES, lambda h=history, t=t: (h.state_at(t), h.link_at(t)))
+            except Exception as e:  # a missing or damaged history file: say so, stay where we are
+                log.error("cannot replay %s: %s", history.path, e)
+                self._replay_wanted = None
+                return
+            if self._replay_wanted is None or self.store is None:  # went live (or stopped) meanwhile
+                return
+            replay = self.store.empty_copy()
+            replay.restore(snapshot)
+            if link is not None:
+                replay.confirm(link[1], link[0])
+            self.replay_store, self.replay_time = replay, t
+            self.recolour()
+            self.view.set_label_texts(self.label_texts())
+            self.replay_shown.emit(t)
+            if self._replay_wanted == t:
+                self._replay_wanted = None
+
     def _on_tick(self) -> None:
+        self._confirm()
         self.recolour()
         self.view.set_label_texts(self.label_texts())
 

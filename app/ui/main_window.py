@@ -28,6 +28,7 @@ from app.ui.properties_dock import PropertiesDock
 from app.ui.screenshot import grab_window
 from app.ui.settings import Settings
 from app.ui.theme import apply_theme
+from app.ui.timeline_bar import TimelineBar
 from app.ui.tree_dock import FactoryTreeDock
 from app.ui.trends_dock import TrendsDock
 
@@ -67,12 +68,14 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.alarms_dock = AlarmsDock(self)
         self.trends_dock = TrendsDock(self)
         self.browse_dock = BrowseDock(self)
+        self.timeline = TimelineBar(self)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.browse_dock)
         self.tabifyDockWidget(self.tree_dock, self.browse_dock)
         self.tree_dock.raise_()
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.trends_dock)
+        self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.alarms_dock)
         self.tabifyDockWidget(self.log_dock, self.alarms_dock)
@@ -80,6 +83,8 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.live = LiveLink(self.view, self)
         self.live.state_changed.connect(self._on_link_state)
         self.live.binding_failed.connect(lambda msg: self.statusBar().showMessage(f"Binding failed: {msg}", 10000))
+        self.live.replay_shown.connect(self._on_replay_shown)
+        self.timeline.time_requested.connect(self.live.show_time)
         self.alarms_dock.machine_activated.connect(self._fly_to)
         self.resizeDocks([self.tree_dock, self.properties_dock], [270, 300], QtCore.Qt.Orientation.Horizontal)
         self.resizeDocks([self.log_dock], [120], QtCore.Qt.Orientation.Vertical)
@@ -245,9 +250,17 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         view_menu = self.findChild(QtWidgets.QMenu, "menu_view")
         view_menu.addSeparator()
         panels = view_menu.addMenu("&Panels")
-        for dock in (self.tree_dock, self.browse_dock, self.properties_dock, self.trends_dock, self.alarms_dock, self.log_dock):
+        for dock in (
+            self.tree_dock,
+            self.browse_dock,
+            self.properties_dock,
+            self.trends_dock,
+            self.alarms_dock,
+            self.log_dock,
+            self.toolbar,
+            self.timeline,
+        ):
             panels.addAction(dock.toggleViewAction())
-        panels.addAction(self.toolbar.toggleViewAction())
 
     # -- selection -----------------------------------------------------------------------------------
     def _on_machine_clicked(self, machine_id: str, toggle: bool) -> None:

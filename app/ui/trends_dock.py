@@ -20,7 +20,11 @@ TREND_SIGNALS = (
 
 
 class TrendsDock(QtWidgets.QDockWidget):
-    """One plot per numeric signal of the current machine over the last ``window_s`` seconds."""
+    """One plot per numeric signal of the current machine over the last ``window_s`` seconds.
+
+    During a replay a vertical cursor marks the replayed time, and the window follows it when it is
+    further back than the window reaches.
+    """
 
     def __init__(self, parent: QtWidgets.QWidget | None = None, window_s: float = 600.0):
         super().__init__("Trends", parent)
@@ -32,6 +36,8 @@ class TrendsDock(QtWidgets.QDockWidget):
         self.layout_widget.setBackground(None)
         self.setWidget(self.layout_widget)
         self.plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
+        self.cursor: float | None = None
+        self._cursor_lines: dict[str, pg.InfiniteLine] = {}
         self.hint = self.layout_widget.addLabel("Select a machine to see its trends")
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(1000)
@@ -49,18 +55,27 @@ class TrendsDock(QtWidgets.QDockWidget):
         self.machine = machine
         self.refresh()
 
+    def set_cursor(self, t: float | None) -> None:
+        """Mark the replayed time ``t`` (None: live, no cursor)."""
+        self.cursor = t
+        self.refresh()
+
     def refresh(self) -> None:
         if self.history is None or self.machine is None or not self.isVisible():
             return
         now = time.time()
+        end = now
+        if self.cursor is not None and self.cursor < now - 0.8 * self.window_s:
+            end = self.cursor + 0.2 * self.window_s  # keep the replayed moment in view
         series = {}
         for name, unit, colour in TREND_SIGNALS:
-            t, v, _status = self.history.series(self.machine, name, now - self.window_s, now + 5)
+            t, v, _status = self.history.series(self.machine, name, end - self.window_s, end + 5)
             if len(t):
                 series[name] = (t - now, v, unit, colour)
         if set(series) != set(self.plots):
             self.layout_widget.clear()
             self.plots.clear()
+            self._cursor_lines.clear()
             if not series:
                 self.hint = self.layout_widget.addLabel(f"No recorded signals for {self.machine} yet")
             for r, (name, (_t, _v, unit, colour)) in enumerate(series.items()):
@@ -72,8 +87,18 @@ class TrendsDock(QtWidgets.QDockWidget):
                     plot.setLabel("bottom", "seconds from now")
                 curve = plot.plot(pen=pg.mkPen(colour, width=2), connect="finite")
                 self.plots[name] = (plot, curve)
+                pen = pg.mkPen((0, 114, 178), width=2, style=QtCore.Qt.PenStyle.DashLine)
+                line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
+                plot.addItem(line)
+                self._cursor_lines[name] = line
         for name, (t, v, _unit, _colour) in series.items():
-            self.plots[name][1].setData(t, np.asarray(v, dtype=float))
+            plot, curve = self.plots[name]
+            curve.setData(t, np.asarray(v, dtype=float))
+            plot.setXRange(end - now - self.window_s, end - now, padding=0)
+            line = self._cursor_lines[name]
+            line.setVisible(self.cursor is not None)
+            if self.cursor is not None:
+                line.setValue(self.cursor - now)
 
     def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
         """The plotted (x, y) of a signal (for tests)."""

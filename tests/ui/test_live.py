@@ -136,3 +136,96 @@ def test_wrong_endpoint_is_reported_and_the_app_keeps_working(qloop, make_window
     assert w.properties_dock.value_of("Id") == "PR-02"
     w.disconnect_live()
     assert not w.live.active
+
+
+def _label_value(label: str) -> float | None:
+    return float(label.split(" · ")[1].split()[0]) if " · " in label else None
+
+
+def test_replay_shows_the_factory_as_recorded_and_returns_to_live(qloop, make_window, qtbot):
+    w = make_window()
+    port = free_port()
+    server = _plantsim(port)
+    try:
+        w.live.max_age_s = 1.0  # far shorter than most states last: unchanged values must still count as current
+        w.connect_live(ConnectionSettings(f"opc.tcp://127.0.0.1:{port}/floortwin/", health_check_s=0.5))
+        qtbot.waitUntil(lambda: w.live_ready(0.95), timeout=15000)
+        qtbot.wait(2500)
+        assert w.live_ready(0.95)  # live: a state that has not changed for seconds is not stale
+        w.live.flush()
+        t_mark = time.time()
+        live_colours = _colours(w)
+        live_labels = w.live.label_texts()
+        qtbot.wait(3000)  # the plant moves on (20× speed)
+        w.live.recorder.flush()
+        assert w.timeline.live_button.isChecked() and w.live.replay_time is None
+
+        # Drag the timeline back to the marked moment: the view shows what was recorded then.
+        w.timeline.show_time(t_mark)
+        qtbot.waitUntil(lambda: w.live.replay_time == t_mark, timeout=5000)
+        assert not w.timeline.live_button.isChecked()
+        assert "Replay" in w.status_link.text()
+        assert w.actions_by_id["live.back_to_live"].isEnabled()
+        history = History(w.history_path())
+        replayed = _colours(w)
+        settled = [  # machines whose state did not change within a second of the mark (no sample in flight)
+            mid
+            for mid in live_colours
+            if not np.any(np.abs(history.series(mid, "State", t_mark - 1, t_mark + 1)[0] - t_mark) < 1)
+        ]
+        assert len(settled) >= 20
+        assert all(replayed[m] == live_colours[m] for m in settled), [m for m in settled if replayed[m] != live_colours[m]]
+        assert all(c != tuple(NO_DATA_RGB) for c in replayed.values())  # recorded while connected: none stale
+        # Labels carry the temperatures of then (they drift slowly: within a degree or two of the live ones).
+        then = [_label_value(x) for x in w.live.label_texts()]
+        live = [_label_value(x) for x in live_labels]
+        pairs = [(a, b) for a, b in zip(then, live, strict=True) if a is not None and b is not None]
+        assert len(pairs) >= 0.8 * len([b for b in live if b is not None])
+        assert all(abs(a - b) < 3.0 for a, b in pairs), pairs
+
+        # Before anything was recorded the factory had no data.
+        w.timeline.show_time(w.timeline.t0 - 100)
+        qtbot.waitUntil(lambda: w.live.replay_time == w.timeline.t0, timeout=5000)
+
+        # Live again: new values show again and the replay cursor is gone.
+        w.actions_by_id["live.back_to_live"].trigger()
+        assert w.live.replay_time is None and w.timeline.live_button.isChecked()
+        qtbot.waitUntil(lambda: "Live" in w.status_link.text(), timeout=3000)
+        w.live.flush()
+        store = w.live.store
+        j = store.signal_index["State"]
+        fresh = store.fresh("State", time.time(), w.live.max_age_s)
+        colours = _colours(w)
+        for i, mid in enumerate(store.machines):
+            if fresh[i] and mid not in w.live.alarms.unacknowledged_machines():
+                assert colours[mid] == tuple(STATE_RGB[int(store.values[i, j])])
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+def test_timeline_slider_and_play(qloop, make_window, qtbot):
+    w = make_window()
+    port = free_port()
+    server = _plantsim(port)
+    try:
+        w.connect_live(ConnectionSettings(f"opc.tcp://127.0.0.1:{port}/floortwin/"))
+        qtbot.waitUntil(w.live_ready, timeout=15000)
+        qtbot.wait(3000)
+        tl = w.timeline
+        tl.refresh()
+        slider = tl.slider
+        assert slider.value() == slider.maximum()
+        slider.setValue(slider.maximum() // 2)  # as a drag does
+        qtbot.waitUntil(lambda: w.live.replay_time is not None, timeout=5000)
+        assert tl.t0 <= w.live.replay_time < time.time() - 0.5
+        assert "ago" in tl.label.text()
+        tl.speed.setCurrentIndex(tl.speed.findData(60))
+        start = w.live.replay_time
+        tl.play_button.setChecked(True)  # 60× plays the last seconds in a blink and returns to live
+        qtbot.waitUntil(lambda: w.live.replay_time is None, timeout=10000)
+        assert tl.live_button.isChecked() and not tl.play_button.isChecked()
+        assert start is not None
+    finally:
+        server.kill()
+        server.wait(10)
