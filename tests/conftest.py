@@ -108,6 +108,8 @@ def make_window(qtbot, settings):
 
     refs = [weakref.ref(w.view) for w in made]
     for window in made:
+        if window.document is not None and window.document.dirty:  # no "save changes?" prompt at teardown
+            window.document.replace(window.document.factory, window.document.path)
         window.close()
         window.deleteLater()
     del window

@@ -179,6 +179,10 @@ class OpcUaSettings(_Data):
     security_policy: Literal["None", "Basic256Sha256"] = "None"
     security_mode: Literal["None", "Sign", "SignAndEncrypt"] = "None"
     username: Annotated[str, StringConstraints(max_length=256)] | None = None
+    publishing_ms: Annotated[float, Field(ge=10, le=3_600_000)] = 250.0
+    sampling_ms: Annotated[float, Field(ge=0, le=3_600_000)] = 250.0
+    deadband: Annotated[float, Field(ge=0, le=1e12)] = 0.0
+    stale_after_s: Annotated[float, Field(gt=0, le=86_400)] = 10.0
 
 
 class SimulationSettings(_Data):

@@ -57,6 +57,21 @@ class ConnectionDialog(QtWidgets.QDialog):
             self.remember.setEnabled(False)
             self.remember.setText("Remember the password (no system keyring here: it will be asked each time)")
         form.addRow("", self.remember)
+
+        # How values arrive and when they count as stale.
+        sub = QtWidgets.QGroupBox("Subscription")
+        sub_form = QtWidgets.QFormLayout(sub)
+        self.publishing = self._spin(defaults.publishing_ms, 10, 3_600_000, " ms", "How often the server sends changes")
+        self.sampling = self._spin(defaults.sampling_ms, 0, 3_600_000, " ms", "How often the server samples each variable")
+        self.deadband = self._spin(defaults.deadband, 0, 1e12, "", "Ignore numeric changes smaller than this (0: every change)")
+        self.deadband.setDecimals(3)
+        self.stale_after = self._spin(
+            defaults.stale_after_s, 0.5, 86_400, " s", "Grey out a value no live link has vouched for this long"
+        )
+        sub_form.addRow("P&ublishing interval", self.publishing)
+        sub_form.addRow("Sa&mpling interval", self.sampling)
+        sub_form.addRow("&Deadband (absolute)", self.deadband)
+        sub_form.addRow("S&tale after", self.stale_after)
         self.error = QtWidgets.QLabel("")
         self.error.setStyleSheet("color: #d03030")
         buttons = QtWidgets.QDialogButtonBox(
@@ -67,6 +82,7 @@ class ConnectionDialog(QtWidgets.QDialog):
         buttons.rejected.connect(self.reject)
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(sub)
         layout.addWidget(self.error)
         layout.addWidget(buttons)
         self.anonymous.toggled.connect(self._update_enabled)
@@ -74,6 +90,16 @@ class ConnectionDialog(QtWidgets.QDialog):
         self.username.editingFinished.connect(self._prefill_password)
         self._update_enabled()
         self._prefill_password()
+
+    @staticmethod
+    def _spin(value: float, lo: float, hi: float, suffix: str, tip: str) -> QtWidgets.QDoubleSpinBox:
+        spin = QtWidgets.QDoubleSpinBox()
+        spin.setRange(lo, hi)
+        spin.setDecimals(1)
+        spin.setSuffix(suffix)
+        spin.setValue(value)
+        spin.setToolTip(tip)
+        return spin
 
     def _update_enabled(self) -> None:
         users = self.user_login.isChecked()
@@ -114,11 +140,21 @@ class ConnectionDialog(QtWidgets.QDialog):
             password=self.password.text() if users else None,
             client_certificate=self.client_cert if policy != "None" else None,
             client_key=self.client_key if policy != "None" else None,
+            publishing_ms=self.publishing.value(),
+            sampling_ms=self.sampling.value(),
+            deadband=self.deadband.value(),
         )
 
     def opcua_settings(self) -> OpcUaSettings:
         """What goes into the factory file (never the password)."""
         s = self.settings()
         return OpcUaSettings(
-            endpoint=s.endpoint, security_policy=s.security_policy, security_mode=s.security_mode, username=s.username
+            endpoint=s.endpoint,
+            security_policy=s.security_policy,
+            security_mode=s.security_mode,
+            username=s.username,
+            publishing_ms=s.publishing_ms,
+            sampling_ms=s.sampling_ms,
+            deadband=s.deadband,
+            stale_after_s=self.stale_after.value(),
         )

@@ -13,6 +13,20 @@ def _key(username: str, endpoint: str) -> str:
     return f"{username}@{endpoint}"
 
 
+def _discover() -> None:
+    """Let keyring pick its backend now. Its discovery keeps the errors of the backends it rejects, with
+    their tracebacks; done at import, those hold module frames rather than a dialog and its window."""
+    try:
+        import keyring
+
+        keyring.get_keyring()
+    except Exception as e:  # a broken keyring install only means "asked each time"
+        log.info("no usable keyring: %s", str(e))
+
+
+_discover()
+
+
 def keyring_available() -> bool:
     """True when a usable system keyring backend exists."""
     try:

@@ -48,7 +48,10 @@ class LiveConsole:
         self.status_plant.setText("Plant simulator running")
         self.status_plant.setToolTip(f"The embedded OPC UA plant simulator serves the demo plant's live data on {endpoint}")
         if self.document is not None and any(m.tags for m in self.document.factory.machines):
-            self.connect_live(ConnectionSettings(endpoint))
+            o = self.document.factory.opcua
+            self.live.max_age_s = o.stale_after_s
+            settings = ConnectionSettings(endpoint, publishing_ms=o.publishing_ms, sampling_ms=o.sampling_ms, deadband=o.deadband)
+            self.connect_live(settings)
 
     # -- live link -------------------------------------------------------------------------------------
     def history_path(self) -> Path:
@@ -101,6 +104,7 @@ class LiveConsole:
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
         self.document.set_opcua(dialog.opcua_settings())
+        self.live.max_age_s = self.document.factory.opcua.stale_after_s
         self._connect_task = asyncio.ensure_future(self._connect_checked(dialog.settings()))
 
     def _client_certificate_paths(self) -> tuple[Path, Path]:
