@@ -111,6 +111,9 @@ def _run_loop(qapp, window) -> int:
             task.cancel()
         if pending:
             loop.run_until_complete(asyncio.wait(pending, timeout=3))
+    from app.live.netloop import shutdown_network_loop
+
+    shutdown_network_loop()
     return 0
 
 

@@ -1,10 +1,10 @@
 """The OPC UA client side: connect, browse, subscribe to bound variables, reconnect by itself.
 
 Pure asyncio (asyncua); the GUI runs it on its Qt-integrated event loop (qasync) and hears about values
-and link states through plain callbacks. One subscription carries every monitored item; values are
-handed over in batches every ``batch_ms``. When the link drops — the server died, the network stalled —
-the client says so, retries with exponential backoff and re-creates its subscription when the server
-is back.
+and link states through plain callbacks. One subscription carries every monitored item; the values of
+one publish response are handed over as one batch, as soon as the response has been read. When the link
+drops — the server died, the network stalled — the client says so, retries with exponential backoff and
+re-creates its subscription when the server is back.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asyncua import Client, Node, ua
+from asyncua.common.subscription import DataChangeEvent, OverflowPolicy, StatusChangeEvent
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
 from app.state.store import Update
@@ -53,7 +54,6 @@ class ConnectionSettings:
     publishing_ms: float = 250.0
     sampling_ms: float = 250.0
     deadband: float = 0.0  # absolute deadband on numeric values (0: every change)
-    batch_ms: float = 50.0
     max_backoff_s: float = 10.0
     health_check_s: float = 1.0
 
@@ -138,11 +138,12 @@ class LiveClient:
         self.client: Client | None = None
         self._bindings: list[_Binding] = []
         self._by_node: dict[str, list[int]] = {}
+        self._owners: dict[ua.NodeId, list[int]] = {}
+        self._consumer: asyncio.Future | None = None
         self._pending: list[Update] = []
         self._stop = asyncio.Event()
         self._lost = asyncio.Event()
         self._task: asyncio.Task | None = None
-        self._flusher: asyncio.Task | None = None
         self._namespaces: list[str] = []
 
     # -- public -----------------------------------------------------------------------------------
@@ -167,19 +168,17 @@ class LiveClient:
         """Keep the link up in the background (connect, subscribe, reconnect) until ``stop``."""
         self._stop.clear()
         self._task = asyncio.ensure_future(self._supervise())
-        self._flusher = asyncio.ensure_future(self._flush_loop())
         return self._task
 
     async def stop(self) -> None:
         """Close the link and stop retrying."""
         self._stop.set()
         self._lost.set()
-        for task in (self._task, self._flusher):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await task
-        self._task = self._flusher = None
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await self._close_quietly()
         self._deliver()
         self._set_state(LinkState.DISCONNECTED, "")
@@ -263,6 +262,9 @@ class LiveClient:
         self._lost.set()
 
     async def _close_quietly(self) -> None:
+        consumer, self._consumer = self._consumer, None
+        if consumer is not None:
+            consumer.cancel()
         client, self.client = self.client, None
         if client is not None:
             with contextlib.suppress(Exception):
@@ -280,10 +282,16 @@ class LiveClient:
 
     async def _subscribe(self) -> None:
         s = self.settings
-        handler = _Handler(self)
-        sub = await self.client.create_subscription(s.publishing_ms, handler)
+        # Iterator mode: asyncua queues the notifications of a publish response and one consumer task
+        # takes them all at once (the handler mode would start an asyncio task per value). The queue holds
+        # a few publish responses of every binding, so only a GUI stalled for seconds could overflow it.
+        sub = await self.client.create_subscription(
+            s.publishing_ms, None, queue_maxsize=max(10_000, 4 * len(self._bindings)), overflow=OverflowPolicy.DROP_OLDEST
+        )
+        self._consumer = asyncio.ensure_future(_consume(weakref.ref(self), sub))
         nodes, owners = [], []
         self._by_node = {}
+        self._owners = {}
         self.stats.bad_bindings.clear()
         for b in self._bindings:
             try:
@@ -294,8 +302,10 @@ class LiveClient:
             key = nid.to_string()
             if key not in self._by_node:
                 self._by_node[key] = []
-                nodes.append(self.client.get_node(nid))
+                node = self.client.get_node(nid)
+                nodes.append(node)
                 owners.append(key)
+                self._owners[nid] = self._by_node[key]
             self._by_node[key].append(b.index)
         if not nodes:
             return
@@ -310,8 +320,10 @@ class LiveClient:
                 results = await sub.subscribe_data_change(chunk, sampling_interval=s.sampling_ms)
             for k, r in enumerate(results if isinstance(results, list) else [results]):
                 if isinstance(r, ua.StatusCode):
-                    for idx in self._by_node.pop(owners[start + k], []):
+                    failed = self._by_node.pop(owners[start + k], [])
+                    for idx in list(failed):
                         self._binding_failed(idx, f"{owners[start + k]}: {r.name}")
+                    failed.clear()
 
     def _binding_failed(self, index: int, message: str) -> None:
         self.stats.bad_bindings[index] = message
@@ -362,46 +374,37 @@ class LiveClient:
                 await self._close_quietly()
                 self._lost.clear()
 
-    async def _flush_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.settings.batch_ms / 1000.0)
-            self._deliver()
-
     def _deliver(self) -> None:
         if self._pending:
             batch, self._pending = self._pending, []
             self.on_values(batch)
 
-    def _notify(self, node: Node, value, data) -> None:
-        owners = self._by_node.get(node.nodeid.to_string())
-        if not owners:
+    def _take(self, event: object) -> None:
+        """One queued subscription event; the values of a publish response go out together (``_deliver``)."""
+        if isinstance(event, DataChangeEvent):
+            owners = self._owners.get(event.node.nodeid)
+            if not owners:
+                return
+            dv = event.data.monitored_item.Value
+            status = dv.StatusCode.value if dv.StatusCode is not None else 0
+            src = dv.SourceTimestamp.timestamp() if dv.SourceTimestamp is not None else math.nan
+            now = time.time()
+            self.stats.notifications += 1
+            if not self._pending:  # runs once the queue is drained: the consumer takes a burst without yielding
+                asyncio.get_running_loop().call_soon(self._deliver)
+            for k in owners:
+                self._pending.append(Update(k, event.value, status, src, now))
+        elif isinstance(event, StatusChangeEvent):
+            log.info("subscription status: %s", event.notification.Status)
+            self._lost.set()
+
+
+async def _consume(client_ref: weakref.ref, sub) -> None:
+    """Take every event of ``sub`` until it is closed. Holds the client weakly: asyncua can keep a closed
+    session's loops running for a while, and they must not keep the client (and the GUI behind it) alive."""
+    async for event in sub:
+        client = client_ref()
+        if client is None:
             return
-        dv = data.monitored_item.Value
-        status = dv.StatusCode.value if dv.StatusCode is not None else 0
-        src = dv.SourceTimestamp.timestamp() if dv.SourceTimestamp is not None else math.nan
-        now = time.time()
-        self.stats.notifications += 1
-        for k in owners:
-            self._pending.append(Update(k, value, status, src, now))
-
-
-class _Handler:
-    """asyncua subscription handler: forwards to the client (kept tiny; called per item).
-
-    Holds the client weakly: asyncua's publish loop can outlive a closed session for a while, and must not
-    keep the client (and the GUI behind its callbacks) alive.
-    """
-
-    def __init__(self, client: LiveClient):
-        self._client = weakref.ref(client)
-
-    def datachange_notification(self, node, val, data) -> None:
-        client = self._client()
-        if client is not None:
-            client._notify(node, val, data)
-
-    def status_change_notification(self, status) -> None:
-        log.info("subscription status: %s", status)
-        client = self._client()
-        if client is not None:
-            client._lost.set()
+        client._take(event)
+        del client

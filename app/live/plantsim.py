@@ -29,7 +29,7 @@ import numpy as np
 from asyncua import Server, ua
 from asyncua.crypto.permission_rules import User, UserRole
 
-from app.live.signals import EXTRA_SIGNAL, OVER_TEMPERATURE_C, SIGNALS, STATE_NAMES, derive, initial_state
+from app.live.signals import EXTRA_SIGNAL, OVER_TEMPERATURE_C, STATE_NAMES, derive, initial_state, signal_info
 from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
@@ -124,6 +124,7 @@ class PlantServer:
         faults: Faults | None = None,
         seed: int | None = None,
         warm_start_s: float = 3600.0,
+        vibration_channels: int = 0,
     ):
         self.factory = factory
         self.host, self.port = host, port
@@ -133,6 +134,7 @@ class PlantServer:
         self.secure, self.secure_only = secure, secure_only
         self.cert_dir = cert_dir
         self.faults = faults or Faults()
+        self.vibration_channels = vibration_channels
         model = compile_model(factory, horizon_s=10 * 365 * 86400.0, warmup_s=0.0, replications=1, seed=seed, sample_s=1e12)
         if self.faults.mtbf_scale != 1.0:
             model = replace(
@@ -203,12 +205,13 @@ class PlantServer:
             ]
             if m.kind in EXTRA_SIGNAL:
                 names.append(EXTRA_SIGNAL[m.kind])
+            names += [f"Vibration{k + 1}" for k in range(self.vibration_channels)]
             for name in names:
                 vtype = _variant_type(name)
                 var = await obj.add_variable(
                     ua.NodeId(f"{base}/{name}", idx), ua.QualifiedName(name, idx), ua.Variant(_initial(vtype), vtype)
                 )
-                unit, code, text = SIGNALS[name]
+                unit, code, text = signal_info(name)
                 await var.write_attribute(ua.AttributeIds.Description, ua.DataValue(ua.Variant(ua.LocalizedText(text))))
                 if unit:
                     eu = ua.EUInformation(
@@ -250,7 +253,9 @@ class PlantServer:
         self.engine.run_until(target)
         snap = self.engine.snapshot()
         state = np.array(snap["state"])
-        derived = derive(self.kinds, self.busy_kw, self.idle_kw, state, self.engine.time() - t_before, self.signals)
+        derived = derive(
+            self.kinds, self.busy_kw, self.idle_kw, state, self.engine.time() - t_before, self.signals, self.vibration_channels
+        )
         stamp = _utcnow()
         written = 0
         f = self.faults
@@ -411,6 +416,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="force a breakdown (simulated seconds after start)",
     )
     p.add_argument("--mtbf-scale", type=float, default=1.0, help="divide every MTBF by this (more breakdowns)")
+    p.add_argument(
+        "--vibration-channels",
+        type=int,
+        default=0,
+        choices=range(65),
+        metavar="K",
+        help="also serve K vibration sensors per machine (Vibration1..K, mm/s), changing at every update",
+    )
     return p
 
 
@@ -436,6 +449,7 @@ async def serve(args: argparse.Namespace, factory: Factory) -> int:
         args.cert_dir,
         faults,
         args.seed,
+        vibration_channels=args.vibration_channels,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

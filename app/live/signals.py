@@ -30,6 +30,10 @@ SIGNALS: dict[str, tuple[str, str, str]] = {
     "PressForce": ("kN", "B73", "Ram force of the last stroke"),
     "AxisLoad": ("%", "P1", "Highest robot axis load"),
 }
+#: Optional vibration channels ("Vibration1", "Vibration2", ...): velocity RMS as ISO 10816 measures it.
+VIBRATION = ("mm/s", "C16", "Vibration velocity (RMS) at measuring point {k}")
+VIBRATION_RUNNING_MM_S = 2.8
+VIBRATION_IDLE_MM_S = 0.4
 EXTRA_SIGNAL = {"cnc": "SpindleLoad", "press": "PressForce", "robot_cell": "AxisLoad"}
 #: Temperature rise above ambient when running, per kind (°C).
 HEAT_RISE = {"cnc": 28.0, "press": 22.0, "robot_cell": 14.0, "inspection": 3.0, "assembly": 2.0, "conveyor": 6.0}
@@ -51,8 +55,22 @@ def initial_state(n: int, seed: int = 0) -> SignalState:
     return SignalState(temperature=AMBIENT_C + rng.normal(0, 0.5, n), rng=rng)
 
 
+def signal_info(name: str) -> tuple[str, str, str]:
+    """(unit, UNECE code, description) of a signal, vibration channels included."""
+    if name.startswith("Vibration") and name[9:].isdigit():
+        unit, code, text = VIBRATION
+        return unit, code, text.format(k=name[9:])
+    return SIGNALS[name]
+
+
 def derive(
-    kinds: list[str], busy_kw: np.ndarray, idle_kw: np.ndarray, state: np.ndarray, dt_s: float, memory: SignalState
+    kinds: list[str],
+    busy_kw: np.ndarray,
+    idle_kw: np.ndarray,
+    state: np.ndarray,
+    dt_s: float,
+    memory: SignalState,
+    vibration_channels: int = 0,
 ) -> dict[str, np.ndarray]:
     """Signals for every machine after ``dt_s`` simulated seconds in ``state`` (codes as ``STATE_NAMES``)."""
     n = len(kinds)
@@ -67,10 +85,16 @@ def derive(
     power = np.where(running, busy_kw, np.where(down, idle_kw * 0.3, idle_kw)) * (1 + rng.normal(0, 0.02, n))
     load = np.where(running, np.clip(rng.normal(65, 12, n), 5, 120), 0.0)
     force = np.where(running, np.clip(rng.normal(800, 40, n), 0, 2000), 0.0)
-    return {
+    out = {
         "Temperature": temperature,
         "Power": np.maximum(power, 0.0),
         "SpindleLoad": load,
         "PressForce": force,
         "AxisLoad": load * 0.8,
     }
+    if vibration_channels:
+        level = np.where(running, VIBRATION_RUNNING_MM_S, VIBRATION_IDLE_MM_S)
+        noisy = level[:, None] * np.abs(1 + rng.normal(0, 0.1, (n, vibration_channels)))
+        for k in range(vibration_channels):
+            out[f"Vibration{k + 1}"] = noisy[:, k]
+    return out

@@ -33,26 +33,66 @@ BACKGROUNDS = {"light": (0.88, 0.90, 0.93), "dark": (0.13, 0.14, 0.16)}
 
 
 class RenderScheduler(QtCore.QObject):
-    """Coalesces render requests: at most one render per ``min_interval_ms``, always the latest state."""
+    """Coalesces render requests: always the latest state, at most one frame per ``min_interval_ms``, and
+    frames take at most ``max_duty`` of the GUI thread's time (after a 60 ms frame the next waits 120 ms
+    at 0.5), so a big scene in software rendering never starves the network and the user."""
 
-    def __init__(self, render, min_interval_ms: int = 33, parent: QtCore.QObject | None = None):
+    def __init__(self, render, min_interval_ms: int = 33, max_duty: float = 0.5, parent: QtCore.QObject | None = None):
         super().__init__(parent)
         self._render = render
         self._min_interval_s = min_interval_ms / 1000
+        self._max_duty = max_duty
         self._last = 0.0
+        self._interval_s = self._min_interval_s
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.render_now)
 
     def request(self) -> None:
         if not self._timer.isActive():
-            wait = max(0.0, self._min_interval_s - (time.perf_counter() - self._last))
+            wait = max(0.0, self._interval_s - (time.perf_counter() - self._last))
             self._timer.start(int(wait * 1000))
 
     def render_now(self) -> None:
         self._timer.stop()
         self._last = time.perf_counter()
         self._render()
+
+    def frame_took(self, seconds: float) -> None:
+        """A frame was drawn in ``seconds``: space the next one by the duty limit."""
+        self._interval_s = max(self._min_interval_s, seconds / self._max_duty)
+
+
+class _Interactor(QtInteractor):
+    """pyvistaqt's widget, drawing each frame once.
+
+    pyvistaqt renders in ``paintGL`` and also schedules a paint after every render made elsewhere (the
+    interactor's, when the user orbits), so each frame was drawn twice. Here the interactor only renders
+    inside ``paintGL``; elsewhere its render requests become ``update()`` — one frame per Qt paint."""
+
+    def __init__(self, *args, on_frame=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._on_frame = on_frame
+        iren = self.iren.interactor
+        iren.EnableRenderOff()
+        iren.AddObserver("RenderEvent", self._render_requested)
+
+    def _render_requested(self, *_args) -> None:
+        if not getattr(self, "_in_paint", False) and not getattr(self, "_closed", False):
+            self.update()
+
+    def paintGL(self) -> None:
+        iren = self.iren.interactor if getattr(self, "iren", None) is not None else None
+        if iren is not None:
+            iren.EnableRenderOn()
+        t0 = time.perf_counter()
+        try:
+            super().paintGL()
+        finally:
+            if iren is not None:
+                iren.EnableRenderOff()
+        if self._on_frame is not None:
+            self._on_frame(time.perf_counter() - t0)
 
 
 class FactoryView(QtWidgets.QWidget):
@@ -75,7 +115,7 @@ class FactoryView(QtWidgets.QWidget):
         super().__init__(parent)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        self.plotter = QtInteractor(self, auto_update=False, multi_samples=0)
+        self.plotter = _Interactor(self, auto_update=False, multi_samples=0, on_frame=self._frame_drawn)
         layout.addWidget(self.plotter.interactor)
         self.renderer = self.plotter.renderer
         # Order-independent transparency costs two extra full-screen passes in software rendering; the only
@@ -126,8 +166,10 @@ class FactoryView(QtWidgets.QWidget):
     def _render(self) -> None:
         if getattr(self.plotter, "_closed", False):
             return  # shutting down: the render window is gone
-        if self.plotter.interactor.isVisible() or getattr(self.plotter, "_off_screen", False):
-            self.plotter.render()
+        self.plotter.update()  # drawn once, in the widget's next paint
+
+    def _frame_drawn(self, seconds: float) -> None:
+        self.scheduler.frame_took(seconds)
 
     def request_render(self) -> None:
         """Ask for a render soon (coalesced, at most ~30 per second)."""
@@ -135,7 +177,13 @@ class FactoryView(QtWidgets.QWidget):
 
     def render_now(self) -> None:
         """Render immediately (tests, screenshots, benchmarks)."""
-        self.scheduler.render_now()
+        self.scheduler._timer.stop()
+        if getattr(self.plotter, "_closed", False):
+            return
+        if self.plotter.isVisible():
+            self.plotter.repaint()  # paints (and so renders) before returning
+        else:
+            self.plotter.render()
 
     def frame(self) -> np.ndarray:
         """The current frame as an (h, w, 3) uint8 RGB image, rendered at full detail."""

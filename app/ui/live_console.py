@@ -142,10 +142,7 @@ class LiveConsole:
         self.connect_live(settings)
 
     async def _browse(self, node_id: str | None):
-        client = self.live.client
-        if client is None or client.client is None:
-            raise ConnectionError("not connected")
-        return await client.browse(node_id)
+        return await self.live.browse(node_id)
 
     def _on_drop(self, machine_id: str, mime) -> None:
         payload = node_payload(mime)

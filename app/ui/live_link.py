@@ -13,6 +13,7 @@ import contextlib
 import logging
 import math
 import time
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,7 @@ from PySide6 import QtCore
 
 from app.history.recorder import History, Recorder, Sample
 from app.live.client import ConnectionSettings, LinkState, LiveClient
+from app.live.netloop import NetworkLoop, network_loop
 from app.model.factory import Factory
 from app.scene.view import FactoryView
 from app.state.alarms import AlarmLog
@@ -33,6 +35,53 @@ UNITS = {"Temperature": "°C", "Power": "kW", "SpindleLoad": "%", "PressForce": 
 LABEL_SIGNAL = "Temperature"
 # History queries run here, off the GUI thread (one at a time: a replay only ever wants the latest time).
 _QUERIES = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-query")
+
+
+async def _wait(future: concurrent.futures.Future, timeout: float = 10.0) -> None:
+    with contextlib.suppress(Exception):
+        await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+
+
+class _RecorderFeed:
+    """Turns received values into history samples, on the network thread (the recorder's queue is
+    thread-safe), so the GUI thread only updates the state store."""
+
+    def __init__(self, recorder: Recorder | None, names: list[tuple[str, str, str]]):
+        self.recorder, self.names = recorder, names
+
+    def __call__(self, updates: list[Update]) -> None:
+        if self.recorder is None:
+            return
+        names = self.names
+        samples = []
+        for u in updates:
+            machine, signal, node = names[u.binding]
+            v = u.value
+            if isinstance(v, (bool, int, float)):
+                value, text = float(v), None
+            else:
+                value, text = None, None if v is None else str(v)
+            t = u.source_ts if u.source_ts == u.source_ts else u.received_ts  # NaN: no source time
+            samples.append(Sample(machine, signal, node, t, u.received_ts, value, text, u.status))
+        self.recorder.record(samples)
+
+
+class _Marshal:
+    """Hands the network thread's reports to the link on the GUI's loop (holding the link weakly, so a
+    client still closing on the network thread does not keep the window alive)."""
+
+    def __init__(self, link: LiveLink, loop: asyncio.AbstractEventLoop):
+        self._link = weakref.ref(link)
+        self._loop = loop
+
+    def call(self, generation: int, method: str, *args: object) -> None:
+        with contextlib.suppress(RuntimeError):  # the GUI loop is closed: the application is exiting
+            self._loop.call_soon_threadsafe(self._deliver, generation, method, args)
+
+    def _deliver(self, generation: int, method: str, args: tuple) -> None:
+        link = self._link()
+        if link is not None and link._generation == generation:
+            getattr(link, method)(*args)
 
 
 class LiveLink(QtCore.QObject):
@@ -66,6 +115,7 @@ class LiveLink(QtCore.QObject):
         self.factory: Factory | None = None
         self.state = LinkState.DISCONNECTED
         self._session_start = math.inf
+        self._attempt_start = 0.0
         self.nan_count = 0
         self._blink = False
         self._flush = QtCore.QTimer(self)
@@ -78,6 +128,8 @@ class LiveLink(QtCore.QObject):
         self._blinker.setInterval(500)
         self._blinker.timeout.connect(self._on_blink)
         self._base_labels: list[str] = []
+        self._generation = 0
+        self.net: NetworkLoop | None = None
         self.history: History | None = None
         self.replay_time: float | None = None  # None: live
         self.replay_store: StateStore | None = None
@@ -89,7 +141,7 @@ class LiveLink(QtCore.QObject):
         """Bind every tag of ``factory`` and keep the link up until ``stop``."""
         self.stop()
         try:
-            asyncio.get_running_loop()
+            gui_loop = asyncio.get_running_loop()
         except RuntimeError:
             log.error("the live link needs the application's asyncio loop (qasync); not connecting to %s", settings.endpoint)
             self.state_changed.emit(LinkState.FAILED.value, "no asyncio event loop in this application")
@@ -106,9 +158,20 @@ class LiveLink(QtCore.QObject):
         self.alarms = AlarmLog()
         self.recorder = Recorder(history_path) if history_path is not None else None
         self._base_labels = [m.id for m in factory.machines]
-        self.client = LiveClient(settings, self._on_values, self._on_state, self._on_binding_error)
+        # The client lives on the network thread; what it reports comes back to this (the GUI's) loop. A
+        # generation number drops reports of a link that was stopped or restarted meanwhile.
+        self._generation += 1
+        generation, here = self._generation, _Marshal(self, gui_loop)
+        record = _RecorderFeed(self.recorder, [store.binding_of(k) for k in range(len(store.bindings))])
+        self.client = LiveClient(
+            settings,
+            lambda batch: (record(batch), here.call(generation, "_on_values", batch)),
+            lambda state, message: here.call(generation, "_on_state", state, message, time.time()),
+            lambda index, message: here.call(generation, "_on_binding_error", index, message),
+        )
         self.client.set_bindings(bindings)
-        self.client.start()
+        self.net = network_loop()
+        self.net.call(self.client.start)
         self._flush.start()
         self._tick.start()
         self._blinker.start()
@@ -123,11 +186,13 @@ class LiveLink(QtCore.QObject):
         self._tick.stop()
         self._blinker.stop()
         client, self.client = self.client, None
+        self._generation += 1
         if client is not None:
+            stopping = self.net.submit(client.stop())
             try:
-                self._closing = asyncio.get_running_loop().create_task(client.stop())
-            except RuntimeError:  # no event loop any more (shutdown): drop the connection where it stands
-                client.abandon()
+                self._closing = asyncio.get_running_loop().create_task(_wait(stopping))
+            except RuntimeError:  # no GUI loop any more (shutdown): the network thread finishes by itself
+                self._closing = None
         if self.recorder is not None:
             if self.state == LinkState.CONNECTED:
                 self.recorder.record_link(LinkState.DISCONNECTED.value)
@@ -151,30 +216,29 @@ class LiveLink(QtCore.QObject):
     def active(self) -> bool:
         return self.client is not None
 
+    async def browse(self, node_id: str | None):
+        """Browse the server (on the network thread); raises ``ConnectionError`` when not connected."""
+        client = self.client
+        if client is None or client.client is None:
+            raise ConnectionError("not connected")
+        return await asyncio.wrap_future(self.net.submit(client.browse(node_id)))
+
     # -- incoming ---------------------------------------------------------------------------------
     def _on_values(self, updates: list[Update]) -> None:
-        store = self.store
-        if store is None:
-            return
-        store.ingest(updates)
-        if self.recorder is not None:
-            samples = []
-            for u in updates:
-                machine, signal, node = store.binding_of(u.binding)
-                v = u.value
-                if isinstance(v, (bool, int, float)):
-                    value, text = float(v), None
-                else:
-                    value, text = None, None if v is None else str(v)
-                t = u.source_ts if math.isfinite(u.source_ts) else u.received_ts
-                samples.append(Sample(machine, signal, node, t, u.received_ts, value, text, int(u.status)))
-            self.recorder.record(samples)
+        if self.store is not None:
+            self.store.ingest(updates)
 
-    def _on_state(self, state: LinkState, message: str) -> None:
-        if state != self.state and self.recorder is not None and LinkState.CONNECTED in (state, self.state):
-            self.recorder.record_link(state.value)
+    def _on_state(self, state: LinkState, message: str, at: float | None = None) -> None:
+        """The link changed; ``at`` is when, on the network thread's clock (it stamps values the same way)."""
+        at = time.time() if at is None else at
+        if state in (LinkState.CONNECTING, LinkState.RECONNECTING):
+            self._attempt_start = at  # values of the next session arrive after this...
         if state == LinkState.CONNECTED and self.state != LinkState.CONNECTED:
-            self._session_start = time.time()
+            self._session_start = self._attempt_start  # ...possibly before "connected" itself is reported
+            if self.recorder is not None:
+                self.recorder.record_link(state.value, self._session_start)  # the session's values count from here
+        elif state != LinkState.CONNECTED and self.state == LinkState.CONNECTED and self.recorder is not None:
+            self.recorder.record_link(state.value, at)
         self.state = state
         self._confirm()
         self.state_changed.emit(state.value, message)

@@ -100,6 +100,26 @@ def test_address_space_follows_the_plant_with_units_and_descriptions(port):
     run(scenario())
 
 
+def test_vibration_channels_change_at_every_update_and_follow_the_state(port):
+    async def scenario():
+        async with running_plant(port, vibration_channels=3) as plant, Client(plant.endpoint, timeout=5) as client:
+            idx = await client.get_namespace_index(NAMESPACE)
+            assert len(plant.vars) == 416 + 3 * 40
+            node = client.get_node(ua.NodeId("Factory/Machining/CNC-01/Vibration3", idx))
+            eu = await (await node.get_child([f"{idx}:EngineeringUnits"])).read_value()
+            assert eu.DisplayName.Text == "mm/s" and eu.UnitId == unece_code("C16")
+            assert "measuring point 3" in (await node.read_description()).Text
+            seen = []
+            for _ in range(4):
+                seen.append(await node.read_value())
+                await asyncio.sleep(plant.interval_s * 1.5)
+            assert len(set(seen)) == 4 and all(0 < v < 10 for v in seen)
+            with pytest.raises(ua.UaStatusCodeError):
+                await client.get_node(ua.NodeId("Factory/Machining/CNC-01/Vibration4", idx)).read_value()
+
+    run(scenario())
+
+
 def test_part_counters_advance_with_simulated_time(port):
     async def scenario():
         async with running_plant(port, speed=600.0) as plant, Client(plant.endpoint, timeout=5) as client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -30,6 +31,8 @@ def test_demo_goes_live_with_state_colours_alarms_and_trends(qloop, make_window,
     qtbot.waitUntil(w.live_ready, timeout=20000)
     assert time.monotonic() - t0 < 10  # live within seconds of start
     assert "Live" in w.status_link.text()
+    # The OPC UA client runs on the network thread, not on the GUI thread's loop.
+    assert w.live.client._task.get_loop() is w.live.net.loop and w.live.net.loop is not asyncio.get_event_loop()
     store = w.live.store
     state_col = store.signal_index["State"]
     w.live.flush()  # colours follow the store at the next flush (≤ 33 ms): take both at the same instant
