@@ -192,7 +192,7 @@ class LiveConsole:
         replaying = not np.isnan(t)
         self.trends_dock.set_cursor(t if replaying else None)
         if replaying:
-            self.status_link.setText('<b style="color:#0072b2">⏪ Replay</b>')
+            self.status_link.setText('<b style="color:#0072b2">◀◀ Replay</b>')
             self.status_link.setToolTip(f"Showing the recorded state of {time.strftime('%H:%M:%S', time.localtime(t))}")
         else:
             self._on_link_state(self.live.state.value, "")
