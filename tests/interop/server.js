@@ -1,18 +1,36 @@
 // An independent OPC UA server for floortwin's interoperability tests (node-opcua).
-// Usage: node server.js PORT — serves Objects/Plant/Mill1/{State,Temperature,PartCount} on 127.0.0.1:PORT,
-// changing every 200 ms, and prints "ready" once it listens.
-const { OPCUAServer, Variant, DataType, StatusCodes } = require("node-opcua");
+// Usage: node server.js PORT [secure PKI_DIR] — serves Objects/Plant/Mill1/{State,Temperature,PartCount} on
+// 127.0.0.1:PORT, changing every 200 ms, and prints "ready" once it listens. With "secure": only
+// Basic256Sha256 (Sign, SignAndEncrypt), only the login alice / s3cret, certificates kept in PKI_DIR.
+const {
+  OPCUAServer, OPCUACertificateManager, Variant, DataType, SecurityPolicy, MessageSecurityMode,
+} = require("node-opcua");
 
 const port = parseInt(process.argv[2] || "4841", 10);
+const secure = process.argv[3] === "secure";
 
 (async () => {
-  const server = new OPCUAServer({
+  const options = {
     port,
     hostname: "127.0.0.1",
     resourcePath: "/interop",
     buildInfo: { productName: "floortwin-interop-node-opcua" },
     serverInfo: { applicationUri: "urn:floortwin:interop:node-opcua" },
-  });
+  };
+  if (secure) {
+    const pki = process.argv[4];
+    options.serverCertificateManager = new OPCUACertificateManager({
+      rootFolder: pki, automaticallyAcceptUnknownCertificate: true,
+    });
+    options.userCertificateManager = new OPCUACertificateManager({
+      rootFolder: pki + "/user", automaticallyAcceptUnknownCertificate: true,
+    });
+    options.securityPolicies = [SecurityPolicy.Basic256Sha256];
+    options.securityModes = [MessageSecurityMode.Sign, MessageSecurityMode.SignAndEncrypt];
+    options.allowAnonymous = false;
+    options.userManager = { isValidUser: (user, password) => user === "alice" && password === "s3cret" };
+  }
+  const server = new OPCUAServer(options);
   await server.initialize();
   const ns = server.engine.addressSpace.getOwnNamespace();
   const plant = ns.addObject({ organizedBy: server.engine.addressSpace.rootFolder.objects, browseName: "Plant" });

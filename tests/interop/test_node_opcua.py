@@ -19,13 +19,17 @@ from tests.live.conftest import free_port
 HERE = Path(__file__).parent
 
 
-def start_node_server(port: int) -> subprocess.Popen:
+def start_node_server(port: int, *extra: str) -> subprocess.Popen:
     if not (HERE / "node_modules" / "node-opcua").exists():
         pytest.fail("node-opcua is not installed: run `make test` (it runs npm ci in tests/interop)")
     proc = subprocess.Popen(
-        ["node", str(HERE / "server.js"), str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE
+        ["node", str(HERE / "server.js"), str(port), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=HERE,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
         if line.startswith("ready"):
@@ -51,6 +55,61 @@ def node_server():
 
 def endpoint(port: int) -> str:
     return f"opc.tcp://127.0.0.1:{port}/interop"
+
+
+def test_secure_connection_with_a_login(tmp_path):
+    """Basic256Sha256 Sign & Encrypt with a user name, against node-opcua's security implementation."""
+    from app.live.plantsim import ensure_certificate
+    from app.live.trust import fetch_server_certificate
+
+    port = free_port()
+    server = start_node_server(port, "secure", str(tmp_path / "server-pki"))
+    url = endpoint(port)
+
+    async def scenario():
+        der = await fetch_server_certificate(url, 10)
+        assert der, "node-opcua offers no Basic256Sha256 endpoint"
+        (tmp_path / "server.der").write_bytes(der)
+        cert, key = await ensure_certificate(tmp_path / "client", "client", "urn:floortwin:client", "localhost", server=False)
+
+        def settings(password: str) -> ConnectionSettings:
+            return ConnectionSettings(
+                url,
+                security_policy="Basic256Sha256",
+                security_mode="SignAndEncrypt",
+                username="alice",
+                password=password,
+                client_certificate=cert,
+                client_key=key,
+                server_certificate=tmp_path / "server.der",
+                timeout_s=10,
+                publishing_ms=100,
+                sampling_ms=100,
+            )
+
+        got = []
+        client = LiveClient(settings("s3cret"), got.extend)
+        client.set_bindings([(0, "ns=1;s=Plant/Mill1/Temperature")])
+        await client.connect()
+        assert client.state == LinkState.CONNECTED
+        await client._subscribe()
+        for _ in range(100):
+            if len(got) >= 3:
+                break
+            await asyncio.sleep(0.1)
+        assert len(got) >= 3 and 30 < got[-1].value < 50
+        await client.stop()
+
+        wrong = LiveClient(settings("guess"), got.extend)
+        with pytest.raises(ConnectionError):
+            await wrong.connect()
+        await wrong.stop()
+
+    try:
+        asyncio.run(asyncio.wait_for(scenario(), 120))
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 def test_browse_bind_and_subscribe(node_server):
