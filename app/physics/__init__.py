@@ -1,0 +1,1 @@
+"""Collision and clearance checks of a layout (pybullet; no Qt, no VTK)."""
