@@ -13,13 +13,13 @@ def test_import_linter_contracts_hold():
     lint = Path(sys.executable).parent / "lint-imports"
     r = subprocess.run([str(lint)], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "Contracts: 2 kept, 0 broken" in r.stdout
+    assert "Contracts: 3 kept, 0 broken" in r.stdout
 
 
 def test_domain_runs_without_qt_or_vtk_loaded():
     code = (
-        "import sys; import app.model, app.assets, app.model.io, app.scene.merge, app.scene.picking,"
-        " app.sim.engine, app.sim.runner, app.sim.kpis, app.sim.results, app.live.plantsim;"
+        "import sys; import app.model, app.assets, app.model.io, app.model.edits, app.scene.merge, app.scene.picking,"
+        " app.live.netloop, app.sim.engine, app.sim.runner, app.sim.kpis, app.sim.results, app.live.plantsim;"
         "from app.model.io import load_factory; from app.paths import DEMO_FACTORY; load_factory(DEMO_FACTORY);"
         "bad = [m for m in ('PySide6', 'vtkmodules', 'pyvista', 'pybullet') if m in sys.modules]; print(bad)"
     )
@@ -40,3 +40,15 @@ def test_ruff_lint_is_clean():
         timeout=120,
     )
     assert r.returncode == 0, r.stdout + r.stderr
+
+
+def test_the_collision_world_runs_without_qt_or_vtk_loaded():
+    code = (
+        "import sys; import app.physics.world;"
+        "bad = [m for m in ('PySide6', 'vtkmodules', 'pyvista') if m in sys.modules]; print(bad)"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, env={"PATH": "/usr/bin:/bin"}
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"

@@ -24,6 +24,8 @@ class FactoryDocument:
         A different factory was opened (every view rebuilds).
     machines_changed(list[str])
         These machines changed in place (pose, properties).
+    layout_changed(list[str])
+        Machines were added or removed (the list: the ones added, removed or otherwise changed).
     dirty_changed(bool)
         Unsaved changes appeared or were saved.
     path_changed(object)
@@ -32,6 +34,7 @@ class FactoryDocument:
 
     replaced = Signal(object)
     machines_changed = Signal(list)
+    layout_changed = Signal(list)
     dirty_changed = Signal(bool)
     path_changed = Signal(object)
 
@@ -105,6 +108,25 @@ class FactoryDocument:
         if settings != self._factory.opcua:
             self._factory = self._factory.model_copy(update={"opcua": settings})
             self.touch([])
+
+    def set_poses(self, poses) -> None:
+        """Move machines (``{id: Pose}``); one change, one ``machines_changed``."""
+        if not poses:
+            return
+        index = self._factory.machine_index()
+        for mid, pose in poses.items():
+            i = index[mid]
+            self._factory.machines[i] = self._factory.machines[i].model_copy(update={"pose": pose})
+        self.touch(list(poses))
+
+    def set_layout(self, factory: Factory, changed: list[str]) -> None:
+        """Make ``factory`` (an edit of this one: machines added or removed) the current content."""
+        was_dirty = self.dirty
+        self._factory = factory
+        self._revision += 1
+        self.layout_changed.emit(list(changed))
+        if not was_dirty:
+            self.dirty_changed.emit(True)
 
     def touch(self, machine_ids: list[str]) -> None:
         """Record that machines changed in place (called by model operations)."""

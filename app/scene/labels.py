@@ -145,6 +145,12 @@ class LabelLayer:
         self._shown = np.zeros(0, dtype=np.int64)
         self.update_for_camera()
 
+    def move_anchors(self, anchors: np.ndarray) -> None:
+        """Machines moved: same labels at new anchors."""
+        self._anchors = np.ascontiguousarray(anchors, dtype=np.float64)
+        self._shown = np.zeros(0, dtype=np.int64)
+        self.update_for_camera()
+
     @property
     def shown(self) -> list[str]:
         """Texts currently handed to the label placement (for tests)."""

@@ -83,6 +83,8 @@ class MachineLayer:
         self.matrices = np.zeros((0, 4, 4))
         self.inverse = np.zeros((0, 4, 4))
         self.templates: list[tuple[np.ndarray, np.ndarray]] = []
+        self._hull_templates: list[tuple[np.ndarray, np.ndarray]] = []
+        self._offsets: list[np.ndarray] = []
         self.bounds_lo = np.zeros((0, 3))
         self.bounds_hi = np.zeros((0, 3))
         self.top_z = np.zeros(0)
@@ -114,10 +116,34 @@ class MachineLayer:
         self.bounds_lo = np.array([a.vertices.min(axis=0) for a in assets])[template_of] if assets else np.zeros((0, 3))
         self.bounds_hi = np.array([a.vertices.max(axis=0) for a in assets])[template_of] if assets else np.zeros((0, 3))
         self.top_z = np.array([a.extents[2] for a in assets])[template_of] * matrices[:, 2, 2] if assets else np.zeros(0)
+        self._hull_templates = hulls
+        self._offsets = []
         for target, temps in ((self.full, self.templates), (self.lod, hulls)):
-            pts, faces, owner, _ = merge_instances(temps, template_of, matrices)
+            pts, faces, owner, offsets = merge_instances(temps, template_of, matrices)
             target.set_mesh(_polydata(pts, faces, owner))
+            self._offsets.append(offsets)
         self._resize_lut(len(machines))
+
+    def move(self, moves: dict[str, np.ndarray]) -> None:
+        """Place machines with new 4×4 matrices by rewriting their points in the merged meshes (no
+        rebuild: a drag moves one machine of thousands in microseconds)."""
+        if not moves:
+            return
+        for (target, temps), offsets in zip(
+            ((self.full, self.templates), (self.lod, self._hull_templates)), self._offsets, strict=True
+        ):
+            points = target.mesh.points
+            for mid, matrix in moves.items():
+                i = self.index[mid]
+                verts = temps[self.template_of[i]][0]
+                start = offsets[i]
+                points[start : start + len(verts)] = verts @ matrix[:3, :3].T + matrix[:3, 3]
+            target.mesh.GetPoints().Modified()  # the view shares VTK's memory: just say it changed
+            target.mesh.Modified()
+        for mid, matrix in moves.items():
+            i = self.index[mid]
+            self.matrices[i] = matrix
+            self.inverse[i] = np.linalg.inv(matrix)
 
     def _resize_lut(self, n: int) -> None:
         n_entries = max(n, 1)

@@ -8,6 +8,7 @@ recolour machines, select, camera presets, grab a frame — and hears about clic
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections.abc import Mapping, Sequence
 
@@ -17,7 +18,8 @@ from pyvistaqt import QtInteractor
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
 from app.assets import MeshAsset
-from app.model.factory import Factory
+from app.model.factory import Factory, Machine
+from app.model.geometry import machine_matrix
 from app.model.kinds import get_kind
 from app.scene.floor import DARK, LIGHT, FloorLayer
 from app.scene.labels import LabelLayer
@@ -107,6 +109,11 @@ class FactoryView(QtWidgets.QWidget):
     machine_clicked = QtCore.Signal(str, bool)
     #: Something was dropped on a machine: (machine id, the drag's MIME data).
     dropped_on_machine = QtCore.Signal(str, object)
+    #: Edit mode: a machine is being dragged — (machine id, floor x, floor y of the grab point), then every
+    #: move (floor x, floor y, modifiers), then release (floor x, floor y, modifiers); see ``set_edit_mode``.
+    drag_started = QtCore.Signal(str, float, float)
+    drag_moved = QtCore.Signal(float, float, object)
+    drag_finished = QtCore.Signal(float, float, object)
 
     #: Seconds of stillness after which the full-detail scene replaces the level of detail.
     STILL_DELAY_MS = 250
@@ -148,6 +155,9 @@ class FactoryView(QtWidgets.QWidget):
         self._still_timer.setSingleShot(True)
         self._still_timer.timeout.connect(self.end_interaction)
         self._press_pos: tuple[float, float] | None = None
+        self._edit_mode = False
+        self._dragging: str | None = None
+        self._drag_moved = False
         self._install_observers()
         self.set_theme("light")
 
@@ -235,6 +245,17 @@ class FactoryView(QtWidgets.QWidget):
             if kind == QtCore.QEvent.Type.Drop:
                 self.dropped_on_machine.emit(over, event.mimeData())
             return True
+        if (
+            self._edit_mode
+            and kind
+            in (
+                QtCore.QEvent.Type.MouseButtonPress,
+                QtCore.QEvent.Type.MouseMove,
+                QtCore.QEvent.Type.MouseButtonRelease,
+            )
+            and self._edit_drag(event)
+        ):
+            return True  # a machine is being dragged: the camera stays where it is
         if kind == QtCore.QEvent.Type.MouseButtonPress and event.button() == QtCore.Qt.MouseButton.LeftButton:
             self._press_pos = (event.position().x(), event.position().y())
         elif kind == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:
@@ -246,6 +267,75 @@ class FactoryView(QtWidgets.QWidget):
                 toggle = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
                 self.machine_clicked.emit(mid or "", toggle)
         return False
+
+    # -- edit mode: dragging machines along the floor ---------------------------------------------------
+    def set_edit_mode(self, on: bool) -> None:
+        """In edit mode a left drag that starts on a machine moves it (signals ``drag_*``) instead of
+        orbiting; elsewhere the camera works as always."""
+        self._edit_mode = on
+        self._dragging = None
+
+    def _edit_drag(self, event) -> bool:
+        kind = event.type()
+        ratio = self.plotter.devicePixelRatioF()
+        x, y = event.position().x() * ratio, (self.plotter.height() - event.position().y() - 1) * ratio
+        if kind == QtCore.QEvent.Type.MouseButtonPress:
+            if event.button() != QtCore.Qt.MouseButton.LeftButton:
+                return False
+            mid = self.machine_at(x, y)
+            at = self.floor_point(x, y)
+            if mid is None or at is None:
+                return False
+            self._dragging = mid
+            self._drag_moved = False
+            self._press_pos = (event.position().x(), event.position().y())
+            self.drag_started.emit(mid, at[0], at[1])
+            return True
+        if self._dragging is None:
+            return False
+        at = self.floor_point(x, y)
+        if kind == QtCore.QEvent.Type.MouseMove:
+            if at is not None:
+                self._drag_moved = True
+                self.drag_moved.emit(at[0], at[1], event.modifiers())
+            return True
+        if kind == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:
+            mid, self._dragging = self._dragging, None
+            if at is None:
+                at = (math.nan, math.nan)
+            self.drag_finished.emit(at[0], at[1], event.modifiers())
+            if not self._drag_moved:  # a click in edit mode still selects
+                toggle = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
+                self.machine_clicked.emit(mid, toggle)
+            self._press_pos = None
+            return True
+        return False
+
+    def floor_point(self, x: float, y: float) -> tuple[float, float] | None:
+        """Where display pixel (x, y) (origin bottom-left) meets the floor plane, or None above the horizon."""
+        origin, direction = self.display_ray(x, y)
+        if abs(direction[2]) < 1e-9:
+            return None
+        t = -origin[2] / direction[2]
+        if t < 0:
+            return None
+        p = origin + t * direction
+        return float(p[0]), float(p[1])
+
+    def move_machines(self, machines: Sequence[Machine], asset_of: Mapping[str, MeshAsset]) -> None:
+        """Show ``machines`` at their poses (a drag step, an undo): their points are rewritten in place,
+        labels and the selection outline follow; transport routes follow with ``refresh_floor``."""
+        moves = {m.id: machine_matrix(m, asset_of[m.asset].extents) for m in machines}
+        self.machines.move(moves)
+        self.labels.move_anchors(self.machines.label_anchor())
+        self._update_selection_actor()
+        self.request_render()
+
+    def refresh_floor(self, factory: Factory) -> None:
+        """Rebuild the floor layer (transport routes follow their machines)."""
+        self._factory = factory
+        self.floor.build(factory)
+        self.request_render()
 
     def display_ray(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
         """World ray (origin, unit direction) through display pixel (x, y), origin bottom-left."""

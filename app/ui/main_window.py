@@ -21,6 +21,7 @@ from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_t
 from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
 from app.ui.embedded_plant import EmbeddedPlant
+from app.ui.layout_editor import LayoutCheckDock, LayoutEditor
 from app.ui.live_console import LiveConsole
 from app.ui.live_link import LiveLink
 from app.ui.log_dock import LogDock
@@ -69,6 +70,9 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.trends_dock = TrendsDock(self)
         self.browse_dock = BrowseDock(self)
         self.timeline = TimelineBar(self)
+        self.layout_check_dock = LayoutCheckDock(self)
+        self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
+        self.undo_dock.setObjectName("dock_undo")
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.browse_dock)
         self.tabifyDockWidget(self.tree_dock, self.browse_dock)
@@ -79,8 +83,17 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.alarms_dock)
         self.tabifyDockWidget(self.log_dock, self.alarms_dock)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.layout_check_dock)
+        self.tabifyDockWidget(self.alarms_dock, self.layout_check_dock)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.undo_dock)
+        self.tabifyDockWidget(self.trends_dock, self.undo_dock)
+        self.trends_dock.raise_()
         self.log_dock.raise_()
         self.live = LiveLink(self.view, self)
+        self.layout_editor = LayoutEditor(self)
+        self.undo_dock.setWidget(QtWidgets.QUndoView(self.layout_editor.stack, self.undo_dock))
+        self.layout_editor.stack.indexChanged.connect(self._on_undo_index)
+        self.layout_check_dock.machine_activated.connect(self._fly_to)
         self.live.state_changed.connect(self._on_link_state)
         self.live.binding_failed.connect(lambda msg: self.statusBar().showMessage(f"Binding failed: {msg}", 10000))
         self.live.replay_shown.connect(self._on_replay_shown)
@@ -202,6 +215,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.statusBar().showMessage(msg, 15000)
         self.selection.clear()
         self.view.show_factory(document.factory, self.asset_of)
+        self.layout_editor.reset()
         self.tree_dock.set_factory(document.factory)
         document.dirty_changed.connect(self._update_title)
         document.path_changed.connect(self._update_title)
@@ -256,6 +270,8 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.properties_dock,
             self.trends_dock,
             self.alarms_dock,
+            self.layout_check_dock,
+            self.undo_dock,
             self.log_dock,
             self.toolbar,
             self.timeline,
@@ -290,6 +306,18 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
     def _fly_to(self, machine_id: str) -> None:
         self.selection.select([machine_id])
         self.view.fly_to(machine_id)
+
+    def _on_undo_index(self, _index: int) -> None:
+        self.refresh_actions()
+
+    def show_layout_check(self) -> None:
+        """List every collision and clearance problem (Edit ▸ Check Layout)."""
+        verdicts = self.layout_editor.check_layout()
+        self.layout_check_dock.show_verdicts(verdicts)
+        self.layout_check_dock.show()
+        self.layout_check_dock.raise_()
+        n = sum(v.status == "collision" for v in verdicts)
+        self.statusBar().showMessage(f"Layout check: {n} collision(s), {len(verdicts) - n} clearance problem(s)", 8000)
 
     def fly_to_selection(self) -> None:
         if self.selection.current:

@@ -88,9 +88,7 @@ def _exact_gap(a: np.ndarray, b: np.ndarray) -> float:
         t = np.clip(np.dot(p - s0, s1 - s0) / np.dot(s1 - s0, s1 - s0), 0, 1)
         return float(np.hypot(*(p - (s0 + t * (s1 - s0)))))
 
-    return min(
-        min(seg_dist(p, q[i], q[(i + 1) % 4]) for p in pp for i in range(4)) for pp, q in ((a, b), (b, a))
-    )
+    return min(min(seg_dist(p, q[i], q[(i + 1) % 4]) for p in pp for i in range(4)) for pp, q in ((a, b), (b, a)))
 
 
 def test_rotated_placements_agree_with_exact_geometry():

@@ -1,0 +1,317 @@
+"""Edit-layout mode: drag, rotate, nudge, duplicate and delete machines, each placement checked live by the
+collision world, every change an undoable command.
+
+The editor owns the undo stack and the ``LayoutWorld`` (pybullet). While a drag runs, only the view and
+the world follow the mouse; the document changes once, when the machine is dropped (one undo step).
+Dropping onto a collision is refused unless Shift is held (an explicit override).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import numpy as np
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.model.edits import duplicates, moved_poses, snap, with_machines, without
+from app.model.factory import Factory, Pose
+from app.physics.world import LayoutWorld, Verdict, hulls_of
+
+log = logging.getLogger(__name__)
+
+OK_RGB = (0, 158, 115)
+CLEARANCE_RGB = (230, 159, 0)  # amber
+COLLISION_RGB = (213, 30, 30)  # red
+PARTY_RGB = {"collision": (255, 120, 120), "clearance": (255, 205, 120)}
+
+
+class MoveCommand(QtGui.QUndoCommand):
+    """Machines from one set of poses to another."""
+
+    def __init__(self, editor: LayoutEditor, before: dict[str, Pose], after: dict[str, Pose], text: str):
+        super().__init__(text)
+        self.editor, self.before, self.after = editor, before, after
+
+    def redo(self) -> None:
+        self.editor.apply_poses(self.after)
+
+    def undo(self) -> None:
+        self.editor.apply_poses(self.before)
+
+
+class LayoutCommand(QtGui.QUndoCommand):
+    """A structural edit (machines added or removed): the factory before and after."""
+
+    def __init__(self, editor: LayoutEditor, before: Factory, after: Factory, changed: list[str], text: str):
+        super().__init__(text)
+        self.editor, self.before, self.after, self.changed = editor, before, after, changed
+
+    def redo(self) -> None:
+        self.editor.apply_layout(self.after, self.changed)
+
+    def undo(self) -> None:
+        self.editor.apply_layout(self.before, self.changed)
+
+
+class LayoutEditor(QtCore.QObject):
+    """Edit-layout behaviour of a main window (``window``: its document, view, selection, status bar)."""
+
+    verdicts_changed = QtCore.Signal(object)  # list[Verdict] of the machines being placed
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        self.stack = QtGui.QUndoStack(self)
+        self.active = False
+        self.snap_enabled = True
+        self.world: LayoutWorld | None = None
+        self._drag: dict | None = None
+        view = window.view
+        view.drag_started.connect(self._on_drag_started)
+        view.drag_moved.connect(self._on_drag_moved)
+        view.drag_finished.connect(self._on_drag_finished)
+
+    # -- mode -------------------------------------------------------------------------------------------
+    def set_active(self, on: bool) -> None:
+        """Enter or leave edit-layout mode."""
+        w = self.window
+        if on and w.document is None:
+            return
+        self.active = on
+        w.view.set_edit_mode(on)
+        if on:
+            self._ensure_world()
+            n = len(self.world.check_all()) if self.world else 0
+            hint = "Edit layout: drag machines; R / Shift+R rotate, Alt+arrows nudge, Del deletes, Ctrl+D duplicates"
+            problems = f" — {n} machine(s) with a problem (Edit ▸ Check Layout)" if n else ""
+            w.statusBar().showMessage(hint + problems, 10000)
+        self._restore_colours()
+        w.refresh_actions()
+
+    def reset(self) -> None:
+        """A different factory was opened: forget the world and the undo history."""
+        self.stack.clear()
+        if self.world is not None:
+            self.world.close()
+        self.world = None
+        self._drag = None
+        if self.active:
+            self._ensure_world()
+
+    def _ensure_world(self) -> LayoutWorld | None:
+        doc = self.window.document
+        if self.world is None and doc is not None:
+            self.world = LayoutWorld(doc.factory, hulls_of(self.window.asset_of))
+        return self.world
+
+    # -- applying changes (the commands call these) -----------------------------------------------------
+    def apply_poses(self, poses: dict[str, Pose]) -> None:
+        w = self.window
+        w.document.set_poses(poses)
+        factory = w.document.factory
+        by_id = {m.id: m for m in factory.machines}
+        if self.world is not None:
+            for mid in poses:
+                self.world.set_pose(mid, by_id[mid].pose)
+        w.view.move_machines([by_id[mid] for mid in poses], w.asset_of)
+        w.view.refresh_floor(factory)  # transport routes follow their machines
+        w._on_selection_changed(w.selection.ids)  # the properties show the new pose
+
+    def apply_layout(self, factory: Factory, changed: list[str]) -> None:
+        w = self.window
+        w.document.set_layout(factory, changed)
+        w.view.show_factory(factory, w.asset_of, reset_camera=False)
+        w.tree_dock.set_factory(factory)
+        ids = {m.id for m in factory.machines}
+        w.selection.select([i for i in w.selection.ids if i in ids])
+        w.status_machines.setText(f"{len(factory.machines)} machines")
+        if self.world is not None:
+            self.world.sync(factory)
+        self._restore_colours()
+        if w.live.active and getattr(w, "_live_settings", None) is not None:
+            w.connect_live(w._live_settings)  # the live store follows the machines
+
+    # -- commands from actions --------------------------------------------------------------------------
+    def rotate_selection(self, degrees: float) -> None:
+        self._move_selection(0.0, 0.0, degrees, f"Rotate {degrees:+.0f}°")
+
+    def nudge_selection(self, dx: float, dy: float) -> None:
+        step = self.window.document.factory.floor.grid_m if self.snap_enabled else 0.1
+        self._move_selection(dx * step, dy * step, 0.0, "Nudge")
+
+    def _move_selection(self, dx: float, dy: float, dyaw: float, text: str) -> None:
+        w = self.window
+        ids = list(w.selection.ids)
+        if not self.active or not ids or w.document is None:
+            return
+        factory = w.document.factory
+        after = moved_poses(factory, ids, dx, dy, dyaw)
+        before = {m.id: m.pose for m in factory.machines if m.id in after}
+        verdicts = self._verdicts(after)
+        if any(v.status == "collision" for v in verdicts):
+            self._report(verdicts)
+            w.statusBar().showMessage(f"{text} refused: {verdicts[0].describe()}", 8000)
+            return
+        self.stack.push(MoveCommand(self, before, after, f"{text} {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}"))
+        self._report(self._verdicts(after))
+
+    def delete_selection(self) -> None:
+        w = self.window
+        ids = list(w.selection.ids)
+        if not self.active or not ids or w.document is None:
+            return
+        before = w.document.factory
+        after = without(before, ids)
+        w.selection.clear()
+        self.stack.push(LayoutCommand(self, before, after, ids, f"Delete {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}"))
+
+    def duplicate_selection(self) -> None:
+        w = self.window
+        ids = list(w.selection.ids)
+        if not self.active or not ids or w.document is None:
+            return
+        before = w.document.factory
+        grid = before.floor.grid_m
+        copies = duplicates(before, ids, (2 * grid, 2 * grid))
+        after = with_machines(before, copies)
+        self.stack.push(LayoutCommand(self, before, after, [c.id for c in copies], f"Duplicate {', '.join(ids[:3])}"))
+        w.selection.select([c.id for c in copies])
+
+    def check_layout(self) -> list[Verdict]:
+        """Every machine with a problem, as the layout stands."""
+        world = self._ensure_world()
+        return world.check_all() if world is not None else []
+
+    # -- dragging ---------------------------------------------------------------------------------------
+    def _on_drag_started(self, mid: str, x: float, y: float) -> None:
+        w = self.window
+        if mid not in w.selection.ids:
+            w.selection.select([mid])
+        factory = w.document.factory
+        ids = list(w.selection.ids)
+        by_id = {m.id: m for m in factory.machines}
+        self._drag = {
+            "anchor": mid,
+            "grab": (x, y),
+            "ids": ids,
+            "before": {i: by_id[i].pose for i in ids},
+            "after": {i: by_id[i].pose for i in ids},
+            "offset": (by_id[mid].pose.x_m - x, by_id[mid].pose.y_m - y),
+        }
+
+    def _on_drag_moved(self, x: float, y: float, modifiers) -> None:
+        d = self._drag
+        if d is None or not np.isfinite([x, y]).all():
+            return
+        w = self.window
+        factory = w.document.factory
+        anchor = d["before"][d["anchor"]]
+        tx, ty = x + d["offset"][0], y + d["offset"][1]
+        if self.snap_enabled and not (modifiers & QtCore.Qt.KeyboardModifier.AltModifier):
+            grid = factory.floor.grid_m
+            tx, ty = snap(tx, grid), snap(ty, grid)
+        dx, dy = tx - anchor.x_m, ty - anchor.y_m
+        # Poses relative to where the drag started (the document still holds those).
+        after = moved_poses(factory, d["ids"], dx, dy)
+        d["after"] = after
+        self._show_poses(after)
+        self._report(self._verdicts(after))
+
+    def _on_drag_finished(self, _x: float, _y: float, modifiers) -> None:
+        d, self._drag = self._drag, None
+        if d is None:
+            return
+        w = self.window
+        before, after = d["before"], d["after"]
+        if all(before[i] == after[i] for i in before):
+            self._restore_colours()
+            return
+        verdicts = self._verdicts(after)
+        override = bool(modifiers & QtCore.Qt.KeyboardModifier.ShiftModifier)
+        if any(v.status == "collision" for v in verdicts) and not override:
+            self._show_poses(before)
+            self._restore_colours()
+            hint = "hold Shift while dropping to place it anyway"
+            w.statusBar().showMessage(f"Not placed: {verdicts[0].describe()} ({hint})", 10000)
+            log.info("drop refused: %s", verdicts[0].describe())
+            return
+        ids = d["ids"]
+        text = f"Move {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}"
+        if override and any(v.status == "collision" for v in verdicts):
+            text += " (collision overridden)"
+        self.stack.push(MoveCommand(self, before, after, text))
+        self._report(verdicts)
+        if verdicts:
+            w.statusBar().showMessage(("Placed despite: " if override else "") + verdicts[0].describe(), 10000)
+
+    def _show_poses(self, poses: dict[str, Pose]) -> None:
+        w = self.window
+        factory = w.document.factory
+        machines = [factory.machine(mid).model_copy(update={"pose": p}) for mid, p in poses.items()]
+        w.view.move_machines(machines, w.asset_of)
+
+    # -- verdicts -----------------------------------------------------------------------------------------
+    def _verdicts(self, poses: dict[str, Pose]) -> list[Verdict]:
+        """Problems of machines at ``poses`` (the group is not checked against itself)."""
+        world = self._ensure_world()
+        if world is None:
+            return []
+        for mid, p in poses.items():
+            world.set_pose(mid, p)
+        out = [world.check(mid, ignore=poses.keys()) for mid in poses]
+        doc_poses = {m.id: m.pose for m in self.window.document.factory.machines if m.id in poses}
+        for mid, p in doc_poses.items():  # the world mirrors the document outside a drag
+            world.set_pose(mid, p)
+        return sorted((v for v in out if v.contacts), key=lambda v: v.status != "collision")
+
+    def _report(self, verdicts: Sequence[Verdict]) -> None:
+        """Colour the machines being placed (green / amber / red) and the parties they meet."""
+        w = self.window
+        colours = w.view.kind_colours(w.document.factory, w.asset_of)
+        index = w.view.machines.index
+        moving = set(self._drag["ids"]) if self._drag else {v.machine for v in verdicts}
+        for mid in moving:
+            colours[index[mid]] = OK_RGB
+        for v in verdicts:
+            colours[index[v.machine]] = COLLISION_RGB if v.status == "collision" else CLEARANCE_RGB
+            for c in v.contacts:
+                if c.other in index:
+                    colours[index[c.other]] = PARTY_RGB[c.kind]
+        w.view.set_machine_colours(colours)
+        if verdicts:
+            w.statusBar().showMessage(verdicts[0].describe(), 4000)
+        self.verdicts_changed.emit(list(verdicts))
+
+    def _restore_colours(self) -> None:
+        w = self.window
+        if w.document is None:
+            return
+        if w.live.active:
+            w.live.recolour()
+        else:
+            w.view.set_machine_colours(w.view.kind_colours(w.document.factory, w.asset_of))
+
+
+class LayoutCheckDock(QtWidgets.QDockWidget):
+    """The list of layout problems; double-click flies to the machine."""
+
+    machine_activated = QtCore.Signal(str)
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__("Layout Check", parent)
+        self.setObjectName("dock_layout_check")
+        self.list = QtWidgets.QListWidget(self)
+        self.list.itemActivated.connect(lambda item: self.machine_activated.emit(item.data(QtCore.Qt.ItemDataRole.UserRole)))
+        self.setWidget(self.list)
+
+    def show_verdicts(self, verdicts: Sequence[Verdict]) -> None:
+        self.list.clear()
+        if not verdicts:
+            self.list.addItem("No collisions or clearance problems")
+            return
+        for v in verdicts:
+            item = QtWidgets.QListWidgetItem(("⛔ " if v.status == "collision" else "⚠ ") + v.describe())
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, v.machine)
+            item.setForeground(QtGui.QColor(*(COLLISION_RGB if v.status == "collision" else (170, 110, 0))))
+            self.list.addItem(item)
