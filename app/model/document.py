@@ -53,6 +53,11 @@ class FactoryDocument:
         return self._path
 
     @property
+    def revision(self) -> int:
+        """Counts changes; equal revisions mean equal content."""
+        return self._revision
+
+    @property
     def dirty(self) -> bool:
         return self._revision != self._saved_revision
 

@@ -105,8 +105,11 @@ class LayoutWorld:
     def __init__(self, factory: Factory, hulls: Mapping[str, tuple[np.ndarray, np.ndarray]]):
         self.client = pb.connect(pb.DIRECT)
         self._hulls = dict(hulls)
-        self._shapes: dict[tuple[str, tuple[float, float, float]], int] = {}
-        self.machines: dict[str, Machine] = {}
+        self._shapes: dict[tuple[str, tuple[float, float, float]], tuple[int, float, float]] = {}
+        self._radius: dict[str, float] = {}
+        self._height: dict[str, float] = {}
+        self.machines: dict[str, Machine] = {}  # as last added (their poses may be older than ``poses``)
+        self.poses: dict[str, Pose] = {}
         self._body_of: dict[str, int] = {}
         self._party: dict[int, tuple[PartyKind, str]] = {}
         self._max_clearance = 0.0
@@ -150,25 +153,26 @@ class LayoutWorld:
             prism = np.vstack([np.c_[poly, np.zeros(len(poly))], np.c_[poly, np.full(len(poly), ZONE_HEIGHT_M)]])
             self._static("keepout" if zone.kind == "keepout" else "exit", zone.id, prism)
 
-    def _shape(self, machine: Machine) -> int:
+    def _shape(self, machine: Machine) -> tuple[int, float, float]:
+        """(shape, radius of its floor circle, height), shared by machines of one asset and size."""
         hull, extents = self._hulls[machine.asset]
         scale = machine_scale(machine, extents)
         key = (machine.asset, tuple(np.round(scale, 6)))
         shape = self._shapes.get(key)
         if shape is None:
-            shape = pb.createCollisionShape(
-                pb.GEOM_MESH, vertices=(np.asarray(hull, float) * scale).tolist(), physicsClientId=self.client
-            )
-            self._shapes[key] = shape
+            verts = np.asarray(hull, float) * scale
+            sid = pb.createCollisionShape(pb.GEOM_MESH, vertices=verts.tolist(), physicsClientId=self.client)
+            shape = self._shapes[key] = (sid, float(np.hypot(verts[:, 0], verts[:, 1]).max()), float(verts[:, 2].max()))
         return shape
 
     def add_machine(self, machine: Machine) -> None:
         if machine.id in self._body_of:
             self.remove_machine(machine.id)
         p = machine.pose
+        shape, self._radius[machine.id], self._height[machine.id] = self._shape(machine)
         body = pb.createMultiBody(
             0,
-            self._shape(machine),
+            shape,
             basePosition=(p.x_m, p.y_m, 0.0),
             baseOrientation=_yaw_quaternion(p.yaw_deg),
             physicsClientId=self.client,
@@ -177,6 +181,7 @@ class LayoutWorld:
         self._body_of[machine.id] = body
         self._party[body] = ("machine", machine.id)
         self.machines[machine.id] = machine
+        self.poses[machine.id] = machine.pose
         self._max_clearance = max(self._max_clearance, machine.clearance_m)
 
     def remove_machine(self, machine_id: str) -> None:
@@ -185,13 +190,14 @@ class LayoutWorld:
             pb.removeBody(body, physicsClientId=self.client)
             self._party.pop(body, None)
             self.machines.pop(machine_id, None)
+            self.poses.pop(machine_id, None)
 
     def update_machine(self, machine: Machine) -> None:
         """The machine changed (pose only: cheap; footprint or asset: new shape)."""
         old = self.machines.get(machine.id)
         if old is not None and (old.footprint, old.asset) == (machine.footprint, machine.asset):
-            self.set_pose(machine.id, machine.pose)
             self.machines[machine.id] = machine
+            self.set_pose(machine.id, machine.pose)
             self._max_clearance = max(self._max_clearance, machine.clearance_m)
         else:
             self.add_machine(machine)
@@ -200,9 +206,7 @@ class LayoutWorld:
         pb.resetBasePositionAndOrientation(
             self._body_of[machine_id], (pose.x_m, pose.y_m, 0.0), _yaw_quaternion(pose.yaw_deg), physicsClientId=self.client
         )
-        m = self.machines[machine_id]
-        if m.pose != pose:
-            self.machines[machine_id] = m.model_copy(update={"pose": pose})
+        self.poses[machine_id] = pose
 
     def sync(self, factory: Factory) -> None:
         """Follow a changed factory: add, remove and move machines as needed."""
@@ -210,20 +214,30 @@ class LayoutWorld:
         for gone in [mid for mid in self.machines if mid not in ids]:
             self.remove_machine(gone)
         for m in factory.machines:
-            if self.machines.get(m.id) != m:
+            known = self.machines.get(m.id)
+            if known is None or (known.footprint, known.asset, known.clearance_m) != (m.footprint, m.asset, m.clearance_m):
                 self.update_machine(m)
+            elif self.poses[m.id] != m.pose:
+                self.set_pose(m.id, m.pose)
 
     # -- queries ----------------------------------------------------------------------------------------
     def check(self, machine_id: str, ignore: Iterable[str] = ()) -> Verdict:
         """The verdict of one machine where it stands (``ignore``: machines not to check against, e.g. the
         rest of a group being moved together)."""
         body = self._body_of[machine_id]
-        machine = self.machines[machine_id]
-        own = machine.clearance_m
-        reach = max(own, self._max_clearance) + TOUCH_TOLERANCE_M
-        lo, hi = pb.getAABB(body, physicsClientId=self.client)
-        near = pb.getOverlappingObjects([v - reach for v in lo], [v + reach for v in hi], physicsClientId=self.client)
-        skip = {self._body_of[i] for i in ignore if i in self._body_of}
+        own = self.machines[machine_id].clearance_m
+        # The box to search: the machine's circle on the floor (radius known from its shape, so no
+        # query for its bounding box) grown by the largest clearance anyone needs.
+        pose = self.poses[machine_id]
+        r = self._radius[machine_id] + (own if own > self._max_clearance else self._max_clearance) + TOUCH_TOLERANCE_M
+        near = pb.getOverlappingObjects(
+            (pose.x_m - r, pose.y_m - r, -1.0),
+            (pose.x_m + r, pose.y_m + r, self._height[machine_id] + 1.0),
+            physicsClientId=self.client,
+        )
+        if near is None or len(near) <= 1:
+            return Verdict(machine_id)  # nothing near: the common case while dragging across a free floor
+        skip = {self._body_of[i] for i in ignore if i in self._body_of} if ignore else ()
         contacts: list[Contact] = []
         for other, _link in near or ():
             if other == body or other in skip or other not in self._party:
@@ -248,7 +262,7 @@ class LayoutWorld:
 
     def check_pose(self, machine_id: str, pose: Pose, ignore: Iterable[str] = ()) -> Verdict:
         """The verdict if the machine stood at ``pose`` (it is put back afterwards)."""
-        old = self.machines[machine_id].pose
+        old = self.poses[machine_id]
         self.set_pose(machine_id, pose)
         try:
             return self.check(machine_id, ignore)

@@ -99,6 +99,16 @@ class LayoutEditor(QtCore.QObject):
         if self.active:
             self._ensure_world()
 
+    def recover(self, saved: Factory, recovered: Factory) -> None:
+        """Show autosaved edits on top of the file as saved (one undo step back to the file)."""
+        changed = sorted({m.id for m in saved.machines} ^ {m.id for m in recovered.machines} | {m.id for m in recovered.machines})
+        self.stack.push(LayoutCommand(self, saved, recovered, changed, "Recover unsaved changes"))
+
+    def close(self) -> None:
+        if self.world is not None:
+            self.world.close()
+            self.world = None
+
     def _ensure_world(self) -> LayoutWorld | None:
         doc = self.window.document
         if self.world is None and doc is not None:

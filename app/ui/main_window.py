@@ -10,12 +10,13 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 import app
 from app.assets import AssetLibrary, MeshAsset, load_factory_assets
+from app.model.autosave import discard_autosave, find_autosave, load_autosave, write_autosave
 from app.model.document import FactoryDocument
 from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.model.selection import Selection
-from app.paths import DEMO_FACTORY, RESOURCES_DIR
+from app.paths import DEMO_FACTORY, RESOURCES_DIR, user_data_dir
 from app.scene.view import FactoryView
 from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_text
 from app.ui.alarms_dock import AlarmsDock
@@ -36,6 +37,7 @@ from app.ui.trends_dock import TrendsDock
 log = logging.getLogger(__name__)
 
 FILE_FILTER = "Factory files (*.json);;All files (*)"
+AUTOSAVE_S = 30.0  # unsaved edits are autosaved this often
 
 
 class MainWindow(LiveConsole, QtWidgets.QMainWindow):
@@ -91,6 +93,11 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.log_dock.raise_()
         self.live = LiveLink(self.view, self)
         self.layout_editor = LayoutEditor(self)
+        self._autosaved_revision = -1
+        self._autosave_timer = QtCore.QTimer(self)
+        self._autosave_timer.setInterval(int(AUTOSAVE_S * 1000))
+        self._autosave_timer.timeout.connect(self.autosave_now)
+        self._autosave_timer.start()
         self.undo_dock.setWidget(QtWidgets.QUndoView(self.layout_editor.stack, self.undo_dock))
         self.layout_editor.stack.indexChanged.connect(self._on_undo_index)
         self.layout_check_dock.machine_activated.connect(self._fly_to)
@@ -136,7 +143,8 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
 
     # -- files -------------------------------------------------------------------------------------
     def open_path(self, path: str | os.PathLike[str]) -> bool:
-        """Open a factory file. On any problem the current factory stays open and the user is told why."""
+        """Open a factory file. On any problem the current factory stays open and the user is told why.
+        If the last session left unsaved edits of this file (an autosave newer than it), offer them."""
         try:
             factory = load_factory(path)
         except FactoryFileError as e:
@@ -144,7 +152,55 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.show_error("Cannot open factory file", str(e), e.details())
             return False
         self.open_loaded(factory, path)
+        self._offer_recovery(path)
         return True
+
+    # -- autosave ----------------------------------------------------------------------------------------
+    def autosave_folder(self) -> Path:
+        return user_data_dir() / "autosave"
+
+    def autosave_now(self) -> Path | None:
+        """Write unsaved changes to the autosave file (the timer does this every ``AUTOSAVE_S``)."""
+        doc = self.document
+        if doc is None or not doc.dirty or doc.revision == self._autosaved_revision:
+            return None
+        try:
+            target = write_autosave(self.autosave_folder(), doc.factory, doc.path)
+        except OSError as e:
+            log.warning("autosave failed: %s", e)
+            return None
+        self._autosaved_revision = doc.revision
+        log.info("autosaved %s", target)
+        return target
+
+    def _discard_autosave(self) -> None:
+        if self.document is not None:
+            discard_autosave(self.autosave_folder(), self.document.path, self.document.factory.name)
+        self._autosaved_revision = -1
+
+    def _offer_recovery(self, path: str | os.PathLike[str]) -> None:
+        found = find_autosave(self.autosave_folder(), path)
+        if found is None:
+            return
+        when = QtCore.QDateTime.fromSecsSinceEpoch(int(found.mtime)).toString("yyyy-MM-dd HH:mm:ss")
+        answer = QtWidgets.QMessageBox.question(
+            self,
+            "Recover unsaved changes?",
+            f"floortwin closed with unsaved changes to {Path(path).name} (autosaved {when}).\n\n"
+            "Recover them? (No keeps the file as it is and discards the autosave.)",
+        )
+        if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+            discard_autosave(self.autosave_folder(), path, "")
+            return
+        try:
+            recovered = load_autosave(found)
+        except FactoryFileError as e:
+            self.show_error("Cannot recover", str(e), e.details())
+            return
+        before = self.document.factory
+        self.layout_editor.recover(before, recovered)
+        log.info("recovered unsaved changes of %s from %s", path, found.path)
+        self.statusBar().showMessage("Recovered the unsaved changes (undo returns to the file as saved)", 10000)
 
     def open_loaded(self, factory: Factory, path: str | os.PathLike[str] | None) -> None:
         """Show a factory that was already loaded and validated (the command line does that first)."""
@@ -173,12 +229,15 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
     def save_to(self, path: str | os.PathLike[str]) -> bool:
         if self.document is None:
             return False
+        old_path = self.document.path
         try:
             saved = self.document.save(path)
         except OSError as e:
             log.error("cannot save %s: %s", path, str(e))
             self.show_error("Cannot save", f"{Path(path).name}: {e.strerror or e}", str(e))
             return False
+        discard_autosave(self.autosave_folder(), old_path, self.document.factory.name)
+        self._discard_autosave()
         self.settings.add_recent_file(saved)
         self.statusBar().showMessage(f"Saved {saved}", 5000)
         log.info("saved %s", saved)
@@ -396,9 +455,13 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             ):
                 event.ignore()
                 return
+            if answer == QtWidgets.QMessageBox.StandardButton.Discard:
+                self._discard_autosave()  # the user chose to lose them: nothing to recover next time
         self.settings.save_window_state(self.saveGeometry(), self.saveState())
         self.settings.sync()
         self.live.stop()
+        self._autosave_timer.stop()
+        self.layout_editor.close()
         if self.plant is not None:
             self.plant.stop()
         self.log_dock.detach()

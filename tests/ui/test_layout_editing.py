@@ -203,3 +203,48 @@ def test_edits_save_and_reload(make_window, qtbot, tmp_path):
 
     assert load_factory(tmp_path / "edited.json").machine("PR-01").pose == moved
     QtGui.QGuiApplication.processEvents()
+
+
+def test_unsaved_edits_are_autosaved_and_recovered_after_a_crash(make_window, qtbot, tmp_path, monkeypatch, demo_path):
+    import shutil
+
+    from PySide6 import QtWidgets
+
+    plant = tmp_path / "plant.json"
+    shutil.copy(demo_path, plant)
+    w = make_window(open_demo=False)
+    assert w.open_path(plant)
+    w.actions_by_id["edit.layout_mode"].trigger()
+    w.selection.select(["QA-01"])
+    original = w.document.factory.machine("QA-01").pose
+    w.layout_editor.rotate_selection(90)
+    edited = w.document.factory.machine("QA-01").pose
+    assert edited != original
+    autosave = w.autosave_now()
+    assert autosave is not None and autosave.exists()
+    assert w.autosave_now() is None  # nothing new since
+    # The "crash": the window goes without saving or asking (as if the process had died).
+    w.document.replace(w.document.factory, w.document.path)
+    w.close()
+
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Yes)
+    w2 = make_window(open_demo=False)
+    assert w2.open_path(plant)
+    assert w2.document.factory.machine("QA-01").pose == edited  # recovered
+    assert w2.document.dirty and "Recover" in w2.layout_editor.stack.text(0)
+    w2.layout_editor.stack.undo()
+    assert w2.document.factory.machine("QA-01").pose == original  # one step back: the file as saved
+    w2.layout_editor.stack.redo()
+    assert w2.save_to(plant)
+    assert not autosave.exists()  # saved: the autosave is gone
+
+    # Declining a recovery discards the autosave.
+    w2.layout_editor.set_active(True)
+    w2.selection.select(["QA-01"])
+    w2.layout_editor.rotate_selection(15)
+    assert w2.autosave_now() is not None
+    w2.document.replace(w2.document.factory, w2.document.path)
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: QtWidgets.QMessageBox.StandardButton.No)
+    assert w2.open_path(plant)
+    assert w2.document.factory.machine("QA-01").pose == edited and not w2.document.dirty
+    assert not autosave.exists()
