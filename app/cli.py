@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import app
+from app.model.edits import format_diff, layout_diff
 from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
@@ -34,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-plant", action="store_true", help="with --demo: do not start the plant simulator")
     p.add_argument("--screenshot", metavar="PNG", help="render the window (once the scene is drawn) to PNG and exit")
     p.add_argument("--quit-after", metavar="SECONDS", type=float, help="quit after this many seconds")
+    p.add_argument("--diff", metavar="OTHER", help="print how the layout changed from FACTORY to OTHER and exit")
     p.add_argument("--size", metavar="WxH", default=None, help="window size in pixels, e.g. 1600x1000")
     p.add_argument("--theme", choices=("light", "dark"), help="colour theme (default: the last one used)")
     p.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="terminal log level")
@@ -71,6 +73,17 @@ def main(argv: list[str] | None = None) -> int:
             if len(e.problems) > 1:
                 print(e.details(), file=sys.stderr)
             return EXIT_USAGE
+    if args.diff:
+        if factory is None:
+            print("floortwin: error: --diff needs a FACTORY file to compare with", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            other = load_factory(args.diff)
+        except FactoryFileError as e:
+            print(f"floortwin: error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        print(format_diff(layout_diff(factory, other), factory, other))
+        return EXIT_OK
     if args.screenshot:
         out = Path(args.screenshot)
         if not out.parent.exists():

@@ -31,7 +31,8 @@ def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 def test_help_documents_every_option():
     r = run("--help")
     assert r.returncode == 0
-    for option in ("FACTORY", "--demo", "--screenshot", "--quit-after", "--size", "--theme", "--log-level", "--version"):
+    options = ("FACTORY", "--demo", "--screenshot", "--quit-after", "--diff", "--size", "--theme", "--log-level", "--version")
+    for option in options:
         assert option in r.stdout
 
 

@@ -116,3 +116,21 @@ def layout_diff(before: Factory, after: Factory, tolerance_m: float = 1e-3) -> d
         if abs((pa.yaw_deg - pb_.yaw_deg + 180) % 360 - 180) > 1e-6:
             rotated.append(mid)
     return {"added": sorted(b.keys() - a.keys()), "removed": sorted(a.keys() - b.keys()), "moved": moved, "rotated": rotated}
+
+
+def format_diff(diff: dict[str, list[str]], before: Factory, after: Factory) -> str:
+    """The diff as lines a person reads (positions in metres, rotations in degrees)."""
+    a = {m.id: m for m in before.machines}
+    b = {m.id: m for m in after.machines}
+    lines = []
+    for mid in diff["moved"]:
+        pa, pb_ = a[mid].pose, b[mid].pose
+        lines.append(
+            f"moved    {mid}: ({pa.x_m:g}, {pa.y_m:g}) → ({pb_.x_m:g}, {pb_.y_m:g}), "
+            f"{math.hypot(pb_.x_m - pa.x_m, pb_.y_m - pa.y_m):.2f} m"
+        )
+    for mid in diff["rotated"]:
+        lines.append(f"rotated  {mid}: {a[mid].pose.yaw_deg:g}° → {b[mid].pose.yaw_deg:g}°")
+    lines += [f"added    {mid} ({b[mid].name})" for mid in diff["added"]]
+    lines += [f"removed  {mid} ({a[mid].name})" for mid in diff["removed"]]
+    return "\n".join(lines) if lines else "no layout changes"

@@ -202,6 +202,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         for name, key, dx, dy in (("left", "Left", -1, 0), ("right", "Right", 1, 0), ("up", "Up", 0, 1), ("down", "Down", 0, -1))
     ),
     ActionSpec(
+        "edit.place",
+        "Set &Position…",
+        lambda w: w.layout_editor.place_dialog(),
+        "&Edit",
+        "P",
+        "Type the exact position and rotation of the selected machine",
+        enabled_when=lambda w: w.layout_editor.active and w.selection.current is not None,
+    ),
+    ActionSpec(
         "edit.duplicate",
         "D&uplicate",
         lambda w: w.layout_editor.duplicate_selection(),

@@ -166,6 +166,30 @@ class LayoutEditor(QtCore.QObject):
         self.stack.push(MoveCommand(self, before, after, f"{text} {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}"))
         self._report(self._verdicts(after))
 
+    def place_dialog(self) -> None:
+        """Type the exact position and rotation of the current machine (Edit ▸ Set Position…)."""
+        w = self.window
+        mid = w.selection.current
+        if not self.active or mid is None or w.document is None:
+            return
+        factory = w.document.factory
+        dialog = PlaceDialog(factory, mid, self, w)
+        if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
+            return
+        self.place(mid, dialog.pose(), override=dialog.override.isChecked())
+
+    def place(self, mid: str, pose: Pose, override: bool = False) -> bool:
+        """Put machine ``mid`` at ``pose`` (one undo step); refused on a collision unless ``override``."""
+        w = self.window
+        before = {mid: w.document.factory.machine(mid).pose}
+        verdicts = self._verdicts({mid: pose})
+        if any(v.status == "collision" for v in verdicts) and not override:
+            w.statusBar().showMessage(f"Not placed: {verdicts[0].describe()}", 10000)
+            return False
+        self.stack.push(MoveCommand(self, before, {mid: pose}, f"Place {mid}"))
+        self._report(verdicts)
+        return True
+
     def delete_selection(self) -> None:
         w = self.window
         ids = list(w.selection.ids)
@@ -301,6 +325,59 @@ class LayoutEditor(QtCore.QObject):
             w.live.recolour()
         else:
             w.view.set_machine_colours(w.view.kind_colours(w.document.factory, w.asset_of))
+
+
+class PlaceDialog(QtWidgets.QDialog):
+    """Exact position (metres) and rotation (degrees) of one machine, with its verdict as you type.
+    The fields take numbers within the floor only: NaN, text or off-floor values cannot be entered."""
+
+    def __init__(self, factory: Factory, mid: str, editor: LayoutEditor, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Set position of {mid}")
+        self.editor, self.mid = editor, mid
+        pose = factory.machine(mid).pose
+        form = QtWidgets.QFormLayout(self)
+        self.x = self._spin(pose.x_m, 0.0, factory.floor.width_m, " m")
+        self.y = self._spin(pose.y_m, 0.0, factory.floor.depth_m, " m")
+        self.yaw = self._spin(pose.yaw_deg % 360, 0.0, 359.99, "°")
+        form.addRow("&X", self.x)
+        form.addRow("&Y", self.y)
+        form.addRow("&Rotation", self.yaw)
+        self.verdict = QtWidgets.QLabel("")
+        self.verdict.setWordWrap(True)
+        form.addRow("", self.verdict)
+        self.override = QtWidgets.QCheckBox("Place it even if it collides")
+        form.addRow("", self.override)
+        buttons = QtWidgets.QDialogButtonBox(
+            QtWidgets.QDialogButtonBox.StandardButton.Ok | QtWidgets.QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+        for spin in (self.x, self.y, self.yaw):
+            spin.valueChanged.connect(self._update_verdict)
+        self._update_verdict()
+
+    @staticmethod
+    def _spin(value: float, lo: float, hi: float, suffix: str) -> QtWidgets.QDoubleSpinBox:
+        spin = QtWidgets.QDoubleSpinBox()
+        spin.setRange(lo, hi)
+        spin.setDecimals(3)
+        spin.setSuffix(suffix)
+        spin.setValue(value)
+        spin.setKeyboardTracking(False)
+        return spin
+
+    def pose(self) -> Pose:
+        return Pose(x_m=self.x.value(), y_m=self.y.value(), yaw_deg=self.yaw.value())
+
+    def _update_verdict(self) -> None:
+        verdicts = self.editor._verdicts({self.mid: self.pose()})
+        if not verdicts:
+            self.verdict.setText('<span style="color:#009e73">Clear of everything</span>')
+        else:
+            colour = "#d51e1e" if verdicts[0].status == "collision" else "#aa6e00"
+            self.verdict.setText(f'<span style="color:{colour}">{verdicts[0].describe()}</span>')
 
 
 class LayoutCheckDock(QtWidgets.QDockWidget):

@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 
 FILE_FILTER = "Factory files (*.json);;All files (*)"
 AUTOSAVE_S = 30.0  # unsaved edits are autosaved this often
+CHECK_ON_OPEN_MAX = 5000  # layouts up to this size are checked for collisions when opened (≈0.5 s)
 
 
 class MainWindow(LiveConsole, QtWidgets.QMainWindow):
@@ -275,6 +276,14 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.selection.clear()
         self.view.show_factory(document.factory, self.asset_of)
         self.layout_editor.reset()
+        if len(document.factory.machines) <= CHECK_ON_OPEN_MAX:  # a layout with problems opens, and says so
+            verdicts = self.layout_editor.check_layout()
+            self.layout_check_dock.show_verdicts(verdicts)
+            if verdicts:
+                n = sum(v.status == "collision" for v in verdicts)
+                msg = f"This layout has {n} machine(s) in collision and {len(verdicts) - n} with clearance problems"
+                log.warning("%s: %s", document.path or document.factory.name, msg)
+                self.statusBar().showMessage(msg + " (Edit ▸ Check Layout lists them)", 15000)
         self.tree_dock.set_factory(document.factory)
         document.dirty_changed.connect(self._update_title)
         document.path_changed.connect(self._update_title)

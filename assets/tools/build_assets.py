@@ -239,7 +239,7 @@ def demo_factory(extents: dict[str, np.ndarray]) -> dict:
             }
         )
 
-    add("WH-IN", "Goods-in store", "warehouse", "warehouse", 9, 41, line="Logistics", cycle=20, buf=200, power=(5, 3))
+    add("WH-IN", "Goods-in store", "warehouse", "warehouse", 7.25, 41, line="Logistics", cycle=20, buf=200, power=(5, 3))
     for i in range(8):  # machining: two rows of four CNCs
         x, y = 22 + (i % 4) * 6.5, 43 if i < 4 else 35.5
         add(

@@ -248,3 +248,29 @@ def test_unsaved_edits_are_autosaved_and_recovered_after_a_crash(make_window, qt
     assert w2.open_path(plant)
     assert w2.document.factory.machine("QA-01").pose == edited and not w2.document.dirty
     assert not autosave.exists()
+
+
+def test_typed_position_is_checked_and_refuses_nan(make_window, qtbot):
+    from app.ui.layout_editor import PlaceDialog
+
+    w = _editing(make_window, qtbot)
+    w.selection.select(["CNC-01"])
+    f = w.document.factory
+    other = f.machine("CNC-02").pose
+    dialog = PlaceDialog(f, "CNC-01", w.layout_editor, w)
+    qtbot.addWidget(dialog)
+    dialog.x.setValue(other.x_m)
+    dialog.y.setValue(other.y_m)
+    assert "collides with CNC-02" in dialog.verdict.text()
+    # The field takes numbers within the floor only: "nan" is not accepted, the value stays.
+    dialog.x.lineEdit().selectAll()
+    QTest.keyClicks(dialog.x.lineEdit(), "nan")
+    dialog.x.interpretText()
+    assert dialog.x.value() == pytest.approx(other.x_m)
+    dialog.x.setValue(1e9)
+    assert dialog.x.value() == f.floor.width_m
+    spot = _free_spot(w, "CNC-01")
+    assert not w.layout_editor.place("CNC-01", Pose(x_m=other.x_m, y_m=other.y_m))  # collision: refused
+    assert w.layout_editor.place("CNC-01", Pose(x_m=spot[0], y_m=spot[1], yaw_deg=90))
+    assert w.document.factory.machine("CNC-01").pose == Pose(x_m=spot[0], y_m=spot[1], yaw_deg=90)
+    assert w.layout_editor.stack.text(w.layout_editor.stack.count() - 1) == "Place CNC-01"

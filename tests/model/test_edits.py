@@ -1,0 +1,66 @@
+"""Layout edits as pure functions: moves stay on the floor, removals take their paths along, diffs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from app.model.edits import duplicates, free_id, layout_diff, moved_poses, snap, with_machines, with_poses, without
+from app.model.io import dumps_factory, load_factory, loads_factory, save_factory
+from tests.conftest import ROOT
+
+
+@pytest.fixture
+def demo(demo_path):
+    return load_factory(demo_path)
+
+
+def test_group_moves_and_turns_about_its_centre_and_stays_on_the_floor(demo):
+    poses = moved_poses(demo, ["CNC-01", "CNC-02"], 0, 0, 180)
+    a, b = demo.machine("CNC-01").pose, demo.machine("CNC-02").pose
+    assert poses["CNC-01"].x_m == pytest.approx(b.x_m) and poses["CNC-02"].x_m == pytest.approx(a.x_m)  # swapped
+    assert poses["CNC-01"].yaw_deg == pytest.approx((a.yaw_deg + 180) % 360)
+    far = moved_poses(demo, ["CNC-01"], 1e6, -1e6)["CNC-01"]
+    assert (far.x_m, far.y_m) == (demo.floor.width_m, 0.0)
+    assert snap(3.26, 0.5) == 3.5 and snap(3.26, 0) == 3.26
+
+
+def test_removing_machines_takes_their_transports_and_routing_steps(demo):
+    linked = demo.transports[0].from_machine
+    after = without(demo, [linked])
+    assert linked not in {m.id for m in after.machines}
+    assert all(linked not in (t.from_machine, t.to_machine) for t in after.transports)
+    assert all(linked not in f.routing for f in after.flows)
+    assert loads_factory(dumps_factory(after)).machines == after.machines  # still a valid file
+
+
+def test_duplicates_get_fresh_ids_and_no_bindings(demo):
+    assert free_id(demo, "CNC-01") == "CNC-09" and free_id(demo, "NEW") == "NEW"
+    copies = duplicates(demo, ["CNC-01", "CNC-02"], (2.0, 2.0))
+    assert [c.id for c in copies] == ["CNC-09", "CNC-10"] and all(c.tags == {} for c in copies)
+    after = with_machines(demo, copies)
+    assert len({m.id for m in after.machines}) == len(after.machines)
+
+
+def test_layout_diff_and_the_command_line(demo, tmp_path):
+    after = with_poses(demo, moved_poses(demo, ["PR-01"], 2.0, 0.0))
+    after = with_poses(after, moved_poses(after, ["PR-02"], 0, 0, 90))
+    after = with_machines(without(after, ["QA-02"]), duplicates(after, ["ASM-01"], (1, 1)))
+    d = layout_diff(demo, after)
+    assert d == {"added": ["ASM-09"], "removed": ["QA-02"], "moved": ["PR-01"], "rotated": ["PR-02"]}
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    save_factory(demo, a)
+    save_factory(after, b)
+
+    def diff(x, y):
+        cmd = [sys.executable, "main.py", str(x), "--diff", str(y)]
+        return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+    r = diff(a, b)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[0].startswith("moved    PR-01:") and "2.00 m" in lines[0]
+    assert "rotated  PR-02: 0° → 90°" in lines and any(x.startswith("added    ASM-09") for x in lines)
+    assert diff(a, a).stdout.strip() == "no layout changes"
