@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 OK_RGB = (0, 158, 115)
 CLEARANCE_RGB = (230, 159, 0)  # amber
 COLLISION_RGB = (213, 30, 30)  # red
+CLEAR_RGB = (205, 208, 212)  # machines without a problem while problems are shown
 PARTY_RGB = {"collision": (255, 120, 120), "clearance": (255, 205, 120)}
 
 
@@ -80,6 +81,7 @@ class LayoutEditor(QtCore.QObject):
             return
         self.active = on
         w.view.set_edit_mode(on)
+        w.live.paused = on  # while editing, colours show verdicts (live values keep being recorded)
         if on:
             self._ensure_world()
             n = len(self.world.check_all()) if self.world else 0
@@ -317,11 +319,23 @@ class LayoutEditor(QtCore.QObject):
             w.statusBar().showMessage(verdicts[0].describe(), 4000)
         self.verdicts_changed.emit(list(verdicts))
 
+    def show_problems(self, verdicts: Sequence[Verdict]) -> None:
+        """Colour every machine with a problem: red in collision, amber too close (edit mode)."""
+        w = self.window
+        if not self.active or w.document is None:
+            return
+        colours = np.empty((len(w.document.factory.machines), 3), dtype=np.uint8)
+        colours[:] = CLEAR_RGB  # everything fine fades back, so the problems stand out
+        index = w.view.machines.index
+        for v in sorted(verdicts, key=lambda v: v.status == "collision"):  # red wins
+            colours[index[v.machine]] = COLLISION_RGB if v.status == "collision" else CLEARANCE_RGB
+        w.view.set_machine_colours(colours)
+
     def _restore_colours(self) -> None:
         w = self.window
         if w.document is None:
             return
-        if w.live.active:
+        if w.live.active and not self.active:
             w.live.recolour()
         else:
             w.view.set_machine_colours(w.view.kind_colours(w.document.factory, w.asset_of))
@@ -398,7 +412,7 @@ class LayoutCheckDock(QtWidgets.QDockWidget):
             self.list.addItem("No collisions or clearance problems")
             return
         for v in verdicts:
-            item = QtWidgets.QListWidgetItem(("⛔ " if v.status == "collision" else "⚠ ") + v.describe())
+            item = QtWidgets.QListWidgetItem(("● " if v.status == "collision" else "▲ ") + v.describe())
             item.setData(QtCore.Qt.ItemDataRole.UserRole, v.machine)
             item.setForeground(QtGui.QColor(*(COLLISION_RGB if v.status == "collision" else (170, 110, 0))))
             self.list.addItem(item)

@@ -129,6 +129,7 @@ class LiveLink(QtCore.QObject):
         self._blinker.timeout.connect(self._on_blink)
         self._base_labels: list[str] = []
         self._generation = 0
+        self.paused = False  # True while the layout is edited: the view shows verdicts, not states
         self.net: NetworkLoop | None = None
         self.history: History | None = None
         self.replay_time: float | None = None  # None: live
@@ -284,7 +285,7 @@ class LiveLink(QtCore.QObject):
         """Colour every machine by its state — live, or as recorded at the replay time — in one array write."""
         replaying = self.replay_time is not None
         store = self.replay_store if replaying else self.store
-        if store is None:
+        if store is None or self.paused:
             return
         now = self.replay_time if replaying else (time.time() if now is None else now)
         j = store.signal_index["State"]

@@ -78,20 +78,13 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.undo_dock.setObjectName("dock_undo")
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.browse_dock)
-        self.tabifyDockWidget(self.tree_dock, self.browse_dock)
-        self.tree_dock.raise_()
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.trends_dock)
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.log_dock)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.alarms_dock)
-        self.tabifyDockWidget(self.log_dock, self.alarms_dock)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.layout_check_dock)
-        self.tabifyDockWidget(self.alarms_dock, self.layout_check_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.undo_dock)
-        self.tabifyDockWidget(self.trends_dock, self.undo_dock)
-        self.trends_dock.raise_()
-        self.log_dock.raise_()
+        for dock in (self.log_dock, self.alarms_dock, self.layout_check_dock):
+            self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self._docks_tabbed = False  # tabbed at the first show (see showEvent)
         self.live = LiveLink(self.view, self)
         self.layout_editor = LayoutEditor(self)
         self._autosaved_revision = -1
@@ -136,8 +129,8 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         geometry, state = self.settings.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1400, 900)
-        if state is not None:
-            self.restoreState(state)
+        if state is not None and self.restoreState(state):
+            self._docks_tabbed = True
         self.set_theme(self.theme)
         self._update_title()
         self.refresh_actions()
@@ -384,6 +377,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.layout_check_dock.show_verdicts(verdicts)
         self.layout_check_dock.show()
         self.layout_check_dock.raise_()
+        self.layout_editor.show_problems(verdicts)
         n = sum(v.status == "collision" for v in verdicts)
         self.statusBar().showMessage(f"Layout check: {n} collision(s), {len(verdicts) - n} clearance problem(s)", 8000)
 
@@ -447,6 +441,20 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             f"<b>floortwin {app.__version__}</b><br>A desktop digital twin of a factory floor.<br><br>"
             f"Qt {QtCore.qVersion()} · VTK {vtk.vtkVersion.GetVTKVersion()} · pyvista {pyvista.__version__}<br>MIT licence",
         )
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        super().showEvent(event)
+        if not self._docks_tabbed:
+            # Tabbing docks before the window is on screen leaves stale tab bars drawn over the docks
+            # (Qt); done at the first show, the default layout comes out clean.
+            self._docks_tabbed = True
+            self.tabifyDockWidget(self.tree_dock, self.browse_dock)
+            self.tabifyDockWidget(self.log_dock, self.alarms_dock)
+            self.tabifyDockWidget(self.log_dock, self.layout_check_dock)
+            self.tabifyDockWidget(self.trends_dock, self.undo_dock)
+            for dock in (self.tree_dock, self.trends_dock, self.log_dock):
+                dock.raise_()
+            self.resizeDocks([self.log_dock], [120], QtCore.Qt.Orientation.Vertical)
 
     # -- shutdown --------------------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:

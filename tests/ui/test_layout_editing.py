@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui
 from PySide6.QtTest import QTest
 
 from app.model.factory import Pose
-from app.ui.layout_editor import CLEARANCE_RGB, COLLISION_RGB
+from app.ui.layout_editor import CLEAR_RGB, CLEARANCE_RGB, COLLISION_RGB
 
 pytestmark = pytest.mark.gui
 LEFT = QtCore.Qt.MouseButton.LeftButton
@@ -130,6 +130,9 @@ def test_dropping_onto_another_machine_is_refused_unless_overridden(make_window,
     w.show_layout_check()
     texts = [w.layout_check_dock.list.item(i).text() for i in range(w.layout_check_dock.list.count())]
     assert any("CNC-01 collides with CNC-02" in t for t in texts)
+    # In edit mode the check also colours the floor: problems red / amber, the rest faded.
+    assert _colour(w, "CNC-01") == COLLISION_RGB and _colour(w, "CNC-02") == COLLISION_RGB
+    assert _colour(w, "QA-01") == CLEAR_RGB
 
 
 def test_clearance_warning_shows_amber_with_the_gap(make_window, qtbot):
