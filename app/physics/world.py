@@ -165,6 +165,10 @@ class LayoutWorld:
             shape = self._shapes[key] = (sid, float(np.hypot(verts[:, 0], verts[:, 1]).max()), float(verts[:, 2].max()))
         return shape
 
+    def add_hulls(self, hulls: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> None:
+        """Make more meshes known (``{asset: (hull vertices, extents)}``), e.g. one just imported."""
+        self._hulls.update(hulls)
+
     def add_machine(self, machine: Machine) -> None:
         if machine.id in self._body_of:
             self.remove_machine(machine.id)

@@ -111,6 +111,9 @@ class FactoryView(QtWidgets.QWidget):
     dropped_on_machine = QtCore.Signal(str, object)
     #: Edit mode: a machine is being dragged — (machine id, floor x, floor y of the grab point), then every
     #: move (floor x, floor y, modifiers), then release (floor x, floor y, modifiers); see ``set_edit_mode``.
+    #: Something droppable on the floor (a MIME format in ``floor_drop_formats``) was dropped: (floor x,
+    #: floor y, the drag's MIME data, keyboard modifiers).
+    dropped_on_floor = QtCore.Signal(float, float, object, object)
     drag_started = QtCore.Signal(str, float, float)
     drag_moved = QtCore.Signal(float, float, object)
     drag_finished = QtCore.Signal(float, float, object)
@@ -156,6 +159,7 @@ class FactoryView(QtWidgets.QWidget):
         self._still_timer.timeout.connect(self.end_interaction)
         self._press_pos: tuple[float, float] | None = None
         self._edit_mode = False
+        self.floor_drop_formats: set[str] = set()  # MIME formats that may be dropped anywhere on the floor
         self._dragging: str | None = None
         self._drag_moved = False
         self._install_observers()
@@ -237,6 +241,16 @@ class FactoryView(QtWidgets.QWidget):
         if kind in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.DragMove, QtCore.QEvent.Type.Drop):
             pos = event.position()
             ratio = self.plotter.devicePixelRatioF()
+            mime = event.mimeData()
+            if any(mime.hasFormat(f) for f in self.floor_drop_formats):
+                at = self.floor_point(pos.x() * ratio, (self.plotter.height() - pos.y() - 1) * ratio)
+                if at is None:
+                    event.ignore()
+                    return True
+                event.acceptProposedAction()
+                if kind == QtCore.QEvent.Type.Drop:
+                    self.dropped_on_floor.emit(at[0], at[1], mime, event.modifiers())
+                return True
             over = self.machine_at(pos.x() * ratio, (self.plotter.height() - pos.y() - 1) * ratio)
             if over is None:
                 event.ignore()

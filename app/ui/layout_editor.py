@@ -8,18 +8,38 @@ Dropping onto a collision is refused unless Shift is held (an explicit override)
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import re
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.model.edits import duplicates, moved_poses, snap, with_machines, without
-from app.model.factory import Factory, Pose
+from app.assets import load_factory_assets
+from app.model.edits import duplicates, free_id, moved_poses, snap, with_machines, without
+from app.model.factory import AssetRef, Factory, Footprint, Machine, Pose
+from app.model.kinds import get_kind, known_kinds
+from app.paths import ASSETS_DIR
 from app.physics.world import LayoutWorld, Verdict, hulls_of
 
 log = logging.getLogger(__name__)
 
+MIME_ASSET = "application/x-floortwin-asset"
+KIND_PREFIX = {
+    "cnc": "CNC",
+    "press": "PR",
+    "robot_cell": "RC",
+    "assembly": "ASM",
+    "conveyor": "CV",
+    "buffer": "BUF",
+    "inspection": "QA",
+    "warehouse": "WH",
+}
+#: The meshes that ship with floortwin: asset id → ``builtin:`` path.
+BUILTIN_ASSETS = {p.stem: f"builtin:meshes/{p.name}" for p in sorted((ASSETS_DIR / "meshes").glob("*")) if p.is_file()}
 OK_RGB = (0, 158, 115)
 CLEARANCE_RGB = (230, 159, 0)  # amber
 COLLISION_RGB = (213, 30, 30)  # red
@@ -72,6 +92,8 @@ class LayoutEditor(QtCore.QObject):
         view.drag_started.connect(self._on_drag_started)
         view.drag_moved.connect(self._on_drag_moved)
         view.drag_finished.connect(self._on_drag_finished)
+        view.floor_drop_formats.add(MIME_ASSET)
+        view.dropped_on_floor.connect(self._on_floor_drop)
 
     # -- mode -------------------------------------------------------------------------------------------
     def set_active(self, on: bool) -> None:
@@ -139,6 +161,7 @@ class LayoutEditor(QtCore.QObject):
         w.selection.select([i for i in w.selection.ids if i in ids])
         w.status_machines.setText(f"{len(factory.machines)} machines")
         if self.world is not None:
+            self.world.add_hulls(hulls_of({m.asset: w.asset_of[m.asset] for m in factory.machines if m.id in set(changed)}))
             self.world.sync(factory)
         self._restore_colours()
         if w.live.active and getattr(w, "_live_settings", None) is not None:
@@ -191,6 +214,126 @@ class LayoutEditor(QtCore.QObject):
         self.stack.push(MoveCommand(self, before, {mid: pose}, f"Place {mid}"))
         self._report(verdicts)
         return True
+
+    def import_mesh(self, path: str | Path, kind_id: str) -> str | None:
+        """Add a machine whose mesh is the file ``path`` (GLB/glTF, STL, OBJ, PLY) in the middle of the view;
+        the mesh joins the factory's assets (relative to the factory file when it has one)."""
+        w = self.window
+        if w.document is None:
+            return None
+        path = Path(path)
+        base = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem)[:40] or "mesh"
+        asset_id, k = base, 1
+        while asset_id in w.document.factory.assets or asset_id in BUILTIN_ASSETS:
+            k += 1
+            asset_id = f"{base}_{k}"
+        ref_path = str(path.resolve())
+        if w.document.path is not None:
+            with contextlib.suppress(ValueError):
+                ref_path = os.path.relpath(path.resolve(), w.document.path.resolve().parent)
+        self._pending_asset = (asset_id, AssetRef(path=ref_path))
+        try:
+            return self.add_at_view_centre(kind_id, asset_id)
+        finally:
+            self._pending_asset = None
+
+    def add_machine(self, kind_id: str, asset_id: str, x: float, y: float, override: bool = False) -> str | None:
+        """Add a machine of ``kind_id`` with mesh ``asset_id`` at floor point (x, y) (snapped); returns its
+        id, or None when refused (a collision without ``override``, or a mesh that cannot be used)."""
+        w = self.window
+        if w.document is None:
+            return None
+        before = w.document.factory
+        factory = before
+        pending = getattr(self, "_pending_asset", None)
+        if pending is not None and pending[0] == asset_id:  # a mesh being imported
+            factory = factory.model_copy(update={"assets": {**factory.assets, asset_id: pending[1]}})
+        elif asset_id not in factory.assets:  # a built-in mesh not used by this factory yet
+            if asset_id not in BUILTIN_ASSETS:
+                w.show_error("Cannot add machine", f"Unknown mesh {asset_id}", "")
+                return None
+            factory = factory.model_copy(update={"assets": {**factory.assets, asset_id: AssetRef(path=BUILTIN_ASSETS[asset_id])}})
+        w.asset_of.update(load_factory_assets(factory, w.document.path, w.assets))
+        mesh = w.asset_of[asset_id]
+        if mesh.placeholder:
+            if pending is not None:
+                w.asset_of.pop(asset_id, None)
+            w.show_error("Cannot add machine", f"The mesh {asset_id} cannot be used: {mesh.warning}", mesh.warning or "")
+            log.error("mesh %s cannot be used: %s", asset_id, mesh.warning)
+            return None
+        grid = factory.floor.grid_m if self.snap_enabled else 0.0
+        kind = get_kind(kind_id)
+        prefix = KIND_PREFIX.get(kind_id, kind_id[:3].upper())
+        mid = free_id(factory, f"{prefix}-01")
+        ex, ey, ez = (min(max(float(v), 0.01), 200.0) for v in mesh.extents)
+        try:
+            machine = self._new_machine(mid, kind, kind_id, asset_id, x, y, grid, (ex, ey, ez), factory)
+        except ValueError as e:  # pydantic's ValidationError: the mesh gives an unusable size
+            w.show_error("Cannot add machine", f"{asset_id}: {e}", str(e))
+            return None
+        world = self._ensure_world()
+        if world is not None:
+            world.add_hulls(hulls_of({asset_id: mesh}))
+            world.add_machine(machine)
+            verdict = world.check(mid)
+            world.remove_machine(mid)
+            if verdict.status == "collision" and not override:
+                w.statusBar().showMessage(f"Not added: {verdict.describe()} (hold Shift while dropping to add it anyway)", 10000)
+                return None
+        after = with_machines(factory, [machine])
+        self.stack.push(LayoutCommand(self, before, after, [mid], f"Add {mid}"))
+        w.selection.select([mid])
+        return mid
+
+    @staticmethod
+    def _new_machine(mid, kind, kind_id, asset_id, x, y, grid, extents, factory) -> Machine:
+        ex, ey, ez = extents
+        return Machine(
+            id=mid,
+            name=f"{kind.label if kind else kind_id} {mid.split('-')[-1]}",
+            kind=kind_id,
+            asset=asset_id,
+            pose=Pose(
+                x_m=min(max(snap(x, grid), 0.0), factory.floor.width_m), y_m=min(max(snap(y, grid), 0.0), factory.floor.depth_m)
+            ),
+            footprint=Footprint(width_m=round(ex, 3), depth_m=round(ey, 3), height_m=round(ez, 3)),
+        )
+
+    def _on_floor_drop(self, x: float, y: float, mime, modifiers) -> None:
+        payload = asset_payload(mime)
+        if payload is None or self.window.document is None:
+            return
+        if not self.active:
+            self.set_active(True)
+        self.add_machine(*payload, x, y, override=bool(modifiers & QtCore.Qt.KeyboardModifier.ShiftModifier))
+
+    def add_at_view_centre(self, kind_id: str, asset_id: str) -> str | None:
+        """Add a machine where the view's centre meets the floor (a double-click in the palette)."""
+        w = self.window
+        if w.document is None:
+            return None
+        if not self.active:
+            self.set_active(True)
+        size = w.view.renderer.GetSize()
+        at = w.view.floor_point(size[0] / 2, size[1] / 2)
+        f = w.document.factory
+        x, y = at if at is not None else (f.floor.width_m / 2, f.floor.depth_m / 2)
+        return self.add_machine(kind_id, asset_id, x, y)
+
+    def import_dialog(self) -> None:
+        """Ask for a mesh file and the kind of machine it is, then add it (Import Mesh…)."""
+        w = self.window
+        if w.document is None:
+            return
+        path, _ = QtWidgets.QFileDialog.getOpenFileName(w, "Import machine mesh", "", "Meshes (*.glb *.gltf *.stl *.obj *.ply)")
+        if not path:
+            return
+        kinds = known_kinds()
+        labels = [k.label for k in kinds.values()]
+        question = f"What kind of machine is {Path(path).name}?"
+        label, ok = QtWidgets.QInputDialog.getItem(w, "Machine kind", question, labels, 0, False)
+        if ok:
+            self.import_mesh(path, next(k.id for k in kinds.values() if k.label == label))
 
     def delete_selection(self) -> None:
         w = self.window
@@ -304,7 +447,8 @@ class LayoutEditor(QtCore.QObject):
     def _report(self, verdicts: Sequence[Verdict]) -> None:
         """Colour the machines being placed (green / amber / red) and the parties they meet."""
         w = self.window
-        colours = w.view.kind_colours(w.document.factory, w.asset_of)
+        colours = np.empty((len(w.document.factory.machines), 3), dtype=np.uint8)
+        colours[:] = CLEAR_RGB  # the rest fades while placing, so verdict colours never mix with kind colours
         index = w.view.machines.index
         moving = set(self._drag["ids"]) if self._drag else {v.machine for v in verdicts}
         for mid in moving:
@@ -392,6 +536,67 @@ class PlaceDialog(QtWidgets.QDialog):
         else:
             colour = "#d51e1e" if verdicts[0].status == "collision" else "#aa6e00"
             self.verdict.setText(f'<span style="color:{colour}">{verdicts[0].describe()}</span>')
+
+
+class PaletteDock(QtWidgets.QDockWidget):
+    """Machines to add: one entry per machine kind with its mesh (and the factory's own meshes). Drag an
+    entry onto the floor in edit mode, or double-click it to add the machine in the middle of the view."""
+
+    activated = QtCore.Signal(str, str)  # kind id, asset id
+    import_requested = QtCore.Signal()
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__("Machine Palette", parent)
+        self.setObjectName("dock_palette")
+        self.list = _PaletteList(self)
+        self.list.setDragEnabled(True)
+        self.list.setDragDropMode(QtWidgets.QAbstractItemView.DragDropMode.DragOnly)
+        self.list.itemActivated.connect(self._on_activated)
+        body = QtWidgets.QWidget(self)
+        column = QtWidgets.QVBoxLayout(body)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.list)
+        self.import_button = QtWidgets.QPushButton("Import Mesh…", body)
+        self.import_button.setToolTip("Add a machine from a mesh file (GLB/glTF, STL, OBJ, PLY)")
+        self.import_button.clicked.connect(self.import_requested)
+        column.addWidget(self.import_button)
+        self.setWidget(body)
+        self.set_assets({})
+
+    def set_assets(self, factory_assets: dict[str, str]) -> None:
+        """Fill the list: every kind with its default mesh, then the factory's other meshes (id → kind)."""
+        self.list.clear()
+        entries = [(k.label, k.id, k.default_asset) for k in known_kinds().values() if k.default_asset in BUILTIN_ASSETS]
+        entries += [(f"{a} (this factory's mesh)", kind, a) for a, kind in sorted(factory_assets.items())]
+        for label, kind, asset in entries:
+            item = QtWidgets.QListWidgetItem(label)
+            item.setData(QtCore.Qt.ItemDataRole.UserRole, (kind, asset))
+            item.setToolTip(f"kind {kind}, mesh {asset}: drag onto the floor in edit mode, or double-click")
+            self.list.addItem(item)
+
+    def _on_activated(self, item: QtWidgets.QListWidgetItem) -> None:
+        kind, asset = item.data(QtCore.Qt.ItemDataRole.UserRole)
+        self.activated.emit(kind, asset)
+
+
+class _PaletteList(QtWidgets.QListWidget):
+    def mimeData(self, items):  # the drag carries "kind asset"
+        mime = QtCore.QMimeData()
+        if items:
+            kind, asset = items[0].data(QtCore.Qt.ItemDataRole.UserRole)
+            mime.setData(MIME_ASSET, f"{kind} {asset}".encode())
+        return mime
+
+    def mimeTypes(self):
+        return [MIME_ASSET]
+
+
+def asset_payload(mime) -> tuple[str, str] | None:
+    """(kind id, asset id) from a palette drag, or None."""
+    if mime is None or not mime.hasFormat(MIME_ASSET):
+        return None
+    parts = bytes(mime.data(MIME_ASSET)).decode(errors="replace").split()
+    return (parts[0], parts[1]) if len(parts) == 2 else None
 
 
 class LayoutCheckDock(QtWidgets.QDockWidget):

@@ -22,7 +22,7 @@ from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_t
 from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
 from app.ui.embedded_plant import EmbeddedPlant
-from app.ui.layout_editor import LayoutCheckDock, LayoutEditor
+from app.ui.layout_editor import LayoutCheckDock, LayoutEditor, PaletteDock
 from app.ui.live_console import LiveConsole
 from app.ui.live_link import LiveLink
 from app.ui.log_dock import LogDock
@@ -74,10 +74,12 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.browse_dock = BrowseDock(self)
         self.timeline = TimelineBar(self)
         self.layout_check_dock = LayoutCheckDock(self)
+        self.palette_dock = PaletteDock(self)
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
         self.undo_dock.setObjectName("dock_undo")
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.browse_dock)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.palette_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.trends_dock)
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
@@ -95,6 +97,8 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.undo_dock.setWidget(QtWidgets.QUndoView(self.layout_editor.stack, self.undo_dock))
         self.layout_editor.stack.indexChanged.connect(self._on_undo_index)
         self.layout_check_dock.machine_activated.connect(self._fly_to)
+        self.palette_dock.activated.connect(self.layout_editor.add_at_view_centre)
+        self.palette_dock.import_requested.connect(self.layout_editor.import_dialog)
         self.live.state_changed.connect(self._on_link_state)
         self.live.binding_failed.connect(lambda msg: self.statusBar().showMessage(f"Binding failed: {msg}", 10000))
         self.live.replay_shown.connect(self._on_replay_shown)
@@ -328,6 +332,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         for dock in (
             self.tree_dock,
             self.browse_dock,
+            self.palette_dock,
             self.properties_dock,
             self.trends_dock,
             self.alarms_dock,
@@ -449,6 +454,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             # (Qt); done at the first show, the default layout comes out clean.
             self._docks_tabbed = True
             self.tabifyDockWidget(self.tree_dock, self.browse_dock)
+            self.tabifyDockWidget(self.tree_dock, self.palette_dock)
             self.tabifyDockWidget(self.log_dock, self.alarms_dock)
             self.tabifyDockWidget(self.log_dock, self.layout_check_dock)
             self.tabifyDockWidget(self.trends_dock, self.undo_dock)

@@ -277,3 +277,90 @@ def test_typed_position_is_checked_and_refuses_nan(make_window, qtbot):
     assert w.layout_editor.place("CNC-01", Pose(x_m=spot[0], y_m=spot[1], yaw_deg=90))
     assert w.document.factory.machine("CNC-01").pose == Pose(x_m=spot[0], y_m=spot[1], yaw_deg=90)
     assert w.layout_editor.stack.text(w.layout_editor.stack.count() - 1) == "Place CNC-01"
+
+
+def test_add_machines_from_the_palette_by_drop_and_double_click(make_window, qtbot):
+    from PySide6 import QtWidgets
+
+    from app.ui.layout_editor import MIME_ASSET
+
+    w = _editing(make_window, qtbot)
+    n = len(w.document.factory.machines)
+    items = [w.palette_dock.list.item(i) for i in range(w.palette_dock.list.count())]
+    assert {i.data(QtCore.Qt.ItemDataRole.UserRole)[0] for i in items} >= {"cnc", "press", "robot_cell", "conveyor"}
+    robot = next(i for i in items if i.data(QtCore.Qt.ItemDataRole.UserRole)[0] == "robot_cell")
+    mime = w.palette_dock.list.mimeData([robot])
+    assert bytes(mime.data(MIME_ASSET)).decode() == "robot_cell robot_cell"
+
+    # Drop it on a free spot of the floor, as a drag from the palette does.
+    world = w.layout_editor.world
+    f = w.document.factory
+    spot = None
+    for y in np.arange(5.0, f.floor.depth_m - 5, 1.0):
+        for x in np.arange(5.0, f.floor.width_m - 5, 1.0):
+            probe = w.document.factory.machines[0].model_copy(
+                update={"id": "PROBE", "asset": "robot_cell", "pose": Pose(x_m=x, y_m=y)}
+            )
+            probe = probe.model_copy(update={"footprint": probe.footprint.model_copy(update={"width_m": 5.0, "depth_m": 5.0})})
+            world.add_machine(probe)
+            ok = world.check("PROBE").status == "ok"
+            world.remove_machine("PROBE")
+            if ok:
+                spot = (float(x), float(y))
+                break
+        if spot:
+            break
+    assert spot is not None
+    pos = _floor_to_qt(w, *spot)
+    for kind in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.Drop):
+        event = QtGui.QDropEvent(QtCore.QPointF(pos), QtCore.Qt.DropAction.CopyAction, mime, LEFT, NONE, kind)
+        QtWidgets.QApplication.sendEvent(w.view.plotter, event)
+    assert len(w.document.factory.machines) == n + 1, (w.statusBar().currentMessage(), w.last_error and w.last_error.text())
+    new = w.document.factory.machine(w.selection.current)
+    assert new.kind == "robot_cell" and new.id.startswith("RC-") and new.id not in {m.id for m in f.machines}
+    assert (new.pose.x_m, new.pose.y_m) == pytest.approx(spot, abs=0.6)
+    assert new.id in w.view.machines.index and w.layout_editor.world.check(new.id).status == "ok"
+    assert "Add " in w.layout_editor.stack.text(w.layout_editor.stack.count() - 1)
+
+    # Dropping onto an existing machine is refused.
+    other = w.document.factory.machine("CNC-02").pose
+    assert w.layout_editor.add_machine("cnc", "cnc", other.x_m, other.y_m) is None
+    assert len(w.document.factory.machines) == n + 1
+    # Undo removes the added machine again.
+    w.layout_editor.stack.undo()
+    assert len(w.document.factory.machines) == n
+
+
+def test_import_a_mesh_as_a_new_machine_and_refuse_a_broken_one(make_window, qtbot, tmp_path):
+    import trimesh
+
+    from app.model.io import load_factory
+
+    w = _editing(make_window, qtbot)
+    plant = tmp_path / "plant.json"
+    assert w.save_to(plant)
+    mesh = tmp_path / "meshes" / "lathe.stl"
+    mesh.parent.mkdir()
+    trimesh.creation.box(extents=(3.0, 1.5, 1.8)).apply_translation((0, 0, 0.9)).export(mesh)
+    w.view.camera_preset("top")
+    # Clear the middle of the view first so the import has room.
+    size = w.view.renderer.GetSize()
+    centre = w.view.floor_point(size[0] / 2, size[1] / 2)
+    near = [m.id for m in w.document.factory.machines if abs(m.pose.x_m - centre[0]) < 8 and abs(m.pose.y_m - centre[1]) < 8]
+    if near:
+        w.selection.select(near)
+        w.layout_editor.delete_selection()
+    mid = w.layout_editor.import_mesh(mesh, "cnc")
+    assert mid is not None, w.statusBar().currentMessage()
+    m = w.document.factory.machine(mid)
+    assert m.asset == "lathe" and w.document.factory.assets["lathe"].path == "meshes/lathe.stl"  # relative to the file
+    assert (m.footprint.width_m, m.footprint.depth_m) == pytest.approx((3.0, 1.5), abs=0.01)
+    assert w.save_to(plant)
+    assert load_factory(plant).machine(mid).asset == "lathe"
+
+    broken = tmp_path / "broken.stl"
+    broken.write_text("solid nothing\nendsolid nothing\n")
+    n = len(w.document.factory.machines)
+    assert w.layout_editor.import_mesh(broken, "cnc") is None
+    assert len(w.document.factory.machines) == n and "broken" not in w.document.factory.assets
+    assert w.last_error is not None and "cannot be used" in w.last_error.text()
