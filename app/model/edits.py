@@ -46,6 +46,49 @@ def moved_poses(
     return out
 
 
+def aligned_poses(factory: Factory, ids: Iterable[str], edge: str) -> dict[str, Pose]:
+    """Poses that align machines' footprints (their boxes on the floor) on ``edge``: "left", "right",
+    "bottom", "top" (to the outermost one), or "centre_x" / "centre_y" (to the group's middle)."""
+    from app.model.geometry import footprint_corners
+
+    group = [m for m in factory.machines if m.id in set(ids)]
+    if len(group) < 2:
+        return {}
+    boxes = {m.id: footprint_corners(m) for m in group}
+    lo = {mid: c.min(axis=0) for mid, c in boxes.items()}
+    hi = {mid: c.max(axis=0) for mid, c in boxes.items()}
+    out = {}
+    for m in group:
+        x, y = m.pose.x_m, m.pose.y_m
+        if edge == "left":
+            x += min(v[0] for v in lo.values()) - lo[m.id][0]
+        elif edge == "right":
+            x += max(v[0] for v in hi.values()) - hi[m.id][0]
+        elif edge == "bottom":
+            y += min(v[1] for v in lo.values()) - lo[m.id][1]
+        elif edge == "top":
+            y += max(v[1] for v in hi.values()) - hi[m.id][1]
+        elif edge == "centre_x":
+            x = sum(g.pose.x_m for g in group) / len(group)
+        elif edge == "centre_y":
+            y = sum(g.pose.y_m for g in group) / len(group)
+        else:
+            raise ValueError(f"unknown edge {edge!r}")
+        out[m.id] = m.pose.model_copy(update={"x_m": round(x, 6), "y_m": round(y, 6)})
+    return out
+
+
+def distributed_poses(factory: Factory, ids: Iterable[str], axis: str) -> dict[str, Pose]:
+    """Poses that space machines' centres evenly along ``axis`` ("x" or "y") between the outermost two."""
+    group = sorted((m for m in factory.machines if m.id in set(ids)), key=lambda m: m.pose.x_m if axis == "x" else m.pose.y_m)
+    if len(group) < 3:
+        return {}
+    key = "x_m" if axis == "x" else "y_m"
+    first, last = getattr(group[0].pose, key), getattr(group[-1].pose, key)
+    step = (last - first) / (len(group) - 1)
+    return {m.id: m.pose.model_copy(update={key: round(first + k * step, 6)}) for k, m in enumerate(group)}
+
+
 def with_poses(factory: Factory, poses: Mapping[str, Pose]) -> Factory:
     """A copy of ``factory`` with some machines at new poses."""
     machines = [m.model_copy(update={"pose": poses[m.id]}) if m.id in poses else m for m in factory.machines]

@@ -210,6 +210,28 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Type the exact position and rotation of the selected machine",
         enabled_when=lambda w: w.layout_editor.active and w.selection.current is not None,
     ),
+    *(
+        ActionSpec(
+            f"edit.arrange_{how}",
+            title,
+            lambda w, how=how: w.layout_editor.arrange_selection(how),
+            "&Edit",
+            None,
+            tip,
+            enabled_when=lambda w: w.layout_editor.active and len(w.selection.ids) >= 2,
+            separator_before=how == "left",
+        )
+        for how, title, tip in (
+            ("left", "Align &Left", "Line the selected machines up on the leftmost one's left edge"),
+            ("right", "Align &Right", "Line the selected machines up on the rightmost one's right edge"),
+            ("bottom", "Align &Bottom", "Line the selected machines up on the lowest one's bottom edge"),
+            ("top", "Align &Top", "Line the selected machines up on the highest one's top edge"),
+            ("centre_x", "Align Centres &Vertically", "Put the selected machines' centres on one vertical line"),
+            ("centre_y", "Align Centres &Horizontally", "Put the selected machines' centres on one horizontal line"),
+            ("x", "Distribute Along &X", "Space the selected machines evenly from left to right"),
+            ("y", "Distribute Along &Y", "Space the selected machines evenly from bottom to top"),
+        )
+    ),
     ActionSpec(
         "edit.duplicate",
         "D&uplicate",

@@ -19,7 +19,16 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.assets import load_factory_assets
-from app.model.edits import duplicates, free_id, moved_poses, snap, with_machines, without
+from app.model.edits import (
+    aligned_poses,
+    distributed_poses,
+    duplicates,
+    free_id,
+    moved_poses,
+    snap,
+    with_machines,
+    without,
+)
 from app.model.factory import AssetRef, Factory, Footprint, Machine, Pose
 from app.model.kinds import get_kind, known_kinds
 from app.paths import ASSETS_DIR
@@ -170,6 +179,28 @@ class LayoutEditor(QtCore.QObject):
     # -- commands from actions --------------------------------------------------------------------------
     def rotate_selection(self, degrees: float) -> None:
         self._move_selection(0.0, 0.0, degrees, f"Rotate {degrees:+.0f}°")
+
+    def arrange_selection(self, how: str) -> None:
+        """Align ("left", "right", "top", "bottom", "centre_x", "centre_y") or distribute ("x", "y") the
+        selected machines; one undo step, refused if it would make a collision."""
+        w = self.window
+        ids = list(w.selection.ids)
+        if not self.active or w.document is None:
+            return
+        factory = w.document.factory
+        after = distributed_poses(factory, ids, how) if how in ("x", "y") else aligned_poses(factory, ids, how)
+        if not after:
+            w.statusBar().showMessage("Select two machines to align, three to distribute", 6000)
+            return
+        before = {m.id: m.pose for m in factory.machines if m.id in after}
+        verdicts = self._verdicts(after)
+        if any(v.status == "collision" for v in verdicts):
+            self._report(verdicts)
+            w.statusBar().showMessage(f"Not arranged: {verdicts[0].describe()}", 8000)
+            return
+        text = f"Distribute along {how.upper()}" if how in ("x", "y") else f"Align {how.replace('_', ' ')}"
+        self.stack.push(MoveCommand(self, before, after, f"{text} ({len(after)} machines)"))
+        self._report(verdicts)
 
     def nudge_selection(self, dx: float, dy: float) -> None:
         step = self.window.document.factory.floor.grid_m if self.snap_enabled else 0.1

@@ -64,3 +64,20 @@ def test_layout_diff_and_the_command_line(demo, tmp_path):
     assert lines[0].startswith("moved    PR-01:") and "2.00 m" in lines[0]
     assert "rotated  PR-02: 0° → 90°" in lines and any(x.startswith("added    ASM-09") for x in lines)
     assert diff(a, a).stdout.strip() == "no layout changes"
+
+
+def test_align_and_distribute(demo):
+    from app.model.edits import aligned_poses, distributed_poses
+    from app.model.geometry import footprint_corners
+
+    ids = ["CNC-01", "PR-01", "QA-01"]
+    left = with_poses(demo, aligned_poses(demo, ids, "left"))
+    edges = [footprint_corners(left.machine(i)).min(axis=0)[0] for i in ids]
+    assert max(edges) - min(edges) == pytest.approx(0, abs=1e-5)
+    top = with_poses(demo, aligned_poses(demo, ids, "top"))
+    edges = [footprint_corners(top.machine(i)).max(axis=0)[1] for i in ids]
+    assert max(edges) - min(edges) == pytest.approx(0, abs=1e-5)
+    spread = with_poses(demo, distributed_poses(demo, ids, "x"))
+    xs = sorted(spread.machine(i).pose.x_m for i in ids)
+    assert xs[1] - xs[0] == pytest.approx(xs[2] - xs[1])
+    assert aligned_poses(demo, ["CNC-01"], "left") == {} and distributed_poses(demo, ids[:2], "y") == {}

@@ -364,3 +364,18 @@ def test_import_a_mesh_as_a_new_machine_and_refuse_a_broken_one(make_window, qtb
     assert w.layout_editor.import_mesh(broken, "cnc") is None
     assert len(w.document.factory.machines) == n and "broken" not in w.document.factory.assets
     assert w.last_error is not None and "cannot be used" in w.last_error.text()
+
+
+def test_align_from_the_menu_is_one_undo_step(make_window, qtbot):
+    w = _editing(make_window, qtbot)
+    ids = ["QA-01", "QA-02"]
+    w.selection.select(ids)
+    before = {i: w.document.factory.machine(i).pose for i in ids}
+    act = w.actions_by_id["edit.arrange_centre_x"]
+    assert act.isEnabled()
+    act.trigger()
+    after = {i: w.document.factory.machine(i).pose for i in ids}
+    assert after["QA-01"].x_m == pytest.approx(after["QA-02"].x_m)
+    assert w.layout_editor.stack.text(w.layout_editor.stack.count() - 1).startswith("Align centre x")
+    w.layout_editor.stack.undo()
+    assert {i: w.document.factory.machine(i).pose for i in ids} == before
