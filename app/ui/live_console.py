@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import platformdirs
-from PySide6 import QtWidgets
+from PySide6 import QtGui, QtWidgets
 
 from app.history.recorder import History
 from app.live.client import ConnectionSettings, explain
@@ -27,6 +27,22 @@ from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.live_link import SIGNALS
 
 log = logging.getLogger(__name__)
+
+
+class BindCommand(QtGui.QUndoCommand):
+    """A machine signal bound to another OPC UA node (or unbound)."""
+
+    def __init__(self, window, machine_id: str, signal: str, old: str | None, new: str | None, text: str):
+        super().__init__(text)
+        self.window, self.args = window, (machine_id, signal, old, new)
+
+    def redo(self) -> None:
+        machine_id, signal, _old, new = self.args
+        self.window.apply_binding(machine_id, signal, new)
+
+    def undo(self) -> None:
+        machine_id, signal, old, _new = self.args
+        self.window.apply_binding(machine_id, signal, old)
 
 
 class LiveConsole:
@@ -162,9 +178,17 @@ class LiveConsole:
             self.bind_tag(machine_id, signal.strip(), payload["node_id"])
 
     def bind_tag(self, machine_id: str, signal: str, node_id: str | None) -> None:
-        """Bind (or with None unbind) a machine signal; the binding is saved with the factory."""
+        """Bind (or with None unbind) a machine signal; the binding is saved with the factory. One undo step."""
         if self.document is None:
             return
+        old = self.document.factory.machine(machine_id).tags.get(signal)
+        if old == node_id:
+            return
+        text = f"Bind {machine_id}.{signal}" if node_id else f"Unbind {machine_id}.{signal}"
+        self.layout_editor.stack.push(BindCommand(self, machine_id, signal, old, node_id, text))
+
+    def apply_binding(self, machine_id: str, signal: str, node_id: str | None) -> None:
+        """Set one binding now (the undo command calls this)."""
         self.document.set_tag(machine_id, signal, node_id)
         log.info("%s.%s %s", machine_id, signal, f"bound to {node_id}" if node_id else "unbound")
         self._on_selection_changed(self.selection.ids)

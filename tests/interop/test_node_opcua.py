@@ -238,6 +238,12 @@ def test_gui_browse_drop_to_bind_and_live_colours(qloop, make_window, qtbot, nod
     # The binding is saved with the factory.
     assert w.save_to(tmp_path / "bound.json")
     assert load_factory(tmp_path / "bound.json").machine("CNC-01").tags == {"State": "ns=1;s=Plant/Mill1/State"}
+    # Binding is one undo step.
+    assert w.layout_editor.stack.text(w.layout_editor.stack.count() - 1) == "Bind CNC-01.State"
+    w.layout_editor.stack.undo()
+    assert w.document.factory.machine("CNC-01").tags == {}
+    w.layout_editor.stack.redo()
+    assert w.document.factory.machine("CNC-01").tags == {"State": "ns=1;s=Plant/Mill1/State"}
 
 
 from PySide6 import QtGui  # noqa: E402  (used in the GUI test above; kept local to the Qt tests)
