@@ -9,6 +9,7 @@ from PySide6 import QtWidgets
 from app.live.client import ConnectionSettings
 from app.model.factory import OpcUaSettings
 from app.ui import credentials
+from app.ui.widgets import number_field
 
 SECURITY_CHOICES = (
     ("None — no security", "None", "None"),
@@ -61,12 +62,13 @@ class ConnectionDialog(QtWidgets.QDialog):
         # How values arrive and when they count as stale.
         sub = QtWidgets.QGroupBox("Subscription")
         sub_form = QtWidgets.QFormLayout(sub)
-        self.publishing = self._spin(defaults.publishing_ms, 10, 3_600_000, " ms", "How often the server sends changes")
-        self.sampling = self._spin(defaults.sampling_ms, 0, 3_600_000, " ms", "How often the server samples each variable")
-        self.deadband = self._spin(defaults.deadband, 0, 1e12, "", "Ignore numeric changes smaller than this (0: every change)")
-        self.deadband.setDecimals(3)
-        self.stale_after = self._spin(
-            defaults.stale_after_s, 0.5, 86_400, " s", "Grey out a value no live link has vouched for this long"
+        self.publishing = number_field(defaults.publishing_ms, 10, 3_600_000, " ms", tip="How often the server sends changes")
+        self.sampling = number_field(defaults.sampling_ms, 0, 3_600_000, " ms", tip="How often the server samples each variable")
+        self.deadband = number_field(
+            defaults.deadband, 0, 1e12, "", 3, "Ignore numeric changes smaller than this (0: every change)"
+        )
+        self.stale_after = number_field(
+            defaults.stale_after_s, 0.5, 86_400, " s", tip="Grey out a value no live link has vouched for this long"
         )
         sub_form.addRow("P&ublishing interval", self.publishing)
         sub_form.addRow("Sa&mpling interval", self.sampling)
@@ -90,16 +92,6 @@ class ConnectionDialog(QtWidgets.QDialog):
         self.username.editingFinished.connect(self._prefill_password)
         self._update_enabled()
         self._prefill_password()
-
-    @staticmethod
-    def _spin(value: float, lo: float, hi: float, suffix: str, tip: str) -> QtWidgets.QDoubleSpinBox:
-        spin = QtWidgets.QDoubleSpinBox()
-        spin.setRange(lo, hi)
-        spin.setDecimals(1)
-        spin.setSuffix(suffix)
-        spin.setValue(value)
-        spin.setToolTip(tip)
-        return spin
 
     def _update_enabled(self) -> None:
         users = self.user_login.isChecked()

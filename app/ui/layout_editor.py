@@ -33,6 +33,7 @@ from app.model.factory import AssetRef, Factory, Footprint, Machine, Pose
 from app.model.kinds import get_kind, known_kinds
 from app.paths import ASSETS_DIR
 from app.physics.world import LayoutWorld, Verdict, hulls_of
+from app.ui.widgets import number_field
 
 log = logging.getLogger(__name__)
 
@@ -192,15 +193,8 @@ class LayoutEditor(QtCore.QObject):
         if not after:
             w.statusBar().showMessage("Select two machines to align, three to distribute", 6000)
             return
-        before = {m.id: m.pose for m in factory.machines if m.id in after}
-        verdicts = self._verdicts(after)
-        if any(v.status == "collision" for v in verdicts):
-            self._report(verdicts)
-            w.statusBar().showMessage(f"Not arranged: {verdicts[0].describe()}", 8000)
-            return
         text = f"Distribute along {how.upper()}" if how in ("x", "y") else f"Align {how.replace('_', ' ')}"
-        self.stack.push(MoveCommand(self, before, after, f"{text} ({len(after)} machines)"))
-        self._report(verdicts)
+        self.move_to(after, f"{text} ({len(after)} machines)")
 
     def nudge_selection(self, dx: float, dy: float) -> None:
         step = self.window.document.factory.floor.grid_m if self.snap_enabled else 0.1
@@ -211,16 +205,8 @@ class LayoutEditor(QtCore.QObject):
         ids = list(w.selection.ids)
         if not self.active or not ids or w.document is None:
             return
-        factory = w.document.factory
-        after = moved_poses(factory, ids, dx, dy, dyaw)
-        before = {m.id: m.pose for m in factory.machines if m.id in after}
-        verdicts = self._verdicts(after)
-        if any(v.status == "collision" for v in verdicts):
-            self._report(verdicts)
-            w.statusBar().showMessage(f"{text} refused: {verdicts[0].describe()}", 8000)
-            return
-        self.stack.push(MoveCommand(self, before, after, f"{text} {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}"))
-        self._report(self._verdicts(after))
+        after = moved_poses(w.document.factory, ids, dx, dy, dyaw)
+        self.move_to(after, f"{text} {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}")
 
     def place_dialog(self) -> None:
         """Type the exact position and rotation of the current machine (Edit ▸ Set Position…)."""
@@ -236,13 +222,19 @@ class LayoutEditor(QtCore.QObject):
 
     def place(self, mid: str, pose: Pose, override: bool = False) -> bool:
         """Put machine ``mid`` at ``pose`` (one undo step); refused on a collision unless ``override``."""
+        return self.move_to({mid: pose}, f"Place {mid}", override)
+
+    def move_to(self, after: dict[str, Pose], text: str, override: bool = False) -> bool:
+        """Move machines to ``after`` as one undo step named ``text``; refused (with the reason in the status
+        bar and the verdict colours shown) when it would make a collision, unless ``override``."""
         w = self.window
-        before = {mid: w.document.factory.machine(mid).pose}
-        verdicts = self._verdicts({mid: pose})
+        before = {m.id: m.pose for m in w.document.factory.machines if m.id in after}
+        verdicts = self._verdicts(after)
         if any(v.status == "collision" for v in verdicts) and not override:
-            w.statusBar().showMessage(f"Not placed: {verdicts[0].describe()}", 10000)
+            self._report(verdicts)
+            w.statusBar().showMessage(f"Not done ({text}): {verdicts[0].describe()}", 10000)
             return False
-        self.stack.push(MoveCommand(self, before, {mid: pose}, f"Place {mid}"))
+        self.stack.push(MoveCommand(self, before, after, text))
         self._report(verdicts)
         return True
 
@@ -526,9 +518,9 @@ class PlaceDialog(QtWidgets.QDialog):
         self.editor, self.mid = editor, mid
         pose = factory.machine(mid).pose
         form = QtWidgets.QFormLayout(self)
-        self.x = self._spin(pose.x_m, 0.0, factory.floor.width_m, " m")
-        self.y = self._spin(pose.y_m, 0.0, factory.floor.depth_m, " m")
-        self.yaw = self._spin(pose.yaw_deg % 360, 0.0, 359.99, "°")
+        self.x = number_field(pose.x_m, 0.0, factory.floor.width_m, " m", 3)
+        self.y = number_field(pose.y_m, 0.0, factory.floor.depth_m, " m", 3)
+        self.yaw = number_field(pose.yaw_deg % 360, 0.0, 359.99, "°", 3)
         form.addRow("&X", self.x)
         form.addRow("&Y", self.y)
         form.addRow("&Rotation", self.yaw)
@@ -546,16 +538,6 @@ class PlaceDialog(QtWidgets.QDialog):
         for spin in (self.x, self.y, self.yaw):
             spin.valueChanged.connect(self._update_verdict)
         self._update_verdict()
-
-    @staticmethod
-    def _spin(value: float, lo: float, hi: float, suffix: str) -> QtWidgets.QDoubleSpinBox:
-        spin = QtWidgets.QDoubleSpinBox()
-        spin.setRange(lo, hi)
-        spin.setDecimals(3)
-        spin.setSuffix(suffix)
-        spin.setValue(value)
-        spin.setKeyboardTracking(False)
-        return spin
 
     def pose(self) -> Pose:
         return Pose(x_m=self.x.value(), y_m=self.y.value(), yaw_deg=self.yaw.value())
