@@ -1,7 +1,8 @@
 """The collision and clearance world of a layout: pybullet in DIRECT mode (no GUI, no GPU), no Qt, no VTK.
 
-Every machine is a static body whose shape is the convex hull of its mesh as placed (footprint scale,
-yaw, position; the same ``machine_scale`` the 3D view uses, so what is drawn is what is checked). Walls
+Every machine is a static body whose shape is made of the convex pieces of its mesh (or the mesh's hull,
+see ``app.physics.parts``) as placed (footprint scale, yaw, position; the same ``machine_scale`` the 3D
+view uses, so what is drawn is what is checked). Walls
 are boxes along their segments, keep-out zones and emergency exits upright prisms over their polygons,
 aisles boxes of their width. A query asks pybullet's broadphase for the bodies near one machine
 (``getOverlappingObjects`` on its box grown by the largest clearance), then measures the exact distance
@@ -14,10 +15,11 @@ Rules (a *verdict* per machine):
 - **clearance** (amber): it is nearer than the larger of the two machines' ``clearance_m`` to another
   machine, nearer than its own clearance to a wall or an emergency exit, or stands in an aisle.
 
-Tolerance: shapes have no collision margin, so separations (gaps) are exact to floating point for convex
-shapes; a gap under ``TOUCH_TOLERANCE_M`` counts as touching (no collision). Penetration depths of
-overlaps are estimates (the sign is exact). Concave machines are checked on their convex hull, which can
-report a collision where the real meshes leave a gap inside the hull's empty corners.
+Tolerance: gaps between convex shapes are exact (Bullet's 1 mm shape margin is accounted for); a gap or
+overlap under ``TOUCH_TOLERANCE_M`` (0.1 mm) counts as touching. Penetration depths of overlaps are
+estimates; their sign is exact. A machine whose mesh is one concave piece is checked on its
+convex hull, which can report a collision inside the hull's empty corners; meshes made of convex pieces
+(legs, tops, posts, panels) are checked piece by piece, exactly.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import itertools
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -34,9 +37,14 @@ import pybullet as pb
 
 from app.model.factory import Factory, Machine, Pose
 from app.model.geometry import machine_scale
+from app.paths import user_cache_dir
+from app.physics.parts import convex_parts, parts_obj
 
 #: Gaps smaller than this (metres) are "touching", not overlapping.
-TOUCH_TOLERANCE_M = 1e-3
+TOUCH_TOLERANCE_M = 1e-4
+#: Bullet keeps a collision margin of 1 mm around every convex shape (and needs it: without one its
+#: penetration solver reports overlaps as touching). Reported distances are 2 margins short; added back.
+SHAPE_MARGIN_M = 1e-3
 ZONE_HEIGHT_M = 10.0  # keep-out and exit prisms reach above any machine
 
 PartyKind = Literal["machine", "wall", "keepout", "exit", "aisle"]
@@ -102,9 +110,10 @@ class LayoutWorld:
         ``{asset: (hull_vertices, extents)}``; the application passes its loaded ``MeshAsset``s.
     """
 
-    def __init__(self, factory: Factory, hulls: Mapping[str, tuple[np.ndarray, np.ndarray]]):
+    def __init__(self, factory: Factory, hulls: Mapping[str, tuple], cache_dir: Path | None = None):
         self.client = pb.connect(pb.DIRECT)
         self._hulls = dict(hulls)
+        self._cache_dir = cache_dir if cache_dir is not None else user_cache_dir() / "collision"
         self._shapes: dict[tuple[str, tuple[float, float, float]], tuple[int, float, float]] = {}
         self._radius: dict[str, float] = {}
         self._height: dict[str, float] = {}
@@ -135,7 +144,6 @@ class LayoutWorld:
     def _static(self, kind: PartyKind, name: str, vertices: np.ndarray) -> None:
         shape = pb.createCollisionShape(pb.GEOM_MESH, vertices=np.asarray(vertices, float).tolist(), physicsClientId=self.client)
         body = pb.createMultiBody(0, shape, physicsClientId=self.client)
-        pb.changeDynamics(body, -1, collisionMargin=0.0, physicsClientId=self.client)
         self._party[body] = (kind, name)
 
     def _add_floor(self, factory: Factory) -> None:
@@ -155,13 +163,18 @@ class LayoutWorld:
 
     def _shape(self, machine: Machine) -> tuple[int, float, float]:
         """(shape, radius of its floor circle, height), shared by machines of one asset and size."""
-        hull, extents = self._hulls[machine.asset]
+        hull, extents, *more = self._hulls[machine.asset]
+        parts = more[0] if more else None
         scale = machine_scale(machine, extents)
         key = (machine.asset, tuple(np.round(scale, 6)))
         shape = self._shapes.get(key)
         if shape is None:
             verts = np.asarray(hull, float) * scale
-            sid = pb.createCollisionShape(pb.GEOM_MESH, vertices=verts.tolist(), physicsClientId=self.client)
+            if parts is not None and len(parts) > 1:  # a compound of the mesh's convex pieces
+                obj = parts_obj(parts, self._cache_dir)
+                sid = pb.createCollisionShape(pb.GEOM_MESH, fileName=str(obj), meshScale=list(scale), physicsClientId=self.client)
+            else:
+                sid = pb.createCollisionShape(pb.GEOM_MESH, vertices=verts.tolist(), physicsClientId=self.client)
             shape = self._shapes[key] = (sid, float(np.hypot(verts[:, 0], verts[:, 1]).max()), float(verts[:, 2].max()))
         return shape
 
@@ -181,7 +194,6 @@ class LayoutWorld:
             baseOrientation=_yaw_quaternion(p.yaw_deg),
             physicsClientId=self.client,
         )
-        pb.changeDynamics(body, -1, collisionMargin=0.0, physicsClientId=self.client)
         self._body_of[machine.id] = body
         self._party[body] = ("machine", machine.id)
         self.machines[machine.id] = machine
@@ -257,7 +269,7 @@ class LayoutWorld:
             if not points:
                 continue
             closest = min(points, key=lambda c: c[8])
-            d = float(closest[8])
+            d = float(closest[8]) + 2 * SHAPE_MARGIN_M
             if d < -TOUCH_TOLERANCE_M and kind in ("machine", "wall", "keepout"):
                 contacts.append(Contact(label, "collision", d, 0.0, tuple(closest[5]), tuple(closest[6])))
             elif (kind == "aisle" and d < -TOUCH_TOLERANCE_M) or (kind != "aisle" and d < required - TOUCH_TOLERANCE_M):
@@ -295,6 +307,10 @@ def _segment_box(a: np.ndarray, b: np.ndarray, width: float, height: float, exte
     return np.array([[x, y, z] for x, y in corners2 for z in (0.0, height)])
 
 
-def hulls_of(assets: Mapping[str, object]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """``{asset: (hull vertices, extents)}`` from loaded mesh assets (anything with those attributes)."""
-    return {name: (np.asarray(a.hull_vertices, float), np.asarray(a.extents, float)) for name, a in assets.items()}
+def hulls_of(assets: Mapping[str, object]) -> dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
+    """``{asset: (hull vertices, extents, convex parts)}`` from loaded mesh assets (anything with vertices,
+    faces, hull vertices and extents)."""
+    return {
+        name: (np.asarray(a.hull_vertices, float), np.asarray(a.extents, float), convex_parts(a.vertices, a.faces))
+        for name, a in assets.items()
+    }

@@ -149,3 +149,83 @@ def test_sync_follows_added_moved_and_removed_machines_and_ignore():
     w.sync(factory(a))
     assert set(w.machines) == {"A"}
     assert w.check_all() == []
+
+
+# An L-shaped machine made of two boxes (as machine meshes are built from pieces): arms 3 m × 1 m.
+def _box(cx, cy, w, d, h=1.0):
+    return np.array([[cx + sx * w / 2, cy + sy * d / 2, z] for sx in (-1, 1) for sy in (-1, 1) for z in (0.0, h)])
+
+
+def _l_mesh():
+    """Vertices and faces of two separate boxes forming an L (normalised: centred, 3 × 3 × 1 m)."""
+    import trimesh
+
+    arm_x = trimesh.creation.box(extents=(3.0, 1.0, 1.0)).apply_translation((0.0, -1.0, 0.5))
+    arm_y = trimesh.creation.box(extents=(1.0, 3.0, 1.0)).apply_translation((-1.0, 0.0, 0.5))
+    both = trimesh.util.concatenate([arm_x, arm_y])
+    return np.asarray(both.vertices), np.asarray(both.faces)
+
+
+def test_concave_machines_are_checked_piece_by_piece(tmp_path):
+    from app.physics.parts import convex_parts
+
+    verts, faces = _l_mesh()
+    parts = convex_parts(verts, faces)
+    assert len(parts) == 2  # the two arms, not the hull of the L
+    hulls = {**HULLS, "L": (verts, np.array([3.0, 3.0, 1.0]), parts), "Lhull": (verts, np.array([3.0, 3.0, 1.0]))}
+    ell = Machine(
+        id="L",
+        name="L",
+        kind="cnc",
+        asset="L",
+        pose=Pose(x_m=10, y_m=10),
+        footprint=Footprint(width_m=3, depth_m=3, height_m=1),
+        clearance_m=0,
+    )
+    inner = machine("B", 10.3, 10.3, w=0.8, d=0.8)  # in the L's empty corner: inside its hull, clear of its arms
+    f = factory(ell, inner).model_copy(update={"assets": {"box": {"path": "builtin:meshes/cnc.glb"}, "L": {"path": "x.obj"}}})
+    w = LayoutWorld(f, hulls, cache_dir=tmp_path)
+    assert w.check("B").status == "ok" and w.check("L").status == "ok"
+    hull_only = LayoutWorld(
+        f.model_copy(update={"machines": [ell.model_copy(update={"asset": "Lhull"}), inner]}), hulls, cache_dir=tmp_path
+    )
+    assert hull_only.check("B").status == "collision"  # what a hull alone would have said
+    assert list(tmp_path.glob("*.obj"))  # the parts are cached on disk
+
+
+def test_rotated_l_shapes_agree_with_exact_geometry(tmp_path):
+    from app.physics.parts import convex_parts
+
+    verts, faces = _l_mesh()
+    hulls = {**HULLS, "L": (verts, np.array([3.0, 3.0, 1.0]), convex_parts(verts, faces))}
+    rng = np.random.default_rng(3)
+    ell = Machine(
+        id="L",
+        name="L",
+        kind="cnc",
+        asset="L",
+        pose=Pose(x_m=50, y_m=50, yaw_deg=35),
+        footprint=Footprint(width_m=3, depth_m=3, height_m=1),
+        clearance_m=0,
+    )
+    w = LayoutWorld(factory(ell, machine("B", 0, 0)), hulls, cache_dir=tmp_path)
+    # The L's arms as rectangles on the floor (exact), in world coordinates.
+    arms = []
+    for cx, cy, aw, ad in ((0.0, -1.0, 3.0, 1.0), (-1.0, 0.0, 1.0, 3.0)):
+        c, s = math.cos(math.radians(35)), math.sin(math.radians(35))
+        local = np.array(
+            [[cx - aw / 2, cy - ad / 2], [cx + aw / 2, cy - ad / 2], [cx + aw / 2, cy + ad / 2], [cx - aw / 2, cy + ad / 2]]
+        )
+        arms.append(local @ np.array([[c, -s], [s, c]]).T + [50, 50])
+    checked = inside_hull_but_clear = 0
+    for _ in range(300):
+        b = machine("B", 50 + rng.uniform(-2.5, 2.5), 50 + rng.uniform(-2.5, 2.5), yaw=rng.uniform(0, 360), w=0.6, d=0.4)
+        w.update_machine(b)
+        gap = min(_exact_gap(arm, _rect(b)) for arm in arms)
+        if abs(gap) < 2 * TOUCH_TOLERANCE_M:
+            continue
+        assert (w.check("B").status == "collision") == (gap < 0), (b.pose, gap)
+        checked += 1
+        if gap > 0 and np.hypot(b.pose.x_m - 50, b.pose.y_m - 50) < 1.2:
+            inside_hull_but_clear += 1
+    assert checked > 250 and inside_hull_but_clear > 5  # placements a hull would have refused are allowed
