@@ -36,7 +36,7 @@ import numpy as np
 import pybullet as pb
 
 from app.model.factory import Factory, Machine, Pose
-from app.model.geometry import machine_scale
+from app.model.geometry import footprint_corners, machine_scale
 from app.paths import user_cache_dir
 from app.physics.parts import convex_parts, parts_obj
 
@@ -122,6 +122,7 @@ class LayoutWorld:
         self._body_of: dict[str, int] = {}
         self._party: dict[int, tuple[PartyKind, str]] = {}
         self._max_clearance = 0.0
+        self._floor = (factory.floor.width_m, factory.floor.depth_m)
         try:
             self._add_floor(factory)
             for m in factory.machines:
@@ -251,10 +252,11 @@ class LayoutWorld:
             (pose.x_m + r, pose.y_m + r, self._height[machine_id] + 1.0),
             physicsClientId=self.client,
         )
-        if near is None or len(near) <= 1:
+        off = self._off_floor(machine_id, pose, r)
+        if (near is None or len(near) <= 1) and off is None:
             return Verdict(machine_id)  # nothing near: the common case while dragging across a free floor
         skip = {self._body_of[i] for i in ignore if i in self._body_of} if ignore else ()
-        contacts: list[Contact] = []
+        contacts: list[Contact] = [] if off is None else [off]
         for other, _link in near or ():
             if other == body or other in skip or other not in self._party:
                 continue
@@ -275,6 +277,20 @@ class LayoutWorld:
             elif (kind == "aisle" and d < -TOUCH_TOLERANCE_M) or (kind != "aisle" and d < required - TOUCH_TOLERANCE_M):
                 contacts.append(Contact(label, "clearance", d, required, tuple(closest[5]), tuple(closest[6])))
         return Verdict(machine_id, tuple(sorted(contacts, key=lambda c: (c.kind != "collision", c.distance_m))))
+
+    def _off_floor(self, machine_id: str, pose: Pose, reach: float) -> Contact | None:
+        """A machine whose footprint leaves the floor (it cannot stand there): a collision with its edge."""
+        width, depth = self._floor
+        if reach <= pose.x_m <= width - reach and reach <= pose.y_m <= depth - reach:
+            return None  # well inside: the usual case, no geometry needed
+        corners = footprint_corners(self.machines[machine_id].model_copy(update={"pose": pose}))
+        beyond = np.maximum.reduce([-corners[:, 0], corners[:, 0] - width, -corners[:, 1], corners[:, 1] - depth])
+        out = float(beyond.max())
+        if out <= TOUCH_TOLERANCE_M:
+            return None
+        worst = corners[int(np.argmax(beyond))]
+        point = (float(worst[0]), float(worst[1]), 0.0)
+        return Contact("floor edge", "collision", -float(out), 0.0, point, point)
 
     def check_pose(self, machine_id: str, pose: Pose, ignore: Iterable[str] = ()) -> Verdict:
         """The verdict if the machine stood at ``pose`` (it is put back afterwards)."""

@@ -229,3 +229,13 @@ def test_rotated_l_shapes_agree_with_exact_geometry(tmp_path):
         if gap > 0 and np.hypot(b.pose.x_m - 50, b.pose.y_m - 50) < 1.2:
             inside_hull_but_clear += 1
     assert checked > 250 and inside_hull_but_clear > 5  # placements a hull would have refused are allowed
+
+
+def test_a_machine_off_the_floor_is_reported_not_refused():
+    w = world(machine("A", 99.5, 50), machine("B", 50, 50))  # A's right half is past the 100 m floor edge
+    v = w.check("A")
+    assert v.status == "collision" and v.collisions[0].other == "floor edge"
+    assert v.collisions[0].distance_m == pytest.approx(-0.5)
+    assert "collides with floor edge" in v.describe()
+    w.set_pose("A", Pose(x_m=99.0, y_m=50))  # exactly touching the edge
+    assert w.check("A").status == "ok"
