@@ -13,6 +13,7 @@ import time
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import pyvista as pv
 from PySide6 import QtCore, QtWidgets
 from pyvistaqt import QtInteractor
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
@@ -30,6 +31,7 @@ log = logging.getLogger(__name__)
 #: Colour of machines whose mesh could not be loaded (placeholder boxes): magenta, the usual "missing" hue.
 PLACEHOLDER_RGB = (230, 0, 230)
 SELECTION_RGB = (1.0, 0.85, 0.0)
+RING_RGB = (0.0, 0.45, 0.70)  # the rotation ring of edit mode
 #: Solid backgrounds: a gradient costs a full-screen pass per frame in software rendering.
 BACKGROUNDS = {"light": (0.88, 0.90, 0.93), "dark": (0.13, 0.14, 0.16)}
 
@@ -114,6 +116,11 @@ class FactoryView(QtWidgets.QWidget):
     #: Something droppable on the floor (a MIME format in ``floor_drop_formats``) was dropped: (floor x,
     #: floor y, the drag's MIME data, keyboard modifiers).
     dropped_on_floor = QtCore.Signal(float, float, object, object)
+    #: Edit mode: the rotation ring around the selection is being turned — started (centre x, centre y),
+    #: then the angle turned so far in degrees (and modifiers), then release (modifiers).
+    rotate_started = QtCore.Signal(float, float)
+    rotate_moved = QtCore.Signal(float, object)
+    rotate_finished = QtCore.Signal(object)
     drag_started = QtCore.Signal(str, float, float)
     drag_moved = QtCore.Signal(float, float, object)
     drag_finished = QtCore.Signal(float, float, object)
@@ -159,6 +166,18 @@ class FactoryView(QtWidgets.QWidget):
         self._still_timer.timeout.connect(self.end_interaction)
         self._press_pos: tuple[float, float] | None = None
         self._edit_mode = False
+        self._turning: float | None = None  # the ring's angle where a turn started
+        self._ring: tuple[float, float, float] | None = None  # centre x, y and radius of the rotation ring
+        self._ring_actor = vtkActor()
+        self._ring_mapper = vtkPolyDataMapper()
+        self._ring_actor.SetMapper(self._ring_mapper)
+        self._ring_actor.GetProperty().SetColor(*RING_RGB)
+        self._ring_actor.GetProperty().SetLineWidth(4.0)
+        self._ring_actor.GetProperty().SetAmbient(1.0)
+        self._ring_actor.GetProperty().SetDiffuse(0.0)
+        self._ring_actor.PickableOff()
+        self._ring_actor.VisibilityOff()
+        self.renderer.AddActor(self._ring_actor)
         self.floor_drop_formats: set[str] = set()  # MIME formats that may be dropped anywhere on the floor
         self._dragging: str | None = None
         self._drag_moved = False
@@ -288,6 +307,9 @@ class FactoryView(QtWidgets.QWidget):
         orbiting; elsewhere the camera works as always."""
         self._edit_mode = on
         self._dragging = None
+        self._turning = None
+        self._update_selection_actor()
+        self.request_render()
 
     def _edit_drag(self, event) -> bool:
         kind = event.type()
@@ -296,14 +318,29 @@ class FactoryView(QtWidgets.QWidget):
         if kind == QtCore.QEvent.Type.MouseButtonPress:
             if event.button() != QtCore.Qt.MouseButton.LeftButton:
                 return False
-            mid = self.machine_at(x, y)
             at = self.floor_point(x, y)
+            if at is not None and self._on_ring(at):
+                cx, cy, _r = self._ring
+                self._turning = math.degrees(math.atan2(at[1] - cy, at[0] - cx))
+                self.rotate_started.emit(cx, cy)
+                return True
+            mid = self.machine_at(x, y)
             if mid is None or at is None:
                 return False
             self._dragging = mid
             self._drag_moved = False
             self._press_pos = (event.position().x(), event.position().y())
             self.drag_started.emit(mid, at[0], at[1])
+            return True
+        if self._turning is not None:
+            at = self.floor_point(x, y)
+            if kind == QtCore.QEvent.Type.MouseMove and at is not None:
+                cx, cy, _r = self._ring
+                turned = math.degrees(math.atan2(at[1] - cy, at[0] - cx)) - self._turning
+                self.rotate_moved.emit((turned + 180.0) % 360.0 - 180.0, event.modifiers())
+            elif kind == QtCore.QEvent.Type.MouseButtonRelease and event.button() == QtCore.Qt.MouseButton.LeftButton:
+                self._turning = None
+                self.rotate_finished.emit(event.modifiers())
             return True
         if self._dragging is None:
             return False
@@ -447,12 +484,46 @@ class FactoryView(QtWidgets.QWidget):
         self.request_render()
 
     def _update_selection_actor(self) -> None:
+        self._update_ring()
         if not self._selected:
             self._selection_actor.VisibilityOff()
             return
         boxes = [self.machines.world_box(mid, margin_m=0.08) for mid in self._selected]
         self._selection_mapper.SetInputData(outline_polydata(boxes))
         self._selection_actor.VisibilityOn()
+
+    def _update_ring(self) -> None:
+        """In edit mode, a ring around the selection on the floor: drag it to turn the selection."""
+        if not (self._edit_mode and self._selected):
+            self._ring = None
+            self._ring_actor.VisibilityOff()
+            return
+        idx = [self.machines.index[m] for m in self._selected]
+        centres = self.machines.matrices[idx][:, :2, 3]
+        cx, cy = centres.mean(axis=0)
+        reach = [
+            float(
+                np.hypot(*(c - (cx, cy)))
+                + np.hypot(*(self.machines.bounds_hi[i][:2] - self.machines.bounds_lo[i][:2]))
+                / 2
+                * max(np.linalg.norm(self.machines.matrices[i][:2, 0]), np.linalg.norm(self.machines.matrices[i][:2, 1]))
+            )
+            for c, i in zip(centres, idx, strict=True)
+        ]
+        radius = max(reach) + 0.6
+        self._ring = (float(cx), float(cy), radius)
+        t = np.linspace(0, 2 * np.pi, 97)
+        pts = np.c_[cx + radius * np.cos(t), cy + radius * np.sin(t), np.full(len(t), 0.06)]
+        ring = pv.lines_from_points(pts)
+        knob = pv.Disc(center=(cx + radius, cy, 0.07), inner=0.0, outer=0.35, c_res=24)
+        self._ring_mapper.SetInputData(ring.append_polydata(knob))
+        self._ring_actor.VisibilityOn()
+
+    def _on_ring(self, at: tuple[float, float]) -> bool:
+        if self._ring is None:
+            return False
+        cx, cy, r = self._ring
+        return abs(math.hypot(at[0] - cx, at[1] - cy) - r) <= max(0.4, 0.05 * r)
 
     @property
     def selection(self) -> tuple[str, ...]:

@@ -50,6 +50,7 @@ KIND_PREFIX = {
 }
 #: The meshes that ship with floortwin: asset id → ``builtin:`` path.
 BUILTIN_ASSETS = {p.stem: f"builtin:meshes/{p.name}" for p in sorted((ASSETS_DIR / "meshes").glob("*")) if p.is_file()}
+ROTATE_STEP_DEG = 15.0
 OK_RGB = (0, 158, 115)
 CLEARANCE_RGB = (230, 159, 0)  # amber
 COLLISION_RGB = (213, 30, 30)  # red
@@ -98,10 +99,14 @@ class LayoutEditor(QtCore.QObject):
         self.snap_enabled = True
         self.world: LayoutWorld | None = None
         self._drag: dict | None = None
+        self._last: list[Verdict] = []
         view = window.view
         view.drag_started.connect(self._on_drag_started)
         view.drag_moved.connect(self._on_drag_moved)
         view.drag_finished.connect(self._on_drag_finished)
+        view.rotate_started.connect(self._on_rotate_started)
+        view.rotate_moved.connect(self._on_rotate_moved)
+        view.rotate_finished.connect(lambda modifiers: self._on_drag_finished(0.0, 0.0, modifiers))
         view.floor_drop_formats.add(MIME_ASSET)
         view.dropped_on_floor.connect(self._on_floor_drop)
 
@@ -402,6 +407,28 @@ class LayoutEditor(QtCore.QObject):
             "offset": (by_id[mid].pose.x_m - x, by_id[mid].pose.y_m - y),
         }
 
+    def _on_rotate_started(self, cx: float, cy: float) -> None:
+        w = self.window
+        ids = list(w.selection.ids)
+        if not ids:
+            return
+        by_id = {m.id: m for m in w.document.factory.machines}
+        poses = {i: by_id[i].pose for i in ids}
+        self._drag = {"anchor": ids[0], "ids": ids, "before": poses, "after": dict(poses), "centre": (cx, cy), "turn": True}
+
+    def _on_rotate_moved(self, degrees: float, modifiers) -> None:
+        d = self._drag
+        if d is None or not d.get("turn"):
+            return
+        if not (modifiers & QtCore.Qt.KeyboardModifier.AltModifier):
+            degrees = snap(degrees, ROTATE_STEP_DEG)  # 15° steps; Alt turns freely
+        after = moved_poses(self.window.document.factory, d["ids"], 0.0, 0.0, degrees, about=d["centre"])
+        d["after"] = after
+        self._show_poses(after)
+        self._report(self._verdicts(after))
+        problem = f" — {self._last[0].describe()}" if self._last else ""
+        self.window.statusBar().showMessage(f"Turn {degrees:+.0f}°{problem}", 4000)
+
     def _on_drag_moved(self, x: float, y: float, modifiers) -> None:
         d = self._drag
         if d is None or not np.isfinite([x, y]).all():
@@ -439,7 +466,7 @@ class LayoutEditor(QtCore.QObject):
             log.info("drop refused: %s", verdicts[0].describe())
             return
         ids = d["ids"]
-        text = f"Move {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}"
+        text = f"{'Turn' if d.get('turn') else 'Move'} {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}"
         if override and any(v.status == "collision" for v in verdicts):
             text += " (collision overridden)"
         self.stack.push(MoveCommand(self, before, after, text))
@@ -482,6 +509,7 @@ class LayoutEditor(QtCore.QObject):
                 if c.other in index:
                     colours[index[c.other]] = PARTY_RGB[c.kind]
         w.view.set_machine_colours(colours)
+        self._last = list(verdicts)
         if verdicts:
             w.statusBar().showMessage(verdicts[0].describe(), 4000)
         self.verdicts_changed.emit(list(verdicts))

@@ -379,3 +379,26 @@ def test_align_from_the_menu_is_one_undo_step(make_window, qtbot):
     assert w.layout_editor.stack.text(w.layout_editor.stack.count() - 1).startswith("Align centre x")
     w.layout_editor.stack.undo()
     assert {i: w.document.factory.machine(i).pose for i in ids} == before
+
+
+def test_turn_the_selection_with_the_ring(make_window, qtbot):
+    w = _editing(make_window, qtbot)
+    w.selection.select(["QA-01"])
+    ring = w.view._ring
+    assert ring is not None and w.view._ring_actor.GetVisibility()
+    cx, cy, r = ring
+    yaw = w.document.factory.machine("QA-01").pose.yaw_deg
+    widget = w.view.plotter
+    QTest.mousePress(widget, LEFT, NONE, _floor_to_qt(w, cx + r, cy))  # the knob at 0°
+    for a in (10, 30, 50, 62):  # sweep to about 62° anticlockwise: snaps to 60°
+        t = np.radians(a)
+        QTest.mouseMove(widget, _floor_to_qt(w, cx + r * np.cos(t), cy + r * np.sin(t)))
+        qtbot.wait(5)
+    assert w.statusBar().currentMessage().startswith("Turn +60°")
+    t = np.radians(62)
+    QTest.mouseRelease(widget, LEFT, NONE, _floor_to_qt(w, cx + r * np.cos(t), cy + r * np.sin(t)))
+    turned = w.document.factory.machine("QA-01").pose
+    assert turned.yaw_deg == pytest.approx((yaw + 60) % 360)
+    assert w.layout_editor.stack.text(w.layout_editor.stack.count() - 1).startswith("Turn QA-01")
+    w.layout_editor.stack.undo()
+    assert w.document.factory.machine("QA-01").pose.yaw_deg == pytest.approx(yaw)
