@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 FILE_FILTER = "Factory files (*.json);;All files (*)"
 AUTOSAVE_S = 30.0  # unsaved edits are autosaved this often
+#: Bumped when docks are added: a window layout saved by an older version is then replaced by the default
+#: one (which arranges the new docks) instead of leaving them stacked where Qt puts unknown docks.
+DOCK_LAYOUT_VERSION = 2
 CHECK_ON_OPEN_MAX = 5000  # layouts up to this size are checked for collisions when opened (≈0.5 s)
 
 
@@ -133,7 +136,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         geometry, state = self.settings.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1400, 900)
-        if state is not None and self.restoreState(state):
+        if state is not None and self.restoreState(state, DOCK_LAYOUT_VERSION):
             self._docks_tabbed = True
         self.set_theme(self.theme)
         self._update_title()
@@ -480,7 +483,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
                 return
             if answer == QtWidgets.QMessageBox.StandardButton.Discard:
                 self._discard_autosave()  # the user chose to lose them: nothing to recover next time
-        self.settings.save_window_state(self.saveGeometry(), self.saveState())
+        self.settings.save_window_state(self.saveGeometry(), self.saveState(DOCK_LAYOUT_VERSION))
         self.settings.sync()
         self.live.stop()
         self._autosave_timer.stop()

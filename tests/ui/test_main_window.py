@@ -160,3 +160,18 @@ def test_recent_files_menu_drops_missing_files(make_window, tmp_path):
     w._open_recent(str(ghost.resolve()))
     assert str(ghost.resolve()) not in w.settings.recent_files()
     w.last_error.close()
+
+
+def test_window_layout_is_remembered_and_an_older_one_replaced(make_window, settings, qtbot):
+    w = make_window(open_demo=False)
+    assert w.palette_dock in w.tabifiedDockWidgets(w.tree_dock)  # the default layout tabs the new docks
+    assert w.layout_check_dock in w.tabifiedDockWidgets(w.log_dock)
+    w.trends_dock.hide()
+    w.close()  # saves the layout
+    w2 = make_window(open_demo=False)
+    assert not w2.trends_dock.isVisible()  # remembered
+    # A layout saved by an older floortwin (without the newer docks) gives way to the default.
+    settings.save_window_state(w2.saveGeometry(), w2.saveState(0))
+    settings.sync()
+    w3 = make_window(open_demo=False)
+    assert w3.trends_dock.isVisible() and w3.palette_dock in w3.tabifiedDockWidgets(w3.tree_dock)
