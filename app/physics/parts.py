@@ -24,7 +24,9 @@ from scipy.spatial import ConvexHull, QhullError
 
 log = logging.getLogger(__name__)
 
+MAX_POINTS = 2000  # a convex shape with more points is reduced to this many (support points)
 MAX_PARTS = 64  # more pieces than this: the whole hull (a compound of hundreds slows every query)
+MAX_FACES_FOR_PIECES = 200_000  # bigger meshes are checked on their (simplified) hull: no piece analysis
 TIGHTER = 0.9  # use the pieces when their hulls fill less than this share of the whole hull
 
 
@@ -61,7 +63,7 @@ def convex_parts(vertices: np.ndarray, faces: np.ndarray) -> list[np.ndarray]:
     vertices = np.asarray(vertices, dtype=float)
     faces = np.asarray(faces, dtype=np.int64)
     whole = [vertices]
-    if len(vertices) < 4 or len(faces) == 0:
+    if len(vertices) < 4 or len(faces) == 0 or len(faces) > MAX_FACES_FOR_PIECES:
         return whole
     # Pieces as the file has them (shared vertices within a piece); files that store every triangle on its
     # own (STL) are welded first. Welding alone would also join pieces that merely touch at a corner.
@@ -105,3 +107,32 @@ def parts_obj(parts: list[np.ndarray], cache_dir: Path) -> Path:
     tmp.write_text("\n".join(lines) + "\n", encoding="ascii")
     os.replace(tmp, target)
     return target
+
+
+def reduce_points(points: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
+    """At most ``max_points`` of ``points``: the farthest one in each of as many evenly spread directions
+    (a huge mesh's hull, simplified for collision). The hull of the result lies inside the original one
+    and touches it in every one of those directions."""
+    points = np.asarray(points, dtype=np.float64)
+    if len(points) <= max_points:
+        return points
+    if len(points) > 8 * max_points:  # first one point per cell of a coarse grid (the one farthest out)
+        centre = points.mean(axis=0)
+        cell = (points.max(axis=0) - points.min(axis=0)).max() / 64
+        keys = np.floor((points - points.min(axis=0)) / cell).astype(np.int64)
+        key = (keys[:, 0] * 65 + keys[:, 1]) * 65 + keys[:, 2]
+        reach = np.einsum("ij,ij->i", points - centre, points - centre)
+        order = np.lexsort((-reach, key))
+        first = np.r_[True, key[order][1:] != key[order][:-1]]
+        points = points[order[first]]
+        if len(points) <= max_points:
+            return points
+    k = np.arange(max_points) + 0.5
+    phi = np.arccos(1 - 2 * k / max_points)
+    theta = np.pi * (1 + 5**0.5) * k
+    dirs = np.c_[np.cos(theta) * np.sin(phi), np.sin(theta) * np.sin(phi), np.cos(phi)].astype(np.float32)
+    pts32 = points.astype(np.float32)
+    chosen = np.empty(max_points, dtype=np.int64)
+    for start in range(0, max_points, 64):  # a few directions at a time: bounded memory for any mesh
+        chosen[start : start + 64] = np.argmax(pts32 @ dirs[start : start + 64].T, axis=0)
+    return points[np.unique(chosen)]

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import logging
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,7 +39,9 @@ import pybullet as pb
 from app.model.factory import Factory, Machine, Pose
 from app.model.geometry import footprint_corners, machine_scale
 from app.paths import user_cache_dir
-from app.physics.parts import convex_parts, parts_obj
+from app.physics.parts import MAX_POINTS, convex_parts, parts_obj, reduce_points
+
+log = logging.getLogger(__name__)
 
 #: Gaps smaller than this (metres) are "touching", not overlapping.
 TOUCH_TOLERANCE_M = 1e-4
@@ -326,7 +329,16 @@ def _segment_box(a: np.ndarray, b: np.ndarray, width: float, height: float, exte
 def hulls_of(assets: Mapping[str, object]) -> dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
     """``{asset: (hull vertices, extents, convex parts)}`` from loaded mesh assets (anything with vertices,
     faces, hull vertices and extents)."""
-    return {
-        name: (np.asarray(a.hull_vertices, float), np.asarray(a.extents, float), convex_parts(a.vertices, a.faces))
-        for name, a in assets.items()
-    }
+    out = {}
+    for name, a in assets.items():
+        hull = np.asarray(a.hull_vertices, float)
+        parts = convex_parts(a.vertices, a.faces)
+        if len(parts) == 1:
+            parts = []  # one piece: its hull is the shape (the asset has it already)
+        if len(hull) > MAX_POINTS or any(len(p) > MAX_POINTS for p in parts):
+            before = len(hull)
+            hull = reduce_points(hull)
+            parts = [reduce_points(p) for p in parts]
+            log.warning("mesh %s: collision shape simplified from %d to %d hull points (a huge mesh)", name, before, len(hull))
+        out[name] = (hull, np.asarray(a.extents, float), parts)
+    return out

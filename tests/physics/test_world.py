@@ -239,3 +239,26 @@ def test_a_machine_off_the_floor_is_reported_not_refused():
     assert "collides with floor edge" in v.describe()
     w.set_pose("A", Pose(x_m=99.0, y_m=50))  # exactly touching the edge
     assert w.check("A").status == "ok"
+
+
+def test_huge_meshes_get_a_simplified_collision_shape(caplog):
+    import trimesh
+    from scipy.spatial import ConvexHull
+
+    from app.physics.parts import MAX_POINTS, reduce_points
+    from app.physics.world import hulls_of
+
+    sphere = trimesh.creation.icosphere(subdivisions=6)  # 40,962 points on its hull
+    reduced = reduce_points(sphere.vertices)
+    assert len(reduced) <= MAX_POINTS
+    assert ConvexHull(reduced).volume >= 0.99 * ConvexHull(sphere.vertices).volume  # nearly all of it
+    assert np.all(np.linalg.norm(reduced, axis=1) <= 1.0 + 1e-9)  # and never more
+
+    class Mesh:  # what hulls_of reads of a loaded asset
+        vertices, faces = sphere.vertices, sphere.faces
+        hull_vertices, extents = sphere.vertices, np.array([2.0, 2.0, 2.0])
+
+    with caplog.at_level("WARNING"):
+        (hull, _extents, parts) = hulls_of({"ball": Mesh()})["ball"]
+    assert len(hull) <= MAX_POINTS and parts == []
+    assert "simplified" in caplog.text
