@@ -19,7 +19,7 @@ def test_import_linter_contracts_hold():
 def test_domain_runs_without_qt_or_vtk_loaded():
     code = (
         "import sys; import app.model, app.assets, app.model.io, app.model.edits, app.scene.merge, app.scene.picking,"
-        " app.live.netloop, app.sim.engine, app.sim.runner, app.sim.kpis, app.sim.results, app.live.plantsim;"
+        " app.live.netloop, app.heat.grid, app.sim.engine, app.sim.runner, app.sim.kpis, app.sim.results, app.live.plantsim;"
         "from app.model.io import load_factory; from app.paths import DEMO_FACTORY; load_factory(DEMO_FACTORY);"
         "bad = [m for m in ('PySide6', 'vtkmodules', 'pyvista', 'pybullet') if m in sys.modules]; print(bad)"
     )

@@ -1,0 +1,1 @@
+"""Heat maps of the floor: numpy only (no Qt, no VTK)."""
