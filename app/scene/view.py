@@ -16,6 +16,8 @@ import numpy as np
 import pyvista as pv
 from PySide6 import QtCore, QtWidgets
 from pyvistaqt import QtInteractor
+from vtkmodules.vtkCommonCore import vtkLookupTable
+from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
 from app.assets import MeshAsset
@@ -158,6 +160,7 @@ class FactoryView(QtWidgets.QWidget):
         self.renderer.AddActor(self._selection_actor)
         self._factory: Factory | None = None
         self._legend = None
+        self._colour_bar = None
         self._selected: tuple[str, ...] = ()
         self._theme = "light"
         self.scheduler = RenderScheduler(self._render, parent=self)
@@ -475,7 +478,47 @@ class FactoryView(QtWidgets.QWidget):
 
     @property
     def has_legend(self) -> bool:
-        return self._legend is not None
+        return self._legend is not None or self._colour_bar is not None
+
+    def set_colour_bar(self, title: str | None, lo: float = 0.0, hi: float = 1.0, table: np.ndarray | None = None) -> None:
+        """A continuous legend (scalar bar) for values lo…hi coloured with ``table`` ((n, 3) uint8); None
+        hides it. Replaces the categorical legend while shown."""
+        if self._colour_bar is not None:
+            self.renderer.RemoveViewProp(self._colour_bar)
+            self._colour_bar = None
+        if title is not None and table is not None:
+            self.set_legend(None)
+            lut = vtkLookupTable()
+            lut.SetNumberOfTableValues(len(table))
+            for i, (r, g, b) in enumerate(table):
+                lut.SetTableValue(i, r / 255, g / 255, b / 255, 1.0)
+            lut.SetRange(lo, hi)
+            lut.Build()
+            bar = vtkScalarBarActor()
+            bar.SetLookupTable(lut)
+            bar.SetTitle(title)
+            bar.SetNumberOfLabels(5)
+            bar.SetOrientationToVertical()
+            bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+            bar.GetPositionCoordinate().SetValue(0.90, 0.52)
+            bar.SetWidth(0.07)
+            bar.SetHeight(0.42)
+            dark = self._theme == "dark"
+            for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
+                prop.SetColor(*((0.95, 0.95, 0.95) if dark else (0.1, 0.1, 0.12)))
+                prop.SetShadow(False)
+                prop.SetItalic(False)
+                prop.SetFontSize(14)
+            bar.GetTitleTextProperty().SetBold(True)
+            bar.SetLabelFormat("%.4g")
+            bar.UnconstrainedFontSizeOn()  # the sizes above, not scaled down to the bar's width
+            self.renderer.AddViewProp(bar)
+            self._colour_bar = bar
+        self.request_render()
+
+    @property
+    def colour_bar_title(self) -> str | None:
+        return self._colour_bar.GetTitle() if self._colour_bar is not None else None
 
     def set_selection(self, ids: Sequence[str]) -> None:
         """Outline the selected machines."""

@@ -104,6 +104,7 @@ class LiveConsole:
         self.trends_dock.set_cursor(None)
         self.browse_dock.set_browser(None)
         self.view.set_legend(None)
+        self.view.set_colour_bar(None)
         self.view.set_machine_colours(
             self.view.kind_colours(self.document.factory, self.asset_of) if self.document else np.zeros((0, 3))
         )

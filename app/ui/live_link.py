@@ -14,11 +14,13 @@ import logging
 import math
 import time
 import weakref
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PySide6 import QtCore
 
+from app.heat.colour import heat_colours, lut, value_range
 from app.history.recorder import History, Recorder, Sample
 from app.live.client import ConnectionSettings, LinkState, LiveClient
 from app.live.netloop import NetworkLoop, network_loop
@@ -40,6 +42,15 @@ _QUERIES = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_pref
 async def _wait(future: concurrent.futures.Future, timeout: float = 10.0) -> None:
     with contextlib.suppress(Exception):
         await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+
+
+@dataclass(frozen=True)
+class HeatLayer:
+    """Machine heat: colour machines by ``signal`` with a colour map, over a fixed or automatic range."""
+
+    signal: str
+    cmap: str = "inferno"
+    fixed_range: tuple[float, float] | None = None
 
 
 class _RecorderFeed:
@@ -129,6 +140,8 @@ class LiveLink(QtCore.QObject):
         self._blinker.timeout.connect(self._on_blink)
         self._base_labels: list[str] = []
         self._generation = 0
+        self.heat: HeatLayer | None = None  # colour by a numeric signal instead of the state
+        self._bar: tuple | None = None
         self.paused = False  # True while the layout is edited: the view shows verdicts, not states
         self.net: NetworkLoop | None = None
         self.history: History | None = None
@@ -176,7 +189,9 @@ class LiveLink(QtCore.QObject):
         self._flush.start()
         self._tick.start()
         self._blinker.start()
-        self.view.set_legend(LEGEND, "Machine state")
+        if self.heat is None:
+            self.view.set_legend(LEGEND, "Machine state")
+        self._bar = None
         self.replay_time = self.replay_store = None
         self.recolour()
         log.info("live link: %d bindings of %d machines to %s", len(bindings), len(factory.machines), settings.endpoint)
@@ -281,13 +296,39 @@ class LiveLink(QtCore.QObject):
             self.recolour()
             self.values_flushed.emit(changed)
 
+    def set_colour_by(self, heat: HeatLayer | None) -> None:
+        """Colour machines by a numeric signal (a heat map) instead of their state; None: by state."""
+        self.heat = heat
+        self._bar = None
+        if heat is None:
+            self.view.set_colour_bar(None)
+            if self.store is not None:
+                self.view.set_legend(LEGEND, "Machine state")
+        self.recolour()
+
+    def _recolour_heat(self, store: StateStore, now: float) -> None:
+        heat = self.heat
+        values = store.column(heat.signal)
+        known = store.fresh(heat.signal, now, self.max_age_s)
+        lo, hi = value_range(values, known, heat.fixed_range)
+        self.view.set_machine_colours(heat_colours(values, known, lo, hi, heat.cmap))
+        unit = UNITS.get(heat.signal, "")
+        bar = (f"{heat.signal} ({unit})" if unit else heat.signal, round(lo, 6), round(hi, 6), heat.cmap)
+        if bar != self._bar:  # the legend is rebuilt only when its range or map changes
+            self._bar = bar
+            self.view.set_colour_bar(bar[0], lo, hi, lut(heat.cmap))
+
     def recolour(self, now: float | None = None) -> None:
-        """Colour every machine by its state — live, or as recorded at the replay time — in one array write."""
+        """Colour every machine by its state (or the heat-map signal) — live, or as recorded at the replay
+        time — in one array write."""
         replaying = self.replay_time is not None
         store = self.replay_store if replaying else self.store
         if store is None or self.paused:
             return
         now = self.replay_time if replaying else (time.time() if now is None else now)
+        if self.heat is not None:
+            self._recolour_heat(store, now)
+            return
         j = store.signal_index["State"]
         age = store.ages("State", now)
         if replaying:  # an alarm then showed steadily; acknowledgement is a live matter

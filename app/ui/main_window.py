@@ -22,6 +22,7 @@ from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_t
 from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
 from app.ui.embedded_plant import EmbeddedPlant
+from app.ui.heat_dock import HeatDock
 from app.ui.layout_editor import LayoutCheckDock, LayoutEditor, PaletteDock
 from app.ui.live_console import LiveConsole
 from app.ui.live_link import LiveLink
@@ -40,7 +41,7 @@ FILE_FILTER = "Factory files (*.json);;All files (*)"
 AUTOSAVE_S = 30.0  # unsaved edits are autosaved this often
 #: Bumped when docks are added: a window layout saved by an older version is then replaced by the default
 #: one (which arranges the new docks) instead of leaving them stacked where Qt puts unknown docks.
-DOCK_LAYOUT_VERSION = 2
+DOCK_LAYOUT_VERSION = 3
 CHECK_ON_OPEN_MAX = 5000  # layouts up to this size are checked for collisions when opened (≈0.5 s)
 
 
@@ -78,6 +79,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.timeline = TimelineBar(self)
         self.layout_check_dock = LayoutCheckDock(self)
         self.palette_dock = PaletteDock(self)
+        self.heat_dock = HeatDock(self)
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
         self.undo_dock.setObjectName("dock_undo")
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
@@ -87,6 +89,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.trends_dock)
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.undo_dock)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.heat_dock)
         for dock in (self.log_dock, self.alarms_dock, self.layout_check_dock):
             self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         self._docks_tabbed = False  # tabbed at the first show (see showEvent)
@@ -102,6 +105,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.layout_check_dock.machine_activated.connect(self._fly_to)
         self.palette_dock.activated.connect(self.layout_editor.add_at_view_centre)
         self.palette_dock.import_requested.connect(self.layout_editor.import_dialog)
+        self.heat_dock.changed.connect(self.live.set_colour_by)
         self.live.state_changed.connect(self._on_link_state)
         self.live.binding_failed.connect(lambda msg: self.statusBar().showMessage(f"Binding failed: {msg}", 10000))
         self.live.replay_shown.connect(self._on_replay_shown)
@@ -285,6 +289,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
                 log.warning("%s: %s", document.path or document.factory.name, msg)
                 self.statusBar().showMessage(msg + " (Edit ▸ Check Layout lists them)", 15000)
         self.tree_dock.set_factory(document.factory)
+        self.heat_dock.set_signals(sorted({s for m in document.factory.machines for s in m.tags}))
         document.dirty_changed.connect(self._update_title)
         document.path_changed.connect(self._update_title)
         self.status_machines.setText(f"{len(document.factory.machines)} machines")
@@ -337,6 +342,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.browse_dock,
             self.palette_dock,
             self.properties_dock,
+            self.heat_dock,
             self.trends_dock,
             self.alarms_dock,
             self.layout_check_dock,
@@ -401,6 +407,8 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         if isinstance(app_, QtWidgets.QApplication):
             apply_theme(app_, theme)
         self.view.set_theme(theme)
+        if self.live.heat is not None:  # the colour bar's text follows the theme
+            self.live.set_colour_by(self.live.heat)
         self.refresh_actions()
 
     def toggle_theme(self) -> None:
@@ -461,6 +469,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.tabifyDockWidget(self.log_dock, self.alarms_dock)
             self.tabifyDockWidget(self.log_dock, self.layout_check_dock)
             self.tabifyDockWidget(self.trends_dock, self.undo_dock)
+            self.tabifyDockWidget(self.trends_dock, self.heat_dock)
             for dock in (self.tree_dock, self.trends_dock, self.log_dock):
                 dock.raise_()
             self.resizeDocks([self.log_dock], [120], QtCore.Qt.Orientation.Vertical)

@@ -232,3 +232,51 @@ def test_timeline_slider_and_play(qloop, make_window, qtbot):
     finally:
         server.kill()
         server.wait(10)
+
+
+def test_machine_heat_map_from_live_and_replayed_values(qloop, make_window, qtbot):
+    from app.heat.colour import heat_colours, lut, value_range
+
+    w = make_window()
+    port = free_port()
+    server = _plantsim(port)
+    try:
+        w.connect_live(ConnectionSettings(f"opc.tcp://127.0.0.1:{port}/floortwin/"))
+        qtbot.waitUntil(w.live_ready, timeout=15000)
+        w.heat_dock.choose("Temperature")
+        assert w.live.heat is not None and w.live.heat.signal == "Temperature"
+        assert w.view.colour_bar_title == "Temperature (°C)" and w.view.has_legend
+        w.live.flush()
+        store = w.live.store
+        now = time.time()
+        known = store.fresh("Temperature", now, w.live.max_age_s)
+        values = store.column("Temperature")
+        lo, hi = value_range(values, known)
+        expected = heat_colours(values, known, lo, hi, "inferno")
+        colours = np.array([w.view.machines.colours[w.view.machines.index[m]][:3] for m in store.machines])
+        assert (colours == expected).all(axis=1).mean() > 0.9
+        assert len({tuple(c) for c in colours}) > 5  # the temperatures differ: so do the colours
+        machines_without = [m.id for m in w.document.factory.machines if "Temperature" not in m.tags]
+        for mid in machines_without:
+            assert _colours(w)[mid] == tuple(NO_DATA_RGB)  # no temperature bound: grey, never "cold"
+        # A fixed range and another colour map.
+        w.heat_dock.cmap.setCurrentText("viridis")
+        w.heat_dock.lo.setValue(20.0)
+        w.heat_dock.hi.setValue(60.0)
+        w.heat_dock.fixed.setChecked(True)
+        assert w.live.heat.fixed_range == (20.0, 60.0) and w.live.heat.cmap == "viridis"
+        table = lut("viridis")
+        assert any(tuple(c) in {tuple(t) for t in table} for c in _colours(w).values())
+        # Replay shows the heat of then.
+        qtbot.wait(1500)
+        w.live.recorder.flush()
+        w.timeline.show_time(time.time() - 1.0)
+        qtbot.waitUntil(lambda: w.live.replay_time is not None, timeout=5000)
+        assert w.view.colour_bar_title == "Temperature (°C)"
+        # Back to states.
+        w.timeline.go_live()
+        w.heat_dock.choose(None)
+        assert w.live.heat is None and w.view.colour_bar_title is None and w.view.has_legend
+    finally:
+        server.kill()
+        server.wait(10)
