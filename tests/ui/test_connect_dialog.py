@@ -82,11 +82,19 @@ def _when_modal(qtbot, kind: type, act, timeout_ms: int = 15000) -> list:
     _POLLERS.append(seen)
     deadline = time.monotonic() + timeout_ms / 1000
 
+    def find():
+        w = QtWidgets.QApplication.activeModalWidget()
+        if isinstance(w, kind):
+            return w
+        # Without a window manager a dialog is not always made the active window: look at all of them.
+        shown = [t for t in QtWidgets.QApplication.topLevelWidgets() if isinstance(t, kind) and t.isVisible() and t.isModal()]
+        return shown[-1] if shown else None
+
     def poll():
         if seen:
             return
-        w = QtWidgets.QApplication.activeModalWidget()
-        if isinstance(w, kind):
+        w = find()
+        if w is not None:
             seen.append(w.text() if isinstance(w, QtWidgets.QMessageBox) else w.windowTitle())
             act(w)
         elif time.monotonic() < deadline:
