@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -16,18 +17,23 @@ def test_import_linter_contracts_hold():
     assert "Contracts: 3 kept, 0 broken" in r.stdout
 
 
-def test_domain_runs_without_qt_or_vtk_loaded():
-    code = (
-        "import sys; import app.model, app.assets, app.model.io, app.model.edits, app.scene.merge, app.scene.picking,"
-        " app.live.netloop, app.heat.grid, app.sim.engine, app.sim.runner, app.sim.kpis, app.sim.results, app.live.plantsim;"
-        "from app.model.io import load_factory; from app.paths import DEMO_FACTORY; load_factory(DEMO_FACTORY);"
-        "bad = [m for m in ('PySide6', 'vtkmodules', 'pyvista', 'pybullet') if m in sys.modules]; print(bad)"
-    )
+def _loaded_after(code: str, watched: tuple[str, ...]) -> list[str]:
+    """Which of ``watched`` modules a fresh interpreter has loaded after running ``code``."""
+    probe = f"import sys; {code}; print([m for m in {watched!r} if m in sys.modules])"
     r = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, env={"PATH": "/usr/bin:/bin"}
+        [sys.executable, "-c", probe], capture_output=True, text=True, cwd=ROOT, timeout=60, env={"PATH": "/usr/bin:/bin"}
     )
     assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "[]"
+    return ast.literal_eval(r.stdout.strip())
+
+
+def test_domain_runs_without_qt_or_vtk_loaded():
+    code = (
+        "import app.model, app.assets, app.model.io, app.model.edits, app.scene.merge, app.scene.picking,"
+        " app.live.netloop, app.heat.grid, app.sim.engine, app.sim.runner, app.sim.kpis, app.sim.results, app.live.plantsim;"
+        "from app.model.io import load_factory; from app.paths import DEMO_FACTORY; load_factory(DEMO_FACTORY)"
+    )
+    assert _loaded_after(code, ("PySide6", "vtkmodules", "pyvista", "pybullet")) == []
 
 
 def test_ruff_lint_is_clean():
@@ -43,12 +49,4 @@ def test_ruff_lint_is_clean():
 
 
 def test_the_collision_world_runs_without_qt_or_vtk_loaded():
-    code = (
-        "import sys; import app.physics.world;"
-        "bad = [m for m in ('PySide6', 'vtkmodules', 'pyvista') if m in sys.modules]; print(bad)"
-    )
-    r = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60, env={"PATH": "/usr/bin:/bin"}
-    )
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.strip() == "[]"
+    assert _loaded_after("import app.physics.world", ("PySide6", "vtkmodules", "pyvista")) == []

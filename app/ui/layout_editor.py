@@ -58,6 +58,11 @@ CLEAR_RGB = (205, 208, 212)  # machines without a problem while problems are sho
 PARTY_RGB = {"collision": (255, 120, 120), "clearance": (255, 205, 120)}
 
 
+def _names(ids: Sequence[str]) -> str:
+    """Machine ids for an undo step's text: the first three, then an ellipsis."""
+    return ", ".join(ids[:3]) + ("…" if len(ids) > 3 else "")
+
+
 class MoveCommand(QtGui.QUndoCommand):
     """Machines from one set of poses to another."""
 
@@ -211,7 +216,7 @@ class LayoutEditor(QtCore.QObject):
         if not self.active or not ids or w.document is None:
             return
         after = moved_poses(w.document.factory, ids, dx, dy, dyaw)
-        self.move_to(after, f"{text} {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}")
+        self.move_to(after, f"{text} {_names(ids)}")
 
     def place_dialog(self) -> None:
         """Type the exact position and rotation of the current machine (Edit ▸ Set Position…)."""
@@ -371,7 +376,7 @@ class LayoutEditor(QtCore.QObject):
         before = w.document.factory
         after = without(before, ids)
         w.selection.clear()
-        self.stack.push(LayoutCommand(self, before, after, ids, f"Delete {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}"))
+        self.stack.push(LayoutCommand(self, before, after, ids, f"Delete {_names(ids)}"))
 
     def duplicate_selection(self) -> None:
         w = self.window
@@ -382,7 +387,7 @@ class LayoutEditor(QtCore.QObject):
         grid = before.floor.grid_m
         copies = duplicates(before, ids, (2 * grid, 2 * grid))
         after = with_machines(before, copies)
-        self.stack.push(LayoutCommand(self, before, after, [c.id for c in copies], f"Duplicate {', '.join(ids[:3])}"))
+        self.stack.push(LayoutCommand(self, before, after, [c.id for c in copies], f"Duplicate {_names(ids)}"))
         w.selection.select([c.id for c in copies])
 
     def check_layout(self) -> list[Verdict]:
@@ -466,7 +471,7 @@ class LayoutEditor(QtCore.QObject):
             log.info("drop refused: %s", verdicts[0].describe())
             return
         ids = d["ids"]
-        text = f"{'Turn' if d.get('turn') else 'Move'} {', '.join(ids[:3])}{'…' if len(ids) > 3 else ''}"
+        text = f"{'Turn' if d.get('turn') else 'Move'} {_names(ids)}"
         if override and any(v.status == "collision" for v in verdicts):
             text += " (collision overridden)"
         self.stack.push(MoveCommand(self, before, after, text))
@@ -476,9 +481,8 @@ class LayoutEditor(QtCore.QObject):
 
     def _show_poses(self, poses: dict[str, Pose]) -> None:
         w = self.window
-        factory = w.document.factory
-        machines = [factory.machine(mid).model_copy(update={"pose": p}) for mid, p in poses.items()]
-        w.view.move_machines(machines, w.asset_of)
+        known = self._ensure_world().machines  # by id: no scan of the whole plant on every mouse move
+        w.view.move_machines([known[mid].model_copy(update={"pose": p}) for mid, p in poses.items()], w.asset_of)
 
     # -- verdicts -----------------------------------------------------------------------------------------
     def _verdicts(self, poses: dict[str, Pose]) -> list[Verdict]:
@@ -486,11 +490,11 @@ class LayoutEditor(QtCore.QObject):
         world = self._ensure_world()
         if world is None:
             return []
+        restore = {mid: world.poses[mid] for mid in poses}  # the world mirrors the document outside a check
         for mid, p in poses.items():
             world.set_pose(mid, p)
         out = [world.check(mid, ignore=poses.keys()) for mid in poses]
-        doc_poses = {m.id: m.pose for m in self.window.document.factory.machines if m.id in poses}
-        for mid, p in doc_poses.items():  # the world mirrors the document outside a drag
+        for mid, p in restore.items():
             world.set_pose(mid, p)
         return sorted((v for v in out if v.contacts), key=lambda v: v.status != "collision")
 
