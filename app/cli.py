@@ -37,6 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quit-after", metavar="SECONDS", type=float, help="quit after this many seconds")
     p.add_argument("--diff", metavar="OTHER", help="print how the layout changed from FACTORY to OTHER and exit")
     p.add_argument("--size", metavar="WxH", default=None, help="window size in pixels, e.g. 1600x1000")
+    p.add_argument(
+        "--heat",
+        metavar="LAYERS",
+        help="heat maps to show, comma-separated: wip, flow and/or a machine signal such as Temperature",
+    )
+    p.add_argument("--camera", choices=("iso", "top", "front"), help="camera preset to start with (default: iso)")
     p.add_argument("--theme", choices=("light", "dark"), help="colour theme (default: the last one used)")
     p.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="terminal log level")
     p.add_argument("--version", action="version", version=f"floortwin {app.__version__}")
@@ -95,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return EXIT_USAGE
     plant = path if args.demo and not args.no_plant else None
-    return run_gui(factory, path, args.screenshot, args.quit_after, size, args.theme, plant)
+    heat = tuple(h.strip() for h in args.heat.split(",") if h.strip()) if args.heat else ()
+    return run_gui(factory, path, args.screenshot, args.quit_after, size, args.theme, plant, heat, args.camera)
 
 
 def _run_loop(qapp, window) -> int:
@@ -138,6 +145,8 @@ def run_gui(
     size: tuple[int, int] | None,
     theme: str | None,
     plant: Path | None = None,
+    heat: tuple[str, ...] = (),
+    camera: str | None = None,
 ) -> int:
     """Create the Qt application and the main window (and the plant simulator for ``plant``), and run until quit."""
     from PySide6 import QtCore, QtWidgets
@@ -158,6 +167,12 @@ def run_gui(
         window.open_loaded(factory, path)
     if plant is not None:
         window.start_embedded_plant(plant)
+    if camera and factory is not None:
+        window.view.camera_preset(camera)
+    if heat:
+        unknown = window.show_heat(heat)
+        if unknown:
+            print(f"floortwin: warning: --heat: no such layer or numeric signal: {', '.join(unknown)}", file=sys.stderr)
     result = {"code": EXIT_OK}
 
     if screenshot:
@@ -165,7 +180,7 @@ def run_gui(
 
         def take() -> None:
             handle = window.windowHandle()
-            waiting_for_live = plant is not None and not window.live_ready()
+            waiting_for_live = plant is not None and not (window.live_ready() and window.heat_maps.ready())
             if ((handle is None or not handle.isExposed()) or waiting_for_live) and not deadline.hasExpired():
                 QtCore.QTimer.singleShot(50, take)
                 return

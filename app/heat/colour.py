@@ -6,6 +6,9 @@ in the colour of zero. The range is automatic (the finite values shown) unless f
 
 from __future__ import annotations
 
+import functools
+import math
+
 import numpy as np
 from matplotlib import colormaps
 
@@ -14,9 +17,21 @@ from app.state.colours import NO_DATA_RGB
 COLOUR_MAPS = ("inferno", "viridis", "cividis")
 
 
+@functools.lru_cache(maxsize=32)
 def lut(name: str, n: int = 256) -> np.ndarray:
-    """(n, 3) uint8 colours of a matplotlib colour map."""
-    return (np.asarray(colormaps[name](np.linspace(0.0, 1.0, n)))[:, :3] * 255 + 0.5).astype(np.uint8)
+    """(n, 3) uint8 colours of a matplotlib colour map (read-only: shared between callers)."""
+    table = (np.asarray(colormaps[name](np.linspace(0.0, 1.0, n)))[:, :3] * 255 + 0.5).astype(np.uint8)
+    table.flags.writeable = False
+    return table
+
+
+def nice_ceiling(value: float) -> float:
+    """``value`` rounded up to two significant digits (0.2371 → 0.24, 118 → 120): an automatic range's top
+    that stays put while values wander below it, so the legend is not redrawn on every update."""
+    if not np.isfinite(value) or value <= 0:
+        return 1.0
+    step = 10.0 ** (math.floor(math.log10(value)) - 1)
+    return math.ceil(value / step - 1e-9) * step
 
 
 def value_range(values: np.ndarray, known: np.ndarray, fixed: tuple[float, float] | None = None) -> tuple[float, float]:
@@ -42,3 +57,47 @@ def heat_colours(values: np.ndarray, known: np.ndarray, lo: float, hi: float, cm
     t = np.clip((values[ok] - lo) / (hi - lo), 0.0, 1.0)
     out[ok] = table[np.round(t * (len(table) - 1)).astype(int)]
     return out
+
+
+#: "No data" on the floor: grey diagonal stripes, so missing WIP never looks like an empty floor.
+HATCH_RGB = ((110, 110, 115), (175, 175, 180))
+_HATCH_CACHE: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _rgba32(rgb: tuple[int, int, int] | np.ndarray, alpha: int) -> np.uint32:
+    return np.array([[*(int(c) for c in rgb), alpha]], dtype=np.uint8).view(np.uint32)[0, 0]
+
+
+def _hatch(shape: tuple[int, int], alpha: int) -> np.ndarray:
+    key = (shape[0] * 100003 + shape[1], alpha)
+    pattern = _HATCH_CACHE.get(key)
+    if pattern is None:
+        jj, ii = np.indices(shape)
+        dark = ((ii + jj) // 4) % 2 == 0  # stripes four cells wide: still stripes after smoothing
+        pattern = np.where(dark, _rgba32(HATCH_RGB[0], alpha), _rgba32(HATCH_RGB[1], alpha)).astype(np.uint32)
+        _HATCH_CACHE.clear()  # one grid at a time
+        _HATCH_CACHE[key] = pattern
+    return pattern
+
+
+@functools.lru_cache(maxsize=16)
+def grid_table(cmap: str, opacity: float, fade: float = 0.15) -> np.ndarray:
+    """(256,) packed RGBA of a colour map for a floor grid: transparent at zero, fading in over the first
+    ``fade`` of the range, then ``opacity``."""
+    rgb = lut(cmap)
+    alpha = np.clip(np.linspace(0.0, 1.0, len(rgb)) / fade, 0.0, 1.0) * opacity * 255
+    alpha[0] = 0
+    return np.c_[rgb, (alpha + 0.5).astype(np.uint8)].astype(np.uint8).view(np.uint32).reshape(-1)
+
+
+def grid_rgba(out: np.ndarray, values: np.ndarray, no_data: np.ndarray | None, lo: float, hi: float, table: np.ndarray) -> None:
+    """Colour a (ny, nx) grid into ``out`` ((ny, nx, 4) uint8, e.g. a texture's memory) with a packed
+    ``grid_table``: values at or below ``lo`` are transparent, ``no_data`` cells hatched grey."""
+    flat = out.reshape(-1, 4).view(np.uint32).reshape(values.shape)
+    scale = (len(table) - 1) / (hi - lo) if hi > lo else 0.0
+    idx = (values - lo) * scale
+    np.clip(idx, 0, len(table) - 1, out=idx)
+    np.take(table, idx.astype(np.intp), out=flat)
+    if no_data is not None and no_data.any():
+        alpha = int(table[-1:].view(np.uint8)[3])
+        np.copyto(flat, _hatch(values.shape, max(alpha, 160)), where=no_data)

@@ -46,6 +46,9 @@ class WipSpreader:
         Wall segments ((x0, y0), (x1, y1)) that block spreading.
     radius_m
         How far an amount spreads (the kernel's cut-off); the Gaussian's sigma is a third of it.
+    owners, n_owners
+        Optional: point k holds a share of owner ``owners[k]``'s amount (a conveyor is several points along
+        its length); ``grid`` then takes one amount per owner, split equally over its points.
     """
 
     def __init__(
@@ -56,6 +59,8 @@ class WipSpreader:
         points: np.ndarray,
         walls: Sequence[tuple[tuple[float, float], tuple[float, float]]] = (),
         radius_m: float = 2.0,
+        owners: np.ndarray | None = None,
+        n_owners: int | None = None,
     ):
         self.cell_m = cell_m
         self.nx = max(1, math.ceil(width_m / cell_m))
@@ -94,15 +99,31 @@ class WipSpreader:
         else:
             r = c = np.zeros(0, dtype=np.int64)
             v = np.zeros(0)
-        self.weights = csr_matrix((v, (r, c)), shape=(self.nx * self.ny, self.n_points))
+        weights = csr_matrix((v, (r, c)), shape=(self.nx * self.ny, self.n_points))
+        if owners is not None:
+            owners = np.asarray(owners, dtype=np.int64).reshape(-1)
+            if len(owners) != self.n_points:
+                raise ValueError(f"expected {self.n_points} owners, got {len(owners)}")
+            n_owners = int(n_owners if n_owners is not None else (owners.max() + 1 if len(owners) else 0))
+            share = 1.0 / np.maximum(np.bincount(owners, minlength=n_owners), 1)[owners]
+            split = csr_matrix((share, (np.arange(self.n_points), owners)), shape=(self.n_points, n_owners))
+            weights = (weights @ split).tocsr()
+        self.weights = weights
+        self.n_inputs = weights.shape[1]
         self.ignored = 0
 
     def grid(self, amounts: np.ndarray) -> np.ndarray:
         """(ny, nx) density (parts per cell) for the amounts held at the points; NaN or infinite amounts
         are left out and counted in ``ignored``."""
         amounts = np.asarray(amounts, dtype=float).reshape(-1)
-        if len(amounts) != self.n_points:
-            raise ValueError(f"expected {self.n_points} amounts, got {len(amounts)}")
+        if len(amounts) != self.n_inputs:
+            raise ValueError(f"expected {self.n_inputs} amounts, got {len(amounts)}")
         bad = ~np.isfinite(amounts)
         self.ignored = int(bad.sum())
         return (self.weights @ np.where(bad, 0.0, amounts)).reshape(self.ny, self.nx)
+
+    def no_data(self, known: np.ndarray) -> np.ndarray:
+        """(ny, nx) bool: cells whose WIP would come mostly from inputs with no (or stale) data — shown as
+        "no data", never as zero."""
+        k = np.asarray(known, dtype=bool).reshape(-1)
+        return (self.weights @ np.where(k, 1.0, -1.0) < 0).reshape(self.ny, self.nx)

@@ -16,7 +16,8 @@ import numpy as np
 import pyvista as pv
 from PySide6 import QtCore, QtWidgets
 from pyvistaqt import QtInteractor
-from vtkmodules.vtkCommonCore import vtkLookupTable
+from vtkmodules.util.numpy_support import numpy_to_vtk
+from vtkmodules.vtkCommonCore import VTK_UNSIGNED_CHAR, vtkLookupTable
 from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
@@ -25,6 +26,7 @@ from app.model.factory import Factory, Machine
 from app.model.geometry import machine_matrix
 from app.model.kinds import get_kind
 from app.scene.floor import DARK, LIGHT, FloorLayer
+from app.scene.heat import FloorHeatLayer, FlowLayer
 from app.scene.labels import LabelLayer
 from app.scene.machines import MachineLayer, outline_polydata
 
@@ -34,6 +36,13 @@ log = logging.getLogger(__name__)
 PLACEHOLDER_RGB = (230, 0, 230)
 SELECTION_RGB = (1.0, 0.85, 0.0)
 RING_RGB = (0.0, 0.45, 0.70)  # the rotation ring of edit mode
+#: Where each colour bar stands: normalised viewport x, y of its lower left corner, width, height, and
+#: whether it stands upright (the machines' one, under the state legend's place) or lies along the bottom.
+BAR_SLOTS: dict[str, tuple[float, float, float, float, bool]] = {
+    "machines": (0.90, 0.52, 0.07, 0.42, True),
+    "floor": (0.42, 0.01, 0.26, 0.085, False),
+    "flow": (0.71, 0.01, 0.26, 0.085, False),
+}
 #: Solid backgrounds: a gradient costs a full-screen pass per frame in software rendering.
 BACKGROUNDS = {"light": (0.88, 0.90, 0.93), "dark": (0.13, 0.14, 0.16)}
 
@@ -147,6 +156,8 @@ class FactoryView(QtWidgets.QWidget):
         self.plotter.iren.interactor.RemoveObservers("CharEvent")
         self.plotter.add_axes(interactive=False, line_width=2, color="black")
         self.floor = FloorLayer(self.renderer)
+        self.floor_heat = FloorHeatLayer(self.renderer)
+        self.flow = FlowLayer(self.renderer)
         self.machines = MachineLayer(self.renderer)
         self.labels = LabelLayer(self.renderer)
         self._selection_actor = vtkActor()
@@ -160,7 +171,7 @@ class FactoryView(QtWidgets.QWidget):
         self.renderer.AddActor(self._selection_actor)
         self._factory: Factory | None = None
         self._legend = None
-        self._colour_bar = None
+        self._colour_bars: dict[str, vtkScalarBarActor] = {}
         self._selected: tuple[str, ...] = ()
         self._theme = "light"
         self.scheduler = RenderScheduler(self._render, parent=self)
@@ -478,47 +489,70 @@ class FactoryView(QtWidgets.QWidget):
 
     @property
     def has_legend(self) -> bool:
-        return self._legend is not None or self._colour_bar is not None
+        return self._legend is not None or bool(self._colour_bars)
 
-    def set_colour_bar(self, title: str | None, lo: float = 0.0, hi: float = 1.0, table: np.ndarray | None = None) -> None:
-        """A continuous legend (scalar bar) for values lo…hi coloured with ``table`` ((n, 3) uint8); None
-        hides it. Replaces the categorical legend while shown."""
-        if self._colour_bar is not None:
-            self.renderer.RemoveViewProp(self._colour_bar)
-            self._colour_bar = None
+    def set_colour_bar(
+        self, title: str | None, lo: float = 0.0, hi: float = 1.0, table: np.ndarray | None = None, slot: str = "machines"
+    ) -> None:
+        """A continuous legend (scalar bar) for values lo…hi coloured with ``table`` ((n, 3) uint8) in one of
+        the ``BAR_SLOTS``; None hides it. The machines' bar replaces the categorical legend while shown."""
+        old = self._colour_bars.get(slot)
+        if old is not None and title is not None and old.GetTitle() == title and getattr(old, "_table", None) is table:
+            old.GetLookupTable().SetRange(lo, hi)  # the same legend over another range: no new actor
+            old.Modified()
+            self.request_render()
+            return
+        if old is not None:
+            del self._colour_bars[slot]
+            self.renderer.RemoveViewProp(old)
         if title is not None and table is not None:
-            self.set_legend(None)
+            if slot == "machines":
+                self.set_legend(None)
             lut = vtkLookupTable()
             lut.SetNumberOfTableValues(len(table))
-            for i, (r, g, b) in enumerate(table):
-                lut.SetTableValue(i, r / 255, g / 255, b / 255, 1.0)
+            rgba = np.c_[np.asarray(table)[:, :3], np.full(len(table), 255)].astype(np.uint8)
+            lut.GetTable().DeepCopy(numpy_to_vtk(rgba, deep=True, array_type=VTK_UNSIGNED_CHAR))
             lut.SetRange(lo, hi)
-            lut.Build()
             bar = vtkScalarBarActor()
             bar.SetLookupTable(lut)
             bar.SetTitle(title)
+            x, y, width, height, upright = BAR_SLOTS[slot]
             bar.SetNumberOfLabels(5)
-            bar.SetOrientationToVertical()
+            if upright:
+                bar.SetOrientationToVertical()
+            else:
+                bar.SetOrientationToHorizontal()
+                bar.SetTextPositionToPrecedeScalarBar()  # title and labels above the bar
             bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-            bar.GetPositionCoordinate().SetValue(0.90, 0.52)
-            bar.SetWidth(0.07)
-            bar.SetHeight(0.42)
-            dark = self._theme == "dark"
+            bar.GetPositionCoordinate().SetValue(x, y)
+            bar.SetWidth(width)
+            bar.SetHeight(height)
             for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-                prop.SetColor(*((0.95, 0.95, 0.95) if dark else (0.1, 0.1, 0.12)))
                 prop.SetShadow(False)
                 prop.SetItalic(False)
                 prop.SetFontSize(14)
+            self._theme_bar(bar)
             bar.GetTitleTextProperty().SetBold(True)
             bar.SetLabelFormat("%.4g")
             bar.UnconstrainedFontSizeOn()  # the sizes above, not scaled down to the bar's width
+            bar._table = table  # the colours it was made with (a cached, read-only table)
             self.renderer.AddViewProp(bar)
-            self._colour_bar = bar
+            self._colour_bars[slot] = bar
         self.request_render()
+
+    def _theme_bar(self, bar: vtkScalarBarActor) -> None:
+        colour = (0.95, 0.95, 0.95) if self._theme == "dark" else (0.1, 0.1, 0.12)
+        for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
+            prop.SetColor(*colour)
+
+    def colour_bar(self, slot: str = "machines") -> str | None:
+        """The title of the colour bar in ``slot`` (None: none shown)."""
+        bar = self._colour_bars.get(slot)
+        return bar.GetTitle() if bar is not None else None
 
     @property
     def colour_bar_title(self) -> str | None:
-        return self._colour_bar.GetTitle() if self._colour_bar is not None else None
+        return self.colour_bar("machines")
 
     def set_selection(self, ids: Sequence[str]) -> None:
         """Outline the selected machines."""
@@ -635,10 +669,14 @@ class FactoryView(QtWidgets.QWidget):
     def fly_to(self, machine_id: str) -> None:
         """Centre the camera on a machine, keeping the viewing direction."""
         i = self.machines.index[machine_id]
+        self.fly_to_point(float(self.machines.matrices[i, 0, 3]), float(self.machines.matrices[i, 1, 3]))
+
+    def fly_to_point(self, x: float, y: float) -> None:
+        """Centre the camera on a floor point, keeping the viewing direction and distance."""
         cam = self.renderer.GetActiveCamera()
         fp = np.array(cam.GetFocalPoint())
         pos = np.array(cam.GetPosition())
-        target = np.array([self.machines.matrices[i, 0, 3], self.machines.matrices[i, 1, 3], 0.0])
+        target = np.array([x, y, 0.0])
         cam.SetFocalPoint(*target)
         cam.SetPosition(*(target + (pos - fp)))
         self.renderer.ResetCameraClippingRange()
@@ -652,4 +690,6 @@ class FactoryView(QtWidgets.QWidget):
         self.renderer.GradientBackgroundOff()
         self.floor.set_style(DARK if theme == "dark" else LIGHT)
         self.labels.set_theme(theme == "dark")
+        for bar in self._colour_bars.values():
+            self._theme_bar(bar)
         self.request_render()

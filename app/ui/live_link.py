@@ -21,6 +21,7 @@ import numpy as np
 from PySide6 import QtCore
 
 from app.heat.colour import heat_colours, lut, value_range
+from app.heat.material import ThroughputMeter, counter_rates
 from app.history.recorder import History, Recorder, Sample
 from app.live.client import ConnectionSettings, LinkState, LiveClient
 from app.live.netloop import NetworkLoop, network_loop
@@ -35,6 +36,8 @@ log = logging.getLogger(__name__)
 SIGNALS = ("State", "Temperature", "Power", "PartCount", "Level", "Alarm", "AlarmText", "SpindleLoad", "PressForce", "AxisLoad")
 UNITS = {"Temperature": "°C", "Power": "kW", "SpindleLoad": "%", "PressForce": "kN", "AxisLoad": "%"}
 LABEL_SIGNAL = "Temperature"
+#: Output rates (for material flow) are measured over this window of part counts.
+RATE_WINDOW_S = 300.0
 # History queries run here, off the GUI thread (one at a time: a replay only ever wants the latest time).
 _QUERIES = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="history-query")
 
@@ -149,6 +152,8 @@ class LiveLink(QtCore.QObject):
         self.replay_store: StateStore | None = None
         self._replay_wanted: float | None = None
         self._replay_task: asyncio.Task | None = None
+        self.meter = ThroughputMeter(RATE_WINDOW_S)  # live part counts → output rates
+        self._replay_rates: np.ndarray | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
     def start(self, factory: Factory, settings: ConnectionSettings, history_path: Path | None) -> None:
@@ -193,6 +198,7 @@ class LiveLink(QtCore.QObject):
             self.view.set_legend(LEGEND, "Machine state")
         self._bar = None
         self.replay_time = self.replay_store = None
+        self.meter.clear()
         self.recolour()
         log.info("live link: %d bindings of %d machines to %s", len(bindings), len(factory.machines), settings.endpoint)
 
@@ -380,7 +386,9 @@ class LiveLink(QtCore.QObject):
         while self._replay_wanted is not None and self.history is not None and self.store is not None:
             t, history = self._replay_wanted, self.history
             try:
-                snapshot, link = await loop.run_in_executor(_QUERIES, lambda h=history, t=t: (h.state_at(t), h.link_at(t)))
+                snapshot, link, earlier = await loop.run_in_executor(
+                    _QUERIES, lambda h=history, t=t: (h.state_at(t), h.link_at(t), h.state_at(t - RATE_WINDOW_S))
+                )
             except Exception as e:  # a missing or damaged history file: say so, stay where we are
                 log.error("cannot replay %s: %s", history.path, e)
                 self._replay_wanted = None
@@ -391,6 +399,13 @@ class LiveLink(QtCore.QObject):
             replay.restore(snapshot)
             if link is not None:
                 replay.confirm(link[1], link[0])
+            before = self.store.empty_copy()
+            before.restore(earlier)
+            self._replay_rates = (
+                counter_rates(before.column("PartCount"), replay.column("PartCount"), RATE_WINDOW_S)
+                if "PartCount" in replay.signal_index
+                else None
+            )
             self.replay_store, self.replay_time = replay, t
             self.recolour()
             self.view.set_label_texts(self.label_texts())
@@ -398,7 +413,27 @@ class LiveLink(QtCore.QObject):
             if self._replay_wanted == t:
                 self._replay_wanted = None
 
+    def shown(self) -> tuple[StateStore, float] | None:
+        """The state on view and its time: the live store now, or the replayed one at the replay time."""
+        if self.replay_time is not None and self.replay_store is not None:
+            return self.replay_store, self.replay_time
+        if self.store is not None:
+            return self.store, time.time()
+        return None
+
+    def output_rates(self) -> np.ndarray | None:
+        """Parts per hour each machine put out over the last ``RATE_WINDOW_S`` (live, or before the replay
+        time); NaN where unknown; None before there is anything to compare."""
+        if self.replay_time is not None:
+            return self._replay_rates
+        return self.meter.rates()
+
     def _on_tick(self) -> None:
+        store = self.store
+        if store is not None and "PartCount" in store.signal_index:
+            now = time.time()
+            fresh = store.fresh("PartCount", now, self.max_age_s)
+            self.meter.add(now, np.where(fresh, store.column("PartCount"), np.nan))
         self._confirm()
         self.recolour()
         self.view.set_label_texts(self.label_texts())

@@ -23,6 +23,7 @@ from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.heat_dock import HeatDock
+from app.ui.heat_maps import HeatMaps
 from app.ui.layout_editor import LayoutCheckDock, LayoutEditor, PaletteDock
 from app.ui.live_console import LiveConsole
 from app.ui.live_link import LiveLink
@@ -106,6 +107,15 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.palette_dock.activated.connect(self.layout_editor.add_at_view_centre)
         self.palette_dock.import_requested.connect(self.layout_editor.import_dialog)
         self.heat_dock.changed.connect(self.live.set_colour_by)
+        self.heat_maps = HeatMaps(self.view, self.live, self)
+        self.heat_dock.changed.connect(lambda _layer: self.heat_maps.request_update())
+        self.heat_dock.layers_changed.connect(self.heat_maps.set_layers)
+        self.heat_dock.hot_spot_activated.connect(self.view.fly_to_point)
+        self.heat_dock.export_requested.connect(self.export_heat_csv)
+        self.heat_dock.image_requested.connect(self.screenshot_dialog)
+        self.heat_maps.hot_spots_changed.connect(
+            lambda spots: self.heat_dock.set_hot_spots(spots, self.live.heat and self.live.heat.signal)
+        )
         self.live.state_changed.connect(self._on_link_state)
         self.live.binding_failed.connect(lambda msg: self.statusBar().showMessage(f"Binding failed: {msg}", 10000))
         self.live.replay_shown.connect(self._on_replay_shown)
@@ -255,6 +265,36 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save factory as", name, FILE_FILTER)
         return self.save_to(path) if path else False
 
+    def show_heat(self, layers: tuple[str, ...]) -> list[str]:
+        """Switch heat maps on by name ("wip", "flow", or a machine signal); returns the names not known."""
+        unknown = []
+        for name in layers:
+            if name.lower() == "wip":
+                self.heat_dock.wip.setChecked(True)
+            elif name.lower() == "flow":
+                self.heat_dock.flow.setChecked(True)
+            elif self.heat_dock.signal.findData(name) >= 0:
+                self.heat_dock.choose(name)
+            else:
+                unknown.append(name)
+        if layers and len(unknown) < len(layers):
+            self.heat_dock.show()
+            self.heat_dock.raise_()
+        return unknown
+
+    def export_heat_csv(self) -> None:
+        """Save the WIP grid on view as CSV (Heat Maps ▸ Export CSV)."""
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export WIP grid", "wip.csv", "CSV files (*.csv)")
+        if not path:
+            return
+        try:
+            self.heat_maps.export_csv(path)
+        except (OSError, ValueError) as e:
+            log.error("cannot export the WIP grid to %s: %s", path, e)
+            self.show_error("Cannot export the WIP grid", str(e), "")
+            return
+        self.statusBar().showMessage(f"WIP grid saved to {path}", 8000)
+
     def screenshot_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "floortwin.png", "PNG images (*.png)")
         if path:
@@ -290,6 +330,9 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
                 self.statusBar().showMessage(msg + " (Edit ▸ Check Layout lists them)", 15000)
         self.tree_dock.set_factory(document.factory)
         self.heat_dock.set_signals(sorted({s for m in document.factory.machines for s in m.tags}))
+        self.heat_maps.set_factory(document.factory)
+        document.layout_changed.connect(self._on_layout_changed)
+        document.machines_changed.connect(self._on_layout_changed)  # moved (or re-tagged) machines
         document.dirty_changed.connect(self._update_title)
         document.path_changed.connect(self._update_title)
         self.status_machines.setText(f"{len(document.factory.machines)} machines")
@@ -382,6 +425,9 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.selection.select([machine_id])
         self.view.fly_to(machine_id)
 
+    def _on_layout_changed(self, _ids: list[str]) -> None:
+        self.heat_maps.set_factory(self.document.factory if self.document else None)
+
     def _on_undo_index(self, _index: int) -> None:
         self.refresh_actions()
 
@@ -407,8 +453,6 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         if isinstance(app_, QtWidgets.QApplication):
             apply_theme(app_, theme)
         self.view.set_theme(theme)
-        if self.live.heat is not None:  # the colour bar's text follows the theme
-            self.live.set_colour_by(self.live.heat)
         self.refresh_actions()
 
     def toggle_theme(self) -> None:

@@ -6,27 +6,9 @@ import numpy as np
 import pytest
 from PySide6 import QtCore
 
-from app.assets import AssetLibrary, load_factory_assets
-from app.model.io import load_factory
 from app.model.kinds import get_kind
-from app.scene.view import FactoryView
 
 pytestmark = pytest.mark.gui
-
-
-@pytest.fixture
-def view(qtbot, demo_path):
-    v = FactoryView()
-    qtbot.addWidget(v)
-    v.resize(1200, 800)
-    with qtbot.waitExposed(v):
-        v.show()
-    f = load_factory(demo_path)
-    v.show_factory(f, load_factory_assets(f, demo_path, AssetLibrary()))
-    v.camera_preset("top")
-    v.render_now()
-    yield v
-    v.close_scene()
 
 
 def pixel(frame: np.ndarray, xy: tuple[float, float]) -> np.ndarray:

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -14,8 +11,9 @@ import pytest
 from app.history.recorder import History
 from app.live.client import ConnectionSettings
 from app.state.colours import ALARM_DIM_RGB, ALARM_RGB, NO_DATA_RGB, STATE_RGB
-from tests.conftest import DEMO, ROOT
+from tests.conftest import DEMO
 from tests.live.conftest import free_port
+from tests.ui.conftest import plantsim as _plantsim
 
 pytestmark = pytest.mark.gui
 
@@ -77,41 +75,6 @@ def test_demo_goes_live_with_state_colours_alarms_and_trends(qloop, make_window,
     assert ("CNC-01", "Temperature") in {(m, s) for m, s, _n in history.signals()}
     t, _v, _st = history.series("CNC-01", "Temperature")
     assert len(t) >= 3 and np.all(np.diff(t) >= 0)
-
-
-def _plantsim(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.live.plantsim",
-            "--factory",
-            str(DEMO),
-            "--port",
-            str(port),
-            "--speed",
-            "20",
-            "--interval",
-            "0.25",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-        env=dict(os.environ),
-    )
-    assert "serving" in proc.stdout.readline()
-    return proc
-
-
-@pytest.fixture
-def plant_endpoint():
-    """The endpoint of a plant simulator (demo plant, 20× speed) running for the test."""
-    port = free_port()
-    server = _plantsim(port)
-    yield f"opc.tcp://127.0.0.1:{port}/floortwin/"
-    server.kill()
-    server.wait(10)
 
 
 def test_stale_when_the_server_dies_and_live_again_when_it_returns(qloop, make_window, qtbot):
