@@ -216,6 +216,16 @@ class History:
         values = np.where(np.isnan(arr[:, 1]), np.nan, arr[:, 1])
         return arr[:, 0], values, arr[:, 2].astype(np.uint32)
 
+    def text_series(self, machine: str, signal: str, t0: float = -math.inf, t1: float = math.inf) -> tuple[np.ndarray, list]:
+        """(times, texts) of a text signal (a machine's State) in [t0, t1]; a bad reading's text is None."""
+        with self._con() as con:
+            rows = con.execute(
+                "SELECT s.t, s.text, s.status FROM samples s JOIN signals g ON g.id = s.signal_id "
+                "WHERE g.machine = ? AND g.signal = ? AND s.t BETWEEN ? AND ? ORDER BY s.t",
+                (machine, signal, max(t0, -1e18), min(t1, 1e18)),
+            ).fetchall()
+        return np.array([r[0] for r in rows], dtype=float), [r[1] if (r[2] >> 30) == 0 else None for r in rows]
+
     def state_at(self, t: float) -> dict[tuple[str, str], tuple[float | None, str | None, int, float, float]]:
         """The last value of every signal at or before ``t``:
         (machine, signal) → (value, text, status, source time, received time)."""

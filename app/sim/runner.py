@@ -9,6 +9,7 @@ arrives, so a run that is interrupted keeps everything it finished.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing as mp
 import os
 import queue
@@ -22,17 +23,41 @@ _progress_q = None
 _cancel_ev = None
 
 
-def _init_worker(progress_q, cancel_ev) -> None:
+def _init_worker(progress_q, cancel_ev, memory_limit_mb: int | None = None) -> None:
     global _progress_q, _cancel_ev
     _progress_q, _cancel_ev = progress_q, cancel_ev
+    if memory_limit_mb:
+        _limit_memory(memory_limit_mb)
+
+
+def _limit_memory(mb: int) -> None:
+    """Let this process grow by at most ``mb`` MiB of address space from here (Linux/macOS; a no-op
+    elsewhere): past that an allocation raises ``MemoryError`` in the simulation instead of swapping."""
+    try:
+        import resource
+
+        with open("/proc/self/status") as fh:
+            now_kb = next(int(line.split()[1]) for line in fh if line.startswith("VmSize:"))
+    except (ImportError, OSError, StopIteration):
+        return
+    limit = now_kb * 1024 + int(mb) * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limit, resource.getrlimit(resource.RLIMIT_AS)[1]))
 
 
 def _run_one(model: SimModel, replication: int) -> ReplicationResult:
+    pid = os.getpid()
+
     def progress(frac: float) -> None:
         if _progress_q is not None:
-            _progress_q.put((replication, frac))
+            _progress_q.put((replication, frac, pid))
 
-    return simulate(model, replication, progress, lambda: _cancel_ev is not None and _cancel_ev.is_set())
+    progress(0.0)  # a first report as soon as the worker starts (with its process id)
+    try:
+        return simulate(model, replication, progress, lambda: _cancel_ev is not None and _cancel_ev.is_set())
+    except MemoryError:
+        pass  # report it after the except block: until then its traceback holds the simulation's memory
+    gc.collect()
+    raise MemoryError(f"replication {replication} ran out of memory")
 
 
 def _context() -> mp.context.BaseContext:
@@ -53,10 +78,22 @@ def run_replications(
     on_result: Callable[[ReplicationResult], None] | None = None,
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    in_process: bool | None = None,
+    memory_limit_mb: int | None = None,
+    on_worker: Callable[[int], None] | None = None,
 ) -> list[ReplicationResult]:
-    """All replications of ``model``; ``workers=1`` runs in this process (no pool)."""
+    """All replications of ``model``.
+
+    ``workers=1`` runs in this process unless ``in_process`` is False (an application keeps simulations
+    out of its own process: they would share its interpreter lock). ``memory_limit_mb`` caps how much
+    each worker may allocate, so a run that needs too much fails with ``MemoryError`` instead of swapping
+    the machine.
+    ``on_worker`` hears the process id of every worker that starts a replication.
+    """
     n = model.replications
     workers = min(workers or default_workers(), n)
+    if in_process is None:
+        in_process = workers <= 1
     done_frac = [0.0] * n
     results: list[ReplicationResult] = []
 
@@ -64,7 +101,7 @@ def run_replications(
         if progress is not None:
             progress(sum(done_frac) / n)
 
-    if workers <= 1:
+    if in_process:
         for k in range(n):
 
             def rep_progress(f: float, k: int = k) -> None:
@@ -80,16 +117,19 @@ def run_replications(
     ctx = _context()
     progress_q = ctx.Queue()
     cancel_ev = ctx.Event()
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=(progress_q, cancel_ev)) as pool:
+    init = (progress_q, cancel_ev, memory_limit_mb)
+    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init) as pool:
         pending: set[Future] = {pool.submit(_run_one, model, k) for k in range(n)}
         try:
             while pending:
                 finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 while True:
                     try:
-                        k, f = progress_q.get_nowait()
+                        k, f, pid = progress_q.get_nowait()
                     except queue.Empty:
                         break
+                    if f == 0.0 and on_worker is not None:
+                        on_worker(pid)
                     done_frac[k] = max(done_frac[k], f)
                 for fut in finished:
                     r = fut.result()  # re-raises a worker's exception (Cancelled, MemoryError, ...)

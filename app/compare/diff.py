@@ -1,0 +1,165 @@
+"""Scenario vs baseline vs actuals: every KPI side by side with its deltas and their confidence.
+
+- A simulated KPI is the mean over replications with its 95% confidence interval.
+- *Scenario − baseline* is a difference of two independent means: Welch's interval. When it contains 0 the
+  difference is **not significant** (the replications cannot tell the two apart).
+- *Baseline vs actual* compares one recorded window with what the baseline predicts for such a window: the
+  actual **fits** when it lies inside the baseline's 95% *prediction* interval (mean ± t·s·√(1 + 1/n)); the
+  confidence interval of the mean would be far too narrow for a single window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.compare.kpis import LINE_KPIS, STATES, Observation, bottleneck, line_kpis, machine_kpis
+from app.sim.kpis import Estimate, estimate
+
+
+def _t(n: int, confidence: float = 0.95) -> float:
+    from scipy import stats
+
+    return float(stats.t.ppf(0.5 + confidence / 2, n))
+
+
+def welch(a: Sequence[float], b: Sequence[float]) -> Estimate:
+    """mean(b) − mean(a) with the half-width of its 95% interval (Welch–Satterthwaite); inf with < 2 each."""
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = a[np.isfinite(a)], b[np.isfinite(b)]
+    if len(a) == 0 or len(b) == 0:
+        return Estimate(math.nan, math.inf, 0)
+    diff = float(b.mean() - a.mean())
+    if len(a) < 2 or len(b) < 2:
+        return Estimate(diff, math.inf, min(len(a), len(b)))
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se2 = va + vb
+    if se2 == 0:
+        return Estimate(diff, 0.0, min(len(a), len(b)))
+    df = se2**2 / ((va**2 / (len(a) - 1) if va else 0) + (vb**2 / (len(b) - 1) if vb else 0))
+    return Estimate(diff, _t(max(df, 1.0)) * math.sqrt(se2), min(len(a), len(b)))
+
+
+def prediction_interval(values: Sequence[float]) -> tuple[float, float]:
+    """Where one more observation falls with 95% probability (low, high); (-inf, inf) with < 2 values."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    if len(v) < 2:
+        return -math.inf, math.inf
+    half = _t(len(v) - 1) * v.std(ddof=1) * math.sqrt(1 + 1 / len(v))
+    return float(v.mean() - half), float(v.mean() + half)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One KPI compared."""
+
+    key: str
+    label: str
+    unit: str
+    machine: str | None
+    actual: float  # NaN: no actual
+    baseline: Estimate | None
+    scenario: Estimate | None
+    delta: Estimate | None  # scenario − baseline
+    fits_actual: bool | None  # actual inside the baseline's prediction interval (None: nothing to compare)
+    predicted: tuple[float, float] | None = None
+
+    @property
+    def significant(self) -> bool | None:
+        """Whether scenario and baseline differ beyond chance (None: no scenario, or too few replications)."""
+        if self.delta is None or not math.isfinite(self.delta.half_width) or not math.isfinite(self.delta.mean):
+            return None
+        return not (self.delta.low <= 0 <= self.delta.high)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    rows: list[Row]
+    bottleneck: dict[str, str]  # "actual" / "baseline" / "scenario" → machine id
+    machines: list[str]
+
+    def row(self, key: str, machine: str | None = None) -> Row:
+        return next(r for r in self.rows if r.key == key and r.machine == machine)
+
+    def machine_delta(self, key: str) -> np.ndarray:
+        """Per machine, scenario − baseline of a machine KPI (baseline − actual when no scenario); NaN unknown."""
+        out = np.full(len(self.machines), np.nan)
+        index = {m: i for i, m in enumerate(self.machines)}
+        for r in self.rows:
+            if r.key == key and r.machine in index:
+                if r.delta is not None:
+                    out[index[r.machine]] = r.delta.mean
+                elif r.baseline is not None and math.isfinite(r.actual):
+                    out[index[r.machine]] = r.baseline.mean - r.actual
+        return out
+
+
+def compare(
+    baseline: Sequence[Observation], scenario: Sequence[Observation] | None = None, actual: Observation | None = None
+) -> Comparison:
+    """KPIs of the baseline replications, the scenario's (optional) and the actual window (optional)."""
+    rows: list[Row] = []
+    base_line = [line_kpis(o) for o in baseline]
+    scen_line = [line_kpis(o) for o in scenario] if scenario else None
+    act_line = line_kpis(actual) if actual is not None else None
+
+    def row(key, label, unit, machine, base_vals, scen_vals, act_val) -> Row:
+        b = estimate(base_vals) if len(base_vals) else None
+        s = estimate(scen_vals) if scen_vals is not None and len(scen_vals) else None
+        d = welch(base_vals, scen_vals) if s is not None else None
+        fits = predicted = None
+        if act_val is not None and math.isfinite(act_val) and len(base_vals):
+            predicted = prediction_interval(base_vals)
+            fits = predicted[0] <= act_val <= predicted[1]
+        return Row(key, label, unit, machine, math.nan if act_val is None else act_val, b, s, d, fits, predicted)
+
+    for key, label, unit in LINE_KPIS:
+        rows.append(
+            row(
+                key,
+                label,
+                unit,
+                None,
+                [k[key] for k in base_line],
+                [k[key] for k in scen_line] if scen_line else None,
+                act_line[key] if act_line else None,
+            )
+        )
+    parts = sorted({p for o in [*baseline, *(scenario or [])] for p in o.exits_by_part})
+    for p in parts:
+        per_h = lambda obs, p=p: [o.exits_by_part.get(p, 0.0) / o.seconds * 3600 for o in obs]  # noqa: E731
+        rows.append(
+            row(
+                f"throughput_per_h:{p}",
+                f"Throughput of {p}",
+                "parts/h",
+                None,
+                per_h(baseline),
+                per_h(scenario) if scenario else None,
+                None,
+            )
+        )
+
+    machines = list(baseline[0].machines) if baseline else (list(actual.machines) if actual else [])
+    base_m = [machine_kpis(o) for o in baseline]
+    scen_m = [machine_kpis(o) for o in scenario] if scenario else None
+    scen_index = {m: i for i, m in enumerate(scenario[0].machines)} if scenario else {}
+    act_m = machine_kpis(actual) if actual is not None else None
+    act_index = {m: i for i, m in enumerate(actual.machines)} if actual is not None else {}
+    keys = [("utilisation", "Utilisation", "%"), ("output_per_h", "Output", "parts/h")]
+    keys += [(f"state_{s}", s.capitalize(), "%") for s in STATES if s != "running"]
+    for i, mid in enumerate(machines):
+        for key, label, unit in keys:
+            sv = [k[key][scen_index[mid]] for k in scen_m] if scen_m is not None and mid in scen_index else None
+            av = float(act_m[key][act_index[mid]]) if act_m is not None and mid in act_index else None
+            rows.append(row(key, label, unit, mid, [k[key][i] for k in base_m], sv, av))
+    neck = {"baseline": bottleneck(baseline)}
+    if scenario:
+        neck["scenario"] = bottleneck(scenario)
+    if actual is not None:
+        neck["actual"] = bottleneck([actual])
+    return Comparison(rows, neck, machines)

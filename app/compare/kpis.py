@@ -1,0 +1,190 @@
+"""KPIs with one definition each, for simulation results and recorded history alike.
+
+Both sources are first turned into ``Observation``s — what one period of production measured: seconds in
+each state per machine, operations finished, energy, the time-average of the parts held at stations, and
+the parts that left the plant (operations of its last stations). Every KPI is then computed from
+observations by the same function, whichever source they came from:
+
+- throughput (parts/h)      = exits / seconds × 3600
+- WIP (parts)               = time-average of the parts held at all stations
+- lead time (min)           = WIP / throughput (Little's law) — history has no part tracking, so lead time
+                              is never taken from simulation's own part clocks here
+- energy (kWh/h)            = energy / seconds × 3600
+- utilisation (per machine) = running share of the time with a known state
+- state shares              = seconds in running / setup / starved / blocked / down over the known time
+- output (per machine)      = operations / seconds × 3600
+- bottleneck                = the machine with the largest active share (running + setup + down)
+
+A simulation gives one observation per replication, history one per window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.model.factory import Factory
+
+STATES = ("running", "setup", "starved", "blocked", "down")
+#: State names a plant may report → the column in ``Observation.state_s``.
+STATE_COLUMN = {"running": 0, "setup": 1, "starved": 2, "idle": 2, "blocked": 3, "down": 4}
+
+#: Line KPIs: key, label, unit.
+LINE_KPIS = (
+    ("throughput_per_h", "Throughput", "parts/h"),
+    ("wip", "WIP at stations", "parts"),
+    ("lead_time_min", "Lead time (Little)", "min"),
+    ("energy_kwh_per_h", "Energy", "kWh/h"),
+)
+MACHINE_KPIS = (("utilisation", "Utilisation", "%"), ("output_per_h", "Output", "parts/h"))
+
+
+@dataclass
+class Observation:
+    """What one period of production measured (one replication, or one window of history)."""
+
+    machines: list[str]
+    seconds: float
+    state_s: np.ndarray  # (M, 5) seconds per state; rows of machines without a known state are 0
+    ops: np.ndarray  # (M,) operations finished (NaN: unknown)
+    energy_kwh: np.ndarray  # (M,) (NaN: unknown)
+    wip: float  # time-average parts held at stations (NaN: unknown)
+    exits: float  # parts that left the plant
+    source: str = ""
+    exits_by_part: dict[str, float] = field(default_factory=dict)
+
+
+def sinks(factory: Factory) -> list[int]:
+    """Machines where parts leave the plant: the last station of some part flow."""
+    index = {m.id: i for i, m in enumerate(factory.machines)}
+    return sorted({index[f.routing[-1]] for f in factory.flows if f.routing and f.routing[-1] in index})
+
+
+def line_kpis(o: Observation) -> dict[str, float]:
+    """The line's KPIs of one observation."""
+    per_s = o.exits / o.seconds if o.seconds > 0 else math.nan
+    energy = float(np.nansum(o.energy_kwh)) if np.isfinite(o.energy_kwh).any() else math.nan
+    return {
+        "throughput_per_h": per_s * 3600,
+        "wip": o.wip,
+        "lead_time_min": o.wip / per_s / 60 if per_s > 0 else math.nan,
+        "energy_kwh_per_h": energy / o.seconds * 3600 if o.seconds > 0 else math.nan,
+    }
+
+
+def machine_kpis(o: Observation) -> dict[str, np.ndarray]:
+    """Per machine (arrays in ``o.machines`` order): utilisation, output, state shares (NaN: unknown)."""
+    known = o.state_s.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = o.state_s / known[:, None]
+        shares[known <= 0] = np.nan
+    out = {"utilisation": shares[:, 0] * 100, "output_per_h": o.ops / o.seconds * 3600 if o.seconds > 0 else o.ops * np.nan}
+    for k, name in enumerate(STATES):
+        out[f"state_{name}"] = shares[:, k] * 100
+    out["active"] = (shares[:, 0] + shares[:, 1] + shares[:, 4]) * 100
+    return out
+
+
+def bottleneck(observations: Sequence[Observation]) -> str:
+    """The machine with the largest mean active share (running + setup + down) — "" when unknown."""
+    if not observations:
+        return ""
+    active = np.nanmean([machine_kpis(o)["active"] for o in observations], axis=0)
+    if not np.isfinite(active).any():
+        return ""
+    return observations[0].machines[int(np.nanargmax(active))]
+
+
+# -- from simulation -----------------------------------------------------------------------------------------
+def observe_replication(r, stations: Sequence[str], parts: Sequence[str], warmup_s: float, sink: Sequence[int]) -> Observation:
+    """A simulation replication (``app.sim.engine.ReplicationResult``) as an observation: ``stations`` and
+    ``parts`` as the model orders them, ``sink`` the indices of the plant's last stations (``sinks``)."""
+    ops = np.asarray(r.completed_ops, dtype=float)
+    after = r.series_t >= warmup_s
+    wip = float(r.series_queue[after].sum(axis=1).mean()) if after.any() and r.series_queue.size else math.nan
+    return Observation(
+        machines=list(stations),
+        seconds=float(r.measured_s),
+        state_s=np.asarray(r.state_s, dtype=float),
+        ops=ops,
+        energy_kwh=np.asarray(r.energy_kwh, dtype=float),
+        wip=wip,
+        exits=float(ops[list(sink)].sum()),
+        source=f"replication {r.replication}",
+        exits_by_part={p: float(n) for p, n in zip(parts, r.throughput, strict=True)},
+    )
+
+
+def observe_model_results(results, model, factory: Factory) -> list[Observation]:
+    """Every replication of a run of ``model`` (compiled from ``factory``) as observations."""
+    stations = [s.id for s in model.stations]
+    return [observe_replication(r, stations, model.parts, model.warmup_s, sinks(factory)) for r in results]
+
+
+# -- from history --------------------------------------------------------------------------------------------
+def _step_durations(t0: float, t1: float, start, times: np.ndarray, values: Sequence) -> tuple[list, np.ndarray]:
+    """A step signal on [t0, t1]: the value held in each piece and how long."""
+    keep = (times > t0) & (times <= t1)
+    ts = np.concatenate([[t0], times[keep], [t1]])
+    vals = [start, *[v for v, k in zip(values, keep, strict=True) if k]]
+    return vals, np.diff(ts)
+
+
+def _step_mean(t0: float, t1: float, start: float, times: np.ndarray, values: np.ndarray) -> float:
+    """Time-average of a numeric step signal on [t0, t1] (NaN pieces left out)."""
+    vals, dur = _step_durations(t0, t1, start, times, list(values))
+    v = np.array([np.nan if x is None else x for x in vals], dtype=float)
+    ok = np.isfinite(v)
+    return float((v[ok] * dur[ok]).sum() / dur[ok].sum()) if ok.any() and dur[ok].sum() > 0 else math.nan
+
+
+def observe_history(history, factory: Factory, t0: float, t1: float, time_scale: float = 1.0) -> Observation:
+    """A window [t0, t1] of recorded history as an observation.
+
+    ``time_scale`` is plant seconds per recorded second: 1 for a real plant; N for a plant simulator run N
+    times faster than real time (its history then compares with simulations in plant time).
+    """
+    if not t1 > t0:
+        raise ValueError(f"the window must end after it starts ({t0} … {t1})")
+    start = history.state_at(t0)
+    names = [m.id for m in factory.machines]
+    n = len(names)
+    state_s = np.zeros((n, len(STATES)))
+    ops = np.full(n, np.nan)
+    energy = np.full(n, np.nan)
+    levels = np.full(n, np.nan)
+    end = history.state_at(t1)
+    for i, mid in enumerate(names):
+        first = start.get((mid, "State"))
+        times, texts = history.text_series(mid, "State", t0, t1)
+        vals, dur = _step_durations(t0, t1, first[1] if first and (first[2] >> 30) == 0 else None, times, texts)
+        for v, d in zip(vals, dur, strict=True):
+            col = STATE_COLUMN.get(v) if v is not None else None
+            if col is not None:
+                state_s[i, col] += d
+        a, b = start.get((mid, "PartCount")), end.get((mid, "PartCount"))
+        if a is not None and b is not None and a[0] is not None and b[0] is not None and b[0] >= a[0]:
+            ops[i] = b[0] - a[0]
+        for signal, target in (("Power", energy), ("Level", levels)):
+            s0 = start.get((mid, signal))
+            times, values, status = history.series(mid, signal, t0, t1)
+            if s0 is None and not len(times):
+                continue
+            values = np.where((status >> 30) == 0, values, np.nan)
+            target[i] = _step_mean(t0, t1, s0[0] if s0 is not None and s0[0] is not None else np.nan, times, values)
+    seconds = (t1 - t0) * time_scale
+    energy_kwh = energy * seconds / 3600  # mean kW × hours
+    sink = sinks(factory)
+    return Observation(
+        machines=names,
+        seconds=seconds,
+        state_s=state_s * time_scale,
+        ops=ops,
+        energy_kwh=energy_kwh,
+        wip=float(np.nansum(levels)) if np.isfinite(levels).any() else math.nan,
+        exits=float(np.nansum(ops[sink])) if len(sink) else math.nan,
+        source="history",
+    )
