@@ -90,7 +90,8 @@ def calibrate(history, factory: Factory, t0: float, t1: float, time_scale: float
     output_per_h: dict[str, np.ndarray] = {}
     for m in factory.machines:
         _times, values, status = history.series(m.id, "CycleTime", t0, t1)
-        samples = values[((status >> 30) == 0) & np.isfinite(values) & (values > 0)] * time_scale
+        # the signal is a duration the plant measured itself: in plant seconds already
+        samples = values[((status >> 30) == 0) & np.isfinite(values) & (values > 0)]
         bp, codes = _state_pieces(history, m.id, t0, t1)
         dur = np.diff(bp) * time_scale
         # a repair cut by the window's edges is not a whole repair: only failures that start inside count
@@ -108,11 +109,12 @@ def calibrate(history, factory: Factory, t0: float, t1: float, time_scale: float
         else:
             running = _slice_running(bp, codes, edges) * time_scale
             ops = np.diff(counts)
-            ok = np.isfinite(ops) & (ops > 0)
-            if ok.sum() >= 2:
-                cyc = estimate(running[ok] / ops[ok])
-                cyc = Estimate(float(running[ok].sum() / ops[ok].sum()), cyc.half_width, cyc.n)
-                cv, method, n = None, "running time ÷ operations", int(ops[ok].sum())
+            total_ops = float(np.nansum(ops))
+            if total_ops > 0:
+                ok = np.isfinite(ops) & (ops > 0)
+                spread = estimate(running[ok] / ops[ok]).half_width if ok.sum() >= 2 else math.inf
+                cyc = Estimate(float(running.sum() / total_ops), spread, int(total_ops))
+                cv, method, n = None, "running time ÷ operations", int(total_ops)
             else:
                 cyc, cv, method, n = None, None, "no data", 0
         mtbf = _chi2_interval(known_up, len(starts)) if starts else None

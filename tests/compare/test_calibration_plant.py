@@ -1,0 +1,132 @@
+"""Calibration against the plant simulator: record it running with known parameters, recover them, and
+check that the calibrated baseline reproduces the recorded throughput (the trust score's meaning)."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import subprocess
+import sys
+import time
+
+import pytest
+
+from app.compare.calibrate import calibrate, calibration_changes, trust
+from app.compare.kpis import line_kpis, observe_history, observe_model_results
+from app.history.recorder import History, Recorder, Sample
+from app.live.client import ConnectionSettings, LinkState, LiveClient
+from app.live.plantsim import free_port
+from app.model.io import load_factory
+from app.sim.engine import simulate
+from app.sim.model import compile_model
+from app.sim.scenario import Scenario, apply
+from tests.conftest import DEMO, ROOT
+
+SPEED = 2000.0  # plant seconds per wall second
+WINDOW_S = 36.0  # wall seconds recorded: 20 plant hours
+SIGNALS = ("State", "PartCount", "CycleTime", "Power", "Level")
+
+
+async def _record(endpoint: str, factory, path, seconds: float) -> tuple[float, float]:
+    recorder = Recorder(path)
+    bindings, names = [], []
+    for m in factory.machines:
+        base = m.tags["State"].rsplit("/", 1)[0]
+        for s in SIGNALS:
+            bindings.append((len(bindings), f"{base}/{s}"))
+            names.append((m.id, s, f"{base}/{s}"))
+
+    def on_values(batch):
+        samples = []
+        for u in batch:
+            machine, signal, node = names[u.binding]
+            v = u.value
+            num, text = (float(v), None) if isinstance(v, (bool, int, float)) else (None, None if v is None else str(v))
+            t = u.source_ts if u.source_ts == u.source_ts else u.received_ts
+            samples.append(Sample(machine, signal, node, t, u.received_ts, num, text, u.status))
+        recorder.record(samples)
+
+    client = LiveClient(ConnectionSettings(endpoint, publishing_ms=100, sampling_ms=0), on_values)
+    client.set_bindings(bindings)
+    client.start()
+    deadline = time.monotonic() + 20
+    while client.state != LinkState.CONNECTED and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    assert client.state == LinkState.CONNECTED
+    await asyncio.sleep(2.0)  # the first values of every variable are in
+    t0 = time.time()
+    await asyncio.sleep(seconds)
+    t1 = time.time()
+    await client.stop()
+    assert recorder.flush()
+    recorder.close()
+    return t0, t1
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app.live.plantsim",
+            "--factory",
+            str(DEMO),
+            "--port",
+            str(port),
+            "--speed",
+            str(SPEED),
+            "--interval",
+            "0.05",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+    )
+    try:
+        assert "serving" in proc.stdout.readline()
+        factory = load_factory(DEMO)
+        path = tmp_path_factory.mktemp("plant") / "history.sqlite"
+        t0, t1 = asyncio.run(asyncio.wait_for(_record(f"opc.tcp://127.0.0.1:{port}/floortwin/", factory, path, WINDOW_S), 120))
+    finally:
+        proc.kill()
+        proc.wait(10)
+    return factory, History(path), t0, t1
+
+
+def test_calibration_recovers_the_plants_parameters(recorded):
+    factory, history, t0, t1 = recorded
+    cal = calibrate(history, factory, t0, t1, time_scale=SPEED)
+    truth = {m.id: m.sim for m in factory.machines}
+    cycles = [e for e in cal.machines if e.method == "CycleTime signal" and e.cycles >= 20]
+    assert len(cycles) >= 20, [(e.machine, e.cycles) for e in cal.machines]
+    hits = [e.cycle_s.contains(truth[e.machine].cycle.mean_s) for e in cycles]
+    assert sum(hits) >= 0.8 * len(hits), [(e.machine, str(e.cycle_s), truth[e.machine].cycle.mean_s) for e in cycles]
+    assert all(abs(e.cycle_s.mean / truth[e.machine].cycle.mean_s - 1) < 0.05 for e in cycles)
+    assert all(abs(e.cycle_cv - truth[e.machine].cycle.cv) < 0.05 for e in cycles)  # lognormal, CV 0.1
+    failing = [e for e in cal.machines if e.failures >= 2 and truth[e.machine].mtbf_s]
+    assert len(failing) >= 4, [(e.machine, e.failures) for e in cal.machines]
+    mtbf = [e.mtbf_s.contains(truth[e.machine].mtbf_s) for e in failing]
+    mttr = [e.mttr_s.contains(truth[e.machine].mttr_s) for e in failing]
+    assert sum(mtbf) >= 0.75 * len(mtbf) and sum(mttr) >= 0.75 * len(mttr), [
+        (e.machine, str(e.mtbf_s), str(e.mttr_s), truth[e.machine].mtbf_s, truth[e.machine].mttr_s) for e in failing
+    ]
+    for part, rate in cal.arrivals_per_h.items():  # arrivals at the goods-in store, shared by the flows
+        assert math.isfinite(rate.mean) and rate.mean > 0, part
+
+
+def test_calibrated_baseline_reproduces_the_recorded_throughput(recorded):
+    factory, history, t0, t1 = recorded
+    actual = observe_history(history, factory, t0, t1, time_scale=SPEED)
+    cal = calibrate(history, factory, t0, t1, time_scale=SPEED)
+    calibrated = apply(Scenario(name="calibrated", factory=factory, changes=calibration_changes(cal, factory)))
+    window = (t1 - t0) * SPEED
+    model = compile_model(calibrated, horizon_s=factory.simulation.warmup_s + window, replications=12)
+    predicted = observe_model_results([simulate(model, k) for k in range(model.replications)], model, calibrated)
+    t = trust(predicted, actual)
+    assert line_kpis(actual)["throughput_per_h"] > 0
+    assert t.line_fits, (t.line, line_kpis(actual)["throughput_per_h"], [line_kpis(o)["throughput_per_h"] for o in predicted])
+    assert t.line > 0.8
+    assert sum(t.machines_fit.values()) >= 0.8 * len(t.machines_fit)

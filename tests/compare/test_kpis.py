@@ -1,0 +1,166 @@
+"""KPIs: one definition for history and simulation, checked on hand-made histories and a real run."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from app.compare.calibrate import calibrate, calibration_changes, drift, trust
+from app.compare.diff import compare, prediction_interval, welch
+from app.compare.kpis import Observation, line_kpis, machine_kpis, observe_history, observe_model_results, sinks
+from app.history.recorder import History, Recorder, Sample
+from app.model.factory import Factory, Floor, Footprint, Machine, PartFlow, Pose
+from app.model.io import load_factory
+from app.paths import DEMO_FACTORY
+from app.sim.engine import simulate
+from app.sim.model import compile_model
+from app.sim.scenario import MachineParam, Scenario, apply
+
+
+def _factory() -> Factory:
+    ms = [
+        Machine(id=i, name=i, kind="cnc", asset="a", pose=Pose(x_m=5 + 5 * k, y_m=5), footprint=Footprint(width_m=2, depth_m=2))
+        for k, i in enumerate(("A", "B"))
+    ]
+    return Factory(name="t", floor=Floor(width_m=20, depth_m=10), machines=ms, flows=[PartFlow(part="p", routing=["A", "B"])])
+
+
+def _record(path, rows):
+    rec = Recorder(path)
+    samples = []
+    for machine, signal, t, value in rows:
+        text = value if isinstance(value, str) else None
+        num = None if isinstance(value, str) else float(value)
+        samples.append(Sample(machine, signal, f"ns=2;s={machine}/{signal}", t, t, num, text, 0))
+    rec.record(samples)
+    rec.flush()
+    rec.close()
+    return History(path)
+
+
+@pytest.fixture
+def history(tmp_path):
+    # t in seconds from 1000. A: running 0–60, down 60–80, starved 80–100 (so 60% utilisation),
+    # 6 parts done, 10 kW all along, Level 2 then 4. B (the sink): running throughout, 5 parts out.
+    t0 = 1000.0
+    rows = [
+        ("A", "State", t0 - 5, "running"),
+        ("A", "State", t0 + 60, "down"),
+        ("A", "State", t0 + 80, "idle"),
+        ("A", "PartCount", t0 - 5, 10),
+        ("A", "PartCount", t0 + 30, 13),
+        ("A", "PartCount", t0 + 90, 16),
+        ("A", "Power", t0 - 5, 10.0),
+        ("A", "Level", t0 - 5, 2),
+        ("A", "Level", t0 + 50, 4),
+        ("B", "State", t0 - 1, "running"),
+        ("B", "PartCount", t0 - 1, 0),
+        ("B", "PartCount", t0 + 100, 5),  # at the window's end: counts
+        ("B", "Power", t0 - 1, 2.0),
+        ("B", "Level", t0 - 1, 1),
+    ]
+    return _record(tmp_path / "h.sqlite", rows)
+
+
+def test_history_window_gives_the_hand_computed_kpis(history):
+    f = _factory()
+    o = observe_history(history, f, 1000.0, 1100.0)
+    assert o.seconds == 100.0
+    assert o.state_s[0].tolist() == [60.0, 0.0, 20.0, 0.0, 20.0]  # running, setup, starved(idle), blocked, down
+    assert o.ops.tolist() == [6.0, 5.0]
+    assert o.energy_kwh == pytest.approx([10 * 100 / 3600, 2 * 100 / 3600])
+    assert o.wip == pytest.approx(3.0 + 1.0)  # A: 2 for 50 s, 4 for 50 s; B: 1
+    assert o.exits == 5.0 and sinks(f) == [1]
+    k = line_kpis(o)
+    assert k["throughput_per_h"] == pytest.approx(180.0)
+    assert k["lead_time_min"] == pytest.approx(4.0 / (5 / 100) / 60)  # Little: WIP / throughput
+    assert k["energy_kwh_per_h"] == pytest.approx(12.0)
+    m = machine_kpis(o)
+    assert m["utilisation"][0] == pytest.approx(60.0) and m["state_down"][0] == pytest.approx(20.0)
+    assert m["output_per_h"].tolist() == pytest.approx([216.0, 180.0])
+    # a faster plant simulator's history in plant time
+    fast = observe_history(history, f, 1000.0, 1100.0, time_scale=10.0)
+    assert fast.seconds == 1000.0 and line_kpis(fast)["throughput_per_h"] == pytest.approx(18.0)
+    with pytest.raises(ValueError, match="end after it starts"):
+        observe_history(history, f, 1100.0, 1000.0)
+
+
+def test_a_machine_without_data_is_unknown_not_zero(history):
+    f = _factory().model_copy(deep=True)
+    f.machines.append(
+        Machine(id="C", name="C", kind="cnc", asset="a", pose=Pose(x_m=15, y_m=5), footprint=Footprint(width_m=2, depth_m=2))
+    )
+    o = observe_history(history, f, 1000.0, 1100.0)
+    m = machine_kpis(o)
+    assert math.isnan(m["utilisation"][2]) and math.isnan(o.ops[2])
+
+
+def test_simulation_and_history_use_one_definition():
+    f = load_factory(DEMO_FACTORY)
+    model = compile_model(f, horizon_s=3 * 86400, replications=2)
+    results = [simulate(model, k) for k in range(2)]
+    obs = observe_model_results(results, model, f)
+    for o, r in zip(obs, results, strict=True):
+        assert o.exits == r.total_throughput  # parts leaving the last stations = the engine's own count
+        assert line_kpis(o)["throughput_per_h"] == pytest.approx(r.total_throughput / r.measured_s * 3600)
+        util = machine_kpis(o)["utilisation"]
+        assert util == pytest.approx(r.state_s[:, 0] / r.state_s.sum(axis=1) * 100)
+
+
+def test_welch_and_prediction_intervals():
+    d = welch([10, 11, 9, 10], [20, 21, 19, 20])
+    assert d.mean == pytest.approx(10.0) and 0 < d.half_width < 3
+    same = welch([10, 11, 9, 10], [10, 9, 11, 10])
+    assert same.low < 0 < same.high
+    lo, hi = prediction_interval([10, 11, 9, 10])
+    assert lo < 9 and hi > 11  # wider than the data: one more window, not the mean
+    assert prediction_interval([5.0]) == (-math.inf, math.inf)
+
+
+def test_comparison_of_a_faster_bottleneck_against_baseline_and_actuals():
+    f = load_factory(DEMO_FACTORY)
+    base_model = compile_model(f, horizon_s=4 * 86400, replications=4)
+    base = observe_model_results([simulate(base_model, k) for k in range(4)], base_model, f)
+    neck = compare(base).bottleneck["baseline"]
+    faster = apply(Scenario(name="faster", factory=f, changes=[MachineParam(machine=neck, param="cycle_mean_s", value=1.0)]))
+    scen_model = compile_model(faster, horizon_s=4 * 86400, replications=4)
+    scen = observe_model_results([simulate(scen_model, k) for k in range(4)], scen_model, faster)
+    c = compare(base, scen, actual=base[0])
+    util = c.row("utilisation", neck)
+    assert util.delta.mean < 0 and util.significant  # a 1 s cycle: the old bottleneck idles
+    assert c.bottleneck["scenario"] != neck
+    thr = c.row("throughput_per_h")
+    assert thr.fits_actual  # one of the baseline's own windows fits its prediction
+    assert c.machine_delta("utilisation")[c.machines.index(neck)] == pytest.approx(util.delta.mean)
+    part_rows = [r for r in c.rows if r.key.startswith("throughput_per_h:")]
+    assert {r.key.split(":")[1] for r in part_rows} == set(base_model.parts)
+
+
+def test_calibration_on_a_hand_made_history(history):
+    f = _factory()
+    cal = calibrate(history, f, 1000.0, 1100.0)
+    a = cal.machine("A")
+    assert a.method == "running time ÷ operations" and a.cycle_s.mean == pytest.approx(60 / 6)
+    assert a.failures == 1 and a.mttr_s.mean == pytest.approx(20.0) and a.mtbf_s.mean == pytest.approx(80.0)
+    changes = calibration_changes(cal, f)
+    assert MachineParam(machine="A", param="cycle_mean_s", value=10.0) in changes
+    assert any(c.kind == "demand" for c in changes)
+
+
+def test_trust_and_drift():
+    base = [
+        Observation(
+            ["A"], 100.0, np.array([[60.0 + k, 0, 40.0 - k, 0, 0]]), np.array([6.0 + k % 2]), np.array([1.0]), 3.0, 5.0 + k % 2
+        )
+        for k in range(6)
+    ]
+    good = Observation(["A"], 100.0, np.array([[62.0, 0, 38.0, 0, 0]]), np.array([6.0]), np.array([1.0]), 3.0, 5.5)
+    t = trust(base, good)
+    assert t.line == pytest.approx(1.0, abs=0.1) and t.line_fits and t.machines_fit["A"]
+    bad = Observation(["A"], 100.0, np.array([[5.0, 0, 95.0, 0, 0]]), np.array([0.5]), np.array([1.0]), 3.0, 0.5)
+    assert not trust(base, bad).line_fits
+    flagged = drift(base, bad)
+    assert {d.kpi for d in flagged} == {"utilisation", "output_per_h"} and "A: utilisation" in str(flagged[0])
+    assert drift(base, good) == []
