@@ -1,6 +1,7 @@
-"""``python -m app.sim run FACTORY --horizon 7d --replications 20 --out RESULTS.sqlite``
+"""``python -m app.sim run FACTORY|SCENARIO --horizon 7d --replications 20 --out RESULTS.sqlite``
 
-Runs a production simulation headless with a progress bar and prints the KPIs with 95% confidence
+Runs a production simulation (of a factory file, or of a what-if scenario file: its factory with its
+changes and run settings) headless with a progress bar and prints the KPIs with 95% confidence
 intervals. Exit codes: 0 done, 1 failed or interrupted (finished replications are kept), 2 bad input.
 """
 
@@ -19,6 +20,7 @@ from app.sim.kpis import format_summary, summarise
 from app.sim.model import DEFAULT_SAMPLE_S, SimInputError, compile_model
 from app.sim.results import ResultsWriter
 from app.sim.runner import default_workers, run_replications
+from app.sim.scenario import ScenarioError, apply, is_scenario_file, load_scenario
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -68,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m app.sim", description="floortwin production simulation")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a factory and print its KPIs")
-    run.add_argument("factory", metavar="FACTORY", help="factory file (.json)")
+    run.add_argument("factory", metavar="FACTORY|SCENARIO", help="factory file or what-if scenario file (.json)")
     run.add_argument("--horizon", type=parse_duration, help="simulated time per replication (default: the file's, e.g. 7d)")
     run.add_argument("--warmup", type=parse_duration, help="warm-up discarded from statistics (default: the file's)")
     run.add_argument("--replications", type=int, help="independent replications (default: the file's)")
@@ -79,10 +81,31 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     try:
-        factory = load_factory(args.factory)
-        model = compile_model(factory, args.horizon, args.warmup, args.replications, args.seed, args.sample)
+        if is_scenario_file(args.factory):
+            scenario = load_scenario(args.factory)
+            factory = apply(scenario)
+            factory = factory.model_copy(update={"name": f"{factory.name} — {scenario.name}"})
+
+            def given(cli, own):
+                return cli if cli is not None else own
+
+            model = compile_model(
+                factory,
+                given(args.horizon, scenario.horizon_s),
+                given(args.warmup, scenario.warmup_s),
+                given(args.replications, scenario.replications),
+                given(args.seed, scenario.seed),
+                args.sample,
+            )
+        else:
+            factory = load_factory(args.factory)
+            model = compile_model(factory, args.horizon, args.warmup, args.replications, args.seed, args.sample)
     except FactoryFileError as e:
         print(f"app.sim: error: {e}", file=sys.stderr)
+        return 2
+    except ScenarioError as e:
+        where = "" if e.source else f"{Path(args.factory).name}: "
+        print(f"app.sim: error: {where}{e}", file=sys.stderr)
         return 2
     except SimInputError as e:
         print(f"app.sim: error: {Path(args.factory).name}: {e}", file=sys.stderr)
