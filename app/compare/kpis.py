@@ -188,3 +188,42 @@ def observe_history(history, factory: Factory, t0: float, t1: float, time_scale:
         exits=float(np.nansum(ops[sink])) if len(sink) else math.nan,
         source="history",
     )
+
+
+# -- parts out over time (the comparison chart) -------------------------------------------------------------
+def exits_over_time_sim(results, warmup_s: float) -> tuple[np.ndarray, np.ndarray]:
+    """Hours since the warm-up and the mean cumulative parts out over the replications."""
+    curves = []
+    for r in results:
+        after = r.series_t >= warmup_s
+        if not after.any() or not r.series_out.size:
+            continue
+        out = r.series_out[after].sum(axis=1)
+        curves.append((r.series_t[after] - warmup_s, out - out[0]))
+    if not curves:
+        return np.zeros(0), np.zeros(0)
+    n = min(len(t) for t, _ in curves)
+    return curves[0][0][:n] / 3600.0, np.mean([c[:n] for _, c in curves], axis=0)
+
+
+def exits_over_time_history(history, factory: Factory, t0: float, t1: float, time_scale: float = 1.0, points: int = 200):
+    """Hours since ``t0`` (plant time) and the cumulative parts out of the last stations, from history."""
+    ts = np.linspace(t0, t1, points)
+    total = np.zeros(points)
+    any_known = False
+    for i in sinks(factory):
+        mid = factory.machines[i].id
+        start = history.state_at(t0).get((mid, "PartCount"))
+        times, values, status = history.series(mid, "PartCount", t0, t1)
+        good = ((status >> 30) == 0) & np.isfinite(values)
+        times, values = times[good], values[good]
+        first = start[0] if start is not None and start[0] is not None else (values[0] if len(values) else math.nan)
+        if not math.isfinite(first):
+            continue
+        any_known = True
+        k = np.searchsorted(times, ts, side="right") - 1
+        v = np.where(k >= 0, values[np.clip(k, 0, max(len(values) - 1, 0))] if len(values) else first, first)
+        total += v - first
+    if not any_known:
+        return np.zeros(0), np.zeros(0)
+    return (ts - t0) * time_scale / 3600.0, total

@@ -36,6 +36,8 @@ log = logging.getLogger(__name__)
 SIGNALS = ("State", "Temperature", "Power", "PartCount", "Level", "Alarm", "AlarmText", "SpindleLoad", "PressForce", "AxisLoad")
 UNITS = {"Temperature": "°C", "Power": "kW", "SpindleLoad": "%", "PressForce": "kN", "AxisLoad": "%"}
 LABEL_SIGNAL = "Temperature"
+#: Colour map of differences: diverging, centred on zero, colour-blind safe (blue less, red more).
+DELTA_CMAP = "RdBu_r"
 #: Output rates (for material flow) are measured over this window of part counts.
 RATE_WINDOW_S = 300.0
 # History queries run here, off the GUI thread (one at a time: a replay only ever wants the latest time).
@@ -144,6 +146,7 @@ class LiveLink(QtCore.QObject):
         self._base_labels: list[str] = []
         self._generation = 0
         self.heat: HeatLayer | None = None  # colour by a numeric signal instead of the state
+        self.delta: tuple[str, np.ndarray] | None = None  # colour by a what-if difference (title, per machine)
         self._bar: tuple | None = None
         self.paused = False  # True while the layout is edited: the view shows verdicts, not states
         self.net: NetworkLoop | None = None
@@ -305,6 +308,7 @@ class LiveLink(QtCore.QObject):
     def set_colour_by(self, heat: HeatLayer | None) -> None:
         """Colour machines by a numeric signal (a heat map) instead of their state; None: by state."""
         self.heat = heat
+        self.delta = None
         self._bar = None
         if heat is None:
             self.view.set_colour_bar(None)
@@ -324,9 +328,31 @@ class LiveLink(QtCore.QObject):
             self._bar = bar
             self.view.set_colour_bar(bar[0], lo, hi, lut(heat.cmap))
 
+    def show_delta(self, title: str, values: np.ndarray | None) -> None:
+        """Colour machines by a difference (a what-if scenario against its baseline, or simulated against
+        actual): a diverging colour map centred on zero, grey where unknown; None goes back to before."""
+        if values is None:
+            self.delta = None
+            self._bar = None
+            self.view.set_colour_bar(None)
+            if self.heat is None:
+                self.view.set_legend(LEGEND, "Machine state")
+            self.recolour()
+            return
+        self.delta = (title, np.asarray(values, dtype=float))
+        values = self.delta[1]
+        known = np.isfinite(values)
+        reach = float(np.abs(values[known]).max()) if known.any() else 1.0
+        reach = reach if reach > 0 else 1.0
+        self.view.set_machine_colours(heat_colours(values, known, -reach, reach, DELTA_CMAP))
+        self._bar = None
+        self.view.set_colour_bar(title, -reach, reach, lut(DELTA_CMAP))
+
     def recolour(self, now: float | None = None) -> None:
         """Colour every machine by its state (or the heat-map signal) — live, or as recorded at the replay
         time — in one array write."""
+        if self.delta is not None:
+            return  # a what-if difference is on view: it does not change with live values
         replaying = self.replay_time is not None
         store = self.replay_store if replaying else self.store
         if store is None or self.paused:

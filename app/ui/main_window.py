@@ -35,6 +35,7 @@ from app.ui.theme import apply_theme
 from app.ui.timeline_bar import TimelineBar
 from app.ui.tree_dock import FactoryTreeDock
 from app.ui.trends_dock import TrendsDock
+from app.ui.whatif_dock import WhatIfDock
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ FILE_FILTER = "Factory files (*.json);;All files (*)"
 AUTOSAVE_S = 30.0  # unsaved edits are autosaved this often
 #: Bumped when docks are added: a window layout saved by an older version is then replaced by the default
 #: one (which arranges the new docks) instead of leaving them stacked where Qt puts unknown docks.
-DOCK_LAYOUT_VERSION = 3
+DOCK_LAYOUT_VERSION = 4
 CHECK_ON_OPEN_MAX = 5000  # layouts up to this size are checked for collisions when opened (≈0.5 s)
 
 
@@ -81,6 +82,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.layout_check_dock = LayoutCheckDock(self)
         self.palette_dock = PaletteDock(self)
         self.heat_dock = HeatDock(self)
+        self.whatif_dock = WhatIfDock(self, self)
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
         self.undo_dock.setObjectName("dock_undo")
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
@@ -91,6 +93,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.undo_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.heat_dock)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.whatif_dock)
         for dock in (self.log_dock, self.alarms_dock, self.layout_check_dock):
             self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         self._docks_tabbed = False  # tabbed at the first show (see showEvent)
@@ -331,6 +334,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.tree_dock.set_factory(document.factory)
         self.heat_dock.set_signals(sorted({s for m in document.factory.machines for s in m.tags}))
         self.heat_maps.set_factory(document.factory)
+        self.whatif_dock.load_for(document.factory)
         document.layout_changed.connect(self._on_layout_changed)
         document.machines_changed.connect(self._on_layout_changed)  # moved (or re-tagged) machines
         document.dirty_changed.connect(self._update_title)
@@ -386,6 +390,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.palette_dock,
             self.properties_dock,
             self.heat_dock,
+            self.whatif_dock,
             self.trends_dock,
             self.alarms_dock,
             self.layout_check_dock,
@@ -514,6 +519,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.tabifyDockWidget(self.log_dock, self.layout_check_dock)
             self.tabifyDockWidget(self.trends_dock, self.undo_dock)
             self.tabifyDockWidget(self.trends_dock, self.heat_dock)
+            self.tabifyDockWidget(self.trends_dock, self.whatif_dock)
             for dock in (self.tree_dock, self.trends_dock, self.log_dock):
                 dock.raise_()
             self.resizeDocks([self.log_dock], [120], QtCore.Qt.Orientation.Vertical)
@@ -540,6 +546,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.settings.sync()
         self.live.stop()
         self._autosave_timer.stop()
+        self.whatif_dock.shutdown()
         self.layout_editor.close()
         if self.plant is not None:
             self.plant.stop()

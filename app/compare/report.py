@@ -1,0 +1,155 @@
+"""Exports of a comparison: CSV (one row per KPI) and a self-contained HTML report (tables and an inline
+SVG chart; no scripts, styles or images from elsewhere, so it opens anywhere and can be mailed)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import math
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from app.compare.diff import Comparison, Row
+
+
+def _num(x: float | None, digits: int = 4) -> str:
+    return "" if x is None or not math.isfinite(x) else f"{x:.{digits}g}"
+
+
+def verdict(r: Row) -> str:
+    """A few words on a row: is the scenario's difference real, does the actual fit the baseline."""
+    words = []
+    if r.significant is True:
+        words.append("significant")
+    elif r.significant is False:
+        words.append("not significant")
+    if r.fits_actual is True:
+        words.append("actual fits the baseline")
+    elif r.fits_actual is False:
+        words.append("actual outside the baseline's prediction")
+    return "; ".join(words)
+
+
+def comparison_csv(c: Comparison) -> str:
+    """Every row of a comparison as CSV (the interval columns are the 95% half-widths)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        [
+            "kpi",
+            "machine",
+            "unit",
+            "actual",
+            "baseline",
+            "baseline_ci95",
+            "scenario",
+            "scenario_ci95",
+            "delta",
+            "delta_ci95",
+            "verdict",
+        ]
+    )
+    for r in c.rows:
+        w.writerow(
+            [
+                r.label,
+                r.machine or "",
+                r.unit,
+                _num(r.actual, 6),
+                _num(r.baseline.mean, 6) if r.baseline else "",
+                _num(r.baseline.half_width, 4) if r.baseline else "",
+                _num(r.scenario.mean, 6) if r.scenario else "",
+                _num(r.scenario.half_width, 4) if r.scenario else "",
+                _num(r.delta.mean, 6) if r.delta else "",
+                _num(r.delta.half_width, 4) if r.delta else "",
+                verdict(r),
+            ]
+        )
+    return buf.getvalue()
+
+
+def _svg_chart(series: dict[str, tuple[np.ndarray, np.ndarray]], width: int = 720, height: int = 260) -> str:
+    """Lines (hours → value) with axes, as inline SVG."""
+    colours = {"actual": "#000000", "baseline": "#0072b2", "scenario": "#d55e00"}
+    pts = [(np.asarray(x, float), np.asarray(y, float)) for x, y in series.values() if len(x)]
+    if not pts:
+        return ""
+    xmax = max(float(x.max()) for x, _ in pts) or 1.0
+    ymax = max(float(np.nanmax(y)) for _, y in pts) or 1.0
+    m = 40
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" role="img">']
+    out.append(f'<rect x="{m}" y="10" width="{width - m - 10}" height="{height - m - 10}" fill="none" stroke="#999"/>')
+    for k, (name, (x, y)) in enumerate(series.items()):
+        if not len(x):
+            continue
+        px = m + np.asarray(x) / xmax * (width - m - 10)
+        py = height - m - np.nan_to_num(np.asarray(y)) / ymax * (height - m - 20)
+        coords = " ".join(f"{a:.1f},{b:.1f}" for a, b in zip(px, py, strict=True))
+        colour = colours.get(name, "#009e73")
+        out.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{coords}"/>')
+        out.append(f'<text x="{m + 10 + 110 * k}" y="{height - 8}" fill="{colour}" font-size="12">{html.escape(name)}</text>')
+    out.append(f'<text x="{width - 10}" y="{height - m + 14}" font-size="11" text-anchor="end">{xmax:.3g} h</text>')
+    out.append(f'<text x="4" y="20" font-size="11">{ymax:.4g}</text>')
+    out.append("</svg>")
+    return "".join(out)
+
+
+def comparison_html(
+    title: str,
+    c: Comparison,
+    changes: Sequence[str],
+    series: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
+    notes: Sequence[str] = (),
+) -> str:
+    """A self-contained HTML report of a comparison."""
+    e = html.escape
+    head = (
+        "<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
+        + e(title)
+        + "</title><style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#eee}td:first-child,th:first-child"
+        "{text-align:left}.sig{font-weight:bold}.dim{color:#888}</style></head><body>"
+    )
+    parts = [head, f"<h1>{e(title)}</h1>", f"<p class='dim'>floortwin what-if report, {e(time.strftime('%Y-%m-%d %H:%M'))}</p>"]
+    if changes:
+        parts.append("<h2>Changes</h2><ul>" + "".join(f"<li>{e(x)}</li>" for x in changes) + "</ul>")
+    parts += [f"<p>{e(n)}</p>" for n in notes]
+    parts.append("<p>Bottleneck: " + ", ".join(f"{e(k)} {e(v)}" for k, v in c.bottleneck.items() if v) + "</p>")
+
+    def table(rows: list[Row], with_machine: bool) -> str:
+        cols = (["Machine"] if with_machine else []) + [
+            "KPI",
+            "Unit",
+            "Actual",
+            "Baseline",
+            "Scenario",
+            "Δ scenario − baseline",
+            "Verdict",
+        ]
+        out = ["<table><tr>" + "".join(f"<th>{e(x)}</th>" for x in cols) + "</tr>"]
+        for r in rows:
+            cells = ([e(r.machine or "")] if with_machine else []) + [
+                e(r.label),
+                e(r.unit),
+                _num(r.actual),
+                e(str(r.baseline)) if r.baseline else "",
+                e(str(r.scenario)) if r.scenario else "",
+                e(str(r.delta)) if r.delta else "",
+                e(verdict(r)),
+            ]
+            cls = " class='sig'" if r.significant else ""
+            out.append(f"<tr{cls}>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
+        return "".join(out) + "</table>"
+
+    parts.append("<h2>Line</h2>" + table([r for r in c.rows if r.machine is None], False))
+    if series:
+        parts.append("<h2>Parts out over the window</h2>" + _svg_chart(series))
+    parts.append("<h2>Machines</h2>" + table([r for r in c.rows if r.machine is not None], True))
+    parts.append(
+        "<p class='dim'>Intervals are 95%: of the mean over replications for simulated KPIs, Welch's for differences. "
+        "An actual fits when it lies in the baseline's 95% prediction interval for one window.</p></body></html>"
+    )
+    return "".join(parts)

@@ -1,0 +1,177 @@
+"""What-if in the window: edit a scenario, run it in the background, compare, colour by a delta, export,
+cancel, reopen stored results; and against the plant: actuals, calibration, trust and drift."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from PySide6 import QtWidgets
+
+from app.live.client import ConnectionSettings
+from app.sim.scenario import MachineParam
+
+pytestmark = pytest.mark.gui
+
+
+def _frame_gaps(qtbot, seconds: float) -> float:
+    """The longest gap between 10 ms timer ticks over ``seconds``: how long the GUI thread was busy."""
+    from PySide6 import QtCore
+
+    ticks = []
+    timer = QtCore.QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    qtbot.wait(int(seconds * 1000))
+    timer.stop()
+    return float(np.diff(ticks).max()) if len(ticks) > 1 else 0.0
+
+
+def test_scenario_edit_run_compare_export_and_reopen(make_window, qtbot, tmp_path):
+    w = make_window()
+    dock = w.whatif_dock
+    dock.window_min.setValue(0)  # no recorded actuals here: scenario against baseline
+    entry = dock.new_scenario("current", name="Faster presses")
+    assert entry is not None and dock.list.topLevelItemCount() >= 1
+
+    # The editor: a bad value is named and the dialog stays open; a good one is kept.
+    from app.ui.scenario_dialog import ScenarioDialog
+
+    dialog = ScenarioDialog(entry.scenario, w)
+    qtbot.addWidget(dialog)
+    dialog.kind.setCurrentIndex(dialog.kind.findData("machine_param"))
+    dialog.target.setCurrentIndex(dialog.target.findData("PR-01"))
+    dialog.param.setCurrentIndex(dialog.param.findData("cycle_mean_s"))
+    assert dialog.value.value() == 45.0  # starts from the current value
+    dialog.value.setValue(-5.0)
+    dialog.add_from_form()
+    dialog.horizon.setValue(2.0)
+    dialog.replications.setValue(4)
+    dialog.accept()
+    assert dialog.isVisible() or dialog.result() != QtWidgets.QDialog.DialogCode.Accepted
+    assert "changes[0].value" in dialog.error.text() and dialog.list.currentRow() == 0
+    dialog.changes.clear()
+    for mid in ("PR-01", "PR-02"):
+        dialog.target.setCurrentIndex(dialog.target.findData(mid))
+        dialog.value.setValue(20.0)
+        dialog.add_from_form()
+    dialog.accept()
+    assert dialog.result() == QtWidgets.QDialog.DialogCode.Accepted
+    dock.update_scenario(entry, dialog.result_scenario())
+    assert entry.scenario.changes == [MachineParam(machine=m, param="cycle_mean_s", value=20.0) for m in ("PR-01", "PR-02")]
+
+    # Run in the background: progress, and the GUI stays responsive.
+    t0 = time.perf_counter()
+    job = dock.run(entry)
+    assert job is not None
+    qtbot.waitUntil(lambda: job.first_progress is not None, timeout=10000)
+    assert job.first_progress - job.submitted < 2.0
+    gap = _frame_gaps(qtbot, 0.5)
+    qtbot.waitUntil(lambda: job.done, timeout=60000)
+    assert job.status == "done", job.message
+    assert gap < 0.25, gap
+    assert "done" in dock.list.currentItem().text(2)
+    assert time.perf_counter() - t0 < 60
+
+    # Compare: tables, bottleneck, verdicts; colour the 3D view by the delta.
+    opened = []
+    dock.comparison_opened.connect(opened.append)
+    dock.compare_entry(entry)
+    qtbot.waitUntil(lambda: bool(opened), timeout=20000)
+    cmp = opened[0]
+    assert cmp.line_table.rowCount() >= 4 and cmp.machine_table.rowCount() >= 40
+    util_pr01 = cmp.comparison.row("utilisation", "PR-01")
+    assert util_pr01.delta.mean < 0  # a faster press is less busy
+    cmp.show3d.setChecked(True)
+    assert w.view.colour_bar_title == "Δ utilisation (%)" and w.live.delta is not None
+    i = w.view.machines.index["PR-01"]
+    r, _g, b = w.view.machines.colours[i][:3]
+    assert b > r  # less: the blue side of the diverging map
+    cmp.show3d.setChecked(False)
+    assert w.live.delta is None and w.view.colour_bar_title is None
+    cmp.export_csv(tmp_path / "c.csv")
+    cmp.export_html(tmp_path / "c.html")
+    text = (tmp_path / "c.csv").read_text()
+    assert text.startswith("kpi,machine,unit,actual,baseline") and "PR-01" in text
+    html = (tmp_path / "c.html").read_text()
+    assert "<svg" in html and "Faster presses" in html and "http" not in html.split("<svg", 1)[0].replace("http://www.w3.org", "")
+    cmp.close()
+
+    # Stored results are listed and compared again after a restart (a new dock reading the folder).
+    dock.entries.clear()
+    dock.load_for(w.document.factory)
+    again = next(e for e in dock.entries if e.path == entry.path)
+    assert again.job is None and "results stored" in dock._status(again)
+    opened.clear()
+    dock.compare_entry(again)
+    qtbot.waitUntil(lambda: bool(opened), timeout=20000)
+    assert opened[0].comparison.row("utilisation", "PR-01").delta.mean == pytest.approx(util_pr01.delta.mean)
+    opened[0].close()
+    dock.select(again)
+    dock.delete_selected(confirm=False)
+    assert not entry.path.exists() and not entry.results.exists()
+
+
+def test_a_bad_scenario_is_refused_and_a_run_can_be_cancelled(make_window, qtbot):
+    w = make_window()
+    dock = w.whatif_dock
+    dock.window_min.setValue(0)
+    bad = dock.new_scenario("current", name="bad")
+    dock.update_scenario(
+        bad, bad.scenario.model_copy(update={"changes": [MachineParam(machine="CNC-01", param="servers", value=0)]})
+    )
+    assert dock.run(bad) is None
+    assert w.last_error is not None and "changes[0].value" in w.last_error.text()
+    w.last_error.close()
+    long = dock.new_scenario("current", name="long")
+    dock.update_scenario(long, long.scenario.model_copy(update={"horizon_s": 400 * 86400.0, "replications": 2}))
+    job = dock.run(long)
+    qtbot.waitUntil(lambda: bool(job.worker_pids), timeout=15000)
+    dock.select(long)
+    assert dock.cancel_button.isEnabled()
+    dock.cancel_selected()
+    qtbot.waitUntil(lambda: job.done, timeout=10000)
+    assert job.status == "cancelled" and "cancelled" in dock.list.currentItem().text(2)
+
+
+def test_actuals_calibration_trust_and_drift_against_the_plant(qloop, make_window, qtbot, plant_endpoint):
+    w = make_window()
+    dock = w.whatif_dock
+    dock.min_window_s = 5.0
+    dock.window_min.setValue(1)
+    w.connect_live(ConnectionSettings(plant_endpoint))
+    qtbot.waitUntil(w.live_ready, timeout=15000)
+    qtbot.wait(7000)  # a few seconds of history (the plant runs at 20×)
+    w.live.recorder.flush()
+    window = dock.actuals_window()
+    assert window is not None and window[1] - window[0] >= 5.0
+
+    got = []
+    dock.calibrate_from_history(on_ready=got.append)
+    qtbot.waitUntil(lambda: bool(got), timeout=20000)
+    cal = got[0]
+    assert {e.machine for e in cal.machines} == {m.id for m in w.document.factory.machines}
+    from app.ui.comparison_dialog import CalibrationDialog
+
+    view = CalibrationDialog(cal, w)
+    qtbot.addWidget(view)
+    assert view.table.rowCount() == len(cal.machines)
+    entry = dock.add_calibrated(cal)
+    assert entry.scenario.name.startswith("Calibrated baseline")
+    dock.update_scenario(entry, entry.scenario.model_copy(update={"replications": 4}))
+    job = dock.run(entry)
+    qtbot.waitUntil(lambda: job.done, timeout=60000)
+    assert job.status == "done", job.message
+    opened = []
+    dock.comparison_opened.connect(opened.append)
+    dock.compare_entry(entry)
+    qtbot.waitUntil(lambda: bool(opened), timeout=20000)
+    cmp = opened[0]
+    thr = cmp.comparison.row("throughput_per_h")
+    assert np.isfinite(thr.actual) and thr.fits_actual is not None  # actuals on the same footing as the runs
+    assert dock.drift_model is not None
+    dock.check_drift()
+    qtbot.waitUntil(lambda: dock.drift_label.text() != "", timeout=20000)
+    cmp.close()
