@@ -156,7 +156,10 @@ def compare(
         for key, label, unit in keys:
             sv = [k[key][scen_index[mid]] for k in scen_m] if scen_m is not None and mid in scen_index else None
             av = float(act_m[key][act_index[mid]]) if act_m is not None and mid in act_index else None
-            rows.append(row(key, label, unit, mid, [k[key][i] for k in base_m], sv, av))
+            bv = [k[key][i] for k in base_m]
+            if key.startswith("state_") and not any(np.nan_to_num([*bv, *(sv or []), av or 0.0])):
+                continue  # a state the machine is never in, anywhere: no row
+            rows.append(row(key, label, unit, mid, bv, sv, av))
     neck = {"baseline": bottleneck(baseline)}
     if scenario:
         neck["scenario"] = bottleneck(scenario)

@@ -2,9 +2,11 @@
 
 A ``Job`` runs one or more models (a scenario and its baseline) one after the other; every replication is
 written to the job's results file as it finishes. Jobs run side by side up to the number of cores; each
-gets its share of the cores as worker processes (a lone job gets them all). A job's processes are its
-own, so a crash, a ``MemoryError`` or a cancel ends that job only: the others, and every result already
-stored, are untouched.
+gets its share of the cores as worker processes (a lone job gets them all). While a job runs its
+processes are its own, so a crash, a ``MemoryError`` or a cancel ends that job only: the others, and every
+result already stored, are untouched. Processes of a job that ended well are kept for the next job
+(starting processes costs more than a short simulation); those of a cancelled or failed job are stopped.
+Workers run at a lower priority (nice), so the application itself stays responsive during a sweep.
 
 With a Dask scheduler address the replications go to that cluster instead (``distributed``): the way out
 when one machine is not enough.
@@ -28,11 +30,13 @@ from pathlib import Path
 from app.sim.engine import Cancelled, ReplicationResult, simulate
 from app.sim.model import SimModel
 from app.sim.results import ResultsWriter
-from app.sim.runner import default_workers, run_replications
+from app.sim.runner import WorkerPool, default_workers, run_replications
 
 log = logging.getLogger(__name__)
 
 _ids = itertools.count(1)
+#: Scheduling priority of worker processes relative to the application (Unix nice increment).
+WORKER_NICE = 5
 
 
 @dataclass
@@ -91,6 +95,7 @@ class JobQueue:
         self.jobs: list[Job] = []
         self._lock = threading.Lock()
         self._threads: dict[int, threading.Thread] = {}
+        self._idle: list[WorkerPool] = []  # worker processes kept from jobs that ended well
 
     # -- public -----------------------------------------------------------------------------------------
     def submit(self, name: str, models: list[tuple[str, SimModel]], results_path: str | os.PathLike[str]) -> Job:
@@ -128,6 +133,30 @@ class JobQueue:
                 self.cancel(j)
         for t in list(self._threads.values()):
             t.join(timeout)
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for pool in idle:
+            pool.close()
+
+    def _take_pool(self, workers: int) -> WorkerPool:
+        with self._lock:
+            for k, pool in enumerate(self._idle):
+                if pool.workers == workers:
+                    return self._idle.pop(k)
+        return WorkerPool(workers, self.memory_limit_mb, nice=WORKER_NICE)
+
+    def _give_back(self, pool: WorkerPool) -> None:
+        if pool.broken:
+            pool.close()
+            return
+        with self._lock:
+            self._idle.append(pool)
+            spare = []
+            self._idle.sort(key=lambda p: p.workers)
+            while sum(p.workers for p in self._idle) > self.cores:  # never more idle processes than cores:
+                spare.append(self._idle.pop(0))  # the smallest pools go first
+        for p in spare:
+            p.close()
 
     # -- scheduling ---------------------------------------------------------------------------------------
     def _schedule(self) -> None:
@@ -153,7 +182,7 @@ class JobQueue:
         def report(frac: float, label_reps: int) -> None:
             job.progress = min(1.0, (done_before + frac * label_reps) / total)
             now = time.monotonic()
-            if job.first_progress is None:
+            if job.first_progress is None and (frac > 0 or job.worker_pids):  # a worker is at it
                 job.first_progress = now
             if now - last_report[0] >= 0.1 or frac >= 1.0:  # at most ten reports a second
                 last_report[0] = now
@@ -194,16 +223,14 @@ class JobQueue:
 
         if self.dask_address:
             return run_replications_dask(model, self.dask_address, keep, progress, job._cancel.is_set)
-        return run_replications(
-            model,
-            workers,
-            keep,
-            progress,
-            job._cancel.is_set,
-            in_process=False,
-            memory_limit_mb=self.memory_limit_mb,
-            on_worker=job.worker_pids.add,
-        )
+        workers = max(1, min(workers, model.replications))
+        pool = self._take_pool(workers)
+        try:
+            return run_replications(
+                model, workers, keep, progress, job._cancel.is_set, in_process=False, on_worker=job.worker_pids.add, pool=pool
+            )
+        finally:
+            self._give_back(pool)
 
 
 def _describe_failure(e: BaseException) -> tuple[str, str]:

@@ -109,7 +109,7 @@ class ResultsWriter:
                     _blob(r.series_wip),
                     _blob(r.series_out),
                     _blob(r.series_queue),
-                    _blob(r.series_state.astype(np.float64)),
+                    _blob(r.series_state),
                 ),
             )
 
@@ -124,15 +124,26 @@ class ResultsWriter:
         self.con.close()
 
 
+_BLOB_DTYPES = ("float64", "int32", "int16", "int8")
+
+
 def _blob(a: np.ndarray) -> bytes:
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    header = json.dumps(list(a.shape)).encode() + b"\n"
+    """An array as bytes after a one-line JSON header with its shape and type (little-endian)."""
+    a = np.asarray(a)
+    dtype = a.dtype.name if a.dtype.name in _BLOB_DTYPES else "float64"
+    a = np.ascontiguousarray(a, dtype=np.dtype(dtype).newbyteorder("<"))
+    header = json.dumps({"shape": list(a.shape), "dtype": dtype}).encode() + b"\n"
     return header + a.tobytes()
 
 
 def _unblob(b: bytes) -> np.ndarray:
     header, _, body = b.partition(b"\n")
-    return np.frombuffer(body, dtype=np.float64).reshape(json.loads(header))
+    meta = json.loads(header)
+    if isinstance(meta, list):  # written before types were kept: float64
+        meta = {"shape": meta, "dtype": "float64"}
+    if meta["dtype"] not in _BLOB_DTYPES:
+        raise ValueError(f"unknown array type {meta['dtype']!r} in a results file")
+    return np.frombuffer(body, dtype=np.dtype(meta["dtype"]).newbyteorder("<")).reshape(meta["shape"])
 
 
 def load_run(path: str | os.PathLike[str], run_id: int | None = None) -> tuple[dict, list[ReplicationResult]]:

@@ -23,11 +23,13 @@ _progress_q = None
 _cancel_ev = None
 
 
-def _init_worker(progress_q, cancel_ev, memory_limit_mb: int | None = None) -> None:
+def _init_worker(progress_q, cancel_ev, memory_limit_mb: int | None = None, nice: int = 0) -> None:
     global _progress_q, _cancel_ev
     _progress_q, _cancel_ev = progress_q, cancel_ev
     if memory_limit_mb:
         _limit_memory(memory_limit_mb)
+    if nice and hasattr(os, "nice"):
+        os.nice(nice)  # background work: the application's own process keeps the CPU it needs
 
 
 def _limit_memory(mb: int) -> None:
@@ -81,6 +83,7 @@ def run_replications(
     in_process: bool | None = None,
     memory_limit_mb: int | None = None,
     on_worker: Callable[[int], None] | None = None,
+    pool: WorkerPool | None = None,
 ) -> list[ReplicationResult]:
     """All replications of ``model``.
 
@@ -88,7 +91,8 @@ def run_replications(
     out of its own process: they would share its interpreter lock). ``memory_limit_mb`` caps how much
     each worker may allocate, so a run that needs too much fails with ``MemoryError`` instead of swapping
     the machine.
-    ``on_worker`` hears the process id of every worker that starts a replication.
+    ``on_worker`` hears the process id of every worker that starts a replication. ``pool``: run on these
+    (kept) worker processes instead of starting new ones.
     """
     n = model.replications
     workers = min(workers or default_workers(), n)
@@ -114,18 +118,41 @@ def run_replications(
                 on_result(r)
         return results
 
-    ctx = _context()
-    progress_q = ctx.Queue()
-    cancel_ev = ctx.Event()
-    init = (progress_q, cancel_ev, memory_limit_mb)
-    with ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init_worker, initargs=init) as pool:
-        pending: set[Future] = {pool.submit(_run_one, model, k) for k in range(n)}
+    own = pool is None
+    if own:
+        pool = WorkerPool(workers, memory_limit_mb)
+    try:
+        return pool.run(model, on_result, report, done_frac, results, cancel, on_worker)
+    finally:
+        if own:
+            pool.close()
+
+
+class WorkerPool:
+    """Worker processes that run replications, kept between runs (starting processes costs time).
+
+    A pool serves one run at a time. After a cancelled or failed run it is closed and should not be
+    reused (``broken``).
+    """
+
+    def __init__(self, workers: int, memory_limit_mb: int | None = None, nice: int = 0):
+        self.workers = workers
+        self.ctx = _context()
+        self.progress_q = self.ctx.Queue()
+        self.cancel_ev = self.ctx.Event()
+        init = (self.progress_q, self.cancel_ev, memory_limit_mb, nice)
+        self.executor = ProcessPoolExecutor(workers, mp_context=self.ctx, initializer=_init_worker, initargs=init)
+        self.broken = False
+
+    def run(self, model, on_result, report, done_frac, results, cancel, on_worker) -> list[ReplicationResult]:
+        n = model.replications
+        pending: set[Future] = {self.executor.submit(_run_one, model, k) for k in range(n)}
         try:
             while pending:
                 finished, pending = wait(pending, timeout=0.1, return_when=FIRST_COMPLETED)
                 while True:
                     try:
-                        k, f, pid = progress_q.get_nowait()
+                        k, f, pid = self.progress_q.get_nowait()
                     except queue.Empty:
                         break
                     if f == 0.0 and on_worker is not None:
@@ -139,14 +166,18 @@ def run_replications(
                         on_result(r)
                 report()
                 if cancel is not None and cancel():
-                    cancel_ev.set()
-                    for fut in pending:
-                        fut.cancel()
                     raise Cancelled()
         except BaseException:
-            cancel_ev.set()
+            self.broken = True
+            self.cancel_ev.set()
             for fut in pending:
                 fut.cancel()
             raise
-    results.sort(key=lambda r: r.replication)
-    return results
+        results.sort(key=lambda r: r.replication)
+        return results
+
+    def close(self) -> None:
+        """Stop the workers (a running replication sees the cancel flag and stops within moments)."""
+        if self.broken:
+            self.cancel_ev.set()
+        self.executor.shutdown(wait=True, cancel_futures=True)

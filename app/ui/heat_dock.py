@@ -8,7 +8,7 @@ from app.heat.colour import COLOUR_MAPS
 from app.heat.material import HotSpot
 from app.ui.heat_maps import MaterialLayers
 from app.ui.live_link import UNITS, HeatLayer
-from app.ui.widgets import number_field
+from app.ui.widgets import number_field, scrolling
 
 NUMERIC_SIGNALS = ("Temperature", "Power", "SpindleLoad", "PressForce", "AxisLoad", "Level", "PartCount")
 
@@ -96,11 +96,11 @@ class HeatDock(QtWidgets.QDockWidget):
         outer.addLayout(buttons)
         self.export.clicked.connect(self.export_requested)
         self.image.clicked.connect(self.image_requested)
-        self.setWidget(body)
         for w in (self.wip, self.flow):
             w.toggled.connect(self._emit_layers)
         self.opacity.valueChanged.connect(self._emit_layers)
         self.export.setEnabled(False)
+        self.setWidget(scrolling(body, self))
         self.set_signals(())
         for w in (self.signal, self.cmap):
             w.currentIndexChanged.connect(self._emit)

@@ -91,10 +91,9 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.trends_dock)
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.undo_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.heat_dock)
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.whatif_dock)
-        for dock in (self.log_dock, self.alarms_dock, self.layout_check_dock):
+        for dock in (self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock):
             self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         self._docks_tabbed = False  # tabbed at the first show (see showEvent)
         self.live = LiveLink(self.view, self)
@@ -517,7 +516,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.tabifyDockWidget(self.tree_dock, self.palette_dock)
             self.tabifyDockWidget(self.log_dock, self.alarms_dock)
             self.tabifyDockWidget(self.log_dock, self.layout_check_dock)
-            self.tabifyDockWidget(self.trends_dock, self.undo_dock)
+            self.tabifyDockWidget(self.log_dock, self.undo_dock)
             self.tabifyDockWidget(self.trends_dock, self.heat_dock)
             self.tabifyDockWidget(self.trends_dock, self.whatif_dock)
             for dock in (self.tree_dock, self.trends_dock, self.log_dock):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.compare.calibrate import Calibration, calibrate, calibration_changes, drift, trust
 from app.compare.diff import compare
@@ -36,6 +36,7 @@ from app.sim.results import load_run
 from app.sim.scenario import Scenario, ScenarioError, apply, changes_from_layouts, describe, load_scenario, save_scenario
 from app.ui.comparison_dialog import CalibrationDialog, ComparisonDialog
 from app.ui.scenario_dialog import ScenarioDialog
+from app.ui.widgets import scrolling
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,31 @@ class Entry:
     @property
     def note(self) -> Path:
         return self.path.with_suffix(".run.json")
+
+
+class ProgressStrip(QtWidgets.QWidget):
+    """A thin progress bar that repaints with the next frame. (QProgressBar repaints at once on every
+    value, and in a window holding an OpenGL view each repaint composes the whole window: slow in
+    software rendering.)"""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.fraction = 0.0
+        self.setFixedHeight(8)
+
+    def set_fraction(self, fraction: float) -> None:
+        fraction = min(1.0, max(0.0, fraction))
+        if abs(fraction - self.fraction) >= 0.002:
+            self.fraction = fraction
+            self.update()
+
+    def paintEvent(self, _event) -> None:
+        painter = QtGui.QPainter(self)
+        pal = self.palette()
+        painter.fillRect(self.rect(), pal.color(QtGui.QPalette.ColorRole.Mid))
+        done = self.rect().adjusted(0, 0, -round(self.width() * (1 - self.fraction)), 0)
+        painter.fillRect(done, pal.color(QtGui.QPalette.ColorRole.Highlight))
+        painter.end()
 
 
 class _Done(QtCore.QObject):
@@ -122,10 +148,11 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self.list.itemDoubleClicked.connect(lambda *_: self.compare_selected())
         self.list.currentItemChanged.connect(lambda *_: self._refresh_buttons())
         layout.addWidget(self.list, 1)
-        self.progress = QtWidgets.QProgressBar(body)
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(True)
+        self.progress = ProgressStrip(body)
         self.progress.setVisible(False)
+        self.progress_text = QtWidgets.QLabel("", body)
+        self.progress_text.setVisible(False)
+        layout.addWidget(self.progress_text)
         layout.addWidget(self.progress)
         grid = QtWidgets.QGridLayout()
         self.new_button = QtWidgets.QToolButton(body)
@@ -175,7 +202,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self.drift_label = QtWidgets.QLabel("", body)
         self.drift_label.setWordWrap(True)
         layout.addWidget(self.drift_label)
-        self.setWidget(body)
+        self.setWidget(scrolling(body, self))
         self.edit_button.clicked.connect(self.edit_selected)
         self.delete_button.clicked.connect(lambda: self.delete_selected())
         self.run_button.clicked.connect(self.run_selected)
@@ -185,6 +212,11 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self.open_button.clicked.connect(self.open_dialog)
         self.save_button.clicked.connect(self.save_as_dialog)
         self.job_changed.connect(self._on_job_changed)
+        self._changed_jobs: set[int] = set()
+        self._show_timer = QtCore.QTimer(self)  # job reports are shown at most five times a second
+        self._show_timer.setSingleShot(True)
+        self._show_timer.setInterval(200)
+        self._show_timer.timeout.connect(self._show_jobs)
         self._drift_timer = QtCore.QTimer(self)
         self._drift_timer.setInterval(60_000)
         self._drift_timer.timeout.connect(self.check_drift)
@@ -421,22 +453,30 @@ class WhatIfDock(QtWidgets.QDockWidget):
             self.queue.cancel(e.job)
 
     def _on_job_changed(self, job: Job) -> None:
-        for k, e in enumerate(self.entries):
-            if e.job is job:
-                item = self.list.topLevelItem(k)
-                if item is not None:
-                    item.setText(2, self._status(e))
-        running = [e.job for e in self.entries if e.job is not None and e.job.status == "running"]
-        self.progress.setVisible(bool(running))
-        if running:
-            total = sum(j.progress for j in running) / len(running)
-            self.progress.setValue(int(total * 1000))
-            self.progress.setFormat(f"{len(running)} running: {total:.0%}")
-        if job.done:
+        if job.done:  # an ending is said at once
+            self._show_jobs()
             msg = f"What-if “{job.name}”: {job.status}" + (f" — {job.message}" if job.message else "")
             self._say(msg)
             if job.status == "failed":
                 log.error("%s", msg)
+        elif not self._show_timer.isActive():
+            self._show_timer.start()
+
+    def _show_jobs(self) -> None:
+        for k, e in enumerate(self.entries):
+            item = self.list.topLevelItem(k)
+            if e.job is not None and item is not None:
+                text = self._status(e)
+                if item.text(2) != text:
+                    item.setText(2, text)
+        running = [e.job for e in self.entries if e.job is not None and e.job.status == "running"]
+        self.progress.setVisible(bool(running))
+        self.progress_text.setVisible(bool(running))
+        if running:
+            total = sum(j.progress for j in running) / len(running)
+            self.progress.set_fraction(total)
+            queued = sum(1 for e in self.entries if e.job is not None and e.job.status == "queued")
+            self.progress_text.setText(f"{len(running)} running ({total:.0%})" + (f", {queued} queued" if queued else ""))
         self._refresh_buttons()
 
     # -- comparing ----------------------------------------------------------------------------------------------

@@ -17,3 +17,12 @@ def number_field(
     if tip:
         spin.setToolTip(tip)
     return spin
+
+
+def scrolling(body: QtWidgets.QWidget, parent: QtWidgets.QWidget | None = None) -> QtWidgets.QScrollArea:
+    """``body`` in a frameless scroll area: a dock that is short scrolls instead of growing the window."""
+    scroll = QtWidgets.QScrollArea(parent)
+    scroll.setWidgetResizable(True)
+    scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+    scroll.setWidget(body)
+    return scroll

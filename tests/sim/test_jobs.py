@@ -46,6 +46,14 @@ def test_jobs_run_side_by_side_and_keep_their_results(demo, tmp_path):
     assert run["status"] == "done" and len(reps) == 3
     assert [r.completed_ops.tolist() for r in reps] == [r.completed_ops.tolist() for r in a.results["scenario"]]
     assert any(j is a and 0 < j.progress < 1 for j in changes) or a.progress == 1.0
+    # processes are kept for the next job, and stopped when the queue shuts down
+    c = q.submit("C", [("baseline", model)], tmp_path / "c.sqlite")
+    assert q.wait(120) and c.status == "done"
+    assert c.worker_pids == a.worker_pids  # A's two workers, kept (B's single one made way)
+    q.shutdown()
+    deadline = time.monotonic() + 5
+    while any(_alive(p) for p in a.worker_pids | b.worker_pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert not any(_alive(p) for p in a.worker_pids | b.worker_pids)
 
 
