@@ -61,6 +61,8 @@ class ComparisonDialog(QtWidgets.QDialog):
         show_delta: Callable[[str | None, np.ndarray | None, list[str] | None], None],
         parent: QtWidgets.QWidget | None = None,
         trust: Trust | None = None,
+        simulated_wip: tuple[list[str], np.ndarray] | None = None,
+        show_wip: Callable[[str | None, np.ndarray | None, list[str] | None], None] | None = None,
     ):
         super().__init__(parent)
         self.setWindowTitle(f"Comparison — {title}")
@@ -106,13 +108,18 @@ class ComparisonDialog(QtWidgets.QDialog):
         self.show3d.setToolTip("Colour machines by the difference: red more, blue less, grey unknown (scenario − baseline)")
         self.show3d.toggled.connect(self._on_show3d)
         self.delta_kpi.currentIndexChanged.connect(lambda *_: self._on_show3d(self.show3d.isChecked()))
+        self._simulated_wip, self._show_wip = simulated_wip, show_wip
+        self.show_wip = QtWidgets.QCheckBox("Scenario's &WIP on the floor", self)
+        self.show_wip.setToolTip("Spread the scenario's mean parts per machine over the floor (the WIP heat map)")
+        self.show_wip.setEnabled(simulated_wip is not None and show_wip is not None)
+        self.show_wip.toggled.connect(self._on_show_wip)
         csv_button = QtWidgets.QPushButton("Export &CSV…", self)
         csv_button.clicked.connect(self.export_csv_dialog)
         html_button = QtWidgets.QPushButton("Export &HTML report…", self)
         html_button.clicked.connect(self.export_html_dialog)
         close = QtWidgets.QPushButton("Close", self)
         close.clicked.connect(self.close)
-        for w in (self.show3d, self.delta_kpi):
+        for w in (self.show3d, self.delta_kpi, self.show_wip):
             row.addWidget(w)
         row.addStretch(1)
         for w in (csv_button, html_button, close):
@@ -161,9 +168,20 @@ class ComparisonDialog(QtWidgets.QDialog):
         else:
             self._show_delta(None, None, None)
 
+    def _on_show_wip(self, on: bool) -> None:
+        if self._show_wip is None or self._simulated_wip is None:
+            return
+        machines, values = self._simulated_wip
+        if on:
+            self._show_wip(f"simulated: {self.title}", values, machines)
+        else:
+            self._show_wip(None, None, None)
+
     def closeEvent(self, event) -> None:
         if self.show3d.isChecked():
             self.show3d.setChecked(False)
+        if self.show_wip.isChecked():
+            self.show_wip.setChecked(False)
         super().closeEvent(event)
 
     # -- export ---------------------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ class HeatMaps(QtCore.QObject):
         self.no_data = np.zeros((0, 0), dtype=bool)
         self.flows = np.zeros(0)  # parts per hour per transport path (NaN: unknown)
         self.shown_at: float | None = None  # the time the layers show (None: live)
+        self.simulated: tuple[str, np.ndarray] | None = None  # WIP from a simulation instead of the plant
         self.update_ms = 0.0
         self._bars: dict[str, tuple] = {}
         self._hot_at = 0.0
@@ -165,9 +166,19 @@ class HeatMaps(QtCore.QObject):
             self._hot_at = time.monotonic()
             self.hot_spots_changed.emit(self.hot_spots())
 
+    def show_simulated(self, title: str | None, amounts: np.ndarray | None) -> None:
+        """Spread a simulation's mean WIP per machine (factory order; NaN unknown) on the floor instead of the
+        plant's; None goes back to live (or replayed) values. Same drawing path, same legend, its own title."""
+        self.simulated = None if amounts is None else (title or "simulated", np.asarray(amounts, dtype=float))
+        self._inputs = None
+        self.update_now()
+
     def _update_wip(self, store, now: float) -> bool:
         n = len(self.factory.machines)
-        if store is not None and "Level" in store.signal_index:
+        if self.simulated is not None and len(self.simulated[1]) == n:
+            amounts = self.simulated[1].copy()
+            known = np.isfinite(amounts)
+        elif store is not None and "Level" in store.signal_index:
             amounts = store.column("Level").copy()
             known = store.fresh("Level", now, self.link.max_age_s) & np.isfinite(amounts)
         else:
@@ -187,7 +198,8 @@ class HeatMaps(QtCore.QObject):
         lo, hi = 0.0, nice_ceiling(float(density.max()))
         grid_rgba(self.view.floor_heat.rgba, density, self.no_data, lo, hi, grid_table(WIP_CMAP, self.layers.opacity))
         self.view.floor_heat.changed()
-        self._set_bar("floor", ("WIP (parts/m²)", round(lo, 6), round(hi, 6), WIP_CMAP))
+        title = "WIP (parts/m²)" if self.simulated is None else f"WIP (parts/m²), {self.simulated[0]}"
+        self._set_bar("floor", (title, round(lo, 6), round(hi, 6), WIP_CMAP))
         return True
 
     def _update_flow(self) -> None:

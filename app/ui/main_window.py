@@ -284,6 +284,12 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.heat_dock.raise_()
         return unknown
 
+    def show_simulated_wip(self, title: str | None, amounts) -> None:
+        """Show a simulation's WIP on the floor (the WIP layer switched on), or the plant's again with None."""
+        if amounts is not None:
+            self.heat_dock.wip.setChecked(True)
+        self.heat_maps.show_simulated(title, amounts)
+
     def export_heat_csv(self) -> None:
         """Save the WIP grid on view as CSV (Heat Maps ▸ Export CSV)."""
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export WIP grid", "wip.csv", "CSV files (*.csv)")
@@ -522,6 +528,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             for dock in (self.tree_dock, self.trends_dock, self.log_dock):
                 dock.raise_()
             self.resizeDocks([self.log_dock], [120], QtCore.Qt.Orientation.Vertical)
+            self.resizeDocks([self.properties_dock, self.trends_dock], [220, 600], QtCore.Qt.Orientation.Vertical)
 
     # -- shutdown --------------------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:

@@ -520,13 +520,18 @@ class WhatIfDock(QtWidgets.QDockWidget):
             if series_actual is not None:
                 series = {"actual": series_actual, **series}
             t = trust(base_obs, actual) if actual is not None else None
-            return c, series, t, actual, base_obs, warm
+            stations = [o.machines for o in scen_obs][:1]
+            wip = None
+            if stations and scen_res:
+                after = [r.series_queue[r.series_t >= _warmup(scen_m)] for r in scen_res]
+                wip = (stations[0], np.mean([a.mean(axis=0) for a in after if len(a)], axis=0))
+            return c, series, t, actual, base_obs, warm, wip
 
         def done(result, error) -> None:
             if error is not None:
                 self._error("Cannot compare", f"{type(error).__name__}: {error}")
                 return
-            c, series, t, actual, base_obs, warm = result
+            c, series, t, actual, base_obs, warm, wip = result
             notes = []
             if window is not None:
                 t0, t1 = window
@@ -549,6 +554,8 @@ class WhatIfDock(QtWidgets.QDockWidget):
                 self._show_delta,
                 self,
                 trust=t,
+                simulated_wip=wip,
+                show_wip=self._show_wip,
             )
             self.dialogs.append(dialog)
             dialog.finished.connect(lambda *_: self.dialogs.remove(dialog) if dialog in self.dialogs else None)
@@ -564,6 +571,14 @@ class WhatIfDock(QtWidgets.QDockWidget):
             live.show_delta(None, None)
             return
         live.show_delta(title, _align(values, machines or [], factory))  # a scenario may add or remove machines
+
+    def _show_wip(self, title: str | None, values: np.ndarray | None, machines: list[str] | None = None) -> None:
+        """Spread a scenario's mean WIP per machine on the floor (None: back to the plant's)."""
+        factory = self.factory
+        show = getattr(self.window_, "show_simulated_wip", None)
+        if show is None or factory is None:
+            return
+        show(title, None if values is None else _align(values, machines or [], factory))
 
     # -- calibration and drift ------------------------------------------------------------------------------
     def calibrate_from_history(self, on_ready: Callable[[Calibration], None] | None = None) -> None:
