@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench sysdeps lint clean schema
+.PHONY: run test bench sysdeps lint clean schema package package-test
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,18 @@ $(INTEROP): tests/interop/package.json tests/interop/package-lock.json
 ## Install what the tests need (Xvfb, X/GL libraries, Node.js + node-opcua, Python test extras) and run the whole suite.
 test: sysdeps $(STAMP) $(INTEROP)
 	$(PY) -m pytest
+
+VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
+
+## A self-contained Linux application (PyInstaller, packaging/floortwin.spec) as a .deb and a tarball in dist/.
+package: sysdeps $(STAMP)
+	$(PY) -m pip install --quiet -e '.[package]'
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/floortwin.spec
+	bash packaging/linux/build-deb.sh $(VERSION)
+
+## Build the package, unpack the .deb into a clean prefix and render the demo with it (no dev venv involved).
+package-test: package
+	FLOORTWIN_DEB=dist/floortwin_$(VERSION)_$$(dpkg --print-architecture).deb $(PY) -m pytest -p no:cacheprovider tests/installer -q
 
 ## Every benchmark; each ends with one JSON line of figures and ratios.
 bench: sysdeps $(STAMP)

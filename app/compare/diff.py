@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,13 +99,27 @@ class Comparison:
 
 
 def compare(
-    baseline: Sequence[Observation], scenario: Sequence[Observation] | None = None, actual: Observation | None = None
+    baseline: Sequence[Observation],
+    scenario: Sequence[Observation] | None = None,
+    actual: Observation | None = None,
+    extra: Callable[[Observation], dict[str, float]] | None = None,
+    extra_labels: dict[str, tuple[str, str]] | None = None,
 ) -> Comparison:
-    """KPIs of the baseline replications, the scenario's (optional) and the actual window (optional)."""
+    """KPIs of the baseline replications, the scenario's (optional) and the actual window (optional).
+
+    ``extra`` adds line KPIs (plugins'): key → value of one observation; ``extra_labels`` key → (label, unit).
+    """
     rows: list[Row] = []
-    base_line = [line_kpis(o) for o in baseline]
-    scen_line = [line_kpis(o) for o in scenario] if scenario else None
-    act_line = line_kpis(actual) if actual is not None else None
+
+    def kpis(o: Observation) -> dict[str, float]:
+        out = line_kpis(o)
+        if extra is not None:
+            out.update(extra(o))
+        return out
+
+    base_line = [kpis(o) for o in baseline]
+    scen_line = [kpis(o) for o in scenario] if scenario else None
+    act_line = kpis(actual) if actual is not None else None
 
     def row(key, label, unit, machine, base_vals, scen_vals, act_val) -> Row:
         b = estimate(base_vals) if len(base_vals) else None
@@ -117,16 +131,19 @@ def compare(
             fits = predicted[0] <= act_val <= predicted[1]
         return Row(key, label, unit, machine, math.nan if act_val is None else act_val, b, s, d, fits, predicted)
 
-    for key, label, unit in LINE_KPIS:
+    labels = [*LINE_KPIS, *((k, lab, unit) for k, (lab, unit) in (extra_labels or {}).items())]
+    for key, label, unit in labels:
+        if base_line and key not in base_line[0]:
+            continue  # a plugin KPI that failed
         rows.append(
             row(
                 key,
                 label,
                 unit,
                 None,
-                [k[key] for k in base_line],
-                [k[key] for k in scen_line] if scen_line else None,
-                act_line[key] if act_line else None,
+                [k.get(key, math.nan) for k in base_line],
+                [k.get(key, math.nan) for k in scen_line] if scen_line else None,
+                act_line.get(key) if act_line else None,
             )
         )
     parts = sorted({p for o in [*baseline, *(scenario or [])] for p in o.exits_by_part})

@@ -138,10 +138,23 @@ def save_factory(factory: Factory, path: str | os.PathLike[str]) -> None:
     atomic_write_text(path, dumps_factory(factory))
 
 
+#: Other named places meshes may come from (``plugin-NAME:file.stl``): a plugin's folder.
+_ASSET_ROOTS: dict[str, Path] = {}
+
+
+def register_asset_root(prefix: str, folder: Path) -> None:
+    """Let asset paths ``PREFIX:file`` name files in ``folder`` (plugins ship their meshes this way)."""
+    _ASSET_ROOTS[prefix] = Path(folder)
+
+
 def resolve_asset_path(asset_path: str, factory_path: str | os.PathLike[str] | None) -> Path:
-    """Where an asset file is: ``builtin:…`` in the bundled assets, else relative to the factory file."""
+    """Where an asset file is: ``builtin:…`` in the bundled assets, ``plugin-NAME:…`` in a plugin's folder,
+    else relative to the factory file."""
     if asset_path.startswith(BUILTIN_PREFIX):
         return ASSETS_DIR / asset_path[len(BUILTIN_PREFIX) :]
+    prefix, sep, rest = asset_path.partition(":")
+    if sep and prefix in _ASSET_ROOTS:
+        return _ASSET_ROOTS[prefix] / rest
     p = Path(asset_path)
     if p.is_absolute() or factory_path is None:
         return p

@@ -269,6 +269,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         separator_before=True,
     ),
     ActionSpec("help.shortcuts", "&Keyboard Shortcuts", lambda w: w.show_shortcuts(), "&Help", "F1", "List every shortcut"),
+    ActionSpec("help.plugins", "&Plugins…", lambda w: w.show_plugins(), "&Help", None, "Plugins found, their state and errors"),
     ActionSpec("help.about", "&About floortwin", lambda w: w.show_about(), "&Help", None, "Versions and licence"),
 )
 

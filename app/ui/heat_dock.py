@@ -6,6 +6,7 @@ from PySide6 import QtCore, QtWidgets
 
 from app.heat.colour import COLOUR_MAPS
 from app.heat.material import HotSpot
+from app.plugins import manager as plugins
 from app.ui.heat_maps import MaterialLayers
 from app.ui.live_link import UNITS, HeatLayer
 from app.ui.widgets import number_field, scrolling
@@ -119,6 +120,8 @@ class HeatDock(QtWidgets.QDockWidget):
                 continue
             unit = UNITS.get(name)
             self.signal.addItem(f"{name} ({unit})" if unit else name, name)
+        for name, spec in plugins.heat_layers.items():  # layers plugins compute
+            self.signal.addItem(f"{name} ({spec.unit})" if spec.unit else name, name)
         index = self.signal.findText(current)
         self.signal.setCurrentIndex(max(index, 0))
         self.signal.blockSignals(False)

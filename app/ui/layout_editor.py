@@ -33,6 +33,7 @@ from app.model.factory import AssetRef, Factory, Footprint, Machine, Pose
 from app.model.kinds import get_kind, known_kinds
 from app.paths import ASSETS_DIR
 from app.physics.world import LayoutWorld, Verdict, hulls_of
+from app.plugins import manager as plugins
 from app.ui.widgets import number_field
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,13 @@ KIND_PREFIX = {
 }
 #: The meshes that ship with floortwin: asset id → ``builtin:`` path.
 BUILTIN_ASSETS = {p.stem: f"builtin:meshes/{p.name}" for p in sorted((ASSETS_DIR / "meshes").glob("*")) if p.is_file()}
+
+
+def known_assets() -> dict[str, str]:
+    """Meshes a machine can be added with: the built-in ones and those of loaded plugins."""
+    return {**BUILTIN_ASSETS, **plugins.assets}
+
+
 ROTATE_STEP_DEG = 15.0
 OK_RGB = (0, 158, 115)
 CLEARANCE_RGB = (230, 159, 0)  # amber
@@ -257,7 +265,7 @@ class LayoutEditor(QtCore.QObject):
         path = Path(path)
         base = re.sub(r"[^A-Za-z0-9_-]", "_", path.stem)[:40] or "mesh"
         asset_id, k = base, 1
-        while asset_id in w.document.factory.assets or asset_id in BUILTIN_ASSETS:
+        while asset_id in w.document.factory.assets or asset_id in known_assets():
             k += 1
             asset_id = f"{base}_{k}"
         ref_path = str(path.resolve())
@@ -282,10 +290,10 @@ class LayoutEditor(QtCore.QObject):
         if pending is not None and pending[0] == asset_id:  # a mesh being imported
             factory = factory.model_copy(update={"assets": {**factory.assets, asset_id: pending[1]}})
         elif asset_id not in factory.assets:  # a built-in mesh not used by this factory yet
-            if asset_id not in BUILTIN_ASSETS:
+            if asset_id not in known_assets():
                 w.show_error("Cannot add machine", f"Unknown mesh {asset_id}", "")
                 return None
-            factory = factory.model_copy(update={"assets": {**factory.assets, asset_id: AssetRef(path=BUILTIN_ASSETS[asset_id])}})
+            factory = factory.model_copy(update={"assets": {**factory.assets, asset_id: AssetRef(path=known_assets()[asset_id])}})
         w.asset_of.update(load_factory_assets(factory, w.document.path, w.assets))
         mesh = w.asset_of[asset_id]
         if mesh.placeholder:
@@ -611,7 +619,7 @@ class PaletteDock(QtWidgets.QDockWidget):
     def set_assets(self, factory_assets: dict[str, str]) -> None:
         """Fill the list: every kind with its default mesh, then the factory's other meshes (id → kind)."""
         self.list.clear()
-        entries = [(k.label, k.id, k.default_asset) for k in known_kinds().values() if k.default_asset in BUILTIN_ASSETS]
+        entries = [(k.label, k.id, k.default_asset) for k in known_kinds().values() if k.default_asset in known_assets()]
         entries += [(f"{a} (this factory's mesh)", kind, a) for a, kind in sorted(factory_assets.items())]
         for label, kind, asset in entries:
             item = QtWidgets.QListWidgetItem(label)

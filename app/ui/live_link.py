@@ -26,6 +26,7 @@ from app.history.recorder import History, Recorder, Sample
 from app.live.client import ConnectionSettings, LinkState, LiveClient
 from app.live.netloop import NetworkLoop, network_loop
 from app.model.factory import Factory
+from app.plugins import manager as plugins
 from app.scene.view import FactoryView
 from app.state.alarms import AlarmLog
 from app.state.colours import LEGEND, state_colours
@@ -185,12 +186,19 @@ class LiveLink(QtCore.QObject):
         self._generation += 1
         generation, here = self._generation, _Marshal(self, gui_loop)
         record = _RecorderFeed(self.recorder, [store.binding_of(k) for k in range(len(store.bindings))])
-        self.client = LiveClient(
-            settings,
+        callbacks = (
             lambda batch: (record(batch), here.call(generation, "_on_values", batch)),
             lambda state, message: here.call(generation, "_on_state", state, message, time.time()),
             lambda index, message: here.call(generation, "_on_binding_error", index, message),
         )
+        source = plugins.data_sources.get(settings.endpoint.split(":", 1)[0])
+        if source is not None:  # a plugin's data source (a CSV replay, MQTT…) instead of OPC UA
+            self.client = plugins.guard(source.plugin, source.make, settings, *callbacks)
+            if self.client is None:
+                self.state_changed.emit(LinkState.FAILED.value, f"the {source.label} data source failed (Help ▸ Plugins)")
+                return
+        else:
+            self.client = LiveClient(settings, *callbacks)
         self.client.set_bindings(bindings)
         self.net = network_loop()
         self.net.call(self.client.start)
@@ -318,11 +326,20 @@ class LiveLink(QtCore.QObject):
 
     def _recolour_heat(self, store: StateStore, now: float) -> None:
         heat = self.heat
-        values = store.column(heat.signal)
-        known = store.fresh(heat.signal, now, self.max_age_s)
+        spec = plugins.heat_layers.get(heat.signal)
+        if spec is not None:  # a plugin's layer, computed from the state on view
+            values = plugins.guard(spec.plugin, spec.compute, store, self.factory, default=None)
+            values = np.full(len(store.machines), np.nan) if values is None else np.asarray(values, dtype=float).reshape(-1)
+            if len(values) != len(store.machines):
+                values = np.full(len(store.machines), np.nan)
+            known = np.isfinite(values)
+            unit = spec.unit
+        else:
+            values = store.column(heat.signal)
+            known = store.fresh(heat.signal, now, self.max_age_s)
+            unit = UNITS.get(heat.signal, "")
         lo, hi = value_range(values, known, heat.fixed_range)
         self.view.set_machine_colours(heat_colours(values, known, lo, hi, heat.cmap))
-        unit = UNITS.get(heat.signal, "")
         bar = (f"{heat.signal} ({unit})" if unit else heat.signal, round(lo, 6), round(hi, 6), heat.cmap)
         if bar != self._bar:  # the legend is rebuilt only when its range or map changes
             self._bar = bar

@@ -17,6 +17,8 @@ from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.model.selection import Selection
 from app.paths import DEMO_FACTORY, RESOURCES_DIR, user_data_dir
+from app.plugins import manager as plugins
+from app.plugins import plugin_folders
 from app.scene.view import FactoryView
 from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_text
 from app.ui.alarms_dock import AlarmsDock
@@ -70,6 +72,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.theme = self.settings.theme
         self.last_error: QtWidgets.QMessageBox | None = None
 
+        load_plugins(self.settings.disabled_plugins)
         self.view = FactoryView(self)
         self.setCentralWidget(self.view)
         self.tree_dock = FactoryTreeDock(self.selection, self)
@@ -95,6 +98,18 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.whatif_dock)
         for dock in (self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock):
             self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+        self.plugin_docks: list[QtWidgets.QDockWidget] = []
+        for k, spec in enumerate(plugins.docks):
+            dock = QtWidgets.QDockWidget(spec.title, self)
+            dock.setObjectName(f"dock_plugin_{spec.plugin}_{k}")
+            widget = plugins.guard(spec.plugin, spec.make, self)
+            if widget is None:
+                dock.deleteLater()
+                continue
+            dock.setWidget(widget)
+            self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
+            self.plugin_docks.append(dock)
+        plugins.set_failure_handler(self._on_plugin_failed)
         self._docks_tabbed = False  # tabbed at the first show (see showEvent)
         self.live = LiveLink(self.view, self)
         self.layout_editor = LayoutEditor(self)
@@ -501,6 +516,18 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
+    def show_plugins(self) -> None:
+        from app.ui.plugins_dialog import PluginsDialog
+
+        dialog = PluginsDialog(plugins, self.settings.disabled_plugins, self)
+        dialog.finished.connect(lambda *_: setattr(self.settings, "disabled_plugins", sorted(dialog.disabled)))
+        dialog.show()
+        self.plugins_dialog = dialog
+
+    def _on_plugin_failed(self, plugin) -> None:
+        msg = f"Plugin {plugin.name} was disabled: {plugin.error} (Help ▸ Plugins; see Log)"
+        self.statusBar().showMessage(msg, 15000)
+
     def show_about(self) -> None:
         import pyvista
         import vtk
@@ -523,6 +550,8 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.tabifyDockWidget(self.log_dock, self.alarms_dock)
             self.tabifyDockWidget(self.log_dock, self.layout_check_dock)
             self.tabifyDockWidget(self.log_dock, self.undo_dock)
+            for dock in self.plugin_docks:
+                self.tabifyDockWidget(self.log_dock, dock)
             self.tabifyDockWidget(self.trends_dock, self.heat_dock)
             self.tabifyDockWidget(self.trends_dock, self.whatif_dock)
             for dock in (self.tree_dock, self.trends_dock, self.log_dock):
@@ -559,3 +588,9 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.log_dock.detach()
         self.view.close_scene()
         super().closeEvent(event)
+
+
+def load_plugins(disabled: list[str]) -> None:
+    """Find and load the plugins once per process (the first window does it)."""
+    if not plugins.plugins:
+        plugins.load_all(plugins.discover(plugin_folders()), disabled)

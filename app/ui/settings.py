@@ -66,6 +66,25 @@ class Settings:
     def theme(self, value: str) -> None:
         self.q.setValue("theme", value)
 
+    @property
+    def disabled_plugins(self) -> list[str]:
+        value = self.q.value("plugins/disabled", [])
+        if isinstance(value, str):
+            value = [value] if value else []
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    @disabled_plugins.setter
+    def disabled_plugins(self, names: list[str]) -> None:
+        self.q.setValue("plugins/disabled", sorted(set(names)))
+
+    @property
+    def welcome_shown(self) -> bool:
+        return str(self.q.value("welcome/shown", "false")).lower() == "true"
+
+    @welcome_shown.setter
+    def welcome_shown(self, value: bool) -> None:
+        self.q.setValue("welcome/shown", "true" if value else "false")
+
     def window_state(self) -> tuple[QtCore.QByteArray | None, QtCore.QByteArray | None]:
         geom = self.q.value("window/geometry")
         state = self.q.value("window/state")

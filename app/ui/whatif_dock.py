@@ -30,6 +30,7 @@ from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.paths import user_data_dir
+from app.plugins import manager as plugins
 from app.sim.jobs import Job, JobQueue, eta_s
 from app.sim.model import SimInputError, compile_model
 from app.sim.results import load_run
@@ -514,7 +515,8 @@ class WhatIfDock(QtWidgets.QDockWidget):
                 history = History(history_path)
                 actual = observe_history(history, e.scenario.factory, *window)
                 series_actual = exits_over_time_history(history, e.scenario.factory, *window)
-            c = compare(base_obs, scen_obs, actual)
+            labels = {k: (spec.label, spec.unit) for k, spec in plugins.kpis.items()}
+            c = compare(base_obs, scen_obs, actual, extra=plugins.extra_kpis, extra_labels=labels)
             warm = _warmup(base_m)
             series = {"baseline": exits_over_time_sim(base_res, warm), "scenario": exits_over_time_sim(scen_res, _warmup(scen_m))}
             if series_actual is not None:

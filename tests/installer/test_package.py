@@ -1,0 +1,54 @@
+"""The packaged application: the .deb unpacked into a clean prefix renders the demo, without the dev venv.
+
+Runs when ``FLOORTWIN_DEB`` names a built package (``make package-test`` builds it and sets it; CI runs
+that step after the suite); skipped otherwise, as building takes minutes.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+DEB = os.environ.get("FLOORTWIN_DEB")
+pytestmark = pytest.mark.skipif(not DEB, reason="set FLOORTWIN_DEB to a built .deb (make package-test)")
+
+
+def test_the_deb_installs_into_a_clean_prefix_and_renders_the_demo(tmp_path):
+    deb = Path(DEB)
+    assert deb.is_file(), deb
+    prefix = tmp_path / "prefix"
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(prefix)], check=True, timeout=600)
+    info = subprocess.run(["dpkg-deb", "-f", str(deb), "Package", "Version"], capture_output=True, text=True, check=True)
+    assert "floortwin" in info.stdout
+    binary = prefix / "opt" / "floortwin" / "floortwin"
+    assert binary.is_file() and os.access(binary, os.X_OK)
+    assert os.readlink(prefix / "usr" / "bin" / "floortwin") == "/opt/floortwin/floortwin"
+    assert (prefix / "usr" / "share" / "applications" / "floortwin.desktop").is_file()
+    out = tmp_path / "demo.png"
+    home = tmp_path / "home"
+    home.mkdir()
+    # Nothing of the development environment: no venv, no PYTHONPATH, an empty home.
+    env = {"HOME": str(home), "PATH": "/usr/bin:/bin", "DISPLAY": os.environ.get("DISPLAY", ""), "LANG": "C.UTF-8"}
+    r = subprocess.run(
+        [str(binary), "--demo", "--screenshot", str(out), "--size", "1200x800"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    img = np.asarray(Image.open(out).convert("RGB"))
+    assert img.shape == (800, 1200, 3) and img.std() > 30
+    # the plant's machines in live state colours (running green) and its bundled plugins loaded
+    green = np.all(np.abs(img.astype(int) - (0, 158, 115)) < 40, axis=2).mean()
+    assert green > 0.001
+    version = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60, env=env)
+    assert version.returncode == 0 and version.stdout.startswith("floortwin ")
+    installed = sum(f.stat().st_size for f in prefix.rglob("*") if f.is_file() and not f.is_symlink())
+    print(f"package {deb.name}: {deb.stat().st_size / 1e6:.0f} MB; installed {installed / 1e6:.0f} MB")
