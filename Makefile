@@ -56,7 +56,7 @@ schema: $(STAMP)
 
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff
-	$(VENV)/bin/ruff check app tests bench main.py
+	$(VENV)/bin/ruff check app tests bench main.py plugins
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
 import app
@@ -45,6 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--camera", choices=("iso", "top", "front"), help="camera preset to start with (default: iso)")
     p.add_argument("--theme", choices=("light", "dark"), help="colour theme (default: the last one used)")
     p.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="terminal log level")
+    p.add_argument("--first-frame-exit", action="store_true", help=argparse.SUPPRESS)  # bench/startup.py
     p.add_argument("--version", action="version", version=f"floortwin {app.__version__}")
     return p
 
@@ -102,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     plant = path if args.demo and not args.no_plant else None
     heat = tuple(h.strip() for h in args.heat.split(",") if h.strip()) if args.heat else ()
-    return run_gui(factory, path, args.screenshot, args.quit_after, size, args.theme, plant, heat, args.camera)
+    return run_gui(
+        factory, path, args.screenshot, args.quit_after, size, args.theme, plant, heat, args.camera, args.first_frame_exit
+    )
 
 
 def _run_loop(qapp, window) -> int:
@@ -147,6 +151,7 @@ def run_gui(
     plant: Path | None = None,
     heat: tuple[str, ...] = (),
     camera: str | None = None,
+    first_frame_exit: bool = False,
 ) -> int:
     """Create the Qt application and the main window (and the plant simulator for ``plant``), and run until quit."""
     from PySide6 import QtCore, QtWidgets
@@ -158,6 +163,9 @@ def run_gui(
     QtWidgets.QApplication.setApplicationVersion(app.__version__)
     qapp = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
     window = MainWindow()
+    from app.ui.crash import install_crash_handler
+
+    install_crash_handler(lambda: window)
     if theme:
         window.set_theme(theme)
     if size:
@@ -167,6 +175,8 @@ def run_gui(
         window.open_loaded(factory, path)
     if plant is not None:
         window.start_embedded_plant(plant)
+    if factory is None and not screenshot and window.settings.show_welcome:
+        window.show_welcome()
     if camera and factory is not None:
         window.view.camera_preset(camera)
     if heat:
@@ -174,6 +184,15 @@ def run_gui(
         if unknown:
             print(f"floortwin: warning: --heat: no such layer or numeric signal: {', '.join(unknown)}", file=sys.stderr)
     result = {"code": EXIT_OK}
+    if first_frame_exit:  # bench/startup.py: say when the first frame of the factory is on screen, then quit
+
+        def first_frame(_seconds: float) -> None:
+            if window.document is not None and window.view.machines.n_triangles:
+                print(f"floortwin: first frame {time.perf_counter():.3f}", flush=True)
+                window.view.frame_drawn.disconnect(first_frame)
+                QtCore.QTimer.singleShot(0, window.close)
+
+        window.view.frame_drawn.connect(first_frame)
 
     if screenshot:
         deadline = QtCore.QDeadlineTimer(20000)

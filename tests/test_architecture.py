@@ -39,7 +39,7 @@ def test_domain_runs_without_qt_or_vtk_loaded():
 def test_ruff_lint_is_clean():
     ruff = Path(sys.executable).parent / "ruff"
     r = subprocess.run(
-        [str(ruff), "check", "app", "tests", "bench", "main.py", "assets/tools"],
+        [str(ruff), "check", "app", "tests", "bench", "main.py", "assets/tools", "plugins"],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -120,6 +120,8 @@ class FactoryView(QtWidgets.QWidget):
     """
 
     machine_clicked = QtCore.Signal(str, bool)
+    #: A frame was drawn (seconds it took).
+    frame_drawn = QtCore.Signal(float)
     #: Something was dropped on a machine: (machine id, the drag's MIME data).
     dropped_on_machine = QtCore.Signal(str, object)
     #: Edit mode: a machine is being dragged — (machine id, floor x, floor y of the grab point), then every
@@ -217,6 +219,7 @@ class FactoryView(QtWidgets.QWidget):
 
     def _frame_drawn(self, seconds: float) -> None:
         self.scheduler.frame_took(seconds)
+        self.frame_drawn.emit(seconds)
 
     def request_render(self) -> None:
         """Ask for a render soon (coalesced, at most ~30 per second)."""

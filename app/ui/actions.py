@@ -269,6 +269,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
         separator_before=True,
     ),
     ActionSpec("help.shortcuts", "&Keyboard Shortcuts", lambda w: w.show_shortcuts(), "&Help", "F1", "List every shortcut"),
+    ActionSpec(
+        "help.welcome", "&Welcome", lambda w: w.show_welcome(), "&Help", None, "Open the demo, a file, a server or a recent file"
+    ),
     ActionSpec("help.plugins", "&Plugins…", lambda w: w.show_plugins(), "&Help", None, "Plugins found, their state and errors"),
     ActionSpec("help.about", "&About floortwin", lambda w: w.show_about(), "&Help", None, "Versions and licence"),
 )

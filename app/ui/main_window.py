@@ -529,15 +529,37 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.statusBar().showMessage(msg, 15000)
 
     def show_about(self) -> None:
-        import pyvista
-        import vtk
+        from app.paths import user_log_dir
+        from app.ui.crash import versions
 
-        QtWidgets.QMessageBox.about(
-            self,
-            "About floortwin",
-            f"<b>floortwin {app.__version__}</b><br>A desktop digital twin of a factory floor.<br><br>"
-            f"Qt {QtCore.qVersion()} · VTK {vtk.vtkVersion.GetVTKVersion()} · pyvista {pyvista.__version__}<br>MIT licence",
+        v = versions()
+        libs = " · ".join(f"{k} {v[k]}" for k in ("Python", "Qt", "PySide6", "VTK", "pyvista", "numpy", "asyncua", "pybullet"))
+        active = sum(p.active for p in plugins.plugins.values())
+        box = QtWidgets.QMessageBox(self)
+        box.setObjectName("about_box")
+        box.setWindowTitle("About floortwin")
+        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
+        box.setText(f"<b>floortwin {app.__version__}</b><br>A desktop digital twin of a factory floor.")
+        box.setInformativeText(
+            f"{libs}<br>{v['system']}<br><br>{active} plugin(s) active (Help ▸ Plugins)<br>"
+            f"Logs and crash reports: {user_log_dir()}<br><br>"
+            "MIT licence · the bundled meshes are original work under the same licence"
         )
+        box.setStandardButtons(QtWidgets.QMessageBox.StandardButton.Ok)
+        box.show()
+        self.about_box = box
+
+    def show_welcome(self) -> None:
+        """The welcome page (at start without a factory, or Help ▸ Welcome)."""
+        from app.ui.welcome import WelcomeDialog
+
+        self.welcome = WelcomeDialog(self)
+        self.welcome.show()
+
+    def open_demo_live(self) -> None:
+        """The demo plant with its embedded plant simulator, as ``--demo`` opens it."""
+        if self.open_demo():
+            self.start_embedded_plant(DEMO_FACTORY)
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)

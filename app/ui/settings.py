@@ -78,12 +78,13 @@ class Settings:
         self.q.setValue("plugins/disabled", sorted(set(names)))
 
     @property
-    def welcome_shown(self) -> bool:
-        return str(self.q.value("welcome/shown", "false")).lower() == "true"
+    def show_welcome(self) -> bool:
+        """Whether the welcome page opens when floortwin starts without a factory."""
+        return str(self.q.value("welcome/show", "true")).lower() == "true"
 
-    @welcome_shown.setter
-    def welcome_shown(self, value: bool) -> None:
-        self.q.setValue("welcome/shown", "true" if value else "false")
+    @show_welcome.setter
+    def show_welcome(self, value: bool) -> None:
+        self.q.setValue("welcome/show", "true" if value else "false")
 
     def window_state(self) -> tuple[QtCore.QByteArray | None, QtCore.QByteArray | None]:
         geom = self.q.value("window/geometry")

@@ -1,0 +1,56 @@
+"""First run: the welcome page, the About box with versions, and the crash report that loses nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.model.autosave import find_autosave
+
+pytestmark = pytest.mark.gui
+
+
+def test_welcome_page_opens_the_demo_and_remembers_its_setting(make_window, qtbot, settings):
+    w = make_window(open_demo=False)
+    settings.add_recent_file(str(w.settings.path))  # any path: the list shows its name
+    w.show_welcome()
+    page = w.welcome
+    assert page.isVisible() and page.recent.count() >= 1
+    page.show_at_start.setChecked(False)
+    assert settings.show_welcome is False
+    page.accept()
+    w.open_demo()  # what "Open the demo plant" does, without starting the plant's process here
+    assert not page.isVisible() and w.document is not None and w.document.factory.name
+    settings.show_welcome = True
+
+
+def test_about_box_lists_versions_and_where_logs_are(make_window):
+    w = make_window(open_demo=False)
+    w.show_about()
+    text = w.about_box.informativeText()
+    for name in ("Python", "Qt", "VTK", "pyvista", "asyncua", "pybullet"):
+        assert name in text
+    assert "Logs and crash reports" in text and "plugin(s) active" in text
+    w.about_box.close()
+
+
+def test_an_unexpected_error_saves_the_layout_and_a_report_and_asks(make_window, qtbot, tmp_path):
+    from app.ui.crash import report_crash
+
+    w = make_window()
+    w.layout_editor.set_active(True)
+    m = w.document.factory.machine("PR-01")
+    assert w.layout_editor.move_to({"PR-01": m.pose.model_copy(update={"y_m": m.pose.y_m + 0.5})}, "Move PR-01")
+    assert w.document.dirty
+    try:
+        raise ValueError("something nobody expected")
+    except ValueError as e:
+        report, saved = report_crash(e, w)
+    assert "unsaved layout was saved" in saved
+    assert find_autosave(w.autosave_folder(), w.document.path) is not None
+    text = report.read_text()
+    assert "ValueError: something nobody expected" in text and "Versions:" in text and "Plugins:" in text
+    dialog = w.crash_dialog
+    assert dialog.isVisible() and "ValueError" in dialog.text() and str(report) in dialog.informativeText()
+    dialog.keep.click()
+    assert not dialog.isVisible() and w.isVisible()
+    w.layout_editor.set_active(False)
