@@ -110,6 +110,7 @@ def make_window(qtbot, settings):
     for window in made:
         if window.document is not None and window.document.dirty:  # no "save changes?" prompt at teardown
             window.document.replace(window.document.factory, window.document.path)
+        shutil.rmtree(window.autosave_folder(), ignore_errors=True)  # no "recover?" question for the next test
         window.close()
         window.deleteLater()
     del window

@@ -54,3 +54,19 @@ def test_an_unexpected_error_saves_the_layout_and_a_report_and_asks(make_window,
     dialog.keep.click()
     assert not dialog.isVisible() and w.isVisible()
     w.layout_editor.set_active(False)
+    w._discard_autosave()  # other tests open the demo: no recovery question for them
+
+
+def test_a_corrupt_settings_file_is_set_aside_and_defaults_used(tmp_path):
+    from PySide6 import QtCore
+
+    from app.ui.settings import Settings
+
+    path = tmp_path / "floortwin.ini"
+    path.write_bytes(b"[General\n\xff\xfe\x00garbage=\n[[[")
+    s = Settings(QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat))
+    assert (tmp_path / "floortwin.ini.bak").read_bytes().startswith(b"[General")
+    assert s.theme == "light" and s.recent_files() == [] and s.show_welcome and s.disabled_plugins == []
+    s.theme = "dark"
+    s.sync()
+    assert Settings(QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat)).theme == "dark"
