@@ -28,7 +28,7 @@ from pydantic import Field, ValidationError
 
 from app.model.atomic import atomic_write_text
 from app.model.checks import check_factory
-from app.model.edits import layout_diff
+from app.model.edits import layout_diff, without
 from app.model.factory import Factory, Identifier, Machine, Name, Pose, _Data
 from app.model.problems import Problem, problems_from_validation, show_value
 
@@ -221,7 +221,7 @@ def apply(scenario: Scenario) -> Factory:
             else:
                 f.transports[paths[0]] = f.transports[paths[0]].model_copy(update={"speed_m_s": float(ch.speed_m_s)})
     if removed:
-        f = _without(f, removed)
+        f = without(f, removed)  # their transport paths go, and routings skip them
     for name, value in (("horizon_s", scenario.horizon_s), ("warmup_s", scenario.warmup_s)):
         if value is not None and not (math.isfinite(value) and (value > 0 if name == "horizon_s" else value >= 0)):
             problems.append(Problem(name, f"must be {'> 0' if name == 'horizon_s' else '≥ 0'}, got {value:g}"))
@@ -260,17 +260,6 @@ def _set_param(f: Factory, i: int, ch: MachineParam, at: str) -> list[Problem]:
         return [Problem(f"{at}.value", f"{PARAM_LABELS[ch.param]} {p.message}") for p in msgs]
     f.machines[i] = m.model_copy(update={"sim": new_sim})
     return []
-
-
-def _without(f: Factory, removed: set[str]) -> Factory:
-    machines = [m for m in f.machines if m.id not in removed]
-    transports = [t for t in f.transports if t.from_machine not in removed and t.to_machine not in removed]
-    flows = []
-    for fl in f.flows:
-        routing = [r for r in fl.routing if r not in removed]
-        if routing:
-            flows.append(fl.model_copy(update={"routing": routing}))
-    return f.model_copy(update={"machines": machines, "transports": transports, "flows": flows})
 
 
 def changes_from_layouts(base: Factory, edited: Factory) -> list[Change]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import subprocess
-import sys
 import time
 
 import pytest
@@ -15,12 +13,12 @@ from app.compare.calibrate import calibrate, calibration_changes, trust
 from app.compare.kpis import line_kpis, observe_history, observe_model_results
 from app.history.recorder import History, Recorder, Sample
 from app.live.client import ConnectionSettings, LinkState, LiveClient
-from app.live.plantsim import free_port
 from app.model.io import load_factory
 from app.sim.engine import simulate
 from app.sim.model import compile_model
 from app.sim.scenario import Scenario, apply
-from tests.conftest import DEMO, ROOT
+from tests.conftest import DEMO
+from tests.live.conftest import free_port, plantsim
 
 SPEED = 2000.0  # plant seconds per wall second
 WINDOW_S = 36.0  # wall seconds recorded: 20 plant hours
@@ -66,27 +64,8 @@ async def _record(endpoint: str, factory, path, seconds: float) -> tuple[float, 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
     port = free_port()
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.live.plantsim",
-            "--factory",
-            str(DEMO),
-            "--port",
-            str(port),
-            "--speed",
-            str(SPEED),
-            "--interval",
-            "0.05",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-    )
+    proc = plantsim(port, SPEED, 0.05)
     try:
-        assert "serving" in proc.stdout.readline()
         factory = load_factory(DEMO)
         path = tmp_path_factory.mktemp("plant") / "history.sqlite"
         t0, t1 = asyncio.run(asyncio.wait_for(_record(f"opc.tcp://127.0.0.1:{port}/floortwin/", factory, path, WINDOW_S), 120))

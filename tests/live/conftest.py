@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import subprocess
+import sys
 
 import pytest
 
 from app.live.plantsim import Faults, PlantServer, free_port
 from app.model.io import load_factory
-from tests.conftest import DEMO
+from tests.conftest import DEMO, ROOT
 
 
 @pytest.fixture
@@ -35,9 +38,35 @@ async def running_plant(port: int, **kw):
         await plant.stop()
 
 
+def plantsim(port: int, speed: float = 20.0, interval_s: float = 0.25) -> subprocess.Popen:
+    """The plant simulator as its own process serving the demo plant on 127.0.0.1:``port``."""
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "app.live.plantsim",
+            "--factory",
+            str(DEMO),
+            "--port",
+            str(port),
+            "--speed",
+            str(speed),
+            "--interval",
+            str(interval_s),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=ROOT,
+        env=dict(os.environ),
+    )
+    assert "serving" in proc.stdout.readline()
+    return proc
+
+
 def run(coro, timeout: float = 60):
     """Run a coroutine with a hard time limit."""
     return asyncio.run(asyncio.wait_for(coro, timeout))
 
 
-__all__ = ["Faults", "free_port", "run", "running_plant"]
+__all__ = ["Faults", "free_port", "plantsim", "run", "running_plant"]

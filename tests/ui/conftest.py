@@ -2,39 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
 
-from tests.conftest import DEMO, ROOT
-from tests.live.conftest import free_port
-
-
-def plantsim(port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.live.plantsim",
-            "--factory",
-            str(DEMO),
-            "--port",
-            str(port),
-            "--speed",
-            "20",
-            "--interval",
-            "0.25",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-        env=dict(os.environ),
-    )
-    assert "serving" in proc.stdout.readline()
-    return proc
+from tests.live.conftest import free_port, plantsim
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from app.live.client import ConnectionSettings
 from app.state.colours import ALARM_DIM_RGB, ALARM_RGB, NO_DATA_RGB, STATE_RGB
 from tests.conftest import DEMO
 from tests.live.conftest import free_port
-from tests.ui.conftest import plantsim as _plantsim
+from tests.live.conftest import plantsim as _plantsim
 
 pytestmark = pytest.mark.gui
 
