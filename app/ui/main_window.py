@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import zlib
 from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
@@ -45,7 +46,7 @@ FILE_FILTER = "Factory files (*.json);;All files (*)"
 AUTOSAVE_S = 30.0  # unsaved edits are autosaved this often
 #: Bumped when docks are added: a window layout saved by an older version is then replaced by the default
 #: one (which arranges the new docks) instead of leaving them stacked where Qt puts unknown docks.
-DOCK_LAYOUT_VERSION = 4
+DOCK_LAYOUT_VERSION = 5
 CHECK_ON_OPEN_MAX = 5000  # layouts up to this size are checked for collisions when opened (≈0.5 s)
 
 
@@ -167,7 +168,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         geometry, state = self.settings.window_state()
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(1400, 900)
-        if state is not None and self.restoreState(state, DOCK_LAYOUT_VERSION):
+        if state is not None and self.restoreState(state, self.layout_version()):
             self._docks_tabbed = True
         self.set_theme(self.theme)
         self._update_title()
@@ -516,6 +517,12 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
 
+    def layout_version(self) -> int:
+        """The saved window layout's version: the docks' version and which plugin panels exist, so a layout
+        saved with other plugins is replaced by the default one instead of leaving their panels astray."""
+        names = ",".join(sorted(d.objectName() for d in self.plugin_docks))
+        return DOCK_LAYOUT_VERSION * 100_000 + zlib.crc32(names.encode()) % 100_000
+
     def show_plugins(self) -> None:
         from app.ui.plugins_dialog import PluginsDialog
 
@@ -599,7 +606,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
                 return
             if answer == QtWidgets.QMessageBox.StandardButton.Discard:
                 self._discard_autosave()  # the user chose to lose them: nothing to recover next time
-        self.settings.save_window_state(self.saveGeometry(), self.saveState(DOCK_LAYOUT_VERSION))
+        self.settings.save_window_state(self.saveGeometry(), self.saveState(self.layout_version()))
         self.settings.sync()
         self.live.stop()
         self._autosave_timer.stop()
