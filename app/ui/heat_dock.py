@@ -163,6 +163,13 @@ class HeatDock(QtWidgets.QDockWidget):
                 self.hot.setCurrentItem(item)
         self.hot.resizeColumnToContents(0)
 
+    def show_notice(self, text: str) -> None:
+        """A word about the machine heat map (a text signal), or the usual hint when ``text`` is empty."""
+        if text:
+            self.hint.setText(text)
+        elif self.layer() is not None:
+            self.hint.setText("Grey: no data, a bad reading or a stale value (never shown as zero).")
+
     def _on_hot(self, item: QtWidgets.QTreeWidgetItem, _column: int = 0) -> None:
         at = item.data(0, QtCore.Qt.ItemDataRole.UserRole)
         if at:

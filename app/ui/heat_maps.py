@@ -63,6 +63,8 @@ class HeatMaps(QtCore.QObject):
     """
 
     hot_spots_changed = QtCore.Signal(list)
+    #: Something the user should know about the machine heat map ("" when all is well).
+    notice = QtCore.Signal(str)
     MIN_INTERVAL_MS = 100
 
     def __init__(self, view: FactoryView, link: LiveLink, parent: QtCore.QObject | None = None):
@@ -165,6 +167,7 @@ class HeatMaps(QtCore.QObject):
         if time.monotonic() - self._hot_at >= 1.0:
             self._hot_at = time.monotonic()
             self.hot_spots_changed.emit(self.hot_spots())
+            self.notice.emit(self.heat_notice(store))
 
     def show_simulated(self, title: str | None, amounts: np.ndarray | None) -> None:
         """Spread a simulation's mean WIP per machine (factory order; NaN unknown) on the floor instead of the
@@ -223,6 +226,17 @@ class HeatMaps(QtCore.QObject):
             self._bars[slot] = bar
             title, lo, hi, cmap = bar
             self.view.set_colour_bar(title, lo, hi, lut(cmap), slot=slot)
+
+    def heat_notice(self, store) -> str:
+        """Says so when machines are coloured by a signal that only ever had text values."""
+        heat = self.link.heat
+        if heat is None or store is None or heat.signal not in store.signal_index:
+            return ""
+        j = store.signal_index[heat.signal]
+        has_text = any(t is not None for t in store.texts[:, j])
+        if has_text and not np.isfinite(store.values[:, j]).any():
+            return f"{heat.signal} is not a numeric signal (its values are text): machines stay grey."
+        return ""
 
     def ready(self) -> bool:
         """True when every layer shown has something to show (a screenshot waits for this)."""

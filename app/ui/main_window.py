@@ -129,6 +129,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.heat_dock.changed.connect(lambda _layer: self.heat_maps.request_update())
         self.heat_dock.layers_changed.connect(self.heat_maps.set_layers)
         self.heat_dock.hot_spot_activated.connect(self.view.fly_to_point)
+        self.heat_maps.notice.connect(self.heat_dock.show_notice)
         self.heat_dock.export_requested.connect(self.export_heat_csv)
         self.heat_dock.image_requested.connect(self.screenshot_dialog)
         self.heat_maps.hot_spots_changed.connect(

@@ -109,3 +109,21 @@ def test_material_layers_follow_layout_edits(make_window):
     maps.update_now()  # the kernels were rebuilt for the new layout
     assert maps.no_data[cell(74.0, 27.0)] and not maps.no_data[cell(74.0, 35.0)]
     assert not np.array_equal(ribbon, w.view.flow.mesh.points)  # the paths to QA-01 follow it
+
+
+def test_a_text_signal_as_machine_heat_says_so(make_window):
+    from app.state.store import StateStore, Update
+    from app.ui.live_link import SIGNALS
+
+    w = make_window()
+    store = StateStore([m.id for m in w.document.factory.machines], [*SIGNALS, "Mode"])
+    b = store.bind("CNC-01", "Mode", "ns=2;s=x")
+    store.ingest([Update(b, "automatic", received_ts=1.0)])
+    store.flush()
+    w.heat_dock.set_signals(["Mode", "Temperature"])
+    w.heat_dock.choose("Mode")
+    assert "not a numeric signal" in w.heat_maps.heat_notice(store)
+    w.heat_dock.show_notice(w.heat_maps.heat_notice(store))
+    assert "text" in w.heat_dock.hint.text()
+    w.heat_dock.choose("Temperature")
+    assert w.heat_maps.heat_notice(store) == ""
