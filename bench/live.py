@@ -26,7 +26,6 @@ import asyncio
 import json
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -66,33 +65,6 @@ def make_factory(n_vars: int, path: Path) -> list[str]:
         machines.append(m.model_copy(update={"tags": tags}))
     save_factory(factory.model_copy(update={"machines": machines}), path)
     return nodes
-
-
-def start_plant(factory: Path, port: int) -> subprocess.Popen:
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.live.plantsim",
-            "--factory",
-            str(factory),
-            "--port",
-            str(port),
-            "--interval",
-            str(PLANT_INTERVAL_S),
-            "--vibration-channels",
-            str(VIBRATION_CHANNELS),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-    )
-    line = proc.stdout.readline()
-    if "serving" not in line:
-        proc.kill()
-        raise RuntimeError(f"plant simulator did not start: {line!r}")
-    return proc
 
 
 # -- workers (fresh processes) ---------------------------------------------------------------------------
@@ -238,7 +210,7 @@ def app_worker(endpoint: str, factory: str, warmup: float, seconds: float) -> di
 
 # -- driver ------------------------------------------------------------------------------------------------
 def run_size(n_vars: int, warmup: float, seconds: float) -> dict:
-    from app.live.plantsim import free_port
+    from app.live.plantsim import free_port, spawn
 
     OUT.mkdir(parents=True, exist_ok=True)
     factory = OUT / f"live_{n_vars}.json"
@@ -247,7 +219,7 @@ def run_size(n_vars: int, warmup: float, seconds: float) -> dict:
     nodes_file.write_text(json.dumps(nodes))
     port = free_port()
     t = time.perf_counter()
-    plant = start_plant(factory, port)
+    plant = spawn(factory, port, ("--interval", str(PLANT_INTERVAL_S), "--vibration-channels", str(VIBRATION_CHANNELS)))
     start_s = time.perf_counter() - t
     endpoint = f"opc.tcp://127.0.0.1:{port}/floortwin/"
     try:

@@ -71,9 +71,9 @@ def _chi2_interval(total_up_s: float, failures: int) -> Estimate:
     return Estimate(mean, max(mean - lo, hi - mean), failures)
 
 
-def _state_pieces(history, mid: str, t0: float, t1: float) -> tuple[np.ndarray, list[int | None]]:
-    """Breakpoints and the state column held in each piece of [t0, t1]."""
-    first = history.state_at(t0).get((mid, "State"))
+def _state_pieces(history, start: dict, mid: str, t0: float, t1: float) -> tuple[np.ndarray, list[int | None]]:
+    """Breakpoints and the state column held in each piece of [t0, t1] (``start``: the history at t0)."""
+    first = start.get((mid, "State"))
     times, texts = history.text_series(mid, "State", t0, t1)
     keep = (times > t0) & (times <= t1)
     start = first[1] if first is not None and (first[2] >> 30) == 0 else None
@@ -86,19 +86,20 @@ def calibrate(history, factory: Factory, t0: float, t1: float, time_scale: float
     if not t1 > t0:
         raise ValueError(f"the window must end after it starts ({t0} … {t1})")
     edges = np.linspace(t0, t1, BATCHES + 1)
+    at_edges = [history.state_at(t) for t in edges]  # one query per edge for all machines
     estimates = []
     output_per_h: dict[str, np.ndarray] = {}
     for m in factory.machines:
         _times, values, status = history.series(m.id, "CycleTime", t0, t1)
         # the signal is a duration the plant measured itself: in plant seconds already
         samples = values[((status >> 30) == 0) & np.isfinite(values) & (values > 0)]
-        bp, codes = _state_pieces(history, m.id, t0, t1)
+        bp, codes = _state_pieces(history, at_edges[0], m.id, t0, t1)
         dur = np.diff(bp) * time_scale
         # a repair cut by the window's edges is not a whole repair: only failures that start inside count
         starts = [k for k in range(1, len(codes)) if codes[k] == 4 and codes[k - 1] not in (4, None)]
         known_up = sum(d for d, c in zip(dur, codes, strict=True) if c is not None and c != 4)
         repairs = [dur[k] for k in starts if k < len(codes) - 1 or codes[-1] != 4]
-        counts = np.array([_count_at(history, m.id, t) for t in edges])
+        counts = np.array([_count(snapshot, m.id) for snapshot in at_edges])
         slice_s = np.diff(edges) * time_scale
         with np.errstate(invalid="ignore", divide="ignore"):
             output_per_h[m.id] = np.diff(counts) / slice_s * 3600
@@ -124,8 +125,8 @@ def calibrate(history, factory: Factory, t0: float, t1: float, time_scale: float
     return Calibration(t0, t1, time_scale, estimates, arrivals)
 
 
-def _count_at(history, mid: str, t: float) -> float:
-    row = history.state_at(t).get((mid, "PartCount"))
+def _count(snapshot: dict, mid: str) -> float:
+    row = snapshot.get((mid, "PartCount"))
     return float(row[0]) if row is not None and row[0] is not None else math.nan
 
 

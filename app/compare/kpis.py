@@ -211,9 +211,10 @@ def exits_over_time_history(history, factory: Factory, t0: float, t1: float, tim
     ts = np.linspace(t0, t1, points)
     total = np.zeros(points)
     any_known = False
+    at_start = history.state_at(t0)
     for i in sinks(factory):
         mid = factory.machines[i].id
-        start = history.state_at(t0).get((mid, "PartCount"))
+        start = at_start.get((mid, "PartCount"))
         times, values, status = history.series(mid, "PartCount", t0, t1)
         good = ((status >> 30) == 0) & np.isfinite(values)
         times, values = times[good], values[good]

@@ -20,8 +20,10 @@ import math
 import re
 import signal
 import socket
+import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -49,6 +51,29 @@ def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def command(factory: Path, port: int, extra_args: Sequence[str] = ()) -> list[str]:
+    """The command line that runs the plant simulator as its own process (a packaged app runs it from its
+    own binary, through ``main.py --plantsim``)."""
+    from app.paths import ROOT
+
+    args = ["--plantsim", "--factory", str(factory), "--port", str(port), *extra_args]
+    if getattr(sys, "frozen", False):
+        return [sys.executable, *args]
+    return [sys.executable, str(ROOT / "main.py"), *args]
+
+
+def spawn(factory: Path, port: int, extra_args: Sequence[str] = ()) -> subprocess.Popen:
+    """Start the plant simulator as its own process and return once it serves; ``RuntimeError`` if it
+    stops before that (its first line of output says so)."""
+    proc = subprocess.Popen(command(factory, port, extra_args), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    line = proc.stdout.readline()
+    if "serving" not in line:
+        proc.kill()
+        proc.wait(10)
+        raise RuntimeError(f"the plant simulator did not start: {line.strip()!r}")
+    return proc
 
 
 def unece_code(code: str) -> int:

@@ -194,3 +194,17 @@ def load_run(path: str | os.PathLike[str], run_id: int | None = None) -> tuple[d
         return run, out
     finally:
         con.close()
+
+
+def load_finished_run(path: str | os.PathLike[str], name: str) -> tuple[dict, list[ReplicationResult]]:
+    """The latest finished run called ``name`` (as ``load_run``); ``LookupError`` when there is none."""
+    con = connect(path)
+    try:
+        row = con.execute(
+            "SELECT run_id FROM runs WHERE name = ? AND status = 'done' ORDER BY run_id DESC LIMIT 1", (name,)
+        ).fetchone()
+    finally:
+        con.close()
+    if row is None:
+        raise LookupError(f"no finished run “{name}” in {Path(path).name}")
+    return load_run(path, row[0])

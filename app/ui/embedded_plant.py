@@ -5,24 +5,15 @@ from __future__ import annotations
 import logging
 import os
 import re
-import sys
 from pathlib import Path
 
 from PySide6 import QtCore
 
-from app.live.plantsim import free_port
+from app.live.plantsim import command, free_port
 from app.paths import ROOT
 
 log = logging.getLogger(__name__)
 _SERVING = re.compile(r"serving (\d+) variables of (\d+) machines on (opc\.tcp://\S+)")
-
-
-def plantsim_command(factory: Path, port: int, extra_args: tuple[str, ...] = ()) -> tuple[str, list[str]]:
-    """Program and arguments that start the plant simulator (the frozen app runs it from its own binary)."""
-    args = ["--plantsim", "--factory", str(factory), "--port", str(port), *extra_args]
-    if getattr(sys, "frozen", False):
-        return sys.executable, args
-    return sys.executable, [str(ROOT / "main.py"), *args]
 
 
 class EmbeddedPlant(QtCore.QObject):
@@ -52,7 +43,7 @@ class EmbeddedPlant(QtCore.QObject):
 
     def start(self, factory: Path, extra_args: tuple[str, ...] = ()) -> None:
         """Start serving ``factory``; ``extra_args`` go to the simulator (speed, fault injection)."""
-        program, args = plantsim_command(factory, free_port(), extra_args)
+        program, *args = command(factory, free_port(), extra_args)
         env = QtCore.QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), env.value("PYTHONPATH")])))
         self.process.setProcessEnvironment(env)

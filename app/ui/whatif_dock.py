@@ -33,7 +33,7 @@ from app.paths import user_data_dir
 from app.plugins import manager as plugins
 from app.sim.jobs import Job, JobQueue, eta_s
 from app.sim.model import SimInputError, compile_model
-from app.sim.results import load_run
+from app.sim.results import load_finished_run
 from app.sim.scenario import Scenario, ScenarioError, apply, changes_from_layouts, describe, load_scenario, save_scenario
 from app.ui.comparison_dialog import CalibrationDialog, ComparisonDialog
 from app.ui.scenario_dialog import ScenarioDialog
@@ -488,7 +488,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
             return e.job.results["baseline"], e.job.results["scenario"], models["baseline"], models["scenario"]
         runs = {}
         for label in ("baseline", "scenario"):
-            run, reps = _latest_run(e.results, f"{e.scenario.name} — {label}")
+            run, reps = load_finished_run(e.results, f"{e.scenario.name} — {label}")
             runs[label] = (run, reps)
         return runs["baseline"][1], runs["scenario"][1], runs["baseline"][0], runs["scenario"][0]
 
@@ -681,22 +681,6 @@ def _observe(r, model_or_run, factory: Factory):
     else:
         stations, parts = [s.id for s in model_or_run.stations], model_or_run.parts
     return observe_replication(r, stations, parts, _warmup(model_or_run), sinks(factory))
-
-
-def _latest_run(path: Path, name: str):
-    """The latest finished run called ``name`` in a results file."""
-    import sqlite3
-
-    con = sqlite3.connect(str(path))
-    try:
-        row = con.execute(
-            "SELECT run_id FROM runs WHERE name = ? AND status = 'done' ORDER BY run_id DESC LIMIT 1", (name,)
-        ).fetchone()
-    finally:
-        con.close()
-    if row is None:
-        raise LookupError(f"no finished run “{name}” in {path.name}")
-    return load_run(path, row[0])
 
 
 def _align(values: np.ndarray, machines: list[str], factory: Factory) -> np.ndarray:

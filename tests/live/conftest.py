@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import subprocess
-import sys
 
 import pytest
 
-from app.live.plantsim import Faults, PlantServer, free_port
+from app.live.plantsim import Faults, PlantServer, free_port, spawn
 from app.model.io import load_factory
-from tests.conftest import DEMO, ROOT
+from tests.conftest import DEMO
 
 
 @pytest.fixture
@@ -40,28 +38,7 @@ async def running_plant(port: int, **kw):
 
 def plantsim(port: int, speed: float = 20.0, interval_s: float = 0.25) -> subprocess.Popen:
     """The plant simulator as its own process serving the demo plant on 127.0.0.1:``port``."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "app.live.plantsim",
-            "--factory",
-            str(DEMO),
-            "--port",
-            str(port),
-            "--speed",
-            str(speed),
-            "--interval",
-            str(interval_s),
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-        env=dict(os.environ),
-    )
-    assert "serving" in proc.stdout.readline()
-    return proc
+    return spawn(DEMO, port, ("--speed", str(speed), "--interval", str(interval_s)))
 
 
 def run(coro, timeout: float = 60):
