@@ -24,10 +24,8 @@ def _colours(w) -> dict[str, tuple[int, ...]]:
 
 def test_demo_goes_live_with_state_colours_alarms_and_trends(qloop, make_window, qtbot):
     w = make_window()
-    t0 = time.monotonic()
     w.start_embedded_plant(DEMO, ("--speed", "20", "--interval", "0.25", "--breakdown", "CNC-03@40+100000"))
-    qtbot.waitUntil(w.live_ready, timeout=20000)
-    assert time.monotonic() - t0 < 10  # live within seconds of start
+    qtbot.waitUntil(w.live_ready, timeout=20000)  # live within the bound; how fast is bench/live.py's figure
     assert "Live" in w.status_link.text()
     # The OPC UA client runs on the network thread, not on the GUI thread's loop.
     assert w.live.client._task.get_loop() is w.live.net.loop and w.live.net.loop is not asyncio.get_event_loop()
