@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--demo", action="store_true", help="open the bundled demo plant and start its embedded OPC UA plant simulator"
     )
     p.add_argument("--no-plant", action="store_true", help="with --demo: do not start the plant simulator")
+    p.add_argument(
+        "--connect",
+        metavar="URL",
+        help="connect to this OPC UA server (opc.tcp://HOST:PORT/...) with the factory's bindings; "
+        "with --demo it replaces the embedded plant simulator",
+    )
     p.add_argument("--screenshot", metavar="PNG", help="render the window (once the scene is drawn) to PNG and exit")
     p.add_argument("--quit-after", metavar="SECONDS", type=float, help="quit after this many seconds")
     p.add_argument("--diff", metavar="OTHER", help="print how the layout changed from FACTORY to OTHER and exit")
@@ -71,6 +77,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.factory and args.demo:
         print("floortwin: error: give a FACTORY file or --demo, not both", file=sys.stderr)
         return EXIT_USAGE
+    if args.connect is not None:
+        if not args.connect.startswith("opc.tcp://") or len(args.connect) <= len("opc.tcp://"):
+            print(f"floortwin: error: --connect expects opc.tcp://HOST:PORT/PATH, got {args.connect!r}", file=sys.stderr)
+            return EXIT_USAGE
+        if not (args.factory or args.demo):
+            print("floortwin: error: --connect needs a FACTORY file (or --demo) whose machines it binds", file=sys.stderr)
+            return EXIT_USAGE
     path = Path(args.factory) if args.factory else (DEMO_FACTORY if args.demo else None)
     factory: Factory | None = None
     if path is not None:
@@ -102,10 +115,20 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:
         print(e, file=sys.stderr)
         return EXIT_USAGE
-    plant = path if args.demo and not args.no_plant else None
+    plant = path if args.demo and not args.no_plant and not args.connect else None
     heat = tuple(h.strip() for h in args.heat.split(",") if h.strip()) if args.heat else ()
     return run_gui(
-        factory, path, args.screenshot, args.quit_after, size, args.theme, plant, heat, args.camera, args.first_frame_exit
+        factory,
+        path,
+        args.screenshot,
+        args.quit_after,
+        size,
+        args.theme,
+        plant,
+        heat,
+        args.camera,
+        args.first_frame_exit,
+        connect=args.connect,
     )
 
 
@@ -152,6 +175,7 @@ def run_gui(
     heat: tuple[str, ...] = (),
     camera: str | None = None,
     first_frame_exit: bool = False,
+    connect: str | None = None,
 ) -> int:
     """Create the Qt application and the main window (and the plant simulator for ``plant``), and run until quit."""
     from PySide6 import QtCore, QtWidgets
@@ -172,9 +196,16 @@ def run_gui(
         window.resize(*size)
     window.show()
     if factory is not None:
-        window.open_loaded(factory, path)
+        window.open_loaded(factory, path, connect=connect is None and plant is None)
     if plant is not None:
         window.start_embedded_plant(plant)
+    elif connect is not None and factory is not None:
+        QtCore.QTimer.singleShot(0, lambda: window.connect_from_file(connect))
+    # A screenshot of a live plant waits for its first values: the embedded plant's, a --connect server's
+    # or the one the factory file names.
+    expect_live = plant is not None or connect is not None or bool(
+        factory is not None and factory.opcua.endpoint and window.settings.connect_on_open
+    )
     if factory is None and not screenshot and window.settings.show_welcome:
         window.show_welcome()
     if camera and factory is not None:
@@ -195,11 +226,15 @@ def run_gui(
         window.view.frame_drawn.connect(first_frame)
 
     if screenshot:
-        deadline = QtCore.QDeadlineTimer(20000)
+        # --quit-after bounds the wait for live data: the screenshot is taken then, with what is there.
+        deadline = QtCore.QDeadlineTimer(int(1000 * (min(20.0, quit_after) if quit_after is not None else 20.0)))
 
         def take() -> None:
             handle = window.windowHandle()
-            waiting_for_live = plant is not None and not (window.live_ready() and window.heat_maps.ready())
+            if plant is not None:  # the demo: (nearly) every machine shows its state, and the heat maps are drawn
+                waiting_for_live = not (window.live_ready() and window.heat_maps.ready())
+            else:
+                waiting_for_live = expect_live and not (window.has_live_values() and window.heat_maps.ready())
             if ((handle is None or not handle.isExposed()) or waiting_for_live) and not deadline.hasExpired():
                 QtCore.QTimer.singleShot(50, take)
                 return
@@ -215,7 +250,7 @@ def run_gui(
             qapp.exit(result["code"])
 
         QtCore.QTimer.singleShot(200, take)
-    if quit_after is not None:
+    if quit_after is not None and not screenshot:
         QtCore.QTimer.singleShot(int(quit_after * 1000), window.close)
     code = _run_loop(qapp, window)
     return result["code"] if screenshot else code

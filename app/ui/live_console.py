@@ -21,6 +21,7 @@ from app.live.client import ConnectionSettings, explain
 from app.live.plantsim import ensure_certificate
 from app.live.trust import TrustStore, describe, fetch_server_certificate
 from app.paths import user_data_dir
+from app.ui import credentials
 from app.ui.browse_dock import node_payload
 from app.ui.connection_dialog import ConnectionDialog
 from app.ui.embedded_plant import EmbeddedPlant
@@ -110,6 +111,49 @@ class LiveConsole:
         )
         self.status_link.setText("")
         self.refresh_actions()
+
+    def connect_from_file(self, endpoint: str | None = None) -> bool:
+        """Connect to ``endpoint``, or to the server the open factory file names, with the file's settings.
+
+        A user login takes its password from the keyring; without one stored the connection dialog opens
+        (pre-filled), as it does for anything the file cannot say. A secure connection checks the server's
+        certificate first, as from the dialog. Returns False when there is nothing to connect to.
+        """
+        if self.document is None:
+            return False
+        o = self.document.factory.opcua
+        url = endpoint or o.endpoint
+        if not url:
+            return False
+        password = credentials.load_password(o.username, url) if o.username else None
+        if o.username and password is None:
+            if endpoint and endpoint != o.endpoint:
+                self.document.set_opcua(o.model_copy(update={"endpoint": endpoint}))
+            self.connect_dialog()
+            return True
+        secure = o.security_policy != "None"
+        cert, key = self._client_certificate_paths()
+        settings = ConnectionSettings(
+            url,
+            security_policy=o.security_policy,
+            security_mode=o.security_mode,
+            username=o.username,
+            password=password,
+            client_certificate=cert if secure else None,
+            client_key=key if secure else None,
+            publishing_ms=o.publishing_ms,
+            sampling_ms=o.sampling_ms,
+            deadband=o.deadband,
+        )
+        self.live.max_age_s = o.stale_after_s
+        log.info("connecting to %s (%s)", url, "given on the command line" if endpoint else "named by the factory file")
+        self._connect_task = asyncio.ensure_future(self._connect_checked(settings))
+        return True
+
+    def has_live_values(self) -> bool:
+        """True once any bound variable has delivered a value (what a screenshot of a live server waits for)."""
+        store = self.live.store
+        return store is not None and bool(np.isfinite(store.received_ts).any())
 
     def connect_dialog(self) -> None:
         """Ask for a server and connect (secure connections check the server certificate first)."""

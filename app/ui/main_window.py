@@ -236,12 +236,19 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         log.info("recovered unsaved changes of %s from %s", path, found.path)
         self.statusBar().showMessage("Recovered the unsaved changes (undo returns to the file as saved)", 10000)
 
-    def open_loaded(self, factory: Factory, path: str | os.PathLike[str] | None) -> None:
-        """Show a factory that was already loaded and validated (the command line does that first)."""
+    def open_loaded(self, factory: Factory, path: str | os.PathLike[str] | None, connect: bool = True) -> None:
+        """Show a factory that was already loaded and validated (the command line does that first).
+
+        When the file names an OPC UA endpoint (and the user has not turned "connect on open" off), the
+        window connects to it as soon as the event loop runs; ``connect=False`` leaves that to the caller.
+        """
         self._set_document(FactoryDocument(factory, path))
         if path is not None:
             self.settings.add_recent_file(path)
         log.info("opened %s: %d machines", path or "untitled", len(factory.machines))
+        if connect and factory.opcua.endpoint and self.settings.connect_on_open:
+            document = self.document
+            QtCore.QTimer.singleShot(0, lambda: self.document is document and self.connect_from_file())
 
     def open_demo(self) -> bool:
         return self.open_path(DEMO_FACTORY)

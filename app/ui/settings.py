@@ -86,6 +86,15 @@ class Settings:
     def show_welcome(self, value: bool) -> None:
         self.q.setValue("welcome/show", "true" if value else "false")
 
+    @property
+    def connect_on_open(self) -> bool:
+        """Whether opening a factory file whose ``opcua.endpoint`` names a server connects to it."""
+        return str(self.q.value("live/connect_on_open", "true")).lower() == "true"
+
+    @connect_on_open.setter
+    def connect_on_open(self, value: bool) -> None:
+        self.q.setValue("live/connect_on_open", "true" if value else "false")
+
     def window_state(self) -> tuple[QtCore.QByteArray | None, QtCore.QByteArray | None]:
         geom = self.q.value("window/geometry")
         state = self.q.value("window/state")
