@@ -72,7 +72,10 @@ def test_command_line_connect_screenshot_waits_for_live_values(plant, tmp_path):
 
 
 def test_command_line_connect_refuses_a_bad_url_and_a_missing_factory():
-    bad = subprocess.run([sys.executable, str(ROOT / "main.py"), str(DEMO), "--connect", "http://x"], capture_output=True, text=True, timeout=60)
+    main = str(ROOT / "main.py")
+    bad = subprocess.run([sys.executable, main, str(DEMO), "--connect", "http://x"], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "opc.tcp://" in bad.stderr
-    alone = subprocess.run([sys.executable, str(ROOT / "main.py"), "--connect", "opc.tcp://127.0.0.1:4840/"], capture_output=True, text=True, timeout=60)
+    alone = subprocess.run(
+        [sys.executable, main, "--connect", "opc.tcp://127.0.0.1:4840/"], capture_output=True, text=True, timeout=60
+    )
     assert alone.returncode == 2 and "FACTORY" in alone.stderr
