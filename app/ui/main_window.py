@@ -263,9 +263,12 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         """Save to the current file (atomically); asks for a name if there is none."""
         if self.document is None:
             return False
-        if self.document.path is None or self.document.path == DEMO_FACTORY.resolve():
+        path = self.document.path
+        if path is None or path == DEMO_FACTORY.resolve() or not _can_write(path):
+            # The bundled demo, or a file in a read-only place (an installed package under /opt, a share
+            # mounted read-only): save a copy where the user can write.
             return self.save_as_dialog()
-        return self.save_to(self.document.path)
+        return self.save_to(path)
 
     def save_to(self, path: str | os.PathLike[str]) -> bool:
         if self.document is None:
@@ -273,6 +276,10 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         old_path = self.document.path
         try:
             saved = self.document.save(path)
+        except PermissionError as e:
+            log.warning("cannot write %s (%s): asking where to save instead", path, e.strerror or e)
+            self.statusBar().showMessage(f"{Path(path).parent} is read-only: choose where to save a copy", 10000)
+            return self.save_as_dialog(read_only=Path(path))
         except OSError as e:
             log.error("cannot save %s: %s", path, str(e))
             self.show_error("Cannot save", f"{Path(path).name}: {e.strerror or e}", str(e))
@@ -284,12 +291,21 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         log.info("saved %s", saved)
         return True
 
-    def save_as_dialog(self) -> bool:
+    def save_as_dialog(self, read_only: Path | None = None) -> bool:
+        """Ask for a file name; it starts beside the current file where that folder is writable, otherwise
+        (the demo, an installed read-only folder, ``read_only`` that just refused a save) in the user's
+        documents."""
         if self.document is None:
             return False
-        name = self.document.path.name if self.document.path else "factory.json"
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save factory as", name, FILE_FILTER)
-        return self.save_to(path) if path else False
+        current = self.document.path
+        name = current.name if current else "factory.json"
+        folder = current.parent if current and current != DEMO_FACTORY.resolve() and _can_write(current) else None
+        if folder is None or (read_only is not None and folder == read_only.parent):
+            folder = documents_folder()
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save factory as", str(folder / name), FILE_FILTER)
+        if not path or (read_only is not None and Path(path).resolve() == read_only.resolve()):
+            return False
+        return self.save_to(path)
 
     def show_heat(self, layers: tuple[str, ...]) -> list[str]:
         """Switch heat maps on by name ("wip", "flow", or a machine signal); returns the names not known."""
@@ -631,3 +647,19 @@ def load_plugins(disabled: list[str]) -> None:
     """Find and load the plugins once per process (the first window does it)."""
     if not plugins.plugins:
         plugins.load_all(plugins.discover(plugin_folders()), disabled)
+
+
+def _can_write(path: Path) -> bool:
+    """Whether ``path`` (an existing file, or a new one in an existing folder) can be written."""
+    return os.access(path, os.W_OK) if path.exists() else os.access(path.parent, os.W_OK)
+
+
+def documents_folder() -> Path:
+    """The user's documents folder (created if missing), or the home folder where there is none."""
+    where = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
+    folder = Path(where) if where else Path.home()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return Path.home()
+    return folder
