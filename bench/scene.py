@@ -137,7 +137,10 @@ def _app(factory, assets, frames, rng, fw, fd, t0) -> dict:
     render()
     first_frame_s = time.perf_counter() - t0
     still = [_t(render) for _ in range(5)]
-    view.begin_interaction()  # what a camera drag does: level of detail, no labels
+    # Like for like with the baselines: the camera moving over the full meshes (labels shown too, which the
+    # baselines do not draw), then what a camera drag does in the app: convex-hull level of detail, no labels.
+    moving_full = orbit(ren, render, frames)
+    view.begin_interaction()
     moving = orbit(ren, render, frames)
     view.end_interaction(render=False)
     n = len(factory.machines)
@@ -149,13 +152,19 @@ def _app(factory, assets, frames, rng, fw, fd, t0) -> dict:
     for _ in range(5):
         view.machines.set_colours(rng.integers(0, 255, (n, 3), dtype=np.uint8))
         after_recolour.append(_t(render))
+    # The app maps colours at the next render: the honest figure is recolour and render together.
+    recolour_render = []
+    for rgb in rng.integers(0, 255, (5, n, 3), dtype=np.uint8):
+        recolour_render.append(_t(lambda rgb=rgb: (view.machines.set_colours(rgb), render())))
     out = {
         "build_s": round(build_s, 3),
         "first_frame_s": round(first_frame_s, 3),
         "still_ms": median_ms(still),
         "orbit_ms": median_ms(moving),
+        "orbit_full_ms": median_ms(moving_full),
         "recolour_ms": median_ms(recolour),
         "render_after_recolour_ms": median_ms(after_recolour),
+        "recolour_render_ms": median_ms(recolour_render),
         "triangles": view.machines.n_triangles,
         "lod_triangles": int(view.machines.lod.mesh.n_cells),
         "window": list(win.GetSize()),
@@ -283,14 +292,17 @@ def _raw(approach, factory, assets, frames, rng, fw, fd, t0) -> dict:
     for _ in range(5):
         recolour(rng.integers(0, 255, (n, 3), dtype=np.uint8))
         after.append(_t(render))
+    rec_render = [_t(lambda rgb=rgb: (recolour(rgb), render())) for rgb in rng.integers(0, 255, (5, n, 3), dtype=np.uint8)]
     win.Finalize()
     return {
         "build_s": round(build_s, 3),
         "first_frame_s": round(first_frame_s, 3),
         "still_ms": median_ms(still),
         "orbit_ms": median_ms(moving),
+        "orbit_full_ms": median_ms(moving),  # no level of detail: the same figure
         "recolour_ms": median_ms(rec),
         "render_after_recolour_ms": median_ms(after),
+        "recolour_render_ms": median_ms(rec_render),
         "triangles": int(triangles),
     }
 
@@ -330,6 +342,16 @@ def _naive(factory, assets, frames, rng, fw, fd, t0) -> dict:
 
         rec.append(_t(recolour))
     after = [_t(render) for _ in range(3)]
+    rec_render = []
+    for _ in range(3):
+        rgb = rng.integers(0, 255, (len(actors), 3)) / 255.0
+
+        def recolour_and_render(rgb=rgb):
+            for a, c in zip(actors, rgb, strict=False):
+                a.prop.color = c
+            render()
+
+        rec_render.append(_t(recolour_and_render))
     out = {
         "build_s": round(build_s, 3),
         "first_frame_s": round(first_frame_s, 3),
@@ -337,6 +359,8 @@ def _naive(factory, assets, frames, rng, fw, fd, t0) -> dict:
         "orbit_ms": median_ms(moving),
         "recolour_ms": median_ms(rec),
         "render_after_recolour_ms": median_ms(after),
+        "orbit_full_ms": median_ms(moving),
+        "recolour_render_ms": median_ms(rec_render),
         "triangles": int(sum(len(templates[t][1]) for t in t_of)),
     }
     pl.close()
@@ -401,7 +425,9 @@ def main() -> int:
         ratios[n] = {
             "best_raw": best,
             "orbit_vs_best_raw": ratio(app_r.get("orbit_ms"), raws[best]["orbit_ms"]) if best else None,
+            "orbit_full_vs_best_raw": ratio(app_r.get("orbit_full_ms"), raws[best]["orbit_ms"]) if best else None,
             "orbit_vs_raw_merged": ratio(app_r.get("orbit_ms"), rs.get("raw", {}).get("orbit_ms")),
+            "naive_recolour_render_over_app": ratio(naive.get("recolour_render_ms"), app_r.get("recolour_render_ms")),
             "still_vs_raw_merged": ratio(app_r.get("still_ms"), rs.get("raw", {}).get("still_ms")),
             "orbit_vs_naive": ratio(app_r.get("orbit_ms"), naive.get("orbit_ms")),
             "naive_recolour_over_app": ratio(naive.get("recolour_ms"), app_r.get("recolour_ms")),
@@ -411,14 +437,21 @@ def main() -> int:
     print()
     for n, r in ratios.items():
         print(
-            f"{n:>6} machines: orbit {r['orbit_vs_best_raw']}× best raw ({r['best_raw']}), "
-            f"{r['orbit_vs_naive']}× naive; recolour {r['naive_recolour_over_app']}× faster than naive"
+            f"{n:>6} machines: orbit {r['orbit_vs_best_raw']}× best raw ({r['best_raw']}) with level of detail, "
+            f"{r['orbit_full_vs_best_raw']}× at full detail (like for like); {r['orbit_vs_naive']}× naive; "
+            f"recolour + render {r['naive_recolour_render_over_app']}× faster than naive "
+            f"(recolour alone, colours mapped at the next render: {r['naive_recolour_over_app']}×)"
         )
     targets = {}
     if "2000" in ratios:
         r = ratios["2000"]
         targets["orbit_within_1.3x_best_raw_at_2000"] = r["orbit_vs_best_raw"] is not None and r["orbit_vs_best_raw"] <= 1.3
-        targets["recolour_10x_faster_than_naive_at_2000"] = (r["naive_recolour_over_app"] or 0) >= 10
+        targets["orbit_full_detail_within_1.3x_best_raw_at_2000"] = (
+            r["orbit_full_vs_best_raw"] is not None and r["orbit_full_vs_best_raw"] <= 1.3
+        )
+        # Recolour and its render together against the same for naive: the app defers colour mapping to
+        # the render, so recolour alone would flatter it.
+        targets["recolour_render_10x_faster_than_naive_at_2000"] = (r["naive_recolour_render_over_app"] or 0) >= 10
     if "20000" in results and "peak_mb" in results["20000"].get("app", {}):
         targets["peak_under_2GiB_at_20000"] = results["20000"]["app"]["peak_mb"] < 2048
     print("targets:", targets)

@@ -52,3 +52,17 @@ def test_the_deb_installs_into_a_clean_prefix_and_renders_the_demo(tmp_path):
     assert version.returncode == 0 and version.stdout.startswith("floortwin ")
     installed = sum(f.stat().st_size for f in prefix.rglob("*") if f.is_file() and not f.is_symlink())
     print(f"package {deb.name}: {deb.stat().st_size / 1e6:.0f} MB; installed {installed / 1e6:.0f} MB")
+    # Only what the app imports is shipped (the VTK modules the scene uses), with stripped libraries.
+    assert installed <= 400e6, f"installed size {installed / 1e6:.0f} MB > 400 MB"
+    # A session without any locale gets a sane default, without Qt's warning about it.
+    bare = {k: v for k, v in env.items() if k != "LANG"}
+    r = subprocess.run(
+        [str(binary), "--demo", "--no-plant", "--screenshot", str(tmp_path / "bare.png"), "--size", "800x600"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env=bare,
+        cwd=tmp_path,
+    )
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "locale" not in r.stderr.lower(), r.stderr[-2000:]
