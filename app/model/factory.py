@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 FORMAT = "floortwin-factory"
 FORMAT_VERSION = 1
@@ -72,6 +73,48 @@ class Distribution(_Data):
     mean_s: Seconds = 60.0
     cv: Annotated[float, Field(ge=0, le=10)] = 0.0
     samples_s: list[Seconds] = Field(default_factory=list, max_length=100_000)
+
+    # A field that a kind ignores is refused rather than silently ignored (a deterministic time with cv 0.7
+    # would otherwise run with no variation at all).
+    @field_validator("cv")
+    @classmethod
+    def _cv_only_for_lognormal(cls, cv: float, info: ValidationInfo) -> float:
+        kind = info.data.get("kind")
+        if cv != 0 and kind in ("deterministic", "exponential", "empirical"):
+            article = "an" if kind in ("exponential", "empirical") else "a"
+            fixed = {"deterministic": "0", "exponential": "1", "empirical": "that of its samples"}[kind]
+            raise PydanticCustomError(
+                "ignored_field",
+                f"{cv:g} is ignored by {article} {kind} time (its coefficient of variation is {fixed}): "
+                'use kind "lognormal" for a time with this variation, or leave cv out',
+            )
+        return cv
+
+    @field_validator("samples_s")
+    @classmethod
+    def _samples_only_for_empirical(cls, samples: list[float], info: ValidationInfo) -> list[float]:
+        kind = info.data.get("kind")
+        if samples and kind in ("deterministic", "exponential", "lognormal"):
+            article = "an" if kind == "exponential" else "a"
+            raise PydanticCustomError(
+                "ignored_field",
+                f'{article} {kind} time draws no samples: use kind "empirical" to draw from them, or leave samples_s out',
+            )
+        return samples
+
+    @model_validator(mode="after")
+    def _empirical_mean(self) -> Distribution:
+        """An empirical time's mean is its samples' mean: a different ``mean_s`` is refused, none is filled in."""
+        if self.kind == "empirical" and self.samples_s:
+            mean = sum(self.samples_s) / len(self.samples_s)
+            if "mean_s" in self.model_fields_set and abs(self.mean_s - mean) > 1e-9 * max(mean, 1.0):
+                raise PydanticCustomError(
+                    "ignored_field",
+                    f"mean_s {self.mean_s:g} is not the mean of samples_s ({mean:.6g}): an empirical time draws "
+                    "from its samples, so leave mean_s out (or give their mean)",
+                )
+            self.__dict__["mean_s"] = mean  # past validation: the value is the samples' own mean
+        return self
 
 
 class MachineSim(_Data):

@@ -210,7 +210,12 @@ def apply(scenario: Scenario) -> Factory:
                 problems.append(Problem(f"{at}.interarrival_mean_s", f"must be > 0, got {ch.interarrival_mean_s:g}"))
             else:
                 for j in flows:
-                    ia = f.flows[j].interarrival.model_copy(update={"mean_s": float(ch.interarrival_mean_s)})
+                    ia = f.flows[j].interarrival
+                    if ia.kind == "empirical":  # the samples scale: the demand changes as the mean says
+                        samples = scaled_samples(ia.samples_s, ch.interarrival_mean_s)
+                        ia = ia.model_validate({"kind": "empirical", "samples_s": samples})
+                    else:
+                        ia = ia.model_copy(update={"mean_s": float(ch.interarrival_mean_s)})
                     f.flows[j] = f.flows[j].model_copy(update={"interarrival": ia})
         elif isinstance(ch, TransportSpeed):
             paths = [j for j, t in enumerate(f.transports) if t.id == ch.transport]
@@ -249,6 +254,14 @@ def _set_param(f: Factory, i: int, ch: MachineParam, at: str) -> list[Problem]:
     if ch.param in ("mtbf_s", "mttr_s") and sim.get("mtbf_s") is None and sim.get("mttr_s") is None:
         other = "mttr_s" if ch.param == "mtbf_s" else "mtbf_s"
         sim[other] = 3600.0 if other == "mttr_s" else 86400.0  # a failure model needs both; the other starts plausible
+    cycle = sim["cycle"]
+    if ch.param == "cycle_cv":
+        # the change means what it says: a time with this variation (a lognormal one keeps the mean)
+        if cycle["kind"] == "empirical":
+            return [Problem(f"{at}.param", "an empirical cycle time varies as its samples do: it has no CV to change")]
+        cycle["kind"] = "lognormal" if value > 0 else "deterministic"
+    if ch.param == "cycle_mean_s" and cycle["kind"] == "empirical":
+        return _scale_samples(f, i, cycle, float(value), at)
     target = sim
     for key in path[:-1]:
         target = target[key]
@@ -260,6 +273,30 @@ def _set_param(f: Factory, i: int, ch: MachineParam, at: str) -> list[Problem]:
         return [Problem(f"{at}.value", f"{PARAM_LABELS[ch.param]} {p.message}") for p in msgs]
     f.machines[i] = m.model_copy(update={"sim": new_sim})
     return []
+
+
+def _scale_samples(f: Factory, i: int, cycle: dict, mean_s: float, at: str) -> list[Problem]:
+    """An empirical cycle time with a new mean: every sample scaled by the same factor."""
+    if not _positive(mean_s):
+        return [Problem(f"{at}.value", f"{PARAM_LABELS['cycle_mean_s']} must be > 0, got {mean_s:g}")]
+    cycle.pop("mean_s", None)
+    return _with_cycle(f, i, {**cycle, "samples_s": scaled_samples(cycle["samples_s"], mean_s)}, at)
+
+
+def _with_cycle(f: Factory, i: int, cycle: dict, at: str) -> list[Problem]:
+    m = f.machines[i]
+    try:
+        new = type(m.sim.cycle).model_validate(cycle)
+    except ValidationError as e:
+        return [Problem(f"{at}.value", f"cycle time {p.message}") for p in problems_from_validation(e)]
+    f.machines[i] = m.model_copy(update={"sim": m.sim.model_copy(update={"cycle": new})})
+    return []
+
+
+def scaled_samples(samples: list[float], mean_s: float) -> list[float]:
+    """Samples scaled so that their mean is ``mean_s`` (an empirical time made faster or slower)."""
+    factor = mean_s / (sum(samples) / len(samples))
+    return [x * factor for x in samples]
 
 
 def changes_from_layouts(base: Factory, edited: Factory) -> list[Change]:

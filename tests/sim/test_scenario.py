@@ -157,3 +157,48 @@ def test_headless_run_of_a_scenario_file(demo, tmp_path):
         [sys.executable, "-m", "app.sim", "run", str(tmp_path / "bad.json")], capture_output=True, text=True, cwd=ROOT, timeout=60
     )
     assert proc.returncode == 2 and "bad.json: changes[0].value: cycle time (s) must be > 0" in proc.stderr
+
+
+def test_fields_a_time_would_ignore_are_refused_naming_the_field():
+    from pydantic import ValidationError
+
+    from app.model.factory import Distribution
+    from app.model.problems import problems_from_validation
+
+    for kw, needle in (
+        ({"kind": "deterministic", "mean_s": 30.0, "cv": 0.7}, "cv: 0.7 is ignored by a deterministic time"),
+        ({"kind": "exponential", "mean_s": 30.0, "cv": 0.5}, "cv: 0.5 is ignored by an exponential time"),
+        ({"kind": "exponential", "samples_s": [1.0, 2.0]}, "samples_s: an exponential time draws no samples"),
+        ({"kind": "empirical", "mean_s": 30.0, "samples_s": [1.0, 2.0]}, "mean_s 30 is not the mean of samples_s (1.5)"),
+    ):
+        with pytest.raises(ValidationError) as e:
+            Distribution(**kw)
+        assert needle in str(problems_from_validation(e.value)[0]), kw
+    # an empirical time's mean is its samples' mean, and it survives a save and a load
+    d = Distribution(kind="empirical", samples_s=[1.0, 2.0])
+    assert d.mean_s == 1.5 and Distribution.model_validate(d.model_dump()).mean_s == 1.5
+
+
+def test_a_scenario_cv_or_mean_means_what_it_says(demo):
+    from app.model.factory import Distribution
+
+    cnc = demo.machine("CNC-01")
+    det = cnc.model_copy(update={"sim": cnc.sim.model_copy(update={"cycle": Distribution(kind="deterministic", mean_s=100.0)})})
+    samples = Distribution(kind="empirical", samples_s=[50.0, 150.0])
+    emp = cnc.model_copy(update={"id": "CNC-99", "sim": cnc.sim.model_copy(update={"cycle": samples})})
+    base = demo.model_copy(update={"machines": [det if m.id == "CNC-01" else m for m in demo.machines] + [emp]})
+    f = apply(
+        Scenario(
+            name="vary",
+            factory=base,
+            changes=[
+                MachineParam(machine="CNC-01", param="cycle_cv", value=0.7),
+                MachineParam(machine="CNC-99", param="cycle_mean_s", value=50.0),
+            ],
+        )
+    )
+    cyc = f.machine("CNC-01").sim.cycle
+    assert (cyc.kind, cyc.mean_s, cyc.cv) == ("lognormal", 100.0, 0.7)  # before: a deterministic time with cv 0.7, run at CV 0
+    assert f.machine("CNC-99").sim.cycle.samples_s == [25.0, 75.0] and f.machine("CNC-99").sim.cycle.mean_s == 50.0
+    with pytest.raises(ScenarioError, match=r"changes\[0\].param: an empirical cycle time"):
+        apply(Scenario(name="x", factory=base, changes=[MachineParam(machine="CNC-99", param="cycle_cv", value=0.3)]))
