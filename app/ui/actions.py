@@ -75,6 +75,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("file.quit", "&Quit", lambda w: w.close(), "&File", Key.Quit, "Quit floortwin", separator_before=True),
     ActionSpec(
+        "live.connect",
+        "&Connect to Server…",
+        lambda w: w.connect_dialog(),
+        "&Live",
+        "Ctrl+K",
+        "Connect to an OPC UA server and show its live values on the open factory",
+        enabled_when=lambda w: not w.live.active,
+    ),
+    ActionSpec(
         "live.disconnect",
         "&Disconnect from Server",
         lambda w: w.disconnect_live(),

@@ -60,7 +60,7 @@ class BrowseDock(QtWidgets.QDockWidget):
         self.tree.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setUniformRowHeights(True)
         self.hint = QtWidgets.QLabel(
-            "Connect to a server (Live ▸ Connect) to browse it. Drag a variable onto a machine to bind it."
+            "Connect to a server (Live ▸ Connect to Server…, Ctrl+K) to browse it. Drag a variable onto a machine to bind it."
         )
         self.hint.setWordWrap(True)
         body = QtWidgets.QWidget(self)

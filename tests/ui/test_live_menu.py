@@ -1,0 +1,59 @@
+"""The Live menu: connect (Ctrl+K) after a disconnect, without going through the welcome page."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.ui.connection_dialog import ConnectionDialog
+
+pytestmark = pytest.mark.gui
+
+
+def _live_menu(w) -> QtWidgets.QMenu:
+    return w.menuBar().findChild(QtWidgets.QMenu, "menu_live")
+
+
+def _accept_next_dialog(qtbot, endpoint: str) -> list[str]:
+    """Fill in and accept the next connection dialog (it runs its own modal loop)."""
+    seen: list[str] = []
+
+    def poll():
+        shown = [t for t in QtWidgets.QApplication.topLevelWidgets() if isinstance(t, ConnectionDialog) and t.isVisible()]
+        if not shown:
+            QtCore.QTimer.singleShot(50, poll)
+            return
+        d = shown[-1]
+        seen.append(d.windowTitle())
+        d.endpoint.setText(endpoint)
+        d._validate()
+
+    QtCore.QTimer.singleShot(50, poll)
+    return seen
+
+
+def test_connect_to_server_is_in_the_live_menu_with_ctrl_k(make_window):
+    w = make_window()
+    titles = [a.text() for a in _live_menu(w).actions() if not a.isSeparator()]
+    assert titles[0] == "&Connect to Server…"
+    act = w.actions_by_id["live.connect"]
+    assert act.shortcut() == QtGui.QKeySequence("Ctrl+K")
+    assert act.isEnabled() and not w.actions_by_id["live.disconnect"].isEnabled()
+
+
+def test_after_disconnect_ctrl_k_connects_again(qloop, make_window, qtbot, plant_endpoint):
+    w = make_window()
+    connect, disconnect = w.actions_by_id["live.connect"], w.actions_by_id["live.disconnect"]
+    for _round in range(2):
+        seen = _accept_next_dialog(qtbot, plant_endpoint)
+        with qtbot.waitActive(w):
+            w.activateWindow()
+        w.view.plotter.setFocus()
+        qtbot.keyClick(w.view.plotter, QtCore.Qt.Key.Key_K, QtCore.Qt.KeyboardModifier.ControlModifier)
+        qtbot.waitUntil(lambda seen=seen: bool(seen), timeout=10000)
+        qtbot.waitUntil(lambda: w._connect_task.done() and w.live.active, timeout=15000)
+        qtbot.waitUntil(w.live_ready, timeout=20000)
+        assert not connect.isEnabled() and disconnect.isEnabled()  # connected: only Disconnect makes sense
+        disconnect.trigger()
+        assert not w.live.active
+        assert connect.isEnabled() and not disconnect.isEnabled()  # and the way back is right there
