@@ -36,6 +36,10 @@ CREATE INDEX IF NOT EXISTS samples_by_signal_time ON samples (signal_id, t);
 CREATE INDEX IF NOT EXISTS samples_by_time ON samples (t);
 CREATE TABLE IF NOT EXISTS link (t REAL NOT NULL, state TEXT NOT NULL);
 """
+#: The application keeps history this long unless the user says otherwise.
+DEFAULT_RETENTION_S = 90 * 86_400.0
+#: The application's default cap on the recorded data (bytes); beyond it the oldest samples go first.
+DEFAULT_MAX_BYTES = 2 * 1024**3
 
 
 @dataclass(frozen=True)
@@ -81,12 +85,26 @@ class Recorder:
     flush_s
         Longest time a sample waits in memory before it is committed.
     retention_s
-        Samples older than this are deleted now and then (None keeps everything).
+        Samples older than this are deleted (None keeps them however old they are).
+    max_bytes
+        Largest size of the recorded data; beyond it the oldest samples are deleted (None: no cap).
+    prune_every_s
+        How often the writer applies retention and the size cap: at its first commit, then at most this often.
     """
 
-    def __init__(self, path: str | os.PathLike[str], flush_s: float = 0.5, batch: int = 20_000, retention_s: float | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        flush_s: float = 0.5,
+        batch: int = 20_000,
+        retention_s: float | None = None,
+        max_bytes: int | None = None,
+        prune_every_s: float = 60.0,
+    ):
         self.path = Path(path)
         self.flush_s, self.batch, self.retention_s = flush_s, batch, retention_s
+        self.max_bytes, self.prune_every_s = max_bytes, prune_every_s
+        self.prunes = 0  # pruning passes run so far
         connect(self.path).close()  # create the schema now, so readers can open it at once
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._ids: dict[tuple[str, str, str], int] = {}
@@ -124,7 +142,7 @@ class Recorder:
         con = connect(self.path)
         for row in con.execute("SELECT id, machine, signal, node_id FROM signals"):
             self._ids[(row[1], row[2], row[3])] = row[0]
-        last_retention = -math.inf  # prune at the first commit, then every minute
+        last_prune = -math.inf  # prune at the first commit, then every ``prune_every_s``
         pending: list[Sample] = []
         deadline = time.monotonic() + self.flush_s
         try:
@@ -147,13 +165,12 @@ class Recorder:
                     if pending:
                         self._write(con, pending)
                         pending = []
+                    if (self.retention_s or self.max_bytes) and time.monotonic() - last_prune >= self.prune_every_s:
+                        self._prune(con)
+                        last_prune = time.monotonic()
                     deadline = time.monotonic() + self.flush_s
                     if self._queue.empty():
                         self._flushed.set()
-                    if self.retention_s and time.monotonic() - last_retention > 60:
-                        with con:
-                            con.execute("DELETE FROM samples WHERE t < ?", (time.time() - self.retention_s,))
-                        last_retention = -math.inf  # prune at the first commit, then every minute
                     if self._stop.is_set() and self._queue.empty():
                         break
         except sqlite3.Error as e:  # a full disk or a broken file: say so, keep the app alive
@@ -162,6 +179,28 @@ class Recorder:
         finally:
             con.close()
             self._flushed.set()
+
+    def _prune(self, con: sqlite3.Connection) -> None:
+        """Delete samples older than the retention period, then the oldest ones while the data is over
+        the size cap (SQLite reuses the freed pages, so the file stops growing). Link events are kept:
+        they are few, and replay needs the start of a long session."""
+        self.prunes += 1
+        with con:
+            if self.retention_s:
+                con.execute("DELETE FROM samples WHERE t < ?", (time.time() - self.retention_s,))
+            if not self.max_bytes:
+                return
+            used = _used_bytes(con)
+            if used <= self.max_bytes:
+                return
+            rows = con.execute("SELECT COUNT(*) FROM samples").fetchone()[0]
+            if not rows:
+                return
+            # Rows cost about the same: drop the oldest share that brings the data 10 % under the cap.
+            excess = math.ceil(rows * (1 - 0.9 * self.max_bytes / used))
+            con.execute("DELETE FROM samples WHERE rowid IN (SELECT rowid FROM samples ORDER BY t LIMIT ?)", (excess,))
+            cap_mb = self.max_bytes / 2**20
+            log.info("history over its %.0f MB cap: deleted the oldest %d samples (%s)", cap_mb, excess, self.path.name)
 
     def _write(self, con: sqlite3.Connection, samples: list[Sample | LinkEvent]) -> None:
         rows = []
@@ -179,6 +218,12 @@ class Recorder:
                 rows.append((sid, s.t, s.received, value, s.text, s.status))
             con.executemany("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?)", rows)
         self.written += len(rows)
+
+
+def _used_bytes(con: sqlite3.Connection) -> int:
+    """Bytes the database's pages in use take (free pages, which later writes reuse, not counted)."""
+    pages = con.execute("PRAGMA page_count").fetchone()[0] - con.execute("PRAGMA freelist_count").fetchone()[0]
+    return pages * con.execute("PRAGMA page_size").fetchone()[0]
 
 
 class History:

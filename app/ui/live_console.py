@@ -86,6 +86,9 @@ class LiveConsole:
             return
         path = self.history_path()
         self._live_settings = settings
+        days, mb = self.settings.history_retention_days, self.settings.history_max_mb
+        self.live.history_retention_s = days * 86_400 if days > 0 else None
+        self.live.history_max_bytes = int(mb * 2**20) if mb > 0 else None
         self.live.start(self.document.factory, settings, path)
         self.alarms_dock.set_log(self.live.alarms)
         self.trends_dock.set_history(History(path))

@@ -22,7 +22,7 @@ from PySide6 import QtCore
 
 from app.heat.colour import heat_colours, lut, value_range
 from app.heat.material import ThroughputMeter, counter_rates
-from app.history.recorder import History, Recorder, Sample
+from app.history.recorder import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_S, History, Recorder, Sample
 from app.live.client import ConnectionSettings, LinkState, LiveClient
 from app.live.netloop import NetworkLoop, network_loop
 from app.model.factory import Factory
@@ -157,6 +157,8 @@ class LiveLink(QtCore.QObject):
         self._replay_wanted: float | None = None
         self._replay_task: asyncio.Task | None = None
         self.meter = ThroughputMeter(RATE_WINDOW_S)  # live part counts → output rates
+        self.history_retention_s: float | None = DEFAULT_RETENTION_S  # None: keep everything
+        self.history_max_bytes: int | None = DEFAULT_MAX_BYTES  # None: no size cap
         self._replay_rates: np.ndarray | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -179,7 +181,11 @@ class LiveLink(QtCore.QObject):
         store.rejected.connect(self._on_rejected)
         self.store = store
         self.alarms = AlarmLog()
-        self.recorder = Recorder(history_path) if history_path is not None else None
+        self.recorder = (
+            Recorder(history_path, retention_s=self.history_retention_s, max_bytes=self.history_max_bytes)
+            if history_path is not None
+            else None
+        )
         self._base_labels = [m.id for m in factory.machines]
         # The client lives on the network thread; what it reports comes back to this (the GUI's) loop. A
         # generation number drops reports of a link that was stopped or restarted meanwhile.

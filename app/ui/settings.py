@@ -12,9 +12,20 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
+from app.history.recorder import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_S
+
 log = logging.getLogger(__name__)
 
 MAX_RECENT = 10
+
+
+def _number(value: object, default: float) -> float:
+    """A non-negative number from the INI file; a typing error there falls back to the default."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return default
+    return number if number >= 0 and number == number and number != float("inf") else default
 
 
 class Settings:
@@ -94,6 +105,24 @@ class Settings:
     @connect_on_open.setter
     def connect_on_open(self, value: bool) -> None:
         self.q.setValue("live/connect_on_open", "true" if value else "false")
+
+    @property
+    def history_retention_days(self) -> float:
+        """Days of live history kept (0: keep everything); older samples are deleted while recording."""
+        return _number(self.q.value("history/retention_days", DEFAULT_RETENTION_S / 86_400), DEFAULT_RETENTION_S / 86_400)
+
+    @history_retention_days.setter
+    def history_retention_days(self, value: float) -> None:
+        self.q.setValue("history/retention_days", float(value))
+
+    @property
+    def history_max_mb(self) -> float:
+        """Largest size of a factory's history in MB (0: no cap); beyond it the oldest samples go first."""
+        return _number(self.q.value("history/max_mb", DEFAULT_MAX_BYTES / 2**20), DEFAULT_MAX_BYTES / 2**20)
+
+    @history_max_mb.setter
+    def history_max_mb(self, value: float) -> None:
+        self.q.setValue("history/max_mb", float(value))
 
     def window_state(self) -> tuple[QtCore.QByteArray | None, QtCore.QByteArray | None]:
         geom = self.q.value("window/geometry")
