@@ -197,7 +197,11 @@ class WhatIfDock(QtWidgets.QDockWidget):
         form.addRow("Actuals: last", self.window_min)
         self.dask = QtWidgets.QLineEdit(body)
         self.dask.setPlaceholderText("local processes (or tcp://scheduler:8786)")
-        self.dask.setToolTip("A Dask distributed scheduler: runs go to that cluster when one machine is not enough")
+        self.dask.setToolTip(
+            "A Dask distributed scheduler: runs go to that cluster when one machine is not enough.\n"
+            "Only a cluster you trust: floortwin unpickles the results it sends back, and a hostile\n"
+            "scheduler or worker could run code on this computer that way."
+        )
         form.addRow("Run on", self.dask)
         layout.addLayout(form)
         self.drift_label = QtWidgets.QLabel("", body)
