@@ -3,12 +3,15 @@
 Runs a production simulation (of a factory file, or of a what-if scenario file: its factory with its
 changes and run settings) headless with a progress bar and prints the KPIs with 95% confidence
 intervals. Exit codes: 0 done, 1 failed or interrupted (finished replications are kept), 2 bad input.
+Output piped into a program that stops reading (``| head``) ends the run quietly.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -17,7 +20,8 @@ from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.sim.engine import Cancelled
 from app.sim.kpis import format_summary, summarise
-from app.sim.model import DEFAULT_SAMPLE_S, SimInputError, compile_model
+from app.sim.model import DEFAULT_SAMPLE_S, OPTION_NAMES, RUN_SETTING_NAMES, SimInputError, compile_model
+from app.sim.numbers import format_duration
 from app.sim.results import ResultsWriter
 from app.sim.runner import default_workers, run_replications
 from app.sim.scenario import ScenarioError, apply, is_scenario_file, load_scenario
@@ -66,7 +70,43 @@ class ProgressBar:
             sys.stderr.write("\n")
 
 
+def _error(text: str) -> int:
+    print(f"app.sim: error: {text}", file=sys.stderr)
+    return 2
+
+
+def _problems(e: SimInputError | ScenarioError, file_name: str) -> int:
+    """Every problem on its own line: a command-line option's by the option, the file's by the file."""
+    for problem in e.problems:
+        where = "" if problem.path.startswith("--") or getattr(e, "source", "") else f"{file_name}: "
+        _error(f"{where}{problem}")
+    return 2
+
+
+def _check_out(path: str) -> str | None:
+    """Why results cannot be written to ``path`` (None: they can)."""
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        return f"--out {path}: folder {folder} does not exist"
+    if Path(path).is_dir():
+        return f"--out {path}: is a folder, not a file"
+    if not os.access(folder, os.W_OK):
+        return f"--out {path}: folder {folder} is not writable"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; output cut off by a closed pipe ends it quietly."""
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # The reader (``| head``) has gone: say nothing more, and keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m app.sim", description="floortwin production simulation")
     sub = p.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="simulate a factory and print its KPIs")
@@ -79,6 +119,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--workers", type=int, default=default_workers(), help="worker processes (default: one per core)")
     run.add_argument("--out", metavar="RESULTS.sqlite", help="write results to this SQLite file")
     args = p.parse_args(argv)
+    if args.workers < 1:
+        return _error("--workers must be ≥ 1")
+    if args.out and (why := _check_out(args.out)):
+        return _error(why)
 
     try:
         if is_scenario_file(args.factory):
@@ -89,6 +133,8 @@ def main(argv: list[str] | None = None) -> int:
             def given(cli, own):
                 return cli if cli is not None else own
 
+            # a value from the command line is named by its option, one from the scenario by its own field
+            names = {k: OPTION_NAMES[k] if getattr(args, k) is not None else RUN_SETTING_NAMES[k] for k in OPTION_NAMES}
             model = compile_model(
                 factory,
                 given(args.horizon, scenario.horizon_s),
@@ -96,28 +142,37 @@ def main(argv: list[str] | None = None) -> int:
                 given(args.replications, scenario.replications),
                 given(args.seed, scenario.seed),
                 args.sample,
+                names=names,
             )
         else:
             factory = load_factory(args.factory)
-            model = compile_model(factory, args.horizon, args.warmup, args.replications, args.seed, args.sample)
+            model = compile_model(
+                factory, args.horizon, args.warmup, args.replications, args.seed, args.sample, names=OPTION_NAMES
+            )
     except FactoryFileError as e:
-        print(f"app.sim: error: {e}", file=sys.stderr)
+        for line in e.details().splitlines():  # every problem, not the first "and N more"
+            _error(line)
         return 2
     except ScenarioError as e:
-        where = "" if e.source else f"{Path(args.factory).name}: "
-        print(f"app.sim: error: {where}{e}", file=sys.stderr)
-        return 2
+        return _problems(e, Path(args.factory).name)
     except SimInputError as e:
-        print(f"app.sim: error: {Path(args.factory).name}: {e}", file=sys.stderr)
-        return 2
-    if args.workers < 1:
-        print("app.sim: error: --workers must be ≥ 1", file=sys.stderr)
-        return 2
+        return _problems(e, Path(args.factory).name)
 
-    writer = ResultsWriter(args.out) if args.out else None
+    try:
+        writer = ResultsWriter(args.out) if args.out else None
+    except sqlite3.Error as e:
+        return _error(f"--out {args.out}: cannot write a results file there ({e})")
     if writer:
         writer.begin(factory.name, model)
-    bar = ProgressBar(f"{model.replications} replications × {model.horizon_s / 86400:g} d")
+    if model.replications < model.requested_replications:
+        print(
+            f"app.sim: the model has no randomness (fixed times, no failures): its {model.requested_replications} "
+            "replications would be identical, so one is run",
+            file=sys.stderr,
+        )
+    bar = ProgressBar(
+        f"{model.replications} replication{'s' if model.replications != 1 else ''} × {format_duration(model.horizon_s)}"
+    )
     status, code = "done", 0
     try:
         on_result = (lambda r: writer.add(model, r)) if writer else None

@@ -7,8 +7,10 @@ Semantics
 - **Blocking after service**: a finished part whose next station is full stays on its server, which is
   then *blocked*, until a place frees; a place is reserved before a part starts travelling.
 - **Transport** between consecutive stations takes the route length divided by the transport speed.
-- **Sources** create parts of one type with their inter-arrival distribution; a source whose first
-  station is full waits (so a fast source keeps a line saturated).
+- **Sources** receive orders for parts of one type with their inter-arrival distribution, whatever the
+  line is doing; an order whose first station is full waits at the source (the **backlog**, first come
+  first served) until a place frees. Demand beyond capacity is so never lost silently: it is the backlog's
+  growth. Lead time is measured from entering the first station and, separately, from the order's arrival.
 - **Failures** are calendar-time exponential (MTBF, MTTR); a failure interrupts work, which resumes
   where it stopped after repair (pre-emptive resume).
 - **Setups**: a server that changes part type spends ``setup_s`` before processing.
@@ -51,7 +53,7 @@ class ReplicationResult:
     measured_s: float
     throughput: list[int]  # parts that left, per part type
     lead_time_sum_s: list[float]  # summed lead times of those parts, per part type
-    wip_area: float  # ∫ parts in system dt
+    wip_area: float  # ∫ parts in system dt (exact, from every change)
     state_s: np.ndarray  # (stations, 5) server-seconds per state, normalised by servers
     completed_ops: np.ndarray  # (stations,) operations finished
     energy_kwh: np.ndarray  # (stations,)
@@ -62,6 +64,13 @@ class ReplicationResult:
     series_out: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # cumulative exits per part type
     series_queue: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # parts at each station
     series_state: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=np.int8))  # dominant state code
+    # Exact time integrals and counts after the warm-up (NaN in results stored before they were kept):
+    station_wip_area: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (stations,) ∫ parts held dt
+    order_lead_sum_s: list[float] = field(default_factory=list)  # per part type: Σ (exit − order arrival)
+    orders: list[float] = field(default_factory=list)  # per part type: orders that arrived
+    backlog_start: list[float] = field(default_factory=list)  # per part type: orders waiting at the warm-up's end
+    backlog_end: list[float] = field(default_factory=list)  # per part type: orders waiting at the end
+    backlog_area: list[float] = field(default_factory=list)  # per part type: ∫ orders waiting dt
 
     @property
     def total_throughput(self) -> int:
@@ -133,9 +142,10 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
     push, pop = heapq.heappush, heapq.heappop
     counter = itertools.count()
 
-    # Parts: type, creation time, position in its route.
+    # Parts: type, when it entered the first station, when its order arrived, position in its route.
     p_type: list[int] = []
     p_born: list[float] = []
+    p_order: list[float] = []
     p_pos: list[int] = []
 
     # Stations
@@ -151,7 +161,10 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
     down = [False] * ns
     last_cycle = [s.cycle.mean_s for s in st]
     waiters = [deque() for _ in range(ns)]  # (station, server) blocked on this station, or (-1, source)
-    source_part = [-1] * npart  # part a waiting source holds
+    # Orders: each source's next order to admit arrives at order_t[k] (already, when the source is waiting).
+    # Orders waiting at a source are not stored one by one: they are the arrivals between order_t[k] and now,
+    # drawn from the source's stream when they are admitted (or counted at the end).
+    order_t = [0.0] * npart
 
     # Statistics
     acc_l = [[0.0] * 5 for _ in range(ns)]
@@ -160,9 +173,16 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
     ops_total = [0] * ns  # operations before the warm-up reset (live part counters never go back)
     out_n = [0] * npart
     lead_sum = [0.0] * npart
+    order_lead = [0.0] * npart
+    admitted_by_w = [0] * npart  # admissions at or before the warm-up's end
+    admitted_ordered_by_w = [0] * npart  # admitted orders that had arrived by the warm-up's end
+    admitted = [0] * npart
+    backlog_area = [0.0] * npart  # ∫ waiting orders dt after the warm-up, of the orders admitted so far
     wip = 0
     wip_area = 0.0
     wip_last = 0.0
+    occ_area = [0.0] * ns  # ∫ occupancy dt per station after the warm-up
+    occ_last = [0.0] * ns
     cum_out = [0] * npart  # exits since t=0 (for the series)
     series_t, series_wip, series_out, series_queue, series_state = [], [], [], [], []
 
@@ -207,10 +227,16 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
         else:
             queue[j].append(part)
 
+    def occupy(i: int, delta: int, now: float) -> None:
+        """Station i holds ``delta`` more parts from now (its exact time-average follows)."""
+        occ_area[i] += occupancy[i] * (now - occ_last[i])
+        occ_last[i] = now
+        occupancy[i] += delta
+
     def depart(i: int, s: int, now: float) -> None:
         """Server s of station i has handed its part on: free it, refill it, and release one place."""
         srv_part[i][s] = -1
-        occupancy[i] -= 1
+        occupy(i, -1, now)
         if queue[i] and not down[i]:
             start(i, s, queue[i].popleft(), now)
         else:
@@ -237,11 +263,12 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
             if now >= warmup:
                 out_n[k] += 1
                 lead_sum[k] += now - p_born[part]
+                order_lead[k] += now - p_order[part]
             depart(i, s, now)
             return
         j = route[pos]
         if occupancy[j] < capacity[j]:
-            occupancy[j] += 1
+            occupy(j, 1, now)
             p_pos[part] = pos
             travel = route_travel[p_type[part]][pos]
             if travel > 0:
@@ -255,25 +282,40 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
             waiters[j].append((i, s))
 
     def admit(k: int, now: float) -> None:
-        """Source k puts its part into the first station of its route, or waits for a place."""
+        """Source k puts its due orders into the first station of its route while there is a place, then
+        waits for the next order (or, with the station full, for a place)."""
         nonlocal wip, wip_area, wip_last
-        part = source_part[k]
         j = routes[k][0]
-        if occupancy[j] >= capacity[j]:
-            waiters[j].append((-1, k))
-            return
-        source_part[k] = -1
-        p_born[part] = now  # lead time runs from entering the line, not from waiting at a full source
-        occupancy[j] += 1
-        wip_area += wip * (now - wip_last)
-        wip_last = now
-        wip += 1
-        enter(j, part, now)
-        push(heap, (now + inter[k](), next(counter), _ARRIVAL, k, 0, 0))
+        while True:
+            if occupancy[j] >= capacity[j]:
+                waiters[j].append((-1, k))
+                return
+            a = order_t[k]
+            part = len(p_type)
+            p_type.append(k)
+            p_born.append(now)  # lead time runs from entering the line…
+            p_order.append(a)  # …and, separately, from the order's arrival
+            p_pos.append(0)
+            admitted[k] += 1
+            if now <= warmup:
+                admitted_by_w[k] += 1
+            if a <= warmup:
+                admitted_ordered_by_w[k] += 1
+            backlog_area[k] += max(now, warmup) - max(a, warmup)
+            occupy(j, 1, now)
+            wip_area += wip * (now - wip_last)
+            wip_last = now
+            wip += 1
+            enter(j, part, now)
+            order_t[k] = a + inter[k]()
+            if order_t[k] > now:
+                push(heap, (order_t[k], next(counter), _ARRIVAL, k, 0, 0))
+                return
 
     # Initial events
     for k in range(npart):
-        push(heap, (inter[k](), next(counter), _ARRIVAL, k, 0, 0))
+        order_t[k] = inter[k]()
+        push(heap, (order_t[k], next(counter), _ARRIVAL, k, 0, 0))
     for i in range(ns):
         if fail[i] is not None:
             push(heap, (fail[i](), next(counter), _FAIL, i, 0, 0))
@@ -303,11 +345,6 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
             elif code == _ENTER:
                 enter(a, b, now)
             elif code == _ARRIVAL:
-                part = len(p_type)
-                p_type.append(a)
-                p_born.append(now)
-                p_pos.append(0)
-                source_part[a] = part
                 admit(a, now)
             elif code == _SETUP_DONE:
                 if c != srv_ver[a][b]:
@@ -360,6 +397,9 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
                     ops[i] = 0
                 wip_area = 0.0
                 wip_last = now
+                for i in range(ns):
+                    occ_last[i] = now
+                    occ_area[i] = 0.0
             if events >= next_check:
                 next_check += 8192
                 if progress is not None:
@@ -402,6 +442,8 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
             account(i, end_t)
         wip_area += wip * (end_t - wip_last)
         wip_last = end_t
+        for i in range(ns):
+            occupy(i, 0, end_t)
         measured = max(end_t - warmup, 1e-9)
         state = np.array(acc_l) / np.array(servers, dtype=float)[:, None]
         busy = (state[:, 0] + state[:, 1]) / measured
@@ -416,7 +458,20 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
     eng.finish = finish
     eng.time = lambda: now
 
+    def _orders(end_t: float) -> tuple[list[float], list[float], list[float], list[float]]:
+        """Per source: orders that arrived after the warm-up, waiting at its end and at the end, and ∫ waiting dt."""
+        orders, start, end, area = [], [], [], []
+        for k in range(npart):
+            n, n_by_w, pending_area = _pending(order_t[k], end_t, warmup, inter[k], model.interarrival[k])
+            arrived, arrived_by_w = admitted[k] + n, admitted_ordered_by_w[k] + n_by_w
+            orders.append(float(arrived - arrived_by_w))
+            start.append(float(arrived_by_w - admitted_by_w[k]))
+            end.append(float(n))
+            area.append(backlog_area[k] + pending_area)
+        return orders, start, end, area
+
     def _result(measured, state, energy):
+        orders, backlog_start, backlog_end, area = _orders(now)
         return ReplicationResult(
             replication=replication,
             seed_entropy=int(seq_root.entropy) if isinstance(seq_root.entropy, int) else 0,
@@ -435,4 +490,44 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
             series_out=np.array(series_out, dtype=np.int32).reshape(len(series_t), npart),
             series_queue=np.array(series_queue, dtype=np.int32).reshape(len(series_t), ns),
             series_state=np.array(series_state, dtype=np.int8).reshape(len(series_t), ns),
+            station_wip_area=np.array(occ_area),
+            order_lead_sum_s=list(order_lead),
+            orders=orders,
+            backlog_start=backlog_start,
+            backlog_end=backlog_end,
+            backlog_area=area,
         )
+
+
+#: Orders past which the ones still waiting at the end are counted by their rate rather than one by one.
+_COUNT_ONE_BY_ONE = 2_000_000
+
+
+def _pending(first: float, end_t: float, warmup: float, draw: Callable[[], float], dist) -> tuple[int, int, float]:
+    """Orders a source received from ``first`` (its next order) up to ``end_t`` that were not admitted:
+    how many, how many by the warm-up's end, and ∫ of their waiting after the warm-up.
+
+    Drawn one by one from the source's stream; a backlog of millions (demand far beyond capacity) is
+    counted from the mean rate instead, which the law of large numbers makes exact to a fraction of a percent.
+    """
+    if first > end_t:
+        return 0, 0, 0.0
+    mean = float(dist.mean_s)
+    if (end_t - first) / mean > _COUNT_ONE_BY_ONE:
+        n = int((end_t - first) / mean) + 1
+        n_w = int((warmup - first) / mean) + 1 if warmup >= first else 0
+        lo = max(first, warmup)
+        # orders arriving at rate 1/mean from ``first``: those before the warm-up wait the whole window
+        area = n_w * (end_t - warmup) if n_w else 0.0
+        area += (n - n_w) * (end_t - lo) / 2 if end_t > lo else 0.0
+        return n, n_w, area
+    n = n_w = 0
+    area = 0.0
+    a = first
+    while a <= end_t:
+        n += 1
+        if a <= warmup:
+            n_w += 1
+        area += end_t - max(a, warmup)
+        a += draw()
+    return n, n_w, area

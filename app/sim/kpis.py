@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from app.sim.engine import STATES, ReplicationResult
-from app.sim.model import SimModel
+from app.sim.model import SimModel, overload_warnings
+from app.sim.numbers import format_duration, format_estimate, format_number
 
 
 @dataclass(frozen=True)
@@ -32,9 +33,11 @@ class Estimate:
         return self.low <= value <= self.high
 
     def __str__(self) -> str:
-        if not math.isfinite(self.half_width):
-            return f"{self.mean:.4g}"
-        return f"{self.mean:.4g} ± {self.half_width:.2g}"
+        return format_estimate(self.mean, self.half_width, n=self.n)
+
+    def format(self, unit: str = "", scale: float = 1.0) -> str:
+        """The estimate in ``unit`` (its values multiplied by ``scale``), rounded as its interval allows."""
+        return format_estimate(self.mean * scale, self.half_width * scale, unit, n=self.n)
 
 
 def estimate(values: Sequence[float], confidence: float = 0.95) -> Estimate:
@@ -68,6 +71,16 @@ class Summary:
     little_gap: Estimate  # (WIP − λW) / WIP per replication: Little's law holds when ≈ 0
     events_per_s: float
     replications: int
+    # Demand: orders per hour, the backlog's growth per hour (orders not served), orders waiting at the end,
+    # their time-average, and lead time from the order's arrival (per part type and "total").
+    demand_per_h: dict[str, Estimate] = field(default_factory=dict)
+    not_served_per_h: dict[str, Estimate] = field(default_factory=dict)
+    backlog_end: dict[str, Estimate] = field(default_factory=dict)
+    backlog_mean: dict[str, Estimate] = field(default_factory=dict)
+    order_lead_time_s: dict[str, Estimate] = field(default_factory=dict)
+    deterministic: bool = False  # nothing random: the single replication is exact
+    requested_replications: int = 0
+    warnings: list[str] = field(default_factory=list)
 
 
 def summarise(model: SimModel, results: Sequence[ReplicationResult]) -> Summary:
@@ -95,6 +108,45 @@ def summarise(model: SimModel, results: Sequence[ReplicationResult]) -> Summary:
             W = sum(r.lead_time_sum_s) / r.total_throughput
             little.append((L - lam * W) / L)
     events = sum(r.events for r in results) / max(sum(r.wall_s for r in results), 1e-9)
+    exact = model.deterministic
+
+    def est(values) -> Estimate:
+        e = estimate([v for v in values if math.isfinite(v)])
+        return Estimate(e.mean, 0.0, e.n) if exact and e.n == 1 else e
+
+    def per_part(value) -> dict[str, Estimate]:
+        """An estimate per part type and for all of them from ``value(r, k)`` (k None: the total)."""
+        out = {p: est([value(r, k) for r in results]) for k, p in enumerate(parts)}
+        out["total"] = est([value(r, None) for r in results])
+        return out
+
+    def total(values, k):
+        vals = values if k is None else [values[k]]
+        return float(sum(vals)) if len(values) == len(parts) else math.nan
+
+    demand = per_part(lambda r, k: total(r.orders, k) / r.measured_s * 3600)
+    not_served = per_part(lambda r, k: (total(r.backlog_end, k) - total(r.backlog_start, k)) / r.measured_s * 3600)
+    backlog_end = per_part(lambda r, k: total(r.backlog_end, k))
+    backlog_mean = per_part(lambda r, k: total(r.backlog_area, k) / r.measured_s)
+    order_lead = {
+        p: est([r.order_lead_sum_s[k] / r.throughput[k] for r in results if r.throughput[k] and len(r.order_lead_sum_s) > k])
+        for k, p in enumerate(parts)
+    }
+    order_lead["total"] = est(
+        [sum(r.order_lead_sum_s) / r.total_throughput for r in results if r.total_throughput and len(r.order_lead_sum_s)]
+    )
+    if exact:
+        per_h = {k: est([v.mean]) for k, v in per_h.items()}
+        lead = {k: est([v.mean]) if v.n else v for k, v in lead.items()}
+        wip = est([wip.mean])
+        states = {sid: {name: est([e.mean]) for name, e in row.items()} for sid, row in states.items()}
+        util = {sid: states[sid]["running"] for sid in ids}
+    warnings = overload_warnings(model)
+    growing = not_served["total"]
+    if not warnings and growing.n and growing.mean > 0 and growing.low > 0:
+        warnings.append(
+            f"orders wait at the sources and their backlog grows by {growing.format('orders/h')}: demand is not all served"
+        )
     return Summary(
         parts=list(parts),
         stations=ids,
@@ -103,37 +155,90 @@ def summarise(model: SimModel, results: Sequence[ReplicationResult]) -> Summary:
         wip=wip,
         utilisation=util,
         states=states,
-        energy_kwh=estimate([float(r.energy_kwh.sum()) for r in results]),
+        energy_kwh=est([float(r.energy_kwh.sum()) for r in results]),
         bottleneck=ids[b] if ids else "",
         bottleneck_share=float(active[b]) if len(active) else 0.0,
         little_gap=estimate(little) if little else Estimate(0.0, float("inf"), 0),
         events_per_s=events,
         replications=len(results),
+        demand_per_h=demand,
+        not_served_per_h=not_served,
+        backlog_end=backlog_end,
+        backlog_mean=backlog_mean,
+        order_lead_time_s=order_lead,
+        deterministic=exact,
+        requested_replications=model.requested_replications or model.replications,
+        warnings=warnings,
     )
 
 
 def format_summary(s: Summary, model: SimModel) -> str:
-    """A plain-text report of a summary (what the command line prints)."""
-    lines = [
-        f"{s.replications} replications, {model.horizon_s / 86400:g} days each ({model.warmup_s / 3600:g} h warm-up); "
-        f"95% confidence intervals",
-        "",
-    ]
-    lines.append(f"{'part':<14}{'throughput /h':>22}{'lead time min':>22}")
+    """A plain-text report of a summary (what the command line prints). Every figure is rounded to the
+    precision its 95% interval supports (``app.sim.numbers``)."""
+    horizon = format_duration(model.horizon_s)
+    warmup = f"{format_duration(model.warmup_s)} warm-up" if model.warmup_s > 0 else "no warm-up"
+    if s.deterministic:
+        head = (
+            f"1 replication of {horizon} ({warmup}): the model has no randomness (fixed times, no failures), "
+            "so every replication would be identical"
+            + (f" — {s.requested_replications} were asked for, one was run" if s.requested_replications > 1 else "")
+            + "; its figures are exact"
+        )
+    elif s.replications == 1:
+        head = f"1 replication of {horizon} ({warmup}): confidence intervals n/a (1 replication)"
+    else:
+        head = f"{s.replications} replications of {horizon} each ({warmup}); ± is the 95% confidence interval"
+    lines = [head, ""]
+    lines += [f"Warning: {w}" for w in s.warnings]
+    if s.warnings:
+        lines.append("")
+
+    def cell(e: Estimate, scale: float = 1.0) -> str:
+        if not e.n:
+            return "—"
+        if s.replications == 1 and not s.deterministic:
+            return format_number(e.mean * scale)  # the header says why there is no interval
+        return e.format(scale=scale)
+
+    cols = ("demand /h", "throughput /h", "lead time min", "from order min", "backlog at end")
+    lines.append(f"{'part':<14}" + "".join(f"{c:>20}" for c in cols))
     for p in [*s.parts, "total"]:
-        lt = s.lead_time_s[p]
-        lt_min = f"{lt.mean / 60:.4g} ± {lt.half_width / 60:.2g}" if lt.n else "—"
-        lines.append(f"{p:<14}{s.throughput_per_h[p]!s:>22}{lt_min:>22}")
+        row = (
+            cell(s.demand_per_h.get(p, Estimate(math.nan, math.inf, 0))),
+            cell(s.throughput_per_h[p]),
+            cell(s.lead_time_s[p], 1 / 60),
+            cell(s.order_lead_time_s.get(p, Estimate(math.nan, math.inf, 0)), 1 / 60),
+            cell(s.backlog_end.get(p, Estimate(math.nan, math.inf, 0))),
+        )
+        lines.append(f"{p:<14}" + "".join(f"{c:>20}" for c in row))
     lines += [
         "",
-        f"WIP (parts in system): {s.wip}",
-        f"Energy: {s.energy_kwh} kWh",
+        'Lead time runs from entering the first station to leaving the last; "from order" adds the wait at the',
+        "source while the first station is full (the backlog).",
+        "",
+        f"WIP (parts in system, time-average): {cell(s.wip)}",
+    ]
+    if "total" in s.not_served_per_h and s.not_served_per_h["total"].n:
+        lines.append(
+            f"Orders waiting at the sources: {cell(s.backlog_mean['total'])} on average; "
+            f"demand not served: {cell(s.not_served_per_h['total'])} orders/h"
+        )
+    lines += [
+        f"Energy: {cell(s.energy_kwh)} kWh",
         f"Bottleneck: {s.bottleneck} (active {s.bottleneck_share:.0%} of the time)",
         "",
     ]
     lines.append(f"{'machine':<10}" + "".join(f"{name:>18}" for name in STATES))
     for sid in s.stations:
         row = s.states[sid]
-        lines.append(f"{sid:<10}" + "".join(f"{row[n].mean:>11.1%} ±{row[n].half_width:>5.1%}" for n in STATES))
-    lines += ["", f"Little's law check (WIP − λ·W)/WIP: {s.little_gap}", f"Engine speed: {s.events_per_s:,.0f} events/s"]
+        lines.append(f"{sid:<10}" + "".join(f"{cell(row[n], 100) + '%':>18}" for n in STATES))
+    gap = s.little_gap
+    if gap.n:
+        verdict = "holds" if abs(gap.mean) < 0.02 else "does not hold"
+        lines += [
+            "",
+            f"Little's law check: WIP = throughput × lead time {verdict} — the relative gap (WIP − λ·W)/WIP is "
+            f"{cell(gap, 100)}% (near 0 means the figures are consistent)",
+        ]
+    lines.append(f"Engine speed: {s.events_per_s:,.0f} events/s")
     return "\n".join(lines)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from app.model.factory import Distribution, Factory
 from app.model.geometry import route_length_m
@@ -11,16 +11,24 @@ from app.model.problems import Problem
 
 #: Seconds of the time-series sampling grid when none is given.
 DEFAULT_SAMPLE_S = 300.0
+#: How run settings given by the caller rather than taken from the factory file are named in messages: a
+#: scenario's own settings by default; the command line passes its options' names.
+RUN_SETTING_NAMES = {"horizon": "horizon_s", "warmup": "warmup_s", "replications": "replications"}
+OPTION_NAMES = {"horizon": "--horizon", "warmup": "--warmup", "replications": "--replications"}
+
+
+def _duration(seconds: float) -> str:
+    from app.sim.numbers import format_duration
+
+    return format_duration(seconds) if isinstance(seconds, (int, float)) and math.isfinite(seconds) else str(seconds)
 
 
 class SimInputError(Exception):
-    """Simulation input that cannot be run; ``problems`` name the fields."""
+    """Simulation input that cannot be run; ``problems`` name the fields, every one of them."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        first = str(problems[0]) if problems else "invalid input"
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        super().__init__(first + more)
+        self.problems = problems or [Problem("", "invalid input")]
+        super().__init__("; ".join(str(p) for p in self.problems))
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,60 @@ class SimModel:
     seed: int
     replications: int
     index: dict[str, int] = field(default_factory=dict)
+    #: Replications asked for: more than ``replications`` when the model has no randomness (they would be
+    #: identical, so one is run).
+    requested_replications: int = 0
+
+    @property
+    def deterministic(self) -> bool:
+        """True when nothing in the model is random: every replication would give the same figures."""
+        return has_no_randomness(self)
+
+
+def _fixed(d: Distribution) -> bool:
+    return (
+        d.kind == "deterministic"
+        or (d.kind == "lognormal" and d.cv == 0)
+        or (d.kind == "empirical" and len(set(d.samples_s)) <= 1)
+    )
+
+
+def has_no_randomness(model: SimModel) -> bool:
+    """Every time deterministic and no failures: replications of such a model are identical."""
+    return all(_fixed(s.cycle) and s.mtbf_s is None for s in model.stations) and all(_fixed(d) for d in model.interarrival)
+
+
+def offered_load(model: SimModel) -> dict[str, float]:
+    """Per station, the share of its capacity the demand asks for: Σ arrival rate × visits × mean cycle
+    time ÷ (servers × availability), setups left out. At 1 or more the station cannot keep up and the
+    orders waiting at the sources grow without end.
+
+    Examples
+    --------
+    >>> from app.model.io import load_factory
+    >>> from app.paths import DEMO_FACTORY
+    >>> load = offered_load(compile_model(load_factory(DEMO_FACTORY)))
+    >>> 0 < max(load.values()) < 1
+    True
+    """
+    work = [0.0] * len(model.stations)
+    for route, dist in zip(model.routes, model.interarrival, strict=True):
+        for i in route:
+            work[i] += model.stations[i].cycle.mean_s / dist.mean_s
+    out = {}
+    for i, s in enumerate(model.stations):
+        up = s.mtbf_s / (s.mtbf_s + s.mttr_s) if s.mtbf_s and s.mttr_s else 1.0
+        out[s.id] = work[i] / (s.servers * up)
+    return out
+
+
+def overload_warnings(model: SimModel) -> list[str]:
+    """A sentence per station whose offered load is 100% of its capacity or more (empty: demand fits)."""
+    return [
+        f"demand asks {load:.0%} of {sid}'s capacity: it cannot keep up, so orders wait at the source and the backlog grows"
+        for sid, load in sorted(offered_load(model).items(), key=lambda kv: -kv[1])
+        if load >= 1.0
+    ]
 
 
 def compile_model(
@@ -65,19 +127,37 @@ def compile_model(
     replications: int | None = None,
     seed: int | None = None,
     sample_s: float = DEFAULT_SAMPLE_S,
+    names: dict[str, str] | None = None,
 ) -> SimModel:
-    """Check a factory for simulation and compile it; raises ``SimInputError`` naming the bad fields."""
+    """Check a factory for simulation and compile it; raises ``SimInputError`` naming every bad field.
+
+    A horizon, warm-up or number of replications given here (not None) is named in messages as ``names``
+    says (default ``RUN_SETTING_NAMES``), one taken from the factory as its field ``simulation.…``.
+    A model without randomness gets one replication whatever was asked (``requested_replications``).
+    """
+    names = {**RUN_SETTING_NAMES, **(names or {})}
     sim = factory.simulation
     horizon = sim.horizon_s if horizon_s is None else horizon_s
     warmup = sim.warmup_s if warmup_s is None else warmup_s
     reps = sim.replications if replications is None else replications
     problems: list[Problem] = []
+    given = {"horizon": horizon_s is not None, "warmup": warmup_s is not None, "replications": replications is not None}
+    # A value given by the caller (a command-line option, a scenario's run setting) is blamed as such,
+    # not as the factory file's.
+    where = {k: names[k] if v else f"simulation.{RUN_SETTING_NAMES[k]}" for k, v in given.items()}
     if not (isinstance(horizon, (int, float)) and math.isfinite(horizon) and horizon > 0):
-        problems.append(Problem("simulation.horizon_s", f"must be > 0, got {horizon}"))
-    if not (math.isfinite(warmup) and 0 <= warmup < max(horizon, 0)):
-        problems.append(Problem("simulation.warmup_s", f"must be ≥ 0 and shorter than the horizon ({horizon} s), got {warmup}"))
+        problems.append(Problem(where["horizon"], f"must be > 0, got {_duration(horizon)}"))
+    elif not (math.isfinite(warmup) and 0 <= warmup < horizon):
+        hint = "" if given["warmup"] else f"; give a shorter warm-up with {names['warmup']}"
+        culprit = where["warmup"] if given["warmup"] or not given["horizon"] else where["horizon"]
+        problems.append(
+            Problem(
+                culprit,
+                f"the warm-up ({_duration(warmup)}) must be ≥ 0 and shorter than the horizon ({_duration(horizon)}){hint}",
+            )
+        )
     if reps < 1:
-        problems.append(Problem("simulation.replications", f"must be ≥ 1, got {reps}"))
+        problems.append(Problem(where["replications"], f"must be ≥ 1, got {reps}"))
     if not (math.isfinite(sample_s) and sample_s > 0):
         problems.append(Problem("sample_s", f"must be > 0, got {sample_s}"))
     if not factory.flows:
@@ -124,7 +204,7 @@ def compile_model(
         if a is None or b is None:
             continue
         transport[(a, b)] = route_length_m(t, centre) / t.speed_m_s
-    return SimModel(
+    model = SimModel(
         stations=stations,
         parts=[f.part for f in factory.flows],
         routes=routes,
@@ -136,4 +216,8 @@ def compile_model(
         seed=int(sim.seed if seed is None else seed),
         replications=int(reps),
         index=index,
+        requested_replications=int(reps),
     )
+    if model.deterministic and model.replications > 1:
+        return replace(model, replications=1)  # identical replications: one is the exact answer
+    return model

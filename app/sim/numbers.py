@@ -4,7 +4,8 @@ colour bars.
 
 The rule for an estimate: the half-width of its interval keeps two significant digits and the mean is
 rounded to the same decimal place (``41.56 ± 49`` → ``42 ± 49``, ``-0.004839 ± 0.13`` → ``0.00 ± 0.13``).
-A mean without an interval (one replication) keeps four significant digits and says why it has none.
+A mean without an interval (one replication) keeps four significant digits and says why it has none; a
+mean whose replications all agree (a half-width of 0) is shown alone, as the exact figure it is.
 
 Examples
 --------
@@ -103,6 +104,8 @@ def format_estimate(mean: float, half_width: float, unit: str = "", n: int | Non
     if half_width is None or not math.isfinite(half_width):
         why = "1 replication" if n == 1 else "too few replications" if n is not None and n < 2 else "no interval"
         return f"{_with_unit(format_number(mean), unit)} ± n/a ({why})"
+    if half_width == 0:  # every replication agreed (or the model has no randomness): the figure is exact
+        return _with_unit(format_number(mean), unit)
     m, h = round_to_interval(mean, half_width)
     if unit == "%":
         return f"{m} ± {h}%"

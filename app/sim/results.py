@@ -4,6 +4,7 @@ everything it finished. WAL journal: readers (the GUI) never block the writer.""
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 import time
@@ -29,12 +30,13 @@ CREATE TABLE IF NOT EXISTS replications (
 CREATE TABLE IF NOT EXISTS part_kpis (
     run_id INTEGER NOT NULL, replication INTEGER NOT NULL, part TEXT NOT NULL,
     throughput INTEGER NOT NULL, lead_time_sum_s REAL NOT NULL,
+    order_lead_sum_s REAL, orders REAL, backlog_start REAL, backlog_end REAL, backlog_area REAL,
     PRIMARY KEY (run_id, replication, part)
 );
 CREATE TABLE IF NOT EXISTS machine_kpis (
     run_id INTEGER NOT NULL, replication INTEGER NOT NULL, machine TEXT NOT NULL,
     running_s REAL, setup_s REAL, starved_s REAL, blocked_s REAL, down_s REAL,
-    operations INTEGER NOT NULL, energy_kwh REAL NOT NULL,
+    operations INTEGER NOT NULL, energy_kwh REAL NOT NULL, wip_area REAL,
     PRIMARY KEY (run_id, replication, machine)
 );
 CREATE TABLE IF NOT EXISTS series (
@@ -51,7 +53,32 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
     con.execute("PRAGMA journal_mode=WAL")
     con.execute("PRAGMA synchronous=NORMAL")
     con.executescript(SCHEMA)
+    _add_missing_columns(con)
     return con
+
+
+#: Columns added since the first results files; older files get them (empty: NaN when read).
+_ADDED_COLUMNS = {
+    "part_kpis": ("order_lead_sum_s", "orders", "backlog_start", "backlog_end", "backlog_area"),
+    "machine_kpis": ("wip_area",),
+}
+
+
+def _add_missing_columns(con: sqlite3.Connection) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        have = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
+        for col in columns:
+            if col not in have:
+                con.execute(f"ALTER TABLE {table} ADD COLUMN {col} REAL")
+    con.commit()
+
+
+def _at(values, k: int) -> float | None:
+    return float(values[k]) if k < len(values) else None
+
+
+def _nan(x) -> float:
+    return math.nan if x is None else float(x)
 
 
 class ResultsWriter:
@@ -90,13 +117,33 @@ class ResultsWriter:
                 (rid, r.replication, r.measured_s, r.events, r.wall_s, r.wip_area),
             )
             self.con.executemany(
-                "INSERT INTO part_kpis VALUES (?, ?, ?, ?, ?)",
-                [(rid, r.replication, p, int(r.throughput[k]), float(r.lead_time_sum_s[k])) for k, p in enumerate(model.parts)],
+                "INSERT INTO part_kpis (run_id, replication, part, throughput, lead_time_sum_s, order_lead_sum_s, orders,"
+                " backlog_start, backlog_end, backlog_area) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        rid,
+                        r.replication,
+                        p,
+                        int(r.throughput[k]),
+                        float(r.lead_time_sum_s[k]),
+                        *(_at(x, k) for x in (r.order_lead_sum_s, r.orders, r.backlog_start, r.backlog_end, r.backlog_area)),
+                    )
+                    for k, p in enumerate(model.parts)
+                ],
             )
             self.con.executemany(
-                "INSERT INTO machine_kpis VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT INTO machine_kpis (run_id, replication, machine, running_s, setup_s, starved_s, blocked_s, down_s,"
+                " operations, energy_kwh, wip_area) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (rid, r.replication, s.id, *map(float, r.state_s[i]), int(r.completed_ops[i]), float(r.energy_kwh[i]))
+                    (
+                        rid,
+                        r.replication,
+                        s.id,
+                        *map(float, r.state_s[i]),
+                        int(r.completed_ops[i]),
+                        float(r.energy_kwh[i]),
+                        _at(r.station_wip_area, i),
+                    )
                     for i, s in enumerate(model.stations)
                 ],
             )
@@ -189,6 +236,12 @@ def load_run(path: str | os.PathLike[str], run_id: int | None = None) -> tuple[d
                     series_out=_unblob(se["out"]),
                     series_queue=_unblob(se["queue"]),
                     series_state=_unblob(se["state"]).astype(np.int8),
+                    station_wip_area=np.array([_nan(mk[m]["wip_area"]) for m in stations]),
+                    order_lead_sum_s=[_nan(pk[p]["order_lead_sum_s"]) for p in parts],
+                    orders=[_nan(pk[p]["orders"]) for p in parts],
+                    backlog_start=[_nan(pk[p]["backlog_start"]) for p in parts],
+                    backlog_end=[_nan(pk[p]["backlog_end"]) for p in parts],
+                    backlog_area=[_nan(pk[p]["backlog_area"]) for p in parts],
                 )
             )
         return run, out
