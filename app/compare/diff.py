@@ -135,6 +135,9 @@ def compare(
     for key, label, unit in labels:
         if base_line and key not in base_line[0]:
             continue  # a plugin KPI that failed
+        known = [k.get(key, math.nan) for k in [*base_line, *(scen_line or []), *([act_line] if act_line else [])]]
+        if not any(math.isfinite(v) for v in known):
+            continue  # a KPI no source measured (demand in results stored before it was kept)
         rows.append(
             row(
                 key,

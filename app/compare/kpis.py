@@ -6,9 +6,13 @@ the parts that left the plant (operations of its last stations). Every KPI is th
 observations by the same function, whichever source they came from:
 
 - throughput (parts/h)      = exits / seconds × 3600
-- WIP (parts)               = time-average of the parts held at all stations
-- lead time (min)           = WIP / throughput (Little's law) — history has no part tracking, so lead time
-                              is never taken from simulation's own part clocks here
+- WIP (parts)               = time-average of the parts held at all stations: for a simulation the engine's
+                              exact time integral (its 5-minute samples are for charts only), for history
+                              the time-average of the recorded levels
+- lead time (min)           = from entering the first station to leaving the last: a simulation's part
+                              clocks; for history (no part tracking) WIP / throughput (Little's law)
+- demand (orders/h), orders not served (/h: the backlog's growth) and lead time from the order's arrival:
+                              simulation only (history does not see orders waiting at a source)
 - energy (kWh/h)            = energy / seconds × 3600
 - utilisation (per machine) = running share of the time with a known state
 - state shares              = seconds in running / setup / starved / blocked / down over the known time
@@ -36,8 +40,11 @@ STATE_COLUMN = {"running": 0, "setup": 1, "starved": 2, "idle": 2, "blocked": 3,
 LINE_KPIS = (
     ("throughput_per_h", "Throughput", "parts/h"),
     ("wip", "WIP at stations", "parts"),
-    ("lead_time_min", "Lead time (Little)", "min"),
+    ("lead_time_min", "Lead time", "min"),
     ("energy_kwh_per_h", "Energy", "kWh/h"),
+    ("demand_per_h", "Demand (orders)", "orders/h"),
+    ("not_served_per_h", "Demand not served", "orders/h"),
+    ("order_lead_time_min", "Lead time from order", "min"),
 )
 MACHINE_KPIS = (("utilisation", "Utilisation", "%"), ("output_per_h", "Output", "parts/h"))
 
@@ -55,6 +62,11 @@ class Observation:
     exits: float  # parts that left the plant
     source: str = ""
     exits_by_part: dict[str, float] = field(default_factory=dict)
+    lead_time_s: float = math.nan  # mean lead time from part clocks (NaN: unknown, Little's law is used)
+    order_lead_time_s: float = math.nan  # mean lead time from the order's arrival
+    orders: float = math.nan  # orders that arrived
+    not_served: float = math.nan  # growth of the orders waiting at the sources
+    wip_by_machine: np.ndarray | None = None  # (M,) time-average parts held per machine
 
 
 def sinks(factory: Factory) -> list[int]:
@@ -67,11 +79,15 @@ def line_kpis(o: Observation) -> dict[str, float]:
     """The line's KPIs of one observation."""
     per_s = o.exits / o.seconds if o.seconds > 0 else math.nan
     energy = float(np.nansum(o.energy_kwh)) if np.isfinite(o.energy_kwh).any() else math.nan
+    per_h = 3600 / o.seconds if o.seconds > 0 else math.nan
     return {
         "throughput_per_h": per_s * 3600,
         "wip": o.wip,
-        "lead_time_min": o.wip / per_s / 60 if per_s > 0 else math.nan,
-        "energy_kwh_per_h": energy / o.seconds * 3600 if o.seconds > 0 else math.nan,
+        "lead_time_min": o.lead_time_s / 60 if math.isfinite(o.lead_time_s) else o.wip / per_s / 60 if per_s > 0 else math.nan,
+        "energy_kwh_per_h": energy * per_h,
+        "demand_per_h": o.orders * per_h,
+        "not_served_per_h": o.not_served * per_h,
+        "order_lead_time_min": o.order_lead_time_s / 60,
     }
 
 
@@ -103,19 +119,41 @@ def observe_replication(r, stations: Sequence[str], parts: Sequence[str], warmup
     """A simulation replication (``app.sim.engine.ReplicationResult``) as an observation: ``stations`` and
     ``parts`` as the model orders them, ``sink`` the indices of the plant's last stations (``sinks``)."""
     ops = np.asarray(r.completed_ops, dtype=float)
-    after = r.series_t >= warmup_s
-    wip = float(r.series_queue[after].sum(axis=1).mean()) if after.any() and r.series_queue.size else math.nan
+    by_machine = simulated_wip(r, warmup_s)
+    out = float(r.total_throughput)
+    per_part = len(getattr(r, "orders", ())) == len(parts) and len(parts) > 0
+
+    def total(values) -> float:
+        return float(np.sum(values)) if per_part and len(values) == len(parts) else math.nan
+
     return Observation(
         machines=list(stations),
         seconds=float(r.measured_s),
         state_s=np.asarray(r.state_s, dtype=float),
         ops=ops,
         energy_kwh=np.asarray(r.energy_kwh, dtype=float),
-        wip=wip,
+        wip=float(np.sum(by_machine)) if len(by_machine) else math.nan,
         exits=float(ops[list(sink)].sum()),
         source=f"replication {r.replication}",
         exits_by_part={p: float(n) for p, n in zip(parts, r.throughput, strict=True)},
+        lead_time_s=float(sum(r.lead_time_sum_s)) / out if out else math.nan,
+        order_lead_time_s=total(r.order_lead_sum_s) / out if out else math.nan,
+        orders=total(r.orders),
+        not_served=total(r.backlog_end) - total(r.backlog_start),
+        wip_by_machine=by_machine,
     )
+
+
+def simulated_wip(r, warmup_s: float) -> np.ndarray:
+    """Time-average parts held at each station after the warm-up: the engine's exact integral; for results
+    stored before it was kept, the mean of the time-series samples (the only figure there is)."""
+    area = np.asarray(getattr(r, "station_wip_area", np.zeros(0)), dtype=float)
+    if len(area) and np.isfinite(area).all() and r.measured_s > 0:
+        return area / r.measured_s
+    after = r.series_t >= warmup_s
+    if after.any() and r.series_queue.size:
+        return r.series_queue[after].mean(axis=0).astype(float)
+    return np.zeros(0)
 
 
 def observe_model_results(results, model, factory: Factory) -> list[Observation]:

@@ -528,9 +528,8 @@ class WhatIfDock(QtWidgets.QDockWidget):
             t = trust(base_obs, actual) if actual is not None else None
             stations = [o.machines for o in scen_obs][:1]
             wip = None
-            if stations and scen_res:
-                after = [r.series_queue[r.series_t >= _warmup(scen_m)] for r in scen_res]
-                wip = (stations[0], np.mean([a.mean(axis=0) for a in after if len(a)], axis=0))
+            if stations and scen_obs:  # the engine's exact time-averages per machine (samples are for charts)
+                wip = (stations[0], np.mean([o.wip_by_machine for o in scen_obs], axis=0))
             return c, series, t, actual, base_obs, warm, wip
 
         def done(result, error) -> None:

@@ -164,3 +164,33 @@ def test_trust_and_drift():
     flagged = drift(base, bad)
     assert {d.kpi for d in flagged} == {"utilisation", "output_per_h"} and "A: utilisation" in str(flagged[0])
     assert drift(base, good) == []
+
+
+def test_what_if_wip_and_lead_time_are_the_engines_exact_averages():
+    from tests.sim.helpers import det, line_factory
+
+    # deterministic 60 s arrivals into a deterministic 30 s machine: one part half of the time, 30 s lead time.
+    # 5-minute samples always catch the machine empty (WIP 0, so lead time 0 by Little's law).
+    f = line_factory([{"cycle": det(30.0)}], det(60.0), horizon_s=36000, warmup_s=3600, replications=3)
+    model = compile_model(f)
+    results = [simulate(model, k) for k in range(model.replications)]
+    assert all(r.series_queue.max() == 0 for r in results)  # what the samples see
+    c = compare(observe_model_results(results, model, f))
+    assert c.row("wip").baseline.mean == pytest.approx(0.5)
+    assert c.row("lead_time_min").baseline.mean == pytest.approx(0.5)
+    assert c.row("order_lead_time_min").baseline.mean == pytest.approx(0.5)
+
+
+def test_comparison_shows_demand_not_served_and_lead_time_from_the_order():
+    from tests.sim.helpers import exp, line_factory
+
+    f = line_factory([{"cycle": exp(60.0), "input_buffer": 5}], exp(50.0), horizon_s=2 * 86400, warmup_s=3600, replications=3)
+    model = compile_model(f)
+    base = observe_model_results([simulate(model, k) for k in range(3)], model, f)
+    c = compare(base)
+    assert 66 < c.row("demand_per_h").baseline.mean < 78  # 72 orders an hour arrive…
+    assert c.row("throughput_per_h").baseline.mean < 62  # …60 can be made…
+    assert c.row("not_served_per_h").baseline.mean > 5  # …and the rest wait: said, not lost
+    assert c.row("order_lead_time_min").baseline.mean > 10 * c.row("lead_time_min").baseline.mean
+    # history has no orders: those rows have no actual, and a window without them still compares
+    assert math.isnan(line_kpis(Observation(["S0"], 100.0, np.zeros((1, 5)), np.zeros(1), np.zeros(1), 1.0, 2.0))["demand_per_h"])
