@@ -17,7 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.compare.kpis import LINE_KPIS, STATES, Observation, bottleneck, line_kpis, machine_kpis
+from app.model.factory import Factory
 from app.sim.kpis import Estimate, estimate
+from app.sim.model import SimInputError, compile_model, overload_warnings
 
 
 def _t(n: int, confidence: float = 0.95) -> float:
@@ -186,3 +188,21 @@ def compare(
     if actual is not None:
         neck["actual"] = bottleneck([actual])
     return Comparison(rows, neck, machines)
+
+
+def run_notes(factories: dict[str, Factory]) -> list[str]:
+    """Sentences a comparison should show about its runs: a demand beyond a station's capacity (the backlog
+    grows), a model without randomness (one exact replication, no interval). ``factories``: label → factory."""
+    notes = []
+    for label, factory in factories.items():
+        try:
+            model = compile_model(factory, replications=2)
+        except SimInputError:
+            continue
+        notes += [f"{label.capitalize()}: {w}." for w in overload_warnings(model)]
+        if model.deterministic:
+            notes.append(
+                f"{label.capitalize()}: the model has no randomness (fixed times, no failures): its replications would be "
+                "identical, so one was run and its figures are exact (no interval)."
+            )
+    return notes

@@ -23,7 +23,7 @@ import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.compare.calibrate import Calibration, calibrate, calibration_changes, drift, trust
-from app.compare.diff import compare
+from app.compare.diff import compare, run_notes
 from app.compare.kpis import exits_over_time_history, exits_over_time_sim, observe_history, observe_replication, sinks
 from app.history.recorder import History
 from app.model.factory import Factory
@@ -509,9 +509,12 @@ class WhatIfDock(QtWidgets.QDockWidget):
         window = tuple(note["window"]) if note.get("window") else None
         history_path = self.window_.history_path()
 
+        run_notes_: list[str] = []
+
         def build():
             base_res, scen_res, base_m, scen_m = self.comparison_inputs(e)
             changed = apply(e.scenario)
+            run_notes_.extend(run_notes({"baseline": e.scenario.factory, "scenario": changed}))
             base_obs = [_observe(r, base_m, e.scenario.factory) for r in base_res]
             scen_obs = [_observe(r, scen_m, changed) for r in scen_res]
             actual = series_actual = None
@@ -550,6 +553,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
                     self._drift_timer.start()
             else:
                 notes.append("No recorded window: scenario against baseline only.")
+            notes += run_notes_
             dialog = ComparisonDialog(
                 e.scenario.name,
                 c,

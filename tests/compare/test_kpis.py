@@ -194,3 +194,14 @@ def test_comparison_shows_demand_not_served_and_lead_time_from_the_order():
     assert c.row("order_lead_time_min").baseline.mean > 10 * c.row("lead_time_min").baseline.mean
     # history has no orders: those rows have no actual, and a window without them still compares
     assert math.isnan(line_kpis(Observation(["S0"], 100.0, np.zeros((1, 5)), np.zeros(1), np.zeros(1), 1.0, 2.0))["demand_per_h"])
+
+
+def test_run_notes_warn_of_overload_and_of_a_model_without_randomness():
+    from app.compare.diff import run_notes
+    from tests.sim.helpers import det, exp, line_factory
+
+    over = line_factory([{"cycle": exp(60.0)}], exp(50.0), horizon_s=86400, warmup_s=0)
+    fixed = line_factory([{"cycle": det(30.0)}], det(60.0), horizon_s=86400, warmup_s=0)
+    notes = run_notes({"baseline": fixed, "scenario": over})
+    assert notes[0].startswith("Baseline: the model has no randomness")
+    assert notes[1].startswith("Scenario: demand asks 120% of S0's capacity") and len(notes) == 2
