@@ -31,6 +31,7 @@ import numpy as np
 from asyncua import Server, ua
 from asyncua.crypto.permission_rules import User, UserRole
 
+from app.live import lifeline
 from app.live.signals import EXTRA_SIGNAL, OVER_TEMPERATURE_C, STATE_NAMES, derive, initial_state, signal_info
 from app.model.factory import Factory
 from app.model.io import load_factory
@@ -55,10 +56,11 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def command(factory: Path, port: int, extra_args: Sequence[str] = ()) -> list[str]:
     """The command line that runs the plant simulator as its own process (a packaged app runs it from its
-    own binary, through ``main.py --plantsim``)."""
+    own binary, through ``main.py --plantsim``). The child ends with this process: start it with a pipe on
+    its standard input that stays open while it runs (see :mod:`app.live.lifeline`)."""
     from app.paths import ROOT
 
-    args = ["--plantsim", "--factory", str(factory), "--port", str(port), *extra_args]
+    args = ["--plantsim", "--factory", str(factory), "--port", str(port), *lifeline.child_args(), *extra_args]
     if getattr(sys, "frozen", False):
         return [sys.executable, *args]
     return [sys.executable, str(ROOT / "main.py"), *args]
@@ -66,8 +68,11 @@ def command(factory: Path, port: int, extra_args: Sequence[str] = ()) -> list[st
 
 def spawn(factory: Path, port: int, extra_args: Sequence[str] = ()) -> subprocess.Popen:
     """Start the plant simulator as its own process and return once it serves; ``RuntimeError`` if it
-    stops before that (its first line of output says so)."""
-    proc = subprocess.Popen(command(factory, port, extra_args), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    stops before that (its first line of output says so). It ends with this process: call from a thread that
+    lives as long as the process (on Linux the parent-death signal follows the starting thread)."""
+    proc = subprocess.Popen(
+        command(factory, port, extra_args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     line = proc.stdout.readline()
     if "serving" not in line:
         proc.kill()
@@ -449,6 +454,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="K",
         help="also serve K vibration sensors per machine (Vibration1..K, mm/s), changing at every update",
     )
+    p.add_argument("--parent-pid", type=int, metavar="PID", help="end when this process ends (the app that started it)")
+    p.add_argument(
+        "--stdin-lifeline", action="store_true", help="end when standard input closes (the starting process holds the pipe)"
+    )
     return p
 
 
@@ -481,6 +490,8 @@ async def serve(args: argparse.Namespace, factory: Factory) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):  # not on Windows
             loop.add_signal_handler(sig, stop.set)
+    if args.parent_pid is not None or args.stdin_lifeline:
+        lifeline.watch(args.parent_pid, args.stdin_lifeline, lambda _reason: loop.call_soon_threadsafe(stop.set))
     try:
         await plant.start()
     except OSError as e:
@@ -496,6 +507,8 @@ async def serve(args: argparse.Namespace, factory: Factory) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.parent_pid is not None:
+        lifeline.die_with_parent(args.parent_pid)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     for noisy in ("asyncua", "asyncua.server", "asyncua.uaprotocol"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
