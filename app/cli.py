@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 import app
-from app.model.edits import format_diff, layout_diff
 from app.model.factory import Factory
+from app.model.file_diff import format_factory_diff
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.paths import DEMO_FACTORY
@@ -42,7 +42,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--screenshot", metavar="PNG", help="render the window (once the scene is drawn) to PNG and exit")
     p.add_argument("--quit-after", metavar="SECONDS", type=float, help="quit after this many seconds")
-    p.add_argument("--diff", metavar="OTHER", help="print how the layout changed from FACTORY to OTHER and exit")
+    p.add_argument(
+        "--diff",
+        metavar="OTHER",
+        help="print every change from FACTORY to OTHER, grouped (layout, parameters, flows, bindings), and exit",
+    )
     p.add_argument("--size", metavar="WxH", default=None, help="window size in pixels, e.g. 1600x1000")
     p.add_argument(
         "--heat",
@@ -103,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         except FactoryFileError as e:
             print(f"floortwin: error: {e}", file=sys.stderr)
             return EXIT_USAGE
-        print(format_diff(layout_diff(factory, other), factory, other))
+        print(format_factory_diff(factory, other))
         return EXIT_OK
     if args.screenshot:
         out = Path(args.screenshot)

@@ -61,9 +61,39 @@ def test_layout_diff_and_the_command_line(demo, tmp_path):
     r = diff(a, b)
     assert r.returncode == 0, r.stderr
     lines = r.stdout.strip().splitlines()
-    assert lines[0].startswith("moved    PR-01:") and "2.00 m" in lines[0]
-    assert "rotated  PR-02: 0° → 90°" in lines and any(x.startswith("added    ASM-09") for x in lines)
-    assert diff(a, a).stdout.strip() == "no layout changes"
+    assert lines[0].startswith("Layout (") and lines[1].startswith("  moved    PR-01:") and "2.00 m" in lines[1]
+    assert "  rotated  PR-02: 0° → 90°" in lines and any(x.startswith("  added    ASM-09") for x in lines)
+    assert diff(a, a).stdout.strip() == "no changes"
+
+
+def test_diff_reports_every_change_grouped(demo, tmp_path):
+    # a cycle-time or demand change used to print "no layout changes"
+    f = demo.model_copy(deep=True)
+    f.machine("CNC-01").sim.cycle.mean_s = 200.0
+    f.machine("CNC-01").tags["Temperature"] = "ns=2;s=Other"
+    housing = next(fl for fl in f.flows if fl.part == "housing")
+    housing.interarrival.mean_s = 500.0
+    housing.routing.pop(-2)
+    f.transports[0].speed_m_s = 3.0
+    f.simulation.replications = 20
+    f.opcua.endpoint = "opc.tcp://plant:4840"
+    a, b = tmp_path / "a.json", tmp_path / "b.json"
+    save_factory(demo, a)
+    save_factory(f, b)
+    cmd = [sys.executable, "main.py", str(a), "--diff", str(b)]
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    headings = [line for line in out.splitlines() if not line.startswith(" ")]
+    assert [h.split(" (")[0] for h in headings] == ["Parameters", "Flows", "Bindings"]
+    old_cycle = demo.machine("CNC-01").sim.cycle.mean_s
+    assert f"  changed  CNC-01 sim.cycle.mean_s: {old_cycle:g} → 200" in out
+    assert f"  changed  simulation.replications: {demo.simulation.replications} → 20" in out
+    assert "  changed  flow housing interarrival.mean_s:" in out and "→ 500" in out
+    assert "  changed  flow housing routing:" in out
+    assert f"  changed  transport {demo.transports[0].id} speed_m_s:" in out
+    assert '  changed  CNC-01 tags.Temperature: "' in out and '"ns=2;s=Other"' in out
+    assert '  changed  opcua.endpoint:' in out and "no layout changes" not in out
 
 
 def test_align_and_distribute(demo):
