@@ -71,6 +71,16 @@ class Row:
     predicted: tuple[float, float] | None = None
 
     @property
+    def changed(self) -> bool:
+        """Whether this row tells of a change: the scenario differs from the baseline beyond chance (or, with
+        no interval, at all), or the actual lies outside the baseline's prediction."""
+        if self.fits_actual is False:
+            return True
+        if self.significant is not None:
+            return self.significant
+        return self.delta is not None and math.isfinite(self.delta.mean) and abs(self.delta.mean) > 1e-9
+
+    @property
     def significant(self) -> bool | None:
         """Whether scenario and baseline differ beyond chance (None: no scenario, or too few replications)."""
         if self.delta is None or not math.isfinite(self.delta.half_width) or not math.isfinite(self.delta.mean):
@@ -86,6 +96,19 @@ class Comparison:
 
     def row(self, key: str, machine: str | None = None) -> Row:
         return next(r for r in self.rows if r.key == key and r.machine == machine)
+
+    def machines_by_change(self) -> list[str]:
+        """Machines with a changed row first (the largest utilisation difference first), then the others in
+        their order."""
+
+        def size(mid: str) -> float:
+            rows = [r for r in self.rows if r.machine == mid and r.key == "utilisation"]
+            d = rows[0].delta if rows else None
+            return abs(d.mean) if d is not None and math.isfinite(d.mean) else 0.0
+
+        changed = {r.machine for r in self.rows if r.machine is not None and r.changed}
+        first = sorted((m for m in self.machines if m in changed), key=lambda m: -size(m))
+        return first + [m for m in self.machines if m not in changed]
 
     def machine_delta(self, key: str) -> np.ndarray:
         """Per machine, scenario − baseline of a machine KPI (baseline − actual when no scenario); NaN unknown."""

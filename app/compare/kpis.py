@@ -42,7 +42,7 @@ LINE_KPIS = (
     ("wip", "WIP at stations", "parts"),
     ("lead_time_min", "Lead time", "min"),
     ("energy_kwh_per_h", "Energy", "kWh/h"),
-    ("demand_per_h", "Demand (orders)", "orders/h"),
+    ("demand_per_h", "Demand", "orders/h"),
     ("not_served_per_h", "Demand not served", "orders/h"),
     ("order_lead_time_min", "Lead time from order", "min"),
 )

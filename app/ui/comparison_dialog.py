@@ -14,6 +14,7 @@ from app.compare.calibrate import Calibration, Trust
 from app.compare.diff import Comparison, Row
 from app.compare.report import comparison_csv, comparison_html, verdict
 from app.model.atomic import atomic_write_text
+from app.sim.numbers import format_number
 
 DELTA_KPIS = (
     ("utilisation", "Δ utilisation (%)"),
@@ -38,7 +39,35 @@ def _cell(text: str, bold: bool = False, tip: str = "") -> QtWidgets.QTableWidge
 
 
 def _fmt(x: float) -> str:
-    return "—" if x is None or not math.isfinite(x) else f"{x:.4g}"
+    return format_number(x)
+
+
+class _SortItem(QtWidgets.QTableWidgetItem):
+    """A cell that sorts by the number it shows (unknowns last), or by its text when it has none."""
+
+    def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:
+        a, b = self.data(_SORT_ROLE), other.data(_SORT_ROLE)
+        if a is None or b is None:
+            return super().__lt__(other)
+        a = math.inf if not math.isfinite(a) else a
+        b = math.inf if not math.isfinite(b) else b
+        return a < b
+
+
+_SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
+
+
+def _num_cell(text: str, value: float | None, bold: bool = False, tip: str = "") -> QtWidgets.QTableWidgetItem:
+    item = _SortItem(text)
+    item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+    item.setData(_SORT_ROLE, math.nan if value is None else float(value))
+    if bold:
+        f = item.font()
+        f.setBold(True)
+        item.setFont(f)
+    if tip:
+        item.setToolTip(tip)
+    return item
 
 
 class ComparisonDialog(QtWidgets.QDialog):
@@ -86,9 +115,11 @@ class ComparisonDialog(QtWidgets.QDialog):
         layout.addWidget(head)
         tabs = QtWidgets.QTabWidget(self)
         self.line_table = self._table([r for r in comparison.rows if r.machine is None], with_machine=False)
-        self.machine_table = self._table([r for r in comparison.rows if r.machine is not None], with_machine=True)
+        order = {m: k for k, m in enumerate(comparison.machines_by_change())}
+        machine_rows = sorted((r for r in comparison.rows if r.machine is not None), key=lambda r: order.get(r.machine, 0))
+        self.machine_table = self._table(machine_rows, with_machine=True)
         tabs.addTab(self.line_table, "&Line")
-        tabs.addTab(self.machine_table, "&Machines")
+        tabs.addTab(self._machines_tab(comparison), "&Machines")
         self.plot = pg.PlotWidget(self)
         self.plot.setBackground("w")
         self.plot.addLegend()
@@ -127,8 +158,48 @@ class ComparisonDialog(QtWidgets.QDialog):
         layout.addLayout(row)
         self.resize(980, 640)
 
+    def _machines_tab(self, comparison: Comparison) -> QtWidgets.QWidget:
+        """The machine table under a filter: text to match machines or KPIs, and "changed only"."""
+        page = QtWidgets.QWidget(self)
+        box = QtWidgets.QVBoxLayout(page)
+        box.setContentsMargins(0, 4, 0, 0)
+        bar = QtWidgets.QHBoxLayout()
+        self.machine_filter = QtWidgets.QLineEdit(page)
+        self.machine_filter.setPlaceholderText("Filter by machine or KPI…")
+        self.machine_filter.setClearButtonEnabled(True)
+        self.machine_filter.textChanged.connect(self._apply_machine_filter)
+        self.changed_only = QtWidgets.QCheckBox("&Changed machines only", page)
+        self.changed_only.setToolTip(
+            "Machines whose scenario differs from the baseline beyond chance, or whose actual lies outside the prediction"
+        )
+        self.changed_only.toggled.connect(self._apply_machine_filter)
+        changed = [m for m in comparison.machines if any(r.changed for r in comparison.rows if r.machine == m)]
+        self.changed_count = QtWidgets.QLabel(f"{len(changed)} of {len(comparison.machines)} machines changed", page)
+        bar.addWidget(self.machine_filter, 1)
+        bar.addWidget(self.changed_only)
+        bar.addWidget(self.changed_count)
+        box.addLayout(bar)
+        box.addWidget(self.machine_table, 1)
+        return page
+
+    def _apply_machine_filter(self, *_args) -> None:
+        words = self.machine_filter.text().strip().lower().split()
+        only = self.changed_only.isChecked()
+        t = self.machine_table
+        for i in range(t.rowCount()):
+            machine = t.item(i, 0).text()
+            text = f"{machine} {t.item(i, 2).text()}".lower()
+            changed = bool(t.item(i, 1).text())
+            t.setRowHidden(i, (only and not changed) or not all(w in text for w in words))
+
+    def visible_machine_rows(self) -> list[tuple[str, str]]:
+        """(machine, KPI) of the rows the Machines tab shows, top to bottom."""
+        t = self.machine_table
+        return [(t.item(i, 0).text(), t.item(i, 2).text()) for i in range(t.rowCount()) if not t.isRowHidden(i)]
+
     def _table(self, rows: list[Row], with_machine: bool) -> QtWidgets.QTableWidget:
-        cols = (["Machine"] if with_machine else []) + [
+        changed_machines = {r.machine for r in rows if r.changed} if with_machine else set()
+        cols = (["Machine", "Changed"] if with_machine else []) + [
             "KPI",
             "Actual",
             "Baseline (95% CI)",
@@ -144,20 +215,31 @@ class ComparisonDialog(QtWidgets.QDialog):
         for i, r in enumerate(rows):
             c = 0
             if with_machine:
-                t.setItem(i, c, QtWidgets.QTableWidgetItem(r.machine or ""))
-                c += 1
-            t.setItem(i, c, QtWidgets.QTableWidgetItem(f"{r.label} ({r.unit})"))
-            predicted = f"prediction {r.predicted[0]:.4g} … {r.predicted[1]:.4g}" if r.predicted else ""
-            t.setItem(i, c + 1, _cell(_fmt(r.actual), tip=predicted))
-            t.setItem(i, c + 2, _cell(str(r.baseline) if r.baseline else "—"))
-            t.setItem(i, c + 3, _cell(str(r.scenario) if r.scenario else "—"))
-            t.setItem(i, c + 4, _cell(str(r.delta) if r.delta else "—", bold=bool(r.significant)))
-            words = QtWidgets.QTableWidgetItem(verdict(r))
+                t.setItem(i, c, _SortItem(r.machine or ""))
+                mark = _SortItem("changed" if r.machine in changed_machines else "")
+                mark.setData(_SORT_ROLE, 0.0 if r.machine in changed_machines else 1.0)  # changed first, ascending
+                t.setItem(i, c + 1, mark)
+                c += 2
+            t.setItem(i, c, _SortItem(f"{r.label} ({r.unit})"))
+            predicted = f"prediction {_fmt(r.predicted[0])} … {_fmt(r.predicted[1])}" if r.predicted else ""
+            t.setItem(i, c + 1, _num_cell(_fmt(r.actual), r.actual, tip=predicted))
+            t.setItem(i, c + 2, _num_cell(str(r.baseline) if r.baseline else "—", r.baseline.mean if r.baseline else None))
+            t.setItem(i, c + 3, _num_cell(str(r.scenario) if r.scenario else "—", r.scenario.mean if r.scenario else None))
+            t.setItem(
+                i,
+                c + 4,
+                _num_cell(str(r.delta) if r.delta else "—", r.delta.mean if r.delta else None, bold=bool(r.significant)),
+            )
+            words = _SortItem(verdict(r))
             if r.significant is False:
                 words.setForeground(QtGui.QBrush(QtGui.QColor(120, 120, 120)))
             t.setItem(i, c + 5, words)
         t.resizeColumnsToContents()
         t.horizontalHeader().setStretchLastSection(True)
+        if with_machine:  # rows come changed machines first; a click on a header sorts by that column
+            t.horizontalHeader().setSortIndicator(-1, QtCore.Qt.SortOrder.AscendingOrder)  # keep this order for now
+            t.setSortingEnabled(True)
+            t.horizontalHeader().setSortIndicatorShown(True)
         return t
 
     # -- 3D ---------------------------------------------------------------------------------------------------
