@@ -13,10 +13,14 @@ from collections.abc import Sequence
 import numpy as np
 
 from app.compare.diff import Comparison, Row
+from app.sim.numbers import format_number
 
 
-def _num(x: float | None, digits: int = 4) -> str:
-    return "" if x is None or not math.isfinite(x) else f"{x:.{digits}g}"
+def _num(x: float | None, digits: int | None = None) -> str:
+    """A figure for a table (the rounding rule of ``app.sim.numbers``), or full ``digits`` for the CSV."""
+    if x is None or not math.isfinite(x):
+        return ""
+    return f"{x:.{digits}g}" if digits else format_number(x)
 
 
 def verdict(r: Row) -> str:
