@@ -9,6 +9,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
 from app.history.recorder import History
+from app.history.sessions import break_at_gaps, connected_periods
 
 TREND_SIGNALS = (
     ("Temperature", "°C", (213, 94, 0)),
@@ -17,6 +18,21 @@ TREND_SIGNALS = (
     ("PressForce", "kN", (0, 158, 115)),
     ("AxisLoad", "%", (0, 158, 115)),
 )
+#: Units with a prefix are plotted in their base unit so the axis picks the right prefix itself (0.4 kW is
+#: shown as 400 W, 2000 kN as 2 MN, never as "mkW"); units that take no prefix (°C, %) are left alone.
+SI_BASE = {"kW": ("W", 1e3), "kN": ("N", 1e3), "MW": ("W", 1e6), "mm": ("m", 1e-3), "ms": ("s", 1e-3)}
+
+
+def axis_unit(unit: str) -> tuple[str, float, bool]:
+    """(unit to label the axis with, factor to multiply values by, whether the axis may add an SI prefix).
+
+    >>> axis_unit("kW"), axis_unit("°C")
+    (('W', 1000.0, True), ('°C', 1.0, False))
+    """
+    if unit in SI_BASE:
+        base, factor = SI_BASE[unit]
+        return base, factor, True
+    return unit, 1.0, False
 
 
 class TrendsDock(QtWidgets.QDockWidget):
@@ -68,9 +84,11 @@ class TrendsDock(QtWidgets.QDockWidget):
         if self.cursor is not None and self.cursor < now - 0.8 * self.window_s:
             end = self.cursor + 0.2 * self.window_s  # keep the replayed moment in view
         series = {}
+        periods = connected_periods(self.history, end - self.window_s, end + 5)
         for name, unit, colour in TREND_SIGNALS:
             t, v, _status = self.history.series(self.machine, name, end - self.window_s, end + 5)
             if len(t):
+                t, v = break_at_gaps(t, np.asarray(v, dtype=float), periods)
                 series[name] = (t - now, v, unit, colour)
         if set(series) != set(self.plots):
             self.layout_widget.clear()
@@ -80,7 +98,9 @@ class TrendsDock(QtWidgets.QDockWidget):
                 self.hint = self.layout_widget.addLabel(f"No recorded signals for {self.machine} yet")
             for r, (name, (_t, _v, unit, colour)) in enumerate(series.items()):
                 plot = self.layout_widget.addPlot(row=r, col=0)
-                plot.setLabel("left", name, units=unit)
+                label_unit, _factor, prefixed = axis_unit(unit)
+                plot.getAxis("left").enableAutoSIPrefix(prefixed)
+                plot.setLabel("left", name, units=label_unit)
                 plot.showGrid(x=True, y=True, alpha=0.25)
                 plot.setXRange(-self.window_s, 0, padding=0)
                 if r == len(series) - 1:
@@ -91,18 +111,25 @@ class TrendsDock(QtWidgets.QDockWidget):
                 line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
                 plot.addItem(line)
                 self._cursor_lines[name] = line
-        for name, (t, v, _unit, _colour) in series.items():
+        for name, (t, v, unit, _colour) in series.items():
             plot, curve = self.plots[name]
-            curve.setData(t, np.asarray(v, dtype=float))
+            curve.setData(t, np.asarray(v, dtype=float) * axis_unit(unit)[1])
             plot.setXRange(end - now - self.window_s, end - now, padding=0)
             line = self._cursor_lines[name]
             line.setVisible(self.cursor is not None)
             if self.cursor is not None:
                 line.setValue(self.cursor - now)
 
-    def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
-        """The plotted (x, y) of a signal (for tests)."""
+    def axis_label(self, name: str) -> str | None:
+        """The left axis's text as drawn, e.g. "Power (W)" (for tests and screenshots)."""
         if name not in self.plots:
             return None
-        x, y = self.plots[name][1].getData()
+        return self.plots[name][0].getAxis("left").labelString()
+
+    def curve_data(self, name: str) -> tuple[np.ndarray, np.ndarray] | None:
+        """The plotted (x, y) of a signal, in the axis's unit (for tests)."""
+        if name not in self.plots:
+            return None
+        curve = self.plots[name][1]
+        x, y = curve.xData, curve.yData  # as given (getData() drops the NaNs that break the line)
         return (np.asarray(x), np.asarray(y)) if x is not None else None
