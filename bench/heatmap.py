@@ -196,6 +196,10 @@ def main() -> int:
     print(f"render, unchanged scene      {still_ms:8.2f} ms   (upload ≈ {upload_ms:.2f} ms)")
     print(f"compute + upload             {figures['compute_and_upload_ms']:8.2f} ms   (target < 20)")
     print(f"update / limit               {figures['update_vs_limit']:8.3f}      (target ≤ 1.5)")
+    figures["targets"] = {
+        "compute_and_upload_under_20ms": figures["compute_and_upload_ms"] < 20,
+        "update_within_1.5x_limit": figures["update_vs_limit"] is not None and figures["update_vs_limit"] <= 1.5,
+    }
     emit("heatmap", figures)
     return 0
 
