@@ -26,6 +26,7 @@ import asyncio
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -46,6 +47,9 @@ VIBRATION_CHANNELS = 8
 PLANT_INTERVAL_S = 1.03
 # All change at every plant update (sensor noise): ten per machine.
 SIGNALS = ("Temperature", "Power", *(f"Vibration{k + 1}" for k in range(VIBRATION_CHANNELS)))
+SIZES = (1_000, 10_000)
+ARRIVAL_TIMEOUT_S = 180.0  # the app's first values of every variable; longer means the case failed
+WORKER_TIMEOUT_S = 900.0
 
 
 def _pct(values: list[float], q: float) -> float | None:
@@ -157,7 +161,11 @@ def app_worker(endpoint: str, factory: str, warmup: float, seconds: float) -> di
                 state["latency"].extend(now - u.source_ts for u in updates)
 
         w.live._on_values = measured  # the network thread's reports reach the link by this name
+        deadline = time.monotonic() + ARRIVAL_TIMEOUT_S
         while w.live.store is None or w.live.store.received < len(w.live.store.bindings):
+            if time.monotonic() > deadline:
+                got = 0 if w.live.store is None else w.live.store.received
+                raise TimeoutError(f"only {got} of {len(w.live.store.bindings)} variables arrived in {ARRIVAL_TIMEOUT_S:.0f} s")
             await asyncio.sleep(0.2)  # every variable has arrived once
         await asyncio.sleep(warmup)
         recorder = w.live.recorder
@@ -209,7 +217,30 @@ def app_worker(endpoint: str, factory: str, warmup: float, seconds: float) -> di
 
 
 # -- driver ------------------------------------------------------------------------------------------------
-def run_size(n_vars: int, warmup: float, seconds: float) -> dict:
+def run_case(n_vars: int, warmup: float, seconds: float, port: int | None = None) -> dict:
+    """One size measured, or why it could not be: a failed case is a result (``error``), never a crash."""
+    try:
+        return run_size(n_vars, warmup, seconds, port)
+    except Exception as e:  # reported in the JSON line: the other sizes still run and print
+        return {"variables": n_vars, "error": f"{type(e).__name__}: {e}"[:300]}
+
+
+def _client(kind: str, args: list[str]) -> dict:
+    """A client's figures from a fresh process; a failed run (a busy machine drops the connection) is tried
+    once more, and if that fails too its error is the result."""
+    result: dict = {}
+    for attempt in (1, 2):
+        try:
+            result = run_worker(Path(__file__), [kind, *args], timeout=WORKER_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            result = {"error": f"no result within {WORKER_TIMEOUT_S:.0f} s"}
+        result["attempts"] = attempt
+        if "error" not in result:
+            break
+    return result
+
+
+def run_size(n_vars: int, warmup: float, seconds: float, port: int | None = None) -> dict:
     from app.live.plantsim import free_port, spawn
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -217,23 +248,102 @@ def run_size(n_vars: int, warmup: float, seconds: float) -> dict:
     nodes = make_factory(n_vars, factory)
     nodes_file = OUT / f"live_{n_vars}_nodes.json"
     nodes_file.write_text(json.dumps(nodes))
-    port = free_port()
+    port = port or free_port()
     t = time.perf_counter()
     plant = spawn(factory, port, ("--interval", str(PLANT_INTERVAL_S), "--vibration-channels", str(VIBRATION_CHANNELS)))
     start_s = time.perf_counter() - t
     endpoint = f"opc.tcp://127.0.0.1:{port}/floortwin/"
     try:
-        bare = run_worker(Path(__file__), ["bare", endpoint, str(nodes_file), str(warmup), str(seconds)], timeout=900)
-        app = run_worker(Path(__file__), ["app", endpoint, str(factory), str(warmup), str(seconds)], timeout=900)
+        bare = _client("bare", [endpoint, str(nodes_file), str(warmup), str(seconds)])
+        app = _client("app", [endpoint, str(factory), str(warmup), str(seconds)])
     finally:
         plant.kill()
         plant.wait(10)
-    return {"variables": len(nodes), "plant_start_s": round(start_s, 1), "bare": bare, "app": app}
+    result = {"variables": len(nodes), "plant_start_s": round(start_s, 1), "bare": bare, "app": app}
+    failed = [f"{kind}: {r['error']}" for kind, r in (("bare", bare), ("app", app)) if "error" in r]
+    if failed:
+        result["error"] = "; ".join(failed)
+    return result
+
+
+def _cell(value: object, width: int, spec: str = "") -> str:
+    """A table cell; a figure that could not be measured (None) shows as "—", never as a format error.
+
+    >>> _cell(None, 7), _cell(1234.5, 9, ",.0f")
+    ('      —', '    1,234')
+    """
+    return f"{'—':>{width}}" if value is None else f"{value:>{width}{spec}}"
+
+
+def table(results: dict[int, dict]) -> list[str]:
+    """The human-readable table of every size (failed sizes say why)."""
+    lines = [f"{'variables':>10} {'client':>6} {'notif/s':>9} {'history/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'frame ms':>17}"]
+    for n, r in results.items():
+        b, a = r.get("bare", {}), r.get("app", {})
+        if "error" in r:
+            lines.append(f"{n:>10,} failed: {r['error']}")
+        if "error" not in b and b:
+            lines.append(
+                f"{r['variables']:>10,} {'bare':>6} {_cell(b.get('rate'), 9, ',.0f')} {'':>9} "
+                f"{_cell(b.get('p50_ms'), 7)} {_cell(b.get('p99_ms'), 7)}"
+            )
+        if "error" not in a and a:
+            median, worst, idle = (_cell(a.get(k), 0) for k in ("frame_ms_median", "frame_ms_max", "frame_ms_idle"))
+            frame = f"{median} (max {worst}; idle {idle})"
+            lines.append(
+                f"{'':>10} {'app':>6} {_cell(a.get('rate'), 9, ',.0f')} {_cell(a.get('history_rate'), 9, ',.0f')} "
+                f"{_cell(a.get('p50_ms'), 7)} {_cell(a.get('p99_ms'), 7)} {frame:>17}"
+            )
+    return lines
+
+
+def figures_of(results: dict[int, dict]) -> dict:
+    """The JSON line's figures: every size's measurements and ratios, or its error; targets judged only on
+    figures that exist."""
+    figures: dict = {}
+    ok = True
+    for n, r in results.items():
+        b, a = r.get("bare", {}), r.get("app", {})
+        if "error" in r:
+            figures[f"error_{n}"] = r["error"]
+            ok = False
+            if "error" in b or "error" in a or not b or not a:
+                continue
+        rate_ratio = ratio(a.get("rate"), b.get("rate"))
+        p99_ratio = ratio(a.get("p99_ms"), b.get("p99_ms"))
+        history_ratio = ratio(a.get("history_rate"), b.get("rate"))
+        frame_max = a.get("frame_ms_max")
+        met = (
+            rate_ratio is not None
+            and rate_ratio >= 0.9
+            and history_ratio is not None
+            and history_ratio >= 0.9
+            and p99_ratio is not None
+            and p99_ratio < 2.0
+            and frame_max is not None
+            and frame_max < 100
+        )
+        figures[f"vars_{n}"] = {
+            **{f"bare_{k}": v for k, v in b.items()},
+            **{f"app_{k}": v for k, v in a.items()},
+            "plant_start_s": r.get("plant_start_s"),
+            "rate_ratio_app_vs_bare": rate_ratio,
+            "history_rate_ratio_vs_bare": history_ratio,
+            "p99_ratio_app_vs_bare": p99_ratio,
+            "targets_met": met,
+        }
+        ok = ok and met
+    figures["all_targets_met"] = ok
+    return figures
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--quick", action="store_true", help="shorter measurement windows")
+    p.add_argument(
+        "--sizes", type=lambda t: [int(x) for x in t.split(",")], default=list(SIZES), help="variables per case (1000,10000)"
+    )
+    p.add_argument("--port", type=int, help="serve the plant on this port (default: a free one)")
     p.add_argument("--worker", nargs=5, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.worker:
@@ -245,50 +355,9 @@ def main() -> int:
 
     warmup, updates = (3.0, 8) if args.quick else (5.0, 20)
     seconds = updates * PLANT_INTERVAL_S  # a whole number of plant updates: the rate has no counting phase error
-    results = {}
-    print(f"{'variables':>10} {'client':>6} {'notif/s':>9} {'history/s':>9} {'p50 ms':>7} {'p99 ms':>7} {'frame ms':>17}")
-    for n in (1_000, 10_000):
-        r = run_size(n, warmup, seconds)
-        results[n] = r
-        b, a = r["bare"], r["app"]
-        if "error" in b or "error" in a:
-            print(f"{n:>10} failed: {b.get('error') or a.get('error')}")
-            continue
-        print(f"{r['variables']:>10,} {'bare':>6} {b['rate']:>9,.0f} {'':>9} {b['p50_ms']:>7} {b['p99_ms']:>7}")
-        frame = f"{a['frame_ms_median']} (max {a['frame_ms_max']}; idle {a['frame_ms_idle']})"
-        print(f"{'':>10} {'app':>6} {a['rate']:>9,.0f} {a['history_rate']:>9,.0f} {a['p50_ms']:>7} {a['p99_ms']:>7} {frame:>17}")
-
-    figures: dict = {}
-    ok = True
-    for n, r in results.items():
-        b, a = r["bare"], r["app"]
-        if "error" in b or "error" in a:
-            figures[f"error_{n}"] = b.get("error") or a.get("error")
-            ok = False
-            continue
-        rate_ratio = ratio(a["rate"], b["rate"])
-        p99_ratio = ratio(a["p99_ms"], b["p99_ms"])
-        history_ratio = ratio(a["history_rate"], b["rate"])
-        figures[f"vars_{n}"] = {
-            **{f"bare_{k}": v for k, v in b.items()},
-            **{f"app_{k}": v for k, v in a.items()},
-            "plant_start_s": r["plant_start_s"],
-            "rate_ratio_app_vs_bare": rate_ratio,
-            "history_rate_ratio_vs_bare": history_ratio,
-            "p99_ratio_app_vs_bare": p99_ratio,
-        }
-        met = (
-            rate_ratio is not None
-            and rate_ratio >= 0.9
-            and history_ratio is not None
-            and history_ratio >= 0.9
-            and p99_ratio is not None
-            and p99_ratio < 2.0
-            and a["frame_ms_max"] < 100
-        )
-        figures[f"vars_{n}"]["targets_met"] = met
-        ok = ok and met
-    figures["all_targets_met"] = ok
+    results = {n: run_case(n, warmup, seconds, args.port) for n in args.sizes}
+    print("\n".join(table(results)))
+    figures = figures_of(results)
     emit("live", figures)
     return 0
 
