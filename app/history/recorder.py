@@ -64,6 +64,25 @@ class Sample(NamedTuple):
     status: int
 
 
+def sample_of(machine: str, signal: str, node_id: str, value: object, status: int, t: float, received: float) -> Sample:
+    """The history row of a received value: numbers as numbers, a Boolean also as ``true``/``false`` (a
+    state mapping reads it as a truth value on replay, not as 1.0), an OPC UA LocalizedText as its text.
+
+    >>> sample_of("M1", "State", "n", True, 0, 5.0, 5.1)[5:7]
+    (1.0, 'true')
+    """
+    if isinstance(value, bool):
+        number, text = float(value), "true" if value else "false"
+    elif isinstance(value, (int, float)):
+        number, text = float(value), None
+    elif value is None:
+        number, text = None, None
+    else:
+        shown = getattr(value, "Text", value)  # a LocalizedText: its text, never its Python representation
+        number, text = None, shown if isinstance(shown, str) else ("" if shown is None else str(shown))
+    return Sample(machine, signal, node_id, t, received, number, text, status)
+
+
 def connect(path: str | os.PathLike[str], readonly: bool = False) -> sqlite3.Connection:
     if readonly:
         con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=30, check_same_thread=False)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
+import itertools
 import logging
 import math
 import time
@@ -20,11 +21,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asyncua import Client, Node, ua
+from asyncua import Client, ua
 from asyncua.common.subscription import DataChangeEvent, OverflowPolicy, StatusChangeEvent
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
-from app.state.store import Update
+from app.state.store import BindingInfo, Update
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +75,15 @@ class BrowseItem:
 class _Binding:
     index: int
     node_id: str
-    node: Node | None = None
+    name: str = ""  # what a log line calls it: machine and signal
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} ({self.node_id})" if self.name else self.node_id
+
+
+#: Requests of a big plant go out in chunks of this many nodes (servers cap the size of one request).
+CHUNK = 500
 
 
 @dataclass
@@ -120,6 +129,9 @@ class LiveClient:
         Called with (LinkState, message) whenever the link changes.
     on_binding_error
         Called with (binding index, message) when a bound node cannot be monitored.
+    on_binding_info
+        Called with (binding index, ``BindingInfo``) once the server said what a bound variable's unit,
+        EURange and data type are.
     """
 
     def __init__(
@@ -128,18 +140,23 @@ class LiveClient:
         on_values: Callable[[list[Update]], None],
         on_state: Callable[[LinkState, str], None] | None = None,
         on_binding_error: Callable[[int, str], None] | None = None,
+        on_binding_info: Callable[[int, BindingInfo], None] | None = None,
     ):
         self.settings = settings
         self.on_values = on_values
         self.on_state = on_state or (lambda s, m: None)
         self.on_binding_error = on_binding_error or (lambda k, m: None)
+        self.on_binding_info = on_binding_info or (lambda k, info: None)
         self.state = LinkState.DISCONNECTED
         self.stats = LinkStats()
         self.client: Client | None = None
         self._bindings: list[_Binding] = []
-        self._by_node: dict[str, list[int]] = {}
-        self._owners: dict[ua.NodeId, list[int]] = {}
+        self._owners: dict[ua.NodeId, list[int]] = {}  # monitored node → the bindings it feeds
+        self._handles: dict[ua.NodeId, int] = {}  # monitored node → the server's monitored item id
+        self._sub = None  # the running subscription (None while disconnected)
+        self._client_handles = itertools.count(1)
         self._consumer: asyncio.Future | None = None
+        self._info_tasks: set[asyncio.Task] = set()
         self._pending: list[Update] = []
         self._stop = asyncio.Event()
         self._lost = asyncio.Event()
@@ -147,9 +164,48 @@ class LiveClient:
         self._namespaces: list[str] = []
 
     # -- public -----------------------------------------------------------------------------------
-    def set_bindings(self, bindings: Sequence[tuple[int, str]]) -> None:
-        """(binding index, node id string) pairs to monitor; applied at the next (re)connect."""
-        self._bindings = [_Binding(k, nid) for k, nid in bindings]
+    def set_bindings(self, bindings: Sequence[tuple[int, str]], names: dict[int, str] | None = None) -> None:
+        """(binding index, node id string) pairs to monitor; applied at the next (re)connect. ``names`` says
+        what each binding is (``CNC-01.Temperature``) for log lines and messages."""
+        names = names or {}
+        self._bindings = [_Binding(k, nid, names.get(k, "")) for k, nid in bindings]
+
+    async def add_bindings(self, bindings: Sequence[tuple[int, str]], names: dict[int, str] | None = None) -> None:
+        """Monitor more bindings: added to the running subscription (no reconnection), or at the next connect."""
+        names = names or {}
+        added = [_Binding(k, nid, names.get(k, "")) for k, nid in bindings]
+        self._bindings.extend(added)
+        if self._sub is not None and self.client is not None:
+            await self._monitor(added)
+
+    async def remove_bindings(self, indices: Sequence[int]) -> None:
+        """Stop monitoring these bindings; a node nobody else is bound to leaves the subscription."""
+        gone = set(indices)
+        self._bindings = [b for b in self._bindings if b.index not in gone]
+        unused = []
+        for nid, owners in list(self._owners.items()):
+            owners[:] = [k for k in owners if k not in gone]
+            if not owners:
+                del self._owners[nid]
+                handle = self._handles.pop(nid, None)
+                if handle is not None:
+                    unused.append(handle)
+        for k in gone:
+            self.stats.bad_bindings.pop(k, None)
+        if unused and self._sub is not None:
+            try:
+                await self._sub.unsubscribe(unused)
+            except (ua.UaError, asyncio.TimeoutError, ConnectionError) as e:  # gone with the session anyway
+                log.debug("could not delete %d monitored items: %s", len(unused), e)
+
+    def portable(self, nodeid: ua.NodeId) -> str:
+        """A node id that survives a change of the server's namespace order: ``nsu=<namespace URI>;…``
+        outside namespace 0 (whose index is fixed), as the bindings are saved."""
+        text = nodeid.to_string()
+        ns = nodeid.NamespaceIndex
+        if ns == 0 or ns >= len(self._namespaces):
+            return text
+        return f"nsu={self._namespaces[ns]};{text.split(';', 1)[1]}"
 
     async def connect(self) -> None:
         """Connect once (raises ``ConnectionError`` with a readable message on failure)."""
@@ -219,7 +275,7 @@ class LiveClient:
             desc = ""
             with contextlib.suppress(ua.UaError, AttributeError):
                 desc = (await child.read_description()).Text or ""
-            out.append(BrowseItem(child.nodeid.to_string(), name.Name, display, cls.name, dtype, desc))
+            out.append(BrowseItem(self.portable(child.nodeid), name.Name, display, cls.name, dtype, desc))
         return out
 
     async def read(self, node_id: str):
@@ -265,6 +321,9 @@ class LiveClient:
         consumer, self._consumer = self._consumer, None
         if consumer is not None:
             consumer.cancel()
+        for task in list(self._info_tasks):
+            task.cancel()
+        self._sub = None
         client, self.client = self.client, None
         if client is not None:
             with contextlib.suppress(Exception):
@@ -289,46 +348,78 @@ class LiveClient:
             s.publishing_ms, None, queue_maxsize=max(10_000, 4 * len(self._bindings)), overflow=OverflowPolicy.DROP_OLDEST
         )
         self._consumer = asyncio.ensure_future(_consume(weakref.ref(self), sub))
-        nodes, owners = [], []
-        self._by_node = {}
-        self._owners = {}
+        self._owners, self._handles = {}, {}
         self.stats.bad_bindings.clear()
-        for b in self._bindings:
+        self._sub = sub
+        await self._monitor(self._bindings)
+
+    async def _monitor(self, bindings: Sequence[_Binding]) -> None:
+        """Add monitored items for ``bindings`` to the running subscription (one per node however many
+        bindings share it), then ask the server about their units and ranges in the background."""
+        sub, s = self._sub, self.settings
+        new: list[ua.NodeId] = []
+        for b in bindings:
             try:
                 nid = self._resolve(b.node_id)
             except (ValueError, ua.UaError) as e:
-                self._binding_failed(b.index, f"{b.node_id}: {e}")
+                self._binding_failed(b, str(e))
                 continue
-            key = nid.to_string()
-            if key not in self._by_node:
-                self._by_node[key] = []
-                node = self.client.get_node(nid)
-                nodes.append(node)
-                owners.append(key)
-                self._owners[nid] = self._by_node[key]
-            self._by_node[key].append(b.index)
-        if not nodes:
-            return
-        for start in range(0, len(nodes), 1000):  # big plants: several requests, one subscription
-            chunk = nodes[start : start + 1000]
-            if s.deadband > 0:
-                mfilter = ua.DataChangeFilter(
-                    Trigger=ua.DataChangeTrigger.StatusValue, DeadbandType=ua.DeadbandType.Absolute, DeadbandValue=s.deadband
-                )
-                results = await sub._subscribe(chunk, ua.AttributeIds.Value, mfilter=mfilter, sampling_interval=s.sampling_ms)
-            else:
-                results = await sub.subscribe_data_change(chunk, sampling_interval=s.sampling_ms)
-            for k, r in enumerate(results if isinstance(results, list) else [results]):
+            if nid not in self._owners:
+                self._owners[nid] = []
+                new.append(nid)
+            self._owners[nid].append(b.index)
+        mfilter = None
+        if s.deadband > 0:
+            mfilter = ua.DataChangeFilter(
+                Trigger=ua.DataChangeTrigger.StatusValue, DeadbandType=ua.DeadbandType.Absolute, DeadbandValue=s.deadband
+            )
+        by_index = {b.index: b for b in bindings}
+        for start in range(0, len(new), CHUNK):  # big plants: several requests, one subscription
+            chunk = new[start : start + CHUNK]
+            results = await sub.create_monitored_items([self._request(nid, mfilter) for nid in chunk])
+            for nid, r in zip(chunk, results, strict=True):
                 if isinstance(r, ua.StatusCode):
-                    failed = self._by_node.pop(owners[start + k], [])
-                    for idx in list(failed):
-                        self._binding_failed(idx, f"{owners[start + k]}: {r.name}")
-                    failed.clear()
+                    for k in self._owners.pop(nid, []):
+                        self._binding_failed(by_index.get(k) or _Binding(k, nid.to_string()), r.name)
+                else:
+                    self._handles[nid] = r
+        watched = [nid for nid in new if nid in self._handles]
+        if watched:
+            task = asyncio.ensure_future(self._read_info(watched))
+            self._info_tasks.add(task)
+            task.add_done_callback(self._info_tasks.discard)
 
-    def _binding_failed(self, index: int, message: str) -> None:
-        self.stats.bad_bindings[index] = message
-        log.warning("cannot monitor binding %d: %s", index, message)
-        self.on_binding_error(index, message)
+    def _request(self, nid: ua.NodeId, mfilter: ua.DataChangeFilter | None) -> ua.MonitoredItemCreateRequest:
+        params = ua.MonitoringParameters(
+            ClientHandle=next(self._client_handles), SamplingInterval=self.settings.sampling_ms, QueueSize=1, DiscardOldest=True
+        )
+        if mfilter is not None:
+            params.Filter = mfilter
+        return ua.MonitoredItemCreateRequest(
+            ItemToMonitor=ua.ReadValueId(NodeId=nid, AttributeId=ua.AttributeIds.Value),
+            MonitoringMode=ua.MonitoringMode.Reporting,
+            RequestedParameters=params,
+        )
+
+    async def _read_info(self, nodes: list[ua.NodeId]) -> None:
+        """Ask the server for the EngineeringUnits, EURange and data type of monitored nodes and report them
+        (``on_binding_info``). A server that has none of them costs two requests per chunk of nodes."""
+        client = self.client
+        try:
+            for start in range(0, len(nodes), CHUNK):
+                chunk = nodes[start : start + CHUNK]
+                infos = await _read_infos(client, chunk, self.portable)
+                for nid, info in zip(chunk, infos, strict=True):
+                    for k in self._owners.get(nid, ()):
+                        self.on_binding_info(k, info)
+        except (ua.UaError, asyncio.TimeoutError, ConnectionError, OSError) as e:  # units are a nicety: go on without
+            log.info("could not read engineering units from %s: %s", self.settings.endpoint, e)
+
+    def _binding_failed(self, binding: _Binding, reason: str) -> None:
+        message = f"{binding.node_id}: {reason}"
+        self.stats.bad_bindings[binding.index] = message
+        log.warning("cannot monitor %s: %s", binding.name or binding.node_id, message if binding.name else reason)
+        self.on_binding_error(binding.index, message)
 
     async def _supervise(self) -> None:
         backoff = 0.5
@@ -392,8 +483,11 @@ class LiveClient:
             self.stats.notifications += 1
             if not self._pending:  # runs once the queue is drained: the consumer takes a burst without yielding
                 asyncio.get_running_loop().call_soon(self._deliver)
+            value = event.value
+            if isinstance(value, ua.LocalizedText):  # e.g. a state machine's CurrentState: its text
+                value = value.Text or ""
             for k in owners:
-                self._pending.append(Update(k, event.value, status, src, now))
+                self._pending.append(Update(k, value, status, src, now))
         elif isinstance(event, StatusChangeEvent):
             log.info("subscription status: %s", event.notification.Status)
             self._lost.set()
@@ -408,3 +502,42 @@ async def _consume(client_ref: weakref.ref, sub) -> None:
             return
         client._take(event)
         del client
+
+
+def _property_path(start: ua.NodeId, name: str) -> ua.BrowsePath:
+    """The path from a variable to its standard property ``0:name`` (HasProperty)."""
+    element = ua.RelativePathElement(
+        ReferenceTypeId=ua.NodeId(ua.ObjectIds.HasProperty),
+        IsInverse=False,
+        IncludeSubtypes=True,
+        TargetName=ua.QualifiedName(name, 0),
+    )
+    return ua.BrowsePath(StartingNode=start, RelativePath=ua.RelativePath(Elements=[element]))
+
+
+async def _read_infos(client: Client, nodes: list[ua.NodeId], portable: Callable[[ua.NodeId], str]) -> list[BindingInfo]:
+    """Units (EUInformation's display name), EURange and data type of ``nodes``: one TranslateBrowsePaths,
+    one Read of the properties found and one Read of the data types."""
+    paths = [_property_path(nid, name) for nid in nodes for name in ("EngineeringUnits", "EURange")]
+    found = await client.uaclient.translate_browsepaths_to_nodeids(paths)
+    targets: dict[int, ua.NodeId] = {}
+    for k, result in enumerate(found):
+        if result.StatusCode.is_good() and result.Targets:
+            t = result.Targets[0].TargetId
+            targets[k] = ua.NodeId(t.Identifier, t.NamespaceIndex, t.NodeIdType)
+    keys = list(targets)
+    values = await client.read_attributes([client.get_node(targets[k]) for k in keys]) if keys else []
+    read = {k: dv.Value.Value for k, dv in zip(keys, values, strict=True) if dv.StatusCode.is_good() and dv.Value is not None}
+    types = await client.read_attributes([client.get_node(nid) for nid in nodes], ua.AttributeIds.DataType)
+    out = []
+    for n, dt in enumerate(types):
+        eu, eu_range = read.get(2 * n), read.get(2 * n + 1)
+        unit = getattr(getattr(eu, "DisplayName", None), "Text", None) or ""
+        low, high = _finite(getattr(eu_range, "Low", None)), _finite(getattr(eu_range, "High", None))
+        data_type = portable(dt.Value.Value) if dt.StatusCode.is_good() and isinstance(dt.Value.Value, ua.NodeId) else ""
+        out.append(BindingInfo(unit, low, high, data_type))
+    return out
+
+
+def _finite(x: object) -> float:
+    return float(x) if isinstance(x, (int, float)) and math.isfinite(x) else math.nan

@@ -130,6 +130,17 @@ class MachineSim(_Data):
     power_idle_kw: Annotated[float, Field(ge=0, le=1e5)] = 2.0
 
 
+#: The machine states, in the order of their codes (0 running … 4 down); "idle" is another word for starved.
+MACHINE_STATES = ("running", "setup", "starved", "blocked", "down")
+StateName = Literal["running", "setup", "starved", "idle", "blocked", "down", "unknown"]
+#: Built-in state mappings: ``auto`` (floortwin's words and codes 0–4, Booleans, and the texts of OPC UA for
+#: Machinery and DI; enumerations recognised by their data type), OPC UA for Machinery's MachineryItemState
+#: and MachineryOperationMode, DI's DeviceHealth, and a Boolean "running" flag.
+BuiltinStateMap = Literal["auto", "machinery-item-state", "machinery-operation-mode", "di-device-health", "boolean"]
+StateKey = Annotated[str, StringConstraints(min_length=1, max_length=256)]
+StateMap = BuiltinStateMap | dict[StateKey, StateName]
+
+
 class Machine(_Data):
     """One machine (or conveyor, rack, warehouse) on the floor."""
 
@@ -143,7 +154,14 @@ class Machine(_Data):
     clearance_m: Margin = 0.5
     sim: MachineSim = Field(default_factory=MachineSim)
     tags: dict[Identifier, Annotated[str, StringConstraints(min_length=1, max_length=512)]] = Field(
-        default_factory=dict, description="OPC UA bindings: signal name → node id"
+        default_factory=dict,
+        description="OPC UA bindings: signal name → node id (nsu=<namespace URI>;… keeps pointing at the right "
+        "node when the server's namespace order changes; ns=<index>;… is read too)",
+    )
+    states: dict[Identifier, StateMap] = Field(
+        default_factory=dict,
+        description="How a bound signal's values become machine states: signal name → a built-in mapping or a table "
+        "of value or text → state (values not in the table are unknown); without one the State signal uses auto",
     )
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.state.machine_states import UNKNOWN
 from app.state.store import is_good
 
 STATE_RGB = np.array(
@@ -21,6 +22,7 @@ STATE_RGB = np.array(
     dtype=np.uint8,
 )
 NO_DATA_RGB = np.array((150, 150, 150), dtype=np.uint8)
+UNKNOWN_RGB = np.array((204, 121, 167), dtype=np.uint8)  # reddish purple: a value no mapping knows
 ALARM_RGB = np.array((204, 0, 0), dtype=np.uint8)
 ALARM_DIM_RGB = np.array((90, 0, 0), dtype=np.uint8)
 LEGEND = (
@@ -29,6 +31,7 @@ LEGEND = (
     ("starved / idle", STATE_RGB[2]),
     ("blocked", STATE_RGB[3]),
     ("down", STATE_RGB[4]),
+    ("unknown state", UNKNOWN_RGB),
     ("alarm", ALARM_RGB),
     ("no data / stale", NO_DATA_RGB),
 )
@@ -37,16 +40,20 @@ LEGEND = (
 def state_colours(
     codes: np.ndarray, status: np.ndarray, age_s: np.ndarray, max_age_s: float, alarm: np.ndarray, blink_on: bool
 ) -> np.ndarray:
-    """(N, 3) colours from state codes (0–4, NaN unknown), their status codes and ages, and alarm flags.
+    """(N, 3) colours from state codes (0–4, ``UNKNOWN``, NaN for none), their status codes and ages, and
+    alarm flags.
 
-    A machine whose state is unknown, bad or older than ``max_age_s`` shows "no data"; an alarm blinks
-    between two reds (``blink_on`` alternates on a timer).
+    A machine without a good state of at most ``max_age_s`` shows "no data"; one whose value its mapping
+    does not know (or any code outside 0–4) shows "unknown state", never a neighbouring state; an alarm
+    blinks between two reds (``blink_on`` alternates on a timer).
     """
     n = len(codes)
     out = np.empty((n, 3), dtype=np.uint8)
     out[:] = NO_DATA_RGB
-    known = np.isfinite(codes) & is_good(status) & (age_s <= max_age_s)
-    idx = np.clip(np.nan_to_num(codes, nan=0).astype(int), 0, 4)
-    out[known] = STATE_RGB[idx[known]]
+    current = np.isfinite(codes) & is_good(status) & (age_s <= max_age_s)
+    whole = np.nan_to_num(codes, nan=UNKNOWN)
+    known = current & (whole >= 0) & (whole <= len(STATE_RGB) - 1) & (whole == np.round(whole))
+    out[current & ~known] = UNKNOWN_RGB
+    out[known] = STATE_RGB[whole[known].astype(int)]
     out[alarm] = ALARM_RGB if blink_on else ALARM_DIM_RGB
     return out

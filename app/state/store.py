@@ -11,15 +11,20 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
 from psygnal import Signal
 
+from app.model.factory import StateMap
+from app.state.machine_states import MAPPING_OF_DATA_TYPE, code_in, state_name, table_of
+
 #: Status codes are OPC UA's 32-bit codes; the top two bits say good (00), uncertain (01) or bad (10).
 GOOD = 0
 NO_DATA = 0x80310000  # BadNoData: nothing received yet
-STATE_CODES = {"running": 0, "setup": 1, "starved": 2, "idle": 2, "blocked": 3, "down": 4}
+#: The signal whose values are machine states (mapped to codes; see ``app.state.machine_states``).
+STATE_SIGNAL = "State"
 
 
 def is_good(status: np.ndarray | int) -> np.ndarray | bool:
@@ -36,6 +41,23 @@ class Update(NamedTuple):
     status: int = GOOD
     source_ts: float = math.nan
     received_ts: float = math.nan
+
+
+@dataclass(frozen=True)
+class BindingInfo:
+    """What the server says about a bound variable: its engineering unit's display name, its EURange
+    (NaN where it has none) and its data type (a portable node id, ``nsu=…;i=…`` outside namespace 0)."""
+
+    unit: str = ""
+    low: float = math.nan
+    high: float = math.nan
+    data_type: str = ""
+
+
+def _text(v: object) -> str:
+    """A received value's text: a LocalizedText is its text, never its Python representation."""
+    shown = getattr(v, "Text", v)
+    return shown if isinstance(shown, str) else ("" if shown is None else str(shown))
 
 
 class StateStore:
@@ -55,6 +77,10 @@ class StateStore:
     >>> s.ingest([Update(b, 41.5, received_ts=100.0)])
     >>> float(s.value("M2", "Temperature"))
     41.5
+    >>> k = s.bind("M1", "State", "ns=2;s=Health", states="di-device-health")
+    >>> s.ingest([Update(k, 1, received_ts=100.0)])
+    >>> s.state("M1")
+    'down'
     """
 
     changed = Signal(object)
@@ -71,7 +97,15 @@ class StateStore:
         self.status = np.full(shape, NO_DATA, dtype=np.uint32)
         self.source_ts = np.full(shape, np.nan)
         self.received_ts = np.full(shape, np.nan)
+        self.units = np.full(shape, None, dtype=object)  # the server's engineering unit (None: not said)
+        self.eu_low = np.full(shape, np.nan)  # the server's EURange (NaN: none)
+        self.eu_high = np.full(shape, np.nan)
+        self.out_of_range = np.zeros(shape, dtype=bool)  # the value lies outside its EURange
         self.bindings: list[tuple[int, int, str]] = []  # (machine, signal, node id)
+        self.state_maps: dict[tuple[int, int], StateMap | None] = {}  # cells holding states: their mapping
+        self._tables: dict[tuple[int, int], Mapping[str, str]] = {}
+        self._raw: dict[tuple[int, int], object] = {}  # last value of a state cell, to map again
+        self._unbound: set[int] = set()
         self._dirty = np.zeros(len(self.machines), dtype=bool)
         self._rejected = 0
         self.received = 0
@@ -81,50 +115,105 @@ class StateStore:
         self.confirmed_since = math.inf
 
     # -- bindings ---------------------------------------------------------------------------------
-    def bind(self, machine: str, signal: str, node_id: str) -> int:
-        """Register a binding; returns its number (used in ``Update.binding``)."""
+    def bind(self, machine: str, signal: str, node_id: str, states: StateMap | None = None) -> int:
+        """Register a binding; returns its number (used in ``Update.binding``).
+
+        ``states`` maps the values to machine states (a built-in mapping's name or a table); the ``State``
+        signal uses ``auto`` without one.
+        """
         if signal not in self.signal_index:
-            self.signal_index[signal] = len(self.signals)
-            self.signals.append(signal)
-            grow = np.full((len(self.machines), 1), np.nan)
-            self.values = np.hstack([self.values, grow])
-            self.texts = np.hstack([self.texts, np.full((len(self.machines), 1), None, dtype=object)])
-            self.status = np.hstack([self.status, np.full((len(self.machines), 1), NO_DATA, dtype=np.uint32)])
-            self.source_ts = np.hstack([self.source_ts, grow.copy()])
-            self.received_ts = np.hstack([self.received_ts, grow.copy()])
-        self.bindings.append((self.machine_index[machine], self.signal_index[signal], node_id))
+            self._add_signal(signal)
+        i, j = self.machine_index[machine], self.signal_index[signal]
+        if states is not None or signal == STATE_SIGNAL:
+            self.state_maps[i, j] = states
+            self._tables[i, j] = table_of(states)
+        self.bindings.append((i, j, node_id))
         return len(self.bindings) - 1
+
+    def _add_signal(self, signal: str) -> None:
+        self.signal_index[signal] = len(self.signals)
+        self.signals.append(signal)
+        n = len(self.machines)
+        for name, fill, dtype in (
+            ("values", np.nan, float),
+            ("texts", None, object),
+            ("status", NO_DATA, np.uint32),
+            ("source_ts", np.nan, float),
+            ("received_ts", np.nan, float),
+            ("units", None, object),
+            ("eu_low", np.nan, float),
+            ("eu_high", np.nan, float),
+            ("out_of_range", False, bool),
+        ):
+            setattr(self, name, np.hstack([getattr(self, name), np.full((n, 1), fill, dtype=dtype)]))
+
+    def unbind(self, k: int) -> None:
+        """Forget binding ``k``: its values no longer count and its cell shows no data."""
+        self._unbound.add(k)
+        i, j, _ = self.bindings[k]
+        if any(b[:2] == (i, j) for n, b in enumerate(self.bindings) if n not in self._unbound):
+            return  # the cell is bound again (a rebinding): the new binding's values fill it
+        self.values[i, j], self.texts[i, j], self.status[i, j] = np.nan, None, NO_DATA
+        self.source_ts[i, j] = self.received_ts[i, j] = np.nan
+        self.units[i, j], self.eu_low[i, j], self.eu_high[i, j], self.out_of_range[i, j] = None, np.nan, np.nan, False
+        self._raw.pop((i, j), None)
+        self._dirty[i] = True
+
+    def bindings_of(self, machine: str, signal: str) -> list[int]:
+        """The numbers of the bindings that feed this machine's signal now."""
+        cell = (self.machine_index[machine], self.signal_index.get(signal))
+        return [k for k, b in enumerate(self.bindings) if b[:2] == cell and k not in self._unbound]
 
     def binding_of(self, k: int) -> tuple[str, str, str]:
         i, j, node = self.bindings[k]
         return self.machines[i], self.signals[j], node
 
+    def set_info(self, k: int, info: BindingInfo) -> None:
+        """What the server says about binding ``k``'s variable: unit, EURange, data type (an ``auto`` state
+        mapping follows a data type it recognises, e.g. DI's DeviceHealthEnumeration)."""
+        if k in self._unbound:
+            return
+        i, j, _ = self.bindings[k]
+        self.units[i, j] = info.unit or None
+        self.eu_low[i, j], self.eu_high[i, j] = info.low, info.high
+        v = self.values[i, j]
+        self.out_of_range[i, j] = bool(v < info.low or v > info.high)
+        builtin = MAPPING_OF_DATA_TYPE.get(info.data_type)
+        if builtin is not None and (i, j) in self._tables and self.state_maps[i, j] in (None, "auto"):
+            self._tables[i, j] = table_of(builtin)  # type: ignore[arg-type]
+            if (i, j) in self._raw:
+                self.values[i, j] = code_in(self._raw[i, j], self._tables[i, j])
+        self._dirty[i] = True
+
     # -- writing ---------------------------------------------------------------------------------
     def ingest(self, updates: Iterable[Update]) -> None:
         """Store a batch of received values (no signal is emitted until ``flush``)."""
-        b = self.bindings
+        b, unbound = self.bindings, self._unbound
         for u in updates:
+            if u.binding in unbound:
+                continue
             i, j, _ = b[u.binding]
             self.received += 1
             self._put(i, j, u.value, u.status, u.source_ts, u.received_ts if math.isfinite(u.received_ts) else time.time())
 
     def _put(self, i: int, j: int, v: object, status: int, source_ts: float, received_ts: float) -> None:
-        if isinstance(v, bool):
-            v = float(v)
-        if isinstance(v, (int, float)):
-            if not math.isfinite(v):
-                self._rejected += 1
-                self.status[i, j] = 0x80000000 | (self.status[i, j] & 0xFFFF)  # bad: an unusable reading
-                self.received_ts[i, j] = received_ts
-                self._dirty[i] = True
-                return
+        if isinstance(v, float) and not math.isfinite(v):
+            self._rejected += 1
+            self.status[i, j] = 0x80000000 | (self.status[i, j] & 0xFFFF)  # bad: an unusable reading
+            self.received_ts[i, j] = received_ts
+            self._dirty[i] = True
+            return
+        table = self._tables.get((i, j)) if self._tables else None
+        if table is not None:  # a state: its code (UNKNOWN for what the mapping does not know, never clipped)
+            self._raw[i, j] = v
+            self.values[i, j] = code_in(v, table)
+            self.texts[i, j] = None if v is None or isinstance(v, (bool, int, float)) else _text(v)
+        elif isinstance(v, (bool, int, float)):
             self.values[i, j] = v
             self.texts[i, j] = None
-        elif isinstance(v, str):
-            self.texts[i, j] = v
-            self.values[i, j] = STATE_CODES.get(v.lower(), np.nan)
+            self.out_of_range[i, j] = bool(v < self.eu_low[i, j] or v > self.eu_high[i, j])
         else:
-            self.texts[i, j] = None if v is None else str(v)
+            self.texts[i, j] = None if v is None else _text(v)
             self.values[i, j] = np.nan
         self.status[i, j] = status
         self.source_ts[i, j] = source_ts
@@ -139,12 +228,16 @@ class StateStore:
             i, j = self.machine_index.get(machine), self.signal_index.get(signal)
             if i is None or j is None:
                 continue
-            self._put(i, j, text if value is None else value, int(status), t, received)
+            state = (i, j) in self._tables and text is not None  # a state recorded with its text (true, Executing)
+            self._put(i, j, text if value is None or state else value, int(status), t, received)
         self._rejected = 0
 
     def empty_copy(self) -> StateStore:
-        """A store with the same machines and signals and no values."""
-        return StateStore(self.machines, self.signals)
+        """A store with the same machines, signals, state mappings and units, and no values."""
+        copy = StateStore(self.machines, self.signals)
+        copy.state_maps, copy._tables = dict(self.state_maps), dict(self._tables)
+        copy.units, copy.eu_low, copy.eu_high = self.units.copy(), self.eu_low.copy(), self.eu_high.copy()
+        return copy
 
     def mark_bad(self, binding: int, status: int) -> None:
         """A binding failed (unknown node, lost link): keep its last value but mark its quality."""
@@ -169,6 +262,17 @@ class StateStore:
 
     def text(self, machine: str, signal: str) -> str | None:
         return self.texts[self.machine_index[machine], self.signal_index[signal]]
+
+    def state(self, machine: str) -> str | None:
+        """The machine's state ("running" … "down", "unknown" for a value its mapping does not know), None
+        without a value."""
+        j = self.signal_index.get(STATE_SIGNAL)
+        return None if j is None else state_name(self.values[self.machine_index[machine], j])
+
+    def unit(self, machine: str, signal: str) -> str | None:
+        """The engineering unit the server gives for this machine's signal (None if it gives none)."""
+        j = self.signal_index.get(signal)
+        return None if j is None else self.units[self.machine_index[machine], j]
 
     def column(self, signal: str) -> np.ndarray:
         """Values of one signal for every machine (NaN where none)."""

@@ -241,7 +241,9 @@ class LiveConsole:
         log.info("%s.%s %s", machine_id, signal, f"bound to {node_id}" if node_id else "unbound")
         self._on_selection_changed(self.selection.ids)
         if self.live.active and getattr(self, "_live_settings", None) is not None:
-            self.connect_live(self._live_settings)  # re-subscribe with the new bindings
+            states = self.document.factory.machine(machine_id).states.get(signal)
+            if not self.live.rebind(machine_id, signal, node_id, states):  # on the running subscription
+                self.connect_live(self._live_settings)  # a data source that cannot: subscribe anew
 
     def _on_link_state(self, state: str, message: str) -> None:
         if state == "connected":

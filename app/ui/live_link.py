@@ -22,7 +22,7 @@ from PySide6 import QtCore
 
 from app.heat.colour import heat_colours, lut, value_range
 from app.heat.material import ThroughputMeter, counter_rates
-from app.history.recorder import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_S, History, Recorder, Sample
+from app.history.recorder import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_S, History, Recorder, sample_of
 from app.live.client import ConnectionSettings, LinkState, LiveClient
 from app.live.netloop import NetworkLoop, network_loop
 from app.model.factory import Factory
@@ -72,14 +72,11 @@ class _RecorderFeed:
         names = self.names
         samples = []
         for u in updates:
+            if u.binding >= len(names):
+                continue  # a binding added while this batch was on its way
             machine, signal, node = names[u.binding]
-            v = u.value
-            if isinstance(v, (bool, int, float)):
-                value, text = float(v), None
-            else:
-                value, text = None, None if v is None else str(v)
             t = u.source_ts if u.source_ts == u.source_ts else u.received_ts  # NaN: no source time
-            samples.append(Sample(machine, signal, node, t, u.received_ts, value, text, u.status))
+            samples.append(sample_of(machine, signal, node, u.value, u.status, t, u.received_ts))
         self.recorder.record(samples)
 
 
@@ -174,10 +171,12 @@ class LiveLink(QtCore.QObject):
         self.factory = factory
         store = StateStore([m.id for m in factory.machines], SIGNALS)
         self.history = History(history_path) if history_path is not None else None
-        bindings = []
+        bindings, names = [], {}
         for m in factory.machines:
             for signal, node in m.tags.items():
-                bindings.append((store.bind(m.id, signal, node), node))
+                k = store.bind(m.id, signal, node, m.states.get(signal))
+                bindings.append((k, node))
+                names[k] = f"{m.id}.{signal}"
         store.rejected.connect(self._on_rejected)
         self.store = store
         self.alarms = AlarmLog()
@@ -192,6 +191,7 @@ class LiveLink(QtCore.QObject):
         self._generation += 1
         generation, here = self._generation, _Marshal(self, gui_loop)
         record = _RecorderFeed(self.recorder, [store.binding_of(k) for k in range(len(store.bindings))])
+        self._record = record
         callbacks = (
             lambda batch: (record(batch), here.call(generation, "_on_values", batch)),
             lambda state, message: here.call(generation, "_on_state", state, message, time.time()),
@@ -205,7 +205,11 @@ class LiveLink(QtCore.QObject):
                 return
         else:
             self.client = LiveClient(settings, *callbacks)
-        self.client.set_bindings(bindings)
+            self.client.on_binding_info = lambda index, info: here.call(generation, "_on_binding_info", index, info)
+        if isinstance(self.client, LiveClient):
+            self.client.set_bindings(bindings, names)
+        else:
+            self.client.set_bindings(bindings)
         self.net = network_loop()
         self.net.call(self.client.start)
         self._flush.start()
@@ -255,6 +259,35 @@ class LiveLink(QtCore.QObject):
     def active(self) -> bool:
         return self.client is not None
 
+    def rebind(self, machine_id: str, signal: str, node_id: str | None, states=None) -> bool:
+        """Bind (None: unbind) one machine signal while live: the monitored item is added to or removed from
+        the running subscription, the session stays. False when that cannot be done here (not live, a
+        plugin's data source, a machine the live store does not know): then reconnect."""
+        store, client = self.store, self.client
+        if store is None or not isinstance(client, LiveClient) or machine_id not in store.machine_index:
+            return False
+        old = store.bindings_of(machine_id, signal)
+        added: list[tuple[int, str]] = []
+        if node_id is not None:
+            k = store.bind(machine_id, signal, node_id, states)
+            self._record.names.append(store.binding_of(k))
+            added.append((k, node_id))
+        for k in old:
+            store.unbind(k)
+        self.net.submit(self._rebind(client, old, added, {k: f"{machine_id}.{signal}" for k, _ in added}))
+        self.flush()
+        return True
+
+    @staticmethod
+    async def _rebind(client: LiveClient, old: list[int], added: list[tuple[int, str]], names: dict[int, str]) -> None:
+        try:
+            if old:
+                await client.remove_bindings(old)
+            if added:
+                await client.add_bindings(added, names)
+        except Exception as e:  # a failing request is the link's business: the next reconnection subscribes anew
+            log.warning("could not change the subscription of %s: %s", ", ".join(names.values()) or "a binding", e)
+
     async def browse(self, node_id: str | None):
         """Browse the server (on the network thread); raises ``ConnectionError`` when not connected."""
         client = self.client
@@ -289,6 +322,10 @@ class LiveLink(QtCore.QObject):
             machine, signal, _node = self.store.binding_of(index)
             self.store.mark_bad(index, 0x80340000)  # BadNodeIdUnknown
             self.binding_failed.emit(f"{machine}.{signal}: {message}")
+
+    def _on_binding_info(self, index: int, info) -> None:
+        if self.store is not None:
+            self.store.set_info(index, info)
 
     def _on_rejected(self, count: int) -> None:
         self.nan_count += count
@@ -343,7 +380,7 @@ class LiveLink(QtCore.QObject):
         else:
             values = store.column(heat.signal)
             known = store.fresh(heat.signal, now, self.max_age_s)
-            unit = UNITS.get(heat.signal, "")
+            unit = self.unit_of(store, heat.signal)
         lo, hi = value_range(values, known, heat.fixed_range)
         self.view.set_machine_colours(heat_colours(values, known, lo, hi, heat.cmap))
         bar = (f"{heat.signal} ({unit})" if unit else heat.signal, round(lo, 6), round(hi, 6), heat.cmap)
@@ -407,8 +444,31 @@ class LiveLink(QtCore.QObject):
         j = store.signal_index[LABEL_SIGNAL]
         fresh = store.fresh(LABEL_SIGNAL, self.replay_time if replaying else time.time(), self.max_age_s)
         vals = store.values[:, j]
-        unit = UNITS.get(LABEL_SIGNAL, "")
-        return [f"{b} · {v:.1f} {unit}" if ok else b for b, v, ok in zip(self._base_labels, vals, fresh, strict=True)]
+        default = UNITS.get(LABEL_SIGNAL, "")
+        out = []
+        rows = zip(self._base_labels, vals, fresh, store.units[:, j], store.out_of_range[:, j], strict=True)
+        for b, v, ok, unit, outside in rows:
+            if not ok:
+                out.append(b)
+                continue
+            unit = default if unit is None else unit  # the server's unit where it gives one
+            out.append(f"{b} · {v:.1f} {unit}".rstrip() + (" ⚠" if outside else ""))
+        return out
+
+    def units_of(self, machine_id: str) -> dict[str, str]:
+        """The engineering units the server gives for a machine's signals (those it gives)."""
+        store = self.store
+        if store is None or machine_id not in store.machine_index:
+            return {}
+        row = store.units[store.machine_index[machine_id]]
+        return {signal: row[j] for signal, j in store.signal_index.items() if row[j]}
+
+    @staticmethod
+    def unit_of(store: StateStore, signal: str) -> str:
+        """The unit of a signal across machines: the server's (the most common one it gives), else floortwin's."""
+        j = store.signal_index.get(signal)
+        given = [u for u in store.units[:, j] if u] if j is not None else []
+        return max(set(given), key=given.count) if given else UNITS.get(signal, "")
 
     # -- replay ---------------------------------------------------------------------------------------
     def show_time(self, t: float | None) -> None:

@@ -463,7 +463,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         asset = None
         if factory is not None and current is not None:
             asset = self.asset_of.get(factory.machine(current).asset)
-        self.properties_dock.show_machine(factory, current, asset)
+        self.properties_dock.show_machine(factory, current, asset, self.live.units_of(current) if current else None)
         self.trends_dock.set_machine(current)
         if current is not None and factory is not None:
             m = factory.machine(current)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6 import QtCore, QtWidgets
 
 from app.assets import MeshAsset
@@ -19,8 +21,22 @@ def _dist_text(d) -> str:
     return f"empirical, {len(d.samples_s)} samples"
 
 
-def machine_properties(m: Machine, asset: MeshAsset | None) -> list[tuple[str, list[tuple[str, str]]]]:
-    """The rows the dock shows for a machine: (section, [(property, value)])."""
+def _tag_text(m: Machine, signal: str, units: Mapping[str, str]) -> str:
+    """A binding as the dock shows it: the node, the server's unit, a state mapping other than auto."""
+    text = m.tags[signal]
+    if units.get(signal):
+        text += f"  [{units[signal]}]"
+    mapping = m.states.get(signal)
+    if mapping is not None and mapping != "auto":
+        text += f"  (states: {mapping if isinstance(mapping, str) else 'table of ' + str(len(mapping))})"
+    return text
+
+
+def machine_properties(
+    m: Machine, asset: MeshAsset | None, units: Mapping[str, str] | None = None
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The rows the dock shows for a machine: (section, [(property, value)]); ``units`` are the engineering
+    units the server gives for its bound signals."""
     kind = get_kind(m.kind)
     asset_text = m.asset
     if asset is not None and asset.placeholder:
@@ -62,7 +78,7 @@ def machine_properties(m: Machine, asset: MeshAsset | None) -> list[tuple[str, l
                 ("Power busy / idle", f"{sim.power_busy_kw:g} / {sim.power_idle_kw:g} kW"),
             ],
         ),
-        ("OPC UA tags", [(k, v) for k, v in sorted(m.tags.items())] or [("—", "no bindings")]),
+        ("OPC UA tags", [(k, _tag_text(m, k, units or {})) for k in sorted(m.tags)] or [("—", "no bindings")]),
     ]
     return rows
 
@@ -82,8 +98,10 @@ class PropertiesDock(QtWidgets.QDockWidget):
         self.setWidget(self.table)
         self.show_machine(None, None, None)
 
-    def show_machine(self, factory: Factory | None, machine_id: str | None, asset: MeshAsset | None) -> None:
-        """Fill the dock for ``machine_id`` (None: show a hint)."""
+    def show_machine(
+        self, factory: Factory | None, machine_id: str | None, asset: MeshAsset | None, units: Mapping[str, str] | None = None
+    ) -> None:
+        """Fill the dock for ``machine_id`` (None: show a hint); ``units``: the server's, per bound signal."""
         self.table.clear()
         if factory is None or machine_id is None:
             item = QtWidgets.QTreeWidgetItem(["No machine selected — click one in the 3D view or the tree", ""])
@@ -92,7 +110,7 @@ class PropertiesDock(QtWidgets.QDockWidget):
             item.setFirstColumnSpanned(True)
             return
         m = factory.machine(machine_id)
-        for section, rows in machine_properties(m, asset):
+        for section, rows in machine_properties(m, asset, units):
             head = QtWidgets.QTreeWidgetItem([section, ""])
             font = head.font(0)
             font.setBold(True)
