@@ -59,6 +59,11 @@ class BrowseDock(QtWidgets.QDockWidget):
         self.tree.setDragDropMode(QtWidgets.QAbstractItemView.DragDropMode.DragOnly)
         self.tree.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.tree.setUniformRowHeights(True)
+        # Node names are never cut to "…": the name column fits its widest loaded name (the dock scrolls
+        # sideways when narrower), the type column takes what is left.
+        header = self.tree.header()
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         self.hint = QtWidgets.QLabel(
             "Connect to a server (Live ▸ Connect to Server…, Ctrl+K) to browse it. Drag a variable onto a machine to bind it."
         )

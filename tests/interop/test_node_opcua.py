@@ -203,8 +203,18 @@ def test_gui_browse_drop_to_bind_and_live_colours(qloop, make_window, qtbot, nod
     w.browse_dock.tree.expand(w.browse_dock.find(["Plant", "Mill1"]).index())
     qtbot.waitUntil(lambda: w.browse_dock.find(["Plant", "Mill1", "State"]) is not None, timeout=10000)
     item = w.browse_dock.find(["Plant", "Mill1", "State"])
+    # At the window's size the names in the Server dock are whole, not cut to "…".
+    w.browse_dock.raise_()
+    qtbot.waitUntil(lambda: w.browse_dock.tree.isVisible(), timeout=5000)
+    QtWidgets.QApplication.processEvents()
+    tree = w.browse_dock.tree
+    assert tree.columnWidth(0) >= tree.sizeHintForColumn(0) > 0
     mime = w.browse_dock.model.mimeData([item.index()])
-    assert json.loads(bytes(mime.data(MIME_NODE)).decode())["node_id"] == "ns=1;s=Plant/Mill1/State"
+    # Saved with node-opcua's namespace URI: it still names this variable if the namespaces are reordered.
+    node_id = "nsu=urn:floortwin:interop:node-opcua;s=Plant/Mill1/State"
+    assert json.loads(bytes(mime.data(MIME_NODE)).decode())["node_id"] == node_id
+    client = w.live.client
+    connects = client.stats.connects
 
     # Drop it on CNC-01 in the 3D view; the binding dialog answers "State".
     monkeypatch.setattr(QtWidgets.QInputDialog, "getItem", lambda *a, **k: ("State", True))
@@ -224,12 +234,13 @@ def test_gui_browse_drop_to_bind_and_live_colours(qloop, make_window, qtbot, nod
         )
         QtWidgets.QApplication.sendEvent(w.view.plotter, event)
     assert drops == ["CNC-01"]
-    assert w.document.factory.machine("CNC-01").tags == {"State": "ns=1;s=Plant/Mill1/State"}
+    assert w.document.factory.machine("CNC-01").tags == {"State": node_id}
     assert w.document.dirty
-    # Re-subscribed with the new binding: CNC-01 turns to the node-opcua machine's live state.
+    # The binding joins the running subscription: CNC-01 turns to the node-opcua machine's live state...
     qtbot.waitUntil(
         lambda: w.live.store is not None and w.live.store.text("CNC-01", "State") in ("running", "starved"), timeout=15000
     )
+    assert w.live.client is client and client.stats.connects == connects  # ...in the same session, no reconnection
     w.live.flush()
     from app.state.colours import STATE_RGB
 
@@ -237,13 +248,13 @@ def test_gui_browse_drop_to_bind_and_live_colours(qloop, make_window, qtbot, nod
     assert rgb in (tuple(STATE_RGB[0]), tuple(STATE_RGB[2]))
     # The binding is saved with the factory.
     assert w.save_to(tmp_path / "bound.json")
-    assert load_factory(tmp_path / "bound.json").machine("CNC-01").tags == {"State": "ns=1;s=Plant/Mill1/State"}
+    assert load_factory(tmp_path / "bound.json").machine("CNC-01").tags == {"State": node_id}
     # Binding is one undo step.
     assert w.layout_editor.stack.text(w.layout_editor.stack.count() - 1) == "Bind CNC-01.State"
     w.layout_editor.stack.undo()
     assert w.document.factory.machine("CNC-01").tags == {}
     w.layout_editor.stack.redo()
-    assert w.document.factory.machine("CNC-01").tags == {"State": "ns=1;s=Plant/Mill1/State"}
+    assert w.document.factory.machine("CNC-01").tags == {"State": node_id}
 
 
 from PySide6 import QtGui  # noqa: E402  (used in the GUI test above; kept local to the Qt tests)
