@@ -18,6 +18,9 @@ from app.model.io import load_factory, rebase_assets, save_factory
 class FactoryDocument:
     """The factory the user has open.
 
+    Every edit makes a new ``Factory`` version (copy on write): a ``factory`` read once — by a what-if
+    scenario, a worker thread, an undo step — stays what it was, whatever is edited afterwards.
+
     Signals
     -------
     replaced(Factory)
@@ -104,8 +107,7 @@ class FactoryDocument:
             tags.pop(signal, None)
         else:
             tags[signal] = node_id
-        # Item assignment: replacing the whole list would re-validate every machine of a large plant.
-        self._factory.machines[index] = m.model_copy(update={"tags": tags})
+        self._factory = _with_machines(self._factory, {index: m.model_copy(update={"tags": tags})})
         self.touch([machine_id])
 
     def set_opcua(self, settings) -> None:
@@ -119,9 +121,10 @@ class FactoryDocument:
         if not poses:
             return
         index = self._factory.machine_index()
-        for mid, pose in poses.items():
-            i = index[mid]
-            self._factory.machines[i] = self._factory.machines[i].model_copy(update={"pose": pose})
+        machines = self._factory.machines
+        self._factory = _with_machines(
+            self._factory, {index[mid]: machines[index[mid]].model_copy(update={"pose": pose}) for mid, pose in poses.items()}
+        )
         self.touch(list(poses))
 
     def set_layout(self, factory: Factory, changed: list[str]) -> None:
@@ -140,3 +143,15 @@ class FactoryDocument:
         self.machines_changed.emit(list(machine_ids))
         if not was_dirty:
             self.dirty_changed.emit(True)
+
+
+def _with_machines(factory: Factory, replaced: dict[int, object]) -> Factory:
+    """A new version of ``factory`` with the machines at these positions replaced; the old one is untouched.
+
+    ``model_copy`` does not re-validate the other machines (fast for large plants); the new machines were
+    made by ``model_copy`` of valid ones with validated fields.
+    """
+    machines = list(factory.machines)
+    for i, machine in replaced.items():
+        machines[i] = machine
+    return factory.model_copy(update={"machines": machines})

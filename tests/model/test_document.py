@@ -73,3 +73,22 @@ def test_selection_emits_only_real_changes():
     s.clear()
     assert seen == [("A", "B"), ("A",), ("A", "C"), ()]
     assert s.current is None
+
+
+def test_a_version_read_once_is_not_changed_by_later_edits(demo_path):
+    """A what-if scenario, a job or an undo step holding ``document.factory`` keeps that version: edits make
+    new versions (the scenario's CNC-01 used to move and pick up new bindings with the document)."""
+    from app.model.factory import Pose
+
+    doc = FactoryDocument(load_factory(demo_path), demo_path)
+    snapshot = doc.factory
+    before = snapshot.machine("CNC-01")
+    pose, tags = before.pose, dict(before.tags)
+    doc.set_poses({"CNC-01": Pose(x_m=1.0, y_m=1.0, yaw_deg=0.0)})
+    doc.set_tag("CNC-01", "State", "ns=9;s=Elsewhere/State")
+    assert snapshot.machine("CNC-01").pose == pose and snapshot.machine("CNC-01").tags == tags
+    assert doc.factory is not snapshot
+    now = doc.factory.machine("CNC-01")
+    assert (now.pose.x_m, now.pose.y_m) == (1.0, 1.0) and now.tags["State"] == "ns=9;s=Elsewhere/State"
+    # the other machines are shared between the versions, not copied
+    assert doc.factory.machine("PR-01") is snapshot.machine("PR-01")
