@@ -93,6 +93,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
         enabled_when=lambda w: w.live.active,
     ),
     ActionSpec(
+        "live.connect_on_open",
+        "Connect When &Opening a File",
+        lambda w: w.toggle_connect_on_open(),
+        "&Live",
+        None,
+        "Connect to the server a factory file names (its opcua.endpoint) as soon as the file is opened",
+        checkable=True,
+        checked_when=lambda w: w.settings.connect_on_open,
+    ),
+    ActionSpec(
         "live.back_to_live",
         "Back to &Live",
         lambda w: w.timeline.go_live(),

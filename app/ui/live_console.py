@@ -153,6 +153,11 @@ class LiveConsole:
         self._connect_task = asyncio.ensure_future(self._connect_checked(settings))
         return True
 
+    def toggle_connect_on_open(self) -> None:
+        """Live ▸ Connect When Opening a File: remembered for the next start too."""
+        self.settings.connect_on_open = not self.settings.connect_on_open
+        self.refresh_actions()
+
     def has_live_values(self) -> bool:
         """True once any bound variable has delivered a value (what a screenshot of a live server waits for)."""
         store = self.live.store

@@ -79,3 +79,13 @@ def test_command_line_connect_refuses_a_bad_url_and_a_missing_factory():
         [sys.executable, main, "--connect", "opc.tcp://127.0.0.1:4840/"], capture_output=True, text=True, timeout=60
     )
     assert alone.returncode == 2 and "FACTORY" in alone.stderr
+
+
+def test_live_menu_turns_connect_on_open_off_and_on(make_window):
+    w = make_window(open_demo=False)
+    action = w.actions_by_id["live.connect_on_open"]
+    assert action.isCheckable() and action.isChecked() and w.settings.connect_on_open
+    action.trigger()
+    assert not w.settings.connect_on_open and not action.isChecked()
+    action.trigger()
+    assert w.settings.connect_on_open and action.isChecked()
