@@ -258,3 +258,73 @@ def test_gui_browse_drop_to_bind_and_live_colours(qloop, make_window, qtbot, nod
 
 
 from PySide6 import QtGui  # noqa: E402  (used in the GUI test above; kept local to the Qt tests)
+
+
+def test_states_units_and_ranges_from_the_official_di_and_machinery_nodesets(tmp_path):
+    """node-opcua with the OPC Foundation's DI and Machinery nodesets: a DI DeviceHealth FAILURE shows down
+    (not "setup"), Machinery's CurrentState "Executing" shows running and is recorded as its text, an
+    AnalogItem's unit and EURange are read and a value beyond the range is flagged."""
+    from app.history.recorder import History, Recorder, sample_of
+    from app.state.store import StateStore
+
+    port = free_port()
+    if not (HERE / "node_modules" / "node-opcua-nodesets").exists():
+        pytest.fail("node-opcua-nodesets is not installed: run `make test` (it runs npm ci in tests/interop)")
+    proc = subprocess.Popen(
+        ["node", str(HERE / "nodesets.js"), str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE
+    )
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("ready"), "the node-opcua nodeset server did not start"
+
+        async def scenario():
+            settings = ConnectionSettings(endpoint(port), timeout_s=10, publishing_ms=100, sampling_ms=100)
+            client = LiveClient(settings, lambda b: None)
+            await client.connect()
+            press = next(i for i in await client.browse(None) if i.browse_name == "Press1")
+            children = {i.browse_name: i for i in await client.browse(press.node_id)}
+            state = {i.browse_name: i for i in await client.browse(children["State"].node_id)}
+            await client.stop()
+            nodes = {
+                "health": children["DeviceHealth"].node_id,
+                "state": state["CurrentState"].node_id,
+                "speed": children["Speed"].node_id,
+            }
+            assert all(n.startswith("nsu=") for n in nodes.values())
+            got, infos = [], []
+            client = LiveClient(
+                ConnectionSettings(endpoint(port), timeout_s=10, publishing_ms=100, sampling_ms=100),
+                got.extend,
+                on_binding_info=lambda k, info: infos.append((k, info)),
+            )
+            client.set_bindings([(0, nodes["health"]), (1, nodes["state"]), (2, nodes["speed"])])
+            client.start()
+            for _ in range(200):
+                if len({u.binding for u in got}) == 3 and len(infos) == 3:
+                    break
+                await asyncio.sleep(0.05)
+            await client.stop()
+            return nodes, got, infos
+
+        nodes, got, infos = asyncio.run(asyncio.wait_for(scenario(), 90))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    store = StateStore(["PR-01", "PR-02"], ["State", "Speed"])
+    assert store.bind("PR-01", "State", nodes["health"]) == 0
+    assert store.bind("PR-02", "State", nodes["state"]) == 1
+    assert store.bind("PR-01", "Speed", nodes["speed"]) == 2
+    for k, info in infos:
+        store.set_info(k, info)
+    store.ingest(got)
+    assert store.state("PR-01") == "down"  # DeviceHealth FAILURE (1), recognised by its DI data type
+    assert store.state("PR-02") == "running" and store.text("PR-02", "State") == "Executing"
+    assert store.unit("PR-01", "Speed") == "rpm"
+    assert store.value("PR-01", "Speed") == pytest.approx(1012.7)
+    assert store.out_of_range[0, store.signal_index["Speed"]]
+    rec = Recorder(tmp_path / "h.sqlite", flush_s=0.05)
+    node = nodes["state"]
+    rec.record(sample_of("PR-02", "State", node, u.value, u.status, u.received_ts, u.received_ts) for u in got if u.binding == 1)
+    rec.close()
+    _t, texts = History(tmp_path / "h.sqlite").text_series("PR-02", "State")
+    assert texts == ["Executing"]  # its text, never "LocalizedText(Locale=..., Text='Executing')"
