@@ -24,6 +24,21 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
+_closing: set[threading.Thread] = set()  # writers closed without waiting, still committing
+_closing_lock = threading.Lock()
+
+
+def wait_for_closing_recorders(timeout_s: float = 15.0) -> bool:
+    """Wait (up to ``timeout_s`` in all) for writers closed with ``wait=False`` to commit and end."""
+    deadline = time.monotonic() + timeout_s
+    with _closing_lock:
+        threads = list(_closing)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    with _closing_lock:
+        _closing.difference_update(t for t in threads if not t.is_alive())
+        return not _closing
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signals (
     id INTEGER PRIMARY KEY, machine TEXT NOT NULL, signal TEXT NOT NULL, node_id TEXT NOT NULL,
@@ -150,11 +165,25 @@ class Recorder:
         self._queue.put(None)
         return self._flushed.wait(timeout)
 
-    def close(self) -> None:
-        """Commit what is queued and stop the writer."""
+    def close(self, wait: bool = True) -> None:
+        """Commit what is queued and stop the writer.
+
+        ``wait=False`` returns at once (the GUI thread must not wait for a long commit or a locked file):
+        the writer finishes in the background, and ``wait_for_closing_recorders`` waits for every writer
+        still finishing (the application calls it when it quits, so nothing queued is lost).
+        """
         self._stop.set()
         self._queue.put(None)
-        self._thread.join(15)
+        if wait:
+            self._thread.join(15)
+        else:
+            with _closing_lock:
+                _closing.add(self._thread)
+
+    @property
+    def closed(self) -> bool:
+        """True once the writer has committed everything and ended."""
+        return self._stop.is_set() and not self._thread.is_alive()
 
     # -- writer thread ------------------------------------------------------------------------------
     def _run(self) -> None:
