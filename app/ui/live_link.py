@@ -447,12 +447,15 @@ class LiveLink(QtCore.QObject):
         default = UNITS.get(LABEL_SIGNAL, "")
         out = []
         rows = zip(self._base_labels, vals, fresh, store.units[:, j], store.out_of_range[:, j], strict=True)
-        for b, v, ok, unit, outside in rows:
+        for i, (b, v, ok, unit, outside) in enumerate(rows):
             if not ok:
                 out.append(b)
                 continue
             unit = default if unit is None else unit  # the server's unit where it gives one
-            out.append(f"{b} · {v:.1f} {unit}".rstrip() + (" ⚠" if outside else ""))
+            text = f"{b} · {v:.1f} {unit}".rstrip()
+            if outside:  # beyond the server's EURange, said in words (the 3D labels' font has no warning sign)
+                text += f" (max {store.eu_high[i, j]:g})" if v > store.eu_high[i, j] else f" (min {store.eu_low[i, j]:g})"
+            out.append(text)
         return out
 
     def units_of(self, machine_id: str) -> dict[str, str]:

@@ -464,7 +464,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         if factory is not None and current is not None:
             asset = self.asset_of.get(factory.machine(current).asset)
         self.properties_dock.show_machine(factory, current, asset, self.live.units_of(current) if current else None)
-        self.trends_dock.set_machine(current)
+        self.trends_dock.set_machine(current, self.live.units_of(current) if current else None)
         if current is not None and factory is not None:
             m = factory.machine(current)
             more = f" (+{len(ids) - 1} more)" if len(ids) > 1 else ""

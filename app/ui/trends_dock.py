@@ -52,6 +52,8 @@ class TrendsDock(QtWidgets.QDockWidget):
         self.layout_widget.setBackground(None)
         self.setWidget(self.layout_widget)
         self.plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
+        self.units: dict[str, str] = {}  # the server's engineering units of the machine's signals
+        self._shown_units: dict[str, str] | None = None
         self.cursor: float | None = None
         self._cursor_lines: dict[str, pg.InfiniteLine] = {}
         self.hint = self.layout_widget.addLabel("Select a machine to see its trends")
@@ -67,8 +69,10 @@ class TrendsDock(QtWidgets.QDockWidget):
             self._timer.start()
         self.refresh()
 
-    def set_machine(self, machine: str | None) -> None:
+    def set_machine(self, machine: str | None, units: dict[str, str] | None = None) -> None:
+        """Plot ``machine``'s signals; ``units``: the engineering units its server gives (else floortwin's)."""
         self.machine = machine
+        self.units = dict(units or {})
         self.refresh()
 
     def set_cursor(self, t: float | None) -> None:
@@ -85,12 +89,15 @@ class TrendsDock(QtWidgets.QDockWidget):
             end = self.cursor + 0.2 * self.window_s  # keep the replayed moment in view
         series = {}
         periods = connected_periods(self.history, end - self.window_s, end + 5)
+        units = self.units
         for name, unit, colour in TREND_SIGNALS:
             t, v, _status = self.history.series(self.machine, name, end - self.window_s, end + 5)
             if len(t):
                 t, v = break_at_gaps(t, np.asarray(v, dtype=float), periods)
-                series[name] = (t - now, v, unit, colour)
-        if set(series) != set(self.plots):
+                series[name] = (t - now, v, units.get(name, unit), colour)
+        shown = {name: s[2] for name, s in series.items()}
+        if shown != self._shown_units or set(series) != set(self.plots):
+            self._shown_units = shown
             self.layout_widget.clear()
             self.plots.clear()
             self._cursor_lines.clear()

@@ -38,7 +38,7 @@ const port = parseInt(process.argv[2] || "4842", 10);
     value: new Variant({ dataType: DataType.Double, value: 1012.7 }),
   });
   await server.start();
-  console.log("ready", server.getEndpointUrl(), ns.index);
+  console.log("ready", server.getEndpointUrl(), ns.namespaceUri);
   const stop = async () => { await server.shutdown(100); process.exit(0); };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);

@@ -40,6 +40,24 @@ def start_node_server(port: int, *extra: str) -> subprocess.Popen:
     pytest.fail("the node-opcua server did not start")
 
 
+def start_nodeset_server(port: int) -> tuple[subprocess.Popen, str]:
+    """nodesets.js on ``port``: the process and its own namespace's URI."""
+    if not (HERE / "node_modules" / "node-opcua-nodesets").exists():
+        pytest.fail("node-opcua-nodesets is not installed: run `make test` (it runs npm ci in tests/interop)")
+    proc = subprocess.Popen(
+        ["node", str(HERE / "nodesets.js"), str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if line.startswith("ready"):
+            return proc, line.split()[2]
+        if not line and proc.poll() is not None:
+            break
+    proc.kill()
+    pytest.fail("the node-opcua nodeset server did not start")
+
+
 @pytest.fixture
 def node_server():
     port = free_port()
@@ -268,14 +286,8 @@ def test_states_units_and_ranges_from_the_official_di_and_machinery_nodesets(tmp
     from app.state.store import StateStore
 
     port = free_port()
-    if not (HERE / "node_modules" / "node-opcua-nodesets").exists():
-        pytest.fail("node-opcua-nodesets is not installed: run `make test` (it runs npm ci in tests/interop)")
-    proc = subprocess.Popen(
-        ["node", str(HERE / "nodesets.js"), str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE
-    )
+    proc, _uri = start_nodeset_server(port)
     try:
-        line = proc.stdout.readline()
-        assert line.startswith("ready"), "the node-opcua nodeset server did not start"
 
         async def scenario():
             settings = ConnectionSettings(endpoint(port), timeout_s=10, publishing_ms=100, sampling_ms=100)
@@ -328,3 +340,37 @@ def test_states_units_and_ranges_from_the_official_di_and_machinery_nodesets(tmp
     rec.close()
     _t, texts = History(tmp_path / "h.sqlite").text_series("PR-02", "State")
     assert texts == ["Executing"]  # its text, never "LocalizedText(Locale=..., Text='Executing')"
+
+
+@pytest.mark.gui
+def test_gui_shows_the_servers_unit_range_flag_and_device_health(qloop, make_window, qtbot, tmp_path):
+    """On the window, against the DI/Machinery server: CNC-01's label shows 1012.7 rpm (not °C) flagged
+    beyond its EURange, the Properties dock shows the unit, a DeviceHealth FAILURE colours the machine as
+    down; the history is recorded with the retention the settings give."""
+    from app.state.colours import STATE_RGB
+
+    port = free_port()
+    proc, uri = start_nodeset_server(port)
+    try:
+        w = make_window(open_demo=False)
+        demo = load_factory(DEMO)
+        tags = {"Temperature": f"nsu={uri};s=Press1/Speed", "State": f"nsu={uri};s=Press1/DeviceHealth"}
+        machines = [m.model_copy(update={"tags": tags if m.id == "CNC-01" else {}}) for m in demo.machines]
+        w.open_loaded(demo.model_copy(update={"machines": machines}), None)
+        w.settings.history_retention_days = 30
+        w.settings.history_max_mb = 100
+        w.connect_live(ConnectionSettings(endpoint(port), timeout_s=10, publishing_ms=100, sampling_ms=100))
+        assert w.live.recorder.retention_s == 30 * 86_400 and w.live.recorder.max_bytes == 100 * 2**20
+        index = [m.id for m in machines].index("CNC-01")
+        qtbot.waitUntil(lambda: w.live.label_texts()[index] == "CNC-01 · 1012.7 rpm (max 1000)", timeout=20000)
+        w.live.flush()
+        rgb = tuple(int(c) for c in w.view.machines.colours[w.view.machines.index["CNC-01"]][:3])
+        assert rgb == tuple(STATE_RGB[4])  # FAILURE: down, not "setup"
+        w.selection.select(["CNC-01"])
+        qtbot.waitUntil(lambda: (w.properties_dock.value_of("Temperature") or "").endswith("[rpm]"), timeout=5000)
+        w.trends_dock.raise_()
+        qtbot.waitUntil(lambda: w.trends_dock.axis_label("Temperature") is not None, timeout=10000)
+        assert "rpm" in w.trends_dock.axis_label("Temperature") and "°C" not in w.trends_dock.axis_label("Temperature")
+    finally:
+        proc.terminate()
+        proc.wait(10)
