@@ -148,7 +148,11 @@ def compile_model(
     if not (isinstance(horizon, (int, float)) and math.isfinite(horizon) and horizon > 0):
         problems.append(Problem(where["horizon"], f"must be > 0, got {_duration(horizon)}"))
     elif not (math.isfinite(warmup) and 0 <= warmup < horizon):
-        hint = "" if given["warmup"] else f"; give a shorter warm-up with {names['warmup']}"
+        hint = (
+            ""
+            if given["warmup"]
+            else "; give a shorter warm-up" + (f" with {names['warmup']}" if names["warmup"].startswith("--") else "")
+        )
         culprit = where["warmup"] if given["warmup"] or not given["horizon"] else where["horizon"]
         problems.append(
             Problem(

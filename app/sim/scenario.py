@@ -137,9 +137,7 @@ class ScenarioError(Exception):
     def __init__(self, problems: list[Problem], source: str = ""):
         self.problems = problems or [Problem("", "invalid scenario")]
         self.source = source
-        first = str(self.problems[0])
-        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
-        super().__init__((f"{source}: " if source else "") + first + more)
+        super().__init__((f"{source}: " if source else "") + "; ".join(str(p) for p in self.problems))  # every one
 
 
 def describe(change: Change) -> str:

@@ -202,3 +202,25 @@ def test_a_scenario_cv_or_mean_means_what_it_says(demo):
     assert f.machine("CNC-99").sim.cycle.samples_s == [25.0, 75.0] and f.machine("CNC-99").sim.cycle.mean_s == 50.0
     with pytest.raises(ScenarioError, match=r"changes\[0\].param: an empirical cycle time"):
         apply(Scenario(name="x", factory=base, changes=[MachineParam(machine="CNC-99", param="cycle_cv", value=0.3)]))
+
+
+def test_a_scenario_lists_every_problem_and_its_short_horizon_is_named_as_its_own(demo):
+    s = Scenario(
+        name="two wrongs",
+        factory=demo,
+        changes=[
+            MachineParam(machine="NOPE", param="servers", value=2),
+            Demand(part="housing", interarrival_mean_s=-1.0),
+        ],
+    )
+    with pytest.raises(ScenarioError) as e:
+        apply(s)
+    assert "changes[0].machine" in str(e.value) and "changes[1].interarrival_mean_s" in str(e.value)
+    assert "more" not in str(e.value)
+    from app.sim.model import SimInputError
+
+    with pytest.raises(SimInputError) as e2:
+        compile_model(demo, horizon_s=3600.0)  # the scenario's horizon; the factory's 8 h warm-up
+    text = str(e2.value)
+    assert text.startswith("horizon_s: the warm-up (8 h) must be ≥ 0 and shorter than the horizon (1 h)")
+    assert "give a shorter warm-up" in text and "simulation.warmup_s" not in text
