@@ -7,7 +7,9 @@ amounts came from the plant, from history at a time t, or from a simulation.
   point, or several along its long side when it is long (a conveyor, a rack), so a conveyor's parts lie
   along it. ``wip_spreader`` spreads them over the floor grid (see ``app.heat.grid``), walls blocking.
 - Flow: parts per hour on each transport path = the measured output rate of its source machine (from its
-  ``PartCount``) × the share of that machine's output the part flows send along the path.
+  ``PartCount``) × the share of that machine's output the part flows send along the path. A rate is only
+  given once it rests on enough parts (``MIN_PARTS``) or on the whole window: a few parts in the first
+  seconds after connecting would extrapolate to rates many times the real one.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from app.model.factory import Factory
 
 #: A machine longer than this spreads its WIP from points this far apart along its long side.
 POINT_SPACING_M = 1.5
+#: Parts a machine must have put out inside the window before its rate is given (unless the window is full):
+#: a rate from k parts is uncertain by about 1/√k, and by up to one part in k from where the counting began.
+MIN_PARTS = 10
 
 
 def holding_points(factory: Factory) -> tuple[np.ndarray, np.ndarray]:
@@ -169,13 +174,25 @@ class ThroughputMeter:
 
     Feed it the counters at regular times (``add``, NaN where unknown); ``rates`` compares each machine's
     newest reading with its oldest known one inside the window. A counter unknown now, known only once,
-    or gone backwards (a reset) gives NaN for that machine.
+    or gone backwards (a reset) gives NaN for that machine, and so does one whose readings cover less than
+    the whole window and fewer than ``min_parts`` parts (still counting: see ``counting``).
+
+    >>> meter = ThroughputMeter(window_s=300.0, min_parts=10)
+    >>> meter.add(0.0, np.array([100.0, 500.0]))
+    >>> meter.add(15.0, np.array([102.0, 510.0]))  # 2 parts in 15 s would claim 480/h: not yet
+    >>> meter.rates().round(), meter.counting()
+    (array([  nan, 2400.]), array([ True, False]))
+    >>> meter.add(300.0, np.array([103.0, 600.0]))  # the whole window: 3 parts in 5 min are 36/h
+    >>> meter.rates().round()
+    array([  36., 1200.])
     """
 
-    def __init__(self, window_s: float = 300.0):
+    def __init__(self, window_s: float = 300.0, min_parts: int = MIN_PARTS):
         self.window_s = window_s
+        self.min_parts = min_parts
         self._samples: deque[tuple[float, np.ndarray]] = deque()
         self._rates: np.ndarray | None = None
+        self._counting: np.ndarray | None = None
 
     def add(self, t: float, counts: np.ndarray) -> None:
         self._samples.append((t, np.array(counts, dtype=float)))
@@ -186,9 +203,16 @@ class ThroughputMeter:
     def clear(self) -> None:
         self._samples.clear()
         self._rates = None
+        self._counting = None
+
+    def counting(self) -> np.ndarray | None:
+        """Machines whose counters are known but whose rate still waits for more parts or time."""
+        self.rates()
+        return self._counting
 
     def rates(self) -> np.ndarray | None:
         if len(self._samples) < 2:
+            self._counting = None
             return None
         if self._rates is None:
             ts = np.array([t for t, _ in self._samples])
@@ -200,6 +224,10 @@ class ThroughputMeter:
             with np.errstate(invalid="ignore", divide="ignore"):
                 rates = counter_rates(counts[first, cols], counts[-1], 1.0) / seconds
             rates[seconds <= 0] = np.nan
+            parts = counts[-1] - counts[first, cols]
+            enough = (seconds >= self.window_s) | (parts >= self.min_parts)
+            self._counting = np.isfinite(rates) & ~enough
+            rates[~enough] = np.nan
             self._rates = rates
         return self._rates
 

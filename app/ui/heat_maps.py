@@ -214,7 +214,11 @@ class HeatMaps(QtCore.QObject):
         t = np.clip(np.nan_to_num(self.flows) / hi, 0.0, 1.0)
         widths = np.where(known, FLOW_WIDTH_M[0] + t * (FLOW_WIDTH_M[1] - FLOW_WIDTH_M[0]), UNKNOWN_FLOW_WIDTH_M)
         self.view.flow.set_flows(widths, heat_colours(self.flows, known, lo, hi, FLOW_CMAP))
-        self._set_bar("flow", ("Flow (parts/h)", round(lo, 6), round(hi, 6), FLOW_CMAP))
+        counting = self.link.rates_counting()
+        title = "Flow (parts/h)"
+        if counting is not None and len(self._sources) and (counting[self._sources[~known & (self._sources >= 0)]]).any():
+            title += " · grey: still counting"  # no rate before MIN_PARTS parts or RATE_WINDOW_S (docs/heat-maps.md)
+        self._set_bar("flow", (title, round(lo, 6), round(hi, 6), FLOW_CMAP))
 
     def _set_bar(self, slot: str, bar: tuple | None) -> None:
         if bar == self._bars.get(slot):

@@ -22,7 +22,14 @@ from PySide6 import QtCore
 
 from app.heat.colour import heat_colours, lut, value_range
 from app.heat.material import ThroughputMeter, counter_rates
-from app.history.recorder import DEFAULT_MAX_BYTES, DEFAULT_RETENTION_S, History, Recorder, sample_of
+from app.history.recorder import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_RETENTION_S,
+    History,
+    Recorder,
+    sample_of,
+    wait_for_closing_recorders,
+)
 from app.live.client import ConnectionSettings, LinkState, LiveClient
 from app.live.netloop import NetworkLoop, network_loop
 from app.model.factory import Factory
@@ -239,7 +246,7 @@ class LiveLink(QtCore.QObject):
         if self.recorder is not None:
             if self.state == LinkState.CONNECTED:
                 self.recorder.record_link(LinkState.DISCONNECTED.value)
-            self.recorder.close()
+            self.recorder.close(wait=False)  # it commits in the background; aclose waits for it at quit
             self.recorder = None
         self.state = LinkState.DISCONNECTED
         self._replay_wanted = None
@@ -254,6 +261,9 @@ class LiveLink(QtCore.QObject):
         if closing is not None:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(closing, 5)
+        # History writers still committing after a disconnect finish before the application ends.
+        if not await asyncio.to_thread(wait_for_closing_recorders, 15.0):
+            log.warning("history: a writer did not finish committing in 15 s")
 
     @property
     def active(self) -> bool:
@@ -539,6 +549,10 @@ class LiveLink(QtCore.QObject):
         if self.replay_time is not None:
             return self._replay_rates
         return self.meter.rates()
+
+    def rates_counting(self) -> np.ndarray | None:
+        """Machines whose live output rate still waits for enough parts (None in a replay or before data)."""
+        return None if self.replay_time is not None else self.meter.counting()
 
     def _on_tick(self) -> None:
         store = self.store

@@ -10,6 +10,7 @@ import pytest
 
 from app.heat.colour import HATCH_RGB, grid_rgba, grid_table, lut
 from app.heat.material import (
+    MIN_PARTS,
     ThroughputMeter,
     counter_rates,
     flow_shares,
@@ -104,7 +105,7 @@ def test_flow_shares_follow_part_flows_weighted_by_arrival_rate():
 
 
 def test_throughput_meter_rates_from_counters():
-    m = ThroughputMeter(window_s=100)
+    m = ThroughputMeter(window_s=100, min_parts=1)  # the arithmetic; how many parts make a rate: below
     assert m.rates() is None
     m.add(0.0, [np.nan, 10, 5])
     m.add(10.0, [100, 12, 7])
@@ -117,6 +118,28 @@ def test_throughput_meter_rates_from_counters():
         m.add(float(t), [102 + t, 14, 1])
     assert m.rates()[0] == pytest.approx(3600.0)  # the window slid: the last 100 s
     assert counter_rates(np.array([1.0]), np.array([2.0]), 0.0)[0] != counter_rates(np.array([1.0]), np.array([2.0]), 0.0)[0]
+
+
+def test_no_rate_until_the_window_holds_enough_parts():
+    """Right after connecting a few parts extrapolate to absurd rates (the plant makes 27/h): none is given
+    until the counts cover MIN_PARTS parts or the whole window."""
+    m = ThroughputMeter(window_s=300.0)
+    rate_h = 27.0
+    shown = []
+    for t in range(0, 301):  # one reading a second, as the live link takes them
+        parts = np.floor((t + 131.0) * rate_h / 3600.0)  # a part at t = 2 s: "1 part in 2 s" would be 1800/h
+        m.add(float(t), np.array([1000.0 + parts]))
+        r = m.rates()
+        if r is not None and t < 300:
+            shown.append(r[0])
+            assert np.isnan(r[0]) and m.counting()[0]  # grey: still counting
+    assert len(shown) == 299
+    assert m.rates()[0] == pytest.approx(3 / 300 * 3600)  # the whole window: 3 parts in 5 min
+    assert not m.counting()[0]
+    busy = ThroughputMeter(window_s=300.0)
+    busy.add(0.0, np.array([0.0]))
+    busy.add(20.0, np.array([float(MIN_PARTS)]))  # enough parts before the window is full
+    assert busy.rates()[0] == pytest.approx(MIN_PARTS / 20 * 3600)
 
 
 def test_grid_csv_holds_every_cell_and_the_total():

@@ -34,7 +34,7 @@ def test_wip_and_flow_layers_follow_the_plant_and_replay_from_history(qloop, mak
     w.connect_live(ConnectionSettings(plant_endpoint))
     qtbot.waitUntil(w.live_ready, timeout=15000)
     w.heat_dock.flow.setChecked(True)
-    assert w.view.flow.visible and w.view.colour_bar("flow") == "Flow (parts/h)"
+    assert w.view.flow.visible and w.view.colour_bar("flow").startswith("Flow (parts/h)")
 
     # The grid holds exactly the WIP the plant reports (mass is conserved end to end).
     def wip_matches() -> bool:
@@ -48,7 +48,7 @@ def test_wip_and_flow_layers_follow_the_plant_and_replay_from_history(qloop, mak
     assert (rgba[..., 3] > 0).sum() > 100 and (rgba[..., 3] == 0).sum() > 0.5 * rgba[..., 3].size  # colour where WIP is
 
     # Flow: output rates from part counts × routing shares; the busiest paths stand out.
-    qtbot.waitUntil(lambda: np.nansum(maps.flows) > 0, timeout=20000)
+    qtbot.waitUntil(lambda: np.nansum(maps.flows) > 0, timeout=60000)  # a rate needs MIN_PARTS parts counted
     rates = w.live.output_rates()
     expected = path_flows(path_sources(w.document.factory), flow_shares(w.document.factory), rates)
     assert np.allclose(maps.flows, expected, equal_nan=True)
