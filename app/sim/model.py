@@ -113,8 +113,11 @@ def offered_load(model: SimModel) -> dict[str, float]:
 
 def overload_warnings(model: SimModel) -> list[str]:
     """A sentence per station whose offered load is 100% of its capacity or more (empty: demand fits)."""
+    from app.sim.numbers import format_number
+
     return [
-        f"demand asks {load:.0%} of {sid}'s capacity: it cannot keep up, so orders wait at the source and the backlog grows"
+        f"demand asks {f'{load:.0%} of' if load < 10 else f'{format_number(load, digits=2)} times'} {sid}'s capacity: "
+        "it cannot keep up, so orders wait at the source and the backlog grows"
         for sid, load in sorted(offered_load(model).items(), key=lambda kv: -kv[1])
         if load >= 1.0
     ]

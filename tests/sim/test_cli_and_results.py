@@ -265,3 +265,16 @@ def test_results_keep_the_new_figures_and_read_old_files(tmp_path):
     con.close()
     _, back = load_run(out)
     assert all(x != x for x in back[0].orders)
+
+
+def test_a_source_far_beyond_its_line_counts_its_orders_without_storing_them():
+    from app.sim.engine import simulate
+    from app.sim.model import overload_warnings
+    from tests.sim.helpers import SATURATED, det
+
+    # a billion orders a second, and times too short to move the clock: counted by rate, quickly, no hang
+    for interarrival in (SATURATED, det(1e-12)):
+        m = line([{"cycle": exp(8.0)}], interarrival, horizon_s=2e4, warmup_s=1e3, replications=1)
+        r = simulate(m)
+        assert r.total_throughput > 0 and r.backlog_end[0] > 1e9 and r.orders[0] > 1e9
+    assert overload_warnings(m)[0].startswith("demand asks 8.0e+12 times S0's capacity")
