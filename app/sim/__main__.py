@@ -78,7 +78,8 @@ def _error(text: str) -> int:
 def _problems(e: SimInputError | ScenarioError, file_name: str) -> int:
     """Every problem on its own line: a command-line option's by the option, the file's by the file."""
     for problem in e.problems:
-        where = "" if problem.path.startswith("--") or getattr(e, "source", "") else f"{file_name}: "
+        source = e.source if isinstance(e, ScenarioError) and e.source else file_name
+        where = "" if problem.path.startswith("--") else f"{source}: "
         _error(f"{where}{problem}")
     return 2
 

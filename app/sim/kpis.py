@@ -230,8 +230,8 @@ def format_summary(s: Summary, model: SimModel) -> str:
     ]
     lines.append(f"{'machine':<10}" + "".join(f"{name:>18}" for name in STATES))
     for sid in s.stations:
-        row = s.states[sid]
-        lines.append(f"{sid:<10}" + "".join(f"{cell(row[n], 100) + '%':>18}" for n in STATES))
+        shares = s.states[sid]
+        lines.append(f"{sid:<10}" + "".join(f"{cell(shares[n], 100) + '%':>18}" for n in STATES))
     gap = s.little_gap
     if gap.n:
         verdict = "holds" if abs(gap.mean) < 0.02 else "does not hold"
