@@ -163,3 +163,13 @@ def format_ticks(ticks: Sequence[float], unit: str = "") -> list[str]:
     if any(round(t, decimals) != round(t, decimals + 3) for t in ticks):  # 2.5 steps need one more place
         decimals += 1
     return [_with_unit(_fixed(t, decimals), unit) for t in ticks]
+
+
+def scale_ticks(low: float, high: float, count: int = 5, unit: str = "") -> list[tuple[float, str]]:
+    """Round tick values inside [low, high] and their labels, for a colour bar or an axis.
+
+    >>> scale_ticks(47.5, 142.5)
+    [(60.0, '60'), (80.0, '80'), (100.0, '100'), (120.0, '120'), (140.0, '140')]
+    """
+    ticks = nice_ticks(low, high, count)
+    return list(zip(ticks, format_ticks(ticks, unit), strict=True))
