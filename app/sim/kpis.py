@@ -158,7 +158,7 @@ def summarise(model: SimModel, results: Sequence[ReplicationResult]) -> Summary:
         energy_kwh=est([float(r.energy_kwh.sum()) for r in results]),
         bottleneck=ids[b] if ids else "",
         bottleneck_share=float(active[b]) if len(active) else 0.0,
-        little_gap=estimate(little) if little else Estimate(0.0, float("inf"), 0),
+        little_gap=est(little) if little else Estimate(0.0, float("inf"), 0),
         events_per_s=events,
         replications=len(results),
         demand_per_h=demand,

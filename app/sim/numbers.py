@@ -104,7 +104,7 @@ def format_estimate(mean: float, half_width: float, unit: str = "", n: int | Non
     if half_width is None or not math.isfinite(half_width):
         why = "1 replication" if n == 1 else "too few replications" if n is not None and n < 2 else "no interval"
         return f"{_with_unit(format_number(mean), unit)} ± n/a ({why})"
-    if half_width == 0:  # every replication agreed (or the model has no randomness): the figure is exact
+    if half_width <= 1e-9 * max(abs(mean), 1.0):  # every replication agreed (to rounding noise): exact
         return _with_unit(format_number(mean), unit)
     m, h = round_to_interval(mean, half_width)
     if unit == "%":

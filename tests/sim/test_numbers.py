@@ -15,6 +15,7 @@ def test_estimates_round_to_the_precision_of_their_interval():
     assert format_estimate(0.5, 0.096) == "0.500 ± 0.096"
     assert format_estimate(83.24, 1.53, "%") == "83.2 ± 1.5%"
     assert format_estimate(5.0, 0.0) == "5"  # every replication agreed: exact
+    assert format_estimate(5.999999999999998, 2e-14) == "6"  # to rounding noise
     assert format_estimate(math.nan, 1.0) == "—"
 
 
