@@ -106,7 +106,7 @@ def test_output_into_a_closed_pipe_ends_quietly(demo_path):
         (lambda d: d["machines"][1]["sim"]["cycle"].update(mean_s=-3), "machines[1].sim.cycle.mean_s: must be > 0, got -3"),
         (lambda d: d["machines"][1]["sim"]["cycle"].update(mean_s=0), "machines[1].sim.cycle.mean_s: must be > 0, got 0"),
         (lambda d: d["machines"][2]["sim"].update(servers=0), "machines[2].sim.servers: must be ≥ 1, got 0"),
-        (lambda d: d["flows"][0]["routing"].append("NOWHERE"), 'flows[0].routing[10]: unknown machine "NOWHERE"'),
+        (lambda d: d["flows"][0]["routing"].append("NOWHERE"), 'flows[0].routing[{last}]: unknown machine "NOWHERE"'),
     ],
 )
 def test_bad_factory_values_exit_2_naming_the_field(tmp_path, demo_text, edit, needle):
@@ -116,6 +116,7 @@ def test_bad_factory_values_exit_2_naming_the_field(tmp_path, demo_text, edit, n
     path.write_text(json.dumps(doc))
     r = sim("run", str(path), "--horizon", "1d", "--replications", "1")
     assert r.returncode == 2, r.stdout
+    needle = needle.replace("{last}", str(len(doc["flows"][0]["routing"]) - 1))  # however long the demo's routing
     assert needle in r.stderr and "Traceback" not in r.stderr
 
 
