@@ -146,10 +146,19 @@ def compare(
     scen_line = [kpis(o) for o in scenario] if scenario else None
     act_line = kpis(actual) if actual is not None else None
 
+    # A model without randomness gives its exact figures in one replication: no interval, not "n/a".
+    exact_base = bool(baseline) and all(o.exact for o in baseline)
+    exact_scen = bool(scenario) and all(o.exact for o in scenario or [])
+
+    def exact(e: Estimate | None, yes: bool) -> Estimate | None:
+        return Estimate(e.mean, 0.0, e.n) if yes and e is not None and e.n == 1 else e
+
     def row(key, label, unit, machine, base_vals, scen_vals, act_val) -> Row:
-        b = estimate(base_vals) if len(base_vals) else None
-        s = estimate(scen_vals) if scen_vals is not None and len(scen_vals) else None
+        b = exact(estimate(base_vals) if len(base_vals) else None, exact_base)
+        s = exact(estimate(scen_vals) if scen_vals is not None and len(scen_vals) else None, exact_scen)
         d = welch(base_vals, scen_vals) if s is not None else None
+        if d is not None and b is not None and s is not None and b.half_width == 0 and s.half_width == 0:
+            d = Estimate(s.mean - b.mean, 0.0, min(b.n, s.n))  # two exact figures: an exact difference
         fits = predicted = None
         if act_val is not None and math.isfinite(act_val) and len(base_vals):
             predicted = prediction_interval(base_vals)

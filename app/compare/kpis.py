@@ -67,6 +67,7 @@ class Observation:
     orders: float = math.nan  # orders that arrived
     not_served: float = math.nan  # growth of the orders waiting at the sources
     wip_by_machine: np.ndarray | None = None  # (M,) time-average parts held per machine
+    exact: bool = False  # from a model without randomness: every replication would give these figures
 
 
 def sinks(factory: Factory) -> list[int]:
@@ -115,9 +116,12 @@ def bottleneck(observations: Sequence[Observation]) -> str:
 
 
 # -- from simulation -----------------------------------------------------------------------------------------
-def observe_replication(r, stations: Sequence[str], parts: Sequence[str], warmup_s: float, sink: Sequence[int]) -> Observation:
+def observe_replication(
+    r, stations: Sequence[str], parts: Sequence[str], warmup_s: float, sink: Sequence[int], exact: bool = False
+) -> Observation:
     """A simulation replication (``app.sim.engine.ReplicationResult``) as an observation: ``stations`` and
-    ``parts`` as the model orders them, ``sink`` the indices of the plant's last stations (``sinks``)."""
+    ``parts`` as the model orders them, ``sink`` the indices of the plant's last stations (``sinks``);
+    ``exact`` for a model without randomness (its one replication is the answer, with no interval)."""
     ops = np.asarray(r.completed_ops, dtype=float)
     by_machine = simulated_wip(r, warmup_s)
     out = float(r.total_throughput)
@@ -141,6 +145,7 @@ def observe_replication(r, stations: Sequence[str], parts: Sequence[str], warmup
         orders=total(r.orders),
         not_served=total(r.backlog_end) - total(r.backlog_start),
         wip_by_machine=by_machine,
+        exact=exact,
     )
 
 
@@ -159,7 +164,8 @@ def simulated_wip(r, warmup_s: float) -> np.ndarray:
 def observe_model_results(results, model, factory: Factory) -> list[Observation]:
     """Every replication of a run of ``model`` (compiled from ``factory``) as observations."""
     stations = [s.id for s in model.stations]
-    return [observe_replication(r, stations, model.parts, model.warmup_s, sinks(factory)) for r in results]
+    exact = model.deterministic
+    return [observe_replication(r, stations, model.parts, model.warmup_s, sinks(factory), exact) for r in results]
 
 
 # -- from history --------------------------------------------------------------------------------------------

@@ -687,7 +687,8 @@ def _observe(r, model_or_run, factory: Factory):
         stations, parts = json.loads(model_or_run["stations"]), json.loads(model_or_run["parts"])
     else:
         stations, parts = [s.id for s in model_or_run.stations], model_or_run.parts
-    return observe_replication(r, stations, parts, _warmup(model_or_run), sinks(factory))
+    exact = bool(getattr(model_or_run, "deterministic", False))  # a model without randomness (stored runs: unknown)
+    return observe_replication(r, stations, parts, _warmup(model_or_run), sinks(factory), exact)
 
 
 def _align(values: np.ndarray, machines: list[str], factory: Factory) -> np.ndarray:

@@ -205,3 +205,19 @@ def test_run_notes_warn_of_overload_and_of_a_model_without_randomness():
     notes = run_notes({"baseline": fixed, "scenario": over})
     assert notes[0].startswith("Baseline: the model has no randomness")
     assert notes[1].startswith("Scenario: demand asks 120% of S0's capacity") and len(notes) == 2
+
+
+def test_models_without_randomness_compare_exactly():
+    from tests.sim.helpers import det, line_factory
+
+    obs = []
+    for cycle in (30.0, 20.0):
+        f = line_factory([{"cycle": det(cycle)}], det(60.0), horizon_s=36000, warmup_s=3600, replications=10)
+        model = compile_model(f)
+        assert model.replications == 1 and model.requested_replications == 10
+        obs.append(observe_model_results([simulate(model, 0)], model, f))
+    c = compare(obs[0], obs[1])
+    wip = c.row("wip")
+    assert str(wip.baseline) == "0.5" and str(wip.scenario) == "0.3333" and wip.delta.half_width == 0
+    assert wip.significant is True  # an exact difference, not "n/a (1 replication)"
+    assert c.row("throughput_per_h").significant is False  # the same 60/h
