@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.sim.model import SimModel
+from app.sim.orders import waiting_orders
 from app.sim.streams import exponential, sampler
 
 STATES = ("running", "setup", "starved", "blocked", "down")
@@ -466,7 +467,7 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
         """Per source: orders that arrived after the warm-up, waiting at its end and at the end, and ∫ waiting dt."""
         orders, start, end, area = [], [], [], []
         for k in range(npart):
-            n, n_by_w, pending_area = _pending(order_t[k], end_t, warmup, inter[k], model.interarrival[k])
+            n, n_by_w, pending_area = waiting_orders(order_t[k], end_t, warmup, inter[k], model.interarrival[k].mean_s)
             arrived, arrived_by_w = admitted[k] + n, admitted_ordered_by_w[k] + n_by_w
             orders.append(float(arrived - arrived_by_w))
             start.append(float(arrived_by_w - admitted_by_w[k]))
@@ -501,46 +502,3 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
             backlog_end=backlog_end,
             backlog_area=area,
         )
-
-
-#: Orders past which the ones still waiting at the end are counted by their rate rather than one by one.
-_COUNT_ONE_BY_ONE = 2_000_000
-
-
-def _by_rate(first: float, end_t: float, warmup: float, mean: float) -> tuple[int, int, float]:
-    """``_pending`` for orders arriving at the mean rate from ``first``: those that arrived by the warm-up's
-    end wait the whole measured window, the later ones half of what is left on average."""
-    n = int((end_t - first) / mean) + 1
-    n_w = min(n, int((warmup - first) / mean) + 1) if warmup >= first else 0
-    lo = max(first, warmup)
-    area = n_w * max(end_t - warmup, 0.0) + ((n - n_w) * (end_t - lo) / 2 if end_t > lo else 0.0)
-    return n, n_w, area
-
-
-def _pending(first: float, end_t: float, warmup: float, draw: Callable[[], float], dist) -> tuple[int, int, float]:
-    """Orders a source received from ``first`` (its next order) up to ``end_t`` that were not admitted:
-    how many, how many by the warm-up's end, and ∫ of their waiting after the warm-up.
-
-    Drawn one by one from the source's stream; a backlog of millions (demand far beyond capacity, or times
-    too short to add to the clock) is counted from the mean rate instead, which the law of large numbers
-    makes exact to a fraction of a percent.
-    """
-    if first > end_t:
-        return 0, 0, 0.0
-    mean = float(dist.mean_s)
-    if (end_t - first) / mean > _COUNT_ONE_BY_ONE:
-        return _by_rate(first, end_t, warmup, mean)
-    n = n_w = 0
-    area = 0.0
-    a = first
-    while a <= end_t:
-        n += 1
-        if a <= warmup:
-            n_w += 1
-        area += end_t - max(a, warmup)
-        nxt = a + draw()
-        if nxt <= a:  # the time between orders is lost in the clock's precision: count the rest by rate
-            more, more_w, more_area = _by_rate(a + mean, end_t, warmup, mean) if a + mean <= end_t else (0, 0, 0.0)
-            return n + more, n_w + more_w, area + more_area
-        a = nxt
-    return n, n_w, area
