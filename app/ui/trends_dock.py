@@ -105,8 +105,11 @@ class TrendsDock(QtWidgets.QDockWidget):
                 self.hint = self.layout_widget.addLabel(f"No recorded signals for {self.machine} yet")
             for r, (name, (_t, _v, unit, colour)) in enumerate(series.items()):
                 plot = self.layout_widget.addPlot(row=r, col=0)
-                label_unit, _factor, prefixed = axis_unit(unit)
+                label_unit, factor, prefixed = axis_unit(unit)
                 plot.getAxis("left").enableAutoSIPrefix(prefixed)
+                # At least one recorded unit tall: an idle press's force of 0 kN is not drawn as ±500 mN,
+                # and sensor noise is not blown up to fill the plot.
+                plot.setLimits(minYRange=factor)
                 plot.setLabel("left", name, units=label_unit)
                 plot.showGrid(x=True, y=True, alpha=0.25)
                 plot.setXRange(-self.window_s, 0, padding=0)
