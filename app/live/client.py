@@ -497,11 +497,11 @@ async def _consume(client_ref: weakref.ref, sub) -> None:
     """Take every event of ``sub`` until it is closed. Holds the client weakly: asyncua can keep a closed
     session's loops running for a while, and they must not keep the client (and the GUI behind it) alive."""
     async for event in sub:
-        client = client_ref()
-        if client is None:
+        owner = client_ref()
+        if owner is None:
             return
-        client._take(event)
-        del client
+        owner._take(event)
+        del owner
 
 
 def _property_path(start: ua.NodeId, name: str) -> ua.BrowsePath:
