@@ -47,6 +47,13 @@ ENDPOINT_PATH = "/floortwin/"
 UNITS_NAMESPACE = "http://www.opcfoundation.org/UA/units/un/cefact"
 
 
+#: How the embedded plant drives the bundled demo: a fixed seed (the same first minute every time, so the
+#: docs' screenshots match what a user sees) and CNC-06 broken down 30 minutes before the app connects, for
+#: 45 minutes: the first minute shows it down with its alarm, CNC-05 blocked behind it, and the rest of
+#: the plant running, starved (waiting for parts) and in setup as the part flows make it.
+DEMO_ARGS = ("--seed", "7", "--breakdown", "CNC-06@-1800+2700")
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     """A TCP port nobody listens on right now (for a server started next)."""
     with socket.socket() as s:
@@ -253,6 +260,14 @@ class PlantServer:
                     await var.add_property(idx, "EngineeringUnits", ua.Variant(eu, ua.VariantType.ExtensionObject))
                 self.vars.append(_Var(var.nodeid, vtype, i, name))
         self.server = server
+        # Breakdowns before the session (negative times) happen during the warm start: the plant is found with
+        # the machine already down and its neighbours starved or blocked, as a plant is when one connects.
+        for mid, at, dur in [b for b in self._pending_breakdowns if b[1] < 0]:
+            self.engine.run_until(max(0.0, self.warm_start_s + at))
+            idx = self.model.index.get(mid)
+            if idx is not None:
+                self.engine.force_down(idx, dur)
+        self._pending_breakdowns = [b for b in self._pending_breakdowns if b[1] >= 0]
         self.engine.run_until(self.warm_start_s)
         self._sim0 = self.engine.time()
         await server.start()
@@ -394,9 +409,11 @@ async def ensure_certificate(folder: Path, name: str, app_uri: str, host: str, s
 
 # -------------------------------------------------------------------------------------------- command line
 def _breakdown(text: str) -> tuple[str, float, float]:
-    m = re.fullmatch(r"([A-Za-z0-9_.\-]+)@([0-9.]+)\+([0-9.]+)", text)
+    m = re.fullmatch(r"([A-Za-z0-9_.\-]+)@(-?[0-9.]+)\+([0-9.]+)", text)
     if not m:
-        raise argparse.ArgumentTypeError(f"expected MACHINE@AT+DURATION in simulated seconds, got {text!r}")
+        raise argparse.ArgumentTypeError(
+            f"expected MACHINE@AT+DURATION in simulated seconds (AT < 0: before the start), got {text!r}"
+        )
     return m.group(1), float(m.group(2)), float(m.group(3))
 
 
@@ -443,7 +460,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         metavar="MACHINE@AT+DURATION",
-        help="force a breakdown (simulated seconds after start)",
+        help="force a breakdown (simulated seconds after start; a negative time: that long before, during the warm start)",
     )
     p.add_argument("--mtbf-scale", type=float, default=1.0, help="divide every MTBF by this (more breakdowns)")
     p.add_argument(

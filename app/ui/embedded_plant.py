@@ -9,8 +9,8 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
-from app.live.plantsim import command, free_port
-from app.paths import ROOT
+from app.live.plantsim import DEMO_ARGS, command, free_port
+from app.paths import DEMO_FACTORY, ROOT
 
 log = logging.getLogger(__name__)
 _SERVING = re.compile(r"serving (\d+) variables of (\d+) machines on (opc\.tcp://\S+)")
@@ -42,7 +42,10 @@ class EmbeddedPlant(QtCore.QObject):
         self._stderr = ""
 
     def start(self, factory: Path, extra_args: tuple[str, ...] = ()) -> None:
-        """Start serving ``factory``; ``extra_args`` go to the simulator (speed, fault injection)."""
+        """Start serving ``factory``; ``extra_args`` go to the simulator (speed, fault injection). The bundled
+        demo without extra arguments is driven by ``DEMO_ARGS`` (a busy first minute, the same every time)."""
+        if not extra_args and factory.resolve() == DEMO_FACTORY.resolve():
+            extra_args = DEMO_ARGS
         program, *args = command(factory, free_port(), extra_args)
         env = QtCore.QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), env.value("PYTHONPATH")])))

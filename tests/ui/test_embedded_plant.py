@@ -19,6 +19,7 @@ def test_demo_starts_the_plant_and_a_client_reads_it(qloop, make_window, qtbot, 
     endpoint = blocker.args[0]
     assert endpoint.startswith("opc.tcp://127.0.0.1:") and endpoint in w.status_plant.toolTip()
     assert w.status_plant.text() == "Plant simulator running"
+    assert "CNC-06@-1800+2700" in w.plant.process.arguments()  # the demo's busy first minute (DEMO_ARGS)
 
     async def read() -> str:
         async with Client(endpoint, timeout=5) as client:
