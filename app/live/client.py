@@ -130,8 +130,8 @@ class LiveClient:
     on_binding_error
         Called with (binding index, message) when a bound node cannot be monitored.
     on_binding_info
-        Called with (binding index, ``BindingInfo``) once the server said what a bound variable's unit,
-        EURange and data type are.
+        Called with a list of (binding index, ``BindingInfo``) once the server said what bound variables'
+        units, EURanges and data types are (one call per request, not per variable).
     """
 
     def __init__(
@@ -140,13 +140,13 @@ class LiveClient:
         on_values: Callable[[list[Update]], None],
         on_state: Callable[[LinkState, str], None] | None = None,
         on_binding_error: Callable[[int, str], None] | None = None,
-        on_binding_info: Callable[[int, BindingInfo], None] | None = None,
+        on_binding_info: Callable[[list[tuple[int, BindingInfo]]], None] | None = None,
     ):
         self.settings = settings
         self.on_values = on_values
         self.on_state = on_state or (lambda s, m: None)
         self.on_binding_error = on_binding_error or (lambda k, m: None)
-        self.on_binding_info = on_binding_info or (lambda k, info: None)
+        self.on_binding_info = on_binding_info or (lambda infos: None)
         self.state = LinkState.DISCONNECTED
         self.stats = LinkStats()
         self.client: Client | None = None
@@ -245,6 +245,7 @@ class LiveClient:
         self.on_values = lambda batch: None
         self.on_state = lambda state, message: None
         self.on_binding_error = lambda index, message: None
+        self.on_binding_info = lambda infos: None
 
     def abandon(self) -> None:
         """Drop the connection without the event loop (only at shutdown, when no loop runs any more)."""
@@ -409,9 +410,9 @@ class LiveClient:
             for start in range(0, len(nodes), CHUNK):
                 chunk = nodes[start : start + CHUNK]
                 infos = await _read_infos(client, chunk, self.portable)
-                for nid, info in zip(chunk, infos, strict=True):
-                    for k in self._owners.get(nid, ()):
-                        self.on_binding_info(k, info)
+                self.on_binding_info(
+                    [(k, info) for nid, info in zip(chunk, infos, strict=True) for k in self._owners.get(nid, ())]
+                )
         except (ua.UaError, asyncio.TimeoutError, ConnectionError, OSError) as e:  # units are a nicety: go on without
             log.info("could not read engineering units from %s: %s", self.settings.endpoint, e)
 

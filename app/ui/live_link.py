@@ -212,7 +212,7 @@ class LiveLink(QtCore.QObject):
                 return
         else:
             self.client = LiveClient(settings, *callbacks)
-            self.client.on_binding_info = lambda index, info: here.call(generation, "_on_binding_info", index, info)
+            self.client.on_binding_info = lambda infos: here.call(generation, "_on_binding_info", infos)
         if isinstance(self.client, LiveClient):
             self.client.set_bindings(bindings, names)
         else:
@@ -333,9 +333,11 @@ class LiveLink(QtCore.QObject):
             self.store.mark_bad(index, 0x80340000)  # BadNodeIdUnknown
             self.binding_failed.emit(f"{machine}.{signal}: {message}")
 
-    def _on_binding_info(self, index: int, info) -> None:
+    def _on_binding_info(self, infos: list) -> None:
+        """What the server said about bound variables (units, EURange, data type): (binding, BindingInfo) pairs."""
         if self.store is not None:
-            self.store.set_info(index, info)
+            for index, info in infos:
+                self.store.set_info(index, info)
 
     def _on_rejected(self, count: int) -> None:
         self.nan_count += count

@@ -307,7 +307,7 @@ def test_states_units_and_ranges_from_the_official_di_and_machinery_nodesets(tmp
             client = LiveClient(
                 ConnectionSettings(endpoint(port), timeout_s=10, publishing_ms=100, sampling_ms=100),
                 got.extend,
-                on_binding_info=lambda k, info: infos.append((k, info)),
+                on_binding_info=infos.extend,
             )
             client.set_bindings([(0, nodes["health"]), (1, nodes["state"]), (2, nodes["speed"])])
             client.start()

@@ -96,7 +96,7 @@ def test_units_ranges_states_and_localized_text_reach_the_store():
             client = LiveClient(
                 ConnectionSettings(f"opc.tcp://127.0.0.1:{port}/", timeout_s=3, publishing_ms=50),
                 got.extend,
-                on_binding_info=lambda k, info: infos.append((k, info)),
+                on_binding_info=infos.extend,
             )
             client.set_bindings([(k, store.bindings[k][2]) for k in (k_speed, k_state, k_bool, k_code, k_di)])
             client.start()
