@@ -38,15 +38,21 @@ def connected_periods(history: History, t0: float = -math.inf, t1: float = math.
     return [(a, b) for a, b in periods if b >= t0 and a <= t1]
 
 
-def break_at_gaps(t: np.ndarray, v: np.ndarray, periods: list[tuple[float, float]]) -> tuple[np.ndarray, np.ndarray]:
+def break_at_gaps(
+    t: np.ndarray, v: np.ndarray, periods: list[tuple[float, float]], until: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Times and values for a line that stops where the recording stopped: the last value of a period holds
-    until the link went down, then a NaN breaks the line until the next period's first value.
+    until the link went down, then a NaN breaks the line until the next period's first value. With
+    ``until`` the last value also holds up to then (or to its period's end, if sooner): a subscription only
+    reports changes, so a value that has not changed is still the value.
 
     >>> x, y = break_at_gaps(np.array([1.0, 2.0, 12.0]), np.array([5.0, 6.0, 7.0]), [(0, 4), (10, math.inf)])
     >>> x.tolist(), y.tolist()
     ([1.0, 2.0, 4.0, 4.0, 12.0], [5.0, 6.0, 6.0, nan, 7.0])
+    >>> break_at_gaps(np.array([1.0]), np.array([5.0]), [(0, math.inf)], until=9.0)[0].tolist()
+    [1.0, 9.0]
     """
-    if len(t) < 2 or not periods:
+    if len(t) == 0 or not periods:
         return t, v
     ends = np.array([b for _a, b in periods[:-1]])
     starts = np.array([a for a, _b in periods[1:]])
@@ -61,4 +67,9 @@ def break_at_gaps(t: np.ndarray, v: np.ndarray, periods: list[tuple[float, float
     g0 = g0[first]
     x = np.insert(t.astype(float), np.repeat(after, 2), np.repeat(g0, 2))
     y = np.insert(v.astype(float), np.repeat(after, 2), np.column_stack([v[after - 1], np.full(len(after), np.nan)]).ravel())
+    if until is not None:
+        later_gaps = [g for g, _ in gaps if g >= t[-1]]
+        hold = min([until, *later_gaps])
+        if hold > t[-1]:
+            x, y = np.append(x, hold), np.append(y, float(v[-1]))
     return x, y

@@ -93,7 +93,7 @@ class TrendsDock(QtWidgets.QDockWidget):
         for name, unit, colour in TREND_SIGNALS:
             t, v, _status = self.history.series(self.machine, name, end - self.window_s, end + 5)
             if len(t):
-                t, v = break_at_gaps(t, np.asarray(v, dtype=float), periods)
+                t, v = break_at_gaps(t, np.asarray(v, dtype=float), periods, until=min(end, now))
                 series[name] = (t - now, v, units.get(name, unit), colour)
         shown = {name: s[2] for name, s in series.items()}
         if shown != self._shown_units or set(series) != set(self.plots):

@@ -61,5 +61,7 @@ def test_trend_axes_use_the_right_si_prefix_and_break_at_recording_gaps(make_win
     spans = np.column_stack([x[:-1][joined], x[1:][joined]])
     assert not np.any((spans[:, 0] < gap_hi - 1) & (spans[:, 1] > gap_lo + 1)), "a line is drawn across the gap"
     # The last value before the link dropped holds until it dropped.
+    # The link is up again: the last value (unchanged values are not sent again) holds until now.
+    assert x[-1] == 0.0 and y[-1] == y[-2]
     before = np.sort(xs[xs < (gap_lo + gap_hi) / 2])
     assert np.isclose(before[-1] - before[-2], 1.0)  # the last sample (t0 + 99) held until the drop (t0 + 100)
