@@ -18,6 +18,7 @@ from PySide6 import QtGui, QtWidgets
 
 from app.history.recorder import History
 from app.live.client import ConnectionSettings, explain
+from app.live.netloop import network_loop
 from app.live.plantsim import ensure_certificate
 from app.live.trust import TrustStore, describe, fetch_server_certificate
 from app.paths import user_data_dir
@@ -183,10 +184,16 @@ class LiveConsole:
     async def _connect_checked(self, settings: ConnectionSettings) -> None:
         if settings.security_policy != "None":
             try:
-                await ensure_certificate(
-                    settings.client_certificate.parent, "client", settings.application_uri, "localhost", server=False
+                # Key generation and the server's first answer run on the network thread, never on the GUI loop.
+                net = network_loop()
+                await asyncio.wrap_future(
+                    net.submit(
+                        ensure_certificate(
+                            settings.client_certificate.parent, "client", settings.application_uri, "localhost", server=False
+                        )
+                    )
                 )
-                der = await fetch_server_certificate(settings.endpoint, settings.timeout_s)
+                der = await asyncio.wrap_future(net.submit(fetch_server_certificate(settings.endpoint, settings.timeout_s)))
             except Exception as e:  # any network failure here is "cannot reach the server"
                 self.show_error("Cannot connect", explain(e, settings.endpoint), "")
                 return

@@ -125,7 +125,20 @@ def test_dialog_refuses_a_bad_endpoint_and_a_missing_user_name(qtbot, tmp_path):
     assert o.stale_after_s == 30 and o.deadband == 0.5 and not hasattr(o, "password")
 
 
-def test_secure_connection_with_a_login_trust_once_and_the_keyring(qloop, make_window, qtbot, tmp_path, memory_keyring):
+def test_secure_connection_with_a_login_trust_once_and_the_keyring(
+    qloop, make_window, qtbot, tmp_path, memory_keyring, monkeypatch
+):
+    import threading
+
+    import app.ui.live_console as console
+
+    real_fetch, fetched_on = console.fetch_server_certificate, []
+
+    async def fetch_spy(*args, **kw):  # the real fetch, noting which thread runs it
+        fetched_on.append(threading.current_thread().name)
+        return await real_fetch(*args, **kw)
+
+    monkeypatch.setattr(console, "fetch_server_certificate", fetch_spy)
     port = free_port()
     server = _secure_plant(port, tmp_path / "server-pki")
     endpoint = f"opc.tcp://127.0.0.1:{port}/floortwin/"
@@ -147,6 +160,7 @@ def test_secure_connection_with_a_login_trust_once_and_the_keyring(qloop, make_w
         w.connect_dialog()
         qtbot.waitUntil(lambda: len(asked) == 1, timeout=15000)
         assert "SHA-256" in asked[0] and "urn:floortwin:plantsim" in asked[0]
+        assert fetched_on == ["opcua-network"]  # the server's first answer is awaited off the GUI thread
         qtbot.waitUntil(w.live_ready, timeout=20000)
         assert w.live.client.settings.security_mode == "SignAndEncrypt" and w.live.max_age_s == 20
         assert credentials.load_password("alice", endpoint) == "s3cret"  # in the keyring...
