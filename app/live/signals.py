@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-STATE_NAMES = ("running", "setup", "starved", "blocked", "down")
+from app.model.factory import MACHINE_STATES
+
+#: The states the simulator reports, in code order (one definition: the factory format's).
+STATE_NAMES = MACHINE_STATES
 
 #: Signal name → (unit, UNECE code, description); the kind-specific extra signal per machine kind.
 SIGNALS: dict[str, tuple[str, str, str]] = {
