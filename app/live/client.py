@@ -16,6 +16,7 @@ import itertools
 import logging
 import math
 import time
+import traceback
 import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from pathlib import Path
 
 from asyncua import Client, ua
 from asyncua.common.subscription import DataChangeEvent, OverflowPolicy, StatusChangeEvent
+from asyncua.common.utils import NotEnoughData
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
 from app.state.store import BindingInfo, Update
@@ -95,8 +97,47 @@ class LinkStats:
     bad_bindings: dict[int, str] = field(default_factory=dict)
 
 
+class LoginRejected(ConnectionError):
+    """The server refused the user name or password. Not retried: repeating a wrong password can lock the
+    account on a real plant's server."""
+
+
+class ClientNotTrusted(ConnectionError):
+    """The server refused this client's certificate (the normal first secure connection to a real PLC, until
+    its administrator trusts the certificate). Not retried: the answer stays the same until then."""
+
+
+_LOGIN_CODES = ("BadUserAccessDenied", "BadIdentityTokenRejected", "BadIdentityTokenInvalid", "BadUserSignatureInvalid")
+_TRUST_CODES = ("BadSecurityChecksFailed", "BadCertificate", "BadSecurityPolicyRejected", "BadNoValidCertificates")
+
+
+def classify_connect_error(exc: BaseException, secure: bool) -> BaseException:
+    """The failure of a connection attempt as the user must act on it: ``LoginRejected``,
+    ``ClientNotTrusted``, or ``exc`` itself (worth retrying: the server may come back)."""
+    if isinstance(exc, (LoginRejected, ClientNotTrusted)):
+        return exc
+    text = f"{type(exc).__name__} {exc}"
+    if isinstance(exc, ua.UaStatusCodeError) and any(code in text for code in _LOGIN_CODES):
+        return LoginRejected("the server refused the user name or password")
+    if secure and isinstance(exc, ua.UaStatusCodeError) and any(code in text for code in _TRUST_CODES):
+        return ClientNotTrusted("the server does not trust this client's certificate yet")
+    # A server that rejects the client certificate answers OpenSecureChannel with an error message that
+    # asyncua does not decode (it ends in an AssertionError or NotEnoughData inside open_secure_channel).
+    in_channel = any(frame.name == "open_secure_channel" for frame in traceback.extract_tb(exc.__traceback__))
+    if secure and in_channel and isinstance(exc, (AssertionError, NotEnoughData, ua.UaError)):
+        return ClientNotTrusted("the server does not trust this client's certificate yet")
+    return exc
+
+
 def explain(exc: BaseException, endpoint: str) -> str:
     """A sentence a user can act on for a connection failure."""
+    if isinstance(exc, LoginRejected):
+        return f"{endpoint}: the server refused the user name or password (not retried: check them, then connect again)"
+    if isinstance(exc, ClientNotTrusted):
+        return (
+            f"{endpoint}: the server does not trust floortwin's client certificate yet — its administrator must "
+            "trust it (Live ▸ Connect shows where it is), then connect again"
+        )
     if isinstance(exc, ua.UaStatusCodeError):
         code = getattr(exc, "code", None)
         text = str(exc)
@@ -149,6 +190,7 @@ class LiveClient:
         self.on_binding_info = on_binding_info or (lambda infos: None)
         self.state = LinkState.DISCONNECTED
         self.stats = LinkStats()
+        self.failure: BaseException | None = None  # why the link gave up (LoginRejected, ClientNotTrusted)
         self.client: Client | None = None
         self._bindings: list[_Binding] = []
         self._owners: dict[ua.NodeId, list[int]] = {}  # monitored node → the bindings it feeds
@@ -217,6 +259,9 @@ class LiveClient:
             message = explain(e, self.settings.endpoint)
             self.stats.last_error = message
             self._set_state(LinkState.FAILED, message)
+            if isinstance(e, (LoginRejected, ClientNotTrusted)):
+                self.failure = e
+                raise type(e)(message) from None
             raise ConnectionError(message) from None
         self._set_state(LinkState.CONNECTED, self.settings.endpoint)
 
@@ -310,7 +355,10 @@ class LiveClient:
             )
         client.connection_lost_callback = self._on_lost
         self.client = client
-        await asyncio.wait_for(client.connect(), s.timeout_s * 2)
+        try:
+            await asyncio.wait_for(client.connect(), s.timeout_s * 2)
+        except Exception as e:  # asyncua raises many unrelated types for one failed connect
+            raise classify_connect_error(e, s.security_policy != "None") from e
         self._namespaces = await client.get_namespace_array()
         self.stats.connects += 1
 
@@ -434,6 +482,12 @@ class LiveClient:
                     await self._open()
                     self._lost.clear()
                     await self._subscribe()
+                except (LoginRejected, ClientNotTrusted) as e:  # the same answer every time: stop and say why
+                    await self._close_quietly()
+                    self.stats.last_error = explain(e, self.settings.endpoint)
+                    self.failure = e
+                    self._set_state(LinkState.FAILED, self.stats.last_error)
+                    return
                 except Exception as e:  # any failure means: not connected, try again later
                     await self._close_quietly()
                     self.stats.last_error = explain(e, self.settings.endpoint)

@@ -58,6 +58,12 @@ class ConnectionDialog(QtWidgets.QDialog):
             self.remember.setEnabled(False)
             self.remember.setText("Remember the password (no system keyring here: it will be asked each time)")
         form.addRow("", self.remember)
+        self.insecure_login = QtWidgets.QCheckBox("Send the user name and password without encryption")
+        self.insecure_login.setToolTip(
+            "With security None, the password may cross the network readable by anyone on it.\n"
+            "Choose a Basic256Sha256 mode instead, or tick this for a test server on a network you trust."
+        )
+        form.addRow("", self.insecure_login)
 
         # How values arrive and when they count as stale.
         sub = QtWidgets.QGroupBox("Subscription")
@@ -97,6 +103,8 @@ class ConnectionDialog(QtWidgets.QDialog):
         users = self.user_login.isChecked()
         for w in (self.username, self.password):
             w.setEnabled(users)
+        # Only shown when it matters: a login over a channel without security.
+        self.insecure_login.setVisible(users and self.security.currentIndex() == 0)
         self.remember.setEnabled(users and credentials.keyring_available())
         self.cert_label.setVisible(self.security.currentIndex() > 0)
 
@@ -114,6 +122,13 @@ class ConnectionDialog(QtWidgets.QDialog):
             return
         if self.user_login.isChecked() and not self.username.text().strip():
             self.error.setText("Enter a user name, or choose anonymous login")
+            return
+        if self.user_login.isChecked() and self.security.currentIndex() == 0 and not self.insecure_login.isChecked():
+            self.error.setText(
+                "Security None would send the password unencrypted: choose a Basic256Sha256 mode, "
+                "or tick the box to send it anyway"
+            )
+            self.insecure_login.setVisible(True)
             return
         if self.remember.isChecked() and self.user_login.isChecked():
             credentials.save_password(self.username.text().strip(), url, self.password.text())

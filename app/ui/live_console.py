@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 import platformdirs
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.history.recorder import History
-from app.live.client import ConnectionSettings, explain
+from app.live.client import ClientNotTrusted, ConnectionSettings, LoginRejected, explain
 from app.live.netloop import network_loop
 from app.live.plantsim import ensure_certificate
 from app.live.trust import TrustStore, describe, fetch_server_certificate
@@ -27,6 +27,7 @@ from app.ui.browse_dock import node_payload
 from app.ui.connection_dialog import ConnectionDialog
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.live_link import SIGNALS
+from app.ui.trust_dialog import ClientNotTrustedDialog
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +131,8 @@ class LiveConsole:
         if not url:
             return False
         password = credentials.load_password(o.username, url) if o.username else None
-        if o.username and password is None:
+        # No stored password, or a login over a channel without security: the user decides in the dialog.
+        if o.username and (password is None or o.security_policy == "None"):
             if endpoint and endpoint != o.endpoint:
                 self.document.set_opcua(o.model_copy(update={"endpoint": endpoint}))
             self.connect_dialog()
@@ -273,6 +275,29 @@ class LiveConsole:
         if state in ("reconnecting", "failed") and message:
             self.statusBar().showMessage(message, 8000)
             log.warning("OPC UA link %s: %s", state, message)
+        failure = getattr(self.live.client, "failure", None) if state == "failed" else None
+        if isinstance(failure, (LoginRejected, ClientNotTrusted)):
+            # The link gave up for good: end it (Live ▸ Connect is offered again) and say what to do.
+            settings = getattr(self, "_live_settings", None)
+            QtCore.QTimer.singleShot(0, lambda: self._explain_failure(failure, settings))
+
+    def _explain_failure(self, failure: BaseException, settings: ConnectionSettings | None) -> None:
+        self.disconnect_live()
+        self.status_link.setText('<b style="color:#d03030">● Link failed</b>')
+        endpoint = settings.endpoint if settings is not None else "The server"
+        if isinstance(failure, ClientNotTrusted):
+            cert = settings.client_certificate if settings is not None and settings.client_certificate else None
+            dialog = ClientNotTrustedDialog(endpoint, cert or self._client_certificate_paths()[0], self)
+            dialog.setModal(True)
+            dialog.show()
+            self._trust_dialog = dialog  # kept for tests and so that it is not collected while open
+        else:
+            self.show_error(
+                "Login refused",
+                f"{endpoint} refused the user name or password.\n\nfloortwin does not retry a refused login: "
+                "repeated attempts can lock the account. Check them and connect again (Live ▸ Connect to Server, Ctrl+K).",
+                "",
+            )
 
     def _on_replay_shown(self, t: float) -> None:
         replaying = not np.isnan(t)

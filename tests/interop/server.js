@@ -1,5 +1,5 @@
 // An independent OPC UA server for floortwin's interoperability tests (node-opcua).
-// Usage: node server.js PORT [secure PKI_DIR] — serves Objects/Plant/Mill1/{State,Temperature,PartCount} on
+// Usage: node server.js PORT [secure PKI_DIR [strict]] — serves Objects/Plant/Mill1/{State,Temperature,PartCount} on
 // 127.0.0.1:PORT, changing every 200 ms, and prints "ready" once it listens. With "secure": only
 // Basic256Sha256 (Sign, SignAndEncrypt), only the login alice / s3cret, certificates kept in PKI_DIR.
 const {
@@ -8,6 +8,9 @@ const {
 
 const port = parseInt(process.argv[2] || "4841", 10);
 const secure = process.argv[3] === "secure";
+// "strict" (after PKI_DIR): client certificates the server has not been told to trust are rejected, as a
+// real PLC does on the first connection (the default here accepts them, for the other tests).
+const strict = process.argv[5] === "strict";
 
 (async () => {
   const options = {
@@ -20,7 +23,7 @@ const secure = process.argv[3] === "secure";
   if (secure) {
     const pki = process.argv[4];
     options.serverCertificateManager = new OPCUACertificateManager({
-      rootFolder: pki, automaticallyAcceptUnknownCertificate: true,
+      rootFolder: pki, automaticallyAcceptUnknownCertificate: !strict,
     });
     options.userCertificateManager = new OPCUACertificateManager({
       rootFolder: pki + "/user", automaticallyAcceptUnknownCertificate: true,

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from PySide6 import QtCore, QtWidgets
 
-from app.live.client import ConnectionSettings, LinkState, LiveClient
+from app.live.client import ClientNotTrusted, ConnectionSettings, LinkState, LiveClient, LoginRejected
 from app.model.io import load_factory
 from tests.conftest import DEMO
 from tests.live.conftest import free_port
@@ -119,7 +119,7 @@ def test_secure_connection_with_a_login(tmp_path):
         await client.stop()
 
         wrong = LiveClient(settings("guess"), got.extend)
-        with pytest.raises(ConnectionError):
+        with pytest.raises(LoginRejected):  # said as a refused login, never retried
             await wrong.connect()
         await wrong.stop()
 
@@ -128,6 +128,53 @@ def test_secure_connection_with_a_login(tmp_path):
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_a_server_that_does_not_trust_the_client_says_so_once(tmp_path):
+    """node-opcua as a real PLC is set up: unknown client certificates are rejected. The client says that the
+    server does not trust it yet (not "AssertionError"), gives up instead of retrying, and the certificate
+    the server put in its rejected folder is ours."""
+    from app.live.plantsim import ensure_certificate
+    from app.live.trust import describe
+
+    port = free_port()
+    pki = tmp_path / "server-pki"
+    server = start_node_server(port, "secure", str(pki), "strict")
+
+    async def scenario():
+        cert, key = await ensure_certificate(tmp_path / "client", "client", "urn:floortwin:client", "localhost", server=False)
+        states: list[tuple[LinkState, str]] = []
+        settings = ConnectionSettings(
+            endpoint(port), security_policy="Basic256Sha256", security_mode="Sign", client_certificate=cert, client_key=key
+        )
+        client = LiveClient(settings, lambda _v: None, on_state=lambda st, m: states.append((st, m)))
+        client.start()
+        for _ in range(100):
+            if client.state == LinkState.FAILED:
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(2.0)  # long enough for a retry (backoff 0.5 s), which must not happen
+        await client.stop()
+        assert isinstance(client.failure, ClientNotTrusted)
+        assert [st for st, _m in states if st != LinkState.DISCONNECTED] == [LinkState.CONNECTING, LinkState.FAILED], states
+        message = states[1][1]
+        assert "does not trust" in message and "AssertionError" not in message
+        return describe(cert.read_bytes()).thumbprint
+
+    try:
+        thumbprint = asyncio.run(asyncio.wait_for(scenario(), 120))
+    finally:
+        server.terminate()
+        server.wait(10)
+    from cryptography import x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+
+    rejected = [
+        describe(x509.load_pem_x509_certificate(f.read_bytes()).public_bytes(Encoding.DER)).thumbprint
+        for f in (pki / "rejected").glob("*.pem")
+    ]
+    assert thumbprint in rejected  # what the administrator finds in the server's rejected folder is ours
 
 
 def test_browse_bind_and_subscribe(node_server):
@@ -374,3 +421,34 @@ def test_gui_shows_the_servers_unit_range_flag_and_device_health(qloop, make_win
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_gui_says_the_server_does_not_trust_floortwin_and_hands_over_the_certificate(qloop, make_window, qtbot, tmp_path):
+    from app.live.trust import describe
+    from app.model.factory import OpcUaSettings
+    from tests.ui.test_connect_dialog import _when_modal
+
+    port = free_port()
+    server = start_node_server(port, "secure", str(tmp_path / "server-pki"), "strict")
+    try:
+        w = make_window()
+        w.document.set_opcua(OpcUaSettings(endpoint=endpoint(port), security_policy="Basic256Sha256", security_mode="Sign"))
+        asked = _when_modal(qtbot, QtWidgets.QMessageBox, lambda b: b.button(QtWidgets.QMessageBox.StandardButton.Yes).click())
+        assert w.connect_from_file()
+        qtbot.waitUntil(lambda: len(asked) == 1, timeout=20000)  # first: do we trust the server? yes
+        qtbot.waitUntil(lambda: getattr(w, "_trust_dialog", None) is not None and w._trust_dialog.isVisible(), timeout=30000)
+        dialog = w._trust_dialog
+        cert = w._client_certificate_paths()[0]
+        thumbprint = describe(cert.read_bytes()).thumbprint
+        assert "refused floortwin's client certificate" in dialog.text()
+        assert str(cert) in dialog.informativeText() and thumbprint in dialog.informativeText()
+        dialog.copy_button.click()
+        assert QtWidgets.QApplication.clipboard().text() == thumbprint and dialog.isVisible()
+        assert dialog.export_to(tmp_path / "for-the-admin.der")
+        assert (tmp_path / "for-the-admin.der").read_bytes() == cert.read_bytes()
+        dialog.close()
+        assert not w.live.active and "Link failed" in w.status_link.text()
+        assert w.actions_by_id["live.connect"].isEnabled()
+    finally:
+        server.terminate()
+        server.wait(10)

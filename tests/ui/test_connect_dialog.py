@@ -117,6 +117,9 @@ def test_dialog_refuses_a_bad_endpoint_and_a_missing_user_name(qtbot, tmp_path):
     d.username.setText("bob")
     d.deadband.setValue(0.5)
     d.stale_after.setValue(30)
+    d._validate()  # a login over security None: refused until the user says to send it unencrypted
+    assert "unencrypted" in d.error.text() and d.result() == 0 and not d.insecure_login.isHidden()
+    d.insecure_login.setChecked(True)
     d._validate()
     assert d.result() == QtWidgets.QDialog.DialogCode.Accepted
     s = d.settings()
@@ -214,14 +217,17 @@ def test_refusing_the_certificate_does_not_connect_and_a_wrong_password_is_repor
         qtbot.waitUntil(lambda: w._connect_task.done(), timeout=5000)  # the connect attempt has ended…
         assert not w.live.active  # …without connecting
 
-        # Trusted, but the password is wrong: the link says why and keeps trying (the user can fix it).
+        # Trusted, but the password is wrong: the link says why and stops (retrying a wrong password can lock
+        # the account on a real server); Live ▸ Connect is offered again.
         _when_modal(qtbot, QtWidgets.QMessageBox, lambda b: b.button(QtWidgets.QMessageBox.StandardButton.Yes).click())
         _when_modal(qtbot, ConnectionDialog, fill("guess"))
         w.connect_dialog()
-        qtbot.waitUntil(lambda: "Reconnecting" in w.status_link.text(), timeout=20000)
+        qtbot.waitUntil(lambda: "Link failed" in w.status_link.text() and not w.live.active, timeout=20000)
         tip = w.status_link.toolTip().lower()
-        assert "user" in tip or "identity" in tip or "denied" in tip or "rejected" in tip, tip
-        w.disconnect_live()
+        assert "user name or password" in tip and "not retried" in tip, tip
+        qtbot.waitUntil(lambda: w.last_error is not None and w.last_error.windowTitle() == "Login refused", timeout=5000)
+        w.last_error.close()
+        assert w.actions_by_id["live.connect"].isEnabled()
     finally:
         server.kill()
         server.wait(10)
