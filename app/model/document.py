@@ -45,7 +45,8 @@ class FactoryDocument:
         self._factory = factory
         self._path = Path(path) if path is not None else None
         self._revision = 0
-        self._saved_revision = 0
+        self._saved = factory  # the version on disk: the document is dirty while its content differs
+        self._dirty = False
 
     @property
     def factory(self) -> Factory:
@@ -62,7 +63,16 @@ class FactoryDocument:
 
     @property
     def dirty(self) -> bool:
-        return self._revision != self._saved_revision
+        """Whether the content differs from the file as saved (undoing back to it makes it clean again)."""
+        return self._dirty
+
+    def _changed(self) -> None:
+        """Count a change and emit ``dirty_changed`` when the content starts or stops differing from disk."""
+        self._revision += 1
+        dirty = self._factory is not self._saved and self._factory != self._saved
+        if dirty != self._dirty:
+            self._dirty = dirty
+            self.dirty_changed.emit(dirty)
 
     def open(self, path: str | os.PathLike[str]) -> None:
         """Load ``path`` and make it the document. On error nothing changes (FactoryFileError is raised)."""
@@ -72,9 +82,10 @@ class FactoryDocument:
     def replace(self, factory: Factory, path: str | os.PathLike[str] | None) -> None:
         """Make ``factory`` the document (saved state: clean)."""
         was_dirty = self.dirty
-        self._factory = factory
+        self._factory = self._saved = factory
         self._path = Path(path) if path is not None else None
-        self._revision = self._saved_revision = 0
+        self._revision = 0
+        self._dirty = False
         self.replaced.emit(factory)
         self.path_changed.emit(self._path)
         if was_dirty:
@@ -87,11 +98,11 @@ class FactoryDocument:
             raise ValueError("the document has no file yet: give a path")
         factory = rebase_assets(self._factory, self._path, target) if target != self._path else self._factory
         save_factory(factory, target)
-        self._factory = factory
+        self._factory = self._saved = factory
         moved = target != self._path
         self._path = target
         was_dirty = self.dirty
-        self._saved_revision = self._revision
+        self._dirty = False
         if moved:
             self.path_changed.emit(target)
         if was_dirty:
@@ -129,20 +140,14 @@ class FactoryDocument:
 
     def set_layout(self, factory: Factory, changed: list[str]) -> None:
         """Make ``factory`` (an edit of this one: machines added or removed) the current content."""
-        was_dirty = self.dirty
         self._factory = factory
-        self._revision += 1
         self.layout_changed.emit(list(changed))
-        if not was_dirty:
-            self.dirty_changed.emit(True)
+        self._changed()
 
     def touch(self, machine_ids: list[str]) -> None:
-        """Record that machines changed in place (called by model operations)."""
-        was_dirty = self.dirty
-        self._revision += 1
+        """Record that machines changed (called by model operations after making the new version)."""
         self.machines_changed.emit(list(machine_ids))
-        if not was_dirty:
-            self.dirty_changed.emit(True)
+        self._changed()
 
 
 def _with_machines(factory: Factory, replaced: dict[int, object]) -> Factory:

@@ -398,6 +398,22 @@ class LayoutEditor(QtCore.QObject):
         self.stack.push(LayoutCommand(self, before, after, [c.id for c in copies], f"Duplicate {_names(ids)}"))
         w.selection.select([c.id for c in copies])
 
+    def refresh_verdicts(self) -> list[Verdict] | None:
+        """After an edit, an undo or a redo: every verdict view shows the layout as it now is (the Layout
+        Check list, and in edit mode the red and amber machines). None when there is no world to ask
+        (it is built when edit mode or a check first needs it)."""
+        w = self.window
+        if self.world is None or w.document is None:
+            return None
+        verdicts = self.world.check_all()
+        w.layout_check_dock.show_verdicts(verdicts)
+        if self.active and self._drag is None:
+            if verdicts:
+                self.show_problems(verdicts)
+            else:
+                self._restore_colours()
+        return verdicts
+
     def check_layout(self) -> list[Verdict]:
         """Every machine with a problem, as the layout stands."""
         world = self._ensure_world()

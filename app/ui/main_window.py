@@ -479,6 +479,8 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.heat_maps.set_factory(self.document.factory if self.document else None)
 
     def _on_undo_index(self, _index: int) -> None:
+        self.layout_editor.refresh_verdicts()  # verdicts follow undo and redo as they follow edits
+        self._update_title()
         self.refresh_actions()
 
     def show_layout_check(self) -> None:

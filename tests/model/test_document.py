@@ -50,10 +50,16 @@ def test_dirty_flag_follows_changes_and_saves(tmp_path, demo_path):
     doc.dirty_changed.connect(seen.append)
     changed = []
     doc.machines_changed.connect(changed.append)
-    doc.touch(["CNC-01"])
+    from app.model.factory import Pose
+
+    before = doc.factory.machine("CNC-01").pose
+    doc.set_poses({"CNC-01": Pose(x_m=before.x_m + 2, y_m=before.y_m, yaw_deg=before.yaw_deg)})
     assert doc.dirty and seen == [True] and changed == [["CNC-01"]]
-    doc.save()
+    doc.set_poses({"CNC-01": before})  # back to the content on disk (what an undo does): clean again
     assert not doc.dirty and seen == [True, False]
+    doc.set_poses({"CNC-01": Pose(x_m=before.x_m + 2, y_m=before.y_m, yaw_deg=before.yaw_deg)})
+    doc.save()
+    assert not doc.dirty and seen == [True, False, True, False]
 
 
 def test_save_without_a_path_is_an_error(demo_path):

@@ -1,0 +1,46 @@
+"""Undo back to the file as saved is clean, and every verdict view follows undo and redo (issue 13, item 7)."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtWidgets
+
+from app.ui.layout_editor import COLLISION_RGB
+from tests.ui.test_layout_editing import SHIFT, _colour, _drag, _editing
+
+pytestmark = pytest.mark.gui
+
+
+def _check_texts(w) -> list[str]:
+    return [w.layout_check_dock.list.item(i).text() for i in range(w.layout_check_dock.list.count())]
+
+
+def test_undo_to_the_saved_layout_is_clean_and_verdicts_follow(make_window, qtbot, monkeypatch):
+    w = _editing(make_window, qtbot)
+    assert not w.document.dirty and not w.isWindowModified()
+    other = w.document.factory.machine("CNC-02").pose
+    _drag(w, qtbot, "CNC-01", (other.x_m, other.y_m), release_modifiers=SHIFT)  # a collision, overridden
+    assert w.document.dirty and w.isWindowModified()
+    assert any("CNC-01 collides with CNC-02" in t for t in _check_texts(w))  # the list follows the edit
+    assert _colour(w, "CNC-01") == COLLISION_RGB
+
+    w.actions_by_id["edit.undo"].trigger()
+    assert not w.document.dirty and not w.isWindowModified()  # back to the file as saved: clean
+    assert not any("CNC-01" in t for t in _check_texts(w))  # no stale verdict in Layout Check
+    kind = w.view.kind_colours(w.document.factory, w.asset_of)
+    for mid in ("CNC-01", "CNC-02"):  # nor on the floor: no problem left, the machines show their kinds again
+        assert _colour(w, mid) == tuple(int(c) for c in kind[w.view.machines.index[mid]][:3])
+    # Closing asks nothing: there is nothing to save.
+    asked = []
+    discard = QtWidgets.QMessageBox.StandardButton.Discard
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: asked.append(a) or discard)
+    monkeypatch.setattr(QtWidgets.QMessageBox, "warning", lambda *a, **k: asked.append(a) or discard)
+
+    w.actions_by_id["edit.redo"].trigger()
+    assert w.document.dirty and w.isWindowModified()
+    assert any("CNC-01 collides with CNC-02" in t for t in _check_texts(w))
+    assert _colour(w, "CNC-01") == COLLISION_RGB
+    w.actions_by_id["edit.undo"].trigger()
+    assert not w.document.dirty
+    assert w.close()
+    assert asked == []
