@@ -72,6 +72,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.selection = Selection()
         self.theme = self.settings.theme
         self.last_error: QtWidgets.QMessageBox | None = None
+        self._wip_before_simulated: bool | None = None  # the WIP layer's state before a scenario's WIP was shown
 
         load_plugins(self.settings.disabled_plugins)
         self.view = FactoryView(self)
@@ -325,10 +326,16 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         return unknown
 
     def show_simulated_wip(self, title: str | None, amounts) -> None:
-        """Show a simulation's WIP on the floor (the WIP layer switched on), or the plant's again with None."""
+        """Show a simulation's WIP on the floor (the WIP layer switched on), or the plant's again with None
+        (the WIP layer back as the user had it before)."""
         if amounts is not None:
+            if self._wip_before_simulated is None:
+                self._wip_before_simulated = self.heat_dock.wip.isChecked()
             self.heat_dock.wip.setChecked(True)
         self.heat_maps.show_simulated(title, amounts)
+        if amounts is None and self._wip_before_simulated is not None:
+            self.heat_dock.wip.setChecked(self._wip_before_simulated)
+            self._wip_before_simulated = None
 
     def export_heat_csv(self) -> None:
         """Save the WIP grid on view as CSV (Heat Maps ▸ Export CSV)."""
