@@ -7,10 +7,12 @@ import os
 import zlib
 from pathlib import Path
 
+import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 import app
 from app.assets import AssetLibrary, MeshAsset, load_factory_assets
+from app.heat.colour import heat_colours
 from app.model.autosave import discard_autosave, find_autosave, load_autosave, write_autosave
 from app.model.document import FactoryDocument
 from app.model.factory import Factory
@@ -125,7 +127,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.layout_check_dock.machine_activated.connect(self._fly_to)
         self.palette_dock.activated.connect(self.layout_editor.add_at_view_centre)
         self.palette_dock.import_requested.connect(self.layout_editor.import_dialog)
-        self.heat_dock.changed.connect(self.live.set_colour_by)
+        self.heat_dock.changed.connect(self._on_heat_changed)
         self.heat_maps = HeatMaps(self.view, self.live, self)
         self.heat_dock.changed.connect(lambda _layer: self.heat_maps.request_update())
         self.heat_dock.layers_changed.connect(self.heat_maps.set_layers)
@@ -324,6 +326,26 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.heat_dock.show()
             self.heat_dock.raise_()
         return unknown
+
+    def _on_heat_changed(self, heat) -> None:
+        """Colour machines by a signal (or by state again). Without any live or replayed data every machine
+        is grey — no data — and no scale is shown, rather than kind colours under a heat-map title."""
+        self.live.set_colour_by(heat)
+        if self.document is None or self.live.store is not None or self.live.replay_store is not None:
+            return
+        if self.layout_editor.active:
+            return  # edit mode shows kinds and verdicts
+        n = len(self.document.factory.machines)
+        self.view.set_colour_bar(None)
+        if heat is None:
+            self.view.set_machine_colours(self.view.kind_colours(self.document.factory, self.asset_of))
+            self.heat_dock.show_notice("")
+        else:
+            self.view.set_machine_colours(heat_colours(np.full(n, np.nan), np.zeros(n, dtype=bool), 0.0, 1.0, heat.cmap))
+            self.heat_dock.show_notice(
+                f"No live data: every machine is grey until a server is connected (Live ▸ Connect to Server) "
+                f"or a recorded moment is replayed; then they are coloured by {heat.signal}."
+            )
 
     def show_simulated_wip(self, title: str | None, amounts) -> None:
         """Show a simulation's WIP on the floor (the WIP layer switched on), or the plant's again with None

@@ -1,0 +1,24 @@
+"""A machine heat map without any live data: every machine grey and no scale (issue 13, item 12)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.heat.colour import NO_DATA_RGB
+
+pytestmark = pytest.mark.gui
+
+
+def test_heat_map_without_a_plant_is_grey_with_no_scale(make_window):
+    w = make_window()  # the demo without its plant simulator: no live data at all
+    assert w.live.store is None
+    kinds = w.view.kind_colours(w.document.factory, w.asset_of)
+    assert w.show_heat(("Temperature",)) == []
+    colours = np.asarray(w.view.machines.colours)[: len(kinds), :3]
+    assert (colours == np.asarray(NO_DATA_RGB)).all()  # grey, as the dock says, not kind colours
+    assert w.view.colour_bar_title is None  # no dummy 0–1 scale
+    assert "No live data" in w.heat_dock.hint.text()
+    w.heat_dock.choose(None)  # back to "State": kinds again
+    colours = np.asarray(w.view.machines.colours)[: len(kinds), :3]
+    assert (colours == kinds[:, :3]).all()
