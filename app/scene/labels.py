@@ -129,11 +129,30 @@ class LabelLayer:
         """
         self._anchors = np.ascontiguousarray(anchors, dtype=np.float64)
         self._texts = list(texts)
-        self._priority = np.asarray(priority, dtype=np.float64)
-        self._sizes = np.asarray(sizes_m, dtype=np.float64) if sizes_m is not None else None
+        self._base_priority = np.asarray(priority, dtype=np.float64)
+        self._priority = self._base_priority.copy()
+        self._base_sizes = np.asarray(sizes_m, dtype=np.float64) if sizes_m is not None else None
+        self._sizes = self._base_sizes.copy() if self._base_sizes is not None else None
         # Bold 13 px text: about 8.5 px per character plus the rounded box's margins.
         self._widths = np.array([8.5 * len(t) + 10 for t in self._texts])
         self._shown = np.zeros(0, dtype=np.int64)
+        self.update_for_camera()
+
+    def set_emphasis(self, indices: Sequence[int]) -> None:
+        """Labels that must show whatever their neighbours (the selection): they win every overlap and are
+        not hidden for being small on screen."""
+        if not len(self._texts):
+            return
+        self._priority = self._base_priority.copy()
+        top = float(self._priority.max()) if len(self._priority) else 1.0
+        idx = np.asarray(list(indices), dtype=np.int64)
+        if len(idx):
+            self._priority[idx] = top * 1e6 + 1.0
+        if self._base_sizes is not None:
+            self._sizes = self._base_sizes.copy()
+            if len(idx):
+                self._sizes[idx] = 1e9
+        self._shown = np.zeros(0, dtype=np.int64)  # place again with the new order
         self.update_for_camera()
 
     def set_texts(self, texts: Sequence[str]) -> None:

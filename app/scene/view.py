@@ -34,7 +34,10 @@ log = logging.getLogger(__name__)
 
 #: Colour of machines whose mesh could not be loaded (placeholder boxes): magenta, the usual "missing" hue.
 PLACEHOLDER_RGB = (230, 0, 230)
-SELECTION_RGB = (1.0, 0.85, 0.0)
+# The selection is an outline in two tones — white over a dark halo — so it stands out on every fill colour
+# (state yellow, kind colours, verdict red) and on both floors, and is never read as a machine state.
+SELECTION_RGB = (1.0, 1.0, 1.0)
+SELECTION_HALO_RGB = (0.05, 0.05, 0.08)
 RING_RGB = (0.0, 0.45, 0.70)  # the rotation ring of edit mode
 #: Where each colour bar stands: normalised viewport x, y of its lower left corner, width, height, and
 #: whether it stands upright (the machines' one, under the state legend's place) or lies along the bottom.
@@ -170,6 +173,15 @@ class FactoryView(QtWidgets.QWidget):
         self._selection_actor.GetProperty().SetAmbient(1.0)
         self._selection_actor.GetProperty().SetDiffuse(0.0)
         self._selection_actor.VisibilityOff()
+        self._selection_halo = vtkActor()
+        self._selection_halo.SetMapper(self._selection_mapper)
+        halo = self._selection_halo.GetProperty()
+        halo.SetColor(*SELECTION_HALO_RGB)
+        halo.SetLineWidth(7.0)
+        halo.SetAmbient(1.0)
+        halo.SetDiffuse(0.0)
+        self._selection_halo.VisibilityOff()
+        self.renderer.AddActor(self._selection_halo)  # drawn first, so the white line lies on it
         self.renderer.AddActor(self._selection_actor)
         self._factory: Factory | None = None
         self._legend = None
@@ -565,12 +577,16 @@ class FactoryView(QtWidgets.QWidget):
 
     def _update_selection_actor(self) -> None:
         self._update_ring()
+        index = self.machines.index
+        self.labels.set_emphasis([index[mid] for mid in self._selected if mid in index])  # its label on top
         if not self._selected:
             self._selection_actor.VisibilityOff()
+            self._selection_halo.VisibilityOff()
             return
         boxes = [self.machines.world_box(mid, margin_m=0.08) for mid in self._selected]
         self._selection_mapper.SetInputData(outline_polydata(boxes))
         self._selection_actor.VisibilityOn()
+        self._selection_halo.VisibilityOn()
 
     def _update_ring(self) -> None:
         """In edit mode, a ring around the selection on the floor: drag it to turn the selection."""
@@ -670,18 +686,28 @@ class FactoryView(QtWidgets.QWidget):
         ren.ResetCameraClippingRange()
 
     def fly_to(self, machine_id: str) -> None:
-        """Centre the camera on a machine, keeping the viewing direction."""
+        """Frame a machine: centre the camera on it and come close enough that it fills about a third of
+        the view (keeping the viewing direction)."""
+        box = self.machines.world_box(machine_id)
+        size = float(np.linalg.norm(box.max(axis=0) - box.min(axis=0)))
         i = self.machines.index[machine_id]
-        self.fly_to_point(float(self.machines.matrices[i, 0, 3]), float(self.machines.matrices[i, 1, 3]))
+        cam = self.renderer.GetActiveCamera()
+        half_angle = np.radians(max(cam.GetViewAngle(), 1.0) / 2)
+        distance = max(size * 1.5 / np.tan(half_angle), 4.0)
+        self.fly_to_point(float(self.machines.matrices[i, 0, 3]), float(self.machines.matrices[i, 1, 3]), distance)
 
-    def fly_to_point(self, x: float, y: float) -> None:
-        """Centre the camera on a floor point, keeping the viewing direction and distance."""
+    def fly_to_point(self, x: float, y: float, distance_m: float | None = None) -> None:
+        """Centre the camera on a floor point, keeping the viewing direction (and the distance, unless
+        ``distance_m`` is given)."""
         cam = self.renderer.GetActiveCamera()
         fp = np.array(cam.GetFocalPoint())
         pos = np.array(cam.GetPosition())
+        offset = pos - fp
+        if distance_m is not None and np.linalg.norm(offset) > 0:
+            offset = offset / np.linalg.norm(offset) * distance_m
         target = np.array([x, y, 0.0])
         cam.SetFocalPoint(*target)
-        cam.SetPosition(*(target + (pos - fp)))
+        cam.SetPosition(*(target + offset))
         self.renderer.ResetCameraClippingRange()
         self.labels.update_for_camera()
         self.request_render()
