@@ -185,6 +185,7 @@ class FactoryView(QtWidgets.QWidget):
         self.renderer.AddActor(self._selection_actor)
         self._factory: Factory | None = None
         self._legend = None
+        self.legend_title: str | None = None
         self._colour_bars: dict[str, vtkScalarBarActor] = {}
         self._selected: tuple[str, ...] = ()
         self._theme = "light"
@@ -492,6 +493,7 @@ class FactoryView(QtWidgets.QWidget):
         if self._legend is not None:
             self.renderer.RemoveActor(self._legend)
             self._legend = None
+        self.legend_title = title if entries else None  # what the legend on view explains (None: none)
         if entries:
             labels = [[text, tuple(int(c) / 255 for c in rgb)] for text, rgb in entries]
             if title:

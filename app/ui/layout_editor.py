@@ -34,6 +34,7 @@ from app.model.kinds import get_kind, known_kinds
 from app.paths import ASSETS_DIR
 from app.physics.world import LayoutWorld, Verdict, hulls_of
 from app.plugins import manager as plugins
+from app.state.colours import LEGEND as STATE_LEGEND
 from app.ui.widgets import number_field
 
 log = logging.getLogger(__name__)
@@ -63,6 +64,7 @@ OK_RGB = (0, 158, 115)
 CLEARANCE_RGB = (230, 159, 0)  # amber
 COLLISION_RGB = (213, 30, 30)  # red
 CLEAR_RGB = (205, 208, 212)  # machines without a problem while problems are shown
+VERDICT_LEGEND = (("collision", COLLISION_RGB), ("too close (clearance)", CLEARANCE_RGB), ("no problem", CLEAR_RGB))
 PARTY_RGB = {"collision": (255, 120, 120), "clearance": (255, 205, 120)}
 
 
@@ -132,6 +134,9 @@ class LayoutEditor(QtCore.QObject):
         self.active = on
         w.view.set_edit_mode(on)
         w.live.paused = on  # while editing, colours show verdicts (live values keep being recorded)
+        if not on:  # the legend of what is drawn again: machine states while live, none otherwise
+            states = w.live.store is not None and w.live.heat is None
+            w.view.set_legend(STATE_LEGEND if states else None, "Machine state")
         if on:
             self._ensure_world()
             n = len(self.world.check_all()) if self.world else 0
@@ -542,11 +547,27 @@ class LayoutEditor(QtCore.QObject):
             w.statusBar().showMessage(verdicts[0].describe(), 4000)
         self.verdicts_changed.emit(list(verdicts))
 
+    def _show_legend(self, problems: bool) -> None:
+        """The legend of what edit mode draws: verdict colours while problems are shown, else the kinds."""
+        w = self.window
+        if not self.active or w.document is None:
+            return
+        if problems:
+            w.view.set_legend(VERDICT_LEGEND, "Layout check")
+            return
+        kinds: dict[str, tuple[int, ...]] = {}
+        for m in w.document.factory.machines:
+            kind = get_kind(m.kind)
+            if kind is not None and kind.label not in kinds:
+                kinds[kind.label] = tuple(kind.colour)
+        w.view.set_legend(sorted(kinds.items()), "Machine kind")
+
     def show_problems(self, verdicts: Sequence[Verdict]) -> None:
         """Colour every machine with a problem: red in collision, amber too close (edit mode)."""
         w = self.window
         if not self.active or w.document is None:
             return
+        self._show_legend(bool(verdicts))
         colours = np.empty((len(w.document.factory.machines), 3), dtype=np.uint8)
         colours[:] = CLEAR_RGB  # everything fine fades back, so the problems stand out
         index = w.view.machines.index
@@ -562,6 +583,7 @@ class LayoutEditor(QtCore.QObject):
             w.live.recolour()
         else:
             w.view.set_machine_colours(w.view.kind_colours(w.document.factory, w.asset_of))
+            self._show_legend(False)
 
 
 class PlaceDialog(QtWidgets.QDialog):

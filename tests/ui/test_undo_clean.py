@@ -44,3 +44,17 @@ def test_undo_to_the_saved_layout_is_clean_and_verdicts_follow(make_window, qtbo
     assert not w.document.dirty
     assert w.close()
     assert asked == []
+
+
+def test_edit_mode_shows_the_legend_of_what_it_draws(make_window, qtbot):
+    """Kinds while nothing is wrong, verdicts while problems are shown — never "Machine state" (issue 13,
+    item 9)."""
+    w = _editing(make_window, qtbot)
+    assert w.view.legend_title == "Machine kind"
+    other = w.document.factory.machine("CNC-02").pose
+    _drag(w, qtbot, "CNC-01", (other.x_m, other.y_m), release_modifiers=SHIFT)
+    assert w.view.legend_title == "Layout check"
+    w.actions_by_id["edit.undo"].trigger()
+    assert w.view.legend_title == "Machine kind"
+    w.actions_by_id["edit.layout_mode"].trigger()  # leave edit mode: no live data here, so no legend
+    assert not w.layout_editor.active and w.view.legend_title is None
