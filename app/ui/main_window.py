@@ -48,7 +48,7 @@ FILE_FILTER = "Factory files (*.json);;All files (*)"
 AUTOSAVE_S = 30.0  # unsaved edits are autosaved this often
 #: Bumped when docks are added: a window layout saved by an older version is then replaced by the default
 #: one (which arranges the new docks) instead of leaving them stacked where Qt puts unknown docks.
-DOCK_LAYOUT_VERSION = 5
+DOCK_LAYOUT_VERSION = 6
 CHECK_ON_OPEN_MAX = 5000  # layouts up to this size are checked for collisions when opened (≈0.5 s)
 
 
@@ -638,10 +638,20 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
                 self.tabifyDockWidget(self.log_dock, dock)
             self.tabifyDockWidget(self.trends_dock, self.heat_dock)
             self.tabifyDockWidget(self.trends_dock, self.whatif_dock)
+            # Sizes from the window's own: the 3D view keeps most of a 1366×768 screen, and on a short
+            # screen Properties joins the right-hand tabs instead of being squeezed under Trends.
+            width, height = self.width(), self.height()
+            short = height < 900
+            if short:
+                self.tabifyDockWidget(self.trends_dock, self.properties_dock)
             for dock in (self.tree_dock, self.trends_dock, self.log_dock):
                 dock.raise_()
-            self.resizeDocks([self.log_dock], [120], QtCore.Qt.Orientation.Vertical)
-            self.resizeDocks([self.properties_dock, self.trends_dock], [220, 600], QtCore.Qt.Orientation.Vertical)
+            side_l = int(min(max(width * 0.17, 200), 300))
+            side_r = int(min(max(width * 0.2, 250), 340))
+            self.resizeDocks([self.tree_dock, self.trends_dock], [side_l, side_r], QtCore.Qt.Orientation.Horizontal)
+            self.resizeDocks([self.log_dock], [int(min(max(height * 0.12, 90), 160))], QtCore.Qt.Orientation.Vertical)
+            if not short:
+                self.resizeDocks([self.properties_dock, self.trends_dock], [220, 600], QtCore.Qt.Orientation.Vertical)
 
     # -- shutdown --------------------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:

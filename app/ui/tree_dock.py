@@ -48,7 +48,13 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.tree.header().setStretchLastSection(True)
+        # The id always fits, the kind shows its colour, the name takes what is left (elided in a narrow
+        # dock, whole in the tooltips): every column stays on screen from 1366×768 up.
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setMinimumSectionSize(40)
+        self.tree.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tree.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
         layout.addWidget(self.tree)
         self.setWidget(body)
         self.filter.textChanged.connect(self._on_filter)
@@ -81,6 +87,7 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
             id_item.setData(m.id, ID_ROLE)
             kind_item = QtGui.QStandardItem(kind.label if kind else m.kind)
             kind_item.setData(m.id, ID_ROLE)
+            kind_item.setToolTip(kind.label if kind else m.kind)
             if kind:
                 kind_item.setData(QtGui.QColor(*kind.colour), QtCore.Qt.ItemDataRole.DecorationRole)
             parent.appendRow([name_item, id_item, kind_item])
@@ -88,7 +95,13 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
         for parent in lines.values():
             parent.setText(f"{parent.text()}  ({parent.rowCount()})")
         self.tree.expandAll()
-        self.tree.resizeColumnToContents(0)
+        header = self.tree.header()
+        if header.count() >= 3:
+            header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+            header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Interactive)
+            # The kind as its colour (its name in the tooltip, and whole when the user widens the column).
+            header.resizeSection(2, 34)
 
     def _on_filter(self, text: str) -> None:
         self.proxy.setFilterFixedString(text)
