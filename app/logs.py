@@ -20,6 +20,8 @@ def setup_logging(console_level: str = "WARNING") -> Path | None:
     # itself, in words a user can act on.
     for name in ("asyncua", "asyncua.client", "asyncua.server", "asyncua.common", "asyncua.uaprotocol"):
         logging.getLogger(name).setLevel(logging.CRITICAL)
+    # qasync announces at INFO which Qt binding it chose ("Forcing use of PySide6…"): noise for a user.
+    logging.getLogger("qasync").setLevel(logging.WARNING)
     fmt = logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s")
     console = logging.StreamHandler()
     console.setLevel(console_level.upper())

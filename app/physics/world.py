@@ -34,7 +34,6 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import pybullet as pb
 
 from app.model.factory import Factory, Machine, Pose
 from app.model.geometry import footprint_corners, machine_scale
@@ -89,11 +88,60 @@ class Verdict:
         if not self.contacts:
             return f"{self.machine}: clear"
         worst = min(self.contacts, key=lambda c: (c.kind != "collision", c.distance_m))
+        other = party_name(worst.other)
         if worst.kind == "collision":
-            return f"{self.machine} collides with {worst.other}"
+            return f"{self.machine} collides with {other}"
         if worst.other.startswith("aisle:"):
-            return f"{self.machine} stands in {worst.other}"
-        return f"{self.machine} is {max(worst.distance_m, 0):.2f} m from {worst.other} (needs {worst.required_m:.2f} m)"
+            return f"{self.machine} stands in {other}"
+        return f"{self.machine} is {max(worst.distance_m, 0):.2f} m from {other} (needs {worst.required_m:.2f} m)"
+
+
+def party_name(label: str) -> str:
+    """A contact's other party as a user reads it: a machine's id, or "aisle A-EAST", "the wall W-3",
+    "emergency exit EX-1", "keep-out zone K-2" instead of the internal "kind:id".
+
+    >>> party_name("aisle:A-EAST"), party_name("CNC-02"), party_name("exit:EX-1")
+    ('aisle A-EAST', 'CNC-02', 'emergency exit EX-1')
+    """
+    kind, sep, name = label.partition(":")
+    if not sep:
+        return label
+    words = {"aisle": "aisle", "wall": "wall", "exit": "emergency exit", "keepout": "keep-out zone", "floor": "floor edge"}
+    return f"{words.get(kind, kind)} {name}".strip()
+
+
+def collision_pairs(verdicts) -> int:
+    """How many overlaps the verdicts describe: a machine-to-machine overlap appears in both machines'
+    verdicts but is one collision."""
+    pairs = set()
+    for v in verdicts:
+        for c in v.contacts:
+            if c.kind == "collision":
+                pairs.add(frozenset((v.machine, c.other)))
+    return len(pairs)
+
+
+def _import_pybullet():
+    """pybullet prints its build time from C on standard error when imported: keep that out of the
+    terminal and the log (the descriptor is put back however the import ends)."""
+    import os
+    import sys
+
+    if "pybullet" in sys.modules:
+        return sys.modules["pybullet"]
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            import pybullet
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return pybullet
+
+
+pb = _import_pybullet()
 
 
 def _yaw_quaternion(yaw_deg: float) -> tuple[float, float, float, float]:

@@ -22,6 +22,7 @@ from app.model.selection import Selection
 from app.paths import DEMO_FACTORY, RESOURCES_DIR, user_data_dir
 from app.plugins import manager as plugins
 from app.plugins import plugin_folders
+from app.physics.world import collision_pairs
 from app.scene.view import FactoryView
 from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_text
 from app.ui.alarms_dock import AlarmsDock
@@ -401,8 +402,9 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             verdicts = self.layout_editor.check_layout()
             self.layout_check_dock.show_verdicts(verdicts)
             if verdicts:
-                n = sum(v.status == "collision" for v in verdicts)
-                msg = f"This layout has {n} machine(s) in collision and {len(verdicts) - n} with clearance problems"
+                n = collision_pairs(verdicts)
+                clearance = sum(v.status == "clearance" for v in verdicts)
+                msg = f"This layout has {n} collision(s) and {clearance} machine(s) with clearance problems"
                 log.warning("%s: %s", document.path or document.factory.name, msg)
                 self.statusBar().showMessage(msg + " (Edit ▸ Check Layout lists them)", 15000)
         self.tree_dock.set_factory(document.factory)
@@ -498,6 +500,8 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             m = factory.machine(current)
             more = f" (+{len(ids) - 1} more)" if len(ids) > 1 else ""
             self.statusBar().showMessage(f"{m.name} [{m.id}]{more}")
+        elif self.statusBar().currentMessage().endswith("]") or " more)" in self.statusBar().currentMessage():
+            self.statusBar().clearMessage()  # the selection was cleared: so is its line in the status bar
         self.refresh_actions()
 
     def _fly_to(self, machine_id: str) -> None:
