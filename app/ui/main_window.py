@@ -20,9 +20,9 @@ from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.model.selection import Selection
 from app.paths import DEMO_FACTORY, RESOURCES_DIR, user_data_dir
+from app.physics.world import collision_pairs
 from app.plugins import manager as plugins
 from app.plugins import plugin_folders
-from app.physics.world import collision_pairs
 from app.scene.view import FactoryView
 from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_text
 from app.ui.alarms_dock import AlarmsDock
