@@ -520,11 +520,13 @@ class LayoutEditor(QtCore.QObject):
         if world is None:
             return []
         restore = {mid: world.poses[mid] for mid in poses}  # the world mirrors the document outside a check
-        for mid, p in poses.items():
-            world.set_pose(mid, p)
-        out = [world.check(mid, ignore=poses.keys()) for mid in poses]
-        for mid, p in restore.items():
-            world.set_pose(mid, p)
+        try:
+            for mid, p in poses.items():
+                world.set_pose(mid, p)
+            out = [world.check(mid, ignore=poses.keys()) for mid in poses]
+        finally:  # whatever the check raised, the world goes back to mirroring the document
+            for mid, p in restore.items():
+                world.set_pose(mid, p)
         return sorted((v for v in out if v.contacts), key=lambda v: v.status != "collision")
 
     def _report(self, verdicts: Sequence[Verdict]) -> None:

@@ -58,3 +58,19 @@ def test_edit_mode_shows_the_legend_of_what_it_draws(make_window, qtbot):
     assert w.view.legend_title == "Machine kind"
     w.actions_by_id["edit.layout_mode"].trigger()  # leave edit mode: no live data here, so no legend
     assert not w.layout_editor.active and w.view.legend_title is None
+
+
+def test_a_failing_verdict_probe_leaves_the_world_as_the_document(make_window, qtbot, monkeypatch):
+    """The probe moves bodies to ask about a placement; if the check raises they still go back."""
+    w = _editing(make_window, qtbot)
+    world = w.layout_editor.world
+    before = world.poses["CNC-01"]
+    other = w.document.factory.machine("CNC-02").pose
+
+    def broken(*_a, **_k):
+        raise RuntimeError("a check that fails")
+
+    monkeypatch.setattr(world, "check", broken)
+    with pytest.raises(RuntimeError):
+        w.layout_editor._verdicts({"CNC-01": other})
+    assert world.poses["CNC-01"] == before
