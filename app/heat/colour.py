@@ -34,14 +34,31 @@ def nice_ceiling(value: float) -> float:
     return math.ceil(value / step - 1e-9) * step
 
 
-def value_range(values: np.ndarray, known: np.ndarray, fixed: tuple[float, float] | None = None) -> tuple[float, float]:
-    """The range to colour over: ``fixed``, else the known finite values' min and max (a flat range is
-    widened so every value still maps to a colour)."""
+#: The narrowest automatic range per unit: a spread smaller than this is a sensor's noise, not a story, and
+#: must not stretch over the whole colour map (a press 2 °C cooler than the rest would look dead black).
+MIN_SPAN = {"°C": 10.0, "K": 10.0, "%": 10.0, "kW": 1.0, "W": 1000.0, "kN": 100.0, "N": 100_000.0, "s": 5.0,
+            "mm/s": 2.0, "rpm": 100.0, "bar": 1.0}
+
+
+def value_range(
+    values: np.ndarray, known: np.ndarray, fixed: tuple[float, float] | None = None, unit: str = ""
+) -> tuple[float, float]:
+    """The range to colour over: ``fixed`` (the user locked it), else the known finite values' min and max,
+    widened about their middle to at least the unit's ``MIN_SPAN`` (and a flat range widened so every
+    value still maps to a colour).
+
+    >>> value_range(np.array([19.9, 21.8]), np.array([True, True]), unit="°C")
+    (15.85, 25.85)
+    """
     if fixed is not None:
         lo, hi = fixed
     else:
         v = values[known & np.isfinite(values)]
         lo, hi = (float(v.min()), float(v.max())) if len(v) else (0.0, 1.0)
+        span = MIN_SPAN.get(unit, 0.0)
+        if hi - lo < span:
+            mid = (lo + hi) / 2
+            lo, hi = round(mid - span / 2, 9), round(mid + span / 2, 9)
     if hi - lo < 1e-9:
         lo, hi = lo - 0.5, hi + 0.5
     return lo, hi

@@ -393,7 +393,7 @@ class LiveLink(QtCore.QObject):
             values = store.column(heat.signal)
             known = store.fresh(heat.signal, now, self.max_age_s)
             unit = self.unit_of(store, heat.signal)
-        lo, hi = value_range(values, known, heat.fixed_range)
+        lo, hi = value_range(values, known, heat.fixed_range, unit)
         self.view.set_machine_colours(heat_colours(values, known, lo, hi, heat.cmap))
         bar = (f"{heat.signal} ({unit})" if unit else heat.signal, round(lo, 6), round(hi, 6), heat.cmap)
         if bar != self._bar:  # the legend is rebuilt only when its range or map changes

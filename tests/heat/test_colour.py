@@ -31,3 +31,20 @@ def test_automatic_range_follows_the_known_values_and_survives_a_flat_one():
     lo, hi = value_range(np.array([3.0, 3.0]), np.array([True, True]))
     assert lo < 3.0 < hi
     assert value_range(np.array([np.nan]), np.array([True])) == (0.0, 1.0)
+
+
+def test_automatic_range_has_a_minimum_span_per_unit_and_a_locked_range_is_kept():
+    """A 2 °C spread does not stretch over the whole colour map: the coolest press is not drawn black like
+    a dead machine (issue 13, item 16)."""
+    import numpy as np
+
+    from app.heat.colour import heat_colours, value_range
+
+    temps = np.array([19.9, 21.0, 21.8])
+    known = np.ones(3, dtype=bool)
+    lo, hi = value_range(temps, known, unit="°C")
+    assert abs((hi - lo) - 10.0) < 1e-9 and lo < 19.9 and hi > 21.8
+    coolest = heat_colours(temps, known, lo, hi, "inferno")[0]
+    assert coolest.sum() > 150  # well above black
+    assert value_range(temps, known, fixed=(0.0, 100.0), unit="°C") == (0.0, 100.0)  # the user's lock wins
+    assert value_range(np.array([0.0, 500.0]), np.ones(2, dtype=bool), unit="°C") == (0.0, 500.0)  # wide: as is

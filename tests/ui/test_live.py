@@ -205,7 +205,7 @@ def test_machine_heat_map_from_live_and_replayed_values(qloop, make_window, qtbo
     now = time.time()
     known = store.fresh("Temperature", now, w.live.max_age_s)
     values = store.column("Temperature")
-    lo, hi = value_range(values, known)
+    lo, hi = value_range(values, known, unit=w.live.unit_of(store, "Temperature"))
     expected = heat_colours(values, known, lo, hi, "inferno")
     colours = np.array([w.view.machines.colours[w.view.machines.index[m]][:3] for m in store.machines])
     assert (colours == expected).all(axis=1).mean() > 0.9
