@@ -9,6 +9,7 @@ from app.model.kinds import get_kind
 from app.model.selection import Selection
 
 ID_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
+FILTER_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2  # "name id kind": what the filter box matches
 
 
 class FactoryTreeDock(QtWidgets.QDockWidget):
@@ -41,7 +42,8 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
         self.proxy.setSourceModel(self.model)
         self.proxy.setRecursiveFilteringEnabled(True)
         self.proxy.setFilterCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
-        self.proxy.setFilterKeyColumn(-1)
+        self.proxy.setFilterKeyColumn(0)
+        self.proxy.setFilterRole(FILTER_ROLE)
         self.tree = QtWidgets.QTreeView(body)
         self.tree.setModel(self.proxy)
         self.tree.setUniformRowHeights(True)
@@ -74,6 +76,7 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
             if parent is None:
                 parent = QtGui.QStandardItem(line_name)
                 parent.setSelectable(False)
+                parent.setData(line_name, FILTER_ROLE)
                 font = parent.font()
                 font.setBold(True)
                 parent.setFont(font)
@@ -85,7 +88,9 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
             name_item.setToolTip(f"{m.name} ({m.id})")
             id_item = QtGui.QStandardItem(m.id)
             id_item.setData(m.id, ID_ROLE)
-            kind_item = QtGui.QStandardItem(kind.label if kind else m.kind)
+            name_item.setData(f"{m.name} {m.id} {kind.label if kind else m.kind} {m.kind}", FILTER_ROLE)
+            # The kind as its colour swatch; its name in the tooltip (a narrow column would only show "…").
+            kind_item = QtGui.QStandardItem("" if kind else m.kind)
             kind_item.setData(m.id, ID_ROLE)
             kind_item.setToolTip(kind.label if kind else m.kind)
             if kind:

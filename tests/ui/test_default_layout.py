@@ -23,3 +23,14 @@ def test_default_layout_keeps_the_view_large_and_every_column_and_dock_visible(m
         assert w.properties_dock in w.tabifiedDockWidgets(w.trends_dock)
     else:
         assert w.properties_dock.height() >= 150
+
+
+def test_the_tree_filter_still_finds_machines_by_kind(make_window):
+    w = make_window()
+    w.tree_dock.filter.setText("press")
+    proxy = w.tree_dock.proxy
+    found = []
+    for r in range(proxy.rowCount()):
+        line = proxy.index(r, 0)
+        found += [proxy.index(k, 1, line).data() for k in range(proxy.rowCount(line))]
+    assert set(found) == {"PR-01", "PR-02", "PR-03", "PR-04"}
