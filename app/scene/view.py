@@ -17,7 +17,7 @@ import pyvista as pv
 from PySide6 import QtCore, QtWidgets
 from pyvistaqt import QtInteractor
 from vtkmodules.util.numpy_support import numpy_to_vtk
-from vtkmodules.vtkCommonCore import VTK_UNSIGNED_CHAR, vtkLookupTable
+from vtkmodules.vtkCommonCore import VTK_UNSIGNED_CHAR, vtkDoubleArray, vtkLookupTable
 from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
@@ -29,6 +29,7 @@ from app.scene.floor import DARK, LIGHT, FloorLayer
 from app.scene.heat import FloorHeatLayer, FlowLayer
 from app.scene.labels import LabelLayer
 from app.scene.machines import MachineLayer, outline_polydata
+from app.sim.numbers import scale_ticks
 
 log = logging.getLogger(__name__)
 
@@ -516,6 +517,7 @@ class FactoryView(QtWidgets.QWidget):
         old = self._colour_bars.get(slot)
         if old is not None and title is not None and old.GetTitle() == title and getattr(old, "_table", None) is table:
             old.GetLookupTable().SetRange(lo, hi)  # the same legend over another range: no new actor
+            _round_labels(old, lo, hi)
             old.Modified()
             self.request_render()
             return
@@ -550,7 +552,7 @@ class FactoryView(QtWidgets.QWidget):
                 prop.SetFontSize(14)
             self._theme_bar(bar)
             bar.GetTitleTextProperty().SetBold(True)
-            bar.SetLabelFormat("%.4g")
+            _round_labels(bar, lo, hi)
             bar.UnconstrainedFontSizeOn()  # the sizes above, not scaled down to the bar's width
             bar._table = table  # the colours it was made with (a cached, read-only table)
             self.renderer.AddViewProp(bar)
@@ -724,3 +726,20 @@ class FactoryView(QtWidgets.QWidget):
         for bar in self._colour_bars.values():
             self._theme_bar(bar)
         self.request_render()
+
+
+def _round_labels(bar: vtkScalarBarActor, lo: float, hi: float) -> None:
+    """Label a colour bar at round values inside its range (20, 22, 24 rather than 20.01, 21.27), all with
+    the decimals that tell them apart."""
+    ticks = scale_ticks(lo, hi, 5)
+    if not ticks:
+        bar.SetUseCustomLabels(False)
+        bar.SetLabelFormat("%.4g")
+        return
+    values = vtkDoubleArray()
+    for value, _text in ticks:
+        values.InsertNextValue(value)
+    decimals = max((len(text.split(".")[1]) if "." in text else 0) for _value, text in ticks)
+    bar.SetCustomLabels(values)
+    bar.SetUseCustomLabels(True)
+    bar.SetLabelFormat(f"%.{decimals}f")

@@ -22,3 +22,15 @@ def test_heat_map_without_a_plant_is_grey_with_no_scale(make_window):
     w.heat_dock.choose(None)  # back to "State": kinds again
     colours = np.asarray(w.view.machines.colours)[: len(kinds), :3]
     assert (colours == kinds[:, :3]).all()
+
+
+def test_colour_bar_labels_are_round_values(make_window):
+    from app.heat.colour import lut
+
+    w = make_window()
+    w.view.set_colour_bar("Temperature (°C)", 15.71, 25.71, lut("inferno"))
+    bar = w.view._colour_bars["machines"]
+    labels = bar.GetCustomLabels()
+    values = [labels.GetValue(k) for k in range(labels.GetNumberOfTuples())]
+    assert bar.GetUseCustomLabels() and values and all(v == round(v) for v in values)  # 16, 18, … not 15.71
+    assert all(15.71 <= v <= 25.71 for v in values) and bar.GetLabelFormat() == "%.0f"
