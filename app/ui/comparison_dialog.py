@@ -26,8 +26,8 @@ DELTA_KPIS = (
 SERIES_PENS = {"actual": (0, 0, 0), "baseline": (0, 114, 178), "scenario": (213, 94, 0)}
 
 
-def _cell(text: str, bold: bool = False, tip: str = "") -> QtWidgets.QTableWidgetItem:
-    item = QtWidgets.QTableWidgetItem(text)
+def _styled(item: QtWidgets.QTableWidgetItem, bold: bool, tip: str) -> QtWidgets.QTableWidgetItem:
+    """A figure's cell: right-aligned, bold when it matters, with its explanation as the tooltip."""
     item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
     if bold:
         f = item.font()
@@ -36,6 +36,10 @@ def _cell(text: str, bold: bool = False, tip: str = "") -> QtWidgets.QTableWidge
     if tip:
         item.setToolTip(tip)
     return item
+
+
+def _cell(text: str, bold: bool = False, tip: str = "") -> QtWidgets.QTableWidgetItem:
+    return _styled(QtWidgets.QTableWidgetItem(text), bold, tip)
 
 
 def _fmt(x: float) -> str:
@@ -59,15 +63,8 @@ _SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
 
 def _num_cell(text: str, value: float | None, bold: bool = False, tip: str = "") -> QtWidgets.QTableWidgetItem:
     item = _SortItem(text)
-    item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
     item.setData(_SORT_ROLE, math.nan if value is None else float(value))
-    if bold:
-        f = item.font()
-        f.setBold(True)
-        item.setFont(f)
-    if tip:
-        item.setToolTip(tip)
-    return item
+    return _styled(item, bold, tip)
 
 
 class ComparisonDialog(QtWidgets.QDialog):
