@@ -332,26 +332,13 @@ def _naive(factory, assets, frames, rng, fw, fd, t0) -> dict:
     first_frame_s = time.perf_counter() - t0
     still = [_t(render) for _ in range(3)]
     moving = orbit(pl.renderer, render, frames)
-    rec = []
-    for _ in range(5):
-        rgb = rng.integers(0, 255, (len(actors), 3)) / 255.0
+    def recolour(rgb) -> None:
+        for a, c in zip(actors, rgb, strict=False):
+            a.prop.color = c
 
-        def recolour(rgb=rgb):
-            for a, c in zip(actors, rgb, strict=False):
-                a.prop.color = c
-
-        rec.append(_t(recolour))
+    rec = [_t(lambda rgb=rgb: recolour(rgb)) for rgb in rng.integers(0, 255, (5, len(actors), 3)) / 255.0]
     after = [_t(render) for _ in range(3)]
-    rec_render = []
-    for _ in range(3):
-        rgb = rng.integers(0, 255, (len(actors), 3)) / 255.0
-
-        def recolour_and_render(rgb=rgb):
-            for a, c in zip(actors, rgb, strict=False):
-                a.prop.color = c
-            render()
-
-        rec_render.append(_t(recolour_and_render))
+    rec_render = [_t(lambda rgb=rgb: (recolour(rgb), render())) for rgb in rng.integers(0, 255, (3, len(actors), 3)) / 255.0]
     out = {
         "build_s": round(build_s, 3),
         "first_frame_s": round(first_frame_s, 3),

@@ -88,23 +88,30 @@ class Settings:
     def disabled_plugins(self, names: list[str]) -> None:
         self.q.setValue("plugins/disabled", sorted(set(names)))
 
+    def _flag(self, key: str, default: bool) -> bool:
+        """A yes/no setting, stored as "true"/"false" in the INI file."""
+        return str(self.q.value(key, "true" if default else "false")).lower() == "true"
+
+    def _set_flag(self, key: str, value: bool) -> None:
+        self.q.setValue(key, "true" if value else "false")
+
     @property
     def show_welcome(self) -> bool:
         """Whether the welcome page opens when floortwin starts without a factory."""
-        return str(self.q.value("welcome/show", "true")).lower() == "true"
+        return self._flag("welcome/show", True)
 
     @show_welcome.setter
     def show_welcome(self, value: bool) -> None:
-        self.q.setValue("welcome/show", "true" if value else "false")
+        self._set_flag("welcome/show", value)
 
     @property
     def connect_on_open(self) -> bool:
         """Whether opening a factory file whose ``opcua.endpoint`` names a server connects to it."""
-        return str(self.q.value("live/connect_on_open", "true")).lower() == "true"
+        return self._flag("live/connect_on_open", True)
 
     @connect_on_open.setter
     def connect_on_open(self, value: bool) -> None:
-        self.q.setValue("live/connect_on_open", "true" if value else "false")
+        self._set_flag("live/connect_on_open", value)
 
     @property
     def history_retention_days(self) -> float:

@@ -85,6 +85,21 @@ def _python(code: str) -> subprocess.Popen:
     )
 
 
+def _serving_plant(reap: list[int], port: int, *extra: str, stdin: int) -> subprocess.Popen:
+    """The plant simulator as its own process on ``port`` with ``extra`` options, once it says it serves."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "app.live.plantsim", "--factory", str(DEMO), "--port", str(port), *extra],
+        cwd=ROOT,
+        stdin=stdin,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    reap.append(proc.pid)
+    assert "serving" in proc.stdout.readline()
+    return proc
+
+
 @pytest.fixture
 def reap():
     """Kill whatever a failed test left running."""
@@ -139,16 +154,7 @@ def test_the_apps_embedded_plant_ends_when_the_app_is_killed(reap, tmp_path):
 def test_closing_the_stdin_pipe_ends_the_plant(reap):
     """The portable signal alone: the parent lives on but lets go of the pipe (Windows, macOS)."""
     port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.live.plantsim", "--factory", str(DEMO), "--port", str(port), "--stdin-lifeline"],
-        cwd=ROOT,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    reap.append(proc.pid)
-    assert "serving" in proc.stdout.readline()
+    proc = _serving_plant(reap, port, "--stdin-lifeline", stdin=subprocess.PIPE)
     proc.stdin.close()
     assert proc.wait(BOUND_S) == 0  # a clean stop
     assert not _listening(port)
@@ -159,17 +165,7 @@ def test_the_watchdog_ends_the_plant_when_the_watched_pid_ends(reap):
     watched = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
     reap.append(watched.pid)
     port = free_port()
-    args = ["--factory", str(DEMO), "--port", str(port), "--parent-pid", str(watched.pid)]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "app.live.plantsim", *args],
-        cwd=ROOT,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    reap.append(proc.pid)
-    assert "serving" in proc.stdout.readline()
+    proc = _serving_plant(reap, port, "--parent-pid", str(watched.pid), stdin=subprocess.DEVNULL)
     assert proc.poll() is None  # watching a live process that is not its parent: keeps serving
     watched.kill()
     watched.wait(10)
