@@ -513,7 +513,6 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
 
     def _on_undo_index(self, _index: int) -> None:
         self.layout_editor.refresh_verdicts()  # verdicts follow undo and redo as they follow edits
-        self._update_title()
         self.refresh_actions()
 
     def show_layout_check(self) -> None:
