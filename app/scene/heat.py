@@ -20,6 +20,10 @@ from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer
 
 FLOOR_HEAT_Z = 0.015  # above aisle paint and zones, below transport routes
 FLOW_Z = 0.05
+#: Each ribbon lies on a casing this much wider on each side, in a colour that contrasts with the floor (dark
+#: on the light floor, light on the dark one): the colour map's pale and dark ends stay visible on both.
+CASING_M = 0.12
+CASING_RGB = {"light": (38, 40, 48), "dark": (225, 227, 232)}
 
 
 class FloorHeatLayer:
@@ -98,6 +102,19 @@ class FlowLayer:
         prop.SetAmbient(1.0)
         prop.SetDiffuse(0.0)
         self.actor.VisibilityOff()
+        self.casing = pv.PolyData()
+        casing_mapper = vtkPolyDataMapper()
+        casing_mapper.SetInputData(self.casing)
+        casing_mapper.ScalarVisibilityOff()
+        self.casing_actor = vtkActor()
+        self.casing_actor.SetMapper(casing_mapper)
+        self.casing_actor.PickableOff()
+        casing = self.casing_actor.GetProperty()
+        casing.SetAmbient(1.0)
+        casing.SetDiffuse(0.0)
+        self.casing_actor.VisibilityOff()
+        self.set_theme("light")
+        renderer.AddActor(self.casing_actor)  # drawn first, just below the ribbons
         renderer.AddActor(self.actor)
         self.n_paths = 0
         self._a = self._b = self._n = self._d = np.zeros((0, 2))
@@ -128,6 +145,9 @@ class FlowLayer:
         mesh.points[:, 2] = FLOW_Z
         mesh.cell_data["rgb"] = np.zeros((s, 3), dtype=np.uint8)
         self.mesh.shallow_copy(mesh)
+        casing = pv.PolyData(np.zeros((4 * s, 3)), faces=mesh.faces.copy())
+        casing.points[:, 2] = FLOW_Z - 0.01
+        self.casing.shallow_copy(casing)
         self.set_flows(np.zeros(self.n_paths), np.zeros((self.n_paths, 3), dtype=np.uint8))
 
     def set_flows(self, widths_m: np.ndarray, rgb: np.ndarray) -> None:
@@ -135,19 +155,29 @@ class FlowLayer:
         if not len(self._a):
             return
         half = (np.asarray(widths_m, dtype=float)[self._owner] / 2)[:, None]
-        side, ext = self._n * half, self._d * half  # square caps: segments overlap at the corners
-        pts = self.mesh.points
-        pts[0::4, :2] = self._a - ext + side
-        pts[1::4, :2] = self._a - ext - side
-        pts[2::4, :2] = self._b + ext - side
-        pts[3::4, :2] = self._b + ext + side
+        self._place(self.mesh.points, half)
+        self._place(self.casing.points, np.where(half > 0, half + CASING_M, 0.0))  # no ribbon, no casing
+        self.casing.GetPoints().Modified()
+        self.casing.Modified()
         self.mesh.cell_data["rgb"][:] = np.asarray(rgb, dtype=np.uint8)[self._owner]
         self.mesh.GetPoints().Modified()
         self.mesh.GetCellData().GetArray("rgb").Modified()
         self.mesh.Modified()
 
+    def _place(self, pts: np.ndarray, half: np.ndarray) -> None:
+        side, ext = self._n * half, self._d * half  # square caps: segments overlap at the corners
+        pts[0::4, :2] = self._a - ext + side
+        pts[1::4, :2] = self._a - ext - side
+        pts[2::4, :2] = self._b + ext - side
+        pts[3::4, :2] = self._b + ext + side
+
+    def set_theme(self, theme: str) -> None:
+        """The casing's colour for the ``light`` or ``dark`` floor."""
+        self.casing_actor.GetProperty().SetColor(*(c / 255 for c in CASING_RGB[theme]))
+
     def set_visible(self, on: bool) -> None:
         self.actor.SetVisibility(bool(on) and self.n_paths > 0)
+        self.casing_actor.SetVisibility(bool(on) and self.n_paths > 0)
 
     @property
     def visible(self) -> bool:

@@ -16,9 +16,6 @@ import numpy as np
 import pyvista as pv
 from PySide6 import QtCore, QtWidgets
 from pyvistaqt import QtInteractor
-from vtkmodules.util.numpy_support import numpy_to_vtk
-from vtkmodules.vtkCommonCore import VTK_UNSIGNED_CHAR, vtkDoubleArray, vtkLookupTable
-from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 
 from app.assets import MeshAsset
@@ -28,8 +25,8 @@ from app.model.kinds import get_kind
 from app.scene.floor import DARK, LIGHT, FloorLayer
 from app.scene.heat import FloorHeatLayer, FlowLayer
 from app.scene.labels import LabelLayer
+from app.scene.legend import LegendPanel
 from app.scene.machines import MachineLayer, outline_polydata
-from app.sim.numbers import scale_ticks
 
 log = logging.getLogger(__name__)
 
@@ -40,13 +37,8 @@ PLACEHOLDER_RGB = (230, 0, 230)
 SELECTION_RGB = (1.0, 1.0, 1.0)
 SELECTION_HALO_RGB = (0.05, 0.05, 0.08)
 RING_RGB = (0.0, 0.45, 0.70)  # the rotation ring of edit mode
-#: Where each colour bar stands: normalised viewport x, y of its lower left corner, width, height, and
-#: whether it stands upright (the machines' one, under the state legend's place) or lies along the bottom.
-BAR_SLOTS: dict[str, tuple[float, float, float, float, bool]] = {
-    "machines": (0.90, 0.52, 0.07, 0.42, True),
-    "floor": (0.42, 0.01, 0.26, 0.085, False),
-    "flow": (0.71, 0.01, 0.26, 0.085, False),
-}
+#: The colour bars the legend margin can hold: the machines' colouring, the floor's WIP and the flows.
+BAR_SLOTS = ("machines", "floor", "flow")
 #: Solid backgrounds: a gradient costs a full-screen pass per frame in software rendering.
 BACKGROUNDS = {"light": (0.88, 0.90, 0.93), "dark": (0.13, 0.14, 0.16)}
 
@@ -147,10 +139,13 @@ class FactoryView(QtWidgets.QWidget):
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__(parent)
-        layout = QtWidgets.QVBoxLayout(self)
+        layout = QtWidgets.QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
         self.plotter = _Interactor(self, auto_update=False, multi_samples=0, on_frame=self._frame_drawn)
-        layout.addWidget(self.plotter.interactor)
+        layout.addWidget(self.plotter.interactor, 1)
+        self.legend = LegendPanel(self)  # legends live in a margin of their own, never over the floor
+        layout.addWidget(self.legend)
         self.renderer = self.plotter.renderer
         # Order-independent transparency costs two extra full-screen passes in software rendering; the only
         # translucent things here lie flat on the floor, where plain blending is correct.
@@ -185,9 +180,7 @@ class FactoryView(QtWidgets.QWidget):
         self.renderer.AddActor(self._selection_halo)  # drawn first, so the white line lies on it
         self.renderer.AddActor(self._selection_actor)
         self._factory: Factory | None = None
-        self._legend = None
         self.legend_title: str | None = None
-        self._colour_bars: dict[str, vtkScalarBarActor] = {}
         self._selected: tuple[str, ...] = ()
         self._theme = "light"
         self.scheduler = RenderScheduler(self._render, parent=self)
@@ -211,6 +204,7 @@ class FactoryView(QtWidgets.QWidget):
         self.floor_drop_formats: set[str] = set()  # MIME formats that may be dropped anywhere on the floor
         self._dragging: str | None = None
         self._drag_moved = False
+        self._fitted = False  # the camera is as a preset left it: refit the floor when the render area resizes
         self._install_observers()
         self.set_theme("light")
 
@@ -224,6 +218,15 @@ class FactoryView(QtWidgets.QWidget):
         self._observers.clear()
         self.plotter.removeEventFilter(self)
         self.plotter.close()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.legend.set_view_height(self.height())  # legend text follows the window's size
+
+    @property
+    def render_widget(self) -> QtWidgets.QWidget:
+        """The widget the 3D frame is drawn in (the view less its legend margin)."""
+        return self.plotter.interactor
 
     # -- rendering ------------------------------------------------------------------------------
     def _render(self) -> None:
@@ -272,6 +275,7 @@ class FactoryView(QtWidgets.QWidget):
     def begin_interaction(self) -> None:
         """Switch to the cheap level of detail (hull meshes, no labels) while the camera moves."""
         self._still_timer.stop()
+        self._fitted = False  # the user moves the camera: resizes keep their view from now on
         if not self.machines.lod_active:
             self.machines.set_lod(True)
             self.labels.set_visible(False)
@@ -288,6 +292,10 @@ class FactoryView(QtWidgets.QWidget):
 
     def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
         kind = event.type()
+        if kind == QtCore.QEvent.Type.Resize and self._fitted and self._factory is not None:
+            # The render area changed (the window, a dock, the legend margin appearing): a camera the user
+            # has not moved since a preset keeps the whole floor in view.
+            QtCore.QTimer.singleShot(0, self._refit)
         if kind in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.DragMove, QtCore.QEvent.Type.Drop):
             pos = event.position()
             ratio = self.plotter.devicePixelRatioF()
@@ -455,6 +463,8 @@ class FactoryView(QtWidgets.QWidget):
         self.floor.build(factory)
         self.machines.build(factory.machines, dict(asset_of))
         self.machines.set_colours(self.kind_colours(factory, asset_of))
+        self.set_colour_bar(None)
+        self.set_legend(self.kind_legend(factory, asset_of), "Machine kind")
         areas = np.array([m.footprint.width_m * m.footprint.depth_m for m in factory.machines])
         spans = np.array([max(m.footprint.width_m, m.footprint.depth_m) for m in factory.machines])
         self.labels.set_labels(self.machines.label_anchor(), [m.id for m in factory.machines], areas, spans)
@@ -479,6 +489,29 @@ class FactoryView(QtWidgets.QWidget):
             out[i] = PLACEHOLDER_RGB if asset_of[m.asset].placeholder else (kind.colour if kind else (128, 128, 128))
         return out
 
+    @staticmethod
+    def kind_legend(factory: Factory, asset_of: Mapping[str, MeshAsset]) -> list[tuple[str, tuple[int, ...]]]:
+        """The legend of ``kind_colours``: each kind present, by label, and the placeholder colour if used."""
+        kinds: dict[str, tuple[int, ...]] = {}
+        placeholder = False
+        for m in factory.machines:
+            if asset_of[m.asset].placeholder:
+                placeholder = True
+                continue
+            kind = get_kind(m.kind)
+            label, colour = (kind.label, tuple(kind.colour)) if kind else ("other", (128, 128, 128))
+            kinds.setdefault(label, colour)
+        entries = sorted(kinds.items())
+        if placeholder:
+            entries.append(("mesh missing (placeholder)", PLACEHOLDER_RGB))
+        return entries
+
+    def show_kind_colours(self, factory: Factory, asset_of: Mapping[str, MeshAsset]) -> None:
+        """Colour machines by kind, with the kinds' legend (what the view shows without live data)."""
+        self.set_colour_bar(None)
+        self.set_machine_colours(self.kind_colours(factory, asset_of))
+        self.set_legend(self.kind_legend(factory, asset_of), "Machine kind")
+
     def set_machine_colours(self, rgb: np.ndarray) -> None:
         """Recolour all machines ((N, 3) or (N, 4) uint8, in factory order): one array write, one render."""
         self.machines.set_colours(rgb)
@@ -490,84 +523,30 @@ class FactoryView(QtWidgets.QWidget):
         self.request_render()
 
     def set_legend(self, entries: Sequence[tuple[str, Sequence[int]]] | None, title: str = "") -> None:
-        """Show a colour legend (label, RGB 0–255) in the top right corner; None hides it."""
-        if self._legend is not None:
-            self.renderer.RemoveActor(self._legend)
-            self._legend = None
+        """Show a colour legend (label, RGB 0–255) in the legend margin; None hides it."""
         self.legend_title = title if entries else None  # what the legend on view explains (None: none)
-        if entries:
-            labels = [[text, tuple(int(c) / 255 for c in rgb)] for text, rgb in entries]
-            if title:
-                labels.insert(0, [title, (0.95, 0.95, 0.95)])
-            # VTK draws each entry's text in the entry's colour: a dark panel keeps every colour readable.
-            self._legend = self.plotter.add_legend(
-                labels, bcolor=(0.15, 0.16, 0.18), border=True, size=(0.13, 0.2), loc="upper right", face="rectangle"
-            )
-        self.request_render()
+        self.legend.set_entries(title, entries)
 
     @property
     def has_legend(self) -> bool:
-        return self._legend is not None or bool(self._colour_bars)
+        return self.legend.has_content
 
     def set_colour_bar(
         self, title: str | None, lo: float = 0.0, hi: float = 1.0, table: np.ndarray | None = None, slot: str = "machines"
     ) -> None:
-        """A continuous legend (scalar bar) for values lo…hi coloured with ``table`` ((n, 3) uint8) in one of
-        the ``BAR_SLOTS``; None hides it. The machines' bar replaces the categorical legend while shown."""
-        old = self._colour_bars.get(slot)
-        if old is not None and title is not None and old.GetTitle() == title and getattr(old, "_table", None) is table:
-            old.GetLookupTable().SetRange(lo, hi)  # the same legend over another range: no new actor
-            _round_labels(old, lo, hi)
-            old.Modified()
-            self.request_render()
-            return
-        if old is not None:
-            del self._colour_bars[slot]
-            self.renderer.RemoveViewProp(old)
-        if title is not None and table is not None:
-            if slot == "machines":
-                self.set_legend(None)
-            lut = vtkLookupTable()
-            lut.SetNumberOfTableValues(len(table))
-            rgba = np.c_[np.asarray(table)[:, :3], np.full(len(table), 255)].astype(np.uint8)
-            lut.GetTable().DeepCopy(numpy_to_vtk(rgba, deep=True, array_type=VTK_UNSIGNED_CHAR))
-            lut.SetRange(lo, hi)
-            bar = vtkScalarBarActor()
-            bar.SetLookupTable(lut)
-            bar.SetTitle(title)
-            x, y, width, height, upright = BAR_SLOTS[slot]
-            bar.SetNumberOfLabels(5)
-            if upright:
-                bar.SetOrientationToVertical()
-            else:
-                bar.SetOrientationToHorizontal()
-                bar.SetTextPositionToPrecedeScalarBar()  # title and labels above the bar
-            bar.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-            bar.GetPositionCoordinate().SetValue(x, y)
-            bar.SetWidth(width)
-            bar.SetHeight(height)
-            for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-                prop.SetShadow(False)
-                prop.SetItalic(False)
-                prop.SetFontSize(14)
-            self._theme_bar(bar)
-            bar.GetTitleTextProperty().SetBold(True)
-            _round_labels(bar, lo, hi)
-            bar.UnconstrainedFontSizeOn()  # the sizes above, not scaled down to the bar's width
-            bar._table = table  # the colours it was made with (a cached, read-only table)
-            self.renderer.AddViewProp(bar)
-            self._colour_bars[slot] = bar
-        self.request_render()
-
-    def _theme_bar(self, bar: vtkScalarBarActor) -> None:
-        colour = (0.95, 0.95, 0.95) if self._theme == "dark" else (0.1, 0.1, 0.12)
-        for prop in (bar.GetTitleTextProperty(), bar.GetLabelTextProperty()):
-            prop.SetColor(*colour)
+        """A continuous legend for values lo…hi coloured with ``table`` ((n, 3) uint8) in one of the ``BAR_SLOTS``
+        (``machines``, ``floor``, ``flow``); None hides it. The machines' bar replaces the categorical legend
+        while shown: machines have one colouring at a time."""
+        if slot not in BAR_SLOTS:
+            raise ValueError(f"unknown colour bar slot {slot!r}")
+        if slot == "machines" and title is not None and table is not None:
+            self.set_legend(None)
+        self.legend.set_bar(slot, title, lo, hi, table)
 
     def colour_bar(self, slot: str = "machines") -> str | None:
         """The title of the colour bar in ``slot`` (None: none shown)."""
-        bar = self._colour_bars.get(slot)
-        return bar.GetTitle() if bar is not None else None
+        bar = self.legend.item(slot)
+        return bar.title if bar is not None else None
 
     @property
     def colour_bar_title(self) -> str | None:
@@ -654,8 +633,15 @@ class FactoryView(QtWidgets.QWidget):
         elif name != "fit":
             raise ValueError(f"unknown camera preset {name!r}")
         self._fit_floor()
+        self._fitted = True
         self.labels.update_for_camera()
         self.request_render()
+
+    def _refit(self) -> None:
+        if self._fitted and self._factory is not None and not getattr(self.plotter, "_closed", False):
+            self._fit_floor()
+            self.labels.update_for_camera()
+            self.request_render()
 
     def _fit_floor(self, margin: float = 0.06) -> None:
         """Move the camera along its view direction so the floor (and what stands on it) just fills the view."""
@@ -710,6 +696,7 @@ class FactoryView(QtWidgets.QWidget):
         if distance_m is not None and np.linalg.norm(offset) > 0:
             offset = offset / np.linalg.norm(offset) * distance_m
         target = np.array([x, y, 0.0])
+        self._fitted = False
         cam.SetFocalPoint(*target)
         cam.SetPosition(*(target + offset))
         self.renderer.ResetCameraClippingRange()
@@ -723,23 +710,7 @@ class FactoryView(QtWidgets.QWidget):
         self.renderer.GradientBackgroundOff()
         self.floor.set_style(DARK if theme == "dark" else LIGHT)
         self.labels.set_theme(theme == "dark")
-        for bar in self._colour_bars.values():
-            self._theme_bar(bar)
+        self.legend.set_theme(theme)
+        self.flow.set_theme(theme)
         self.request_render()
 
-
-def _round_labels(bar: vtkScalarBarActor, lo: float, hi: float) -> None:
-    """Label a colour bar at round values inside its range (20, 22, 24 rather than 20.01, 21.27), all with
-    the decimals that tell them apart."""
-    ticks = scale_ticks(lo, hi, 5)
-    if not ticks:
-        bar.SetUseCustomLabels(False)
-        bar.SetLabelFormat("%.4g")
-        return
-    values = vtkDoubleArray()
-    for value, _text in ticks:
-        values.InsertNextValue(value)
-    decimals = max((len(text.split(".")[1]) if "." in text else 0) for _value, text in ticks)
-    bar.SetCustomLabels(values)
-    bar.SetUseCustomLabels(True)
-    bar.SetLabelFormat(f"%.{decimals}f")

@@ -218,6 +218,9 @@ class HeatMaps(QtCore.QObject):
         title = "Flow (parts/h)"
         if counting is not None and len(self._sources) and (counting[self._sources[~known & (self._sources >= 0)]]).any():
             title += " · grey: still counting"  # no rate before MIN_PARTS parts or RATE_WINDOW_S (docs/heat-maps.md)
+        if not known.any():  # no rate anywhere yet: no scale either, rather than a dummy 0–1 one
+            self._set_bar("flow", (title, None, None, FLOW_CMAP))
+            return
         self._set_bar("flow", (title, round(lo, 6), round(hi, 6), FLOW_CMAP))
 
     def _set_bar(self, slot: str, bar: tuple | None) -> None:

@@ -134,9 +134,11 @@ class LayoutEditor(QtCore.QObject):
         self.active = on
         w.view.set_edit_mode(on)
         w.live.paused = on  # while editing, colours show verdicts (live values keep being recorded)
-        if not on:  # the legend of what is drawn again: machine states while live, none otherwise
-            states = w.live.store is not None and w.live.heat is None
-            w.view.set_legend(STATE_LEGEND if states else None, "Machine state")
+        if not on:  # the legend of what is drawn again: machine states while live, kinds otherwise
+            if w.live.store is not None and w.live.heat is None:
+                w.view.set_legend(STATE_LEGEND, "Machine state")
+            elif w.live.store is None and w.live.replay_store is None:
+                w.view.set_legend(w.view.kind_legend(w.document.factory, w.asset_of), "Machine kind")
         if on:
             self._ensure_world()
             n = len(self.world.check_all()) if self.world else 0
@@ -557,12 +559,7 @@ class LayoutEditor(QtCore.QObject):
         if problems:
             w.view.set_legend(VERDICT_LEGEND, "Layout check")
             return
-        kinds: dict[str, tuple[int, ...]] = {}
-        for m in w.document.factory.machines:
-            kind = get_kind(m.kind)
-            if kind is not None and kind.label not in kinds:
-                kinds[kind.label] = tuple(kind.colour)
-        w.view.set_legend(sorted(kinds.items()), "Machine kind")
+        w.view.set_legend(w.view.kind_legend(w.document.factory, w.asset_of), "Machine kind")
 
     def show_problems(self, verdicts: Sequence[Verdict]) -> None:
         """Colour every machine with a problem: red in collision, amber too close (edit mode)."""

@@ -111,9 +111,8 @@ class LiveConsole:
         self.browse_dock.set_browser(None)
         self.view.set_legend(None)
         self.view.set_colour_bar(None)
-        self.view.set_machine_colours(
-            self.view.kind_colours(self.document.factory, self.asset_of) if self.document else np.zeros((0, 3))
-        )
+        if self.document is not None:
+            self.view.show_kind_colours(self.document.factory, self.asset_of)  # what is drawn offline, with its legend
         self.status_link.setText("")
         self.refresh_actions()
 

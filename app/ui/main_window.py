@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 import app
 from app.assets import AssetLibrary, MeshAsset, load_factory_assets
 from app.heat.colour import heat_colours
+from app.state.colours import NO_DATA_RGB
 from app.model.autosave import discard_autosave, find_autosave, load_autosave, write_autosave
 from app.model.document import FactoryDocument
 from app.model.factory import Factory
@@ -337,12 +338,13 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         if self.layout_editor.active:
             return  # edit mode shows kinds and verdicts
         n = len(self.document.factory.machines)
-        self.view.set_colour_bar(None)
         if heat is None:
-            self.view.set_machine_colours(self.view.kind_colours(self.document.factory, self.asset_of))
+            self.view.show_kind_colours(self.document.factory, self.asset_of)
             self.heat_dock.show_notice("")
         else:
+            self.view.set_colour_bar(None)
             self.view.set_machine_colours(heat_colours(np.full(n, np.nan), np.zeros(n, dtype=bool), 0.0, 1.0, heat.cmap))
+            self.view.set_legend([("no data", NO_DATA_RGB)], heat.signal)  # grey, and the legend says why
             self.heat_dock.show_notice(
                 f"No live data: every machine is grey until a server is connected (Live ▸ Connect to Server) "
                 f"or a recorded moment is replayed; then they are coloured by {heat.signal}."

@@ -1,7 +1,8 @@
 """Screenshots of the whole window, 3D view included.
 
 ``QWidget.grab`` cannot read an OpenGL surface, so the 3D view's frame is rendered by VTK and painted into
-the grabbed window image at the view's position.
+the grabbed window image at the render widget's position (the legend margin beside it is grabbed with the
+window).
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ def grab_window(window: QtWidgets.QWidget, view: FactoryView) -> QtGui.QImage:
     """An image of ``window`` with the current 3D frame of ``view`` painted in."""
     image = window.grab().toImage()
     frame = numpy_to_qimage(view.frame())
-    top_left = view.mapTo(window, QtCore.QPoint(0, 0))
+    surface = view.render_widget  # the legend margin beside it is a plain widget, grabbed with the window
+    top_left = surface.mapTo(window, QtCore.QPoint(0, 0))
     painter = QtGui.QPainter(image)
     try:
-        target = QtCore.QRect(top_left, view.size())
+        target = QtCore.QRect(top_left, surface.size())
         painter.drawImage(target, frame)
     finally:
         painter.end()

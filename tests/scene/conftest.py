@@ -18,6 +18,7 @@ def view(qtbot, demo_path):
         v.show()
     f = load_factory(demo_path)
     v.show_factory(f, load_factory_assets(f, demo_path, AssetLibrary()))
+    qtbot.wait(20)  # the kinds' legend takes its margin: let the layout settle before the camera is set
     v.camera_preset("top")
     v.render_now()
     yield v

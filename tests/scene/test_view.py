@@ -25,7 +25,9 @@ def hue_close(rgb: np.ndarray, ref: tuple[int, int, int], tol: float = 0.12) -> 
 
 def test_frame_is_not_empty_and_shows_the_floor(view):
     frame = view.frame()
-    assert frame.shape == (800, 1200, 3)
+    surface = view.render_widget  # the view less its legend margin (the machine kinds' legend)
+    assert view.legend_title == "Machine kind" and surface.width() < 1200
+    assert frame.shape == (800, surface.width(), 3)
     assert frame.std() > 20  # not a blank frame
     assert len(np.unique(frame.reshape(-1, 3)[::7], axis=0)) > 200
 
@@ -56,6 +58,10 @@ def test_every_machine_is_picked_at_its_own_position(view):
     factory = view._factory
     for m in factory.machines:
         x, y = view.display_position(m.id)
+        if m.kind in ("conveyor", "buffer", "warehouse"):  # open structures: the centre may be a gap between shelves
+            near = {view.machine_at(x + dx, y + dy) for dx in (-3, 0, 3) for dy in (-3, 0, 3)}
+            assert near - {None} == {m.id}, (m.id, near)
+            continue
         assert view.machine_at(x, y) == m.id
     assert view.machine_at(3, 3) is None
 

@@ -15,9 +15,14 @@ def test_default_layout_keeps_the_view_large_and_every_column_and_dock_visible(m
     widths = sum(header.sectionSize(k) for k in range(header.count()))
     assert widths <= tree.viewport().width() + 1  # Name, Id and Kind all on screen: no sideways scrolling
     assert not header.isSectionHidden(2) and header.sectionSize(2) >= 24
-    view = w.view.plotter
+    # The 3D view with its legend margin (the floor's own legends, never over the floor) has over 40% of the
+    # window, and the render area alone over 30% even with a legend shown.
+    view = w.view
     share = view.width() * view.height() / (w.width() * w.height())
     assert share > 0.4, share
+    assert w.view.legend.isVisible()  # the demo's kinds
+    surface = w.view.render_widget
+    assert surface.width() * surface.height() / (w.width() * w.height()) > 0.3
     if size[1] < 900:
         # A short screen: Properties is a tab beside Trends instead of being squeezed under it.
         assert w.properties_dock in w.tabifiedDockWidgets(w.trends_dock)

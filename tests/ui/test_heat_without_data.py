@@ -29,8 +29,7 @@ def test_colour_bar_labels_are_round_values(make_window):
 
     w = make_window()
     w.view.set_colour_bar("Temperature (°C)", 15.71, 25.71, lut("inferno"))
-    bar = w.view._colour_bars["machines"]
-    labels = bar.GetCustomLabels()
-    values = [labels.GetValue(k) for k in range(labels.GetNumberOfTuples())]
-    assert bar.GetUseCustomLabels() and values and all(v == round(v) for v in values)  # 16, 18, … not 15.71
-    assert all(15.71 <= v <= 25.71 for v in values) and bar.GetLabelFormat() == "%.0f"
+    bar = w.view.legend.item("machines")
+    values = [value for value, _text in bar.ticks]
+    assert values and all(v == round(v) for v in values)  # 16, 18, … not 15.71
+    assert all(15.71 <= v <= 25.71 for v in values) and all("." not in text for _v, text in bar.ticks)
