@@ -207,8 +207,10 @@ def run_gui(
         QtCore.QTimer.singleShot(0, lambda: window.connect_from_file(connect))
     # A screenshot of a live plant waits for its first values: the embedded plant's, a --connect server's
     # or the one the factory file names.
-    expect_live = plant is not None or connect is not None or bool(
-        factory is not None and factory.opcua.endpoint and window.settings.connect_on_open
+    expect_live = (
+        plant is not None
+        or connect is not None
+        or bool(factory is not None and factory.opcua.endpoint and window.settings.connect_on_open)
     )
     if factory is None and not screenshot and window.settings.show_welcome:
         window.show_welcome()

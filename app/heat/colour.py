@@ -36,8 +36,19 @@ def nice_ceiling(value: float) -> float:
 
 #: The narrowest automatic range per unit: a spread smaller than this is a sensor's noise, not a story, and
 #: must not stretch over the whole colour map (a press 2 °C cooler than the rest would look dead black).
-MIN_SPAN = {"°C": 10.0, "K": 10.0, "%": 10.0, "kW": 1.0, "W": 1000.0, "kN": 100.0, "N": 100_000.0, "s": 5.0,
-            "mm/s": 2.0, "rpm": 100.0, "bar": 1.0}
+MIN_SPAN = {
+    "°C": 10.0,
+    "K": 10.0,
+    "%": 10.0,
+    "kW": 1.0,
+    "W": 1000.0,
+    "kN": 100.0,
+    "N": 100_000.0,
+    "s": 5.0,
+    "mm/s": 2.0,
+    "rpm": 100.0,
+    "bar": 1.0,
+}
 
 
 def value_range(

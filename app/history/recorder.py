@@ -39,6 +39,7 @@ def wait_for_closing_recorders(timeout_s: float = 15.0) -> bool:
         _closing.difference_update(t for t in threads if not t.is_alive())
         return not _closing
 
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS signals (
     id INTEGER PRIMARY KEY, machine TEXT NOT NULL, signal TEXT NOT NULL, node_id TEXT NOT NULL,

@@ -98,9 +98,7 @@ def factory_diff(before: Factory, after: Factory, tolerance_m: float = 1e-3) -> 
         pa, pb = ma[mid]["pose"], mb[mid]["pose"]
         dist = math.hypot(pb["x_m"] - pa["x_m"], pb["y_m"] - pa["y_m"])
         if dist > tolerance_m:
-            layout.append(
-                f"moved    {mid}: ({pa['x_m']:g}, {pa['y_m']:g}) → ({pb['x_m']:g}, {pb['y_m']:g}), {dist:.2f} m"
-            )
+            layout.append(f"moved    {mid}: ({pa['x_m']:g}, {pa['y_m']:g}) → ({pb['x_m']:g}, {pb['y_m']:g}), {dist:.2f} m")
         if abs((pa["yaw_deg"] - pb["yaw_deg"] + 180) % 360 - 180) > 1e-6:
             layout.append(f"rotated  {mid}: {pa['yaw_deg']:g}° → {pb['yaw_deg']:g}°")
         for path, change in _field_changes(ma[mid], mb[mid], ("id", "pose")):
@@ -119,9 +117,7 @@ def factory_diff(before: Factory, after: Factory, tolerance_m: float = 1e-3) -> 
         return f": {' → '.join(flow['routing'])}"
 
     _records(flows, "flow", a["flows"], b["flows"], "part", route)
-    _records(
-        flows, "transport", a["transports"], b["transports"], "id", lambda t: f" ({t['from_machine']} → {t['to_machine']})"
-    )
+    _records(flows, "transport", a["transports"], b["transports"], "id", lambda t: f" ({t['from_machine']} → {t['to_machine']})")
     params += [f"changed  simulation.{p}: {c}" for p, c in _field_changes(a["simulation"], b["simulation"])]
     bindings += [f"changed  opcua.{p}: {c}" for p, c in _field_changes(a["opcua"], b["opcua"])]
     out["file"] += [f"changed  {k}: {_show(a[k])} → {_show(b[k])}" for k in ("name", "description", "version") if a[k] != b[k]]

@@ -111,7 +111,9 @@ class LegendPanel(QtWidgets.QWidget):
             old = self._items.get(slot)
             if not (isinstance(old, ColourBar) and old.table is table):
                 rgb = np.ascontiguousarray(np.asarray(table)[:, :3], dtype=np.uint8)[None, :, :]
-                self._images[slot] = QtGui.QImage(rgb.data, rgb.shape[1], 1, 3 * rgb.shape[1], QtGui.QImage.Format.Format_RGB888).copy()
+                self._images[slot] = QtGui.QImage(
+                    rgb.data, rgb.shape[1], 1, 3 * rgb.shape[1], QtGui.QImage.Format.Format_RGB888
+                ).copy()
             if lo is None or hi is None:
                 self._items[slot] = ColourBar(title, None, None, table, ())
             else:
@@ -196,10 +198,8 @@ class LegendPanel(QtWidgets.QWidget):
             if item is None:
                 continue
             title = bold.boundingRect(QtCore.QRect(0, 0, max(inner, 1), 10_000), _WRAP, item.title).height()
-            if isinstance(item, Entries):
-                body = len(item.rows) * int(line * 1.25)
-            else:
-                body = int(px * 1.1) + 4 + line  # the bar, its ticks and their labels
+            # a row per entry, or the bar with its ticks and their labels
+            body = len(item.rows) * int(line * 1.25) if isinstance(item, Entries) else int(px * 1.1) + 4 + line
             blocks.append((slot, title + int(0.35 * px) + body))
         return blocks
 
@@ -280,7 +280,7 @@ class LegendPanel(QtWidgets.QWidget):
         span = item.hi - item.lo
         for value, label in item.ticks:
             t = (value - item.lo) / span if span > 0 else 0.5
-            tx = x + int(round(t * (inner - 1)))
+            tx = x + round(t * (inner - 1))
             p.drawLine(tx, y, tx, y + 3)
             width = metrics.horizontalAdvance(label)
             left = min(max(tx - width // 2, x), x + inner - width)  # the end labels stay inside the panel

@@ -713,4 +713,3 @@ class FactoryView(QtWidgets.QWidget):
         self.legend.set_theme(theme)
         self.flow.set_theme(theme)
         self.request_render()
-

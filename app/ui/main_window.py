@@ -13,7 +13,6 @@ from PySide6 import QtCore, QtGui, QtWidgets
 import app
 from app.assets import AssetLibrary, MeshAsset, load_factory_assets
 from app.heat.colour import heat_colours
-from app.state.colours import NO_DATA_RGB
 from app.model.autosave import discard_autosave, find_autosave, load_autosave, write_autosave
 from app.model.document import FactoryDocument
 from app.model.factory import Factory
@@ -25,6 +24,7 @@ from app.physics.world import collision_pairs
 from app.plugins import manager as plugins
 from app.plugins import plugin_folders
 from app.scene.view import FactoryView
+from app.state.colours import NO_DATA_RGB
 from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_text
 from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock

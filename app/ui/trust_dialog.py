@@ -1,4 +1,4 @@
-""""The server does not trust floortwin yet": where the client certificate is, its thumbprint, and a way to
+""" "The server does not trust floortwin yet": where the client certificate is, its thumbprint, and a way to
 hand it to the server's administrator (copy the thumbprint, export the certificate file)."""
 
 from __future__ import annotations

@@ -169,7 +169,6 @@ def test_a_server_that_does_not_trust_the_client_says_so_once(tmp_path):
     from cryptography import x509
     from cryptography.hazmat.primitives.serialization import Encoding
 
-
     rejected = [
         describe(x509.load_pem_x509_certificate(f.read_bytes()).public_bytes(Encoding.DER)).thumbprint
         for f in (pki / "rejected").glob("*.pem")

@@ -93,7 +93,7 @@ def test_diff_reports_every_change_grouped(demo, tmp_path):
     assert "  changed  flow housing routing:" in out
     assert f"  changed  transport {demo.transports[0].id} speed_m_s:" in out
     assert '  changed  CNC-01 tags.Temperature: "' in out and '"ns=2;s=Other"' in out
-    assert '  changed  opcua.endpoint:' in out and "no layout changes" not in out
+    assert "  changed  opcua.endpoint:" in out and "no layout changes" not in out
 
 
 def test_align_and_distribute(demo):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -124,7 +126,7 @@ def test_colour_bars_have_their_own_places(view, qtbot):
     rects = view.legend.block_rects()
     assert list(rects) == ["legend", "floor", "flow"]
     ordered = list(rects.values())
-    assert all(a.bottom() < b.top() for a, b in zip(ordered, ordered[1:], strict=False))  # stacked, apart
+    assert all(a.bottom() < b.top() for a, b in itertools.pairwise(ordered))  # stacked, apart
     assert all(view.legend.rect().contains(r) for r in ordered)  # none clipped
     # The margin is beside the render window, not over it: the floor's frame only got narrower.
     surface = view.render_widget
