@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.assets import load_factory_assets
+from app.assets import AssetLibrary, load_factory_assets
 from app.model.edits import (
     aligned_poses,
     distributed_poses,
@@ -30,11 +30,13 @@ from app.model.edits import (
     without,
 )
 from app.model.factory import AssetRef, Factory, Footprint, Machine, Pose
+from app.model.io import resolve_asset_path
 from app.model.kinds import get_kind, known_kinds
 from app.paths import ASSETS_DIR
 from app.physics.world import LayoutWorld, Verdict, hulls_of
 from app.plugins import manager as plugins
 from app.state.colours import LEGEND as STATE_LEGEND
+from app.ui.thumbnails import mesh_thumbnail
 from app.ui.widgets import number_field
 
 log = logging.getLogger(__name__)
@@ -635,12 +637,18 @@ class PaletteDock(QtWidgets.QDockWidget):
     activated = QtCore.Signal(str, str)  # kind id, asset id
     import_requested = QtCore.Signal()
 
-    def __init__(self, parent: QtWidgets.QWidget | None = None):
+    #: Thumbnail size in pixels (device-independent).
+    ICON_PX = 48
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, library: AssetLibrary | None = None):
         super().__init__("Machine Palette", parent)
         self.setObjectName("dock_palette")
+        self.library = library if library is not None else AssetLibrary()
         self.list = _PaletteList(self)
         self.list.setDragEnabled(True)
         self.list.setDragDropMode(QtWidgets.QAbstractItemView.DragDropMode.DragOnly)
+        self.list.setIconSize(QtCore.QSize(self.ICON_PX, self.ICON_PX))
+        self.list.setSpacing(2)
         self.list.itemActivated.connect(self._on_activated)
         body = QtWidgets.QWidget(self)
         column = QtWidgets.QVBoxLayout(body)
@@ -651,6 +659,11 @@ class PaletteDock(QtWidgets.QDockWidget):
         self.import_button.clicked.connect(self.import_requested)
         column.addWidget(self.import_button)
         self.setWidget(body)
+        self._pending: list[QtWidgets.QListWidgetItem] = []  # entries still without their picture
+        self._icon_timer = QtCore.QTimer(self)
+        self._icon_timer.setInterval(0)
+        self._icon_timer.timeout.connect(self._next_icon)
+        self.visibilityChanged.connect(self._on_visible)
         self.set_assets({})
 
     def set_assets(self, factory_assets: dict[str, str]) -> None:
@@ -663,6 +676,39 @@ class PaletteDock(QtWidgets.QDockWidget):
             item.setData(QtCore.Qt.ItemDataRole.UserRole, (kind, asset))
             item.setToolTip(f"kind {kind}, mesh {asset}: drag onto the floor in edit mode, or double-click")
             self.list.addItem(item)
+        self._pending = [self.list.item(k) for k in range(self.list.count())]
+        if self.isVisible():
+            self._icon_timer.start()
+
+    def _on_visible(self, visible: bool) -> None:
+        # Pictures are drawn the first time the palette is seen, one per event-loop turn: start-up and the
+        # GUI never wait for them.
+        if visible and self._pending:
+            self._icon_timer.start()
+
+    def _next_icon(self) -> None:
+        if not self._pending:
+            self._icon_timer.stop()
+            return
+        item = self._pending.pop(0)
+        try:
+            kind_id, asset = item.data(QtCore.Qt.ItemDataRole.UserRole)
+        except RuntimeError:  # the list was refilled meanwhile
+            return
+        ref = known_assets().get(asset)
+        if ref is None:
+            return
+        mesh = self.library.load(resolve_asset_path(ref, None))
+        kind = get_kind(kind_id)
+        colour = (230, 0, 230) if mesh.placeholder else (kind.colour if kind else (128, 128, 128))
+        ratio = self.devicePixelRatioF()
+        image = mesh_thumbnail(mesh.vertices, mesh.faces, colour, round(self.ICON_PX * ratio))
+        image.setDevicePixelRatio(ratio)
+        item.setIcon(QtGui.QIcon(QtGui.QPixmap.fromImage(image)))
+
+    def icons_ready(self) -> bool:
+        """True once every entry shows its picture."""
+        return not self._pending
 
     def _on_activated(self, item: QtWidgets.QListWidgetItem) -> None:
         kind, asset = item.data(QtCore.Qt.ItemDataRole.UserRole)

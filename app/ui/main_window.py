@@ -89,7 +89,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.browse_dock = BrowseDock(self)
         self.timeline = TimelineBar(self)
         self.layout_check_dock = LayoutCheckDock(self)
-        self.palette_dock = PaletteDock(self)
+        self.palette_dock = PaletteDock(self, self.assets)
         self.heat_dock = HeatDock(self)
         self.whatif_dock = WhatIfDock(self, self)
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)

@@ -10,12 +10,14 @@ import datetime
 import math
 import time
 
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.history.recorder import History
 
 STEPS_PER_S = 10  # slider resolution: 0.1 s
 SPEEDS = (1, 10, 60, 600)
+#: Spacings of the clock ticks under the slider, in seconds; the finest that leaves room for its labels.
+TICK_STEPS_S = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000)
 
 
 def describe_time(t: float, now: float) -> str:
@@ -29,6 +31,76 @@ def describe_time(t: float, now: float) -> str:
     else:
         rel = f"{ago // 3600:.0f} h {ago % 3600 // 60:.0f} min"
     return f"{clock} ({rel} ago)"
+
+
+def tick_times(t0: float, t1: float, width_px: float, label_px: float) -> list[tuple[float, str]]:
+    """Clock ticks at round local times inside [t0, t1], spaced so labels ``label_px`` wide do not touch.
+
+    >>> import time as _t
+    >>> start = _t.mktime((2026, 11, 28, 10, 0, 0, 0, 0, -1))
+    >>> [text for _t0, text in tick_times(start, start + 600, 400, 40)]
+    ['10:00', '10:02', '10:04', '10:06', '10:08', '10:10']
+    """
+    span = t1 - t0
+    if span <= 0 or width_px <= 0:
+        return []
+    fits = max(1, int(width_px // (label_px * 1.6)))  # labels with a gap of more than half their width
+    step = next((s for s in TICK_STEPS_S if span / s <= fits), TICK_STEPS_S[-1])
+    offset = datetime.datetime.fromtimestamp(t0).astimezone().utcoffset()
+    shift = offset.total_seconds() if offset is not None else 0.0  # round in local time: 10:00, not 09:00 UTC
+    first = math.ceil((t0 + shift) / step) * step - shift
+    fmt = "%H:%M:%S" if step < 60 else "%H:%M" if step < 86400 else "%d %b"
+    out = []
+    t = first
+    while t <= t1 + 1e-6:
+        out.append((t, datetime.datetime.fromtimestamp(t).strftime(fmt)))
+        t += step
+    return out
+
+
+class TimeSlider(QtWidgets.QSlider):
+    """A horizontal slider over a time span with clock ticks and their labels under the groove."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(QtCore.Qt.Orientation.Horizontal, parent)
+        self.t0 = self.t1 = 0.0
+        metrics = self.fontMetrics()
+        self.setMinimumHeight(super().sizeHint().height() + metrics.height() + 2)
+
+    def set_span(self, t0: float, t1: float) -> None:
+        if (t0, t1) != (self.t0, self.t1):
+            self.t0, self.t1 = t0, t1
+            self.update()
+
+    def ticks(self) -> list[tuple[float, str]]:
+        """The clock ticks drawn now: (UNIX time, label)."""
+        return tick_times(self.t0, self.t1, self.width(), self.fontMetrics().horizontalAdvance("00:00:00"))
+
+    def sizeHint(self) -> QtCore.QSize:
+        hint = super().sizeHint()
+        return QtCore.QSize(hint.width(), hint.height() + self.fontMetrics().height() + 2)
+
+    def paintEvent(self, event) -> None:
+        # The groove and handle in the upper part, as the style draws them; the clock under them.
+        option = QtWidgets.QStyleOptionSlider()
+        self.initStyleOption(option)
+        metrics = self.fontMetrics()
+        groove_h = self.height() - metrics.height() - 2
+        option.rect = QtCore.QRect(0, 0, self.width(), groove_h)
+        painter = QtWidgets.QStylePainter(self)
+        painter.drawComplexControl(QtWidgets.QStyle.ComplexControl.CC_Slider, option)
+        span = self.t1 - self.t0
+        if span <= 0:
+            return
+        handle = self.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_SliderLength, option, self)
+        usable = self.width() - handle
+        painter.setPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
+        for t, text in self.ticks():
+            x = handle // 2 + round((t - self.t0) / span * usable)
+            painter.drawLine(x, groove_h - 3, x, groove_h)
+            w = metrics.horizontalAdvance(text)
+            left = min(max(x - w // 2, 0), self.width() - w)
+            painter.drawText(QtCore.QRect(left, groove_h, w + 1, metrics.height()), int(QtCore.Qt.AlignmentFlag.AlignLeft), text)
 
 
 class TimelineBar(QtWidgets.QToolBar):
@@ -59,7 +131,7 @@ class TimelineBar(QtWidgets.QToolBar):
         self.play_button.setIcon(style.standardIcon(QtWidgets.QStyle.StandardPixmap.SP_MediaPlay))
         self.play_button.setToolTip("Play the recorded history forward (returns to live at the present)")
         self.play_button.toggled.connect(self._on_play)
-        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, body)
+        self.slider = TimeSlider(body)
         self.slider.setObjectName("timeline_slider")
         self.slider.setToolTip("Drag back to show the factory as it was recorded at that time")
         self.slider.setPageStep(60 * STEPS_PER_S)
@@ -140,8 +212,11 @@ class TimelineBar(QtWidgets.QToolBar):
     def _place(self, t: float | None) -> None:
         self._setting = True
         try:
-            self.slider.setRange(0, math.ceil((self.t1 - self.t0) * STEPS_PER_S))
+            # At least one step: with nothing recorded yet a 0…0 range would draw the handle at the far left.
+            self.slider.setRange(0, max(1, math.ceil((self.t1 - self.t0) * STEPS_PER_S)))
             self.slider.setValue(self.slider.maximum() if t is None else round((t - self.t0) * STEPS_PER_S))
+            recorded = self.history is not None
+            self.slider.set_span(self.t0 if recorded else 0.0, self.t1 if recorded else 0.0)
         finally:
             self._setting = False
         if self.history is None:
