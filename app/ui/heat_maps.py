@@ -246,10 +246,11 @@ class HeatMaps(QtCore.QObject):
         return ""
 
     def ready(self) -> bool:
-        """True when every layer shown has something to show (a screenshot waits for this)."""
+        """True when every layer shown is drawn from the state on view (a screenshot waits for this). Flows
+        count as drawn while still counting: grey, with the legend saying so, is their honest state."""
         if self.layers.wip and not (self.parts.size and np.nansum(self.parts) > 0):
             return False
-        return not (self.layers.flow and not np.nansum(self.flows) > 0)
+        return not (self.layers.flow and (self.factory is None or len(self.flows) != len(self.factory.transports)))
 
     # -- hot spots and export ---------------------------------------------------------------------------
     def hot_spots(self, n: int = HOT_SPOTS) -> list[HotSpot]:
