@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime
+import errno
 import logging
 import math
 import re
@@ -55,16 +56,18 @@ DEMO_ARGS = ("--seed", "7", "--breakdown", "CNC-06@-1800+2700")
 
 
 def free_port(host: str = "127.0.0.1") -> int:
-    """A TCP port nobody listens on right now (for a server started next)."""
+    """A TCP port nobody listens on right now. Another process may take it before it is used: a server
+    should rather be started with port 0 (``PlantServer`` then picks one itself and retries on a clash)."""
     with socket.socket() as s:
         s.bind((host, 0))
         return s.getsockname()[1]
 
 
-def command(factory: Path, port: int, extra_args: Sequence[str] = ()) -> list[str]:
+def command(factory: Path, port: int = 0, extra_args: Sequence[str] = ()) -> list[str]:
     """The command line that runs the plant simulator as its own process (a packaged app runs it from its
-    own binary, through ``main.py --plantsim``). The child ends with this process: start it with a pipe on
-    its standard input that stays open while it runs (see :mod:`app.live.lifeline`)."""
+    own binary, through ``main.py --plantsim``); port 0 lets it choose a free port, named in its first line
+    of output. The child ends with this process: start it with a pipe on its standard input that stays open
+    while it runs (see :mod:`app.live.lifeline`)."""
     from app.paths import ROOT
 
     args = ["--plantsim", "--factory", str(factory), "--port", str(port), *lifeline.child_args(), *extra_args]
@@ -73,19 +76,38 @@ def command(factory: Path, port: int, extra_args: Sequence[str] = ()) -> list[st
     return [sys.executable, str(ROOT / "main.py"), *args]
 
 
-def spawn(factory: Path, port: int, extra_args: Sequence[str] = ()) -> subprocess.Popen:
-    """Start the plant simulator as its own process and return once it serves; ``RuntimeError`` if it
-    stops before that (its first line of output says so). It ends with this process: call from a thread that
-    lives as long as the process (on Linux the parent-death signal follows the starting thread)."""
+#: The simulator's first line once it serves: variables, machines and its endpoint.
+SERVING = re.compile(r"serving (\d+) variables of (\d+) machines on (opc\.tcp://\S+)")
+
+
+def spawn(factory: Path, port: int = 0, extra_args: Sequence[str] = (), timeout_s: float = 60.0) -> subprocess.Popen:
+    """Start the plant simulator as its own process and return once it serves, with its endpoint as
+    ``proc.endpoint``. ``RuntimeError`` if it stops, or says nothing, before that (within ``timeout_s``: a
+    hung child never hangs the caller). It ends with this process: call from a thread that lives as long as
+    the process (on Linux the parent-death signal follows the starting thread)."""
     proc = subprocess.Popen(
         command(factory, port, extra_args), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
     )
-    line = proc.stdout.readline()
-    if "serving" not in line:
+    line = _first_line(proc, timeout_s)
+    match = SERVING.search(line or "")
+    if match is None:
         proc.kill()
         proc.wait(10)
-        raise RuntimeError(f"the plant simulator did not start: {line.strip()!r}")
+        said = "nothing" if line is None else repr(line.strip())
+        raise RuntimeError(f"the plant simulator did not start within {timeout_s:g} s (it said {said})")
+    proc.endpoint = match.group(3)  # type: ignore[attr-defined]
     return proc
+
+
+def _first_line(proc: subprocess.Popen, timeout_s: float) -> str | None:
+    """The child's first line of output, or None if it has none within ``timeout_s``."""
+    import selectors
+
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        if not sel.select(timeout_s):
+            return None
+    return proc.stdout.readline()  # the child prints whole lines and flushes them
 
 
 def unece_code(code: str) -> int:
@@ -198,8 +220,25 @@ class PlantServer:
         self._stalled = False
 
     # -- address space --------------------------------------------------------------------------
-    async def start(self) -> None:
-        """Build the address space and start listening."""
+    async def start(self, attempts: int = 5) -> None:
+        """Build the address space and start listening. With port 0 a free port is chosen, and another one
+        if a different process takes it first (up to ``attempts`` times)."""
+        auto = self.port == 0
+        for attempt in range(attempts if auto else 1):
+            if auto:
+                self.port = free_port(self.host)
+                self.endpoint = f"opc.tcp://{self.host}:{self.port}{ENDPOINT_PATH}"
+            try:
+                await self._start_once()
+                return
+            except OSError as e:
+                if not auto or e.errno != errno.EADDRINUSE or attempt == attempts - 1:
+                    if auto:
+                        self.port = 0
+                    raise
+                log.info("port %d was taken meanwhile: trying another", self.port)
+
+    async def _start_once(self) -> None:
         server = Server(user_manager=_UserManager(self.users, self.allow_anonymous))
         await server.init()
         server.set_endpoint(self.endpoint)
@@ -441,7 +480,7 @@ def _probability(text: str) -> float:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m app.live.plantsim", description="floortwin plant simulator (OPC UA server)")
     p.add_argument("--factory", required=True, help="factory file to simulate")
-    p.add_argument("--port", type=int, default=4840)
+    p.add_argument("--port", type=int, default=4840, help="TCP port to listen on (0: any free port, named in the first line)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second")
     p.add_argument("--interval", type=float, default=0.5, help="wall seconds between updates")
@@ -512,7 +551,8 @@ async def serve(args: argparse.Namespace, factory: Factory) -> int:
     try:
         await plant.start()
     except OSError as e:
-        print(f"plantsim: error: cannot listen on {args.host}:{args.port}: {e.strerror or e}", file=sys.stderr)
+        where = f"{args.host}:{args.port}" if args.port else f"any free port of {args.host}"
+        print(f"plantsim: error: cannot listen on {where}: {e.strerror or e}", file=sys.stderr)
         return 1
     print(f"plantsim: serving {len(plant.vars)} variables of {len(plant.machines)} machines on {plant.endpoint}", flush=True)
     try:

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 from pathlib import Path
 
 from PySide6 import QtCore
 
-from app.live.plantsim import DEMO_ARGS, command, free_port
+from app.live.plantsim import DEMO_ARGS, SERVING, command
 from app.paths import DEMO_FACTORY, ROOT
 
 log = logging.getLogger(__name__)
-_SERVING = re.compile(r"serving (\d+) variables of (\d+) machines on (opc\.tcp://\S+)")
 
 
 class EmbeddedPlant(QtCore.QObject):
@@ -46,7 +44,7 @@ class EmbeddedPlant(QtCore.QObject):
         demo without extra arguments is driven by ``DEMO_ARGS`` (a busy first minute, the same every time)."""
         if not extra_args and factory.resolve() == DEMO_FACTORY.resolve():
             extra_args = DEMO_ARGS
-        program, *args = command(factory, free_port(), extra_args)
+        program, *args = command(factory, 0, extra_args)  # the child picks a free port: no race for one
         env = QtCore.QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), env.value("PYTHONPATH")])))
         self.process.setProcessEnvironment(env)
@@ -71,7 +69,7 @@ class EmbeddedPlant(QtCore.QObject):
 
     def _on_stdout(self) -> None:
         text = bytes(self.process.readAllStandardOutput()).decode(errors="replace")
-        m = _SERVING.search(text)
+        m = SERVING.search(text)
         if m:
             self.endpoint = m.group(3)
             log.info("plant simulator serves %s variables of %s machines on %s", m.group(1), m.group(2), self.endpoint)
