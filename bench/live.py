@@ -64,7 +64,7 @@ def make_factory(n_vars: int, path: Path) -> list[str]:
     factory = generate(n_vars // len(SIGNALS), seed=7)
     machines, nodes = [], []
     for m in factory.machines:
-        tags = {s: f"nsu={NAMESPACE};s=Factory/{m.line}/{m.id}/{s}" for s in SIGNALS}
+        tags = {s: f"nsu={NAMESPACE};s=Machines/{m.id}/{s}" for s in SIGNALS}
         nodes.extend(tags.values())
         machines.append(m.model_copy(update={"tags": tags}))
     save_factory(factory.model_copy(update={"machines": machines}), path)

@@ -2,11 +2,13 @@
 
 ``python -m app.live.plantsim --factory FILE --port PORT`` serves, per machine, its state, part counter,
 cycle time, temperature, power, level, alarms and a kind-specific load signal under
-``Objects/Factory/<line>/<machine>/<Signal>`` (node ids ``ns=2;s=Factory/<line>/<machine>/<Signal>``), with
-engineering units and descriptions, updated from the engine running in real time (or ``--speed`` times
-faster). It binds to 127.0.0.1 unless told otherwise, accepts anonymous and username/password logins,
-offers Basic256Sha256 Sign and SignAndEncrypt with a self-signed certificate made on first start, and can
-inject faults: breakdowns, sensor dropouts (bad status codes), NaN readings and a stalled server.
+``Objects/Factory/<line>/<machine>/<Signal>`` (node ids ``ns=2;s=Machines/<machine>/<Signal>``, the same
+wherever the machine stands), analog values as AnalogItems with engineering units and ranges, and
+descriptions, updated from the engine running in real time (or ``--speed`` times faster). It binds to
+127.0.0.1 unless told otherwise, accepts anonymous and username/password logins (the latter only with
+security), offers Basic256Sha256 Sign and SignAndEncrypt with a self-signed certificate made on first
+start, and can inject faults: breakdowns, sensor dropouts (bad status codes), NaN readings and a stalled
+server. :mod:`app.live.ua_conformance` makes it look as the specification says to other people's clients.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ import numpy as np
 from asyncua import Server, ua
 from asyncua.crypto.permission_rules import User, UserRole
 
-from app.live import lifeline
+import app
+from app.live import lifeline, ua_conformance
 from app.live.signals import EXTRA_SIGNAL, OVER_TEMPERATURE_C, STATE_NAMES, derive, initial_state, signal_info
 from app.model.factory import Factory
 from app.model.io import load_factory
@@ -46,6 +49,23 @@ NAMESPACE = "urn:floortwin:plantsim"
 APP_URI = "urn:floortwin:plantsim:server"
 ENDPOINT_PATH = "/floortwin/"
 UNITS_NAMESPACE = "http://www.opcfoundation.org/UA/units/un/cefact"
+#: EURange (normal operating range) of the analog signals whose range does not depend on the machine.
+EU_RANGES = {
+    "Temperature": (0.0, 100.0),
+    "SpindleLoad": (0.0, 120.0),
+    "AxisLoad": (0.0, 100.0),
+    "PressForce": (0.0, 2000.0),
+    "Vibration": (0.0, 20.0),
+}
+
+
+def machine_node_id(machine_id: str) -> str:
+    """The string identifier of a machine's object; its signals are ``<this>/<Signal>``.
+
+    >>> machine_node_id("CNC-01")
+    'Machines/CNC-01'
+    """
+    return f"Machines/{machine_id}"
 
 
 #: How the embedded plant drives the bundled demo: a fixed seed (the same first minute every time, so the
@@ -256,6 +276,11 @@ class PlantServer:
             tokens.insert(0, ua.AnonymousIdentityToken)
         server.set_identity_tokens(tokens)
         idx = await server.register_namespace(NAMESPACE)
+        sampling_ms = 1000.0 * self.interval_s  # values change at most once per update
+        await ua_conformance.describe_server(server, APP_URI, app.__version__, sampling_ms)
+        ua_conformance.report_not_writable(server)
+        ua_conformance.serve_without_history(server)
+        ua_conformance.link_get_monitored_items(server)
         root = await server.nodes.objects.add_folder(ua.NodeId("Factory", idx), ua.QualifiedName("Factory", idx))
         lines: dict[str, object] = {}
         for i, m in enumerate(self.machines):
@@ -264,7 +289,8 @@ class PlantServer:
             if line_node is None:
                 line_node = await root.add_folder(ua.NodeId(f"Factory/{line_name}", idx), ua.QualifiedName(line_name, idx))
                 lines[line_name] = line_node
-            base = f"Factory/{line_name}/{m.id}"
+            # Node ids name the machine only: moving it to another line changes where it is browsed, not its ids.
+            base = machine_node_id(m.id)
             obj = await line_node.add_object(ua.NodeId(base, idx), ua.QualifiedName(m.id, idx))
             await obj.write_attribute(ua.AttributeIds.Description, ua.DataValue(ua.Variant(ua.LocalizedText(m.name))))
             names = [
@@ -284,20 +310,43 @@ class PlantServer:
             names += [f"Vibration{k + 1}" for k in range(self.vibration_channels)]
             for name in names:
                 vtype = _variant_type(name)
-                var = await obj.add_variable(
-                    ua.NodeId(f"{base}/{name}", idx), ua.QualifiedName(name, idx), ua.Variant(_initial(vtype), vtype)
-                )
                 unit, code, text = signal_info(name)
-                await var.write_attribute(ua.AttributeIds.Description, ua.DataValue(ua.Variant(ua.LocalizedText(text))))
-                if unit:
+                nodeid = ua.NodeId(f"{base}/{name}", idx)
+                eu_range = self._eu_range(i, name) if unit else None
+                await ua_conformance.add_variable(
+                    server,
+                    obj.nodeid,
+                    nodeid,
+                    ua.QualifiedName(name, idx),
+                    ua.Variant(_initial(vtype), vtype),
+                    text,
+                    analog=eu_range is not None,
+                    minimum_sampling_ms=sampling_ms,
+                )
+                if eu_range is not None:
                     eu = ua.EUInformation(
                         NamespaceUri=UNITS_NAMESPACE,
                         UnitId=unece_code(code),
                         DisplayName=ua.LocalizedText(unit),
                         Description=ua.LocalizedText(unit),
                     )
-                    await var.add_property(idx, "EngineeringUnits", ua.Variant(eu, ua.VariantType.ExtensionObject))
-                self.vars.append(_Var(var.nodeid, vtype, i, name))
+                    await ua_conformance.add_property(
+                        server,
+                        nodeid,
+                        ua.NodeId(f"{base}/{name}/EngineeringUnits", idx),
+                        "EngineeringUnits",
+                        ua.Variant(eu, ua.VariantType.ExtensionObject),
+                        ua.ObjectIds.EUInformation,
+                    )
+                    await ua_conformance.add_property(
+                        server,
+                        nodeid,
+                        ua.NodeId(f"{base}/{name}/EURange", idx),
+                        "EURange",
+                        ua.Variant(ua.Range(Low=eu_range[0], High=eu_range[1]), ua.VariantType.ExtensionObject),
+                        ua.ObjectIds.Range,
+                    )
+                self.vars.append(_Var(nodeid, vtype, i, name))
         self.server = server
         # Breakdowns before the session (negative times) happen during the warm start: the plant is found with
         # the machine already down and its neighbours starved or blocked, as a plant is when one connects.
@@ -313,6 +362,16 @@ class PlantServer:
         self._wall0 = time.monotonic()
         await self.update()
         log.info("plant simulator: %d variables of %d machines on %s", len(self.vars), len(self.machines), self.endpoint)
+
+    def _eu_range(self, i: int, name: str) -> tuple[float, float]:
+        """The normal operating range of machine ``i``'s analog signal ``name`` (its EURange)."""
+        if name == "Power":
+            return 0.0, float(math.ceil(1.25 * max(self.busy_kw[i], self.idle_kw[i], 1.0)))
+        if name == "CycleTime":
+            station = self.model.index.get(self.machines[i].id)
+            mean = self.model.stations[station].cycle.mean_s if station is not None else 60.0
+            return 0.0, float(math.ceil(max(60.0, 10 * mean)))
+        return EU_RANGES.get(name.rstrip("0123456789") if name.startswith("Vibration") else name, (0.0, 100.0))
 
     async def stop(self) -> None:
         if self.server is not None:
@@ -433,16 +492,12 @@ def _default_cert_dir() -> Path:
 
 
 async def ensure_certificate(folder: Path, name: str, app_uri: str, host: str, server: bool) -> tuple[Path, Path]:
-    """A self-signed certificate (DER) and key (PEM) in ``folder``, made on first use and reused after."""
-    from asyncua.crypto.cert_gen import setup_self_signed_certificate
-    from cryptography.x509.oid import ExtendedKeyUsageOID
-
+    """A self-signed certificate (DER) and key (PEM) in ``folder``, made on first use and reused after while
+    it still names ``app_uri`` and ``host`` (as an IP address when it is one) and stays valid."""
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = folder / f"{name}_cert.der", folder / f"{name}_key.pem"
-    use = [ExtendedKeyUsageOID.SERVER_AUTH] if server else [ExtendedKeyUsageOID.CLIENT_AUTH]
-    await setup_self_signed_certificate(
-        key, cert, app_uri, host, use, {"countryName": "DE", "organizationName": "floortwin", "commonName": f"floortwin {name}"}
-    )
+    if not (key.is_file() and ua_conformance.certificate_fits(cert, app_uri, host)):
+        ua_conformance.make_certificate(key, cert, app_uri, host, server, f"floortwin {name}")
     return cert, key
 
 
@@ -563,7 +618,10 @@ async def serve(args: argparse.Namespace, factory: Factory) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.user and not (args.secure or args.secure_only):
+        parser.error("--user needs --secure or --secure-only: over an unsecured endpoint the password travels in clear text")
     if args.parent_pid is not None:
         lifeline.die_with_parent(args.parent_pid)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -340,7 +340,7 @@ def demo_factory(extents: dict[str, np.ndarray]) -> dict:
     # bindings hold whatever index the server gives the namespace).
     extra = {"cnc": "SpindleLoad", "press": "PressForce", "robot_cell": "AxisLoad"}
     for m in machines:
-        base = f"nsu=urn:floortwin:plantsim;s=Factory/{m['line'] or 'Plant'}/{m['id']}"
+        base = f"nsu=urn:floortwin:plantsim;s=Machines/{m['id']}"
         signals = ["State", "Temperature", "Power", "PartCount", "Level", "Alarm", "AlarmText"]
         if m["kind"] in extra:
             signals.append(extra[m["kind"]])

@@ -4,9 +4,9 @@ Connect (Live ▸ Connect…) to ``csv:///path/to/values.csv`` — optionally ``
 and ``&loop=0`` (stop at the end instead of starting over). The file has a header and one value per row::
 
     t,node,value
-    0.0,ns=2;s=Factory/Machining/CNC-01/State,running
-    0.0,ns=2;s=Factory/Machining/CNC-01/Temperature,41.5
-    2.5,ns=2;s=Factory/Machining/CNC-01/Temperature,42.0
+    0.0,ns=2;s=Machines/CNC-01/State,running
+    0.0,ns=2;s=Machines/CNC-01/Temperature,41.5
+    2.5,ns=2;s=Machines/CNC-01/Temperature,42.0
 
 ``t`` is in seconds (from any origin), ``node`` is the node id a machine's signal is bound to in the
 factory file, ``value`` a number or text; an optional ``status`` column holds OPC UA status codes. Rows for

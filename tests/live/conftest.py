@@ -19,12 +19,12 @@ def port() -> int:
 
 
 @contextlib.asynccontextmanager
-async def running_plant(port: int, **kw):
-    """A PlantServer for the demo plant, updating in the background of this event loop."""
+async def running_plant(port: int, factory=None, **kw):
+    """A PlantServer for the demo plant (or ``factory``), updating in the background of this event loop."""
     kw.setdefault("speed", 120.0)
     kw.setdefault("interval_s", 0.2)
     kw.setdefault("seed", 3)
-    plant = PlantServer(load_factory(DEMO), port=port, **kw)
+    plant = PlantServer(factory if factory is not None else load_factory(DEMO), port=port, **kw)
     await plant.start()
     stop = asyncio.Event()
     task = asyncio.create_task(plant.run(stop))

@@ -34,7 +34,7 @@ def test_the_first_minute_of_the_demo_shows_every_state_and_an_alarm(port):
         plant_kw = {"speed": 10.0, "interval_s": 0.1, "seed": args.seed, "faults": faults}
         async with running_plant(port, **plant_kw) as plant, Client(plant.endpoint, timeout=10) as client:
             idx = await client.get_namespace_index(NAMESPACE)
-            names = [(m.id, f"Factory/{m.line}/{m.id}") for m in plant.machines]
+            names = [(m.id, f"Machines/{m.id}") for m in plant.machines]
             states = [client.get_node(ua.NodeId(f"{base}/State", idx)) for _id, base in names]
             alarm = [client.get_node(ua.NodeId(f"{base}/AlarmText", idx)) for _id, base in names]
             t0 = plant.sim_time()

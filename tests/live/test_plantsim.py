@@ -29,7 +29,7 @@ async def _browse_variables(client: Client) -> list:
         ):
             cls = await child.read_node_class()
             if cls == ua.NodeClass.Variable:
-                if (await child.read_browse_name()).Name != "EngineeringUnits":
+                if (await child.read_browse_name()).Name not in ("EngineeringUnits", "EURange"):  # properties
                     out.append(child)
             else:
                 stack.append(child)
@@ -75,12 +75,12 @@ def test_address_space_follows_the_plant_with_units_and_descriptions(port):
                 "Assembly",
                 "Quality",
             }
-            temp = client.get_node(ua.NodeId("Factory/Machining/CNC-01/Temperature", idx))
+            temp = client.get_node(ua.NodeId("Machines/CNC-01/Temperature", idx))
             assert 15 < await temp.read_value() < 80
             assert "temperature" in (await temp.read_description()).Text.lower()
-            eu = await (await temp.get_child([f"{idx}:EngineeringUnits"])).read_value()
+            eu = await (await temp.get_child(["0:EngineeringUnits"])).read_value()
             assert eu.DisplayName.Text == "°C" and eu.UnitId == unece_code("CEL")
-            assert await client.get_node(ua.NodeId("Factory/Machining/CNC-01/State", idx)).read_value() in (
+            assert await client.get_node(ua.NodeId("Machines/CNC-01/State", idx)).read_value() in (
                 "running",
                 "setup",
                 "starved",
@@ -88,14 +88,14 @@ def test_address_space_follows_the_plant_with_units_and_descriptions(port):
                 "down",
             )
             assert (
-                await client.get_node(ua.NodeId("Factory/Pressing/PR-01/PressForce", idx)).read_data_type_as_variant_type()
+                await client.get_node(ua.NodeId("Machines/PR-01/PressForce", idx)).read_data_type_as_variant_type()
                 == ua.VariantType.Double
             )
-            level = client.get_node(ua.NodeId("Factory/Logistics/BUF-01/Level", idx))
-            cap = await client.get_node(ua.NodeId("Factory/Logistics/BUF-01/Capacity", idx)).read_value()
+            level = client.get_node(ua.NodeId("Machines/BUF-01/Level", idx))
+            cap = await client.get_node(ua.NodeId("Machines/BUF-01/Capacity", idx)).read_value()
             assert 0 <= await level.read_value() <= cap == 61
             with pytest.raises(ua.UaStatusCodeError):
-                await client.get_node(ua.NodeId("Factory/Machining/NOPE/State", idx)).read_value()
+                await client.get_node(ua.NodeId("Machines/NOPE/State", idx)).read_value()
 
     run(scenario())
 
@@ -105,8 +105,8 @@ def test_vibration_channels_change_at_every_update_and_follow_the_state(port):
         async with running_plant(port, vibration_channels=3) as plant, Client(plant.endpoint, timeout=5) as client:
             idx = await client.get_namespace_index(NAMESPACE)
             assert len(plant.vars) == 416 + 3 * 40
-            node = client.get_node(ua.NodeId("Factory/Machining/CNC-01/Vibration3", idx))
-            eu = await (await node.get_child([f"{idx}:EngineeringUnits"])).read_value()
+            node = client.get_node(ua.NodeId("Machines/CNC-01/Vibration3", idx))
+            eu = await (await node.get_child(["0:EngineeringUnits"])).read_value()
             assert eu.DisplayName.Text == "mm/s" and eu.UnitId == unece_code("C16")
             assert "measuring point 3" in (await node.read_description()).Text
             seen = []
@@ -115,7 +115,7 @@ def test_vibration_channels_change_at_every_update_and_follow_the_state(port):
                 await asyncio.sleep(plant.interval_s * 1.5)
             assert len(set(seen)) == 4 and all(0 < v < 10 for v in seen)
             with pytest.raises(ua.UaStatusCodeError):
-                await client.get_node(ua.NodeId("Factory/Machining/CNC-01/Vibration4", idx)).read_value()
+                await client.get_node(ua.NodeId("Machines/CNC-01/Vibration4", idx)).read_value()
 
     run(scenario())
 
@@ -124,7 +124,7 @@ def test_part_counters_advance_with_simulated_time(port):
     async def scenario():
         async with running_plant(port, speed=600.0) as plant, Client(plant.endpoint, timeout=5) as client:
             idx = await client.get_namespace_index(NAMESPACE)
-            node = client.get_node(ua.NodeId("Factory/Logistics/WH-IN/PartCount", idx))
+            node = client.get_node(ua.NodeId("Machines/WH-IN/PartCount", idx))
             first = await node.read_value()
             await asyncio.sleep(2.0)  # 20 simulated minutes: about 9 parts arrive at goods-in
             assert await node.read_value() > first
@@ -140,7 +140,7 @@ def test_username_password_logins(port):
             good.set_password("s3cret")
             async with good:
                 idx = await good.get_namespace_index(NAMESPACE)
-                assert await good.get_node(ua.NodeId("Factory/Quality/QA-01/Capacity", idx)).read_value() > 0
+                assert await good.get_node(ua.NodeId("Machines/QA-01/Capacity", idx)).read_value() > 0
             wrong = Client(plant.endpoint, timeout=5)
             wrong.set_user("alice")
             wrong.set_password("guess")
@@ -168,7 +168,7 @@ def test_basic256sha256_with_a_self_signed_certificate(port, tmp_path, mode):
             )
             async with client:
                 idx = await client.get_namespace_index(NAMESPACE)
-                assert await client.get_node(ua.NodeId("Factory/Machining/CNC-02/State", idx)).read_value()
+                assert await client.get_node(ua.NodeId("Machines/CNC-02/State", idx)).read_value()
             with pytest.raises(Exception):  # noqa: B017 (no unsecured endpoint: asyncua raises several types)
                 await Client(plant.endpoint, timeout=3).connect()
         mtime = server_cert.stat().st_mtime_ns
@@ -183,7 +183,7 @@ def test_injected_nan_readings_and_sensor_dropouts(port):
     async def scenario():
         async with running_plant(port, faults=Faults(nan=0.3, dropout=0.2)) as plant, Client(plant.endpoint, timeout=5) as client:
             idx = await client.get_namespace_index(NAMESPACE)
-            nodes = [client.get_node(ua.NodeId(f"Factory/Machining/CNC-0{i}/Temperature", idx)) for i in range(1, 9)]
+            nodes = [client.get_node(ua.NodeId(f"Machines/CNC-0{i}/Temperature", idx)) for i in range(1, 9)]
             got = Collector()
             sub = await client.create_subscription(100, got)
             await sub.subscribe_data_change(nodes)
@@ -201,7 +201,7 @@ def test_injected_breakdown_raises_the_alarm(port):
         faults = Faults(breakdowns=[("CNC-03", 60.0, 3600.0)])
         async with running_plant(port, speed=120.0, faults=faults) as plant, Client(plant.endpoint, timeout=5) as client:
             idx = await client.get_namespace_index(NAMESPACE)
-            base = "Factory/Machining/CNC-03"
+            base = "Machines/CNC-03"
             await asyncio.sleep(1.5)  # 180 simulated seconds
             assert await client.get_node(ua.NodeId(f"{base}/State", idx)).read_value() == "down"
             assert await client.get_node(ua.NodeId(f"{base}/Alarm", idx)).read_value() is True
@@ -219,13 +219,13 @@ def test_survives_abrupt_disconnects_and_a_request_flood(port):
                 c.uaclient.protocol.transport.abort()
             async with Client(plant.endpoint, timeout=10) as flood:
                 idx = await flood.get_namespace_index(NAMESPACE)
-                node = flood.get_node(ua.NodeId("Factory/Machining/CNC-01/Temperature", idx))
+                node = flood.get_node(ua.NodeId("Machines/CNC-01/Temperature", idx))
                 for _ in range(20):
                     await asyncio.gather(*(node.read_value() for _ in range(100)))
             updates = plant.updates
             async with Client(plant.endpoint, timeout=5) as after:
                 idx = await after.get_namespace_index(NAMESPACE)
-                assert await after.get_node(ua.NodeId("Factory/Assembly/ASM-01/State", idx)).read_value()
+                assert await after.get_node(ua.NodeId("Machines/ASM-01/State", idx)).read_value()
             await asyncio.sleep(0.5)
             assert plant.updates > updates  # the simulation kept running throughout
 
@@ -259,7 +259,7 @@ def test_command_line_server_and_a_stall():
         async def scenario():
             async with Client(f"opc.tcp://127.0.0.1:{port}/floortwin/", timeout=1.0) as client:
                 idx = await client.get_namespace_index(NAMESPACE)
-                node = client.get_node(ua.NodeId("Factory/Machining/CNC-01/Temperature", idx))
+                node = client.get_node(ua.NodeId("Machines/CNC-01/Temperature", idx))
                 assert await node.read_value()
                 await asyncio.sleep(1.5)
                 with pytest.raises((asyncio.TimeoutError, TimeoutError, ua.UaError)):
@@ -267,7 +267,7 @@ def test_command_line_server_and_a_stall():
             await asyncio.sleep(2.5)
             async with Client(f"opc.tcp://127.0.0.1:{port}/floortwin/", timeout=5) as client:  # and back
                 idx = await client.get_namespace_index(NAMESPACE)
-                assert await client.get_node(ua.NodeId("Factory/Machining/CNC-01/State", idx)).read_value()
+                assert await client.get_node(ua.NodeId("Machines/CNC-01/State", idx)).read_value()
 
         run(scenario(), timeout=40)
     finally:

@@ -24,7 +24,7 @@ def test_demo_starts_the_plant_and_a_client_reads_it(qloop, make_window, qtbot, 
     async def read() -> str:
         async with Client(endpoint, timeout=5) as client:
             idx = await client.get_namespace_index(NAMESPACE)
-            return await client.get_node(ua.NodeId("Factory/Welding/RC-01/State", idx)).read_value()
+            return await client.get_node(ua.NodeId("Machines/RC-01/State", idx)).read_value()
 
     task = asyncio.ensure_future(asyncio.wait_for(read(), 20))  # on the app's (qasync) loop, as the GUI would
     qtbot.waitUntil(task.done, timeout=25000)
