@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench sysdeps lint clean schema package package-test
+.PHONY: run test bench sysdeps lint clean schema package package-test docs-images
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,9 +54,14 @@ sysdeps:
 schema: $(STAMP)
 	$(PY) -m app.model.schema docs/factory.schema.json
 
+## Regenerate the documentation screenshots (docs/images/*.png) from the real window with the demo plant live.
+## DOCS_IMAGES_ARGS passes options, e.g. make docs-images DOCS_IMAGES_ARGS="--only replay" or "--matrix /tmp/matrix".
+docs-images: sysdeps $(STAMP)
+	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) docs/make_images.py $(DOCS_IMAGES_ARGS)
+
 lint: $(STAMP)
 	$(PY) -m pip install --quiet ruff
-	$(VENV)/bin/ruff check app tests bench main.py plugins
+	$(VENV)/bin/ruff check app tests bench main.py plugins docs/make_images.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
