@@ -170,6 +170,7 @@ class FloorLayer:
         self._style = LIGHT
         self._themed: list[tuple[vtkActor, str]] = []
         self._factory: Factory | None = None
+        self._routes: vtkActor | None = None  # the transport routes: the one part that follows machine moves
 
     def _add(
         self, mesh: pv.PolyData, colour: Colour | None, opacity: float = 1.0, line_width: float = 1.0, lighting: bool = False
@@ -207,6 +208,7 @@ class FloorLayer:
             self._renderer.RemoveActor(a)
         self._actors.clear()
         self._themed.clear()
+        self._routes = None
 
     @property
     def n_actors(self) -> int:
@@ -240,7 +242,7 @@ class FloorLayer:
         self._themed = [(a, f) for a, f in themed if a is not None]
 
         fills, hatches = _Batch(), _Batch()
-        markings, routes = _LineBatch(), _LineBatch()
+        markings = _LineBatch()
         for aisle in floor.aisles:
             colour = AISLE_COLOURS[aisle.kind]
             fills.add(segment_quads(aisle.points, aisle.width_m, 0.006), colour)
@@ -252,13 +254,38 @@ class FloorLayer:
             fills.add(pv.PolyData(pts, faces=np.array([len(pts), *range(len(pts))])).triangulate(), colour)
             markings.add([*zone.polygon, zone.polygon[0]], 0.012, colour)
             hatches.add(_hatch(zone.polygon, 0.011), colour)
-        centre = {m.id: (m.pose.x_m, m.pose.y_m) for m in factory.machines}
-        for t in factory.transports:
-            routes.add(transport_route(t, centre), 0.04, TRANSPORT_COLOURS[t.kind])
         self._add(fills.mesh(), None, opacity=0.35)
         self._add(markings.mesh(), None, line_width=3.0)
         self._add(hatches.mesh(), None, line_width=1.5)
-        self._add(routes.mesh(), None, opacity=0.9, line_width=2.0)
+        self._routes = self._add(_routes_mesh(factory), None, opacity=0.9, line_width=2.0)
+
+    def update_routes(self, factory: Factory) -> None:
+        """Machines moved: redraw only the transport routes between them (in place), not the whole floor."""
+        if self._factory is None or self._factory.floor != factory.floor:
+            self.build(factory)
+            return
+        self._factory = factory
+        mesh = _routes_mesh(factory)
+        if self._routes is None:
+            self._routes = self._add(mesh, None, opacity=0.9, line_width=2.0)  # the first route
+            return
+        if mesh.n_points:
+            self._routes.GetMapper().SetInputData(mesh)
+            self._routes.GetMapper().Modified()
+        self._routes.SetVisibility(mesh.n_points > 0)
+
+    @property
+    def routes_actor(self) -> vtkActor | None:
+        return self._routes
+
+
+def _routes_mesh(factory: Factory) -> pv.PolyData:
+    """The transport routes between the machines' centres, coloured by transport kind."""
+    routes = _LineBatch()
+    centre = {m.id: (m.pose.x_m, m.pose.y_m) for m in factory.machines}
+    for t in factory.transports:
+        routes.add(transport_route(t, centre), 0.04, TRANSPORT_COLOURS[t.kind])
+    return routes.mesh()
 
 
 def _offset_polyline(points: Sequence[Sequence[float]], offset: float) -> list[tuple[float, float]]:

@@ -422,9 +422,10 @@ class FactoryView(QtWidgets.QWidget):
         self.request_render()
 
     def refresh_floor(self, factory: Factory) -> None:
-        """Rebuild the floor layer (transport routes follow their machines)."""
+        """Machines moved: the transport routes follow them (the rest of the floor is rebuilt only when the
+        floor itself changed)."""
         self._factory = factory
-        self.floor.build(factory)
+        self.floor.update_routes(factory)
         self.request_render()
 
     def display_ray(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:

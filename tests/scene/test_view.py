@@ -126,3 +126,23 @@ def test_dark_theme_changes_the_background(view):
     view.set_theme("dark")
     dark = view.frame()[5, 600].astype(int)
     assert light.mean() > 150 and dark.mean() < 90
+
+
+def test_a_move_redraws_only_the_transport_routes_in_place(view):
+    """Issue 14, item 8: a pose change no longer rebuilds every floor actor."""
+    from app.model.edits import moved_poses
+
+    factory = view._factory
+    actors = list(view.floor._actors)
+    routes = view.floor.routes_actor
+    before = np.array(routes.GetMapper().GetInput().GetPoints().GetData())
+    moved = factory.model_copy(deep=True)
+    poses = moved_poses(moved, ["CNC-01"], 3.0, 0.0, 0.0)
+    for m in moved.machines:
+        if m.id in poses:
+            m.pose = poses[m.id]
+    view.refresh_floor(moved)
+    assert view.floor._actors == actors and view.floor.routes_actor is routes  # the same actors...
+    after = np.array(routes.GetMapper().GetInput().GetPoints().GetData())
+    assert after.shape == before.shape and not np.allclose(after, before)  # ...the routes follow CNC-01
+    assert np.isclose(after[:, 0] - before[:, 0], 3.0).any()
