@@ -65,52 +65,75 @@ class WipSpreader:
         self.cell_m = cell_m
         self.nx = max(1, math.ceil(width_m / cell_m))
         self.ny = max(1, math.ceil(depth_m / cell_m))
-        points = np.asarray(points, dtype=float).reshape(-1, 2)
-        self.n_points = len(points)
+        self.points = np.asarray(points, dtype=float).reshape(-1, 2).copy()
+        self.n_points = len(self.points)
         reach = max(1, math.ceil(radius_m / cell_m))
-        offsets = np.array([(i, j) for j in range(-reach, reach + 1) for i in range(-reach, reach + 1)])
-        sigma = radius_m / 3
-        rows, cols, vals = [], [], []
-        walls_arr = np.asarray(walls, dtype=float).reshape(-1, 2, 2)
-        for k, (x, y) in enumerate(points):
-            ci = min(max(int(x // cell_m), 0), self.nx - 1)
-            cj = min(max(int(y // cell_m), 0), self.ny - 1)
-            ii, jj = ci + offsets[:, 0], cj + offsets[:, 1]
-            inside = (ii >= 0) & (ii < self.nx) & (jj >= 0) & (jj < self.ny)
-            ii, jj = ii[inside], jj[inside]
-            centres = np.c_[(ii + 0.5) * cell_m, (jj + 0.5) * cell_m]
-            d2 = ((centres - (x, y)) ** 2).sum(axis=1)
-            w = np.exp(-d2 / (2 * sigma * sigma)) * (d2 <= radius_m * radius_m)
-            if len(walls_arr):
-                src = np.broadcast_to((x, y), centres.shape)
-                blocked = np.zeros(len(centres), dtype=bool)
-                for a, b in walls_arr:
-                    blocked |= _segments_cross(src, centres, a, b)
-                w = np.where(blocked, 0.0, w)
-            total = w.sum()
-            if total <= 0:  # nothing reachable (a point on a wall, a tiny radius): all in its own cell
-                ii, jj, w, total = np.array([ci]), np.array([cj]), np.array([1.0]), 1.0
-            keep = w > 0
-            rows.append(jj[keep] * self.nx + ii[keep])
-            cols.append(np.full(int(keep.sum()), k))
-            vals.append(w[keep] / total)
-        if rows:
-            r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
-        else:
-            r = c = np.zeros(0, dtype=np.int64)
-            v = np.zeros(0)
-        weights = csr_matrix((v, (r, c)), shape=(self.nx * self.ny, self.n_points))
+        self._offsets = np.array([(i, j) for j in range(-reach, reach + 1) for i in range(-reach, reach + 1)])
+        self._radius_m = radius_m
+        self._walls = np.asarray(walls, dtype=float).reshape(-1, 2, 2)
+        self._kernels = [self._kernel(x, y) for x, y in self.points]
+        self._split = None
         if owners is not None:
             owners = np.asarray(owners, dtype=np.int64).reshape(-1)
             if len(owners) != self.n_points:
                 raise ValueError(f"expected {self.n_points} owners, got {len(owners)}")
             n_owners = int(n_owners if n_owners is not None else (owners.max() + 1 if len(owners) else 0))
             share = 1.0 / np.maximum(np.bincount(owners, minlength=n_owners), 1)[owners]
-            split = csr_matrix((share, (np.arange(self.n_points), owners)), shape=(self.n_points, n_owners))
-            weights = (weights @ split).tocsr()
+            self._split = csr_matrix((share, (np.arange(self.n_points), owners)), shape=(self.n_points, n_owners))
+        self._assemble()
+        self.ignored = 0
+
+    def _kernel(self, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
+        """The cells an amount held at (x, y) spreads to and their shares (summing to 1), walls blocking."""
+        cell_m, radius_m = self.cell_m, self._radius_m
+        sigma = radius_m / 3
+        ci = min(max(int(x // cell_m), 0), self.nx - 1)
+        cj = min(max(int(y // cell_m), 0), self.ny - 1)
+        ii, jj = ci + self._offsets[:, 0], cj + self._offsets[:, 1]
+        inside = (ii >= 0) & (ii < self.nx) & (jj >= 0) & (jj < self.ny)
+        ii, jj = ii[inside], jj[inside]
+        centres = np.c_[(ii + 0.5) * cell_m, (jj + 0.5) * cell_m]
+        d2 = ((centres - (x, y)) ** 2).sum(axis=1)
+        w = np.exp(-d2 / (2 * sigma * sigma)) * (d2 <= radius_m * radius_m)
+        if len(self._walls):
+            src = np.broadcast_to((x, y), centres.shape)
+            blocked = np.zeros(len(centres), dtype=bool)
+            for a, b in self._walls:
+                blocked |= _segments_cross(src, centres, a, b)
+            w = np.where(blocked, 0.0, w)
+        total = w.sum()
+        if total <= 0:  # nothing reachable (a point on a wall, a tiny radius): all in its own cell
+            return np.array([cj * self.nx + ci]), np.array([1.0])
+        keep = w > 0
+        return jj[keep] * self.nx + ii[keep], w[keep] / total
+
+    def _assemble(self) -> None:
+        if self._kernels:
+            r = np.concatenate([cells for cells, _w in self._kernels])
+            v = np.concatenate([w for _cells, w in self._kernels])
+            c = np.repeat(np.arange(self.n_points), [len(cells) for cells, _w in self._kernels])
+        else:
+            r = c = np.zeros(0, dtype=np.int64)
+            v = np.zeros(0)
+        weights = csr_matrix((v, (r, c)), shape=(self.nx * self.ny, self.n_points))
+        if self._split is not None:
+            weights = (weights @ self._split).tocsr()
         self.weights = weights
         self.n_inputs = weights.shape[1]
-        self.ignored = 0
+
+    def move_points(self, points: np.ndarray) -> int:
+        """The holding points moved (same number, same owners): only the kernels of points that changed are
+        recomputed — a dragged machine costs its own few points, not the whole plant. Returns how many."""
+        points = np.asarray(points, dtype=float).reshape(-1, 2)
+        if len(points) != self.n_points:
+            raise ValueError(f"expected {self.n_points} points, got {len(points)}")
+        changed = np.nonzero(np.any(points != self.points, axis=1))[0]
+        for k in changed:
+            self._kernels[k] = self._kernel(*points[k])
+        self.points[changed] = points[changed]
+        if len(changed):
+            self._assemble()
+        return len(changed)
 
     def grid(self, amounts: np.ndarray) -> np.ndarray:
         """(ny, nx) density (parts per cell) for the amounts held at the points; NaN or infinite amounts

@@ -21,6 +21,7 @@ from app.heat.material import (
     HotSpot,
     flow_shares,
     grid_csv,
+    holding_points,
     machine_hot_spots,
     path_flows,
     path_sources,
@@ -94,12 +95,27 @@ class HeatMaps(QtCore.QObject):
 
     # -- configuration -------------------------------------------------------------------------------
     def set_factory(self, factory: Factory | None) -> None:
-        """A new layout (opened or edited): the kernels are rebuilt at the next update."""
-        self.factory = factory
-        self.spreader = None
+        """A new layout (opened or edited). Moved machines only move their own WIP kernels; anything else
+        (machines added or removed, another floor) rebuilds the kernels at the next update."""
+        old, self.factory = self.factory, factory
+        if not self._only_moved(old, factory):
+            self.spreader = None
         self._shares = None
         self._inputs = None
         self.request_update()
+
+    def _only_moved(self, old: Factory | None, new: Factory | None) -> bool:
+        """Update the WIP kernel in place when ``new`` differs from ``old`` in machine poses only."""
+        if self.spreader is None or old is None or new is None or old.floor != new.floor:
+            return False
+        if [(m.id, m.footprint) for m in old.machines] != [(m.id, m.footprint) for m in new.machines]:
+            return False
+        t0 = time.perf_counter()
+        points, _owners = holding_points(new)
+        moved = self.spreader.move_points(points)
+        if moved:
+            log.debug("WIP kernel: %d holding points moved in %.1f ms", moved, (time.perf_counter() - t0) * 1000)
+        return True
 
     def set_layers(self, layers: MaterialLayers) -> None:
         self.layers = layers

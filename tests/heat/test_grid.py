@@ -57,3 +57,19 @@ def test_a_point_boxed_in_by_walls_keeps_its_amount_in_its_cell():
     s = WipSpreader(10, 10, 1.0, [(5.0, 5.0)], walls=box, radius_m=2.0)
     g = s.grid([3.0])
     assert g.sum() == pytest.approx(3.0) and g[5, 5] == pytest.approx(3.0)
+
+
+def test_moving_points_recomputes_only_their_kernels_and_matches_a_fresh_build():
+    """Issue 14, item 8: a dragged machine moves its own WIP kernel, not the whole plant's."""
+    walls = [((10.0, 0.0), (10.0, 8.0))]
+    pts = np.array([[3.0, 3.0], [14.0, 6.0], [8.0, 9.0]])
+    owners = np.array([0, 1, 1])
+    spreader = WipSpreader(20.0, 12.0, 0.25, pts, walls=walls, radius_m=2.0, owners=owners, n_owners=2)
+    moved = pts.copy()
+    moved[1] = (12.0, 3.0)  # one point of owner 1 moves
+    assert spreader.move_points(moved) == 1
+    fresh = WipSpreader(20.0, 12.0, 0.25, moved, walls=walls, radius_m=2.0, owners=owners, n_owners=2)
+    amounts = np.array([4.0, 6.0])
+    assert np.allclose(spreader.grid(amounts), fresh.grid(amounts))
+    assert spreader.grid(amounts).sum() == pytest.approx(10.0)
+    assert spreader.move_points(moved) == 0  # nothing moved: nothing recomputed

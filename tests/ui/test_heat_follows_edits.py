@@ -30,9 +30,11 @@ def test_wip_moves_with_a_dragged_machine_and_back_on_undo(make_window, qtbot):
     w.heat_maps.show_simulated("test", amounts)
     old = factory.machine("CNC-01").pose
     assert np.hypot(*np.subtract(_peak(w), (old.x_m, old.y_m))) < 1.5
+    spreader = w.heat_maps.spreader
     _drag(w, qtbot, "CNC-01", _free_spot(w, "CNC-01"))
     new = w.document.factory.machine("CNC-01").pose
     assert np.hypot(new.x_m - old.x_m, new.y_m - old.y_m) > 3  # it moved
     qtbot.waitUntil(lambda: np.hypot(*np.subtract(_peak(w), (new.x_m, new.y_m))) < 1.5, timeout=5000)
+    assert w.heat_maps.spreader is spreader  # moved in place: only CNC-01's kernel was recomputed (issue 14, item 8)
     w.actions_by_id["edit.undo"].trigger()
     qtbot.waitUntil(lambda: np.hypot(*np.subtract(_peak(w), (old.x_m, old.y_m))) < 1.5, timeout=5000)
