@@ -110,6 +110,16 @@ def party_name(label: str) -> str:
     return f"{words.get(kind, kind)} {name}".strip()
 
 
+def check_layout(factory: Factory, hulls: Mapping[str, tuple]) -> list:
+    """Every machine with a problem in ``factory``, from a world of its own that the calling thread builds,
+    asks and closes (one owner per pybullet client: safe on a worker thread beside the editor's world)."""
+    world = LayoutWorld(factory, hulls)
+    try:
+        return world.check_all()
+    finally:
+        world.close()
+
+
 def collision_pairs(verdicts) -> int:
     """How many overlaps the verdicts describe: a machine-to-machine overlap appears in both machines'
     verdicts but is one collision."""

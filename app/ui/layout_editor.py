@@ -747,6 +747,15 @@ class LayoutCheckDock(QtWidgets.QDockWidget):
         self.list.itemActivated.connect(lambda item: self.machine_activated.emit(item.data(QtCore.Qt.ItemDataRole.UserRole)))
         self.setWidget(self.list)
 
+    def show_checking(self) -> None:
+        """While an opened layout is checked in the background."""
+        self.list.clear()
+        self.list.addItem("Checking the layout for collisions and clearances…")
+
+    def show_failed(self, why: str) -> None:
+        self.list.clear()
+        self.list.addItem(f"The layout could not be checked: {why}")
+
     def show_verdicts(self, verdicts: Sequence[Verdict]) -> None:
         self.list.clear()
         if not verdicts:

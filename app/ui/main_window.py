@@ -20,7 +20,7 @@ from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.model.selection import Selection
 from app.paths import DEMO_FACTORY, RESOURCES_DIR, user_data_dir
-from app.physics.world import collision_pairs
+from app.physics.world import collision_pairs, hulls_of
 from app.plugins import manager as plugins
 from app.plugins import plugin_folders
 from app.scene.view import FactoryView
@@ -31,6 +31,7 @@ from app.ui.browse_dock import BrowseDock
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.heat_dock import HeatDock
 from app.ui.heat_maps import HeatMaps
+from app.ui.layout_check_task import LayoutCheckTask
 from app.ui.layout_editor import LayoutCheckDock, LayoutEditor, PaletteDock
 from app.ui.live_console import LiveConsole
 from app.ui.live_link import LiveLink
@@ -51,7 +52,6 @@ AUTOSAVE_S = 30.0  # unsaved edits are autosaved this often
 #: Bumped when docks are added: a window layout saved by an older version is then replaced by the default
 #: one (which arranges the new docks) instead of leaving them stacked where Qt puts unknown docks.
 DOCK_LAYOUT_VERSION = 6
-CHECK_ON_OPEN_MAX = 5000  # layouts up to this size are checked for collisions when opened (≈0.5 s)
 
 
 class MainWindow(LiveConsole, QtWidgets.QMainWindow):
@@ -89,6 +89,9 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.browse_dock = BrowseDock(self)
         self.timeline = TimelineBar(self)
         self.layout_check_dock = LayoutCheckDock(self)
+        self.layout_check = LayoutCheckTask(self)  # the check of an opened layout, off the GUI thread
+        self.layout_check.finished.connect(self._on_opened_layout_checked)
+        self.layout_check.failed.connect(lambda why: self.layout_check_dock.show_failed(why))
         self.palette_dock = PaletteDock(self, self.assets)
         self.heat_dock = HeatDock(self)
         self.whatif_dock = WhatIfDock(self, self)
@@ -400,15 +403,9 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.selection.clear()
         self.view.show_factory(document.factory, self.asset_of)
         self.layout_editor.reset()
-        if len(document.factory.machines) <= CHECK_ON_OPEN_MAX:  # a layout with problems opens, and says so
-            verdicts = self.layout_editor.check_layout()
-            self.layout_check_dock.show_verdicts(verdicts)
-            if verdicts:
-                n = collision_pairs(verdicts)
-                clearance = sum(v.status == "clearance" for v in verdicts)
-                msg = f"This layout has {n} collision(s) and {clearance} machine(s) with clearance problems"
-                log.warning("%s: %s", document.path or document.factory.name, msg)
-                self.statusBar().showMessage(msg + " (Edit ▸ Check Layout lists them)", 15000)
+        # A layout with problems opens, and says so: checked on a worker thread, the window stays usable.
+        self.layout_check_dock.show_checking()
+        self.layout_check.start(document.factory, hulls_of(self.asset_of))
         self.tree_dock.set_factory(document.factory)
         self.heat_dock.set_signals(sorted({s for m in document.factory.machines for s in m.tags}))
         self.heat_maps.set_factory(document.factory)
@@ -421,6 +418,17 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self._on_selection_changed(())
         self._update_title()
         self.refresh_actions()
+
+    def _on_opened_layout_checked(self, verdicts) -> None:
+        if self.document is None:
+            return
+        self.layout_check_dock.show_verdicts(verdicts)
+        if verdicts:
+            n = collision_pairs(verdicts)
+            clearance = sum(v.status == "clearance" for v in verdicts)
+            msg = f"This layout has {n} collision(s) and {clearance} machine(s) with clearance problems"
+            log.warning("%s: %s", self.document.path or self.document.factory.name, msg)
+            self.statusBar().showMessage(msg + " (Edit ▸ Check Layout lists them)", 15000)
 
     def _update_title(self, *_args: object) -> None:
         if self.document is None:
@@ -511,6 +519,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.view.fly_to(machine_id)
 
     def _on_layout_changed(self, _ids: list[str]) -> None:
+        self.layout_check.cancel()  # the check of the layout as opened is out of date now
         self.heat_maps.set_factory(self.document.factory if self.document else None)
 
     def _on_undo_index(self, _index: int) -> None:
@@ -519,6 +528,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
 
     def show_layout_check(self) -> None:
         """List every collision and clearance problem (Edit ▸ Check Layout)."""
+        self.layout_check.cancel()  # this answer replaces the one of the background check
         verdicts = self.layout_editor.check_layout()
         self.layout_check_dock.show_verdicts(verdicts)
         self.layout_check_dock.show()
@@ -682,6 +692,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self._autosave_timer.stop()
         self.whatif_dock.shutdown()
         self.layout_editor.close()
+        self.layout_check.close()
         if self.plant is not None:
             self.plant.stop()
         self.log_dock.detach()
