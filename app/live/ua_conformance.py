@@ -91,7 +91,7 @@ async def add_property(
 async def describe_server(server: Server, product_uri: str, version: str, minimum_sampling_ms: float) -> None:
     """BuildInfo naming floortwin's plant simulator, and ServerCapabilities filled in truthfully."""
     await server.set_build_info(
-        product_uri, "floortwin", "floortwin plant simulator", version, version, datetime.datetime.now(datetime.UTC)
+        product_uri, "floortwin", "floortwin plant simulator", version, version, datetime.datetime.now(datetime.timezone.utc)
     )
     caps = {
         ua.ObjectIds.Server_ServerCapabilities_ServerProfileArray: ua.Variant([SERVER_PROFILE], ua.VariantType.String),
@@ -204,4 +204,4 @@ def certificate_fits(cert_file: Path, app_uri: str, host: str) -> bool:
     except ValueError:
         host_ok = host in sans.get_values_for_type(x509.DNSName)
     valid_until = cert.not_valid_after_utc
-    return host_ok and valid_until - datetime.datetime.now(datetime.UTC) > datetime.timedelta(days=1)
+    return host_ok and valid_until - datetime.datetime.now(datetime.timezone.utc) > datetime.timedelta(days=1)
