@@ -87,6 +87,7 @@ class TimeSlider(QtWidgets.QSlider):
         metrics = self.fontMetrics()
         groove_h = self.height() - metrics.height() - 2
         option.rect = QtCore.QRect(0, 0, self.width(), groove_h)
+        option.subControls = QtWidgets.QStyle.SubControl.SC_SliderGroove | QtWidgets.QStyle.SubControl.SC_SliderHandle
         painter = QtWidgets.QStylePainter(self)
         painter.drawComplexControl(QtWidgets.QStyle.ComplexControl.CC_Slider, option)
         span = self.t1 - self.t0
@@ -97,10 +98,12 @@ class TimeSlider(QtWidgets.QSlider):
         painter.setPen(self.palette().color(QtGui.QPalette.ColorRole.WindowText))
         for t, text in self.ticks():
             x = handle // 2 + round((t - self.t0) / span * usable)
-            painter.drawLine(x, groove_h - 3, x, groove_h)
+            painter.drawLine(x, groove_h - 4, x, groove_h - 1)
             w = metrics.horizontalAdvance(text)
             left = min(max(x - w // 2, 0), self.width() - w)
-            painter.drawText(QtCore.QRect(left, groove_h, w + 1, metrics.height()), int(QtCore.Qt.AlignmentFlag.AlignLeft), text)
+            painter.drawText(
+                QtCore.QRect(left, groove_h + 1, w + 1, metrics.height()), int(QtCore.Qt.AlignmentFlag.AlignLeft), text
+            )
 
 
 class TimelineBar(QtWidgets.QToolBar):

@@ -49,6 +49,11 @@ def test_the_slider_shows_clock_ticks_over_the_recorded_span(qtbot, tmp_path):
     bottom = image.height() - bar.slider.fontMetrics().height() // 2
     colours = {image.pixelColor(x, bottom).rgb() for x in range(image.width())}
     assert len(colours) > 2
+    # ...and the groove and handle above it: most columns of the upper part are not plain background.
+    upper = image.height() - bar.slider.fontMetrics().height() - 2
+    background = image.pixelColor(0, 0).rgb()
+    drawn = sum(any(image.pixelColor(x, y).rgb() != background for y in range(upper)) for x in range(0, image.width(), 4))
+    assert drawn > 0.8 * image.width() / 4
 
 
 def test_ticks_never_crowd_their_labels():
