@@ -15,7 +15,8 @@ touched, and every image starts from the default window layout for its size.
 …) for reviewing the GUI at the sizes users have.
 
 Every wait is for a condition and is bounded; a state that cannot be reached is named on stderr with the
-reason, the other states are still made, and the exit code is 1.
+reason, the other states are still made, and the exit code is 1. Most images take 10–20 s; heat-material
+waits for live flow rates (a machine's 10 parts or its 5-minute window, ``--flow-wait``), about 5 minutes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ import os
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +52,10 @@ HEAT_S = 30.0  # the heat layers drawn from live values
 REPLAY_S = 60.0  # the staged breakdown recorded and over
 RUN_S = 240.0  # the what-if run (scenario and baseline, replications in worker processes)
 COMPARE_S = 60.0  # the comparison built off the GUI thread
+#: Live flow rates need 10 parts out of a machine or its 5-minute window filled (docs/heat-maps.md): the
+#: flow image waits this long by default for rates on this share of the paths.
+FLOW_WAIT_S = 330.0
+FLOW_SHARE = 0.9
 
 #: The replay image: CNC-03 breaks down this many (simulated = wall) seconds after the plant starts, for
 #: this long, so that the replay shows it down while live it runs again.
@@ -90,6 +96,13 @@ class Shot:
     path: Path
 
 
+@dataclass(frozen=True)
+class Options:
+    """What the stages are told beyond their shots."""
+
+    flow_wait_s: float = FLOW_WAIT_S
+
+
 class Session:
     """A fresh main window with the demo plant live, in its own settings and data folders.
 
@@ -103,6 +116,13 @@ class Session:
         self.window = None
 
     async def __aenter__(self):
+        try:
+            return await self._open()
+        except BaseException:
+            await self.__aexit__()  # no window or plant left behind for the next session
+            raise
+
+    async def _open(self):
         from PySide6 import QtCore
 
         from app.live.plantsim import DEMO_ARGS
@@ -167,7 +187,7 @@ def _save_widget(widget, path: Path) -> None:
 
 
 # -- the states --------------------------------------------------------------------------------------------
-async def stage_demo(shots: dict[str, Shot], folder: Path) -> None:
+async def stage_demo(shots: dict[str, Shot], folder: Path, _options: Options) -> None:
     """The demo live: machine states and their legend, isometric camera."""
     shot = shots["demo"]
     async with Session(folder, shot.size, shot.theme) as w:
@@ -176,7 +196,7 @@ async def stage_demo(shots: dict[str, Shot], folder: Path) -> None:
         await save(w, shot.path)
 
 
-async def stage_heat_temperature(shots: dict[str, Shot], folder: Path) -> None:
+async def stage_heat_temperature(shots: dict[str, Shot], folder: Path, _options: Options) -> None:
     """Machines coloured by their live temperature, with its colour bar."""
     shot = shots["heat-temperature"]
     async with Session(folder, shot.size, shot.theme) as w:
@@ -188,8 +208,9 @@ async def stage_heat_temperature(shots: dict[str, Shot], folder: Path) -> None:
         await save(w, shot.path)
 
 
-async def stage_heat_material(shots: dict[str, Shot], folder: Path) -> None:
-    """WIP density on the floor and material flow on the transport paths, seen from the top."""
+async def stage_heat_material(shots: dict[str, Shot], folder: Path, options: Options) -> None:
+    """WIP density on the floor and material flow on the transport paths, seen from the top; with
+    ``options.flow_wait_s`` the paths show their measured rates (else grey: still counting)."""
     import numpy as np
 
     shot = shots["heat-material"]
@@ -206,10 +227,16 @@ async def stage_heat_material(shots: dict[str, Shot], folder: Path) -> None:
             HEAT_S,
             "flow legend saying what its grey paths mean",
         )
+        if options.flow_wait_s > 0:  # a rate per path: 10 parts out of its machine, or its 5-minute window filled
+            await until(
+                lambda: np.isfinite(w.heat_maps.flows).mean() >= FLOW_SHARE,
+                options.flow_wait_s,
+                f"measured flow rate on {FLOW_SHARE:.0%} of the paths (--flow-wait)",
+            )
         await save(w, shot.path)
 
 
-async def stage_replay(shots: dict[str, Shot], folder: Path) -> None:
+async def stage_replay(shots: dict[str, Shot], folder: Path, _options: Options) -> None:
     """The timeline dragged back to a breakdown of CNC-03 that is over by now (live it runs again)."""
     shot = shots["replay"]
     machine, at_s, for_s = BREAKDOWN
@@ -228,6 +255,7 @@ async def stage_replay(shots: dict[str, Shot], folder: Path) -> None:
         await until(lambda: time.time() - back >= 2.0, 5.0, "two seconds of history after the breakdown")  # clock only
         await asyncio.to_thread(w.live.recorder.flush)  # the breakdown is in the history file
         when = down[0] + (down[-1] - down[0]) / 2  # the middle of what was seen down
+        w.selection.select([machine])  # as a user looking into it would: its label, properties and trends
         w.timeline.show_time(when)
         await until(
             lambda: (
@@ -266,7 +294,7 @@ def _clearance_pose(world, mover: str, other: str, start, towards_x: float):
     return best
 
 
-async def stage_layout_check(shots: dict[str, Shot], folder: Path) -> None:
+async def stage_layout_check(shots: dict[str, Shot], folder: Path, _options: Options) -> None:
     """Edit mode after two deliberate mistakes: CNC-01 on top of CNC-02 (collision, red) and PR-01 too
     close to PR-02 (clearance, amber), as Check Layout lists and colours them."""
     from app.model.factory import Pose
@@ -280,7 +308,8 @@ async def stage_layout_check(shots: dict[str, Shot], folder: Path) -> None:
         world = w.layout_editor.world
         f = w.document.factory
         cnc2, pr1, pr2 = f.machine("CNC-02").pose, f.machine("PR-01").pose, f.machine("PR-02").pose
-        onto = Pose(x_m=cnc2.x_m - 2.5, y_m=cnc2.y_m, yaw_deg=cnc2.yaw_deg)  # half over CNC-02: both visible
+        # Half over CNC-02 and a little behind it, so that both red machines can be told apart.
+        onto = Pose(x_m=cnc2.x_m - 2.5, y_m=cnc2.y_m + 1.0, yaw_deg=cnc2.yaw_deg)
         v = world.check_pose("CNC-01", onto)
         if [c.other for c in v.collisions] != ["CNC-02"]:
             raise StagingError(f"CNC-01 at {onto} does not collide with CNC-02 alone: {v.describe()}")
@@ -306,7 +335,7 @@ async def stage_layout_check(shots: dict[str, Shot], folder: Path) -> None:
         await save(w, shot.path)
 
 
-async def stage_whatif(shots: dict[str, Shot], folder: Path) -> None:
+async def stage_whatif(shots: dict[str, Shot], folder: Path, _options: Options) -> None:
     """A scenario run from the What-if dock, its comparison open and the 3D view coloured by Δ utilisation
     (whatif), and the comparison dialog itself (whatif-comparison)."""
     from app.sim.scenario import MachineParam
@@ -371,7 +400,7 @@ def plan(images: Sequence[str], out: Path, size, theme, matrix: Path | None) -> 
     return sessions
 
 
-async def run_all(sessions: list[tuple[str, dict[str, Shot]]], scratch: Path) -> list[str]:
+async def run_all(sessions: list[tuple[str, dict[str, Shot]]], scratch: Path, options: Options) -> list[str]:
     """Run each session in turn; returns the failures (one line each)."""
     failures = []
     stages = {f.__name__: f for f in STAGES.values()}
@@ -379,10 +408,14 @@ async def run_all(sessions: list[tuple[str, dict[str, Shot]]], scratch: Path) ->
         names = ", ".join(s.path.name for s in shots.values())
         started = time.monotonic()
         try:
-            await stages[stage](shots, scratch / f"session-{k}")
+            await stages[stage](shots, scratch / f"session-{k}", options)
         except StagingError as e:
             failures.append(f"{names}: {e}")
             print(f"make_images: FAILED {names}: {e}", file=sys.stderr, flush=True)
+            continue
+        except Exception as e:  # a bug met while staging: its traceback, and the other states are still made
+            failures.append(f"{names}: {type(e).__name__}: {e}")
+            print(f"make_images: FAILED {names}:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
             continue
         print(f"make_images: wrote {names} ({time.monotonic() - started:.0f} s)", flush=True)
     return failures
@@ -424,6 +457,14 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="write every state at 1366x768 and 1920x1080 in both themes into DIR (name-WxH-theme.png), for review",
     )
+    p.add_argument(
+        "--flow-wait",
+        type=float,
+        default=FLOW_WAIT_S,
+        metavar="SECONDS",
+        help=f"heat-material: wait up to this long for measured flow rates on the paths (default {FLOW_WAIT_S:g}: "
+        "live rates need 10 parts or 5 minutes); 0 pictures the first moments, grey paths 'still counting'",
+    )
     return p
 
 
@@ -461,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     loop = qasync.QEventLoop(qapp)
     asyncio.set_event_loop(loop)
     with loop:
-        failures = loop.run_until_complete(run_all(sessions, scratch))
+        failures = loop.run_until_complete(run_all(sessions, scratch, Options(flow_wait_s=args.flow_wait)))
     from app.live.netloop import shutdown_network_loop
 
     shutdown_network_loop()
