@@ -26,6 +26,7 @@ import asyncio
 import logging
 import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -506,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
     from app.live.netloop import shutdown_network_loop
 
     shutdown_network_loop()
+    shutil.rmtree(scratch, ignore_errors=True)  # the sessions' settings, histories and scenarios
     if failures:
         print(f"make_images: {len(failures)} state(s) not reached:\n  " + "\n  ".join(failures), file=sys.stderr)
         return 1
