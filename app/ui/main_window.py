@@ -534,8 +534,9 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.layout_check_dock.show()
         self.layout_check_dock.raise_()
         self.layout_editor.show_problems(verdicts)
-        n = sum(v.status == "collision" for v in verdicts)
-        self.statusBar().showMessage(f"Layout check: {n} collision(s), {len(verdicts) - n} clearance problem(s)", 8000)
+        n = collision_pairs(verdicts)  # an overlap is in both machines' verdicts but is one collision
+        clearance = sum(v.status == "clearance" for v in verdicts)
+        self.statusBar().showMessage(f"Layout check: {n} collision(s), {clearance} machine(s) with clearance problems", 8000)
 
     def fly_to_selection(self) -> None:
         if self.selection.current:

@@ -48,7 +48,7 @@ def test_one_overlap_is_one_collision_and_parties_are_named():
     assert aisle.describe() == "CNC-01 stands in aisle A-EAST"
 
 
-def test_opening_a_layout_with_one_overlap_says_one_collision(make_window, tmp_path):
+def test_opening_a_layout_with_one_overlap_says_one_collision(make_window, qtbot, tmp_path):
     from app.model.io import load_factory, save_factory
     from tests.conftest import DEMO
 
@@ -59,5 +59,9 @@ def test_opening_a_layout_with_one_overlap_says_one_collision(make_window, tmp_p
     save_factory(f.model_copy(update={"machines": machines}), path)
     w = make_window(open_demo=False)
     assert w.open_path(path)
+    qtbot.waitUntil(lambda: "collision" in w.statusBar().currentMessage(), timeout=30000)  # checked in the background
     message = w.statusBar().currentMessage()
     assert "1 collision(s)" in message, message
+    w.show_layout_check()  # Edit ▸ Check Layout counts the same way: one overlap, one collision
+    message = w.statusBar().currentMessage()
+    assert "Layout check: 1 collision(s)" in message, message
