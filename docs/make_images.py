@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import faulthandler
 import logging
 import math
 import os
@@ -53,6 +54,8 @@ HEAT_S = 30.0  # the heat layers drawn from live values
 REPLAY_S = 60.0  # the staged breakdown recorded and over
 RUN_S = 240.0  # the what-if run (scenario and baseline, replications in worker processes)
 COMPARE_S = 60.0  # the comparison built off the GUI thread
+#: Beyond every bounded wait of a session together: a session still running then is hung (see run_all).
+SESSION_LIMIT_S = 600.0
 #: Live flow rates need 10 parts out of a machine or its 5-minute window filled (docs/heat-maps.md): the
 #: flow image waits this long by default for rates on this share of the paths.
 FLOW_WAIT_S = 330.0
@@ -408,6 +411,10 @@ async def run_all(sessions: list[tuple[str, dict[str, Shot]]], scratch: Path, op
     for k, (stage, shots) in enumerate(sessions):
         names = ", ".join(s.path.name for s in shots.values())
         started = time.monotonic()
+        # A hang inside a synchronous call (seen once: the GUI thread blocked in VTK's make-current) stops
+        # the event loop, and with it every bounded wait: past this limit Python prints every thread's
+        # stack and the script ends with exit code 1 (the plant simulator ends with its parent).
+        faulthandler.dump_traceback_later(SESSION_LIMIT_S + options.flow_wait_s, exit=True)
         try:
             await stages[stage](shots, scratch / f"session-{k}", options)
         except StagingError as e:
@@ -418,6 +425,8 @@ async def run_all(sessions: list[tuple[str, dict[str, Shot]]], scratch: Path, op
             failures.append(f"{names}: {type(e).__name__}: {e}")
             print(f"make_images: FAILED {names}:\n{traceback.format_exc()}", file=sys.stderr, flush=True)
             continue
+        finally:
+            faulthandler.cancel_dump_traceback_later()
         print(f"make_images: wrote {names} ({time.monotonic() - started:.0f} s)", flush=True)
     return failures
 
