@@ -10,6 +10,7 @@ It holds no VTK objects; screenshots paint it with the rest of the window.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -277,14 +278,40 @@ class LegendPanel(QtWidgets.QWidget):
         p.setPen(text)
         p.drawRect(rect.adjusted(0, 0, -1, -1))
         y += bar_h
-        span = item.hi - item.lo
-        for value, label in item.ticks:
-            t = (value - item.lo) / span if span > 0 else 0.5
-            tx = x + round(t * (inner - 1))
+        for tx, left, width, label in tick_layout(item, x, inner, metrics):
             p.drawLine(tx, y, tx, y + 3)
-            width = metrics.horizontalAdvance(label)
-            left = min(max(tx - width // 2, x), x + inner - width)  # the end labels stay inside the panel
             p.drawText(QtCore.QRect(left, y + 4, width + 1, metrics.height()), _LEFT, label)
+
+    def tick_labels(self, slot: str) -> list[tuple[int, int, str]]:
+        """The colour bar's tick labels as drawn now: (left, width, text) in panel pixels."""
+        item, rect = self._items.get(slot), self.block_rects().get(slot)
+        if not isinstance(item, ColourBar) or rect is None:
+            return []
+        metrics = QtGui.QFontMetrics(self._font(self._fitting_px()))
+        return [(left, width, label) for _tx, left, width, label in tick_layout(item, rect.x(), rect.width(), metrics)]
+
+
+def tick_layout(item: ColourBar, x: int, inner: int, metrics: QtGui.QFontMetrics) -> list[tuple[int, int, int, str]]:
+    """(tick x, label left, label width, text) of a colour bar's ticks across ``inner`` pixels from ``x``;
+    every second (then fourth...) tick is left out while neighbouring labels would touch."""
+    if item.lo is None or item.hi is None or not item.ticks:
+        return []
+    span = item.hi - item.lo
+    placed = []
+    for value, label in item.ticks:
+        t = (value - item.lo) / span if span > 0 else 0.5
+        tx = x + round(t * (inner - 1))
+        width = metrics.horizontalAdvance(label)
+        left = min(max(tx - width // 2, x), x + inner - width)  # the end labels stay inside the panel
+        placed.append((tx, left, width, label))
+    gap = metrics.horizontalAdvance("  ")
+    step = 1
+    while step < len(placed):
+        kept = placed[::step]
+        if all(a[1] + a[2] + gap <= b[1] for a, b in itertools.pairwise(kept)):
+            return kept
+        step *= 2
+    return placed[:1]
 
 
 _WRAP = int(QtCore.Qt.AlignmentFlag.AlignLeft | QtCore.Qt.AlignmentFlag.AlignTop | QtCore.Qt.TextFlag.TextWordWrap)

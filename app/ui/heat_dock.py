@@ -56,6 +56,7 @@ class HeatDock(QtWidgets.QDockWidget):
         outer.addWidget(material)
         machines = QtWidgets.QGroupBox("Machines", body)
         form = QtWidgets.QFormLayout(machines)
+        form.setRowWrapPolicy(QtWidgets.QFormLayout.RowWrapPolicy.WrapLongRows)  # a narrow dock: labels above fields
         outer.addWidget(machines)
         self.signal = QtWidgets.QComboBox(machines)
         self.signal.setToolTip("Colour every machine by this signal (grey: no data or stale)")
@@ -70,11 +71,14 @@ class HeatDock(QtWidgets.QDockWidget):
         form.addRow("Colour m&ap", self.cmap)
         self.fixed = QtWidgets.QCheckBox("Fixed range", machines)
         self.fixed.setToolTip("Keep the colours' meaning steady instead of following the values shown")
-        self.lo = number_field(0.0, -1e9, 1e9, "", 2)
-        self.hi = number_field(100.0, -1e9, 1e9, "", 2)
+        self.lo = number_field(0.0, -1e6, 1e6, "", 2)  # a million either way: wide enough, and a narrow field
+        self.hi = number_field(100.0, -1e6, 1e6, "", 2)
         form.addRow("", self.fixed)
-        form.addRow("&From", self.lo)
-        form.addRow("&To", self.hi)
+        for text, field in (("&From", self.lo), ("&To", self.hi)):
+            label = QtWidgets.QLabel(text, machines)
+            label.setBuddy(field)
+            label.setMinimumWidth(label.sizeHint().width() + 4)  # the last glyph is not clipped ("Tc")
+            form.addRow(label, field)
         self.hint = QtWidgets.QLabel("", machines)
         self.hint.setWordWrap(True)
         form.addRow(self.hint)

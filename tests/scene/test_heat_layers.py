@@ -160,3 +160,13 @@ def test_legend_text_meets_wcag_contrast_and_follows_the_window(view, theme):
     # In the screenshot the legend's pixels are the theme's panel with dark-on-light (or light-on-dark) text.
     image = view.legend.grab().toImage()
     assert image.pixelColor(image.width() - 2, image.height() - 2).getRgb()[:3] == colours["background"]
+
+
+def test_colour_bar_tick_labels_never_touch(view):
+    """A narrow margin keeps every other tick rather than "0.00.1" (issue 13, item 15)."""
+    view.set_colour_bar("WIP (parts/m²)", 0.0, 0.35, lut("viridis"), slot="floor")
+    for width in (700, 1200, 1900):
+        view.resize(width, 600)
+        labels = view.legend.tick_labels("floor")
+        assert len(labels) >= 2
+        assert all(a[0] + a[1] < b[0] for a, b in itertools.pairwise(labels)), labels

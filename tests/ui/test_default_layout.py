@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6 import QtWidgets
 
 pytestmark = pytest.mark.gui
 
@@ -39,3 +40,19 @@ def test_the_tree_filter_still_finds_machines_by_kind(make_window):
         line = proxy.index(r, 0)
         found += [proxy.index(k, 1, line).data() for k in range(proxy.rowCount(line))]
     assert set(found) == {"PR-01", "PR-02", "PR-03", "PR-04"}
+
+
+def test_the_heat_maps_dock_fits_its_width_at_1366(make_window, qtbot):
+    """No sideways scrolling and no clipped field or label ("Tc" for "To") in a narrow dock (issue 13, item 15)."""
+    w = make_window(size=(1366, 768))
+    dock = w.heat_dock
+    dock.show()
+    dock.raise_()
+    qtbot.waitUntil(dock.isVisible)
+    qtbot.wait(50)  # the dock's layout settles
+    scroll = dock.widget()
+    assert not scroll.horizontalScrollBar().isVisible()
+    for label in dock.findChildren(QtWidgets.QLabel):
+        if label.isVisible() and label.text() and not label.wordWrap():
+            shown = label.text().replace("&", "")
+            assert label.width() >= label.fontMetrics().horizontalAdvance(shown), shown
