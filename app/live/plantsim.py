@@ -36,7 +36,7 @@ from asyncua.crypto.permission_rules import User, UserRole
 
 import app
 from app.live import lifeline, ua_conformance
-from app.live.signals import EXTRA_SIGNAL, OVER_TEMPERATURE_C, STATE_NAMES, derive, initial_state, signal_info
+from app.live.signals import EXTRA_SIGNAL, OVER_TEMPERATURE_C, STATE_NAMES, TAU_S, derive, initial_state, signal_info
 from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
@@ -357,6 +357,10 @@ class PlantServer:
                 self.engine.force_down(idx, dur)
         self._pending_breakdowns = [b for b in self._pending_breakdowns if b[1] >= 0]
         self.engine.run_until(self.warm_start_s)
+        # Found warm: an hour into the shift the machines have their working temperatures, not the ambient
+        # one (thermal lag run to its end for the state each machine is in).
+        state = np.array(self.engine.snapshot()["state"])
+        derive(self.kinds, self.busy_kw, self.idle_kw, state, 10 * TAU_S, self.signals, self.vibration_channels)
         self._sim0 = self.engine.time()
         await server.start()
         self._wall0 = time.monotonic()

@@ -641,6 +641,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
+        QtCore.QTimer.singleShot(0, self._unelide_dock_tabs)
         if not self._docks_tabbed:
             # Tabbing docks before the window is on screen leaves stale tab bars drawn over the docks
             # (Qt); done at the first show, the default layout comes out clean.
@@ -668,6 +669,18 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.resizeDocks([self.log_dock], [int(min(max(height * 0.12, 90), 160))], QtCore.Qt.Orientation.Vertical)
             if not short:
                 self.resizeDocks([self.properties_dock, self.trends_dock], [220, 600], QtCore.Qt.Orientation.Vertical)
+
+    def _unelide_dock_tabs(self) -> None:
+        """Dock tabs show their whole titles ("Factory", not "Fact…"): short of room, the tab bar scrolls.
+        Qt makes the tab bars of tabbed docks as needed, so this runs again whenever a dock moves."""
+        for bar in self.findChildren(QtWidgets.QTabBar):
+            if bar.parent() is self:
+                bar.setElideMode(QtCore.Qt.TextElideMode.ElideNone)
+                bar.setUsesScrollButtons(True)
+        for dock in self.findChildren(QtWidgets.QDockWidget):
+            if not dock.property("_unelide_hooked"):
+                dock.setProperty("_unelide_hooked", True)
+                dock.dockLocationChanged.connect(lambda *_: QtCore.QTimer.singleShot(0, self._unelide_dock_tabs))
 
     # -- shutdown --------------------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:

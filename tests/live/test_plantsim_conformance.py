@@ -122,3 +122,18 @@ def test_the_server_certificate_lists_its_address_as_an_ip_address(tmp_path):
     before = cert.read_bytes()
     again, _ = run(ensure_certificate(tmp_path, "server", "urn:floortwin:plantsim:server", "127.0.0.1", server=True))
     assert again.read_bytes() == before  # reused while it fits
+
+
+def test_the_plant_is_found_warm(port):
+    """An hour into the shift a running CNC is well above the ambient 21 °C (the warm start runs the
+    thermal lag too), so a temperature heat map shows the plant, not one shade."""
+
+    async def scenario():
+        async with running_plant(port, speed=1.0) as plant, Client(plant.endpoint, timeout=5) as client:
+            idx = await client.get_namespace_index(NAMESPACE)
+            states = [await client.get_node(ua.NodeId(f"Machines/CNC-0{i}/State", idx)).read_value() for i in range(1, 9)]
+            temps = [await client.get_node(ua.NodeId(f"Machines/CNC-0{i}/Temperature", idx)).read_value() for i in range(1, 9)]
+            running = [t for s, t in zip(states, temps, strict=True) if s in ("running", "setup")]
+            assert running and min(running) > 40, list(zip(states, temps, strict=True))
+
+    run(scenario())

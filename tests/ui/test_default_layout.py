@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 pytestmark = pytest.mark.gui
 
@@ -56,3 +56,14 @@ def test_the_heat_maps_dock_fits_its_width_at_1366(make_window, qtbot):
         if label.isVisible() and label.text() and not label.wordWrap():
             shown = label.text().replace("&", "")
             assert label.width() >= label.fontMetrics().horizontalAdvance(shown), shown
+
+
+def test_dock_tabs_show_whole_titles_at_1366(make_window, qtbot):
+    """"Factory", "Heat Maps", "Properties" rather than "Fact…", "Heat M…", "Proper…" (issue 13, item 17)."""
+    w = make_window(size=(1366, 768))
+    bars = [b for b in w.findChildren(QtWidgets.QTabBar) if b.parent() is w and b.isVisible() and b.count()]
+    qtbot.waitUntil(lambda: all(b.elideMode() == QtCore.Qt.TextElideMode.ElideNone for b in bars), timeout=5000)
+    assert len(bars) >= 2
+    for bar in bars:
+        for k in range(bar.count()):
+            assert bar.tabRect(k).width() >= bar.fontMetrics().horizontalAdvance(bar.tabText(k)), bar.tabText(k)
