@@ -32,7 +32,7 @@ def visible_subset(
     ``projection`` is the camera's 4×4 world → clip matrix. Importance is ``priority`` divided by the
     distance from the camera, so near and large machines win. With ``sizes_m``, machines smaller than
     ``min_size_px`` on screen get no label; with ``widths_px``, labels are placed greedily in importance
-    order and one that would overlap an already placed label is skipped.
+    order and one that would overlap an already placed label, or reach past the edge of the view, is skipped.
     """
     if len(anchors) == 0:
         return np.zeros(0, dtype=np.int64)
@@ -58,6 +58,8 @@ def visible_subset(
     py = (ndc[:, 1] + 1) / 2 * vh
     chosen: list[int] = []
     for i in order:
+        if px[i] < 0 or px[i] + widths_px[i] > vw or py[i] < 0 or py[i] + height_px > vh:
+            continue  # it would be cut off at the edge of the view ("WH-OU…"): no label rather than half of one
         c0 = int(px[i] / cell)
         c1 = int(np.ceil((px[i] + widths_px[i]) / cell))
         r0 = int(py[i] / cell)

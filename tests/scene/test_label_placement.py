@@ -42,3 +42,11 @@ def test_tiny_machines_get_no_label():
     sizes = np.array([0.5, 5.0])  # 5 px and 50 px on screen
     got = visible_subset(anchors, np.ones(2), PROJ, 10, VIEW, sizes_m=sizes, min_size_px=12)
     assert got.tolist() == [1]
+
+
+def test_a_label_that_would_be_cut_at_the_edge_is_not_drawn():
+    """"WH-OU" at the right edge of the view: no label rather than half of one (issue 13, item 15)."""
+    anchors = np.array([[0, 0, 0], [97, 0, 0], [-99.5, 0, 0]], float)  # centre; 30 px from the right edge; 5 px from the left
+    widths = np.full(3, 60.0)
+    got = visible_subset(anchors, np.ones(3), PROJ, 10, VIEW, widths_px=widths)
+    assert got.tolist() == [0, 2]  # the one 30 px from the right edge would reach past it
