@@ -761,7 +761,14 @@ class LayoutCheckDock(QtWidgets.QDockWidget):
         if not verdicts:
             self.list.addItem("No collisions or clearance problems")
             return
+        listed: set[frozenset[str]] = set()
         for v in verdicts:
+            worst = min(v.contacts, key=lambda c: (c.kind != "collision", c.distance_m)) if v.contacts else None
+            if worst is not None and ":" not in worst.other:  # between two machines: one row for the pair
+                pair = frozenset((v.machine, worst.other))
+                if pair in listed:
+                    continue
+                listed.add(pair)
             item = QtWidgets.QListWidgetItem(("● " if v.status == "collision" else "▲ ") + v.describe())
             item.setData(QtCore.Qt.ItemDataRole.UserRole, v.machine)
             item.setForeground(QtGui.QColor(*(COLLISION_RGB if v.status == "collision" else (170, 110, 0))))

@@ -36,6 +36,8 @@ def test_a_layout_with_a_collision_is_checked_off_the_gui_thread_and_says_so(
     qtbot.waitUntil(lambda: any("CNC-01 collides with CNC-02" in dock.item(k).text() for k in range(dock.count())), timeout=30000)
     assert threads and threads[0].startswith("layout-check") and threads[0] != threading.main_thread().name
     assert "1 collision(s)" in w.statusBar().currentMessage()
+    texts = [dock.item(k).text() for k in range(dock.count())]
+    assert not any("CNC-02 collides with CNC-01" in t for t in texts), texts  # one overlap, one row
 
 
 def test_a_stale_check_does_not_overwrite_a_newer_layout(make_window, qtbot):
