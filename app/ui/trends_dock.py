@@ -35,6 +35,10 @@ def axis_unit(unit: str) -> tuple[str, float, bool]:
     return unit, 1.0, False
 
 
+#: The shortest time span a trend plot shows (seconds), however little is recorded.
+MIN_SPAN_S = 30.0
+
+
 class TrendsDock(QtWidgets.QDockWidget):
     """One plot per numeric signal of the current machine over the last ``window_s`` seconds.
 
@@ -121,10 +125,13 @@ class TrendsDock(QtWidgets.QDockWidget):
                 line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
                 plot.addItem(line)
                 self._cursor_lines[name] = line
+        # A short recording fills the plot rather than sitting as a sliver at the right of ten empty minutes.
+        first = min((float(t[0]) for t, *_rest in series.values() if len(t)), default=end - now - self.window_s)
+        x_lo = max(end - now - self.window_s, min(first, end - now - MIN_SPAN_S))
         for name, (t, v, unit, _colour) in series.items():
             plot, curve = self.plots[name]
             curve.setData(t, np.asarray(v, dtype=float) * axis_unit(unit)[1])
-            plot.setXRange(end - now - self.window_s, end - now, padding=0)
+            plot.setXRange(x_lo, end - now, padding=0)
             line = self._cursor_lines[name]
             line.setVisible(self.cursor is not None)
             if self.cursor is not None:

@@ -65,3 +65,22 @@ def test_trend_axes_use_the_right_si_prefix_and_break_at_recording_gaps(make_win
     assert x[-1] == 0.0 and y[-1] == y[-2]
     before = np.sort(xs[xs < (gap_lo + gap_hi) / 2])
     assert np.isclose(before[-1] - before[-2], 1.0)  # the last sample (t0 + 99) held until the drop (t0 + 100)
+
+
+def test_a_short_recording_fills_the_plot(make_window, tmp_path):
+    """Fifteen seconds recorded: the plot spans them (at least 30 s), not ten empty minutes."""
+    w = make_window()
+    w.trends_dock.show()
+    now = time.time()
+    path = tmp_path / "history.sqlite"
+    rec = Recorder(path)
+    rec.record_link("connected", now - 16)
+    rec.record([Sample("PR-01", "Temperature", "x", t, t, 30.0, None, 0) for t in np.arange(now - 15, now, 1.0)])
+    assert rec.flush()
+    rec.close()
+    w.trends_dock.set_history(History(path))
+    w.selection.select(["PR-01"])
+    w.trends_dock.refresh()
+    plot = w.trends_dock.plots["Temperature"][0]
+    lo, hi = plot.viewRange()[0]
+    assert -35 <= lo <= -15 and hi == pytest.approx(0, abs=1)
