@@ -76,8 +76,9 @@ def _state_pieces(history, start: dict, mid: str, t0: float, t1: float) -> tuple
     first = start.get((mid, "State"))
     times, texts = history.text_series(mid, "State", t0, t1)
     keep = (times > t0) & (times <= t1)
-    start = first[1] if first is not None and (first[2] >> 30) == 0 else None
-    codes = [STATE_COLUMN.get(x) if x is not None else None for x in [start, *[t for t, k in zip(texts, keep, strict=True) if k]]]
+    first_text = first[1] if first is not None and (first[2] >> 30) == 0 else None
+    held = [first_text, *[t for t, k in zip(texts, keep, strict=True) if k]]
+    codes = [STATE_COLUMN.get(x) if x is not None else None for x in held]
     return np.concatenate([[t0], times[keep], [t1]]), codes
 
 

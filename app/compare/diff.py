@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 
 from app.compare.kpis import LINE_KPIS, STATES, Observation, bottleneck, line_kpis, machine_kpis
 from app.model.factory import Factory
@@ -28,9 +29,9 @@ def _t(n: int, confidence: float = 0.95) -> float:
     return float(stats.t.ppf(0.5 + confidence / 2, n))
 
 
-def welch(a: Sequence[float], b: Sequence[float]) -> Estimate:
+def welch(baseline: npt.ArrayLike, other: npt.ArrayLike) -> Estimate:
     """mean(b) − mean(a) with the half-width of its 95% interval (Welch–Satterthwaite); inf with < 2 each."""
-    a, b = np.asarray(a, float), np.asarray(b, float)
+    a, b = np.asarray(baseline, float), np.asarray(other, float)
     a, b = a[np.isfinite(a)], b[np.isfinite(b)]
     if len(a) == 0 or len(b) == 0:
         return Estimate(math.nan, math.inf, 0)
@@ -45,7 +46,7 @@ def welch(a: Sequence[float], b: Sequence[float]) -> Estimate:
     return Estimate(diff, _t(max(df, 1.0)) * math.sqrt(se2), min(len(a), len(b)))
 
 
-def prediction_interval(values: Sequence[float]) -> tuple[float, float]:
+def prediction_interval(values: npt.ArrayLike) -> tuple[float, float]:
     """Where one more observation falls with 95% probability (low, high); (-inf, inf) with < 2 values."""
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]

@@ -95,7 +95,8 @@ def wip_hot_spots(density: np.ndarray, cell_m: float, n: int, factory: Factory, 
     if not len(ii):
         return []
     vals = density[jj, ii]
-    order, taken = [], []
+    order: list[int] = []
+    taken: list[tuple[float, float]] = []
     for k in np.argsort(-vals, kind="stable"):  # greedy: a peak within 2 m of a higher one is the same spot
         x, y = ii[k] * cell_m, jj[k] * cell_m
         if all((x - a) ** 2 + (y - b) ** 2 > 4.0 for a, b in taken):
@@ -132,7 +133,7 @@ def flow_shares(factory: Factory) -> np.ndarray:
     6 parts/h and one to B at 2 parts/h, sends 3/4 to A. A machine no flow leaves splits its output
     equally over its outgoing paths.
     """
-    rate_of = {}
+    rate_of: dict[tuple[str, str], float] = {}
     for f in factory.flows:
         rate = 1.0 / f.interarrival.mean_s
         for a, b in zip(f.routing[:-1], f.routing[1:], strict=True):

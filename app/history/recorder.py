@@ -192,7 +192,7 @@ class Recorder:
         for row in con.execute("SELECT id, machine, signal, node_id FROM signals"):
             self._ids[(row[1], row[2], row[3])] = row[0]
         last_prune = -math.inf  # prune at the first commit, then every ``prune_every_s``
-        pending: list[Sample] = []
+        pending: list[Sample | LinkEvent] = []
         deadline = time.monotonic() + self.flush_s
         try:
             while True:
@@ -261,8 +261,9 @@ class Recorder:
                 key = (s.machine, s.signal, s.node_id)
                 sid = self._ids.get(key)
                 if sid is None:
-                    sid = con.execute("INSERT INTO signals (machine, signal, node_id) VALUES (?, ?, ?)", key).lastrowid
-                    self._ids[key] = sid
+                    new_id = con.execute("INSERT INTO signals (machine, signal, node_id) VALUES (?, ?, ?)", key).lastrowid
+                    assert new_id is not None  # sqlite3 always sets it after a one-row INSERT
+                    sid = self._ids[key] = new_id
                 value = s.value if s.value is None or math.isfinite(s.value) else None
                 rows.append((sid, s.t, s.received, value, s.text, s.status))
             con.executemany("INSERT INTO samples VALUES (?, ?, ?, ?, ?, ?)", rows)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from psygnal import Signal
 
-from app.model.factory import Factory
+from app.model.factory import Factory, Machine
 from app.model.io import load_factory, rebase_assets, save_factory
 
 
@@ -150,7 +150,7 @@ class FactoryDocument:
         self._changed()
 
 
-def _with_machines(factory: Factory, replaced: dict[int, object]) -> Factory:
+def _with_machines(factory: Factory, replaced: dict[int, Machine]) -> Factory:
     """A new version of ``factory`` with the machines at these positions replaced; the old one is untouched.
 
     ``model_copy`` does not re-validate the other machines (fast for large plants); the new machines were

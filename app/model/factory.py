@@ -17,13 +17,13 @@ Examples
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-FORMAT = "floortwin-factory"
-FORMAT_VERSION = 1
+FORMAT: Final = "floortwin-factory"
+FORMAT_VERSION: Final = 1
 
 #: Largest length the format accepts anywhere (10 km): bigger values are typing errors, not factories.
 MAX_LENGTH_M = 10_000.0

@@ -31,7 +31,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -384,10 +384,19 @@ def _segment_box(a: np.ndarray, b: np.ndarray, width: float, height: float, exte
     return np.array([[x, y, z] for x, y in corners2 for z in (0.0, height)])
 
 
-def hulls_of(assets: Mapping[str, object]) -> dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
+class MeshAsset(Protocol):
+    """What collision shapes need from a loaded mesh asset (the scene's asset loader provides it)."""
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    hull_vertices: np.ndarray
+    extents: np.ndarray
+
+
+def hulls_of(assets: Mapping[str, MeshAsset]) -> dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]]:
     """``{asset: (hull vertices, extents, convex parts)}`` from loaded mesh assets (anything with vertices,
     faces, hull vertices and extents)."""
-    out = {}
+    out: dict[str, tuple[np.ndarray, np.ndarray, list[np.ndarray]]] = {}
     for name, a in assets.items():
         hull = np.asarray(a.hull_vertices, float)
         parts = convex_parts(a.vertices, a.faces)

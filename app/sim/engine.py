@@ -28,6 +28,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 
@@ -106,12 +107,24 @@ def simulate(
     return eng.finish()
 
 
+class _RunUntil(Protocol):
+    def __call__(
+        self, t_stop: float, progress: Callable[[float], None] | None = None, cancel: Callable[[], bool] | None = None
+    ) -> None: ...
+
+
 class Engine:
     """One replication that can be advanced step by step (the live plant runs it against the clock).
 
     Attributes set by the builder: ``run_until(t, progress=None, cancel=None)``, ``snapshot()``,
     ``force_down(station, duration_s)``, ``finish()`` and ``time()``.
     """
+
+    run_until: _RunUntil
+    force_down: Callable[[int, float], None]
+    snapshot: Callable[[], dict]
+    finish: Callable[[], ReplicationResult]
+    time: Callable[[], float]
 
     def __init__(self, model: SimModel, replication: int = 0):
         self.model = model
@@ -151,7 +164,7 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
 
     # Stations
     occupancy = [0] * ns  # parts held: in service/blocked + queued + reserved in transit
-    queue = [deque() for _ in range(ns)]
+    queue: list[deque[int]] = [deque() for _ in range(ns)]
     free = [list(range(servers[i])) for i in range(ns)]  # idle server indices
     srv_part = [[-1] * servers[i] for i in range(ns)]
     srv_state = [[_IDLE] * servers[i] for i in range(ns)]
@@ -161,7 +174,8 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
     srv_last_type = [[-1] * servers[i] for i in range(ns)]
     down = [False] * ns
     last_cycle = [s.cycle.mean_s for s in st]
-    waiters = [deque() for _ in range(ns)]  # (station, server) blocked on this station, or (-1, source)
+    # (station, server) blocked on this station, or (-1, source)
+    waiters: list[deque[tuple[int, int]]] = [deque() for _ in range(ns)]
     # Orders: each source's next order to admit arrives at order_t[k] (already, when the source is waiting).
     # Orders waiting at a source are not stored one by one: they are the arrivals between order_t[k] and now,
     # drawn from the source's stream when they are admitted (or counted at the end).
@@ -321,9 +335,9 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
     for k in range(npart):
         order_t[k] = inter[k]()
         push(heap, (order_t[k], next(counter), _ARRIVAL, k, 0, 0))
-    for i in range(ns):
-        if fail[i] is not None:
-            push(heap, (fail[i](), next(counter), _FAIL, i, 0, 0))
+    for i, time_to_fail in enumerate(fail):
+        if time_to_fail is not None:
+            push(heap, (time_to_fail(), next(counter), _FAIL, i, 0, 0))
     if warmup > 0:
         push(heap, (warmup, next(counter), _WARMUP, 0, 0, 0))
     sample_s = model.sample_s

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from app.sim.engine import STATES, ReplicationResult
 from app.sim.model import SimModel, overload_warnings
@@ -40,7 +41,7 @@ class Estimate:
         return format_estimate(self.mean * scale, self.half_width * scale, unit, n=self.n)
 
 
-def estimate(values: Sequence[float], confidence: float = 0.95) -> Estimate:
+def estimate(values: npt.ArrayLike, confidence: float = 0.95) -> Estimate:
     """Mean and CI half-width of independent replication values (inf half-width for one value)."""
     arr = np.asarray(values, dtype=float)
     n = len(arr)

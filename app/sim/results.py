@@ -106,7 +106,8 @@ class ResultsWriter:
                     json.dumps([s.id for s in model.stations]),
                 ),
             )
-        self.run_id = int(cur.lastrowid)
+        assert cur.lastrowid is not None  # sqlite3 always sets it after a one-row INSERT
+        self.run_id = cur.lastrowid
         return self.run_id
 
     def add(self, model: SimModel, r: ReplicationResult) -> None:

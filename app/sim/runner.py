@@ -119,13 +119,12 @@ def run_replications(
         return results
 
     own = pool is None
-    if own:
-        pool = WorkerPool(workers, memory_limit_mb)
+    workers_pool = WorkerPool(workers, memory_limit_mb) if pool is None else pool
     try:
-        return pool.run(model, on_result, report, done_frac, results, cancel, on_worker)
+        return workers_pool.run(model, on_result, report, done_frac, results, cancel, on_worker)
     finally:
         if own:
-            pool.close()
+            workers_pool.close()
 
 
 class WorkerPool:

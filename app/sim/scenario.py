@@ -22,7 +22,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, ValidationError
 
@@ -32,8 +32,8 @@ from app.model.edits import layout_diff, without
 from app.model.factory import Factory, Identifier, Machine, Name, Pose, _Data
 from app.model.problems import Problem, problems_from_validation, show_value
 
-FORMAT = "floortwin-scenario"
-FORMAT_VERSION = 1
+FORMAT: Final = "floortwin-scenario"
+FORMAT_VERSION: Final = 1
 
 #: Machine parameters a scenario may change, and where each lives in ``Machine.sim``.
 PARAMS: dict[str, tuple[str, ...]] = {
