@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asyncua import Client, ua
-from asyncua.common.subscription import DataChangeEvent, OverflowPolicy, StatusChangeEvent
+from asyncua.common.subscription import DataChangeEvent, OverflowPolicy, StatusChangeEvent, Subscription
 from asyncua.common.utils import NotEnoughData
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
+from app.live.ua_values import node_id
 from app.state.store import BindingInfo, Update
 
 log = logging.getLogger(__name__)
@@ -195,7 +196,7 @@ class LiveClient:
         self._bindings: list[_Binding] = []
         self._owners: dict[ua.NodeId, list[int]] = {}  # monitored node → the bindings it feeds
         self._handles: dict[ua.NodeId, int] = {}  # monitored node → the server's monitored item id
-        self._sub = None  # the running subscription (None while disconnected)
+        self._sub: Subscription | None = None  # the running subscription (None while disconnected)
         self._client_handles = itertools.count(1)
         self._consumer: asyncio.Future | None = None
         self._info_tasks: set[asyncio.Task] = set()
@@ -385,15 +386,17 @@ class LiveClient:
         if uri:
             if uri not in self._namespaces:
                 raise ValueError(f"namespace {uri} is not on this server")
-            return ua.NodeId(nid.Identifier, self._namespaces.index(uri), nid.NodeIdType)
+            return ua.NodeId(nid.Identifier, ua.Int16(self._namespaces.index(uri)), nid.NodeIdType)
         return nid
 
     async def _subscribe(self) -> None:
-        s = self.settings
+        s, client = self.settings, self.client
+        if client is None:
+            raise ConnectionError("not connected")
         # Iterator mode: asyncua queues the notifications of a publish response and one consumer task
         # takes them all at once (the handler mode would start an asyncio task per value). The queue holds
         # a few publish responses of every binding, so only a GUI stalled for seconds could overflow it.
-        sub = await self.client.create_subscription(
+        sub = await client.create_subscription(
             s.publishing_ms, None, queue_maxsize=max(10_000, 4 * len(self._bindings)), overflow=OverflowPolicy.DROP_OLDEST
         )
         self._consumer = asyncio.ensure_future(_consume(weakref.ref(self), sub))
@@ -406,6 +409,8 @@ class LiveClient:
         """Add monitored items for ``bindings`` to the running subscription (one per node however many
         bindings share it), then ask the server about their units and ranges in the background."""
         sub, s = self._sub, self.settings
+        if sub is None:  # disconnected meanwhile: the bindings are monitored at the next connect
+            return
         new: list[ua.NodeId] = []
         for b in bindings:
             try:
@@ -454,6 +459,8 @@ class LiveClient:
         """Ask the server for the EngineeringUnits, EURange and data type of monitored nodes and report them
         (``on_binding_info``). A server that has none of them costs two requests per chunk of nodes."""
         client = self.client
+        if client is None:  # disconnected meanwhile: asked again at the next connect
+            return
         try:
             for start in range(0, len(nodes), CHUNK):
                 chunk = nodes[start : start + CHUNK]
@@ -507,10 +514,11 @@ class LiveClient:
                 await asyncio.wait_for(self._lost.wait(), self.settings.health_check_s)
             if self._stop.is_set():
                 break
-            lost = self._lost.is_set()
-            if not lost:
+            client = self.client
+            lost = self._lost.is_set() or client is None
+            if not lost and client is not None:
                 try:
-                    await asyncio.wait_for(self.client.nodes.server_state.read_value(), self.settings.timeout_s)
+                    await asyncio.wait_for(client.nodes.server_state.read_value(), self.settings.timeout_s)
                 except Exception as e:  # a dead server shows up as timeouts, resets or status errors
                     self.stats.last_error = explain(e, self.settings.endpoint)
                     lost = True
@@ -562,12 +570,18 @@ async def _consume(client_ref: weakref.ref, sub) -> None:
 def _property_path(start: ua.NodeId, name: str) -> ua.BrowsePath:
     """The path from a variable to its standard property ``0:name`` (HasProperty)."""
     element = ua.RelativePathElement(
-        ReferenceTypeId=ua.NodeId(ua.ObjectIds.HasProperty),
-        IsInverse=False,
-        IncludeSubtypes=True,
+        ReferenceTypeId=node_id(ua.ObjectIds.HasProperty),
+        # asyncua annotates these as its ua.Boolean marker class, which no bool can be; it encodes a plain bool
+        IsInverse=False,  # type: ignore[arg-type]
+        IncludeSubtypes=True,  # type: ignore[arg-type]
         TargetName=ua.QualifiedName(name, 0),
     )
     return ua.BrowsePath(StartingNode=start, RelativePath=ua.RelativePath(Elements=[element]))
+
+
+def _is_good(dv: ua.DataValue) -> bool:
+    """Whether a read value is good; a data value without a status code is good (OPC UA Part 4, 7.11)."""
+    return dv.StatusCode is None or dv.StatusCode.is_good()
 
 
 async def _read_infos(client: Client, nodes: list[ua.NodeId], portable: Callable[[ua.NodeId], str]) -> list[BindingInfo]:
@@ -582,14 +596,15 @@ async def _read_infos(client: Client, nodes: list[ua.NodeId], portable: Callable
             targets[k] = ua.NodeId(t.Identifier, t.NamespaceIndex, t.NodeIdType)
     keys = list(targets)
     values = await client.read_attributes([client.get_node(targets[k]) for k in keys]) if keys else []
-    read = {k: dv.Value.Value for k, dv in zip(keys, values, strict=True) if dv.StatusCode.is_good() and dv.Value is not None}
+    read = {k: dv.Value.Value for k, dv in zip(keys, values, strict=True) if _is_good(dv) and dv.Value is not None}
     types = await client.read_attributes([client.get_node(nid) for nid in nodes], ua.AttributeIds.DataType)
     out = []
     for n, dt in enumerate(types):
         eu, eu_range = read.get(2 * n), read.get(2 * n + 1)
         unit = getattr(getattr(eu, "DisplayName", None), "Text", None) or ""
         low, high = _finite(getattr(eu_range, "Low", None)), _finite(getattr(eu_range, "High", None))
-        data_type = portable(dt.Value.Value) if dt.StatusCode.is_good() and isinstance(dt.Value.Value, ua.NodeId) else ""
+        value = dt.Value.Value if _is_good(dt) and dt.Value is not None else None
+        data_type = portable(value) if isinstance(value, ua.NodeId) else ""
         out.append(BindingInfo(unit, low, high, data_type))
     return out
 

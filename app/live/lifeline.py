@@ -79,7 +79,7 @@ def parent_alive(parent_pid: int, is_parent: bool) -> bool:
     return not _zombie(parent_pid)
 
 
-def watch(parent_pid: int | None, stdin_pipe: bool, on_lost: Callable[[str], None]) -> list[threading.Thread]:
+def watch(parent_pid: int | None, stdin_pipe: bool, on_lost: Callable[[str], object]) -> list[threading.Thread]:
     """Call ``on_lost(reason)`` once (from a worker thread) when the parent is gone; if the process is still
     alive ``GRACE_S`` later, end it. Returns the (daemon) threads started."""
     fired = threading.Event()

@@ -32,11 +32,14 @@ from pathlib import Path
 
 import numpy as np
 from asyncua import Server, ua
+from asyncua.common.node import Node
 from asyncua.crypto.permission_rules import User, UserRole
+from asyncua.server.user_managers import UserManager
 
 import app
 from app.live import lifeline, ua_conformance
 from app.live.signals import EXTRA_SIGNAL, OVER_TEMPERATURE_C, STATE_NAMES, TAU_S, derive, initial_state, signal_info
+from app.live.ua_values import node_id, status_code
 from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
@@ -124,10 +127,13 @@ def _first_line(proc: subprocess.Popen, timeout_s: float) -> str | None:
     import selectors
 
     with selectors.DefaultSelector() as sel:
-        sel.register(proc.stdout, selectors.EVENT_READ)
+        out = proc.stdout
+        if out is None:
+            raise ValueError("the child must be started with stdout=subprocess.PIPE")
+        sel.register(out, selectors.EVENT_READ)
         if not sel.select(timeout_s):
             return None
-    return proc.stdout.readline()  # the child prints whole lines and flushes them
+    return out.readline()  # the child prints whole lines and flushes them
 
 
 def unece_code(code: str) -> int:
@@ -150,7 +156,7 @@ class Faults:
     mtbf_scale: float = 1.0  # >1: more frequent breakdowns
 
 
-class _UserManager:
+class _UserManager(UserManager):
     """Username/password logins from a table; anonymous only when allowed."""
 
     def __init__(self, users: dict[str, str], allow_anonymous: bool):
@@ -271,7 +277,7 @@ class PlantServer:
             await server.load_certificate(str(cert))
             await server.load_private_key(str(key))
         server.set_security_policy(policies)
-        tokens = [ua.UserNameIdentityToken] if self.users else []
+        tokens: list[type] = [ua.UserNameIdentityToken] if self.users else []
         if self.allow_anonymous:
             tokens.insert(0, ua.AnonymousIdentityToken)
         server.set_identity_tokens(tokens)
@@ -281,17 +287,17 @@ class PlantServer:
         ua_conformance.report_not_writable(server)
         ua_conformance.serve_without_history(server)
         ua_conformance.link_get_monitored_items(server)
-        root = await server.nodes.objects.add_folder(ua.NodeId("Factory", idx), ua.QualifiedName("Factory", idx))
-        lines: dict[str, object] = {}
+        root = await server.nodes.objects.add_folder(node_id("Factory", idx), ua.QualifiedName("Factory", idx))
+        lines: dict[str, Node] = {}
         for i, m in enumerate(self.machines):
             line_name = m.line or "Plant"
             line_node = lines.get(line_name)
             if line_node is None:
-                line_node = await root.add_folder(ua.NodeId(f"Factory/{line_name}", idx), ua.QualifiedName(line_name, idx))
+                line_node = await root.add_folder(node_id(f"Factory/{line_name}", idx), ua.QualifiedName(line_name, idx))
                 lines[line_name] = line_node
             # Node ids name the machine only: moving it to another line changes where it is browsed, not its ids.
             base = machine_node_id(m.id)
-            obj = await line_node.add_object(ua.NodeId(base, idx), ua.QualifiedName(m.id, idx))
+            obj = await line_node.add_object(node_id(base, idx), ua.QualifiedName(m.id, idx))
             await obj.write_attribute(ua.AttributeIds.Description, ua.DataValue(ua.Variant(ua.LocalizedText(m.name))))
             names = [
                 "State",
@@ -311,7 +317,7 @@ class PlantServer:
             for name in names:
                 vtype = _variant_type(name)
                 unit, code, text = signal_info(name)
-                nodeid = ua.NodeId(f"{base}/{name}", idx)
+                nodeid = node_id(f"{base}/{name}", idx)
                 eu_range = self._eu_range(i, name) if unit else None
                 await ua_conformance.add_variable(
                     server,
@@ -333,7 +339,7 @@ class PlantServer:
                     await ua_conformance.add_property(
                         server,
                         nodeid,
-                        ua.NodeId(f"{base}/{name}/EngineeringUnits", idx),
+                        node_id(f"{base}/{name}/EngineeringUnits", idx),
                         "EngineeringUnits",
                         ua.Variant(eu, ua.VariantType.ExtensionObject),
                         ua.ObjectIds.EUInformation,
@@ -341,7 +347,7 @@ class PlantServer:
                     await ua_conformance.add_property(
                         server,
                         nodeid,
-                        ua.NodeId(f"{base}/{name}/EURange", idx),
+                        node_id(f"{base}/{name}/EURange", idx),
                         "EURange",
                         ua.Variant(ua.Range(Low=eu_range[0], High=eu_range[1]), ua.VariantType.ExtensionObject),
                         ua.ObjectIds.Range,
@@ -352,9 +358,9 @@ class PlantServer:
         # the machine already down and its neighbours starved or blocked, as a plant is when one connects.
         for mid, at, dur in [b for b in self._pending_breakdowns if b[1] < 0]:
             self.engine.run_until(max(0.0, self.warm_start_s + at))
-            idx = self.model.index.get(mid)
-            if idx is not None:
-                self.engine.force_down(idx, dur)
+            station = self.model.index.get(mid)
+            if station is not None:
+                self.engine.force_down(station, dur)
         self._pending_breakdowns = [b for b in self._pending_breakdowns if b[1] >= 0]
         self.engine.run_until(self.warm_start_s)
         # Found warm: an hour into the shift the machines have their working temperatures, not the ambient
@@ -388,6 +394,9 @@ class PlantServer:
 
     async def update(self) -> int:
         """Advance the engine to the clock and write every changed variable; returns the number written."""
+        server = self.server
+        if server is None:
+            raise RuntimeError("the plant simulator is not started")
         t_before = self.engine.time()
         target = self.sim_time()
         while self._pending_breakdowns and self._sim0 + self._pending_breakdowns[0][1] <= target:
@@ -411,16 +420,17 @@ class PlantServer:
         nan = self.rng.random(n) < f.nan if f.nan > 0 else np.zeros(n, bool)
         for k, v in enumerate(self.vars):
             value = _value(v.signal, v.machine, snap, derived, state)
-            status = ua.StatusCode(ua.StatusCodes.Good)
+            status = status_code(ua.StatusCodes.Good)
             if dropout[k]:
-                status = ua.StatusCode(ua.StatusCodes.BadSensorFailure)
+                status = status_code(ua.StatusCodes.BadSensorFailure)
             elif nan[k] and v.variant == ua.VariantType.Double:
                 value = math.nan
             elif self._last_values.get(k) == value:
                 continue
             self._last_values[k] = None if dropout[k] else value
-            dv = ua.DataValue(ua.Variant(value, v.variant), StatusCode=status, SourceTimestamp=stamp, ServerTimestamp=stamp)
-            await self.server.write_attribute_value(v.node, dv)
+            # asyncua annotates the stamps as its ua.DateTime marker class; a plain UTC datetime is what it encodes
+            dv = ua.DataValue(ua.Variant(value, v.variant), StatusCode=status, SourceTimestamp=stamp, ServerTimestamp=stamp)  # type: ignore[arg-type]
+            await server.write_attribute_value(v.node, dv)
             written += 1
         self.updates += 1
         return written

@@ -20,6 +20,8 @@ from asyncua import Server, ua
 from asyncua.common.callback import CallbackType
 from asyncua.server.history import HistoryManager
 
+from app.live.ua_values import node_id, status_code
+
 log = logging.getLogger("floortwin.plantsim")
 
 #: OPC UA profile the simulator implements (sessions, subscriptions, read, browse, security): Part 7's
@@ -44,15 +46,16 @@ async def add_variable(
     item.BrowseName = name
     item.NodeClass = ua.NodeClass.Variable
     item.ParentNodeId = parent
-    item.ReferenceTypeId = ua.NodeId(ua.ObjectIds.HasComponent)
-    item.TypeDefinition = ua.NodeId(ua.ObjectIds.AnalogItemType if analog else ua.ObjectIds.BaseDataVariableType)
+    item.ReferenceTypeId = node_id(ua.ObjectIds.HasComponent)
+    item.TypeDefinition = node_id(ua.ObjectIds.AnalogItemType if analog else ua.ObjectIds.BaseDataVariableType)
     attrs = ua.VariableAttributes()
     attrs.DisplayName = ua.LocalizedText(name.Name)
     attrs.Description = ua.LocalizedText(description)
-    attrs.DataType = ua.NodeId(value.VariantType.value)  # a built-in type's node id is its variant type's number
+    attrs.DataType = node_id(value.VariantType.value)  # a built-in type's node id is its variant type's number
     attrs.Value = value
     attrs.ValueRank = ua.ValueRank.Scalar
-    attrs.ArrayDimensions = None
+    # a scalar has no dimensions: the null array (None), which asyncua's list annotation does not admit
+    attrs.ArrayDimensions = None  # type: ignore[assignment]
     attrs.WriteMask = 0
     attrs.UserWriteMask = 0
     attrs.Historizing = False
@@ -74,11 +77,11 @@ async def add_property(
     item.BrowseName = ua.QualifiedName(name, 0)
     item.NodeClass = ua.NodeClass.Variable
     item.ParentNodeId = parent
-    item.ReferenceTypeId = ua.NodeId(ua.ObjectIds.HasProperty)
-    item.TypeDefinition = ua.NodeId(ua.ObjectIds.PropertyType)
+    item.ReferenceTypeId = node_id(ua.ObjectIds.HasProperty)
+    item.TypeDefinition = node_id(ua.ObjectIds.PropertyType)
     attrs = ua.VariableAttributes()
     attrs.DisplayName = ua.LocalizedText(name)
-    attrs.DataType = ua.NodeId(data_type)
+    attrs.DataType = node_id(data_type)
     attrs.Value = value
     attrs.ValueRank = ua.ValueRank.Scalar
     attrs.AccessLevel = ua.AccessLevel.CurrentRead.mask
@@ -107,8 +110,8 @@ async def describe_server(server: Server, product_uri: str, version: str, minimu
         ua.ObjectIds.Server_ServerCapabilities_MaxStringLength: ua.Variant(0, ua.VariantType.UInt32),
         ua.ObjectIds.Server_ServerCapabilities_MaxByteStringLength: ua.Variant(0, ua.VariantType.UInt32),
     }
-    for node_id, value in caps.items():
-        await server.get_node(ua.NodeId(node_id)).write_value(value)
+    for number, value in caps.items():
+        await server.get_node(node_id(number)).write_value(value)
 
 
 def report_not_writable(server: Server) -> None:
@@ -123,8 +126,8 @@ def report_not_writable(server: Server) -> None:
                 continue
             level = space.read_attribute_value(item.NodeId, ua.AttributeIds.AccessLevel)
             known = level.StatusCode is not None and level.StatusCode.is_good() and level.Value is not None
-            if known and not ua.ua_binary.test_bit(level.Value.Value, ua.AccessLevel.CurrentWrite):
-                results[k] = ua.StatusCode(ua.StatusCodes.BadNotWritable)
+            if known and level.Value is not None and not ua.ua_binary.test_bit(level.Value.Value, ua.AccessLevel.CurrentWrite):
+                results[k] = status_code(ua.StatusCodes.BadNotWritable)
 
     server.subscribe_server_callback(CallbackType.PostWrite, after_write)
 
@@ -135,7 +138,7 @@ class NoHistory(HistoryManager):
 
     async def read_history(self, params: ua.HistoryReadParameters) -> list[ua.HistoryReadResult]:
         return [
-            ua.HistoryReadResult(StatusCode=ua.StatusCode(ua.StatusCodes.BadHistoryOperationUnsupported))
+            ua.HistoryReadResult(StatusCode=status_code(ua.StatusCodes.BadHistoryOperationUnsupported))
             for _ in params.NodesToRead
         ]
 
@@ -152,13 +155,13 @@ def link_get_monitored_items(server: Server) -> None:
     def get_monitored_items(_parent, subscription_id: ua.Variant):
         sub = subscriptions.get(int(subscription_id.Value))
         if sub is None:
-            return ua.StatusCode(ua.StatusCodes.BadSubscriptionIdInvalid)
+            return status_code(ua.StatusCodes.BadSubscriptionIdInvalid)
         items = list(sub.monitored_item_srv._monitored_items.items())  # asyncua keeps no public list
         servers = [int(mid) for mid, _data in items]
         clients = [int(data.client_handle or 0) for _mid, data in items]
         return [ua.Variant(servers, ua.VariantType.UInt32), ua.Variant(clients, ua.VariantType.UInt32)]
 
-    server.link_method(server.get_node(ua.NodeId(ua.ObjectIds.Server_GetMonitoredItems)), get_monitored_items)
+    server.link_method(server.get_node(node_id(ua.ObjectIds.Server_GetMonitoredItems)), get_monitored_items)
 
 
 def make_certificate(key_file: Path, cert_file: Path, app_uri: str, host: str, server: bool, common_name: str) -> None:
