@@ -60,8 +60,9 @@ docs-images: sysdeps $(STAMP)
 	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) docs/make_images.py $(DOCS_IMAGES_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m pip install --quiet ruff
+	$(PY) -m pip install --quiet ruff mypy
 	$(VENV)/bin/ruff check app tests bench main.py plugins docs/make_images.py
+	$(VENV)/bin/mypy app/model app/sim app/compare app/heat app/history app/state app/live app/physics
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache
