@@ -120,10 +120,12 @@ def _main(argv: list[str] | None = None) -> int:
     run.add_argument("--workers", type=int, default=default_workers(), help="worker processes (default: one per core)")
     run.add_argument("--out", metavar="RESULTS.sqlite", help="write results to this SQLite file")
     args = p.parse_args(argv)
-    if args.workers < 1:
-        return _error("--workers must be ≥ 1")
+    # Every problem is listed, the options' first: one bad option does not hide the others.
+    option_problems = [f"--workers: must be ≥ 1, got {args.workers}"] if args.workers < 1 else []
     if args.out and (why := _check_out(args.out)):
-        return _error(why)
+        option_problems.append(why)
+    for text in option_problems:
+        _error(text)
 
     try:
         if is_scenario_file(args.factory):
@@ -158,6 +160,8 @@ def _main(argv: list[str] | None = None) -> int:
         return _problems(e, Path(args.factory).name)
     except SimInputError as e:
         return _problems(e, Path(args.factory).name)
+    if option_problems:
+        return 2
 
     try:
         writer = ResultsWriter(args.out) if args.out else None

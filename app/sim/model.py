@@ -13,8 +13,8 @@ from app.model.problems import Problem
 DEFAULT_SAMPLE_S = 300.0
 #: How run settings given by the caller rather than taken from the factory file are named in messages: a
 #: scenario's own settings by default; the command line passes its options' names.
-RUN_SETTING_NAMES = {"horizon": "horizon_s", "warmup": "warmup_s", "replications": "replications"}
-OPTION_NAMES = {"horizon": "--horizon", "warmup": "--warmup", "replications": "--replications"}
+RUN_SETTING_NAMES = {"horizon": "horizon_s", "warmup": "warmup_s", "replications": "replications", "sample": "sample_s"}
+OPTION_NAMES = {"horizon": "--horizon", "warmup": "--warmup", "replications": "--replications", "sample": "--sample"}
 
 
 def _duration(seconds: float) -> str:
@@ -166,7 +166,7 @@ def compile_model(
     if reps < 1:
         problems.append(Problem(where["replications"], f"must be ≥ 1, got {reps}"))
     if not (math.isfinite(sample_s) and sample_s > 0):
-        problems.append(Problem("sample_s", f"must be > 0, got {sample_s}"))
+        problems.append(Problem(names["sample"], f"must be > 0, got {_duration(sample_s)}"))  # never the file's
     if not factory.flows:
         problems.append(Problem("flows", "no part flows: nothing to simulate"))
     index = {m.id: i for i, m in enumerate(factory.machines)}

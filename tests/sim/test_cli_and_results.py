@@ -59,6 +59,7 @@ def test_cli_runs_the_demo_and_prints_kpis_with_confidence_intervals(tmp_path, d
         (["--horizon", "soon"], "expected a duration"),
         (["--warmup", "9d", "--horizon", "7d"], "--warmup: the warm-up (9 days) must be ≥ 0 and shorter than the horizon"),
         (["--replications", "0"], "app.sim: error: --replications: must be ≥ 1, got 0"),
+        (["--sample", "0s"], "app.sim: error: --sample: must be > 0, got 0 s"),
     ],
 )
 def test_bad_run_parameters_exit_2_naming_the_field(demo_path, args, needle):
@@ -80,6 +81,16 @@ def test_every_problem_is_shown_not_and_n_more(demo_path):
     assert r.returncode == 2 and "more" not in r.stderr
     lines = r.stderr.strip().splitlines()
     assert lines == ["app.sim: error: --horizon: must be > 0, got 0 s", "app.sim: error: --replications: must be ≥ 1, got 0"]
+
+
+def test_a_bad_worker_count_does_not_hide_the_other_problems(demo_path):
+    r = sim("run", str(demo_path), "--workers", "0", "--replications", "0", "--sample", "0s")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert r.stderr.strip().splitlines() == [
+        "app.sim: error: --workers: must be ≥ 1, got 0",
+        "app.sim: error: --replications: must be ≥ 1, got 0",
+        "app.sim: error: --sample: must be > 0, got 0 s",
+    ]
 
 
 def test_out_in_a_missing_folder_is_a_one_line_error(demo_path, tmp_path):
