@@ -61,6 +61,13 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _file_error(e: FactoryFileError) -> int:
+    """Every problem of a factory file on its own line (not the first one and "and 2 more")."""
+    for line in e.details().splitlines():
+        print(f"floortwin: error: {line}", file=sys.stderr)
+    return EXIT_USAGE
+
+
 def _size(text: str | None) -> tuple[int, int] | None:
     if text is None:
         return None
@@ -94,10 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             factory = load_factory(path)
         except FactoryFileError as e:
-            print(f"floortwin: error: {e}", file=sys.stderr)
-            if len(e.problems) > 1:
-                print(e.details(), file=sys.stderr)
-            return EXIT_USAGE
+            return _file_error(e)
     if args.diff:
         if factory is None:
             print("floortwin: error: --diff needs a FACTORY file to compare with", file=sys.stderr)
@@ -105,8 +109,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             other = load_factory(args.diff)
         except FactoryFileError as e:
-            print(f"floortwin: error: {e}", file=sys.stderr)
-            return EXIT_USAGE
+            return _file_error(e)
         print(format_factory_diff(factory, other))
         return EXIT_OK
     if args.screenshot:

@@ -101,3 +101,16 @@ def test_quit_after_ends_the_program(tmp_path):
     r = run("--demo", "--quit-after", "1.5", timeout=60)
     assert r.returncode == 0, r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_diff_against_a_file_with_several_problems_lists_them_all(tmp_path, demo_path, demo_text):
+    """Not the first one and "(and 2 more problems)" with the others nowhere (issue 13, item 3's rule)."""
+    doc = json.loads(demo_text)
+    doc["machines"] = [m for m in doc["machines"] if m["id"] != "CNC-05"]  # its transports now point nowhere
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(doc))
+    r = run(str(demo_path), "--diff", str(other))
+    lines = r.stderr.strip().splitlines()
+    assert r.returncode == 2 and "more problem" not in r.stderr and "Traceback" not in r.stderr
+    assert len(lines) >= 2 and all(line.startswith("floortwin: error: other.json: ") for line in lines), lines
+    assert sum('unknown machine "CNC-05"' in line for line in lines) >= 2
