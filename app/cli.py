@@ -222,7 +222,9 @@ def run_gui(
     if heat:
         unknown = window.show_heat(heat)
         if unknown:
-            print(f"floortwin: warning: --heat: no such layer or numeric signal: {', '.join(unknown)}", file=sys.stderr)
+            known = ", ".join(window.heat_layer_names())
+            missing = ", ".join(unknown)
+            print(f"floortwin: warning: --heat: no such layer or numeric signal: {missing} (known: {known})", file=sys.stderr)
     result = {"code": EXIT_OK}
     if first_frame_exit:  # bench/startup.py: say when the first frame of the factory is on screen, then quit
 

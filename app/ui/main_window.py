@@ -315,16 +315,23 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             return False
         return self.save_to(path)
 
+    def heat_layer_names(self) -> list[str]:
+        """What ``show_heat`` knows: wip, flow and the numeric signals machines can be coloured by."""
+        combo = self.heat_dock.signal
+        return ["wip", "flow", *(str(combo.itemData(k)) for k in range(combo.count()) if combo.itemData(k))]
+
     def show_heat(self, layers: tuple[str, ...]) -> list[str]:
         """Switch heat maps on by name ("wip", "flow", or a machine signal); returns the names not known."""
         unknown = []
+        combo = self.heat_dock.signal
+        signals = {str(combo.itemData(k)).lower(): combo.itemData(k) for k in range(combo.count()) if combo.itemData(k)}
         for name in layers:
             if name.lower() == "wip":
                 self.heat_dock.wip.setChecked(True)
             elif name.lower() == "flow":
                 self.heat_dock.flow.setChecked(True)
-            elif self.heat_dock.signal.findData(name) >= 0:
-                self.heat_dock.choose(name)
+            elif name.lower() in signals:  # "temperature" as well as "Temperature"
+                self.heat_dock.choose(signals[name.lower()])
             else:
                 unknown.append(name)
         if layers and len(unknown) < len(layers):

@@ -33,3 +33,10 @@ def test_colour_bar_labels_are_round_values(make_window):
     values = [value for value, _text in bar.ticks]
     assert values and all(v == round(v) for v in values)  # 16, 18, … not 15.71
     assert all(15.71 <= v <= 25.71 for v in values) and all("." not in text for _v, text in bar.ticks)
+
+
+def test_heat_layer_names_are_matched_whatever_their_case(make_window):
+    w = make_window()
+    assert w.show_heat(("temperature", "WIP")) == []
+    assert w.heat_dock.signal.currentData() == "Temperature" and w.heat_dock.wip.isChecked()
+    assert w.show_heat(("nope",)) == ["nope"] and "Temperature" in w.heat_layer_names()
