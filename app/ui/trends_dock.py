@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.history.recorder import History
 from app.history.sessions import break_at_gaps, connected_periods
@@ -53,7 +53,6 @@ class TrendsDock(QtWidgets.QDockWidget):
         self.history: History | None = None
         self.machine: str | None = None
         self.layout_widget = pg.GraphicsLayoutWidget(self)
-        self.layout_widget.setBackground(None)
         self.setWidget(self.layout_widget)
         self.plots: dict[str, tuple[pg.PlotItem, pg.PlotDataItem]] = {}
         self.units: dict[str, str] = {}  # the server's engineering units of the machine's signals
@@ -61,9 +60,32 @@ class TrendsDock(QtWidgets.QDockWidget):
         self.cursor: float | None = None
         self._cursor_lines: dict[str, pg.InfiniteLine] = {}
         self.hint = self.layout_widget.addLabel("Select a machine to see its trends")
+        self._follow_palette()
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(1000)
         self._timer.timeout.connect(self.refresh)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        super().changeEvent(event)
+        kinds = (QtCore.QEvent.Type.PaletteChange, QtCore.QEvent.Type.ApplicationPaletteChange, QtCore.QEvent.Type.StyleChange)
+        if event.type() in kinds:
+            self._follow_palette()  # a theme switched at run time reaches the plots too
+
+    def _follow_palette(self) -> None:
+        """Plots in the window's colours: its background, its text colour for axes and labels."""
+        pal = self.palette()
+        self.layout_widget.setBackground(pal.color(QtGui.QPalette.ColorRole.Window))
+        text = pal.color(QtGui.QPalette.ColorRole.WindowText)
+        for plot, _curve in self.plots.values():
+            for side in ("left", "bottom"):
+                axis = plot.getAxis(side)
+                axis.setPen(text)
+                axis.setTextPen(text)
+
+    @property
+    def background(self) -> QtGui.QColor:
+        """The plots' background colour now."""
+        return self.layout_widget.backgroundBrush().color()
 
     def set_history(self, history: History | None) -> None:
         self.history = history
@@ -125,6 +147,7 @@ class TrendsDock(QtWidgets.QDockWidget):
                 line = pg.InfiniteLine(angle=90, movable=False, pen=pen)
                 plot.addItem(line)
                 self._cursor_lines[name] = line
+            self._follow_palette()
         # A short recording fills the plot rather than sitting as a sliver at the right of ten empty minutes.
         first = min((float(t[0]) for t, *_rest in series.values() if len(t)), default=end - now - self.window_s)
         x_lo = max(end - now - self.window_s, min(first, end - now - MIN_SPAN_S))

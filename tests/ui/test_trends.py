@@ -84,3 +84,12 @@ def test_a_short_recording_fills_the_plot(make_window, tmp_path):
     plot = w.trends_dock.plots["Temperature"][0]
     lo, hi = plot.viewRange()[0]
     assert -35 <= lo <= -15 and hi == pytest.approx(0, abs=1)
+
+
+def test_switching_the_theme_at_run_time_reaches_the_trends(make_window, qtbot):
+    """The Trends dock was left white after View ▸ dark theme (only a dark start made it dark)."""
+    w = make_window()
+    w.set_theme("light")
+    qtbot.waitUntil(lambda: w.trends_dock.background.lightness() > 180, timeout=5000)
+    w.set_theme("dark")
+    qtbot.waitUntil(lambda: w.trends_dock.background.lightness() < 80, timeout=5000)
