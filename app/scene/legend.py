@@ -266,6 +266,7 @@ class LegendPanel(QtWidgets.QWidget):
         bar_h = int(px * 1.1)
         rect = QtCore.QRect(x, y, inner, bar_h)
         if item.lo is None or item.hi is None:
+            rect = QtCore.QRect(x, y, inner, max(bar_h, metrics.height() + 2))  # room for the words' descenders
             p.fillRect(rect, QtGui.QColor(*NO_DATA_RGB))
             p.setPen(QtGui.QColor(20, 20, 20))  # dark on the grey: 6:1
             p.drawText(rect.adjusted(int(0.3 * px), 0, 0, 0), _LEFT, "no data yet")
