@@ -124,6 +124,7 @@ class LiveLink(QtCore.QObject):
     values_flushed = QtCore.Signal(object)
     binding_failed = QtCore.Signal(str)
     replay_shown = QtCore.Signal(float)
+    offline_colours_wanted = QtCore.Signal()  # a difference left the view and there are no values to draw
 
     def __init__(self, view: FactoryView, parent: QtCore.QObject | None = None, max_age_s: float = 10.0):
         super().__init__(parent)
@@ -407,6 +408,9 @@ class LiveLink(QtCore.QObject):
             self.delta = None
             self._bar = None
             self.view.set_colour_bar(None)
+            if self.store is None and self.replay_store is None:
+                self.offline_colours_wanted.emit()  # kinds (or grey "no data"), with their legend, as before
+                return
             if self.heat is None:
                 self.view.set_legend(LEGEND, "Machine state")
             self.recolour()

@@ -146,6 +146,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.live.state_changed.connect(self._on_link_state)
         self.live.binding_failed.connect(lambda msg: self.statusBar().showMessage(f"Binding failed: {msg}", 10000))
         self.live.replay_shown.connect(self._on_replay_shown)
+        self.live.offline_colours_wanted.connect(lambda: self._on_heat_changed(self.live.heat))
         self.timeline.time_requested.connect(self.live.show_time)
         self.alarms_dock.machine_activated.connect(self._fly_to)
         self.resizeDocks([self.tree_dock, self.properties_dock], [270, 300], QtCore.Qt.Orientation.Horizontal)

@@ -91,6 +91,11 @@ def test_scenario_edit_run_compare_export_and_reopen(make_window, qtbot, tmp_pat
     assert b > r  # less: the blue side of the diverging map
     cmp.show3d.setChecked(False)
     assert w.live.delta is None and w.view.colour_bar_title is None
+    # Not live: back to what the view drew before — kind colours under the kinds' legend, not the delta's
+    # colours under a "Machine state" legend (the trial's finding).
+    kinds = w.view.kind_colours(w.document.factory, w.asset_of)
+    assert (np.asarray(w.view.machines.colours)[:, :3] == kinds[:, :3]).all()
+    assert w.view.legend_title == "Machine kind"
     # The scenario's mean WIP per machine on the floor: the same WIP layer, its own legend.
     cmp.show_wip.setChecked(True)
     sim = w.heat_maps.simulated
