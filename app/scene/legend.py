@@ -166,7 +166,9 @@ class LegendPanel(QtWidgets.QWidget):
         bold = QtGui.QFontMetrics(self._font(px, True))
         widest = 10 * px  # room for a colour bar's five tick labels
         for item in self._items.values():
-            widest = max(widest, bold.horizontalAdvance(item.title))  # long titles wrap at the cap below
+            # Titles wrap and do not widen the margin: a title that changes ("· grey: still counting" going
+            # live, gone in replay) must not make the 3D view jump. A categorical legend's rows set its width.
+            widest = max(widest, min(bold.horizontalAdvance(item.title), 10 * px))
             if isinstance(item, Entries):
                 for text, _rgb in item.rows:
                     widest = max(widest, 2 * px + metrics.horizontalAdvance(text))

@@ -118,7 +118,12 @@ class ComparisonDialog(QtWidgets.QDialog):
         tabs.addTab(self.line_table, "&Line")
         tabs.addTab(self._machines_tab(comparison), "&Machines")
         self.plot = pg.PlotWidget(self)
-        self.plot.setBackground("w")
+        pal = QtWidgets.QApplication.palette()  # the theme's colours, light or dark (not a fixed white)
+        self.plot.setBackground(pal.color(QtGui.QPalette.ColorRole.Base))
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.setPen(pal.color(QtGui.QPalette.ColorRole.Text))
+            axis.setTextPen(pal.color(QtGui.QPalette.ColorRole.Text))
         self.plot.addLegend()
         self.plot.setLabel("bottom", "hours into the window")
         self.plot.setLabel("left", "parts out")

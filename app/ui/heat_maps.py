@@ -214,10 +214,15 @@ class HeatMaps(QtCore.QObject):
         else:
             self.no_data = self.spreader.no_data(known)
         density = self.parts * (1.0 / (CELL_M * CELL_M))
+        title = "WIP (parts/m²)" if self.simulated is None else f"WIP (parts/m²), {self.simulated[0]}"
+        if not known.any():  # no machine's WIP is known: hatched grey everywhere and no scale from nowhere
+            grid_rgba(self.view.floor_heat.rgba, density, self.no_data, 0.0, 1.0, grid_table(WIP_CMAP, self.layers.opacity))
+            self.view.floor_heat.changed()
+            self._set_bar("floor", (title, None, None, WIP_CMAP))
+            return True
         lo, hi = 0.0, nice_ceiling(float(density.max()))
         grid_rgba(self.view.floor_heat.rgba, density, self.no_data, lo, hi, grid_table(WIP_CMAP, self.layers.opacity))
         self.view.floor_heat.changed()
-        title = "WIP (parts/m²)" if self.simulated is None else f"WIP (parts/m²), {self.simulated[0]}"
         self._set_bar("floor", (title, round(lo, 6), round(hi, 6), WIP_CMAP))
         return True
 

@@ -170,3 +170,11 @@ def test_colour_bar_tick_labels_never_touch(view):
         labels = view.legend.tick_labels("floor")
         assert len(labels) >= 2
         assert all(a[0] + a[1] < b[0] for a, b in itertools.pairwise(labels)), labels
+
+
+def test_the_legend_margin_keeps_its_width_when_a_title_changes(view):
+    """Live ("· grey: still counting") and replay ("Flow (parts/h)") titles: the 3D view does not jump."""
+    view.set_colour_bar("Flow (parts/h)", 0.0, 40.0, lut("cividis"), slot="flow")
+    short = view.legend.sizeHint().width()
+    view.set_colour_bar("Flow (parts/h) · grey: still counting", 0.0, 40.0, lut("cividis"), slot="flow")
+    assert view.legend.sizeHint().width() == short

@@ -40,3 +40,12 @@ def test_heat_layer_names_are_matched_whatever_their_case(make_window):
     assert w.show_heat(("temperature", "WIP")) == []
     assert w.heat_dock.signal.currentData() == "Temperature" and w.heat_dock.wip.isChecked()
     assert w.show_heat(("nope",)) == ["nope"] and "Temperature" in w.heat_layer_names()
+
+
+def test_wip_without_any_data_shows_no_scale(make_window):
+    """No live data: the WIP layer is hatched grey and its legend says so, not a 0–0.8 scale from nowhere."""
+    w = make_window()
+    w.heat_dock.wip.setChecked(True)
+    w.heat_maps.update_now()
+    bar = w.view.legend.item("floor")
+    assert bar is not None and bar.lo is None and bar.ticks == ()

@@ -7,7 +7,7 @@ import os
 
 import numpy as np
 import pytest
-from PySide6 import QtWidgets
+from PySide6 import QtGui, QtWidgets
 
 from app.live.client import ConnectionSettings
 from app.sim.scenario import MachineParam
@@ -82,6 +82,8 @@ def test_scenario_edit_run_compare_export_and_reopen(make_window, qtbot, tmp_pat
     qtbot.waitUntil(lambda: bool(opened), timeout=20000)
     cmp = opened[0]
     assert cmp.line_table.rowCount() >= 4 and cmp.machine_table.rowCount() >= 40
+    base = QtWidgets.QApplication.palette().color(QtGui.QPalette.ColorRole.Base)
+    assert cmp.plot.backgroundBrush().color() == base  # the chart in the theme's colours, not a fixed white
     util_pr01 = cmp.comparison.row("utilisation", "PR-01")
     assert util_pr01.delta.mean < 0  # a faster press is less busy
     cmp.show3d.setChecked(True)
