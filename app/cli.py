@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import sys
 import time
 from pathlib import Path
@@ -55,7 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--camera", choices=("iso", "top", "front"), help="camera preset to start with (default: iso)")
     p.add_argument("--theme", choices=("light", "dark"), help="colour theme (default: the last one used)")
-    p.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="terminal log level")
+    p.add_argument(
+        "--log-level", default="WARNING", type=str.upper, choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="terminal log level"
+    )
     p.add_argument("--first-frame-exit", action="store_true", help=argparse.SUPPRESS)  # bench/startup.py
     p.add_argument("--version", action="version", version=f"floortwin {app.__version__}")
     return p
@@ -87,6 +90,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_logging(args.log_level)
     if args.factory and args.demo:
         print("floortwin: error: give a FACTORY file or --demo, not both", file=sys.stderr)
+        return EXIT_USAGE
+    if args.quit_after is not None and not (args.quit_after > 0 and math.isfinite(args.quit_after)):
+        print(f"floortwin: error: --quit-after: must be a number of seconds > 0, got {args.quit_after:g}", file=sys.stderr)
         return EXIT_USAGE
     if args.connect is not None:
         if not args.connect.startswith("opc.tcp://") or len(args.connect) <= len("opc.tcp://"):

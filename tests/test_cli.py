@@ -56,6 +56,8 @@ def test_missing_file_and_conflicting_arguments_exit_2(tmp_path):
     assert r.returncode == 2 and "does not exist" in r.stderr
     r = run("--demo", "--size", "big")
     assert r.returncode == 2 and "--size" in r.stderr
+    r = run("--demo", "--quit-after", "-1")
+    assert r.returncode == 2 and "--quit-after: must be a number of seconds > 0" in r.stderr
 
 
 def _share(img: np.ndarray, rgb: tuple[int, int, int], tol: float = 0.08) -> float:

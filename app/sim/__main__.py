@@ -24,7 +24,7 @@ from app.sim.model import DEFAULT_SAMPLE_S, OPTION_NAMES, RUN_SETTING_NAMES, Sim
 from app.sim.numbers import format_duration
 from app.sim.results import ResultsWriter
 from app.sim.runner import default_workers, run_replications
-from app.sim.scenario import ScenarioError, apply, is_scenario_file, load_scenario
+from app.sim.scenario import ScenarioError, apply, describe, is_scenario_file, load_scenario
 
 _UNITS = {"s": 1, "m": 60, "min": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -127,11 +127,15 @@ def _main(argv: list[str] | None = None) -> int:
     for text in option_problems:
         _error(text)
 
+    heading = ""  # what was run, when it is a scenario: its name and every change
     try:
         if is_scenario_file(args.factory):
             scenario = load_scenario(args.factory)
             factory = apply(scenario)
             factory = factory.model_copy(update={"name": f"{factory.name} — {scenario.name}"})
+            base = f" of {Path(scenario.base_path).name}" if scenario.base_path else ""
+            changes = [f"  {describe(c)}" for c in scenario.changes] or ["  (no changes)"]
+            heading = "\n".join([f'Scenario "{scenario.name}"{base}:', *changes, ""]) + "\n"
 
             def given(cli, own):
                 return cli if cli is not None else own
@@ -195,7 +199,7 @@ def _main(argv: list[str] | None = None) -> int:
         kept = f"; finished replications are kept in {args.out}" if args.out else ""
         print(f"app.sim: run {status}{kept}", file=sys.stderr)
         return code
-    print(format_summary(summarise(model, results), model))
+    print(heading + format_summary(summarise(model, results), model))
     if args.out:
         print(f"\nresults written to {args.out}")
     return 0

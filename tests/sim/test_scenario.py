@@ -149,6 +149,8 @@ def test_headless_run_of_a_scenario_file(demo, tmp_path):
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
+    # The report says what was run: the scenario's name and each change (the trial's finding).
+    assert proc.stdout.startswith('Scenario "faster"') and "CNC-01: cycle time (s) = 200" in proc.stdout.splitlines()[1]
     run, reps = load_run(out)
     assert run["status"] == "done" and len(reps) == 2 and run["horizon_s"] == 2 * 86400.0 and "faster" in run["name"]
     bad = Scenario(name="bad", factory=demo, changes=[MachineParam(machine="CNC-01", param="cycle_mean_s", value=-3)])
