@@ -90,6 +90,9 @@ class HeatDock(QtWidgets.QDockWidget):
         self.hot.setToolTip("The highest WIP peaks on the floor and the hottest machines")
         self.hot.itemActivated.connect(self._on_hot)
         self.hot.itemClicked.connect(self._on_hot)
+        # It takes the room left and shrinks to four rows first, so the buttons under it stay on screen.
+        self.hot.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Ignored)
+        self.hot.setMinimumHeight(6 * self.hot.fontMetrics().height())
         outer.addWidget(self.hot, 1)
         buttons = QtWidgets.QHBoxLayout()
         self.export = QtWidgets.QPushButton("Export &CSV…", body)
