@@ -83,16 +83,14 @@ class HeatDock(QtWidgets.QDockWidget):
         self.hint.setWordWrap(True)
         form.addRow(self.hint)
         outer.addWidget(QtWidgets.QLabel("Hot spots (click to fly there)", body))
-        self.hot = QtWidgets.QTreeWidget(body)
+        self.hot = _ShortTree(body)
         self.hot.setHeaderLabels(["Where", "Value"])
         self.hot.setRootIsDecorated(False)
+        self.hot.header().setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         self.hot.setUniformRowHeights(True)
         self.hot.setToolTip("The highest WIP peaks on the floor and the hottest machines")
         self.hot.itemActivated.connect(self._on_hot)
         self.hot.itemClicked.connect(self._on_hot)
-        # It takes the room left and shrinks to four rows first, so the buttons under it stay on screen.
-        self.hot.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Ignored)
-        self.hot.setMinimumHeight(6 * self.hot.fontMetrics().height())
         outer.addWidget(self.hot, 1)
         buttons = QtWidgets.QHBoxLayout()
         self.export = QtWidgets.QPushButton("Export &CSV…", body)
@@ -188,3 +186,13 @@ class HeatDock(QtWidgets.QDockWidget):
         layer = self.layer()
         self.hint.setText("" if layer is None else "Grey: no data, a bad reading or a stale value (never shown as zero).")
         self.changed.emit(layer)
+
+
+class _ShortTree(QtWidgets.QTreeWidget):
+    """A list that asks for a few rows and takes whatever room is left: the buttons under it stay on screen."""
+
+    def sizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(12 * self.fontMetrics().averageCharWidth(), 6 * self.fontMetrics().height())
+
+    def minimumSizeHint(self) -> QtCore.QSize:
+        return self.sizeHint()

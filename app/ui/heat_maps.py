@@ -84,6 +84,7 @@ class HeatMaps(QtCore.QObject):
         self.update_ms = 0.0
         self._bars: dict[str, tuple] = {}
         self._hot_at = 0.0
+        self._hot_shown = False  # the hot-spot list last sent had entries
         self._timer = QtCore.QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self.update_now)
@@ -180,9 +181,13 @@ class HeatMaps(QtCore.QObject):
         if changed:
             self.view.request_render()
         self.update_ms = (time.perf_counter() - t0) * 1000
-        if time.monotonic() - self._hot_at >= 1.0:
+        # Once a second; at once when the list on view is still empty and there is something new to list
+        # (a screenshot taken as soon as the layers are drawn shows the list filled too).
+        if time.monotonic() - self._hot_at >= 1.0 or (changed and not self._hot_shown):
             self._hot_at = time.monotonic()
-            self.hot_spots_changed.emit(self.hot_spots())
+            spots = self.hot_spots()
+            self._hot_shown = bool(spots)
+            self.hot_spots_changed.emit(spots)
             self.notice.emit(self.heat_notice(store))
 
     def show_simulated(self, title: str | None, amounts: np.ndarray | None) -> None:
