@@ -45,6 +45,24 @@ def get_kind(kind_id: str) -> MachineKind | None:
     return _KINDS.get(kind_id)
 
 
+#: Colour of machines whose mesh could not be loaded (placeholder boxes): magenta, the usual "missing" hue.
+PLACEHOLDER_RGB = (230, 0, 230)
+#: Colour of a machine whose kind is not registered.
+UNKNOWN_KIND_RGB = (128, 128, 128)
+
+
+def kind_rgb(kind_id: str, placeholder: bool = False) -> tuple[int, int, int]:
+    """A machine's default colour: its kind's, magenta for a placeholder mesh, grey for an unknown kind.
+
+    >>> kind_rgb("no-such-kind"), kind_rgb("cnc", placeholder=True)
+    ((128, 128, 128), (230, 0, 230))
+    """
+    if placeholder:
+        return PLACEHOLDER_RGB
+    kind = get_kind(kind_id)
+    return kind.colour if kind else UNKNOWN_KIND_RGB
+
+
 def known_kinds() -> dict[str, MachineKind]:
     """A copy of the registry, id → kind."""
     return dict(_KINDS)

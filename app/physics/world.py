@@ -83,11 +83,16 @@ class Verdict:
     def clearances(self) -> tuple[Contact, ...]:
         return tuple(c for c in self.contacts if c.kind == "clearance")
 
+    @property
+    def worst(self) -> Contact | None:
+        """The contact that matters most: a collision before a clearance, the nearest first."""
+        return min(self.contacts, key=lambda c: (c.kind != "collision", c.distance_m)) if self.contacts else None
+
     def describe(self) -> str:
         """One line for a list or a status bar."""
-        if not self.contacts:
+        worst = self.worst
+        if worst is None:
             return f"{self.machine}: clear"
-        worst = min(self.contacts, key=lambda c: (c.kind != "collision", c.distance_m))
         other = party_name(worst.other)
         if worst.kind == "collision":
             return f"{self.machine} collides with {other}"
@@ -118,6 +123,11 @@ def check_layout(factory: Factory, hulls: Mapping[str, tuple]) -> list:
         return world.check_all()
     finally:
         world.close()
+
+
+def problem_counts(verdicts) -> tuple[int, int]:
+    """(collisions counted by pair, machines with clearance problems) of a layout check."""
+    return collision_pairs(verdicts), sum(v.status == "clearance" for v in verdicts)
 
 
 def collision_pairs(verdicts) -> int:

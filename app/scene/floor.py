@@ -257,7 +257,7 @@ class FloorLayer:
         self._add(fills.mesh(), None, opacity=0.35)
         self._add(markings.mesh(), None, line_width=3.0)
         self._add(hatches.mesh(), None, line_width=1.5)
-        self._routes = self._add(_routes_mesh(factory), None, opacity=0.9, line_width=2.0)
+        self._routes = self._add_routes(_routes_mesh(factory))
 
     def update_routes(self, factory: Factory) -> None:
         """Machines moved: redraw only the transport routes between them (in place), not the whole floor."""
@@ -267,12 +267,15 @@ class FloorLayer:
         self._factory = factory
         mesh = _routes_mesh(factory)
         if self._routes is None:
-            self._routes = self._add(mesh, None, opacity=0.9, line_width=2.0)  # the first route
+            self._routes = self._add_routes(mesh)  # the first route
             return
         if mesh.n_points:
             self._routes.GetMapper().SetInputData(mesh)
             self._routes.GetMapper().Modified()
         self._routes.SetVisibility(mesh.n_points > 0)
+
+    def _add_routes(self, mesh: pv.PolyData) -> vtkActor | None:
+        return self._add(mesh, None, opacity=0.9, line_width=2.0)
 
     @property
     def routes_actor(self) -> vtkActor | None:

@@ -84,35 +84,34 @@ class FloorHeatLayer:
         return bool(self.actor.GetVisibility())
 
 
+def _flat_actor(mesh: pv.PolyData) -> vtkActor:
+    """A hidden, unpickable, unlit actor drawing ``mesh`` (lying on the floor, its colours as given)."""
+    mapper = vtkPolyDataMapper()
+    mapper.SetInputData(mesh)
+    actor = vtkActor()
+    actor.SetMapper(mapper)
+    actor.PickableOff()
+    prop = actor.GetProperty()
+    prop.SetAmbient(1.0)
+    prop.SetDiffuse(0.0)
+    actor.VisibilityOff()
+    return actor
+
+
 class FlowLayer:
     """Ribbons along transport paths; ``set_flows`` sets each path's width and colour in place."""
 
     def __init__(self, renderer: vtkRenderer):
         self.mesh = pv.PolyData()
-        mapper = vtkPolyDataMapper()
-        mapper.SetInputData(self.mesh)
+        self.actor = _flat_actor(self.mesh)
+        mapper = self.actor.GetMapper()
         mapper.SetScalarModeToUseCellFieldData()
         mapper.SelectColorArray("rgb")
         mapper.SetColorModeToDirectScalars()
         mapper.ScalarVisibilityOn()
-        self.actor = vtkActor()
-        self.actor.SetMapper(mapper)
-        self.actor.PickableOff()
-        prop = self.actor.GetProperty()
-        prop.SetAmbient(1.0)
-        prop.SetDiffuse(0.0)
-        self.actor.VisibilityOff()
         self.casing = pv.PolyData()
-        casing_mapper = vtkPolyDataMapper()
-        casing_mapper.SetInputData(self.casing)
-        casing_mapper.ScalarVisibilityOff()
-        self.casing_actor = vtkActor()
-        self.casing_actor.SetMapper(casing_mapper)
-        self.casing_actor.PickableOff()
-        casing = self.casing_actor.GetProperty()
-        casing.SetAmbient(1.0)
-        casing.SetDiffuse(0.0)
-        self.casing_actor.VisibilityOff()
+        self.casing_actor = _flat_actor(self.casing)
+        self.casing_actor.GetMapper().ScalarVisibilityOff()
         self.set_theme("light")
         renderer.AddActor(self.casing_actor)  # drawn first, just below the ribbons
         renderer.AddActor(self.actor)

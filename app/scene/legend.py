@@ -217,9 +217,10 @@ class LegendPanel(QtWidgets.QWidget):
             px -= 1
         return px
 
-    def block_rects(self) -> dict[str, QtCore.QRect]:
-        """Where each legend is drawn in the panel, by slot (``legend``, ``machines``, ``floor``, ``flow``)."""
-        px = self._fitting_px()
+    def block_rects(self, px: int | None = None) -> dict[str, QtCore.QRect]:
+        """Where each legend is drawn in the panel, by slot (``legend``, ``machines``, ``floor``, ``flow``), at
+        text size ``px`` (default: the size that fits)."""
+        px = self._fitting_px() if px is None else px
         margin = self._margin(px)
         rects = {}
         y = margin
@@ -238,7 +239,7 @@ class LegendPanel(QtWidgets.QWidget):
             painter.drawLine(0, 0, 0, self.height())  # the margin's edge against the 3D view
             px = self._fitting_px()
             text = QtGui.QColor(*colours["text"])
-            for slot, rect in self.block_rects().items():
+            for slot, rect in self.block_rects(px).items():
                 self._paint_item(painter, self._items[slot], slot, px, rect.x(), rect.y(), rect.width(), text)
         finally:
             painter.end()

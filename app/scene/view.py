@@ -21,7 +21,7 @@ from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper
 from app.assets import MeshAsset
 from app.model.factory import Factory, Machine
 from app.model.geometry import machine_matrix
-from app.model.kinds import get_kind
+from app.model.kinds import PLACEHOLDER_RGB, get_kind, kind_rgb
 from app.scene.floor import DARK, LIGHT, FloorLayer
 from app.scene.heat import FloorHeatLayer, FlowLayer
 from app.scene.labels import LabelLayer
@@ -30,8 +30,6 @@ from app.scene.machines import MachineLayer, outline_polydata
 
 log = logging.getLogger(__name__)
 
-#: Colour of machines whose mesh could not be loaded (placeholder boxes): magenta, the usual "missing" hue.
-PLACEHOLDER_RGB = (230, 0, 230)
 # The selection is an outline in two tones — white over a dark halo — so it stands out on every fill colour
 # (state yellow, kind colours, verdict red) and on both floors, and is never read as a machine state.
 SELECTION_RGB = (1.0, 1.0, 1.0)
@@ -486,8 +484,7 @@ class FactoryView(QtWidgets.QWidget):
         """(N, 3) default colours: the machine kind's colour, magenta for placeholder meshes."""
         out = np.empty((len(factory.machines), 3), dtype=np.uint8)
         for i, m in enumerate(factory.machines):
-            kind = get_kind(m.kind)
-            out[i] = PLACEHOLDER_RGB if asset_of[m.asset].placeholder else (kind.colour if kind else (128, 128, 128))
+            out[i] = kind_rgb(m.kind, asset_of[m.asset].placeholder)
         return out
 
     @staticmethod
@@ -500,8 +497,7 @@ class FactoryView(QtWidgets.QWidget):
                 placeholder = True
                 continue
             kind = get_kind(m.kind)
-            label, colour = (kind.label, tuple(kind.colour)) if kind else ("other", (128, 128, 128))
-            kinds.setdefault(label, colour)
+            kinds.setdefault(kind.label if kind else "other", kind_rgb(m.kind))
         entries = sorted(kinds.items())
         if placeholder:
             entries.append(("mesh missing (placeholder)", PLACEHOLDER_RGB))

@@ -139,6 +139,10 @@ class HeatDock(QtWidgets.QDockWidget):
         fixed = (min(lo, hi), max(lo, hi)) if self.fixed.isChecked() else None
         return HeatLayer(name, self.cmap.currentText(), fixed)
 
+    def signal_names(self) -> list[str]:
+        """The numeric signals machines can be coloured by, as offered."""
+        return [str(self.signal.itemData(k)) for k in range(self.signal.count()) if self.signal.itemData(k)]
+
     def choose(self, signal: str | None) -> None:
         """Select a signal by name (None: state)."""
         index = self.signal.findData(signal) if signal else 0

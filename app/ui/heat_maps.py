@@ -220,15 +220,12 @@ class HeatMaps(QtCore.QObject):
             self.no_data = self.spreader.no_data(known)
         density = self.parts * (1.0 / (CELL_M * CELL_M))
         title = "WIP (parts/m²)" if self.simulated is None else f"WIP (parts/m²), {self.simulated[0]}"
-        if not known.any():  # no machine's WIP is known: hatched grey everywhere and no scale from nowhere
-            grid_rgba(self.view.floor_heat.rgba, density, self.no_data, 0.0, 1.0, grid_table(WIP_CMAP, self.layers.opacity))
-            self.view.floor_heat.changed()
-            self._set_bar("floor", (title, None, None, WIP_CMAP))
-            return True
         lo, hi = 0.0, nice_ceiling(float(density.max()))
         grid_rgba(self.view.floor_heat.rgba, density, self.no_data, lo, hi, grid_table(WIP_CMAP, self.layers.opacity))
         self.view.floor_heat.changed()
-        self._set_bar("floor", (title, round(lo, 6), round(hi, 6), WIP_CMAP))
+        # No machine's WIP known: hatched grey everywhere, and no scale from nowhere.
+        scale = (round(lo, 6), round(hi, 6)) if known.any() else (None, None)
+        self._set_bar("floor", (title, *scale, WIP_CMAP))
         return True
 
     def _update_flow(self) -> None:
@@ -244,10 +241,8 @@ class HeatMaps(QtCore.QObject):
         title = "Flow (parts/h)"
         if counting is not None and len(self._sources) and (counting[self._sources[~known & (self._sources >= 0)]]).any():
             title += " · grey: still counting"  # no rate before MIN_PARTS parts or RATE_WINDOW_S (docs/heat-maps.md)
-        if not known.any():  # no rate anywhere yet: no scale either, rather than a dummy 0–1 one
-            self._set_bar("flow", (title, None, None, FLOW_CMAP))
-            return
-        self._set_bar("flow", (title, round(lo, 6), round(hi, 6), FLOW_CMAP))
+        scale = (round(lo, 6), round(hi, 6)) if known.any() else (None, None)  # no rate yet: no dummy 0–1 scale
+        self._set_bar("flow", (title, *scale, FLOW_CMAP))
 
     def _set_bar(self, slot: str, bar: tuple | None) -> None:
         if bar == self._bars.get(slot):

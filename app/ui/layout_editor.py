@@ -31,7 +31,7 @@ from app.model.edits import (
 )
 from app.model.factory import AssetRef, Factory, Footprint, Machine, Pose
 from app.model.io import resolve_asset_path
-from app.model.kinds import get_kind, known_kinds
+from app.model.kinds import get_kind, kind_rgb, known_kinds
 from app.paths import ASSETS_DIR
 from app.physics.world import LayoutWorld, Verdict, hulls_of
 from app.plugins import manager as plugins
@@ -699,8 +699,7 @@ class PaletteDock(QtWidgets.QDockWidget):
         if ref is None:
             return
         mesh = self.library.load(resolve_asset_path(ref, None))
-        kind = get_kind(kind_id)
-        colour = (230, 0, 230) if mesh.placeholder else (kind.colour if kind else (128, 128, 128))
+        colour = kind_rgb(kind_id, mesh.placeholder)
         ratio = self.devicePixelRatioF()
         image = mesh_thumbnail(mesh.vertices, mesh.faces, colour, round(self.ICON_PX * ratio))
         image.setDevicePixelRatio(ratio)
@@ -763,7 +762,7 @@ class LayoutCheckDock(QtWidgets.QDockWidget):
             return
         listed: set[frozenset[str]] = set()
         for v in verdicts:
-            worst = min(v.contacts, key=lambda c: (c.kind != "collision", c.distance_m)) if v.contacts else None
+            worst = v.worst
             if worst is not None and ":" not in worst.other:  # between two machines: one row for the pair
                 pair = frozenset((v.machine, worst.other))
                 if pair in listed:

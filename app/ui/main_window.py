@@ -20,7 +20,7 @@ from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.model.selection import Selection
 from app.paths import DEMO_FACTORY, RESOURCES_DIR, user_data_dir
-from app.physics.world import collision_pairs, hulls_of
+from app.physics.world import hulls_of, problem_counts
 from app.plugins import manager as plugins
 from app.plugins import plugin_folders
 from app.scene.view import FactoryView
@@ -318,14 +318,12 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
 
     def heat_layer_names(self) -> list[str]:
         """What ``show_heat`` knows: wip, flow and the numeric signals machines can be coloured by."""
-        combo = self.heat_dock.signal
-        return ["wip", "flow", *(str(combo.itemData(k)) for k in range(combo.count()) if combo.itemData(k))]
+        return ["wip", "flow", *self.heat_dock.signal_names()]
 
     def show_heat(self, layers: tuple[str, ...]) -> list[str]:
         """Switch heat maps on by name ("wip", "flow", or a machine signal); returns the names not known."""
         unknown = []
-        combo = self.heat_dock.signal
-        signals = {str(combo.itemData(k)).lower(): combo.itemData(k) for k in range(combo.count()) if combo.itemData(k)}
+        signals = {name.lower(): name for name in self.heat_dock.signal_names()}
         for name in layers:
             if name.lower() == "wip":
                 self.heat_dock.wip.setChecked(True)
@@ -432,8 +430,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             return
         self.layout_check_dock.show_verdicts(verdicts)
         if verdicts:
-            n = collision_pairs(verdicts)
-            clearance = sum(v.status == "clearance" for v in verdicts)
+            n, clearance = problem_counts(verdicts)
             msg = f"This layout has {n} collision(s) and {clearance} machine(s) with clearance problems"
             log.warning("%s: %s", self.document.path or self.document.factory.name, msg)
             self.statusBar().showMessage(msg + " (Edit ▸ Check Layout lists them)", 15000)
@@ -542,8 +539,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.layout_check_dock.show()
         self.layout_check_dock.raise_()
         self.layout_editor.show_problems(verdicts)
-        n = collision_pairs(verdicts)  # an overlap is in both machines' verdicts but is one collision
-        clearance = sum(v.status == "clearance" for v in verdicts)
+        n, clearance = problem_counts(verdicts)  # an overlap is in both machines' verdicts but is one collision
         self.statusBar().showMessage(f"Layout check: {n} collision(s), {clearance} machine(s) with clearance problems", 8000)
 
     def fly_to_selection(self) -> None:
