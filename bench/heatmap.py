@@ -164,9 +164,10 @@ def main() -> int:
     from app.heat.material import holding_points, wip_spreader
     from app.ui.heat_maps import CELL_M, RADIUS_M
 
-    moved_factory = factory.model_copy(deep=True)
-    first = moved_factory.machines[0]
-    first.pose = first.pose.model_copy(update={"x_m": first.pose.x_m + 0.5})
+    from app.model.edits import with_poses
+
+    first = factory.machines[0]
+    moved_factory = with_poses(factory, {first.id: first.pose.model_copy(update={"x_m": first.pose.x_m + 0.5})})
     points, _owners = holding_points(moved_factory)
     t = time.perf_counter()
     moved_points = spreader.move_points(points)

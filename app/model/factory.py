@@ -43,7 +43,7 @@ Point2 = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
 class _Data(BaseModel):
     """Base of every record: strict types, no unknown fields, no NaN/inf."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, validate_assignment=True, frozen=False)
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
 
 class Pose(_Data):

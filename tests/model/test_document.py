@@ -98,3 +98,24 @@ def test_a_version_read_once_is_not_changed_by_later_edits(demo_path):
     assert (now.pose.x_m, now.pose.y_m) == (1.0, 1.0) and now.tags["State"] == "ns=9;s=Elsewhere/State"
     # the other machines are shared between the versions, not copied
     assert doc.factory.machine("PR-01") is snapshot.machine("PR-01")
+
+
+def test_a_factory_cannot_be_edited_in_place(demo_path):
+    """Issue 15, item 1: the models are frozen, so a version shared by the document, a scenario and a worker
+    thread cannot be changed behind their backs; an edit makes a new version."""
+    import pydantic
+
+    from app.model.factory import Pose
+
+    factory = load_factory(demo_path)
+    machine = factory.machine("CNC-01")
+    for target, field, value in [
+        (machine, "pose", Pose(x_m=1.0, y_m=1.0)),
+        (machine.pose, "x_m", 1.0),
+        (machine.sim.cycle, "mean_s", 200.0),
+        (factory.simulation, "replications", 20),
+        (factory, "name", "other"),
+    ]:
+        with pytest.raises(pydantic.ValidationError, match="frozen"):
+            setattr(target, field, value)
+    assert factory.machine("CNC-01").pose == machine.pose

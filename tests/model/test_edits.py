@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from app.model.edits import duplicates, free_id, layout_diff, moved_poses, snap, with_machines, with_poses, without
+from app.model.factory import Factory
 from app.model.io import dumps_factory, load_factory, loads_factory, save_factory
 from tests.conftest import ROOT
 
@@ -68,15 +69,17 @@ def test_layout_diff_and_the_command_line(demo, tmp_path):
 
 def test_diff_reports_every_change_grouped(demo, tmp_path):
     # a cycle-time or demand change used to print "no layout changes"
-    f = demo.model_copy(deep=True)
-    f.machine("CNC-01").sim.cycle.mean_s = 200.0
-    f.machine("CNC-01").tags["Temperature"] = "ns=2;s=Other"
-    housing = next(fl for fl in f.flows if fl.part == "housing")
-    housing.interarrival.mean_s = 500.0
-    housing.routing.pop(-2)
-    f.transports[0].speed_m_s = 3.0
-    f.simulation.replications = 20
-    f.opcua.endpoint = "opc.tcp://plant:4840"
+    data = demo.model_dump(mode="json")  # the factory is immutable: edit its data and make a new one
+    cnc = next(m for m in data["machines"] if m["id"] == "CNC-01")
+    cnc["sim"]["cycle"]["mean_s"] = 200.0
+    cnc["tags"]["Temperature"] = "ns=2;s=Other"
+    housing = next(fl for fl in data["flows"] if fl["part"] == "housing")
+    housing["interarrival"]["mean_s"] = 500.0
+    housing["routing"].pop(-2)
+    data["transports"][0]["speed_m_s"] = 3.0
+    data["simulation"]["replications"] = 20
+    data["opcua"]["endpoint"] = "opc.tcp://plant:4840"
+    f = Factory.model_validate(data)
     a, b = tmp_path / "a.json", tmp_path / "b.json"
     save_factory(demo, a)
     save_factory(f, b)

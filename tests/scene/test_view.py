@@ -130,17 +130,13 @@ def test_dark_theme_changes_the_background(view):
 
 def test_a_move_redraws_only_the_transport_routes_in_place(view):
     """Issue 14, item 8: a pose change no longer rebuilds every floor actor."""
-    from app.model.edits import moved_poses
+    from app.model.edits import moved_poses, with_poses
 
     factory = view._factory
     actors = list(view.floor._actors)
     routes = view.floor.routes_actor
     before = np.array(routes.GetMapper().GetInput().GetPoints().GetData())
-    moved = factory.model_copy(deep=True)
-    poses = moved_poses(moved, ["CNC-01"], 3.0, 0.0, 0.0)
-    for m in moved.machines:
-        if m.id in poses:
-            m.pose = poses[m.id]
+    moved = with_poses(factory, moved_poses(factory, ["CNC-01"], 3.0, 0.0, 0.0))
     view.refresh_floor(moved)
     assert view.floor._actors == actors and view.floor.routes_actor is routes  # the same actors...
     after = np.array(routes.GetMapper().GetInput().GetPoints().GetData())
