@@ -2,7 +2,7 @@
 """Live ingestion: notifications per second into the state store and history, write→store latency, GUI
 frame time — against a bare asyncua subscription measured in the same run.
 
-For 1,000 and 10,000 variables that change about every second, the plant simulator (``app.live.plantsim``, in
+For 1,000 and 10,000 variables that change about every second, the plant simulator (``app.plant.server``, in
 its own process) serves a generated factory of 100 and 1,000 machines, each with temperature, power and
 eight vibration sensors bound (ten changing signals a machine, as condition monitoring has); two clients in
 fresh processes take turns against it:
@@ -244,7 +244,7 @@ def _client(kind: str, args: list[str]) -> dict:
 
 
 def run_size(n_vars: int, warmup: float, seconds: float, port: int | None = None) -> dict:
-    from app.live.plantsim import free_port, spawn
+    from app.plant.server import free_port, spawn
 
     OUT.mkdir(parents=True, exist_ok=True)
     factory = OUT / f"live_{n_vars}.json"

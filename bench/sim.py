@@ -185,7 +185,7 @@ def replication_scaling(reps: int) -> dict:
 
 
 def plant_server(target_changing: int, seconds: float) -> dict:
-    from app.live.plantsim import PlantServer, free_port
+    from app.plant.server import PlantServer, free_port
     from bench.genfactory import generate
 
     # Per machine, temperature and power change every second, and the load signal while it runs: about

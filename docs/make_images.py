@@ -129,9 +129,9 @@ class Session:
     async def _open(self):
         from PySide6 import QtCore
 
-        from app.live.plantsim import DEMO_ARGS
         from app.model.io import load_factory
         from app.paths import DEMO_FACTORY
+        from app.plant.server import DEMO_ARGS
         from app.ui.main_window import MainWindow
         from app.ui.settings import Settings
 

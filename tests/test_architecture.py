@@ -30,7 +30,7 @@ def _loaded_after(code: str, watched: tuple[str, ...]) -> list[str]:
 def test_domain_runs_without_qt_or_vtk_loaded():
     code = (
         "import app.model, app.assets, app.model.io, app.model.edits, app.scene.merge, app.scene.picking,"
-        " app.live.netloop, app.heat.grid, app.sim.engine, app.sim.runner, app.sim.kpis, app.sim.results, app.live.plantsim;"
+        " app.live.netloop, app.heat.grid, app.sim.engine, app.sim.runner, app.sim.kpis, app.sim.results, app.plant.server;"
         "from app.model.io import load_factory; from app.paths import DEMO_FACTORY; load_factory(DEMO_FACTORY)"
     )
     assert _loaded_after(code, ("PySide6", "vtkmodules", "pyvista", "pybullet")) == []

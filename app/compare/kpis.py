@@ -31,8 +31,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.model.factory import Factory
+from app.model.signals import MACHINE_STATES
+from app.sim.kpis import active_share
+from app.sim.kpis import bottleneck as busiest
 
-STATES = ("running", "setup", "starved", "blocked", "down")
+STATES = MACHINE_STATES  # one definition: app.model.signals
 #: State names a plant may report → the column in ``Observation.state_s``.
 STATE_COLUMN = {"running": 0, "setup": 1, "starved": 2, "idle": 2, "blocked": 3, "down": 4}
 
@@ -101,18 +104,17 @@ def machine_kpis(o: Observation) -> dict[str, np.ndarray]:
     out = {"utilisation": shares[:, 0] * 100, "output_per_h": o.ops / o.seconds * 3600 if o.seconds > 0 else o.ops * np.nan}
     for k, name in enumerate(STATES):
         out[f"state_{name}"] = shares[:, k] * 100
-    out["active"] = (shares[:, 0] + shares[:, 1] + shares[:, 4]) * 100
+    out["active"] = active_share(shares) * 100
     return out
 
 
 def bottleneck(observations: Sequence[Observation]) -> str:
-    """The machine with the largest mean active share (running + setup + down) — "" when unknown."""
+    """The machine with the largest mean active share (running + setup + down) — "" when unknown (the one
+    definition: ``app.sim.kpis.bottleneck``)."""
     if not observations:
         return ""
     active = np.nanmean([machine_kpis(o)["active"] for o in observations], axis=0)
-    if not np.isfinite(active).any():
-        return ""
-    return observations[0].machines[int(np.nanargmax(active))]
+    return busiest(observations[0].machines, active)[0]
 
 
 # -- from simulation -----------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from matplotlib import colormaps
 
-from app.state.colours import NO_DATA_RGB
+from app.model.kinds import NO_DATA_RGB
 
 COLOUR_MAPS = ("inferno", "viridis", "cividis")
 

@@ -27,8 +27,8 @@ from asyncua.common.subscription import DataChangeEvent, OverflowPolicy, StatusC
 from asyncua.common.utils import NotEnoughData
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
-from app.live.ua_values import node_id
 from app.state.store import BindingInfo, Update
+from app.ua.values import node_id
 
 log = logging.getLogger(__name__)
 

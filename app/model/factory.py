@@ -130,8 +130,6 @@ class MachineSim(_Data):
     power_idle_kw: Annotated[float, Field(ge=0, le=1e5)] = 2.0
 
 
-#: The machine states, in the order of their codes (0 running … 4 down); "idle" is another word for starved.
-MACHINE_STATES = ("running", "setup", "starved", "blocked", "down")
 StateName = Literal["running", "setup", "starved", "idle", "blocked", "down", "unknown"]
 #: Built-in state mappings: ``auto`` (floortwin's words and codes 0–4, Booleans, and the texts of OPC UA for
 #: Machinery and DI; enumerations recognised by their data type), OPC UA for Machinery's MachineryItemState

@@ -6,6 +6,9 @@ file format: a factory file names a kind by its id, and loading checks the id is
 
 from __future__ import annotations
 
+import inspect
+import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -23,6 +26,8 @@ class MachineKind:
         Default RGB colour (0–255) of the kind in the 3D view.
     default_asset
         Asset id the demo factory and the generators use for this kind.
+    asset_path
+        Where ``default_asset``'s mesh is when it is not a built-in one (a plugin's ``plugin-NAME:file``).
     """
 
     id: str
@@ -30,9 +35,13 @@ class MachineKind:
     colour: tuple[int, int, int]
     default_asset: str
     description: str = ""
+    asset_path: str = ""
 
 
 _KINDS: dict[str, MachineKind] = {}
+#: Who can make a missing kind known (the plugin manager loads the plugin that declares it): called with a
+#: kind id, or with None for every kind it can provide. Held weakly when bound methods.
+_FINDERS: list[Callable[[], Callable[[str | None], None] | None]] = []
 
 
 def register_kind(kind: MachineKind) -> None:
@@ -40,15 +49,45 @@ def register_kind(kind: MachineKind) -> None:
     _KINDS[kind.id] = kind
 
 
+def unregister_kind(kind_id: str) -> None:
+    """Forget a kind (its plugin failed or was closed); unknown ids are ignored."""
+    _KINDS.pop(kind_id, None)
+
+
+def add_kind_finder(finder: Callable[[str | None], None]) -> None:
+    """Ask ``finder(kind_id)`` for kinds not registered yet (``finder(None)``: for all it knows)."""
+    _FINDERS.append(weakref.WeakMethod(finder) if inspect.ismethod(finder) else (lambda: finder))
+
+
+def remove_kind_finder(finder: Callable[[str | None], None]) -> None:
+    _FINDERS[:] = [ref for ref in _FINDERS if ref() not in (None, finder)]
+
+
+def _find(kind_id: str | None) -> None:
+    for ref in list(_FINDERS):
+        finder = ref()
+        if finder is not None:
+            finder(kind_id)
+        if kind_id is not None and kind_id in _KINDS:
+            return
+
+
 def get_kind(kind_id: str) -> MachineKind | None:
-    """The registered kind with this id, or None."""
-    return _KINDS.get(kind_id)
+    """The registered kind with this id (a plugin declaring it is loaded first if needed), or None."""
+    kind = _KINDS.get(kind_id)
+    if kind is None and _FINDERS:
+        _find(kind_id)
+        kind = _KINDS.get(kind_id)
+    return kind
 
 
 #: Colour of machines whose mesh could not be loaded (placeholder boxes): magenta, the usual "missing" hue.
 PLACEHOLDER_RGB = (230, 0, 230)
 #: Colour of a machine whose kind is not registered.
 UNKNOWN_KIND_RGB = (128, 128, 128)
+#: Colour of "no data": a machine or a cell with no (or only stale) values, in every colouring — a neutral
+#: grey, so a missing value never looks like a state or a level.
+NO_DATA_RGB = (150, 150, 150)
 
 
 def kind_rgb(kind_id: str, placeholder: bool = False) -> tuple[int, int, int]:
@@ -64,7 +103,9 @@ def kind_rgb(kind_id: str, placeholder: bool = False) -> tuple[int, int, int]:
 
 
 def known_kinds() -> dict[str, MachineKind]:
-    """A copy of the registry, id → kind."""
+    """A copy of the registry, id → kind (with every kind the plugins declare, which loads them)."""
+    if _FINDERS:
+        _find(None)
     return dict(_KINDS)
 
 

@@ -32,11 +32,12 @@ from typing import Protocol
 
 import numpy as np
 
+from app.model.signals import MACHINE_STATES
 from app.sim.model import SimModel
 from app.sim.orders import waiting_orders
 from app.sim.streams import exponential, sampler
 
-STATES = ("running", "setup", "starved", "blocked", "down")
+STATES = MACHINE_STATES  # one definition: app.model.signals
 _RUN, _SETUP, _IDLE, _BLOCKED = 0, 1, 2, 3
 # Event codes (small ints compare fast in heap tuples)
 _ARRIVAL, _SETUP_DONE, _DONE, _ENTER, _FAIL, _REPAIR, _SAMPLE, _WARMUP = range(8)

@@ -9,10 +9,37 @@ from dataclasses import dataclass, field
 import numpy as np
 import numpy.typing as npt
 
+from app.model.signals import ACTIVE_STATES, MACHINE_STATES
 from app.sim.engine import STATES, ReplicationResult
 from app.sim.model import SimModel, overload_warnings
 from app.sim.numbers import format_duration, format_estimate, format_number
 
+_ACTIVE_COLUMNS = [MACHINE_STATES.index(name) for name in ACTIVE_STATES]
+
+
+def active_share(shares: np.ndarray) -> np.ndarray:
+    """Each machine's active share — running + setup + down — from its state shares (machines × states, in
+    ``MACHINE_STATES`` order)."""
+    return np.asarray(shares, dtype=float)[:, _ACTIVE_COLUMNS].sum(axis=1)
+
+
+def bottleneck(machines: Sequence[str], active: np.ndarray) -> tuple[str, float]:
+    """The machine with the largest active share, and that share — ("", nan) when none is known.
+
+    The one definition of the bottleneck for simulations and recorded actuals alike: the machine whose
+    capacity limits the line is the one occupied for the largest share of the time, whatever its neighbours
+    do (active-period method, Roser et al. 2001).
+
+    >>> bottleneck(["A", "B"], np.array([0.4, 0.9]))
+    ('B', 0.9)
+    >>> bottleneck(["A"], np.array([np.nan]))
+    ('', nan)
+    """
+    active = np.asarray(active, dtype=float)
+    if not len(machines) or not np.isfinite(active).any():
+        return "", math.nan
+    k = int(np.nanargmax(active))
+    return machines[k], float(active[k])
 
 @dataclass(frozen=True)
 class Estimate:
@@ -97,10 +124,8 @@ def summarise(model: SimModel, results: Sequence[ReplicationResult]) -> Summary:
     share = [r.state_s / r.measured_s for r in results]
     states = {sid: {name: estimate([sh[i, k] for sh in share]) for k, name in enumerate(STATES)} for i, sid in enumerate(ids)}
     util = {sid: states[sid]["running"] for sid in ids}
-    # The bottleneck is the station with the largest active share (running + setup + down): the one whose
-    # capacity limits the line (active-period method, Roser et al. 2001).
-    active = np.mean([sh[:, 0] + sh[:, 1] + sh[:, 4] for sh in share], axis=0)
-    b = int(np.argmax(active)) if len(active) else 0
+    active = np.mean([active_share(sh) for sh in share], axis=0) if share else np.zeros(0)
+    neck, neck_share = bottleneck(ids, active)
     little = []
     for r in results:
         if r.total_throughput and r.wip_area > 0:
@@ -157,8 +182,8 @@ def summarise(model: SimModel, results: Sequence[ReplicationResult]) -> Summary:
         utilisation=util,
         states=states,
         energy_kwh=est([float(r.energy_kwh.sum()) for r in results]),
-        bottleneck=ids[b] if ids else "",
-        bottleneck_share=float(active[b]) if len(active) else 0.0,
+        bottleneck=neck,
+        bottleneck_share=neck_share if neck else 0.0,
         little_gap=est(little) if little else Estimate(0.0, float("inf"), 0),
         events_per_s=events,
         replications=len(results),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from app.model import kinds
 from app.state.machine_states import UNKNOWN
 from app.state.store import is_good
 
@@ -21,7 +22,7 @@ STATE_RGB = np.array(
     ],
     dtype=np.uint8,
 )
-NO_DATA_RGB = np.array((150, 150, 150), dtype=np.uint8)
+NO_DATA_RGB = np.array(kinds.NO_DATA_RGB, dtype=np.uint8)
 UNKNOWN_RGB = np.array((204, 121, 167), dtype=np.uint8)  # reddish purple: a value no mapping knows
 ALARM_RGB = np.array((204, 0, 0), dtype=np.uint8)
 ALARM_DIM_RGB = np.array((90, 0, 0), dtype=np.uint8)

@@ -17,7 +17,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 
-from app.model.factory import MACHINE_STATES, StateMap
+from app.model.factory import StateMap
+from app.model.signals import MACHINE_STATES
 
 #: The code of a value that was received but means no state the mapping knows.
 UNKNOWN = -1.0

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from PySide6 import QtCore
 
-from app.live.plantsim import DEMO_ARGS, SERVING, command
 from app.paths import DEMO_FACTORY, ROOT
+from app.plant.server import DEMO_ARGS, SERVING, command
 
 log = logging.getLogger(__name__)
 

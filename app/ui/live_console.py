@@ -19,9 +19,9 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from app.history.recorder import History
 from app.live.client import ClientNotTrusted, ConnectionSettings, LoginRejected, explain
 from app.live.netloop import network_loop
-from app.live.plantsim import ensure_certificate
 from app.live.trust import TrustStore, describe, fetch_server_certificate
 from app.paths import user_data_dir
+from app.plant.server import ensure_certificate
 from app.ui import credentials
 from app.ui.browse_dock import node_payload
 from app.ui.connection_dialog import ConnectionDialog

@@ -10,14 +10,11 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.history.recorder import History
 from app.history.sessions import break_at_gaps, connected_periods
+from app.model.signals import TREND_SIGNALS, unit_of
 
-TREND_SIGNALS = (
-    ("Temperature", "°C", (213, 94, 0)),
-    ("Power", "kW", (0, 114, 178)),
-    ("SpindleLoad", "%", (0, 158, 115)),
-    ("PressForce", "kN", (0, 158, 115)),
-    ("AxisLoad", "%", (0, 158, 115)),
-)
+#: Each trend's pen (Okabe–Ito colours; the kind-specific loads share one: a machine has one of them).
+TREND_COLOURS = {"Temperature": (213, 94, 0), "Power": (0, 114, 178)}
+LOAD_COLOUR = (0, 158, 115)
 #: Units with a prefix are plotted in their base unit so the axis picks the right prefix itself (0.4 kW is
 #: shown as 400 W, 2000 kN as 2 MN, never as "mkW"); units that take no prefix (°C, %) are left alone.
 SI_BASE = {"kW": ("W", 1e3), "kN": ("N", 1e3), "MW": ("W", 1e6), "mm": ("m", 1e-3), "ms": ("s", 1e-3)}
@@ -116,7 +113,8 @@ class TrendsDock(QtWidgets.QDockWidget):
         series = {}
         periods = connected_periods(self.history, end - self.window_s, end + 5)
         units = self.units
-        for name, unit, colour in TREND_SIGNALS:
+        for name in TREND_SIGNALS:
+            unit, colour = unit_of(name), TREND_COLOURS.get(name, LOAD_COLOUR)
             t, v, _status = self.history.series(self.machine, name, end - self.window_s, end + 5)
             if len(t):
                 t, v = break_at_gaps(t, np.asarray(v, dtype=float), periods, until=min(end, now))

@@ -77,8 +77,8 @@ def endpoint(port: int) -> str:
 
 def test_secure_connection_with_a_login(tmp_path):
     """Basic256Sha256 Sign & Encrypt with a user name, against node-opcua's security implementation."""
-    from app.live.plantsim import ensure_certificate
     from app.live.trust import fetch_server_certificate
+    from app.plant.server import ensure_certificate
 
     port = free_port()
     server = start_node_server(port, "secure", str(tmp_path / "server-pki"))
@@ -134,8 +134,8 @@ def test_a_server_that_does_not_trust_the_client_says_so_once(tmp_path):
     """node-opcua as a real PLC is set up: unknown client certificates are rejected. The client says that the
     server does not trust it yet (not "AssertionError"), gives up instead of retrying, and the certificate
     the server put in its rejected folder is ours."""
-    from app.live.plantsim import ensure_certificate
     from app.live.trust import describe
+    from app.plant.server import ensure_certificate
 
     port = free_port()
     pki = tmp_path / "server-pki"

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from app.live.plantsim import Faults, PlantServer, free_port, spawn
 from app.model.io import load_factory
+from app.plant.server import Faults, PlantServer, free_port, spawn
 from tests.conftest import DEMO
 
 

@@ -11,9 +11,9 @@ import pytest
 from keyring.backend import KeyringBackend
 from PySide6 import QtCore, QtWidgets
 
-from app.live.plantsim import free_port
 from app.model.factory import OpcUaSettings
 from app.model.io import load_factory
+from app.plant.server import free_port
 from app.ui import credentials
 from app.ui.connection_dialog import ConnectionDialog
 from tests.conftest import DEMO, ROOT
@@ -54,7 +54,7 @@ def memory_keyring():
 def _secure_plant(port: int, cert_dir) -> subprocess.Popen:
     args = ["--secure-only", "--no-anonymous", "--user", "alice:s3cret", "--cert-dir", str(cert_dir)]
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.live.plantsim", "--factory", str(DEMO), "--port", str(port), "--speed", "20", *args],
+        [sys.executable, "-m", "app.plant.server", "--factory", str(DEMO), "--port", str(port), "--speed", "20", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,

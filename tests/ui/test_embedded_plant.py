@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from asyncua import Client, ua
 
-from app.live.plantsim import NAMESPACE
+from app.plant.server import NAMESPACE
 
 pytestmark = pytest.mark.gui
 

@@ -20,7 +20,7 @@ from asyncua import Server, ua
 from asyncua.common.callback import CallbackType
 from asyncua.server.history import HistoryManager
 
-from app.live.ua_values import node_id, status_code
+from app.ua.values import node_id, status_code
 
 log = logging.getLogger("floortwin.plantsim")
 

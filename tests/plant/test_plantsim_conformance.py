@@ -11,8 +11,8 @@ import pytest
 from asyncua import Client, ua
 from cryptography import x509
 
-from app.live.plantsim import NAMESPACE, ensure_certificate
 from app.paths import ROOT
+from app.plant.server import NAMESPACE, ensure_certificate
 from tests.conftest import DEMO
 from tests.live.conftest import run, running_plant
 
@@ -104,7 +104,7 @@ def test_machine_node_ids_do_not_change_when_the_machine_moves_to_another_line(p
 
 def test_a_user_login_without_security_is_refused():
     r = subprocess.run(
-        [sys.executable, "-m", "app.live.plantsim", "--factory", str(DEMO), "--port", "0", "--user", "alice:s3cret"],
+        [sys.executable, "-m", "app.plant.server", "--factory", str(DEMO), "--port", "0", "--user", "alice:s3cret"],
         capture_output=True,
         text=True,
         cwd=ROOT,

@@ -13,7 +13,7 @@ import pytest
 from asyncua import Client, ua
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
-from app.live.plantsim import NAMESPACE, ensure_certificate, unece_code
+from app.plant.server import NAMESPACE, ensure_certificate, unece_code
 from tests.conftest import DEMO, ROOT
 from tests.live.conftest import Faults, free_port, run, running_plant
 
@@ -234,7 +234,7 @@ def test_survives_abrupt_disconnects_and_a_request_flood(port):
 
 def _start_cli(*args: str) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.live.plantsim", "--factory", str(DEMO), *args],
+        [sys.executable, "-m", "app.plant.server", "--factory", str(DEMO), *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -280,7 +280,7 @@ def test_command_line_refuses_a_bad_factory_and_a_busy_port(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text("{")
     r = subprocess.run(
-        [sys.executable, "-m", "app.live.plantsim", "--factory", str(bad), "--port", "1"],
+        [sys.executable, "-m", "app.plant.server", "--factory", str(bad), "--port", "1"],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -291,7 +291,7 @@ def test_command_line_refuses_a_bad_factory_and_a_busy_port(tmp_path):
     first, _ = _start_cli("--port", str(port))
     try:
         r = subprocess.run(
-            [sys.executable, "-m", "app.live.plantsim", "--factory", str(DEMO), "--port", str(port)],
+            [sys.executable, "-m", "app.plant.server", "--factory", str(DEMO), "--port", str(port)],
             capture_output=True,
             text=True,
             cwd=ROOT,

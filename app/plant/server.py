@@ -1,6 +1,6 @@
 """The plant simulator: a real OPC UA server whose variables are driven by the production engine.
 
-``python -m app.live.plantsim --factory FILE --port PORT`` serves, per machine, its state, part counter,
+``python -m app.plant.server --factory FILE --port PORT`` serves, per machine, its state, part counter,
 cycle time, temperature, power, level, alarms and a kind-specific load signal under
 ``Objects/Factory/<line>/<machine>/<Signal>`` (node ids ``ns=2;s=Machines/<machine>/<Signal>``, the same
 wherever the machine stands), analog values as AnalogItems with engineering units and ranges, and
@@ -8,7 +8,7 @@ descriptions, updated from the engine running in real time (or ``--speed`` times
 127.0.0.1 unless told otherwise, accepts anonymous and username/password logins (the latter only with
 security), offers Basic256Sha256 Sign and SignAndEncrypt with a self-signed certificate made on first
 start, and can inject faults: breakdowns, sensor dropouts (bad status codes), NaN readings and a stalled
-server. :mod:`app.live.ua_conformance` makes it look as the specification says to other people's clients.
+server. :mod:`app.plant.conformance` makes it look as the specification says to other people's clients.
 """
 
 from __future__ import annotations
@@ -37,14 +37,15 @@ from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.user_managers import UserManager
 
 import app
-from app.live import lifeline, ua_conformance
-from app.live.signals import EXTRA_SIGNAL, OVER_TEMPERATURE_C, STATE_NAMES, TAU_S, derive, initial_state, signal_info
-from app.live.ua_values import node_id, status_code
 from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
+from app.model.signals import EXTRA_SIGNAL, signal_info
+from app.plant import conformance, lifeline
+from app.plant.signals import OVER_TEMPERATURE_C, STATE_NAMES, TAU_S, derive, initial_state
 from app.sim.engine import Engine
 from app.sim.model import SimInputError, compile_model
+from app.ua.values import node_id, status_code
 
 log = logging.getLogger("floortwin.plantsim")
 
@@ -90,7 +91,7 @@ def command(factory: Path, port: int = 0, extra_args: Sequence[str] = ()) -> lis
     """The command line that runs the plant simulator as its own process (a packaged app runs it from its
     own binary, through ``main.py --plantsim``); port 0 lets it choose a free port, named in its first line
     of output. The child ends with this process: start it with a pipe on its standard input that stays open
-    while it runs (see :mod:`app.live.lifeline`)."""
+    while it runs (see :mod:`app.plant.lifeline`)."""
     from app.paths import ROOT
 
     args = ["--plantsim", "--factory", str(factory), "--port", str(port), *lifeline.child_args(), *extra_args]
@@ -283,10 +284,10 @@ class PlantServer:
         server.set_identity_tokens(tokens)
         idx = await server.register_namespace(NAMESPACE)
         sampling_ms = 1000.0 * self.interval_s  # values change at most once per update
-        await ua_conformance.describe_server(server, APP_URI, app.__version__, sampling_ms)
-        ua_conformance.report_not_writable(server)
-        ua_conformance.serve_without_history(server)
-        ua_conformance.link_get_monitored_items(server)
+        await conformance.describe_server(server, APP_URI, app.__version__, sampling_ms)
+        conformance.report_not_writable(server)
+        conformance.serve_without_history(server)
+        conformance.link_get_monitored_items(server)
         root = await server.nodes.objects.add_folder(node_id("Factory", idx), ua.QualifiedName("Factory", idx))
         lines: dict[str, Node] = {}
         for i, m in enumerate(self.machines):
@@ -319,7 +320,7 @@ class PlantServer:
                 unit, code, text = signal_info(name)
                 nodeid = node_id(f"{base}/{name}", idx)
                 eu_range = self._eu_range(i, name) if unit else None
-                await ua_conformance.add_variable(
+                await conformance.add_variable(
                     server,
                     obj.nodeid,
                     nodeid,
@@ -336,7 +337,7 @@ class PlantServer:
                         DisplayName=ua.LocalizedText(unit),
                         Description=ua.LocalizedText(unit),
                     )
-                    await ua_conformance.add_property(
+                    await conformance.add_property(
                         server,
                         nodeid,
                         node_id(f"{base}/{name}/EngineeringUnits", idx),
@@ -344,7 +345,7 @@ class PlantServer:
                         ua.Variant(eu, ua.VariantType.ExtensionObject),
                         ua.ObjectIds.EUInformation,
                     )
-                    await ua_conformance.add_property(
+                    await conformance.add_property(
                         server,
                         nodeid,
                         node_id(f"{base}/{name}/EURange", idx),
@@ -510,8 +511,8 @@ async def ensure_certificate(folder: Path, name: str, app_uri: str, host: str, s
     it still names ``app_uri`` and ``host`` (as an IP address when it is one) and stays valid."""
     folder.mkdir(parents=True, exist_ok=True)
     cert, key = folder / f"{name}_cert.der", folder / f"{name}_key.pem"
-    if not (key.is_file() and ua_conformance.certificate_fits(cert, app_uri, host)):
-        ua_conformance.make_certificate(key, cert, app_uri, host, server, f"floortwin {name}")
+    if not (key.is_file() and conformance.certificate_fits(cert, app_uri, host)):
+        conformance.make_certificate(key, cert, app_uri, host, server, f"floortwin {name}")
     return cert, key
 
 
@@ -547,7 +548,7 @@ def _probability(text: str) -> float:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m app.live.plantsim", description="floortwin plant simulator (OPC UA server)")
+    p = argparse.ArgumentParser(prog="python -m app.plant.server", description="floortwin plant simulator (OPC UA server)")
     p.add_argument("--factory", required=True, help="factory file to simulate")
     p.add_argument("--port", type=int, default=4840, help="TCP port to listen on (0: any free port, named in the first line)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")

@@ -12,32 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.model.factory import MACHINE_STATES
+from app.model.signals import MACHINE_STATES
 
-#: The states the simulator reports, in code order (one definition: the factory format's).
+#: The states the simulator reports, in code order (one definition: app.model.signals).
 STATE_NAMES = MACHINE_STATES
-
-#: Signal name → (unit, UNECE code, description); the kind-specific extra signal per machine kind.
-SIGNALS: dict[str, tuple[str, str, str]] = {
-    "State": ("", "", "Machine state: running, setup, starved, blocked or down"),
-    "StateCode": ("", "", "Machine state code: 0 running, 1 setup, 2 starved, 3 blocked, 4 down"),
-    "PartCount": ("", "", "Parts finished since the plant started"),
-    "CycleTime": ("s", "SEC", "Duration of the current or last processing cycle"),
-    "Temperature": ("°C", "CEL", "Machine body temperature"),
-    "Power": ("kW", "KWT", "Electrical power drawn"),
-    "Level": ("", "", "Parts held: in process, waiting and on their way in"),
-    "Capacity": ("", "", "Parts the machine and its input buffer can hold"),
-    "Alarm": ("", "", "True while an alarm is active"),
-    "AlarmText": ("", "", "Text of the active alarm (empty when none)"),
-    "SpindleLoad": ("%", "P1", "Spindle load relative to rated torque"),
-    "PressForce": ("kN", "B73", "Ram force of the last stroke"),
-    "AxisLoad": ("%", "P1", "Highest robot axis load"),
-}
-#: Optional vibration channels ("Vibration1", "Vibration2", ...): velocity RMS as ISO 10816 measures it.
-VIBRATION = ("mm/s", "C16", "Vibration velocity (RMS) at measuring point {k}")
 VIBRATION_RUNNING_MM_S = 2.8
 VIBRATION_IDLE_MM_S = 0.4
-EXTRA_SIGNAL = {"cnc": "SpindleLoad", "press": "PressForce", "robot_cell": "AxisLoad"}
 #: Temperature rise above ambient when running, per kind (°C).
 HEAT_RISE = {"cnc": 28.0, "press": 22.0, "robot_cell": 14.0, "inspection": 3.0, "assembly": 2.0, "conveyor": 6.0}
 AMBIENT_C = 21.0
@@ -56,14 +36,6 @@ class SignalState:
 def initial_state(n: int, seed: int = 0) -> SignalState:
     rng = np.random.default_rng(seed)
     return SignalState(temperature=AMBIENT_C + rng.normal(0, 0.5, n), rng=rng)
-
-
-def signal_info(name: str) -> tuple[str, str, str]:
-    """(unit, UNECE code, description) of a signal, vibration channels included."""
-    if name.startswith("Vibration") and name[9:].isdigit():
-        unit, code, text = VIBRATION
-        return unit, code, text.format(k=name[9:])
-    return SIGNALS[name]
 
 
 def derive(

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from app.live import lifeline
-from app.live.plantsim import free_port
+from app.plant import lifeline
+from app.plant.server import free_port
 from tests.conftest import DEMO, ROOT
 
 BOUND_S = 30.0  # generous: a busy machine with two cores; normally well under a second
@@ -113,7 +113,7 @@ def _python(code: str) -> subprocess.Popen:
 def _serving_plant(reap: list[int], port: int, *extra: str, stdin: int) -> subprocess.Popen:
     """The plant simulator as its own process on ``port`` with ``extra`` options, once it says it serves."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "app.live.plantsim", "--factory", str(DEMO), "--port", str(port), *extra],
+        [sys.executable, "-m", "app.plant.server", "--factory", str(DEMO), "--port", str(port), *extra],
         cwd=ROOT,
         stdin=stdin,
         stdout=subprocess.PIPE,
@@ -142,7 +142,7 @@ def test_a_plant_spawned_by_a_script_ends_when_the_script_is_killed(reap):
         f"""
         import time
         from pathlib import Path
-        from app.live.plantsim import spawn
+        from app.plant.server import spawn
         proc = spawn(Path({str(DEMO)!r}), {port})
         print(proc.pid, flush=True)
         time.sleep(600)

@@ -8,7 +8,7 @@ import sys
 import pytest
 from asyncua import Client
 
-import app.live.plantsim as plantsim
+import app.plant.server as plantsim
 from tests.conftest import DEMO
 from tests.live.conftest import run, running_plant
 

@@ -6,8 +6,8 @@ import asyncio
 
 from asyncua import Client, ua
 
-from app.live.plantsim import DEMO_ARGS, NAMESPACE, Faults, build_parser
 from app.model.io import load_factory
+from app.plant.server import DEMO_ARGS, NAMESPACE, Faults, build_parser
 from tests.conftest import DEMO
 from tests.live.conftest import run, running_plant
 
