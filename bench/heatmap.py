@@ -162,9 +162,8 @@ def main() -> int:
     # A dragged machine: its kernel moved in place (what the app does) against the whole kernel rebuilt
     # (what it did before), the same moved layout both ways.
     from app.heat.material import holding_points, wip_spreader
-    from app.ui.heat_maps import CELL_M, RADIUS_M
-
     from app.model.edits import with_poses
+    from app.ui.heat_maps import CELL_M, RADIUS_M
 
     first = factory.machines[0]
     moved_factory = with_poses(factory, {first.id: first.pose.model_copy(update={"x_m": first.pose.x_m + 0.5})})
