@@ -222,9 +222,11 @@ class Recorder:
                         self._flushed.set()
                     if self._stop.is_set() and self._queue.empty():
                         break
-        except sqlite3.Error as e:  # a full disk or a broken file: say so, keep the app alive
-            self.error = str(e)
-            log.error("history recording stopped: %s (%s)", e, self.path)
+        except Exception as e:
+            self.error = str(e) or type(e).__name__
+            if not isinstance(e, sqlite3.Error):
+                raise  # a defect, not the disk: the crash handler reports it (dialog, report) from this thread
+            log.error("history recording stopped: %s (%s)", e, self.path)  # a full disk or a broken file
         finally:
             con.close()
             self._flushed.set()

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6 import QtCore, QtWidgets
+from superqt.utils import ensure_main_thread
 
 import app
 from app.paths import user_log_dir
@@ -112,8 +113,11 @@ def install_crash_handler(window_of: Callable[[], object]) -> None:
     """Send uncaught exceptions to ``report_crash`` (on the GUI thread, whichever thread raised)."""
     previous = sys.excepthook
 
+    @ensure_main_thread
     def on_gui_thread(exc: BaseException) -> None:
-        QtCore.QTimer.singleShot(0, lambda: report_crash(exc, window_of()))
+        # A worker thread has no Qt event loop of its own: the report is queued to the GUI thread (a timer
+        # started on the failing thread would never fire, and the crash would pass unreported).
+        report_crash(exc, window_of())
 
     def hook(exc_type, exc, tb) -> None:
         if issubclass(exc_type, KeyboardInterrupt):

@@ -70,3 +70,27 @@ def test_a_corrupt_settings_file_is_set_aside_and_defaults_used(tmp_path):
     s.theme = "dark"
     s.sync()
     assert Settings(QtCore.QSettings(str(path), QtCore.QSettings.Format.IniFormat)).theme == "dark"
+
+
+def test_a_crash_on_a_worker_thread_is_reported_on_the_gui_thread(make_window, qtbot, tmp_path, monkeypatch):
+    """Issue 15, item 3: the history writer failing with something other than a database error used to end
+    recording silently (the crash hook scheduled its report on the failing thread, which has no event loop)."""
+    import sys
+    import threading
+
+    from app.history.recorder import Recorder, Sample
+    from app.ui.crash import install_crash_handler
+
+    monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # both hooks are put back after the test
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    monkeypatch.setattr("app.ui.crash.user_log_dir", lambda: tmp_path)
+    w = make_window()
+    install_crash_handler(lambda: w)
+    recorder = Recorder(tmp_path / "history.sqlite")
+    # not a number and not None: the writer's arithmetic fails (a defect, not a full disk)
+    recorder.record([Sample("PR-01", "Temperature", "ns=2;s=x", 1.0, 1.0, "hot", None, 0)])  # type: ignore[arg-type]
+    qtbot.waitUntil(lambda: getattr(w, "crash_dialog", None) is not None and w.crash_dialog.isVisible(), timeout=10_000)
+    assert "TypeError" in w.crash_dialog.text()
+    assert recorder.error and list(tmp_path.glob("crash-*.txt"))
+    w.crash_dialog.keep.click()
+    recorder.close()
