@@ -199,7 +199,7 @@ def run_gui(
     QtWidgets.QApplication.setOrganizationName("floortwin")
     QtWidgets.QApplication.setApplicationVersion(app.__version__)
     qapp = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    window = MainWindow()
+    window = MainWindow(ask_plugins=not screenshot and quit_after is None)  # unattended runs never wait on a question
     from app.ui.crash import install_crash_handler
 
     install_crash_handler(lambda: window)

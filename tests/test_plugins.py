@@ -1,137 +1,95 @@
-"""Plugins: discovery (folders and entry points), the bundled examples at work, and failure isolation."""
+"""Plugins in the window: the bundled examples at work, the question before a new plugin runs, and a
+failing plugin taken out of the palette, the panels and the comparisons (reported on the GUI thread)."""
 
 from __future__ import annotations
 
 import json
 import math
-import sys
+import shutil
 import textwrap
-import time
+import threading
 
 import numpy as np
 import pytest
 
-from app.plugins import PluginManager, plugin_folders
+from app.plugins import PluginManager
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.gui
 
+MESH = ROOT / "plugins" / "laser_cutter" / "laser_cutter.stl"
 
-def _plugin(folder, name, code, manifest=None):
+
+def _plugin(folder, name, code, provides, **fields):
     d = folder / name
     d.mkdir(parents=True)
-    (d / "plugin.json").write_text(json.dumps(manifest or {"name": name, "version": "0.1", "module": "mod"}))
+    manifest = {"name": name, "version": "0.3", "api": "1.0", "module": "mod", "provides": provides, **fields}
+    (d / "plugin.json").write_text(json.dumps(manifest))
     (d / "mod.py").write_text(textwrap.dedent(code))
+    shutil.copy(MESH, d / "saw.stl")
     return d
 
 
-def test_the_bundled_plugins_load_and_contribute():
+@pytest.fixture
+def window_with(qtbot, settings):
+    """Main windows running the given plugin manager (closed after the test)."""
+    from PySide6 import QtCore, QtWidgets
+
+    from app.ui.main_window import MainWindow
+
+    made = []
+
+    def make(manager: PluginManager, ask: bool = True):
+        w = MainWindow(settings=settings, plugins=manager, ask_plugins=ask)
+        w.resize(1400, 900)
+        with qtbot.waitExposed(w):
+            w.show()
+        made.append(w)
+        return w
+
+    yield make
+    for w in made:
+        if w.document is not None and w.document.dirty:
+            w.document.replace(w.document.factory, w.document.path)
+        shutil.rmtree(w.autosave_folder(), ignore_errors=True)
+        w.close()
+        w.deleteLater()
+    QtWidgets.QApplication.processEvents()
+    QtWidgets.QApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete.value)
+
+
+def _palette(w) -> list[tuple[str, str]]:
+    return [w.palette_dock.list.item(i).data(256) for i in range(w.palette_dock.list.count())]
+
+
+def _manager(folder, trusted=(), disabled=(), bundled=False) -> PluginManager:
     m = PluginManager()
-    m.load_all(m.discover([ROOT / "plugins"], entry_points=False))
-    states = {p.name: (p.state, p.version, p.error) for p in m.plugins.values()}
-    assert states == {
-        "csv-replay": ("loaded", "1.0.0", ""),
-        "energy": ("loaded", "1.0.0", ""),
-        "laser-cutter": ("loaded", "1.0.0", ""),
-    }
-    assert set(m.data_sources) == {"csv"} and set(m.heat_layers) == {"Power share"} and set(m.kpis) == {"energy_per_part"}
-    assert [d.title for d in m.docks] == ["Energy"] and "laser_cutter" in m.assets
-    assert ROOT / "plugins" in plugin_folders()
-
-
-def test_broken_plugins_are_reported_and_skipped_and_the_rest_load(tmp_path):
-    _plugin(tmp_path, "good", "def register(api):\n    api.add_kpi('k', 'K', 'u', lambda o: 1.0)\n")
-    bad = tmp_path / "broken"
-    bad.mkdir()
-    (bad / "plugin.json").write_text("{not json")
-    _plugin(
-        tmp_path, "needs", "def register(api): pass\n", {"name": "needs", "module": "mod", "requires": ["no_such_package_xyz"]}
-    )
-    _plugin(
-        tmp_path, "raises", "def register(api):\n    api.add_kpi('r', 'R', 'u', lambda o: 1.0)\n    raise RuntimeError('boom')\n"
-    )
-    _plugin(tmp_path, "z_clash", "def register(api): pass\n", {"name": "good", "module": "mod"})
-    _plugin(tmp_path, "noreg", "X = 1\n")
-    (tmp_path / "nomanifest").mkdir()
-    m = PluginManager()
-    m.load_all(m.discover([tmp_path], entry_points=False))
-    by = {p.source.rsplit("/", 1)[-1]: p for p in m.plugins.values()}
-    assert by["good"].state == "loaded"
-    assert by["broken"].state == "failed" and "broken plugin.json" in by["broken"].error
-    assert by["needs"].state == "failed" and "missing dependency: no_such_package_xyz" in by["needs"].error
-    assert by["raises"].state == "failed" and "RuntimeError: boom" in by["raises"].error and "r" not in m.kpis  # undone
-    assert by["z_clash"].state == "skipped" and "name clash" in by["z_clash"].error
-    assert by["noreg"].state == "failed" and "register" in by["noreg"].error
-    assert by["nomanifest"].state == "failed" and "no plugin.json" in by["nomanifest"].error
-    assert set(m.kpis) == {"k"}
-
-
-def test_disabled_plugins_are_listed_not_loaded(tmp_path):
-    _plugin(tmp_path, "quiet", "def register(api):\n    api.add_kpi('q', 'Q', 'u', lambda o: 1.0)\n")
-    m = PluginManager()
-    m.load_all(m.discover([tmp_path], entry_points=False), disabled=["quiet"])
-    assert m.plugins["quiet"].state == "disabled" and not m.kpis
-
-
-def test_entry_point_plugins_are_found(tmp_path, monkeypatch):
-    site = tmp_path / "site"
-    (site / "ft_demo_plugin").mkdir(parents=True)
-    (site / "ft_demo_plugin" / "__init__.py").write_text(
-        "__version__ = '2.0'\ndef register(api):\n    api.add_kpi('ep', 'EP', 'u', lambda o: 2.0)\n"
-    )
-    info = site / "ft_demo_plugin-2.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: ft-demo-plugin\nVersion: 2.0\n")
-    (info / "entry_points.txt").write_text("[floortwin.plugins]\nft-demo = ft_demo_plugin\n")
-    monkeypatch.syspath_prepend(str(site))
-    m = PluginManager()
-    found = m.discover([], entry_points=True)
-    assert any(p.name == "ft-demo" and p.version == "2.0" for p in found)
-    m.load_all(found)
-    assert m.plugins["ft-demo"].state == "loaded" and "ep" in m.kpis
-    sys.modules.pop("ft_demo_plugin", None)
-
-
-def test_a_plugin_failing_at_run_time_is_disabled_and_the_app_carries_on(make_window, qtbot):
-    from app.plugins import manager
-
-    w = make_window()
-    assert manager.plugins["energy"].active
-    spec = manager.heat_layers["Power share"]
-    failures = []
-    manager.set_failure_handler(failures.append)
-    saved = (dict(manager.heat_layers), dict(manager.kpis), list(manager.docks), dict(manager.data_sources))
-    try:
-        manager.heat_layers["Power share"] = type(spec)(spec.name, spec.unit, lambda store, f: 1 / 0, spec.plugin)
-        assert manager.guard("energy", manager.heat_layers["Power share"].compute, None, None, default="fallback") == "fallback"
-        assert failures and failures[0].name == "energy" and "ZeroDivisionError" in manager.plugins["energy"].error
-        assert "Power share" not in manager.heat_layers and "energy_per_part" not in manager.kpis  # all of it goes
-        assert not any(d.plugin == "energy" for d in manager.docks)
-        assert manager.guard("energy", lambda: 1, default="off") == "off"  # a disabled plugin is not called
-        assert w.isVisible()
-    finally:  # the manager is the application's: put the energy plugin back for the other tests
-        manager.plugins["energy"].state, manager.plugins["energy"].error = "loaded", ""
-        manager.heat_layers, manager.kpis, manager.docks, manager.data_sources = saved
-        manager.set_failure_handler(w._on_plugin_failed)
+    found = m.discover([folder], entry_points=False)
+    m.add(found, trusted=trusted, disabled=disabled, trusted_folders=[folder] if bundled else [])
+    return m
 
 
 def test_plugins_at_work_in_the_window(make_window, qtbot, qloop, tmp_path):
     from app.live.client import ConnectionSettings
-    from app.plugins import manager
 
     w = make_window()
-    # the panel, the heat layer and the machine kind are in the window
-    assert any(d.windowTitle() == "Energy" for d in w.plugin_docks)
+    # nothing is imported for a panel nobody looked at; the panel is there, built when shown
+    dock = next(d for d in w.plugin_docks if d.windowTitle() == "Energy")
+    assert dock.objectName() == "dock_plugin_energy_0"
     assert w.heat_dock.signal.findData("Power share") >= 0
-    palette = [w.palette_dock.list.item(i).data(256) for i in range(w.palette_dock.list.count())]
-    assert ("laser_cutter", "laser_cutter") in palette
+    assert ("laser_cutter", "laser_cutter") in _palette(w)
+    dock.show()
+    dock.raise_()
+    qtbot.waitUntil(lambda: hasattr(dock.widget(), "refresh"), timeout=5000)
+    panel = dock.widget()
+    assert w.plugins.plugins["energy"].active
     # the laser cutter's mesh (a plugin-NAME: asset) loads
     from app.assets import load_factory_assets
     from app.model.factory import AssetRef
+    from app.model.kinds import get_kind
 
-    f = w.document.factory.model_copy(
-        update={"assets": {**w.document.factory.assets, "laser_cutter": AssetRef(path=manager.assets["laser_cutter"])}}
-    )
+    ref = AssetRef(path=get_kind("laser_cutter").asset_path)
+    f = w.document.factory.model_copy(update={"assets": {**w.document.factory.assets, "laser_cutter": ref}})
     mesh = load_factory_assets(f, w.document.path, w.assets)["laser_cutter"]
     assert not mesh.placeholder and mesh.faces.shape[0] > 100, mesh.warning
 
@@ -153,13 +111,10 @@ def test_plugins_at_work_in_the_window(make_window, qtbot, qloop, tmp_path):
         return all(np.isfinite(w.live.store.value(m.id, "Power")) for m in machines)
 
     qtbot.waitUntil(fed, timeout=10000)
-    assert "replaying values.csv" in w.status_link.text() or w.live.state.value == "connected"
-    # the heat layer computes from the store; the panel shows the plant power
+    # the heat layer computes from the state on view; the panel shows the plant power (it hears live values)
     w.heat_dock.choose("Power share")
     assert w.view.colour_bar_title == "Power share (%)"
-    panel = next(d for d in w.plugin_docks if d.windowTitle() == "Energy").widget()
-    panel.refresh()
-    assert panel.total_label.text().startswith("Plant power:")
+    qtbot.waitUntil(lambda: panel.total_label.text().startswith("Plant power:"), timeout=5000)
     w.heat_dock.choose(None)
     w.disconnect_live()
     # a bad file: the link says why
@@ -172,18 +127,20 @@ def test_plugins_at_work_in_the_window(make_window, qtbot, qloop, tmp_path):
 def test_energy_kpi_in_a_comparison():
     from app.compare.diff import compare
     from app.compare.kpis import Observation
-    from app.plugins import manager
 
-    obs = [
-        Observation(["A"], 3600.0, np.array([[3600.0, 0, 0, 0, 0]]), np.array([10.0]), np.array([5.0 + k]), 2.0, 10.0)
-        for k in range(3)
-    ]
-    c = compare(obs, extra=manager.extra_kpis, extra_labels={k: (s.label, s.unit) for k, s in manager.kpis.items()})
-    row = c.row("energy_per_part")
-    assert row.baseline.mean == pytest.approx(0.6) and row.unit == "kWh/part"
-    assert math.isnan(
-        manager.extra_kpis(Observation(["A"], 1.0, np.zeros((1, 5)), np.zeros(1), np.ones(1), 0.0, 0.0))["energy_per_part"]
-    )
+    m = _manager(ROOT / "plugins", bundled=True)
+    try:
+        obs = [
+            Observation(["A"], 3600.0, np.array([[3600.0, 0, 0, 0, 0]]), np.array([10.0]), np.array([5.0 + k]), 2.0, 10.0)
+            for k in range(3)
+        ]
+        c = compare(obs, extra=m.extra_kpis, extra_labels={k: (s.label, s.unit) for k, s in m.kpis.items()})
+        row = c.row("energy_per_part")
+        assert row.baseline.mean == pytest.approx(0.6) and row.unit == "kWh/part"
+        empty = Observation(["A"], 1.0, np.zeros((1, 5)), np.zeros(1), np.ones(1), 0.0, 0.0)
+        assert math.isnan(m.extra_kpis(empty)["energy_per_part"])
+    finally:
+        m.close()
 
 
 def test_the_plugins_dialog_lists_states_and_remembers_choices(make_window, qtbot):
@@ -193,10 +150,115 @@ def test_the_plugins_dialog_lists_states_and_remembers_choices(make_window, qtbo
     names = [dialog.table.item(i, 1).text() for i in range(dialog.table.rowCount())]
     assert {"csv-replay", "energy", "laser-cutter"} <= set(names)
     row = names.index("energy")
-    assert dialog.table.item(row, 3).text() == "loaded" and dialog.table.item(row, 2).text() == "1.0.0"
-    assert "KPI Energy per part" in dialog.table.item(row, 4).text()
+    assert dialog.table.item(row, 3).text() == "ready (loads when needed)" and dialog.table.item(row, 2).text() == "1.1.0"
+    assert "KPI energy_per_part" in dialog.table.item(row, 4).text()
+    assert dialog.table.item(names.index("laser-cutter"), 3).text() == "loaded"  # the palette needed its kind
     dialog.set_enabled("energy", False)
     dialog.close()
     qtbot.waitUntil(lambda: "energy" in w.settings.disabled_plugins, timeout=2000)
     w.settings.disabled_plugins = []
-    time.sleep(0)
+
+
+def test_a_new_plugin_asks_before_it_runs_and_the_answer_is_remembered(window_with, qtbot, tmp_path, settings):
+    code = "def register(api):\n    api.add_machine_kind('saw', 'Band saw', (10, 20, 30), 'saw.stl')\n"
+    folder = tmp_path / "user_plugins"
+    _plugin(folder, "saws", code, {"machine_kinds": ["saw"]}, author="ACME tools", description="Saws")
+    w = window_with(_manager(folder, trusted=settings.trusted_plugins))
+    assert not any(k == "saw" for k, _a in _palette(w))  # it does not run before the user says so
+    qtbot.waitUntil(lambda: w.plugin_ui.consent is not None and w.plugin_ui.consent.isVisible(), timeout=5000)
+    question = w.plugin_ui.consent
+    text = question.text() + question.informativeText()
+    for said in ("saws", "0.3", "ACME tools", str(folder / "saws"), "machine kind saw", "runs with your privileges"):
+        assert said in text, said
+    question.allow_button.click()
+    qtbot.waitUntil(lambda: ("saw", "saw") in _palette(w), timeout=5000)  # allowed: its kind is in the palette
+    assert w.plugins.plugins["saws"].active
+    assert any(key.startswith("saws @ folder: ") for key in settings.trusted_plugins)
+
+    # the next start does not ask again
+    again = window_with(_manager(folder, trusted=settings.trusted_plugins, disabled=settings.disabled_plugins))
+    qtbot.wait(50)
+    assert again.plugin_ui.consent is None and again.plugins.plugins["saws"].state in ("ready", "loaded")
+
+
+def test_a_refused_plugin_stays_off_and_unattended_runs_never_ask(window_with, qtbot, tmp_path, settings, caplog):
+    code = "def register(api):\n    api.add_machine_kind('saw2', 'Saw', (10, 20, 30), 'saw.stl')\n"
+    folder = tmp_path / "user_plugins"
+    _plugin(folder, "saws2", code, {"machine_kinds": ["saw2"]})
+    unattended = window_with(_manager(folder), ask=False)
+    qtbot.wait(50)
+    assert unattended.plugin_ui.consent is None and unattended.plugins.plugins["saws2"].state == "new"
+    assert "saws2" in caplog.text and "stays off until allowed" in caplog.text
+    w = window_with(_manager(folder))
+    qtbot.waitUntil(lambda: w.plugin_ui.consent is not None, timeout=5000)
+    w.plugin_ui.consent.refuse_button.click()
+    qtbot.waitUntil(lambda: "saws2" in settings.disabled_plugins, timeout=2000)
+    assert w.plugins.plugins["saws2"].state == "disabled" and ("saw2", "saw2") not in _palette(w)
+    assert not settings.trusted_plugins
+
+
+def test_a_failing_plugin_leaves_the_palette_and_its_panel_goes(window_with, qtbot, tmp_path):
+    code = """
+        def register(api):
+            api.add_machine_kind("saw3", "Saw", (10, 20, 30), "saw.stl")
+            api.add_panel("Saw panel", lambda api: 1 / 0)
+    """
+    folder = tmp_path / "bundled"
+    _plugin(folder, "saws3", code, {"machine_kinds": ["saw3"], "panels": ["Saw panel"]})
+    w = window_with(_manager(folder, bundled=True))
+    assert ("saw3", "saw3") in _palette(w)
+    dock = next(d for d in w.plugin_docks if d.windowTitle() == "Saw panel")
+    messages = []
+    w.statusBar().messageChanged.connect(messages.append)
+    dock.show()
+    dock.raise_()
+    qtbot.waitUntil(lambda: w.plugins.plugins["saws3"].state == "failed", timeout=5000)
+    qtbot.waitUntil(lambda: ("saw3", "saw3") not in _palette(w), timeout=5000)  # its kind left the palette
+    qtbot.waitUntil(lambda: not any(d.windowTitle() == "Saw panel" for d in w.plugin_docks), timeout=5000)
+    assert [m for m in messages if "Plugin saws3 was disabled: failed while running: ZeroDivisionError" in m]
+    from app.model.kinds import get_kind
+
+    assert get_kind("saw3") is None
+    w.show_plugins()
+    table = w.plugins_dialog.table
+    row = [table.item(i, 1).text() for i in range(table.rowCount())].index("saws3")
+    assert table.item(row, 3).text() == "failed" and "ZeroDivisionError" in table.item(row, 5).text()
+    w.plugins_dialog.close()
+
+
+def test_a_kpi_raising_during_a_comparison_is_reported_on_the_gui_thread(window_with, qtbot, tmp_path):
+    code = """
+        def register(api):
+            api.add_kpi("broken", "Broken", "", lambda observation: 1 / 0)
+    """
+    folder = tmp_path / "bundled"
+    _plugin(folder, "badkpi", code, {"kpis": ["broken"]})
+    w = window_with(_manager(folder, bundled=True))
+    assert w.open_demo()
+    messages, threads = [], []
+
+    def heard(message: str) -> None:  # a plain callable: it runs on the thread that changed the status bar
+        messages.append(message)
+        threads.append(threading.current_thread())
+
+    w.statusBar().messageChanged.connect(heard)
+    failed_on = []
+    w.plugins.failed.connect(lambda plugin: failed_on.append(threading.current_thread()))
+    dock = w.whatif_dock
+    dock.window_min.setValue(0)
+    entry = dock.new_scenario("current", name="Plugin KPI")
+    dock.update_scenario(entry, entry.scenario.model_copy(update={"horizon_s": 12 * 3600.0, "replications": 2}))
+    job = dock.run(entry)
+    qtbot.waitUntil(lambda: job.done, timeout=60000)
+    assert job.status == "done", job.message
+    opened = []
+    dock.comparison_opened.connect(opened.append)
+    dock.compare_entry(entry)
+    qtbot.waitUntil(lambda: bool(opened), timeout=30000)
+    cmp = opened[0]
+    assert cmp.comparison.rows and not [r for r in cmp.comparison.rows if r.key == "broken"]  # left out
+    qtbot.waitUntil(lambda: any("Plugin badkpi was disabled" in m for m in messages), timeout=5000)
+    assert failed_on and failed_on[0] is not threading.main_thread()  # the KPI raised on the comparison's worker
+    assert set(threads) == {threading.main_thread()}  # yet the status bar was only touched on the GUI thread
+    assert w.plugins.plugins["badkpi"].state == "failed" and w.plugins.kpis == {}
+    cmp.close()

@@ -147,6 +147,11 @@ def register_asset_root(prefix: str, folder: Path) -> None:
     _ASSET_ROOTS[prefix] = Path(folder)
 
 
+def unregister_asset_root(prefix: str) -> None:
+    """Forget a ``PREFIX:`` root (its plugin failed or was closed)."""
+    _ASSET_ROOTS.pop(prefix, None)
+
+
 def resolve_asset_path(asset_path: str, factory_path: str | os.PathLike[str] | None) -> Path:
     """Where an asset file is: ``builtin:…`` in the bundled assets, ``plugin-NAME:…`` in a plugin's folder,
     else relative to the factory file."""

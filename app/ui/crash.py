@@ -23,6 +23,7 @@ from superqt.utils import ensure_main_thread
 
 import app
 from app.paths import user_log_dir
+from app.plugins import PluginManager
 
 log = logging.getLogger(__name__)
 
@@ -46,17 +47,16 @@ def versions() -> dict[str, str]:
     return out
 
 
-def write_crash_report(exc: BaseException, folder: Path | None = None) -> Path:
+def write_crash_report(exc: BaseException, folder: Path | None = None, plugins: PluginManager | None = None) -> Path:
     """A text file with the traceback, the versions, the plugins and the last 200 lines of the log."""
-    from app.plugins import manager as plugins
-
     folder = folder or user_log_dir()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"crash-{time.strftime('%Y%m%d-%H%M%S')}.txt"
     lines = [f"floortwin crash report, {time.strftime('%Y-%m-%d %H:%M:%S')}", ""]
     lines += ["".join(traceback.format_exception(type(exc), exc, exc.__traceback__)), "Versions:"]
     lines += [f"  {k}: {v}" for k, v in versions().items()]
-    lines += ["", "Plugins:"] + [f"  {p.name} {p.version}: {p.state} {p.error}".rstrip() for p in plugins.plugins.values()]
+    found = plugins.plugins.values() if plugins is not None else ()
+    lines += ["", "Plugins:"] + [f"  {p.name} {p.version}: {p.state} {p.error}".rstrip() for p in found]
     log_file = folder / "floortwin.log"
     if log_file.exists():
         tail = log_file.read_text(encoding="utf-8", errors="replace").splitlines()[-200:]
@@ -97,7 +97,7 @@ def report_crash(exc: BaseException, window=None, ask: bool = True) -> tuple[Pat
         except Exception as e:  # the report must go on even if this fails
             saved = f"The unsaved layout could not be saved: {e}"
     try:
-        report = write_crash_report(exc)
+        report = write_crash_report(exc, plugins=getattr(window, "plugins", None))
     except OSError as e:
         log.error("cannot write the crash report: %s", e)
         report = None

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6 import QtCore, QtWidgets
 
 from app.heat.colour import COLOUR_MAPS
 from app.heat.material import HotSpot
-from app.plugins import manager as plugins
 from app.ui.heat_maps import MaterialLayers
 from app.ui.live_link import UNITS, HeatLayer
 from app.ui.widgets import number_field, scrolling
@@ -114,8 +115,9 @@ class HeatDock(QtWidgets.QDockWidget):
         self.lo.valueChanged.connect(self._emit)
         self.hi.valueChanged.connect(self._emit)
 
-    def set_signals(self, bound: tuple[str, ...] | list[str]) -> None:
-        """Offer "State" and the numeric signals (those of the factory's bindings first)."""
+    def set_signals(self, bound: tuple[str, ...] | list[str], plugin_layers: Mapping[str, str] | None = None) -> None:
+        """Offer "State" and the numeric signals (those of the factory's bindings first), then the layers
+        plugins compute (``plugin_layers``: name → unit, "" when not known yet)."""
         current = self.signal.currentText()
         self.signal.blockSignals(True)
         self.signal.clear()
@@ -125,8 +127,8 @@ class HeatDock(QtWidgets.QDockWidget):
                 continue
             unit = UNITS.get(name)
             self.signal.addItem(f"{name} ({unit})" if unit else name, name)
-        for name, spec in plugins.heat_layers.items():  # layers plugins compute
-            self.signal.addItem(f"{name} ({spec.unit})" if spec.unit else name, name)
+        for name, unit in (plugin_layers or {}).items():
+            self.signal.addItem(f"{name} ({unit})" if unit else name, name)
         index = self.signal.findText(current)
         self.signal.setCurrentIndex(max(index, 0))
         self.signal.blockSignals(False)

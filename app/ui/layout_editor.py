@@ -34,7 +34,6 @@ from app.model.io import resolve_asset_path
 from app.model.kinds import get_kind, kind_rgb, known_kinds
 from app.paths import ASSETS_DIR
 from app.physics.world import LayoutWorld, Verdict, hulls_of
-from app.plugins import manager as plugins
 from app.state.colours import LEGEND as STATE_LEGEND
 from app.ui.thumbnails import mesh_thumbnail
 from app.ui.widgets import number_field
@@ -57,8 +56,8 @@ BUILTIN_ASSETS = {p.stem: f"builtin:meshes/{p.name}" for p in sorted((ASSETS_DIR
 
 
 def known_assets() -> dict[str, str]:
-    """Meshes a machine can be added with: the built-in ones and those of loaded plugins."""
-    return {**BUILTIN_ASSETS, **plugins.assets}
+    """Meshes a machine can be added with: the built-in ones and those of the plugins' machine kinds."""
+    return {**BUILTIN_ASSETS, **{k.default_asset: k.asset_path for k in known_kinds().values() if k.asset_path}}
 
 
 ROTATE_STEP_DEG = 15.0

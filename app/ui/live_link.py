@@ -33,7 +33,7 @@ from app.history.recorder import (
 from app.live.client import ConnectionSettings, LinkState, LiveClient
 from app.live.netloop import NetworkLoop, network_loop
 from app.model.factory import Factory
-from app.plugins import manager as plugins
+from app.plugins import PluginManager
 from app.scene.view import FactoryView
 from app.state.alarms import AlarmLog
 from app.state.colours import LEGEND, state_colours
@@ -126,9 +126,16 @@ class LiveLink(QtCore.QObject):
     replay_shown = QtCore.Signal(float)
     offline_colours_wanted = QtCore.Signal()  # a difference left the view and there are no values to draw
 
-    def __init__(self, view: FactoryView, parent: QtCore.QObject | None = None, max_age_s: float = 10.0):
+    def __init__(
+        self,
+        view: FactoryView,
+        parent: QtCore.QObject | None = None,
+        max_age_s: float = 10.0,
+        plugins: PluginManager | None = None,
+    ):
         super().__init__(parent)
         self.view = view
+        self.plugins = plugins  # data sources and heat layers of plugins
         self.max_age_s = max_age_s
         self.store: StateStore | None = None
         self.client: LiveClient | None = None
@@ -205,9 +212,10 @@ class LiveLink(QtCore.QObject):
             lambda state, message: here.call(generation, "_on_state", state, message, time.time()),
             lambda index, message: here.call(generation, "_on_binding_error", index, message),
         )
-        source = plugins.data_sources.get(settings.endpoint.split(":", 1)[0])
-        if source is not None:  # a plugin's data source (a CSV replay, MQTT…) instead of OPC UA
-            self.client = plugins.guard(source.plugin, source.make, settings, *callbacks)
+        scheme = settings.endpoint.split(":", 1)[0]
+        source = self.plugins.data_source(scheme) if self.plugins is not None else None
+        if source is not None and self.plugins is not None:  # a plugin's data source (a CSV replay, MQTT…)
+            self.client = self.plugins.guard(source.plugin, source.make, settings, *callbacks)
             if self.client is None:
                 self.state_changed.emit(LinkState.FAILED.value, f"the {source.label} data source failed (Help ▸ Plugins)")
                 return
@@ -382,14 +390,10 @@ class LiveLink(QtCore.QObject):
 
     def _recolour_heat(self, store: StateStore, now: float) -> None:
         heat = self.heat
-        spec = plugins.heat_layers.get(heat.signal)
-        if spec is not None:  # a plugin's layer, computed from the state on view
-            values = plugins.guard(spec.plugin, spec.compute, store, self.factory, default=None)
-            values = np.full(len(store.machines), np.nan) if values is None else np.asarray(values, dtype=float).reshape(-1)
-            if len(values) != len(store.machines):
-                values = np.full(len(store.machines), np.nan)
+        layer = self.plugins.heat_values(heat.signal, store, now, self.factory) if self.plugins is not None else None
+        if layer is not None:  # a plugin's layer, computed from the state on view
+            values, unit = layer
             known = np.isfinite(values)
-            unit = spec.unit
         else:
             values = store.column(heat.signal)
             known = store.fresh(heat.signal, now, self.max_age_s)

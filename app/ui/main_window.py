@@ -21,8 +21,7 @@ from app.model.problems import FactoryFileError
 from app.model.selection import Selection
 from app.paths import DEMO_FACTORY, RESOURCES_DIR, user_data_dir
 from app.physics.world import hulls_of, problem_counts
-from app.plugins import manager as plugins
-from app.plugins import plugin_folders
+from app.plugins import PluginManager, standard_plugins
 from app.scene.view import FactoryView
 from app.state.colours import NO_DATA_RGB
 from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_text
@@ -36,6 +35,7 @@ from app.ui.layout_editor import LayoutCheckDock, LayoutEditor, PaletteDock
 from app.ui.live_console import LiveConsole
 from app.ui.live_link import LiveLink
 from app.ui.log_dock import LogDock
+from app.ui.plugin_ui import PluginUi
 from app.ui.properties_dock import PropertiesDock
 from app.ui.screenshot import grab_window
 from app.ui.settings import Settings
@@ -63,9 +63,20 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         Where recent files, theme and layout are kept (tests pass an isolated one).
     assets
         The mesh cache shared by everything that shows machines.
+    plugins
+        The plugins this window runs (default: the bundled, the user's and the installed ones, with the
+        user's choices); the window owns them and closes them with itself.
+    ask_plugins
+        Ask before a plugin found for the first time runs (off for unattended runs: new ones stay off).
     """
 
-    def __init__(self, settings: Settings | None = None, assets: AssetLibrary | None = None):
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        assets: AssetLibrary | None = None,
+        plugins: PluginManager | None = None,
+        ask_plugins: bool = True,
+    ):
         super().__init__()
         self.setObjectName("floortwin_main")
         self.setWindowIcon(QtGui.QIcon(str(RESOURCES_DIR / "icons" / "floortwin.svg")))
@@ -78,7 +89,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.last_error: QtWidgets.QMessageBox | None = None
         self._wip_before_simulated: bool | None = None  # the WIP layer's state before a scenario's WIP was shown
 
-        load_plugins(self.settings.disabled_plugins)
+        self.plugins = plugins or standard_plugins(self.settings.trusted_plugins, self.settings.disabled_plugins)
         self.view = FactoryView(self)
         self.setCentralWidget(self.view)
         self.tree_dock = FactoryTreeDock(self.selection, self)
@@ -107,20 +118,16 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.whatif_dock)
         for dock in (self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock):
             self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-        self.plugin_docks: list[QtWidgets.QDockWidget] = []
-        for k, spec in enumerate(plugins.docks):
-            dock = QtWidgets.QDockWidget(spec.title, self)
-            dock.setObjectName(f"dock_plugin_{spec.plugin}_{k}")
-            widget = plugins.guard(spec.plugin, spec.make, self)
-            if widget is None:
-                dock.deleteLater()
-                continue
-            dock.setWidget(widget)
-            self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            self.plugin_docks.append(dock)
-        plugins.set_failure_handler(self._on_plugin_failed)
+        self.plugin_ui = PluginUi(self, self.plugins, self.settings, self.log_dock, ask=ask_plugins)
+        self.plugin_docks = self.plugin_ui.docks  # panels of plugins, built when first shown
         self._docks_tabbed = False  # tabbed at the first show (see showEvent)
-        self.live = LiveLink(self.view, self)
+        self.live = LiveLink(self.view, self, plugins=self.plugins)
+        self.plugins.host.set_selection(self.selection)
+        self.plugins.host.set_state_source(self.live.shown)
+        self.live.values_flushed.connect(self.plugins.host.publish_live)
+        self.live.replay_shown.connect(self.plugins.host.publish_live)
+        self.plugin_ui.contributions_changed.connect(self._on_plugins_changed)
+        QtCore.QTimer.singleShot(0, self.plugin_ui.start)
         self.layout_editor = LayoutEditor(self)
         self._autosaved_revision = -1
         self._autosave_timer = QtCore.QTimer(self)
@@ -413,7 +420,9 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.layout_check_dock.show_checking()
         self.layout_check.start(document.factory, hulls_of(self.asset_of))
         self.tree_dock.set_factory(document.factory)
-        self.heat_dock.set_signals(sorted({s for m in document.factory.machines for s in m.tags}))
+        bound = sorted({s for m in document.factory.machines for s in m.tags})
+        self.heat_dock.set_signals(bound, self.plugins.heat_layer_units())
+        self.plugins.host.set_document(document)
         self.heat_maps.set_factory(document.factory)
         self.whatif_dock.load_for(document.factory)
         document.layout_changed.connect(self._on_layout_changed)
@@ -601,14 +610,21 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
     def show_plugins(self) -> None:
         from app.ui.plugins_dialog import PluginsDialog
 
-        dialog = PluginsDialog(plugins, self.settings.disabled_plugins, self)
-        dialog.finished.connect(lambda *_: setattr(self.settings, "disabled_plugins", sorted(dialog.disabled)))
+        dialog = PluginsDialog(self.plugins, self.settings.disabled_plugins, self, self.settings.trusted_plugins)
+        dialog.finished.connect(lambda *_: self._keep_plugin_choices(dialog))
         dialog.show()
         self.plugins_dialog = dialog
 
-    def _on_plugin_failed(self, plugin) -> None:
-        msg = f"Plugin {plugin.name} was disabled: {plugin.error} (Help ▸ Plugins; see Log)"
-        self.statusBar().showMessage(msg, 15000)
+    def _keep_plugin_choices(self, dialog) -> None:
+        self.settings.disabled_plugins = sorted(dialog.disabled)
+        self.settings.trusted_plugins = sorted(dialog.trusted)
+
+    def _on_plugins_changed(self) -> None:
+        """A plugin loaded, failed or was allowed: the palette and the heat-map list show what there is now."""
+        self.palette_dock.set_assets({})
+        if self.document is not None:
+            bound = sorted({s for m in self.document.factory.machines for s in m.tags})
+            self.heat_dock.set_signals(bound, self.plugins.heat_layer_units())
 
     def show_about(self) -> None:
         from app.paths import user_log_dir
@@ -616,7 +632,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
 
         v = versions()
         libs = " · ".join(f"{k} {v[k]}" for k in ("Python", "Qt", "PySide6", "VTK", "pyvista", "numpy", "asyncua", "pybullet"))
-        active = sum(p.active for p in plugins.plugins.values())
+        active = sum(p.enabled for p in self.plugins.plugins.values())
         box = QtWidgets.QMessageBox(self)
         box.setObjectName("about_box")
         box.setWindowTitle("About floortwin")
@@ -715,13 +731,8 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
             self.plant.stop()
         self.log_dock.detach()
         self.view.close_scene()
+        self.plugins.close()
         super().closeEvent(event)
-
-
-def load_plugins(disabled: list[str]) -> None:
-    """Find and load the plugins once per process (the first window does it)."""
-    if not plugins.plugins:
-        plugins.load_all(plugins.discover(plugin_folders()), disabled)
 
 
 def _can_write(path: Path) -> bool:

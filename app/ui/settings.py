@@ -88,6 +88,18 @@ class Settings:
     def disabled_plugins(self, names: list[str]) -> None:
         self.q.setValue("plugins/disabled", sorted(set(names)))
 
+    @property
+    def trusted_plugins(self) -> list[str]:
+        """Plugins the user allowed to run, by trust key ("name @ where")."""
+        value = self.q.value("plugins/trusted", [])
+        if isinstance(value, str):
+            value = [value] if value else []
+        return [str(v) for v in value] if isinstance(value, list) else []
+
+    @trusted_plugins.setter
+    def trusted_plugins(self, keys: list[str]) -> None:
+        self.q.setValue("plugins/trusted", sorted(set(keys)))
+
     def _flag(self, key: str, default: bool) -> bool:
         """A yes/no setting, stored as "true"/"false" in the INI file."""
         return str(self.q.value(key, "true" if default else "false")).lower() == "true"

@@ -30,7 +30,6 @@ from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.paths import user_data_dir
-from app.plugins import manager as plugins
 from app.sim.jobs import Job, JobQueue, eta_s
 from app.sim.model import SimInputError, compile_model
 from app.sim.results import load_finished_run
@@ -510,6 +509,10 @@ class WhatIfDock(QtWidgets.QDockWidget):
         history_path = self.window_.history_path()
 
         run_notes_: list[str] = []
+        # The plugins' KPIs are loaded here, on the GUI thread; a KPI that raises on the worker disables its
+        # plugin, and the window hears of it through the manager's ``failed`` signal (on the GUI thread).
+        plugins = self.window_.plugins
+        labels = {k: (spec.label, spec.unit) for k, spec in plugins.kpis.items()}
 
         def build():
             base_res, scen_res, base_m, scen_m = self.comparison_inputs(e)
@@ -522,7 +525,6 @@ class WhatIfDock(QtWidgets.QDockWidget):
                 history = History(history_path)
                 actual = observe_history(history, e.scenario.factory, *window)
                 series_actual = exits_over_time_history(history, e.scenario.factory, *window)
-            labels = {k: (spec.label, spec.unit) for k, spec in plugins.kpis.items()}
             c = compare(base_obs, scen_obs, actual, extra=plugins.extra_kpis, extra_labels=labels)
             warm = _warmup(base_m)
             series = {"baseline": exits_over_time_sim(base_res, warm), "scenario": exits_over_time_sim(scen_res, _warmup(scen_m))}

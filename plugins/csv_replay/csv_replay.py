@@ -26,9 +26,6 @@ from urllib.parse import parse_qs, unquote, urlparse
 from app.live.client import LinkState
 from app.state.store import Update
 
-API_VERSION = 1
-__version__ = "1.0.0"
-
 
 def read_rows(path: Path) -> tuple[list[tuple[float, str, object, int]], int]:
     """(t, node, value, status) sorted by time, and how many rows could not be read."""

@@ -13,25 +13,24 @@ import math
 
 import numpy as np
 
-API_VERSION = 1
-__version__ = "1.0.0"
-
 
 def energy_per_part(observation) -> float:
     energy = float(np.nansum(observation.energy_kwh))
     return energy / observation.exits if observation.exits > 0 else math.nan
 
 
-def power_share(store, factory) -> np.ndarray:
+def power_share(state, factory) -> np.ndarray:
     """Percent of the plant's power each machine draws now (NaN where there is no power reading)."""
-    power = store.column("Power").astype(float)
+    power = state.column("Power")
     total = np.nansum(power)
     if not np.isfinite(power).any() or total <= 0:
         return np.full(len(power), np.nan)
     return power / total * 100.0
 
 
-def make_panel(window):
+def make_panel(api):
+    """The Energy panel: plant power and the biggest consumers, from the state on view (``api.state()``),
+    refreshed as values arrive (``api.events.live_values``) and every second (a replay that stands still)."""
     from PySide6 import QtCore, QtWidgets
 
     panel = QtWidgets.QWidget()
@@ -47,14 +46,13 @@ def make_panel(window):
     layout.addStretch(1)
     panel.total_label, panel.top_label = total, top
 
-    def refresh() -> None:
-        shown = window.live.shown() if getattr(window, "live", None) is not None else None
-        if shown is None:
+    def refresh(*_args) -> None:
+        state = api.state()
+        if state is None:
             total.setText("No live data")
             top.setText("")
             return
-        store, _now = shown
-        power = store.column("Power")
+        power = state.column("Power")
         ok = np.isfinite(power)
         if not ok.any():
             total.setText("No power readings")
@@ -62,17 +60,20 @@ def make_panel(window):
             return
         total.setText(f"Plant power: {np.nansum(power):,.1f} kW")
         order = np.argsort(-np.where(ok, power, -np.inf))[:5]
-        top.setText("\n".join(f"{store.machines[i]}: {power[i]:,.1f} kW" for i in order if ok[i]))
+        top.setText("\n".join(f"{state.machines[i]}: {power[i]:,.1f} kW" for i in order if ok[i]))
 
     timer = QtCore.QTimer(panel)
     timer.setInterval(1000)
     timer.timeout.connect(refresh)
     timer.start()
+    api.events.live_values.connect(refresh)
+    panel.destroyed.connect(lambda *_: api.events.live_values.disconnect(refresh))
     panel.refresh = refresh
+    refresh()
     return panel
 
 
 def register(api) -> None:
     api.add_kpi("energy_per_part", "Energy per part", "kWh/part", energy_per_part)
     api.add_heat_layer("Power share", "%", power_share)
-    api.add_dock("Energy", make_panel)
+    api.add_panel("Energy", make_panel)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-API_VERSION = 1
-__version__ = "1.0.0"
-
 
 def register(api) -> None:
     api.add_machine_kind(
