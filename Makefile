@@ -60,9 +60,10 @@ docs-images: sysdeps $(STAMP)
 	xvfb-run -a -s "-screen 0 1920x1080x24" $(PY) docs/make_images.py $(DOCS_IMAGES_ARGS)
 
 lint: $(STAMP)
-	$(PY) -m pip install --quiet ruff mypy
+	$(PY) -m pip install --quiet ruff mypy import-linter
 	$(VENV)/bin/ruff check app tests bench main.py plugins docs/make_images.py
-	$(VENV)/bin/mypy app/model app/sim app/compare app/heat app/history app/state app/live app/physics
+	$(VENV)/bin/lint-imports   # the layer and no-GUI contracts in pyproject's [tool.importlinter]
+	$(VENV)/bin/mypy   # the packages listed in pyproject's [tool.mypy] files
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache

@@ -138,7 +138,7 @@ def normalise(mesh: trimesh.Trimesh, source: str, units: str = "m", up_axis: str
     f = np.asarray(mesh.faces, dtype=np.int64)
     if f.min() < 0 or f.max() >= len(v):
         raise AssetError(f"{name}: faces refer to vertices that do not exist")
-    finite = np.isfinite(v).all(axis=1)
+    finite = np.asarray(np.isfinite(v).all(axis=1))
     if not finite.all():
         keep = finite[f].all(axis=1)
         notes.append(f"dropped {int((~keep).sum())} triangles with non-finite vertices")
