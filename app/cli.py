@@ -19,6 +19,7 @@ from app.model.file_diff import format_factory_diff
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.paths import DEMO_FACTORY
+from app.plugins import PluginManager, standard_plugins
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
 log = logging.getLogger("floortwin")
@@ -103,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_USAGE
     path = Path(args.factory) if args.factory else (DEMO_FACTORY if args.demo else None)
     factory: Factory | None = None
+    plugins = _plugins()  # before the file: a machine kind it uses may be a plugin's
     if path is not None:
         try:
             factory = load_factory(path)
@@ -142,7 +144,16 @@ def main(argv: list[str] | None = None) -> int:
         args.camera,
         args.first_frame_exit,
         connect=args.connect,
+        plugins=plugins,
     )
+
+
+def _plugins() -> PluginManager:
+    """The plugins, with the user's choices (listed from their manifests: none is imported yet)."""
+    from app.ui.settings import Settings
+
+    settings = Settings()
+    return standard_plugins(settings.trusted_plugins, settings.disabled_plugins)
 
 
 def _run_loop(qapp, window) -> int:
@@ -189,6 +200,7 @@ def run_gui(
     camera: str | None = None,
     first_frame_exit: bool = False,
     connect: str | None = None,
+    plugins: PluginManager | None = None,
 ) -> int:
     """Create the Qt application and the main window (and the plant simulator for ``plant``), and run until quit."""
     from PySide6 import QtCore, QtWidgets
@@ -199,7 +211,8 @@ def run_gui(
     QtWidgets.QApplication.setOrganizationName("floortwin")
     QtWidgets.QApplication.setApplicationVersion(app.__version__)
     qapp = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
-    window = MainWindow(ask_plugins=not screenshot and quit_after is None)  # unattended runs never wait on a question
+    # an unattended run (a screenshot, a timed run) never waits on a question about a new plugin
+    window = MainWindow(plugins=plugins, ask_plugins=not screenshot and quit_after is None)
     from app.ui.crash import install_crash_handler
 
     install_crash_handler(lambda: window)

@@ -262,3 +262,23 @@ def test_a_kpi_raising_during_a_comparison_is_reported_on_the_gui_thread(window_
     assert set(threads) == {threading.main_thread()}  # yet the status bar was only touched on the GUI thread
     assert w.plugins.plugins["badkpi"].state == "failed" and w.plugins.kpis == {}
     cmp.close()
+
+
+def test_a_factory_file_using_a_plugins_kind_opens_from_the_command_line(tmp_path):
+    from app.cli import _plugins
+    from app.model.io import load_factory
+    from app.model.problems import FactoryFileError
+
+    f = json.loads((ROOT / "assets" / "factories" / "demo.json").read_text())
+    f["machines"][0]["kind"] = "laser_cutter"
+    path = tmp_path / "laser.json"
+    path.write_text(json.dumps(f))
+    with pytest.raises(FactoryFileError, match="unknown machine kind"):
+        load_factory(path)  # nobody to ask for the kind: refused, naming it
+    m = _plugins()  # what the command line makes before it reads the file
+    try:
+        assert m.plugins["laser-cutter"].state == "ready"
+        assert load_factory(path).machines[0].kind == "laser_cutter"
+        assert m.plugins["laser-cutter"].active and not m.plugins["energy"].active  # only what the file needs
+    finally:
+        m.close()
