@@ -185,8 +185,10 @@ def test_a_refused_plugin_stays_off_and_unattended_runs_never_ask(window_with, q
     code = "def register(api):\n    api.add_machine_kind('saw2', 'Saw', (10, 20, 30), 'saw.stl')\n"
     folder = tmp_path / "user_plugins"
     _plugin(folder, "saws2", code, {"machine_kinds": ["saw2"]})
+    _plugin(folder, "older", "def register(api): pass\n", {}, api="0.9")
     unattended = window_with(_manager(folder), ask=False)
-    qtbot.wait(50)
+    said = "Plugin(s) not loaded: older (Help ▸ Plugins says why)"  # a refused API version
+    qtbot.waitUntil(lambda: unattended.statusBar().currentMessage() == said, timeout=5000)
     assert unattended.plugin_ui.consent is None and unattended.plugins.plugins["saws2"].state == "new"
     assert "saws2" in caplog.text and "stays off until allowed" in caplog.text
     w = window_with(_manager(folder))

@@ -425,6 +425,8 @@ class PluginManager:
             for name in list(self._apis):
                 self._apis.pop(name).events.disconnect_all()
                 self._registry.forget(name)
+        self.host.set_document(None)  # nothing of the closed window is kept alive from here
+        self.host.set_state_source(lambda: None)
 
     # -- importing -----------------------------------------------------------------------------------------
     def _import(self, p: Plugin) -> Any:
