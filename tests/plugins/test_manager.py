@@ -233,3 +233,17 @@ def _document(path):
     from app.model.selection import Selection
 
     return FactoryDocument(load_factory(path), path), Selection()
+
+
+def test_the_plugin_manager_and_the_bundled_plugins_run_without_qt():
+    import ast
+    import subprocess
+
+    code = (
+        "import sys; from app.plugins import standard_plugins; from app.model.kinds import get_kind;"
+        "m = standard_plugins(); assert get_kind('laser_cutter') is not None; assert m.kpis and m.data_source('csv');"
+        "print([x for x in ('PySide6', 'vtkmodules', 'pyvista', 'pybullet') if x in sys.modules])"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert ast.literal_eval(r.stdout.strip().splitlines()[-1]) == []
