@@ -8,11 +8,10 @@ from PySide6 import QtCore, QtWidgets
 
 from app.heat.colour import COLOUR_MAPS
 from app.heat.material import HotSpot
+from app.model.signals import NUMERIC_SIGNALS, unit_of
 from app.ui.heat_maps import MaterialLayers
-from app.ui.live_link import UNITS, HeatLayer
+from app.ui.live_link import HeatLayer
 from app.ui.widgets import number_field, scrolling
-
-NUMERIC_SIGNALS = ("Temperature", "Power", "SpindleLoad", "PressForce", "AxisLoad", "Level", "PartCount")
 
 
 class HeatDock(QtWidgets.QDockWidget):
@@ -125,7 +124,7 @@ class HeatDock(QtWidgets.QDockWidget):
         for name in [*(s for s in NUMERIC_SIGNALS if s in bound), *(s for s in bound if s not in NUMERIC_SIGNALS)]:
             if name in ("State", "AlarmText", "Alarm"):
                 continue
-            unit = UNITS.get(name)
+            unit = unit_of(name) or None
             self.signal.addItem(f"{name} ({unit})" if unit else name, name)
         for name, unit in (plugin_layers or {}).items():
             self.signal.addItem(f"{name} ({unit})" if unit else name, name)
@@ -164,7 +163,7 @@ class HeatDock(QtWidgets.QDockWidget):
         keep = current.text(0) if current is not None else None
         self.hot.clear()
         for spot in spots:
-            unit = "parts/m²" if spot.kind == "wip" else UNITS.get(signal or "", "")
+            unit = "parts/m²" if spot.kind == "wip" else unit_of(signal or "")
             where = f"WIP {spot.label}" if spot.kind == "wip" else spot.label
             item = QtWidgets.QTreeWidgetItem([where, f"{spot.value:.3g} {unit}".strip()])
             item.setData(0, QtCore.Qt.ItemDataRole.UserRole, (spot.x_m, spot.y_m))
