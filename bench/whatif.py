@@ -127,8 +127,8 @@ def gui_figures(scs, folder: Path) -> dict:
     # First progress after clicking Run: timed from the click (cold: the worker process server starts too).
     firsts = []
     for k in range(3):
-        e = dock.new_scenario("current", name=f"click {k}")
-        dock.update_scenario(e, scs[k].model_copy(update={"factory": w.document.factory}))
+        e = dock.service.new_scenario("current", name=f"click {k}")
+        dock.service.update_scenario(e, scs[k].model_copy(update={"factory": w.document.factory}))
         dock.select(e)
         t = time.monotonic()
         QTest.mouseClick(dock.run_button, QtCore.Qt.MouseButton.LeftButton)
@@ -140,8 +140,8 @@ def gui_figures(scs, folder: Path) -> dict:
     # Responsiveness while the whole sweep runs from the dock.
     entries = []
     for s in scs:
-        e = dock.new_scenario("current", name=s.name)
-        dock.update_scenario(e, s.model_copy(update={"factory": w.document.factory}))
+        e = dock.service.new_scenario("current", name=s.name)
+        dock.service.update_scenario(e, s.model_copy(update={"factory": w.document.factory}))
         entries.append(e)
     ticks, frames = [], []
     timer = QtCore.QTimer()
@@ -155,7 +155,7 @@ def gui_figures(scs, folder: Path) -> dict:
         idle_frames.append(time.perf_counter() - t)
     t_sweep = time.perf_counter()
     for e in entries:
-        dock.run(e)
+        dock.service.run(e)
     timer.start()
     last_frame = 0.0
     while any(e.job is None or not e.job.done for e in entries) and time.perf_counter() - t_sweep < 1800:
@@ -170,7 +170,7 @@ def gui_figures(scs, folder: Path) -> dict:
     timer.stop()
     gaps = np.diff(ticks) if len(ticks) > 1 else np.zeros(1)
     failed = [e.job.message for e in entries if e.job.status != "done"]
-    for e in list(dock.entries):
+    for e in list(dock.service.entries):
         dock.select(e)
         dock.delete_selected(confirm=False)
     w.close()

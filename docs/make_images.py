@@ -351,13 +351,13 @@ async def stage_whatif(shots: dict[str, Shot], folder: Path, _options: Options) 
         dock.show()
         dock.raise_()
         dock.window_min.setValue(0)  # no recorded window: scenario against baseline, over the horizon
-        entry = dock.new_scenario("current", name=WHATIF_NAME)
+        entry = dock.service.new_scenario("current", name=WHATIF_NAME)
         if entry is None:
             raise StagingError("no scenario was made")
         changes = [MachineParam(machine=m, param="cycle_mean_s", value=WHATIF_CYCLE_S) for m in WHATIF_PRESSES]
         update = {"changes": changes, "horizon_s": WHATIF_HORIZON_S, "replications": WHATIF_REPLICATIONS, "seed": WHATIF_SEED}
-        dock.update_scenario(entry, entry.scenario.model_copy(update=update))
-        job = dock.run(entry)
+        dock.service.update_scenario(entry, entry.scenario.model_copy(update=update))
+        job = dock.service.run(entry)
         if job is None:
             raise StagingError(f"the scenario did not run: {w.last_error.text() if w.last_error else 'no reason given'}")
         await until(lambda: job.done, RUN_S, "finished what-if run")
@@ -365,7 +365,7 @@ async def stage_whatif(shots: dict[str, Shot], folder: Path, _options: Options) 
             raise StagingError(f"the what-if run ended {job.status}: {job.message}")
         opened = []
         dock.comparison_opened.connect(opened.append)
-        dock.compare_entry(entry)
+        dock.service.compare(entry)
         await until(lambda: bool(opened), COMPARE_S, "comparison dialog")
         comparison = opened[0]
         comparison.delta_kpi.setCurrentIndex(max(0, comparison.delta_kpi.findData("utilisation")))

@@ -248,14 +248,14 @@ def test_a_kpi_raising_during_a_comparison_is_reported_on_the_gui_thread(window_
     w.plugins.failed.connect(lambda plugin: failed_on.append(threading.current_thread()))
     dock = w.whatif_dock
     dock.window_min.setValue(0)
-    entry = dock.new_scenario("current", name="Plugin KPI")
-    dock.update_scenario(entry, entry.scenario.model_copy(update={"horizon_s": 12 * 3600.0, "replications": 2}))
-    job = dock.run(entry)
+    entry = dock.service.new_scenario("current", name="Plugin KPI")
+    dock.service.update_scenario(entry, entry.scenario.model_copy(update={"horizon_s": 12 * 3600.0, "replications": 2}))
+    job = dock.service.run(entry)
     qtbot.waitUntil(lambda: job.done, timeout=60000)
     assert job.status == "done", job.message
     opened = []
     dock.comparison_opened.connect(opened.append)
-    dock.compare_entry(entry)
+    dock.service.compare(entry)
     qtbot.waitUntil(lambda: bool(opened), timeout=30000)
     cmp = opened[0]
     assert cmp.comparison.rows and not [r for r in cmp.comparison.rows if r.key == "broken"]  # left out

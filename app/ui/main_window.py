@@ -44,6 +44,7 @@ from app.ui.timeline_bar import TimelineBar
 from app.ui.tree_dock import FactoryTreeDock
 from app.ui.trends_dock import TrendsDock
 from app.ui.whatif_dock import WhatIfDock
+from app.whatif import WhatIfService
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,20 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.layout_check.failed.connect(lambda why: self.layout_check_dock.show_failed(why))
         self.palette_dock = PaletteDock(self, self.assets)
         self.heat_dock = HeatDock(self)
-        self.whatif_dock = WhatIfDock(self, self)
+        self.whatif = WhatIfService(
+            lambda: self.document,
+            self.history_path,
+            extra_kpis=self.plugins.extra_kpis,
+            kpi_labels=lambda: {k: (spec.label, spec.unit) for k, spec in self.plugins.kpis.items()},
+        )
+        self.whatif_dock = WhatIfDock(
+            self.whatif,
+            say=lambda text: self.statusBar().showMessage(text, 10000),
+            show_error=lambda title, text: self.show_error(title, text, ""),
+            show_delta=lambda title, values: self.live.show_delta(title, values),
+            show_wip=self.show_simulated_wip,
+            parent=self,
+        )
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
         self.undo_dock.setObjectName("dock_undo")
         self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
@@ -424,7 +438,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.heat_dock.set_signals(bound, self.plugins.heat_layer_units())
         self.plugins.host.set_document(document)
         self.heat_maps.set_factory(document.factory)
-        self.whatif_dock.load_for(document.factory)
+        self.whatif.load_for(document.factory)
         document.layout_changed.connect(self._on_layout_changed)
         document.machines_changed.connect(self._on_layout_changed)  # moved (or re-tagged) machines
         document.dirty_changed.connect(self._update_title)
@@ -725,6 +739,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.live.stop()
         self._autosave_timer.stop()
         self.whatif_dock.shutdown()
+        self.whatif.shutdown()
         self.layout_editor.close()
         self.layout_check.close()
         if self.plant is not None:

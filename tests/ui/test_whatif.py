@@ -11,6 +11,7 @@ from PySide6 import QtGui, QtWidgets
 
 from app.live.client import ConnectionSettings
 from app.sim.scenario import MachineParam
+from app.whatif import status_text
 
 pytestmark = pytest.mark.gui
 
@@ -33,7 +34,7 @@ def test_scenario_edit_run_compare_export_and_reopen(make_window, qtbot, tmp_pat
     w = make_window()
     dock = w.whatif_dock
     dock.window_min.setValue(0)  # no recorded actuals here: scenario against baseline
-    entry = dock.new_scenario("current", name="Faster presses")
+    entry = dock.service.new_scenario("current", name="Faster presses")
     assert entry is not None and dock.list.topLevelItemCount() >= 1
 
     # The editor: a bad value is named and the dialog stays open; a good one is kept.
@@ -59,11 +60,11 @@ def test_scenario_edit_run_compare_export_and_reopen(make_window, qtbot, tmp_pat
         dialog.add_from_form()
     dialog.accept()
     assert dialog.result() == QtWidgets.QDialog.DialogCode.Accepted
-    dock.update_scenario(entry, dialog.result_scenario())
+    dock.service.update_scenario(entry, dialog.result_scenario())
     assert entry.scenario.changes == [MachineParam(machine=m, param="cycle_mean_s", value=20.0) for m in ("PR-01", "PR-02")]
 
     # Run in the background: progress, and the GUI stays responsive.
-    job = dock.run(entry)
+    job = dock.service.run(entry)
     assert job is not None
     qtbot.waitUntil(lambda: job.first_progress is not None, timeout=10000)  # a worker is at it
     ticks = _ticks(qtbot, 0.5)
@@ -78,7 +79,7 @@ def test_scenario_edit_run_compare_export_and_reopen(make_window, qtbot, tmp_pat
     # Compare: tables, bottleneck, verdicts; colour the 3D view by the delta.
     opened = []
     dock.comparison_opened.connect(opened.append)
-    dock.compare_entry(entry)
+    dock.service.compare(entry)
     qtbot.waitUntil(lambda: bool(opened), timeout=20000)
     cmp = opened[0]
     assert cmp.line_table.rowCount() >= 4 and cmp.machine_table.rowCount() >= 40
@@ -114,12 +115,12 @@ def test_scenario_edit_run_compare_export_and_reopen(make_window, qtbot, tmp_pat
     cmp.close()
 
     # Stored results are listed and compared again after a restart (a new dock reading the folder).
-    dock.entries.clear()
-    dock.load_for(w.document.factory)
-    again = next(e for e in dock.entries if e.path == entry.path)
-    assert again.job is None and "results stored" in dock._status(again)
+    dock.service.entries.clear()
+    dock.service.load_for(w.document.factory)
+    again = next(e for e in dock.service.entries if e.path == entry.path)
+    assert again.job is None and "results stored" in status_text(again)
     opened.clear()
-    dock.compare_entry(again)
+    dock.service.compare(again)
     qtbot.waitUntil(lambda: bool(opened), timeout=20000)
     assert opened[0].comparison.row("utilisation", "PR-01").delta.mean == pytest.approx(util_pr01.delta.mean)
     opened[0].close()
@@ -132,16 +133,16 @@ def test_a_bad_scenario_is_refused_and_a_run_can_be_cancelled(make_window, qtbot
     w = make_window()
     dock = w.whatif_dock
     dock.window_min.setValue(0)
-    bad = dock.new_scenario("current", name="bad")
-    dock.update_scenario(
+    bad = dock.service.new_scenario("current", name="bad")
+    dock.service.update_scenario(
         bad, bad.scenario.model_copy(update={"changes": [MachineParam(machine="CNC-01", param="servers", value=0)]})
     )
-    assert dock.run(bad) is None
+    assert dock.service.run(bad) is None
     assert w.last_error is not None and "changes[0].value" in w.last_error.text()
     w.last_error.close()
-    long = dock.new_scenario("current", name="long")
-    dock.update_scenario(long, long.scenario.model_copy(update={"horizon_s": 400 * 86400.0, "replications": 2}))
-    job = dock.run(long)
+    long = dock.service.new_scenario("current", name="long")
+    dock.service.update_scenario(long, long.scenario.model_copy(update={"horizon_s": 400 * 86400.0, "replications": 2}))
+    job = dock.service.run(long)
     qtbot.waitUntil(lambda: bool(job.worker_pids), timeout=15000)
     dock.select(long)
     assert dock.cancel_button.isEnabled()
@@ -155,39 +156,40 @@ def test_a_bad_scenario_is_refused_and_a_run_can_be_cancelled(make_window, qtbot
 def test_actuals_calibration_trust_and_drift_against_the_plant(qloop, make_window, qtbot, plant_endpoint):
     w = make_window()
     dock = w.whatif_dock
-    dock.min_window_s = 5.0
+    dock.service.min_window_s = 5.0
     dock.window_min.setValue(1)
     w.connect_live(ConnectionSettings(plant_endpoint))
     qtbot.waitUntil(w.live_ready, timeout=15000)
     qtbot.wait(7000)  # a few seconds of history (the plant runs at 20×)
     w.live.recorder.flush()
-    window = dock.actuals_window()
+    window = dock.service.actuals_window()
     assert window is not None and window[1] - window[0] >= 5.0
 
-    got = []
-    dock.calibrate_from_history(on_ready=got.append)
-    qtbot.waitUntil(lambda: bool(got), timeout=20000)
-    cal = got[0]
-    assert {e.machine for e in cal.machines} == {m.id for m in w.document.factory.machines}
     from app.ui.comparison_dialog import CalibrationDialog
 
-    view = CalibrationDialog(cal, w)
-    qtbot.addWidget(view)
-    assert view.table.rowCount() == len(cal.machines)
-    entry = dock.add_calibrated(cal)
-    assert entry.scenario.name.startswith("Calibrated baseline")
-    dock.update_scenario(entry, entry.scenario.model_copy(update={"replications": 4}))
-    job = dock.run(entry)
+    # Calibrate… estimates on the service's worker; the dialog opens on the GUI thread when they are ready.
+    dock.calibrate_button.click()
+    qtbot.waitUntil(lambda: any(isinstance(d, CalibrationDialog) for d in dock.dialogs), timeout=20000)
+    view = next(d for d in dock.dialogs if isinstance(d, CalibrationDialog))
+    assert view.table.rowCount() == len(w.document.factory.machines)
+    assert {view.table.item(i, 0).text() for i in range(view.table.rowCount())} == {m.id for m in w.document.factory.machines}
+    before = list(dock.service.entries)
+    view.create.click()  # "Create calibrated baseline": a new scenario, listed and selected
+    assert view not in dock.dialogs
+    entry = next(e for e in dock.service.entries if e not in before)
+    assert entry.scenario.name.startswith("Calibrated baseline") and dock.selected() is entry
+    dock.service.update_scenario(entry, entry.scenario.model_copy(update={"replications": 4}))
+    job = dock.service.run(entry)
     qtbot.waitUntil(lambda: job.done, timeout=60000)
     assert job.status == "done", job.message
     opened = []
     dock.comparison_opened.connect(opened.append)
-    dock.compare_entry(entry)
+    dock.service.compare(entry)
     qtbot.waitUntil(lambda: bool(opened), timeout=20000)
     cmp = opened[0]
     thr = cmp.comparison.row("throughput_per_h")
     assert np.isfinite(thr.actual) and thr.fits_actual is not None  # actuals on the same footing as the runs
-    assert dock.drift_model is not None
-    dock.check_drift()
+    assert dock.service.drift_model is not None
+    dock.service.check_drift()
     qtbot.waitUntil(lambda: dock.drift_label.text() != "", timeout=20000)
     cmp.close()

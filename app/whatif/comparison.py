@@ -1,0 +1,155 @@
+"""The comparison of a what-if run: its baseline and scenario replications against each other and, when
+the run was made for a recorded window, against the actuals of that window. Pure functions of their
+inputs; the service runs them on a worker thread.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.compare.calibrate import Trust, trust
+from app.compare.diff import Comparison, compare, run_notes
+from app.compare.kpis import (
+    Observation,
+    exits_over_time_history,
+    exits_over_time_sim,
+    observe_history,
+    observe_replication,
+    sinks,
+)
+from app.history.recorder import History
+from app.model.factory import Factory
+from app.sim.jobs import Job
+from app.sim.results import load_finished_run
+from app.sim.scenario import Scenario, apply, describe
+
+#: A run's model: a compiled ``SimModel`` (this session's job) or a stored run's row (a dict).
+RunModel = Any
+
+
+@dataclass(frozen=True)
+class RunInputs:
+    """What a comparison reads of a finished run: (baseline, scenario) replications and their models."""
+
+    baseline: list
+    scenario: list
+    baseline_model: RunModel
+    scenario_model: RunModel
+
+
+@dataclass
+class WhatIfComparison:
+    """A what-if comparison, ready to show: the KPI table, the parts-out series, the notes to print above
+    it, the trust in the baseline (with actuals), and the scenario's mean WIP per machine."""
+
+    scenario: Scenario
+    comparison: Comparison
+    series: dict[str, tuple[np.ndarray, np.ndarray]]
+    notes: list[str]
+    window: tuple[float, float] | None
+    actual: Observation | None
+    baseline_observations: list[Observation]
+    warmup_s: float
+    trust: Trust | None = None
+    simulated_wip: tuple[list[str], np.ndarray] | None = None
+    changes: list[str] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.scenario.name
+
+
+def run_inputs(scenario: Scenario, job: Job | None, results_path: Path) -> RunInputs:
+    """The replications of the last run: the job's when it finished in this session, else the stored ones
+    (``LookupError`` when the results file holds no finished run)."""
+    if job is not None and job.status == "done":
+        models = dict(job.models)
+        return RunInputs(job.results["baseline"], job.results["scenario"], models["baseline"], models["scenario"])
+    runs = {label: load_finished_run(results_path, f"{scenario.name} — {label}") for label in ("baseline", "scenario")}
+    return RunInputs(runs["baseline"][1], runs["scenario"][1], runs["baseline"][0], runs["scenario"][0])
+
+
+def warmup_s(model: RunModel) -> float:
+    """The warm-up of a compiled model or a stored run."""
+    return float(model["warmup_s"] if isinstance(model, dict) else model.warmup_s)
+
+
+def observe(result, model: RunModel, factory: Factory) -> Observation:
+    """One replication of ``model`` (compiled from ``factory``) as an observation."""
+    if isinstance(model, dict):  # a stored run
+        stations, parts = json.loads(model["stations"]), json.loads(model["parts"])
+    else:
+        stations, parts = [s.id for s in model.stations], model.parts
+    exact = bool(getattr(model, "deterministic", False))  # a model without randomness (stored runs: unknown)
+    return observe_replication(result, stations, parts, warmup_s(model), sinks(factory), exact)
+
+
+def build_comparison(
+    scenario: Scenario,
+    inputs: RunInputs,
+    history_path: Path | None = None,
+    window: tuple[float, float] | None = None,
+    extra: Callable[[Observation], dict[str, float]] | None = None,
+    extra_labels: dict[str, tuple[str, str]] | None = None,
+) -> WhatIfComparison:
+    """Compare a finished run's scenario with its baseline, and with the recorded ``window`` of the history
+    at ``history_path`` when there is one (``extra``/``extra_labels``: further line KPIs, the plugins')."""
+    changed = apply(scenario)
+    notes_runs = run_notes({"baseline": scenario.factory, "scenario": changed})
+    base_obs = [observe(r, inputs.baseline_model, scenario.factory) for r in inputs.baseline]
+    scen_obs = [observe(r, inputs.scenario_model, changed) for r in inputs.scenario]
+    actual = series_actual = None
+    if window is not None and history_path is not None and Path(history_path).exists():
+        history = History(history_path)
+        actual = observe_history(history, scenario.factory, *window)
+        series_actual = exits_over_time_history(history, scenario.factory, *window)
+    c = compare(base_obs, scen_obs, actual, extra=extra, extra_labels=extra_labels)
+    warm = warmup_s(inputs.baseline_model)
+    series = {
+        "baseline": exits_over_time_sim(inputs.baseline, warm),
+        "scenario": exits_over_time_sim(inputs.scenario, warmup_s(inputs.scenario_model)),
+    }
+    if series_actual is not None:
+        series = {"actual": series_actual, **series}
+    wip = None
+    per_machine = [o.wip_by_machine for o in scen_obs if o.wip_by_machine is not None]
+    if scen_obs and len(per_machine) == len(scen_obs):  # the engine's exact time-averages (samples are for charts)
+        wip = (list(scen_obs[0].machines), np.mean(per_machine, axis=0))
+    return WhatIfComparison(
+        scenario=scenario,
+        comparison=c,
+        series=series,
+        notes=window_notes(window, len(base_obs), warm) + notes_runs,
+        window=window,
+        actual=actual,
+        baseline_observations=base_obs,
+        warmup_s=warm,
+        trust=trust(base_obs, actual) if actual is not None else None,
+        simulated_wip=wip,
+        changes=[describe(ch) for ch in scenario.changes],
+    )
+
+
+def window_notes(window: tuple[float, float] | None, replications: int, warm_s: float) -> list[str]:
+    """What the comparison was made against, in a sentence."""
+    if window is None:
+        return ["No recorded window: scenario against baseline only."]
+    t0, t1 = window
+    return [
+        f"Actuals: {(t1 - t0) / 60:.0f} min of recorded history up to {time.strftime('%H:%M', time.localtime(t1))}; "
+        f"{replications} replications each of the same length after an {warm_s / 3600:g} h warm-up."
+    ]
+
+
+def align(values: np.ndarray, machines: Sequence[str], factory: Factory) -> np.ndarray:
+    """Per-machine values in ``machines`` order → the factory's order (NaN for machines not compared: a
+    scenario may add or remove machines)."""
+    index = {m: i for i, m in enumerate(machines)}
+    return np.array([values[index[m.id]] if m.id in index else np.nan for m in factory.machines], dtype=float)

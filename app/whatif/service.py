@@ -1,0 +1,413 @@
+"""The what-if service: the scenarios of the open factory, their runs in the background, comparisons with
+the recorded actuals, calibration from history and the drift of the live plant from the model.
+
+No Qt here. The service announces what happened through psygnal signals; those marked *worker* are
+emitted on a worker thread (a job's thread or the service's own), so a GUI slot connected to them must
+hop to the GUI thread itself (``superqt.utils.ensure_main_thread``). Long work is request → compute →
+report: the request (``compare``, ``calibrate``, ``check_drift``) freezes its inputs on the calling thread,
+the computation runs on the service's worker thread, and the result comes back as a signal and as the
+returned ``Future`` (what tests and scripts wait on).
+
+Examples
+--------
+>>> from app.model.document import FactoryDocument
+>>> from app.model.io import load_factory
+>>> from app.paths import DEMO_FACTORY
+>>> import tempfile, pathlib
+>>> doc = FactoryDocument(load_factory(DEMO_FACTORY))
+>>> service = WhatIfService(lambda: doc, lambda: None, ScenarioStore(pathlib.Path(tempfile.mkdtemp())))
+>>> entry = service.new_scenario("current", name="As it is")
+>>> entry.scenario.factory is doc.factory, status_text(entry)
+(True, 'not run')
+>>> service.shutdown()
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+from psygnal import Signal
+
+from app.compare.calibrate import Calibration, Drift, calibrate, calibration_changes, drift
+from app.compare.kpis import Observation, observe_history
+from app.history.recorder import History
+from app.model.document import FactoryDocument
+from app.model.factory import Factory
+from app.model.io import load_factory
+from app.model.problems import FactoryFileError
+from app.sim.jobs import Job, JobQueue, eta_s
+from app.sim.model import SimInputError, compile_model
+from app.sim.scenario import Scenario, ScenarioError, apply, changes_from_layouts, describe, load_scenario, save_scenario
+from app.whatif.comparison import WhatIfComparison, build_comparison, run_inputs
+from app.whatif.store import Entry, ScenarioStore
+
+log = logging.getLogger(__name__)
+
+MIN_WINDOW_S = 60.0  # a recorded window shorter than this is not compared with (nor calibrated from)
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DriftModel:
+    """What the plant should do, by the last comparison with actuals: the baseline's observations over a
+    window of ``window_s`` seconds of the ``factory`` (a snapshot)."""
+
+    predicted: list[Observation]
+    window_s: float
+    factory: Factory
+
+
+def status_text(entry: Entry) -> str:
+    """The entry's state in a few words: not run, results stored, running 40 %, 12 s left, failed: why…"""
+    j = entry.job
+    if j is None:
+        return "results stored" if entry.results.exists() else "not run"
+    if j.status == "running":
+        left = eta_s(j)
+        return f"running {j.progress:.0%}" + (f", {left:.0f} s left" if math.isfinite(left) else "")
+    if j.status == "failed":
+        return f"failed: {j.message}"
+    return j.status
+
+
+def drift_text(found: Sequence[Drift]) -> str:
+    """The drift check's finding in a sentence (the first four machines)."""
+    if not found:
+        return "The plant behaves as the model predicts."
+    return "Drift from the model: " + "; ".join(str(d) for d in found[:4]) + (" …" if len(found) > 4 else "")
+
+
+class WhatIfService:
+    """Scenarios, runs and comparisons of the open factory.
+
+    Parameters
+    ----------
+    document
+        Returns the open document (None: none open); scenarios take its ``factory`` snapshot.
+    history_path
+        Returns where the open factory's history is recorded (None: nowhere).
+    store
+        Where scenario files are kept (default: the user's ``whatif/`` folder).
+    extra_kpis, kpi_labels
+        Further line KPIs for comparisons (the plugins'): one observation → key → value (called on the
+        worker thread), and key → (label, unit) (called on the thread that asks for the comparison).
+    cores, memory_limit_mb
+        The job queue's worker processes in all, and each one's memory limit (default: the queue's).
+
+    Signals
+    -------
+    entries_changed()
+        The list of scenarios (or one of them) changed; emitted on the calling thread.
+    job_changed(Job)
+        A job's status or progress changed (*worker*: the job's thread, or the caller's for submit/cancel).
+    comparison_ready(WhatIfComparison)
+        A comparison asked for by ``compare`` (*worker*).
+    calibration_ready(Calibration)
+        Estimates asked for by ``calibrate`` (*worker*).
+    drift_checked(list)
+        The machines (``Drift``) that left the prediction, after ``check_drift`` (*worker*).
+    message(str)
+        A sentence for the status bar (any thread).
+    error(str, str)
+        Something the user asked for failed: title, text (any thread).
+    """
+
+    entries_changed = Signal()
+    job_changed = Signal(object)
+    comparison_ready = Signal(object)
+    calibration_ready = Signal(object)
+    drift_checked = Signal(list)
+    message = Signal(str)
+    error = Signal(str, str)
+
+    def __init__(
+        self,
+        document: Callable[[], FactoryDocument | None],
+        history_path: Callable[[], Path | None],
+        store: ScenarioStore | None = None,
+        *,
+        extra_kpis: Callable[[Observation], dict[str, float]] | None = None,
+        kpi_labels: Callable[[], dict[str, tuple[str, str]]] | None = None,
+        cores: int | None = None,
+        memory_limit_mb: int | None = None,
+    ):
+        self._document = document
+        self._history_path = history_path
+        self.store = store or ScenarioStore()
+        self._extra_kpis = extra_kpis
+        self._kpi_labels = kpi_labels
+        self._cores, self._memory_limit_mb = cores, memory_limit_mb
+        self.entries: list[Entry] = []
+        self.actuals_min = 60.0  # compare with this much recorded history (0: none; the horizon is simulated)
+        self.min_window_s = MIN_WINDOW_S
+        self.dask_address: str | None = None  # a Dask scheduler for runs (None: local processes)
+        self.queue: JobQueue | None = None
+        self.drift_model: DriftModel | None = None
+        self.drifting: list[Drift] = []
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whatif")
+
+    # -- the list --------------------------------------------------------------------------------------------
+    @property
+    def factory(self) -> Factory | None:
+        """The open document's factory (a snapshot: later edits make new versions)."""
+        doc = self._document()
+        return doc.factory if doc is not None else None
+
+    def history_path(self) -> Path | None:
+        path = self._history_path() if self._document() is not None else None
+        return Path(path) if path is not None else None
+
+    def load_for(self, factory: Factory | None) -> None:
+        """List the stored scenarios of ``factory`` (by its name); scenarios still running stay listed."""
+        self.entries = [e for e in self.entries if e.running]
+        if factory is not None:
+            self.entries += self.store.scenarios_of(factory.name, skip={e.path for e in self.entries})
+        self.entries_changed.emit()
+
+    def add(self, scenario: Scenario) -> Entry | None:
+        """Store a new scenario and list it (None, said through ``error``, when it cannot be written)."""
+        try:
+            entry = self.store.add(scenario)
+        except OSError as err:
+            self._error("Cannot store the scenario", f"Could not write to {self.store.folder}: {err.strerror or err}")
+            return None
+        self.entries.append(entry)
+        self.entries_changed.emit()
+        return entry
+
+    def new_scenario(self, source: str = "current", name: str | None = None) -> Entry | None:
+        """A scenario of the open factory: unchanged ("current"), or with the layout edits made since the
+        file was saved ("layout"). None (and a ``message`` saying why) when there is none to make."""
+        doc = self._document()
+        if doc is None:
+            return None
+        factory, path = doc.factory, doc.path
+        if source == "layout":
+            if path is None:
+                self.message.emit("Save the factory first: layout edits are compared with the saved file")
+                return None
+            try:
+                base = load_factory(path)
+            except FactoryFileError as e:
+                self.message.emit(f"Cannot read the saved factory: {e}")
+                return None
+            changes = changes_from_layouts(base, factory)
+            if not changes:
+                self.message.emit("No layout edits since the file was saved")
+                return None
+            scenario = Scenario(name=name or "Layout edits", factory=base, base_path=str(path), changes=changes)
+        else:
+            scenario = Scenario(
+                name=name or f"Scenario {len(self.entries) + 1}", factory=factory, base_path=str(path) if path else None
+            )
+        return self.add(scenario)
+
+    def update_scenario(self, entry: Entry, scenario: Scenario) -> bool:
+        """Give the entry a changed scenario (saved at once); False, said through ``error``, when it cannot
+        be written (the entry keeps the scenario it had)."""
+        try:
+            self.store.update(entry, scenario)
+        except OSError as err:
+            self._error("Cannot save the scenario", f"Could not write {entry.path}: {err.strerror or err}")
+            return False
+        self.entries_changed.emit()
+        return True
+
+    def delete(self, entry: Entry) -> bool:
+        """Remove a scenario and its results (not while it runs)."""
+        if entry.running or entry not in self.entries:
+            return False
+        self.store.delete(entry)
+        self.entries.remove(entry)
+        self.entries_changed.emit()
+        return True
+
+    def open_file(self, path: str | Path) -> Entry | None:
+        """List a scenario file from elsewhere (a copy is stored with the others)."""
+        try:
+            s = load_scenario(path)
+        except ScenarioError as e:
+            self._error("Cannot open the scenario", str(e))
+            return None
+        return self.add(s)
+
+    def save_as(self, entry: Entry, path: str | Path) -> bool:
+        """Export the entry's scenario to ``path``."""
+        try:
+            save_scenario(entry.scenario, path)
+        except OSError as err:
+            self._error("Cannot save the scenario", f"Could not write {path}: {err.strerror or err}")
+            return False
+        return True
+
+    # -- running ----------------------------------------------------------------------------------------------
+    def _queue(self) -> JobQueue:
+        address = self.dask_address or None
+        if self.queue is None or (self.queue.dask_address != address and not self.queue.running()):
+            if self.queue is not None:
+                self.queue.shutdown(0)
+            self.queue = JobQueue(
+                on_change=self._on_job_changed, cores=self._cores, dask_address=address, memory_limit_mb=self._memory_limit_mb
+            )
+        return self.queue
+
+    def actuals_window(self) -> tuple[float, float] | None:
+        """The recorded window to compare with: the last ``actuals_min`` minutes of the history (None: no
+        history, or none at least ``min_window_s`` long)."""
+        path = self.history_path()
+        if self.actuals_min <= 0 or path is None or not path.exists():
+            return None
+        try:
+            span = History(path).span()
+        except Exception as e:  # a damaged history: no actuals, said in the log
+            log.warning("cannot read the history %s: %s", path, e)
+            return None
+        if span is None:
+            return None
+        t1 = span[1]
+        t0 = max(span[0], t1 - self.actuals_min * 60)
+        return (t0, t1) if t1 - t0 >= self.min_window_s else None
+
+    def run(self, entry: Entry) -> Job | None:
+        """Simulate the scenario and its baseline (the factory unchanged) in the background; with a recorded
+        window they cover as much simulated time as the window (after the warm-up). None, said through
+        ``error``, when the scenario cannot run."""
+        s = entry.scenario
+        window = self.actuals_window()
+        try:
+            changed = apply(s)
+            warmup = s.warmup_s if s.warmup_s is not None else s.factory.simulation.warmup_s
+            horizon = warmup + (window[1] - window[0]) if window else s.horizon_s
+            kw: dict[str, Any] = {"horizon_s": horizon, "warmup_s": warmup, "replications": s.replications, "seed": s.seed}
+            base = compile_model(s.factory, **kw)
+            model = compile_model(changed, **kw)
+        except (ScenarioError, SimInputError) as err:
+            self._error("The scenario cannot run", str(err))
+            return None
+        entry.write_window(window)
+        entry.job = self._queue().submit(s.name, [("baseline", base), ("scenario", model)], entry.results)
+        self.entries_changed.emit()
+        return entry.job
+
+    def cancel(self, entry: Entry) -> None:
+        if entry.job is not None and self.queue is not None:
+            self.queue.cancel(entry.job)
+
+    def _on_job_changed(self, job: Job) -> None:  # the job's thread
+        self.job_changed.emit(job)
+        if job.done:
+            msg = f"What-if “{job.name}”: {job.status}" + (f" — {job.message}" if job.message else "")
+            if job.status == "failed":
+                log.error("%s", msg)
+            self.message.emit(msg)
+
+    # -- comparing ----------------------------------------------------------------------------------------------
+    def compare(self, entry: Entry) -> Future[WhatIfComparison]:
+        """Compare the entry's last run with its baseline (and the actuals of its window), on the worker;
+        the result comes as ``comparison_ready``, a failure as ``error``."""
+        scenario, job, results, window = entry.scenario, entry.job, entry.results, entry.window()
+        history_path = self.history_path()
+        labels = self._kpi_labels() if self._kpi_labels is not None else None  # loads KPI plugins: here, not there
+
+        def work() -> WhatIfComparison:
+            result = build_comparison(
+                scenario, run_inputs(scenario, job, results), history_path, window, self._extra_kpis, labels
+            )
+            if result.actual is not None and result.window is not None:
+                t0, t1 = result.window
+                self.drift_model = DriftModel(result.baseline_observations, t1 - t0, scenario.factory)
+            return result
+
+        return self._submit(work, self.comparison_ready.emit, "Cannot compare")
+
+    # -- calibration and drift ------------------------------------------------------------------------------
+    def calibrate(self) -> Future[Calibration] | None:
+        """Estimate the plant's parameters from the actuals window, on the worker (``calibration_ready``).
+        None, said through ``error``, without a long enough recorded window."""
+        factory, window, path = self.factory, self.actuals_window(), self.history_path()
+        if factory is None or window is None or path is None:
+            self._error(
+                "Nothing to calibrate from",
+                f"Calibration needs at least {self.min_window_s / 60:.0f} min of recorded history of this factory.",
+            )
+            return None
+        return self._submit(lambda: calibrate(History(path), factory, *window), self.calibration_ready.emit, "Calibration failed")
+
+    def add_calibrated(self, cal: Calibration) -> Entry | None:
+        """A new scenario whose factory is the open one with the calibrated parameters."""
+        factory = self.factory
+        if factory is None:
+            return None
+        changes = calibration_changes(cal, factory)
+        # The calibrated factory is the baseline: its scenario changes nothing, so the run shows how well the
+        # calibrated model reproduces the actuals (the trust), and further scenarios can start from it.
+        calibrated = apply(Scenario(name="calibrated", factory=factory, changes=changes))
+        stamp = _clock(cal.t1)
+        description = "\n".join(describe(c) for c in changes)
+        return self.add(Scenario(name=f"Calibrated baseline ({stamp})", factory=calibrated, description=description))
+
+    def check_drift(self) -> Future[list[Drift] | None] | None:
+        """Compare the latest recorded window with the model's prediction, on the worker; the machines that
+        drifted come as ``drift_checked`` (and a ``message`` when there are any). None when there is no
+        prediction yet (no comparison with actuals) or no history; the future's None: not enough history."""
+        model, path = self.drift_model, self.history_path()
+        if model is None or path is None or not path.exists():
+            return None
+
+        def work() -> list[Drift] | None:
+            span = History(path).span()
+            if span is None or span[1] - span[0] < model.window_s:
+                return None
+            return drift(model.predicted, observe_history(History(path), model.factory, span[1] - model.window_s, span[1]))
+
+        def report(found: list[Drift] | None) -> None:
+            if found is None:
+                return
+            self.drifting = found
+            if found:
+                log.warning("%s", drift_text(found))
+                self.message.emit(drift_text(found))
+            self.drift_checked.emit(found)
+
+        return self._submit(work, report, None)
+
+    # -- the worker ---------------------------------------------------------------------------------------------
+    def _submit(self, fn: Callable[[], T], report: Callable[[T], Any], failure: str | None) -> Future[T]:
+        """Run ``fn`` on the worker; ``report`` its result there; a failure goes to ``error`` (titled
+        ``failure``; None: only the log) and to the future."""
+
+        def work() -> T:
+            try:
+                result = fn()
+            except Exception as e:  # the user asked for this: say why it failed, and keep it in the future
+                if failure is None:
+                    log.warning("what-if: %s: %s", type(e).__name__, e)
+                else:
+                    self._error(failure, f"{type(e).__name__}: {e}")
+                raise
+            report(result)
+            return result
+
+        return self._worker.submit(work)
+
+    def _error(self, title: str, text: str) -> None:
+        log.error("%s: %s", title, text)
+        self.error.emit(title, text)
+
+    def shutdown(self) -> None:
+        """Cancel the runs and wait for them (and the comparison or check under way) to end."""
+        if self.queue is not None:
+            self.queue.shutdown()
+        self._worker.shutdown(wait=True, cancel_futures=True)
+
+
+def _clock(t: float) -> str:
+    return time.strftime("%H:%M", time.localtime(t))
