@@ -1,0 +1,184 @@
+"""The what-if service without Qt: scenarios of the open document, real runs through the job queue in
+worker processes, comparisons (with and without recorded actuals), calibration from a real SQLite history
+and the drift check — each report on the thread the service says."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from app.model.document import FactoryDocument
+from app.model.factory import Pose
+from app.model.io import load_factory
+from app.paths import DEMO_FACTORY
+from app.sim.scenario import MachineParam, MoveMachine
+from app.whatif import ScenarioStore, WhatIfComparison, WhatIfService, status_text
+from tests.whatif.conftest import Heard, record
+
+QUICK = {"horizon_s": 4 * 3600.0, "warmup_s": 600.0, "replications": 2, "seed": 7}
+
+
+def _run(service: WhatIfService, entry, timeout_s: float = 120.0):
+    job = service.run(entry)
+    assert job is not None
+    assert service.queue is not None and service.queue.wait(timeout_s)
+    assert job.status == "done", job.message
+    return job
+
+
+def test_a_scenario_holds_the_document_version_it_was_made_from(service, document, tmp_path):
+    heard = Heard(service)
+    entry = service.new_scenario("current", name="As it was")
+    assert entry is not None and service.entries == [entry] and len(heard.of("entries_changed")) == 1
+    assert entry.scenario.factory is document.factory and status_text(entry) == "not run"
+    document.set_poses({"A": Pose(x_m=1, y_m=1)})
+    document.set_tag("A", "State", "ns=2;s=A/State")
+    a = entry.scenario.factory.machines[0]
+    assert (a.pose.x_m, a.pose.y_m) == (5, 5) and "State" not in a.tags  # the later edits are not in it
+    # ... nor in its file: a new service (a restart) lists it as it was made.
+    again = WhatIfService(lambda: document, lambda: None, ScenarioStore(tmp_path / "whatif"))
+    try:
+        again.load_for(document.factory)
+        assert [e.scenario for e in again.entries] == [entry.scenario]
+    finally:
+        again.shutdown()
+
+
+def test_layout_edits_become_a_scenario_of_the_saved_file(tmp_path):
+    document = FactoryDocument(load_factory(DEMO_FACTORY))
+    service = WhatIfService(lambda: document, lambda: None, ScenarioStore(tmp_path / "whatif"))
+    heard = Heard(service)
+    try:
+        assert service.new_scenario("layout") is None
+        assert heard.of("message")[-1] == ("Save the factory first: layout edits are compared with the saved file",)
+        document.save(tmp_path / "demo.json")
+        assert service.new_scenario("layout") is None
+        assert heard.of("message")[-1] == ("No layout edits since the file was saved",)
+        saved_x = document.factory.machine("CNC-01").pose.x_m
+        document.set_poses({"CNC-01": Pose(x_m=saved_x + 2, y_m=document.factory.machine("CNC-01").pose.y_m)})
+        entry = service.new_scenario("layout")
+        assert entry is not None and entry.scenario.name == "Layout edits"
+        assert entry.scenario.factory.machine("CNC-01").pose.x_m == saved_x  # the saved layout, changed by the scenario
+        assert [type(c) for c in entry.scenario.changes] == [MoveMachine] and entry.scenario.changes[0].machine == "CNC-01"
+        (tmp_path / "demo.json").write_text("{broken")
+        assert service.new_scenario("layout") is None and heard.of("message")[-1][0].startswith("Cannot read the saved factory: ")
+    finally:
+        service.shutdown()
+
+
+def test_run_compare_and_compare_again_after_a_restart(service, document, tmp_path):
+    heard = Heard(service)
+    service.actuals_min = 0  # no actuals: scenario against baseline over the horizon
+    entry = service.new_scenario("current", name="Faster A")
+    faster = [MachineParam(machine="A", param="cycle_mean_s", value=20.0)]
+    assert service.update_scenario(entry, entry.scenario.model_copy(update={"changes": faster, **QUICK}))
+    job = _run(service, entry)
+    assert entry.job is job and status_text(entry) == "done"
+    # The job's thread reported its progress (the service passes it on, on that thread) and its end.
+    assert heard.of("job_changed")[-1] == (job,)
+    assert any(t is not threading.main_thread() for t in heard.threads("job_changed"))
+    assert ("What-if “Faster A”: done",) in heard.of("message")
+    assert entry.window() is None and entry.has_results
+
+    result = service.compare(entry).result(timeout=60)
+    assert isinstance(result, WhatIfComparison) and heard.of("comparison_ready") == [(result,)]
+    assert heard.threads("comparison_ready") != {threading.main_thread()}  # computed and reported on the worker
+    assert result.notes[0] == "No recorded window: scenario against baseline only." and result.actual is None
+    assert result.trust is None and service.drift_model is None  # no actuals: nothing to watch for drift
+    util = result.comparison.row("utilisation", "B")
+    assert util.delta is not None and util.delta.mean > 0  # a faster A feeds B more often
+    assert set(result.series) == {"baseline", "scenario"} and len(result.baseline_observations) == 2
+    assert result.changes == ["A: cycle time (s) = 20"] and result.title == "Faster A"
+    assert result.simulated_wip is not None and result.simulated_wip[0] == ["A", "B"]
+
+    # After a restart the stored results are listed and compared again, with the same figures.
+    again = WhatIfService(lambda: document, lambda: None, ScenarioStore(tmp_path / "whatif"))
+    try:
+        again.load_for(document.factory)
+        stored = next(e for e in again.entries if e.path == entry.path)
+        assert stored.job is None and status_text(stored) == "results stored" and stored.has_results
+        reread = again.compare(stored).result(timeout=60)
+        assert reread.comparison.row("utilisation", "B").delta.mean == pytest.approx(util.delta.mean)
+        assert again.delete(stored) and not entry.path.exists() and not entry.results.exists()
+    finally:
+        again.shutdown()
+
+
+def test_a_bad_scenario_is_refused_a_failed_comparison_said_and_a_run_cancelled(service):
+    heard = Heard(service)
+    service.actuals_min = 0
+    bad = service.new_scenario("current", name="bad")
+    no_servers = [MachineParam(machine="A", param="servers", value=0)]
+    service.update_scenario(bad, bad.scenario.model_copy(update={"changes": no_servers}))
+    assert service.run(bad) is None and bad.job is None
+    title, text = heard.of("error")[-1]
+    assert title == "The scenario cannot run" and "changes[0].value" in text
+
+    never = service.new_scenario("current", name="never run")
+    with pytest.raises(LookupError):
+        service.compare(never).result(timeout=30)
+    assert heard.of("error")[-1][0] == "Cannot compare" and "no finished run" in heard.of("error")[-1][1]
+
+    long = service.new_scenario("current", name="long")
+    service.update_scenario(long, long.scenario.model_copy(update={"horizon_s": 4000 * 86400.0, "replications": 1}))
+    job = service.run(long)
+    assert job is not None and long.running and not service.delete(long)  # not while it runs
+    service.cancel(long)
+    assert service.queue.wait(30) and job.status == "cancelled" and status_text(long) == "cancelled"
+    assert any(m.startswith("What-if “long”: cancelled") for (m,) in heard.of("message"))
+
+
+def _plant_rows(t0: float, seconds: float):
+    """A running at a part every 10 s with one 20 s repair, B (the sink) taking every part."""
+    rows = [("A", "State", t0, "running"), ("B", "State", t0, "running"), ("A", "PartCount", t0, 0), ("B", "PartCount", t0, 0)]
+    parts = 0
+    for k in range(1, int(seconds // 10) + 1):
+        t = t0 + 10 * k
+        if k == 6:
+            rows += [("A", "State", t, "down"), ("A", "State", t + 20, "running")]
+        elif 6 < k <= 8:
+            continue
+        parts += 1
+        rows += [("A", "PartCount", t, parts), ("B", "PartCount", t + 1, parts)]
+    return rows
+
+
+def test_actuals_calibration_trust_and_drift_from_a_recorded_history(service, document, history_file):
+    heard = Heard(service)
+    service.min_window_s = 60.0
+    service.actuals_min = 5
+    assert service.actuals_window() is None  # no history yet
+    assert service.calibrate() is None and heard.of("error")[-1][0] == "Nothing to calibrate from"
+    t0 = 1_000_000.0
+    record(history_file, _plant_rows(t0, 40))
+    assert service.actuals_window() is None  # 41 s recorded: too short to compare with
+    record(history_file, _plant_rows(t0 + 100, 200))
+    window = service.actuals_window()
+    assert window is not None and window[1] == pytest.approx(t0 + 301) and window[1] - window[0] <= 300
+
+    cal = service.calibrate().result(timeout=60)
+    assert heard.of("calibration_ready") == [(cal,)] and heard.threads("calibration_ready") != {threading.main_thread()}
+    assert {e.machine for e in cal.machines} == {"A", "B"} and cal.machine("A").failures >= 1
+    entry = service.add_calibrated(cal)
+    assert entry is not None and entry.scenario.name.startswith("Calibrated baseline") and not entry.scenario.changes
+    assert entry.scenario.factory != document.factory and "A: " in entry.scenario.description
+
+    service.update_scenario(entry, entry.scenario.model_copy(update={"replications": 3, "warmup_s": 600.0}))
+    job = _run(service, entry)
+    assert entry.window() == pytest.approx(window)
+    baseline = dict(job.models)["baseline"]
+    assert baseline.horizon_s == pytest.approx(600.0 + window[1] - window[0])  # as long as the recorded window
+    result = service.compare(entry).result(timeout=60)
+    assert result.actual is not None and result.trust is not None and result.notes[0].startswith("Actuals: ")
+    assert "actual" in result.series
+    assert service.drift_model is not None and service.drift_model.window_s == pytest.approx(window[1] - window[0])
+
+    # The plant stops: A down, nothing made, for as long as the window. The check names A.
+    t_stop = window[1] + 1
+    stopped = [("A", "State", t_stop, "down"), ("A", "State", t_stop + 400, "down"), ("B", "State", t_stop + 400, "idle")]
+    record(history_file, stopped)
+    found = service.check_drift().result(timeout=60)
+    assert found and ("A", "utilisation") in {(d.machine, d.kpi) for d in found}
+    assert heard.of("drift_checked")[-1] == (found,) and service.drifting == found
+    assert heard.of("message")[-1][0].startswith("Drift from the model: ")
