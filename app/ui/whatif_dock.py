@@ -357,4 +357,5 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self._show_timer.stop()
         for signal, slot in self._connections:
             signal.disconnect(slot)
+        self._connections = []
 
