@@ -98,6 +98,12 @@ class Comparison:
     def row(self, key: str, machine: str | None = None) -> Row:
         return next(r for r in self.rows if r.key == key and r.machine == machine)
 
+    def changed_machines(self) -> list[str]:
+        """Machines with a changed row (the scenario differs beyond chance, or the actual lies outside the
+        prediction), in their order."""
+        changed = {r.machine for r in self.rows if r.machine is not None and r.changed}
+        return [m for m in self.machines if m in changed]
+
     def machines_by_change(self) -> list[str]:
         """Machines with a changed row first (the largest utilisation difference first), then the others in
         their order."""
@@ -107,7 +113,7 @@ class Comparison:
             d = rows[0].delta if rows else None
             return abs(d.mean) if d is not None and math.isfinite(d.mean) else 0.0
 
-        changed = {r.machine for r in self.rows if r.machine is not None and r.changed}
+        changed = set(self.changed_machines())
         first = sorted((m for m in self.machines if m in changed), key=lambda m: -size(m))
         return first + [m for m in self.machines if m not in changed]
 

@@ -4,7 +4,7 @@ verdicts, parts out over the window (pyqtgraph), machines coloured by a delta in
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 import numpy as np
 import pyqtgraph as pg
@@ -114,7 +114,7 @@ class ComparisonDialog(QtWidgets.QDialog):
         self.line_table = self._table([r for r in comparison.rows if r.machine is None], with_machine=False)
         order = {m: k for k, m in enumerate(comparison.machines_by_change())}
         machine_rows = sorted((r for r in comparison.rows if r.machine is not None), key=lambda r: order.get(r.machine, 0))
-        self.machine_table = self._table(machine_rows, with_machine=True)
+        self.machine_table = self._table(machine_rows, with_machine=True, changed=set(comparison.changed_machines()))
         tabs.addTab(self.line_table, "&Line")
         tabs.addTab(self._machines_tab(comparison), "&Machines")
         self.plot = pg.PlotWidget(self)
@@ -175,7 +175,7 @@ class ComparisonDialog(QtWidgets.QDialog):
             "Machines whose scenario differs from the baseline beyond chance, or whose actual lies outside the prediction"
         )
         self.changed_only.toggled.connect(self._apply_machine_filter)
-        changed = [m for m in comparison.machines if any(r.changed for r in comparison.rows if r.machine == m)]
+        changed = comparison.changed_machines()
         self.changed_count = QtWidgets.QLabel(f"{len(changed)} of {len(comparison.machines)} machines changed", page)
         bar.addWidget(self.machine_filter, 1)
         bar.addWidget(self.changed_only)
@@ -199,8 +199,7 @@ class ComparisonDialog(QtWidgets.QDialog):
         t = self.machine_table
         return [(t.item(i, 0).text(), t.item(i, 2).text()) for i in range(t.rowCount()) if not t.isRowHidden(i)]
 
-    def _table(self, rows: list[Row], with_machine: bool) -> QtWidgets.QTableWidget:
-        changed_machines = {r.machine for r in rows if r.changed} if with_machine else set()
+    def _table(self, rows: list[Row], with_machine: bool, changed: Collection[str] = ()) -> QtWidgets.QTableWidget:
         cols = (["Machine", "Changed"] if with_machine else []) + [
             "KPI",
             "Actual",
@@ -218,8 +217,8 @@ class ComparisonDialog(QtWidgets.QDialog):
             c = 0
             if with_machine:
                 t.setItem(i, c, _SortItem(r.machine or ""))
-                mark = _SortItem("changed" if r.machine in changed_machines else "")
-                mark.setData(_SORT_ROLE, 0.0 if r.machine in changed_machines else 1.0)  # changed first, ascending
+                mark = _SortItem("changed" if r.machine in changed else "")
+                mark.setData(_SORT_ROLE, 0.0 if r.machine in changed else 1.0)  # changed first, ascending
                 t.setItem(i, c + 1, mark)
                 c += 2
             t.setItem(i, c, _SortItem(f"{r.label} ({r.unit})"))

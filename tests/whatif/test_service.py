@@ -88,6 +88,7 @@ def test_run_compare_and_compare_again_after_a_restart(service, document, tmp_pa
     assert result.trust is None and service.drift_model is None  # no actuals: nothing to watch for drift
     util = result.comparison.row("utilisation", "B")
     assert util.delta is not None and util.delta.mean > 0  # a faster A feeds B more often
+    assert "B" in result.comparison.changed_machines() and result.comparison.machines_by_change()[0] in ("A", "B")
     assert set(result.series) == {"baseline", "scenario"} and len(result.baseline_observations) == 2
     assert result.changes == ["A: cycle time (s) = 20"] and result.title == "Faster A"
     assert result.simulated_wip is not None and result.simulated_wip[0] == ["A", "B"]
