@@ -154,7 +154,7 @@ def app_worker(endpoint: str, factory: str, warmup: float, seconds: float) -> di
         idle = frame_ms(10)
         w.connect_live(ConnectionSettings(endpoint, timeout_s=60))
         state = {"measuring": False, "count": 0, "latency": []}
-        deliver = w.live._on_values
+        deliver = w.live.session.ingest
 
         def measured(updates):  # on the GUI thread: the real path — store ingest and history queue — then the clock
             deliver(updates)
@@ -163,7 +163,7 @@ def app_worker(endpoint: str, factory: str, warmup: float, seconds: float) -> di
                 state["count"] += len(updates)
                 state["latency"].extend(now - u.source_ts for u in updates)
 
-        w.live._on_values = measured  # the network thread's reports reach the link by this name
+        w.live.session.ingest = measured  # the network thread's reports reach the store by this name
         deadline = time.monotonic() + ARRIVAL_TIMEOUT_S
         while w.live.store is None or w.live.store.received < len(w.live.store.bindings):
             if time.monotonic() > deadline:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
+import numpy as np
 from psygnal import Signal
+
+from app.state.store import StateStore
 
 
 @dataclass
@@ -21,6 +25,12 @@ class Alarm:
     @property
     def active(self) -> bool:
         return self.cleared is None
+
+
+def recorded_alarms(store: StateStore) -> np.ndarray:
+    """Per machine of a recorded (replayed) state: whether its alarm was active then. A replay shows it
+    steadily: acknowledging is a live matter."""
+    return store.column("Alarm") > 0.5
 
 
 class AlarmLog:
@@ -95,6 +105,38 @@ class AlarmLog:
 
     def all(self) -> list[Alarm]:
         return list(self._alarms)
+
+    def follow(self, store: StateStore, machines: Iterable[int], t: float) -> None:
+        """Raise or clear the alarms of ``machines`` (row numbers of ``store``, those that changed) from their
+        ``Alarm`` and ``AlarmText`` signals at time ``t``; machines without an Alarm value are left as they are.
+
+        Examples
+        --------
+        >>> from app.state.store import Update
+        >>> store = StateStore(["CNC-01", "CNC-02"], ["Alarm", "AlarmText"])
+        >>> a, b = store.bind("CNC-01", "Alarm", "ns=2;s=A"), store.bind("CNC-01", "AlarmText", "ns=2;s=T")
+        >>> store.ingest([Update(a, True, received_ts=1.0), Update(b, "Spindle overload", received_ts=1.0)])
+        >>> alarms = AlarmLog()
+        >>> alarms.follow(store, store.flush(), 1.0)
+        >>> [(x.machine, x.text) for x in alarms.active()]
+        [('CNC-01', 'Spindle overload')]
+        """
+        j = store.signal_index.get("Alarm")
+        if j is None:
+            return
+        k = store.signal_index.get("AlarmText")
+        for i in machines:
+            v = store.values[i, j]
+            if np.isfinite(v):
+                text = store.texts[i, k] if k is not None else ""
+                self.update(store.machines[i], bool(v), text or "", t)
+
+    def shown(self, store: StateStore) -> np.ndarray:
+        """Per machine of ``store``: whether it shows as alarmed live — an active alarm not yet acknowledged."""
+        alarmed = np.zeros(len(store.machines), dtype=bool)
+        rows = [store.machine_index[m] for m in self.unacknowledged_machines() if m in store.machine_index]
+        alarmed[rows] = True
+        return alarmed
 
     def _trim(self) -> None:
         if len(self._alarms) > self.keep:

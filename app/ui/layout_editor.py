@@ -200,8 +200,7 @@ class LayoutEditor(QtCore.QObject):
             self.world.add_hulls(hulls_of({m.asset: w.asset_of[m.asset] for m in factory.machines if m.id in set(changed)}))
             self.world.sync(factory)
         self._restore_colours()
-        if w.live.active and getattr(w, "_live_settings", None) is not None:
-            w.connect_live(w._live_settings)  # the live store follows the machines
+        w.console.resubscribe()  # the live store follows the machines
 
     # -- commands from actions --------------------------------------------------------------------------
     def rotate_selection(self, degrees: float) -> None:

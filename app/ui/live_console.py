@@ -1,7 +1,8 @@
-"""The operator console's behaviour in the main window: embedded plant, live link, connecting, binding.
+"""The operator console: the embedded plant, connecting (with trust and logins), binding, the link's status.
 
-A mixin of ``MainWindow`` so the window module stays an assembly of parts; everything here talks to the
-window's docks, view and document through the attributes the window creates.
+A ``LiveController`` composed into the main window (``window.console``): it gets the live link, the
+settings, the docks and bars it fills and the undo stack it pushes bindings on — nothing else of the
+window — and tells the window what to redraw through its signals.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import asyncio
 import logging
 import os
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -20,13 +23,19 @@ from app.history.recorder import History
 from app.live.client import ClientNotTrusted, ConnectionSettings, LoginRejected, explain
 from app.live.netloop import network_loop
 from app.live.trust import TrustStore, describe, fetch_server_certificate
+from app.model.document import FactoryDocument
 from app.paths import user_data_dir
 from app.plant.server import ensure_certificate
+from app.scene.view import FactoryView
 from app.ui import credentials
-from app.ui.browse_dock import node_payload
+from app.ui.alarms_dock import AlarmsDock
+from app.ui.browse_dock import BrowseDock, node_payload
 from app.ui.connection_dialog import ConnectionDialog
 from app.ui.embedded_plant import EmbeddedPlant
-from app.ui.live_link import SIGNALS
+from app.ui.live_link import SIGNALS, LiveLink
+from app.ui.settings import Settings
+from app.ui.timeline_bar import TimelineBar
+from app.ui.trends_dock import TrendsDock
 from app.ui.trust_dialog import ClientNotTrustedDialog
 
 log = logging.getLogger(__name__)
@@ -35,21 +44,97 @@ log = logging.getLogger(__name__)
 class BindCommand(QtGui.QUndoCommand):
     """A machine signal bound to another OPC UA node (or unbound)."""
 
-    def __init__(self, window, machine_id: str, signal: str, old: str | None, new: str | None, text: str):
+    def __init__(self, console: LiveController, machine_id: str, signal: str, old: str | None, new: str | None, text: str):
         super().__init__(text)
-        self.window, self.args = window, (machine_id, signal, old, new)
+        self.console, self.args = console, (machine_id, signal, old, new)
 
     def redo(self) -> None:
         machine_id, signal, _old, new = self.args
-        self.window.apply_binding(machine_id, signal, new)
+        self.console.apply_binding(machine_id, signal, new)
 
     def undo(self) -> None:
         machine_id, signal, old, _new = self.args
-        self.window.apply_binding(machine_id, signal, old)
+        self.console.apply_binding(machine_id, signal, old)
 
 
-class LiveConsole:
-    """Operator-console commands of the main window (mixed into ``MainWindow``)."""
+@dataclass(frozen=True)
+class LiveViews:
+    """The docks and bars the live console fills."""
+
+    alarms: AlarmsDock
+    trends: TrendsDock
+    timeline: TimelineBar
+    browse: BrowseDock
+
+
+class LiveController(QtCore.QObject):
+    """The operator console's commands and status, over a ``LiveLink``.
+
+    Parameters
+    ----------
+    link
+        The live link (its session and its drawing on the 3D view).
+    document
+        Gives the open document (None: no factory open).
+    settings
+        History limits and "connect when opening a file".
+    view, views, status_bar, undo_stack
+        What the console draws on and fills; bindings are undo steps on ``undo_stack``.
+    show_error
+        Shows a non-blocking error box (the window's, so that it is the one on top).
+    window
+        The parent of the console's dialogs.
+
+    Signals
+    -------
+    actions_changed()
+        What can be done changed (connected, replaying…): menus and buttons follow.
+    offline()
+        The link was ended: draw the factory as it is shown without live values.
+    binding_applied(str)
+        A machine's binding changed (its properties are shown anew).
+    """
+
+    actions_changed = QtCore.Signal()
+    offline = QtCore.Signal()
+    binding_applied = QtCore.Signal(str)
+
+    def __init__(
+        self,
+        link: LiveLink,
+        document: Callable[[], FactoryDocument | None],
+        settings: Settings,
+        view: FactoryView,
+        views: LiveViews,
+        status_bar: QtWidgets.QStatusBar,
+        undo_stack: QtGui.QUndoStack,
+        show_error: Callable[[str, str, str], object],
+        window: QtWidgets.QWidget,
+    ):
+        super().__init__(window)
+        self.live, self._document, self.settings = link, document, settings
+        self.view, self.views, self.status_bar, self.undo_stack = view, views, status_bar, undo_stack
+        self.show_error, self.window = show_error, window
+        self.plant: EmbeddedPlant | None = None
+        self.live_settings: ConnectionSettings | None = None  # of the running link (a re-binding may reconnect)
+        self.connect_task: asyncio.Future | None = None  # the last connection attempt (trust check included)
+        self.trust_dialog: ClientNotTrustedDialog | None = None  # kept while open (and for tests)
+        self.link_label = QtWidgets.QLabel("")
+        self.plant_label = QtWidgets.QLabel("")
+        link.state_changed.connect(self._on_link_state)
+        link.binding_failed.connect(lambda msg: self.status_bar.showMessage(f"Binding failed: {msg}", 10000))
+        link.replay_shown.connect(self._on_replay_shown)
+        view.dropped_on_machine.connect(self.on_drop)
+
+    @property
+    def document(self) -> FactoryDocument | None:
+        return self._document()
+
+    def close(self) -> None:
+        """At the window's end: the link and the plant simulator stop."""
+        self.live.stop()
+        if self.plant is not None:
+            self.plant.stop()
 
     # -- embedded plant simulator ------------------------------------------------------------------------
     def start_embedded_plant(self, factory_path: str | os.PathLike[str], extra_args: tuple[str, ...] = ()) -> EmbeddedPlant:
@@ -59,13 +144,13 @@ class LiveConsole:
             self.plant.started.connect(self._on_plant_started)
             self.plant.failed.connect(self._on_plant_failed)
         self.plant.stop()
-        self.status_plant.setText("Plant simulator: starting…")
+        self.plant_label.setText("Plant simulator: starting…")
         self.plant.start(Path(factory_path), extra_args)
         return self.plant
 
     def _on_plant_started(self, endpoint: str) -> None:
-        self.status_plant.setText("Plant simulator running")
-        self.status_plant.setToolTip(f"The embedded OPC UA plant simulator serves the demo plant's live data on {endpoint}")
+        self.plant_label.setText("Plant simulator running")
+        self.plant_label.setToolTip(f"The embedded OPC UA plant simulator serves the demo plant's live data on {endpoint}")
         if self.document is not None and any(m.tags for m in self.document.factory.machines):
             o = self.document.factory.opcua
             self.live.max_age_s = o.stale_after_s
@@ -87,34 +172,35 @@ class LiveConsole:
         if self.document is None:
             return
         path = self.history_path()
-        self._live_settings = settings
+        self.live_settings = settings
         days, mb = self.settings.history_retention_days, self.settings.history_max_mb
         self.live.history_retention_s = days * 86_400 if days > 0 else None
         self.live.history_max_bytes = int(mb * 2**20) if mb > 0 else None
         self.live.start(self.document.factory, settings, path)
-        self.alarms_dock.set_log(self.live.alarms)
-        self.trends_dock.set_history(History(path))
-        self.timeline.set_history(History(path))
-        self.refresh_actions()
+        self.views.alarms.set_log(self.live.alarms)
+        self.views.trends.set_history(History(path))
+        self.views.timeline.set_history(History(path))
+        self.actions_changed.emit()
+
+    def resubscribe(self) -> None:
+        """Subscribe anew with the running link's settings (the factory's machines changed)."""
+        if self.live.active and self.live_settings is not None:
+            self.connect_live(self.live_settings)
 
     def live_ready(self, share: float = 0.9) -> bool:
         """True once the live link shows a state for at least ``share`` of the machines."""
-        store = self.live.store
-        if store is None:
-            return False
-        return bool(store.fresh("State", time.time(), self.live.max_age_s).mean() >= share)
+        return self.live.session.ready(share, time.time())
 
     def disconnect_live(self) -> None:
         self.live.stop()
-        self.timeline.set_history(None)
-        self.trends_dock.set_cursor(None)
-        self.browse_dock.set_browser(None)
+        self.views.timeline.set_history(None)
+        self.views.trends.set_cursor(None)
+        self.views.browse.set_browser(None)
         self.view.set_legend(None)
         self.view.set_colour_bar(None)
-        if self.document is not None:
-            self.view.show_kind_colours(self.document.factory, self.asset_of)  # what is drawn offline, with its legend
-        self.status_link.setText("")
-        self.refresh_actions()
+        self.offline.emit()  # what is drawn offline (kind colours), with its legend
+        self.link_label.setText("")
+        self.actions_changed.emit()
 
     def connect_from_file(self, endpoint: str | None = None) -> bool:
         """Connect to ``endpoint``, or to the server the open factory file names, with the file's settings.
@@ -152,18 +238,17 @@ class LiveConsole:
         )
         self.live.max_age_s = o.stale_after_s
         log.info("connecting to %s (%s)", url, "given on the command line" if endpoint else "named by the factory file")
-        self._connect_task = asyncio.ensure_future(self._connect_checked(settings))
+        self.connect_task = asyncio.ensure_future(self._connect_checked(settings))
         return True
 
     def toggle_connect_on_open(self) -> None:
         """Live ▸ Connect When Opening a File: remembered for the next start too."""
         self.settings.connect_on_open = not self.settings.connect_on_open
-        self.refresh_actions()
+        self.actions_changed.emit()
 
     def has_live_values(self) -> bool:
         """True once any bound variable has delivered a value (what a screenshot of a live server waits for)."""
-        store = self.live.store
-        return store is not None and bool(np.isfinite(store.received_ts).any())
+        return self.live.session.has_values()
 
     def connect_dialog(self) -> None:
         """Ask for a server and connect (secure connections check the server certificate first)."""
@@ -171,12 +256,12 @@ class LiveConsole:
             self.show_error("No factory open", "Open a factory first: live values are shown on its machines.", "")
             return
         cert, key = self._client_certificate_paths()
-        dialog = ConnectionDialog(self.document.factory.opcua, cert, key, self)
+        dialog = ConnectionDialog(self.document.factory.opcua, cert, key, self.window)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
         self.document.set_opcua(dialog.opcua_settings())
         self.live.max_age_s = self.document.factory.opcua.stale_after_s
-        self._connect_task = asyncio.ensure_future(self._connect_checked(dialog.settings()))
+        self.connect_task = asyncio.ensure_future(self._connect_checked(dialog.settings()))
 
     def _client_certificate_paths(self) -> tuple[Path, Path]:
         folder = Path(platformdirs.user_config_dir("floortwin")) / "pki"
@@ -205,7 +290,7 @@ class LiveConsole:
             if not store.is_trusted(der):
                 info = describe(der)
                 answer = QtWidgets.QMessageBox.question(
-                    self,
+                    self.window,
                     "Trust this server?",
                     f"The server presents a certificate floortwin has not seen before.\n\nSubject: {info.subject}\n"
                     f"Application: {info.application_uri}\nValid until: {info.not_after}\nSHA-256: {info.thumbprint}\n\n"
@@ -221,14 +306,14 @@ class LiveConsole:
     async def _browse(self, node_id: str | None):
         return await self.live.browse(node_id)
 
-    def _on_drop(self, machine_id: str, mime) -> None:
+    def on_drop(self, machine_id: str, mime) -> None:
         payload = node_payload(mime)
         if payload is None or self.document is None:
             return
         known = sorted(set(SIGNALS) | set(self.document.factory.machine(machine_id).tags))
         default = payload.get("name") if payload.get("name") in known else None
         signal, ok = QtWidgets.QInputDialog.getItem(
-            self,
+            self.window,
             "Bind variable",
             f"Signal of {machine_id} shown by {payload['node_id']}:",
             known,
@@ -246,21 +331,21 @@ class LiveConsole:
         if old == node_id:
             return
         text = f"Bind {machine_id}.{signal}" if node_id else f"Unbind {machine_id}.{signal}"
-        self.layout_editor.stack.push(BindCommand(self, machine_id, signal, old, node_id, text))
+        self.undo_stack.push(BindCommand(self, machine_id, signal, old, node_id, text))
 
     def apply_binding(self, machine_id: str, signal: str, node_id: str | None) -> None:
         """Set one binding now (the undo command calls this)."""
         self.document.set_tag(machine_id, signal, node_id)
         log.info("%s.%s %s", machine_id, signal, f"bound to {node_id}" if node_id else "unbound")
-        self._on_selection_changed(self.selection.ids)
-        if self.live.active and getattr(self, "_live_settings", None) is not None:
+        self.binding_applied.emit(machine_id)
+        if self.live.active and self.live_settings is not None:
             states = self.document.factory.machine(machine_id).states.get(signal)
             if not self.live.rebind(machine_id, signal, node_id, states):  # on the running subscription
-                self.connect_live(self._live_settings)  # a data source that cannot: subscribe anew
+                self.connect_live(self.live_settings)  # a data source that cannot: subscribe anew
 
     def _on_link_state(self, state: str, message: str) -> None:
         if state == "connected":
-            self.browse_dock.set_browser(self._browse)  # (re)load the server's tree on every (re)connection
+            self.views.browse.set_browser(self._browse)  # (re)load the server's tree on every (re)connection
         colours = {"connected": "#1b8a3a", "reconnecting": "#c77c00", "connecting": "#c77c00", "failed": "#d03030"}
         text = {
             "connected": "Live",
@@ -269,27 +354,27 @@ class LiveConsole:
             "failed": "Link failed",
             "disconnected": "Offline",
         }.get(state, state)
-        self.status_link.setText(f'<b style="color:{colours.get(state, "#777")}">● {text}</b>')
-        self.status_link.setToolTip(message)
+        self.link_label.setText(f'<b style="color:{colours.get(state, "#777")}">● {text}</b>')
+        self.link_label.setToolTip(message)
         if state in ("reconnecting", "failed") and message:
-            self.statusBar().showMessage(message, 8000)
+            self.status_bar.showMessage(message, 8000)
             log.warning("OPC UA link %s: %s", state, message)
         failure = getattr(self.live.client, "failure", None) if state == "failed" else None
         if isinstance(failure, (LoginRejected, ClientNotTrusted)):
             # The link gave up for good: end it (Live ▸ Connect is offered again) and say what to do.
-            settings = getattr(self, "_live_settings", None)
+            settings = self.live_settings
             QtCore.QTimer.singleShot(0, lambda: self._explain_failure(failure, settings))
 
     def _explain_failure(self, failure: BaseException, settings: ConnectionSettings | None) -> None:
         self.disconnect_live()
-        self.status_link.setText('<b style="color:#d03030">● Link failed</b>')
+        self.link_label.setText('<b style="color:#d03030">● Link failed</b>')
         endpoint = settings.endpoint if settings is not None else "The server"
         if isinstance(failure, ClientNotTrusted):
             cert = settings.client_certificate if settings is not None and settings.client_certificate else None
-            dialog = ClientNotTrustedDialog(endpoint, cert or self._client_certificate_paths()[0], self)
+            dialog = ClientNotTrustedDialog(endpoint, cert or self._client_certificate_paths()[0], self.window)
             dialog.setModal(True)
             dialog.show()
-            self._trust_dialog = dialog  # kept for tests and so that it is not collected while open
+            self.trust_dialog = dialog  # kept for tests and so that it is not collected while open
         else:
             self.show_error(
                 "Login refused",
@@ -300,15 +385,15 @@ class LiveConsole:
 
     def _on_replay_shown(self, t: float) -> None:
         replaying = not np.isnan(t)
-        self.trends_dock.set_cursor(t if replaying else None)
+        self.views.trends.set_cursor(t if replaying else None)
         if replaying:
-            self.status_link.setText('<b style="color:#0072b2">◀◀ Replay</b>')
-            self.status_link.setToolTip(f"Showing the recorded state of {time.strftime('%H:%M:%S', time.localtime(t))}")
+            self.link_label.setText('<b style="color:#0072b2">◀◀ Replay</b>')
+            self.link_label.setToolTip(f"Showing the recorded state of {time.strftime('%H:%M:%S', time.localtime(t))}")
         else:
             self._on_link_state(self.live.state.value, "")
-        self.refresh_actions()
+        self.actions_changed.emit()
 
     def _on_plant_failed(self, message: str) -> None:
-        self.status_plant.setText("Plant simulator: stopped")
-        self.status_plant.setToolTip(message)
-        self.statusBar().showMessage(f"Plant simulator stopped: {message}", 15000)
+        self.plant_label.setText("Plant simulator: stopped")
+        self.plant_label.setToolTip(message)
+        self.status_bar.showMessage(f"Plant simulator stopped: {message}", 15000)

@@ -13,6 +13,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 import app
 from app.assets import AssetLibrary, MeshAsset, load_factory_assets
 from app.heat.colour import heat_colours
+from app.live.client import ConnectionSettings
 from app.model.autosave import discard_autosave, find_autosave, load_autosave, write_autosave
 from app.model.document import FactoryDocument
 from app.model.factory import Factory
@@ -31,10 +32,12 @@ from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.heat_dock import HeatDock
 from app.ui.heat_maps import HeatMaps
 from app.ui.layout_check_task import LayoutCheckTask
-from app.ui.layout_editor import LayoutCheckDock, LayoutEditor, PaletteDock
-from app.ui.live_console import LiveConsole
+from app.ui.layout_check_dock import LayoutCheckDock
+from app.ui.layout_editor import LayoutEditor
+from app.ui.live_console import LiveController, LiveViews
 from app.ui.live_link import LiveLink
 from app.ui.log_dock import LogDock
+from app.ui.palette_dock import PaletteDock
 from app.ui.plugin_ui import PluginUi
 from app.ui.properties_dock import PropertiesDock
 from app.ui.screenshot import grab_window
@@ -55,7 +58,7 @@ AUTOSAVE_S = 30.0  # unsaved edits are autosaved this often
 DOCK_LAYOUT_VERSION = 6
 
 
-class MainWindow(LiveConsole, QtWidgets.QMainWindow):
+class MainWindow(QtWidgets.QMainWindow):
     """floortwin's main window.
 
     Parameters
@@ -164,9 +167,20 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self.heat_maps.hot_spots_changed.connect(
             lambda spots: self.heat_dock.set_hot_spots(spots, self.live.heat and self.live.heat.signal)
         )
-        self.live.state_changed.connect(self._on_link_state)
-        self.live.binding_failed.connect(lambda msg: self.statusBar().showMessage(f"Binding failed: {msg}", 10000))
-        self.live.replay_shown.connect(self._on_replay_shown)
+        self.console = LiveController(
+            self.live,
+            lambda: self.document,
+            self.settings,
+            self.view,
+            LiveViews(self.alarms_dock, self.trends_dock, self.timeline, self.browse_dock),
+            self.statusBar(),
+            self.layout_editor.stack,
+            self.show_error,
+            self,
+        )
+        self.console.actions_changed.connect(self.refresh_actions)
+        self.console.offline.connect(self._draw_offline)
+        self.console.binding_applied.connect(lambda _machine: self._on_selection_changed(self.selection.ids))
         self.live.offline_colours_wanted.connect(lambda: self._on_heat_changed(self.live.heat))
         self.timeline.time_requested.connect(self.live.show_time)
         self.alarms_dock.machine_activated.connect(self._fly_to)
@@ -181,18 +195,15 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         self._build_recent_menu()
         self._build_docks_menu()
 
-        self.status_plant = QtWidgets.QLabel("")
-        self.status_link = QtWidgets.QLabel("")
+        self.status_plant, self.status_link = self.console.plant_label, self.console.link_label
         self.statusBar().addPermanentWidget(self.status_link)
         self.statusBar().addPermanentWidget(self.status_plant)
-        self.plant: EmbeddedPlant | None = None
         self.status_machines = QtWidgets.QLabel("")
         self.status_file = QtWidgets.QLabel("")
         self.statusBar().addPermanentWidget(self.status_machines)
         self.statusBar().addPermanentWidget(self.status_file)
 
         self.view.machine_clicked.connect(self._on_machine_clicked)
-        self.view.dropped_on_machine.connect(self._on_drop)
         self.tree_dock.machine_activated.connect(self._fly_to)
         self.selection.changed.connect(self._on_selection_changed)
 
@@ -549,6 +560,7 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
     def _on_layout_changed(self, _ids: list[str]) -> None:
         self.layout_check.cancel()  # the check of the layout as opened is out of date now
         self.heat_maps.set_factory(self.document.factory if self.document else None)
+        self._on_selection_changed(self.selection.ids)  # the properties show the machines as they now are
 
     def _on_undo_index(self, _index: int) -> None:
         self.layout_editor.refresh_verdicts()  # verdicts follow undo and redo as they follow edits
@@ -673,6 +685,43 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
         if self.open_demo():
             self.start_embedded_plant(DEMO_FACTORY)
 
+    # -- the operator console (``self.console``): what menus, the command line and scripts call ----------------
+    def start_embedded_plant(self, factory_path: str | os.PathLike[str], extra_args: tuple[str, ...] = ()) -> EmbeddedPlant:
+        return self.console.start_embedded_plant(factory_path, extra_args)
+
+    def connect_live(self, settings: ConnectionSettings) -> None:
+        self.console.connect_live(settings)
+
+    def disconnect_live(self) -> None:
+        self.console.disconnect_live()
+
+    def connect_from_file(self, endpoint: str | None = None) -> bool:
+        return self.console.connect_from_file(endpoint)
+
+    def connect_dialog(self) -> None:
+        self.console.connect_dialog()
+
+    def toggle_connect_on_open(self) -> None:
+        self.console.toggle_connect_on_open()
+
+    def history_path(self) -> Path:
+        return self.console.history_path()
+
+    def live_ready(self, share: float = 0.9) -> bool:
+        return self.console.live_ready(share)
+
+    def has_live_values(self) -> bool:
+        return self.console.has_live_values()
+
+    @property
+    def plant(self) -> EmbeddedPlant | None:
+        """The embedded plant simulator (None until ``start_embedded_plant``)."""
+        return self.console.plant
+
+    def _draw_offline(self) -> None:
+        if self.document is not None:
+            self.view.show_kind_colours(self.document.factory, self.asset_of)  # with its legend
+
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
         QtCore.QTimer.singleShot(0, self._unelide_dock_tabs)
@@ -736,14 +785,12 @@ class MainWindow(LiveConsole, QtWidgets.QMainWindow):
                 self._discard_autosave()  # the user chose to lose them: nothing to recover next time
         self.settings.save_window_state(self.saveGeometry(), self.saveState(self.layout_version()))
         self.settings.sync()
-        self.live.stop()
+        self.console.close()  # the live link and the embedded plant simulator
         self._autosave_timer.stop()
         self.whatif_dock.shutdown()
         self.whatif.shutdown()
         self.layout_editor.close()
         self.layout_check.close()
-        if self.plant is not None:
-            self.plant.stop()
         self.log_dock.detach()
         self.view.close_scene()
         self.plugins.close()

@@ -214,7 +214,7 @@ def test_refusing_the_certificate_does_not_connect_and_a_wrong_password_is_repor
         _when_modal(qtbot, ConnectionDialog, fill("s3cret"))
         w.connect_dialog()
         qtbot.waitUntil(lambda: len(refused) == 1, timeout=15000)
-        qtbot.waitUntil(lambda: w._connect_task.done(), timeout=5000)  # the connect attempt has ended…
+        qtbot.waitUntil(lambda: w.console.connect_task.done(), timeout=5000)  # the connect attempt has ended…
         assert not w.live.active  # …without connecting
 
         # Trusted, but the password is wrong: the link says why and stops (retrying a wrong password can lock

@@ -1,0 +1,372 @@
+"""A live session: a factory's bound signals kept in a state store, with alarms, output rates and a history.
+
+Qt-free. The session owns the client's lifecycle on the network thread (``app.live.netloop``); what the
+client reports there is announced with psygnal signals carrying the session's ``generation``, and fed to
+the history recorder on that thread (its queue is thread-safe). Whoever owns the store — the GUI thread —
+receives the signals on its own thread (superqt's ``ensure_main_thread``, or psygnal's ``thread=``),
+drops those of an older generation (a session stopped or restarted meanwhile) and passes the rest to
+``ingest``, ``apply_link``, ``binding_error`` and ``apply_info``; it calls ``flush`` and ``tick`` on its
+own clock. A replay (``show_recorded``) puts the state recorded at a past time on view instead of the
+live one (``shown``, ``output_rates``).
+
+Examples
+--------
+A session's life, with the GUI thread played by a queue (``thread=`` and ``psygnal.emit_queued``)::
+
+    session = LiveSession()
+    session.values_received.connect(lambda g, batch: g == session.generation and session.ingest(batch), thread=main)
+    session.start(factory, ConnectionSettings("opc.tcp://127.0.0.1:4840/floortwin/"), history_path)
+    ...  # psygnal.emit_queued() on the main thread, session.flush(time.time()) now and then
+    asyncio.run(session.aclose())
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from psygnal import Signal
+
+from app.heat.material import ThroughputMeter, counter_rates
+from app.history.recorder import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_RETENTION_S,
+    History,
+    Recorder,
+    sample_of,
+    wait_for_closing_recorders,
+)
+from app.live.client import ConnectionSettings, LinkState, LiveClient
+from app.live.netloop import NetworkLoop, network_loop
+from app.model.factory import Factory
+from app.state.alarms import AlarmLog
+from app.state.labels import SIGNALS
+from app.state.replay import Recorded, Replayer
+from app.state.store import BindingInfo, StateStore, Update
+
+log = logging.getLogger(__name__)
+
+#: Output rates (for material flow) are measured over this window of part counts.
+RATE_WINDOW_S = 300.0
+
+
+#: Builds a plugin's data source from the settings and the three report callbacks (None: it failed).
+MakeClient = Callable[..., Any]
+
+
+class RecorderFeed:
+    """Turns received values into history samples on the network thread (the recorder's queue is
+    thread-safe), so the thread that owns the store only updates the store."""
+
+    def __init__(self, recorder: Recorder | None, names: list[tuple[str, str, str]]):
+        self.recorder, self.names = recorder, names
+
+    def __call__(self, updates: list[Update]) -> None:
+        if self.recorder is None:
+            return
+        names = self.names
+        samples = []
+        for u in updates:
+            if u.binding >= len(names):
+                continue  # a binding added while this batch was on its way
+            machine, signal, node = names[u.binding]
+            t = u.source_ts if u.source_ts == u.source_ts else u.received_ts  # NaN: no source time
+            samples.append(sample_of(machine, signal, node, u.value, u.status, t, u.received_ts))
+        self.recorder.record(samples)
+
+
+class LiveSession:
+    """Keeps a factory's bound signals in a state store while a client is connected.
+
+    Signals (emitted on the network thread; the first argument is the session's generation then)
+    -------
+    values_received(int, list[Update])
+        A batch of values (already queued for the history).
+    link_changed(int, LinkState, str, float)
+        The link changed: its state, a message, and when (UNIX s, the clock values are stamped with).
+    binding_failed(int, int, str)
+        A binding (its number in the store) cannot be monitored, and why.
+    binding_info(int, list)
+        What the server said of bound variables: (binding, ``BindingInfo``) pairs.
+    """
+
+    values_received = Signal(int, object)
+    link_changed = Signal(int, object, str, float)
+    binding_failed = Signal(int, int, str)
+    binding_info = Signal(int, object)
+
+    def __init__(self, max_age_s: float = 10.0):
+        self.max_age_s = max_age_s
+        self.history_retention_s: float | None = DEFAULT_RETENTION_S  # None: keep everything
+        self.history_max_bytes: int | None = DEFAULT_MAX_BYTES  # None: no size cap
+        self.factory: Factory | None = None  # the snapshot the session binds
+        self.store: StateStore | None = None
+        self.client: Any = None  # a LiveClient, or a plugin's data source
+        self.recorder: Recorder | None = None
+        self.history: History | None = None
+        self.replayer: Replayer | None = None
+        self.replay: Recorded | None = None  # the recorded state on view (None: live)
+        self.alarms = AlarmLog()
+        self.meter = ThroughputMeter(RATE_WINDOW_S)  # live part counts → output rates
+        self.state = LinkState.DISCONNECTED
+        self.generation = 0
+        self.net: NetworkLoop | None = None
+        self.nan_count = 0
+        self._feed = RecorderFeed(None, [])
+        self._session_start = math.inf
+        self._attempt_start = 0.0
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+    def start(
+        self,
+        factory: Factory,
+        settings: ConnectionSettings,
+        history_path: Path | None,
+        make_client: MakeClient | None = None,
+    ) -> bool:
+        """Bind every tag of ``factory`` and keep the link up until ``stop``. ``make_client`` builds a
+        plugin's data source instead of the OPC UA client; False when it failed (nothing runs then)."""
+        self.stop()
+        store = StateStore([m.id for m in factory.machines], SIGNALS)
+        bindings, names = [], {}
+        for m in factory.machines:
+            for signal, node in m.tags.items():
+                k = store.bind(m.id, signal, node, m.states.get(signal))
+                bindings.append((k, node))
+                names[k] = f"{m.id}.{signal}"
+        store.rejected.connect(self._on_rejected)
+        self.factory, self.store, self.alarms = factory, store, AlarmLog()
+        self.history = History(history_path) if history_path is not None else None
+        self.replayer = Replayer(self.history, store, RATE_WINDOW_S) if self.history is not None else None
+        self.recorder = (
+            Recorder(history_path, retention_s=self.history_retention_s, max_bytes=self.history_max_bytes)
+            if history_path is not None
+            else None
+        )
+        self.generation += 1
+        generation = self.generation
+        feed = self._feed = RecorderFeed(self.recorder, [store.binding_of(k) for k in range(len(store.bindings))])
+
+        # Reports of a session stopped meanwhile are dropped here already (receivers check again: some are
+        # on their way when it stops), so nothing reaches a window that is closing.
+        def on_values(batch: list[Update]) -> None:
+            feed(batch)
+            if generation == self.generation:
+                self.values_received.emit(generation, batch)
+
+        def on_state(state: LinkState, message: str) -> None:
+            if generation == self.generation:
+                self.link_changed.emit(generation, state, message, time.time())
+
+        def on_binding_error(index: int, message: str) -> None:
+            if generation == self.generation:
+                self.binding_failed.emit(generation, index, message)
+
+        callbacks = (on_values, on_state, on_binding_error)
+        if make_client is not None:  # a plugin's data source (a CSV replay, MQTT…)
+            self.client = make_client(settings, *callbacks)
+            if self.client is None:
+                self.stop()
+                return False
+            self.client.set_bindings(bindings)
+        else:
+            client = LiveClient(settings, *callbacks)
+
+            def on_binding_info(infos: list[tuple[int, BindingInfo]]) -> None:
+                if generation == self.generation:
+                    self.binding_info.emit(generation, infos)
+
+            client.on_binding_info = on_binding_info
+            client.set_bindings(bindings, names)
+            self.client = client
+        self.net = network_loop()
+        self.net.call(self.client.start)
+        self.replay = None
+        self.meter.clear()
+        log.info("live link: %d bindings of %d machines to %s", len(bindings), len(factory.machines), settings.endpoint)
+        return True
+
+    def stop(self) -> concurrent.futures.Future | None:
+        """Stop: reports still on their way become stale; returns the client's closing (on the network
+        thread), None when there was no client. The store stays, with its last values, until ``start``."""
+        client, self.client = self.client, None
+        self.generation += 1
+        closing = self.net.submit(client.stop()) if client is not None and self.net is not None else None
+        if self.recorder is not None:
+            if self.state == LinkState.CONNECTED:
+                self.recorder.record_link(LinkState.DISCONNECTED.value)
+            self.recorder.close(wait=False)  # it commits in the background; aclose waits for it at quit
+            self.recorder = None
+        self._feed = RecorderFeed(None, [])
+        self.state = LinkState.DISCONNECTED
+        self.show_recorded(None)
+        return closing
+
+    async def aclose(self, timeout_s: float = 5.0) -> None:
+        """Stop, wait until the client has disconnected and the history writers have committed."""
+        closing = self.stop()
+        await wait_for_future(closing, timeout_s)
+        if not await asyncio.to_thread(wait_for_closing_recorders, 15.0):
+            log.warning("history: a writer did not finish committing in 15 s")
+
+    @property
+    def active(self) -> bool:
+        return self.client is not None
+
+    def rebind(self, machine_id: str, signal: str, node_id: str | None, states: Any = None) -> bool:
+        """Bind (None: unbind) one machine signal while live: the monitored item is added to or removed from
+        the running subscription, the session stays. False when that cannot be done here (not live, a
+        plugin's data source, a machine the store does not know): then start anew."""
+        store, client = self.store, self.client
+        if store is None or not isinstance(client, LiveClient) or machine_id not in store.machine_index:
+            return False
+        old = store.bindings_of(machine_id, signal)
+        added: list[tuple[int, str]] = []
+        if node_id is not None:
+            k = store.bind(machine_id, signal, node_id, states)
+            self._feed.names.append(store.binding_of(k))
+            added.append((k, node_id))
+        for k in old:
+            store.unbind(k)
+        assert self.net is not None  # a client runs on it
+        self.net.submit(_rebind(client, old, added, {k: f"{machine_id}.{signal}" for k, _ in added}))
+        return True
+
+    def browse(self, node_id: str | None) -> concurrent.futures.Future:
+        """Browse the server on the network thread; raises ``ConnectionError`` when not connected."""
+        client = self.client
+        if not isinstance(client, LiveClient) or client.client is None or self.net is None:
+            raise ConnectionError("not connected")
+        return self.net.submit(client.browse(node_id))
+
+    # -- reports, on the store's thread ----------------------------------------------------------------
+    def ingest(self, updates: list[Update]) -> None:
+        if self.store is not None:
+            self.store.ingest(updates)
+
+    def apply_link(self, state: LinkState, at: float) -> None:
+        """The link changed at ``at`` (the network thread's clock, as values are stamped): note it in the
+        history, and from when the session's values count as current."""
+        if state in (LinkState.CONNECTING, LinkState.RECONNECTING):
+            self._attempt_start = at  # values of the next session arrive after this...
+        if state == LinkState.CONNECTED and self.state != LinkState.CONNECTED:
+            self._session_start = self._attempt_start  # ...possibly before "connected" itself is reported
+            if self.recorder is not None:
+                self.recorder.record_link(state.value, self._session_start)  # the session's values count from here
+        elif state != LinkState.CONNECTED and self.state == LinkState.CONNECTED and self.recorder is not None:
+            self.recorder.record_link(state.value, at)
+        self.state = state
+        self.confirm(time.time())
+
+    def binding_error(self, index: int, message: str) -> str | None:
+        """A binding failed: its quality turns bad; returns the message naming machine and signal."""
+        if self.store is None:
+            return None
+        machine, signal, _node = self.store.binding_of(index)
+        self.store.mark_bad(index, 0x80340000)  # BadNodeIdUnknown
+        return f"{machine}.{signal}: {message}"
+
+    def apply_info(self, infos: list[tuple[int, BindingInfo]]) -> None:
+        if self.store is not None:
+            for index, info in infos:
+                self.store.set_info(index, info)
+
+    def _on_rejected(self, count: int) -> None:
+        self.nan_count += count
+        log.warning("ignored %d NaN/infinite readings (%d so far)", count, self.nan_count)
+
+    # -- on the store owner's clock -------------------------------------------------------------------
+    def confirm(self, now: float) -> None:
+        """While the link is up, unchanged values are current: tell the store so (staleness is the link's age)."""
+        if self.store is not None and self.state == LinkState.CONNECTED:
+            self.store.confirm(now, self._session_start)
+
+    def flush(self, now: float) -> np.ndarray:
+        """Apply what was ingested: returns the machines (rows) that changed; alarms follow them."""
+        store = self.store
+        if store is None:
+            return np.zeros(0, dtype=int)
+        self.confirm(now)
+        changed = store.flush()
+        if len(changed):
+            self.alarms.follow(store, changed, now)
+        return changed
+
+    def tick(self, now: float) -> None:
+        """Once a second: part counts for the output rates, the link's age."""
+        store = self.store
+        if store is not None and "PartCount" in store.signal_index:
+            fresh = store.fresh("PartCount", now, self.max_age_s)
+            self.meter.add(now, np.where(fresh, store.column("PartCount"), np.nan))
+        self.confirm(now)
+
+    def ready(self, share: float, now: float) -> bool:
+        """True once a state is shown for at least ``share`` of the machines."""
+        store = self.store
+        return store is not None and bool(store.fresh("State", now, self.max_age_s).mean() >= share)
+
+    def has_values(self) -> bool:
+        """True once any bound variable has delivered a value."""
+        store = self.store
+        return store is not None and bool(np.isfinite(store.received_ts).any())
+
+    # -- what is on view ------------------------------------------------------------------------------
+    def show_recorded(self, recorded: Recorded | None) -> None:
+        """Put the state recorded at a past time on view (None: live again)."""
+        if recorded is None and self.replayer is not None:
+            self.replayer.cancel()
+        self.replay = recorded
+
+    @property
+    def replay_time(self) -> float | None:
+        return None if self.replay is None else self.replay.time
+
+    def shown(self, now: float | None = None) -> tuple[StateStore, float] | None:
+        """The state on view and its time: the recorded one at the replay time, or the live store now."""
+        if self.replay is not None:
+            return self.replay.store, self.replay.time
+        if self.store is not None:
+            return self.store, time.time() if now is None else now
+        return None
+
+    def output_rates(self) -> np.ndarray | None:
+        """Parts per hour each machine put out over the last ``RATE_WINDOW_S`` (live, or before the replay
+        time); NaN where unknown; None before there is anything to compare."""
+        if self.replay is not None:
+            r = self.replay
+            if "PartCount" not in r.store.signal_index:
+                return None
+            return counter_rates(r.before.column("PartCount"), r.store.column("PartCount"), r.window_s)
+        return self.meter.rates()
+
+    def rates_counting(self) -> np.ndarray | None:
+        """Machines whose live output rate still waits for enough parts (None in a replay or before data)."""
+        return None if self.replay is not None else self.meter.counting()
+
+
+async def wait_for_future(future: concurrent.futures.Future | None, timeout_s: float) -> None:
+    """Await a network-thread future from another loop, giving up quietly after ``timeout_s``."""
+    if future is not None:
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
+
+
+def _rebind(client: LiveClient, old: list[int], added: list[tuple[int, str]], names: dict[int, str]) -> Coroutine:
+    async def run() -> None:
+        try:
+            if old:
+                await client.remove_bindings(old)
+            if added:
+                await client.add_bindings(added, names)
+        except Exception as e:  # a failing request is the link's business: the next reconnection subscribes anew
+            log.warning("could not change the subscription of %s: %s", ", ".join(names.values()) or "a binding", e)
+
+    return run()

@@ -1,0 +1,124 @@
+"""The live session without a GUI, against the plant simulator over 127.0.0.1: reports arrive on the
+network thread and are applied on this one; the store, the history, alarms and replay follow; a stopped
+session's reports are dropped."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Callable
+
+import psygnal
+import pytest
+
+from app.live.client import ConnectionSettings, LinkState
+from app.live.session import LiveSession
+from app.model.io import load_factory
+from app.state.replay import Recorded
+from tests.conftest import DEMO
+from tests.live.conftest import free_port, plantsim
+
+
+@pytest.fixture
+def plant():
+    proc = plantsim(free_port(), speed=20.0, interval_s=0.25)
+    try:
+        yield proc
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def _wire(session: LiveSession, threads: dict[str, set[str]]) -> None:
+    """This thread plays the GUI thread: reports are queued for it (``psygnal.emit_queued``) and applied
+    here, those of an older generation dropped — as the live link's slots do."""
+
+    def values(generation: int, batch: list) -> None:
+        threads["applied"].add(threading.current_thread().name)
+        if generation == session.generation:
+            session.ingest(batch)
+
+    def link(generation: int, state: LinkState, _message: str, at: float) -> None:
+        if generation == session.generation:
+            session.apply_link(state, at)
+
+    session.values_received.connect(lambda *_: threads["emitted"].add(threading.current_thread().name))
+    session.values_received.connect(values, thread="current")
+    session.link_changed.connect(link, thread="current")
+    session.binding_info.connect(lambda g, infos: g == session.generation and session.apply_info(infos), thread="current")
+
+
+def _pump(session: LiveSession, until: Callable[[], bool], timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not until():
+        if time.monotonic() > deadline:
+            raise TimeoutError("the live session did not get there in time")
+        time.sleep(0.05)
+        psygnal.emit_queued()
+        session.flush(time.time())
+
+
+def test_a_session_fills_the_store_and_the_history_and_replays_it(plant, tmp_path):
+    factory = load_factory(DEMO)
+    session = LiveSession(max_age_s=10.0)
+    threads: dict[str, set[str]] = {"emitted": set(), "applied": set()}
+    _wire(session, threads)
+    path = tmp_path / "history.sqlite"
+    assert session.start(factory, ConnectionSettings(plant.endpoint), path)
+    try:
+        assert session.active and session.replay_time is None
+        _pump(session, lambda: session.ready(0.9, time.time()), 30)
+        assert session.state == LinkState.CONNECTED and session.has_values()
+        assert threads == {"emitted": {"opcua-network"}, "applied": {"MainThread"}}  # reported there, applied here
+        store = session.store
+        assert store is not None and set(store.machines) == {m.id for m in factory.machines}
+        states = {store.state(m.id) for m in factory.machines}
+        assert states <= {"running", "setup", "starved", "blocked", "down", "unknown"} and len(states - {None}) >= 1
+        assert session.alarms.active_machines() == {m for m in store.machines if store.value(m, "Alarm") == 1.0}
+        session.tick(time.time())
+        rates = session.output_rates()
+        assert rates is None or len(rates) == len(factory.machines)
+
+        # What was received is in the history, and the state recorded a moment ago can be shown again.
+        assert session.recorder is not None and session.recorder.flush(10)
+        t = time.time()
+        answers: list[Recorded] = []
+        assert session.replayer is not None
+        session.replayer.recorded.connect(answers.append)
+        session.replayer.request(t)
+        assert session.replayer.wait(10) and len(answers) == 1
+        session.show_recorded(answers[0])
+        shown = session.shown()
+        assert shown is not None and shown[1] == t and shown[0] is not store and session.replay_time == t
+        recorded_states = {shown[0].state(m.id) for m in factory.machines}
+        assert recorded_states - {None}, "the replayed state shows machine states"
+        assert session.rates_counting() is None  # rates in a replay come from the history, not the meter
+        session.show_recorded(None)
+        assert session.shown()[0] is store and session.replay_time is None
+
+        # Stopped: reports still on their way belong to an old generation and change nothing.
+        received = store.received
+        closing = session.stop()
+        assert closing is not None and not session.active and session.state == LinkState.DISCONNECTED
+        closing.result(10)
+        time.sleep(0.5)
+        psygnal.emit_queued()
+        session.flush(time.time())
+        assert store.received == received
+    finally:
+        asyncio.run(session.aclose())
+    assert session.recorder is None
+
+
+def test_a_plugin_data_source_that_fails_leaves_nothing_running(tmp_path):
+    session = LiveSession()
+    made = []
+
+    def failing(settings, *callbacks):
+        made.append((settings.endpoint, len(callbacks)))
+        return None  # the plugin's factory failed (the plugin manager says why)
+
+    assert not session.start(load_factory(DEMO), ConnectionSettings("csv:/nowhere.csv"), tmp_path / "h.sqlite", failing)
+    assert made == [("csv:/nowhere.csv", 3)] and not session.active and session.recorder is None
+    asyncio.run(session.aclose())
