@@ -42,6 +42,11 @@ def _cell(text: str, bold: bool = False, tip: str = "") -> QtWidgets.QTableWidge
     return _styled(QtWidgets.QTableWidgetItem(text), bold, tip)
 
 
+def _text(table: QtWidgets.QTableWidget, row: int, column: int) -> str:
+    item = table.item(row, column)
+    return item.text() if item is not None else ""
+
+
 def _fmt(x: float) -> str:
     return format_number(x)
 
@@ -113,7 +118,7 @@ class ComparisonDialog(QtWidgets.QDialog):
         tabs = QtWidgets.QTabWidget(self)
         self.line_table = self._table([r for r in comparison.rows if r.machine is None], with_machine=False)
         order = {m: k for k, m in enumerate(comparison.machines_by_change())}
-        machine_rows = sorted((r for r in comparison.rows if r.machine is not None), key=lambda r: order.get(r.machine, 0))
+        machine_rows = sorted((r for r in comparison.rows if r.machine is not None), key=lambda r: order.get(r.machine or "", 0))
         self.machine_table = self._table(machine_rows, with_machine=True, changed=set(comparison.changed_machines()))
         tabs.addTab(self.line_table, "&Line")
         tabs.addTab(self._machines_tab(comparison), "&Machines")
@@ -189,15 +194,14 @@ class ComparisonDialog(QtWidgets.QDialog):
         only = self.changed_only.isChecked()
         t = self.machine_table
         for i in range(t.rowCount()):
-            machine = t.item(i, 0).text()
-            text = f"{machine} {t.item(i, 2).text()}".lower()
-            changed = bool(t.item(i, 1).text())
+            text = f"{_text(t, i, 0)} {_text(t, i, 2)}".lower()
+            changed = bool(_text(t, i, 1))
             t.setRowHidden(i, (only and not changed) or not all(w in text for w in words))
 
     def visible_machine_rows(self) -> list[tuple[str, str]]:
         """(machine, KPI) of the rows the Machines tab shows, top to bottom."""
         t = self.machine_table
-        return [(t.item(i, 0).text(), t.item(i, 2).text()) for i in range(t.rowCount()) if not t.isRowHidden(i)]
+        return [(_text(t, i, 0), _text(t, i, 2)) for i in range(t.rowCount()) if not t.isRowHidden(i)]
 
     def _table(self, rows: list[Row], with_machine: bool, changed: Collection[str] = ()) -> QtWidgets.QTableWidget:
         cols = (["Machine", "Changed"] if with_machine else []) + [
@@ -323,8 +327,9 @@ class CalibrationDialog(QtWidgets.QDialog):
         arrivals = ", ".join(f"{p}: {r}/h" for p, r in cal.arrivals_per_h.items()) or "—"
         layout.addWidget(QtWidgets.QLabel(f"Arrivals: {arrivals}", self))
         buttons = QtWidgets.QDialogButtonBox(self)
-        self.create = buttons.addButton("Create &calibrated baseline", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
-        self.create.setToolTip("A scenario with these estimates; run it to see how well it reproduces the actuals (trust)")
+        # (not ``self.create``: that would hide QWidget.create)
+        self.create_button = buttons.addButton("Create &calibrated baseline", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
+        self.create_button.setToolTip("A scenario with these estimates; run it to see how well it reproduces the actuals (trust)")
         buttons.addButton(QtWidgets.QDialogButtonBox.StandardButton.Close)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)

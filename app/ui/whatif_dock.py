@@ -10,8 +10,10 @@ through ``ensure_main_thread``.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from psygnal import SignalInstance
 from PySide6 import QtCore, QtGui, QtWidgets
 from superqt.utils import ensure_main_thread
 
@@ -167,7 +169,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self._drift_timer = QtCore.QTimer(self)  # once a comparison with actuals gave a prediction
         self._drift_timer.setInterval(60_000)
         self._drift_timer.timeout.connect(lambda: self.service.check_drift())
-        self._connections = [
+        self._connections: list[tuple[SignalInstance, Callable[..., Any]]] = [
             (service.entries_changed, self._refill),
             (service.job_changed, self._on_job_changed),
             (service.comparison_ready, self._on_comparison),
@@ -196,7 +198,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
         elif current in self._listed:
             self.select(current)
         elif self._listed:
-            self.list.setCurrentItem(self.list.topLevelItem(len(self._listed) - 1))
+            self.select(self._listed[-1])
         self.list.resizeColumnToContents(0)
         self._refresh_buttons()
 
@@ -206,8 +208,9 @@ class WhatIfDock(QtWidgets.QDockWidget):
         return self._listed[k] if 0 <= k < len(self._listed) else None
 
     def select(self, entry: Entry) -> None:
-        if entry in self._listed:
-            self.list.setCurrentItem(self.list.topLevelItem(self._listed.index(entry)))
+        item = self.list.topLevelItem(self._listed.index(entry)) if entry in self._listed else None
+        if item is not None:
+            self.list.setCurrentItem(item)
 
     def _refresh_buttons(self) -> None:
         e = self.selected()

@@ -174,7 +174,7 @@ def test_actuals_calibration_trust_and_drift_against_the_plant(qloop, make_windo
     assert view.table.rowCount() == len(w.document.factory.machines)
     assert {view.table.item(i, 0).text() for i in range(view.table.rowCount())} == {m.id for m in w.document.factory.machines}
     before = list(dock.service.entries)
-    view.create.click()  # "Create calibrated baseline": a new scenario, listed and selected
+    view.create_button.click()  # "Create calibrated baseline": a new scenario, listed and selected
     assert view not in dock.dialogs
     entry = next(e for e in dock.service.entries if e not in before)
     assert entry.scenario.name.startswith("Calibrated baseline") and dock.selected() is entry
