@@ -7,8 +7,10 @@ wherever the machine stands), analog values as AnalogItems with engineering unit
 descriptions, updated from the engine running in real time (or ``--speed`` times faster). It binds to
 127.0.0.1 unless told otherwise, accepts anonymous and username/password logins (the latter only with
 security), offers Basic256Sha256 Sign and SignAndEncrypt with a self-signed certificate made on first
-start, and can inject faults: breakdowns, sensor dropouts (bad status codes), NaN readings and a stalled
-server. :mod:`app.plant.conformance` makes it look as the specification says to other people's clients.
+start, and can inject faults: breakdowns, sensor dropouts (bad status codes), NaN readings, a stalled
+server and drift (``--drift``, :mod:`app.plant.drift`: a machine's cycle, failure or repair time, or a part
+flow's arrivals changed in the running simulation at a simulated time, as a step or a ramp).
+:mod:`app.plant.conformance` makes it look as the specification says to other people's clients.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.model.signals import EXTRA_SIGNAL, signal_info
 from app.plant import conformance, lifeline
+from app.plant.drift import Drift, DriftStep, check_drifts, parse_drift, schedule
 from app.plant.signals import OVER_TEMPERATURE_C, STATE_NAMES, TAU_S, derive, initial_state
 from app.sim.engine import Engine
 from app.sim.model import SimInputError, compile_model
@@ -155,6 +158,7 @@ class Faults:
     stall_for_s: float = 0.0
     breakdowns: list[tuple[str, float, float]] = field(default_factory=list)  # (machine, at sim s, for s)
     mtbf_scale: float = 1.0  # >1: more frequent breakdowns
+    drifts: list[Drift] = field(default_factory=list)  # parameters that change in the running simulation
 
 
 class _UserManager(UserManager):
@@ -244,6 +248,12 @@ class PlantServer:
         self._wall0 = 0.0
         self._sim0 = 0.0
         self._pending_breakdowns = sorted(self.faults.breakdowns, key=lambda b: b[1])
+        problems = check_drifts(self.faults.drifts, factory)
+        if problems:
+            raise ValueError("; ".join(problems))
+        self._pending_drifts: list[DriftStep] = schedule(self.faults.drifts, factory)
+        #: (target, param) → the factor in force now (1 where no drift has begun)
+        self.drift_factors: dict[tuple[str, str], float] = {(d.target, d.param): 1.0 for d in self.faults.drifts}
         self._stalled = False
 
     # -- address space --------------------------------------------------------------------------
@@ -393,6 +403,10 @@ class PlantServer:
     def sim_time(self) -> float:
         return self._sim0 + (time.monotonic() - self._wall0) * self.speed
 
+    def serving_time(self) -> float:
+        """Simulated seconds since the server started serving (the clock of ``--breakdown`` and ``--drift``)."""
+        return self.sim_time() - self._sim0
+
     async def update(self) -> int:
         """Advance the engine to the clock and write every changed variable; returns the number written."""
         server = self.server
@@ -400,13 +414,7 @@ class PlantServer:
             raise RuntimeError("the plant simulator is not started")
         t_before = self.engine.time()
         target = self.sim_time()
-        while self._pending_breakdowns and self._sim0 + self._pending_breakdowns[0][1] <= target:
-            mid, at, dur = self._pending_breakdowns.pop(0)
-            self.engine.run_until(self._sim0 + at)
-            idx = self.model.index.get(mid)
-            if idx is not None:
-                self.engine.force_down(idx, dur)
-                log.warning("fault injection: %s breaks down at %.0f s for %.0f s", mid, at, dur)
+        self._inject_until(target)
         self.engine.run_until(target)
         snap = self.engine.snapshot()
         state = np.array(snap["state"])
@@ -435,6 +443,30 @@ class PlantServer:
             written += 1
         self.updates += 1
         return written
+
+    def _inject_until(self, target: float) -> None:
+        """Apply the breakdowns and drift steps due by simulated time ``target``, each at its own time."""
+        breakdowns, drifts = self._pending_breakdowns, self._pending_drifts
+        while True:
+            t_break = self._sim0 + breakdowns[0][1] if breakdowns else math.inf
+            t_drift = self._sim0 + drifts[0].at_s if drifts else math.inf
+            if min(t_break, t_drift) > target:
+                return
+            if t_break <= t_drift:
+                mid, at, dur = breakdowns.pop(0)
+                self.engine.run_until(t_break)
+                idx = self.model.index.get(mid)
+                if idx is not None:
+                    self.engine.force_down(idx, dur)
+                    log.warning("fault injection: %s breaks down at %.0f s for %.0f s", mid, at, dur)
+            else:
+                step = drifts.pop(0)
+                self.engine.run_until(t_drift)
+                self.engine.rescale(step.param, step.index, step.factor)
+                first = self.drift_factors[step.drift.target, step.param] == 1.0
+                self.drift_factors[step.drift.target, step.param] = step.factor
+                if first or step.at_s >= step.drift.end_s:
+                    log.warning("drift injection: %s (now ×%.3f)", step.drift.describe(), step.factor)
 
     async def run(self, stop: asyncio.Event) -> None:
         """Update every ``interval_s`` until ``stop`` is set."""
@@ -540,6 +572,13 @@ def _user(text: str) -> tuple[str, str]:
     return name, password
 
 
+def _drift(text: str) -> Drift:
+    try:
+        return parse_drift(text)
+    except ValueError as e:
+        raise argparse.ArgumentTypeError(str(e)) from None
+
+
 def _probability(text: str) -> float:
     v = float(text)
     if not 0 <= v <= 1:
@@ -573,6 +612,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--mtbf-scale", type=float, default=1.0, help="divide every MTBF by this (more breakdowns)")
     p.add_argument(
+        "--drift",
+        type=_drift,
+        action="append",
+        default=[],
+        metavar="TARGET:PARAM=±P%@AT",
+        help="change a parameter in the running simulation (repeatable): cycle, mtbf or mttr of a machine, arrival of a "
+        "part flow, by ±P%% at a simulated time (90s, 10m, 1.5h) or ramped in (@10m..40m), e.g. CNC-03:cycle=+20%%@10m",
+    )
+    p.add_argument(
         "--vibration-channels",
         type=int,
         default=0,
@@ -593,6 +641,7 @@ async def serve(args: argparse.Namespace, factory: Factory) -> int:
         nan=args.nan,
         breakdowns=args.breakdown,
         mtbf_scale=args.mtbf_scale,
+        drifts=args.drift,
         stall_at_s=args.stall[0] if args.stall else None,
         stall_for_s=args.stall[1] if args.stall else 0.0,
     )
@@ -647,6 +696,11 @@ def main(argv: list[str] | None = None) -> int:
         compile_model(factory, horizon_s=1.0, warmup_s=0.0, replications=1)
     except (FactoryFileError, SimInputError) as e:
         print(f"plantsim: error: {e}", file=sys.stderr)
+        return 2
+    problems = check_drifts(args.drift, factory)
+    if problems:
+        for problem in problems:
+            print(f"plantsim: error: --drift {problem}", file=sys.stderr)
         return 2
     try:
         return asyncio.run(serve(args, factory))

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -118,11 +119,12 @@ class Engine:
     """One replication that can be advanced step by step (the live plant runs it against the clock).
 
     Attributes set by the builder: ``run_until(t, progress=None, cancel=None)``, ``snapshot()``,
-    ``force_down(station, duration_s)``, ``finish()`` and ``time()``.
+    ``force_down(station, duration_s)``, ``rescale(param, index, factor)``, ``finish()`` and ``time()``.
     """
 
     run_until: _RunUntil
     force_down: Callable[[int, float], None]
+    rescale: Callable[[str, int, float], None]
     snapshot: Callable[[], dict]
     finish: Callable[[], ReplicationResult]
     time: Callable[[], float]
@@ -145,6 +147,14 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
     fail = [exponential(s.mtbf_s, rngs[ns + i]) if s.mtbf_s else None for i, s in enumerate(st)]
     repair = [exponential(s.mttr_s, rngs[2 * ns + i]) if s.mttr_s else None for i, s in enumerate(st)]
     inter = [sampler(d, rngs[3 * ns + k]) for k, d in enumerate(model.interarrival)]
+    # The model's own samplers: ``rescale`` wraps them, so a drifted stream draws the same random numbers.
+    base: dict[str, list[Callable[[], float] | None]] = {
+        "cycle": list(proc),
+        "mtbf": list(fail),
+        "mttr": list(repair),
+        "arrival": list(inter),
+    }
+    streams: dict[str, list] = {"cycle": proc, "mtbf": fail, "mttr": repair, "arrival": inter}
     routes = model.routes
     # Travel time into position p of each route (0 where no transport path is defined).
     route_travel = [[0.0] + [model.transport_s.get((a, b), 0.0) for a, b in itertools.pairwise(r)] for r in routes]
@@ -434,6 +444,24 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
         """Break station ``i`` down now for ``duration_s`` (fault injection); ignored if it is down."""
         push(heap, (now, next(counter), _FAIL, i, max(1, int(duration_s * 1000)), 0))
 
+    def rescale(param: str, i: int, factor: float) -> None:
+        """From now on draw ``param`` — ``"cycle"``, ``"mtbf"`` or ``"mttr"`` of station ``i``, ``"arrival"``
+        (inter-arrival time) of source ``i`` — as the model says, times ``factor`` (1: the model again).
+
+        Each stream keeps its own seeded random numbers, scaled: a drifted run is reproducible and differs
+        from the undrifted one by the drift only. Durations already drawn (a cycle under way, the time to
+        the next failure) are left as they are; the change applies from the next draw.
+        """
+        if param not in base:
+            raise ValueError(f"unknown parameter {param!r}: expected one of {', '.join(base)}")
+        if not (math.isfinite(factor) and factor > 0):
+            raise ValueError(f"the factor must be > 0, got {factor}")
+        draw = base[param][i]
+        if draw is None:
+            raise ValueError(f"station {st[i].id} has no failures: its {param} cannot change")
+        scaled = draw if factor == 1.0 else (lambda: draw() * factor)
+        streams[param][i] = scaled
+
     def snapshot() -> dict:
         """The live state of every station (for the plant server), as plain lists."""
         return {
@@ -474,6 +502,7 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
 
     eng.run_until = run_until
     eng.force_down = force_down
+    eng.rescale = rescale
     eng.snapshot = snapshot
     eng.finish = finish
     eng.time = lambda: now

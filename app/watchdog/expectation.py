@@ -1,0 +1,84 @@
+"""What the model expects of an observed duration, as a transform to a standard normal z-score.
+
+While the plant matches its model, ``z = Φ⁻¹(F(x))`` — F the model's distribution function of the
+duration — is standard normal whatever the distribution (the probability integral transform), so one
+CUSUM threshold serves cycle times, times between failures and repair times alike. A lognormal time is
+exactly a shifted and scaled normal in its logarithm; an exponential one (failures, repairs, arrivals)
+goes through its closed-form F; an empirical one through its samples' mid-rank distribution. A
+deterministic time has no spread of its own: it gets a measurement tolerance (``DETERMINISTIC_CV``).
+
+Examples
+--------
+>>> from app.model.factory import Distribution
+>>> e = expectation_of(Distribution(kind="lognormal", mean_s=240.0, cv=0.1))
+>>> round(e.z(240.0), 3), round(e.z(264.0), 2)  # the median is a little below the mean; +10% ≈ +1 σ
+(0.05, 1.01)
+>>> abs(round(expectation_of(Distribution(kind="exponential", mean_s=100.0)).z(100 * math.log(2)), 6))  # the median
+0.0
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from dataclasses import dataclass
+
+from scipy.special import ndtri
+
+from app.model.factory import Distribution
+
+#: The spread assumed for a time the model calls deterministic (a coefficient of variation): real
+#: machines vary a little, and a CUSUM needs a scale. Documented in docs/closed-loop.md.
+DETERMINISTIC_CV = 0.02
+#: z-scores are clipped here: one absurd reading moves the sums by at most this much.
+Z_LIMIT = 8.0
+
+
+@dataclass(frozen=True)
+class Expectation:
+    """The model's distribution of one observed duration: its mean, its CV, and the z transform."""
+
+    kind: str
+    mean_s: float
+    cv: float
+    mu_log: float = 0.0  # lognormal: mean and standard deviation of ln x
+    sigma_log: float = 1.0
+    samples: tuple[float, ...] = ()
+
+    def z(self, x: float) -> float:
+        """The observation as a standard normal score under the model (clipped to ±``Z_LIMIT``)."""
+        if not x > 0.0:
+            return -Z_LIMIT
+        kind = self.kind
+        if kind == "lognormal":
+            z = (math.log(x) - self.mu_log) / self.sigma_log
+        elif kind == "exponential":
+            z = -float(ndtri(math.exp(-x / self.mean_s)))  # Φ⁻¹(1 − e^(−x/m)), accurate in both tails
+        elif kind == "empirical":
+            s = self.samples
+            rank = (bisect.bisect_left(s, x) + bisect.bisect_right(s, x)) / 2.0
+            z = float(ndtri((rank + 0.5) / (len(s) + 1.0)))
+        else:
+            z = (x / self.mean_s - 1.0) / DETERMINISTIC_CV
+        return max(-Z_LIMIT, min(Z_LIMIT, z))
+
+
+def expectation_of(dist: Distribution) -> Expectation:
+    """The expectation of a duration the model draws from ``dist``."""
+    mean = float(dist.mean_s)
+    if dist.kind == "lognormal" and dist.cv > 0:
+        sigma2 = math.log1p(dist.cv * dist.cv)
+        return Expectation("lognormal", mean, float(dist.cv), math.log(mean) - sigma2 / 2, math.sqrt(sigma2))
+    if dist.kind == "exponential":
+        return Expectation("exponential", mean, 1.0)
+    if dist.kind == "empirical" and len(set(dist.samples_s)) > 1:
+        samples = tuple(sorted(float(v) for v in dist.samples_s))
+        m = sum(samples) / len(samples)
+        sd = math.sqrt(sum((v - m) ** 2 for v in samples) / (len(samples) - 1))
+        return Expectation("empirical", m, sd / m if m > 0 else 0.0, samples=samples)
+    return Expectation("deterministic", mean, DETERMINISTIC_CV)
+
+
+def exponential(mean_s: float) -> Expectation:
+    """The expectation of an exponential duration (times between failures, repair times)."""
+    return Expectation("exponential", float(mean_s), 1.0)

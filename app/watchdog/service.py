@@ -1,0 +1,465 @@
+"""The drift watchdog: is the plant still the plant the model describes? One CUSUM per machine and parameter.
+
+Fed the live value updates the state store receives (``feed``) — or a recorded history (``replay``), or
+the history's samples (``feed_samples``) — it derives per machine
+
+- **cycle times**: every new value of the ``CycleTime`` signal (the plant publishes the current or last
+  processing time; a new value is a new cycle);
+- **times between failures**: from leaving ``down`` to entering it again (``State``);
+- **repair times**: time spent ``down``;
+
+turns each into a z-score against the factory's simulation parameters (:mod:`app.watchdog.expectation`)
+and runs a two-sided CUSUM on it (:mod:`app.watchdog.cusum`) whose alarm level gives one false alarm per
+``false_alarm_every_s`` per machine and parameter. A detection names what moved, by how much (the mean
+since the change point over the model's, with its 95% interval), since when (the change point: the
+alarming sum's last zero) and with what confidence; it is logged at once (:mod:`app.watchdog.log`) and
+announced with the ``detected`` signal. ``recalibrate`` turns it into a scenario change
+(``app.sim.scenario.MachineParam``) and starts that channel again from the new value.
+
+Everything runs on the caller's thread, O(1) per value; signals are emitted there too (a GUI slot that
+receives them from a network thread is decorated with superqt's ``ensure_main_thread``).
+
+Examples
+--------
+>>> from app.model.io import load_factory
+>>> from app.paths import DEMO_FACTORY
+>>> dog = Watchdog(load_factory(DEMO_FACTORY))
+>>> dog.status("CNC-03", "cycle")
+'not enough data — needs ≥ 5 cycles (0 so far)'
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from psygnal import Signal
+from scipy.stats import t as student_t
+
+from app.history.recorder import Sample
+from app.model.factory import Factory
+from app.sim.numbers import round_to_interval
+from app.sim.scenario import MachineParam, Scenario, apply
+from app.state.machine_states import code_in, table_of
+from app.state.store import Update
+from app.watchdog.cusum import Cusum, arl_two_sided, threshold_for_arl
+from app.watchdog.expectation import Expectation, expectation_of, exponential
+from app.watchdog.log import LogEntry, WatchdogLog
+
+#: The parameters watched, their words, what one observation is called, and the scenario parameter each
+#: recalibrates.
+PARAMS = ("cycle", "mtbf", "mttr")
+PARAM_WORDS = {"cycle": "cycle time", "mtbf": "time between failures", "mttr": "repair time"}
+OBSERVATION_WORDS = {"cycle": "cycles", "mtbf": "failures", "mttr": "repairs"}
+SCENARIO_PARAM = {"cycle": "cycle_mean_s", "mtbf": "mtbf_s", "mttr": "mttr_s"}
+#: The signals the watchdog reads (a live session must subscribe to them for the watched machines).
+WATCHED_SIGNALS = ("State", "CycleTime")
+_DOWN = 4.0
+_STATES = table_of("auto")
+
+
+@dataclass(frozen=True)
+class WatchdogConfig:
+    """How sensitive the watchdog is.
+
+    false_alarm_every_s
+        Mean time between false alarms of one machine's one parameter on a plant that matches its model
+        (30 simulated days by default); sets each CUSUM's alarm level ``h``.
+    k
+        Half the shift, in standard deviations of one observation, that the CUSUM is tuned to find fastest.
+    min_observations
+        Observations since the change point a detection needs at least (its estimate rests on them).
+    interval
+        Coverage of the interval given with the size of a change.
+    rearm
+        Start a channel again right after it has reported (for counting false alarms); by default a
+        channel that reported stays quiet until it is recalibrated or ``rearm`` is called.
+    """
+
+    false_alarm_every_s: float = 30 * 86_400.0
+    k: float = 0.5
+    min_observations: dict[str, int] = field(default_factory=lambda: {"cycle": 5, "mtbf": 5, "mttr": 5})
+    interval: float = 0.95
+    rearm: bool = False
+
+
+def clock_time(t: float) -> str:
+    """A UNIX time as the local wall-clock time of day (``14:20``)."""
+    return time.strftime("%H:%M", time.localtime(t))
+
+
+@dataclass(frozen=True)
+class Detection:
+    """A change found in one machine's parameter.
+
+    ``ratio`` is the mean observed since ``since_ts`` (the change point) over the model's mean, with the
+    half-width ``half_width`` of its ``interval`` (95%) interval; ``confidence`` is the probability that a
+    plant matching its model would *not* have raised this alarm within the ``n`` observations behind it
+    — ``exp(−n / ARL₀(S))``, with ARL₀(S) the in-control run length of a CUSUM alarming at the level S
+    the statistic reached (run lengths are close to geometric).
+    """
+
+    machine: str
+    param: str
+    direction: int  # +1 longer, −1 shorter than the model
+    ratio: float
+    half_width: float
+    since_ts: float
+    detected_ts: float
+    n: int
+    confidence: float
+    model_mean_s: float
+    statistic: float
+    threshold: float
+    clock: Callable[[float], str] = field(default=clock_time, compare=False, repr=False)
+
+    @property
+    def change_text(self) -> str:
+        """The relative change rounded to what its interval supports: ``+18 ± 5%``."""
+        m, h = round_to_interval(100.0 * (self.ratio - 1.0), 100.0 * self.half_width)
+        return f"{'+' if not m.startswith('-') else ''}{m} ± {h}%"
+
+    @property
+    def confidence_text(self) -> str:
+        c = self.confidence
+        return "> 99.9%" if c >= 0.999 else f"{math.floor(c * 1000) / 10:g}%"
+
+    @property
+    def text(self) -> str:
+        """``CNC-03 cycle time +18 ± 5% since 14:20 (99.8% confidence)``"""
+        return (
+            f"{self.machine} {PARAM_WORDS[self.param]} {self.change_text} since {self.clock(self.since_ts)} "
+            f"({self.confidence_text} confidence)"
+        )
+
+    @property
+    def estimate_s(self) -> float:
+        """The parameter's new mean as observed (seconds)."""
+        return self.model_mean_s * self.ratio
+
+    def suggestion(self) -> MachineParam:
+        """The recalibration as a scenario change: the parameter set to its observed mean, rounded to the
+        precision of its interval."""
+        value, _ = round_to_interval(self.estimate_s, self.model_mean_s * self.half_width)
+        return MachineParam(machine=self.machine, param=SCENARIO_PARAM[self.param], value=float(value))  # type: ignore[arg-type]
+
+
+class _Channel:
+    """One machine's one parameter: its expectation, its CUSUM and what it has seen."""
+
+    __slots__ = ("arl0", "cusum", "detection", "exp", "machine", "min_obs", "n_obs", "param")
+
+    def __init__(self, machine: str, param: str, exp: Expectation, arl0: float, config: WatchdogConfig):
+        self.machine, self.param, self.exp, self.arl0 = machine, param, exp, arl0
+        self.cusum = Cusum(config.k, threshold_for_arl(arl0, config.k))
+        self.min_obs = config.min_observations.get(param, 5)
+        self.n_obs = 0
+        self.detection: Detection | None = None
+
+
+class _MachineState:
+    """What the watchdog remembers of a machine's state signal: down or not, and since when (NaN: the
+    start of that state was not seen, so its duration is unknown)."""
+
+    __slots__ = ("down", "since")
+
+    def __init__(self) -> None:
+        self.down: bool | None = None
+        self.since = math.nan
+
+
+_MISSING = object()
+
+
+class Watchdog:
+    """Change detection on a factory's machines against its simulation parameters.
+
+    Parameters
+    ----------
+    factory
+        The model the plant is compared with (a snapshot: pass a new one with ``set_factory``).
+    config
+        Sensitivity (``WatchdogConfig``).
+    log_path
+        Where detections and recalibrations are logged (a history file, or a file of their own); None
+        keeps no log.
+    time_scale
+        Simulated seconds per second of the timestamps (a plant simulator run with ``--speed``; 1 for a
+        real plant).
+    clock
+        How a time is written in a detection's text (the local time of day by default).
+
+    Signals
+    -------
+    detected(Detection)
+        A channel found a change (emitted on the thread that called ``feed``).
+    recalibrated(MachineParam)
+        ``recalibrate`` turned a detection into this scenario change.
+    """
+
+    detected = Signal(object)
+    recalibrated = Signal(object)
+
+    def __init__(
+        self,
+        factory: Factory,
+        config: WatchdogConfig | None = None,
+        log_path: str | Path | None = None,
+        time_scale: float = 1.0,
+        clock: Callable[[float], str] = clock_time,
+    ):
+        self.config = config or WatchdogConfig()
+        self.time_scale = time_scale
+        self.clock = clock
+        self.log = WatchdogLog(log_path) if log_path is not None else None
+        self.detections: list[Detection] = []
+        self.channels: dict[tuple[str, str], _Channel] = {}
+        self._states: dict[str, _MachineState] = {}
+        self.factory = factory
+        self._build(factory)
+        self.running = True
+        self._routes: dict[int, object] = {}
+        self._names: Sequence | None = None
+        self.values_fed = 0
+
+    # -- model ------------------------------------------------------------------------------------
+    def _expectations(self, factory: Factory) -> dict[tuple[str, str], tuple[Expectation, float]]:
+        """(expectation, in-control run length in observations) of every channel the factory has."""
+        every = self.config.false_alarm_every_s
+        out = {}
+        for m in factory.machines:
+            s = m.sim
+            out[m.id, "cycle"] = (expectation_of(s.cycle), max(3.0, every * s.servers / s.cycle.mean_s))
+            if s.mtbf_s and s.mttr_s:
+                per_s = 1.0 / (s.mtbf_s + s.mttr_s)
+                out[m.id, "mtbf"] = (exponential(s.mtbf_s), max(3.0, every * per_s))
+                out[m.id, "mttr"] = (exponential(s.mttr_s), max(3.0, every * per_s))
+        return out
+
+    def _build(self, factory: Factory) -> None:
+        for key, (exp, arl0) in self._expectations(factory).items():
+            self.channels[key] = _Channel(key[0], key[1], exp, arl0, self.config)
+        for m in factory.machines:
+            self._states.setdefault(m.id, _MachineState())
+
+    def set_factory(self, factory: Factory) -> None:
+        """Compare with a new version of the factory: channels whose expectation changed start again
+        (their detection cleared), the others keep their sums."""
+        new = self._expectations(factory)
+        for key in list(self.channels):
+            if key not in new:
+                del self.channels[key]
+        for key, (exp, arl0) in new.items():
+            ch = self.channels.get(key)
+            if ch is None or ch.exp != exp or ch.arl0 != arl0:
+                self.channels[key] = _Channel(key[0], key[1], exp, arl0, self.config)
+        for m in factory.machines:
+            self._states.setdefault(m.id, _MachineState())
+        self.factory = factory
+        self._routes.clear()
+
+    # -- control ----------------------------------------------------------------------------------
+    def start(self) -> None:
+        """Watch the values fed from now on."""
+        self.running = True
+
+    def stop(self) -> None:
+        """Ignore values fed from now on (the sums are kept); state durations in progress are forgotten."""
+        self.running = False
+        self.interrupted()
+
+    def close(self) -> None:
+        """Stop and close the log."""
+        self.stop()
+        if self.log is not None:
+            self.log.close()
+            self.log = None
+
+    def interrupted(self) -> None:
+        """The values stopped for a while (link lost, plant restarted): a state whose start or end was
+        not seen gives no duration."""
+        for st in self._states.values():
+            st.down, st.since = None, math.nan
+
+    def rearm(self, machine: str, param: str) -> None:
+        """Forget a channel's detection and start its sums again, with the same expectation."""
+        ch = self.channels[machine, param]
+        ch.detection = None
+        ch.cusum.reset()
+
+    def recalibrate(self, detection: Detection, t: float | None = None) -> MachineParam:
+        """Accept a detection: the channel expects the observed mean from now on, the recalibration is
+        logged, and the scenario change that makes the model match is announced and returned (the caller
+        applies it to the document; ``set_factory`` with the new version then finds nothing changed)."""
+        change = detection.suggestion()
+        old = self.channels[detection.machine, detection.param].exp.mean_s
+        self.set_factory(apply(Scenario(name="recalibrated", factory=self.factory, changes=[change])))
+        words = f"{detection.machine} {PARAM_WORDS[detection.param]} recalibrated from {old:g} s to {change.value:g} s"
+        self._log("recalibration", detection, time.time() if t is None else t, old, change.value, words)
+        self.recalibrated.emit(change)
+        return change
+
+    # -- status -----------------------------------------------------------------------------------
+    def status(self, machine: str, param: str) -> str:
+        """What the channel can say now, in words."""
+        ch = self.channels.get((machine, param))
+        if ch is None:
+            return f"not watched: {machine} has no {PARAM_WORDS.get(param, param)} in the model"
+        what = OBSERVATION_WORDS[param]
+        if ch.detection is not None:
+            return ch.detection.text
+        c = ch.cusum
+        for side in (1, -1):
+            n, _ = c.side_since(side)
+            if c.statistic(side) >= c.h and n < ch.min_obs:
+                return f"possible change, not enough data — needs ≥ {ch.min_obs} {what} since it began ({n} so far)"
+        if ch.n_obs < ch.min_obs:
+            return f"not enough data — needs ≥ {ch.min_obs} {what} ({ch.n_obs} so far)"
+        return f"as modelled ({ch.n_obs} {what} watched)"
+
+    # -- feeding ----------------------------------------------------------------------------------
+    def feed(self, updates: Iterable[Update], names: Sequence[tuple[str, str, str]]) -> None:
+        """Take a batch of received values, as the state store does; ``names[binding]`` is the binding's
+        (machine, signal, node id). O(1) per value."""
+        if not self.running:
+            return
+        if names is not self._names:
+            self._names = names
+            self._routes.clear()
+        routes = self._routes
+        n = 0
+        for u in updates:
+            n += 1
+            b = u.binding
+            handler = routes.get(b, _MISSING)
+            if handler is _MISSING:
+                handler = routes[b] = self._route(*names[b][:2]) if b < len(names) else None
+            if handler is None:
+                continue
+            t = u.source_ts if u.source_ts == u.source_ts else u.received_ts
+            handler(u.value if (u.status >> 30) == 0 else None, t)  # type: ignore[operator]
+        self.values_fed += n
+
+    def feed_samples(self, samples: Iterable[Sample]) -> None:
+        """Take recorded samples (``app.history.recorder.Sample``) in time order."""
+        if not self.running:
+            return
+        routes: dict[tuple[str, str], Callable | None] = {}
+        for s in samples:
+            key = (s.machine, s.signal)
+            handler = routes.get(key, _MISSING)  # type: ignore[arg-type]
+            if handler is _MISSING:
+                handler = routes[key] = self._route(*key)
+            if handler is None:
+                continue
+            good = (s.status >> 30) == 0
+            handler((s.text if s.text is not None else s.value) if good else None, s.t)  # type: ignore[operator]
+            self.values_fed += 1
+
+    def replay(self, history_path: str | Path, t0: float = -math.inf, t1: float = math.inf) -> int:
+        """Feed what a history file recorded in [t0, t1] (the watched signals, in time order; the link's
+        outages interrupt state durations). Returns the number of values fed."""
+        from app.watchdog.replay import recorded_samples
+
+        before = self.values_fed
+        for batch in recorded_samples(history_path, t0, t1, WATCHED_SIGNALS):
+            if batch is None:
+                self.interrupted()
+            else:
+                self.feed_samples(batch)
+        return self.values_fed - before
+
+    def _route(self, machine: str, signal: str) -> Callable[[object, float], None] | None:
+        if signal == "CycleTime":
+            ch = self.channels.get((machine, "cycle"))
+            return None if ch is None else self._cycle_handler(machine)
+        if signal == "State" and machine in self._states:
+            return self._state_handler(machine)
+        return None
+
+    def _cycle_handler(self, machine: str) -> Callable[[object, float], None]:
+        last: list[float] = [math.nan]  # the first value seen may be an old cycle: it is not counted
+        key = (machine, "cycle")
+
+        def on_cycle(value: object, t: float) -> None:
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not value > 0 or value == last[0]:
+                return
+            seen = last[0] == last[0]
+            last[0] = float(value)
+            if seen:
+                ch = self.channels.get(key)
+                if ch is not None:
+                    self._observe(ch, float(value), t)
+
+        return on_cycle
+
+    def _state_handler(self, machine: str) -> Callable[[object, float], None]:
+        st = self._states[machine]
+        up_key, down_key = (machine, "mtbf"), (machine, "mttr")
+
+        def on_state(value: object, t: float) -> None:
+            code = code_in(value, _STATES) if value is not None else math.nan
+            if not (code >= 0):  # no value, a bad reading, a state nobody knows: its duration is lost
+                st.down, st.since = None, math.nan
+                return
+            down = code == _DOWN
+            if st.down is None:
+                st.down, st.since = down, math.nan
+                return
+            if down == st.down:
+                return
+            if st.since == st.since:
+                ch = self.channels.get(down_key if st.down else up_key)
+                if ch is not None:
+                    self._observe(ch, (t - st.since) * self.time_scale, t)
+            st.down, st.since = down, t
+
+        return on_state
+
+    # -- detection --------------------------------------------------------------------------------
+    def _observe(self, ch: _Channel, x: float, t: float) -> None:
+        ch.n_obs += 1
+        side = ch.cusum.push(ch.exp.z(x), x, t)
+        if side and ch.detection is None and ch.cusum.side_since(side)[0] >= ch.min_obs:
+            self._detect(ch, side, t)
+
+    def _detect(self, ch: _Channel, side: int, t: float) -> None:
+        c = ch.cusum
+        n, mean, sd = c.moments(side)
+        since = c.side_since(side)[1]
+        if not (n > 2 and sd == sd):
+            sd = ch.exp.cv * mean
+        q = float(student_t.ppf(0.5 + self.config.interval / 2, max(n - 1, 1)))
+        half = q * sd / math.sqrt(n) / ch.exp.mean_s
+        level = c.statistic(side)
+        confidence = math.exp(-n / arl_two_sided(level, c.k))
+        d = Detection(
+            ch.machine,
+            ch.param,
+            side,
+            mean / ch.exp.mean_s,
+            half,
+            since,
+            t,
+            n,
+            confidence,
+            ch.exp.mean_s,
+            level,
+            c.h,
+            self.clock,
+        )
+        self.detections.append(d)
+        if self.config.rearm:
+            c.reset()
+        else:
+            ch.detection = d
+        self._log("detection", d, t, ch.exp.mean_s, d.estimate_s, d.text)
+        self.detected.emit(d)
+
+    def _log(self, kind: str, d: Detection, t: float, old: float, new: float, text: str) -> None:
+        if self.log is not None:
+            entry = LogEntry(t, kind, d.machine, d.param, d.ratio, d.half_width, d.since_ts, d.confidence, d.n, old, new, text)
+            self.log.append(entry)

@@ -1,0 +1,137 @@
+"""The watchdog service without Qt: statuses, detections, the log on disk, recalibration, history replay."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+
+import pytest
+
+from app.history.recorder import Recorder, sample_of
+from app.model.io import load_factory
+from app.plant.drift import parse_drift
+from app.sim.scenario import MachineParam, Scenario, apply
+from app.state.store import GOOD, Update
+from app.watchdog.log import read_log
+from app.watchdog.service import Watchdog, WatchdogConfig
+from app.watchdog.simfeed import SimulatedPlant
+from tests.conftest import DEMO
+
+BAD = 0x80000000
+
+
+@pytest.fixture(scope="module")
+def factory():
+    return load_factory(DEMO)
+
+
+def hours(t: float) -> str:
+    return f"{t / 3600:.1f} h"
+
+
+def _names(machine: str) -> list[tuple[str, str, str]]:
+    return [(machine, "CycleTime", "n1"), (machine, "State", "n2"), (machine, "Temperature", "n3")]
+
+
+def test_no_detection_is_claimed_before_there_are_enough_observations(factory):
+    dog = Watchdog(factory, clock=hours)
+    names = _names("CNC-03")
+    found = []
+    dog.detected.connect(found.append)
+    # Three cycles of twice the modelled length: far beyond the alarm level, but too few to say by how much.
+    dog.feed([Update(0, 270.0, GOOD, 0.0)] + [Update(0, 540.0 + i, GOOD, 600.0 * (i + 1)) for i in range(3)], names)
+    assert found == []
+    assert dog.status("CNC-03", "cycle") == "possible change, not enough data — needs ≥ 5 cycles since it began (3 so far)"
+    dog.feed([Update(0, 545.0 + i, GOOD, 3000.0 + 600 * i) for i in range(2)], names)
+    assert len(found) == 1
+    d = found[0]
+    assert (d.machine, d.param, d.direction, d.n) == ("CNC-03", "cycle", 1, 5)
+    assert d.ratio == pytest.approx(2.0, rel=0.02)
+    assert d.text.startswith("CNC-03 cycle time +10") and "since 0.2 h" in d.text and "confidence)" in d.text
+    assert dog.status("CNC-03", "cycle") == d.text
+    assert dog.status("CNC-03", "mtbf") == "not enough data — needs ≥ 5 failures (0 so far)"
+    assert dog.status("QA-01", "mtbf").startswith("not watched")
+
+
+def test_bad_readings_other_signals_and_unknown_bindings_are_ignored(factory):
+    dog = Watchdog(factory)
+    names = _names("CNC-03")
+    first = [Update(0, 270.0, GOOD, 0.0), Update(0, 999.0, BAD, 1.0), Update(2, 55.0, GOOD, 1.0), Update(7, 1.0, GOOD, 1.0)]
+    dog.feed(first, names)
+    dog.feed([Update(0, math.nan, GOOD, 2.0), Update(0, 280.0, GOOD, 3.0)], names)
+    assert dog.channels["CNC-03", "cycle"].n_obs == 1  # 280 only: the first value may be an old cycle
+    assert dog.values_fed == 6
+
+
+def test_state_changes_give_times_between_failures_and_repair_times_in_simulated_seconds(factory):
+    dog = Watchdog(factory, time_scale=10.0)  # a plant run at --speed 10
+    names = _names("CNC-03")
+    seq = ["running", "down", "running", "starved", "down", "blocked"]
+    dog.feed([Update(1, s, GOOD, 100.0 * k) for k, s in enumerate(seq)], names)
+    up, down = dog.channels["CNC-03", "mtbf"], dog.channels["CNC-03", "mttr"]
+    # running at 0 (its start unseen), down 100–200 (a repair of 1,000 simulated s), up 200–400 (2,000 s)
+    assert (up.n_obs, down.n_obs) == (1, 2)
+    assert up.cusum.moments(1)[0] + up.cusum.moments(-1)[0] >= 0  # fed, whichever side
+    dog.interrupted()
+    dog.feed([Update(1, "running", GOOD, 900.0), Update(1, "down", GOOD, 1000.0)], names)
+    assert down.n_obs == 2 and up.n_obs == 1  # an outage: the state's start was not seen
+
+
+def test_every_detection_and_recalibration_is_on_disk_at_once_and_the_change_is_a_scenario_change(factory, tmp_path):
+    log = tmp_path / "history.sqlite"
+    plant = SimulatedPlant(factory, seed=5, drifts=[parse_drift("CNC-03:cycle=+20%@1h")], step_s=10.0)
+    dog = Watchdog(factory, log_path=log)
+    changes = []
+    dog.recalibrated.connect(changes.append)
+    for batch in plant.run(8 * 3600.0):
+        dog.feed(batch, plant.names)
+    found = [d for d in dog.detections if d.machine == "CNC-03"]
+    assert found and found[0].param == "cycle"
+    entries = read_log(log)  # another connection, while the watchdog's is still open (WAL): nothing waits in memory
+    assert [e.text for e in entries] == [d.text for d in dog.detections]
+    assert sqlite3.connect(log).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    d = found[0]
+    change = dog.recalibrate(d, t=plant.time())
+    assert isinstance(change, MachineParam) and change.param == "cycle_mean_s" and change.machine == "CNC-03"
+    assert change.value == pytest.approx(270.0 * 1.2, rel=d.half_width + 0.02)
+    assert changes == [change]
+    last = read_log(log)[-1]
+    assert (last.kind, last.old, last.new) == ("recalibration", 270.0, change.value)
+    # From now on the channel expects the recalibrated time: the drifted plant raises nothing more on it.
+    for batch in plant.run(16 * 3600.0):
+        dog.feed(batch, plant.names)
+    assert [x for x in dog.detections if x.machine == "CNC-03" and x.param == "cycle"] == [d]
+    # The document takes the change; the new version leaves the recalibrated channel as it is.
+    recalibrated = apply(Scenario(name="recalibrated", factory=factory, changes=[change]))
+    channel = dog.channels["CNC-03", "cycle"]
+    dog.set_factory(recalibrated)
+    assert channel.exp.mean_s == change.value
+    assert dog.channels["CNC-03", "cycle"] is channel  # same expectation: its sums go on
+    dog.close()
+
+
+def test_a_recorded_history_replays_to_the_same_detections_as_the_live_feed(factory, tmp_path):
+    path = tmp_path / "history.sqlite"
+    recorder = Recorder(path, flush_s=0.05)
+    recorder.record_link("connected", 0.0)
+    plant = SimulatedPlant(factory, seed=6, drifts=[parse_drift("CNC-05:cycle=+30%@2h")], step_s=10.0)
+    live = Watchdog(factory)
+    for batch in plant.run(10 * 3600.0):
+        live.feed(batch, plant.names)
+        recorder.record(sample_of(*plant.names[u.binding], u.value, u.status, u.source_ts, u.received_ts) for u in batch)
+    assert recorder.flush()
+    recorder.close()
+    replayed = Watchdog(factory)
+    assert replayed.replay(path) == live.values_fed
+    assert [d.text for d in replayed.detections] == [d.text for d in live.detections]
+    assert any(d.machine == "CNC-05" for d in live.detections)
+
+
+def test_a_stopped_watchdog_ignores_what_it_is_fed(factory):
+    dog = Watchdog(factory, config=WatchdogConfig(rearm=True))
+    dog.stop()
+    dog.feed([Update(0, 270.0, GOOD, 0.0), Update(0, 300.0, GOOD, 1.0)], _names("CNC-03"))
+    assert dog.values_fed == 0
+    dog.start()
+    dog.feed([Update(0, 270.0, GOOD, 0.0), Update(0, 300.0, GOOD, 1.0)], _names("CNC-03"))
+    assert dog.channels["CNC-03", "cycle"].n_obs == 1

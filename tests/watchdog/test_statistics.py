@@ -1,0 +1,94 @@
+"""The watchdog's statistics on the simulated plant: injected drifts are found, a stable plant raises no
+more false alarms than configured (issue 16, correctness). Long runs use the plant simulator's engine
+directly with the values the server would publish (``SimulatedPlant``); ``test_live_plant.py`` runs the
+real server process."""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+
+import pytest
+
+from app.model.io import load_factory
+from app.plant.drift import parse_drift
+from app.watchdog.service import Watchdog, WatchdogConfig
+from app.watchdog.simfeed import SimulatedPlant
+from tests.conftest import DEMO
+
+DRIFT_AT_S = 3600.0
+
+
+@pytest.fixture(scope="module")
+def factory():
+    return load_factory(DEMO)
+
+
+def _first_detection(factory, size_pct: int, seed: int):
+    plant = SimulatedPlant(factory, seed=seed, drifts=[parse_drift(f"CNC-03:cycle=+{size_pct}%@1h")], step_s=10.0)
+    dog = Watchdog(factory)
+    for batch in plant.run(DRIFT_AT_S + 24 * 3600.0):
+        dog.feed(batch, plant.names)
+        if any(d.machine == "CNC-03" and d.param == "cycle" for d in dog.detections):
+            break
+    return next((d for d in dog.detections if d.machine == "CNC-03" and d.param == "cycle"), None)
+
+
+@pytest.mark.parametrize("size_pct", [10, 20, 50])
+def test_a_drifted_cycle_time_is_found_named_and_measured(factory, size_pct):
+    """Three seeds per size; the detection delay is measured from the drift's start (simulated time)."""
+    delays, cycles = [], []
+    for seed in (1, 2, 3):
+        d = _first_detection(factory, size_pct, seed)
+        assert d is not None, f"+{size_pct}% on CNC-03's cycle not found within a day (seed {seed})"
+        assert d.detected_ts > DRIFT_AT_S, "an alarm before the drift began"
+        assert d.direction == 1 and d.n >= 5
+        factor = 1 + size_pct / 100
+        assert abs(d.ratio - factor) <= d.half_width + 0.03, (d.ratio, d.half_width)
+        assert d.since_ts >= DRIFT_AT_S - 3 * 270, "the change point lies far before the change"
+        assert d.confidence > 0.9
+        delays.append(d.detected_ts - DRIFT_AT_S)
+        cycles.append(d.n)
+    _DELAYS[size_pct] = statistics.median(delays)
+    _CYCLES[size_pct] = statistics.median(cycles)
+    print(f"+{size_pct}%: detection delays {[round(x / 60) for x in delays]} min, {cycles} cycles since the change point")
+    # CNC-03 starts a cycle about every 6 min (270 s at ~75% utilisation): a big drift is found in a few.
+    limit_min = {10: 240, 20: 90, 50: 60}[size_pct]
+    assert _DELAYS[size_pct] < limit_min * 60
+
+
+_DELAYS: dict[int, float] = {}
+_CYCLES: dict[int, float] = {}
+
+
+def test_bigger_drifts_are_found_after_fewer_cycles():
+    # In cycles, not minutes: the five cycles a detection needs at least last longer when they are 50% longer.
+    if len(_CYCLES) < 3:
+        pytest.skip("needs the three drift sizes above in the same run")
+    assert _CYCLES[50] <= _CYCLES[20] < _CYCLES[10]
+    assert _DELAYS[20] < _DELAYS[10]
+
+
+def test_a_stable_plant_raises_no_more_false_alarms_than_configured(factory):
+    """Three simulated days of the demo plant matching its model, with one false alarm configured per
+    6 h per machine and parameter (so that the count is large enough to test): the alarms counted are
+    what the CUSUM's calibration predicts for the observations made, and below the configured rate."""
+    every_s = 6 * 3600.0
+    days = 3.0
+    plant = SimulatedPlant(factory, seed=11, step_s=10.0)
+    dog = Watchdog(factory, config=WatchdogConfig(false_alarm_every_s=every_s, rearm=True))
+    for batch in plant.run(days * 86400.0):
+        dog.feed(batch, plant.names)
+    found = Counter(d.param for d in dog.detections)
+    for param in ("cycle", "mtbf", "mttr"):
+        channels = [ch for (_, p), ch in dog.channels.items() if p == param]
+        per_channel_day = found[param] / (len(channels) * days)
+        assert per_channel_day <= 86400.0 / every_s, f"{param}: {per_channel_day:.2f} false alarms per day per machine"
+    # Cycle times: thousands of observations, so the count is a sharp test of the alarm level's calibration
+    # (Siegmund's ARL for each channel's observations; a Poisson count).
+    cycles = [ch for (_, p), ch in dog.channels.items() if p == "cycle"]
+    expected = sum(ch.n_obs / ch.arl0 for ch in cycles)
+    assert expected > 50
+    assert found["cycle"] <= expected + 3 * math.sqrt(expected), (found["cycle"], expected)
+    print(f"stable plant, {days:g} days: {dict(found)} false alarms; cycle times: {expected:.0f} expected from the calibration")
