@@ -22,22 +22,20 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from psygnal.qt import start_emitting_from_queue
 from PySide6 import QtCore
 
 from app.heat.colour import heat_colours, lut, value_range
-from app.heat.material import ThroughputMeter
-from app.history.recorder import History, Recorder
 from app.live.client import ConnectionSettings, LinkState
-from app.live.netloop import NetworkLoop
 from app.live.session import RATE_WINDOW_S, LiveSession, wait_for_future
 from app.model.factory import Factory
 from app.plugins import PluginManager
 from app.scene.view import FactoryView
 from app.state import labels
-from app.state.alarms import AlarmLog, recorded_alarms
+from app.state.alarms import recorded_alarms
 from app.state.colours import LEGEND, state_colours
 from app.state.labels import LABEL_SIGNAL, SIGNALS, UNITS
 from app.state.replay import Recorded
@@ -60,6 +58,15 @@ class HeatLayer:
     signal: str
     cmap: str = "inferno"
     fixed_range: tuple[float, float] | None = None
+
+
+def _from_session(name: str, doc: str, writable: bool = False) -> Any:
+    """A property of the link that is its session's attribute ``name``."""
+
+    def setter(link: LiveLink, value: object) -> None:
+        setattr(link.session, name, value)
+
+    return property(lambda link: getattr(link.session, name), setter if writable else None, doc=doc)
 
 
 class LiveLink(QtCore.QObject):
@@ -119,73 +126,20 @@ class LiveLink(QtCore.QObject):
         self.paused = False  # True while the layout is edited: the view shows verdicts, not states
 
     # -- the session's state, as the rest of the window reads it ---------------------------------------
-    @property
-    def store(self) -> StateStore | None:
-        return self.session.store
-
-    @property
-    def client(self):
-        return self.session.client
-
-    @property
-    def recorder(self) -> Recorder | None:
-        return self.session.recorder
-
-    @property
-    def history(self) -> History | None:
-        return self.session.history
-
-    @property
-    def alarms(self) -> AlarmLog:
-        return self.session.alarms
-
-    @property
-    def factory(self) -> Factory | None:
-        return self.session.factory
-
-    @property
-    def state(self) -> LinkState:
-        return self.session.state
-
-    @property
-    def net(self) -> NetworkLoop | None:
-        return self.session.net
-
-    @property
-    def meter(self) -> ThroughputMeter:
-        return self.session.meter
-
-    @property
-    def nan_count(self) -> int:
-        return self.session.nan_count
-
-    @property
-    def active(self) -> bool:
-        return self.session.active
-
-    @property
-    def max_age_s(self) -> float:
-        return self.session.max_age_s
-
-    @max_age_s.setter
-    def max_age_s(self, seconds: float) -> None:
-        self.session.max_age_s = seconds
-
-    @property
-    def history_retention_s(self) -> float | None:
-        return self.session.history_retention_s
-
-    @history_retention_s.setter
-    def history_retention_s(self, seconds: float | None) -> None:
-        self.session.history_retention_s = seconds
-
-    @property
-    def history_max_bytes(self) -> int | None:
-        return self.session.history_max_bytes
-
-    @history_max_bytes.setter
-    def history_max_bytes(self, size: int | None) -> None:
-        self.session.history_max_bytes = size
+    store = _from_session("store", "The live state store (None before the first connection).")
+    client = _from_session("client", "The running client: a LiveClient or a plugin's data source (None: offline).")
+    recorder = _from_session("recorder", "The history recorder of the running session.")
+    history = _from_session("history", "The history the session records to (and replays from).")
+    alarms = _from_session("alarms", "The session's alarm log.")
+    factory = _from_session("factory", "The factory version the session binds.")
+    state = _from_session("state", "The link's state (a LinkState).")
+    net = _from_session("net", "The network thread's loop.")
+    meter = _from_session("meter", "Live output rates.")
+    nan_count = _from_session("nan_count", "NaN or infinite readings ignored so far.")
+    active = _from_session("active", "True while a client runs.")
+    max_age_s = _from_session("max_age_s", "Values older than this show as no data.", writable=True)
+    history_retention_s = _from_session("history_retention_s", "Keep this much history (None: all).", writable=True)
+    history_max_bytes = _from_session("history_max_bytes", "Cap of the history's size (None: none).", writable=True)
 
     @property
     def replay_time(self) -> float | None:
