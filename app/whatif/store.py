@@ -59,8 +59,9 @@ class Entry:
 
     @property
     def has_results(self) -> bool:
-        """A finished run to compare: this session's or one stored by an earlier one."""
-        return (self.job is not None and self.job.status == "done") or (self.job is None and self.results.exists())
+        """A finished run to compare: this session's, or one stored earlier (a later run that was cancelled
+        or failed leaves the last finished one in the results file)."""
+        return (self.job is not None and self.job.status == "done") or self.results.exists()
 
     def window(self) -> tuple[float, float] | None:
         """The recorded window the last run was made for (None: none, or no note)."""

@@ -5,6 +5,7 @@ and the drift check — each report on the thread the service says."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -17,6 +18,16 @@ from app.whatif import ScenarioStore, WhatIfComparison, WhatIfService, status_te
 from tests.whatif.conftest import Heard, record
 
 QUICK = {"horizon_s": 4 * 3600.0, "warmup_s": 600.0, "replications": 2, "seed": 7}
+
+
+def _until(condition, timeout_s: float = 30.0) -> bool:
+    """Wait for ``condition`` (a job's status is set just before its thread reports it)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
 
 
 def _run(service: WhatIfService, entry, timeout_s: float = 120.0):
@@ -78,7 +89,7 @@ def test_run_compare_and_compare_again_after_a_restart(service, document, tmp_pa
     # The job's thread reported its progress (the service passes it on, on that thread) and its end.
     assert heard.of("job_changed")[-1] == (job,)
     assert any(t is not threading.main_thread() for t in heard.threads("job_changed"))
-    assert ("What-if “Faster A”: done",) in heard.of("message")
+    assert _until(lambda: ("What-if “Faster A”: done",) in heard.of("message"))
     assert entry.window() is None and entry.has_results
 
     result = service.compare(entry).result(timeout=60)
@@ -127,7 +138,7 @@ def test_a_bad_scenario_is_refused_a_failed_comparison_said_and_a_run_cancelled(
     assert job is not None and long.running and not service.delete(long)  # not while it runs
     service.cancel(long)
     assert service.queue.wait(30) and job.status == "cancelled" and status_text(long) == "cancelled"
-    assert any(m.startswith("What-if “long”: cancelled") for (m,) in heard.of("message"))
+    assert _until(lambda: any(m.startswith("What-if “long”: cancelled") for (m,) in heard.of("message")))
 
 
 def _plant_rows(t0: float, seconds: float):
