@@ -250,7 +250,7 @@ class LayoutWorld:
             shape = self._shapes[key] = (sid, float(np.hypot(verts[:, 0], verts[:, 1]).max()), float(verts[:, 2].max()))
         return shape
 
-    def add_hulls(self, hulls: Mapping[str, tuple[np.ndarray, np.ndarray]]) -> None:
+    def add_hulls(self, hulls: Mapping[str, tuple]) -> None:
         """Make more meshes known (``{asset: (hull vertices, extents)}``), e.g. one just imported."""
         self._hulls.update(hulls)
 

@@ -31,8 +31,8 @@ from app.ui.browse_dock import BrowseDock
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.heat_dock import HeatDock
 from app.ui.heat_maps import HeatMaps
-from app.ui.layout_check_task import LayoutCheckTask
 from app.ui.layout_check_dock import LayoutCheckDock
+from app.ui.layout_check_task import LayoutCheckTask
 from app.ui.layout_editor import LayoutEditor
 from app.ui.live_console import LiveController, LiveViews
 from app.ui.live_link import LiveLink
@@ -451,7 +451,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.heat_maps.set_factory(document.factory)
         self.whatif.load_for(document.factory)
         document.layout_changed.connect(self._on_layout_changed)
-        document.machines_changed.connect(self._on_layout_changed)  # moved (or re-tagged) machines
+        document.machines_changed.connect(self._on_machines_changed)  # moved (or re-tagged) machines
         document.dirty_changed.connect(self._update_title)
         document.path_changed.connect(self._update_title)
         self.status_machines.setText(f"{len(document.factory.machines)} machines")
@@ -557,10 +557,13 @@ class MainWindow(QtWidgets.QMainWindow):
         self.selection.select([machine_id])
         self.view.fly_to(machine_id)
 
+    def _on_machines_changed(self, ids: list[str]) -> None:
+        self._on_layout_changed(ids)
+        self._on_selection_changed(self.selection.ids)  # the properties show the machines as they now are
+
     def _on_layout_changed(self, _ids: list[str]) -> None:
         self.layout_check.cancel()  # the check of the layout as opened is out of date now
         self.heat_maps.set_factory(self.document.factory if self.document else None)
-        self._on_selection_changed(self.selection.ids)  # the properties show the machines as they now are
 
     def _on_undo_index(self, _index: int) -> None:
         self.layout_editor.refresh_verdicts()  # verdicts follow undo and redo as they follow edits

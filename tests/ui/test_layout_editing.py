@@ -10,7 +10,7 @@ from PySide6 import QtCore, QtGui
 from PySide6.QtTest import QTest
 
 from app.model.factory import Pose
-from app.ui.layout_editor import CLEAR_RGB, CLEARANCE_RGB, COLLISION_RGB
+from app.ui.verdict_view import CLEAR_RGB, CLEARANCE_RGB, COLLISION_RGB
 
 pytestmark = pytest.mark.gui
 LEFT = QtCore.Qt.MouseButton.LeftButton
@@ -41,7 +41,7 @@ def _drag(w, qtbot, mid: str, to_xy: tuple[float, float], release_modifiers=NONE
     widget = w.view.plotter
     start = _grab_point(w, mid)
     QTest.mousePress(widget, LEFT, NONE, start)
-    grab = w.layout_editor._drag["grab"]
+    grab = w.layout_editor.drag.current["grab"]
     m = w.document.factory.machine(mid)
     # where the cursor must go so the machine centre ends at to_xy
     target = (to_xy[0] + grab[0] - m.pose.x_m, to_xy[1] + grab[1] - m.pose.y_m)
@@ -55,14 +55,23 @@ def _drag(w, qtbot, mid: str, to_xy: tuple[float, float], release_modifiers=NONE
 
 
 def _free_spot(w, mid: str) -> tuple[float, float]:
-    """A grid point where ``mid`` would stand clear of everything."""
-    world = w.layout_editor.world
+    """A grid point where ``mid`` would stand clear of everything (asked of the editor's collision world,
+    on its own thread)."""
     f = w.document.factory
-    for y in np.arange(2.0, f.floor.depth_m - 2, f.floor.grid_m):
-        for x in np.arange(2.0, f.floor.width_m - 2, f.floor.grid_m):
-            if world.check_pose(mid, Pose(x_m=float(x), y_m=float(y))).status == "ok":
-                return float(x), float(y)
-    raise AssertionError("no free spot on the demo floor")
+
+    def search(world):
+        for y in np.arange(2.0, f.floor.depth_m - 2, f.floor.grid_m):
+            for x in np.arange(2.0, f.floor.width_m - 2, f.floor.grid_m):
+                if world.check_pose(mid, Pose(x_m=float(x), y_m=float(y))).status == "ok":
+                    return float(x), float(y)
+        raise AssertionError("no free spot on the demo floor")
+
+    return w.layout_editor.service.run(search)
+
+
+def _status(w, mid: str) -> str:
+    """The verdict of ``mid`` where it stands, from the editor's collision world."""
+    return w.layout_editor.service.run(lambda world: world.check(mid).status)
 
 
 def _colour(w, mid: str) -> tuple[int, int, int]:
@@ -80,6 +89,7 @@ def _editing(make_window, qtbot):
     w.view.render_now()
     w.actions_by_id["edit.layout_mode"].trigger()
     assert w.layout_editor.active and w.actions_by_id["edit.layout_mode"].isChecked()
+    qtbot.waitUntil(lambda: w.layout_editor.service.state == "ready", timeout=30000)  # prepared in the background
     return w
 
 
@@ -94,7 +104,7 @@ def test_drag_a_machine_to_a_free_spot_then_undo_and_redo(make_window, qtbot):
     assert round(after.x_m / grid) * grid == pytest.approx(after.x_m)  # snapped to the grid
     assert w.document.dirty and w.isWindowModified()
     assert w.layout_editor.stack.count() == 1 and w.layout_editor.stack.text(0).startswith("Move CNC-01")
-    assert w.layout_editor.world.check("CNC-01").status == "ok"
+    assert _status(w, "CNC-01") == "ok"
     # The 3D view shows it there (its picking box moved with it).
     m = w.view.machines.matrices[w.view.machines.index["CNC-01"]]
     assert (m[0, 3], m[1, 3]) == pytest.approx((after.x_m, after.y_m))
@@ -144,12 +154,12 @@ def test_clearance_warning_shows_amber_with_the_gap(make_window, qtbot):
     gap = need / 2
     half = (a.footprint.width_m + b.footprint.width_m) / 2 if a.pose.yaw_deg % 180 == b.pose.yaw_deg % 180 == 0 else None
     assert half is not None
-    world = w.layout_editor.world
     w.layout_editor.snap_enabled = False
     target = None
     for side in (1, -1):
         x = b.pose.x_m + side * (half + gap)
-        v = world.check_pose("CNC-01", Pose(x_m=x, y_m=b.pose.y_m, yaw_deg=a.pose.yaw_deg))
+        p = Pose(x_m=x, y_m=b.pose.y_m, yaw_deg=a.pose.yaw_deg)
+        v = w.layout_editor.service.run(lambda world, p=p: world.check_pose("CNC-01", p))
         if v.status == "clearance" and v.clearances[0].other == "CNC-02":
             target = (x, b.pose.y_m)
             break
@@ -254,13 +264,13 @@ def test_unsaved_edits_are_autosaved_and_recovered_after_a_crash(make_window, qt
 
 
 def test_typed_position_is_checked_and_refuses_nan(make_window, qtbot):
-    from app.ui.layout_editor import PlaceDialog
+    from app.ui.place_dialog import PlaceDialog
 
     w = _editing(make_window, qtbot)
     w.selection.select(["CNC-01"])
     f = w.document.factory
     other = f.machine("CNC-02").pose
-    dialog = PlaceDialog(f, "CNC-01", w.layout_editor, w)
+    dialog = PlaceDialog(f, "CNC-01", w.layout_editor.service, w)
     qtbot.addWidget(dialog)
     dialog.x.setValue(other.x_m)
     dialog.y.setValue(other.y_m)
@@ -282,7 +292,7 @@ def test_typed_position_is_checked_and_refuses_nan(make_window, qtbot):
 def test_add_machines_from_the_palette_by_drop_and_double_click(make_window, qtbot):
     from PySide6 import QtWidgets
 
-    from app.ui.layout_editor import MIME_ASSET
+    from app.ui.palette_dock import MIME_ASSET
 
     w = _editing(make_window, qtbot)
     n = len(w.document.factory.machines)
@@ -293,23 +303,22 @@ def test_add_machines_from_the_palette_by_drop_and_double_click(make_window, qtb
     assert bytes(mime.data(MIME_ASSET)).decode() == "robot_cell robot_cell"
 
     # Drop it on a free spot of the floor, as a drag from the palette does.
-    world = w.layout_editor.world
     f = w.document.factory
-    spot = None
-    for y in np.arange(5.0, f.floor.depth_m - 5, 1.0):
-        for x in np.arange(5.0, f.floor.width_m - 5, 1.0):
-            probe = w.document.factory.machines[0].model_copy(
-                update={"id": "PROBE", "asset": "robot_cell", "pose": Pose(x_m=x, y_m=y)}
-            )
-            probe = probe.model_copy(update={"footprint": probe.footprint.model_copy(update={"width_m": 5.0, "depth_m": 5.0})})
-            world.add_machine(probe)
-            ok = world.check("PROBE").status == "ok"
-            world.remove_machine("PROBE")
-            if ok:
-                spot = (float(x), float(y))
-                break
-        if spot:
-            break
+
+    def search(world):
+        for y in np.arange(5.0, f.floor.depth_m - 5, 1.0):
+            for x in np.arange(5.0, f.floor.width_m - 5, 1.0):
+                probe = f.machines[0].model_copy(update={"id": "PROBE", "asset": "robot_cell", "pose": Pose(x_m=x, y_m=y)})
+                size = probe.footprint.model_copy(update={"width_m": 5.0, "depth_m": 5.0})
+                probe = probe.model_copy(update={"footprint": size})
+                world.add_machine(probe)
+                ok = world.check("PROBE").status == "ok"
+                world.remove_machine("PROBE")
+                if ok:
+                    return float(x), float(y)
+        return None
+
+    spot = w.layout_editor.service.run(search)
     assert spot is not None
     pos = _floor_to_qt(w, *spot)
     for kind in (QtCore.QEvent.Type.DragEnter, QtCore.QEvent.Type.Drop):
@@ -319,7 +328,7 @@ def test_add_machines_from_the_palette_by_drop_and_double_click(make_window, qtb
     new = w.document.factory.machine(w.selection.current)
     assert new.kind == "robot_cell" and new.id.startswith("RC-") and new.id not in {m.id for m in f.machines}
     assert (new.pose.x_m, new.pose.y_m) == pytest.approx(spot, abs=0.6)
-    assert new.id in w.view.machines.index and w.layout_editor.world.check(new.id).status == "ok"
+    assert new.id in w.view.machines.index and _status(w, new.id) == "ok"
     assert "Add " in w.layout_editor.stack.text(w.layout_editor.stack.count() - 1)
 
     # Dropping onto an existing machine is refused.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6 import QtWidgets
 
-from app.ui.layout_editor import COLLISION_RGB
+from app.ui.verdict_view import COLLISION_RGB
 from tests.ui.test_layout_editing import SHIFT, _colour, _drag, _editing
 
 pytestmark = pytest.mark.gui
@@ -63,14 +63,14 @@ def test_edit_mode_shows_the_legend_of_what_it_draws(make_window, qtbot):
 def test_a_failing_verdict_probe_leaves_the_world_as_the_document(make_window, qtbot, monkeypatch):
     """The probe moves bodies to ask about a placement; if the check raises they still go back."""
     w = _editing(make_window, qtbot)
-    world = w.layout_editor.world
-    before = world.poses["CNC-01"]
+    service = w.layout_editor.service
+    before = service.run(lambda world: world.poses["CNC-01"])
     other = w.document.factory.machine("CNC-02").pose
 
     def broken(*_a, **_k):
         raise RuntimeError("a check that fails")
 
-    monkeypatch.setattr(world, "check", broken)
+    service.run(lambda world: monkeypatch.setattr(world, "check", broken))  # on the world's own thread
     with pytest.raises(RuntimeError):
-        w.layout_editor._verdicts({"CNC-01": other})
-    assert world.poses["CNC-01"] == before
+        w.layout_editor.verdicts({"CNC-01": other})
+    assert service.run(lambda world: world.poses["CNC-01"]) == before
