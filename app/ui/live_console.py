@@ -223,7 +223,7 @@ class LiveController(QtCore.QObject):
             self.connect_dialog()
             return True
         secure = o.security_policy != "None"
-        cert, key = self._client_certificate_paths()
+        cert, key = self.client_certificate_paths()
         settings = ConnectionSettings(
             url,
             security_policy=o.security_policy,
@@ -255,7 +255,7 @@ class LiveController(QtCore.QObject):
         if self.document is None:
             self.show_error("No factory open", "Open a factory first: live values are shown on its machines.", "")
             return
-        cert, key = self._client_certificate_paths()
+        cert, key = self.client_certificate_paths()
         dialog = ConnectionDialog(self.document.factory.opcua, cert, key, self.window)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
@@ -263,7 +263,8 @@ class LiveController(QtCore.QObject):
         self.live.max_age_s = self.document.factory.opcua.stale_after_s
         self.connect_task = asyncio.ensure_future(self._connect_checked(dialog.settings()))
 
-    def _client_certificate_paths(self) -> tuple[Path, Path]:
+    def client_certificate_paths(self) -> tuple[Path, Path]:
+        """Where floortwin's client certificate and key are (made at the first secure connection)."""
         folder = Path(platformdirs.user_config_dir("floortwin")) / "pki"
         return folder / "client_cert.der", folder / "client_key.pem"
 
@@ -371,7 +372,7 @@ class LiveController(QtCore.QObject):
         endpoint = settings.endpoint if settings is not None else "The server"
         if isinstance(failure, ClientNotTrusted):
             cert = settings.client_certificate if settings is not None and settings.client_certificate else None
-            dialog = ClientNotTrustedDialog(endpoint, cert or self._client_certificate_paths()[0], self.window)
+            dialog = ClientNotTrustedDialog(endpoint, cert or self.client_certificate_paths()[0], self.window)
             dialog.setModal(True)
             dialog.show()
             self.trust_dialog = dialog  # kept for tests and so that it is not collected while open

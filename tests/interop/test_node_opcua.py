@@ -437,7 +437,7 @@ def test_gui_says_the_server_does_not_trust_floortwin_and_hands_over_the_certifi
         qtbot.waitUntil(lambda: len(asked) == 1, timeout=20000)  # first: do we trust the server? yes
         qtbot.waitUntil(lambda: w.console.trust_dialog is not None and w.console.trust_dialog.isVisible(), timeout=30000)
         dialog = w.console.trust_dialog
-        cert = w._client_certificate_paths()[0]
+        cert = w.console.client_certificate_paths()[0]
         thumbprint = describe(cert.read_bytes()).thumbprint
         assert "refused floortwin's client certificate" in dialog.text()
         assert str(cert) in dialog.informativeText() and thumbprint in dialog.informativeText()
