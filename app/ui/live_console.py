@@ -89,14 +89,14 @@ class LiveController(QtCore.QObject):
     -------
     actions_changed()
         What can be done changed (connected, replaying…): menus and buttons follow.
-    offline()
+    went_offline()
         The link was ended: draw the factory as it is shown without live values.
     binding_applied(str)
         A machine's binding changed (its properties are shown anew).
     """
 
     actions_changed = QtCore.Signal()
-    offline = QtCore.Signal()
+    went_offline = QtCore.Signal()
     binding_applied = QtCore.Signal(str)
 
     def __init__(
@@ -198,7 +198,7 @@ class LiveController(QtCore.QObject):
         self.views.browse.set_browser(None)
         self.view.set_legend(None)
         self.view.set_colour_bar(None)
-        self.offline.emit()  # what is drawn offline (kind colours), with its legend
+        self.went_offline.emit()  # what is drawn offline (kind colours), with its legend
         self.link_label.setText("")
         self.actions_changed.emit()
 

@@ -179,7 +179,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self,
         )
         self.console.actions_changed.connect(self.refresh_actions)
-        self.console.offline.connect(self._draw_offline)
+        self.console.went_offline.connect(self._draw_offline)
         self.console.binding_applied.connect(lambda _machine: self._on_selection_changed(self.selection.ids))
         self.live.offline_colours_wanted.connect(lambda: self._on_heat_changed(self.live.heat))
         self.timeline.time_requested.connect(self.live.show_time)
