@@ -1,9 +1,10 @@
 """The layout check of a freshly opened factory, on a worker thread.
 
 Building a collision world takes about a second at 2,000 machines and two at 5,000: done on the GUI thread
-at every open it froze the window. The check is request → compute → apply: the factory (a copy) and the
-hulls go to a worker thread, which builds a pybullet world of its own, checks, closes it and hands the
-verdicts back through a queued signal. A newer request (another file opened) makes older results stale.
+at every open it froze the window. The check is request → compute → apply: the factory (an immutable
+version) and the hulls go to a worker thread, which builds a pybullet world of its own, checks, closes it
+and hands the verdicts back to the GUI thread (superqt's ``ensure_main_thread``). A newer request (another
+file opened) makes older results stale.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import logging
 from collections.abc import Mapping
 
 from PySide6 import QtCore
+from superqt.utils import ensure_main_thread
 
 from app.model.factory import Factory
 from app.physics.world import check_layout
@@ -33,13 +35,12 @@ class LayoutCheckTask(QtCore.QObject):
 
     finished = QtCore.Signal(object)
     failed = QtCore.Signal(str)
-    _done = QtCore.Signal(int, object)  # request number, future: from the worker thread, queued to this one
 
     def __init__(self, parent: QtCore.QObject | None = None):
         super().__init__(parent)
         self._pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="layout-check")
         self._request = 0
-        self._done.connect(self._on_done)
+        self._closed = False
         self.running = False
 
     def start(self, factory: Factory, hulls: Mapping[str, tuple]) -> int:
@@ -47,8 +48,8 @@ class LayoutCheckTask(QtCore.QObject):
         self._request += 1
         number = self._request
         self.running = True
-        future = self._pool.submit(check_layout, factory.model_copy(deep=True), dict(hulls))
-        future.add_done_callback(lambda f: self._done.emit(number, f))
+        future = self._pool.submit(check_layout, factory, dict(hulls))  # a version: later edits make new ones
+        future.add_done_callback(lambda f: self._on_done(number, f))
         return number
 
     def cancel(self) -> None:
@@ -62,12 +63,14 @@ class LayoutCheckTask(QtCore.QObject):
         self._pool.submit(lambda: None).result(timeout_s)
 
     def close(self) -> None:
+        self._closed = True
         self.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
+    @ensure_main_thread
     def _on_done(self, number: int, future: concurrent.futures.Future) -> None:
-        if number != self._request:
-            return  # stale: another factory was opened meanwhile
+        if self._closed or number != self._request:
+            return  # stale: another factory was opened meanwhile (or the window closed)
         self.running = False
         try:
             verdicts = future.result()
