@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from psygnal import Signal
+from scipy.special import ndtri
 from scipy.stats import t as student_t
 
 from app.history.recorder import Sample
@@ -58,6 +59,8 @@ SCENARIO_PARAM = {"cycle": "cycle_mean_s", "mtbf": "mtbf_s", "mttr": "mttr_s"}
 #: The signals the watchdog reads (a live session must subscribe to them for the watched machines).
 WATCHED_SIGNALS = ("State", "CycleTime")
 _DOWN = 4.0
+#: From this many observations on, a change's interval uses their own spread (before: the model's).
+SAMPLE_SD_FROM = 10
 _STATES = table_of("auto")
 
 
@@ -72,6 +75,8 @@ class WatchdogConfig:
         Half the shift, in standard deviations of one observation, that the CUSUM is tuned to find fastest.
     min_observations
         Observations since the change point a detection needs at least (its estimate rests on them).
+        Beyond that it needs as many as make the interval of the change's size exclude "no change"
+        (a few for a large change, more for a small one).
     interval
         Coverage of the interval given with the size of a change.
     rearm
@@ -224,6 +229,7 @@ class Watchdog:
         self._routes: dict[int, object] = {}
         self._names: Sequence | None = None
         self.values_fed = 0
+        self._quantiles: dict[int, float] = {}
 
     # -- model ------------------------------------------------------------------------------------
     def _expectations(self, factory: Factory) -> dict[tuple[str, str], tuple[Expectation, float]]:
@@ -314,8 +320,9 @@ class Watchdog:
         c = ch.cusum
         for side in (1, -1):
             n, _ = c.side_since(side)
-            if c.statistic(side) >= c.h and n < ch.min_obs:
-                return f"possible change, not enough data — needs ≥ {ch.min_obs} {what} since it began ({n} so far)"
+            if c.statistic(side) >= c.h:
+                need = max(self._needed(ch, side), n + 1)
+                return f"possible change, not enough data — needs ≥ {need} {what} since it began ({n} so far)"
         if ch.n_obs < ch.min_obs:
             return f"not enough data — needs ≥ {ch.min_obs} {what} ({ch.n_obs} so far)"
         return f"as modelled ({ch.n_obs} {what} watched)"
@@ -424,23 +431,49 @@ class Watchdog:
         ch.n_obs += 1
         side = ch.cusum.push(ch.exp.z(x), x, t)
         if side and ch.detection is None and ch.cusum.side_since(side)[0] >= ch.min_obs:
-            self._detect(ch, side, t)
+            ratio, half = self._estimate(ch, side)
+            if (ratio - half > 1.0) if side > 0 else (ratio + half < 1.0):  # the interval says which way it moved
+                self._detect(ch, side, t, ratio, half)
 
-    def _detect(self, ch: _Channel, side: int, t: float) -> None:
+    def _quantile(self, dof: int) -> float:
+        """The two-sided ``interval`` quantile of Student's t with ``dof`` degrees (0: the normal's)."""
+        q = self._quantiles.get(dof)
+        if q is None:
+            p = 0.5 + self.config.interval / 2
+            q = self._quantiles[dof] = float(student_t.ppf(p, dof) if dof else ndtri(p))
+        return q
+
+    def _estimate(self, ch: _Channel, side: int) -> tuple[float, float]:
+        """The ratio of the mean since the change point to the model's, and its interval's half-width.
+        Under ``SAMPLE_SD_FROM`` observations the spread is the model's at the observed mean (its CV: a
+        drift that scales the times keeps it) and the quantile the normal's; from then on the sample's own
+        standard deviation with Student's t."""
+        n, mean, sd = ch.cusum.moments(side)
+        if n >= SAMPLE_SD_FROM and sd == sd:
+            half = self._quantile(n - 1) * sd / math.sqrt(n)
+        else:
+            half = self._quantile(0) * ch.exp.cv * mean / math.sqrt(n)
+        return mean / ch.exp.mean_s, half / ch.exp.mean_s
+
+    def _needed(self, ch: _Channel, side: int) -> int:
+        """Observations since the change point a detection of the change seen so far would need."""
+        n, mean, _ = ch.cusum.moments(side)
+        ratio = mean / ch.exp.mean_s if n else 1.0
+        if abs(ratio - 1.0) < 1e-9:
+            return max(ch.min_obs, n + 1)
+        return max(ch.min_obs, math.ceil((self._quantile(0) * ch.exp.cv * ratio / abs(ratio - 1.0)) ** 2))
+
+    def _detect(self, ch: _Channel, side: int, t: float, ratio: float, half: float) -> None:
         c = ch.cusum
-        n, mean, sd = c.moments(side)
+        n = c.side_since(side)[0]
         since = c.side_since(side)[1]
-        if not (n > 2 and sd == sd):
-            sd = ch.exp.cv * mean
-        q = float(student_t.ppf(0.5 + self.config.interval / 2, max(n - 1, 1)))
-        half = q * sd / math.sqrt(n) / ch.exp.mean_s
         level = c.statistic(side)
         confidence = math.exp(-n / arl_two_sided(level, c.k))
         d = Detection(
             ch.machine,
             ch.param,
             side,
-            mean / ch.exp.mean_s,
+            ratio,
             half,
             since,
             t,

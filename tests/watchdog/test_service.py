@@ -42,7 +42,7 @@ def test_no_detection_is_claimed_before_there_are_enough_observations(factory):
     dog.feed([Update(0, 270.0, GOOD, 0.0)] + [Update(0, 540.0 + i, GOOD, 600.0 * (i + 1)) for i in range(3)], names)
     assert found == []
     assert dog.status("CNC-03", "cycle") == "possible change, not enough data — needs ≥ 5 cycles since it began (3 so far)"
-    dog.feed([Update(0, 545.0 + i, GOOD, 3000.0 + 600 * i) for i in range(2)], names)
+    dog.feed([Update(0, 545.0 + i, GOOD, 2400.0 + 600 * i) for i in range(2)], names)
     assert len(found) == 1
     d = found[0]
     assert (d.machine, d.param, d.direction, d.n) == ("CNC-03", "cycle", 1, 5)
@@ -50,6 +50,7 @@ def test_no_detection_is_claimed_before_there_are_enough_observations(factory):
     assert d.text.startswith("CNC-03 cycle time +10") and "since 0.2 h" in d.text and "confidence)" in d.text
     assert dog.status("CNC-03", "cycle") == d.text
     assert dog.status("CNC-03", "mtbf") == "not enough data — needs ≥ 5 failures (0 so far)"
+    assert dog.status("CNC-01", "cycle") == "not enough data — needs ≥ 5 cycles (0 so far)"
     assert dog.status("QA-01", "mtbf").startswith("not watched")
 
 

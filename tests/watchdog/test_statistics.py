@@ -63,7 +63,7 @@ _CYCLES: dict[int, float] = {}
 
 
 def test_bigger_drifts_are_found_after_fewer_cycles():
-    # In cycles, not minutes: the five cycles a detection needs at least last longer when they are 50% longer.
+    # In cycles: the few cycles a detection needs at least last longer when they are 50% longer.
     if len(_CYCLES) < 3:
         pytest.skip("needs the three drift sizes above in the same run")
     assert _CYCLES[50] <= _CYCLES[20] < _CYCLES[10]
