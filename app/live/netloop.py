@@ -3,7 +3,8 @@
 Decoding a publish response of thousands of values takes a fair fraction of a second in asyncua (pure
 Python); on the GUI's loop that would freeze the window for as long. Here it runs beside it: the GUI
 submits coroutines (``submit`` gives a concurrent future its qasync loop can await through
-``asyncio.wrap_future``) and the client reports back with ``call_soon_threadsafe`` on the GUI's loop.
+``asyncio.wrap_future``) and the client reports back through the live session's signals, which the GUI
+receives on its own thread (``app.live.session``).
 """
 
 from __future__ import annotations
