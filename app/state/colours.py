@@ -26,15 +26,19 @@ NO_DATA_RGB = np.array(kinds.NO_DATA_RGB, dtype=np.uint8)
 UNKNOWN_RGB = np.array((204, 121, 167), dtype=np.uint8)  # reddish purple: a value no mapping knows
 ALARM_RGB = np.array((204, 0, 0), dtype=np.uint8)
 ALARM_DIM_RGB = np.array((90, 0, 0), dtype=np.uint8)
-LEGEND = (
-    ("running", STATE_RGB[0]),
-    ("setup", STATE_RGB[1]),
-    ("starved / idle", STATE_RGB[2]),
-    ("blocked", STATE_RGB[3]),
-    ("down", STATE_RGB[4]),
-    ("unknown state", UNKNOWN_RGB),
-    ("alarm", ALARM_RGB),
-    ("no data / stale", NO_DATA_RGB),
+#: The state legend's entries: (label, RGB).
+LEGEND: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
+    (label, tuple(int(c) for c in rgb))
+    for label, rgb in (
+        ("running", STATE_RGB[0]),
+        ("setup", STATE_RGB[1]),
+        ("starved / idle", STATE_RGB[2]),
+        ("blocked", STATE_RGB[3]),
+        ("down", STATE_RGB[4]),
+        ("unknown state", UNKNOWN_RGB),
+        ("alarm", ALARM_RGB),
+        ("no data / stale", NO_DATA_RGB),
+    )
 )
 
 

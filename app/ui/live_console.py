@@ -269,7 +269,7 @@ class LiveController(QtCore.QObject):
         return folder / "client_cert.der", folder / "client_key.pem"
 
     async def _connect_checked(self, settings: ConnectionSettings) -> None:
-        if settings.security_policy != "None":
+        if settings.security_policy != "None" and settings.client_certificate is not None:
             try:
                 # Key generation and the server's first answer run on the network thread, never on the GUI loop.
                 net = network_loop()
@@ -336,11 +336,14 @@ class LiveController(QtCore.QObject):
 
     def apply_binding(self, machine_id: str, signal: str, node_id: str | None) -> None:
         """Set one binding now (the undo command calls this)."""
-        self.document.set_tag(machine_id, signal, node_id)
+        document = self.document
+        if document is None:
+            return
+        document.set_tag(machine_id, signal, node_id)
         log.info("%s.%s %s", machine_id, signal, f"bound to {node_id}" if node_id else "unbound")
         self.binding_applied.emit(machine_id)
         if self.live.active and self.live_settings is not None:
-            states = self.document.factory.machine(machine_id).states.get(signal)
+            states = document.factory.machine(machine_id).states.get(signal)
             if not self.live.rebind(machine_id, signal, node_id, states):  # on the running subscription
                 self.connect_live(self.live_settings)  # a data source that cannot: subscribe anew
 
