@@ -137,12 +137,12 @@ class LayoutEditor(QtCore.QObject):
         return self.service.verdicts(poses)
 
     def report(self, verdicts: Sequence[Verdict], moving: Sequence[str] = ()) -> None:
-        """Show a placement's verdicts: the machines placed (``moving``) green, amber or red, the parties they
-        meet tinted, the worst problem in the status bar. A committed edit (no ``moving``) without problems
-        leaves the colours of the layout as they are."""
+        """Show a placement's verdicts: the machines placed (``moving``: those of a drag in progress) green,
+        amber or red, the parties they meet tinted, the worst problem in the status bar. A committed edit
+        without problems leaves the colours of the layout as they are."""
         self.last_verdicts = list(verdicts)
         if verdicts or moving:
-            self.painter.placement(verdicts, moving or [v.machine for v in verdicts])
+            self.painter.placement(verdicts, moving or [v.machine for v in verdicts], legend=not moving)
         if verdicts:
             self.window.statusBar().showMessage(verdicts[0].describe(), 4000)
         self.verdicts_changed.emit(list(verdicts))

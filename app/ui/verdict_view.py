@@ -15,7 +15,6 @@ COLLISION_RGB = (213, 30, 30)  # red
 CLEAR_RGB = (205, 208, 212)  # machines without a problem while problems are shown
 CHECKING_RGB = (86, 180, 233)  # sky blue: being placed, verdict not known yet (never green before it is)
 VERDICT_LEGEND = (("collision", COLLISION_RGB), ("too close (clearance)", CLEARANCE_RGB), ("no problem", CLEAR_RGB))
-CHECKING_LEGEND = (("being checked", CHECKING_RGB), ("other machines", CLEAR_RGB))
 PARTY_RGB = {"collision": (255, 120, 120), "clearance": (255, 205, 120)}
 
 
@@ -66,15 +65,18 @@ class VerdictPainter:
         w = self.window
         return len(w.document.factory.machines), w.view.machines.index
 
-    def placement(self, verdicts: Sequence[Verdict], moving: Iterable[str]) -> None:
-        """Machines being placed: green, amber or red, the parties they meet tinted, the rest faded."""
+    def placement(self, verdicts: Sequence[Verdict], moving: Iterable[str], legend: bool = True) -> None:
+        """Machines being placed: green, amber or red, the parties they meet tinted, the rest faded.
+        ``legend``: show the verdict legend too — not during a drag, where a legend of another width would
+        resize the 3D view and move the floor under the mouse."""
         self.window.view.set_machine_colours(placement_colours(*self._machines(), moving, verdicts))
-        self.window.view.set_legend(VERDICT_LEGEND, "Layout check")
+        if legend:
+            self.window.view.set_legend(VERDICT_LEGEND, "Layout check")
 
     def checking(self, moving: Iterable[str]) -> None:
-        """Machines being placed whose verdict is not known yet: blue, the rest faded."""
+        """Machines being placed whose verdict is not known yet: blue, the rest faded (during a drag: the
+        legend stays as it is, the status bar says "checking…")."""
         self.window.view.set_machine_colours(checking_colours(*self._machines(), moving))
-        self.window.view.set_legend(CHECKING_LEGEND, "Layout check")
 
     def problems(self, verdicts: Sequence[Verdict]) -> None:
         """Every machine with a problem red or amber, with the verdict legend (the kinds when none)."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from app.editing import service as service_module
 from app.model.io import save_factory
@@ -60,16 +60,19 @@ def test_edit_mode_on_a_2000_machine_plant_returns_before_the_world_exists_and_v
 
     # A drag before the world is ready: drawn blue with "checking…", never green.
     a, b = w.document.factory.machine("M00000"), w.document.factory.machine("M00001")
+    legend, width = w.view.legend_title, w.view.plotter.width()
     w.view.drag_started.emit("M00000", a.pose.x_m, a.pose.y_m)
     w.view.drag_moved.emit(b.pose.x_m, b.pose.y_m, NONE)  # right onto its neighbour
     assert _colour(w, "M00000") == CHECKING_RGB and _colour(w, "M00000") != OK_RGB
     assert "Checking M00000" in _status(w)
-    assert w.view.legend_title == "Layout check"
+    assert w.view.legend_title == legend  # no legend of another width during a drag: the floor stays under the mouse
 
     gate.set()  # the world may be built now: the drag's verdict arrives by itself
     qtbot.waitUntil(lambda: _colour(w, "M00000") == COLLISION_RGB, timeout=60000)
     assert "M00000 collides with M00001" in _status(w)
     assert editor.service.state == "ready"
+    QtWidgets.QApplication.processEvents()
+    assert w.view.legend_title == legend and w.view.plotter.width() == width
     w.view.drag_finished.emit(b.pose.x_m, b.pose.y_m, NONE)  # now judged at once: refused
     assert w.document.factory.machine("M00000").pose == a.pose and editor.stack.count() == 0
     assert "Not placed: M00000 collides with M00001" in _status(w)
