@@ -24,6 +24,7 @@ import math
 from dataclasses import dataclass
 
 from scipy.special import ndtri
+from scipy.stats import poisson
 
 from app.model.factory import Distribution
 
@@ -47,9 +48,12 @@ class Expectation:
 
     def z(self, x: float) -> float:
         """The observation as a standard normal score under the model (clipped to ±``Z_LIMIT``)."""
+        kind = self.kind
+        if kind == "poisson":  # a count: its mid-p score (a little under one standard deviation wide)
+            p = float(poisson.cdf(x - 1, self.mean_s) + 0.5 * poisson.pmf(x, self.mean_s))
+            return max(-Z_LIMIT, min(Z_LIMIT, float(ndtri(p))))
         if not x > 0.0:
             return -Z_LIMIT
-        kind = self.kind
         if kind == "lognormal":
             z = (math.log(x) - self.mu_log) / self.sigma_log
         elif kind == "exponential":
@@ -77,6 +81,12 @@ def expectation_of(dist: Distribution) -> Expectation:
         sd = math.sqrt(sum((v - m) ** 2 for v in samples) / (len(samples) - 1))
         return Expectation("empirical", m, sd / m if m > 0 else 0.0, samples=samples)
     return Expectation("deterministic", mean, DETERMINISTIC_CV)
+
+
+def poisson_count(mean: float) -> Expectation:
+    """The expectation of a count of independent events (arrivals in a window) with this mean; its
+    ``mean_s`` is the mean count."""
+    return Expectation("poisson", float(mean), 1.0 / math.sqrt(mean))
 
 
 def exponential(mean_s: float) -> Expectation:

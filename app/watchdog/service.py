@@ -43,22 +43,26 @@ from scipy.stats import t as student_t
 from app.history.recorder import Sample
 from app.model.factory import Factory
 from app.sim.numbers import round_to_interval
-from app.sim.scenario import MachineParam, Scenario, apply
+from app.sim.scenario import Change, Demand, MachineParam, Scenario, apply
 from app.state.machine_states import code_in, table_of
 from app.state.store import Update
 from app.watchdog.cusum import Cusum, arl_two_sided, threshold_for_arl
-from app.watchdog.expectation import Expectation, expectation_of, exponential
+from app.watchdog.expectation import Expectation, expectation_of, exponential, poisson_count
 from app.watchdog.log import LogEntry, WatchdogLog
 
 #: The parameters watched, their words, what one observation is called, and the scenario parameter each
 #: recalibrates.
-PARAMS = ("cycle", "mtbf", "mttr")
-PARAM_WORDS = {"cycle": "cycle time", "mtbf": "time between failures", "mttr": "repair time"}
-OBSERVATION_WORDS = {"cycle": "cycles", "mtbf": "failures", "mttr": "repairs"}
+PARAMS = ("cycle", "mtbf", "mttr", "arrival")
+PARAM_WORDS = {"cycle": "cycle time", "mtbf": "time between failures", "mttr": "repair time", "arrival": "arrival rate"}
+OBSERVATION_WORDS = {"cycle": "cycles", "mtbf": "failures", "mttr": "repairs", "arrival": "counting windows"}
 SCENARIO_PARAM = {"cycle": "cycle_mean_s", "mtbf": "mtbf_s", "mttr": "mttr_s"}
 #: The signals the watchdog reads (a live session must subscribe to them for the watched machines).
-WATCHED_SIGNALS = ("State", "CycleTime")
+WATCHED_SIGNALS = ("State", "CycleTime", "PartCount")
+#: Arrivals are counted in windows holding this many arrivals on average (and at least ``MIN_WINDOW_S``).
+ARRIVALS_PER_WINDOW = 10.0
+MIN_WINDOW_S = 600.0
 _DOWN = 4.0
+_BLOCKED = 3.0
 #: From this many observations on, a change's interval uses their own spread (before: the model's).
 SAMPLE_SD_FROM = 10
 _STATES = table_of("auto")
@@ -147,7 +151,9 @@ class Detection:
 
     def suggestion(self) -> MachineParam:
         """The recalibration as a scenario change: the parameter set to its observed mean, rounded to the
-        precision of its interval."""
+        precision of its interval. (An arrival rate is a change of demand: ``Watchdog.changes_for``.)"""
+        if self.param not in SCENARIO_PARAM:
+            raise ValueError(f"a change of the {PARAM_WORDS[self.param]} is a change of demand: see Watchdog.changes_for")
         value, _ = round_to_interval(self.estimate_s, self.model_mean_s * self.half_width)
         return MachineParam(machine=self.machine, param=SCENARIO_PARAM[self.param], value=float(value))  # type: ignore[arg-type]
 
@@ -169,14 +175,26 @@ class _MachineState:
     """What the watchdog remembers of a machine's state signal: down or not, and since when (NaN: the
     start of that state was not seen, so its duration is unknown)."""
 
-    __slots__ = ("down", "since")
+    __slots__ = ("down", "held", "held_until", "since")
 
     def __init__(self) -> None:
         self.down: bool | None = None
         self.since = math.nan
+        self.held = False  # blocked or down now (parts wait before it)
+        self.held_until = -math.inf  # when it last stopped being held
 
 
 _MISSING = object()
+
+
+def arrival_windows(factory: Factory) -> dict[str, tuple[float, float]]:
+    """Per station where part flows enter: (arrivals per second the model expects, counting window in
+    seconds). Arrivals are seen as the station's part count: while it keeps up, every arrival passes it."""
+    rate: dict[str, float] = {}
+    for f in factory.flows:
+        if f.routing:
+            rate[f.routing[0]] = rate.get(f.routing[0], 0.0) + 1.0 / f.interarrival.mean_s
+    return {m: (r, max(MIN_WINDOW_S, ARRIVALS_PER_WINDOW / r)) for m, r in rate.items()}
 
 
 class Watchdog:
@@ -201,8 +219,8 @@ class Watchdog:
     -------
     detected(Detection)
         A channel found a change (emitted on the thread that called ``feed``).
-    recalibrated(MachineParam)
-        ``recalibrate`` turned a detection into this scenario change.
+    recalibrated(list)
+        ``recalibrate`` turned a detection into these scenario changes (``MachineParam`` or ``Demand``).
     """
 
     detected = Signal(object)
@@ -243,6 +261,8 @@ class Watchdog:
                 per_s = 1.0 / (s.mtbf_s + s.mttr_s)
                 out[m.id, "mtbf"] = (exponential(s.mtbf_s), max(3.0, every * per_s))
                 out[m.id, "mttr"] = (exponential(s.mttr_s), max(3.0, every * per_s))
+        for station, (rate, window_s) in arrival_windows(factory).items():
+            out[station, "arrival"] = (poisson_count(rate * window_s), max(3.0, every / window_s))
         return out
 
     def _build(self, factory: Factory) -> None:
@@ -286,9 +306,10 @@ class Watchdog:
 
     def interrupted(self) -> None:
         """The values stopped for a while (link lost, plant restarted): a state whose start or end was
-        not seen gives no duration."""
+        not seen gives no duration, an arrival window not watched to its end no count."""
         for st in self._states.values():
             st.down, st.since = None, math.nan
+        self._routes.clear()  # new handlers: their windows start again
 
     def rearm(self, machine: str, param: str) -> None:
         """Forget a channel's detection and start its sums again, with the same expectation."""
@@ -296,17 +317,33 @@ class Watchdog:
         ch.detection = None
         ch.cusum.reset()
 
-    def recalibrate(self, detection: Detection, t: float | None = None) -> MachineParam:
-        """Accept a detection: the channel expects the observed mean from now on, the recalibration is
-        logged, and the scenario change that makes the model match is announced and returned (the caller
-        applies it to the document; ``set_factory`` with the new version then finds nothing changed)."""
-        change = detection.suggestion()
+    def changes_for(self, detection: Detection) -> list[Change]:
+        """The scenario changes that make the model match a detection: the machine's parameter set to its
+        observed mean, or — for arrivals — every part flow entering at that station with its time between
+        arrivals divided by the observed rate ratio (rounded to the interval's precision)."""
+        if detection.param != "arrival":
+            return [detection.suggestion()]
+        out: list[Change] = []
+        for f in self.factory.flows:
+            if f.routing and f.routing[0] == detection.machine:
+                mean = f.interarrival.mean_s / detection.ratio
+                value, _ = round_to_interval(mean, mean * detection.half_width / detection.ratio)
+                out.append(Demand(part=f.part, interarrival_mean_s=float(value)))
+        return out
+
+    def recalibrate(self, detection: Detection, t: float | None = None) -> list[Change]:
+        """Accept a detection: the channel expects what was observed from now on, the recalibration is
+        logged, and the scenario changes that make the model match are announced and returned (the caller
+        applies them to the document; ``set_factory`` with the new version then finds nothing changed)."""
+        changes = self.changes_for(detection)
         old = self.channels[detection.machine, detection.param].exp.mean_s
-        self.set_factory(apply(Scenario(name="recalibrated", factory=self.factory, changes=[change])))
-        words = f"{detection.machine} {PARAM_WORDS[detection.param]} recalibrated from {old:g} s to {change.value:g} s"
-        self._log("recalibration", detection, time.time() if t is None else t, old, change.value, words)
-        self.recalibrated.emit(change)
-        return change
+        self.set_factory(apply(Scenario(name="recalibrated", factory=self.factory, changes=changes)))
+        new = self.channels[detection.machine, detection.param].exp.mean_s
+        unit = " arrivals per window" if detection.param == "arrival" else " s"
+        words = f"{detection.machine} {PARAM_WORDS[detection.param]} recalibrated from {old:g}{unit} to {new:g}{unit}"
+        self._log("recalibration", detection, time.time() if t is None else t, old, new, words)
+        self.recalibrated.emit(changes)
+        return changes
 
     # -- status -----------------------------------------------------------------------------------
     def status(self, machine: str, param: str) -> str:
@@ -356,6 +393,7 @@ class Watchdog:
             return
         routes: dict[tuple[str, str], Callable | None] = {}
         for s in samples:
+            self.values_fed += 1
             key = (s.machine, s.signal)
             handler = routes.get(key, _MISSING)  # type: ignore[arg-type]
             if handler is _MISSING:
@@ -364,7 +402,6 @@ class Watchdog:
                 continue
             good = (s.status >> 30) == 0
             handler((s.text if s.text is not None else s.value) if good else None, s.t)  # type: ignore[operator]
-            self.values_fed += 1
 
     def replay(self, history_path: str | Path, t0: float = -math.inf, t1: float = math.inf) -> int:
         """Feed what a history file recorded in [t0, t1] (the watched signals, in time order; the link's
@@ -385,7 +422,39 @@ class Watchdog:
             return None if ch is None else self._cycle_handler(machine)
         if signal == "State" and machine in self._states:
             return self._state_handler(machine)
+        if signal == "PartCount" and (machine, "arrival") in self.channels:
+            return self._count_handler(machine)
         return None
+
+    def _count_handler(self, station: str) -> Callable[[object, float], None]:
+        """Arrivals at a flow's first station: its part count's increments, counted per window (a window
+        with no increment counts 0; a counter that goes back, or a gap, starts the windows again). A window
+        in which the station was blocked or down (its ``State``), or that follows one, counts nothing:
+        arrivals then wait before it and pass later in a burst."""
+        key = (station, "arrival")
+        st = self._states.get(station) or _MachineState()
+        window_s = arrival_windows(self.factory)[station][1]
+        win: list[float] = [math.nan, math.nan, 0.0]  # window start, last count, count in this window
+
+        def on_count(value: object, t: float) -> None:
+            if not isinstance(value, (int, float)) or isinstance(value, bool):
+                win[0] = win[1] = math.nan  # a bad reading: the windows start again
+                return
+            start, last = win[0], win[1]
+            if math.isnan(start) or value < last:
+                win[0], win[1], win[2] = t, float(value), 0.0
+                return
+            width = window_s / self.time_scale
+            ch = self.channels.get(key)
+            while t >= win[0] + width:
+                if ch is not None and not st.held and st.held_until < win[0] - width:
+                    self._observe(ch, win[2], win[0] + width)
+                win[0] += width
+                win[2] = 0.0
+            win[2] += float(value) - last
+            win[1] = float(value)
+
+        return on_count
 
     def _cycle_handler(self, machine: str) -> Callable[[object, float], None]:
         last: list[float] = [math.nan]  # the first value seen may be an old cycle: it is not counted
@@ -409,6 +478,11 @@ class Watchdog:
 
         def on_state(value: object, t: float) -> None:
             code = code_in(value, _STATES) if value is not None else math.nan
+            held = not (code >= 0) or code >= _BLOCKED
+            if held != st.held:
+                st.held = held
+                if not held:
+                    st.held_until = t
             if not (code >= 0):  # no value, a bad reading, a state nobody knows: its duration is lost
                 st.down, st.since = None, math.nan
                 return

@@ -2,8 +2,8 @@
 
 ``SimulatedPlant`` runs the same engine as :class:`app.plant.server.PlantServer` — the factory compiled
 the same way, the same warm start, drifts applied at the same simulated times — and publishes what the
-server publishes of the signals the watchdog reads (``State`` as a state name and ``CycleTime`` rounded
-to milliseconds, a value only when it changed), one batch per update step, timestamped in simulated
+server publishes of the signals the watchdog reads (``State`` as a state name, ``CycleTime`` rounded
+to milliseconds and ``PartCount``, a value only when it changed), one batch per update step, timestamped in simulated
 seconds. What the watchdog is fed from it is what it would be fed over OPC UA from a plant run with
 ``--speed`` and an update every ``step_s`` simulated seconds, minus the network.
 
@@ -27,6 +27,9 @@ from app.plant.signals import STATE_NAMES
 from app.sim.engine import Engine
 from app.sim.model import compile_model
 from app.state.store import GOOD, Update
+
+#: The signals published per machine, in binding order.
+SIGNALS = ("State", "CycleTime", "PartCount")
 
 
 class SimulatedPlant:
@@ -62,7 +65,7 @@ class SimulatedPlant:
         self.step_s = step_s
         ids = [m.id for m in factory.machines]
         #: binding → (machine, signal, node id), as a live session names its bindings
-        self.names = [(m, signal, f"ns=2;s=Machines/{m}/{signal}") for m in ids for signal in ("State", "CycleTime")]
+        self.names = [(m, signal, f"ns=2;s=Machines/{m}/{signal}") for m in ids for signal in SIGNALS]
         self._pending = schedule(drifts, factory)
         self._last: list[object] = [None] * len(self.names)
 
@@ -85,8 +88,8 @@ class SimulatedPlant:
             snap = eng.snapshot()
             batch = []
             t = self.time()
-            for i, (code, cycle) in enumerate(zip(snap["state"], snap["last_cycle_s"], strict=True)):
-                for k, value in ((2 * i, STATE_NAMES[code]), (2 * i + 1, round(float(cycle), 3))):
+            for i, (code, cycle, count) in enumerate(zip(snap["state"], snap["last_cycle_s"], snap["operations"], strict=True)):
+                for k, value in ((3 * i, STATE_NAMES[code]), (3 * i + 1, round(float(cycle), 3)), (3 * i + 2, int(count))):
                     if last[k] != value:
                         last[k] = value
                         batch.append(Update(k, value, GOOD, t, t))

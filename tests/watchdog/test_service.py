@@ -92,10 +92,10 @@ def test_every_detection_and_recalibration_is_on_disk_at_once_and_the_change_is_
     assert [e.text for e in entries] == [d.text for d in dog.detections]
     assert sqlite3.connect(log).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     d = found[0]
-    change = dog.recalibrate(d, t=plant.time())
+    [change] = dog.recalibrate(d, t=plant.time())
     assert isinstance(change, MachineParam) and change.param == "cycle_mean_s" and change.machine == "CNC-03"
     assert change.value == pytest.approx(270.0 * 1.2, rel=d.half_width + 0.02)
-    assert changes == [change]
+    assert changes == [[change]]
     last = read_log(log)[-1]
     assert (last.kind, last.old, last.new) == ("recalibration", 270.0, change.value)
     # From now on the channel expects the recalibrated time: the drifted plant raises nothing more on it.

@@ -81,7 +81,7 @@ def test_a_stable_plant_raises_no_more_false_alarms_than_configured(factory):
     for batch in plant.run(days * 86400.0):
         dog.feed(batch, plant.names)
     found = Counter(d.param for d in dog.detections)
-    for param in ("cycle", "mtbf", "mttr"):
+    for param in ("cycle", "mtbf", "mttr", "arrival"):
         channels = [ch for (_, p), ch in dog.channels.items() if p == param]
         per_channel_day = found[param] / (len(channels) * days)
         assert per_channel_day <= 86400.0 / every_s, f"{param}: {per_channel_day:.2f} false alarms per day per machine"
@@ -92,3 +92,27 @@ def test_a_stable_plant_raises_no_more_false_alarms_than_configured(factory):
     assert expected > 50
     assert found["cycle"] <= expected + 3 * math.sqrt(expected), (found["cycle"], expected)
     print(f"stable plant, {days:g} days: {dict(found)} false alarms; cycle times: {expected:.0f} expected from the calibration")
+
+
+def test_a_slower_arrival_stream_is_found_at_the_station_where_the_parts_enter(factory):
+    """Every part flow's orders 25% further apart (the arrival rate × 0.8) from one hour on: the count of
+    parts entering at WH-IN, in windows of about ten arrivals, falls; the recalibration slows every flow
+    that enters there."""
+    drifts = [parse_drift(f"{f.part}:arrival=+25%@1h") for f in factory.flows]
+    plant = SimulatedPlant(factory, seed=1, drifts=drifts, step_s=10.0)
+    dog = Watchdog(factory)
+    for batch in plant.run(DRIFT_AT_S + 24 * 3600.0):
+        dog.feed(batch, plant.names)
+        if any(d.param == "arrival" for d in dog.detections):
+            break
+    found = [d for d in dog.detections if d.param == "arrival"]
+    assert found, dog.status("WH-IN", "arrival")
+    d = found[0]
+    assert (d.machine, d.direction) == ("WH-IN", -1) and d.detected_ts > DRIFT_AT_S
+    assert abs(d.ratio - 0.8) <= d.half_width + 0.03, (d.ratio, d.half_width)
+    assert d.text.startswith("WH-IN arrival rate -")
+    changes = dog.changes_for(d)
+    assert [c.part for c in changes] == [f.part for f in factory.flows]
+    for c, f in zip(changes, factory.flows, strict=True):
+        assert c.interarrival_mean_s == pytest.approx(f.interarrival.mean_s / d.ratio, rel=0.01)
+    print(f"slower arrivals found after {(d.detected_ts - DRIFT_AT_S) / 3600:.1f} h: {d.text}")
