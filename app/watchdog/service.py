@@ -290,7 +290,9 @@ class Watchdog:
             b = u.binding
             handler = routes.get(b, _MISSING)
             if handler is _MISSING:
-                handler = routes[b] = self._route(*names[b][:2]) if b < len(names) else None
+                if b >= len(names):
+                    continue  # a binding added while this batch was on its way: not named yet
+                handler = routes[b] = self._route(*names[b][:2])
             if handler is None:
                 continue
             t = u.source_ts if u.source_ts == u.source_ts else u.received_ts

@@ -62,6 +62,9 @@ def test_bad_readings_other_signals_and_unknown_bindings_are_ignored(factory):
     dog.feed([Update(0, math.nan, GOOD, 2.0), Update(0, 280.0, GOOD, 3.0)], names)
     assert dog.channels["CNC-03", "cycle"].n_obs == 1  # 280 only: the first value may be an old cycle
     assert dog.values_fed == 6
+    names.extend([("CNC-01", "CycleTime", "n4")] * 5)  # the session names bindings added since (binding 7 among them)
+    dog.feed([Update(7, 240.0, GOOD, 4.0), Update(7, 250.0, GOOD, 5.0)], names)
+    assert dog.channels["CNC-01", "cycle"].n_obs == 1
 
 
 def test_state_changes_give_times_between_failures_and_repair_times_in_simulated_seconds(factory):
