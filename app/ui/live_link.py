@@ -20,7 +20,6 @@ import functools
 import logging
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,15 +27,16 @@ import numpy as np
 from psygnal.qt import start_emitting_from_queue
 from PySide6 import QtCore
 
-from app.heat.colour import heat_colours, lut, value_range
+from app.heat.colour import lut
 from app.live.client import ConnectionSettings, LinkState
+from app.live.machine_colours import DELTA_CMAP, ColourBar, HeatLayer, delta_colouring, heat_colouring, state_colouring
 from app.live.session import RATE_WINDOW_S, LiveSession, wait_for_future
 from app.model.factory import Factory
 from app.plugins import PluginManager
 from app.scene.view import FactoryView
 from app.state import labels
 from app.state.alarms import recorded_alarms
-from app.state.colours import LEGEND, state_colours
+from app.state.colours import LEGEND
 from app.state.labels import LABEL_SIGNAL, SIGNALS, UNITS
 from app.state.replay import Recorded
 from app.state.store import StateStore
@@ -47,19 +47,6 @@ __all__ = ["DELTA_CMAP", "LABEL_SIGNAL", "RATE_WINDOW_S", "SIGNALS", "UNITS", "H
 
 #: How often reports queued by the network and history threads are handed to the GUI thread.
 QUEUE_MS = 10
-#: Colour map of differences: diverging, centred on zero, colour-blind safe (blue less, red more).
-DELTA_CMAP = "RdBu_r"
-
-
-@dataclass(frozen=True)
-class HeatLayer:
-    """Machine heat: colour machines by ``signal`` with a colour map, over a fixed or automatic range."""
-
-    signal: str
-    cmap: str = "inferno"
-    fixed_range: tuple[float, float] | None = None
-
-
 def _from_session(name: str, doc: str, writable: bool = False) -> Any:
     """A property of the link that is its session's attribute ``name``."""
 
@@ -122,7 +109,7 @@ class LiveLink(QtCore.QObject):
         self._closing: asyncio.Task | None = None
         self.heat: HeatLayer | None = None  # colour by a numeric signal instead of the state
         self.delta: tuple[str, np.ndarray] | None = None  # colour by a what-if difference (title, per machine)
-        self._bar: tuple | None = None
+        self._bar: ColourBar | None = None
         self.paused = False  # True while the layout is edited: the view shows verdicts, not states
 
     # -- the session's state, as the rest of the window reads it ---------------------------------------
@@ -257,21 +244,10 @@ class LiveLink(QtCore.QObject):
                 self.view.set_legend(LEGEND, "Machine state")
         self.recolour()
 
-    def _recolour_heat(self, heat: HeatLayer, store: StateStore, now: float) -> None:
-        layer = self.plugins.heat_values(heat.signal, store, now, self.factory) if self.plugins is not None else None
-        if layer is not None:  # a plugin's layer, computed from the state on view
-            values, unit = layer
-            known = np.isfinite(values)
-        else:
-            values = store.column(heat.signal)
-            known = store.fresh(heat.signal, now, self.max_age_s)
-            unit = labels.unit_of(store, heat.signal)
-        lo, hi = value_range(values, known, heat.fixed_range, unit)
-        self.view.set_machine_colours(heat_colours(values, known, lo, hi, heat.cmap))
-        bar = (f"{heat.signal} ({unit})" if unit else heat.signal, round(lo, 6), round(hi, 6), heat.cmap)
-        if bar != self._bar:  # the legend is rebuilt only when its range or map changes
+    def _show_bar(self, bar: ColourBar) -> None:
+        if not bar.same_as(self._bar):  # the legend is rebuilt only when its range or map changes
             self._bar = bar
-            self.view.set_colour_bar(bar[0], lo, hi, lut(heat.cmap))
+            self.view.set_colour_bar(bar.title, bar.lo, bar.hi, lut(bar.cmap))
 
     def show_delta(self, title: str, values: np.ndarray | None) -> None:
         """Colour machines by a difference (a what-if scenario against its baseline, or simulated against
@@ -288,13 +264,10 @@ class LiveLink(QtCore.QObject):
             self.recolour()
             return
         self.delta = (title, np.asarray(values, dtype=float))
-        values = self.delta[1]
-        known = np.isfinite(values)
-        reach = float(np.abs(values[known]).max()) if known.any() else 1.0
-        reach = reach if reach > 0 else 1.0
-        self.view.set_machine_colours(heat_colours(values, known, -reach, reach, DELTA_CMAP))
+        rgb, bar = delta_colouring(*self.delta)
+        self.view.set_machine_colours(rgb)
         self._bar = None
-        self.view.set_colour_bar(title, -reach, reach, lut(DELTA_CMAP))
+        self._show_bar(bar)
 
     def recolour(self, now: float | None = None) -> None:
         """Colour every machine by its state (or the heat-map signal) — live, or as recorded at the replay
@@ -306,15 +279,15 @@ class LiveLink(QtCore.QObject):
             return
         store, t = shown
         if self.heat is not None:
-            self._recolour_heat(self.heat, store, t)
-            return
-        j = store.signal_index["State"]
-        if self.replay_time is not None:  # an alarm then showed steadily; acknowledgement is a live matter
-            alarm, blink = recorded_alarms(store), True
+            plugins, heat = self.plugins, self.heat
+            layer = plugins.heat_values(heat.signal, store, t, self.factory) if plugins is not None else None
+            rgb, bar = heat_colouring(store, heat, t, self.max_age_s, layer)  # a plugin's layer, or a signal
+            self.view.set_machine_colours(rgb)
+            self._show_bar(bar)
+        elif self.replay_time is not None:  # an alarm then showed steadily; acknowledgement is a live matter
+            self.view.set_machine_colours(state_colouring(store, t, self.max_age_s, recorded_alarms(store), True))
         else:
-            alarm, blink = self.alarms.shown(store), self._blink
-        rgb = state_colours(store.values[:, j], store.status[:, j], store.ages("State", t), self.max_age_s, alarm, blink)
-        self.view.set_machine_colours(rgb)
+            self.view.set_machine_colours(state_colouring(store, t, self.max_age_s, self.alarms.shown(store), self._blink))
 
     def label_texts(self) -> list[str]:
         """Machine labels with their value (``CNC-01 · 41.2 °C``), live or at the replay time; stale values are not shown."""
