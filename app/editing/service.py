@@ -17,8 +17,8 @@ Two ways to ask:
   the answer (on the worker thread) as soon as the world can give it. Only the latest request is
   answered: a drag asks on every mouse move and older answers are of no use.
 
-Signals emitted on the worker thread are marked *worker*: a GUI slot connected to them hops to the GUI
-thread itself (``superqt.utils.ensure_main_thread``).
+Signals emitted on the worker thread are marked *worker*: a GUI connects to them with psygnal's queued
+connection (``connect(slot, thread="main")``), which makes no Qt call on the worker thread.
 
 Examples
 --------

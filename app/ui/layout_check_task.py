@@ -3,8 +3,8 @@
 Building a collision world takes about a second at 2,000 machines and two at 5,000: done on the GUI thread
 at every open it froze the window. The check is request → compute → apply: the factory (an immutable
 version) and the hulls go to a worker thread, which builds a pybullet world of its own, checks, closes it
-and hands the verdicts back to the GUI thread (superqt's ``ensure_main_thread``). A newer request (another
-file opened) makes older results stale.
+and hands the verdicts back to the GUI thread through psygnal's queued connection (no Qt call on the
+worker thread). A newer request (another file opened) makes older results stale.
 """
 
 from __future__ import annotations
@@ -13,13 +13,18 @@ import concurrent.futures
 import logging
 from collections.abc import Mapping
 
+from psygnal import Signal, emit_queued
+from psygnal.qt import start_emitting_from_queue
 from PySide6 import QtCore
-from superqt.utils import ensure_main_thread
 
 from app.model.factory import Factory
 from app.physics.world import check_layout
 
 log = logging.getLogger(__name__)
+
+
+class _Reports:
+    done = Signal(int, object)  # request number, future: emitted on the worker thread
 
 
 class LayoutCheckTask(QtCore.QObject):
@@ -42,14 +47,17 @@ class LayoutCheckTask(QtCore.QObject):
         self._request = 0
         self._closed = False
         self.running = False
+        self._reports = _Reports()
+        start_emitting_from_queue(10)  # queued reports are delivered on this thread (idempotent)
+        self._reports.done.connect(self._on_done, thread="main")
 
     def start(self, factory: Factory, hulls: Mapping[str, tuple]) -> int:
-        """Check ``factory`` (copied: later edits do not reach the worker); returns the request number."""
+        """Check ``factory`` (an immutable version: later edits make new ones); returns the request number."""
         self._request += 1
         number = self._request
         self.running = True
-        future = self._pool.submit(check_layout, factory, dict(hulls))  # a version: later edits make new ones
-        future.add_done_callback(lambda f: self._on_done(number, f))
+        future = self._pool.submit(check_layout, factory, dict(hulls))
+        future.add_done_callback(lambda f: self._reports.done.emit(number, f))
         return number
 
     def cancel(self) -> None:
@@ -58,16 +66,15 @@ class LayoutCheckTask(QtCore.QObject):
         self.running = False
 
     def wait_idle(self, timeout_s: float = 60.0) -> None:
-        """Block until every request handed to the worker has ended (its result is then queued to this
-        thread's event loop)."""
+        """Block until every request handed to the worker has ended, then deliver its report here."""
         self._pool.submit(lambda: None).result(timeout_s)
+        emit_queued()
 
     def close(self) -> None:
         self._closed = True
         self.cancel()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    @ensure_main_thread
     def _on_done(self, number: int, future: concurrent.futures.Future) -> None:
         if self._closed or number != self._request:
             return  # stale: another factory was opened meanwhile (or the window closed)

@@ -12,7 +12,6 @@ import logging
 
 import numpy as np
 from PySide6 import QtCore
-from superqt.utils import ensure_main_thread
 
 from app.editing.service import refusal
 from app.model.edits import snap
@@ -70,9 +69,8 @@ class LayoutDrag(QtCore.QObject):
         self.editor.painter.checking(poses)
         self.editor.window.statusBar().showMessage(f"Checking {names(list(poses))}… (preparing collision checks)", 10000)
 
-    @ensure_main_thread
     def on_verdicts_ready(self, number: int, verdicts: list[Verdict]) -> None:
-        """The service's answer to a background request (connected to ``verdicts_ready``)."""
+        """The service's answer to a background request (``verdicts_ready``, queued to the GUI thread)."""
         if number != self._waiting:
             return  # an older question, or one about a placement given up
         self._waiting = None

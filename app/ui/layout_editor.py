@@ -16,12 +16,12 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from psygnal.qt import start_emitting_from_queue
 from PySide6 import QtCore, QtGui, QtWidgets
-from superqt.utils import ensure_main_thread
 
 from app.assets import load_factory_assets
 from app.editing.catalogue import known_assets
-from app.editing.service import LayoutEditService, refusal
+from app.editing.service import CollisionChecksUnavailable, LayoutEditService, refusal
 from app.model.factory import AssetRef, Factory, Machine, Pose
 from app.model.kinds import known_kinds
 from app.physics.world import Verdict
@@ -35,6 +35,7 @@ from app.ui.verdict_view import VerdictPainter
 log = logging.getLogger(__name__)
 
 SHIFT = QtCore.Qt.KeyboardModifier.ShiftModifier
+QUEUE_MS = 10  # how often reports queued for the GUI thread are delivered (the live link uses the same)
 HINT = "Edit layout: drag machines; R / Shift+R rotate, Alt+arrows nudge, Del deletes, Ctrl+D duplicates"
 
 
@@ -60,6 +61,7 @@ class LayoutEditor(QtCore.QObject):
         self._by_id: tuple[Factory | None, dict[str, Machine]] = (None, {})
         window.view.floor_drop_formats.add(MIME_ASSET)
         window.view.dropped_on_floor.connect(self._on_floor_drop)
+        start_emitting_from_queue(QUEUE_MS)  # the service's reports reach this thread (idempotent)
 
     # -- mode and lifecycle ---------------------------------------------------------------------------
     def set_active(self, on: bool) -> None:
@@ -94,9 +96,11 @@ class LayoutEditor(QtCore.QObject):
         w = self.window
         self.service = LayoutEditService(w.document, w.asset_of) if w.document is not None else None
         if self.service is not None:
-            self.service.ready.connect(self._on_world_ready)
-            self.service.failed.connect(self._on_world_failed)
-            self.service.verdicts_ready.connect(self.drag.on_verdicts_ready)
+            # Emitted on the service's thread: queued to this one (psygnal's queue, drained by a Qt timer; no
+            # Qt object is made on the worker thread).
+            self.service.ready.connect(self._on_world_ready, thread="main")
+            self.service.failed.connect(self._on_world_failed, thread="main")
+            self.service.verdicts_ready.connect(self.drag.on_verdicts_ready, thread="main")
             if self.active:
                 self.service.prepare()
 
@@ -106,18 +110,17 @@ class LayoutEditor(QtCore.QObject):
         self.stack.push(LayoutCommand(self, saved, recovered, changed, "Recover unsaved changes"))
 
     def close(self) -> None:
+        self.drag.forget()
         if self.service is not None:
             self.service.close()
             self.service = None
 
-    @ensure_main_thread
     def _on_world_ready(self, verdicts: list[Verdict]) -> None:
         if self.service is None or self.service.state != "ready":
             return  # closed or replaced meanwhile
         if self.active and not self.drag.busy:
             self._say_ready(verdicts)
 
-    @ensure_main_thread
     def _on_world_failed(self, why: str) -> None:
         if self.service is not None:
             self.window.statusBar().showMessage(f"Collision checks unavailable ({why}): placements are not checked", 15000)
@@ -134,7 +137,10 @@ class LayoutEditor(QtCore.QObject):
         world could not be built — the status bar said so)."""
         if self.service is None or self.service.state == "failed":
             return []
-        return self.service.verdicts(poses)
+        try:
+            return self.service.verdicts(poses)
+        except CollisionChecksUnavailable:  # the build failed while this waited: ``failed`` tells the user
+            return []
 
     def report(self, verdicts: Sequence[Verdict], moving: Sequence[str] = ()) -> None:
         """Show a placement's verdicts: the machines placed (``moving``: those of a drag in progress) green,
@@ -164,8 +170,14 @@ class LayoutEditor(QtCore.QObject):
         return verdicts
 
     def check_layout(self) -> list[Verdict]:
-        """Every machine with a problem, as the layout stands (waits for the world if need be)."""
-        return self.service.check_all() if self.service is not None and self.service.state != "failed" else []
+        """Every machine with a problem, as the layout stands (waits for the world if need be; none when it
+        could not be built — the status bar says so)."""
+        if self.service is None or self.service.state == "failed":
+            return []
+        try:
+            return self.service.check_all()
+        except CollisionChecksUnavailable:
+            return []
 
     def show_problems(self, verdicts: Sequence[Verdict]) -> None:
         """Colour every machine with a problem: red in collision, amber too close (edit mode)."""

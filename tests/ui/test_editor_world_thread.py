@@ -115,3 +115,19 @@ def _free(world, factory, mid: str) -> tuple[float, float]:
             if world.check_pose(mid, Pose(x_m=float(x), y_m=float(y))).status == "ok":
                 return float(x), float(y)
     raise AssertionError("no free spot")
+
+
+def test_a_world_that_cannot_be_built_is_reported_and_editing_goes_on_unchecked(make_window, qtbot, monkeypatch):
+    def broken(factory, hulls):
+        raise RuntimeError("a broken hull")
+
+    monkeypatch.setattr(service_module, "LayoutWorld", broken)
+    w = make_window()
+    editor = w.layout_editor
+    w.actions_by_id["edit.layout_mode"].trigger()
+    qtbot.waitUntil(lambda: "Collision checks unavailable (a broken hull)" in _status(w), timeout=30000)
+    assert editor.service.state == "failed"
+    w.selection.select(["QA-01"])
+    w.actions_by_id["edit.rotate_90"].trigger()
+    assert editor.stack.count() == 1  # not checked, not blocked: the status bar said so
+    assert editor.check_layout() == []
