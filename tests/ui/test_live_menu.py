@@ -57,3 +57,38 @@ def test_after_disconnect_ctrl_k_connects_again(qloop, make_window, qtbot, plant
         disconnect.trigger()
         assert not w.live.active
         assert connect.isEnabled() and not disconnect.isEnabled()  # and the way back is right there
+
+
+def test_a_variable_dropped_on_a_machine_binds_it_in_one_undo_step(make_window, monkeypatch):
+    """The operator console is composed into the window (``window.console``): a dropped variable is bound
+    through it, the properties follow, and undo and redo go through the same console."""
+    import json
+
+    from app.ui.browse_dock import MIME_NODE
+
+    w = make_window()
+    assert w.console.parent() is w and not hasattr(w, "_on_drop")  # composed, not mixed into the window
+    asked = []
+
+    def answer(parent, title, label, items, current, editable):
+        asked.append((parent, label, items[current]))
+        return "Temperature", True
+
+    monkeypatch.setattr(QtWidgets.QInputDialog, "getItem", answer)
+    applied: list[str] = []
+    w.console.binding_applied.connect(applied.append)
+    mime = QtCore.QMimeData()
+    node = "ns=2;s=Mill7/Temperature"
+    mime.setData(MIME_NODE, json.dumps({"node_id": node, "name": "Temperature"}).encode())
+    w.view.dropped_on_machine.emit("CNC-02", mime)
+    assert asked == [(w, f"Signal of CNC-02 shown by {node}:", "Temperature")]  # the variable's name preselected
+    assert w.document.factory.machine("CNC-02").tags["Temperature"] == node and applied == ["CNC-02"]
+    stack = w.layout_editor.stack
+    assert stack.text(stack.count() - 1) == "Bind CNC-02.Temperature"
+    before = stack.count()
+    w.console.bind_tag("CNC-02", "Temperature", node)  # the same binding again: no new step
+    assert stack.count() == before
+    stack.undo()
+    assert w.document.factory.machine("CNC-02").tags["Temperature"] != node and applied == ["CNC-02", "CNC-02"]
+    stack.redo()
+    assert w.document.factory.machine("CNC-02").tags["Temperature"] == node
