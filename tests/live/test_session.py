@@ -80,6 +80,15 @@ def test_a_session_fills_the_store_and_the_history_and_replays_it(plant, tmp_pat
         rates = session.output_rates()
         assert rates is None or len(rates) == len(factory.machines)
 
+        # A binding changed while live joins the running subscription (no reconnection).
+        client, connects = session.client, session.client.stats.connects
+        other = factory.machine("CNC-02").tags["Temperature"]
+        assert not session.rebind("NO-SUCH-MACHINE", "Temperature", other)
+        assert session.rebind("CNC-01", "Temperature", other)
+        _pump(session, lambda: store.value("CNC-01", "Temperature") == store.value("CNC-02", "Temperature"), 30)
+        assert session.client is client and client.stats.connects == connects
+        assert store.binding_of(store.bindings_of("CNC-01", "Temperature")[0])[2] == other
+
         # What was received is in the history, and the state recorded a moment ago can be shown again.
         assert session.recorder is not None and session.recorder.flush(10)
         t = time.time()
