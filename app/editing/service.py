@@ -109,7 +109,8 @@ class LayoutEditService:
     Parameters
     ----------
     document
-        The open factory; the world follows its ``machines_changed`` and ``layout_changed`` signals.
+        The open factory; the world follows its ``machines_changed``, ``layout_changed`` and ``replaced``
+        signals.
     meshes
         Loaded meshes by asset id (the application's, which it extends when a mesh is imported); read on
         the calling thread only, when the world is built or a new asset is used.
@@ -145,6 +146,7 @@ class LayoutEditService:
         self._closed = False
         document.machines_changed.connect(self._on_machines_changed)
         document.layout_changed.connect(self._on_layout_changed)
+        document.replaced.connect(self._on_layout_changed)  # new content under the same document
 
     # -- lifecycle --------------------------------------------------------------------------------------
     @property
@@ -176,6 +178,7 @@ class LayoutEditService:
         self._closed = True
         self.document.machines_changed.disconnect(self._on_machines_changed)
         self.document.layout_changed.disconnect(self._on_layout_changed)
+        self.document.replaced.disconnect(self._on_layout_changed)
         for signal in (self.preparing, self.ready, self.failed, self.verdicts_ready):
             signal.disconnect()
         self._pool.submit(self._close_world)
@@ -222,7 +225,7 @@ class LayoutEditService:
         machines = [factory.machines[index[i]] for i in ids if i in index]
         self._pool.submit(self._update, machines, self._new_meshes(factory))
 
-    def _on_layout_changed(self, _ids: list[str]) -> None:
+    def _on_layout_changed(self, _what: object) -> None:
         if self._built is None:
             return
         factory = self.document.factory

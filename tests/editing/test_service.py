@@ -115,6 +115,8 @@ def test_the_world_follows_the_document_without_being_rebuilt(doc, make, builds)
     doc.set_layout(with_machines(doc.factory, [copy]), ["QA-99"])  # added: its body comes
     assert service.run(lambda world: world.poses.get("QA-99")) == other
     assert any(v.machine == "QA-99" and v.status == "collision" for v in service.check_all())
+    doc.replace(without(doc.factory, ["QA-99"]), doc.path)  # other content under the same document
+    assert service.run(lambda world: "QA-99" in world.machines) is False
     assert len(made) == 1  # one world, kept in step
 
 
