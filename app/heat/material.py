@@ -126,6 +126,24 @@ def machine_hot_spots(factory: Factory, values: np.ndarray, known: np.ndarray, n
 
 
 # -- flow -----------------------------------------------------------------------------------------------
+def leg_rates(factory: Factory) -> dict[tuple[str, str], float]:
+    """Parts per second from one machine to the next, summed over the part flows: each flow's arrival rate
+    (1 / mean interarrival time) on every consecutive pair of its routing, as many times as it occurs.
+
+    >>> from app.model.factory import Factory, Floor, PartFlow, Distribution
+    >>> f = Factory(name="t", floor=Floor(width_m=9, depth_m=9), flows=[
+    ...     PartFlow(part="a", routing=["M1", "M2", "M1"], interarrival=Distribution(mean_s=60.0))])
+    >>> {k: round(v * 3600) for k, v in leg_rates(f).items()}
+    {('M1', 'M2'): 60, ('M2', 'M1'): 60}
+    """
+    rate_of: dict[tuple[str, str], float] = {}
+    for f in factory.flows:
+        rate = 1.0 / f.interarrival.mean_s
+        for a, b in zip(f.routing[:-1], f.routing[1:], strict=True):
+            rate_of[(a, b)] = rate_of.get((a, b), 0.0) + rate
+    return rate_of
+
+
 def flow_shares(factory: Factory) -> np.ndarray:
     """(T,) for each transport path, the share of its source machine's output that travels along it.
 
@@ -133,11 +151,7 @@ def flow_shares(factory: Factory) -> np.ndarray:
     6 parts/h and one to B at 2 parts/h, sends 3/4 to A. A machine no flow leaves splits its output
     equally over its outgoing paths.
     """
-    rate_of: dict[tuple[str, str], float] = {}
-    for f in factory.flows:
-        rate = 1.0 / f.interarrival.mean_s
-        for a, b in zip(f.routing[:-1], f.routing[1:], strict=True):
-            rate_of[(a, b)] = rate_of.get((a, b), 0.0) + rate
+    rate_of = leg_rates(factory)
     leaving: dict[str, float] = {}
     for (a, _b), r in rate_of.items():
         leaving[a] = leaving.get(a, 0.0) + r

@@ -1,0 +1,280 @@
+"""Material-flow analysis: the from-to matrix of part flows and the transport effort Σ flow × distance.
+
+- **From-to matrix**: parts per hour from each machine to the next, from the part flows' arrival rates and
+  routings (the same legs the flow heat map uses, `app.heat.material.leg_rates`).
+- **Distance** is measured along the travel network when the floor has one: aisles and transport paths
+  (their waypoints) form a graph, split where they cross. A machine steps from its centre straight onto
+  the nearest point of the network, and onto the first/last waypoint of the transport paths it is an end
+  of; a transport path without waypoints joins its two machines directly. Shortest paths come from
+  ``scipy.sparse.csgraph.dijkstra``. Without any network, or for two machines it does not connect, the
+  distance is rectilinear (|Δx| + |Δy| between centres) and the leg is marked ``routed=False``.
+- **Transport effort** = Σ over legs of parts/h × metres, in part·m/h, per leg and in total.
+
+`EffortModel` answers "what if this machine stood there?" in O(S + flows of that machine) (S network
+segments, for the nearest-point search): the Δ shown while a machine is dragged.
+
+Examples
+--------
+>>> from app.model.factory import Aisle, Distribution, Factory, Floor, Footprint, Machine, PartFlow, Pose
+>>> def m(i, x, y):
+...     return Machine(id=i, name=i, kind="cnc", asset="cnc", pose=Pose(x_m=x, y_m=y),
+...                    footprint=Footprint(width_m=1.0, depth_m=1.0))
+>>> f = Factory(name="t", floor=Floor(width_m=30.0, depth_m=20.0,
+...             aisles=[Aisle(id="A", points=[[0.0, 0.0], [20.0, 0.0]])]),
+...             machines=[m("M1", 2.0, 3.0), m("M2", 10.0, 3.0)],
+...             flows=[PartFlow(part="p", routing=["M1", "M2"], interarrival=Distribution(mean_s=60.0))])
+>>> model = EffortModel(f)
+>>> model.analysis().total_effort  # 60 parts/h × (3 + 8 + 3) m
+840.0
+>>> model.moved("M2", 10.0, 1.0)  # 2 m closer to the aisle: 60 × −2
+-120.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import dijkstra
+
+from app.heat.material import leg_rates
+from app.model.factory import Factory
+
+__all__ = ["EffortModel", "FlowAnalysis", "FlowLeg", "TravelNetwork", "from_to_matrix"]
+
+_SNAP_M = 1e-6  # points closer than this are one network node
+
+
+def from_to_matrix(factory: Factory) -> tuple[tuple[str, ...], np.ndarray, tuple[str, ...]]:
+    """(machine ids in factory order, (M, M) parts per hour from row to column, ids in routings that name
+    no machine of the factory — their legs are left out)."""
+    ids = tuple(m.id for m in factory.machines)
+    index = {mid: i for i, mid in enumerate(ids)}
+    matrix = np.zeros((len(ids), len(ids)))
+    unknown: set[str] = set()
+    for (a, b), per_s in leg_rates(factory).items():
+        if a in index and b in index:
+            matrix[index[a], index[b]] += per_s * 3600.0
+        else:
+            unknown.update(x for x in (a, b) if x not in index)
+    return ids, matrix, tuple(sorted(unknown))
+
+
+@dataclass(frozen=True)
+class FlowLeg:
+    """Parts moving from one machine to the next: intensity, distance and effort (parts/h × m)."""
+
+    from_id: str
+    to_id: str
+    parts_per_h: float
+    distance_m: float
+    effort: float
+    #: True when measured along the travel network, False when rectilinear (no network, or not connected).
+    routed: bool
+
+
+@dataclass(frozen=True)
+class FlowAnalysis:
+    """The material flow of one factory version."""
+
+    machine_ids: tuple[str, ...]
+    #: (M, M) parts per hour from row machine to column machine.
+    from_to: np.ndarray
+    legs: tuple[FlowLeg, ...]
+    #: Σ parts/h × m over the legs, in part·m/h.
+    total_effort: float
+    #: Whether the floor has a travel network (aisles or transport paths); if not, every distance is rectilinear.
+    network: bool
+    #: Ids named in routings that are not machines of the factory (their legs are left out).
+    unknown_machines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Attach:
+    """How a machine standing at a point joins the network: (node, metres to it) pairs, plus the segment its
+    nearest point lies on (s, fraction t along it, metres to that point) for two machines on one segment."""
+
+    nodes: tuple[tuple[int, float], ...]
+    segment: tuple[int, float, float] | None
+
+
+class TravelNetwork:
+    """The floor's aisles and transport-path waypoints as a graph of straight segments, split where they cross.
+
+    Distances between network nodes are computed lazily, one Dijkstra run per node asked for, and kept.
+    """
+
+    def __init__(self, polylines: list[np.ndarray], points: list[np.ndarray] | None = None):
+        raw = [(p[k], p[k + 1]) for p in polylines for k in range(len(p) - 1) if np.hypot(*(p[k + 1] - p[k])) > _SNAP_M]
+        pieces = _split_at_crossings(raw)
+        nodes: dict[tuple[int, int], int] = {}
+        coords: list[np.ndarray] = []
+
+        def node(pt: np.ndarray) -> int:
+            key = (round(float(pt[0]) / _SNAP_M), round(float(pt[1]) / _SNAP_M))
+            if key not in nodes:
+                nodes[key] = len(coords)
+                coords.append(np.asarray(pt, dtype=float))
+            return nodes[key]
+
+        edges = [(node(a), node(b), float(np.hypot(*(b - a)))) for a, b in pieces]
+        edges = [e for e in edges if e[0] != e[1]]
+        for pt in points or []:  # places machines step onto (a lone waypoint is a node of no segment)
+            node(pt)
+        self.coords = np.array(coords).reshape(-1, 2)
+        self.seg_u = np.array([e[0] for e in edges], dtype=np.int64)
+        self.seg_v = np.array([e[1] for e in edges], dtype=np.int64)
+        self.seg_len = np.array([e[2] for e in edges])
+        n = len(self.coords)
+        self._graph = coo_matrix((self.seg_len, (self.seg_u, self.seg_v)), shape=(n, n)).tocsr()
+        self._from: dict[int, np.ndarray] = {}
+
+    @property
+    def empty(self) -> bool:
+        return len(self.seg_len) == 0
+
+    def node_of(self, pt: np.ndarray) -> int:
+        """The node nearest this point (a waypoint given to the constructor is one exactly)."""
+        return int(np.argmin(np.hypot(*(self.coords - pt).T)))
+
+    def distances_from(self, node: int) -> np.ndarray:
+        """(V,) shortest distances from ``node`` to every node (inf: not connected)."""
+        if node not in self._from:
+            self._from[node] = dijkstra(self._graph, directed=False, indices=node)
+        return self._from[node]
+
+    def nearest(self, pt: np.ndarray) -> tuple[int, float, float]:
+        """(segment, fraction t along it, metres from ``pt``) of the nearest point of the network: O(S)."""
+        a, b = self.coords[self.seg_u], self.coords[self.seg_v]
+        ab = b - a
+        t = np.clip(((pt - a) * ab).sum(axis=1) / (self.seg_len**2), 0.0, 1.0)
+        off = np.hypot(*(a + t[:, None] * ab - pt).T)
+        s = int(np.argmin(off))
+        return s, float(t[s]), float(off[s])
+
+
+def _split_at_crossings(segments: list[tuple[np.ndarray, np.ndarray]]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Every segment cut at every point where another one crosses or touches it (vectorised, O(S²))."""
+    if not segments:
+        return []
+    p = np.array([s[0] for s in segments], dtype=float)
+    r = np.array([s[1] - s[0] for s in segments], dtype=float)
+    qp = p[None, :, :] - p[:, None, :]  # [i, j] = p_j − p_i
+    cross_rr = r[:, None, 0] * r[None, :, 1] - r[:, None, 1] * r[None, :, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = (qp[..., 0] * r[None, :, 1] - qp[..., 1] * r[None, :, 0]) / cross_rr  # along i
+        u = (qp[..., 0] * r[:, None, 1] - qp[..., 1] * r[:, None, 0]) / cross_rr  # along j
+    eps = 1e-9
+    hit = (np.abs(cross_rr) > eps) & (t > eps) & (t < 1 - eps) & (u >= -eps) & (u <= 1 + eps)
+    out: list[tuple[np.ndarray, np.ndarray]] = []
+    for i in range(len(segments)):
+        ts = np.unique(np.r_[0.0, t[i][hit[i]], 1.0])
+        pts = p[i] + ts[:, None] * r[i]
+        out.extend((pts[k], pts[k + 1]) for k in range(len(pts) - 1))
+    return out
+
+
+class EffortModel:
+    """Transport effort of one factory version, with a fast answer for one machine moved elsewhere.
+
+    Holds a snapshot (a `Factory` is immutable); build a new model for a new version.
+    """
+
+    def __init__(self, factory: Factory):
+        self.factory = factory
+        self.ids, self.from_to, self.unknown = from_to_matrix(factory)
+        self._index = {mid: i for i, mid in enumerate(self.ids)}
+        self._xy = np.array([(m.pose.x_m, m.pose.y_m) for m in factory.machines], dtype=float).reshape(-1, 2)
+        polylines = [np.array(a.points, dtype=float) for a in factory.floor.aisles]
+        # transport paths: their waypoints are travel ways; their end machines step onto the first/last one
+        self._ends: dict[int, list[np.ndarray]] = {}
+        self._direct: set[tuple[int, int]] = set()
+        for t in factory.transports:
+            i, j = self._index.get(t.from_machine), self._index.get(t.to_machine)
+            if not t.waypoints:
+                if i is not None and j is not None:
+                    self._direct.add((min(i, j), max(i, j)))
+                continue
+            w = np.array(t.waypoints, dtype=float)
+            polylines.append(w)
+            if i is not None:
+                self._ends.setdefault(i, []).append(w[0])
+            if j is not None:
+                self._ends.setdefault(j, []).append(w[-1])
+        self.network = TravelNetwork(polylines, [w for ws in self._ends.values() for w in ws])
+        self._end_nodes = {i: [self.network.node_of(w) for w in ws] for i, ws in self._ends.items()}
+        self._attach = [self._attach_at(i, self._xy[i]) for i in range(len(self.ids))]
+        src, dst = np.nonzero(self.from_to)
+        self._src, self._dst = src, dst
+        self._rate = self.from_to[src, dst]
+        self._legs_of: dict[int, list[int]] = {}
+        for k, (i, j) in enumerate(zip(src.tolist(), dst.tolist(), strict=True)):
+            self._legs_of.setdefault(i, []).append(k)
+            if j != i:
+                self._legs_of.setdefault(j, []).append(k)
+        dist_routed = [self._distance(int(i), int(j), self._xy[i], self._attach[i]) for i, j in zip(src, dst, strict=True)]
+        self._dist = np.array([d for d, _ in dist_routed], dtype=float)
+        self._routed = np.array([r for _, r in dist_routed], dtype=bool)
+        self.total_effort = float((self._rate * self._dist).sum())
+
+    def analysis(self) -> FlowAnalysis:
+        """Every leg with its intensity, distance and effort, and the total."""
+        legs = tuple(
+            FlowLeg(self.ids[i], self.ids[j], float(f), float(d), float(f * d), bool(r))
+            for i, j, f, d, r in zip(self._src, self._dst, self._rate, self._dist, self._routed, strict=True)
+        )
+        has_network = not self.network.empty or bool(self._direct)
+        return FlowAnalysis(self.ids, self.from_to, legs, self.total_effort, has_network, self.unknown)
+
+    def moved(self, machine_id: str, x_m: float, y_m: float) -> float:
+        """Δ total effort (part·m/h) if ``machine_id`` stood at (x_m, y_m) and nothing else changed.
+
+        O(S) for its nearest network point plus O(flows of that machine); nothing is recomputed for others.
+        """
+        i = self._index[machine_id]
+        legs = self._legs_of.get(i, [])
+        if not legs:
+            return 0.0
+        xy = np.array([x_m, y_m], dtype=float)
+        attach = self._attach_at(i, xy)
+        change = 0.0
+        for k in legs:
+            a, b = int(self._src[k]), int(self._dst[k])
+            other = b if a == i else a
+            d, _ = (0.0, True) if a == b else self._distance(i, other, xy, attach)
+            change += self._rate[k] * (d - self._dist[k])
+        return float(change)
+
+    # -- distances ---------------------------------------------------------------------------------------
+    def _attach_at(self, i: int, xy: np.ndarray) -> _Attach:
+        net = self.network
+        nodes: list[tuple[int, float]] = []
+        segment = None
+        if not net.empty:
+            s, t, off = net.nearest(xy)
+            length = float(net.seg_len[s])
+            nodes += [(int(net.seg_u[s]), off + t * length), (int(net.seg_v[s]), off + (1.0 - t) * length)]
+            segment = (s, t, off)
+        for node, w in zip(self._end_nodes.get(i, []), self._ends.get(i, []), strict=True):
+            nodes.append((node, float(np.hypot(*(w - xy)))))
+        return _Attach(tuple(nodes), segment)
+
+    def _distance(self, i: int, j: int, xy_i: np.ndarray, att_i: _Attach) -> tuple[float, bool]:
+        """(metres from machine i standing at xy_i to machine j where it stands, routed along the network?)."""
+        if i == j:
+            return 0.0, True
+        xy_j, att_j = self._xy[j], self._attach[j]
+        best = np.inf
+        for node_j, extra_j in att_j.nodes:
+            dist = self.network.distances_from(node_j)
+            for node_i, extra_i in att_i.nodes:
+                best = min(best, extra_i + float(dist[node_i]) + extra_j)
+        if att_i.segment is not None and att_j.segment is not None and att_i.segment[0] == att_j.segment[0]:
+            (s, ti, oi), (_, tj, oj) = att_i.segment, att_j.segment
+            best = min(best, oi + abs(ti - tj) * float(self.network.seg_len[s]) + oj)
+        if (min(i, j), max(i, j)) in self._direct:
+            best = min(best, float(np.hypot(*(xy_i - xy_j))))
+        if np.isfinite(best):
+            return float(best), True
+        return float(np.abs(xy_i - xy_j).sum()), False

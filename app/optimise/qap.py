@@ -1,0 +1,376 @@
+"""The quadratic assignment problem (QAP) and a robust tabu search for it.
+
+Placing ``n`` machines on ``n`` candidate slots so that Σ flow × distance is least is exactly the QAP
+(Koopmans and Beckmann, 1957): minimise ``cost(p) = Σ_ij A[i, j] · B[p[i], p[j]]`` over permutations ``p``,
+where ``A`` is the flow between facilities (machines) and ``B`` the distance between locations (slots); ``p[i]``
+is the location of facility ``i``. This is the convention of QAPLIB, whose instances are the yardstick here.
+
+The search is Taillard's robust tabu search (RoTS; Taillard, *Parallel Computing* 17, 1991) on the
+2-exchange neighbourhood, with an iterated restart from the best solution when it stalls:
+
+- the move values Δ(r, s) of all n(n−1)/2 swaps are kept in a matrix. After a swap (r, s) every other
+  entry is corrected in O(1) (Taillard's update) and the rows r and s are recomputed in O(n) each, so one
+  iteration costs O(n²) for n² moves, vectorised in numpy;
+- a swap is tabu when it would put both facilities back on locations they left less than ``tenure``
+  iterations ago; the tenure is redrawn at random in [0.9 n, 1.1 n] every 2.2 n iterations; a tabu swap is
+  allowed when it beats the best solution found (aspiration); a swap that places both facilities on
+  locations they have not held for ``aspiration`` iterations is forced (long-term diversification);
+- after ``restart_after`` iterations without a new best (n²/2) the search restarts from the best solution
+  with a random perturbation of n/2 swaps (an iterated tabu search: short robust tabu walks between kicks
+  found the optima of structured instances such as chr25a far more often than one long walk).
+
+Examples
+--------
+>>> import numpy as np
+>>> flow = np.array([[0, 5, 2], [5, 0, 3], [2, 3, 0]])
+>>> dist = np.array([[0, 1, 2], [1, 0, 1], [2, 1, 0]])
+>>> r = solve(flow, dist, seconds=1.0, seed=1)
+>>> int(r.value), cost(flow, dist, r.permutation) == r.value, r.stopped_by
+(24, True, 'exhaustive')
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+_KICK = 0.5
+
+__all__ = ["Progress", "QapInstance", "QapResult", "cost", "delta_matrix", "read_qaplib", "solve"]
+
+
+@dataclass(frozen=True)
+class QapInstance:
+    """A QAP instance: ``flow`` (A) between facilities and ``distance`` (B) between locations, both n×n."""
+
+    flow: np.ndarray
+    distance: np.ndarray
+    name: str = ""
+
+    @property
+    def n(self) -> int:
+        return int(self.flow.shape[0])
+
+
+@dataclass(frozen=True)
+class QapResult:
+    """The best assignment found: ``permutation[i]`` is the location (0-based) of facility ``i``."""
+
+    value: float
+    permutation: np.ndarray
+    seconds: float
+    iterations: int
+    #: Why the search ended: "time", "iterations", "target", "cancelled" or "exhaustive" (n ≤ 3: every
+    #: permutation was tried).
+    stopped_by: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the search reports while it runs (at most every ``report_every_s``)."""
+
+    iteration: int
+    best_value: float
+    current_value: float
+    seconds: float
+
+
+def read_qaplib(path: str | Path) -> QapInstance:
+    """Read a QAPLIB-format instance: n, then the n×n flow matrix A, then the n×n distance matrix B.
+
+    Line breaks and spacing do not matter (QAPLIB files wrap long rows). Integer data stays integer, so
+    costs are exact.
+
+    Raises
+    ------
+    ValueError
+        Naming the file, when it does not hold exactly 1 + 2 n² numbers or n < 1.
+    """
+    path = Path(path)
+    tokens = path.read_text(encoding="utf-8").split()
+    if not tokens:
+        raise ValueError(f"{path}: empty file, expected n followed by two n×n matrices")
+    try:
+        n = int(tokens[0])
+    except ValueError:
+        raise ValueError(f"{path}: the first number must be the size n, found {tokens[0]!r}") from None
+    if n < 1:
+        raise ValueError(f"{path}: the size n must be at least 1, found {n}")
+    if len(tokens) != 1 + 2 * n * n:
+        raise ValueError(f"{path}: n = {n} needs {2 * n * n} matrix entries after it, found {len(tokens) - 1}")
+    values: np.ndarray
+    try:
+        values = np.array([int(t) for t in tokens[1:]], dtype=np.int64)
+    except ValueError:
+        values = _floats(path, tokens[1:])
+    return QapInstance(values[: n * n].reshape(n, n), values[n * n :].reshape(n, n), path.stem)
+
+
+def _floats(path: Path, tokens: list[str]) -> np.ndarray:
+    try:
+        values = np.array([float(t) for t in tokens])
+    except ValueError as e:
+        raise ValueError(f"{path}: not a number: {e}") from None
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{path}: matrices must hold finite numbers")
+    return values
+
+
+def cost(flow: np.ndarray, distance: np.ndarray, permutation: np.ndarray) -> float:
+    """``Σ_ij flow[i, j] · distance[p[i], p[j]]`` (an int for integer data)."""
+    p = np.asarray(permutation)
+    value = (np.asarray(flow) * np.asarray(distance)[np.ix_(p, p)]).sum()
+    return value.item()  # type: ignore[no-any-return]
+
+
+def delta_matrix(flow: np.ndarray, distance: np.ndarray, permutation: np.ndarray) -> np.ndarray:
+    """(n, n) the change of cost when facilities r and s swap locations, for every pair (diagonal 0)."""
+    a = np.asarray(flow)
+    bp = np.asarray(distance)[np.ix_(permutation, permutation)]
+    return _delta_rows(a, bp, np.arange(a.shape[0]))
+
+
+def _delta_rows(a: np.ndarray, bp: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """Δ(r, s) for r in ``rows`` and every s, with ``bp = B[p][:, p]``: O(len(rows) · n²) ... in practice
+    O(n) per entry; the n×n products only appear with len(rows) = n, once, at the start.
+
+    Δ(r,s) = (a_rr − a_ss)(b'_ss − b'_rr) + (a_rs − a_sr)(b'_sr − b'_rs)
+             + Σ_{k≠r,s} (a_kr − a_ks)(b'_ks − b'_kr) + (a_rk − a_sk)(b'_sk − b'_rk),   b' = bp.
+    The sums run over all k with matrix products and the k = r, s terms are taken back out.
+    """
+    R = rows
+    at, bpt = a.T, bp.T
+    ad, bd = np.diagonal(a), np.diagonal(bp)
+    d_m = (a * bp).sum(axis=0)  # Σ_k a_ks b'_ks
+    d_n = (a * bp).sum(axis=1)  # Σ_k a_sk b'_sk
+    s1 = at[R] @ bp + (bpt[R] @ a) - d_m[R, None] - d_m[None, :]
+    s2 = a[R] @ bpt + (bp[R] @ at) - d_n[R, None] - d_n[None, :]
+    ar, bR = ad[R, None], bd[R, None]
+    term1 = (ar - ad[None, :]) * (bd[None, :] - bR)
+    term2 = (a[R] - at[R]) * (bpt[R] - bp[R])
+    ex1 = (ar - a[R]) * (bp[R] - bR) + (at[R] - ad[None, :]) * (bd[None, :] - bpt[R])
+    ex2 = (ar - at[R]) * (bpt[R] - bR) + (a[R] - ad[None, :]) * (bd[None, :] - bp[R])
+    out = term1 + term2 + s1 - ex1 + s2 - ex2
+    out[np.arange(len(R)), R] = 0
+    return np.asarray(out)
+
+
+def _delta_rows_symmetric(a: np.ndarray, bp: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """`_delta_rows` when A and B are both symmetric (most instances, every layout): half the work.
+
+    Δ(r,s) = (a_rr − a_ss)(b'_ss − b'_rr) + 2 Σ_{k≠r,s} (a_kr − a_ks)(b'_ks − b'_kr).
+    """
+    R = rows
+    ad, bd = np.diagonal(a), np.diagonal(bp)
+    d = (a * bp).sum(axis=0)  # Σ_k a_ks b'_ks
+    aR, bR = a[R], bp[R]
+    full = aR @ bp + bR @ a - d[R, None] - d[None, :]
+    ar, br = ad[R, None], bd[R, None]
+    ex_r = (ar - aR) * (bR - br)  # k = r
+    ex_s = (aR - ad[None, :]) * (bd[None, :] - bR)  # k = s
+    out = (ar - ad[None, :]) * (bd[None, :] - br) + 2 * (full - ex_r - ex_s)
+    out[np.arange(len(R)), R] = 0
+    return np.asarray(out)
+
+
+def _apply_swap(a: np.ndarray, p: np.ndarray, bp: np.ndarray, delta: np.ndarray, r: int, s: int, symmetric: bool = False) -> None:
+    """Swap facilities r and s in ``p`` and bring ``bp`` and ``delta`` up to date (O(n²), in place)."""
+    p[r], p[s] = p[s], p[r]
+    rs, sr = [r, s], [s, r]
+    bp[rs, :] = bp[sr, :]
+    bp[:, rs] = bp[:, sr]
+    # Taillard's O(1) correction of every pair (u, v) disjoint from (r, s), with the new permutation.
+    alpha = a[r] - a[s]
+    beta = bp[s] - bp[r]
+    if symmetric:  # the two terms are equal
+        delta += 2 * np.subtract.outer(alpha, alpha) * np.subtract.outer(beta, beta)
+        rows = _delta_rows_symmetric(a, bp, np.array(rs))
+    else:
+        gamma = a[:, r] - a[:, s]
+        dlt = bp[:, s] - bp[:, r]
+        delta += np.subtract.outer(alpha, alpha) * np.subtract.outer(beta, beta)
+        delta += np.subtract.outer(gamma, gamma) * np.subtract.outer(dlt, dlt)
+        rows = _delta_rows(a, bp, np.array(rs))
+    delta[rs, :] = rows
+    delta[:, rs] = rows.T
+
+
+def _exhaustive(a: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray]:
+    from itertools import permutations
+
+    perms = np.array(list(permutations(range(a.shape[0]))), dtype=np.int64)
+    costs = (a[None, :, :] * b[perms[:, :, None], perms[:, None, :]]).sum(axis=(1, 2))
+    k = int(np.argmin(costs))
+    return costs[k].item(), perms[k]
+
+
+def solve(
+    flow: np.ndarray,
+    distance: np.ndarray,
+    *,
+    seconds: float = 10.0,
+    seed: int | None = None,
+    max_iterations: int | None = None,
+    target: float | None = None,
+    start: np.ndarray | None = None,
+    progress: Callable[[Progress], object] | None = None,
+    report_every_s: float = 0.25,
+    cancelled: Callable[[], bool] | None = None,
+    restart_after: int | None = None,
+) -> QapResult:
+    """Minimise ``cost(flow, distance, p)`` over permutations ``p`` by robust tabu search.
+
+    Parameters
+    ----------
+    flow, distance
+        The n×n matrices A and B (any real values; asymmetric and non-zero diagonals are fine).
+    seconds
+        Wall-time limit of the search.
+    seed
+        Seed of the random start, tenures and perturbations: the same seed and the same number of
+        iterations give the same result.
+    max_iterations
+        Stop after this many tabu iterations (``None``: only the time limit).
+    target
+        Stop as soon as a solution with cost ≤ ``target`` is found (e.g. a known optimum).
+    start
+        A starting permutation (default: a random one).
+    progress
+        Called with a `Progress` at most every ``report_every_s`` seconds and once at the end.
+    cancelled
+        Polled with the progress reports (and every 64 iterations): ``True`` ends the search with the best
+        solution so far.
+    restart_after
+        Iterations without a new best before restarting from a perturbed best (default n²/2: short tabu
+        walks with strong kicks did best on the structured QAPLIB instances, e.g. chr25a).
+
+    Returns
+    -------
+    QapResult
+    """
+    a = np.asarray(flow)
+    b = np.asarray(distance)
+    if a.ndim != 2 or a.shape[0] != a.shape[1] or b.shape != a.shape:
+        raise ValueError(f"flow and distance must be two n×n matrices of one size, got {a.shape} and {b.shape}")
+    n = a.shape[0]
+    integer = np.issubdtype(a.dtype, np.integer) and np.issubdtype(b.dtype, np.integer)
+    dtype = np.int64 if integer else np.float64
+    a = a.astype(dtype)
+    b = b.astype(dtype)
+    t0 = time.perf_counter()
+    if n <= 3:
+        value, perm = _exhaustive(a, b) if n else (0, np.zeros(0, dtype=np.int64))
+        result = QapResult(value, perm, time.perf_counter() - t0, 0, "exhaustive")
+        if progress is not None:
+            progress(Progress(0, value, value, result.seconds))
+        return result
+
+    rng = np.random.default_rng(seed)
+    p = rng.permutation(n) if start is None else np.array(start, dtype=np.int64)
+    if sorted(p.tolist()) != list(range(n)):
+        raise ValueError("start must be a permutation of 0 … n−1")
+    flow0, dist0 = a, b
+    # With one matrix symmetric, the other may be symmetrised (A + Aᵀ: costs double) and the cheaper
+    # symmetric move evaluation used; ``scale`` turns internal costs back into the instance's.
+    sym_a, sym_b = bool((a == a.T).all()), bool((b == b.T).all())
+    scale = 1
+    if sym_b and not sym_a:
+        a, scale = a + a.T, 2
+    elif sym_a and not sym_b:
+        b, scale = b + b.T, 2
+    symmetric = sym_a or sym_b
+    rows_of = _delta_rows_symmetric if symmetric else _delta_rows
+    target_internal = None if target is None else target * scale
+
+    bp = b[np.ix_(p, p)].copy()
+    idx = np.arange(n)
+    delta = rows_of(a, bp, idx)
+    current = cost(a, b, p)
+    best, best_p = current, p.copy()
+    upper = np.triu(np.ones((n, n), dtype=bool), 1)
+    never = np.iinfo(np.int64).max if integer else np.inf
+
+    t_min, t_max = max(2, int(0.9 * n)), max(3, math.ceil(1.1 * n))
+    tenure = int(rng.integers(t_min, t_max + 1))
+    aspiration = 5 * n * n  # Taillard's long-term aspiration, for n ≤ ~100
+    restart_after = restart_after if restart_after is not None else max(50, n * n // 2)
+    # left[i, l]: the iteration at which facility i last left location l. Taillard's start values
+    # -(n·i + l): distinct, and nothing is forced before ``aspiration`` iterations.
+    fresh = -np.arange(n * n, dtype=np.int64).reshape(n, n)
+    left = fresh.copy()
+    it = 0
+    last_best_it = 0
+    last_report = t0
+    stopped_by = "time"
+    exact_every = 0 if integer else 16 * n  # float deltas drift: rebuild them now and then
+    retune = max(1, int(2.2 * n))
+
+    while True:
+        if target_internal is not None and best <= target_internal:
+            stopped_by = "target"
+            break
+        if max_iterations is not None and it >= max_iterations:
+            stopped_by = "iterations"
+            break
+        if it & 63 == 0:
+            now = time.perf_counter()
+            if now - t0 >= seconds:
+                stopped_by = "time"
+                break
+            if cancelled is not None and cancelled():
+                stopped_by = "cancelled"
+                break
+            if progress is not None and now - last_report >= report_every_s:
+                last_report = now
+                progress(Progress(it, best / scale, current / scale, now - t0))
+        it += 1
+
+        lp = left[:, p]  # lp[r, s]: when r last left the location s now holds
+        recent = it - tenure
+        t_rs = lp >= recent
+        # allowed: not tabu (r or s may go where it goes), or better than the best (aspiration)
+        allowed = ~(t_rs & t_rs.T)
+        allowed |= delta < best - current
+        allowed &= upper
+        old = it - aspiration
+        if left.min() < old:
+            forced = (lp < old) & (lp.T < old) & upper  # noqa: SIM300
+            if forced.any():
+                allowed = forced
+        if not allowed.any():
+            allowed = upper
+        r, s = divmod(int(np.argmin(np.where(allowed, delta, never))), n)
+        left[r, p[r]] = it
+        left[s, p[s]] = it
+        current = current + delta[r, s]
+        _apply_swap(a, p, bp, delta, r, s, symmetric)
+        if exact_every and it % exact_every == 0:
+            delta = rows_of(a, bp, idx)
+            current = cost(a, b, p)
+        if current < best:
+            best, best_p = current, p.copy()
+            last_best_it = it
+        if it % retune == 0:
+            tenure = int(rng.integers(t_min, t_max + 1))
+        if it - last_best_it >= restart_after:
+            # Iterated tabu search: restart from the best with a random kick of n/2 swaps.
+            p = best_p.copy()
+            for _ in range(max(2, int(n * _KICK))):
+                u, v = rng.choice(n, 2, replace=False)
+                p[u], p[v] = p[v], p[u]
+            bp = b[np.ix_(p, p)].copy()
+            delta = rows_of(a, bp, idx)
+            current = cost(a, b, p)
+            left = fresh + it
+            last_best_it = it
+
+    value = cost(flow0, dist0, best_p)  # exact, in the instance's own terms
+    result = QapResult(value, best_p, time.perf_counter() - t0, it, stopped_by)
+    if progress is not None:
+        progress(Progress(it, value, current / scale, result.seconds))
+    return result
