@@ -309,15 +309,16 @@ async def stage_layout_check(shots: dict[str, Shot], folder: Path, _options: Opt
         w.actions_by_id["edit.layout_mode"].trigger()
         if not w.layout_editor.active:
             raise StagingError("edit mode did not start")
-        world = w.layout_editor.world
         f = w.document.factory
         cnc2, pr1, pr2 = f.machine("CNC-02").pose, f.machine("PR-01").pose, f.machine("PR-02").pose
         # Half over CNC-02 and a little behind it, so that both red machines can be told apart.
         onto = Pose(x_m=cnc2.x_m - 2.5, y_m=cnc2.y_m + 1.0, yaw_deg=cnc2.yaw_deg)
-        v = world.check_pose("CNC-01", onto)
+        # Asked of the editor's collision world on its own thread (it is prepared in the background).
+        v, near = w.layout_editor.service.run(
+            lambda world: (world.check_pose("CNC-01", onto), _clearance_pose(world, "PR-01", "PR-02", pr1, pr2.x_m))
+        )
         if [c.other for c in v.collisions] != ["CNC-02"]:
             raise StagingError(f"CNC-01 at {onto} does not collide with CNC-02 alone: {v.describe()}")
-        near = _clearance_pose(world, "PR-01", "PR-02", pr1, pr2.x_m)
         if near is None:
             raise StagingError("no place for PR-01 that is too close to PR-02 without touching it")
         # As a user does it: a drop onto CNC-02 held with Shift (the override), then a clearance warning.

@@ -35,6 +35,7 @@ from app.ui.verdict_view import VerdictPainter
 log = logging.getLogger(__name__)
 
 SHIFT = QtCore.Qt.KeyboardModifier.ShiftModifier
+PREPARING = "Preparing collision checks…"
 QUEUE_MS = 10  # how often reports queued for the GUI thread are delivered (the live link uses the same)
 HINT = "Edit layout: drag machines; R / Shift+R rotate, Alt+arrows nudge, Del deletes, Ctrl+D duplicates"
 
@@ -58,6 +59,7 @@ class LayoutEditor(QtCore.QObject):
         self.painter = VerdictPainter(window)
         self.drag = LayoutDrag(self)
         self.last_verdicts: list[Verdict] = []  # of the latest placement judged
+        self._prepared_at = 0  # the document's revision when the world was asked for
         self._by_id: tuple[Factory | None, dict[str, Machine]] = (None, {})
         window.view.floor_drop_formats.add(MIME_ASSET)
         window.view.dropped_on_floor.connect(self._on_floor_drop)
@@ -79,11 +81,13 @@ class LayoutEditor(QtCore.QObject):
             elif w.live.store is None and w.live.replay_store is None:
                 w.view.set_legend(w.view.kind_legend(w.document.factory, w.asset_of), "Machine kind")
         if on and self.service is not None:
+            if self.service.state == "idle":
+                self._prepared_at = w.document.revision
             self.service.prepare()  # the first time: built in the background, the window stays usable
             if self.service.state == "ready":
                 self._say_ready(self.service.check_all())
             elif self.service.state == "preparing":
-                w.statusBar().showMessage(f"Preparing collision checks… — {HINT}", 10000)
+                w.statusBar().showMessage(f"{PREPARING} — {HINT}", 10000)
         self.restore_colours()
         w.refresh_actions()
 
@@ -102,6 +106,7 @@ class LayoutEditor(QtCore.QObject):
             self.service.failed.connect(self._on_world_failed, thread="main")
             self.service.verdicts_ready.connect(self.drag.on_verdicts_ready, thread="main")
             if self.active:
+                self._prepared_at = w.document.revision
                 self.service.prepare()
 
     def recover(self, saved: Factory, recovered: Factory) -> None:
@@ -118,8 +123,12 @@ class LayoutEditor(QtCore.QObject):
     def _on_world_ready(self, verdicts: list[Verdict]) -> None:
         if self.service is None or self.service.state != "ready":
             return  # closed or replaced meanwhile
-        if self.active and not self.drag.busy:
-            self._say_ready(verdicts)
+        status = self.window.statusBar()
+        if self.active and not self.drag.busy and status.currentMessage().startswith(PREPARING):
+            # The "preparing" message gives way; the count is of the layout as built, unless edits were
+            # made meanwhile (then it is asked again).
+            edited = self.service.document.revision != self._prepared_at
+            self._say_ready(self.service.check_all() if edited else verdicts)
 
     def _on_world_failed(self, why: str) -> None:
         if self.service is not None:

@@ -131,3 +131,15 @@ def test_a_world_that_cannot_be_built_is_reported_and_editing_goes_on_unchecked(
     w.actions_by_id["edit.rotate_90"].trigger()
     assert editor.stack.count() == 1  # not checked, not blocked: the status bar said so
     assert editor.check_layout() == []
+
+
+def test_the_preparing_message_gives_way_to_the_problems_of_the_layout_as_it_is_then(make_window, qtbot, gated_world):
+    gate, _threads = gated_world
+    w = make_window()
+    w.actions_by_id["edit.layout_mode"].trigger()
+    assert _status(w).startswith("Preparing collision checks…")
+    # An edit while the world is prepared (from the version before it): the count is of the layout as it is.
+    w.document.set_poses({"CNC-01": w.document.factory.machine("CNC-02").pose})
+    gate.set()
+    qtbot.waitUntil(lambda: _status(w).startswith("Edit layout:"), timeout=30000)
+    assert "2 machine(s) with a problem" in _status(w)
