@@ -60,6 +60,11 @@ T = TypeVar("T")
 State = Literal["idle", "preparing", "ready", "failed"]
 
 
+def _log_failure(future: Future) -> None:
+    if not future.cancelled() and future.exception() is not None:
+        log.error("collision world job failed", exc_info=future.exception())
+
+
 class CollisionChecksUnavailable(RuntimeError):
     """The collision world could not be built (the reason is the message)."""
 
@@ -163,6 +168,7 @@ class LayoutEditService:
             with self._lock:
                 self._state = "preparing"
             self._built = self._pool.submit(self._build, factory, meshes)
+            self._built.add_done_callback(_log_failure)
             self.preparing.emit()
         return self._built
 
@@ -217,19 +223,24 @@ class LayoutEditService:
         self._hulled |= new.keys()
         return new
 
+    def _in_background(self, job: Callable[..., object], *args: object) -> None:
+        """Run ``job`` on the world's thread with nobody waiting for it: a failure is logged, not lost."""
+        future = self._pool.submit(job, *args)
+        future.add_done_callback(_log_failure)
+
     def _on_machines_changed(self, ids: list[str]) -> None:
         if self._built is None or not ids:
             return  # no world yet: it is built from the factory as it is then
         factory = self.document.factory
         index = factory.machine_index()
         machines = [factory.machines[index[i]] for i in ids if i in index]
-        self._pool.submit(self._update, machines, self._new_meshes(factory))
+        self._in_background(self._update, machines, self._new_meshes(factory))
 
     def _on_layout_changed(self, _what: object) -> None:
         if self._built is None:
             return
         factory = self.document.factory
-        self._pool.submit(self._sync, factory, self._new_meshes(factory))
+        self._in_background(self._sync, factory, self._new_meshes(factory))
 
     def _update(self, machines: list[Machine], meshes: Mapping[str, MeshAsset]) -> None:
         if self._world is None:
@@ -270,7 +281,7 @@ class LayoutEditService:
             self._request += 1
             number = self._request
         self.prepare()
-        self._pool.submit(self._answer, number, dict(poses))
+        self._in_background(self._answer, number, dict(poses))
         return number
 
     def _answer(self, number: int, poses: dict[str, Pose]) -> None:

@@ -210,3 +210,15 @@ def test_a_closed_service_stops_answering(doc, make):
     assert answers == []
     with pytest.raises(RuntimeError):
         service.check_all()
+
+
+def test_a_failing_update_nobody_waits_for_is_logged_not_lost(doc, make, monkeypatch, caplog):
+    service = make()
+
+    def broken(*_a, **_k):
+        raise RuntimeError("an update that fails")
+
+    service.run(lambda world: monkeypatch.setattr(world, "update_machine", broken))
+    doc.set_poses({"CNC-01": doc.factory.machine("CNC-02").pose})
+    service.run(lambda world: None)  # the update has run
+    assert any("collision world job failed" in r.message and r.exc_info for r in caplog.records)
