@@ -13,7 +13,7 @@ The demo plant is simulated by the plant simulator's engine with the values its 
    The delay is simulated minutes from the drift to the first alarm on CNC-03 (a run without one within
    ``--horizon-h`` counts as that horizon, and is reported as missed).
 3. **CPU share** of the watchdog fed 10,000 values per second (20% of them the State and CycleTime
-   signals it reads, the rest other signals; and the worst case: only new cycle times), beside the state
+   signals it reads, the rest other signals; and the worst case: only the signals it reads), beside the state
    store ingesting the same batches (the in-run baseline).
 
 Ends with one JSON line of figures, ratios and ``targets``. Usage: ``python bench/loop.py [--quick]``.
