@@ -18,9 +18,13 @@ from psygnal.qt import start_emitting_from_queue
 from PySide6 import QtCore
 
 from app.model.factory import Factory
-from app.physics.world import check_layout
+from app.physics.world import MeshAsset, check_layout, hulls_of
 
 log = logging.getLogger(__name__)
+
+
+def _check(factory: Factory, meshes: Mapping[str, MeshAsset]) -> list:
+    return check_layout(factory, hulls_of(meshes))
 
 
 class _Reports:
@@ -51,12 +55,13 @@ class LayoutCheckTask(QtCore.QObject):
         start_emitting_from_queue(10)  # queued reports are delivered on this thread (idempotent)
         self._reports.done.connect(self._on_done, thread="main")
 
-    def start(self, factory: Factory, hulls: Mapping[str, tuple]) -> int:
-        """Check ``factory`` (an immutable version: later edits make new ones); returns the request number."""
+    def start(self, factory: Factory, meshes: Mapping[str, MeshAsset]) -> int:
+        """Check ``factory`` (an immutable version: later edits make new ones) with its loaded ``meshes``
+        (their collision shapes are made on the worker too); returns the request number."""
         self._request += 1
         number = self._request
         self.running = True
-        future = self._pool.submit(check_layout, factory, dict(hulls))
+        future = self._pool.submit(_check, factory, dict(meshes))
         future.add_done_callback(lambda f: self._reports.done.emit(number, f))
         return number
 

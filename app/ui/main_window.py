@@ -21,7 +21,7 @@ from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.model.selection import Selection
 from app.paths import DEMO_FACTORY, RESOURCES_DIR, user_data_dir
-from app.physics.world import hulls_of, problem_counts
+from app.physics.world import problem_counts
 from app.plugins import PluginManager, standard_plugins
 from app.scene.view import FactoryView
 from app.state.colours import NO_DATA_RGB
@@ -443,7 +443,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.layout_editor.reset()
         # A layout with problems opens, and says so: checked on a worker thread, the window stays usable.
         self.layout_check_dock.show_checking()
-        self.layout_check.start(document.factory, hulls_of(self.asset_of))
+        self.layout_check.start(document.factory, self.asset_of)  # shapes made on the worker too
         self.tree_dock.set_factory(document.factory)
         bound = sorted({s for m in document.factory.machines for s in m.tags})
         self.heat_dock.set_signals(bound, self.plugins.heat_layer_units())
