@@ -139,3 +139,23 @@ def test_a_stopped_watchdog_ignores_what_it_is_fed(factory):
     dog.start()
     dog.feed([Update(0, 270.0, GOOD, 0.0), Update(0, 300.0, GOOD, 1.0)], _names("CNC-03"))
     assert dog.channels["CNC-03", "cycle"].n_obs == 1
+
+
+def test_repairs_that_take_three_times_longer_are_found_on_the_repair_time_only(factory):
+    import numpy as np
+
+    rng = np.random.default_rng(8)
+    dog = Watchdog(factory)
+    names = _names("CNC-03")
+    t, updates = 0.0, [Update(1, "running", GOOD, 0.0)]
+    for _ in range(60):
+        t += rng.exponential(28_800.0)
+        updates.append(Update(1, "down", GOOD, t))
+        t += rng.exponential(3 * 1_800.0)
+        updates.append(Update(1, "running", GOOD, t))
+    dog.feed(updates, names)
+    found = [(d.param, d.direction) for d in dog.detections]
+    assert found == [("mttr", 1)]
+    d = dog.detections[0]
+    assert abs(d.ratio - 3.0) <= d.half_width + 0.3 and d.n >= 5
+    assert "CNC-03 repair time +" in d.text
