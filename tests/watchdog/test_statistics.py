@@ -116,3 +116,17 @@ def test_a_slower_arrival_stream_is_found_at_the_station_where_the_parts_enter(f
     for c, f in zip(changes, factory.flows, strict=True):
         assert c.interarrival_mean_s == pytest.approx(f.interarrival.mean_s / d.ratio, rel=0.01)
     print(f"slower arrivals found after {(d.detected_ts - DRIFT_AT_S) / 3600:.1f} h: {d.text}")
+
+
+def test_tool_wear_ramped_in_is_found_while_it_grows(factory):
+    """+30% on CNC-03's cycle ramped in from 1 h to 9 h: found before the ramp ends, at a size below its end."""
+    plant = SimulatedPlant(factory, seed=2, drifts=[parse_drift("CNC-03:cycle=+30%@1h..9h")], step_s=10.0)
+    dog = Watchdog(factory)
+    for batch in plant.run(9 * 3600.0):
+        dog.feed(batch, plant.names)
+    found = [d for d in dog.detections if d.machine == "CNC-03" and d.param == "cycle"]
+    assert found, dog.status("CNC-03", "cycle")
+    d = found[0]
+    assert DRIFT_AT_S < d.detected_ts < 9 * 3600.0 and d.direction == 1
+    assert 1.0 < d.ratio < 1.3 + d.half_width
+    print(f"tool wear found {(d.detected_ts - DRIFT_AT_S) / 3600:.1f} h into the ramp: {d.text}")
