@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-_KICK = 0.5
+from app.optimise.qap_moves import move_values, swap
 
 __all__ = ["Progress", "QapInstance", "QapResult", "cost", "delta_matrix", "read_qaplib", "solve"]
 
@@ -64,6 +64,7 @@ class QapResult:
     value: float
     permutation: np.ndarray
     seconds: float
+    #: Tabu moves made, summed over the chains.
     iterations: int
     #: Why the search ended: "time", "iterations", "target", "cancelled" or "exhaustive" (n ≤ 3: every
     #: permutation was tried).
@@ -130,74 +131,10 @@ def cost(flow: np.ndarray, distance: np.ndarray, permutation: np.ndarray) -> flo
 
 def delta_matrix(flow: np.ndarray, distance: np.ndarray, permutation: np.ndarray) -> np.ndarray:
     """(n, n) the change of cost when facilities r and s swap locations, for every pair (diagonal 0)."""
-    a = np.asarray(flow)
-    bp = np.asarray(distance)[np.ix_(permutation, permutation)]
-    return _delta_rows(a, bp, np.arange(a.shape[0]))
-
-
-def _delta_rows(a: np.ndarray, bp: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """Δ(r, s) for r in ``rows`` and every s, with ``bp = B[p][:, p]``: O(len(rows) · n²) ... in practice
-    O(n) per entry; the n×n products only appear with len(rows) = n, once, at the start.
-
-    Δ(r,s) = (a_rr − a_ss)(b'_ss − b'_rr) + (a_rs − a_sr)(b'_sr − b'_rs)
-             + Σ_{k≠r,s} (a_kr − a_ks)(b'_ks − b'_kr) + (a_rk − a_sk)(b'_sk − b'_rk),   b' = bp.
-    The sums run over all k with matrix products and the k = r, s terms are taken back out.
-    """
-    R = rows
-    at, bpt = a.T, bp.T
-    ad, bd = np.diagonal(a), np.diagonal(bp)
-    d_m = (a * bp).sum(axis=0)  # Σ_k a_ks b'_ks
-    d_n = (a * bp).sum(axis=1)  # Σ_k a_sk b'_sk
-    s1 = at[R] @ bp + (bpt[R] @ a) - d_m[R, None] - d_m[None, :]
-    s2 = a[R] @ bpt + (bp[R] @ at) - d_n[R, None] - d_n[None, :]
-    ar, bR = ad[R, None], bd[R, None]
-    term1 = (ar - ad[None, :]) * (bd[None, :] - bR)
-    term2 = (a[R] - at[R]) * (bpt[R] - bp[R])
-    ex1 = (ar - a[R]) * (bp[R] - bR) + (at[R] - ad[None, :]) * (bd[None, :] - bpt[R])
-    ex2 = (ar - at[R]) * (bpt[R] - bR) + (a[R] - ad[None, :]) * (bd[None, :] - bp[R])
-    out = term1 + term2 + s1 - ex1 + s2 - ex2
-    out[np.arange(len(R)), R] = 0
-    return np.asarray(out)
-
-
-def _delta_rows_symmetric(a: np.ndarray, bp: np.ndarray, rows: np.ndarray) -> np.ndarray:
-    """`_delta_rows` when A and B are both symmetric (most instances, every layout): half the work.
-
-    Δ(r,s) = (a_rr − a_ss)(b'_ss − b'_rr) + 2 Σ_{k≠r,s} (a_kr − a_ks)(b'_ks − b'_kr).
-    """
-    R = rows
-    ad, bd = np.diagonal(a), np.diagonal(bp)
-    d = (a * bp).sum(axis=0)  # Σ_k a_ks b'_ks
-    aR, bR = a[R], bp[R]
-    full = aR @ bp + bR @ a - d[R, None] - d[None, :]
-    ar, br = ad[R, None], bd[R, None]
-    ex_r = (ar - aR) * (bR - br)  # k = r
-    ex_s = (aR - ad[None, :]) * (bd[None, :] - bR)  # k = s
-    out = (ar - ad[None, :]) * (bd[None, :] - br) + 2 * (full - ex_r - ex_s)
-    out[np.arange(len(R)), R] = 0
-    return np.asarray(out)
-
-
-def _apply_swap(a: np.ndarray, p: np.ndarray, bp: np.ndarray, delta: np.ndarray, r: int, s: int, symmetric: bool = False) -> None:
-    """Swap facilities r and s in ``p`` and bring ``bp`` and ``delta`` up to date (O(n²), in place)."""
-    p[r], p[s] = p[s], p[r]
-    rs, sr = [r, s], [s, r]
-    bp[rs, :] = bp[sr, :]
-    bp[:, rs] = bp[:, sr]
-    # Taillard's O(1) correction of every pair (u, v) disjoint from (r, s), with the new permutation.
-    alpha = a[r] - a[s]
-    beta = bp[s] - bp[r]
-    if symmetric:  # the two terms are equal
-        delta += 2 * np.subtract.outer(alpha, alpha) * np.subtract.outer(beta, beta)
-        rows = _delta_rows_symmetric(a, bp, np.array(rs))
-    else:
-        gamma = a[:, r] - a[:, s]
-        dlt = bp[:, s] - bp[:, r]
-        delta += np.subtract.outer(alpha, alpha) * np.subtract.outer(beta, beta)
-        delta += np.subtract.outer(gamma, gamma) * np.subtract.outer(dlt, dlt)
-        rows = _delta_rows(a, bp, np.array(rs))
-    delta[rs, :] = rows
-    delta[:, rs] = rows.T
+    a = np.asarray(flow, dtype=np.float64)
+    p = np.asarray(permutation)
+    bp = np.asarray(distance, dtype=np.float64)[np.ix_(p, p)][None]
+    return move_values(a, bp, np.arange(len(p))[None], symmetric=False)[0]
 
 
 def _exhaustive(a: np.ndarray, b: np.ndarray) -> tuple[float, np.ndarray]:
@@ -222,6 +159,7 @@ def solve(
     report_every_s: float = 0.25,
     cancelled: Callable[[], bool] | None = None,
     restart_after: int | None = None,
+    chains: int | None = None,
 ) -> QapResult:
     """Minimise ``cost(flow, distance, p)`` over permutations ``p`` by robust tabu search.
 
@@ -235,7 +173,7 @@ def solve(
         Seed of the random start, tenures and perturbations: the same seed and the same number of
         iterations give the same result.
     max_iterations
-        Stop after this many tabu iterations (``None``: only the time limit).
+        Stop after this many tabu iterations of each chain (``None``: only the time limit).
     target
         Stop as soon as a solution with cost ≤ ``target`` is found (e.g. a known optimum).
     start
@@ -248,6 +186,9 @@ def solve(
     restart_after
         Iterations without a new best before restarting from a perturbed best (default n²/2: short tabu
         walks with strong kicks did best on the structured QAPLIB instances, e.g. chr25a).
+    chains
+        Independent searches run side by side in the same numpy calls (default 8 for n ≤ 64, fewer
+        above): for small n a numpy call costs the same for one chain as for eight.
 
     Returns
     -------
@@ -271,9 +212,14 @@ def solve(
         return result
 
     rng = np.random.default_rng(seed)
-    p = rng.permutation(n) if start is None else np.array(start, dtype=np.int64)
-    if sorted(p.tolist()) != list(range(n)):
-        raise ValueError("start must be a permutation of 0 … n−1")
+    K = chains if chains is not None else (8 if n <= 64 else 2 if n <= 256 else 1)
+    if start is not None:
+        first = np.array(start, dtype=np.int64)
+        if sorted(first.tolist()) != list(range(n)):
+            raise ValueError("start must be a permutation of 0 … n−1")
+    p = np.array([rng.permutation(n) for _ in range(K)])
+    if start is not None:
+        p[0] = first
     flow0, dist0 = a, b
     # With one matrix symmetric, the other may be symmetrised (A + Aᵀ: costs double) and the cheaper
     # symmetric move evaluation used; ``scale`` turns internal costs back into the instance's.
@@ -284,40 +230,51 @@ def solve(
     elif sym_a and not sym_b:
         b, scale = b + b.T, 2
     symmetric = sym_a or sym_b
-    rows_of = _delta_rows_symmetric if symmetric else _delta_rows
+    # The search runs in float64 (numpy's matrix products use BLAS only for floats). Integer data stays
+    # exact while every partial sum is below 2**53; beyond that the move values are rebuilt now and then.
+    exact = integer and float(np.abs(a).sum()) * float(np.abs(b).max()) * 4 < 2.0**53
+    a = a.astype(np.float64)
+    b = b.astype(np.float64)
     target_internal = None if target is None else target * scale
 
-    bp = b[np.ix_(p, p)].copy()
-    idx = np.arange(n)
-    delta = rows_of(a, bp, idx)
-    current = cost(a, b, p)
-    best, best_p = current, p.copy()
+    chain = np.arange(K)
+    all_rows = np.broadcast_to(np.arange(n), (K, n))
+
+    def rebuild(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        bp = b[p[:, :, None], p[:, None, :]]
+        return bp, move_values(a, bp, all_rows, symmetric), (a[None] * bp).sum(axis=(1, 2))
+
+    bp, delta, current = rebuild(p)
+    best, best_p = current.copy(), p.copy()
+    last_best_it = np.zeros(K, dtype=np.int64)
     upper = np.triu(np.ones((n, n), dtype=bool), 1)
-    never = np.iinfo(np.int64).max if integer else np.inf
 
     t_min, t_max = max(2, int(0.9 * n)), max(3, math.ceil(1.1 * n))
-    tenure = int(rng.integers(t_min, t_max + 1))
+    tenure = rng.integers(t_min, t_max + 1, K)
     aspiration = 5 * n * n  # Taillard's long-term aspiration, for n ≤ ~100
     restart_after = restart_after if restart_after is not None else max(50, n * n // 2)
-    # left[i, l]: the iteration at which facility i last left location l. Taillard's start values
-    # -(n·i + l): distinct, and nothing is forced before ``aspiration`` iterations.
+    # left[k, i, l]: the iteration at which facility i last left location l in chain k. Taillard's start
+    # values -(n·i + l): distinct, and nothing is forced before ``aspiration`` iterations.
     fresh = -np.arange(n * n, dtype=np.int64).reshape(n, n)
-    left = fresh.copy()
+    left = np.repeat(fresh[None], K, axis=0)
     it = 0
-    last_best_it = 0
     last_report = t0
     stopped_by = "time"
-    exact_every = 0 if integer else 16 * n  # float deltas drift: rebuild them now and then
+    exact_every = 0 if exact else 16 * n  # inexact deltas drift: rebuild them now and then
     retune = max(1, int(2.2 * n))
 
+    def overall() -> tuple[float, int]:
+        k = int(np.argmin(best))
+        return float(best[k]), k
+
     while True:
-        if target_internal is not None and best <= target_internal:
+        if target_internal is not None and best.min() <= target_internal:
             stopped_by = "target"
             break
         if max_iterations is not None and it >= max_iterations:
             stopped_by = "iterations"
             break
-        if it & 63 == 0:
+        if it & 15 == 0:
             now = time.perf_counter()
             if now - t0 >= seconds:
                 stopped_by = "time"
@@ -327,50 +284,56 @@ def solve(
                 break
             if progress is not None and now - last_report >= report_every_s:
                 last_report = now
-                progress(Progress(it, best / scale, current / scale, now - t0))
+                progress(Progress(it * K, overall()[0] / scale, float(current.min()) / scale, now - t0))
         it += 1
 
-        lp = left[:, p]  # lp[r, s]: when r last left the location s now holds
-        recent = it - tenure
-        t_rs = lp >= recent
-        # allowed: not tabu (r or s may go where it goes), or better than the best (aspiration)
-        allowed = ~(t_rs & t_rs.T)
-        allowed |= delta < best - current
+        lp = np.take_along_axis(left, np.broadcast_to(p[:, None, :], left.shape), axis=2)  # left[k, r, p[k, s]]
+        lpt = lp.transpose(0, 2, 1)
+        recent = (it - tenure)[:, None, None]
+        # allowed: not tabu (either facility may go where it goes), or better than the chain's best
+        allowed = (lp < recent) | (lpt < recent)
+        allowed |= delta < (best - current)[:, None, None]
         allowed &= upper
         old = it - aspiration
-        if left.min() < old:
-            forced = (lp < old) & (lp.T < old) & upper  # noqa: SIM300
-            if forced.any():
-                allowed = forced
-        if not allowed.any():
-            allowed = upper
-        r, s = divmod(int(np.argmin(np.where(allowed, delta, never))), n)
-        left[r, p[r]] = it
-        left[s, p[s]] = it
-        current = current + delta[r, s]
-        _apply_swap(a, p, bp, delta, r, s, symmetric)
+        if left.min() < old:  # a pair unused for long is forced (Taillard's long-term aspiration)
+            forced = (lp < old) & (lpt < old) & upper
+            has = forced.any(axis=(1, 2))
+            allowed[has] = forced[has]
+        stuck = ~allowed.any(axis=(1, 2))
+        if stuck.any():
+            allowed[stuck] = upper
+        flat = np.where(allowed, delta, np.inf).reshape(K, -1).argmin(axis=1)
+        r, s = np.divmod(flat, n)
+        left[chain, r, p[chain, r]] = it
+        left[chain, s, p[chain, s]] = it
+        current = current + delta[chain, r, s]
+        swap(a, p, bp, delta, r, s, symmetric)
         if exact_every and it % exact_every == 0:
-            delta = rows_of(a, bp, idx)
-            current = cost(a, b, p)
-        if current < best:
-            best, best_p = current, p.copy()
-            last_best_it = it
+            bp, delta, current = rebuild(p)
+        better = current < best
+        if better.any():
+            best[better] = current[better]
+            best_p[better] = p[better]
+            last_best_it[better] = it
         if it % retune == 0:
-            tenure = int(rng.integers(t_min, t_max + 1))
-        if it - last_best_it >= restart_after:
-            # Iterated tabu search: restart from the best with a random kick of n/2 swaps.
-            p = best_p.copy()
-            for _ in range(max(2, int(n * _KICK))):
-                u, v = rng.choice(n, 2, replace=False)
-                p[u], p[v] = p[v], p[u]
-            bp = b[np.ix_(p, p)].copy()
-            delta = rows_of(a, bp, idx)
-            current = cost(a, b, p)
-            left = fresh + it
-            last_best_it = it
+            tenure = rng.integers(t_min, t_max + 1, K)
+        stalled = np.nonzero(it - last_best_it >= restart_after)[0]
+        if len(stalled):
+            # Iterated tabu search: a stalled chain restarts from its best with a random kick of n/2 swaps.
+            for k in stalled:
+                q = best_p[k].copy()
+                for _ in range(max(2, n // 2)):
+                    u, v = rng.choice(n, 2, replace=False)
+                    q[u], q[v] = q[v], q[u]
+                p[k] = q
+                left[k] = fresh + it
+                last_best_it[k] = it
+            bp, delta, current = rebuild(p)
 
-    value = cost(flow0, dist0, best_p)  # exact, in the instance's own terms
-    result = QapResult(value, best_p, time.perf_counter() - t0, it, stopped_by)
+    k_best = overall()[1]
+    best_perm = best_p[k_best].copy()
+    value = cost(flow0, dist0, best_perm)  # exact, in the instance's own terms
+    result = QapResult(value, best_perm, time.perf_counter() - t0, it * K, stopped_by)
     if progress is not None:
-        progress(Progress(it, value, current / scale, result.seconds))
+        progress(Progress(it * K, value, float(current.min()) / scale, result.seconds))
     return result

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Optimiser benchmark, QAP part: time to reach 1% of the best known value on QAPLIB instances n = 12…30.
+
+The slot-assignment search (`app.optimise.qap.solve`, robust tabu search with restarts) against the peer
+a Python user would pick, `scipy.optimize.quadratic_assignment`, in the same run and with the same wall-time
+budget per instance:
+
+- **2opt**: scipy's 2-exchange local search from a random start, restarted until the budget is spent;
+- **faq**: scipy's Fast Approximate QAP (Frank–Wolfe on the relaxation) from a random doubly stochastic
+  start (``P0="randomized"``), restarted likewise.
+
+For each solver and instance: the seconds until a solution within 1% of the best known value was first
+held (``None``: never within the budget) and the best value at the end of the budget (gap in % above the
+best known). The target is *better or equal quality in no more time*: on every instance our search is at
+least as close to the best known value as each peer at the end, and it reaches 1% no later than any peer
+that reaches it. The layout-evaluation part of issue 17's bench comes with the layout optimiser.
+
+Usage: ``python bench/optimise.py [--seconds 3] [--seed 1] [--instances nug12,tai20a,…]``. Ends with one
+JSON line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from scipy.optimize import quadratic_assignment  # noqa: E402
+
+from app.optimise.qap import Progress, read_qaplib, solve  # noqa: E402
+from bench._harness import emit, ratio  # noqa: E402
+
+QAPLIB = ROOT / "tests" / "optimise" / "qaplib"
+DEFAULT = "nug12,chr12a,tai12a,nug20,had20,tai20a,chr25a,nug30,kra30a"
+
+
+def best_known() -> dict[str, int]:
+    out = {}
+    for line in (QAPLIB / "best_known.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _n, value, *_ = line.split()
+            out[name] = int(value)
+    return out
+
+
+def run_ours(a: np.ndarray, b: np.ndarray, seconds: float, seed: int, target: float) -> tuple[float, float | None]:
+    reached: list[float] = []
+
+    def report(p: Progress) -> None:
+        if not reached and p.best_value <= target:
+            reached.append(p.seconds)
+
+    r = solve(a, b, seconds=seconds, seed=seed, progress=report, report_every_s=0.0)
+    if not reached and r.value <= target:
+        reached.append(r.seconds)
+    return float(r.value), (reached[0] if reached else None)
+
+
+def run_scipy(
+    method: str, a: np.ndarray, b: np.ndarray, seconds: float, seed: int, target: float
+) -> tuple[float, float | None, int]:
+    rng = np.random.default_rng(seed)
+    options: dict[str, object] = {"P0": "randomized"} if method == "faq" else {}
+    best, reached, runs = np.inf, None, 0
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        res = quadratic_assignment(a, b, method=method, options={**options, "rng": rng})
+        runs += 1
+        best = min(best, float(res.fun))
+        if reached is None and best <= target:
+            reached = time.perf_counter() - t0
+    return best, reached, runs
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="budget per solver and instance (default 3)")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--instances", default=DEFAULT)
+    args = parser.parse_args()
+    bks = best_known()
+    rows = {}
+    print(f"QAP: {args.seconds:g} s per solver and instance; time to 1% of the best known value, and the gap at the end")
+    print(f"{'instance':9} {'n':>3} {'best known':>10}   {'ours':>16}   {'scipy 2opt':>16}   {'scipy faq':>16}")
+    for name in args.instances.split(","):
+        inst = read_qaplib(QAPLIB / f"{name}.dat")
+        known = bks[name]
+        target = known * 1.01
+        a, b = inst.flow, inst.distance
+        ours_v, ours_t = run_ours(a, b, args.seconds, args.seed, target)
+        two_v, two_t, two_runs = run_scipy("2opt", a, b, args.seconds, args.seed, target)
+        faq_v, faq_t, faq_runs = run_scipy("faq", a, b, args.seconds, args.seed, target)
+
+        def gap(v: float, known: float = known) -> float:
+            return round(100.0 * (v / known - 1.0), 3)
+
+        peers_t = [t for t in (two_t, faq_t) if t is not None]
+        row = {
+            "n": inst.n,
+            "best_known": known,
+            "ours": {"value": ours_v, "gap_pct": gap(ours_v), "s_to_1pct": _r(ours_t)},
+            "scipy_2opt": {"value": two_v, "gap_pct": gap(two_v), "s_to_1pct": _r(two_t), "restarts": two_runs},
+            "scipy_faq": {"value": faq_v, "gap_pct": gap(faq_v), "s_to_1pct": _r(faq_t), "restarts": faq_runs},
+            "time_ratio_vs_fastest_peer": ratio(ours_t, min(peers_t)) if peers_t and ours_t is not None else None,
+            "quality_ok": ours_v <= min(two_v, faq_v),
+            "time_ok": ours_t is not None and (not peers_t or ours_t <= min(peers_t)),
+        }
+        rows[name] = row
+
+        def cell(v: float, t: float | None) -> str:
+            return f"{gap(v):6.2f}% {'—' if t is None else f'{t:6.2f} s':>8}"
+
+        print(f"{name:9} {inst.n:3d} {known:10d}   {cell(ours_v, ours_t)}   {cell(two_v, two_t)}   {cell(faq_v, faq_t)}")
+    quality = all(r["quality_ok"] for r in rows.values())
+    timing = all(r["time_ok"] for r in rows.values())
+    reached = sum(r["ours"]["s_to_1pct"] is not None for r in rows.values())
+    ratios = [r["time_ratio_vs_fastest_peer"] for r in rows.values() if r["time_ratio_vs_fastest_peer"] is not None]
+    figures = {
+        "seconds_per_solver": args.seconds,
+        "seed": args.seed,
+        "instances": rows,
+        "ours_reached_1pct": reached,
+        "scipy_2opt_reached_1pct": sum(r["scipy_2opt"]["s_to_1pct"] is not None for r in rows.values()),
+        "scipy_faq_reached_1pct": sum(r["scipy_faq"]["s_to_1pct"] is not None for r in rows.values()),
+        "median_time_ratio_vs_fastest_peer": float(np.median(ratios)) if ratios else None,
+        "targets": {
+            "better_or_equal_quality_on_every_instance": quality,
+            "reaches_1pct_no_later_than_peers": timing,
+            "better_or_equal_quality_in_no_more_time": quality and timing,
+        },
+    }
+    print(
+        f"within 1% in the budget: ours {reached}/{len(rows)}, scipy 2opt {figures['scipy_2opt_reached_1pct']}, "
+        f"faq {figures['scipy_faq_reached_1pct']}; target met: {figures['targets']['better_or_equal_quality_in_no_more_time']}"
+    )
+    emit("optimise", figures)
+    return 0
+
+
+def _r(t: float | None) -> float | None:
+    return None if t is None else round(t, 3)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
