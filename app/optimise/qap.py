@@ -238,6 +238,7 @@ def solve(
     target_internal = None if target is None else target * scale
 
     chain = np.arange(K)
+    chain_3d, facility_3d = chain[:, None, None], np.arange(n)[None, :, None]
     all_rows = np.broadcast_to(np.arange(n), (K, n))
 
     def rebuild(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -287,7 +288,7 @@ def solve(
                 progress(Progress(it * K, overall()[0] / scale, float(current.min()) / scale, now - t0))
         it += 1
 
-        lp = np.take_along_axis(left, np.broadcast_to(p[:, None, :], left.shape), axis=2)  # left[k, r, p[k, s]]
+        lp = left[chain_3d, facility_3d, p[:, None, :]]  # left[k, r, p[k, s]]
         lpt = lp.transpose(0, 2, 1)
         recent = (it - tenure)[:, None, None]
         # allowed: not tabu (either facility may go where it goes), or better than the chain's best
