@@ -93,3 +93,19 @@ def test_every_qt_free_package_is_type_checked():
     qt_free = next(c for c in settings["importlinter"]["contracts"] if c["name"].startswith("Domain code"))["source_modules"]
     typed = {f.removesuffix(".py").replace("/", ".") for f in settings["mypy"]["files"]}
     assert set(qt_free) & _top_level_packages() <= typed, sorted(set(qt_free) & _top_level_packages() - typed)
+
+
+def test_reports_reach_the_gui_thread_one_way():
+    """Issue 15, item 3: every report from a worker or network thread reaches the GUI thread through
+    app.ui.gui_thread (psygnal's queued connections) — no hand-made bridges, no second library."""
+    import re
+
+    other_ways = re.compile(r"ensure_main_thread|superqt|call_soon_threadsafe|QueuedConnection|thread=\"main\"|invokeMethod")
+    found = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for path in (ROOT / "app" / "ui").rglob("*.py")
+        if path.name != "gui_thread.py"
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if other_ways.search(line.split("#")[0]) and not line.lstrip().startswith(("#", '"', "'"))
+    ]
+    assert found == []

@@ -3,7 +3,7 @@
 Qt-free. The session owns the client's lifecycle on the network thread (``app.live.netloop``); what the
 client reports there is announced with psygnal signals carrying the session's ``generation``, and fed to
 the history recorder on that thread (its queue is thread-safe). Whoever owns the store — the GUI thread —
-receives the signals on its own thread (superqt's ``ensure_main_thread``, or psygnal's ``thread=``),
+receives the signals on its own thread (psygnal's ``thread=``; the GUI: ``app.ui.gui_thread``),
 drops those of an older generation (a session stopped or restarted meanwhile) and passes the rest to
 ``ingest``, ``apply_link``, ``binding_error`` and ``apply_info``; it calls ``flush`` and ``tick`` on its
 own clock. A replay (``show_recorded``) puts the state recorded at a past time on view instead of the
@@ -47,8 +47,8 @@ from app.history.recorder import (
 from app.live.client import ConnectionSettings, LinkState, LiveClient
 from app.live.netloop import NetworkLoop, network_loop
 from app.model.factory import Factory
+from app.model.signals import LIVE_SIGNALS
 from app.state.alarms import AlarmLog
-from app.state.labels import SIGNALS
 from app.state.replay import Recorded, Replayer
 from app.state.store import BindingInfo, StateStore, Update
 
@@ -135,7 +135,7 @@ class LiveSession:
         """Bind every tag of ``factory`` and keep the link up until ``stop``. ``make_client`` builds a
         plugin's data source instead of the OPC UA client; False when it failed (nothing runs then)."""
         self.stop()
-        store = StateStore([m.id for m in factory.machines], SIGNALS)
+        store = StateStore([m.id for m in factory.machines], LIVE_SIGNALS)
         bindings, names = [], {}
         for m in factory.machines:
             for signal, node in m.tags.items():

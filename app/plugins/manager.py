@@ -145,7 +145,7 @@ class PluginManager:
 
     The main window makes one and passes it to what needs it (there is no global instance).
 
-    Signals (emitted on whichever thread the cause happened: a UI slot uses ``ensure_main_thread``)
+    Signals (emitted on whichever thread the cause happened: a UI slot connects through ``app.ui.gui_thread``)
     -------
     loaded(Plugin)
         A plugin's code was imported and registered what it declares.

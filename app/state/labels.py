@@ -7,7 +7,8 @@ floortwin's own.
 Examples
 --------
 >>> from app.state.store import StateStore, Update
->>> store = StateStore(["CNC-01", "CNC-02"], SIGNALS)
+>>> from app.model.signals import LIVE_SIGNALS
+>>> store = StateStore(["CNC-01", "CNC-02"], LIVE_SIGNALS)
 >>> k = store.bind("CNC-01", "Temperature", "ns=2;s=CNC-01.Temperature")
 >>> store.ingest([Update(k, 41.23, 0, 99.0, 100.0)])
 >>> _ = store.flush()
@@ -21,12 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.model import signals as vocabulary
 from app.state.store import StateStore
 
-#: The signals the live console subscribes to for every machine that binds them.
-SIGNALS = ("State", "Temperature", "Power", "PartCount", "Level", "Alarm", "AlarmText", "SpindleLoad", "PressForce", "AxisLoad")
-#: floortwin's units of the signals that have one (a server's EngineeringUnits take precedence).
-UNITS = {"Temperature": "°C", "Power": "kW", "SpindleLoad": "%", "PressForce": "kN", "AxisLoad": "%"}
 #: The signal whose value the machine labels show.
 LABEL_SIGNAL = "Temperature"
 
@@ -40,7 +38,7 @@ def label_texts(
     if j is None:
         return list(names)
     fresh = store.fresh(signal, t, max_age_s)
-    default = UNITS.get(signal, "")
+    default = vocabulary.unit_of(signal)  # floortwin's unit (a server's EngineeringUnits take precedence)
     out = []
     rows = zip(names, store.values[:, j], fresh, store.units[:, j], store.out_of_range[:, j], strict=True)
     for i, (name, v, ok, unit, outside) in enumerate(rows):
@@ -67,4 +65,4 @@ def unit_of(store: StateStore, signal: str) -> str:
     """The unit of a signal across machines: the server's (the most common one it gives), else floortwin's."""
     j = store.signal_index.get(signal)
     given = [u for u in store.units[:, j] if u] if j is not None else []
-    return max(set(given), key=given.count) if given else UNITS.get(signal, "")
+    return max(set(given), key=given.count) if given else vocabulary.unit_of(signal)

@@ -4,7 +4,7 @@
 requests — a slider being dragged — on its own thread, always the latest one: a request made while a
 query runs replaces the one waiting, so work never queues up, and ``cancel`` (back to live) makes any
 answer still on its way stale. It announces answers with psygnal signals, emitted on its query thread;
-a GUI receives them through ``ensure_main_thread`` and checks ``Recorded.epoch == replayer.epoch``.
+a GUI receives them through psygnal's queued connections (``app.ui.gui_thread``) and checks ``Recorded.epoch == replayer.epoch``.
 """
 
 from __future__ import annotations

@@ -18,12 +18,13 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from psygnal import Signal
 from PySide6 import QtCore, QtWidgets
-from superqt.utils import ensure_main_thread
 
 import app
 from app.paths import user_log_dir
 from app.plugins import PluginManager
+from app.ui.gui_thread import connect_on_gui
 
 log = logging.getLogger(__name__)
 
@@ -109,15 +110,25 @@ def report_crash(exc: BaseException, window=None, ask: bool = True) -> tuple[Pat
     return report, saved
 
 
+class _Crashes:
+    """An uncaught exception, on its way from the thread that raised it to the GUI thread."""
+
+    raised = Signal(object)
+
+
+_handlers: list[_Crashes] = []
+
+
 def install_crash_handler(window_of: Callable[[], object]) -> None:
     """Send uncaught exceptions to ``report_crash`` (on the GUI thread, whichever thread raised)."""
     previous = sys.excepthook
 
-    @ensure_main_thread
-    def on_gui_thread(exc: BaseException) -> None:
-        # A worker thread has no Qt event loop of its own: the report is queued to the GUI thread (a timer
-        # started on the failing thread would never fire, and the crash would pass unreported).
-        report_crash(exc, window_of())
+    # A worker thread has no Qt event loop of its own: the report is queued to the GUI thread (a timer
+    # started on the failing thread would never fire, and the crash would pass unreported).
+    crashes = _Crashes()
+    connect_on_gui(crashes.raised, lambda exc: report_crash(exc, window_of()))
+    _handlers.append(crashes)  # kept for as long as the hooks are installed
+    on_gui_thread = crashes.raised.emit
 
     def hook(exc_type, exc, tb) -> None:
         if issubclass(exc_type, KeyboardInterrupt):

@@ -14,11 +14,11 @@ import logging
 from collections.abc import Mapping
 
 from psygnal import Signal, emit_queued
-from psygnal.qt import start_emitting_from_queue
 from PySide6 import QtCore
 
 from app.model.factory import Factory
 from app.physics.world import MeshAsset, check_layout, hulls_of
+from app.ui.gui_thread import connect_on_gui
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +52,7 @@ class LayoutCheckTask(QtCore.QObject):
         self._closed = False
         self.running = False
         self._reports = _Reports()
-        start_emitting_from_queue(10)  # queued reports are delivered on this thread (idempotent)
-        self._reports.done.connect(self._on_done, thread="main")
+        connect_on_gui(self._reports.done, self._on_done)
 
     def start(self, factory: Factory, meshes: Mapping[str, MeshAsset]) -> int:
         """Check ``factory`` (an immutable version: later edits make new ones) with its loaded ``meshes``

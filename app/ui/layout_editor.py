@@ -16,7 +16,6 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from psygnal.qt import start_emitting_from_queue
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.assets import load_factory_assets
@@ -26,6 +25,7 @@ from app.model.factory import AssetRef, Factory, Machine, Pose
 from app.model.kinds import known_kinds
 from app.physics.world import Verdict
 from app.state.colours import LEGEND as STATE_LEGEND
+from app.ui.gui_thread import connect_on_gui
 from app.ui.layout_commands import LayoutCommand, MoveCommand, names
 from app.ui.layout_drag import LayoutDrag
 from app.ui.palette_dock import MIME_ASSET, asset_payload
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 SHIFT = QtCore.Qt.KeyboardModifier.ShiftModifier
 PREPARING = "Preparing collision checks…"
-QUEUE_MS = 10  # how often reports queued for the GUI thread are delivered (the live link uses the same)
 HINT = "Edit layout: drag machines; R / Shift+R rotate, Alt+arrows nudge, Del deletes, Ctrl+D duplicates"
 
 
@@ -63,7 +62,6 @@ class LayoutEditor(QtCore.QObject):
         self._by_id: tuple[Factory | None, dict[str, Machine]] = (None, {})
         window.view.floor_drop_formats.add(MIME_ASSET)
         window.view.dropped_on_floor.connect(self._on_floor_drop)
-        start_emitting_from_queue(QUEUE_MS)  # the service's reports reach this thread (idempotent)
 
     # -- mode and lifecycle ---------------------------------------------------------------------------
     def set_active(self, on: bool) -> None:
@@ -102,9 +100,9 @@ class LayoutEditor(QtCore.QObject):
         if self.service is not None:
             # Emitted on the service's thread: queued to this one (psygnal's queue, drained by a Qt timer; no
             # Qt object is made on the worker thread).
-            self.service.ready.connect(self._on_world_ready, thread="main")
-            self.service.failed.connect(self._on_world_failed, thread="main")
-            self.service.verdicts_ready.connect(self.drag.on_verdicts_ready, thread="main")
+            connect_on_gui(self.service.ready, self._on_world_ready)
+            connect_on_gui(self.service.failed, self._on_world_failed)
+            connect_on_gui(self.service.verdicts_ready, self.drag.on_verdicts_ready)
             if self.active:
                 self._prepared_at = w.document.revision
                 self.service.prepare()

@@ -24,6 +24,7 @@ from app.live.client import ClientNotTrusted, ConnectionSettings, LoginRejected,
 from app.live.netloop import network_loop
 from app.live.trust import TrustStore, describe, fetch_server_certificate
 from app.model.document import FactoryDocument
+from app.model.signals import LIVE_SIGNALS as SIGNALS
 from app.paths import user_data_dir
 from app.plant.server import ensure_certificate
 from app.scene.view import FactoryView
@@ -32,7 +33,7 @@ from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock, node_payload
 from app.ui.connection_dialog import ConnectionDialog
 from app.ui.embedded_plant import EmbeddedPlant
-from app.ui.live_link import SIGNALS, LiveLink
+from app.ui.live_link import LiveLink
 from app.ui.settings import Settings
 from app.ui.timeline_bar import TimelineBar
 from app.ui.trends_dock import TrendsDock

@@ -6,11 +6,8 @@ older session (its generation), and draws: the store is flushed at most 30 times
 recoloured in one array write per flush, labels and staleness refreshed every second, unacknowledged
 alarms blinking twice a second.
 
-Reports cross from the network thread by psygnal's queued connections (``connect(thread="main")``,
-drained on the GUI thread by ``psygnal.qt``'s timer): a plain Python queue, no Qt call on the network
-thread. superqt's ``ensure_main_thread`` creates a QObject on the calling thread for every call, and with
-PySide6 6.11 that crashes the process when the caller is a Python thread at this rate (hundreds of
-reports a second): see tests/ui/test_live_threads.py.
+Reports cross from the network thread the one way every report reaches the GUI thread
+(``app.ui.gui_thread``: psygnal's queued connections, no Qt call on the network thread).
 """
 
 from __future__ import annotations
@@ -24,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from psygnal.qt import start_emitting_from_queue
 from PySide6 import QtCore
 
 from app.heat.colour import lut
@@ -37,16 +33,16 @@ from app.scene.view import FactoryView
 from app.state import labels
 from app.state.alarms import recorded_alarms
 from app.state.colours import LEGEND
-from app.state.labels import LABEL_SIGNAL, SIGNALS, UNITS
+from app.state.labels import LABEL_SIGNAL
 from app.state.replay import Recorded
 from app.state.store import StateStore
+from app.ui.gui_thread import connect_on_gui
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DELTA_CMAP", "LABEL_SIGNAL", "RATE_WINDOW_S", "SIGNALS", "UNITS", "HeatLayer", "LiveLink"]
+__all__ = ["DELTA_CMAP", "LABEL_SIGNAL", "RATE_WINDOW_S", "HeatLayer", "LiveLink"]
 
 #: How often reports queued by the network and history threads are handed to the GUI thread.
-QUEUE_MS = 10
 def _from_session(name: str, doc: str, writable: bool = False) -> Any:
     """A property of the link that is its session's attribute ``name``."""
 
@@ -90,11 +86,10 @@ class LiveLink(QtCore.QObject):
         self.view = view
         self.plugins = plugins  # data sources and heat layers of plugins
         self.session = LiveSession(max_age_s)
-        start_emitting_from_queue(QUEUE_MS)  # callbacks queued for the GUI thread run there (idempotent)
-        self.session.values_received.connect(self._on_values, thread="main")
-        self.session.link_changed.connect(self._on_state, thread="main")
-        self.session.binding_failed.connect(self._on_binding_error, thread="main")
-        self.session.binding_info.connect(self._on_binding_info, thread="main")
+        connect_on_gui(self.session.values_received, self._on_values)
+        connect_on_gui(self.session.link_changed, self._on_state)
+        connect_on_gui(self.session.binding_failed, self._on_binding_error)
+        connect_on_gui(self.session.binding_info, self._on_binding_info)
         self._flush = QtCore.QTimer(self)
         self._flush.setInterval(33)
         self._flush.timeout.connect(self.flush)
@@ -157,7 +152,7 @@ class LiveLink(QtCore.QObject):
             self.state_changed.emit(LinkState.FAILED.value, f"the {label} data source failed (Help ▸ Plugins)")
             return
         if self.session.replayer is not None:
-            self.session.replayer.recorded.connect(self._on_recorded, thread="main")
+            connect_on_gui(self.session.replayer.recorded, self._on_recorded)
         self._base_labels = [m.id for m in factory.machines]
         self._flush.start()
         self._tick.start()

@@ -5,26 +5,27 @@ from __future__ import annotations
 import contextlib
 import logging
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from psygnal import Signal
+from PySide6 import QtGui, QtWidgets
+
+from app.ui.gui_thread import connect_on_gui
 
 _LEVEL_COLOURS = {logging.WARNING: "#c77c00", logging.ERROR: "#d03030", logging.CRITICAL: "#d03030"}
 
 
-class _Bridge(QtCore.QObject):
-    record = QtCore.Signal(int, str)
-
-
 class QtLogHandler(logging.Handler):
-    """A logging handler that forwards records to the GUI thread through a queued signal."""
+    """A logging handler that announces each record (level, formatted line) with a psygnal signal, on the
+    thread that logged it; the dock receives them on the GUI thread (``app.ui.gui_thread``)."""
+
+    record = Signal(int, str)
 
     def __init__(self) -> None:
         super().__init__(logging.INFO)
-        self.bridge = _Bridge()
         self.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S"))
 
     def emit(self, record: logging.LogRecord) -> None:
         with contextlib.suppress(RuntimeError):  # the dock is gone (shutdown)
-            self.bridge.record.emit(record.levelno, self.format(record))
+            self.record.emit(record.levelno, self.format(record))
 
 
 class LogDock(QtWidgets.QDockWidget):
@@ -39,7 +40,7 @@ class LogDock(QtWidgets.QDockWidget):
         self.text.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
         self.setWidget(self.text)
         self.handler = QtLogHandler()
-        self.handler.bridge.record.connect(self.append, QtCore.Qt.ConnectionType.QueuedConnection)
+        connect_on_gui(self.handler.record, self.append)
         logging.getLogger().addHandler(self.handler)
 
     def append(self, level: int, line: str) -> None:

@@ -7,9 +7,9 @@ from __future__ import annotations
 import logging
 
 from PySide6 import QtCore, QtWidgets
-from superqt.utils import ensure_main_thread
 
 from app.plugins import Plugin, PluginManager
+from app.ui.gui_thread import connect_on_gui
 from app.ui.plugins_dialog import ConsentDialog
 from app.ui.settings import Settings
 
@@ -47,8 +47,8 @@ class PluginUi(QtCore.QObject):
         self._pending.setInterval(0)
         self._pending.timeout.connect(self._apply_changes)
         self.sync_docks()
-        plugins.failed.connect(self._on_failed)
-        plugins.changed.connect(self._on_changed)
+        connect_on_gui(plugins.failed, self._on_failed)
+        connect_on_gui(plugins.changed, self._on_changed)
 
     # -- docks --------------------------------------------------------------------------------------------
     def sync_docks(self) -> None:
@@ -92,12 +92,10 @@ class PluginUi(QtCore.QObject):
             dock.setWidget(widget)
 
     # -- reports ------------------------------------------------------------------------------------------
-    @ensure_main_thread
     def _on_failed(self, plugin: Plugin) -> None:
         msg = f"Plugin {plugin.name} was disabled: {plugin.error} (Help ▸ Plugins; see Log)"
         self.window_.statusBar().showMessage(msg, 15000)
 
-    @ensure_main_thread
     def _on_changed(self) -> None:
         self._pending.start()  # many changes (a plugin loading) make one refresh
 

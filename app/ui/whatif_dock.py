@@ -4,7 +4,7 @@ and the drift of the live plant from the model.
 
 The dock only shows and forwards: it lists the service's entries, calls its methods, and opens the
 dialogs for what the service reports. The service's reports from worker threads reach the GUI thread
-through ``ensure_main_thread``.
+through ``app.ui.gui_thread.connect_on_gui``.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ from typing import Any
 import numpy as np
 from psygnal import SignalInstance
 from PySide6 import QtCore, QtGui, QtWidgets
-from superqt.utils import ensure_main_thread
 
 from app.compare.calibrate import Calibration, Drift
 from app.sim.jobs import Job
 from app.sim.scenario import describe
 from app.ui.comparison_dialog import CalibrationDialog, ComparisonDialog
+from app.ui.gui_thread import connect_on_gui
 from app.ui.scenario_dialog import ScenarioDialog
 from app.ui.widgets import scrolling
 from app.whatif import Entry, WhatIfComparison, WhatIfService, align, drift_text, slug, status_text
@@ -179,11 +179,10 @@ class WhatIfDock(QtWidgets.QDockWidget):
             (service.error, self._error),
         ]
         for signal, slot in self._connections:
-            signal.connect(slot)
+            connect_on_gui(signal, slot)
         self._refill()
 
     # -- the list --------------------------------------------------------------------------------------------
-    @ensure_main_thread
     def _refill(self) -> None:
         current, before = self.selected(), set(map(id, self._listed))
         self._listed = list(self.service.entries)
@@ -274,7 +273,6 @@ class WhatIfDock(QtWidgets.QDockWidget):
             self.service.compare(e)
 
     # -- what the service reports -------------------------------------------------------------------------------
-    @ensure_main_thread
     def _on_job_changed(self, job: Job) -> None:
         if job.done:  # an ending is shown at once, progress at most five times a second
             self._show_jobs()
@@ -297,7 +295,6 @@ class WhatIfDock(QtWidgets.QDockWidget):
             self.progress_text.setText(f"{len(running)} running ({total:.0%})" + (f", {queued} queued" if queued else ""))
         self._refresh_buttons()
 
-    @ensure_main_thread
     def _on_comparison(self, result: WhatIfComparison) -> None:
         if self.service.drift_model is not None:
             self._drift_timer.start()
@@ -316,13 +313,11 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self._keep(dialog)
         self.comparison_opened.emit(dialog)
 
-    @ensure_main_thread
     def _on_calibration(self, cal: Calibration) -> None:
         dialog = CalibrationDialog(cal, self)
         dialog.accepted.connect(lambda: self.service.add_calibrated(cal))
         self._keep(dialog)
 
-    @ensure_main_thread
     def _on_drift(self, found: list[Drift]) -> None:
         self.drift_label.setText(drift_text(found))
 
@@ -346,11 +341,9 @@ class WhatIfDock(QtWidgets.QDockWidget):
         if self._show_wip_fn is not None and factory is not None:
             self._show_wip_fn(title, None if values is None else align(values, machines or [], factory))
 
-    @ensure_main_thread
     def _say(self, text: str) -> None:
         self._say_fn(text)
 
-    @ensure_main_thread
     def _error(self, title: str, text: str) -> None:
         self._error_fn(title, text)
 

@@ -17,7 +17,7 @@ announced with the ``detected`` signal. ``recalibrate`` turns it into a scenario
 (``app.sim.scenario.MachineParam``) and starts that channel again from the new value.
 
 Everything runs on the caller's thread, O(1) per value; signals are emitted there too (a GUI slot that
-receives them from a network thread is decorated with superqt's ``ensure_main_thread``).
+receives them from a network thread connects with psygnal's ``thread="main"``: ``app.ui.gui_thread``).
 
 Examples
 --------

@@ -3,7 +3,7 @@ the recorded actuals, calibration from history and the drift of the live plant f
 
 No Qt here. The service announces what happened through psygnal signals; those marked *worker* are
 emitted on a worker thread (a job's thread or the service's own), so a GUI slot connected to them must
-hop to the GUI thread itself (``superqt.utils.ensure_main_thread``). Long work is request → compute →
+hop to the GUI thread itself (psygnal's ``connect(thread="main")``: ``app.ui.gui_thread``). Long work is request → compute →
 report: the request (``compare``, ``calibrate``, ``check_drift``) freezes its inputs on the calling thread,
 the computation runs on the service's worker thread, and the result comes back as a signal and as the
 returned ``Future`` (what tests and scripts wait on).

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from app.model.signals import LIVE_SIGNALS as SIGNALS
 from app.state.alarms import AlarmLog, recorded_alarms
-from app.state.labels import SIGNALS, label_texts, unit_of, units_of
+from app.state.labels import label_texts, unit_of, units_of
 from app.state.store import BindingInfo, StateStore, Update
 
 MACHINES = ["CNC-01", "CNC-02", "PRS-01"]
@@ -51,7 +52,8 @@ def test_units_of_a_machine_and_of_a_signal_across_machines():
     store.set_info(_binding(store, "PRS-01", "Temperature"), BindingInfo(unit="°F"))
     assert units_of(store, "CNC-01") == {"Temperature": "K"} and units_of(store, "nowhere") == {}
     assert unit_of(store, "Temperature") == "K"  # the most common unit the server gives
-    assert unit_of(store, "PartCount") == "" and unit_of(store, "Vibration7") == ""
+    assert unit_of(store, "PartCount") == "" and unit_of(store, "Vibration7") == "mm/s"  # the vocabulary's unit
+    assert unit_of(store, "Anything") == ""
 
 
 def test_alarms_are_raised_renamed_and_cleared_from_the_signals_of_changed_machines_only():

@@ -84,6 +84,7 @@ def test_a_crash_on_a_worker_thread_is_reported_on_the_gui_thread(make_window, q
     monkeypatch.setattr(sys, "excepthook", sys.excepthook)  # both hooks are put back after the test
     monkeypatch.setattr(threading, "excepthook", threading.excepthook)
     monkeypatch.setattr("app.ui.crash.user_log_dir", lambda: tmp_path)
+    monkeypatch.setattr("app.ui.crash._handlers", [])  # the handler (and the window it reports on) goes with the test
     w = make_window()
     install_crash_handler(lambda: w)
     recorder = Recorder(tmp_path / "history.sqlite")

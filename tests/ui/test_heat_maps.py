@@ -112,8 +112,8 @@ def test_material_layers_follow_layout_edits(make_window):
 
 
 def test_a_text_signal_as_machine_heat_says_so(make_window):
+    from app.model.signals import LIVE_SIGNALS as SIGNALS
     from app.state.store import StateStore, Update
-    from app.ui.live_link import SIGNALS
 
     w = make_window()
     store = StateStore([m.id for m in w.document.factory.machines], [*SIGNALS, "Mode"])
