@@ -88,6 +88,9 @@ class FlowAnalysis:
     network: bool
     #: Ids named in routings that are not machines of the factory (their legs are left out).
     unknown_machines: tuple[str, ...]
+    #: Per part flow (in factory order): its parts/h × the metres along its whole routing, in part·m/h.
+    #: They add up to ``total_effort`` (legs on unknown machines left out of both).
+    part_efforts: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -225,7 +228,17 @@ class EffortModel:
             for i, j, f, d, r in zip(self._src, self._dst, self._rate, self._dist, self._routed, strict=True)
         )
         has_network = not self.network.empty or bool(self._direct)
-        return FlowAnalysis(self.ids, self.from_to, legs, self.total_effort, has_network, self.unknown)
+        metres = {(leg.from_id, leg.to_id): leg.distance_m for leg in legs}
+        parts = tuple(
+            (
+                f.part,
+                3600.0
+                / f.interarrival.mean_s
+                * sum(metres.get(pair, 0.0) for pair in zip(f.routing[:-1], f.routing[1:], strict=True)),
+            )
+            for f in self.factory.flows
+        )
+        return FlowAnalysis(self.ids, self.from_to, legs, self.total_effort, has_network, self.unknown, parts)
 
     def moved(self, machine_id: str, x_m: float, y_m: float) -> float:
         """Δ total effort (part·m/h) if ``machine_id`` stood at (x_m, y_m) and nothing else changed.

@@ -63,6 +63,8 @@ def test_effort_along_an_aisle_equals_the_hand_computed_value():
     assert legs["M1", "M3"].distance_m == pytest.approx(24.0)
     assert legs["M1", "M3"].effort == pytest.approx(720.0)
     assert a.total_effort == pytest.approx(60 * 14 + 60 * 16 + 30 * 24)  # 2520 part·m/h
+    parts = dict(a.part_efforts)
+    assert parts["a"] == pytest.approx(60 * (14 + 16)) and parts["b"] == pytest.approx(30 * 24)
     assert a.network and all(leg.routed for leg in a.legs)
 
 
