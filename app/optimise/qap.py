@@ -17,7 +17,9 @@ The search is Taillard's robust tabu search (RoTS; Taillard, *Parallel Computing
   locations they have not held for ``aspiration`` iterations is forced (long-term diversification);
 - after ``restart_after`` iterations without a new best (n²/2) the search restarts from the best solution
   with a random perturbation of n/2 swaps (an iterated tabu search: short robust tabu walks between kicks
-  found the optima of structured instances such as chr25a far more often than one long walk).
+  found the optima of structured instances such as chr25a far more often than one long walk);
+- several independent chains (8 for n ≤ 64) run side by side in the same numpy calls
+  (`app.optimise.qap_moves`); the result is the best of them.
 
 Examples
 --------
