@@ -14,13 +14,10 @@ import app
 from app.assets import AssetLibrary, MeshAsset, load_factory_assets
 from app.heat.colour import heat_colours
 from app.live.client import ConnectionSettings
-from app.model.autosave import discard_autosave, find_autosave, load_autosave, write_autosave
 from app.model.document import FactoryDocument
 from app.model.factory import Factory
-from app.model.io import load_factory
-from app.model.problems import FactoryFileError
 from app.model.selection import Selection
-from app.paths import DEMO_FACTORY, RESOURCES_DIR, user_data_dir
+from app.paths import DEMO_FACTORY, RESOURCES_DIR
 from app.physics.world import problem_counts
 from app.plugins import PluginManager, standard_plugins
 from app.scene.view import FactoryView
@@ -29,6 +26,7 @@ from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_t
 from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
 from app.ui.embedded_plant import EmbeddedPlant
+from app.ui.file_commands import FileCommands
 from app.ui.heat_dock import HeatDock
 from app.ui.heat_maps import HeatMaps
 from app.ui.layout_check_dock import LayoutCheckDock
@@ -51,8 +49,6 @@ from app.whatif import WhatIfService
 
 log = logging.getLogger(__name__)
 
-FILE_FILTER = "Factory files (*.json);;All files (*)"
-AUTOSAVE_S = 30.0  # unsaved edits are autosaved this often
 #: Bumped when docks are added: a window layout saved by an older version is then replaced by the default
 #: one (which arranges the new docks) instead of leaving them stacked where Qt puts unknown docks.
 DOCK_LAYOUT_VERSION = 6
@@ -146,11 +142,15 @@ class MainWindow(QtWidgets.QMainWindow):
         self.plugin_ui.contributions_changed.connect(self._on_plugins_changed)
         QtCore.QTimer.singleShot(0, self.plugin_ui.start)
         self.layout_editor = LayoutEditor(self)
-        self._autosaved_revision = -1
-        self._autosave_timer = QtCore.QTimer(self)
-        self._autosave_timer.setInterval(int(AUTOSAVE_S * 1000))
-        self._autosave_timer.timeout.connect(self.autosave_now)
-        self._autosave_timer.start()
+        self.files = FileCommands(
+            self,
+            self.settings,
+            lambda: self.document,
+            self._set_document,
+            self.layout_editor.recover,
+            lambda: self.connect_from_file(),
+            self.show_error,
+        )
         self.undo_dock.setWidget(QtWidgets.QUndoView(self.layout_editor.stack, self.undo_dock))
         self.layout_editor.stack.indexChanged.connect(self._on_undo_index)
         self.layout_check_dock.machine_activated.connect(self._fly_to)
@@ -192,7 +192,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.toolbar.setIconSize(QtCore.QSize(18, 18))
         self.toolbar.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.actions_by_id = install_actions(self, ACTIONS, self.toolbar)
-        self._build_recent_menu()
+        self.recent_menu = self.files.build_recent_menu(
+            self.findChild(QtWidgets.QMenu, "menu_file"), self.actions_by_id["file.demo"]
+        )
         self._build_docks_menu()
 
         self.status_plant, self.status_link = self.console.plant_label, self.console.link_label
@@ -216,137 +218,36 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_title()
         self.refresh_actions()
 
-    # -- files -------------------------------------------------------------------------------------
+    # -- files (``self.files``): what menus, the command line, scripts and tests call ------------------------
     def open_path(self, path: str | os.PathLike[str]) -> bool:
-        """Open a factory file. On any problem the current factory stays open and the user is told why.
-        If the last session left unsaved edits of this file (an autosave newer than it), offer them."""
-        try:
-            factory = load_factory(path)
-        except FactoryFileError as e:
-            log.error("%s", e.details())
-            self.show_error("Cannot open factory file", str(e), e.details())
-            return False
-        self.open_loaded(factory, path)
-        self._offer_recovery(path)
-        return True
-
-    # -- autosave ----------------------------------------------------------------------------------------
-    def autosave_folder(self) -> Path:
-        return user_data_dir() / "autosave"
-
-    def autosave_now(self) -> Path | None:
-        """Write unsaved changes to the autosave file (the timer does this every ``AUTOSAVE_S``)."""
-        doc = self.document
-        if doc is None or not doc.dirty or doc.revision == self._autosaved_revision:
-            return None
-        try:
-            target = write_autosave(self.autosave_folder(), doc.factory, doc.path)
-        except OSError as e:
-            log.warning("autosave failed: %s", e)
-            return None
-        self._autosaved_revision = doc.revision
-        log.info("autosaved %s", target)
-        return target
-
-    def _discard_autosave(self) -> None:
-        if self.document is not None:
-            discard_autosave(self.autosave_folder(), self.document.path, self.document.factory.name)
-        self._autosaved_revision = -1
-
-    def _offer_recovery(self, path: str | os.PathLike[str]) -> None:
-        found = find_autosave(self.autosave_folder(), path)
-        if found is None:
-            return
-        when = QtCore.QDateTime.fromSecsSinceEpoch(int(found.mtime)).toString("yyyy-MM-dd HH:mm:ss")
-        answer = QtWidgets.QMessageBox.question(
-            self,
-            "Recover unsaved changes?",
-            f"floortwin closed with unsaved changes to {Path(path).name} (autosaved {when}).\n\n"
-            "Recover them? (No keeps the file as it is and discards the autosave.)",
-        )
-        if answer != QtWidgets.QMessageBox.StandardButton.Yes:
-            discard_autosave(self.autosave_folder(), path, "")
-            return
-        try:
-            recovered = load_autosave(found)
-        except FactoryFileError as e:
-            self.show_error("Cannot recover", str(e), e.details())
-            return
-        before = self.document.factory
-        self.layout_editor.recover(before, recovered)
-        log.info("recovered unsaved changes of %s from %s", path, found.path)
-        self.statusBar().showMessage("Recovered the unsaved changes (undo returns to the file as saved)", 10000)
+        return self.files.open_path(path)
 
     def open_loaded(self, factory: Factory, path: str | os.PathLike[str] | None, connect: bool = True) -> None:
-        """Show a factory that was already loaded and validated (the command line does that first).
-
-        When the file names an OPC UA endpoint (and the user has not turned "connect on open" off), the
-        window connects to it as soon as the event loop runs; ``connect=False`` leaves that to the caller.
-        """
-        self._set_document(FactoryDocument(factory, path))
-        if path is not None:
-            self.settings.add_recent_file(path)
-        log.info("opened %s: %d machines", path or "untitled", len(factory.machines))
-        if connect and factory.opcua.endpoint and self.settings.connect_on_open:
-            document = self.document
-            QtCore.QTimer.singleShot(0, lambda: self.document is document and self.connect_from_file())
+        self.files.open_loaded(factory, path, connect)
 
     def open_demo(self) -> bool:
-        return self.open_path(DEMO_FACTORY)
+        return self.files.open_demo()
 
     def open_dialog(self) -> None:
-        start = str(self.document.path.parent) if self.document and self.document.path else ""
-        path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open factory", start, FILE_FILTER)
-        if path:
-            self.open_path(path)
+        self.files.open_dialog()
 
     def save(self) -> bool:
-        """Save to the current file (atomically); asks for a name if there is none."""
-        if self.document is None:
-            return False
-        path = self.document.path
-        if path is None or path == DEMO_FACTORY.resolve() or not _can_write(path):
-            # The bundled demo, or a file in a read-only place (an installed package under /opt, a share
-            # mounted read-only): save a copy where the user can write.
-            return self.save_as_dialog()
-        return self.save_to(path)
+        return self.files.save()
 
     def save_to(self, path: str | os.PathLike[str]) -> bool:
-        if self.document is None:
-            return False
-        old_path = self.document.path
-        try:
-            saved = self.document.save(path)
-        except PermissionError as e:
-            log.warning("cannot write %s (%s): asking where to save instead", path, e.strerror or e)
-            self.statusBar().showMessage(f"{Path(path).parent} is read-only: choose where to save a copy", 10000)
-            return self.save_as_dialog(read_only=Path(path))
-        except OSError as e:
-            log.error("cannot save %s: %s", path, str(e))
-            self.show_error("Cannot save", f"{Path(path).name}: {e.strerror or e}", str(e))
-            return False
-        discard_autosave(self.autosave_folder(), old_path, self.document.factory.name)
-        self._discard_autosave()
-        self.settings.add_recent_file(saved)
-        self.statusBar().showMessage(f"Saved {saved}", 5000)
-        log.info("saved %s", saved)
-        return True
+        return self.files.save_to(path)
 
     def save_as_dialog(self, read_only: Path | None = None) -> bool:
-        """Ask for a file name; it starts beside the current file where that folder is writable, otherwise
-        (the demo, an installed read-only folder, ``read_only`` that just refused a save) in the user's
-        documents."""
-        if self.document is None:
-            return False
-        current = self.document.path
-        name = current.name if current else "factory.json"
-        folder = current.parent if current and current != DEMO_FACTORY.resolve() and _can_write(current) else None
-        if folder is None or (read_only is not None and folder == read_only.parent):
-            folder = documents_folder()
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save factory as", str(folder / name), FILE_FILTER)
-        if not path or (read_only is not None and Path(path).resolve() == read_only.resolve()):
-            return False
-        return self.save_to(path)
+        return self.files.save_as_dialog(read_only)
+
+    def autosave_folder(self) -> Path:
+        return self.files.autosave_folder()
+
+    def autosave_now(self) -> Path | None:
+        return self.files.autosave_now()
+
+    def _discard_autosave(self) -> None:
+        self.files.discard_autosave()
 
     def heat_layer_names(self) -> list[str]:
         """What ``show_heat`` knows: wip, flow and the numeric signals machines can be coloured by."""
@@ -479,32 +380,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.setWindowModified(self.document.dirty)
         self.status_file.setText(str(self.document.path or "not saved"))
 
-    # -- recent files and docks menus ------------------------------------------------------------------
-    def _build_recent_menu(self) -> None:
-        file_menu = self.findChild(QtWidgets.QMenu, "menu_file")
-        self.recent_menu = QtWidgets.QMenu("Open &Recent", self)
-        self.recent_menu.setObjectName("menu_recent")
-        file_menu.insertMenu(self.actions_by_id["file.demo"], self.recent_menu)
-        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
-
-    def _fill_recent_menu(self) -> None:
-        self.recent_menu.clear()
-        files = self.settings.recent_files()
-        for i, f in enumerate(files):
-            act = self.recent_menu.addAction(f"&{i + 1}  {Path(f).name}")
-            act.setToolTip(f)
-            act.setStatusTip(f)
-            act.triggered.connect(lambda _c=False, p=f: self._open_recent(p))
-        if not files:
-            self.recent_menu.addAction("(none)").setEnabled(False)
-
-    def _open_recent(self, path: str) -> None:
-        if not Path(path).exists():
-            self.settings.remove_recent_file(path)
-            self.show_error("File not found", f"{path} no longer exists; removed it from the recent files.", "")
-            return
-        self.open_path(path)
-
+    # -- docks menu ---------------------------------------------------------------------------------------
     def _build_docks_menu(self) -> None:
         view_menu = self.findChild(QtWidgets.QMenu, "menu_view")
         view_menu.addSeparator()
@@ -789,7 +665,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.settings.save_window_state(self.saveGeometry(), self.saveState(self.layout_version()))
         self.settings.sync()
         self.console.close()  # the live link and the embedded plant simulator
-        self._autosave_timer.stop()
+        self.files.close()
         self.whatif_dock.shutdown()
         self.whatif.shutdown()
         self.layout_editor.close()
@@ -799,18 +675,3 @@ class MainWindow(QtWidgets.QMainWindow):
         self.plugins.close()
         super().closeEvent(event)
 
-
-def _can_write(path: Path) -> bool:
-    """Whether ``path`` (an existing file, or a new one in an existing folder) can be written."""
-    return os.access(path, os.W_OK) if path.exists() else os.access(path.parent, os.W_OK)
-
-
-def documents_folder() -> Path:
-    """The user's documents folder (created if missing), or the home folder where there is none."""
-    where = QtCore.QStandardPaths.writableLocation(QtCore.QStandardPaths.StandardLocation.DocumentsLocation)
-    folder = Path(where) if where else Path.home()
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError:
-        return Path.home()
-    return folder

@@ -157,7 +157,7 @@ def test_recent_files_menu_drops_missing_files(make_window, tmp_path):
     w = make_window()
     ghost = tmp_path / "gone.json"
     w.settings.add_recent_file(ghost)
-    w._open_recent(str(ghost.resolve()))
+    w.files.open_recent(str(ghost.resolve()))
     assert str(ghost.resolve()) not in w.settings.recent_files()
     w.last_error.close()
 

@@ -50,9 +50,9 @@ def test_save_of_a_file_in_a_read_only_folder_offers_save_as_in_documents(make_w
     def access(p, mode):
         return False if folder in (Path(p), Path(p).parent) else real_access(p, mode)
 
-    monkeypatch.setattr("app.ui.main_window.os.access", access)
+    monkeypatch.setattr("app.ui.file_commands.os.access", access)
     docs = tmp_path / "Documents"
-    monkeypatch.setattr("app.ui.main_window.documents_folder", lambda: docs)
+    monkeypatch.setattr("app.ui.file_commands.documents_folder", lambda: docs)
     target = docs / "plant.json"
     docs.mkdir()
     asked = _answer_save_dialog(monkeypatch, target)
@@ -78,7 +78,7 @@ def test_a_refused_write_asks_where_to_save_instead_of_failing(make_window, monk
     monkeypatch.setattr(w.document, "save", save)
     docs = tmp_path / "Documents"
     docs.mkdir()
-    monkeypatch.setattr("app.ui.main_window.documents_folder", lambda: docs)
+    monkeypatch.setattr("app.ui.file_commands.documents_folder", lambda: docs)
     asked = _answer_save_dialog(monkeypatch, docs / "copy.json")
     errors: list[str] = []
     monkeypatch.setattr(w, "show_error", lambda *a: errors.append(a[0]))
@@ -92,7 +92,7 @@ def test_the_demo_is_saved_as_a_copy_in_documents(make_window, monkeypatch, tmp_
     w = make_window()
     docs = tmp_path / "Documents"
     docs.mkdir()
-    monkeypatch.setattr("app.ui.main_window.documents_folder", lambda: docs)
+    monkeypatch.setattr("app.ui.file_commands.documents_folder", lambda: docs)
     asked = _answer_save_dialog(monkeypatch, docs / "my-plant.json")
     before = DEMO.read_bytes()
     assert w.save()
