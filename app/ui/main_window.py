@@ -10,7 +10,6 @@ from pathlib import Path
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
-import app
 from app.assets import AssetLibrary, MeshAsset, load_factory_assets
 from app.heat.colour import heat_colours
 from app.live.client import ConnectionSettings
@@ -22,13 +21,15 @@ from app.physics.world import problem_counts
 from app.plugins import PluginManager, standard_plugins
 from app.scene.view import FactoryView
 from app.state.colours import NO_DATA_RGB
-from app.ui.actions import ACTIONS, install_actions, refresh_actions, shortcut_text
+from app.ui.actions import ACTIONS, install_actions, refresh_actions
 from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
+from app.ui.dock_layout import add_panels_menu, arrange_default, unelide_dock_tabs
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.file_commands import FileCommands
 from app.ui.heat_dock import HeatDock
 from app.ui.heat_maps import HeatMaps
+from app.ui.help_dialogs import about_box, plugins_dialog, shortcuts_box
 from app.ui.layout_check_dock import LayoutCheckDock
 from app.ui.layout_check_task import LayoutCheckTask
 from app.ui.layout_editor import LayoutEditor
@@ -382,25 +383,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- docks menu ---------------------------------------------------------------------------------------
     def _build_docks_menu(self) -> None:
-        view_menu = self.findChild(QtWidgets.QMenu, "menu_view")
-        view_menu.addSeparator()
-        panels = view_menu.addMenu("&Panels")
-        for dock in (
-            self.tree_dock,
-            self.browse_dock,
-            self.palette_dock,
-            self.properties_dock,
-            self.heat_dock,
-            self.whatif_dock,
-            self.trends_dock,
-            self.alarms_dock,
-            self.layout_check_dock,
-            self.undo_dock,
-            self.log_dock,
-            self.toolbar,
-            self.timeline,
-        ):
-            panels.addAction(dock.toggleViewAction())
+        docks = [self.tree_dock, self.browse_dock, self.palette_dock, self.properties_dock, self.heat_dock]
+        docks += [self.whatif_dock, self.trends_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock]
+        add_panels_menu(self.findChild(QtWidgets.QMenu, "menu_view"), [*docks, self.log_dock, self.toolbar, self.timeline])
 
     # -- selection -----------------------------------------------------------------------------------
     def _on_machine_clicked(self, machine_id: str, toggle: bool) -> None:
@@ -490,21 +475,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return box
 
     def show_shortcuts(self) -> None:
-        rows = "".join(
-            f"<tr><td>{s.title.replace('&', '')}</td><td><b>{shortcut_text(s)}</b></td></tr>"
-            for s in ACTIONS
-            if s.shortcut is not None
-        )
-        mouse = (
-            "<tr><td>Rotate</td><td><b>Left drag</b></td></tr><tr><td>Pan</td><td><b>Middle drag / Shift+Left drag</b></td></tr>"
-            "<tr><td>Zoom</td><td><b>Wheel / Right drag</b></td></tr>"
-            "<tr><td>Select / add to selection</td><td><b>Click / Ctrl+Click</b></td></tr>"
-        )
-        box = QtWidgets.QMessageBox(self)
-        box.setWindowTitle("Keyboard shortcuts")
-        box.setText(f"<table cellspacing=6>{rows}{mouse}</table>")
-        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
+        shortcuts_box(self)
 
     def layout_version(self) -> int:
         """The saved window layout's version: the docks' version and which plugin panels exist, so a layout
@@ -513,16 +484,7 @@ class MainWindow(QtWidgets.QMainWindow):
         return DOCK_LAYOUT_VERSION * 100_000 + zlib.crc32(names.encode()) % 100_000
 
     def show_plugins(self) -> None:
-        from app.ui.plugins_dialog import PluginsDialog
-
-        dialog = PluginsDialog(self.plugins, self.settings.disabled_plugins, self, self.settings.trusted_plugins)
-        dialog.finished.connect(lambda *_: self._keep_plugin_choices(dialog))
-        dialog.show()
-        self.plugins_dialog = dialog
-
-    def _keep_plugin_choices(self, dialog) -> None:
-        self.settings.disabled_plugins = sorted(dialog.disabled)
-        self.settings.trusted_plugins = sorted(dialog.trusted)
+        self.plugins_dialog = plugins_dialog(self, self.plugins, self.settings)
 
     def _on_plugins_changed(self) -> None:
         """A plugin loaded, failed or was allowed: the palette and the heat-map list show what there is now."""
@@ -532,25 +494,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.heat_dock.set_signals(bound, self.plugins.heat_layer_units())
 
     def show_about(self) -> None:
-        from app.paths import user_log_dir
-        from app.ui.crash import versions
-
-        v = versions()
-        libs = " · ".join(f"{k} {v[k]}" for k in ("Python", "Qt", "PySide6", "VTK", "pyvista", "numpy", "asyncua", "pybullet"))
-        active = sum(p.enabled for p in self.plugins.plugins.values())
-        box = QtWidgets.QMessageBox(self)
-        box.setObjectName("about_box")
-        box.setWindowTitle("About floortwin")
-        box.setIconPixmap(self.windowIcon().pixmap(64, 64))
-        box.setText(f"<b>floortwin {app.__version__}</b><br>A desktop digital twin of a factory floor.")
-        box.setInformativeText(
-            f"{libs}<br>{v['system']}<br><br>{active} plugin(s) active (Help ▸ Plugins)<br>"
-            f"Logs and crash reports: {user_log_dir()}<br><br>"
-            "MIT licence · the bundled meshes are original work under the same licence"
-        )
-        box.setStandardButtons(QtWidgets.QMessageBox.StandardButton.Ok)
-        box.show()
-        self.about_box = box
+        self.about_box = about_box(self, self.plugins, self.windowIcon())
 
     def show_welcome(self) -> None:
         """The welcome page (at start without a factory, or Help ▸ Welcome)."""
@@ -603,46 +547,12 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
-        QtCore.QTimer.singleShot(0, self._unelide_dock_tabs)
+        QtCore.QTimer.singleShot(0, lambda: unelide_dock_tabs(self))
         if not self._docks_tabbed:
-            # Tabbing docks before the window is on screen leaves stale tab bars drawn over the docks
-            # (Qt); done at the first show, the default layout comes out clean.
             self._docks_tabbed = True
-            self.tabifyDockWidget(self.tree_dock, self.browse_dock)
-            self.tabifyDockWidget(self.tree_dock, self.palette_dock)
-            self.tabifyDockWidget(self.log_dock, self.alarms_dock)
-            self.tabifyDockWidget(self.log_dock, self.layout_check_dock)
-            self.tabifyDockWidget(self.log_dock, self.undo_dock)
-            for dock in self.plugin_docks:
-                self.tabifyDockWidget(self.log_dock, dock)
-            self.tabifyDockWidget(self.trends_dock, self.heat_dock)
-            self.tabifyDockWidget(self.trends_dock, self.whatif_dock)
-            # Sizes from the window's own: the 3D view keeps most of a 1366×768 screen, and on a short
-            # screen Properties joins the right-hand tabs instead of being squeezed under Trends.
-            width, height = self.width(), self.height()
-            short = height < 900
-            if short:
-                self.tabifyDockWidget(self.trends_dock, self.properties_dock)
-            for dock in (self.tree_dock, self.trends_dock, self.log_dock):
-                dock.raise_()
-            side_l = int(min(max(width * 0.17, 200), 300))
-            side_r = int(min(max(width * 0.2, 250), 340))
-            self.resizeDocks([self.tree_dock, self.trends_dock], [side_l, side_r], QtCore.Qt.Orientation.Horizontal)
-            self.resizeDocks([self.log_dock], [int(min(max(height * 0.12, 90), 160))], QtCore.Qt.Orientation.Vertical)
-            if not short:
-                self.resizeDocks([self.properties_dock, self.trends_dock], [220, 600], QtCore.Qt.Orientation.Vertical)
-
-    def _unelide_dock_tabs(self) -> None:
-        """Dock tabs show their whole titles ("Factory", not "Fact…"): short of room, the tab bar scrolls.
-        Qt makes the tab bars of tabbed docks as needed, so this runs again whenever a dock moves."""
-        for bar in self.findChildren(QtWidgets.QTabBar):
-            if bar.parent() is self:
-                bar.setElideMode(QtCore.Qt.TextElideMode.ElideNone)
-                bar.setUsesScrollButtons(True)
-        for dock in self.findChildren(QtWidgets.QDockWidget):
-            if not dock.property("_unelide_hooked"):
-                dock.setProperty("_unelide_hooked", True)
-                dock.dockLocationChanged.connect(lambda *_: QtCore.QTimer.singleShot(0, self._unelide_dock_tabs))
+            left = [self.tree_dock, self.browse_dock, self.palette_dock]
+            bottom = [self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock, *self.plugin_docks]
+            arrange_default(self, left, [self.trends_dock, self.heat_dock, self.whatif_dock], bottom, self.properties_dock)
 
     # -- shutdown --------------------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
