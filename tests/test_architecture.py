@@ -109,3 +109,12 @@ def test_reports_reach_the_gui_thread_one_way():
         if other_ways.search(line.split("#")[0]) and not line.lstrip().startswith(("#", '"', "'"))
     ]
     assert found == []
+
+
+def test_the_architecture_document_shows_the_layers_as_enforced():
+    """docs/architecture.md draws the layers from the code: its list is the contract's, line for line."""
+    contracts = _pyproject()["tool"]["importlinter"]["contracts"]
+    layers = next(c for c in contracts if c["type"] == "layers")["layers"]
+    text = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    block = text.split("## Layers", 1)[1].split("```", 2)[1].strip().splitlines()
+    assert block == layers

@@ -1,6 +1,8 @@
 """Every command of the main window, declared once: id, title, handler, menu, shortcut, enabled-when.
 
-The table builds the menus, the toolbar and the keyboard-shortcut list, so they never disagree.
+The table builds the menus, the toolbar and the keyboard-shortcut list, so they never disagree. Handlers
+receive a ``Workbench``: what the commands act on (the document, the selection, the editor, the live link,
+the view), described as a protocol — the table does not import the main window, which composes it.
 """
 
 from __future__ import annotations
@@ -8,12 +10,47 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6 import QtGui, QtWidgets
 
 if TYPE_CHECKING:
-    from app.ui.main_window import MainWindow
+    from app.model.document import FactoryDocument
+    from app.model.selection import Selection
+    from app.scene.view import FactoryView
+    from app.ui.layout_editor import LayoutEditor
+    from app.ui.live_console import LiveController
+    from app.ui.live_link import LiveLink
+    from app.ui.settings import Settings
+    from app.ui.timeline_bar import TimelineBar
+
+
+class Workbench(Protocol):
+    """What the commands act on (the main window is one)."""
+
+    document: FactoryDocument | None
+    selection: Selection
+    settings: Settings
+    theme: str
+    view: FactoryView
+    layout_editor: LayoutEditor
+    live: LiveLink
+    console: LiveController
+    timeline: TimelineBar
+
+    def open_dialog(self) -> None: ...
+    def open_demo(self) -> bool: ...
+    def save(self) -> bool: ...
+    def save_as_dialog(self) -> bool: ...
+    def screenshot_dialog(self) -> None: ...
+    def close(self) -> bool: ...
+    def fly_to_selection(self) -> None: ...
+    def show_layout_check(self) -> None: ...
+    def toggle_theme(self) -> None: ...
+    def show_shortcuts(self) -> None: ...
+    def show_welcome(self) -> None: ...
+    def show_plugins(self) -> None: ...
+    def show_about(self) -> None: ...
 
 SP = QtWidgets.QStyle.StandardPixmap
 
@@ -24,15 +61,15 @@ class ActionSpec:
 
     id: str
     title: str
-    handler: Callable[[MainWindow], object]
+    handler: Callable[[Workbench], object]
     menu: str
     shortcut: str | QtGui.QKeySequence.StandardKey | None = None
     tip: str = ""
     toolbar: bool = False
     icon: SP | None = None
-    enabled_when: Callable[[MainWindow], bool] | None = None
+    enabled_when: Callable[[Workbench], bool] | None = None
     checkable: bool = False
-    checked_when: Callable[[MainWindow], bool] | None = None
+    checked_when: Callable[[Workbench], bool] | None = None
     separator_before: bool = False
 
 
@@ -77,7 +114,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "live.connect",
         "&Connect to Server…",
-        lambda w: w.connect_dialog(),
+        lambda w: w.console.connect_dialog(),
         "&Live",
         "Ctrl+K",
         "Connect to an OPC UA server and show its live values on the open factory",
@@ -86,7 +123,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "live.disconnect",
         "&Disconnect from Server",
-        lambda w: w.disconnect_live(),
+        lambda w: w.console.disconnect_live(),
         "&Live",
         None,
         "Stop the live OPC UA link",
@@ -95,7 +132,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "live.connect_on_open",
         "Connect When &Opening a File",
-        lambda w: w.toggle_connect_on_open(),
+        lambda w: w.console.toggle_connect_on_open(),
         "&Live",
         None,
         "Connect to the server a factory file names (its opcua.endpoint) as soon as the file is opened",
@@ -338,7 +375,7 @@ def install_actions(
     return actions
 
 
-def refresh_actions(window: MainWindow, specs: Sequence[ActionSpec], actions: dict[str, QtGui.QAction]) -> None:
+def refresh_actions(window: Workbench, specs: Sequence[ActionSpec], actions: dict[str, QtGui.QAction]) -> None:
     """Re-evaluate every spec's enabled-when and checked-when."""
     for spec in specs:
         act = actions[spec.id]
