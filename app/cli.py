@@ -239,9 +239,9 @@ def run_gui(
     if camera and factory is not None:
         window.view.camera_preset(camera)
     if heat:
-        unknown = window.show_heat(heat)
+        unknown = window.heat.show(heat)
         if unknown:
-            known = ", ".join(window.heat_layer_names())
+            known = ", ".join(window.heat.layer_names())
             missing = ", ".join(unknown)
             print(f"floortwin: warning: --heat: no such layer or numeric signal: {missing} (known: {known})", file=sys.stderr)
     result = {"code": EXIT_OK}

@@ -6,10 +6,10 @@ The plant is ``bench/genfactory.py``'s 2,000 machines, with positions and footpr
 window (1600 × 1000 under Xvfb): a state store with every machine's Level, PartCount and Temperature is
 handed to the live link (no network), and each update gives every machine new values.
 
-- **update** (the app): ``HeatMaps.update_now`` with WIP on the floor, flow on the paths and machines
-  coloured by temperature (the WIP grid, its "no data" mask and colours written into the floor texture;
-  flow rates, ribbon widths and colours; machine colours; colour bars), then the render that shows it —
-  which uploads the new texture and arrays.
+- **update** (the app): ``HeatMaps.update_now`` (``app.heat.layers.MaterialHeat`` computes, the adapter draws)
+  with WIP on the floor, flow on the paths and machines coloured by temperature (the WIP grid, its "no
+  data" mask and colours written into the floor texture; flow rates, ribbon widths and colours; machine
+  colours; colour bars), then the render that shows it — which uploads the new texture and arrays.
 - **limit**: the raw numpy kernel (the sparse product that spreads the WIP) plus one render of the same
   scene unchanged.
 
@@ -123,15 +123,15 @@ def main() -> int:
             store.received_ts[:, j] = now
         link.meter.add(now, counts)
 
-    link.store = store
-    link.factory = factory
+    link.session.store = store  # the session's state, as a connection fills it
+    link.session.factory = factory
     new_values()
     t0 = time.perf_counter()
     link.set_colour_by(HeatLayer("Temperature"))
     window.heat_dock.wip.setChecked(True)  # builds the WIP kernel and the flow ribbons, and shows them
     window.heat_dock.flow.setChecked(True)
     build_s = time.perf_counter() - t0
-    spreader = maps.spreader
+    spreader = maps.material.spreader
     view.camera_preset("iso")
     for _ in range(3):
         view.plotter.render_window.Render()
@@ -158,13 +158,13 @@ def main() -> int:
         render()
         render_after.append(time.perf_counter() - t)
         qapp.processEvents()
-    assert abs(maps.parts.sum() - amounts.sum()) < 1e-6 * amounts.sum()  # the grid holds the WIP given
+    assert abs(maps.material.parts.sum() - amounts.sum()) < 1e-6 * amounts.sum()  # the grid holds the WIP given
 
     # A dragged machine: its kernel moved in place (what the app does) against the whole kernel rebuilt
     # (what it did before), the same moved layout both ways.
+    from app.heat.layers import CELL_M, RADIUS_M
     from app.heat.material import holding_points, wip_spreader
     from app.model.edits import with_poses
-    from app.ui.heat_maps import CELL_M, RADIUS_M
 
     first = factory.machines[0]
     moved_factory = with_poses(factory, {first.id: first.pose.model_copy(update={"x_m": first.pose.x_m + 0.5})})

@@ -205,7 +205,7 @@ async def stage_heat_temperature(shots: dict[str, Shot], folder: Path, _options:
     shot = shots["heat-temperature"]
     async with Session(folder, shot.size, shot.theme) as w:
         w.view.camera_preset("iso")
-        unknown = w.show_heat(("Temperature",))
+        unknown = w.heat.show(("Temperature",))
         if unknown:
             raise StagingError(f"no heat layer {', '.join(unknown)}")
         await until(lambda: (w.view.colour_bar_title or "").startswith("Temperature"), HEAT_S, "temperature colour bar")
@@ -220,20 +220,20 @@ async def stage_heat_material(shots: dict[str, Shot], folder: Path, options: Opt
     shot = shots["heat-material"]
     async with Session(folder, shot.size, shot.theme) as w:
         w.view.camera_preset("top")
-        unknown = w.show_heat(("wip", "flow"))
+        unknown = w.heat.show(("wip", "flow"))
         if unknown:
             raise StagingError(f"no heat layer {', '.join(unknown)}")
         await until(w.heat_maps.ready, HEAT_S, "WIP and flow layers drawn from live values")
         # Right after connecting no path has a rate yet: grey paths, and the flow legend says they are still
         # counting once the live link's first tick has looked at the counters (docs/heat-maps.md).
         await until(
-            lambda: "still counting" in (w.view.colour_bar("flow") or "") or bool(np.isfinite(w.heat_maps.flows).any()),
+            lambda: "still counting" in (w.view.colour_bar("flow") or "") or bool(np.isfinite(w.heat_maps.material.flows).any()),
             HEAT_S,
             "flow legend saying what its grey paths mean",
         )
         if options.flow_wait_s > 0:  # a rate per path: 10 parts out of its machine, or its 5-minute window filled
             await until(
-                lambda: np.isfinite(w.heat_maps.flows).mean() >= FLOW_SHARE,
+                lambda: np.isfinite(w.heat_maps.material.flows).mean() >= FLOW_SHARE,
                 options.flow_wait_s,
                 f"measured flow rate on {FLOW_SHARE:.0%} of the paths (--flow-wait)",
             )

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 from PySide6 import QtCore, QtWidgets
 
 from app.heat.colour import COLOUR_MAPS
+from app.heat.layers import MaterialLayers
 from app.heat.material import HotSpot
 from app.model.signals import NUMERIC_SIGNALS, unit_of
-from app.ui.heat_maps import MaterialLayers
 from app.ui.live_link import HeatLayer
 from app.ui.widgets import number_field, scrolling
 

@@ -7,11 +7,9 @@ import os
 import zlib
 from pathlib import Path
 
-import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.assets import AssetLibrary, MeshAsset, load_factory_assets
-from app.heat.colour import heat_colours
 from app.live.client import ConnectionSettings
 from app.model.document import FactoryDocument
 from app.model.factory import Factory
@@ -20,15 +18,14 @@ from app.paths import DEMO_FACTORY, RESOURCES_DIR
 from app.physics.world import problem_counts
 from app.plugins import PluginManager, standard_plugins
 from app.scene.view import FactoryView
-from app.state.colours import NO_DATA_RGB
 from app.ui.actions import ACTIONS, install_actions, refresh_actions
 from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
 from app.ui.dock_layout import add_panels_menu, arrange_default, unelide_dock_tabs
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.file_commands import FileCommands
+from app.ui.heat_controller import HeatController
 from app.ui.heat_dock import HeatDock
-from app.ui.heat_maps import HeatMaps
 from app.ui.help_dialogs import about_box, plugins_dialog, shortcuts_box
 from app.ui.layout_check_dock import LayoutCheckDock
 from app.ui.layout_check_task import LayoutCheckTask
@@ -88,7 +85,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.selection = Selection()
         self.theme = self.settings.theme
         self.last_error: QtWidgets.QMessageBox | None = None
-        self._wip_before_simulated: bool | None = None  # the WIP layer's state before a scenario's WIP was shown
 
         self.plugins = plugins or standard_plugins(self.settings.trusted_plugins, self.settings.disabled_plugins)
         self.view = FactoryView(self)
@@ -117,7 +113,7 @@ class MainWindow(QtWidgets.QMainWindow):
             say=lambda text: self.statusBar().showMessage(text, 10000),
             show_error=lambda title, text: self.show_error(title, text, ""),
             show_delta=lambda title, values: self.live.show_delta(title, values),
-            show_wip=self.show_simulated_wip,
+            show_wip=lambda title, amounts: self.heat.show_simulated_wip(title, amounts),
             parent=self,
         )
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
@@ -157,17 +153,19 @@ class MainWindow(QtWidgets.QMainWindow):
         self.layout_check_dock.machine_activated.connect(self._fly_to)
         self.palette_dock.activated.connect(self.layout_editor.add_at_view_centre)
         self.palette_dock.import_requested.connect(self.layout_editor.import_dialog)
-        self.heat_dock.changed.connect(self._on_heat_changed)
-        self.heat_maps = HeatMaps(self.view, self.live, self)
-        self.heat_dock.changed.connect(lambda _layer: self.heat_maps.request_update())
-        self.heat_dock.layers_changed.connect(self.heat_maps.set_layers)
-        self.heat_dock.hot_spot_activated.connect(self.view.fly_to_point)
-        self.heat_maps.notice.connect(self.heat_dock.show_notice)
-        self.heat_dock.export_requested.connect(self.export_heat_csv)
-        self.heat_dock.image_requested.connect(self.screenshot_dialog)
-        self.heat_maps.hot_spots_changed.connect(
-            lambda spots: self.heat_dock.set_hot_spots(spots, self.live.heat and self.live.heat.signal)
+        self.heat = HeatController(
+            self.heat_dock,
+            self.view,
+            self.live,
+            show_kinds=lambda: self.view.show_kind_colours(self.document.factory, self.asset_of),
+            editing=lambda: self.layout_editor.active,
+            plugin_layers=self.plugins.heat_layer_units,
+            say=lambda text: self.statusBar().showMessage(text, 8000),
+            show_error=lambda title, text: self.show_error(title, text, ""),
+            parent=self,
         )
+        self.heat_maps = self.heat.maps  # the material layers on the view
+        self.heat_dock.image_requested.connect(self.screenshot_dialog)
         self.console = LiveController(
             self.live,
             lambda: self.document,
@@ -182,7 +180,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.console.actions_changed.connect(self.refresh_actions)
         self.console.went_offline.connect(self._draw_offline)
         self.console.binding_applied.connect(lambda _machine: self._on_selection_changed(self.selection.ids))
-        self.live.offline_colours_wanted.connect(lambda: self._on_heat_changed(self.live.heat))
         self.timeline.time_requested.connect(self.live.show_time)
         self.alarms_dock.machine_activated.connect(self._fly_to)
         self.resizeDocks([self.tree_dock, self.properties_dock], [270, 300], QtCore.Qt.Orientation.Horizontal)
@@ -250,74 +247,6 @@ class MainWindow(QtWidgets.QMainWindow):
     def _discard_autosave(self) -> None:
         self.files.discard_autosave()
 
-    def heat_layer_names(self) -> list[str]:
-        """What ``show_heat`` knows: wip, flow and the numeric signals machines can be coloured by."""
-        return ["wip", "flow", *self.heat_dock.signal_names()]
-
-    def show_heat(self, layers: tuple[str, ...]) -> list[str]:
-        """Switch heat maps on by name ("wip", "flow", or a machine signal); returns the names not known."""
-        unknown = []
-        signals = {name.lower(): name for name in self.heat_dock.signal_names()}
-        for name in layers:
-            if name.lower() == "wip":
-                self.heat_dock.wip.setChecked(True)
-            elif name.lower() == "flow":
-                self.heat_dock.flow.setChecked(True)
-            elif name.lower() in signals:  # "temperature" as well as "Temperature"
-                self.heat_dock.choose(signals[name.lower()])
-            else:
-                unknown.append(name)
-        if layers and len(unknown) < len(layers):
-            self.heat_dock.show()
-            self.heat_dock.raise_()
-        return unknown
-
-    def _on_heat_changed(self, heat) -> None:
-        """Colour machines by a signal (or by state again). Without any live or replayed data every machine
-        is grey — no data — and no scale is shown, rather than kind colours under a heat-map title."""
-        self.live.set_colour_by(heat)
-        if self.document is None or self.live.store is not None or self.live.replay_store is not None:
-            return
-        if self.layout_editor.active:
-            return  # edit mode shows kinds and verdicts
-        n = len(self.document.factory.machines)
-        if heat is None:
-            self.view.show_kind_colours(self.document.factory, self.asset_of)
-            self.heat_dock.show_notice("")
-        else:
-            self.view.set_colour_bar(None)
-            self.view.set_machine_colours(heat_colours(np.full(n, np.nan), np.zeros(n, dtype=bool), 0.0, 1.0, heat.cmap))
-            self.view.set_legend([("no data", NO_DATA_RGB)], heat.signal)  # grey, and the legend says why
-            self.heat_dock.show_notice(
-                f"No live data: every machine is grey until a server is connected (Live ▸ Connect to Server) "
-                f"or a recorded moment is replayed; then they are coloured by {heat.signal}."
-            )
-
-    def show_simulated_wip(self, title: str | None, amounts) -> None:
-        """Show a simulation's WIP on the floor (the WIP layer switched on), or the plant's again with None
-        (the WIP layer back as the user had it before)."""
-        if amounts is not None:
-            if self._wip_before_simulated is None:
-                self._wip_before_simulated = self.heat_dock.wip.isChecked()
-            self.heat_dock.wip.setChecked(True)
-        self.heat_maps.show_simulated(title, amounts)
-        if amounts is None and self._wip_before_simulated is not None:
-            self.heat_dock.wip.setChecked(self._wip_before_simulated)
-            self._wip_before_simulated = None
-
-    def export_heat_csv(self) -> None:
-        """Save the WIP grid on view as CSV (Heat Maps ▸ Export CSV)."""
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Export WIP grid", "wip.csv", "CSV files (*.csv)")
-        if not path:
-            return
-        try:
-            self.heat_maps.export_csv(path)
-        except (OSError, ValueError) as e:
-            log.error("cannot export the WIP grid to %s: %s", path, e)
-            self.show_error("Cannot export the WIP grid", str(e), "")
-            return
-        self.statusBar().showMessage(f"WIP grid saved to {path}", 8000)
-
     def screenshot_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "floortwin.png", "PNG images (*.png)")
         if path:
@@ -347,10 +276,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.layout_check_dock.show_checking()
         self.layout_check.start(document.factory, self.asset_of)  # shapes made on the worker too
         self.tree_dock.set_factory(document.factory)
-        bound = sorted({s for m in document.factory.machines for s in m.tags})
-        self.heat_dock.set_signals(bound, self.plugins.heat_layer_units())
         self.plugins.host.set_document(document)
-        self.heat_maps.set_factory(document.factory)
+        self.heat.open_factory(document.factory)
         self.whatif.load_for(document.factory)
         document.layout_changed.connect(self._on_layout_changed)
         document.machines_changed.connect(self._on_machines_changed)  # moved (or re-tagged) machines
@@ -424,7 +351,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _on_layout_changed(self, _ids: list[str]) -> None:
         self.layout_check.cancel()  # the check of the layout as opened is out of date now
-        self.heat_maps.set_factory(self.document.factory if self.document else None)
+        self.heat.set_factory(self.document.factory if self.document else None)
 
     def _on_undo_index(self, _index: int) -> None:
         self.layout_editor.refresh_verdicts()  # verdicts follow undo and redo as they follow edits
@@ -489,9 +416,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def _on_plugins_changed(self) -> None:
         """A plugin loaded, failed or was allowed: the palette and the heat-map list show what there is now."""
         self.palette_dock.set_assets({})
-        if self.document is not None:
-            bound = sorted({s for m in self.document.factory.machines for s in m.tags})
-            self.heat_dock.set_signals(bound, self.plugins.heat_layer_units())
+        self.heat.offer_signals()
 
     def show_about(self) -> None:
         self.about_box = about_box(self, self.plugins, self.windowIcon())

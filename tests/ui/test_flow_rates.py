@@ -27,19 +27,19 @@ def test_flow_is_grey_until_enough_parts_are_counted(qloop, make_window, qtbot, 
     counted = w.live.meter.counting()
     if not counted.any():
         pytest.skip("this machine was too slow to catch the first seconds after connecting")
-    sources = maps._sources
-    grey = ~np.isfinite(maps.flows)
+    sources = maps.material.sources
+    grey = ~np.isfinite(maps.material.flows)
     assert grey[counted[sources]].all()  # paths from machines still counting have no rate...
     assert "counting" in w.view.colour_bar("flow")  # ...and the legend says why they are grey
     assert maps.ready()  # grey while counting is the drawn state: a screenshot does not wait for rates
-    if not np.isfinite(maps.flows).any():
+    if not np.isfinite(maps.material.flows).any():
         bar = w.view.legend.item("flow")
         assert bar.lo is None and bar.ticks == ()  # no rate anywhere: no scale either, not a dummy 0–1
 
     # Once a machine has put out enough parts its paths get a rate, and it is the counted parts over time.
     def a_rate() -> bool:
         maps.update_now()
-        return bool(np.isfinite(maps.flows).any())
+        return bool(np.isfinite(maps.material.flows).any())
 
     qtbot.waitUntil(a_rate, timeout=60000)
     rates = w.live.output_rates()

@@ -28,7 +28,7 @@ def test_wip_and_flow_layers_follow_the_plant_and_replay_from_history(qloop, mak
     # Before any data: the WIP layer shows "no data" around every machine, never zero.
     w.heat_dock.wip.setChecked(True)
     maps.update_now()
-    assert maps.parts.sum() == 0 and maps.no_data.any()
+    assert maps.material.parts.sum() == 0 and maps.material.no_data.any()
     assert w.view.floor_heat.visible and w.view.colour_bar("floor") == "WIP (parts/m²)"
 
     w.connect_live(ConnectionSettings(plant_endpoint))
@@ -40,22 +40,22 @@ def test_wip_and_flow_layers_follow_the_plant_and_replay_from_history(qloop, mak
     def wip_matches() -> bool:
         w.live.flush()
         maps.update_now()
-        return abs(maps.parts.sum() - np.nansum(_known_levels(w))) < 1e-6 and np.nansum(_known_levels(w)) > 0
+        return abs(maps.material.parts.sum() - np.nansum(_known_levels(w))) < 1e-6 and np.nansum(_known_levels(w)) > 0
 
     qtbot.waitUntil(wip_matches, timeout=15000)
-    assert not maps.no_data.any()  # every machine reports its level
+    assert not maps.material.no_data.any()  # every machine reports its level
     rgba = w.view.floor_heat.rgba
     assert (rgba[..., 3] > 0).sum() > 100 and (rgba[..., 3] == 0).sum() > 0.5 * rgba[..., 3].size  # colour where WIP is
 
     # Flow: output rates from part counts × routing shares; the busiest paths stand out.
-    qtbot.waitUntil(lambda: np.nansum(maps.flows) > 0, timeout=60000)  # a rate needs MIN_PARTS parts counted
+    qtbot.waitUntil(lambda: np.nansum(maps.material.flows) > 0, timeout=60000)  # a rate needs MIN_PARTS parts counted
     rates = w.live.output_rates()
     expected = path_flows(path_sources(w.document.factory), flow_shares(w.document.factory), rates)
-    assert np.allclose(maps.flows, expected, equal_nan=True)
+    assert np.allclose(maps.material.flows, expected, equal_nan=True)
 
     # Hot spots: listed in the dock; a click flies the camera there.
-    maps._hot_at = 0.0
     maps.update_now()
+    maps.material.announce()  # at once, not at the next second
     tree = w.heat_dock.hot
     qtbot.waitUntil(lambda: tree.topLevelItemCount() > 0, timeout=5000)
     first = tree.topLevelItem(0)
@@ -67,10 +67,10 @@ def test_wip_and_flow_layers_follow_the_plant_and_replay_from_history(qloop, mak
 
     # Export: the grid as CSV whose cells add up to the WIP shown.
     out = tmp_path / "wip.csv"
-    maps.export_csv(out)
+    maps.material.export_csv(out)
     table = np.loadtxt(io.StringIO(out.read_text()), delimiter=",", comments="#", skiprows=3)
-    assert table.shape == (maps.parts.size, 5)
-    assert table[:, 2].sum() == pytest.approx(maps.parts.sum(), rel=1e-4)
+    assert table.shape == (maps.material.parts.size, 5)
+    assert table[:, 2].sum() == pytest.approx(maps.material.parts.sum(), rel=1e-4)
 
     # Replay: the layers show the WIP recorded at time t.
     qtbot.wait(1500)
@@ -81,8 +81,8 @@ def test_wip_and_flow_layers_follow_the_plant_and_replay_from_history(qloop, mak
     maps.update_now()
     snapshot = History(w.history_path()).state_at(t_mark)
     recorded = sum(v[0] for (m, s), v in snapshot.items() if s == "Level" and v[0] is not None)
-    assert maps.shown_at == t_mark
-    assert maps.parts.sum() == pytest.approx(recorded)
+    assert maps.material.shown_at == t_mark
+    assert maps.material.parts.sum() == pytest.approx(recorded)
     assert w.live.output_rates() is not None  # rates over the window before t (from history too)
     w.timeline.go_live()
 
@@ -90,7 +90,7 @@ def test_wip_and_flow_layers_follow_the_plant_and_replay_from_history(qloop, mak
     w.disconnect_live()
     w.live.max_age_s = 0.0
     maps.update_now()
-    assert maps.no_data.any()
+    assert maps.material.no_data.any()
     w.heat_dock.wip.setChecked(False)
     w.heat_dock.flow.setChecked(False)
     assert not w.view.floor_heat.visible and w.view.colour_bar("floor") is None and w.view.colour_bar("flow") is None
@@ -102,12 +102,12 @@ def test_material_layers_follow_layout_edits(make_window):
     w.heat_dock.flow.setChecked(True)
     maps = w.heat_maps
     cell = lambda x, y: (int(y / 0.25), int(x / 0.25))  # noqa: E731
-    assert maps.no_data[cell(74.0, 35.0)] and not maps.no_data[cell(74.0, 27.0)]
+    assert maps.material.no_data[cell(74.0, 35.0)] and not maps.material.no_data[cell(74.0, 27.0)]
     ribbon = w.view.flow.mesh.points.copy()
     m = w.document.factory.machine("QA-01")
     w.layout_editor.apply_poses({"QA-01": m.pose.model_copy(update={"y_m": 27.0})})
     maps.update_now()  # the kernels were rebuilt for the new layout
-    assert maps.no_data[cell(74.0, 27.0)] and not maps.no_data[cell(74.0, 35.0)]
+    assert maps.material.no_data[cell(74.0, 27.0)] and not maps.material.no_data[cell(74.0, 35.0)]
     assert not np.array_equal(ribbon, w.view.flow.mesh.points)  # the paths to QA-01 follow it
 
 
@@ -122,8 +122,11 @@ def test_a_text_signal_as_machine_heat_says_so(make_window):
     store.flush()
     w.heat_dock.set_signals(["Mode", "Temperature"])
     w.heat_dock.choose("Mode")
-    assert "not a numeric signal" in w.heat_maps.heat_notice(store)
-    w.heat_dock.show_notice(w.heat_maps.heat_notice(store))
-    assert "text" in w.heat_dock.hint.text()
+    w.live.session.store = store  # the state on view, as a connection leaves it
+    w.heat_maps.update_now()
+    w.heat_maps.material.announce()
+    assert "not a numeric signal" in w.heat_dock.hint.text() and "text" in w.heat_dock.hint.text()
     w.heat_dock.choose("Temperature")
-    assert w.heat_maps.heat_notice(store) == ""
+    w.heat_maps.update_now()
+    w.heat_maps.material.announce()
+    assert "not a numeric signal" not in w.heat_dock.hint.text()

@@ -14,7 +14,7 @@ def test_heat_map_without_a_plant_is_grey_with_no_scale(make_window):
     w = make_window()  # the demo without its plant simulator: no live data at all
     assert w.live.store is None
     kinds = w.view.kind_colours(w.document.factory, w.asset_of)
-    assert w.show_heat(("Temperature",)) == []
+    assert w.heat.show(("Temperature",)) == []
     colours = np.asarray(w.view.machines.colours)[: len(kinds), :3]
     assert (colours == np.asarray(NO_DATA_RGB)).all()  # grey, as the dock says, not kind colours
     assert w.view.colour_bar_title is None  # no dummy 0–1 scale
@@ -37,9 +37,9 @@ def test_colour_bar_labels_are_round_values(make_window):
 
 def test_heat_layer_names_are_matched_whatever_their_case(make_window):
     w = make_window()
-    assert w.show_heat(("temperature", "WIP")) == []
+    assert w.heat.show(("temperature", "WIP")) == []
     assert w.heat_dock.signal.currentData() == "Temperature" and w.heat_dock.wip.isChecked()
-    assert w.show_heat(("nope",)) == ["nope"] and "Temperature" in w.heat_layer_names()
+    assert w.heat.show(("nope",)) == ["nope"] and "Temperature" in w.heat.layer_names()
 
 
 def test_wip_without_any_data_shows_no_scale(make_window):

@@ -101,11 +101,11 @@ def test_scenario_edit_run_compare_export_and_reopen(make_window, qtbot, tmp_pat
     assert w.view.legend_title == "Machine kind"
     # The scenario's mean WIP per machine on the floor: the same WIP layer, its own legend.
     cmp.show_wip.setChecked(True)
-    sim = w.heat_maps.simulated
+    sim = w.heat_maps.material.simulated
     assert sim is not None and "simulated" in w.view.colour_bar("floor")
-    assert w.heat_maps.parts.sum() == pytest.approx(np.nansum(sim[1])) and np.nansum(sim[1]) > 0
+    assert w.heat_maps.material.parts.sum() == pytest.approx(np.nansum(sim[1])) and np.nansum(sim[1]) > 0
     cmp.show_wip.setChecked(False)
-    assert w.heat_maps.simulated is None
+    assert w.heat_maps.material.simulated is None
     cmp.export_csv(tmp_path / "c.csv")
     cmp.export_html(tmp_path / "c.html")
     text = (tmp_path / "c.csv").read_text()
