@@ -10,13 +10,13 @@ import pytest
 from app.compare.calibrate import calibrate, calibration_changes, drift, trust
 from app.compare.diff import compare, prediction_interval, welch
 from app.compare.kpis import Observation, line_kpis, machine_kpis, observe_history, observe_model_results, sinks
-from app.history.recorder import History, Recorder, Sample
 from app.model.factory import Factory, Floor, Footprint, Machine, PartFlow, Pose
 from app.model.io import load_factory
 from app.paths import DEMO_FACTORY
 from app.sim.engine import simulate
 from app.sim.model import compile_model
 from app.sim.scenario import MachineParam, Scenario, apply
+from tests.recorded import record
 
 
 def _factory() -> Factory:
@@ -25,19 +25,6 @@ def _factory() -> Factory:
         for k, i in enumerate(("A", "B"))
     ]
     return Factory(name="t", floor=Floor(width_m=20, depth_m=10), machines=ms, flows=[PartFlow(part="p", routing=["A", "B"])])
-
-
-def _record(path, rows):
-    rec = Recorder(path)
-    samples = []
-    for machine, signal, t, value in rows:
-        text = value if isinstance(value, str) else None
-        num = None if isinstance(value, str) else float(value)
-        samples.append(Sample(machine, signal, f"ns=2;s={machine}/{signal}", t, t, num, text, 0))
-    rec.record(samples)
-    rec.flush()
-    rec.close()
-    return History(path)
 
 
 @pytest.fixture
@@ -61,7 +48,7 @@ def history(tmp_path):
         ("B", "Power", t0 - 1, 2.0),
         ("B", "Level", t0 - 1, 1),
     ]
-    return _record(tmp_path / "h.sqlite", rows)
+    return record(tmp_path / "h.sqlite", rows)
 
 
 def test_history_window_gives_the_hand_computed_kpis(history):

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from app.history.recorder import History, Recorder, Sample
 from app.model.document import FactoryDocument
 from app.model.factory import Distribution, Factory, Floor, Footprint, Machine, MachineSim, PartFlow, Pose
 from app.model.io import load_factory
 from app.paths import DEMO_FACTORY
 from app.whatif import ScenarioStore, WhatIfService
+from tests.recorded import record  # noqa: F401  (the what-if tests import it from here)
 
 
 def line() -> Factory:
@@ -34,20 +34,6 @@ def line() -> Factory:
     assets = {"cnc": load_factory(DEMO_FACTORY).assets["cnc"]}
     flows = [PartFlow(part="p", routing=["A", "B"])]
     return Factory(name="line", floor=Floor(width_m=20, depth_m=10), assets=assets, machines=ms, flows=flows)
-
-
-def record(path: Path, rows) -> History:
-    """Write (machine, signal, t, value) rows to the SQLite history at ``path`` (appending)."""
-    rec = Recorder(path)
-    samples = []
-    for machine, signal, t, value in rows:
-        text = value if isinstance(value, str) else None
-        num = None if isinstance(value, str) else float(value)
-        samples.append(Sample(machine, signal, f"ns=2;s={machine}/{signal}", t, t, num, text, 0))
-    rec.record(samples)
-    assert rec.flush()
-    rec.close()
-    return History(path)
 
 
 class Heard:
