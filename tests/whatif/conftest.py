@@ -13,7 +13,6 @@ from app.model.factory import Distribution, Factory, Floor, Footprint, Machine, 
 from app.model.io import load_factory
 from app.paths import DEMO_FACTORY
 from app.whatif import ScenarioStore, WhatIfService
-from tests.recorded import record  # noqa: F401  (the what-if tests import it from here)
 
 
 def line() -> Factory:

@@ -15,7 +15,8 @@ from app.model.io import load_factory
 from app.paths import DEMO_FACTORY
 from app.sim.scenario import MachineParam, MoveMachine
 from app.whatif import ScenarioStore, WhatIfComparison, WhatIfService, status_text
-from tests.whatif.conftest import Heard, record
+from tests.recorded import record
+from tests.whatif.conftest import Heard
 
 QUICK = {"horizon_s": 4 * 3600.0, "warmup_s": 600.0, "replications": 2, "seed": 7}
 
