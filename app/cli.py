@@ -224,9 +224,9 @@ def run_gui(
     if factory is not None:
         window.open_loaded(factory, path, connect=connect is None and plant is None)
     if plant is not None:
-        window.start_embedded_plant(plant)
+        window.console.start_embedded_plant(plant)
     elif connect is not None and factory is not None:
-        QtCore.QTimer.singleShot(0, lambda: window.connect_from_file(connect))
+        QtCore.QTimer.singleShot(0, lambda: window.console.connect_from_file(connect))
     # A screenshot of a live plant waits for its first values: the embedded plant's, a --connect server's
     # or the one the factory file names.
     expect_live = (
@@ -262,9 +262,9 @@ def run_gui(
         def take() -> None:
             handle = window.windowHandle()
             if plant is not None:  # the demo: (nearly) every machine shows its state, and the heat maps are drawn
-                waiting_for_live = not (window.live_ready() and window.heat_maps.ready())
+                waiting_for_live = not (window.console.live_ready() and window.heat_maps.ready())
             else:
-                waiting_for_live = expect_live and not (window.has_live_values() and window.heat_maps.ready())
+                waiting_for_live = expect_live and not (window.console.has_live_values() and window.heat_maps.ready())
             if ((handle is None or not handle.isExposed()) or waiting_for_live) and not deadline.hasExpired():
                 QtCore.QTimer.singleShot(50, take)
                 return

@@ -152,7 +152,7 @@ def app_worker(endpoint: str, factory: str, warmup: float, seconds: float) -> di
     async def scenario() -> dict:
         await asyncio.sleep(0.5)
         idle = frame_ms(10)
-        w.connect_live(ConnectionSettings(endpoint, timeout_s=60))
+        w.console.connect_live(ConnectionSettings(endpoint, timeout_s=60))
         state = {"measuring": False, "count": 0, "latency": []}
         deliver = w.live.session.ingest
 

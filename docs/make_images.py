@@ -145,12 +145,12 @@ class Session:
         w.resize(*self.size)  # before the first show: the default dock layout follows the window's size
         w.show()
         w.open_loaded(load_factory(DEMO_FACTORY), DEMO_FACTORY, connect=False)
-        w.start_embedded_plant(DEMO_FACTORY, (*DEMO_ARGS, *self.plant_args) if self.plant_args else ())
+        w.console.start_embedded_plant(DEMO_FACTORY, (*DEMO_ARGS, *self.plant_args) if self.plant_args else ())
         await until(lambda: w.windowHandle() is not None and w.windowHandle().isExposed(), WINDOW_S, "window on screen")
         if (w.width(), w.height()) != self.size:
             raise StagingError(f"the window is {w.width()}x{w.height()}, not {self.size[0]}x{self.size[1]} (screen too small?)")
         await until(lambda: w.plant is not None and w.plant.endpoint is not None, LIVE_S, "plant simulator serving")
-        await until(w.live_ready, LIVE_S, "live state on 90% of the machines")
+        await until(w.console.live_ready, LIVE_S, "live state on 90% of the machines")
         # The labels get their values (CNC-01 · 21.3 °C) on the live link's next tick.
         await until(lambda: any(" · " in t for t in w.view.labels.shown), LIVE_S, "machine labels with live values")
         return w

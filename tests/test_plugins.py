@@ -103,7 +103,7 @@ def test_plugins_at_work_in_the_window(make_window, qtbot, qloop, tmp_path):
     rows.append("oops,not,a,row")
     csv_file = tmp_path / "values.csv"
     csv_file.write_text("\n".join(rows) + "\n")
-    w.connect_live(ConnectionSettings(f"csv://{csv_file}?speed=10"))
+    w.console.connect_live(ConnectionSettings(f"csv://{csv_file}?speed=10"))
     qtbot.waitUntil(lambda: w.live.state.value == "connected", timeout=10000)
 
     def fed() -> bool:
@@ -116,12 +116,12 @@ def test_plugins_at_work_in_the_window(make_window, qtbot, qloop, tmp_path):
     assert w.view.colour_bar_title == "Power share (%)"
     qtbot.waitUntil(lambda: panel.total_label.text().startswith("Plant power:"), timeout=5000)
     w.heat_dock.choose(None)
-    w.disconnect_live()
+    w.console.disconnect_live()
     # a bad file: the link says why
-    w.connect_live(ConnectionSettings(f"csv://{tmp_path / 'missing.csv'}"))
+    w.console.connect_live(ConnectionSettings(f"csv://{tmp_path / 'missing.csv'}"))
     qtbot.waitUntil(lambda: w.live.state.value == "failed", timeout=10000)
     assert "cannot replay" in w.status_link.text() or "missing.csv" in w.status_link.toolTip() + w.status_link.text()
-    w.disconnect_live()
+    w.console.disconnect_live()
 
 
 def test_energy_kpi_in_a_comparison():

@@ -10,7 +10,6 @@ from pathlib import Path
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.assets import AssetLibrary, MeshAsset, load_factory_assets
-from app.live.client import ConnectionSettings
 from app.model.document import FactoryDocument
 from app.model.factory import Factory
 from app.model.selection import Selection
@@ -104,7 +103,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.heat_dock = HeatDock(self)
         self.whatif = WhatIfService(
             lambda: self.document,
-            self.history_path,
+            lambda: self.console.history_path(),
             extra_kpis=self.plugins.extra_kpis,
             kpi_labels=lambda: {k: (spec.label, spec.unit) for k, spec in self.plugins.kpis.items()},
         )
@@ -145,7 +144,7 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda: self.document,
             self._set_document,
             self.layout_editor.recover,
-            lambda: self.connect_from_file(),
+            lambda: self.console.connect_from_file(),
             self.show_error,
         )
         self.undo_dock.setWidget(QtWidgets.QUndoView(self.layout_editor.stack, self.undo_dock))
@@ -262,7 +261,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def _set_document(self, document: FactoryDocument) -> None:
         if self.live.active:
-            self.disconnect_live()
+            self.console.disconnect_live()
         self.document = document
         self.asset_of = load_factory_assets(document.factory, document.path, self.assets)
         broken = [k for k, a in self.asset_of.items() if a.placeholder]
@@ -431,39 +430,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def open_demo_live(self) -> None:
         """The demo plant with its embedded plant simulator, as ``--demo`` opens it."""
         if self.open_demo():
-            self.start_embedded_plant(DEMO_FACTORY)
-
-    # -- the operator console (``self.console``): what menus, the command line and scripts call ----------------
-    def start_embedded_plant(self, factory_path: str | os.PathLike[str], extra_args: tuple[str, ...] = ()) -> EmbeddedPlant:
-        return self.console.start_embedded_plant(factory_path, extra_args)
-
-    def connect_live(self, settings: ConnectionSettings) -> None:
-        self.console.connect_live(settings)
-
-    def disconnect_live(self) -> None:
-        self.console.disconnect_live()
-
-    def connect_from_file(self, endpoint: str | None = None) -> bool:
-        return self.console.connect_from_file(endpoint)
-
-    def connect_dialog(self) -> None:
-        self.console.connect_dialog()
-
-    def toggle_connect_on_open(self) -> None:
-        self.console.toggle_connect_on_open()
-
-    def history_path(self) -> Path:
-        return self.console.history_path()
-
-    def live_ready(self, share: float = 0.9) -> bool:
-        return self.console.live_ready(share)
-
-    def has_live_values(self) -> bool:
-        return self.console.has_live_values()
+            self.console.start_embedded_plant(DEMO_FACTORY)
 
     @property
     def plant(self) -> EmbeddedPlant | None:
-        """The embedded plant simulator (None until ``start_embedded_plant``)."""
+        """The embedded plant simulator (None until ``console.start_embedded_plant``)."""
         return self.console.plant
 
     def _draw_offline(self) -> None:

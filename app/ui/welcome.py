@@ -53,7 +53,7 @@ class WelcomeDialog(QtWidgets.QDialog):
         layout.addWidget(self.show_at_start)
         self.demo.clicked.connect(lambda: self._then(window.open_demo_live))
         self.open.clicked.connect(lambda: self._then(window.open_dialog))
-        self.connect.clicked.connect(lambda: self._then(window.connect_dialog))
+        self.connect.clicked.connect(lambda: self._then(window.console.connect_dialog))
         self.recent.itemActivated.connect(
             lambda item: self._then(lambda: window.open_path(item.data(QtCore.Qt.ItemDataRole.UserRole)))
         )

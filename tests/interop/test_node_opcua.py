@@ -259,7 +259,7 @@ def test_gui_browse_drop_to_bind_and_live_colours(qloop, make_window, qtbot, nod
     plain = demo.model_copy(update={"machines": [m.model_copy(update={"tags": {}}) for m in demo.machines]})
     w.open_loaded(plain, None)
     w.view.camera_preset("top")
-    w.connect_live(ConnectionSettings(endpoint(port), timeout_s=3, publishing_ms=100, sampling_ms=100))
+    w.console.connect_live(ConnectionSettings(endpoint(port), timeout_s=3, publishing_ms=100, sampling_ms=100))
     qtbot.waitUntil(lambda: w.browse_dock.find(["Plant"]) is not None, timeout=15000)
     plant = w.browse_dock.find(["Plant"])
     w.browse_dock.tree.expand(plant.index())
@@ -405,7 +405,7 @@ def test_gui_shows_the_servers_unit_range_flag_and_device_health(qloop, make_win
         w.open_loaded(demo.model_copy(update={"machines": machines}), None)
         w.settings.history_retention_days = 30
         w.settings.history_max_mb = 100
-        w.connect_live(ConnectionSettings(endpoint(port), timeout_s=10, publishing_ms=100, sampling_ms=100))
+        w.console.connect_live(ConnectionSettings(endpoint(port), timeout_s=10, publishing_ms=100, sampling_ms=100))
         assert w.live.recorder.retention_s == 30 * 86_400 and w.live.recorder.max_bytes == 100 * 2**20
         index = [m.id for m in machines].index("CNC-01")
         qtbot.waitUntil(lambda: w.live.label_texts()[index] == "CNC-01 · 1012.7 rpm (max 1000)", timeout=20000)
@@ -433,7 +433,7 @@ def test_gui_says_the_server_does_not_trust_floortwin_and_hands_over_the_certifi
         w = make_window()
         w.document.set_opcua(OpcUaSettings(endpoint=endpoint(port), security_policy="Basic256Sha256", security_mode="Sign"))
         asked = _when_modal(qtbot, QtWidgets.QMessageBox, lambda b: b.button(QtWidgets.QMessageBox.StandardButton.Yes).click())
-        assert w.connect_from_file()
+        assert w.console.connect_from_file()
         qtbot.waitUntil(lambda: len(asked) == 1, timeout=20000)  # first: do we trust the server? yes
         qtbot.waitUntil(lambda: w.console.trust_dialog is not None and w.console.trust_dialog.isVisible(), timeout=30000)
         dialog = w.console.trust_dialog

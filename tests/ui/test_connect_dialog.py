@@ -160,11 +160,11 @@ def test_secure_connection_with_a_login_trust_once_and_the_keyring(
 
         asked = _when_modal(qtbot, QtWidgets.QMessageBox, lambda b: b.button(QtWidgets.QMessageBox.StandardButton.Yes).click())
         _when_modal(qtbot, ConnectionDialog, fill)
-        w.connect_dialog()
+        w.console.connect_dialog()
         qtbot.waitUntil(lambda: len(asked) == 1, timeout=15000)
         assert "SHA-256" in asked[0] and "urn:floortwin:plantsim" in asked[0]
         assert fetched_on == ["opcua-network"]  # the server's first answer is awaited off the GUI thread
-        qtbot.waitUntil(w.live_ready, timeout=20000)
+        qtbot.waitUntil(w.console.live_ready, timeout=20000)
         assert w.live.client.settings.security_mode == "SignAndEncrypt" and w.live.max_age_s == 20
         assert credentials.load_password("alice", endpoint) == "s3cret"  # in the keyring...
         saved = tmp_path / "plant.json"
@@ -176,7 +176,7 @@ def test_secure_connection_with_a_login_trust_once_and_the_keyring(
         assert "s3cret" not in Path(w.settings.q.fileName()).read_text(encoding="utf-8", errors="replace")
 
         # Again: the certificate is trusted now (no question) and the password comes from the keyring.
-        w.disconnect_live()
+        w.console.disconnect_live()
         again = _when_modal(qtbot, QtWidgets.QMessageBox, lambda b: b.reject(), timeout_ms=4000)
 
         def reconnect(d: ConnectionDialog) -> None:
@@ -184,8 +184,8 @@ def test_secure_connection_with_a_login_trust_once_and_the_keyring(
             d._validate()
 
         _when_modal(qtbot, ConnectionDialog, reconnect)
-        w.connect_dialog()
-        qtbot.waitUntil(w.live_ready, timeout=20000)
+        w.console.connect_dialog()
+        qtbot.waitUntil(w.console.live_ready, timeout=20000)
         assert again == []
     finally:
         server.kill()
@@ -212,7 +212,7 @@ def test_refusing_the_certificate_does_not_connect_and_a_wrong_password_is_repor
 
         refused = _when_modal(qtbot, QtWidgets.QMessageBox, lambda b: b.button(QtWidgets.QMessageBox.StandardButton.No).click())
         _when_modal(qtbot, ConnectionDialog, fill("s3cret"))
-        w.connect_dialog()
+        w.console.connect_dialog()
         qtbot.waitUntil(lambda: len(refused) == 1, timeout=15000)
         qtbot.waitUntil(lambda: w.console.connect_task.done(), timeout=5000)  # the connect attempt has ended…
         assert not w.live.active  # …without connecting
@@ -221,7 +221,7 @@ def test_refusing_the_certificate_does_not_connect_and_a_wrong_password_is_repor
         # the account on a real server); Live ▸ Connect is offered again.
         _when_modal(qtbot, QtWidgets.QMessageBox, lambda b: b.button(QtWidgets.QMessageBox.StandardButton.Yes).click())
         _when_modal(qtbot, ConnectionDialog, fill("guess"))
-        w.connect_dialog()
+        w.console.connect_dialog()
         qtbot.waitUntil(lambda: "Link failed" in w.status_link.text() and not w.live.active, timeout=20000)
         tip = w.status_link.toolTip().lower()
         assert "user name or password" in tip and "not retried" in tip, tip

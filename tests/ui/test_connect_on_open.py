@@ -39,10 +39,10 @@ def plant():
 def test_opening_a_file_that_names_a_server_connects(qloop, make_window, qtbot, plant, tmp_path):
     w = make_window(open_demo=False)
     assert w.open_path(_factory_naming(tmp_path, plant))
-    qtbot.waitUntil(w.has_live_values, timeout=20000)
+    qtbot.waitUntil(w.console.has_live_values, timeout=20000)
     assert w.live.active
     qtbot.waitUntil(lambda: "Live" in w.status_link.text(), timeout=10000)
-    w.disconnect_live()
+    w.console.disconnect_live()
 
 
 def test_connect_on_open_can_be_turned_off(qloop, make_window, qtbot, plant, tmp_path):

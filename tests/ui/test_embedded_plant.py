@@ -14,7 +14,7 @@ pytestmark = pytest.mark.gui
 
 def test_demo_starts_the_plant_and_a_client_reads_it(qloop, make_window, qtbot, demo_path):
     w = make_window()
-    with qtbot.waitSignal(w.start_embedded_plant(demo_path).started, timeout=30000) as blocker:
+    with qtbot.waitSignal(w.console.start_embedded_plant(demo_path).started, timeout=30000) as blocker:
         pass
     endpoint = blocker.args[0]
     assert endpoint.startswith("opc.tcp://127.0.0.1:") and endpoint in w.status_plant.toolTip()
@@ -38,7 +38,7 @@ def test_a_plant_that_cannot_start_is_reported(qloop, make_window, qtbot, tmp_pa
     w = make_window()
     bad = tmp_path / "bad.json"
     bad.write_text("{}")
-    with qtbot.waitSignal(w.start_embedded_plant(bad).failed, timeout=30000) as blocker:
+    with qtbot.waitSignal(w.console.start_embedded_plant(bad).failed, timeout=30000) as blocker:
         pass
     assert "is this a floortwin factory file?" in blocker.args[0]
     assert w.status_plant.text() == "Plant simulator: stopped"

@@ -15,8 +15,8 @@ def test_flow_is_grey_until_enough_parts_are_counted(qloop, make_window, qtbot, 
     w = make_window()
     maps = w.heat_maps
     w.heat_dock.flow.setChecked(True)
-    w.connect_live(ConnectionSettings(plant_endpoint))
-    qtbot.waitUntil(w.live_ready, timeout=15000)
+    w.console.connect_live(ConnectionSettings(plant_endpoint))
+    qtbot.waitUntil(w.console.live_ready, timeout=15000)
 
     # Part counters arrive and change, but a few seconds of counts make no rate: every path is grey.
     store = w.live.store
@@ -52,4 +52,4 @@ def test_flow_is_grey_until_enough_parts_are_counted(qloop, make_window, qtbot, 
     parts = counts[-1, i] - counts[k, i]
     assert parts >= MIN_PARTS or ts[-1] - ts[k] >= w.live.meter.window_s
     assert rates[i] == pytest.approx(parts / (ts[-1] - ts[k]) * 3600)
-    w.disconnect_live()
+    w.console.disconnect_live()

@@ -31,8 +31,8 @@ def test_wip_and_flow_layers_follow_the_plant_and_replay_from_history(qloop, mak
     assert maps.material.parts.sum() == 0 and maps.material.no_data.any()
     assert w.view.floor_heat.visible and w.view.colour_bar("floor") == "WIP (parts/m²)"
 
-    w.connect_live(ConnectionSettings(plant_endpoint))
-    qtbot.waitUntil(w.live_ready, timeout=15000)
+    w.console.connect_live(ConnectionSettings(plant_endpoint))
+    qtbot.waitUntil(w.console.live_ready, timeout=15000)
     w.heat_dock.flow.setChecked(True)
     assert w.view.flow.visible and w.view.colour_bar("flow").startswith("Flow (parts/h)")
 
@@ -79,7 +79,7 @@ def test_wip_and_flow_layers_follow_the_plant_and_replay_from_history(qloop, mak
     w.timeline.show_time(t_mark)
     qtbot.waitUntil(lambda: w.live.replay_time == t_mark, timeout=5000)
     maps.update_now()
-    snapshot = History(w.history_path()).state_at(t_mark)
+    snapshot = History(w.console.history_path()).state_at(t_mark)
     recorded = sum(v[0] for (m, s), v in snapshot.items() if s == "Level" and v[0] is not None)
     assert maps.material.shown_at == t_mark
     assert maps.material.parts.sum() == pytest.approx(recorded)
@@ -87,7 +87,7 @@ def test_wip_and_flow_layers_follow_the_plant_and_replay_from_history(qloop, mak
     w.timeline.go_live()
 
     # The link goes: values age into "no data" (hatched), not zero WIP.
-    w.disconnect_live()
+    w.console.disconnect_live()
     w.live.max_age_s = 0.0
     maps.update_now()
     assert maps.material.no_data.any()

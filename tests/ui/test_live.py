@@ -24,8 +24,8 @@ def _colours(w) -> dict[str, tuple[int, ...]]:
 
 def test_demo_goes_live_with_state_colours_alarms_and_trends(qloop, make_window, qtbot):
     w = make_window()
-    w.start_embedded_plant(DEMO, ("--speed", "20", "--interval", "0.25", "--breakdown", "CNC-03@40+100000"))
-    qtbot.waitUntil(w.live_ready, timeout=20000)  # live within the bound; how fast is bench/live.py's figure
+    w.console.start_embedded_plant(DEMO, ("--speed", "20", "--interval", "0.25", "--breakdown", "CNC-03@40+100000"))
+    qtbot.waitUntil(w.console.live_ready, timeout=20000)  # live within the bound; how fast is bench/live.py's figure
     assert "Live" in w.status_link.text()
     # The OPC UA client runs on the network thread, not on the GUI thread's loop.
     assert w.live.client._task.get_loop() is w.live.net.loop and w.live.net.loop is not asyncio.get_event_loop()
@@ -68,7 +68,7 @@ def test_demo_goes_live_with_state_colours_alarms_and_trends(qloop, make_window,
 
     # Everything received is in the history file.
     w.live.recorder.flush()
-    history = History(w.history_path())
+    history = History(w.console.history_path())
     assert history.count() > 100
     assert ("CNC-01", "Temperature") in {(m, s) for m, s, _n in history.signals()}
     t, _v, _st = history.series("CNC-01", "Temperature")
@@ -81,17 +81,17 @@ def test_stale_when_the_server_dies_and_live_again_when_it_returns(qloop, make_w
     server = _plantsim(port)
     try:
         w.live.max_age_s = 2.0
-        w.connect_live(
+        w.console.connect_live(
             ConnectionSettings(f"opc.tcp://127.0.0.1:{port}/floortwin/", timeout_s=1.0, max_backoff_s=1.0, health_check_s=0.5)
         )
-        qtbot.waitUntil(w.live_ready, timeout=15000)
+        qtbot.waitUntil(w.console.live_ready, timeout=15000)
         server.kill()
         server.wait(10)
         qtbot.waitUntil(lambda: "Reconnecting" in w.status_link.text(), timeout=10000)
         qtbot.waitUntil(lambda: all(c == tuple(NO_DATA_RGB) for c in _colours(w).values()), timeout=10000)
         received = w.live.store.received
         server = _plantsim(port)  # the plant comes back on the same address
-        qtbot.waitUntil(lambda: "Live" in w.status_link.text() and w.live_ready(), timeout=20000)
+        qtbot.waitUntil(lambda: "Live" in w.status_link.text() and w.console.live_ready(), timeout=20000)
         assert w.live.store.received > received
         assert w.live.client.stats.reconnects >= 1
     finally:
@@ -102,13 +102,13 @@ def test_stale_when_the_server_dies_and_live_again_when_it_returns(qloop, make_w
 def test_wrong_endpoint_is_reported_and_the_app_keeps_working(qloop, make_window, qtbot):
     w = make_window()
     port = free_port()  # nothing listens there
-    w.connect_live(ConnectionSettings(f"opc.tcp://127.0.0.1:{port}/floortwin/", timeout_s=0.5, max_backoff_s=0.5))
+    w.console.connect_live(ConnectionSettings(f"opc.tcp://127.0.0.1:{port}/floortwin/", timeout_s=0.5, max_backoff_s=0.5))
     qtbot.waitUntil(lambda: "Reconnecting" in w.status_link.text(), timeout=10000)
     assert "connection refused" in w.status_link.toolTip()
     assert all(c == tuple(NO_DATA_RGB) for c in _colours(w).values())
     w.selection.select(["PR-02"])  # the rest of the app keeps working
     assert w.properties_dock.value_of("Id") == "PR-02"
-    w.disconnect_live()
+    w.console.disconnect_live()
     assert not w.live.active
 
 
@@ -119,10 +119,10 @@ def _label_value(label: str) -> float | None:
 def test_replay_shows_the_factory_as_recorded_and_returns_to_live(qloop, make_window, qtbot, plant_endpoint):
     w = make_window()
     w.live.max_age_s = 1.0  # far shorter than most states last: unchanged values must still count as current
-    w.connect_live(ConnectionSettings(plant_endpoint, health_check_s=0.5))
-    qtbot.waitUntil(lambda: w.live_ready(0.95), timeout=15000)
+    w.console.connect_live(ConnectionSettings(plant_endpoint, health_check_s=0.5))
+    qtbot.waitUntil(lambda: w.console.live_ready(0.95), timeout=15000)
     qtbot.wait(2500)
-    assert w.live_ready(0.95)  # live: a state that has not changed for seconds is not stale
+    assert w.console.live_ready(0.95)  # live: a state that has not changed for seconds is not stale
     w.live.flush()
     t_mark = time.time()
     live_colours = _colours(w)
@@ -137,7 +137,7 @@ def test_replay_shows_the_factory_as_recorded_and_returns_to_live(qloop, make_wi
     assert not w.timeline.live_button.isChecked()
     assert "Replay" in w.status_link.text()
     assert w.actions_by_id["live.back_to_live"].isEnabled()
-    history = History(w.history_path())
+    history = History(w.console.history_path())
     replayed = _colours(w)
     settled = [  # machines whose state did not change within a second of the mark (no sample in flight)
         mid for mid in live_colours if not np.any(np.abs(history.series(mid, "State", t_mark - 1, t_mark + 1)[0] - t_mark) < 1)
@@ -172,8 +172,8 @@ def test_replay_shows_the_factory_as_recorded_and_returns_to_live(qloop, make_wi
 
 def test_timeline_slider_and_play(qloop, make_window, qtbot, plant_endpoint):
     w = make_window()
-    w.connect_live(ConnectionSettings(plant_endpoint))
-    qtbot.waitUntil(w.live_ready, timeout=15000)
+    w.console.connect_live(ConnectionSettings(plant_endpoint))
+    qtbot.waitUntil(w.console.live_ready, timeout=15000)
     qtbot.wait(3000)
     tl = w.timeline
     tl.refresh()
@@ -195,8 +195,8 @@ def test_machine_heat_map_from_live_and_replayed_values(qloop, make_window, qtbo
     from app.heat.colour import heat_colours, lut, value_range
 
     w = make_window()
-    w.connect_live(ConnectionSettings(plant_endpoint))
-    qtbot.waitUntil(w.live_ready, timeout=15000)
+    w.console.connect_live(ConnectionSettings(plant_endpoint))
+    qtbot.waitUntil(w.console.live_ready, timeout=15000)
     w.heat_dock.choose("Temperature")
     assert w.live.heat is not None and w.live.heat.signal == "Temperature"
     assert w.view.colour_bar_title == "Temperature (°C)" and w.view.has_legend

@@ -52,7 +52,7 @@ def test_after_disconnect_ctrl_k_connects_again(qloop, make_window, qtbot, plant
         qtbot.keyClick(w.view.plotter, QtCore.Qt.Key.Key_K, QtCore.Qt.KeyboardModifier.ControlModifier)
         qtbot.waitUntil(lambda seen=seen: bool(seen), timeout=10000)
         qtbot.waitUntil(lambda: w.console.connect_task.done() and w.live.active, timeout=15000)
-        qtbot.waitUntil(w.live_ready, timeout=20000)
+        qtbot.waitUntil(w.console.live_ready, timeout=20000)
         assert not connect.isEnabled() and disconnect.isEnabled()  # connected: only Disconnect makes sense
         disconnect.trigger()
         assert not w.live.active

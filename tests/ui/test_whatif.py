@@ -158,8 +158,8 @@ def test_actuals_calibration_trust_and_drift_against_the_plant(qloop, make_windo
     dock = w.whatif_dock
     dock.service.min_window_s = 5.0
     dock.window_min.setValue(1)
-    w.connect_live(ConnectionSettings(plant_endpoint))
-    qtbot.waitUntil(w.live_ready, timeout=15000)
+    w.console.connect_live(ConnectionSettings(plant_endpoint))
+    qtbot.waitUntil(w.console.live_ready, timeout=15000)
     qtbot.wait(7000)  # a few seconds of history (the plant runs at 20×)
     w.live.recorder.flush()
     window = dock.service.actuals_window()
