@@ -163,8 +163,9 @@ class HeatController(QtCore.QObject):
         try:
             self.maps.material.export_csv(path)
         except (OSError, ValueError) as e:
-            log.error("cannot export the WIP grid to %s: %s", path, e)
-            self._show_error("Cannot export the WIP grid", str(e))
+            why = str(e)  # not the exception: a log record holding it would hold this window through its traceback
+            log.error("cannot export the WIP grid to %s: %s", path, why)
+            self._show_error("Cannot export the WIP grid", why)
             return False
         self._say(f"WIP grid saved to {path}")
         return True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6 import QtCore
 
 from app.heat.colour import NO_DATA_RGB
 
@@ -49,3 +50,19 @@ def test_wip_without_any_data_shows_no_scale(make_window):
     w.heat_maps.update_now()
     bar = w.view.legend.item("floor")
     assert bar is not None and bar.lo is None and bar.ticks == ()
+
+
+def test_export_csv_from_the_dock_saves_the_grid_or_says_why_not(make_window, qtbot, monkeypatch, tmp_path):
+    from PySide6 import QtWidgets
+
+    w = make_window()
+    target = tmp_path / "wip.csv"
+    monkeypatch.setattr(QtWidgets.QFileDialog, "getSaveFileName", staticmethod(lambda *_a, **_k: (str(target), "")))
+    assert not w.heat_dock.export.isEnabled()  # no grid to export before the WIP layer is on
+    w.heat.export_csv()  # asked anyway (a script): an error that says what to do, no file
+    assert w.last_error is not None and "WIP layer" in w.last_error.text() and not target.exists()
+    w.last_error.close()
+    w.heat_dock.wip.setChecked(True)
+    qtbot.mouseClick(w.heat_dock.export, QtCore.Qt.MouseButton.LeftButton)
+    assert target.read_text().startswith("# floortwin WIP density of Demo plant, live")
+    assert w.statusBar().currentMessage() == f"WIP grid saved to {target}"
