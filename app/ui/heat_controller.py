@@ -69,7 +69,7 @@ class HeatController(QtCore.QObject):
         dock.export_requested.connect(self.export_csv)
         self.maps.material.notice_changed.connect(dock.show_notice)
         self.maps.material.hot_spots_changed.connect(self._on_hot_spots)
-        live.offline_colours_wanted.connect(lambda: self._on_heat_changed(live.heat))
+        live.offline_colours_wanted.connect(self._on_offline)
 
     # -- the layout -----------------------------------------------------------------------------------
     def open_factory(self, factory: Factory) -> None:
@@ -133,6 +133,9 @@ class HeatController(QtCore.QObject):
                 f"No live data: every machine is grey until a server is connected (Live ▸ Connect to Server) "
                 f"or a recorded moment is replayed; then they are coloured by {heat.signal}."
             )
+
+    def _on_offline(self) -> None:
+        self._on_heat_changed(self.live.heat)  # a difference left the view and there are no values to draw
 
     def _on_hot_spots(self, spots: list[HotSpot]) -> None:
         heat = self.live.heat
