@@ -6,56 +6,12 @@ The slider spans the recorded history (first sample to now). Moving it asks for 
 
 from __future__ import annotations
 
-import datetime
-import math
 import time
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.history.recorder import History
-
-STEPS_PER_S = 10  # slider resolution: 0.1 s
-SPEEDS = (1, 10, 60, 600)
-#: Spacings of the clock ticks under the slider, in seconds; the finest that leaves room for its labels.
-TICK_STEPS_S = (10, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800, 2592000)
-
-
-def describe_time(t: float, now: float) -> str:
-    """``06:21:33 (2 min 12 s ago)`` — local clock time and how long ago."""
-    clock = datetime.datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M:%S" if now - t > 86_400 else "%H:%M:%S")
-    ago = max(0.0, now - t)
-    if ago < 60:
-        rel = f"{ago:.0f} s"
-    elif ago < 3600:
-        rel = f"{ago // 60:.0f} min {ago % 60:.0f} s"
-    else:
-        rel = f"{ago // 3600:.0f} h {ago % 3600 // 60:.0f} min"
-    return f"{clock} ({rel} ago)"
-
-
-def tick_times(t0: float, t1: float, width_px: float, label_px: float) -> list[tuple[float, str]]:
-    """Clock ticks at round local times inside [t0, t1], spaced so labels ``label_px`` wide do not touch.
-
-    >>> import time as _t
-    >>> start = _t.mktime((2026, 11, 28, 10, 0, 0, 0, 0, -1))
-    >>> [text for _t0, text in tick_times(start, start + 600, 400, 40)]
-    ['10:00', '10:02', '10:04', '10:06', '10:08', '10:10']
-    """
-    span = t1 - t0
-    if span <= 0 or width_px <= 0:
-        return []
-    fits = max(1, int(width_px // (label_px * 1.6)))  # labels with a gap of more than half their width
-    step = next((s for s in TICK_STEPS_S if span / s <= fits), TICK_STEPS_S[-1])
-    offset = datetime.datetime.fromtimestamp(t0).astimezone().utcoffset()
-    shift = offset.total_seconds() if offset is not None else 0.0  # round in local time: 10:00, not 09:00 UTC
-    first = math.ceil((t0 + shift) / step) * step - shift
-    fmt = "%H:%M:%S" if step < 60 else "%H:%M" if step < 86400 else "%d %b"
-    out = []
-    t = first
-    while t <= t1 + 1e-6:
-        out.append((t, datetime.datetime.fromtimestamp(t).strftime(fmt)))
-        t += step
-    return out
+from app.history.timeline import SPEEDS, STEPS_PER_S, ReplayWindow, tick_times
 
 
 class TimeSlider(QtWidgets.QSlider):
@@ -121,8 +77,7 @@ class TimelineBar(QtWidgets.QToolBar):
         super().__init__("Timeline", parent)
         self.setObjectName("toolbar_timeline")
         self.history: History | None = None
-        self.t0 = self.t1 = time.time()
-        self.time: float | None = None  # None: live
+        self.replay = ReplayWindow(time.time())
 
         body = QtWidgets.QWidget(self)
         row = QtWidgets.QHBoxLayout(body)
@@ -166,6 +121,21 @@ class TimelineBar(QtWidgets.QToolBar):
         self.set_history(None)
 
     # -- public ---------------------------------------------------------------------------------------
+    @property
+    def t0(self) -> float:
+        """The start of the recorded span (UNIX time)."""
+        return self.replay.t0
+
+    @property
+    def t1(self) -> float:
+        """The end of the span: now."""
+        return self.replay.t1
+
+    @property
+    def time(self) -> float | None:
+        """The replayed time (None: live)."""
+        return self.replay.time
+
     def set_history(self, history: History | None) -> None:
         """Replay over ``history`` (None: nothing recorded, the controls are disabled)."""
         self.history = history
@@ -187,14 +157,13 @@ class TimelineBar(QtWidgets.QToolBar):
         if self.history is None:
             return
         self.refresh()
-        t = min(max(t, self.t0), self.t1)
-        self.time = t
+        t = self.replay.seek(t)
         self.live_button.setChecked(False)
         self._place(t)
         self.time_requested.emit(t)
 
     def go_live(self, emit: bool = True) -> None:
-        self.time = None
+        self.replay.seek(None)
         self.play_button.setChecked(False)
         self.live_button.setChecked(True)
         self._place(None)
@@ -205,46 +174,38 @@ class TimelineBar(QtWidgets.QToolBar):
         """Follow the growing history: the span ends now."""
         if self.history is None:
             return
-        span = self.history.span()
-        now = time.time()
-        self.t0 = span[0] if span is not None else now
-        self.t1 = max(now, self.t0)
+        self.replay.follow(self.history.span(), time.time())
         self._place(self.time)
 
     # -- internals ------------------------------------------------------------------------------------
     def _place(self, t: float | None) -> None:
         self._setting = True
         try:
-            # At least one step: with nothing recorded yet a 0…0 range would draw the handle at the far left.
-            self.slider.setRange(0, max(1, math.ceil((self.t1 - self.t0) * STEPS_PER_S)))
-            self.slider.setValue(self.slider.maximum() if t is None else round((t - self.t0) * STEPS_PER_S))
+            self.slider.setRange(0, self.replay.steps())
+            self.slider.setValue(self.replay.step_of(t))
             recorded = self.history is not None
             self.slider.set_span(self.t0 if recorded else 0.0, self.t1 if recorded else 0.0)
         finally:
             self._setting = False
-        if self.history is None:
-            return
-        if t is None:
-            self.label.setText(f"Live · recorded since {describe_time(self.t0, time.time()).split(' (')[0]}")
-        else:
-            self.label.setText(describe_time(t, time.time()))
+        if self.history is not None:
+            self.label.setText(self.replay.label(time.time()))
 
     def _on_slider(self, value: int) -> None:
         if self._setting or self.history is None:
             return
-        if value >= self.slider.maximum():
+        t = self.replay.seek_step(value)
+        if t is None:
             self.go_live()
             return
-        self.time = self.t0 + value / STEPS_PER_S
         self.live_button.setChecked(False)
-        self.label.setText(describe_time(self.time, time.time()))
-        self.time_requested.emit(self.time)
+        self.label.setText(self.replay.label(time.time()))
+        self.time_requested.emit(t)
 
     def _on_play(self, on: bool) -> None:
         icon = QtWidgets.QStyle.StandardPixmap.SP_MediaPause if on else QtWidgets.QStyle.StandardPixmap.SP_MediaPlay
         self.play_button.setIcon(self.style().standardIcon(icon))
         if on and self.time is None:  # playing from live: start a minute back
-            self.show_time(time.time() - 60 * float(self.speed.currentData()))
+            self.show_time(self.replay.play_start(time.time(), float(self.speed.currentData())))
         if on:
             self._player.start()
         else:
@@ -254,8 +215,8 @@ class TimelineBar(QtWidgets.QToolBar):
         if self.time is None:
             self.play_button.setChecked(False)
             return
-        t = self.time + self._player.interval() / 1000.0 * float(self.speed.currentData())
-        if t >= time.time():
+        t = self.replay.advanced(self._player.interval() / 1000.0, float(self.speed.currentData()), time.time())
+        if t is None:
             self.go_live()
         else:
             self.show_time(t)
