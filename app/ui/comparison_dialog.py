@@ -3,73 +3,53 @@ verdicts, parts out over the window (pyqtgraph), machines coloured by a delta in
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.compare import table
 from app.compare.calibrate import Calibration, Trust
 from app.compare.diff import Comparison, Row
-from app.compare.report import comparison_csv, comparison_html, verdict
+from app.compare.report import comparison_csv, comparison_html
 from app.model.atomic import atomic_write_text
-from app.sim.numbers import format_number
 
-DELTA_KPIS = (
-    ("utilisation", "Δ utilisation (%)"),
-    ("output_per_h", "Δ output (parts/h)"),
-    ("state_starved", "Δ starved (%)"),
-    ("state_blocked", "Δ blocked (%)"),
-    ("state_down", "Δ down (%)"),
-)
 SERIES_PENS = {"actual": (0, 0, 0), "baseline": (0, 114, 178), "scenario": (213, 94, 0)}
-
-
-def _styled(item: QtWidgets.QTableWidgetItem, bold: bool, tip: str) -> QtWidgets.QTableWidgetItem:
-    """A figure's cell: right-aligned, bold when it matters, with its explanation as the tooltip."""
-    item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
-    if bold:
-        f = item.font()
-        f.setBold(True)
-        item.setFont(f)
-    if tip:
-        item.setToolTip(tip)
-    return item
-
-
-def _cell(text: str, bold: bool = False, tip: str = "") -> QtWidgets.QTableWidgetItem:
-    return _styled(QtWidgets.QTableWidgetItem(text), bold, tip)
-
-
-def _text(table: QtWidgets.QTableWidget, row: int, column: int) -> str:
-    item = table.item(row, column)
-    return item.text() if item is not None else ""
-
-
-def _fmt(x: float) -> str:
-    return format_number(x)
+_SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
 
 
 class _SortItem(QtWidgets.QTableWidgetItem):
-    """A cell that sorts by the number it shows (unknowns last), or by its text when it has none."""
+    """A cell that sorts by the number it holds (unknowns last), or by its text when it has none."""
 
     def __lt__(self, other: QtWidgets.QTableWidgetItem) -> bool:
         a, b = self.data(_SORT_ROLE), other.data(_SORT_ROLE)
         if a is None or b is None:
             return super().__lt__(other)
-        a = math.inf if not math.isfinite(a) else a
-        b = math.inf if not math.isfinite(b) else b
-        return a < b
+        return table.sort_key(a) < table.sort_key(b)
 
 
-_SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
+def _item(cell: table.Cell) -> QtWidgets.QTableWidgetItem:
+    """A table cell as ``app.compare.table`` describes it."""
+    item = _SortItem(cell.text)
+    if cell.sort is not None:
+        item.setData(_SORT_ROLE, cell.sort)
+    if cell.figure:
+        item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+    if cell.bold:
+        f = item.font()
+        f.setBold(True)
+        item.setFont(f)
+    if cell.muted:
+        item.setForeground(QtGui.QBrush(QtGui.QColor(120, 120, 120)))
+    if cell.tip:
+        item.setToolTip(cell.tip)
+    return item
 
 
-def _num_cell(text: str, value: float | None, bold: bool = False, tip: str = "") -> QtWidgets.QTableWidgetItem:
-    item = _SortItem(text)
-    item.setData(_SORT_ROLE, math.nan if value is None else float(value))
-    return _styled(item, bold, tip)
+def _text(t: QtWidgets.QTableWidget, row: int, column: int) -> str:
+    item = t.item(row, column)
+    return item.text() if item is not None else ""
 
 
 class ComparisonDialog(QtWidgets.QDialog):
@@ -104,22 +84,11 @@ class ComparisonDialog(QtWidgets.QDialog):
         layout = QtWidgets.QVBoxLayout(self)
         head = QtWidgets.QLabel(self)
         head.setWordWrap(True)
-        neck = ", ".join(f"{k}: <b>{v}</b>" for k, v in comparison.bottleneck.items() if v)
-        lines = [f"Bottleneck — {neck}", *notes]
-        if trust is not None:
-            fits = sum(trust.machines_fit.values())
-            fit = "fits" if trust.line_fits else "does not fit"
-            lines.append(
-                f"Trust in the baseline: line <b>{trust.line:.0%}</b> ({fit} the recorded throughput); "
-                f"machines: {fits} of {len(trust.machines_fit)} within their prediction"
-            )
-        head.setText("<br>".join(lines))
+        head.setText("<br>".join(table.summary_lines(comparison, notes, trust)))
         layout.addWidget(head)
         tabs = QtWidgets.QTabWidget(self)
-        self.line_table = self._table([r for r in comparison.rows if r.machine is None], with_machine=False)
-        order = {m: k for k, m in enumerate(comparison.machines_by_change())}
-        machine_rows = sorted((r for r in comparison.rows if r.machine is not None), key=lambda r: order.get(r.machine or "", 0))
-        self.machine_table = self._table(machine_rows, with_machine=True, changed=set(comparison.changed_machines()))
+        self.line_table = self._table(table.line_rows(comparison))
+        self.machine_table = self._table(table.machine_rows(comparison), changed=set(comparison.changed_machines()))
         tabs.addTab(self.line_table, "&Line")
         tabs.addTab(self._machines_tab(comparison), "&Machines")
         self.plot = pg.PlotWidget(self)
@@ -139,7 +108,7 @@ class ComparisonDialog(QtWidgets.QDialog):
         layout.addWidget(tabs, 1)
         row = QtWidgets.QHBoxLayout()
         self.delta_kpi = QtWidgets.QComboBox(self)
-        for key, label in DELTA_KPIS:
+        for key, label in table.DELTA_KPIS:
             self.delta_kpi.addItem(label, key)
         self.show3d = QtWidgets.QPushButton("Colour &3D view by", self)
         self.show3d.setCheckable(True)
@@ -180,8 +149,7 @@ class ComparisonDialog(QtWidgets.QDialog):
             "Machines whose scenario differs from the baseline beyond chance, or whose actual lies outside the prediction"
         )
         self.changed_only.toggled.connect(self._apply_machine_filter)
-        changed = comparison.changed_machines()
-        self.changed_count = QtWidgets.QLabel(f"{len(changed)} of {len(comparison.machines)} machines changed", page)
+        self.changed_count = QtWidgets.QLabel(table.changed_count(comparison), page)
         bar.addWidget(self.machine_filter, 1)
         bar.addWidget(self.changed_only)
         bar.addWidget(self.changed_count)
@@ -190,55 +158,27 @@ class ComparisonDialog(QtWidgets.QDialog):
         return page
 
     def _apply_machine_filter(self, *_args) -> None:
-        words = self.machine_filter.text().strip().lower().split()
-        only = self.changed_only.isChecked()
-        t = self.machine_table
+        query, only, t = self.machine_filter.text(), self.changed_only.isChecked(), self.machine_table
         for i in range(t.rowCount()):
-            text = f"{_text(t, i, 0)} {_text(t, i, 2)}".lower()
-            changed = bool(_text(t, i, 1))
-            t.setRowHidden(i, (only and not changed) or not all(w in text for w in words))
+            t.setRowHidden(i, not table.row_matches(query, _text(t, i, 0), _text(t, i, 2), bool(_text(t, i, 1)), only))
 
     def visible_machine_rows(self) -> list[tuple[str, str]]:
         """(machine, KPI) of the rows the Machines tab shows, top to bottom."""
         t = self.machine_table
         return [(_text(t, i, 0), _text(t, i, 2)) for i in range(t.rowCount()) if not t.isRowHidden(i)]
 
-    def _table(self, rows: list[Row], with_machine: bool, changed: Collection[str] = ()) -> QtWidgets.QTableWidget:
-        cols = (["Machine", "Changed"] if with_machine else []) + [
-            "KPI",
-            "Actual",
-            "Baseline (95% CI)",
-            "Scenario (95% CI)",
-            "Δ scenario − baseline",
-            "Verdict",
-        ]
+    def _table(self, rows: list[Row], changed: set[str] | None = None) -> QtWidgets.QTableWidget:
+        """The line table, or with ``changed`` (the changed machines) the machine table."""
+        with_machine = changed is not None
+        cols = table.columns(with_machine)
         t = QtWidgets.QTableWidget(len(rows), len(cols), self)
         t.setHorizontalHeaderLabels(cols)
         t.verticalHeader().setVisible(False)
         t.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         t.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         for i, r in enumerate(rows):
-            c = 0
-            if with_machine:
-                t.setItem(i, c, _SortItem(r.machine or ""))
-                mark = _SortItem("changed" if r.machine in changed else "")
-                mark.setData(_SORT_ROLE, 0.0 if r.machine in changed else 1.0)  # changed first, ascending
-                t.setItem(i, c + 1, mark)
-                c += 2
-            t.setItem(i, c, _SortItem(f"{r.label} ({r.unit})"))
-            predicted = f"prediction {_fmt(r.predicted[0])} … {_fmt(r.predicted[1])}" if r.predicted else ""
-            t.setItem(i, c + 1, _num_cell(_fmt(r.actual), r.actual, tip=predicted))
-            t.setItem(i, c + 2, _num_cell(str(r.baseline) if r.baseline else "—", r.baseline.mean if r.baseline else None))
-            t.setItem(i, c + 3, _num_cell(str(r.scenario) if r.scenario else "—", r.scenario.mean if r.scenario else None))
-            t.setItem(
-                i,
-                c + 4,
-                _num_cell(str(r.delta) if r.delta else "—", r.delta.mean if r.delta else None, bold=bool(r.significant)),
-            )
-            words = _SortItem(verdict(r))
-            if r.significant is False:
-                words.setForeground(QtGui.QBrush(QtGui.QColor(120, 120, 120)))
-            t.setItem(i, c + 5, words)
+            for c, cell in enumerate(table.row_cells(r, changed)):
+                t.setItem(i, c, _item(cell))
         t.resizeColumnsToContents()
         t.horizontalHeader().setStretchLastSection(True)
         if with_machine:  # rows come changed machines first; a click on a header sorts by that column
@@ -302,30 +242,18 @@ class CalibrationDialog(QtWidgets.QDialog):
         self.setWindowTitle("Calibration from history")
         self.setObjectName("calibration_dialog")
         layout = QtWidgets.QVBoxLayout(self)
-        minutes = (cal.t1 - cal.t0) / 60
-        layout.addWidget(QtWidgets.QLabel(f"Estimated from {minutes:.0f} min of recorded history (95% intervals).", self))
-        cols = ["Machine", "From", "Cycle time (s)", "CV", "Cycles", "MTBF (s)", "MTTR (s)", "Failures"]
+        layout.addWidget(QtWidgets.QLabel(table.calibration_heading(cal), self))
+        cols = table.CALIBRATION_COLUMNS
         self.table = QtWidgets.QTableWidget(len(cal.machines), len(cols), self)
-        self.table.setHorizontalHeaderLabels(cols)
+        self.table.setHorizontalHeaderLabels(list(cols))
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
-        for i, e in enumerate(cal.machines):
-            values = [
-                e.machine,
-                e.method,
-                str(e.cycle_s) if e.cycle_s else "—",
-                f"{e.cycle_cv:.3g}" if e.cycle_cv is not None else "—",
-                str(e.cycles),
-                str(e.mtbf_s) if e.mtbf_s else "—",
-                str(e.mttr_s) if e.mttr_s else "—",
-                str(e.failures),
-            ]
+        for i, values in enumerate(table.calibration_rows(cal)):
             for c, v in enumerate(values):
-                self.table.setItem(i, c, _cell(v) if c >= 2 else QtWidgets.QTableWidgetItem(v))
+                self.table.setItem(i, c, _item(table.Cell(v, figure=c >= 2)))
         self.table.resizeColumnsToContents()
         layout.addWidget(self.table, 1)
-        arrivals = ", ".join(f"{p}: {r}/h" for p, r in cal.arrivals_per_h.items()) or "—"
-        layout.addWidget(QtWidgets.QLabel(f"Arrivals: {arrivals}", self))
+        layout.addWidget(QtWidgets.QLabel(table.arrivals_text(cal), self))
         buttons = QtWidgets.QDialogButtonBox(self)
         # (not ``self.create``: that would hide QWidget.create)
         self.create_button = buttons.addButton("Create &calibrated baseline", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)

@@ -1,0 +1,150 @@
+"""What the comparison and calibration tables show: their rows in order, each cell's text, sort key and
+emphasis, the summary above them and the machine filter. No widgets: the dialogs lay these out."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+from app.compare.calibrate import Calibration, Trust
+from app.compare.diff import Comparison, Row
+from app.compare.report import verdict
+from app.sim.numbers import format_number
+
+#: The machine KPIs whose difference can colour the 3D view: (key, label).
+DELTA_KPIS = (
+    ("utilisation", "Δ utilisation (%)"),
+    ("output_per_h", "Δ output (parts/h)"),
+    ("state_starved", "Δ starved (%)"),
+    ("state_blocked", "Δ blocked (%)"),
+    ("state_down", "Δ down (%)"),
+)
+#: The columns of a comparison table after the machine's two.
+KPI_COLUMNS = ("KPI", "Actual", "Baseline (95% CI)", "Scenario (95% CI)", "Δ scenario − baseline", "Verdict")
+MACHINE_COLUMNS = ("Machine", "Changed")
+CALIBRATION_COLUMNS = ("Machine", "From", "Cycle time (s)", "CV", "Cycles", "MTBF (s)", "MTTR (s)", "Failures")
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One table cell.
+
+    ``sort`` is the number it sorts by (NaN: unknown, sorted last; None: by its text); a ``figure`` is
+    right-aligned; ``bold`` marks a difference beyond chance, ``muted`` one that is not; ``tip`` explains.
+    """
+
+    text: str
+    sort: float | None = None
+    figure: bool = False
+    bold: bool = False
+    muted: bool = False
+    tip: str = ""
+
+
+def sort_key(value: float | None) -> float:
+    """A cell's number as it sorts: unknowns (NaN, ±inf) after every figure."""
+    return math.inf if value is None or not math.isfinite(value) else value
+
+
+def columns(with_machine: bool) -> list[str]:
+    """The headers of the line table (``with_machine`` False) or of the machine table."""
+    return [*(MACHINE_COLUMNS if with_machine else ()), *KPI_COLUMNS]
+
+
+def line_rows(c: Comparison) -> list[Row]:
+    """The line's KPIs, in the comparison's order."""
+    return [r for r in c.rows if r.machine is None]
+
+
+def machine_rows(c: Comparison) -> list[Row]:
+    """The machines' KPIs, changed machines first (largest utilisation difference first), then the others."""
+    order = {m: k for k, m in enumerate(c.machines_by_change())}
+    return sorted((r for r in c.rows if r.machine is not None), key=lambda r: order.get(r.machine or "", 0))
+
+
+def _figure(text: str, value: float | None, bold: bool = False, tip: str = "") -> Cell:
+    return Cell(text, math.nan if value is None else float(value), figure=True, bold=bold, tip=tip)
+
+
+def row_cells(r: Row, changed: Collection[str] | None = None) -> list[Cell]:
+    """The cells of a row; with ``changed`` (the changed machines) the machine's two cells come first.
+
+    >>> from app.compare.diff import Row
+    >>> r = Row("utilisation", "Utilisation", "%", None, 71.25, None, None, None, None)
+    >>> [cell.text for cell in row_cells(r)]
+    ['Utilisation (%)', '71.25', '—', '—', '—', '']
+    """
+    out = []
+    if changed is not None:
+        mark = r.machine in changed
+        out += [Cell(r.machine or ""), Cell("changed" if mark else "", 0.0 if mark else 1.0)]  # changed first
+    predicted = f"prediction {format_number(r.predicted[0])} … {format_number(r.predicted[1])}" if r.predicted else ""
+    out += [
+        Cell(f"{r.label} ({r.unit})"),
+        _figure(format_number(r.actual), r.actual, tip=predicted),
+        _figure(str(r.baseline) if r.baseline else "—", r.baseline.mean if r.baseline else None),
+        _figure(str(r.scenario) if r.scenario else "—", r.scenario.mean if r.scenario else None),
+        _figure(str(r.delta) if r.delta else "—", r.delta.mean if r.delta else None, bold=bool(r.significant)),
+        Cell(verdict(r), muted=r.significant is False),
+    ]
+    return out
+
+
+def summary_lines(c: Comparison, notes: Sequence[str] = (), trust: Trust | None = None) -> list[str]:
+    """The lines above the tables (rich text): the bottlenecks, the run's notes, the trust in the baseline."""
+    neck = ", ".join(f"{k}: <b>{v}</b>" for k, v in c.bottleneck.items() if v)
+    lines = [f"Bottleneck — {neck}", *notes]
+    if trust is not None:
+        fits = sum(trust.machines_fit.values())
+        fit = "fits" if trust.line_fits else "does not fit"
+        lines.append(
+            f"Trust in the baseline: line <b>{trust.line:.0%}</b> ({fit} the recorded throughput); "
+            f"machines: {fits} of {len(trust.machines_fit)} within their prediction"
+        )
+    return lines
+
+
+def changed_count(c: Comparison) -> str:
+    """``3 of 12 machines changed``."""
+    return f"{len(c.changed_machines())} of {len(c.machines)} machines changed"
+
+
+def row_matches(query: str, machine: str, kpi: str, changed: bool, changed_only: bool) -> bool:
+    """Whether a machine row passes the filter: every word of ``query`` in its machine or KPI (any case),
+    and changed when only changed machines are asked for.
+
+    >>> row_matches("cnc util", "CNC-01", "Utilisation (%)", False, False)
+    True
+    >>> row_matches("", "CNC-01", "Utilisation (%)", False, True)
+    False
+    """
+    text = f"{machine} {kpi}".lower()
+    return (changed or not changed_only) and all(w in text for w in query.strip().lower().split())
+
+
+def calibration_heading(cal: Calibration) -> str:
+    """What the estimates rest on: ``Estimated from 60 min of recorded history (95% intervals).``"""
+    return f"Estimated from {(cal.t1 - cal.t0) / 60:.0f} min of recorded history (95% intervals)."
+
+
+def calibration_rows(cal: Calibration) -> list[list[str]]:
+    """The calibration table's texts, one row per machine in ``CALIBRATION_COLUMNS`` order (— unknown)."""
+    return [
+        [
+            e.machine,
+            e.method,
+            str(e.cycle_s) if e.cycle_s else "—",
+            f"{e.cycle_cv:.3g}" if e.cycle_cv is not None else "—",
+            str(e.cycles),
+            str(e.mtbf_s) if e.mtbf_s else "—",
+            str(e.mttr_s) if e.mttr_s else "—",
+            str(e.failures),
+        ]
+        for e in cal.machines
+    ]
+
+
+def arrivals_text(cal: Calibration) -> str:
+    """``Arrivals: A: 12 ± 1/h, B: …`` (— when no part flow was estimated)."""
+    return "Arrivals: " + (", ".join(f"{p}: {r}/h" for p, r in cal.arrivals_per_h.items()) or "—")

@@ -1,0 +1,94 @@
+"""The comparison and calibration tables' contents without a display: order, texts, sort keys, emphasis, filter."""
+
+from __future__ import annotations
+
+import math
+
+from app.compare.calibrate import Calibration, MachineEstimate, Trust
+from app.compare.diff import Comparison, Row
+from app.compare.table import (
+    arrivals_text,
+    calibration_heading,
+    calibration_rows,
+    changed_count,
+    columns,
+    line_rows,
+    machine_rows,
+    row_cells,
+    row_matches,
+    sort_key,
+    summary_lines,
+)
+from app.sim.kpis import Estimate
+
+
+def _row(key, machine, actual, base, scen, predicted=None) -> Row:
+    b, s = Estimate(base, 1.0, 5), (Estimate(scen, 1.0, 5) if scen is not None else None)
+    delta = Estimate(scen - base, 1.5, 5) if scen is not None else None
+    fits = None if not math.isfinite(actual) else bool(b.contains(actual))
+    return Row(key, key.title(), "%", machine, actual, b, s, delta, fits, predicted)
+
+
+def _comparison() -> Comparison:
+    rows = [
+        _row("throughput", None, 50.0, 50.0, 60.0),
+        _row("utilisation", "CNC-01", 70.0, 70.0, 70.5),  # no change beyond chance
+        _row("utilisation", "CNC-02", 60.0, 60.0, 64.0),  # +4 (changed)
+        _row("utilisation", "CNC-03", math.nan, 50.0, 80.0, predicted=(45.0, 55.0)),  # +30 (changed most)
+    ]
+    return Comparison(rows, {"actual": "CNC-02", "baseline": "CNC-01", "scenario": ""}, ["CNC-01", "CNC-02", "CNC-03"])
+
+
+def test_machine_rows_come_largest_change_first_then_the_rest_in_order():
+    c = _comparison()
+    assert [r.machine for r in machine_rows(c)] == ["CNC-03", "CNC-02", "CNC-01"]
+    assert [r.key for r in line_rows(c)] == ["throughput"]
+    assert changed_count(c) == "2 of 3 machines changed"
+
+
+def test_cells_show_figures_right_aligned_with_unknowns_sorted_last_and_real_differences_bold():
+    c = _comparison()
+    changed = set(c.changed_machines())
+    cells = row_cells(c.row("utilisation", "CNC-03"), changed)
+    assert len(cells) == len(columns(True))
+    assert [x.text for x in cells[:3]] == ["CNC-03", "changed", "Utilisation (%)"]
+    assert cells[1].sort == 0.0 and row_cells(c.row("utilisation", "CNC-01"), changed)[1].sort == 1.0
+    actual = cells[3]
+    assert actual.figure and math.isnan(actual.sort) and actual.tip == "prediction 45 … 55"
+    assert sort_key(actual.sort) == math.inf and sort_key(None) == math.inf and sort_key(3.0) == 3.0
+    delta = cells[6]
+    assert delta.bold and delta.sort == 30.0 and delta.text == str(Estimate(30.0, 1.5, 5))
+    assert cells[7].text.startswith("significant") and not cells[7].muted
+    quiet = row_cells(c.row("utilisation", "CNC-01"), changed)
+    assert not quiet[6].bold and quiet[7].muted and quiet[7].text.startswith("not significant")
+    line = row_cells(c.row("throughput"))
+    assert len(line) == len(columns(False)) and line[0].text == "Throughput (%)"
+
+
+def test_the_summary_names_bottlenecks_notes_and_trust():
+    c = _comparison()
+    assert summary_lines(c, ["one note"]) == ["Bottleneck — actual: <b>CNC-02</b>, baseline: <b>CNC-01</b>", "one note"]
+    trust = Trust(0.93, False, {"CNC-01": 0.9, "CNC-02": 0.5}, {"CNC-01": True, "CNC-02": False})
+    last = summary_lines(c, [], trust)[-1]
+    assert "line <b>93%</b> (does not fit the recorded throughput)" in last and "1 of 2 within" in last
+
+
+def test_the_filter_matches_every_word_in_machine_or_kpi_and_honours_changed_only():
+    assert row_matches("  CNC-02  UTIL ", "CNC-02", "Utilisation (%)", True, True)
+    assert not row_matches("cnc-02 output", "CNC-02", "Utilisation (%)", True, False)
+    assert not row_matches("cnc", "CNC-01", "Utilisation (%)", False, True)
+    assert row_matches("", "CNC-01", "Utilisation (%)", False, False)
+
+
+def test_calibration_texts_mark_unknowns_and_the_window_length():
+    known = MachineEstimate(
+        "CNC-01", Estimate(42.0, 0.5, 30), 0.12345, 30, Estimate(3600.0, 600.0, 4), None, 4, "CycleTime signal"
+    )
+    unknown = MachineEstimate("CNC-02", None, None, 0, None, None, 0, "no data")
+    cal = Calibration(1000.0, 1000.0 + 3600.0, 1.0, [known, unknown], {"A": Estimate(12.0, 1.0, 5)})
+    assert calibration_heading(cal) == "Estimated from 60 min of recorded history (95% intervals)."
+    rows = calibration_rows(cal)
+    assert rows[0][:2] == ["CNC-01", "CycleTime signal"] and rows[0][3] == "0.123" and rows[0][6] == "—"
+    assert rows[1] == ["CNC-02", "no data", "—", "—", "0", "—", "—", "0"]
+    assert arrivals_text(cal) == f"Arrivals: A: {Estimate(12.0, 1.0, 5)}/h"
+    assert arrivals_text(Calibration(0.0, 60.0, 1.0, [], {})) == "Arrivals: —"
