@@ -8,29 +8,18 @@ from __future__ import annotations
 
 from PySide6 import QtCore, QtWidgets
 
-from app.sim.scenario import (
-    PARAM_LABELS,
-    PARAMS,
-    Change,
-    Demand,
-    MachineParam,
-    MoveMachine,
-    RemoveMachine,
-    Scenario,
-    ScenarioError,
-    TransportSpeed,
-    apply,
-    describe,
+from app.sim.change_form import (
+    CHANGE_KINDS,
+    FIELDS,
+    VALUE_LABELS,
+    ChangeValues,
+    current_values,
+    failing_change,
+    make_change,
+    targets,
 )
+from app.sim.scenario import PARAM_LABELS, PARAMS, Change, Scenario, ScenarioError, apply, describe
 from app.ui.widgets import number_field
-
-KINDS = (
-    ("machine_param", "Machine parameter"),
-    ("move", "Move machine"),
-    ("remove", "Remove machine"),
-    ("demand", "Demand of a part"),
-    ("transport_speed", "Transport speed"),
-)
 
 
 class ScenarioDialog(QtWidgets.QDialog):
@@ -68,7 +57,7 @@ class ScenarioDialog(QtWidgets.QDialog):
         box = QtWidgets.QGroupBox("Add a change", self)
         form = QtWidgets.QFormLayout(box)
         self.kind = QtWidgets.QComboBox(box)
-        for key, label in KINDS:
+        for key, label in CHANGE_KINDS:
             self.kind.addItem(label, key)
         form.addRow("&Kind", self.kind)
         self.target = QtWidgets.QComboBox(box)
@@ -81,13 +70,14 @@ class ScenarioDialog(QtWidgets.QDialog):
         self.value.setRange(-1e12, 1e12)
         self.value.setDecimals(3)
         form.addRow("&Value", self.value)
-        self.x = number_field(0.0, -1e4, 1e4, " m", 2)
-        self.y = number_field(0.0, -1e4, 1e4, " m", 2)
+        self.x_m = number_field(0.0, -1e4, 1e4, " m", 2)
+        self.y_m = number_field(0.0, -1e4, 1e4, " m", 2)
         self.yaw = number_field(0.0, -3600, 3600, " °", 1)
-        form.addRow("&x", self.x)
-        form.addRow("&y", self.y)
+        form.addRow("&x", self.x_m)
+        form.addRow("&y", self.y_m)
         form.addRow("&Yaw", self.yaw)
-        self._rows = {w: form.labelForField(w) for w in (self.param, self.value, self.x, self.y, self.yaw)}
+        self._fields = {"param": self.param, "value": self.value, "x": self.x_m, "y": self.y_m, "yaw": self.yaw}
+        self._rows = {w: form.labelForField(w) for w in self._fields.values()}
         add = QtWidgets.QPushButton("&Add change", box)
         add.clicked.connect(self.add_from_form)
         form.addRow(add)
@@ -113,69 +103,44 @@ class ScenarioDialog(QtWidgets.QDialog):
     # -- the form ----------------------------------------------------------------------------------------
     def _kind_changed(self, *_args) -> None:
         kind = self.kind.currentData()
-        f = self.scenario.factory
         self.target.blockSignals(True)
         self.target.clear()
-        if kind in ("machine_param", "move", "remove"):
-            for m in f.machines:
-                self.target.addItem(f"{m.id} — {m.name}", m.id)
-        elif kind == "demand":
-            for fl in f.flows:
-                self.target.addItem(f"{fl.part} (one every {fl.interarrival.mean_s:g} s)", fl.part)
-        else:
-            for t in f.transports:
-                self.target.addItem(f"{t.id}: {t.from_machine} → {t.to_machine}", t.id)
+        for key, text in targets(self.scenario.factory, kind):
+            self.target.addItem(text, key)
         self.target.blockSignals(False)
-        shown = {
-            "machine_param": (self.param, self.value),
-            "move": (self.x, self.y, self.yaw),
-            "remove": (),
-            "demand": (self.value,),
-            "transport_speed": (self.value,),
-        }[kind]
+        shown = {self._fields[name] for name in FIELDS[kind]}
         for w, label in self._rows.items():
             w.setVisible(w in shown)
             label.setVisible(w in shown)
-        self._rows[self.value].setText({"demand": "Seconds between parts", "transport_speed": "Speed (m/s)"}.get(kind, "&Value"))
+        self._rows[self.value].setText(VALUE_LABELS.get(kind, "&Value"))
         self._target_changed()
 
     def _target_changed(self, *_args) -> None:
         """Start the value fields at the current value (what the user changes from)."""
         kind, target = self.kind.currentData(), self.target.currentData()
-        f = self.scenario.factory
         if target is None:
             return
-        if kind == "machine_param":
-            sim = f.machine(target).sim.model_dump()
-            for key in PARAMS[self.param.currentData()]:
-                sim = sim.get(key) if isinstance(sim, dict) else None
-            self.value.setValue(float(sim) if isinstance(sim, (int, float)) else 0.0)
-        elif kind == "move":
-            p = f.machine(target).pose
-            self.x.setValue(p.x_m)
-            self.y.setValue(p.y_m)
-            self.yaw.setValue(p.yaw_deg)
-        elif kind == "demand":
-            self.value.setValue(next(fl.interarrival.mean_s for fl in f.flows if fl.part == target))
-        elif kind == "transport_speed":
-            self.value.setValue(next(t.speed_m_s for t in f.transports if t.id == target))
+        now = current_values(self.scenario.factory, kind, target, self.param.currentData())
+        if "value" in FIELDS[kind]:
+            self.value.setValue(now.value)
+        if kind == "move":
+            self.x_m.setValue(now.x_m)
+            self.y_m.setValue(now.y_m)
+            self.yaw.setValue(now.yaw_deg)
 
     def add_from_form(self) -> Change | None:
         """Append the change the form describes."""
         kind, target = self.kind.currentData(), self.target.currentData()
         if target is None:
             return None
-        change: Change
-        if kind == "machine_param":
-            change = MachineParam(machine=target, param=self.param.currentData(), value=float(self.value.value()))
-        elif kind == "move":
-            change = MoveMachine(machine=target, x_m=self.x.value(), y_m=self.y.value(), yaw_deg=self.yaw.value())
-        elif kind == "remove":
-            change = RemoveMachine(machine=target)
-        elif kind == "demand":
-            change = Demand(part=target, interarrival_mean_s=float(self.value.value()))
-        else:
-            change = TransportSpeed(transport=target, speed_m_s=float(self.value.value()))
+        values = ChangeValues(
+            param=self.param.currentData(),
+            value=float(self.value.value()),
+            x_m=self.x_m.value(),
+            y_m=self.y_m.value(),
+            yaw_deg=self.yaw.value(),
+        )
+        change = make_change(kind, target, values)
         self.changes.append(change)
         self._refresh()
         return change
@@ -208,8 +173,8 @@ class ScenarioDialog(QtWidgets.QDialog):
             apply(self.result_scenario())
         except ScenarioError as e:
             self.error.setText(str(e))
-            path = e.problems[0].path
-            if path.startswith("changes["):
-                self.list.setCurrentRow(int(path[len("changes[") : path.index("]")]))
+            row = failing_change(e)
+            if row is not None:
+                self.list.setCurrentRow(row)
             return
         super().accept()
