@@ -7,15 +7,18 @@ from pathlib import Path
 from PySide6 import QtWidgets
 
 from app.live.client import ConnectionSettings
+from app.live.connection_form import (
+    DEFAULT_ENDPOINT,
+    SECURITY_CHOICES,
+    connection_settings,
+    file_settings,
+    form_problem,
+    login_in_clear,
+    security_index,
+)
 from app.model.factory import OpcUaSettings
 from app.ui import credentials
 from app.ui.widgets import number_field
-
-SECURITY_CHOICES = (
-    ("None — no security", "None", "None"),
-    ("Basic256Sha256 — Sign", "Basic256Sha256", "Sign"),
-    ("Basic256Sha256 — Sign & Encrypt", "Basic256Sha256", "SignAndEncrypt"),
-)
 
 
 class ConnectionDialog(QtWidgets.QDialog):
@@ -26,16 +29,14 @@ class ConnectionDialog(QtWidgets.QDialog):
         self.setWindowTitle("Connect to OPC UA server")
         self.client_cert, self.client_key = client_cert, client_key
         form = QtWidgets.QFormLayout()
-        self.endpoint = QtWidgets.QLineEdit(defaults.endpoint or "opc.tcp://127.0.0.1:4840/")
+        self.endpoint = QtWidgets.QLineEdit(defaults.endpoint or DEFAULT_ENDPOINT)
         self.endpoint.setPlaceholderText("opc.tcp://host:port/path")
         self.endpoint.setToolTip("The server's endpoint URL")
         form.addRow("&Endpoint", self.endpoint)
         self.security = QtWidgets.QComboBox()
         for label, _policy, _mode in SECURITY_CHOICES:
             self.security.addItem(label)
-        for k, (_label, policy, mode) in enumerate(SECURITY_CHOICES):
-            if (policy, mode) == (defaults.security_policy, defaults.security_mode):
-                self.security.setCurrentIndex(k)
+        self.security.setCurrentIndex(security_index(defaults.security_policy, defaults.security_mode))
         form.addRow("&Security", self.security)
         self.cert_label = QtWidgets.QLabel(f"Client certificate: {client_cert}")
         self.cert_label.setWordWrap(True)
@@ -104,7 +105,7 @@ class ConnectionDialog(QtWidgets.QDialog):
         for w in (self.username, self.password):
             w.setEnabled(users)
         # Only shown when it matters: a login over a channel without security.
-        self.insecure_login.setVisible(users and self.security.currentIndex() == 0)
+        self.insecure_login.setVisible(login_in_clear(users, self.security.currentIndex()))
         self.remember.setEnabled(users and credentials.keyring_available())
         self.cert_label.setVisible(self.security.currentIndex() > 0)
 
@@ -117,18 +118,11 @@ class ConnectionDialog(QtWidgets.QDialog):
 
     def _validate(self) -> None:
         url = self.endpoint.text().strip()
-        if not url.startswith("opc.tcp://") or len(url) <= len("opc.tcp://"):
-            self.error.setText("The endpoint must look like opc.tcp://host:port/path")
-            return
-        if self.user_login.isChecked() and not self.username.text().strip():
-            self.error.setText("Enter a user name, or choose anonymous login")
-            return
-        if self.user_login.isChecked() and self.security.currentIndex() == 0 and not self.insecure_login.isChecked():
-            self.error.setText(
-                "Security None would send the password unencrypted: choose a Basic256Sha256 mode, "
-                "or tick the box to send it anyway"
-            )
-            self.insecure_login.setVisible(True)
+        users = self.user_login.isChecked()
+        problem = form_problem(url, self.security.currentIndex(), users, self.username.text(), self.insecure_login.isChecked())
+        if problem is not None:
+            self.error.setText(problem)
+            self.insecure_login.setVisible(login_in_clear(users, self.security.currentIndex()))
             return
         if self.remember.isChecked() and self.user_login.isChecked():
             credentials.save_password(self.username.text().strip(), url, self.password.text())
@@ -137,31 +131,19 @@ class ConnectionDialog(QtWidgets.QDialog):
         self.accept()
 
     def settings(self) -> ConnectionSettings:
-        _label, policy, mode = SECURITY_CHOICES[self.security.currentIndex()]
         users = self.user_login.isChecked()
-        return ConnectionSettings(
-            endpoint=self.endpoint.text().strip(),
-            security_policy=policy,
-            security_mode=mode,
-            username=self.username.text().strip() if users else None,
-            password=self.password.text() if users else None,
-            client_certificate=self.client_cert if policy != "None" else None,
-            client_key=self.client_key if policy != "None" else None,
-            publishing_ms=self.publishing.value(),
-            sampling_ms=self.sampling.value(),
-            deadband=self.deadband.value(),
+        return connection_settings(
+            self.endpoint.text(),
+            self.security.currentIndex(),
+            self.username.text() if users else None,
+            self.password.text() if users else None,
+            self.client_cert,
+            self.client_key,
+            self.publishing.value(),
+            self.sampling.value(),
+            self.deadband.value(),
         )
 
     def opcua_settings(self) -> OpcUaSettings:
         """What goes into the factory file (never the password)."""
-        s = self.settings()
-        return OpcUaSettings(
-            endpoint=s.endpoint,
-            security_policy=s.security_policy,
-            security_mode=s.security_mode,
-            username=s.username,
-            publishing_ms=s.publishing_ms,
-            sampling_ms=s.sampling_ms,
-            deadband=s.deadband,
-            stale_after_s=self.stale_after.value(),
-        )
+        return file_settings(self.settings(), self.stale_after.value())
