@@ -20,11 +20,11 @@ import platformdirs
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.history.recorder import History
-from app.live.client import ClientNotTrusted, ConnectionSettings, LoginRejected, explain
+from app.live import console_text
+from app.live.client import ClientNotTrusted, ConnectionSettings, explain
 from app.live.netloop import network_loop
 from app.live.trust import TrustStore, describe, fetch_server_certificate
 from app.model.document import FactoryDocument
-from app.model.signals import LIVE_SIGNALS as SIGNALS
 from app.paths import user_data_dir
 from app.plant.server import ensure_certificate
 from app.scene.view import FactoryView
@@ -161,12 +161,9 @@ class LiveController(QtCore.QObject):
     # -- live link -------------------------------------------------------------------------------------
     def history_path(self) -> Path:
         """Where the open factory's history is recorded (one SQLite file per factory name)."""
-        name = "".join(
-            c if c.isalnum() or c in "-_" else "_" for c in (self.document.factory.name if self.document else "factory")
-        )
         folder = user_data_dir() / "history"
         folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{name}.sqlite"
+        return folder / console_text.history_file_name(self.document.factory.name if self.document else None)
 
     def connect_live(self, settings: ConnectionSettings) -> None:
         """Subscribe to every tag bound in the open factory and show the plant live."""
@@ -217,26 +214,12 @@ class LiveController(QtCore.QObject):
         if not url:
             return False
         password = credentials.load_password(o.username, url) if o.username else None
-        # No stored password, or a login over a channel without security: the user decides in the dialog.
-        if o.username and (password is None or o.security_policy == "None"):
+        if console_text.asks_for_login(o, password):
             if endpoint and endpoint != o.endpoint:
                 self.document.set_opcua(o.model_copy(update={"endpoint": endpoint}))
             self.connect_dialog()
             return True
-        secure = o.security_policy != "None"
-        cert, key = self.client_certificate_paths()
-        settings = ConnectionSettings(
-            url,
-            security_policy=o.security_policy,
-            security_mode=o.security_mode,
-            username=o.username,
-            password=password,
-            client_certificate=cert if secure else None,
-            client_key=key if secure else None,
-            publishing_ms=o.publishing_ms,
-            sampling_ms=o.sampling_ms,
-            deadband=o.deadband,
-        )
+        settings = console_text.file_connection(o, url, password, *self.client_certificate_paths())
         self.live.max_age_s = o.stale_after_s
         log.info("connecting to %s (%s)", url, "given on the command line" if endpoint else "named by the factory file")
         self.connect_task = asyncio.ensure_future(self._connect_checked(settings))
@@ -290,14 +273,8 @@ class LiveController(QtCore.QObject):
                 return
             store = TrustStore(Path(platformdirs.user_config_dir("floortwin")) / "pki" / "trusted")
             if not store.is_trusted(der):
-                info = describe(der)
-                answer = QtWidgets.QMessageBox.question(
-                    self.window,
-                    "Trust this server?",
-                    f"The server presents a certificate floortwin has not seen before.\n\nSubject: {info.subject}\n"
-                    f"Application: {info.application_uri}\nValid until: {info.not_after}\nSHA-256: {info.thumbprint}\n\n"
-                    "Trust it for future connections?",
-                )
+                question = console_text.trust_question(describe(der))
+                answer = QtWidgets.QMessageBox.question(self.window, "Trust this server?", question)
                 if answer != QtWidgets.QMessageBox.StandardButton.Yes:
                     log.info("server certificate of %s not trusted: not connecting", settings.endpoint)
                     return
@@ -312,16 +289,9 @@ class LiveController(QtCore.QObject):
         payload = node_payload(mime)
         if payload is None or self.document is None:
             return
-        known = sorted(set(SIGNALS) | set(self.document.factory.machine(machine_id).tags))
-        default = payload.get("name") if payload.get("name") in known else None
-        signal, ok = QtWidgets.QInputDialog.getItem(
-            self.window,
-            "Bind variable",
-            f"Signal of {machine_id} shown by {payload['node_id']}:",
-            known,
-            known.index(default) if default else 0,
-            True,
-        )
+        known, first = console_text.bind_choices(self.document.factory.machine(machine_id).tags, payload.get("name"))
+        prompt = f"Signal of {machine_id} shown by {payload['node_id']}:"
+        signal, ok = QtWidgets.QInputDialog.getItem(self.window, "Bind variable", prompt, known, first, True)
         if ok and signal.strip():
             self.bind_tag(machine_id, signal.strip(), payload["node_id"])
 
@@ -351,28 +321,20 @@ class LiveController(QtCore.QObject):
     def _on_link_state(self, state: str, message: str) -> None:
         if state == "connected":
             self.views.browse.set_browser(self._browse)  # (re)load the server's tree on every (re)connection
-        colours = {"connected": "#1b8a3a", "reconnecting": "#c77c00", "connecting": "#c77c00", "failed": "#d03030"}
-        text = {
-            "connected": "Live",
-            "reconnecting": "Reconnecting…",
-            "connecting": "Connecting…",
-            "failed": "Link failed",
-            "disconnected": "Offline",
-        }.get(state, state)
-        self.link_label.setText(f'<b style="color:{colours.get(state, "#777")}">● {text}</b>')
+        self.link_label.setText(console_text.link_badge(state))
         self.link_label.setToolTip(message)
         if state in ("reconnecting", "failed") and message:
             self.status_bar.showMessage(message, 8000)
             log.warning("OPC UA link %s: %s", state, message)
         failure = getattr(self.live.client, "failure", None) if state == "failed" else None
-        if isinstance(failure, (LoginRejected, ClientNotTrusted)):
+        if console_text.is_final(failure):
             # The link gave up for good: end it (Live ▸ Connect is offered again) and say what to do.
             settings = self.live_settings
             QtCore.QTimer.singleShot(0, lambda: self._explain_failure(failure, settings))
 
     def _explain_failure(self, failure: BaseException, settings: ConnectionSettings | None) -> None:
         self.disconnect_live()
-        self.link_label.setText('<b style="color:#d03030">● Link failed</b>')
+        self.link_label.setText(console_text.link_badge("failed"))
         endpoint = settings.endpoint if settings is not None else "The server"
         if isinstance(failure, ClientNotTrusted):
             cert = settings.client_certificate if settings is not None and settings.client_certificate else None
@@ -381,19 +343,14 @@ class LiveController(QtCore.QObject):
             dialog.show()
             self.trust_dialog = dialog  # kept for tests and so that it is not collected while open
         else:
-            self.show_error(
-                "Login refused",
-                f"{endpoint} refused the user name or password.\n\nfloortwin does not retry a refused login: "
-                "repeated attempts can lock the account. Check them and connect again (Live ▸ Connect to Server, Ctrl+K).",
-                "",
-            )
+            self.show_error("Login refused", console_text.login_refused(endpoint), "")
 
     def _on_replay_shown(self, t: float) -> None:
         replaying = not np.isnan(t)
         self.views.trends.set_cursor(t if replaying else None)
         if replaying:
-            self.link_label.setText('<b style="color:#0072b2">◀◀ Replay</b>')
-            self.link_label.setToolTip(f"Showing the recorded state of {time.strftime('%H:%M:%S', time.localtime(t))}")
+            self.link_label.setText(console_text.replay_badge())
+            self.link_label.setToolTip(console_text.replay_tip(t))
         else:
             self._on_link_state(self.live.state.value, "")
         self.actions_changed.emit()
