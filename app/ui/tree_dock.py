@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.model.factory import Factory
-from app.model.kinds import get_kind
+from app.model.machine_tree import line_heading, machines_by_line
 from app.model.selection import Selection
 
 ID_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
@@ -68,37 +68,30 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
         """Rebuild the tree for ``factory``."""
         self.model.removeRows(0, self.model.rowCount())
         self._items.clear()
-        lines: dict[str, QtGui.QStandardItem] = {}
         root = self.model.invisibleRootItem()
-        for m in factory.machines:
-            line_name = m.line or "(no line)"
-            parent = lines.get(line_name)
-            if parent is None:
-                parent = QtGui.QStandardItem(line_name)
-                parent.setSelectable(False)
-                parent.setData(line_name, FILTER_ROLE)
-                font = parent.font()
-                font.setBold(True)
-                parent.setFont(font)
-                lines[line_name] = parent
-                root.appendRow([parent, QtGui.QStandardItem(""), QtGui.QStandardItem("")])
-            kind = get_kind(m.kind)
-            name_item = QtGui.QStandardItem(m.name)
-            name_item.setData(m.id, ID_ROLE)
-            name_item.setToolTip(f"{m.name} ({m.id})")
-            id_item = QtGui.QStandardItem(m.id)
-            id_item.setData(m.id, ID_ROLE)
-            name_item.setData(f"{m.name} {m.id} {kind.label if kind else m.kind} {m.kind}", FILTER_ROLE)
-            # The kind as its colour swatch; its name in the tooltip (a narrow column would only show "…").
-            kind_item = QtGui.QStandardItem("" if kind else m.kind)
-            kind_item.setData(m.id, ID_ROLE)
-            kind_item.setToolTip(kind.label if kind else m.kind)
-            if kind:
-                kind_item.setData(QtGui.QColor(*kind.colour), QtCore.Qt.ItemDataRole.DecorationRole)
-            parent.appendRow([name_item, id_item, kind_item])
-            self._items[m.id] = name_item
-        for parent in lines.values():
-            parent.setText(f"{parent.text()}  ({parent.rowCount()})")
+        for line_name, machines in machines_by_line(factory).items():
+            parent = QtGui.QStandardItem(line_heading(line_name, len(machines)))
+            parent.setSelectable(False)
+            parent.setData(line_name, FILTER_ROLE)
+            font = parent.font()
+            font.setBold(True)
+            parent.setFont(font)
+            root.appendRow([parent, QtGui.QStandardItem(""), QtGui.QStandardItem("")])
+            for m in machines:
+                name_item = QtGui.QStandardItem(m.name)
+                name_item.setData(m.id, ID_ROLE)
+                name_item.setToolTip(m.tooltip)
+                name_item.setData(m.match, FILTER_ROLE)
+                id_item = QtGui.QStandardItem(m.id)
+                id_item.setData(m.id, ID_ROLE)
+                # The kind as its colour swatch; its name in the tooltip (a narrow column would only show "…").
+                kind_item = QtGui.QStandardItem("" if m.colour else m.kind_label)
+                kind_item.setData(m.id, ID_ROLE)
+                kind_item.setToolTip(m.kind_label)
+                if m.colour:
+                    kind_item.setData(QtGui.QColor(*m.colour), QtCore.Qt.ItemDataRole.DecorationRole)
+                parent.appendRow([name_item, id_item, kind_item])
+                self._items[m.id] = name_item
         self.tree.expandAll()
         header = self.tree.header()
         if header.count() >= 3:
