@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.live.client import BrowseItem
+from app.live.node_drag import MIME_NODE, NodePayload, can_bind, decode_node, encode_node, node_label, node_tip, node_type
 
 log = logging.getLogger(__name__)
 
-MIME_NODE = "application/x-floortwin-node"
+__all__ = ["MIME_NODE", "BrowseDock", "node_payload"]
 NODE_ROLE = QtCore.Qt.ItemDataRole.UserRole + 10
 CLASS_ROLE = QtCore.Qt.ItemDataRole.UserRole + 11
 LOADED_ROLE = QtCore.Qt.ItemDataRole.UserRole + 12
@@ -28,21 +28,16 @@ class _NodeModel(QtGui.QStandardItemModel):
         data = QtCore.QMimeData()
         for index in indexes:
             if index.column() == 0 and index.data(CLASS_ROLE) == "Variable":
-                payload = {"node_id": index.data(NODE_ROLE), "name": index.data(QtCore.Qt.ItemDataRole.DisplayRole)}
-                data.setData(MIME_NODE, json.dumps(payload).encode())
-                data.setText(payload["node_id"])
+                node_id = index.data(NODE_ROLE)
+                data.setData(MIME_NODE, encode_node(node_id, index.data(QtCore.Qt.ItemDataRole.DisplayRole)))
+                data.setText(node_id)
                 break
         return data
 
 
-def node_payload(mime: QtCore.QMimeData) -> dict | None:
+def node_payload(mime: QtCore.QMimeData) -> NodePayload | None:
     """The dragged variable ({"node_id", "name"}) in drag-and-drop data, or None."""
-    if not mime.hasFormat(MIME_NODE):
-        return None
-    try:
-        return json.loads(bytes(mime.data(MIME_NODE)).decode())
-    except (ValueError, UnicodeDecodeError):
-        return None
+    return decode_node(bytes(mime.data(MIME_NODE))) if mime.hasFormat(MIME_NODE) else None
 
 
 class BrowseDock(QtWidgets.QDockWidget):
@@ -103,15 +98,13 @@ class BrowseDock(QtWidgets.QDockWidget):
             return
         parent.removeRows(0, parent.rowCount())
         for it in items:
-            name = QtGui.QStandardItem(it.display_name or it.browse_name)
+            name = QtGui.QStandardItem(node_label(it))
             name.setData(it.node_id, NODE_ROLE)
             name.setData(it.node_class, CLASS_ROLE)
-            name.setToolTip(f"{it.node_id}\n{it.description}".strip())
-            kind = QtGui.QStandardItem(it.data_type or it.node_class)
-            if it.node_class == "Variable":
-                name.setDragEnabled(True)
-            else:
-                name.setDragEnabled(False)
+            name.setToolTip(node_tip(it))
+            kind = QtGui.QStandardItem(node_type(it))
+            name.setDragEnabled(can_bind(it))
+            if not can_bind(it):
                 name.appendRow([QtGui.QStandardItem("loading…"), QtGui.QStandardItem("")])  # expandable until loaded
             parent.appendRow([name, kind])
         parent.setData(True, LOADED_ROLE)
