@@ -222,7 +222,7 @@ def run_gui(
         window.resize(*size)
     window.show()
     if factory is not None:
-        window.open_loaded(factory, path, connect=connect is None and plant is None)
+        window.files.open_loaded(factory, path, connect=connect is None and plant is None)
     if plant is not None:
         window.console.start_embedded_plant(plant)
     elif connect is not None and factory is not None:

@@ -98,7 +98,7 @@ def main() -> int:
         qapp.processEvents()
         time.sleep(0.01)
     factory = plant()
-    window.open_loaded(factory, None)
+    window.files.open_loaded(factory, None)
     qapp.processEvents()
     view, link, maps = window.view, window.live, window.heat_maps
     n = len(factory.machines)

@@ -132,7 +132,7 @@ def app_worker(endpoint: str, factory: str, warmup: float, seconds: float) -> di
     w = MainWindow(settings=Settings(QtCore.QSettings(str(home / "s.ini"), QtCore.QSettings.Format.IniFormat)))
     w.resize(1600, 1000)
     w.show()
-    assert w.open_path(factory)
+    assert w.files.open_path(factory)
 
     def frame_ms(n: int) -> list[float]:
         """Times of plain renders of the scene as it stands (the baseline: nothing streaming)."""

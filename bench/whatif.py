@@ -109,7 +109,7 @@ def gui_figures(scs, folder: Path) -> dict:
     w = MainWindow(Settings(QtCore.QSettings(str(folder / "settings.ini"), QtCore.QSettings.Format.IniFormat)))
     w.resize(1600, 1000)
     w.show()
-    w.open_demo()
+    w.files.open_demo()
     dock = w.whatif_dock
     dock.window_min.setValue(0)
     dock.show()

@@ -144,7 +144,7 @@ class Session:
         w.set_theme(self.theme)
         w.resize(*self.size)  # before the first show: the default dock layout follows the window's size
         w.show()
-        w.open_loaded(load_factory(DEMO_FACTORY), DEMO_FACTORY, connect=False)
+        w.files.open_loaded(load_factory(DEMO_FACTORY), DEMO_FACTORY, connect=False)
         w.console.start_embedded_plant(DEMO_FACTORY, (*DEMO_ARGS, *self.plant_args) if self.plant_args else ())
         await until(lambda: w.windowHandle() is not None and w.windowHandle().isExposed(), WINDOW_S, "window on screen")
         if (w.width(), w.height()) != self.size:

@@ -99,7 +99,7 @@ def make_window(qtbot, settings):
         with qtbot.waitExposed(w):
             w.show()
         if open_demo:
-            assert w.open_demo()
+            assert w.files.open_demo()
         w.view.render_now()
         made.append(w)
         return w
@@ -110,7 +110,7 @@ def make_window(qtbot, settings):
     for window in made:
         if window.document is not None and window.document.dirty:  # no "save changes?" prompt at teardown
             window.document.replace(window.document.factory, window.document.path)
-        shutil.rmtree(window.autosave_folder(), ignore_errors=True)  # no "recover?" question for the next test
+        shutil.rmtree(window.files.autosave_folder(), ignore_errors=True)  # no "recover?" question for the next test
         window.close()
         window.deleteLater()
     del window

@@ -51,7 +51,7 @@ def window_with(qtbot, settings):
     for w in made:
         if w.document is not None and w.document.dirty:
             w.document.replace(w.document.factory, w.document.path)
-        shutil.rmtree(w.autosave_folder(), ignore_errors=True)
+        shutil.rmtree(w.files.autosave_folder(), ignore_errors=True)
         w.close()
         w.deleteLater()
     QtWidgets.QApplication.processEvents()
@@ -236,7 +236,7 @@ def test_a_kpi_raising_during_a_comparison_is_reported_on_the_gui_thread(window_
     folder = tmp_path / "bundled"
     _plugin(folder, "badkpi", code, {"kpis": ["broken"]})
     w = window_with(_manager(folder, bundled=True))
-    assert w.open_demo()
+    assert w.files.open_demo()
     messages, threads = [], []
 
     def heard(message: str) -> None:  # a plain callable: it runs on the thread that changed the status bar

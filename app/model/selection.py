@@ -50,3 +50,34 @@ class Selection:
 
     def clear(self) -> None:
         self.select(())
+
+    def click(self, machine_id: str, toggle: bool) -> None:
+        """A click on ``machine_id`` ("" for empty floor), with Ctrl (``toggle``) or without: a plain click
+        selects that machine or, on the floor, nothing; Ctrl+click adds or removes it and keeps the rest.
+
+        >>> s = Selection(); s.click("A", False); s.click("B", True); s.ids
+        ('A', 'B')
+        >>> s.click("", True); s.ids, (s.click("", False), s.ids)[1]
+        (('A', 'B'), ())
+        """
+        if not machine_id:
+            if not toggle:
+                self.clear()
+        elif toggle:
+            self.toggle(machine_id)
+        else:
+            self.select([machine_id])
+
+
+def selection_text(names: dict[str, str], ids: tuple[str, ...]) -> str:
+    """The status bar's line for a selection: the current machine's name and id, and how many more.
+
+    >>> selection_text({"A": "Mill A", "B": "Press B"}, ("A", "B"))
+    'Press B [B] (+1 more)'
+    >>> selection_text({}, ())
+    ''
+    """
+    if not ids:
+        return ""
+    more = f" (+{len(ids) - 1} more)" if len(ids) > 1 else ""
+    return f"{names.get(ids[-1], ids[-1])} [{ids[-1]}]{more}"

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from app.model.document import FactoryDocument
     from app.model.selection import Selection
     from app.scene.view import FactoryView
+    from app.ui.file_commands import FileCommands
     from app.ui.layout_editor import LayoutEditor
     from app.ui.live_console import LiveController
     from app.ui.live_link import LiveLink
@@ -36,12 +37,9 @@ class Workbench(Protocol):
     layout_editor: LayoutEditor
     live: LiveLink
     console: LiveController
+    files: FileCommands
     timeline: TimelineBar
 
-    def open_dialog(self) -> None: ...
-    def open_demo(self) -> bool: ...
-    def save(self) -> bool: ...
-    def save_as_dialog(self) -> bool: ...
     def screenshot_dialog(self) -> None: ...
     def close(self) -> bool: ...
     def fly_to_selection(self) -> None: ...
@@ -77,13 +75,20 @@ Key = QtGui.QKeySequence.StandardKey
 
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
-        "file.open", "&Open…", lambda w: w.open_dialog(), "&File", Key.Open, "Open a factory file", True, SP.SP_DialogOpenButton
+        "file.open",
+        "&Open…",
+        lambda w: w.files.open_dialog(),
+        "&File",
+        Key.Open,
+        "Open a factory file",
+        True,
+        SP.SP_DialogOpenButton,
     ),
-    ActionSpec("file.demo", "Open &Demo Plant", lambda w: w.open_demo(), "&File", None, "Open the bundled demo factory"),
+    ActionSpec("file.demo", "Open &Demo Plant", lambda w: w.files.open_demo(), "&File", None, "Open the bundled demo factory"),
     ActionSpec(
         "file.save",
         "&Save",
-        lambda w: w.save(),
+        lambda w: w.files.save(),
         "&File",
         Key.Save,
         "Save the factory file",
@@ -95,7 +100,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "file.save_as",
         "Save &As…",
-        lambda w: w.save_as_dialog(),
+        lambda w: w.files.save_as_dialog(),
         "&File",
         Key.SaveAs,
         "Save to another file",

@@ -93,7 +93,7 @@ def report_crash(exc: BaseException, window=None, ask: bool = True) -> tuple[Pat
     saved = "There were no unsaved layout changes."
     if window is not None and getattr(window, "document", None) is not None and window.document.dirty:
         try:
-            window.autosave_now()
+            window.files.autosave_now()
             saved = "Your unsaved layout was saved; it is offered back when the factory is opened again."
         except Exception as e:  # the report must go on even if this fails
             saved = f"The unsaved layout could not be saved: {e}"

@@ -10,6 +10,14 @@ from PySide6 import QtCore, QtWidgets
 Dock = QtWidgets.QDockWidget
 
 
+def place_docks(window: QtWidgets.QMainWindow, left: Sequence[Dock], right: Sequence[Dock], bottom: Sequence[Dock]) -> None:
+    """Put the docks on their sides (stacked; ``arrange_default`` tabs them at the first show)."""
+    Area = QtCore.Qt.DockWidgetArea
+    for area, docks in ((Area.LeftDockWidgetArea, left), (Area.RightDockWidgetArea, right), (Area.BottomDockWidgetArea, bottom)):
+        for dock in docks:
+            window.addDockWidget(area, dock)
+
+
 def arrange_default(
     window: QtWidgets.QMainWindow,
     left: Sequence[Dock],

@@ -5,14 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import zlib
-from pathlib import Path
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.assets import AssetLibrary, MeshAsset, load_factory_assets
 from app.model.document import FactoryDocument
-from app.model.factory import Factory
-from app.model.selection import Selection
+from app.model.selection import Selection, selection_text
 from app.paths import DEMO_FACTORY, RESOURCES_DIR
 from app.physics.world import problem_counts
 from app.plugins import PluginManager, standard_plugins
@@ -20,7 +18,7 @@ from app.scene.view import FactoryView
 from app.ui.actions import ACTIONS, install_actions, refresh_actions
 from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
-from app.ui.dock_layout import add_panels_menu, arrange_default, unelide_dock_tabs
+from app.ui.dock_layout import add_panels_menu, arrange_default, place_docks, unelide_dock_tabs
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.file_commands import FileCommands
 from app.ui.heat_controller import HeatController
@@ -117,16 +115,13 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
         self.undo_dock.setObjectName("dock_undo")
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.tree_dock)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.browse_dock)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.LeftDockWidgetArea, self.palette_dock)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.properties_dock)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.trends_dock)
+        place_docks(
+            self,
+            left=[self.tree_dock, self.browse_dock, self.palette_dock],
+            right=[self.properties_dock, self.trends_dock, self.heat_dock, self.whatif_dock],
+            bottom=[self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock],
+        )
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.heat_dock)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.RightDockWidgetArea, self.whatif_dock)
-        for dock in (self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock):
-            self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
         self.plugin_ui = PluginUi(self, self.plugins, self.settings, self.log_dock, ask=ask_plugins)
         self.plugin_docks = self.plugin_ui.docks  # panels of plugins, built when first shown
         self._docks_tabbed = False  # tabbed at the first show (see showEvent)
@@ -202,7 +197,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.statusBar().addPermanentWidget(self.status_machines)
         self.statusBar().addPermanentWidget(self.status_file)
 
-        self.view.machine_clicked.connect(self._on_machine_clicked)
+        self.view.machine_clicked.connect(self.selection.click)
         self.tree_dock.machine_activated.connect(self._fly_to)
         self.selection.changed.connect(self._on_selection_changed)
 
@@ -215,37 +210,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._update_title()
         self.refresh_actions()
 
-    # -- files (``self.files``): what menus, the command line, scripts and tests call ------------------------
-    def open_path(self, path: str | os.PathLike[str]) -> bool:
-        return self.files.open_path(path)
-
-    def open_loaded(self, factory: Factory, path: str | os.PathLike[str] | None, connect: bool = True) -> None:
-        self.files.open_loaded(factory, path, connect)
-
-    def open_demo(self) -> bool:
-        return self.files.open_demo()
-
-    def open_dialog(self) -> None:
-        self.files.open_dialog()
-
-    def save(self) -> bool:
-        return self.files.save()
-
-    def save_to(self, path: str | os.PathLike[str]) -> bool:
-        return self.files.save_to(path)
-
-    def save_as_dialog(self, read_only: Path | None = None) -> bool:
-        return self.files.save_as_dialog(read_only)
-
-    def autosave_folder(self) -> Path:
-        return self.files.autosave_folder()
-
-    def autosave_now(self) -> Path | None:
-        return self.files.autosave_now()
-
-    def _discard_autosave(self) -> None:
-        self.files.discard_autosave()
-
+    # -- screenshots ----------------------------------------------------------------------------------------
     def screenshot_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, "Save screenshot", "floortwin.png", "PNG images (*.png)")
         if path:
@@ -314,15 +279,6 @@ class MainWindow(QtWidgets.QMainWindow):
         add_panels_menu(self.findChild(QtWidgets.QMenu, "menu_view"), [*docks, self.log_dock, self.toolbar, self.timeline])
 
     # -- selection -----------------------------------------------------------------------------------
-    def _on_machine_clicked(self, machine_id: str, toggle: bool) -> None:
-        if not machine_id:
-            if not toggle:
-                self.selection.clear()
-        elif toggle:
-            self.selection.toggle(machine_id)
-        else:
-            self.selection.select([machine_id])
-
     def _on_selection_changed(self, ids: tuple[str, ...]) -> None:
         self.view.set_selection(ids)
         current = self.selection.current
@@ -333,9 +289,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.properties_dock.show_machine(factory, current, asset, self.live.units_of(current) if current else None)
         self.trends_dock.set_machine(current, self.live.units_of(current) if current else None)
         if current is not None and factory is not None:
-            m = factory.machine(current)
-            more = f" (+{len(ids) - 1} more)" if len(ids) > 1 else ""
-            self.statusBar().showMessage(f"{m.name} [{m.id}]{more}")
+            self.statusBar().showMessage(selection_text({current: factory.machine(current).name}, ids))
         elif self.statusBar().currentMessage().endswith("]") or " more)" in self.statusBar().currentMessage():
             self.statusBar().clearMessage()  # the selection was cleared: so is its line in the status bar
         self.refresh_actions()
@@ -429,7 +383,7 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def open_demo_live(self) -> None:
         """The demo plant with its embedded plant simulator, as ``--demo`` opens it."""
-        if self.open_demo():
+        if self.files.open_demo():
             self.console.start_embedded_plant(DEMO_FACTORY)
 
     @property
@@ -462,12 +416,12 @@ class MainWindow(QtWidgets.QMainWindow):
                 | QtWidgets.QMessageBox.StandardButton.Cancel,
             )
             if answer == QtWidgets.QMessageBox.StandardButton.Cancel or (
-                answer == QtWidgets.QMessageBox.StandardButton.Save and not self.save()
+                answer == QtWidgets.QMessageBox.StandardButton.Save and not self.files.save()
             ):
                 event.ignore()
                 return
             if answer == QtWidgets.QMessageBox.StandardButton.Discard:
-                self._discard_autosave()  # the user chose to lose them: nothing to recover next time
+                self.files.discard_autosave()  # the user chose to lose them: nothing to recover next time
         self.settings.save_window_state(self.saveGeometry(), self.saveState(self.layout_version()))
         self.settings.sync()
         self.console.close()  # the live link and the embedded plant simulator

@@ -52,10 +52,10 @@ class WelcomeDialog(QtWidgets.QDialog):
         self.show_at_start.toggled.connect(lambda on: setattr(window.settings, "show_welcome", on))
         layout.addWidget(self.show_at_start)
         self.demo.clicked.connect(lambda: self._then(window.open_demo_live))
-        self.open.clicked.connect(lambda: self._then(window.open_dialog))
+        self.open.clicked.connect(lambda: self._then(window.files.open_dialog))
         self.connect.clicked.connect(lambda: self._then(window.console.connect_dialog))
         self.recent.itemActivated.connect(
-            lambda item: self._then(lambda: window.open_path(item.data(QtCore.Qt.ItemDataRole.UserRole)))
+            lambda item: self._then(lambda: window.files.open_path(item.data(QtCore.Qt.ItemDataRole.UserRole)))
         )
         self.resize(520, 460)
 

@@ -257,7 +257,7 @@ def test_gui_browse_drop_to_bind_and_live_colours(qloop, make_window, qtbot, nod
     demo = load_factory(DEMO)
     # A factory whose CNC-01 is bound to nothing yet: the operator binds it by drag and drop.
     plain = demo.model_copy(update={"machines": [m.model_copy(update={"tags": {}}) for m in demo.machines]})
-    w.open_loaded(plain, None)
+    w.files.open_loaded(plain, None)
     w.view.camera_preset("top")
     w.console.connect_live(ConnectionSettings(endpoint(port), timeout_s=3, publishing_ms=100, sampling_ms=100))
     qtbot.waitUntil(lambda: w.browse_dock.find(["Plant"]) is not None, timeout=15000)
@@ -311,7 +311,7 @@ def test_gui_browse_drop_to_bind_and_live_colours(qloop, make_window, qtbot, nod
     rgb = tuple(int(c) for c in w.view.machines.colours[w.view.machines.index["CNC-01"]][:3])
     assert rgb in (tuple(STATE_RGB[0]), tuple(STATE_RGB[2]))
     # The binding is saved with the factory.
-    assert w.save_to(tmp_path / "bound.json")
+    assert w.files.save_to(tmp_path / "bound.json")
     assert load_factory(tmp_path / "bound.json").machine("CNC-01").tags == {"State": node_id}
     # Binding is one undo step.
     assert w.layout_editor.stack.text(w.layout_editor.stack.count() - 1) == "Bind CNC-01.State"
@@ -402,7 +402,7 @@ def test_gui_shows_the_servers_unit_range_flag_and_device_health(qloop, make_win
         demo = load_factory(DEMO)
         tags = {"Temperature": f"nsu={uri};s=Press1/Speed", "State": f"nsu={uri};s=Press1/DeviceHealth"}
         machines = [m.model_copy(update={"tags": tags if m.id == "CNC-01" else {}}) for m in demo.machines]
-        w.open_loaded(demo.model_copy(update={"machines": machines}), None)
+        w.files.open_loaded(demo.model_copy(update={"machines": machines}), None)
         w.settings.history_retention_days = 30
         w.settings.history_max_mb = 100
         w.console.connect_live(ConnectionSettings(endpoint(port), timeout_s=10, publishing_ms=100, sampling_ms=100))

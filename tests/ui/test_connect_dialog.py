@@ -168,7 +168,7 @@ def test_secure_connection_with_a_login_trust_once_and_the_keyring(
         assert w.live.client.settings.security_mode == "SignAndEncrypt" and w.live.max_age_s == 20
         assert credentials.load_password("alice", endpoint) == "s3cret"  # in the keyring...
         saved = tmp_path / "plant.json"
-        assert w.save_to(saved)
+        assert w.files.save_to(saved)
         text = saved.read_text()
         assert "s3cret" not in text  # ...never in the factory file
         assert load_factory(saved).opcua.username == "alice"

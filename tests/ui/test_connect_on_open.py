@@ -38,7 +38,7 @@ def plant():
 
 def test_opening_a_file_that_names_a_server_connects(qloop, make_window, qtbot, plant, tmp_path):
     w = make_window(open_demo=False)
-    assert w.open_path(_factory_naming(tmp_path, plant))
+    assert w.files.open_path(_factory_naming(tmp_path, plant))
     qtbot.waitUntil(w.console.has_live_values, timeout=20000)
     assert w.live.active
     qtbot.waitUntil(lambda: "Live" in w.status_link.text(), timeout=10000)
@@ -48,7 +48,7 @@ def test_opening_a_file_that_names_a_server_connects(qloop, make_window, qtbot, 
 def test_connect_on_open_can_be_turned_off(qloop, make_window, qtbot, plant, tmp_path):
     w = make_window(open_demo=False)
     w.settings.connect_on_open = False
-    assert w.open_path(_factory_naming(tmp_path, plant))
+    assert w.files.open_path(_factory_naming(tmp_path, plant))
     # The connection would be scheduled on the next turn of the event loop: let several turns pass.
     for _ in range(20):
         qtbot.wait(10)

@@ -50,7 +50,7 @@ def test_edit_mode_on_a_2000_machine_plant_returns_before_the_world_exists_and_v
     plant = tmp_path / "plant.json"
     save_factory(generate(2000), plant)
     w = make_window(open_demo=False)
-    assert w.open_path(plant)
+    assert w.files.open_path(plant)
     w.actions_by_id["edit.layout_mode"].trigger()  # returns although no world can be built yet
     editor = w.layout_editor
     assert editor.active and editor.service.state == "preparing"

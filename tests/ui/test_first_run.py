@@ -18,7 +18,7 @@ def test_welcome_page_opens_the_demo_and_remembers_its_setting(make_window, qtbo
     page.show_at_start.setChecked(False)
     assert settings.show_welcome is False
     page.accept()
-    w.open_demo()  # what "Open the demo plant" does, without starting the plant's process here
+    w.files.open_demo()  # what "Open the demo plant" does, without starting the plant's process here
     assert not page.isVisible() and w.document is not None and w.document.factory.name
     settings.show_welcome = True
 
@@ -46,7 +46,7 @@ def test_an_unexpected_error_saves_the_layout_and_a_report_and_asks(make_window,
     except ValueError as e:
         report, saved = report_crash(e, w)
     assert "unsaved layout was saved" in saved
-    assert find_autosave(w.autosave_folder(), w.document.path) is not None
+    assert find_autosave(w.files.autosave_folder(), w.document.path) is not None
     text = report.read_text()
     assert "ValueError: something nobody expected" in text and "Versions:" in text and "Plugins:" in text
     dialog = w.crash_dialog
@@ -54,7 +54,7 @@ def test_an_unexpected_error_saves_the_layout_and_a_report_and_asks(make_window,
     dialog.keep.click()
     assert not dialog.isVisible() and w.isVisible()
     w.layout_editor.set_active(False)
-    w._discard_autosave()  # other tests open the demo: no recovery question for them
+    w.files.discard_autosave()  # other tests open the demo: no recovery question for them
 
 
 def test_a_corrupt_settings_file_is_set_aside_and_defaults_used(tmp_path):

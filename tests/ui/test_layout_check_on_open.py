@@ -30,7 +30,7 @@ def test_a_layout_with_a_collision_is_checked_off_the_gui_thread_and_says_so(
 
     monkeypatch.setattr("app.ui.layout_check_task.check_layout", spy)
     w = make_window(open_demo=False)
-    assert w.open_path(bad)
+    assert w.files.open_path(bad)
     assert w.layout_editor.service.state == "idle"  # no editing world built at open: only the check's, on a worker
     dock = w.layout_check_dock.list
     qtbot.waitUntil(lambda: any("CNC-01 collides with CNC-02" in dock.item(k).text() for k in range(dock.count())), timeout=30000)

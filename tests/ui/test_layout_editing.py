@@ -210,7 +210,7 @@ def test_edits_save_and_reload(make_window, qtbot, tmp_path):
     to = _free_spot(w, "PR-01")
     _drag(w, qtbot, "PR-01", to)
     moved = w.document.factory.machine("PR-01").pose
-    assert w.save_to(tmp_path / "edited.json")
+    assert w.files.save_to(tmp_path / "edited.json")
     assert not w.document.dirty
     from app.model.io import load_factory
 
@@ -226,39 +226,39 @@ def test_unsaved_edits_are_autosaved_and_recovered_after_a_crash(make_window, qt
     plant = tmp_path / "plant.json"
     shutil.copy(demo_path, plant)
     w = make_window(open_demo=False)
-    assert w.open_path(plant)
+    assert w.files.open_path(plant)
     w.actions_by_id["edit.layout_mode"].trigger()
     w.selection.select(["QA-01"])
     original = w.document.factory.machine("QA-01").pose
     w.layout_editor.rotate_selection(90)
     edited = w.document.factory.machine("QA-01").pose
     assert edited != original
-    autosave = w.autosave_now()
+    autosave = w.files.autosave_now()
     assert autosave is not None and autosave.exists()
-    assert w.autosave_now() is None  # nothing new since
+    assert w.files.autosave_now() is None  # nothing new since
     # The "crash": the window goes without saving or asking (as if the process had died).
     w.document.replace(w.document.factory, w.document.path)
     w.close()
 
     monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: QtWidgets.QMessageBox.StandardButton.Yes)
     w2 = make_window(open_demo=False)
-    assert w2.open_path(plant)
+    assert w2.files.open_path(plant)
     assert w2.document.factory.machine("QA-01").pose == edited  # recovered
     assert w2.document.dirty and "Recover" in w2.layout_editor.stack.text(0)
     w2.layout_editor.stack.undo()
     assert w2.document.factory.machine("QA-01").pose == original  # one step back: the file as saved
     w2.layout_editor.stack.redo()
-    assert w2.save_to(plant)
+    assert w2.files.save_to(plant)
     assert not autosave.exists()  # saved: the autosave is gone
 
     # Declining a recovery discards the autosave.
     w2.layout_editor.set_active(True)
     w2.selection.select(["QA-01"])
     w2.layout_editor.rotate_selection(15)
-    assert w2.autosave_now() is not None
+    assert w2.files.autosave_now() is not None
     w2.document.replace(w2.document.factory, w2.document.path)
     monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: QtWidgets.QMessageBox.StandardButton.No)
-    assert w2.open_path(plant)
+    assert w2.files.open_path(plant)
     assert w2.document.factory.machine("QA-01").pose == edited and not w2.document.dirty
     assert not autosave.exists()
 
@@ -347,7 +347,7 @@ def test_import_a_mesh_as_a_new_machine_and_refuse_a_broken_one(make_window, qtb
 
     w = _editing(make_window, qtbot)
     plant = tmp_path / "plant.json"
-    assert w.save_to(plant)
+    assert w.files.save_to(plant)
     mesh = tmp_path / "meshes" / "lathe.stl"
     mesh.parent.mkdir()
     trimesh.creation.box(extents=(3.0, 1.5, 1.8)).apply_translation((0, 0, 0.9)).export(mesh)
@@ -364,7 +364,7 @@ def test_import_a_mesh_as_a_new_machine_and_refuse_a_broken_one(make_window, qtb
     m = w.document.factory.machine(mid)
     assert m.asset == "lathe" and w.document.factory.assets["lathe"].path == "meshes/lathe.stl"  # relative to the file
     assert (m.footprint.width_m, m.footprint.depth_m) == pytest.approx((3.0, 1.5), abs=0.01)
-    assert w.save_to(plant)
+    assert w.files.save_to(plant)
     assert load_factory(plant).machine(mid).asset == "lathe"
 
     broken = tmp_path / "broken.stl"

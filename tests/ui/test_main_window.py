@@ -73,7 +73,7 @@ def test_bad_file_shows_an_error_and_keeps_the_open_factory(make_window, tmp_pat
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(doc))
     before = w.document
-    assert not w.open_path(bad)
+    assert not w.files.open_path(bad)
     assert w.document is before and len(w.view.machines.ids) == len(before.factory.machines)
     box = w.last_error
     assert box is not None and box.isVisible()
@@ -86,19 +86,19 @@ def test_bad_file_shows_an_error_and_keeps_the_open_factory(make_window, tmp_pat
 def test_save_as_writes_an_identical_factory_and_updates_recent_files(make_window, tmp_path):
     w = make_window()
     target = tmp_path / "plant.json"
-    assert w.save_to(target)
+    assert w.files.save_to(target)
     assert load_factory(target) == w.document.factory
     assert w.document.path == target
     assert w.settings.recent_files()[0] == str(target.resolve())
     assert "plant.json" in w.windowTitle()
     # Reopen it through the same path a user takes.
-    assert w.open_path(target)
+    assert w.files.open_path(target)
     assert w.document.path == target
 
 
 def test_save_error_is_reported(make_window, tmp_path):
     w = make_window()
-    assert not w.save_to(tmp_path / "missing-folder" / "x.json")
+    assert not w.files.save_to(tmp_path / "missing-folder" / "x.json")
     assert w.last_error is not None and "x.json" in w.last_error.text()
     w.last_error.close()
 

@@ -42,7 +42,7 @@ def _answer_save_dialog(monkeypatch, answer: Path):
 
 def test_save_of_a_file_in_a_read_only_folder_offers_save_as_in_documents(make_window, monkeypatch, read_only_copy, tmp_path):
     w = make_window(open_demo=False)
-    assert w.open_path(read_only_copy)
+    assert w.files.open_path(read_only_copy)
     before = read_only_copy.read_bytes()
     real_access = os.access
     folder = read_only_copy.parent
@@ -56,7 +56,7 @@ def test_save_of_a_file_in_a_read_only_folder_offers_save_as_in_documents(make_w
     target = docs / "plant.json"
     docs.mkdir()
     asked = _answer_save_dialog(monkeypatch, target)
-    assert w.save()
+    assert w.files.save()
     assert asked == [str(docs / "plant.json")]  # starts in the documents, not in the read-only folder
     assert read_only_copy.read_bytes() == before  # the original is untouched
     assert load_factory(target).name == load_factory(read_only_copy).name
@@ -65,7 +65,7 @@ def test_save_of_a_file_in_a_read_only_folder_offers_save_as_in_documents(make_w
 
 def test_a_refused_write_asks_where_to_save_instead_of_failing(make_window, monkeypatch, read_only_copy, tmp_path):
     w = make_window(open_demo=False)
-    assert w.open_path(read_only_copy)
+    assert w.files.open_path(read_only_copy)
     refused = {"n": 0}
     real_save = w.document.save
 
@@ -82,7 +82,7 @@ def test_a_refused_write_asks_where_to_save_instead_of_failing(make_window, monk
     asked = _answer_save_dialog(monkeypatch, docs / "copy.json")
     errors: list[str] = []
     monkeypatch.setattr(w, "show_error", lambda *a: errors.append(a[0]))
-    assert w.save()
+    assert w.files.save()
     assert refused["n"] == 1 and not errors
     assert asked == [str(docs / "plant.json")]
     assert json.loads((docs / "copy.json").read_text(encoding="utf-8"))["name"] == load_factory(read_only_copy).name
@@ -95,6 +95,6 @@ def test_the_demo_is_saved_as_a_copy_in_documents(make_window, monkeypatch, tmp_
     monkeypatch.setattr("app.ui.file_commands.documents_folder", lambda: docs)
     asked = _answer_save_dialog(monkeypatch, docs / "my-plant.json")
     before = DEMO.read_bytes()
-    assert w.save()
+    assert w.files.save()
     assert asked == [str(docs / DEMO.name)]
     assert (docs / "my-plant.json").exists() and DEMO.read_bytes() == before

@@ -58,7 +58,7 @@ def test_opening_a_layout_with_one_overlap_says_one_collision(make_window, qtbot
     path = tmp_path / "overlap.json"
     save_factory(f.model_copy(update={"machines": machines}), path)
     w = make_window(open_demo=False)
-    assert w.open_path(path)
+    assert w.files.open_path(path)
     qtbot.waitUntil(lambda: "collision" in w.statusBar().currentMessage(), timeout=30000)  # checked in the background
     message = w.statusBar().currentMessage()
     assert "1 collision(s)" in message, message
