@@ -86,12 +86,22 @@ class LegendPanel(QtWidgets.QWidget):
         self._theme = "light"
         self._text_px = TEXT_PX[0]
         self._images: dict[str, QtGui.QImage] = {}
+        self._reserved: tuple[str, ...] = ()  # labels the width keeps room for, shown or not
         self.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Expanding)
         self.setAttribute(QtCore.Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAccessibleName("Legend")
         self.hide()
 
     # -- content ------------------------------------------------------------------------------------
+    def reserve(self, labels: Sequence[str]) -> None:
+        """Keep room for these legend rows whether they are shown or not, so that switching between legends
+        (edit mode: kinds while idle, verdicts while a machine is dragged) never changes the panel's width
+        and moves the floor under the mouse; the rows shown now keep their room too. () releases the room."""
+        shown = self._items.get("legend")
+        now = tuple(text for text, _rgb in shown.rows) if isinstance(shown, Entries) and labels else ()
+        self._reserved = (*labels, *now)
+        self._changed()
+
     def set_entries(self, title: str, rows: Sequence[tuple[str, Sequence[int]]] | None) -> None:
         """Show a categorical legend (None or no rows: remove it)."""
         if rows:
@@ -172,6 +182,8 @@ class LegendPanel(QtWidgets.QWidget):
             if isinstance(item, Entries):
                 for text, _rgb in item.rows:
                     widest = max(widest, 2 * px + metrics.horizontalAdvance(text))
+        for text in self._reserved:
+            widest = max(widest, 2 * px + metrics.horizontalAdvance(text))
         return int(min(widest, MAX_WIDTH_EM * px) + 2 * self._margin(px))
 
     @staticmethod

@@ -30,7 +30,7 @@ from app.ui.layout_commands import LayoutCommand, MoveCommand, names
 from app.ui.layout_drag import LayoutDrag
 from app.ui.palette_dock import MIME_ASSET, asset_payload
 from app.ui.place_dialog import PlaceDialog
-from app.ui.verdict_view import VerdictPainter
+from app.ui.verdict_view import EDIT_LEGEND_LABELS, VerdictPainter
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,7 @@ class LayoutEditor(QtCore.QObject):
             return
         self.active = on
         w.view.set_edit_mode(on)
+        w.view.legend.reserve(EDIT_LEGEND_LABELS if on else ())  # legends switch in edit mode, the width stays
         w.live.paused = on  # while editing, colours show verdicts (live values keep being recorded)
         if not on:  # the legend of what is drawn again: machine states while live, kinds otherwise
             if w.live.store is not None and w.live.heat is None:
@@ -155,7 +156,7 @@ class LayoutEditor(QtCore.QObject):
         without problems leaves the colours of the layout as they are."""
         self.last_verdicts = list(verdicts)
         if verdicts or moving:
-            self.painter.placement(verdicts, moving or [v.machine for v in verdicts], legend=not moving)
+            self.painter.placement(verdicts, moving or [v.machine for v in verdicts])
         if verdicts:
             self.window.statusBar().showMessage(verdicts[0].describe(), 4000)
         self.verdicts_changed.emit(list(verdicts))

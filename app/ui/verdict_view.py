@@ -16,6 +16,18 @@ CLEAR_RGB = (205, 208, 212)  # machines without a problem while problems are sho
 CHECKING_RGB = (86, 180, 233)  # sky blue: being placed, verdict not known yet (never green before it is)
 VERDICT_LEGEND = (("collision", COLLISION_RGB), ("too close (clearance)", CLEARANCE_RGB), ("no problem", CLEAR_RGB))
 PARTY_RGB = {"collision": (255, 120, 120), "clearance": (255, 205, 120)}
+#: The legend of a placement in progress: what the moved machines and the rest show.
+PLACEMENT_LEGEND = (
+    ("placed, clear", OK_RGB),
+    ("collision", COLLISION_RGB),
+    ("too close (clearance)", CLEARANCE_RGB),
+    ("met by a collision", PARTY_RGB["collision"]),
+    ("met, too close", PARTY_RGB["clearance"]),
+    ("not involved", CLEAR_RGB),
+)
+CHECKING_LEGEND = (("being checked…", CHECKING_RGB), ("not involved", CLEAR_RGB))
+#: Every label edit mode may show: the legend margin keeps room for the widest, shown or not.
+EDIT_LEGEND_LABELS = tuple(label for legend in (VERDICT_LEGEND, PLACEMENT_LEGEND, CHECKING_LEGEND) for label, _ in legend)
 
 
 def _faded(n: int) -> np.ndarray:
@@ -65,18 +77,17 @@ class VerdictPainter:
         w = self.window
         return len(w.document.factory.machines), w.view.machines.index
 
-    def placement(self, verdicts: Sequence[Verdict], moving: Iterable[str], legend: bool = True) -> None:
-        """Machines being placed: green, amber or red, the parties they meet tinted, the rest faded.
-        ``legend``: show the verdict legend too — not during a drag, where a legend of another width would
-        resize the 3D view and move the floor under the mouse."""
+    def placement(self, verdicts: Sequence[Verdict], moving: Iterable[str]) -> None:
+        """Machines being placed: green, amber or red, the parties they meet tinted, the rest faded, with the
+        legend of those colours (its width was reserved on entering edit mode: the floor does not move)."""
         self.window.view.set_machine_colours(placement_colours(*self._machines(), moving, verdicts))
-        if legend:
-            self.window.view.set_legend(VERDICT_LEGEND, "Layout check")
+        self.window.view.set_legend(PLACEMENT_LEGEND, "Layout check")
 
     def checking(self, moving: Iterable[str]) -> None:
         """Machines being placed whose verdict is not known yet: blue, the rest faded (during a drag: the
         legend stays as it is, the status bar says "checking…")."""
         self.window.view.set_machine_colours(checking_colours(*self._machines(), moving))
+        self.window.view.set_legend(CHECKING_LEGEND, "Layout check")
 
     def problems(self, verdicts: Sequence[Verdict]) -> None:
         """Every machine with a problem red or amber, with the verdict legend (the kinds when none)."""
