@@ -57,7 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         instance = read_qaplib(args.instance)
     except (OSError, ValueError) as e:
         print(f"python -m app.optimise qap: {e}", file=sys.stderr)
-        return 1
+        return 2  # a file that cannot be read is a bad argument, as for main.py
 
     def report(p: Progress) -> None:
         print(f"\r{p.seconds:6.1f} s  {p.iteration:9d} iterations  best {p.best_value:.12g}", end="", file=sys.stderr)

@@ -586,14 +586,18 @@ def _probability(text: str) -> float:
     return v
 
 
+#: The program name in usage and error lines (``main.py --plantsim`` runs the same).
+PROG = "python -m app.plant.server"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m app.plant.server", description="floortwin plant simulator (OPC UA server)")
+    p = argparse.ArgumentParser(prog=PROG, description="floortwin plant simulator (OPC UA server)")
     p.add_argument("--factory", required=True, help="factory file to simulate")
     p.add_argument("--port", type=int, default=4840, help="TCP port to listen on (0: any free port, named in the first line)")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second")
     p.add_argument("--interval", type=float, default=0.5, help="wall seconds between updates")
-    p.add_argument("--seed", type=int, default=None)
+    p.add_argument("--seed", type=int, default=None, help="random seed: the same seed plays the same plant again")
     p.add_argument("--user", type=_user, action="append", default=[], metavar="NAME:PASSWORD", help="accept this login")
     p.add_argument("--no-anonymous", action="store_true", help="refuse anonymous sessions")
     p.add_argument("--secure", action="store_true", help="also offer Basic256Sha256 Sign and SignAndEncrypt")
@@ -671,7 +675,7 @@ async def serve(args: argparse.Namespace, factory: Factory) -> int:
         await plant.start()
     except OSError as e:
         where = f"{args.host}:{args.port}" if args.port else f"any free port of {args.host}"
-        print(f"plantsim: error: cannot listen on {where}: {e.strerror or e}", file=sys.stderr)
+        print(f"{PROG}: error: cannot listen on {where}: {e.strerror or e}", file=sys.stderr)
         return 1
     print(f"plantsim: serving {len(plant.vars)} variables of {len(plant.machines)} machines on {plant.endpoint}", flush=True)
     try:
@@ -695,12 +699,12 @@ def main(argv: list[str] | None = None) -> int:
         factory = load_factory(args.factory)
         compile_model(factory, horizon_s=1.0, warmup_s=0.0, replications=1)
     except (FactoryFileError, SimInputError) as e:
-        print(f"plantsim: error: {e}", file=sys.stderr)
+        print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
     problems = check_drifts(args.drift, factory)
     if problems:
         for problem in problems:
-            print(f"plantsim: error: --drift {problem}", file=sys.stderr)
+            print(f"{PROG}: error: --drift {problem}", file=sys.stderr)
         return 2
     try:
         return asyncio.run(serve(args, factory))

@@ -198,3 +198,13 @@ def test_command_line_says_what_is_not_available_yet():
     out = subprocess.run([sys.executable, "-m", "app.optimise", "layout", "demo.json"], capture_output=True, text=True)
     assert out.returncode == 2
     assert "not available yet" in out.stderr
+
+
+def test_an_instance_that_cannot_be_read_is_a_bad_argument(tmp_path):
+    """Exit code 2 with the file named, as main.py does for a bad file (a new-user trial saw 1)."""
+    import subprocess
+    import sys
+
+    missing = tmp_path / "none.dat"
+    out = subprocess.run([sys.executable, "-m", "app.optimise", "qap", str(missing)], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2 and "none.dat" in out.stderr

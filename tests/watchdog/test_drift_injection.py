@@ -63,7 +63,7 @@ def test_the_command_line_refuses_a_bad_drift_with_its_message(capsys):
     assert e.value.code == 2
     assert '"+20" is not a relative change' in capsys.readouterr().err
     assert plantsim.main(["--factory", str(DEMO), "--drift", "CNC-99:cycle=+20%@10m"]) == 2
-    assert 'plantsim: error: --drift CNC-99:cycle=+20%@10m: unknown machine "CNC-99"' in capsys.readouterr().err
+    assert 'python -m app.plant.server: error: --drift CNC-99:cycle=+20%@10m: unknown machine "CNC-99"' in capsys.readouterr().err
 
 
 def _cycles(engine: Engine, station: int, until_s: float, step_s: float = 10.0) -> list[float]:
