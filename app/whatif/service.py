@@ -331,12 +331,13 @@ class WhatIfService:
     # -- calibration and drift ------------------------------------------------------------------------------
     def calibrate(self) -> Future[Calibration] | None:
         """Estimate the plant's parameters from the actuals window, on the worker (``calibration_ready``).
-        None, said through ``error``, without a long enough recorded window."""
+        None without a long enough recorded window: an expected state, not an error, said through ``message``
+        with what is needed ("not enough data — needs ≥ 1 min of recorded history")."""
         factory, window, path = self.factory, self.actuals_window(), self.history_path()
         if factory is None or window is None or path is None:
-            self._error(
-                "Nothing to calibrate from",
-                f"Calibration needs at least {self.min_window_s / 60:.0f} min of recorded history of this factory.",
+            self.message.emit(
+                f"Not enough data to calibrate — needs ≥ {self.min_window_s / 60:.0f} min of recorded history of this "
+                "factory (connect to the plant and let it record)"
             )
             return None
         return self._submit(lambda: calibrate(History(path), factory, *window), self.calibration_ready.emit, "Calibration failed")
