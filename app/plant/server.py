@@ -586,6 +586,13 @@ def _probability(text: str) -> float:
     return v
 
 
+class _WithoutListenTraceback(logging.Filter):
+    """Drops asyncua's own log record (with traceback) of a port it cannot listen on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], OSError))
+
+
 #: The program name in usage and error lines (``main.py --plantsim`` runs the same).
 PROG = "python -m app.plant.server"
 
@@ -671,12 +678,16 @@ async def serve(args: argparse.Namespace, factory: Factory) -> int:
             loop.add_signal_handler(sig, stop.set)
     if args.parent_pid is not None or args.stdin_lifeline:
         lifeline.watch(args.parent_pid, args.stdin_lifeline, lambda _reason: loop.call_soon_threadsafe(stop.set))
+    quiet = _WithoutListenTraceback()  # the one clear line below says it; asyncua would log a traceback first
+    logging.getLogger("asyncua.server.server").addFilter(quiet)
     try:
         await plant.start()
     except OSError as e:
         where = f"{args.host}:{args.port}" if args.port else f"any free port of {args.host}"
         print(f"{PROG}: error: cannot listen on {where}: {e.strerror or e}", file=sys.stderr)
         return 1
+    finally:
+        logging.getLogger("asyncua.server.server").removeFilter(quiet)
     print(f"plantsim: serving {len(plant.vars)} variables of {len(plant.machines)} machines on {plant.endpoint}", flush=True)
     try:
         await plant.run(stop)

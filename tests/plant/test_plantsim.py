@@ -298,6 +298,7 @@ def test_command_line_refuses_a_bad_factory_and_a_busy_port(tmp_path):
             timeout=60,
         )
         assert r.returncode == 1 and "cannot listen" in r.stderr
+        assert "Traceback" not in r.stderr  # one clear line, not asyncua's traceback before it (a new-user trial)
     finally:
         first.terminate()
         first.wait(10)
