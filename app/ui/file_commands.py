@@ -68,15 +68,37 @@ class FileCommands(QtCore.QObject):
     def _say(self, text: str, ms: int) -> None:
         self.window.statusBar().showMessage(text, ms)
 
+    def may_leave(self, before: str) -> bool:
+        """Whether the open document may go (``before``: "closing", "opening another factory"): with unsaved
+        changes, the user saves them, discards them (nothing is then offered back) or cancels."""
+        doc = self.document()
+        if doc is None or not doc.dirty:
+            return True
+        Button = QtWidgets.QMessageBox.StandardButton
+        answer = QtWidgets.QMessageBox.question(
+            self.window,
+            "Unsaved changes",
+            f"The factory has unsaved changes. Save them before {before}?",
+            Button.Save | Button.Discard | Button.Cancel,
+        )
+        if answer == Button.Cancel or (answer == Button.Save and not self.save()):
+            return False
+        if answer == Button.Discard:
+            self.discard_autosave()  # the user chose to lose them: nothing to recover next time
+        return True
+
     # -- open ----------------------------------------------------------------------------------------------
     def open_path(self, path: str | os.PathLike[str]) -> bool:
         """Open a factory file. On any problem the current factory stays open and the user is told why.
-        If the last session left unsaved edits of this file (an autosave newer than it), offer them."""
+        Unsaved changes of the open one are not lost: the user saves, discards or cancels first. If the last
+        session left unsaved edits of this file (an autosave newer than it), offer them."""
         try:
             factory = load_factory(path)
         except FactoryFileError as e:
             log.error("%s", e.details())
             self._show_error("Cannot open factory file", str(e), e.details())
+            return False
+        if not self.may_leave("opening another factory"):
             return False
         self.open_loaded(factory, path)
         self.offer_recovery(path)

@@ -406,22 +406,9 @@ class MainWindow(QtWidgets.QMainWindow):
 
     # -- shutdown --------------------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
-        if self.document is not None and self.document.dirty:
-            answer = QtWidgets.QMessageBox.question(
-                self,
-                "Unsaved changes",
-                "The factory has unsaved changes. Save them before closing?",
-                QtWidgets.QMessageBox.StandardButton.Save
-                | QtWidgets.QMessageBox.StandardButton.Discard
-                | QtWidgets.QMessageBox.StandardButton.Cancel,
-            )
-            if answer == QtWidgets.QMessageBox.StandardButton.Cancel or (
-                answer == QtWidgets.QMessageBox.StandardButton.Save and not self.files.save()
-            ):
-                event.ignore()
-                return
-            if answer == QtWidgets.QMessageBox.StandardButton.Discard:
-                self.files.discard_autosave()  # the user chose to lose them: nothing to recover next time
+        if not self.files.may_leave("closing"):
+            event.ignore()
+            return
         self.settings.save_window_state(self.saveGeometry(), self.saveState(self.layout_version()))
         self.settings.sync()
         self.console.close()  # the live link and the embedded plant simulator

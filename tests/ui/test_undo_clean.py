@@ -74,3 +74,27 @@ def test_a_failing_verdict_probe_leaves_the_world_as_the_document(make_window, q
     with pytest.raises(RuntimeError):
         w.layout_editor.verdicts({"CNC-01": other})
     assert service.run(lambda world: world.poses["CNC-01"]) == before
+
+
+def test_opening_another_factory_never_loses_unsaved_edits(make_window, qtbot, monkeypatch, tmp_path, demo_path):
+    """A new-user trial: File ▸ Open (and Open Recent, Demo) replaced a layout with unsaved edits without a
+    word. Now the user saves, discards or cancels first, as when closing."""
+    import shutil
+
+    other = tmp_path / "other.json"
+    shutil.copy(demo_path, other)
+    w = make_window()
+    w.layout_editor.set_active(True)
+    m = w.document.factory.machine("QA-01")
+    assert w.layout_editor.move_to({"QA-01": m.pose.model_copy(update={"y_m": m.pose.y_m + 0.5})}, "Move QA-01")
+    assert w.document.dirty
+    edited = w.document.factory
+    answers = [QtWidgets.QMessageBox.StandardButton.Cancel]
+    asked = []
+    monkeypatch.setattr(QtWidgets.QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or answers.pop(0))
+    assert not w.files.open_path(other)  # cancelled: the edits stay open
+    assert w.document.factory is edited and w.document.dirty and "before opening another factory" in asked[0]
+    answers.append(QtWidgets.QMessageBox.StandardButton.Discard)
+    assert w.files.open_path(other)  # discarded on purpose: the other file opens, nothing is offered back
+    assert w.document.path == other and not w.document.dirty
+    w.layout_editor.set_active(False)
