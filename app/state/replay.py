@@ -77,11 +77,13 @@ class Replayer:
     Examples
     --------
     >>> import tempfile, time
-    >>> from app.history.recorder import History
+    >>> from app.history.recorder import History, Recorder
+    >>> path = Path(tempfile.mkdtemp()) / "h.sqlite"
+    >>> Recorder(path).close()  # an empty history
     >>> template = StateStore(["CNC-01"], ["State"])
-    >>> replayer = Replayer(History(Path(tempfile.mkdtemp()) / "h.sqlite"), template, window_s=300.0)
+    >>> replayer = Replayer(History(path), template, window_s=300.0)
     >>> got = []
-    >>> replayer.recorded.connect(got.append)
+    >>> _ = replayer.recorded.connect(got.append)
     >>> replayer.request(time.time())
     >>> replayer.wait(5)
     True
