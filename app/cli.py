@@ -243,7 +243,10 @@ def run_gui(
         if unknown:
             known = ", ".join(window.heat.layer_names())
             missing = ", ".join(unknown)
-            print(f"floortwin: warning: --heat: no such layer or numeric signal: {missing} (known: {known})", file=sys.stderr)
+            print(f"floortwin: error: --heat: no such layer or numeric signal: {missing} (known: {known})", file=sys.stderr)
+            QtCore.QTimer.singleShot(0, window.close)  # a bad argument: nothing is shown or written
+            _run_loop(qapp, window)
+            return EXIT_USAGE
     result = {"code": EXIT_OK}
     if first_frame_exit:  # bench/startup.py: say when the first frame of the factory is on screen, then quit
 

@@ -47,6 +47,15 @@ def test_bad_factory_file_exits_2_with_one_clear_line(tmp_path, demo_text):
     assert "Traceback" not in r.stderr and not (tmp_path / "x.png").exists()
 
 
+def test_an_unknown_heat_layer_is_a_bad_argument(tmp_path, demo_path):
+    """Exit 2 with the known names, no screenshot (a new-user trial saw a warning and exit 0)."""
+    out = tmp_path / "x.png"
+    r = run(str(demo_path), "--heat", "wip,bogus", "--screenshot", str(out))
+    assert r.returncode == 2, r.stderr
+    assert "floortwin: error: --heat: no such layer or numeric signal: bogus (known: wip, flow" in r.stderr
+    assert not out.exists() and "Traceback" not in r.stderr
+
+
 def test_missing_file_and_conflicting_arguments_exit_2(tmp_path):
     r = run(str(tmp_path / "nope.json"))
     assert r.returncode == 2 and "file not found" in r.stderr and "Traceback" not in r.stderr
