@@ -35,12 +35,23 @@ def _first_detection(factory, size_pct: int, seed: int):
     return next((d for d in dog.detections if d.machine == "CNC-03" and d.param == "cycle"), None)
 
 
-@pytest.mark.parametrize("size_pct", [10, 20, 50])
-def test_a_drifted_cycle_time_is_found_named_and_measured(factory, size_pct):
+SIZES_PCT = (10, 20, 50)
+
+
+@pytest.fixture(scope="module")
+def first_detections(factory) -> dict[int, list]:
+    """The first CNC-03 cycle detection of three seeds per drift size (run once for the tests below)."""
+    return {size: [_first_detection(factory, size, seed) for seed in (1, 2, 3)] for size in SIZES_PCT}
+
+
+def _median_delay_and_cycles(detections) -> tuple[float, float]:
+    return statistics.median(d.detected_ts - DRIFT_AT_S for d in detections), statistics.median(d.n for d in detections)
+
+
+@pytest.mark.parametrize("size_pct", SIZES_PCT)
+def test_a_drifted_cycle_time_is_found_named_and_measured(first_detections, size_pct):
     """Three seeds per size; the detection delay is measured from the drift's start (simulated time)."""
-    delays, cycles = [], []
-    for seed in (1, 2, 3):
-        d = _first_detection(factory, size_pct, seed)
+    for seed, d in zip((1, 2, 3), first_detections[size_pct], strict=True):
         assert d is not None, f"+{size_pct}% on CNC-03's cycle not found within a day (seed {seed})"
         assert d.detected_ts > DRIFT_AT_S, "an alarm before the drift began"
         assert d.direction == 1 and d.n >= 5
@@ -48,26 +59,23 @@ def test_a_drifted_cycle_time_is_found_named_and_measured(factory, size_pct):
         assert abs(d.ratio - factor) <= d.half_width + 0.03, (d.ratio, d.half_width)
         assert d.since_ts >= DRIFT_AT_S - 3 * 270, "the change point lies far before the change"
         assert d.confidence > 0.9
-        delays.append(d.detected_ts - DRIFT_AT_S)
-        cycles.append(d.n)
-    _DELAYS[size_pct] = statistics.median(delays)
-    _CYCLES[size_pct] = statistics.median(cycles)
-    print(f"+{size_pct}%: detection delays {[round(x / 60) for x in delays]} min, {cycles} cycles since the change point")
+    delay, _cycles = _median_delay_and_cycles(first_detections[size_pct])
+    runs = first_detections[size_pct]
+    delays = [round((d.detected_ts - DRIFT_AT_S) / 60) for d in runs]
+    print(f"+{size_pct}%: detection delays {delays} min, {[d.n for d in runs]} cycles since the change point")
     # CNC-03 starts a cycle about every 6 min (270 s at ~75% utilisation): a big drift is found in a few.
     limit_min = {10: 240, 20: 90, 50: 60}[size_pct]
-    assert _DELAYS[size_pct] < limit_min * 60
+    assert delay < limit_min * 60
 
 
-_DELAYS: dict[int, float] = {}
-_CYCLES: dict[int, float] = {}
-
-
-def test_bigger_drifts_are_found_after_fewer_cycles():
+def test_bigger_drifts_are_found_after_fewer_cycles(first_detections):
     # In cycles: the few cycles a detection needs at least last longer when they are 50% longer.
-    if len(_CYCLES) < 3:
-        pytest.skip("needs the three drift sizes above in the same run")
-    assert _CYCLES[50] <= _CYCLES[20] < _CYCLES[10]
-    assert _DELAYS[20] < _DELAYS[10]
+    assert all(d is not None for runs in first_detections.values() for d in runs)
+    delay, cycles = {}, {}
+    for size, runs in first_detections.items():
+        delay[size], cycles[size] = _median_delay_and_cycles(runs)
+    assert cycles[50] <= cycles[20] < cycles[10]
+    assert delay[20] < delay[10]
 
 
 def test_a_stable_plant_raises_no_more_false_alarms_than_configured(factory):
