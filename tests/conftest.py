@@ -147,3 +147,20 @@ def qloop(qapp):
     qapp.processEvents()
     asyncio.events._set_running_loop(None)
     asyncio.set_event_loop(None)
+
+
+def run_to_done(qtbot, service, entry, timeout_ms: int = 60000):
+    """Run a what-if scenario through the service and wait until its job is done (successfully)."""
+    job = service.run(entry)
+    qtbot.waitUntil(lambda: job.done, timeout=timeout_ms)
+    assert job.status == "done", job.message
+    return job
+
+
+def comparison_of(qtbot, dock, entry, timeout_ms: int = 20000):
+    """Compare a run scenario and return the comparison dialog the What-if dock opens for it."""
+    opened: list = []
+    dock.comparison_opened.connect(opened.append)
+    dock.service.compare(entry)
+    qtbot.waitUntil(lambda: bool(opened), timeout=timeout_ms)
+    return opened[0]

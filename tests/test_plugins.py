@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from app.plugins import PluginManager
-from tests.conftest import ROOT
+from tests.conftest import ROOT, comparison_of, run_to_done
 
 pytestmark = pytest.mark.gui
 
@@ -250,14 +250,8 @@ def test_a_kpi_raising_during_a_comparison_is_reported_on_the_gui_thread(window_
     dock.window_min.setValue(0)
     entry = dock.service.new_scenario("current", name="Plugin KPI")
     dock.service.update_scenario(entry, entry.scenario.model_copy(update={"horizon_s": 12 * 3600.0, "replications": 2}))
-    job = dock.service.run(entry)
-    qtbot.waitUntil(lambda: job.done, timeout=60000)
-    assert job.status == "done", job.message
-    opened = []
-    dock.comparison_opened.connect(opened.append)
-    dock.service.compare(entry)
-    qtbot.waitUntil(lambda: bool(opened), timeout=30000)
-    cmp = opened[0]
+    run_to_done(qtbot, dock.service, entry)
+    cmp = comparison_of(qtbot, dock, entry, timeout_ms=30000)
     assert cmp.comparison.rows and not [r for r in cmp.comparison.rows if r.key == "broken"]  # left out
     qtbot.waitUntil(lambda: any("Plugin badkpi was disabled" in m for m in messages), timeout=5000)
     assert failed_on and failed_on[0] is not threading.main_thread()  # the KPI raised on the comparison's worker

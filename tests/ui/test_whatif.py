@@ -12,6 +12,7 @@ from PySide6 import QtGui, QtWidgets
 from app.live.client import ConnectionSettings
 from app.sim.scenario import MachineParam
 from app.whatif import status_text
+from tests.conftest import comparison_of, run_to_done
 
 pytestmark = pytest.mark.gui
 
@@ -77,11 +78,7 @@ def test_scenario_edit_run_compare_export_and_reopen(make_window, qtbot, tmp_pat
     qtbot.waitUntil(lambda: "done" in dock.list.currentItem().text(2), timeout=5000)
 
     # Compare: tables, bottleneck, verdicts; colour the 3D view by the delta.
-    opened = []
-    dock.comparison_opened.connect(opened.append)
-    dock.service.compare(entry)
-    qtbot.waitUntil(lambda: bool(opened), timeout=20000)
-    cmp = opened[0]
+    cmp = comparison_of(qtbot, dock, entry)
     assert cmp.line_table.rowCount() >= 4 and cmp.machine_table.rowCount() >= 40
     base = QtWidgets.QApplication.palette().color(QtGui.QPalette.ColorRole.Base)
     assert cmp.plot.backgroundBrush().color() == base  # the chart in the theme's colours, not a fixed white
@@ -119,11 +116,9 @@ def test_scenario_edit_run_compare_export_and_reopen(make_window, qtbot, tmp_pat
     dock.service.load_for(w.document.factory)
     again = next(e for e in dock.service.entries if e.path == entry.path)
     assert again.job is None and "results stored" in status_text(again)
-    opened.clear()
-    dock.service.compare(again)
-    qtbot.waitUntil(lambda: bool(opened), timeout=20000)
-    assert opened[0].comparison.row("utilisation", "PR-01").delta.mean == pytest.approx(util_pr01.delta.mean)
-    opened[0].close()
+    reopened = comparison_of(qtbot, dock, again)
+    assert reopened.comparison.row("utilisation", "PR-01").delta.mean == pytest.approx(util_pr01.delta.mean)
+    reopened.close()
     dock.select(again)
     dock.delete_selected(confirm=False)
     assert not entry.path.exists() and not entry.results.exists()
@@ -179,14 +174,8 @@ def test_actuals_calibration_trust_and_drift_against_the_plant(qloop, make_windo
     entry = next(e for e in dock.service.entries if e not in before)
     assert entry.scenario.name.startswith("Calibrated baseline") and dock.selected() is entry
     dock.service.update_scenario(entry, entry.scenario.model_copy(update={"replications": 4}))
-    job = dock.service.run(entry)
-    qtbot.waitUntil(lambda: job.done, timeout=60000)
-    assert job.status == "done", job.message
-    opened = []
-    dock.comparison_opened.connect(opened.append)
-    dock.service.compare(entry)
-    qtbot.waitUntil(lambda: bool(opened), timeout=20000)
-    cmp = opened[0]
+    run_to_done(qtbot, dock.service, entry)
+    cmp = comparison_of(qtbot, dock, entry)
     thr = cmp.comparison.row("throughput_per_h")
     assert np.isfinite(thr.actual) and thr.fits_actual is not None  # actuals on the same footing as the runs
     assert dock.service.drift_model is not None
