@@ -82,9 +82,9 @@ def main() -> int:
 
     from PySide6 import QtCore, QtWidgets
 
+    from app.live.machine_colours import HeatLayer
     from app.model.signals import LIVE_SIGNALS as SIGNALS
     from app.state.store import StateStore
-    from app.ui.live_link import HeatLayer
     from app.ui.main_window import MainWindow
     from app.ui.settings import Settings
 

@@ -15,11 +15,12 @@ from PySide6 import QtCore, QtWidgets
 
 from app.heat.colour import NO_DATA_RGB, heat_colours
 from app.heat.material import HotSpot
+from app.live.machine_colours import HeatLayer
 from app.model.factory import Factory
 from app.scene.view import FactoryView
 from app.ui.heat_dock import HeatDock
 from app.ui.heat_maps import HeatMaps
-from app.ui.live_link import HeatLayer, LiveLink
+from app.ui.live_link import LiveLink
 
 log = logging.getLogger(__name__)
 

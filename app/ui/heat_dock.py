@@ -9,8 +9,8 @@ from PySide6 import QtCore, QtWidgets
 from app.heat.colour import COLOUR_MAPS
 from app.heat.layers import MaterialLayers
 from app.heat.material import HotSpot
+from app.live.machine_colours import HeatLayer
 from app.model.signals import NUMERIC_SIGNALS, unit_of
-from app.ui.live_link import HeatLayer
 from app.ui.widgets import number_field, scrolling
 
 

@@ -25,24 +25,21 @@ from PySide6 import QtCore
 
 from app.heat.colour import lut
 from app.live.client import ConnectionSettings, LinkState
-from app.live.machine_colours import DELTA_CMAP, ColourBar, HeatLayer, delta_colouring, heat_colouring, state_colouring
-from app.live.session import RATE_WINDOW_S, LiveSession, wait_for_future
+from app.live.machine_colours import ColourBar, HeatLayer, delta_colouring, heat_colouring, state_colouring
+from app.live.session import LiveSession, wait_for_future
 from app.model.factory import Factory
 from app.plugins import PluginManager
 from app.scene.view import FactoryView
 from app.state import labels
 from app.state.alarms import recorded_alarms
 from app.state.colours import LEGEND
-from app.state.labels import LABEL_SIGNAL
 from app.state.replay import Recorded
 from app.state.store import StateStore
 from app.ui.gui_thread import connect_on_gui
 
 log = logging.getLogger(__name__)
 
-__all__ = ["DELTA_CMAP", "LABEL_SIGNAL", "RATE_WINDOW_S", "HeatLayer", "LiveLink"]
 
-#: How often reports queued by the network and history threads are handed to the GUI thread.
 def _from_session(name: str, doc: str, writable: bool = False) -> Any:
     """A property of the link that is its session's attribute ``name``."""
 
@@ -333,7 +330,7 @@ class LiveLink(QtCore.QObject):
         return self.session.shown()
 
     def output_rates(self) -> np.ndarray | None:
-        """Parts per hour each machine put out over the last ``RATE_WINDOW_S`` (live, or before the replay
+        """Parts per hour each machine put out over the last ``app.live.session.RATE_WINDOW_S`` (live, or before the replay
         time); NaN where unknown; None before there is anything to compare."""
         return self.session.output_rates()
 
