@@ -15,6 +15,9 @@ Semantics
   where it stopped after repair (pre-emptive resume).
 - **Setups**: a server that changes part type spends ``setup_s`` before processing.
 - Statistics restart at the end of the **warm-up**; parts are counted when they leave the system.
+- A run may start from a given state (``app.sim.start_state.StartState``: parts at each station, work left
+  on each server, machines down) instead of an empty line; it then has no warm-up. Parts placed at the
+  start count their lead time from time 0.
 
 States of a server: ``starved`` (idle, nothing to do), ``setup``, ``running``, ``blocked``; a station
 that is down counts all its servers as ``down``.
@@ -36,6 +39,7 @@ import numpy as np
 from app.model.signals import MACHINE_STATES
 from app.sim.model import SimModel
 from app.sim.orders import waiting_orders
+from app.sim.start_state import StartState
 from app.sim.streams import exponential, sampler
 
 STATES = MACHINE_STATES  # one definition: app.model.signals
@@ -98,13 +102,15 @@ def simulate(
     replication: int = 0,
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    start: StartState | None = None,
 ) -> ReplicationResult:
     """Run one replication of ``model`` to its horizon and return what it measured.
 
     ``progress(fraction)`` is called now and then; ``cancel()`` returning True stops the run with
-    ``Cancelled``. Same model and replication number → same result.
+    ``Cancelled``. Same model and replication number → same result. ``start``: begin from this state
+    instead of an empty line (the model must then have no warm-up).
     """
-    eng = Engine(model, replication)
+    eng = Engine(model, replication, start)
     eng.run_until(model.horizon_s, progress, cancel)
     return eng.finish()
 
@@ -129,13 +135,19 @@ class Engine:
     finish: Callable[[], ReplicationResult]
     time: Callable[[], float]
 
-    def __init__(self, model: SimModel, replication: int = 0):
+    def __init__(self, model: SimModel, replication: int = 0, start: StartState | None = None):
         self.model = model
         self.replication = replication
-        _assemble(self, model, replication)
+        if start is not None:
+            problems = start.problems(model)
+            if model.warmup_s > 0:
+                problems.append(f"a run from a start state has no warm-up, the model has {model.warmup_s:g} s")
+            if problems:
+                raise ValueError("; ".join(problems))
+        _assemble(self, model, replication, start)
 
 
-def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
+def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartState | None = None) -> None:
     # One closure scope for all state: cell-variable access keeps the event loop about twice as fast as attributes.
     wall0 = time.perf_counter()
     seq_root = replication_seeds(model.seed, replication + 1)[replication]
@@ -342,12 +354,45 @@ def _assemble(eng: Engine, model: SimModel, replication: int) -> None:
                 push(heap, (order_t[k], next(counter), _ARRIVAL, k, 0, 0))
                 return
 
+    def place(initial: StartState) -> None:
+        """Put the start state's parts on their servers and in their buffers, and its machines down."""
+        nonlocal wip
+
+        def new_part(k: int, i: int) -> int:
+            p_type.append(k)
+            p_born.append(0.0)
+            p_order.append(0.0)
+            p_pos.append(routes[k].index(i))  # a station visited twice: its first visit
+            return len(p_type) - 1
+
+        for i, s0 in enumerate(initial.stations):
+            is_down = s0.down_for_s is not None
+            for k, left in s0.in_service:
+                s = free[i].pop()
+                srv_part[i][s] = new_part(k, i)
+                srv_state[i][s] = _RUN
+                srv_last_type[i][s] = k
+                if is_down:
+                    srv_left[i][s] = left  # resumed at the repair
+                else:
+                    srv_end[i][s] = left
+                    push(heap, (left, next(counter), _DONE, i, s, srv_ver[i][s]))
+            for k in s0.waiting:
+                queue[i].append(new_part(k, i))
+            occupancy[i] = s0.parts
+            wip += s0.parts
+            if is_down:
+                down[i] = True
+                push(heap, (s0.down_for_s, next(counter), _REPAIR, i, 0, 0))  # its repair starts the failure clock
+
     # Initial events
+    if initial is not None:
+        place(initial)
     for k in range(npart):
         order_t[k] = inter[k]()
         push(heap, (order_t[k], next(counter), _ARRIVAL, k, 0, 0))
     for i, time_to_fail in enumerate(fail):
-        if time_to_fail is not None:
+        if time_to_fail is not None and not down[i]:
             push(heap, (time_to_fail(), next(counter), _FAIL, i, 0, 0))
     if warmup > 0:
         push(heap, (warmup, next(counter), _WARMUP, 0, 0, 0))
