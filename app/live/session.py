@@ -30,7 +30,7 @@ import math
 import time
 from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 from psygnal import Signal
@@ -60,6 +60,21 @@ RATE_WINDOW_S = 300.0
 
 #: Builds a plugin's data source from the settings and the three report callbacks (None: it failed).
 MakeClient = Callable[..., Any]
+
+
+class Watcher(Protocol):
+    """Something that watches every received batch on the network thread (the drift watchdog): fed with
+    the same names as the history, told when the link dropped, closed when the session ends."""
+
+    def feed(self, updates: list[Update], names: list[tuple[str, str, str]]) -> None: ...
+
+    def interrupted(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+#: Builds a session's watcher for the factory it binds and its history file (None: no history).
+MakeWatcher = Callable[[Factory, Path | None], Watcher]
 
 
 class RecorderFeed:
@@ -121,6 +136,8 @@ class LiveSession:
         self.net: NetworkLoop | None = None
         self.nan_count = 0
         self._feed = RecorderFeed(None, [])
+        self.make_watcher: MakeWatcher | None = None  # e.g. the drift watchdog (app.watchdog), set by its view
+        self.watcher: Watcher | None = None  # the running session's, fed on the network thread
         self._session_start = math.inf
         self._attempt_start = 0.0
 
@@ -154,16 +171,21 @@ class LiveSession:
         self.generation += 1
         generation = self.generation
         feed = self._feed = RecorderFeed(self.recorder, [store.binding_of(k) for k in range(len(store.bindings))])
+        watcher = self.watcher = self.make_watcher(factory, history_path) if self.make_watcher is not None else None
 
         # Reports of a session stopped meanwhile are dropped here already (receivers check again: some are
         # on their way when it stops), so nothing reaches a window that is closing.
         def on_values(batch: list[Update]) -> None:
             feed(batch)
             if generation == self.generation:
+                if watcher is not None:  # here, on the network thread: never on the thread that draws
+                    watcher.feed(batch, feed.names)
                 self.values_received.emit(generation, batch)
 
         def on_state(state: LinkState, message: str) -> None:
             if generation == self.generation:
+                if watcher is not None and state != LinkState.CONNECTED:
+                    watcher.interrupted()  # no duration is measured across an outage
                 self.link_changed.emit(generation, state, message, time.time())
 
         def on_binding_error(index: int, message: str) -> None:
@@ -206,6 +228,9 @@ class LiveSession:
             self.recorder.close(wait=False)  # it commits in the background; aclose waits for it at quit
             self.recorder = None
         self._feed = RecorderFeed(None, [])
+        if self.watcher is not None:
+            self.watcher.close()  # a batch still on its way finds it closed: it is ignored
+            self.watcher = None
         self.state = LinkState.DISCONNECTED
         self.show_recorded(None)
         return closing

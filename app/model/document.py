@@ -144,6 +144,12 @@ class FactoryDocument:
         self.layout_changed.emit(list(changed))
         self._changed()
 
+    def set_parameters(self, factory: Factory, machine_ids: list[str]) -> None:
+        """Make ``factory`` (this one with simulation parameters of these machines or of the flows they
+        receive changed, e.g. recalibrated from the live plant) the current content."""
+        self._factory = factory
+        self.touch(machine_ids)
+
     def touch(self, machine_ids: list[str]) -> None:
         """Record that machines changed (called by model operations after making the new version)."""
         self.machines_changed.emit(list(machine_ids))

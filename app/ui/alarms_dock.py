@@ -46,12 +46,20 @@ class AlarmsDock(QtWidgets.QDockWidget):
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
-        layout.addWidget(self.table)
+        self.split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal, body)
+        self.split.setChildrenCollapsible(False)
+        self.split.addWidget(self.table)
+        layout.addWidget(self.split)
         self.setWidget(body)
         self.log: AlarmLog | None = None
         self.ack.clicked.connect(self._ack_selected)
         self.ack_all.clicked.connect(lambda: self.log.acknowledge_all() if self.log else None)
         self.table.cellDoubleClicked.connect(self._on_double_click)
+
+    def add_section(self, widget: QtWidgets.QWidget) -> None:
+        """Show another kind of alarm beside the machines' (the drift watchdog's detections)."""
+        self.split.addWidget(widget)
+        self.split.setSizes([1, 1])
 
     def set_log(self, log: AlarmLog) -> None:
         if self.log is not None:

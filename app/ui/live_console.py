@@ -38,6 +38,8 @@ from app.ui.settings import Settings
 from app.ui.timeline_bar import TimelineBar
 from app.ui.trends_dock import TrendsDock
 from app.ui.trust_dialog import ClientNotTrustedDialog
+from app.ui.watchdog_view import WatchdogPanel
+from app.watchdog.service import plant_time_scale
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +124,10 @@ class LiveController(QtCore.QObject):
         self.trust_dialog: ClientNotTrustedDialog | None = None  # kept while open (and for tests)
         self.link_label = QtWidgets.QLabel("")
         self.plant_label = QtWidgets.QLabel("")
+        self.plant_time_scale = 1.0  # the embedded plant simulator's --speed
+        self.watchdog = WatchdogPanel(link.session, document, undo_stack, self._history_path_if_open, views.alarms)
+        views.alarms.add_section(self.watchdog)
+        self.watchdog.machine_selected.connect(views.alarms.machine_activated)
         link.state_changed.connect(self._on_link_state)
         link.binding_failed.connect(lambda msg: self.status_bar.showMessage(f"Binding failed: {msg}", 10000))
         link.replay_shown.connect(self._on_replay_shown)
@@ -145,6 +151,7 @@ class LiveController(QtCore.QObject):
             self.plant.started.connect(self._on_plant_started)
             self.plant.failed.connect(self._on_plant_failed)
         self.plant.stop()
+        self.plant_time_scale = plant_time_scale(extra_args)
         self.plant_label.setText("Plant simulator: starting…")
         self.plant.start(Path(factory_path), extra_args)
         return self.plant
@@ -156,7 +163,7 @@ class LiveController(QtCore.QObject):
             o = self.document.factory.opcua
             self.live.max_age_s = o.stale_after_s
             settings = ConnectionSettings(endpoint, publishing_ms=o.publishing_ms, sampling_ms=o.sampling_ms, deadband=o.deadband)
-            self.connect_live(settings)
+            self.connect_live(settings, self.plant_time_scale)
 
     # -- live link -------------------------------------------------------------------------------------
     def history_path(self) -> Path:
@@ -165,10 +172,17 @@ class LiveController(QtCore.QObject):
         folder.mkdir(parents=True, exist_ok=True)
         return folder / console_text.history_file_name(self.document.factory.name if self.document else None)
 
-    def connect_live(self, settings: ConnectionSettings) -> None:
-        """Subscribe to every tag bound in the open factory and show the plant live."""
+    def _history_path_if_open(self) -> Path | None:
+        return self.history_path() if self.document is not None else None
+
+    def connect_live(self, settings: ConnectionSettings, time_scale: float | None = None) -> None:
+        """Subscribe to every tag bound in the open factory and show the plant live; ``time_scale`` is the
+        plant's simulated seconds per second (a plant simulator's ``--speed``; None: the running link's
+        when subscribing anew to it, else 1, a real plant)."""
         if self.document is None:
             return
+        same = settings is self.live_settings
+        self.watchdog.time_scale = time_scale if time_scale is not None else self.watchdog.time_scale if same else 1.0
         path = self.history_path()
         self.live_settings = settings
         days, mb = self.settings.history_retention_days, self.settings.history_max_mb
@@ -191,6 +205,7 @@ class LiveController(QtCore.QObject):
 
     def disconnect_live(self) -> None:
         self.live.stop()
+        self.watchdog.refresh()
         self.views.timeline.set_history(None)
         self.views.trends.set_cursor(None)
         self.views.browse.set_browser(None)

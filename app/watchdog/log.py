@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS watchdog_log (
 
 @dataclass(frozen=True)
 class LogEntry:
-    """One line of the log: a ``detection`` or a ``recalibration`` of ``param`` of ``machine``."""
+    """One line of the log: a ``detection``, a ``recalibration`` or a ``dismissal`` of ``param`` of ``machine``."""
 
     t: float
     kind: str

@@ -18,6 +18,8 @@ announced with the ``detected`` signal. ``recalibrate`` turns it into a scenario
 
 Everything runs on the caller's thread, O(1) per value; signals are emitted there too (a GUI slot that
 receives them from a network thread connects with psygnal's ``thread="main"``: ``app.ui.gui_thread``).
+Feeding holds a lock per batch, so one thread may feed (the live session's network thread) while another
+re-arms, recalibrates, follows a new factory version or closes it (the GUI thread).
 
 Examples
 --------
@@ -31,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
@@ -145,6 +148,7 @@ class Watchdog:
         clock: Callable[[float], str] = clock_time,
     ):
         self.config = config or WatchdogConfig()
+        self.lock = threading.RLock()  # feeding (one thread) against control and reading (another)
         self.time_scale = time_scale
         self.clock = clock
         self.log = WatchdogLog(log_path) if log_path is not None else None
@@ -184,18 +188,19 @@ class Watchdog:
     def set_factory(self, factory: Factory) -> None:
         """Compare with a new version of the factory: channels whose expectation changed start again
         (their detection cleared), the others keep their sums."""
-        new = self._expectations(factory)
-        for key in list(self.channels):
-            if key not in new:
-                del self.channels[key]
-        for key, (exp, arl0) in new.items():
-            ch = self.channels.get(key)
-            if ch is None or ch.exp != exp or ch.arl0 != arl0:
-                self.channels[key] = _Channel(key[0], key[1], exp, arl0, self.config)
-        for m in factory.machines:
-            self._states.setdefault(m.id, _MachineState())
-        self.factory = factory
-        self._routes.clear()
+        with self.lock:
+            new = self._expectations(factory)
+            for key in list(self.channels):
+                if key not in new:
+                    del self.channels[key]
+            for key, (exp, arl0) in new.items():
+                ch = self.channels.get(key)
+                if ch is None or ch.exp != exp or ch.arl0 != arl0:
+                    self.channels[key] = _Channel(key[0], key[1], exp, arl0, self.config)
+            for m in factory.machines:
+                self._states.setdefault(m.id, _MachineState())
+            self.factory = factory
+            self._routes.clear()
 
     # -- control ----------------------------------------------------------------------------------
     def start(self) -> None:
@@ -209,23 +214,26 @@ class Watchdog:
 
     def close(self) -> None:
         """Stop and close the log."""
-        self.stop()
-        if self.log is not None:
-            self.log.close()
-            self.log = None
+        with self.lock:
+            self.stop()
+            if self.log is not None:
+                self.log.close()
+                self.log = None
 
     def interrupted(self) -> None:
         """The values stopped for a while (link lost, plant restarted): a state whose start or end was
         not seen gives no duration, an arrival window not watched to its end no count."""
-        for st in self._states.values():
-            st.down, st.since = None, math.nan
-        self._routes.clear()  # new handlers: their windows start again
+        with self.lock:
+            for st in self._states.values():
+                st.down, st.since = None, math.nan
+            self._routes.clear()  # new handlers: their windows start again
 
     def rearm(self, machine: str, param: str) -> None:
         """Forget a channel's detection and start its sums again, with the same expectation."""
-        ch = self.channels[machine, param]
-        ch.detection = None
-        ch.cusum.reset()
+        with self.lock:
+            ch = self.channels[machine, param]
+            ch.detection = None
+            ch.cusum.reset()
 
     def changes_for(self, detection: Detection) -> list[Change]:
         """The scenario changes that make the model match a detection: the machine's parameter set to its
@@ -245,19 +253,24 @@ class Watchdog:
         """Accept a detection: the channel expects what was observed from now on, the recalibration is
         logged, and the scenario changes that make the model match are announced and returned (the caller
         applies them to the document; ``set_factory`` with the new version then finds nothing changed)."""
-        changes = self.changes_for(detection)
-        old = self.channels[detection.machine, detection.param].exp.mean_s
-        self.set_factory(apply(Scenario(name="recalibrated", factory=self.factory, changes=changes)))
-        new = self.channels[detection.machine, detection.param].exp.mean_s
-        unit = " arrivals per window" if detection.param == "arrival" else " s"
-        words = f"{detection.machine} {PARAM_WORDS[detection.param]} recalibrated from {old:g}{unit} to {new:g}{unit}"
-        self._log("recalibration", detection, time.time() if t is None else t, old, new, words)
+        with self.lock:
+            changes = self.changes_for(detection)
+            old = self.channels[detection.machine, detection.param].exp.mean_s
+            self.set_factory(apply(Scenario(name="recalibrated", factory=self.factory, changes=changes)))
+            new = self.channels[detection.machine, detection.param].exp.mean_s
+            unit = " arrivals per window" if detection.param == "arrival" else " s"
+            words = f"{detection.machine} {PARAM_WORDS[detection.param]} recalibrated from {old:g}{unit} to {new:g}{unit}"
+            self._log("recalibration", detection, time.time() if t is None else t, old, new, words)
         self.recalibrated.emit(changes)
         return changes
 
     # -- status -----------------------------------------------------------------------------------
     def status(self, machine: str, param: str) -> str:
         """What the channel can say now, in words."""
+        with self.lock:
+            return self._status(machine, param)
+
+    def _status(self, machine: str, param: str) -> str:
         ch = self.channels.get((machine, param))
         if ch is None:
             return f"not watched: {machine} has no {PARAM_WORDS.get(param, param)} in the model"
@@ -274,10 +287,33 @@ class Watchdog:
             return f"not enough data — needs ≥ {ch.min_obs} {what} ({ch.n_obs} so far)"
         return f"as modelled ({ch.n_obs} {what} watched)"
 
+    def pending(self) -> list[tuple[str, str, str]]:
+        """Channels that saw a possible change too recently to say more: (machine, param, status)."""
+        with self.lock:
+            out = []
+            for (machine, param), ch in self.channels.items():
+                if ch.detection is None:
+                    words = self._status(machine, param)
+                    if words.startswith("possible change"):
+                        out.append((machine, param, words))
+            return out
+
+    def dismiss(self, detection: Detection, t: float | None = None) -> None:
+        """The user judged a detection not worth a recalibration: log it and watch that channel again."""
+        with self.lock:
+            if (detection.machine, detection.param) in self.channels:
+                self.rearm(detection.machine, detection.param)
+            mean = detection.model_mean_s
+            self._log("dismissal", detection, time.time() if t is None else t, mean, mean, f"{detection.text}: dismissed")
+
     # -- feeding ----------------------------------------------------------------------------------
     def feed(self, updates: Iterable[Update], names: Sequence[tuple[str, str, str]]) -> None:
         """Take a batch of received values, as the state store does; ``names[binding]`` is the binding's
         (machine, signal, node id). O(1) per value."""
+        with self.lock:
+            self._feed(updates, names)
+
+    def _feed(self, updates: Iterable[Update], names: Sequence[tuple[str, str, str]]) -> None:
         if not self.running:
             return
         if names is not self._names:
@@ -301,6 +337,10 @@ class Watchdog:
 
     def feed_samples(self, samples: Iterable[Sample]) -> None:
         """Take recorded samples (``app.history.recorder.Sample``) in time order."""
+        with self.lock:
+            self._feed_samples(samples)
+
+    def _feed_samples(self, samples: Iterable[Sample]) -> None:
         if not self.running:
             return
         routes: dict[tuple[str, str], Callable | None] = {}
@@ -482,3 +522,18 @@ class Watchdog:
         if self.log is not None:
             entry = LogEntry(t, kind, d.machine, d.param, d.ratio, d.half_width, d.since_ts, d.confidence, d.n, old, new, text)
             self.log.append(entry)
+
+
+def plant_time_scale(plant_args: Sequence[str]) -> float:
+    """Simulated seconds per second of a plant simulator started with these arguments (its ``--speed``).
+
+    >>> plant_time_scale(("--speed", "600", "--seed", "3")), plant_time_scale(())
+    (600.0, 1.0)
+    """
+    args = list(plant_args)
+    for i, a in enumerate(args):
+        if a == "--speed" and i + 1 < len(args):
+            return float(args[i + 1])
+        if a.startswith("--speed="):
+            return float(a.split("=", 1)[1])
+    return 1.0

@@ -1,0 +1,253 @@
+"""The drift watchdog in the alarms dock: what moved, a one-click recalibration, and the watchdog's log.
+
+The watchdog (``app.watchdog``, Qt-free) is the live session's watcher: fed on the network thread, its
+detections reach this view through ``app.ui.gui_thread.connect_on_gui``. The texts come from
+``app.watchdog.detection`` and ``app.watchdog.text``; this module only shows them and forwards clicks.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.live.session import LiveSession
+from app.model.document import FactoryDocument
+from app.model.factory import Factory
+from app.sim.scenario import Scenario, apply
+from app.ui.gui_thread import connect_on_gui
+from app.watchdog import text
+from app.watchdog.detection import Detection
+from app.watchdog.log import read_log
+from app.watchdog.service import Watchdog
+
+COLUMNS = ("Machine", "Drift", "Found", "Action")
+REFRESH_MS = 2000  # the line on what waits for more data
+
+
+class RecalibrateCommand(QtGui.QUndoCommand):
+    """A parameter set to what the plant showed: the factory before and after, one undo step."""
+
+    def __init__(self, document: FactoryDocument, before: Factory, after: Factory, machine: str, label: str):
+        super().__init__(label)
+        self.document, self.before, self.after, self.machine = document, before, after, machine
+
+    def redo(self) -> None:
+        self.document.set_parameters(self.after, [self.machine])
+
+    def undo(self) -> None:
+        self.document.set_parameters(self.before, [self.machine])
+
+
+class WatchdogPanel(QtWidgets.QWidget):
+    """Detections of the live session's watchdog, with Recalibrate, Dismiss and the log.
+
+    Signals
+    -------
+    machine_selected(str)
+        The user picked a detection: select its machine in the 3D view.
+    """
+
+    machine_selected = QtCore.Signal(str)
+
+    def __init__(
+        self,
+        session: LiveSession,
+        document: Callable[[], FactoryDocument | None],
+        undo_stack: QtGui.QUndoStack,
+        history_path: Callable[[], Path | None],
+        parent: QtWidgets.QWidget | None = None,
+    ):
+        super().__init__(parent)
+        self.setObjectName("watchdog_panel")
+        self._document, self.undo_stack, self.history_path = document, undo_stack, history_path
+        self.time_scale = 1.0  # simulated seconds per second of the plant connected next (a plant simulator's --speed)
+        self.dog: Watchdog | None = None
+        self.detections: list[Detection] = []  # newest last
+        self.actions: dict[int, str] = {}  # detection index → what was done
+        self._followed: FactoryDocument | None = None
+        session.make_watcher = self._make_watchdog
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.summary = QtWidgets.QLabel("Drift watchdog: runs while live")
+        self.summary.setWordWrap(True)
+        layout.addWidget(self.summary)
+        self.table = QtWidgets.QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        layout.addWidget(self.table, 1)
+        buttons = QtWidgets.QHBoxLayout()
+        self.recalibrate_button = QtWidgets.QPushButton("Recalibrate")
+        self.dismiss_button = QtWidgets.QPushButton("Dismiss")
+        self.dismiss_button.setToolTip("Not a change worth recalibrating: watch this parameter again from now")
+        self.log_button = QtWidgets.QPushButton("Watchdog log…")
+        buttons.addWidget(self.recalibrate_button, 1)
+        buttons.addWidget(self.dismiss_button)
+        buttons.addWidget(self.log_button)
+        layout.addLayout(buttons)
+        self.recalibrate_button.clicked.connect(self.recalibrate_selected)
+        self.dismiss_button.clicked.connect(self.dismiss_selected)
+        self.log_button.clicked.connect(self.show_log)
+        self.table.itemSelectionChanged.connect(self._on_selection)
+        self.table.cellClicked.connect(lambda row, _col: self._on_clicked(row))
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(REFRESH_MS)
+        self._timer.timeout.connect(self.refresh_summary)
+        self.log_dialog: QtWidgets.QDialog | None = None
+        self._on_selection()
+
+    # -- the live session's watcher ------------------------------------------------------------------------
+    def _make_watchdog(self, factory: Factory, history_path: Path | None) -> Watchdog:
+        """A new watchdog for a new live session (the session calls this, on the GUI thread)."""
+        dog = Watchdog(factory, log_path=history_path, time_scale=self.time_scale)
+        self.dog = dog
+        self.detections, self.actions = [], {}
+        connect_on_gui(dog.detected, lambda d: self._on_detected(dog, d))
+        self._follow(self._document())
+        self._timer.start()
+        self.refresh()
+        return dog
+
+    def _follow(self, document: FactoryDocument | None) -> None:
+        """Compare with every new version of the document (an edit, a recalibration, an undo)."""
+        if self._followed is not None:
+            self._followed.machines_changed.disconnect(self._on_new_version)
+            self._followed.layout_changed.disconnect(self._on_new_version)
+        self._followed = document
+        if document is not None:
+            document.machines_changed.connect(self._on_new_version)
+            document.layout_changed.connect(self._on_new_version)
+
+    def _on_new_version(self, _ids: object) -> None:
+        document = self._document()
+        if self.dog is not None and document is not None and document is self._followed:
+            self.dog.set_factory(document.factory)
+            self.refresh_summary()
+
+    def _on_detected(self, dog: Watchdog, detection: Detection) -> None:
+        if dog is not self.dog:
+            return  # of a session ended meanwhile
+        self.detections.append(detection)
+        self.refresh()
+        self.table.selectRow(0)
+        dock = self.parentWidget()
+        while dock is not None and not isinstance(dock, QtWidgets.QDockWidget):
+            dock = dock.parentWidget()
+        if dock is not None and dock.isVisible():
+            dock.raise_()  # an alarm: its tab comes to the front
+
+    # -- showing -------------------------------------------------------------------------------------
+    def refresh(self) -> None:
+        rows = list(reversed(list(enumerate(self.detections))))
+        selected = self.selected_index()
+        self.table.blockSignals(True)
+        self.table.setRowCount(len(rows))
+        for r, (i, d) in enumerate(rows):
+            cells = (d.machine, d.text, d.clock(d.detected_ts), self.actions.get(i, ""))
+            for c, words in enumerate(cells):
+                item = QtWidgets.QTableWidgetItem(words)
+                item.setData(QtCore.Qt.ItemDataRole.UserRole, i)
+                item.setToolTip(d.text)
+                if i not in self.actions:
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
+                self.table.setItem(r, c, item)
+            if i == selected:
+                self.table.selectRow(r)
+        self.table.resizeColumnToContents(0)
+        self.table.blockSignals(False)
+        self._on_selection()
+        self.refresh_summary()
+
+    def refresh_summary(self) -> None:
+        dog = self.dog
+        if dog is None or not dog.running:
+            self.summary.setText("Drift watchdog: runs while live" + (" (not live now)" if dog is not None else ""))
+            self._timer.stop()
+            return
+        pending = [text.pending_text(*p) for p in dog.pending()]
+        machines = len({m for m, _p in dog.channels})
+        self.summary.setText(text.watch_summary(len(dog.channels), machines, pending, len(self.detections)))
+
+    def selected_index(self) -> int | None:
+        items = self.table.selectedItems()
+        return None if not items else int(items[0].data(QtCore.Qt.ItemDataRole.UserRole))
+
+    def _selected(self) -> Detection | None:
+        i = self.selected_index()
+        return None if i is None or i in self.actions else self.detections[i]
+
+    def _on_selection(self) -> None:
+        d, dog = self._selected(), self.dog
+        can = d is not None and dog is not None and dog.running and self._document() is not None
+        self.recalibrate_button.setVisible(can)
+        self.dismiss_button.setVisible(can)
+        if can and d is not None and dog is not None:
+            label = text.recalibration_label(d, dog.changes_for(d))
+            self.recalibrate_button.setText(label)
+            self.recalibrate_button.setToolTip(f"{label}: one undoable edit; the watchdog compares with it from now")
+
+    def _on_clicked(self, row: int) -> None:
+        item = self.table.item(row, 0)
+        if item is not None:
+            self.machine_selected.emit(item.text())
+
+    # -- acting -------------------------------------------------------------------------------------------
+    def recalibrate_selected(self) -> None:
+        """Set the selected detection's parameter to what the plant showed: one undo step; the watchdog
+        logs it and watches that parameter again against the new value."""
+        d, dog, document = self._selected(), self.dog, self._document()
+        if d is None or dog is None or document is None:
+            return
+        label = text.recalibration_label(d, dog.changes_for(d))
+        changes = dog.recalibrate(d)
+        before = document.factory
+        after = apply(Scenario(name="recalibrated", factory=before, changes=changes))
+        self.actions[self.detections.index(d)] = "recalibrated"
+        self.undo_stack.push(RecalibrateCommand(document, before, after, d.machine, label))
+        self.refresh()
+
+    def dismiss_selected(self) -> None:
+        d, dog = self._selected(), self.dog
+        if d is None or dog is None:
+            return
+        dog.dismiss(d, time.time())
+        self.actions[self.detections.index(d)] = "dismissed"
+        self.refresh()
+
+    def show_log(self) -> None:
+        """The watchdog log of the open factory's history file: every detection and what was done."""
+        path = self.history_path()
+        entries = read_log(path) if path is not None and path.exists() else []
+        dialog = QtWidgets.QDialog(self.window())
+        dialog.setObjectName("watchdog_log")
+        dialog.setWindowTitle("Watchdog log")
+        layout = QtWidgets.QVBoxLayout(dialog)
+        where = f" in {path.name}" if path is not None else ""
+        layout.addWidget(QtWidgets.QLabel(f"{len(entries)} entries{where}, newest first" if entries else "Nothing logged yet"))
+        rows = text.log_rows(entries)
+        table = QtWidgets.QTableWidget(len(rows), len(text.LOG_COLUMNS), dialog)
+        table.setObjectName("watchdog_log_table")
+        table.setHorizontalHeaderLabels(text.LOG_COLUMNS)
+        table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        table.verticalHeader().setVisible(False)
+        for r, row in enumerate(rows):
+            for c, words in enumerate(row):
+                table.setItem(r, c, QtWidgets.QTableWidgetItem(words))
+        table.resizeColumnsToContents()
+        table.horizontalHeader().setStretchLastSection(True)
+        layout.addWidget(table)
+        close = QtWidgets.QDialogButtonBox(QtWidgets.QDialogButtonBox.StandardButton.Close, dialog)
+        close.rejected.connect(dialog.reject)
+        layout.addWidget(close)
+        dialog.resize(820, 360)
+        dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.show()
+        self.log_dialog = dialog

@@ -1,0 +1,107 @@
+"""What the watchdog's views say: the recalibration button's label, the log's rows, the watch summary.
+
+Qt-free, so the alarms dock and the log view only display these texts.
+
+Examples
+--------
+>>> from app.watchdog.detection import Detection
+>>> d = Detection("CNC-03", "cycle", 1, 1.183, 0.052, 0.0, 3600.0, 12, 0.998, 45.6, 9.1, 8.0, clock=lambda t: "14:20")
+>>> recalibration_label(d, [d.suggestion()])
+'Recalibrate CNC-03 cycle time to 1.183× (53.9 s)'
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+
+from app.sim.numbers import format_number, round_to_interval
+from app.sim.scenario import Change, Demand, MachineParam
+from app.watchdog.detection import PARAM_WORDS, clock_time
+from app.watchdog.log import LogEntry
+
+#: The columns of the watchdog log's table.
+LOG_COLUMNS = ("Time", "Machine", "Parameter", "Size", "Confidence", "Action")
+#: What each kind of log entry was (the "Action" column).
+ACTIONS = {"detection": "detected", "recalibration": "recalibrated", "dismissal": "dismissed"}
+
+
+def ratio_text(ratio: float, half_width: float) -> str:
+    """The ratio of the new mean to the model's, rounded to what its interval supports: ``1.18×``."""
+    return f"{round_to_interval(ratio, half_width)[0]}×"
+
+
+def _value(change: Change) -> str:
+    if isinstance(change, MachineParam):
+        return f"{format_number(float(change.value))} s"
+    if isinstance(change, Demand):
+        return f"{change.part} every {format_number(change.interarrival_mean_s)} s"
+    return type(change).__name__
+
+
+def recalibration_label(detection, changes: Sequence[Change]) -> str:
+    """The one-click recalibration's label: ``Recalibrate CNC-03 cycle time to 1.18× (54 s)``. An arrival
+    rate names the part flows whose time between arrivals changes."""
+    what = f"{detection.machine} {PARAM_WORDS[detection.param]}"
+    values = ", ".join(_value(c) for c in changes)
+    return f"Recalibrate {what} to {ratio_text(detection.ratio, detection.half_width)} ({values})"
+
+
+def size_text(ratio: float | None, half_width: float | None) -> str:
+    """A logged change's size, ``+18 ± 5%``, rounded to its interval (blank when not logged)."""
+    if ratio is None or half_width is None or not math.isfinite(ratio) or not math.isfinite(half_width):
+        return ""
+    m, h = round_to_interval(100.0 * (ratio - 1.0), 100.0 * half_width)
+    return f"{'' if m.startswith('-') else '+'}{m} ± {h}%"
+
+
+def confidence_text(confidence: float | None) -> str:
+    """As a detection says it: a whole per cent, one decimal from 99%, ``> 99.9%`` beyond."""
+    if confidence is None or not math.isfinite(confidence):
+        return ""
+    return "> 99.9%" if confidence >= 0.999 else f"{math.floor(confidence * 1000) / 10:g}%"
+
+
+def log_rows(entries: Iterable[LogEntry], clock: Callable[[float], str] | None = None) -> list[tuple[str, ...]]:
+    """The watchdog log as table rows (``LOG_COLUMNS``), newest first. An action's row repeats the size
+    and confidence of the detection it acted on, and says from what to what."""
+    show = clock or (lambda t: clock_time(t) if math.isfinite(t) else "")
+    rows: list[tuple[str, ...]] = []
+    for e in sorted(entries, key=lambda e: -e.t):
+        action = ACTIONS.get(e.kind, e.kind)
+        if e.kind == "recalibration" and e.old is not None and e.new is not None:
+            unit = "" if e.param == "arrival" else " s"
+            action = f"recalibrated {format_number(e.old)}{unit} → {format_number(e.new)}{unit}"
+        param = PARAM_WORDS.get(e.param, e.param)
+        rows.append((show(e.t), e.machine, param, size_text(e.ratio, e.half_width), confidence_text(e.confidence), action))
+    return rows
+
+
+def watch_summary(channels: int, machines: int, pending: Sequence[str], detections: int) -> str:
+    """One line on what the watchdog does now: what it watches, and what waits for more data."""
+    if channels == 0:
+        return "Drift watchdog: nothing to watch (no machine has simulation parameters)"
+    head = f"Drift watchdog: {machines} machines, {channels} parameters watched"
+    if detections:
+        head += f"; {detections} change{'s' if detections != 1 else ''} found"
+    if pending:
+        more = f" (+{len(pending) - 1} more)" if len(pending) > 1 else ""
+        return f"{head}; {pending[0]}{more}"
+    return head
+
+
+def pending_text(machine: str, param: str, status: str) -> str:
+    """A channel's status that is not a detection, named: ``CNC-03 cycle time: possible change, …``."""
+    return f"{machine} {PARAM_WORDS.get(param, param)}: {status}"
+
+
+__all__ = [
+    "LOG_COLUMNS",
+    "confidence_text",
+    "log_rows",
+    "pending_text",
+    "ratio_text",
+    "recalibration_label",
+    "size_text",
+    "watch_summary",
+]

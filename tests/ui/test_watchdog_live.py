@@ -1,0 +1,139 @@
+"""The drift watchdog in the window, against the real plant simulator process run far faster than real time:
+a drift injected into the plant shows in the alarms dock, one click recalibrates it (undoable), a link drop
+produces no detection, and the log lists what happened after the window is reopened."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from app.live.client import ConnectionSettings, LinkState
+from app.plant.server import spawn
+from tests.conftest import DEMO
+from tests.live.conftest import free_port
+
+pytestmark = pytest.mark.gui
+
+SPEED = 600.0  # simulated seconds per second: a +50% drift 20 simulated minutes in is found within ~10 s
+
+
+def _plant(port: int, *extra: str):
+    return spawn(DEMO, port, ("--speed", str(SPEED), "--interval", "0.05", "--seed", "3", *extra))
+
+
+def _settings(port: int) -> ConnectionSettings:
+    return ConnectionSettings(
+        f"opc.tcp://127.0.0.1:{port}/floortwin/",
+        publishing_ms=50,
+        sampling_ms=25,
+        timeout_s=1.0,
+        max_backoff_s=1.0,
+        health_check_s=0.5,
+    )
+
+
+def _cycle_mean(w, machine: str) -> float:
+    return w.document.factory.machine(machine).sim.cycle.mean_s
+
+
+def _rows(table) -> list[tuple[str, ...]]:
+    return [tuple(table.item(r, c).text() for c in range(table.columnCount())) for r in range(table.rowCount())]
+
+
+def test_a_drift_shows_in_the_alarms_dock_and_one_click_recalibrates_it(qloop, make_window, qtbot):
+    w = make_window()
+    panel = w.console.watchdog
+    port = free_port()
+    server = _plant(port, "--drift", "CNC-03:cycle=+50%@20m")
+    try:
+        w.console.connect_live(_settings(port), time_scale=SPEED)
+        dog = w.live.session.watcher
+        assert dog is panel.dog and dog.time_scale == SPEED
+        # Fed on the network thread, never on the GUI thread.
+        fed_on: list[str] = []
+        dog.detected.connect(lambda _d: fed_on.append(threading.current_thread().name))
+        qtbot.waitUntil(lambda: any(d.machine == "CNC-03" for d in panel.detections), timeout=60000)
+    finally:
+        server.kill()
+        server.wait(10)
+    assert fed_on and threading.main_thread().name not in fed_on
+    d = next(d for d in panel.detections if d.machine == "CNC-03")
+    assert (d.param, d.direction) == ("cycle", 1)
+    rows = _rows(panel.table)
+    row = next(r for r in rows if r[0] == "CNC-03")
+    assert row[1].startswith("CNC-03 cycle time +") and "confidence" in row[1] and " since " in row[1]
+
+    # Picking the detection selects its machine in the 3D view; the button names the change.
+    r = next(i for i, x in enumerate(rows) if x[0] == "CNC-03")
+    qtbot.mouseClick(panel.table.viewport(), qtbot_left(), pos=panel.table.visualItemRect(panel.table.item(r, 1)).center())
+    assert w.selection.ids == ("CNC-03",)
+    label = panel.recalibrate_button.text()
+    assert panel.recalibrate_button.isVisible()
+    assert label.startswith("Recalibrate CNC-03 cycle time to ") and "×" in label and label.endswith(" s)")
+    before = _cycle_mean(w, "CNC-03")
+    expected = dog.changes_for(d)[0].value
+
+    qtbot.mouseClick(panel.recalibrate_button, qtbot_left())
+    assert _cycle_mean(w, "CNC-03") == pytest.approx(expected)
+    assert _cycle_mean(w, "CNC-03") > before * 1.2
+    assert w.document.dirty
+    assert dog.channels["CNC-03", "cycle"].exp.mean_s == pytest.approx(expected)  # watched against the new value
+    assert dog.channels["CNC-03", "cycle"].detection is None
+    assert not panel.recalibrate_button.isVisible()  # done: no second click
+    assert ("CNC-03", "recalibrated") in {(x[0], x[3]) for x in _rows(panel.table)}
+
+    w.layout_editor.stack.undo()
+    assert _cycle_mean(w, "CNC-03") == pytest.approx(before)
+    assert dog.channels["CNC-03", "cycle"].exp.mean_s == pytest.approx(before)  # the watchdog follows the undo
+    w.layout_editor.stack.redo()
+    assert _cycle_mean(w, "CNC-03") == pytest.approx(expected)
+
+    # The log (in the history file) lists the detection and the recalibration, also after reopening.
+    w.console.disconnect_live()
+    assert not dog.running and dog.log is None  # stopped and closed with the link
+    w2 = make_window()  # another window reads the log back from the file
+    w2.console.watchdog.show_log()
+    table = w2.console.watchdog.log_dialog.findChild(type(panel.table), "watchdog_log_table")
+    logged = {(x[1], x[2], x[5].split()[0]) for x in _rows(table)}
+    assert ("CNC-03", "cycle time", "detected") in logged
+    assert ("CNC-03", "cycle time", "recalibrated") in logged
+
+
+def test_a_link_drop_interrupts_the_watchdog_and_makes_no_detection(qloop, make_window, qtbot):
+    w = make_window()
+    panel = w.console.watchdog
+    port = free_port()
+    server = _plant(port)
+    try:
+        w.console.connect_live(_settings(port), time_scale=SPEED)
+        dog = w.live.session.watcher
+        calls: list[str] = []
+        real = dog.interrupted
+
+        def interrupted() -> None:
+            calls.append(threading.current_thread().name)
+            real()
+
+        dog.interrupted = interrupted  # the real one runs: this only counts the calls
+        qtbot.waitUntil(lambda: w.live.state == LinkState.CONNECTED and dog.values_fed > 2000, timeout=20000)
+        server.kill()
+        server.wait(10)
+        qtbot.waitUntil(lambda: bool(calls), timeout=15000)
+        assert threading.main_thread().name not in calls  # told on the network thread, where it is fed
+        server = _plant(port)  # a new plant process: its machines start again, mid-cycle and mid-repair
+        qtbot.waitUntil(lambda: w.live.state == LinkState.CONNECTED, timeout=20000)
+        fed = dog.values_fed
+        qtbot.waitUntil(lambda: dog.values_fed > fed + 2000, timeout=20000)
+    finally:
+        server.kill()
+        server.wait(10)
+    assert panel.detections == [] and dog.detections == []
+    assert panel.table.rowCount() == 0
+    assert "Drift watchdog: 40 machines" in panel.summary.text()
+
+
+def qtbot_left():
+    from PySide6 import QtCore
+
+    return QtCore.Qt.MouseButton.LeftButton
