@@ -32,6 +32,8 @@ Examples
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -258,6 +260,100 @@ class EffortModel:
             d, _ = (0.0, True) if a == b else self._distance(i, other, xy, attach)
             change += self._rate[k] * (d - self._dist[k])
         return float(change)
+
+    def moved_many(self, machine_id: str, xy: np.ndarray) -> np.ndarray:
+        """Δ total effort (part·m/h) for each of the points ``xy`` (K, 2) ``machine_id`` could stand at, the
+        others where they stand: ``moved`` for K points in a few numpy calls (the layout search's scan)."""
+        i = self._index[machine_id]
+        pts = np.asarray(xy, dtype=float).reshape(-1, 2)
+        change = np.zeros(len(pts))
+        legs = self._legs_of.get(i, [])
+        if not legs or not len(pts):
+            return change
+        net = self.network
+        seg = None
+        if not net.empty:  # every point's nearest point of the network: (K, S) at once
+            a, b = net.coords[net.seg_u], net.coords[net.seg_v]
+            ab = b - a
+            rel = pts[:, None, :] - a[None, :, :]
+            t = np.clip((rel * ab[None]).sum(axis=2) / (net.seg_len**2)[None], 0.0, 1.0)
+            off_all = np.hypot(*(a[None] + t[..., None] * ab[None] - pts[:, None, :]).transpose(2, 0, 1))
+            s = np.argmin(off_all, axis=1)
+            rows = np.arange(len(pts))
+            seg = (s, t[rows, s], off_all[rows, s], net.seg_len[s])
+        ends = [(node, np.hypot(*(pts - w).T)) for node, w in zip(self._end_nodes.get(i, []), self._ends.get(i, []), strict=True)]
+        for k in legs:
+            a_, b_ = int(self._src[k]), int(self._dst[k])
+            if a_ == b_:
+                continue
+            j = b_ if a_ == i else a_
+            best = np.full(len(pts), np.inf)
+            for node_j, extra_j in self._attach[j].nodes:
+                dist = net.distances_from(node_j)
+                if seg is not None:
+                    s, t, off, length = seg
+                    best = np.minimum(best, off + t * length + dist[net.seg_u[s]] + extra_j)
+                    best = np.minimum(best, off + (1.0 - t) * length + dist[net.seg_v[s]] + extra_j)
+                for node, extra in ends:
+                    best = np.minimum(best, extra + dist[node] + extra_j)
+            seg_j = self._attach[j].segment
+            if seg is not None and seg_j is not None:
+                s, t, off, length = seg
+                same = s == seg_j[0]
+                best = np.where(same, np.minimum(best, off + np.abs(t - seg_j[1]) * length + seg_j[2]), best)
+            if (min(i, j), max(i, j)) in self._direct:
+                best = np.minimum(best, np.hypot(*(pts - self._xy[j]).T))
+            d = np.where(np.isfinite(best), best, np.abs(pts - self._xy[j]).sum(axis=1))
+            change += self._rate[k] * (d - self._dist[k])
+        return change
+
+    def with_moves(self, moves: Mapping[str, tuple[float, float]]) -> EffortModel:
+        """The model of this layout with machines moved (``{id: (x_m, y_m)}``): only the legs of the moved
+        machines are measured again; the travel network and its shortest paths are shared."""
+        new = copy.copy(self)
+        new._xy = self._xy.copy()
+        new._attach = list(self._attach)
+        touched: set[int] = set()
+        for mid, (x, y) in moves.items():
+            i = self._index[mid]
+            new._xy[i] = (x, y)
+            new._attach[i] = new._attach_at(i, new._xy[i])
+            touched.update(self._legs_of.get(i, []))
+        new._dist = self._dist.copy()
+        new._routed = self._routed.copy()
+        for k in touched:
+            i, j = int(self._src[k]), int(self._dst[k])
+            new._dist[k], new._routed[k] = new._distance(i, j, new._xy[i], new._attach[i])
+        new.total_effort = float((new._rate * new._dist).sum())
+        return new
+
+    def point_distances(self, points: np.ndarray) -> np.ndarray:
+        """(K, K) metres between floor points (candidate slots) as parts would travel between machines
+        standing there: along the aisles and transport-path waypoints, rectilinear where not connected."""
+        pts = np.asarray(points, dtype=float).reshape(-1, 2)
+        out = np.abs(pts[:, None, :] - pts[None, :, :]).sum(axis=2)
+        net = self.network
+        if net.empty:
+            return out
+        att = [net.nearest(p) for p in pts]
+        best = np.full_like(out, np.inf)
+        for q, (s, t, off) in enumerate(att):
+            length = float(net.seg_len[s])
+            for node, extra in ((int(net.seg_u[s]), off + t * length), (int(net.seg_v[s]), off + (1.0 - t) * length)):
+                dist = net.distances_from(node)
+                for r, (s2, t2, off2) in enumerate(att):
+                    l2 = float(net.seg_len[s2])
+                    via = extra + min(dist[net.seg_u[s2]] + off2 + t2 * l2, dist[net.seg_v[s2]] + off2 + (1.0 - t2) * l2)
+                    if s2 == s:
+                        via = min(via, off + abs(t - t2) * length + off2)
+                    best[q, r] = min(best[q, r], via)
+        np.fill_diagonal(best, 0.0)
+        return np.where(np.isfinite(best), best, out)
+
+    def position(self, machine_id: str) -> tuple[float, float]:
+        """Where this model has the machine standing (x_m, y_m)."""
+        x, y = self._xy[self._index[machine_id]]
+        return float(x), float(y)
 
     # -- distances ---------------------------------------------------------------------------------------
     def _attach_at(self, i: int, xy: np.ndarray) -> _Attach:

@@ -136,3 +136,29 @@ def test_the_change_for_one_moved_machine_equals_a_full_recomputation(with_netwo
         )
         full = EffortModel(moved).total_effort - model.total_effort
         assert model.moved(machines[k].id, x, y) == pytest.approx(full, abs=1e-9)
+
+
+def test_moved_many_and_with_moves_agree_with_a_full_recomputation():
+    # The layout search scans many points at once (moved_many) and moves several machines (with_moves):
+    # both must give what a model of the moved factory gives, along aisles and transport paths.
+    rng = np.random.default_rng(3)
+    f = factory(
+        [AISLE, Aisle(id="cross", points=[[12.0, -5.0], [12.0, 25.0]])],
+        [TransportPath(id="T1", from_machine="M1", to_machine="M3", waypoints=[[4.0, 8.0], [16.0, 8.0]])],
+    )
+    model = EffortModel(f)
+    pts = rng.uniform([0.0, 0.0], [40.0, 30.0], size=(25, 2))
+    many = model.moved_many("M1", pts)
+    for (x, y), d in zip(pts, many, strict=True):
+        assert d == pytest.approx(model.moved("M1", x, y), abs=1e-9)
+    moves = {"M1": (30.0, 20.0), "M3": (5.0, 12.0)}
+    moved_factory = f.model_copy(
+        update={
+            "machines": [
+                m.model_copy(update={"pose": Pose(x_m=moves[m.id][0], y_m=moves[m.id][1])}) if m.id in moves else m
+                for m in f.machines
+            ]
+        }
+    )
+    assert model.with_moves(moves).total_effort == pytest.approx(EffortModel(moved_factory).total_effort)
+    assert model.with_moves(moves).position("M3") == (5.0, 12.0)
