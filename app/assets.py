@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -85,6 +86,18 @@ def _hull(mesh: trimesh.Trimesh) -> trimesh.Trimesh:
     return trimesh.creation.box(
         extents=np.maximum(mesh.extents, 1e-3), transform=trimesh.transformations.translation_matrix(mesh.bounds.mean(axis=0))
     )
+
+
+def placeholder_note(asset_of: Mapping[str, MeshAsset]) -> str | None:
+    """What to say of the meshes shown as placeholder boxes (None: every mesh loaded).
+
+    >>> placeholder_note({"lathe": placeholder_asset("lathe.stl", "missing")})
+    '1 mesh(es) could not be loaded and are shown as magenta boxes: lathe (see Log)'
+    """
+    broken = [k for k, a in asset_of.items() if a.placeholder]
+    if not broken:
+        return None
+    return f"{len(broken)} mesh(es) could not be loaded and are shown as magenta boxes: {', '.join(broken)} (see Log)"
 
 
 def placeholder_asset(source: str, warning: str, size_m: tuple[float, float, float] = (1.0, 1.0, 1.0)) -> MeshAsset:

@@ -76,6 +76,9 @@ def test_plugins_at_work_in_the_window(make_window, qtbot, qloop, tmp_path):
     # nothing is imported for a panel nobody looked at; the panel is there, built when shown
     dock = next(d for d in w.plugin_docks if d.windowTitle() == "Energy")
     assert dock.objectName() == "dock_plugin_energy_0"
+    # View ▸ Panels lists it as it lists the built-in docks (one registry of docks)
+    panels = [a.text() for a in w.panels_menu.actions()]
+    assert {"Energy", *(d.windowTitle() for d in w.docks.all())} <= set(panels)
     assert w.heat_dock.signal.findData("Power share") >= 0
     assert ("laser_cutter", "laser_cutter") in _palette(w)
     dock.show()
@@ -217,6 +220,8 @@ def test_a_failing_plugin_leaves_the_palette_and_its_panel_goes(window_with, qtb
     qtbot.waitUntil(lambda: w.plugins.plugins["saws3"].state == "failed", timeout=5000)
     qtbot.waitUntil(lambda: ("saw3", "saw3") not in _palette(w), timeout=5000)  # its kind left the palette
     qtbot.waitUntil(lambda: not any(d.windowTitle() == "Saw panel" for d in w.plugin_docks), timeout=5000)
+    panels = [a.text() for a in w.panels_menu.actions()]  # only its panel left View ▸ Panels
+    assert "Saw panel" not in panels and {d.windowTitle() for d in w.docks.all()} <= set(panels)
     assert [m for m in messages if "Plugin saws3 was disabled: failed while running: ZeroDivisionError" in m]
     from app.model.kinds import get_kind
 

@@ -130,6 +130,18 @@ def problem_counts(verdicts) -> tuple[int, int]:
     return collision_pairs(verdicts), sum(v.status == "clearance" for v in verdicts)
 
 
+def problems_text(verdicts, opened: bool = False) -> str:
+    """A layout check's result in one line for the status bar (``opened``: the check of a layout as opened).
+
+    >>> problems_text([])
+    'Layout check: 0 collision(s), 0 machine(s) with clearance problems'
+    """
+    n, clearance = problem_counts(verdicts)
+    if opened:
+        return f"This layout has {n} collision(s) and {clearance} machine(s) with clearance problems"
+    return f"Layout check: {n} collision(s), {clearance} machine(s) with clearance problems"
+
+
 def collision_pairs(verdicts) -> int:
     """How many overlaps the verdicts describe: a machine-to-machine overlap appears in both machines'
     verdicts but is one collision."""

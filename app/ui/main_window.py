@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import logging
 import os
-import zlib
 
 from PySide6 import QtCore, QtGui, QtWidgets
 
-from app.assets import AssetLibrary, MeshAsset, load_factory_assets
+from app.assets import AssetLibrary, MeshAsset, load_factory_assets, placeholder_note
 from app.model.document import FactoryDocument
 from app.model.selection import Selection, selection_text
 from app.paths import DEMO_FACTORY, RESOURCES_DIR
-from app.physics.world import problem_counts
+from app.physics.world import problems_text
 from app.plugins import PluginManager, standard_plugins
 from app.scene.view import FactoryView
 from app.ui.actions import ACTIONS, install_actions, refresh_actions
 from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
-from app.ui.dock_layout import add_panels_menu, arrange_default, place_docks, unelide_dock_tabs
+from app.ui.dock_layout import DockAreas, add_panels_menu, arrange_default, fill_panels_menu, place_docks, unelide_dock_tabs
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.file_commands import FileCommands
 from app.ui.heat_controller import HeatController
@@ -43,10 +42,6 @@ from app.ui.whatif_dock import WhatIfDock
 from app.whatif import WhatIfService
 
 log = logging.getLogger(__name__)
-
-#: Bumped when docks are added: a window layout saved by an older version is then replaced by the default
-#: one (which arranges the new docks) instead of leaving them stacked where Qt puts unknown docks.
-DOCK_LAYOUT_VERSION = 6
 
 
 class MainWindow(QtWidgets.QMainWindow):
@@ -115,12 +110,13 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
         self.undo_dock.setObjectName("dock_undo")
-        place_docks(
-            self,
+        self.docks = DockAreas(
             left=[self.tree_dock, self.browse_dock, self.palette_dock],
-            right=[self.properties_dock, self.trends_dock, self.heat_dock, self.whatif_dock],
+            pinned=self.properties_dock,
+            right=[self.trends_dock, self.heat_dock, self.whatif_dock],
             bottom=[self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock],
         )
+        place_docks(self, self.docks)
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
         self.plugin_ui = PluginUi(self, self.plugins, self.settings, self.log_dock, ask=ask_plugins)
         self.plugin_docks = self.plugin_ui.docks  # panels of plugins, built when first shown
@@ -187,7 +183,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.recent_menu = self.files.build_recent_menu(
             self.findChild(QtWidgets.QMenu, "menu_file"), self.actions_by_id["file.demo"]
         )
-        self._build_docks_menu()
+        self.panels_menu = add_panels_menu(self.findChild(QtWidgets.QMenu, "menu_view"))
+        self._fill_panels_menu()
 
         self.status_plant, self.status_link = self.console.plant_label, self.console.link_label
         self.statusBar().addPermanentWidget(self.status_link)
@@ -229,10 +226,8 @@ class MainWindow(QtWidgets.QMainWindow):
             self.console.disconnect_live()
         self.document = document
         self.asset_of = load_factory_assets(document.factory, document.path, self.assets)
-        broken = [k for k, a in self.asset_of.items() if a.placeholder]
-        if broken:
-            msg = f"{len(broken)} mesh(es) could not be loaded and are shown as magenta boxes: {', '.join(broken)} (see Log)"
-            self.statusBar().showMessage(msg, 15000)
+        if note := placeholder_note(self.asset_of):
+            self.statusBar().showMessage(note, 15000)
         self.selection.clear()
         self.view.show_factory(document.factory, self.asset_of)
         self.layout_editor.reset()
@@ -257,8 +252,7 @@ class MainWindow(QtWidgets.QMainWindow):
             return
         self.layout_check_dock.show_verdicts(verdicts)
         if verdicts:
-            n, clearance = problem_counts(verdicts)
-            msg = f"This layout has {n} collision(s) and {clearance} machine(s) with clearance problems"
+            msg = problems_text(verdicts, opened=True)
             log.warning("%s: %s", self.document.path or self.document.factory.name, msg)
             self.statusBar().showMessage(msg + " (Edit ▸ Check Layout lists them)", 15000)
 
@@ -273,10 +267,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.status_file.setText(str(self.document.path or "not saved"))
 
     # -- docks menu ---------------------------------------------------------------------------------------
-    def _build_docks_menu(self) -> None:
-        docks = [self.tree_dock, self.browse_dock, self.palette_dock, self.properties_dock, self.heat_dock]
-        docks += [self.whatif_dock, self.trends_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock]
-        add_panels_menu(self.findChild(QtWidgets.QMenu, "menu_view"), [*docks, self.log_dock, self.toolbar, self.timeline])
+    def _fill_panels_menu(self) -> None:
+        fill_panels_menu(self.panels_menu, [*self.docks.all(), *self.plugin_docks, self.toolbar, self.timeline])
 
     # -- selection -----------------------------------------------------------------------------------
     def _on_selection_changed(self, ids: tuple[str, ...]) -> None:
@@ -318,8 +310,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.layout_check_dock.show()
         self.layout_check_dock.raise_()
         self.layout_editor.show_problems(verdicts)
-        n, clearance = problem_counts(verdicts)  # an overlap is in both machines' verdicts but is one collision
-        self.statusBar().showMessage(f"Layout check: {n} collision(s), {clearance} machine(s) with clearance problems", 8000)
+        self.statusBar().showMessage(problems_text(verdicts), 8000)
 
     def fly_to_selection(self) -> None:
         if self.selection.current:
@@ -358,10 +349,8 @@ class MainWindow(QtWidgets.QMainWindow):
         shortcuts_box(self)
 
     def layout_version(self) -> int:
-        """The saved window layout's version: the docks' version and which plugin panels exist, so a layout
-        saved with other plugins is replaced by the default one instead of leaving their panels astray."""
-        names = ",".join(sorted(d.objectName() for d in self.plugin_docks))
-        return DOCK_LAYOUT_VERSION * 100_000 + zlib.crc32(names.encode()) % 100_000
+        """The saved window layout's version (``DockAreas.layout_version``)."""
+        return self.docks.layout_version(self.plugin_docks)
 
     def show_plugins(self) -> None:
         self.plugins_dialog = plugins_dialog(self, self.plugins, self.settings)
@@ -370,6 +359,7 @@ class MainWindow(QtWidgets.QMainWindow):
         """A plugin loaded, failed or was allowed: the palette and the heat-map list show what there is now."""
         self.palette_dock.set_assets({})
         self.heat.offer_signals()
+        self._fill_panels_menu()
 
     def show_about(self) -> None:
         self.about_box = about_box(self, self.plugins, self.windowIcon())
@@ -400,9 +390,7 @@ class MainWindow(QtWidgets.QMainWindow):
         QtCore.QTimer.singleShot(0, lambda: unelide_dock_tabs(self))
         if not self._docks_tabbed:
             self._docks_tabbed = True
-            left = [self.tree_dock, self.browse_dock, self.palette_dock]
-            bottom = [self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock, *self.plugin_docks]
-            arrange_default(self, left, [self.trends_dock, self.heat_dock, self.whatif_dock], bottom, self.properties_dock)
+            arrange_default(self, self.docks, self.plugin_docks)
 
     # -- shutdown --------------------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:
