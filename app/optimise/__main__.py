@@ -1,8 +1,13 @@
 """``python -m app.optimise``: the optimiser from a shell.
 
 ``qap INSTANCE.dat [--seconds S] [--seed N]`` solves a QAPLIB-format instance and ends with one JSON line
-``{"n": …, "value": …, "permutation": [1-based …], "seconds": …}``; the layout and scenario optimisers
-(``layout``, ``params``) are planned and not yet available.
+``{"n": …, "value": …, "permutation": [1-based …], "seconds": …}``.
+
+``layout FACTORY [--move IDS | --move-all] [--group IDS]… [--region x0,y0,x1,y1] [--slots x,y;x,y…]
+[--seconds S] [--seed N] [--validate K] --out RESULT.json`` searches layouts (`app.optimise.layout`),
+simulates the best K against the current one (`app.optimise.validate`), writes the result file a view
+reopens and applies, and ends with one JSON line summing it up. Bad input exits with status 2 and one line
+saying why. The scenario-parameter optimiser (``params``) is planned and not yet available.
 """
 
 from __future__ import annotations
@@ -12,10 +17,10 @@ import json
 import sys
 from collections.abc import Sequence
 
+from app.optimise.layout_cli import add_layout_parser, run_layout
 from app.optimise.qap import Progress, read_qaplib, solve
 
 _NOT_YET = {
-    "layout": "the layout optimiser (movable machines, region, slots, collision-checked candidates) is not available yet",
     "params": "the scenario-parameter optimiser (buffers, servers, WIP cap, proven by replications) is not available yet",
 }
 
@@ -24,10 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m app.optimise",
         description="floortwin's optimiser, headless.",
-        epilog="Planned, not yet available: 'layout FACTORY' (layout optimiser) and 'params FACTORY' (scenario "
-        "parameters). Today only 'qap' runs.",
+        epilog="Planned, not yet available: 'params FACTORY' (scenario parameters).",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{qap}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{qap,layout}")
     qap = sub.add_parser(
         "qap",
         help="solve a QAPLIB-format quadratic assignment instance (the layout search's yardstick)",
@@ -39,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     qap.add_argument("--seed", type=int, default=None, help="random seed (default: a fresh one)")
     qap.add_argument("--target", type=float, default=None, help="stop as soon as a cost ≤ TARGET is found")
     qap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    add_layout_parser(sub)
     for name, text in _NOT_YET.items():
         sub.add_parser(name, help=f"(not yet available) {text}", add_help=False)
     return parser
@@ -51,6 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if rest:
         _parser().error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "layout":
+        return run_layout(args)
     if args.seconds <= 0:
         _parser().error("--seconds must be positive")
     try:

@@ -195,7 +195,7 @@ def test_command_line_says_what_is_not_available_yet():
         [sys.executable, "-m", "app.optimise", "--help"], capture_output=True, text=True, check=True
     ).stdout
     assert "not yet available" in help_text
-    out = subprocess.run([sys.executable, "-m", "app.optimise", "layout", "demo.json"], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-m", "app.optimise", "params", "demo.json"], capture_output=True, text=True)
     assert out.returncode == 2
     assert "not available yet" in out.stderr
 
