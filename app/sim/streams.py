@@ -17,11 +17,16 @@ import numpy as np
 from app.model.factory import Distribution
 
 BATCH = 4096
+#: The first batch: a short run (a forecast of an hour) draws a few dozen numbers per stream, not 4,096.
+FIRST_BATCH = 64
 
 
-def _batches(draw: Callable[[], np.ndarray]) -> Iterator[float]:
+def _batches(draw: Callable[[int], np.ndarray]) -> Iterator[float]:
+    # Growing batches draw the very same numbers as fixed ones: numpy's generators fill arrays in sequence.
+    n = FIRST_BATCH
     while True:
-        yield from draw().tolist()
+        yield from draw(n).tolist()
+        n = min(2 * n, BATCH)
 
 
 def sampler(dist: Distribution, rng: np.random.Generator) -> Callable[[], float]:
@@ -42,13 +47,13 @@ def sampler(dist: Distribution, rng: np.random.Generator) -> Callable[[], float]
     if d.kind == "deterministic" or (d.kind == "lognormal" and d.cv == 0):
         return itertools.repeat(float(d.mean_s)).__next__
     if d.kind == "exponential":
-        return _batches(lambda: rng.exponential(d.mean_s, BATCH)).__next__
+        return _batches(lambda n: rng.exponential(d.mean_s, n)).__next__
     if d.kind == "lognormal":
         sigma2 = math.log1p(d.cv * d.cv)
         mu, sigma = math.log(d.mean_s) - sigma2 / 2, math.sqrt(sigma2)
-        return _batches(lambda: rng.lognormal(mu, sigma, BATCH)).__next__
+        return _batches(lambda n: rng.lognormal(mu, sigma, n)).__next__
     samples = np.asarray(d.samples_s, dtype=float)
-    return _batches(lambda: rng.choice(samples, BATCH)).__next__
+    return _batches(lambda n: rng.choice(samples, n)).__next__
 
 
 def exponential(mean_s: float, rng: np.random.Generator) -> Callable[[], float]:
