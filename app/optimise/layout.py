@@ -146,6 +146,7 @@ class _Search:
         self.infeasible: list[tuple[float, dict[str, Pose]]] = []
         self.weights = (0.0, 0.0)
         self._last_report = 0.0
+        self.notes: list[str] = []
 
     # -- bookkeeping ------------------------------------------------------------------------------------
     def _grid(self) -> np.ndarray:
@@ -227,7 +228,8 @@ class _Search:
             poses.update(self._poses(k, ref))
         self.model = self.model.with_moves(moves)
         self.checker.place(poses)
-        self.archive.add(State(self._objectives(self.pos, self.model.total_effort), self.pos.copy()))
+        if self._on_slots():  # with slots, a layout counts once every machine stands on one
+            self.archive.add(State(self._objectives(self.pos, self.model.total_effort), self.pos.copy()))
 
     def _reject(self, effort: float, poses: dict[str, Pose]) -> None:
         """Keep the rejected layouts with the least effort (reported with the rule they break)."""
@@ -245,13 +247,20 @@ class _Search:
         return out
 
     # -- moves --------------------------------------------------------------------------------------------
+    def _free_slots(self, k: int) -> np.ndarray:
+        """Slots no other unit stands on (slot mode: a machine moves onto a free slot or swaps)."""
+        taken = {tuple(np.round(p, 6)) for j, p in enumerate(self.pos) if j != k}
+        return np.array([s for s in self.slots if tuple(np.round(s, 6)) not in taken]).reshape(-1, 2)
+
+    def _on_slots(self) -> bool:
+        if not len(self.slots):
+            return True
+        return all(np.min(np.hypot(*(self.slots - p).T)) < 1e-6 for p in self.pos)
+
     def _relocate(self, k: int) -> bool:
         u = self.units[k]
-        if len(self.slots):
-            taken = {tuple(np.round(p, 6)) for j, p in enumerate(self.pos) if j != k}
-            cand = np.array([s for s in self.grid if tuple(np.round(s, 6)) not in taken] + [self.start[k]]).reshape(-1, 2)
-        else:
-            cand = np.vstack([self.grid, self.pos[k] + self.steps, self.start[k][None]])
+        near = np.vstack([self.grid, self.pos[k] + self.steps, self.start[k][None]])
+        cand = self._free_slots(k) if len(self.slots) else near
         cand = cand[self._fits(u, cand) & (np.hypot(*(cand - self.pos[k]).T) > 1e-6)]
         if not len(cand):
             return False
@@ -355,24 +364,31 @@ class _Search:
         poses: dict[str, Pose] = {}
         for k, ref in refs.items():
             poses.update(self._poses(k, ref))
-        if self.checker.first_problem(poses) is None:
-            self._accept(refs)
-        else:
-            moves = {m: (p.x_m, p.y_m) for m, p in poses.items()}
-            self._reject(self.base.with_moves(moves).total_effort, poses)
+        if self.checker.first_problem(poses) is not None:
+            self.notes.append(
+                "the slot assignment by flows alone breaks a collision or clearance rule: the search went on from it, "
+                "moving machines to other free slots"
+            )
+        self._accept(refs)  # every later move is checked; the final verdict of each candidate is a full check
 
     def run(self) -> None:
-        self.archive.add(State(self._objectives(self.pos, self.model.total_effort), self.pos.copy()))
         if len(self.slots):
             self._slot_start()
-            self._descend("slots")
-        for w in _WEIGHTS:
-            if self._out_of_time():
-                break
-            self.weights = w
-            if not len(self.slots):
+            slot_start = self.pos.copy()
+            for w in _WEIGHTS:
+                if self._out_of_time():
+                    break
+                self.weights = w
+                self._restart_from(slot_start)
+                self._descend("slots")
+        else:
+            self.archive.add(State(self._objectives(self.pos, self.model.total_effort), self.pos.copy()))
+            for w in _WEIGHTS:
+                if self._out_of_time():
+                    break
+                self.weights = w
                 self._restart_from(self.start)
-            self._descend("descent")
+                self._descend("descent")
         self.weights = (0.0, 0.0)
         while not self._out_of_time():  # kicks from the least-effort layout found
             best = self.archive.least_effort()
@@ -383,7 +399,8 @@ class _Search:
         self._report("done", force=True)
 
     def _kick(self, k: int) -> None:
-        cand = self.grid[self._fits(self.units[k], self.grid)]
+        grid = self._free_slots(k) if len(self.slots) else self.grid
+        cand = grid[self._fits(self.units[k], grid)]
         for idx in self.rng.permutation(len(cand))[:20]:
             poses = self._poses(k, cand[idx])
             if self.checker.first_problem(poses) is None:
@@ -417,8 +434,12 @@ class _Search:
                 break
         feasible = [c for c in candidates if c.feasible]
         best = min(feasible, key=lambda c: (c.objectives.effort, c.objectives.moved), default=None)
-        notes = []
-        if best is None or best.objectives.effort >= self.base.total_effort - _EPS:
+        notes = list(self.notes)
+        better = best is not None and best.objectives.effort < self.base.total_effort - _EPS
+        if best is not None and not better and len(self.slots):  # asked to use the slots: the best slot layout
+            better = True
+            notes.append("every slot layout found has more transport effort than the current layout")
+        elif not better:
             notes.append("no feasible layout with less transport effort was found: the current layout is kept")
         if self.base.unknown:
             notes.append(f"routing steps naming no machine are left out: {', '.join(self.base.unknown)}")
@@ -430,7 +451,7 @@ class _Search:
             slots=[(float(x), float(y)) for x, y in self.slots],
             baseline=self._objectives_model(self._objectives(self.start, self.base.total_effort)),
             candidates=candidates,
-            recommended=None if best is None or best.objectives.effort >= self.base.total_effort - _EPS else best.id,
+            recommended=best.id if best is not None and better else None,
             stopped_by=self.stopped_by,
             seconds=round(time.perf_counter() - self.t0, 3),
             evaluations=self.evaluations,
