@@ -73,6 +73,15 @@ class ActionSpec:
 
 Key = QtGui.QKeySequence.StandardKey
 
+
+def _nudge(dx: int, dy: int) -> Callable[[Workbench], object]:
+    return lambda w: w.layout_editor.nudge_selection(dx, dy)
+
+
+def _arrange(how: str) -> Callable[[Workbench], object]:
+    return lambda w: w.layout_editor.arrange_selection(how)
+
+
 ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec(
         "file.open",
@@ -254,7 +263,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ActionSpec(
             f"edit.nudge_{name}",
             f"Nudge {name.title()}",
-            lambda w, dx=dx, dy=dy: w.layout_editor.nudge_selection(dx, dy),
+            _nudge(dx, dy),
             "&Edit",
             f"Alt+{key}",
             f"Move the selection one grid step {name}",
@@ -275,7 +284,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         ActionSpec(
             f"edit.arrange_{how}",
             title,
-            lambda w, how=how: w.layout_editor.arrange_selection(how),
+            _arrange(how),
             "&Edit",
             None,
             tip,

@@ -19,6 +19,7 @@ from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
 from app.ui.dock_layout import DockAreas, add_panels_menu, arrange_default, fill_panels_menu, place_docks, unelide_dock_tabs
 from app.ui.embedded_plant import EmbeddedPlant
+from app.ui.error_box import error_box
 from app.ui.file_commands import FileCommands
 from app.ui.heat_controller import HeatController
 from app.ui.heat_dock import HeatDock
@@ -32,7 +33,7 @@ from app.ui.log_dock import LogDock
 from app.ui.palette_dock import PaletteDock
 from app.ui.plugin_ui import PluginUi
 from app.ui.properties_dock import PropertiesDock
-from app.ui.screenshot import grab_window
+from app.ui.screenshot import save_window_png
 from app.ui.settings import Settings
 from app.ui.theme import apply_theme
 from app.ui.timeline_bar import TimelineBar
@@ -172,8 +173,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.console.binding_applied.connect(lambda _machine: self._on_selection_changed(self.selection.ids))
         self.timeline.time_requested.connect(self.live.show_time)
         self.alarms_dock.machine_activated.connect(self._fly_to)
-        self.resizeDocks([self.tree_dock, self.properties_dock], [270, 300], QtCore.Qt.Orientation.Horizontal)
-        self.resizeDocks([self.log_dock], [120], QtCore.Qt.Orientation.Vertical)
 
         self.toolbar = self.addToolBar("Main")
         self.toolbar.setObjectName("toolbar_main")
@@ -187,12 +186,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self._fill_panels_menu()
 
         self.status_plant, self.status_link = self.console.plant_label, self.console.link_label
-        self.statusBar().addPermanentWidget(self.status_link)
-        self.statusBar().addPermanentWidget(self.status_plant)
-        self.status_machines = QtWidgets.QLabel("")
-        self.status_file = QtWidgets.QLabel("")
-        self.statusBar().addPermanentWidget(self.status_machines)
-        self.statusBar().addPermanentWidget(self.status_file)
+        self.status_machines, self.status_file = QtWidgets.QLabel(""), QtWidgets.QLabel("")
+        for label in (self.status_link, self.status_plant, self.status_machines, self.status_file):
+            self.statusBar().addPermanentWidget(label)
 
         self.view.machine_clicked.connect(self.selection.click)
         self.tree_dock.machine_activated.connect(self._fly_to)
@@ -215,9 +211,8 @@ class MainWindow(QtWidgets.QMainWindow):
 
     def save_screenshot(self, path: str | os.PathLike[str]) -> bool:
         """Write a PNG of the whole window including the 3D view."""
-        ok = grab_window(self, self.view).save(str(path), "PNG")
+        ok = save_window_png(self, self.view, path)
         if not ok:
-            log.error("cannot write screenshot %s", path)
             self.show_error("Cannot save screenshot", f"Could not write {path}", "")
         return ok
 
@@ -320,9 +315,7 @@ class MainWindow(QtWidgets.QMainWindow):
     def set_theme(self, theme: str) -> None:
         self.theme = theme
         self.settings.theme = theme
-        app_ = QtWidgets.QApplication.instance()
-        if isinstance(app_, QtWidgets.QApplication):
-            apply_theme(app_, theme)
+        apply_theme(QtWidgets.QApplication.instance(), theme)
         self.view.set_theme(theme)
         self.refresh_actions()
 
@@ -335,15 +328,8 @@ class MainWindow(QtWidgets.QMainWindow):
     # -- dialogs ---------------------------------------------------------------------------------------
     def show_error(self, title: str, text: str, details: str) -> QtWidgets.QMessageBox:
         """A non-blocking error box (the app keeps working behind it)."""
-        box = QtWidgets.QMessageBox(
-            QtWidgets.QMessageBox.Icon.Critical, title, text, QtWidgets.QMessageBox.StandardButton.Ok, self
-        )
-        if details and details != text:
-            box.setDetailedText(details)
-        box.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-        box.open()
-        self.last_error = box
-        return box
+        self.last_error = error_box(self, title, text, details)
+        return self.last_error
 
     def show_shortcuts(self) -> None:
         shortcuts_box(self)

@@ -7,10 +7,15 @@ window).
 
 from __future__ import annotations
 
+import logging
+import os
+
 import numpy as np
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.scene.view import FactoryView
+
+log = logging.getLogger(__name__)
 
 
 def numpy_to_qimage(rgb: np.ndarray) -> QtGui.QImage:
@@ -33,3 +38,13 @@ def grab_window(window: QtWidgets.QWidget, view: FactoryView) -> QtGui.QImage:
     finally:
         painter.end()
     return image
+
+
+def save_window_png(window: QtWidgets.QWidget, view: FactoryView, path: str | os.PathLike[str]) -> bool:
+    """Write a PNG of ``window`` with its 3D view; False (logged) when the file cannot be written."""
+    # PySide6's stubs want the format as bytes, but it takes a str (and raises on bytes).
+    ok = grab_window(window, view).save(str(path), "PNG")  # type: ignore[call-overload]
+    if not ok:
+        log.error("cannot write screenshot %s", path)
+    return ok
+

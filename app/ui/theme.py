@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6 import QtGui, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 _DARK = {
     "Window": "#2b2d31",
@@ -22,8 +22,10 @@ _DARK = {
 }
 
 
-def apply_theme(app: QtWidgets.QApplication, theme: str) -> None:
-    """Apply ``light`` or ``dark`` to the whole application."""
+def apply_theme(app: QtCore.QCoreApplication | None, theme: str) -> None:
+    """Apply ``light`` or ``dark`` to the whole application (nothing without a widget application)."""
+    if not isinstance(app, QtWidgets.QApplication):
+        return
     app.setStyle("Fusion")
     if theme == "dark":
         pal = QtGui.QPalette()
