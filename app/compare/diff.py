@@ -3,9 +3,20 @@
 - A simulated KPI is the mean over replications with its 95% confidence interval.
 - *Scenario − baseline* is a difference of two independent means: Welch's interval. When it contains 0 the
   difference is **not significant** (the replications cannot tell the two apart).
-- *Baseline vs actual* compares one recorded window with what the baseline predicts for such a window: the
-  actual **fits** when it lies inside the baseline's 95% *prediction* interval (mean ± t·s·√(1 + 1/n)); the
-  confidence interval of the mean would be far too narrow for a single window.
+- *Baseline vs actual* compares one recorded window with what the baseline predicts for such a window (its
+  replications cover as much simulated time as the window's connected time), with the baseline's 95%
+  *prediction* interval (mean ± t·s·√(1 + 1/n)); the confidence interval of the mean would be far too
+  narrow for a single window. Three outcomes (``fit_outcome``):
+
+  * **fits**: the actual lies inside the prediction interval *and* the interval lies within the
+    equivalence margin (± ``margin`` of the prediction, 10% unless set), so "fits" means "within ±10%";
+  * **outside**: the actual lies outside the prediction interval (a real difference, however wide it is);
+  * **not enough data**: fewer than 2 replications, or the actual inside an interval wider than the
+    margin (too wide to tell). A prediction interval's half-width shrinks as 1/√(window length) (counts
+    of parts and of state changes add up like Poisson counts), so the window that would make it as
+    narrow as the margin is  length × (half-width ÷ margin)²: the verdict says "needs ≥ M min" (and, for
+    a rate, the parts the prediction expects in that time). An actual of 0 against a positive prediction
+    never fits.
 """
 
 from __future__ import annotations
@@ -56,6 +67,45 @@ def prediction_interval(values: npt.ArrayLike) -> tuple[float, float]:
     return float(v.mean() - half), float(v.mean() + half)
 
 
+#: The equivalence margin: "fits" claims the actual is within this share of the prediction.
+FIT_MARGIN = 0.10
+FITS, OUTSIDE, NOT_ENOUGH = "fits", "outside", "not enough data"
+
+
+def fit_outcome(
+    base_vals: Sequence[float], actual: float, window_s: float, margin: float = FIT_MARGIN, unit: str = "", exact: bool = False
+) -> tuple[str, str, tuple[float, float] | None]:
+    """(outcome, what would be enough, prediction interval) of one actual against the baseline's values for
+    a window of ``window_s`` seconds (see the module's text).
+
+    >>> fit_outcome([100, 102, 98, 101, 99], 100.5, 3600)[0]
+    'fits'
+    >>> fit_outcome([10, 30, 20, 15, 25], 0.0, 600, unit="parts/h")[:2]  # 10 min is far too short to tell
+    ('not enough data', '≥ 1446 min, ≈ 482 parts')
+    """
+    v = np.asarray(base_vals, float)
+    v = v[np.isfinite(v)]
+    if exact and len(v) == 1:
+        m = float(v[0])
+        return (FITS if abs(actual - m) <= margin * abs(m) else OUTSIDE), "", (m, m)
+    if len(v) < 2:
+        return NOT_ENOUGH, "≥ 2 replications", None
+    lo, hi = prediction_interval(v)
+    if not lo <= actual <= hi:
+        return OUTSIDE, "", (lo, hi)
+    mean, half = float(v.mean()), (hi - lo) / 2
+    allowed = margin * abs(mean)
+    if half <= allowed and not (actual == 0 and mean > 0):
+        return FITS, "", (lo, hi)
+    if allowed <= 0 or not math.isfinite(window_s) or window_s <= 0:
+        return NOT_ENOUGH, "a prediction away from 0", (lo, hi)
+    need_min = math.ceil(window_s * (half / allowed) ** 2 / 60)
+    needs = f"≥ {need_min} min"
+    if unit == "parts/h" and mean > 0:
+        needs += f", ≈ {math.ceil(mean * need_min / 60)} parts"
+    return NOT_ENOUGH, needs, (lo, hi)
+
+
 @dataclass(frozen=True)
 class Row:
     """One KPI compared."""
@@ -68,8 +118,11 @@ class Row:
     baseline: Estimate | None
     scenario: Estimate | None
     delta: Estimate | None  # scenario − baseline
-    fits_actual: bool | None  # actual inside the baseline's prediction interval (None: nothing to compare)
+    fits_actual: bool | None  # "fits" (True), "outside" (False), else None (nothing to compare, or not enough data)
     predicted: tuple[float, float] | None = None
+    fit: str = ""  # FITS, OUTSIDE, NOT_ENOUGH or "" (no actual)
+    needs: str = ""  # with NOT_ENOUGH: what would be enough ("≥ 38 min, ≈ 25 parts")
+    margin: float = FIT_MARGIN  # the equivalence margin, a share of the prediction
 
     @property
     def changed(self) -> bool:
@@ -136,10 +189,12 @@ def compare(
     actual: Observation | None = None,
     extra: Callable[[Observation], dict[str, float]] | None = None,
     extra_labels: dict[str, tuple[str, str]] | None = None,
+    margin: float = FIT_MARGIN,
 ) -> Comparison:
     """KPIs of the baseline replications, the scenario's (optional) and the actual window (optional).
 
-    ``extra`` adds line KPIs (plugins'): key → value of one observation; ``extra_labels`` key → (label, unit).
+    ``extra`` adds line KPIs (plugins'): key → value of one observation; ``extra_labels`` key → (label, unit);
+    ``margin`` the equivalence margin of "fits" (a share of the prediction).
     """
     rows: list[Row] = []
 
@@ -156,6 +211,7 @@ def compare(
     # A model without randomness gives its exact figures in one replication: no interval, not "n/a".
     exact_base = bool(baseline) and all(o.exact for o in baseline)
     exact_scen = bool(scenario) and all(o.exact for o in scenario or [])
+    window_s = float(np.mean([o.seconds for o in baseline])) if baseline else math.nan
 
     def exact(e: Estimate | None, yes: bool) -> Estimate | None:
         return Estimate(e.mean, 0.0, e.n) if yes and e is not None and e.n == 1 else e
@@ -167,10 +223,12 @@ def compare(
         if d is not None and b is not None and s is not None and b.half_width == 0 and s.half_width == 0:
             d = Estimate(s.mean - b.mean, 0.0, min(b.n, s.n))  # two exact figures: an exact difference
         fits = predicted = None
+        outcome = needs = ""
         if act_val is not None and math.isfinite(act_val) and len(base_vals):
-            predicted = prediction_interval(base_vals)
-            fits = predicted[0] <= act_val <= predicted[1]
-        return Row(key, label, unit, machine, math.nan if act_val is None else act_val, b, s, d, fits, predicted)
+            outcome, needs, predicted = fit_outcome(base_vals, act_val, window_s, margin, unit, exact_base)
+            fits = True if outcome == FITS else False if outcome == OUTSIDE else None
+        actual_value = math.nan if act_val is None else act_val
+        return Row(key, label, unit, machine, actual_value, b, s, d, fits, predicted, outcome, needs, margin)
 
     labels = [*LINE_KPIS, *((k, lab, unit) for k, (lab, unit) in (extra_labels or {}).items())]
     for key, label, unit in labels:

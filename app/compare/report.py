@@ -12,7 +12,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from app.compare.diff import Comparison, Row
+from app.compare.diff import FITS, NOT_ENOUGH, OUTSIDE, Comparison, Row
+from app.compare.trust import MACHINE_TRUST_KPIS, Trust
+from app.compare.window import ActualsWindow
 from app.sim.numbers import format_number
 
 
@@ -30,15 +32,31 @@ def verdict(r: Row) -> str:
         words.append("significant")
     elif r.significant is False:
         words.append("not significant")
-    if r.fits_actual is True:
-        words.append("actual fits the baseline")
-    elif r.fits_actual is False:
-        words.append("actual outside the baseline's prediction")
+    words += [w for w in [fit_text(r)] if w]
     return "; ".join(words)
 
 
-def comparison_csv(c: Comparison) -> str:
-    """Every row of a comparison as CSV (the interval columns are the 95% half-widths)."""
+def fit_text(r: Row) -> str:
+    """Does the actual fit the baseline, with the margin that "fits" claims, or what would be enough to tell.
+
+    >>> from app.compare.diff import Row
+    >>> fit_text(Row("wip", "WIP", "parts", None, 0.0, None, None, None, None, (-1.0, 9.0), "not enough data", "≥ 75 min"))
+    'not enough data — needs ≥ 75 min (prediction wider than ±10%)'
+    """
+    margin = f"±{r.margin:.0%}"
+    if r.fit == FITS:
+        return f"actual fits the baseline (within {margin})"
+    if r.fit == OUTSIDE:
+        return "actual outside the baseline's prediction"
+    if r.fit == NOT_ENOUGH:
+        why = "prediction wider than " + margin if r.predicted is not None else "too few replications"
+        return f"not enough data — needs {r.needs} ({why})"
+    return ""
+
+
+def comparison_csv(c: Comparison, actuals: ActualsWindow | None = None, trust: Trust | None = None) -> str:
+    """Every row of a comparison as CSV (the interval columns are the 95% half-widths), then a row for how
+    much recorded data the actuals rest on and one per trust score (``actual``: the share inside, 0…1)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(
@@ -53,6 +71,10 @@ def comparison_csv(c: Comparison) -> str:
             "scenario_ci95",
             "delta",
             "delta_ci95",
+            "prediction_low",
+            "prediction_high",
+            "fit",
+            "fit_margin",
             "verdict",
         ]
     )
@@ -69,9 +91,22 @@ def comparison_csv(c: Comparison) -> str:
                 _num(r.scenario.half_width, 4) if r.scenario else "",
                 _num(r.delta.mean, 6) if r.delta else "",
                 _num(r.delta.half_width, 4) if r.delta else "",
+                _num(r.predicted[0], 6) if r.predicted else "",
+                _num(r.predicted[1], 6) if r.predicted else "",
+                r.fit,
+                f"{r.margin:g}" if r.fit else "",
                 verdict(r),
             ]
         )
+    blank = [""] * 10
+    if actuals is not None:
+        w.writerow(["Actuals recorded (connected)", "", "min", _num(actuals.connected_s / 60, 6), *blank, actuals.text()])
+    if trust is not None:
+        scores = [("Trust: throughput", "", trust.line)]
+        for m, by in trust.machines.items():
+            scores += [(f"Trust: {label}", m, by[key]) for key, label in MACHINE_TRUST_KPIS if key in by]
+        for name, machine, score in scores:
+            w.writerow([name, machine, "share", _num(score.share, 6), *blank, score.text()])
     return buf.getvalue()
 
 
@@ -107,8 +142,9 @@ def comparison_html(
     changes: Sequence[str],
     series: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
     notes: Sequence[str] = (),
+    trust: Trust | None = None,
 ) -> str:
-    """A self-contained HTML report of a comparison."""
+    """A self-contained HTML report of a comparison (with ``trust``: the trust scores' table)."""
     e = html.escape
     head = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
@@ -152,8 +188,19 @@ def comparison_html(
     if series:
         parts.append("<h2>Parts out over the window</h2>" + _svg_chart(series))
     parts.append("<h2>Machines</h2>" + table([r for r in c.rows if r.machine is not None], True))
+    if trust is not None:
+        parts.append(f"<h2>Trust</h2><p>{e(trust.summary())}</p><table><tr><th>Machine</th>")
+        parts.append("".join(f"<th>{e(label.capitalize())}</th>" for _k, label in MACHINE_TRUST_KPIS) + "</tr>")
+        for m, by in trust.machines.items():
+            cells = [e(by[k].text()) if k in by else "" for k, _label in MACHINE_TRUST_KPIS]
+            parts.append(f"<tr><td>{e(m)}</td>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
+        parts.append("</table>")
+    margin = next((r.margin for r in c.rows if r.fit), None)
     parts.append(
         "<p class='dim'>Intervals are 95%: of the mean over replications for simulated KPIs, Welch's for differences. "
-        "An actual fits when it lies in the baseline's 95% prediction interval for one window.</p></body></html>"
+        "An actual fits when it lies in the baseline's 95% prediction interval for one window and that interval lies "
+        + (f"within ±{margin:.0%} of the prediction" if margin is not None else "within the equivalence margin")
+        + "; a wider interval is not enough data to tell. Trust is the share of recorded windows whose KPI fell in "
+        "the 95% prediction interval of simulated windows of the same length.</p></body></html>"
     )
     return "".join(parts)

@@ -7,9 +7,10 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from app.compare.calibrate import Calibration, Trust
-from app.compare.diff import Comparison, Row
+from app.compare.calibrate import Calibration
+from app.compare.diff import NOT_ENOUGH, Comparison, Row
 from app.compare.report import verdict
+from app.compare.trust import Trust
 from app.sim.numbers import format_number
 
 #: The machine KPIs whose difference can colour the 3D view: (key, label).
@@ -67,8 +68,9 @@ def _figure(text: str, value: float | None, bold: bool = False, tip: str = "") -
     return Cell(text, math.nan if value is None else float(value), figure=True, bold=bold, tip=tip)
 
 
-def row_cells(r: Row, changed: Collection[str] | None = None) -> list[Cell]:
-    """The cells of a row; with ``changed`` (the changed machines) the machine's two cells come first.
+def row_cells(r: Row, changed: Collection[str] | None = None, trust: Trust | None = None) -> list[Cell]:
+    """The cells of a row; with ``changed`` (the changed machines) the machine's two cells come first; with
+    ``trust`` a machine's output and utilisation verdicts end with their trust score.
 
     >>> from app.compare.diff import Row
     >>> r = Row("utilisation", "Utilisation", "%", None, 71.25, None, None, None, None)
@@ -80,13 +82,19 @@ def row_cells(r: Row, changed: Collection[str] | None = None) -> list[Cell]:
         mark = r.machine in changed
         out += [Cell(r.machine or ""), Cell("changed" if mark else "", 0.0 if mark else 1.0)]  # changed first
     predicted = f"prediction {format_number(r.predicted[0])} … {format_number(r.predicted[1])}" if r.predicted else ""
+    if r.fit:
+        predicted += f"; “fits” needs the prediction within ±{r.margin:.0%}"
+    words = verdict(r)
+    score = trust.machines.get(r.machine or "", {}).get(r.key) if trust is not None and r.machine else None
+    if score is not None:
+        words = "; ".join(w for w in (words, score.text()) if w)
     out += [
         Cell(f"{r.label} ({r.unit})"),
         _figure(format_number(r.actual), r.actual, tip=predicted),
         _figure(str(r.baseline) if r.baseline else "—", r.baseline.mean if r.baseline else None),
         _figure(str(r.scenario) if r.scenario else "—", r.scenario.mean if r.scenario else None),
         _figure(str(r.delta) if r.delta else "—", r.delta.mean if r.delta else None, bold=bool(r.significant)),
-        Cell(verdict(r), muted=r.significant is False),
+        Cell(words, muted=r.significant is False or r.fit == NOT_ENOUGH, tip=predicted),
     ]
     return out
 
@@ -96,12 +104,7 @@ def summary_lines(c: Comparison, notes: Sequence[str] = (), trust: Trust | None 
     neck = ", ".join(f"{k}: <b>{v}</b>" for k, v in c.bottleneck.items() if v)
     lines = [f"Bottleneck — {neck}", *notes]
     if trust is not None:
-        fits = sum(trust.machines_fit.values())
-        fit = "fits" if trust.line_fits else "does not fit"
-        lines.append(
-            f"Trust in the baseline: line <b>{trust.line:.0%}</b> ({fit} the recorded throughput); "
-            f"machines: {fits} of {len(trust.machines_fit)} within their prediction"
-        )
+        lines.append(trust.summary().replace(trust.line.text(), f"<b>{trust.line.text()}</b>", 1))
     return lines
 
 

@@ -119,9 +119,11 @@ class Forecast:
         median = round(float(self.median[-1]))
         if band is None:
             need = f"needs ≥ {MIN_BAND_REPLICATIONS}, has {r}"
-            lines = [f"in {h}: median {median} parts; not enough replications for a band — {need}"]
+            lines = [f"in {h}: median {median} parts out; not enough replications for a band — {need}"]
         else:
-            lines = [f"in {h}: {median} parts (95% band {band[0]}–{band[1]}, {r} replications)"]
+            lines = [f"in {h}: {median} parts out (95% band {band[0]}–{band[1]}, {r} replications)"]
+        if self.made_so_far:
+            lines[0] += f", {self.made_so_far} of them made so far"
         if self.target is not None:
             prob = self.probability()
             if prob is None:

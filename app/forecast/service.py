@@ -12,7 +12,7 @@ Examples
 >>> from app.forecast.live_state import LiveState
 >>> svc = ForecastService(load_factory(DEMO_FACTORY), replications=10, workers=0)
 >>> got = []
->>> svc.finished.connect(got.append)
+>>> _ = svc.finished.connect(got.append)
 >>> svc.request(LiveState({}, 0), horizon_s=1800.0, target=3)
 >>> svc.wait(60)
 True
@@ -91,7 +91,7 @@ class ForecastService:
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
         self._number = 0
-        self._last_request = -math.inf  # monotonic time of the last request
+        self.last_request_at = -math.inf  # monotonic time of the last request
 
     def set_factory(self, factory: Factory) -> None:
         """Forecast this factory version from the next request on (a running forecast is cancelled)."""
@@ -107,7 +107,7 @@ class ForecastService:
         """True when the last forecast was requested ``refresh_every_s`` ago or more (or never) and none runs:
         the view's timer then calls ``request``."""
         now = time.monotonic() if now is None else now
-        return not self.running and now - self._last_request >= self.refresh_every_s
+        return not self.running and now - self.last_request_at >= self.refresh_every_s
 
     def request(
         self,
@@ -124,7 +124,7 @@ class ForecastService:
             self._number += 1
             number = self._number
             self._cancel = cancel = threading.Event()
-            self._last_request = time.monotonic()
+            self.last_request_at = time.monotonic()
         seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else seed  # type: ignore[operator]
         req = ForecastRequest(live, float(horizon_s), self.replications, target, made_so_far, seed, sample_s)
         self._thread = threading.Thread(target=self._run, args=(number, req, cancel), name="forecast", daemon=True)

@@ -10,9 +10,11 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.compare import table
-from app.compare.calibrate import Calibration, Trust
+from app.compare.calibrate import Calibration
 from app.compare.diff import Comparison, Row
 from app.compare.report import comparison_csv, comparison_html
+from app.compare.trust import Trust
+from app.compare.window import ActualsWindow
 from app.model.atomic import atomic_write_text
 
 SERIES_PENS = {"actual": (0, 0, 0), "baseline": (0, 114, 178), "scenario": (213, 94, 0)}
@@ -74,6 +76,7 @@ class ComparisonDialog(QtWidgets.QDialog):
         trust: Trust | None = None,
         simulated_wip: tuple[list[str], np.ndarray] | None = None,
         show_wip: Callable[[str | None, np.ndarray | None, list[str] | None], None] | None = None,
+        actuals: ActualsWindow | None = None,
     ):
         super().__init__(parent)
         self.setWindowTitle(f"Comparison — {title}")
@@ -81,10 +84,13 @@ class ComparisonDialog(QtWidgets.QDialog):
         self.setModal(False)
         self.title, self.comparison, self.changes, self.series, self.notes = title, comparison, changes, series, notes
         self._show_delta = show_delta
+        self.trust, self.actuals = trust, actuals
         layout = QtWidgets.QVBoxLayout(self)
         head = QtWidgets.QLabel(self)
         head.setWordWrap(True)
         head.setText("<br>".join(table.summary_lines(comparison, notes, trust)))
+        head.setObjectName("comparison_summary")
+        self.summary = head
         layout.addWidget(head)
         tabs = QtWidgets.QTabWidget(self)
         self.line_table = self._table(table.line_rows(comparison))
@@ -177,7 +183,7 @@ class ComparisonDialog(QtWidgets.QDialog):
         t.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         t.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         for i, r in enumerate(rows):
-            for c, cell in enumerate(table.row_cells(r, changed)):
+            for c, cell in enumerate(table.row_cells(r, changed, self.trust)):
                 t.setItem(i, c, _item(cell))
         t.resizeColumnsToContents()
         t.horizontalHeader().setStretchLastSection(True)
@@ -213,10 +219,10 @@ class ComparisonDialog(QtWidgets.QDialog):
 
     # -- export ---------------------------------------------------------------------------------------------
     def export_csv(self, path) -> None:
-        atomic_write_text(path, comparison_csv(self.comparison))
+        atomic_write_text(path, comparison_csv(self.comparison, self.actuals, self.trust))
 
     def export_html(self, path) -> None:
-        atomic_write_text(path, comparison_html(self.title, self.comparison, self.changes, self.series, self.notes))
+        atomic_write_text(path, comparison_html(self.title, self.comparison, self.changes, self.series, self.notes, self.trust))
 
     def _export_dialog(self, what: str, suffix: str, write) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {what}", f"{self.title}{suffix}", f"{what} (*{suffix})")

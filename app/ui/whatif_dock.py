@@ -148,6 +148,17 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self.window_min.setValue(round(service.actuals_min))
         self.window_min.valueChanged.connect(lambda minutes: setattr(self.service, "actuals_min", float(minutes)))
         form.addRow("Actuals: last", self.window_min)
+        self.margin_pct = QtWidgets.QSpinBox(body)
+        self.margin_pct.setRange(1, 50)
+        self.margin_pct.setPrefix("± ")
+        self.margin_pct.setSuffix(" %")
+        self.margin_pct.setValue(round(service.fit_margin * 100))
+        self.margin_pct.setToolTip(
+            "An actual “fits” the baseline only when the 95% prediction lies within this share of it; a wider\n"
+            "prediction is “not enough data”, with the minutes of history that would be enough"
+        )
+        self.margin_pct.valueChanged.connect(lambda pct: setattr(self.service, "fit_margin", pct / 100.0))
+        form.addRow("Fits within", self.margin_pct)
         self.dask = QtWidgets.QLineEdit(body)
         self.dask.setPlaceholderText("local processes (or tcp://scheduler:8786)")
         self.dask.setToolTip(
@@ -158,6 +169,12 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self.dask.textChanged.connect(lambda text: setattr(self.service, "dask_address", text.strip() or None))
         form.addRow("Run on", self.dask)
         layout.addLayout(form)
+        self.actuals_label = QtWidgets.QLabel("", body)  # how much connected history a run would compare with
+        self.trust_label = QtWidgets.QLabel("", body)  # the last comparison's trust in its baseline
+        for label in (self.actuals_label, self.trust_label):
+            label.setWordWrap(True)
+            layout.addWidget(label)
+        self.window_min.valueChanged.connect(self._show_actuals)
         self.drift_label = QtWidgets.QLabel("", body)
         self.drift_label.setWordWrap(True)
         layout.addWidget(self.drift_label)
@@ -169,6 +186,10 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self._drift_timer = QtCore.QTimer(self)  # once a comparison with actuals gave a prediction
         self._drift_timer.setInterval(60_000)
         self._drift_timer.timeout.connect(lambda: self.service.check_drift())
+        self._actuals_timer = QtCore.QTimer(self)  # the history grows while live: its coverage, now and then
+        self._actuals_timer.setInterval(30_000)
+        self._actuals_timer.timeout.connect(self._show_actuals)
+        self._actuals_timer.start()
         self._connections: list[tuple[SignalInstance, Callable[..., Any]]] = [
             (service.entries_changed, self._refill),
             (service.job_changed, self._on_job_changed),
@@ -181,6 +202,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
         for signal, slot in self._connections:
             connect_on_gui(signal, slot)
         self._refill()
+        self._show_actuals()
 
     # -- the list --------------------------------------------------------------------------------------------
     def _refill(self) -> None:
@@ -309,7 +331,10 @@ class WhatIfDock(QtWidgets.QDockWidget):
             trust=result.trust,
             simulated_wip=result.simulated_wip,
             show_wip=self._show_wip if self._show_wip_fn is not None else None,
+            actuals=result.actuals,
         )
+        self.trust_label.setText(f"Baseline of “{result.title}” — {result.trust.summary()}" if result.trust else "")
+        self._show_actuals()
         self._keep(dialog)
         self.comparison_opened.emit(dialog)
 
@@ -317,6 +342,9 @@ class WhatIfDock(QtWidgets.QDockWidget):
         dialog = CalibrationDialog(cal, self)
         dialog.accepted.connect(lambda: self.service.add_calibrated(cal))
         self._keep(dialog)
+
+    def _show_actuals(self, *_args) -> None:
+        self.actuals_label.setText(self.service.actuals_text())
 
     def _on_drift(self, found: list[Drift]) -> None:
         self.drift_label.setText(drift_text(found))
@@ -351,6 +379,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
         """Stop listening to the service (which the window shuts down) and stop the drift checks."""
         self._drift_timer.stop()
         self._show_timer.stop()
+        self._actuals_timer.stop()
         for signal, slot in self._connections:
             signal.disconnect(slot)
         self._connections = []

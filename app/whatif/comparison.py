@@ -14,16 +14,16 @@ from typing import Any
 
 import numpy as np
 
-from app.compare.calibrate import Trust, trust
-from app.compare.diff import Comparison, compare, run_notes
+from app.compare.diff import FIT_MARGIN, Comparison, compare, run_notes
 from app.compare.kpis import (
     Observation,
     exits_over_time_history,
     exits_over_time_sim,
-    observe_history,
     observe_replication,
     sinks,
 )
+from app.compare.trust import MIN_WINDOWS, TRUST_WINDOW_S, Trust, TrustScore, recorded_windows, simulated_windows, window_edges
+from app.compare.window import ActualsWindow, connected_stretches, observe_stretches
 from app.history.recorder import History
 from app.model.factory import Factory
 from app.sim.jobs import Job
@@ -44,6 +44,17 @@ class RunInputs:
     scenario_model: RunModel
 
 
+@dataclass(frozen=True)
+class Honesty:
+    """How a comparison judges the actuals: the equivalence margin of "fits", the trust score's window and
+    how far back it looks, and how much history the run asked for (None: not noted, the window's span)."""
+
+    margin: float = FIT_MARGIN
+    trust_window_s: float = TRUST_WINDOW_S
+    trust_span_s: float = 8 * 3600.0
+    requested_s: float | None = None
+
+
 @dataclass
 class WhatIfComparison:
     """A what-if comparison, ready to show: the KPI table, the parts-out series, the notes to print above
@@ -58,6 +69,7 @@ class WhatIfComparison:
     baseline_observations: list[Observation]
     warmup_s: float
     trust: Trust | None = None
+    actuals: ActualsWindow | None = None  # the connected stretches compared with, and how much they are
     simulated_wip: tuple[list[str], np.ndarray] | None = None
     changes: list[str] = field(default_factory=list)
 
@@ -98,19 +110,26 @@ def build_comparison(
     window: tuple[float, float] | None = None,
     extra: Callable[[Observation], dict[str, float]] | None = None,
     extra_labels: dict[str, tuple[str, str]] | None = None,
+    honesty: Honesty | None = None,
 ) -> WhatIfComparison:
-    """Compare a finished run's scenario with its baseline, and with the recorded ``window`` of the history
-    at ``history_path`` when there is one (``extra``/``extra_labels``: further line KPIs, the plugins')."""
+    """Compare a finished run's scenario with its baseline, and with the connected stretches of the recorded
+    ``window`` of the history at ``history_path`` when there is one (``extra``/``extra_labels``: further line
+    KPIs, the plugins'; ``honesty``: the margin of "fits" and the trust score's windows)."""
+    honesty = honesty or Honesty()
     changed = apply(scenario)
     notes_runs = run_notes({"baseline": scenario.factory, "scenario": changed})
     base_obs = [observe(r, inputs.baseline_model, scenario.factory) for r in inputs.baseline]
     scen_obs = [observe(r, inputs.scenario_model, changed) for r in inputs.scenario]
-    actual = series_actual = None
+    actual = series_actual = actuals = trusted = None
     if window is not None and history_path is not None and Path(history_path).exists():
         history = History(history_path)
-        actual = observe_history(history, scenario.factory, *window)
-        series_actual = exits_over_time_history(history, scenario.factory, *window)
-    c = compare(base_obs, scen_obs, actual, extra=extra, extra_labels=extra_labels)
+        stretches = connected_stretches(history, *window)
+        actuals = ActualsWindow(honesty.requested_s or window[1] - window[0], stretches)
+        if stretches:
+            actual = observe_stretches(history, scenario.factory, stretches)
+            series_actual = exits_over_time_history(history, scenario.factory, *window)
+        trusted = trust_of(history, scenario, honesty)
+    c = compare(base_obs, scen_obs, actual, extra=extra, extra_labels=extra_labels, margin=honesty.margin)
     warm = warmup_s(inputs.baseline_model)
     series = {
         "baseline": exits_over_time_sim(inputs.baseline, warm),
@@ -126,25 +145,45 @@ def build_comparison(
         scenario=scenario,
         comparison=c,
         series=series,
-        notes=window_notes(window, len(base_obs), warm) + notes_runs,
+        notes=window_notes(actuals, len(base_obs), warm, honesty.margin) + notes_runs,
         window=window,
         actual=actual,
         baseline_observations=base_obs,
         warmup_s=warm,
-        trust=trust(base_obs, actual) if actual is not None else None,
+        trust=trusted,
+        actuals=actuals,
         simulated_wip=wip,
         changes=[describe(ch) for ch in scenario.changes],
     )
 
 
-def window_notes(window: tuple[float, float] | None, replications: int, warm_s: float) -> list[str]:
+def trust_of(history: History, scenario: Scenario, honesty: Honesty) -> Trust:
+    """The baseline's trust score over the connected history of the last ``honesty.trust_span_s``: recorded
+    windows against simulated windows of the same length (``app.compare.trust``). Without enough recorded
+    windows nothing is simulated: the score says what it needs."""
+    w = honesty.trust_window_s
+    span = history.span()
+    stretches = connected_stretches(history, span[1] - honesty.trust_span_s, span[1], w) if span else ()
+    if len(window_edges(stretches, w)) < MIN_WINDOWS:
+        return Trust(w, TrustScore(0, len(window_edges(stretches, w)), w))
+    from app.compare.trust import trust
+
+    actual = recorded_windows(history, scenario.factory, stretches, w)
+    return trust(simulated_windows(scenario.factory, w, seed=scenario.seed), actual, w)
+
+
+def window_notes(actuals: ActualsWindow | None, replications: int, warm_s: float, margin: float = FIT_MARGIN) -> list[str]:
     """What the comparison was made against, in a sentence."""
-    if window is None:
+    if actuals is None:
         return ["No recorded window: scenario against baseline only."]
-    t0, t1 = window
+    if not actuals.stretches:
+        return [f"Actuals: {actuals.text()} — no connected stretch of recorded history to compare with."]
+    t1 = actuals.span[1]
     return [
-        f"Actuals: {(t1 - t0) / 60:.0f} min of recorded history up to {time.strftime('%H:%M', time.localtime(t1))}; "
-        f"{replications} replications each of the same length after an {warm_s / 3600:g} h warm-up."
+        f"Actuals: {actuals.text()} of connected history up to {time.strftime('%H:%M', time.localtime(t1))} "
+        "(KPIs summed over the connected stretches, rates over connected time); "
+        f"{replications} replications each as long after an {warm_s / 3600:g} h warm-up. "
+        f"“Fits” means within the 95% prediction and within ±{margin:.0%} of it."
     ]
 
 

@@ -36,7 +36,10 @@ from typing import Any, TypeVar
 from psygnal import Signal
 
 from app.compare.calibrate import Calibration, Drift, calibrate, calibration_changes, drift
+from app.compare.diff import FIT_MARGIN
 from app.compare.kpis import Observation, observe_history
+from app.compare.trust import TRUST_WINDOW_S
+from app.compare.window import ActualsWindow, recent_window
 from app.history.recorder import History
 from app.model.document import FactoryDocument
 from app.model.factory import Factory
@@ -45,7 +48,7 @@ from app.model.problems import FactoryFileError
 from app.sim.jobs import Job, JobQueue, eta_s
 from app.sim.model import SimInputError, compile_model
 from app.sim.scenario import Scenario, ScenarioError, apply, changes_from_layouts, describe, load_scenario, save_scenario
-from app.whatif.comparison import WhatIfComparison, build_comparison, run_inputs
+from app.whatif.comparison import Honesty, WhatIfComparison, build_comparison, run_inputs
 from app.whatif.store import Entry, ScenarioStore
 
 log = logging.getLogger(__name__)
@@ -148,6 +151,9 @@ class WhatIfService:
         self.entries: list[Entry] = []
         self.actuals_min = 60.0  # compare with this much recorded history (0: none; the horizon is simulated)
         self.min_window_s = MIN_WINDOW_S
+        self.fit_margin = FIT_MARGIN  # "fits" claims the actual is within this share of the prediction
+        self.trust_window_min = TRUST_WINDOW_S / 60  # the trust score's windows
+        self.trust_hours = 8.0  # the trust score uses the connected history of this many last hours
         self.dask_address: str | None = None  # a Dask scheduler for runs (None: local processes)
         self.queue: JobQueue | None = None
         self.drift_model: DriftModel | None = None
@@ -259,22 +265,35 @@ class WhatIfService:
             )
         return self.queue
 
-    def actuals_window(self) -> tuple[float, float] | None:
-        """The recorded window to compare with: the last ``actuals_min`` minutes of the history (None: no
-        history, or none at least ``min_window_s`` long)."""
+    def actuals(self) -> ActualsWindow | None:
+        """The last ``actuals_min`` minutes of the history as its connected stretches, and how much that is
+        ("42 min of 60, 2 gaps"); None: no history (or none asked for)."""
         path = self.history_path()
         if self.actuals_min <= 0 or path is None or not path.exists():
             return None
         try:
-            span = History(path).span()
+            return recent_window(History(path), self.actuals_min)
         except Exception as e:  # a damaged history: no actuals, said in the log
             log.warning("cannot read the history %s: %s", path, e)
             return None
-        if span is None:
-            return None
-        t1 = span[1]
-        t0 = max(span[0], t1 - self.actuals_min * 60)
-        return (t0, t1) if t1 - t0 >= self.min_window_s else None
+
+    def actuals_window(self) -> tuple[float, float] | None:
+        """The recorded window to compare with: from the first to the last connected stretch of the last
+        ``actuals_min`` minutes (None: no history, or less than ``min_window_s`` of connected time in it).
+        Only the connected stretches inside it are compared with (``app.compare.window``)."""
+        w = self.actuals()
+        return w.span if w is not None and w.stretches and w.connected_s >= self.min_window_s else None
+
+    def actuals_text(self) -> str:
+        """What the next run would compare with: ``Actuals: 42 min of 60, 2 gaps`` or why there are none."""
+        if self.actuals_min <= 0:
+            return "No actuals: scenario against baseline only"
+        w = self.actuals()
+        if w is None:
+            return "No recorded history of this factory yet"
+        if w.connected_s < self.min_window_s:
+            return f"Actuals: {w.text()} — not enough data, needs ≥ {self.min_window_s / 60:.0f} min connected"
+        return f"Actuals: {w.text()}"
 
     def run(self, entry: Entry) -> Job | None:
         """Simulate the scenario and its baseline (the factory unchanged) in the background; with a recorded
@@ -282,17 +301,18 @@ class WhatIfService:
         ``error``, when the scenario cannot run."""
         s = entry.scenario
         window = self.actuals_window()
+        actuals = self.actuals() if window is not None else None
         try:
             changed = apply(s)
             warmup = s.warmup_s if s.warmup_s is not None else s.factory.simulation.warmup_s
-            horizon = warmup + (window[1] - window[0]) if window else s.horizon_s
+            horizon = warmup + actuals.connected_s if actuals is not None else s.horizon_s  # connected time only
             kw: dict[str, Any] = {"horizon_s": horizon, "warmup_s": warmup, "replications": s.replications, "seed": s.seed}
             base = compile_model(s.factory, **kw)
             model = compile_model(changed, **kw)
         except (ScenarioError, SimInputError) as err:
             self._error("The scenario cannot run", str(err))
             return None
-        entry.write_window(window)
+        entry.write_window(window, actuals.requested_s if actuals is not None else None)
         entry.job = self._queue().submit(s.name, [("baseline", base), ("scenario", model)], entry.results)
         self.entries_changed.emit()
         return entry.job
@@ -316,10 +336,11 @@ class WhatIfService:
         scenario, job, results, window = entry.scenario, entry.job, entry.results, entry.window()
         history_path = self.history_path()
         labels = self._kpi_labels() if self._kpi_labels is not None else None  # loads KPI plugins: here, not there
+        honesty = Honesty(self.fit_margin, self.trust_window_min * 60.0, self.trust_hours * 3600.0, entry.requested_s())
 
         def work() -> WhatIfComparison:
             result = build_comparison(
-                scenario, run_inputs(scenario, job, results), history_path, window, self._extra_kpis, labels
+                scenario, run_inputs(scenario, job, results), history_path, window, self._extra_kpis, labels, honesty
             )
             if result.actual is not None and result.window is not None:
                 t0, t1 = result.window

@@ -50,7 +50,8 @@ class Entry:
 
     @property
     def note(self) -> Path:
-        """The compared window of the last run (JSON: ``{"window": [t0, t1] | null, "time_scale": 1.0}``)."""
+        """The compared window of the last run (JSON: ``{"window": [t0, t1] | null, "time_scale": 1.0,
+        "requested_s": 3600.0}``)."""
         return self.path.with_suffix(".run.json")
 
     @property
@@ -71,9 +72,16 @@ class Entry:
         w = note.get("window") if isinstance(note, dict) else None
         return (float(w[0]), float(w[1])) if w else None
 
-    def write_window(self, window: tuple[float, float] | None) -> None:
+    def requested_s(self) -> float | None:
+        """How much history the last run asked for (the window may hold less: gaps); None: not noted."""
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            note = json.loads(self.note.read_text())
+            return float(note["requested_s"]) if isinstance(note, dict) and note.get("requested_s") else None
+        return None
+
+    def write_window(self, window: tuple[float, float] | None, requested_s: float | None = None) -> None:
         with contextlib.suppress(OSError):
-            self.note.write_text(json.dumps({"window": window, "time_scale": 1.0}))
+            self.note.write_text(json.dumps({"window": window, "time_scale": 1.0, "requested_s": requested_s}))
 
 
 class ScenarioStore:

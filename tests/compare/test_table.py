@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from app.compare.calibrate import Calibration, MachineEstimate, Trust
+from app.compare.calibrate import Calibration, MachineEstimate
 from app.compare.diff import Comparison, Row
 from app.compare.table import (
     arrivals_text,
@@ -19,6 +19,7 @@ from app.compare.table import (
     sort_key,
     summary_lines,
 )
+from app.compare.trust import Trust, TrustScore
 from app.sim.kpis import Estimate
 
 
@@ -68,9 +69,13 @@ def test_cells_show_figures_right_aligned_with_unknowns_sorted_last_and_real_dif
 def test_the_summary_names_bottlenecks_notes_and_trust():
     c = _comparison()
     assert summary_lines(c, ["one note"]) == ["Bottleneck — actual: <b>CNC-02</b>, baseline: <b>CNC-01</b>", "one note"]
-    trust = Trust(0.93, False, {"CNC-01": 0.9, "CNC-02": 0.5}, {"CNC-01": True, "CNC-02": False})
+    machines = {"CNC-01": {"utilisation": TrustScore(13, 14, 900.0)}, "CNC-02": {"utilisation": TrustScore(7, 14, 900.0)}}
+    trust = Trust(900.0, TrustScore(13, 14, 900.0), machines)
     last = summary_lines(c, [], trust)[-1]
-    assert "line <b>93%</b> (does not fit the recorded throughput)" in last and "1 of 2 within" in last
+    assert last.startswith("Trust (15 min windows): line throughput <b>trust 93% over 14 windows</b>")
+    assert "machine KPIs: 1 of 2 at ≥ 80% (lowest: CNC-02 utilisation 50%)" in last
+    few = summary_lines(c, [], Trust(900.0, TrustScore(3, 3, 900.0)))[-1]
+    assert "<b>not enough data — needs ≥ 5 windows of 15 min (has 3)</b>" in few and "%" not in few
 
 
 def test_the_filter_matches_every_word_in_machine_or_kpi_and_honours_changed_only():

@@ -1,0 +1,134 @@
+"""The recorded window a comparison is made against: continuous recorded data only, and how much of it.
+
+A window of "the last 60 minutes" of history may hold link outages and plant restarts. Values are only
+known while the link was up (``app.history.sessions.connected_periods``), and a part counter that restarts
+with the plant cannot be differenced across the restart. So a window is the **connected stretches** inside
+it, never one span stitched across a gap, and it says how much it has: "42 min of 60, 2 gaps".
+
+How KPIs are computed over a window with gaps (``observe_stretches``): each stretch is observed on its own
+(``app.compare.kpis.observe_history``) and the observations are **summed over the connected stretches**:
+seconds in each state, operations, parts out and energy are added up, and every rate divides by the
+*connected* time only. A gap never counts as zero output, and nothing is counted across it. WIP is the
+time-weighted mean of the stretches' WIP. A machine whose part counter is unknown in a stretch has its
+output rate taken over the stretches where it is known.
+
+The simulation compared with it covers as much simulated time as the window's connected time.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.compare.kpis import Observation, observe_history
+from app.history.sessions import connected_periods
+from app.model.factory import Factory
+
+#: A connected stretch shorter than this (a reconnect that dropped again at once) is not used.
+MIN_STRETCH_S = 10.0
+
+
+@dataclass(frozen=True)
+class ActualsWindow:
+    """The connected stretches (start, end) of recorded history inside a requested window.
+
+    >>> w = ActualsWindow(3600.0, ((0.0, 1200.0), (1500.0, 2400.0), (2500.0, 2920.0)))
+    >>> w.text()
+    '42 min of 60, 2 gaps'
+    >>> ActualsWindow(3600.0, ((0.0, 3600.0),)).text()
+    '60 min of 60, no gaps'
+    """
+
+    requested_s: float
+    stretches: tuple[tuple[float, float], ...]
+
+    @property
+    def connected_s(self) -> float:
+        """Recorded seconds in all (the time rates are divided by)."""
+        return float(sum(b - a for a, b in self.stretches))
+
+    @property
+    def gaps(self) -> int:
+        """Interruptions (link outages, plant restarts) between the stretches."""
+        return max(len(self.stretches) - 1, 0)
+
+    @property
+    def span(self) -> tuple[float, float]:
+        """From the first stretch's start to the last one's end."""
+        return (self.stretches[0][0], self.stretches[-1][1]) if self.stretches else (math.nan, math.nan)
+
+    def text(self) -> str:
+        """How much continuous data the window has: ``42 min of 60, 2 gaps``."""
+        gaps = "no gaps" if self.gaps == 0 else "1 gap" if self.gaps == 1 else f"{self.gaps} gaps"
+        return f"{self.connected_s / 60:.0f} min of {self.requested_s / 60:.0f}, {gaps}"
+
+
+def connected_stretches(
+    history, t0: float, t1: float, min_stretch_s: float = MIN_STRETCH_S
+) -> tuple[tuple[float, float], ...]:
+    """The link's connected periods clipped to [t0, t1] (and to the recorded span), each at least
+    ``min_stretch_s`` long, in time order."""
+    span = history.span()
+    if span is None:
+        return ()
+    lo, hi = max(t0, span[0]), min(t1, span[1])
+    out = []
+    for a, b in connected_periods(history, lo, hi):
+        a, b = max(a, lo), min(b, hi)
+        if b - a >= min_stretch_s:
+            out.append((float(a), float(b)))
+    return tuple(out)
+
+
+def recent_window(history, minutes: float, min_stretch_s: float = MIN_STRETCH_S) -> ActualsWindow | None:
+    """The last ``minutes`` of the history as connected stretches (None: no history)."""
+    span = history.span()
+    if span is None or minutes <= 0:
+        return None
+    t1 = span[1]
+    return ActualsWindow(minutes * 60.0, connected_stretches(history, t1 - minutes * 60.0, t1, min_stretch_s))
+
+
+def observe_stretches(
+    history, factory: Factory, stretches: tuple[tuple[float, float], ...] | list[tuple[float, float]], time_scale: float = 1.0
+) -> Observation:
+    """The stretches of recorded history as one observation: sums over the connected stretches, rates over
+    connected time only (see the module's text). ``ValueError`` without a stretch."""
+    if not stretches:
+        raise ValueError("no connected stretch of recorded history to observe")
+    parts = [observe_history(history, factory, a, b, time_scale) for a, b in stretches]
+    if len(parts) == 1:
+        return parts[0]
+    return combine(parts)
+
+
+def combine(parts: list[Observation]) -> Observation:
+    """Observations of separate stretches as one: sums, with rates over the time each figure was known."""
+    seconds = np.array([o.seconds for o in parts])
+    total = float(seconds.sum())
+    ops = np.array([o.ops for o in parts])  # (stretches, machines)
+    known = np.isfinite(ops)
+    known_s = (known * seconds[:, None]).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ops_total = np.where(known_s > 0, np.nansum(ops, axis=0) * total / known_s, np.nan)
+    energy = np.array([o.energy_kwh for o in parts])
+    e_known = np.isfinite(energy)
+    e_known_s = (e_known * seconds[:, None]).sum(axis=0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        energy_total = np.where(e_known_s > 0, np.nansum(energy, axis=0) * total / e_known_s, np.nan)
+    wip = np.array([o.wip for o in parts])
+    ok = np.isfinite(wip)
+    exits = np.array([o.exits for o in parts])
+    x_ok = np.isfinite(exits)
+    return Observation(
+        machines=list(parts[0].machines),
+        seconds=total,
+        state_s=np.sum([o.state_s for o in parts], axis=0),
+        ops=ops_total,
+        energy_kwh=energy_total,
+        wip=float((wip[ok] * seconds[ok]).sum() / seconds[ok].sum()) if ok.any() else math.nan,
+        exits=float(exits[x_ok].sum() * total / seconds[x_ok].sum()) if x_ok.any() else math.nan,
+        source="history",
+    )
