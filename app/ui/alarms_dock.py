@@ -52,6 +52,7 @@ class AlarmsDock(QtWidgets.QDockWidget):
         layout.addWidget(self.split)
         self.setWidget(body)
         self.log: AlarmLog | None = None
+        self.drifts = 0  # drift detections waiting for the user (they count in the title)
         self.ack.clicked.connect(self._ack_selected)
         self.ack_all.clicked.connect(lambda: self.log.acknowledge_all() if self.log else None)
         self.table.cellDoubleClicked.connect(self._on_double_click)
@@ -60,6 +61,10 @@ class AlarmsDock(QtWidgets.QDockWidget):
         """Show another kind of alarm beside the machines' (the drift watchdog's detections)."""
         self.split.addWidget(widget)
         self.split.setSizes([1, 1])
+
+    def set_drifts(self, waiting: int) -> None:
+        self.drifts = waiting
+        self.refresh()
 
     def set_log(self, log: AlarmLog) -> None:
         if self.log is not None:
@@ -88,7 +93,8 @@ class AlarmsDock(QtWidgets.QDockWidget):
         active = sum(a.active for a in alarms)
         unacked = sum(a.active and not a.acknowledged for a in alarms)
         self.summary.setText(f"{active} active ({unacked} unacknowledged), {len(alarms)} in the log" if alarms else "No alarms")
-        self.setWindowTitle(f"Alarms ({active})" if active else "Alarms")
+        waiting = active + self.drifts
+        self.setWindowTitle(f"Alarms ({waiting})" if waiting else "Alarms")
 
     def _ack_selected(self) -> None:
         if self.log is None:

@@ -128,6 +128,7 @@ class LiveController(QtCore.QObject):
         self.watchdog = WatchdogPanel(link.session, document, undo_stack, self._history_path_if_open, views.alarms)
         views.alarms.add_section(self.watchdog)
         self.watchdog.machine_selected.connect(views.alarms.machine_activated)
+        self.watchdog.waiting_changed.connect(views.alarms.set_drifts)
         link.state_changed.connect(self._on_link_state)
         link.binding_failed.connect(lambda msg: self.status_bar.showMessage(f"Binding failed: {msg}", 10000))
         link.replay_shown.connect(self._on_replay_shown)

@@ -48,9 +48,12 @@ class WatchdogPanel(QtWidgets.QWidget):
     -------
     machine_selected(str)
         The user picked a detection: select its machine in the 3D view.
+    waiting_changed(int)
+        How many detections wait for a recalibration or a dismissal.
     """
 
     machine_selected = QtCore.Signal(str)
+    waiting_changed = QtCore.Signal(int)
 
     def __init__(
         self,
@@ -163,6 +166,7 @@ class WatchdogPanel(QtWidgets.QWidget):
                 self.table.selectRow(r)
         self.table.resizeColumnToContents(0)
         self.table.blockSignals(False)
+        self.waiting_changed.emit(len(self.detections) - len(self.actions))
         self._on_selection()
         self.refresh_summary()
 

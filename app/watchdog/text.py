@@ -41,9 +41,11 @@ def _value(change: Change) -> str:
 
 def recalibration_label(detection, changes: Sequence[Change]) -> str:
     """The one-click recalibration's label: ``Recalibrate CNC-03 cycle time to 1.18× (54 s)``. An arrival
-    rate names the part flows whose time between arrivals changes."""
+    rate names the part flows whose time between arrivals changes (the first, and how many more)."""
     what = f"{detection.machine} {PARAM_WORDS[detection.param]}"
-    values = ", ".join(_value(c) for c in changes)
+    values = ", ".join(_value(c) for c in changes[:2])
+    if len(changes) > 2:  # a station where many flows enter: the button stays readable, the tooltip has all
+        values = f"{_value(changes[0])} and {len(changes) - 1} more part flows"
     return f"Recalibrate {what} to {ratio_text(detection.ratio, detection.half_width)} ({values})"
 
 

@@ -60,6 +60,8 @@ def test_a_drift_shows_in_the_alarms_dock_and_one_click_recalibrates_it(qloop, m
     assert fed_on and threading.main_thread().name not in fed_on
     d = next(d for d in panel.detections if d.machine == "CNC-03")
     assert (d.param, d.direction) == ("cycle", 1)
+    waiting = len(panel.detections)
+    assert w.alarms_dock.drifts == waiting and w.alarms_dock.windowTitle().startswith("Alarms (")  # drifts count as alarms
     rows = _rows(panel.table)
     row = next(r for r in rows if r[0] == "CNC-03")
     assert row[1].startswith("CNC-03 cycle time +") and "confidence" in row[1] and " since " in row[1]
