@@ -13,7 +13,8 @@ Examples
 >>> svc = ForecastService(load_factory(DEMO_FACTORY), replications=10, workers=0)
 >>> got = []
 >>> _ = svc.finished.connect(got.append)
->>> svc.request(LiveState({}, 0), horizon_s=1800.0, target=3)
+>>> svc.request(LiveState({}, 0), horizon_s=1800.0, target=3)  # its number
+1
 >>> svc.wait(60)
 True
 >>> got[0].replications, got[0].target
