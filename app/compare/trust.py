@@ -19,6 +19,12 @@ the true share is 0.05^(1/n) (Clopper–Pearson); it first exceeds 50% at n = 5 
 show, even with every one inside, that the model is right more often than not. Below that the score is
 "not enough data — needs ≥ 5 windows of 15 min".
 
+Rule for a prediction narrow enough to test: a window's 95% prediction interval must lie within
+±``MAX_SPREAD`` (50%) of the predicted mean. A wider one — in a slow plant a 15-minute window may hold
+a few cycles of a machine, and its utilisation can be anything from 0 to 100% — would be passed by almost
+any plant, so its "trust" would claim nothing: such a KPI says "prediction too wide to test in 15-min
+windows (±76%) — needs windows of ≥ 35 min", the length scaled as the interval shrinks, 1/√(length).
+
 Consecutive windows of one history are not fully independent (a queue carries over), so the binomial
 interval given with the score (``interval``) is a little optimistic; it is what the number of windows
 supports at best.
@@ -40,6 +46,7 @@ from app.sim.model import compile_model
 
 TRUST_WINDOW_S = 900.0
 MIN_WINDOWS = 5
+MAX_SPREAD = 0.5  # a prediction interval wider than ± this share of the mean cannot test a window
 QUANTILE_MIN = 40  # simulated windows for the percentile interval
 #: Replications × simulated windows per replication for the prediction (320 windows of 15 min).
 REPLICATIONS, WINDOWS_PER_REPLICATION = 10, 32
@@ -58,15 +65,24 @@ class TrustScore:
     'trust 93% over 14 windows'
     >>> TrustScore(2, 2, 900.0).text()
     'not enough data — needs ≥ 5 windows of 15 min (has 2)'
+    >>> TrustScore(14, 14, 900.0, spread=0.76).text()
+    'prediction too wide to test in 15 min windows (±76%) — needs windows of ≥ 35 min'
     """
 
     inside: int
     windows: int
     window_s: float
+    spread: float = 0.0  # the prediction interval's half-width ÷ the predicted mean
+
+    @property
+    def testable(self) -> bool:
+        """Whether the prediction interval is narrow enough to test a window (``MAX_SPREAD``)."""
+        return self.spread <= MAX_SPREAD
 
     @property
     def enough(self) -> bool:
-        return self.windows >= MIN_WINDOWS
+        """Enough windows, and a prediction narrow enough to test them: the share means something."""
+        return self.windows >= MIN_WINDOWS and self.testable
 
     @property
     def share(self) -> float:
@@ -81,6 +97,13 @@ class TrustScore:
         return binomial_interval(self.inside, self.windows)
 
     def text(self) -> str:
+        if not self.testable:
+            need = self.window_s * (self.spread / MAX_SPREAD) ** 2 if math.isfinite(self.spread) else math.inf
+            needs = "a prediction away from 0"
+            if math.isfinite(need):
+                needs = f"needs windows of ≥ {_minutes(math.ceil(need / 60) * 60)}"
+            spread = f"±{self.spread:.0%}" if math.isfinite(self.spread) else "around 0"
+            return f"prediction too wide to test in {_minutes(self.window_s)} windows ({spread}) — {needs}"
         if not self.enough:
             return f"not enough data — needs ≥ {MIN_WINDOWS} windows of {_minutes(self.window_s)} (has {self.windows})"
         return f"trust {self.share:.0%} over {self.windows} windows"
@@ -119,9 +142,11 @@ class Trust:
         return sorted(found, key=lambda x: x[2].share)[:count]
 
     def summary(self) -> str:
-        """``Trust (15-min windows): line 93% over 14 windows; machines: 38 of 40 at ≥ 80%``."""
+        """``Trust (15 min windows): line throughput trust 93% over 14 windows; machine KPIs: 38 of 40 at ≥ 80%``."""
         head = f"Trust ({_minutes(self.window_s)} windows): line throughput {self.line.text()}"
-        rated = [s for by in self.machines.values() for s in by.values() if s.enough]
+        scores = [s for by in self.machines.values() for s in by.values()]
+        rated = [s for s in scores if s.enough]
+        wide = sum(1 for s in scores if not s.testable)
         if rated:
             ok = sum(1 for s in rated if s.share >= 0.8)
             head += f"; machine KPIs: {ok} of {len(rated)} at ≥ 80%"
@@ -129,6 +154,8 @@ class Trust:
             if low and low[0][2].share < 0.8:
                 m, key, s = low[0]
                 head += f" (lowest: {m} {dict(MACHINE_TRUST_KPIS)[key]} {s.share:.0%})"
+        if wide:
+            head += f"; {wide} machine KPI{'s' if wide > 1 else ''} too variable to test in {_minutes(self.window_s)} windows"
         return head
 
 
@@ -218,7 +245,10 @@ def _score(predicted: Sequence[float], actual: Sequence[float], window_s: float)
     a = a[np.isfinite(a)]
     if not (math.isfinite(lo) and math.isfinite(hi)):
         return TrustScore(0, 0, window_s)  # no prediction: nothing to score
-    return TrustScore(int(((a >= lo) & (a <= hi)).sum()), len(a), window_s)
+    mean = float(np.nanmean(np.asarray(predicted, float)))
+    half = (hi - lo) / 2
+    spread = 0.0 if half == 0 else half / abs(mean) if mean != 0 else math.inf
+    return TrustScore(int(((a >= lo) & (a <= hi)).sum()), len(a), window_s, spread)
 
 
 def trust(predicted: Sequence[Observation], actual: Sequence[Observation], window_s: float = TRUST_WINDOW_S) -> Trust:
