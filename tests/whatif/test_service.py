@@ -196,3 +196,39 @@ def test_actuals_calibration_trust_and_drift_from_a_recorded_history(service, do
     assert found and ("A", "utilisation") in {(d.machine, d.kpi) for d in found}
     assert heard.of("drift_checked")[-1] == (found,) and service.drifting == found
     assert heard.of("message")[-1][0].startswith("Drift from the model: ")
+
+
+def test_a_window_with_a_plant_restart_compares_connected_time_only_and_says_so(service, history_file):
+    from app.history.recorder import Recorder
+
+    service.actuals_min = 60
+    service.min_window_s = 60.0
+    t0 = 2_000_000.0
+    # Two 20-minute stretches; between them the link was down 10 minutes and the plant restarted (its
+    # counters began again at 0). A window stitched across them would count the gap as no output.
+    record(history_file, _plant_rows(t0, 1200) + _plant_rows(t0 + 1800, 1200))
+    rec = Recorder(history_file)
+    for t, state in ((t0, "connected"), (t0 + 1200, "disconnected"), (t0 + 1800, "connected")):
+        rec.record_link(state, t)
+    assert rec.flush()
+    rec.close()
+    assert service.actuals_text() == "Actuals: 40 min of 60, 1 gap"
+    w = service.actuals()
+    assert w is not None and w.stretches == ((t0, t0 + 1200), (t0 + 1800, t0 + 3001))
+    entry = service.new_scenario("current", name="restart")
+    service.update_scenario(entry, entry.scenario.model_copy(update={"replications": 3, "warmup_s": 600.0, "seed": 7}))
+    job = _run(service, entry)
+    assert dict(job.models)["baseline"].horizon_s == pytest.approx(600.0 + w.connected_s)  # connected time, not 50 min
+    result = service.compare(entry).result(timeout=60)
+    assert result.actuals is not None and result.actuals.text() == "40 min of 60, 1 gap"
+    assert result.notes[0].startswith("Actuals: 40 min of 60, 1 gap of connected history")
+    assert result.actual is not None and result.actual.seconds == pytest.approx(w.connected_s)
+    thr = result.comparison.row("throughput_per_h")
+    assert thr.actual == pytest.approx(3600 / 10 * 0.97, rel=0.05)  # a part every 10 s (less the repairs), not ⅘ of it
+    assert thr.fit in ("fits", "outside", "not enough data") and (thr.fit != "not enough data" or thr.needs.startswith("≥ "))
+    # Trust needs ≥ 5 windows of 15 min inside connected stretches: 40 min in two stretches hold 2.
+    assert result.trust is not None and not result.trust.line.enough
+    assert result.trust.line.text() == "not enough data — needs ≥ 5 windows of 15 min (has 2)"
+    service.fit_margin = 0.5  # the margin is the user's: it goes with the next comparison
+    wider = service.compare(entry).result(timeout=60).comparison.row("throughput_per_h")
+    assert wider.margin == 0.5
