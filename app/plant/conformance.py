@@ -14,10 +14,12 @@ from __future__ import annotations
 import datetime
 import ipaddress
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from asyncua import Server, ua
 from asyncua.common.callback import CallbackType
+from asyncua.crypto.permission_rules import User, UserRole
 from asyncua.server.history import HistoryManager
 
 from app.ua.values import node_id, status_code
@@ -27,6 +29,8 @@ log = logging.getLogger("floortwin.plantsim")
 #: OPC UA profile the simulator implements (sessions, subscriptions, read, browse, security): Part 7's
 #: Micro Embedded Device server profile.
 SERVER_PROFILE = "http://opcfoundation.org/UA-Profile/Server/MicroEmbeddedDevice2017"
+#: Who writes when asyncua is not told (its own default: the server itself).
+_SERVER_USER = User(role=UserRole.Admin)
 
 
 async def add_variable(
@@ -38,9 +42,11 @@ async def add_variable(
     description: str,
     analog: bool,
     minimum_sampling_ms: float,
+    writable: bool = False,
 ) -> ua.NodeId:
-    """A read-only data variable under ``parent``: an ``AnalogItemType`` when ``analog``, else a
-    ``BaseDataVariableType``, with its description and the fastest rate its value can change at."""
+    """A data variable under ``parent``: an ``AnalogItemType`` when ``analog``, else a
+    ``BaseDataVariableType``, with its description and the fastest rate its value can change at;
+    read-only unless ``writable`` (a setpoint: who may write it is the server's decision per login)."""
     item = ua.AddNodesItem()
     item.RequestedNewNodeId = nodeid
     item.BrowseName = name
@@ -59,8 +65,9 @@ async def add_variable(
     attrs.WriteMask = 0
     attrs.UserWriteMask = 0
     attrs.Historizing = False
-    attrs.AccessLevel = ua.AccessLevel.CurrentRead.mask
-    attrs.UserAccessLevel = ua.AccessLevel.CurrentRead.mask
+    access = ua.AccessLevel.CurrentRead.mask | (ua.AccessLevel.CurrentWrite.mask if writable else 0)
+    attrs.AccessLevel = access
+    attrs.UserAccessLevel = access
     attrs.MinimumSamplingInterval = float(minimum_sampling_ms)
     item.NodeAttributes = attrs
     result = (await server.iserver.isession.add_nodes([item]))[0]
@@ -130,6 +137,55 @@ def report_not_writable(server: Server) -> None:
                 results[k] = status_code(ua.StatusCodes.BadNotWritable)
 
     server.subscribe_server_callback(CallbackType.PostWrite, after_write)
+
+
+def guard_writes(
+    server: Server,
+    check: Callable[[ua.WriteValue, User], int | None],
+    applied: Callable[[ua.WriteValue, User], None],
+) -> None:
+    """Clients' writes pass ``check`` first: a status code it returns (``BadUserAccessDenied``,
+    ``BadOutOfRange``…) answers that item and nothing is written; the items it lets pass are written as
+    asyncua does (AccessLevel and type checks), and ``applied`` hears of each one that succeeded. The
+    server's own writes (the simulation's updates) do not pass here."""
+    service = server.iserver.attribute_service
+    write = service.write
+
+    async def guarded(params: ua.WriteParameters, user: User = _SERVER_USER) -> list[ua.StatusCode]:
+        items = list(params.NodesToWrite)
+        results: list[ua.StatusCode | None] = [None] * len(items)
+        passed = []
+        for k, item in enumerate(items):
+            refused = check(item, user)
+            if refused is None:
+                passed.append(k)
+            else:
+                results[k] = status_code(refused)
+        if passed:
+            done = await write(ua.WriteParameters(NodesToWrite=[items[k] for k in passed]), user=user)
+            for k, status in zip(passed, done, strict=True):
+                results[k] = status
+                if status.is_good():
+                    applied(items[k], user)
+        return [r if r is not None else status_code(ua.StatusCodes.BadInternalError) for r in results]
+
+    service.write = guarded  # type: ignore[method-assign]
+
+
+def user_access_by_login(server: Server, nodes: set[ua.NodeId], may_write: Callable[[User], bool]) -> None:
+    """The ``UserAccessLevel`` of ``nodes`` as the session's user has it (Part 3, 5.6.2): read and write
+    for a login that may write, read only for the others — so a client can tell before it writes."""
+    read_only = ua.DataValue(ua.Variant(ua.AccessLevel.CurrentRead.mask, ua.VariantType.Byte))
+
+    def after_read(event, _dispatcher) -> None:
+        results = event.response_params
+        if may_write(event.user):
+            return
+        for k, item in enumerate(event.request_params.NodesToRead):
+            if item.AttributeId == ua.AttributeIds.UserAccessLevel and item.NodeId in nodes:
+                results[k] = read_only
+
+    server.subscribe_server_callback(CallbackType.PostRead, after_read)
 
 
 class NoHistory(HistoryManager):

@@ -45,6 +45,19 @@ from app.model.problems import FactoryFileError
 from app.model.signals import EXTRA_SIGNAL, signal_info
 from app.plant import conformance, lifeline
 from app.plant.drift import Drift, DriftStep, check_drifts, parse_drift, schedule
+from app.plant.setpoints import (
+    CYCLE_SETPOINT,
+    CYCLE_SETPOINT_INFO,
+    PLANT_CLOCK_ID,
+    RELEASE_RATE,
+    RELEASE_RATE_INFO,
+    ROLES,
+    in_range,
+    machine_setpoint_id,
+    release_rate_of,
+    setpoint_range,
+    source_setpoint_id,
+)
 from app.plant.signals import OVER_TEMPERATURE_C, STATE_NAMES, TAU_S, derive, initial_state
 from app.sim.engine import Engine
 from app.sim.model import SimInputError, compile_model
@@ -162,7 +175,8 @@ class Faults:
 
 
 class _UserManager(UserManager):
-    """Username/password logins from a table; anonymous only when allowed."""
+    """Username/password logins from a table; anonymous only when allowed. (Who may write setpoints is
+    ``PlantServer.may_write``: a login with the ``write`` role.)"""
 
     def __init__(self, users: dict[str, str], allow_anonymous: bool):
         self.users = users
@@ -182,6 +196,19 @@ class _Var:
     variant: ua.VariantType
     machine: int
     signal: str
+
+
+@dataclass(frozen=True)
+class _Setpoint:
+    """A writable setpoint: the engine parameter it scales (``cycle`` of a station, ``arrival`` of a
+    source), the factory's value, its EURange and what it is called in messages."""
+
+    param: str
+    index: int
+    model_value: float
+    low: float
+    high: float
+    label: str
 
 
 class PlantServer:
@@ -215,11 +242,14 @@ class PlantServer:
         seed: int | None = None,
         warm_start_s: float = 3600.0,
         vibration_channels: int = 0,
+        roles: dict[str, str] | None = None,
     ):
         self.factory = factory
         self.host, self.port = host, port
         self.speed, self.interval_s = speed, interval_s
         self.users = users or {}
+        #: login → role (``read``, ``write``); a login not named here reads only
+        self.roles = roles or {}
         self.allow_anonymous = allow_anonymous
         self.secure, self.secure_only = secure, secure_only
         self.cert_dir = cert_dir
@@ -255,6 +285,11 @@ class PlantServer:
         #: (target, param) → the factor in force now (1 where no drift has begun)
         self.drift_factors: dict[tuple[str, str], float] = {(d.target, d.param): 1.0 for d in self.faults.drifts}
         self._stalled = False
+        self.setpoints: dict[ua.NodeId, _Setpoint] = {}
+        #: (param, index) → the factor a setpoint puts on the engine's draws (1: the factory's value)
+        self.setpoint_factors: dict[tuple[str, int], float] = {}
+        self._drift_now: dict[tuple[str, int], float] = {}
+        self._clock_node = node_id(PLANT_CLOCK_ID)  # (param, index) → the drift factor in force
 
     # -- address space --------------------------------------------------------------------------
     async def start(self, attempts: int = 5) -> None:
@@ -364,6 +399,50 @@ class PlantServer:
                         ua.ObjectIds.Range,
                     )
                 self.vars.append(_Var(nodeid, vtype, i, name))
+            cycle_mean = self.model.stations[self.model.index[m.id]].cycle.mean_s
+            await self._add_setpoint(
+                server,
+                obj.nodeid,
+                idx,
+                machine_setpoint_id(m.id),
+                CYCLE_SETPOINT,
+                CYCLE_SETPOINT_INFO,
+                cycle_mean,
+                _Setpoint("cycle", self.model.index[m.id], cycle_mean, *setpoint_range(cycle_mean), f"{m.id} cycle time"),
+                sampling_ms,
+            )
+        # Beside the Factory folder (which lists the lines): where orders enter, one object per part flow.
+        sources = await server.nodes.objects.add_folder(node_id("Sources", idx), ua.QualifiedName("Sources", idx))
+        for k, flow in enumerate(self.factory.flows):
+            src = await sources.add_object(node_id(f"Sources/{flow.part}", idx), ua.QualifiedName(flow.part, idx))
+            await src.write_attribute(
+                ua.AttributeIds.Description, ua.DataValue(ua.Variant(ua.LocalizedText(f"Release of {flow.part} orders")))
+            )
+            rate = release_rate_of(self.model.interarrival[k].mean_s)
+            await self._add_setpoint(
+                server,
+                src.nodeid,
+                idx,
+                source_setpoint_id(flow.part),
+                RELEASE_RATE,
+                RELEASE_RATE_INFO,
+                rate,
+                _Setpoint("arrival", k, rate, *setpoint_range(rate), f"{flow.part} release rate"),
+                sampling_ms,
+            )
+        clock = await server.nodes.objects.add_object(node_id("Plant", idx), ua.QualifiedName("Plant", idx))
+        self._clock_node = await conformance.add_variable(
+            server,
+            clock.nodeid,
+            node_id(PLANT_CLOCK_ID, idx),
+            ua.QualifiedName("SimulatedTime", idx),
+            ua.Variant(0.0, ua.VariantType.Double),
+            "Simulated seconds since the plant simulator started serving (its clock runs --speed times the wall clock)",
+            analog=False,
+            minimum_sampling_ms=sampling_ms,
+        )
+        conformance.guard_writes(server, self._check_write, self._applied_write)
+        conformance.user_access_by_login(server, set(self.setpoints), self.may_write)
         self.server = server
         # Breakdowns before the session (negative times) happen during the warm start: the plant is found with
         # the machine already down and its neighbours starved or blocked, as a plant is when one connects.
@@ -383,6 +462,88 @@ class PlantServer:
         self._wall0 = time.monotonic()
         await self.update()
         log.info("plant simulator: %d variables of %d machines on %s", len(self.vars), len(self.machines), self.endpoint)
+
+    async def _add_setpoint(
+        self,
+        server: Server,
+        parent: ua.NodeId,
+        idx: int,
+        ident: str,
+        name: str,
+        info: tuple[str, str, str],
+        value: float,
+        setpoint: _Setpoint,
+        sampling_ms: float,
+    ) -> None:
+        """A writable AnalogItem with its unit and EURange, starting at the factory's value."""
+        unit, code, text = info
+        nodeid = node_id(ident, idx)
+        await conformance.add_variable(
+            server,
+            parent,
+            nodeid,
+            ua.QualifiedName(name, idx),
+            ua.Variant(float(value), ua.VariantType.Double),
+            text,
+            analog=True,
+            minimum_sampling_ms=sampling_ms,
+            writable=True,
+        )
+        eu = ua.EUInformation(
+            NamespaceUri=UNITS_NAMESPACE,
+            UnitId=unece_code(code),
+            DisplayName=ua.LocalizedText(unit),
+            Description=ua.LocalizedText(unit),
+        )
+        await conformance.add_property(
+            server,
+            nodeid,
+            node_id(f"{ident}/EngineeringUnits", idx),
+            "EngineeringUnits",
+            ua.Variant(eu, ua.VariantType.ExtensionObject),
+            ua.ObjectIds.EUInformation,
+        )
+        await conformance.add_property(
+            server,
+            nodeid,
+            node_id(f"{ident}/EURange", idx),
+            "EURange",
+            ua.Variant(ua.Range(Low=setpoint.low, High=setpoint.high), ua.VariantType.ExtensionObject),
+            ua.ObjectIds.Range,
+        )
+        self.setpoints[nodeid] = setpoint
+
+    # -- setpoint writes ------------------------------------------------------------------------
+    def may_write(self, user: User | None) -> bool:
+        """True for a login with the ``write`` role; anonymous sessions and other logins read only."""
+        return user is not None and user.name is not None and self.roles.get(user.name) == "write"
+
+    def _check_write(self, item: ua.WriteValue, user: User) -> int | None:
+        """The status that refuses a client's write to a setpoint (None: let it be written)."""
+        setpoint = self.setpoints.get(item.NodeId)
+        if setpoint is None or item.AttributeId != ua.AttributeIds.Value:
+            return None  # asyncua answers (BadNotWritable for the read-only variables: conformance)
+        if not self.may_write(user):
+            return ua.StatusCodes.BadUserAccessDenied
+        value = item.Value.Value.Value if item.Value is not None and item.Value.Value is not None else None
+        if not in_range(value, setpoint.low, setpoint.high):
+            return ua.StatusCodes.BadOutOfRange
+        return None
+
+    def _applied_write(self, item: ua.WriteValue, user: User) -> None:
+        """A setpoint was written: the running simulation takes it at once (at the current simulated time)."""
+        setpoint = self.setpoints.get(item.NodeId)
+        if setpoint is None or item.AttributeId != ua.AttributeIds.Value:
+            return
+        value = float(item.Value.Value.Value)  # type: ignore[union-attr]  # checked by _check_write
+        factor = value / setpoint.model_value if setpoint.param == "cycle" else setpoint.model_value / value
+        now = self.sim_time()
+        self._inject_until(now)
+        self.engine.run_until(now)
+        key = (setpoint.param, setpoint.index)
+        self.setpoint_factors[key] = factor
+        self.engine.rescale(setpoint.param, setpoint.index, factor * self._drift_now.get(key, 1.0))
+        log.warning("setpoint: %s set to %g by %s", setpoint.label, value, user.name)
 
     def _eu_range(self, i: int, name: str) -> tuple[float, float]:
         """The normal operating range of machine ``i``'s analog signal ``name`` (its EURange)."""
@@ -441,6 +602,8 @@ class PlantServer:
             dv = ua.DataValue(ua.Variant(value, v.variant), StatusCode=status, SourceTimestamp=stamp, ServerTimestamp=stamp)  # type: ignore[arg-type]
             await server.write_attribute_value(v.node, dv)
             written += 1
+        clock = ua.DataValue(ua.Variant(round(self.serving_time(), 3), ua.VariantType.Double), SourceTimestamp=stamp)  # type: ignore[arg-type]
+        await server.write_attribute_value(self._clock_node, clock)
         self.updates += 1
         return written
 
@@ -462,7 +625,9 @@ class PlantServer:
             else:
                 step = drifts.pop(0)
                 self.engine.run_until(t_drift)
-                self.engine.rescale(step.param, step.index, step.factor)
+                key = (step.param, step.index)
+                self._drift_now[key] = step.factor
+                self.engine.rescale(step.param, step.index, step.factor * self.setpoint_factors.get(key, 1.0))
                 first = self.drift_factors[step.drift.target, step.param] == 1.0
                 self.drift_factors[step.drift.target, step.param] = step.factor
                 if first or step.at_s >= step.drift.end_s:
@@ -565,11 +730,15 @@ def _stall(text: str) -> tuple[float, float]:
     return float(m.group(1)), float(m.group(2))
 
 
-def _user(text: str) -> tuple[str, str]:
-    name, sep, password = text.partition(":")
+def _user(text: str) -> tuple[str, str, str]:
+    """``NAME:PASSWORD`` (reads only) or ``NAME:PASSWORD:ROLE`` with ROLE ``read`` or ``write``."""
+    name, sep, rest = text.partition(":")
     if not sep or not name:
-        raise argparse.ArgumentTypeError("expected NAME:PASSWORD")
-    return name, password
+        raise argparse.ArgumentTypeError("expected NAME:PASSWORD or NAME:PASSWORD:ROLE (ROLE: read or write)")
+    password, sep, role = rest.rpartition(":")
+    if not sep or role not in ROLES:
+        password, role = rest, "read"  # no role given (a password may hold colons)
+    return name, password, role
 
 
 def _drift(text: str) -> Drift:
@@ -605,7 +774,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--speed", type=float, default=1.0, help="simulated seconds per wall second")
     p.add_argument("--interval", type=float, default=0.5, help="wall seconds between updates")
     p.add_argument("--seed", type=int, default=None, help="random seed: the same seed plays the same plant again")
-    p.add_argument("--user", type=_user, action="append", default=[], metavar="NAME:PASSWORD", help="accept this login")
+    p.add_argument(
+        "--user",
+        type=_user,
+        action="append",
+        default=[],
+        metavar="NAME:PASSWORD[:ROLE]",
+        help="accept this login (repeatable); ROLE read (the default: reads everything, writes nothing) or write (may also "
+        "write the setpoints)",
+    )
     p.add_argument("--no-anonymous", action="store_true", help="refuse anonymous sessions")
     p.add_argument("--secure", action="store_true", help="also offer Basic256Sha256 Sign and SignAndEncrypt")
     p.add_argument("--secure-only", action="store_true", help="offer only the Basic256Sha256 endpoints")
@@ -662,7 +839,7 @@ async def serve(args: argparse.Namespace, factory: Factory) -> int:
         args.port,
         args.speed,
         args.interval,
-        dict(args.user),
+        {name: password for name, password, _role in args.user},
         not args.no_anonymous,
         args.secure,
         args.secure_only,
@@ -670,6 +847,7 @@ async def serve(args: argparse.Namespace, factory: Factory) -> int:
         faults,
         args.seed,
         vibration_channels=args.vibration_channels,
+        roles={name: role for name, _password, role in args.user},
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
