@@ -70,15 +70,15 @@ class LayoutChecker:
         return self.world.check_all()
 
     def first_problem(self, poses: Mapping[str, Pose]) -> Verdict | None:
-        """The first verdict with a problem if machines stood at ``poses`` (moved together: not checked
-        against each other), or None when all are clear. The world is put back as it was."""
+        """A verdict with a problem (its first contact) if machines stood at ``poses`` (moved together: not
+        checked against each other), or None when all are clear. The world is put back as it was."""
         restore = {mid: self.world.poses[mid] for mid in poses}
         try:
             for mid, p in poses.items():
                 self.world.set_pose(mid, p)
             for mid in poses:
                 self.checks += 1
-                v = self.world.check(mid, ignore=poses.keys())
+                v = self.world.check(mid, ignore=poses.keys(), first_only=True)
                 if v.contacts:
                     return v
             return None

@@ -146,19 +146,27 @@ def validate_candidates(
 
 
 def _recommend(result: LayoutResult, candidates: list, chosen: list) -> tuple[int | None, list[str]]:
-    """Keep the least-effort candidate unless the simulation says it makes lead time significantly worse;
-    then the next validated one that does not."""
+    """The least-effort validated candidate whose simulated lead time is not significantly worse; when every
+    one is, the least-effort one stays recommended and a note says what the simulation found and why."""
     by_id = {c.id: c for c in candidates}
 
-    def worse(cid: int) -> bool:
+    def lead(cid: int) -> KpiVerdict | None:
         v = by_id[cid].validation
-        lead = next((k for k in v.kpis if k.kpi == "lead_time"), None) if v else None
-        return bool(lead and lead.significant and (lead.change_pct or 0) > 0)
+        return next((k for k in v.kpis if k.kpi == "lead_time"), None) if v else None
+
+    def worse(cid: int) -> bool:
+        k = lead(cid)
+        return bool(k and k.significant and (k.change_pct or 0) > 0)
 
     if result.recommended is None or not worse(result.recommended):
         return result.recommended, []
     for c in chosen:
         if not worse(c.id):
             why = f"candidate {result.recommended} makes lead time significantly worse in simulation"
-            return c.id, [f"{why}: candidate {c.id} is recommended instead"]
-    return None, ["every validated candidate makes lead time significantly worse in simulation: none is recommended"]
+            return c.id, [f"{why}: candidate {c.id}, next in transport effort, is recommended instead"]
+    k = lead(result.recommended)
+    return result.recommended, [
+        f"every validated candidate makes simulated lead time significantly worse ({k.text if k else ''}): the "
+        "simulation carries parts along the transport paths' waypoints, which stay where they are when machines "
+        "move; weigh that against the transport effort saved before applying"
+    ]

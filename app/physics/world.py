@@ -321,9 +321,10 @@ class LayoutWorld:
                 self.set_pose(m.id, m.pose)
 
     # -- queries ----------------------------------------------------------------------------------------
-    def check(self, machine_id: str, ignore: Iterable[str] = ()) -> Verdict:
+    def check(self, machine_id: str, ignore: Iterable[str] = (), first_only: bool = False) -> Verdict:
         """The verdict of one machine where it stands (``ignore``: machines not to check against, e.g. the
-        rest of a group being moved together)."""
+        rest of a group being moved together; ``first_only``: stop at the first problem found, for a search
+        that needs a yes or no — the verdict then holds that one contact)."""
         body = self._body_of[machine_id]
         own = self.machines[machine_id].clearance_m
         # The box to search: the machine's circle on the floor (radius known from its shape, so no
@@ -340,6 +341,8 @@ class LayoutWorld:
             return Verdict(machine_id)  # nothing near: the common case while dragging across a free floor
         skip = {self._body_of[i] for i in ignore if i in self._body_of} if ignore else ()
         contacts: list[Contact] = [] if off is None else [off]
+        if first_only and contacts:
+            return Verdict(machine_id, tuple(contacts))
         for other, _link in near or ():
             if other == body or other in skip or other not in self._party:
                 continue
@@ -359,6 +362,8 @@ class LayoutWorld:
                 contacts.append(Contact(label, "collision", d, 0.0, tuple(closest[5]), tuple(closest[6])))
             elif (kind == "aisle" and d < -TOUCH_TOLERANCE_M) or (kind != "aisle" and d < required - TOUCH_TOLERANCE_M):
                 contacts.append(Contact(label, "clearance", d, required, tuple(closest[5]), tuple(closest[6])))
+            if first_only and contacts:
+                break
         return Verdict(machine_id, tuple(sorted(contacts, key=lambda c: (c.kind != "collision", c.distance_m))))
 
     def _off_floor(self, machine_id: str, pose: Pose, reach: float) -> Contact | None:
