@@ -1,0 +1,86 @@
+"""What the parts-out chart draws: the actual parts out since the shift began (from the recorded history)
+and the forecast from now (median and 95% band), on one clock — hours from the shift's start.
+
+Examples
+--------
+>>> import numpy as np
+>>> t, n = parts_out_since(np.array([0.0, 60.0, 120.0, 180.0]), np.array([10.0, 12.0, 0.0, 3.0]))
+>>> n.tolist()  # a counter that restarts (the plant restarted) keeps adding, never goes back
+[0.0, 2.0, 2.0, 5.0]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.forecast.forecast import Forecast
+from app.forecast.live_state import COUNT
+from app.history.recorder import History
+
+
+def parts_out_since(t: np.ndarray, count: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Parts out since the first sample of a part counter: the sum of its increases (a counter that goes
+    back — the plant restarted — counts from its new value)."""
+    keep = np.isfinite(count)
+    t, count = t[keep], count[keep]
+    if not len(t):
+        return t, count
+    steps = np.diff(count, prepend=count[0])
+    return t, np.cumsum(np.where(steps > 0, steps, np.where(steps < 0, np.maximum(count, 0), 0)))
+
+
+def actual_parts_out(history: History, exits: list[str], t0: float, t1: float) -> tuple[np.ndarray, np.ndarray]:
+    """(UNIX times, parts out since ``t0``) from the recorded part counts of the ``exits`` machines: the last
+    count before ``t0`` is the zero."""
+    times: list[np.ndarray] = []
+    gains: list[np.ndarray] = []
+    for machine in exits:
+        before, values, status = history.series(machine, COUNT, -math.inf, t1)
+        good = (status >> 30) == 0
+        before, values = before[good], values[good]
+        first = max(int(np.searchsorted(before, t0, side="right")) - 1, 0)
+        t, n = parts_out_since(before[first:], values[first:])
+        times.append(np.maximum(t, t0))
+        gains.append(np.diff(n, prepend=0.0))
+    if not times:
+        return np.zeros(0), np.zeros(0)
+    t = np.concatenate(times)
+    order = np.argsort(t, kind="stable")
+    return t[order], np.cumsum(np.concatenate(gains)[order])
+
+
+@dataclass(frozen=True)
+class ChartData:
+    """Everything the chart draws, in hours from the shift's start."""
+
+    actual_h: np.ndarray
+    actual: np.ndarray
+    now_h: float
+    forecast_h: np.ndarray
+    median: np.ndarray
+    band: tuple[np.ndarray, np.ndarray] | None
+    target: int | None
+    caption: list[str]
+
+
+def chart_data(forecast: Forecast | None, actual_t: np.ndarray, actual: np.ndarray, shift_start: float, now: float) -> ChartData:
+    """The chart's curves: actual so far, and the forecast from ``now`` (None: none yet)."""
+    hours = (actual_t - shift_start) / 3600.0
+    now_h = (now - shift_start) / 3600.0
+    if forecast is None:
+        empty = np.zeros(0)
+        return ChartData(hours, actual, now_h, empty, empty, None, None, ["forecast: being made…"])
+    band = forecast.band()
+    return ChartData(
+        hours,
+        actual,
+        now_h,
+        now_h + forecast.t_s / 3600.0,
+        forecast.median,
+        band,
+        forecast.target,
+        forecast.summary(),
+    )

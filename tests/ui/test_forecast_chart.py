@@ -1,0 +1,73 @@
+"""The parts-out chart of the shift: actual so far, then the forecast's median and 95% band from now, the
+target and the probability of reaching it — fed by the forecast service from its own thread."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.forecast.live_state import EngineObserver
+from app.forecast.service import ForecastService
+from app.model.io import load_factory
+from app.sim.engine import Engine
+from app.sim.model import compile_model
+from app.ui.forecast_chart import ForecastChart
+from tests.conftest import DEMO
+
+pytestmark = pytest.mark.gui
+SHIFT = 1_700_000_000.0
+
+
+def _live(factory):
+    plant = Engine(compile_model(factory, horizon_s=86400.0, warmup_s=0.0, seed=9, sample_s=1e12))
+    plant.run_until(2 * 3600.0)
+    watch = EngineObserver(plant)
+    watch.advance(600.0)
+    return watch.state()
+
+
+def test_the_chart_shows_actual_so_far_then_the_forecast_band_and_the_probability(qtbot):
+    factory = load_factory(DEMO)
+    chart = ForecastChart()
+    qtbot.addWidget(chart)
+    chart.resize(700, 420)
+    chart.show()
+    now = SHIFT + 3 * 3600.0
+    chart.set_actual(np.array([SHIFT, SHIFT + 3600.0, SHIFT + 7200.0, now]), np.array([0.0, 40.0, 77.0, 118.0]), SHIFT, now)
+    assert chart.caption.text() == "forecast: being made…"
+    assert not chart.band.isVisible()
+    svc = ForecastService(factory, replications=20, workers=0)
+    chart.bind(svc)
+    try:
+        svc.request(_live(factory), horizon_s=5 * 3600.0, target=300, made_so_far=118, seed=2)
+        qtbot.waitUntil(lambda: chart.forecast is not None, timeout=60_000)
+    finally:
+        svc.close()
+    shown = chart.shown
+    assert shown is not None and shown.band is not None
+    x, median = chart.median_curve.getData()
+    assert x[0] == pytest.approx(3.0) and x[-1] == pytest.approx(8.0)  # from now to the end of the shift
+    assert median[0] == 118  # the forecast starts at what has been made
+    low, high = chart.forecast.band()
+    x_band, low_drawn, high_drawn = chart.band_drawn()
+    assert np.array_equal(x_band, x) and np.array_equal(low_drawn, low) and np.array_equal(high_drawn, high)
+    assert chart.band.isVisible() and chart.target_line.isVisible() and chart.target_line.value() == 300
+    text = chart.caption.text()
+    assert text.startswith("in 5 h: ") and "118 of them made so far" in text
+    assert "reaching 300: " in text and "of 20 replications" in text
+
+
+def test_too_few_replications_are_said_and_no_band_is_drawn(qtbot):
+    factory = load_factory(DEMO)
+    chart = ForecastChart()
+    qtbot.addWidget(chart)
+    svc = ForecastService(factory, replications=5, workers=0)
+    chart.bind(svc)
+    try:
+        svc.request(_live(factory), horizon_s=3600.0, target=50, seed=3)
+        qtbot.waitUntil(lambda: chart.forecast is not None, timeout=60_000)
+    finally:
+        svc.close()
+    assert not chart.band.isVisible()
+    assert "not enough replications for a band — needs ≥ 10, has 5" in chart.caption.text()
+    assert "reaching 50: not enough replications — needs ≥ 20, has 5" in chart.caption.text()
