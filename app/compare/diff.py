@@ -81,7 +81,7 @@ def fit_outcome(
     >>> fit_outcome([100, 102, 98, 101, 99], 100.5, 3600)[0]
     'fits'
     >>> fit_outcome([10, 30, 20, 15, 25], 0.0, 600, unit="parts/h")[:2]  # 10 min is far too short to tell
-    ('not enough data', '≥ 1446 min, ≈ 482 parts')
+    ('not enough data', '≥ 25 h, ≈ 482 parts')
     """
     v = np.asarray(base_vals, float)
     v = v[np.isfinite(v)]
@@ -100,10 +100,23 @@ def fit_outcome(
     if allowed <= 0 or not math.isfinite(window_s) or window_s <= 0:
         return NOT_ENOUGH, "a prediction away from 0", (lo, hi)
     need_min = math.ceil(window_s * (half / allowed) ** 2 / 60)
-    needs = f"≥ {need_min} min"
+    needs = f"≥ {duration_text(need_min)}"
     if unit == "parts/h" and mean > 0:
         needs += f", ≈ {math.ceil(mean * need_min / 60)} parts"
     return NOT_ENOUGH, needs, (lo, hi)
+
+
+def duration_text(minutes: float) -> str:
+    """Minutes as a reader takes them in: ``45 min``, ``44 h``, ``135 days`` (rounded up).
+
+    >>> duration_text(45), duration_text(2626), duration_text(194258)
+    ('45 min', '44 h', '135 days')
+    """
+    if minutes < 120:
+        return f"{math.ceil(minutes)} min"
+    if minutes < 48 * 60:
+        return f"{math.ceil(minutes / 60)} h"
+    return f"{math.ceil(minutes / 1440)} days"
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ def fit_text(r: Row) -> str:
 
     >>> from app.compare.diff import Row
     >>> fit_text(Row("wip", "WIP", "parts", None, 0.0, None, None, None, None, (-1.0, 9.0), "not enough data", "≥ 75 min"))
-    'not enough data — needs ≥ 75 min (prediction wider than ±10%)'
+    'not enough data — needs ≥ 75 min (prediction ±125% > ±10%)'
     """
     margin = f"±{r.margin:.0%}"
     if r.fit == FITS:
@@ -49,8 +49,12 @@ def fit_text(r: Row) -> str:
     if r.fit == OUTSIDE:
         return "actual outside the baseline's prediction"
     if r.fit == NOT_ENOUGH:
-        why = "prediction wider than " + margin if r.predicted is not None else "too few replications"
-        return f"not enough data — needs {r.needs} ({why})"
+        if r.predicted is None:
+            return f"not enough data — needs {r.needs}"
+        lo, hi = r.predicted
+        mid = (lo + hi) / 2
+        spread = f"±{(hi - lo) / 2 / abs(mid):.0%}" if mid else f"±{format_number((hi - lo) / 2)}"
+        return f"not enough data — needs {r.needs} (prediction {spread} > {margin})"
     return ""
 
 

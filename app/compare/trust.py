@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from app.compare.diff import prediction_interval
+from app.compare.diff import duration_text, prediction_interval
 from app.compare.kpis import Observation, line_kpis, machine_kpis, observe_history, sinks
 from app.model.factory import Factory
 from app.sim.engine import Engine
@@ -101,7 +101,7 @@ class TrustScore:
             need = self.window_s * (self.spread / MAX_SPREAD) ** 2 if math.isfinite(self.spread) else math.inf
             needs = "a prediction away from 0"
             if math.isfinite(need):
-                needs = f"needs windows of ≥ {_minutes(math.ceil(need / 60) * 60)}"
+                needs = f"needs windows of ≥ {duration_text(need / 60)}"
             spread = f"±{self.spread:.0%}" if math.isfinite(self.spread) else "around 0"
             return f"prediction too wide to test in {_minutes(self.window_s)} windows ({spread}) — {needs}"
         if not self.enough:

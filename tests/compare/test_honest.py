@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from app.compare.diff import FITS, NOT_ENOUGH, OUTSIDE, compare, fit_outcome, prediction_interval
+from app.compare.diff import FITS, NOT_ENOUGH, OUTSIDE, compare, duration_text, fit_outcome, prediction_interval
 from app.compare.kpis import Observation, line_kpis, machine_kpis, observe_history
 from app.compare.report import comparison_csv, comparison_html, fit_text, verdict
 from app.compare.window import ActualsWindow, connected_stretches, observe_stretches, recent_window
@@ -88,8 +88,9 @@ def test_fits_only_within_the_margin_outside_beyond_the_interval_else_what_is_ne
     assert row.fit == NOT_ENOUGH and row.fits_actual is None
     lo, hi = prediction_interval([90, 110, 100, 95, 105])
     need_min = math.ceil(60 * ((hi - lo) / 2 / 10.0) ** 2)  # 60 min × (half-width ÷ margin)²
-    assert row.needs == f"≥ {need_min} min, ≈ {math.ceil(100 * need_min / 60)} parts"
-    assert fit_text(row) == f"not enough data — needs {row.needs} (prediction wider than ±10%)"
+    assert row.needs == f"≥ {duration_text(need_min)}, ≈ {math.ceil(100 * need_min / 60)} parts" == "≥ 6 h, ≈ 579 parts"
+    spread = (hi - lo) / 2 / 100
+    assert fit_text(row) == f"not enough data — needs ≥ 6 h, ≈ 579 parts (prediction ±{spread:.0%} > ±10%)"
     # The margin is the user's: at ±30% the same interval (±24%) is narrow enough.
     assert compare(wide, actual=_obs(100), margin=0.3).row("throughput_per_h").fit == FITS
 
