@@ -2,7 +2,7 @@
 
 ::
 
-    make docs-images                                    # all seven, 1600x1000, light theme, into docs/images
+    make docs-images                                    # all eight, 1600x1000, light theme, into docs/images
     xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python docs/make_images.py --only replay,demo
     xvfb-run -a -s "-screen 0 1920x1080x24" .venv/bin/python docs/make_images.py --matrix /tmp/matrix
 
@@ -41,7 +41,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 #: The images, in the order they are made; whatif-comparison comes from the whatif session.
-IMAGES = ("demo", "heat-temperature", "heat-material", "replay", "layout-check", "whatif", "whatif-comparison")
+IMAGES = ("demo", "heat-temperature", "heat-material", "replay", "layout-check", "whatif", "whatif-comparison", "watchdog")
 MATRIX_SIZES = ((1366, 768), (1920, 1080))
 THEMES = ("light", "dark")
 DEFAULT_SIZE = (1600, 1000)
@@ -54,6 +54,7 @@ HEAT_S = 30.0  # the heat layers drawn from live values
 REPLAY_S = 60.0  # the staged breakdown recorded and over
 RUN_S = 240.0  # the what-if run (scenario and baseline, replications in worker processes)
 COMPARE_S = 60.0  # the comparison built off the GUI thread
+DRIFT_S = 90.0  # the watchdog finds CNC-03's injected drift (the plant at 600x: ~10 s)
 #: Beyond every bounded wait of a session together: a session still running then is hung (see run_all).
 SESSION_LIMIT_S = 600.0
 #: Live flow rates need 10 parts out of a machine or its 5-minute window filled (docs/heat-maps.md): the
@@ -379,6 +380,21 @@ async def stage_whatif(shots: dict[str, Shot], folder: Path, _options: Options) 
             _save_widget(comparison, shots["whatif-comparison"].path)
 
 
+async def stage_watchdog(shots: dict[str, Shot], folder: Path, _options: Options) -> None:
+    """CNC-03's cycles 50% longer from 20 simulated minutes on (the plant at 600x): the drift watchdog's
+    detection in the alarms dock, picked, with its one-click recalibration."""
+    shot = shots["watchdog"]
+    drift = ("--speed", "600", "--interval", "0.05", "--drift", "CNC-03:cycle=+50%@20m")
+    async with Session(folder, shot.size, shot.theme, drift) as w:
+        panel = w.console.watchdog
+        await until(lambda: any(d.machine == "CNC-03" for d in panel.detections), DRIFT_S, "CNC-03's drift detected")
+        w.alarms_dock.raise_()
+        panel.table.selectRow(next(r for r in range(panel.table.rowCount()) if panel.table.item(r, 0).text() == "CNC-03"))
+        w.alarms_dock.machine_activated.emit("CNC-03")  # as picking the row does: selected and flown to
+        await asyncio.sleep(1.0)  # the camera's flight
+        await save(w, shot.path)
+
+
 STAGES = {
     "demo": stage_demo,
     "heat-temperature": stage_heat_temperature,
@@ -387,6 +403,7 @@ STAGES = {
     "layout-check": stage_layout_check,
     "whatif": stage_whatif,
     "whatif-comparison": stage_whatif,
+    "watchdog": stage_watchdog,
 }
 
 

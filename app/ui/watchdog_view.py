@@ -92,6 +92,7 @@ class WatchdogPanel(QtWidgets.QWidget):
         self.log_button = QtWidgets.QPushButton("Watchdog log…")
         buttons.addWidget(self.recalibrate_button, 1)
         buttons.addWidget(self.dismiss_button)
+        buttons.addStretch(0)  # takes the room of the hidden buttons: the log's stays at the right
         buttons.addWidget(self.log_button)
         layout.addLayout(buttons)
         self.recalibrate_button.clicked.connect(self.recalibrate_selected)

@@ -13,11 +13,12 @@ Examples
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Iterable, Sequence
 
 from app.sim.numbers import format_number, round_to_interval
 from app.sim.scenario import Change, Demand, MachineParam
-from app.watchdog.detection import PARAM_WORDS, clock_time
+from app.watchdog.detection import PARAM_WORDS
 from app.watchdog.log import LogEntry
 
 #: The columns of the watchdog log's table.
@@ -66,8 +67,9 @@ def confidence_text(confidence: float | None) -> str:
 
 def log_rows(entries: Iterable[LogEntry], clock: Callable[[float], str] | None = None) -> list[tuple[str, ...]]:
     """The watchdog log as table rows (``LOG_COLUMNS``), newest first. An action's row repeats the size
-    and confidence of the detection it acted on, and says from what to what."""
-    show = clock or (lambda t: clock_time(t) if math.isfinite(t) else "")
+    and confidence of the detection it acted on, and says from what to what. Times are local, with the
+    date (the log outlives sessions and days)."""
+    show = clock or (lambda t: time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if math.isfinite(t) else "")
     rows: list[tuple[str, ...]] = []
     for e in sorted(entries, key=lambda e: -e.t):
         action = ACTIONS.get(e.kind, e.kind)
