@@ -98,13 +98,20 @@ def validate_candidates(
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
 ) -> LayoutResult:
-    """``result`` with the ``count`` best feasible candidates (the recommended first) simulated against the
-    current layout; settings default to the factory's simulation settings. Raises ``SimInputError`` for a
-    factory the simulation cannot run, ``app.sim.engine.Cancelled`` when cancelled."""
+    """``result`` with ``count`` feasible candidates (the recommended first, the others spread along the
+    front) simulated against the current layout; settings default to the factory's simulation settings.
+    Raises ``SimInputError`` for a factory the simulation cannot run, ``app.sim.engine.Cancelled`` when
+    cancelled."""
     feasible = sorted(
         (c for c in result.candidates if c.feasible), key=lambda c: (c.id != result.recommended, c.objectives.effort)
     )
-    chosen = feasible[: max(0, count)]
+    # the recommended one, then others spread along the front (fewer moves, less change) rather than its
+    # nearest neighbours: if the first is refused by the simulation, a different kind of layout is at hand
+    rest = feasible[1:]
+    picks: list[int] = []
+    if rest and count > 1:
+        picks = [int(i) for i in np.unique(np.round(np.linspace(0, len(rest) - 1, count - 1)).astype(int))]
+    chosen = feasible[:1] + [rest[i] for i in picks] if count > 0 else []
     if not chosen:
         return result
 
