@@ -1,6 +1,7 @@
 """Optimisation without Qt: material-flow analysis (from-to matrix, transport effort along the travel
-network) and the slot-assignment search (the quadratic assignment problem).
+network), the layout optimiser (`app.optimise.layout`: movable machines, region, slots; a Pareto front of
+effort, rearrangement and area; every candidate checked by the layout editor's collision world; the best
+validated by simulation) and the slot-assignment search (the quadratic assignment problem).
 
-The layout and scenario optimisers of issue 17 build on these; ``python -m app.optimise --help`` lists
-what runs headless today.
+``python -m app.optimise --help`` lists what runs headless today.
 """
