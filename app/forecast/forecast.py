@@ -184,6 +184,7 @@ def replicate(model: SimModel, live: LiveState, k: int, cancel: Callable[[], boo
     out = result.series_out.sum(axis=1)
     if len(result.series_t) and result.series_t[-1] >= model.horizon_s:
         out = out[:-1]
+    out[0] = 0  # now: what has been made (an overdue part that leaves at once counts from the next point on)
     return np.append(out, result.total_throughput).astype(np.int64)
 
 

@@ -1,0 +1,102 @@
+"""The shift's forecast, kept fresh: what a view's timer calls (``tick``) and its "Forecast now" button
+(``refresh``), with the shift's start, end and target. Qt-free: it reads the live store and the recorded
+history and asks the forecast service; the view draws what the service emits.
+
+Examples
+--------
+>>> shift = Shift(start=0.0, end=8 * 3600.0, target=320)
+>>> shift.horizon_s(now=3 * 3600.0), shift.horizon_s(now=9 * 3600.0)
+(18000.0, 0.0)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from app.forecast.chart import actual_parts_out
+from app.forecast.live_state import LiveState, exit_stations, from_store
+from app.forecast.service import ForecastService
+from app.history.recorder import History
+from app.sim.model import SimModel
+from app.state.store import StateStore
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A shift: from ``start`` to ``end`` (UNIX seconds), ``target`` parts out by its end (None: none)."""
+
+    start: float
+    end: float
+    target: int | None = None
+
+    def horizon_s(self, now: float, time_scale: float = 1.0) -> float:
+        """Plant seconds from ``now`` to the shift's end (0 once it is over)."""
+        return max(self.end - now, 0.0) * time_scale
+
+
+class ShiftForecast:
+    """Forecasts of the rest of ``shift`` from the live ``store``, the parts made so far from ``history``.
+
+    ``time_scale``: plant seconds per second of the clock (a plant simulator run with ``--speed N``: N).
+    Without a history the parts made so far are the exits' counts now minus their counts when this object
+    first saw them (the chart's actual then starts there).
+    """
+
+    def __init__(
+        self,
+        service: ForecastService,
+        model: SimModel,
+        store: StateStore,
+        shift: Shift,
+        history: History | None = None,
+        time_scale: float = 1.0,
+    ):
+        self.service, self.model, self.store = service, model, store
+        self.shift, self.history, self.time_scale = shift, history, time_scale
+        self.exits = [model.stations[i].id for i in exit_stations(model)]
+        self._first_seen: tuple[float, int] | None = None
+        self._seen: list[tuple[float, int]] = []  # (time, parts out) seen by ``actual`` without a history
+
+    def set_shift(self, shift: Shift) -> None:
+        """Another shift (or target): forecast it now."""
+        self.shift = shift
+        self.refresh()
+
+    def actual(self, now: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """(UNIX times, parts out since the shift began) up to ``now``."""
+        now = time.time() if now is None else now
+        if self.history is not None:
+            return actual_parts_out(self.history, self.exits, self.shift.start, now)
+        live = from_store(self.store, self.model, now, self.time_scale)
+        if live.parts_out < 0:
+            return np.zeros(0), np.zeros(0)
+        if self._first_seen is None:
+            self._first_seen = (now, live.parts_out)
+        if not self._seen or self._seen[-1][1] != live.parts_out:
+            self._seen.append((now, live.parts_out))
+        t = np.array([s[0] for s in self._seen])
+        n = np.array([s[1] for s in self._seen], dtype=float) - self._first_seen[1]
+        return t, n
+
+    def made_so_far(self, now: float) -> int:
+        _, n = self.actual(now)
+        return int(n[-1]) if len(n) else 0
+
+    def refresh(self, now: float | None = None) -> int | None:
+        """Forecast the rest of the shift now (on demand); the request's number, None when the shift is over."""
+        now = time.time() if now is None else now
+        horizon = self.shift.horizon_s(now, self.time_scale)
+        if horizon <= 0:
+            return None
+        live: LiveState = from_store(self.store, self.model, now, self.time_scale)
+        return self.service.request(live, horizon, self.shift.target, self.made_so_far(now))
+
+    def tick(self, now: float | None = None) -> int | None:
+        """The view timer's call: a forecast when the service says one is due (the refresh policy)."""
+        if not self.service.due():
+            return None
+        return self.refresh(now)
+
