@@ -19,12 +19,12 @@ CLIENT_URI = "urn:floortwin:test:client"
 
 
 @contextlib.contextmanager
-def plant_process(tmp: Path, speed: float = 600.0, extra: Sequence[str] = ()) -> Iterator[subprocess.Popen]:
-    """The demo plant as its own process, secure, with ``USERS``, on a free port; ended afterwards."""
+def plant_process(tmp: Path, speed: float = 600.0, extra: Sequence[str] = (), port: int = 0) -> Iterator[subprocess.Popen]:
+    """The demo plant as its own process, secure, with ``USERS``, on ``port`` (0: a free one); ended afterwards."""
     args = ["--speed", str(speed), "--interval", "0.1", "--seed", "5", "--secure", "--cert-dir", str(tmp / "server")]
     for user in USERS:
         args += ["--user", user]
-    proc = spawn(DEMO, 0, [*args, *extra])
+    proc = spawn(DEMO, port, [*args, *extra])
     try:
         yield proc
     finally:

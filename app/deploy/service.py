@@ -1,0 +1,442 @@
+"""The deployment service: writes a plan's stages to the plant, one confirmed stage at a time, watches
+each against the twin's prediction for the changed plant and rolls it back when the plant falls short.
+
+Runs on the network loop (:mod:`app.live.netloop`), never on the GUI thread; announces every step with
+psygnal signals (a view connects them with ``app.ui.gui_thread.connect_on_gui``). For each stage:
+
+1. the bands of what the window should show are simulated (off the network loop, in a worker thread):
+   for the plant with the stage's changes (the scenario's prediction) and for the plant without them;
+2. it waits for ``confirm_next_stage()`` — it writes nothing the user did not confirm;
+3. it reads and keeps each setpoint's old value, then writes the new one. A write the server refuses
+   (``BadUserAccessDenied``, ``BadNotWritable``, ``BadOutOfRange``…) stops the deployment with the
+   server's status, and what this stage already wrote is written back;
+4. for the stage's window (simulated seconds: the plant's clock ``Plant/SimulatedTime`` when it serves
+   one, else the wall clock times ``time_scale``) it watches the plant: each changed machine's cycle times
+   go to a drift watchdog armed on the *changed* factory, and at the window's end the counts (each changed
+   machine's throughput, the line output) must be within their bands: fewer parts than predicted for the
+   changed plant, or than the plant made without the change, or a drift detection, rolls the stage back
+   (its old values written back) and says
+   why. A link that drops freezes the stage; it is rolled back once the link returns.
+
+Before the first write the service checks that the channel is secure and that the login may write every
+node of the plan (the server's ``UserAccessLevel`` for this session); otherwise nothing is written.
+Every step is logged (:mod:`app.deploy.log`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import enum
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from asyncua import Client, ua
+from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
+from psygnal import Signal
+
+from app.deploy.log import DeployEntry, DeployLog
+from app.deploy.plan import DeploymentPlan, SetpointChange, Stage
+from app.deploy.prediction import Band, kpi_stations, predict
+from app.history.recorder import Sample
+from app.live.client import ConnectionSettings
+from app.live.netloop import NetworkLoop, network_loop
+from app.plant.server import NAMESPACE
+from app.plant.setpoints import PLANT_CLOCK_ID
+from app.ua.values import node_id
+from app.watchdog.detection import WatchdogConfig
+from app.watchdog.service import Watchdog
+
+log = logging.getLogger(__name__)
+
+#: What asyncua raises when the link is gone (a read or write that cannot reach the server).
+LINK_ERRORS = (ConnectionError, OSError, asyncio.TimeoutError, ua.UaError)
+
+
+class StageState(enum.Enum):
+    PENDING = "pending"
+    PREDICTING = "predicting"
+    AWAITING_CONFIRMATION = "awaiting confirmation"
+    WRITING = "writing"
+    WATCHING = "watching"
+    FROZEN = "frozen: link lost"
+    PASSED = "passed"
+    ROLLED_BACK = "rolled back"
+    STOPPED = "stopped"
+
+
+class Outcome(enum.Enum):
+    COMPLETED = "completed"
+    ROLLED_BACK = "rolled back"
+    STOPPED = "stopped"  # a refused write, or a check before the first write
+    CANCELLED = "cancelled"
+
+
+class _LinkLost(Exception):
+    pass
+
+
+class _Rollback(Exception):
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class StageReport:
+    """What a view shows of a stage."""
+
+    stage: Stage
+    state: StageState = StageState.PENDING
+    text: str = ""
+    predicted: dict[str, Band] = field(default_factory=dict)  # for the changed plant
+    before: dict[str, Band] = field(default_factory=dict)  # for the plant without the stage's changes
+    measured: dict[str, float] = field(default_factory=dict)
+    old: dict[str, float] = field(default_factory=dict)  # node → the value it had before this stage
+
+
+class Deployment:
+    """One plan deployed to one plant.
+
+    Parameters
+    ----------
+    plan
+        The stages (``app.deploy.plan.plan_deployment``).
+    settings
+        How to reach the plant: a secure policy and a login are required.
+    deploy_log
+        Where every step is logged.
+    time_scale
+        Simulated seconds per wall second of the plant (``--speed`` of the plant simulator; 1 for a plant).
+    replications, alpha, warmup_s
+        Of the predicted bands (``app.deploy.prediction.predict``).
+    poll_s, reconnect_s
+        Wall seconds between readings of the plant, and between attempts to reach it again.
+
+    Signals
+    -------
+    stage_changed(int, StageReport)
+        A stage (index from 0) changed state.
+    logged(DeployEntry)
+        An entry was logged.
+    finished(Outcome, str)
+        The deployment ended, and why.
+    """
+
+    stage_changed = Signal(int, object)
+    logged = Signal(object)
+    finished = Signal(object, str)
+
+    def __init__(
+        self,
+        plan: DeploymentPlan,
+        settings: ConnectionSettings,
+        deploy_log: DeployLog,
+        time_scale: float = 1.0,
+        replications: int = 20,
+        alpha: float = 0.01,
+        warmup_s: float = 3600.0,
+        poll_s: float = 0.1,
+        reconnect_s: float = 1.0,
+        watchdog_config: WatchdogConfig | None = None,
+        loop: NetworkLoop | None = None,
+    ):
+        self.plan, self.settings, self.log = plan, settings, deploy_log
+        self.time_scale = time_scale
+        self.replications, self.alpha, self.warmup_s = replications, alpha, warmup_s
+        self.poll_s, self.reconnect_s = poll_s, reconnect_s
+        self.watchdog_config = watchdog_config or WatchdogConfig()
+        self.loop = loop or network_loop()
+        self.id = uuid.uuid4().hex[:12]
+        self.user = settings.username
+        self.reports = [StageReport(stage) for stage in plan.stages]
+        self.outcome: Outcome | None = None
+        self.reason = ""
+        self._confirm: asyncio.Event | None = None
+        self._confirmed = 0  # stages confirmed so far
+        self._client: Client | None = None
+        self._idx = 0
+        self._future: concurrent.futures.Future | None = None
+
+    # -- control (any thread) ---------------------------------------------------------------------
+    def start(self) -> concurrent.futures.Future:
+        """Begin on the network loop; the future ends with the outcome."""
+        if self._future is None:
+            self._future = self.loop.submit(self._run())
+        return self._future
+
+    def confirm_next_stage(self) -> None:
+        """The user confirms the stage that waits for it (ignored while none waits)."""
+        self.loop.call(self._on_confirm)
+
+    def cancel(self) -> None:
+        """Stop: a stage being watched is rolled back first."""
+        if self._future is not None:
+            self._future.cancel()
+
+    def _on_confirm(self) -> None:
+        if self._confirm is not None and not self._confirm.is_set():
+            self._confirm.set()
+
+    # -- the run ------------------------------------------------------------------------------------
+    async def _run(self) -> Outcome:
+        try:
+            outcome, reason = await self._deploy()
+        except asyncio.CancelledError:
+            outcome, reason = Outcome.CANCELLED, "cancelled by the user"
+            self._end(outcome, reason)
+            raise
+        finally:
+            await self._disconnect()
+        self._end(outcome, reason)
+        return outcome
+
+    def _end(self, outcome: Outcome, reason: str) -> None:
+        self.outcome, self.reason = outcome, reason
+        self._log("end", None, f"{outcome.value}: {reason}")
+        self.finished.emit(outcome, reason)
+
+    async def _deploy(self) -> tuple[Outcome, str]:
+        s = self.settings
+        names = "; ".join(c.label for st in self.plan.stages for c in st.changes)
+        self._log("plan", None, f"{self.plan.scenario.name}: {len(self.plan.stages)} stages: {names}")
+        if s.security_policy == "None" or s.security_mode == "None":
+            return self._refuse("writes need a secure channel (Basic256Sha256, Sign or SignAndEncrypt): nothing was written")
+        if not s.username:
+            return self._refuse("an anonymous session never writes: log in as a user who may write; nothing was written")
+        try:
+            await self._connect()
+            refused = await self._check_access()
+        except LINK_ERRORS as e:
+            return self._refuse(f"cannot reach the plant at {s.endpoint}: {e or type(e).__name__}; nothing was written")
+        if refused:
+            return self._refuse(refused)
+        for k, stage in enumerate(self.plan.stages):
+            outcome = await self._stage(k, stage)
+            if outcome is not None:
+                return outcome
+        return Outcome.COMPLETED, f"all {len(self.plan.stages)} stages passed"
+
+    def _refuse(self, reason: str) -> tuple[Outcome, str]:
+        self._log("refused", None, reason)
+        return Outcome.STOPPED, reason
+
+    async def _stage(self, k: int, stage: Stage) -> tuple[Outcome, str] | None:
+        report = self.reports[k]
+        self._set(k, StageState.PREDICTING, "simulating what the window should show")
+        machines = tuple(c.target for c in stage.changes if c.machine)
+        kpis = kpi_stations(self.plan.scenario.factory, machines)
+        after, before = self.plan.factory_after(k), self.plan.factory_before(k)
+        run = asyncio.get_running_loop().run_in_executor
+        args = (stage.window_s, self.warmup_s, self.replications, self.alpha)
+        report.predicted = await run(None, predict, after, kpis, *args)
+        report.before = await run(None, predict, before, kpis, *args)
+        self._confirm = asyncio.Event()
+        self._set(k, StageState.AWAITING_CONFIRMATION, "; ".join(b.text() for b in report.predicted.values()))
+        await self._confirm.wait()
+        self._confirm = None
+        self._log("confirmation", stage.number, f"stage {stage.number} confirmed: {', '.join(c.label for c in stage.changes)}")
+        self._set(k, StageState.WRITING, "")
+        try:
+            for change in stage.changes:
+                await self._write(k, change)
+        except _Rollback as e:  # a write the server refused
+            await self._roll_back(k, e.reason, StageState.STOPPED)
+            return Outcome.STOPPED, e.reason
+        except LINK_ERRORS:
+            reason = await self._frozen(k)
+            return Outcome.ROLLED_BACK, reason
+        self._set(k, StageState.WATCHING, f"watching for {stage.window_s / 60:g} min of plant time")
+        try:
+            await self._watch(k, stage, kpis, after)
+        except _Rollback as e:
+            await self._roll_back(k, e.reason, StageState.ROLLED_BACK)
+            return Outcome.ROLLED_BACK, e.reason
+        except LINK_ERRORS:
+            reason = await self._frozen(k)
+            return Outcome.ROLLED_BACK, reason
+        except asyncio.CancelledError:
+            await asyncio.shield(self._roll_back(k, "the deployment was cancelled", StageState.ROLLED_BACK))
+            raise
+        measured = ", ".join(f"{kpi} {report.measured[kpi]:g} parts" for kpi in kpis)
+        self._set(k, StageState.PASSED, measured)
+        self._log("stage", stage.number, f"stage {stage.number} passed: {measured}")
+        return None
+
+    # -- writes ---------------------------------------------------------------------------------------
+    def _node(self, ident: str):
+        assert self._client is not None
+        return self._client.get_node(node_id(ident, self._idx))
+
+    async def _write(self, k: int, change: SetpointChange) -> None:
+        """Read and keep the old value, write the new one; ``_Rollback`` with the server's status if refused."""
+        node = self._node(change.node)
+        old = float(await node.read_value())
+        self.reports[k].old[change.node] = old
+        status = await self._write_value(node, change.value)
+        number = self.plan.stages[k].number
+        self._log("write", number, change.label, change.node, old, change.value, status.name)
+        if not status.is_good():
+            del self.reports[k].old[change.node]  # nothing changed there
+            raise _Rollback(f"the plant refused {change.label}: {status.name} ({status.doc})")
+
+    async def _write_value(self, node, value: float) -> ua.StatusCode:
+        assert self._client is not None
+        dv = ua.DataValue(ua.Variant(float(value), ua.VariantType.Double))
+        return (await self._client.uaclient.write_attributes([node.nodeid], [dv], ua.AttributeIds.Value))[0]
+
+    async def _roll_back(self, k: int, reason: str, state: StageState) -> None:
+        """Write back the old values this stage changed (the link is up)."""
+        number = self.plan.stages[k].number
+        self._log("rollback", number, reason)
+        for ident, old in reversed(list(self.reports[k].old.items())):
+            node = self._node(ident)
+            try:
+                current = float(await node.read_value())
+                status = await self._write_value(node, old)
+                self._log("rollback write", number, "old value written back", ident, current, old, status.name)
+            except LINK_ERRORS as e:
+                self._log("rollback write", number, f"could not write back: {e}", ident, None, old, "link lost")
+        self._set(k, state, reason)
+
+    async def _frozen(self, k: int) -> str:
+        """The link dropped during stage k: wait until it returns, then roll the stage back."""
+        number = self.plan.stages[k].number
+        reason = f"the link to the plant dropped during stage {number}"
+        self._set(k, StageState.FROZEN, f"{reason}: waiting for it to return to roll the stage back")
+        self._log("frozen", number, reason)
+        while True:
+            await self._disconnect()
+            try:
+                await self._connect()
+                break
+            except LINK_ERRORS:
+                await asyncio.sleep(self.reconnect_s)
+        await self._roll_back(k, f"{reason}: rolled back when it returned", StageState.ROLLED_BACK)
+        return f"{reason}: rolled back when it returned"
+
+    # -- watching -------------------------------------------------------------------------------------
+    async def _watch(self, k: int, stage: Stage, kpis: dict[str, tuple[str, ...]], after) -> None:
+        report = self.reports[k]
+        stations = sorted({s for group in kpis.values() for s in group})
+        counts = [self._node(f"Machines/{s}/PartCount") for s in stations]
+        machines = [c.target for c in stage.changes if c.machine]
+        cycles = [self._node(f"Machines/{m}/CycleTime") for m in machines]
+        dog = Watchdog(after, self.watchdog_config, time_scale=self.time_scale)
+        found: list = []
+        dog.detected.connect(found.append)
+        clock = self._node(PLANT_CLOCK_ID)
+        t0 = await self._plant_time(clock)
+        start = await self._read_all(counts)
+        end_at = time.monotonic() + stage.window_s / self.time_scale
+        while not await self._window_over(clock, t0, stage.window_s, end_at):
+            values = await self._read_all(cycles) if cycles else []
+            now = time.time()
+            dog.feed_samples(
+                Sample(m, "CycleTime", f"Machines/{m}/CycleTime", now, now, v, None, 0)
+                for m, v in zip(machines, values, strict=True)
+            )
+            hits = [d for d in found if d.machine in machines and d.param == "cycle"]
+            if hits:
+                raise _Rollback(f"drift on the changed plant: {hits[0].text}")
+            await asyncio.sleep(self.poll_s)
+        end = await self._read_all(counts)
+        by_station = {s: e - b for s, b, e in zip(stations, start, end, strict=True)}
+        for kpi, group in kpis.items():
+            report.measured[kpi] = float(sum(by_station[s] for s in group))
+        for kpi in kpis:
+            got, pred, was = report.measured[kpi], report.predicted[kpi], report.before[kpi]
+            if got < pred.low:
+                raise _Rollback(f"{kpi}: {got:g} parts in the window, fewer than predicted for the changed plant ({pred.text()})")
+            if got < was.low:
+                raise _Rollback(
+                    f"{kpi}: {got:g} parts in the window, fewer than the plant makes without the change ({was.text()})"
+                )
+
+    async def _plant_time(self, clock) -> float | None:
+        """The plant's own clock (simulated seconds), or None when it serves none (a real plant)."""
+        try:
+            return float(await clock.read_value())
+        except ua.UaStatusCodeError:
+            return None
+
+    async def _window_over(self, clock, t0: float | None, window_s: float, end_at: float) -> bool:
+        """True once ``window_s`` of plant time has passed: by the plant's clock when it has one (a plant
+        simulator that falls behind its speed still gives the full window), else by the wall clock."""
+        if t0 is None:
+            return time.monotonic() >= end_at
+        return float(await clock.read_value()) - t0 >= window_s
+
+    async def _read_all(self, nodes: list) -> list[float]:
+        assert self._client is not None
+        if not nodes:
+            return []
+        values = await self._client.read_values(nodes)
+        return [float(v) for v in values]
+
+    # -- the link -------------------------------------------------------------------------------------
+    async def _connect(self) -> None:
+        s = self.settings
+        client = Client(s.endpoint, timeout=s.timeout_s)
+        client.application_uri = s.application_uri
+        client.set_user(s.username or "")
+        client.set_password(s.password or "")
+        if not (s.client_certificate and s.client_key):
+            raise ConnectionError("a secure connection needs a client certificate and key")
+        mode = ua.MessageSecurityMode.Sign if s.security_mode == "Sign" else ua.MessageSecurityMode.SignAndEncrypt
+        await client.set_security(
+            SecurityPolicyBasic256Sha256,
+            str(s.client_certificate),
+            str(s.client_key),
+            server_certificate=str(s.server_certificate) if s.server_certificate else None,
+            mode=mode,
+        )
+        await asyncio.wait_for(client.connect(), s.timeout_s * 2)
+        self._client = client
+        self._idx = await client.get_namespace_index(NAMESPACE)
+
+    async def _disconnect(self) -> None:
+        client, self._client = self._client, None
+        if client is not None:
+            try:
+                await asyncio.wait_for(client.disconnect(), 2)
+            except (*LINK_ERRORS, RuntimeError):
+                pass  # the link is gone already
+
+    async def _check_access(self) -> str | None:
+        """Why this login may not write the plan's nodes (None: it may write all of them)."""
+        assert self._client is not None
+        for stage in self.plan.stages:
+            for change in stage.changes:
+                node = self._node(change.node)
+                try:
+                    level = (await node.read_attribute(ua.AttributeIds.UserAccessLevel)).Value.Value
+                except ua.UaStatusCodeError as e:
+                    return f"the plant has no {change.node} ({e}): nothing was written"
+                if not level & ua.AccessLevel.CurrentWrite.mask:
+                    return (
+                        f"{self.user} may not write {change.node} (the plant grants this login read access only): "
+                        "nothing was written"
+                    )
+        return None
+
+    # -- reporting ------------------------------------------------------------------------------------
+    def _set(self, k: int, state: StageState, text: str) -> None:
+        self.reports[k].state, self.reports[k].text = state, text
+        self.stage_changed.emit(k, self.reports[k])
+
+    def _log(
+        self,
+        kind: str,
+        stage: int | None,
+        text: str,
+        node: str | None = None,
+        old: float | None = None,
+        new: float | None = None,
+        status: str | None = None,
+    ) -> None:
+        entry = DeployEntry(time.time(), self.id, stage, kind, self.user, node, old, new, status, text)
+        self.log.append(entry)
+        self.logged.emit(entry)
