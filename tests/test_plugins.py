@@ -11,6 +11,7 @@ import threading
 
 import numpy as np
 import pytest
+from PySide6 import QtCore
 
 from app.plugins import PluginManager
 from tests.conftest import ROOT, comparison_of, run_to_done
@@ -127,6 +128,27 @@ def test_plugins_at_work_in_the_window(make_window, qtbot, qloop, tmp_path):
     w.console.disconnect_live()
 
 
+def test_the_properties_dock_is_the_built_in_plugins_panel(make_window):
+    """Issue 15, item 4: floortwin's own panel registers through the plugin API, and its dock is made as a
+    plugin's is; it reads the selection through the API. The built-in plugin cannot be turned off."""
+    w = make_window()
+    dock, energy = w.plugin_ui.dock_of("floortwin", "Properties"), w.plugin_ui.dock_of("energy", "Energy")
+    assert dock is w.properties_dock and energy in w.plugin_docks and dock not in w.plugin_docks
+    assert (dock.objectName(), energy.objectName()) == ("dock_plugin_floortwin_0", "dock_plugin_energy_0")
+    Area = QtCore.Qt.DockWidgetArea
+    assert w.dockWidgetArea(dock) == Area.RightDockWidgetArea and w.dockWidgetArea(energy) == Area.BottomDockWidgetArea
+    assert w.plugins.plugins["floortwin"].builtin and type(dock.widget()).__name__ == "PropertiesPanel"  # built at once
+    machine = w.document.factory.machines[1]
+    w.selection.select([machine.id])
+    assert dock.widget().value_of("Id") == machine.id and dock.widget().value_of("Name") == machine.name
+    w.show_plugins()
+    table = w.plugins_dialog.table
+    row = [table.item(i, 1).text() for i in range(table.rowCount())].index("floortwin")
+    assert not table.item(row, 0).flags() & QtCore.Qt.ItemFlag.ItemIsUserCheckable
+    assert table.item(row, 6).text() == "built in"
+    w.plugins_dialog.close()
+
+
 def test_energy_kpi_in_a_comparison():
     from app.compare.diff import compare
     from app.compare.kpis import Observation
@@ -221,6 +243,7 @@ def test_a_failing_plugin_leaves_the_palette_and_its_panel_goes(window_with, qtb
     qtbot.waitUntil(lambda: ("saw3", "saw3") not in _palette(w), timeout=5000)  # its kind left the palette
     qtbot.waitUntil(lambda: not any(d.windowTitle() == "Saw panel" for d in w.plugin_docks), timeout=5000)
     panels = [a.text() for a in w.panels_menu.actions()]  # only its panel left View ▸ Panels
+    assert w.plugin_ui.dock_of("floortwin", "Properties") is w.properties_dock  # the built-in panel stays
     assert "Saw panel" not in panels and {d.windowTitle() for d in w.docks.all()} <= set(panels)
     assert [m for m in messages if "Plugin saws3 was disabled: failed while running: ZeroDivisionError" in m]
     from app.model.kinds import get_kind

@@ -11,8 +11,10 @@ keep it to read the application's state and subscribe to its events later::
 Everything a plugin hands over (a KPI, a heat layer's compute, a panel factory, an event callback) runs
 guarded: if it raises, the plugin is disabled and all it added goes, the application carries on.
 
-Compatibility: a minor version (1.1) only adds to the API; a plugin written for 1.0 runs on 1.x. A new
+Compatibility: a minor version only adds to the API; a plugin written for 1.0 runs on 1.x. A new
 major version may change it, and plugins written for another major version are refused with a message.
+1.1 added ``add_panel(..., area=)`` and ``api.mesh(machine_id)`` (what floortwin's own panels need: they
+register through this API too, as the built-in plugin ``floortwin``).
 """
 
 from __future__ import annotations
@@ -28,10 +30,14 @@ from app.plugins.host import PluginHost, StoreView
 
 if TYPE_CHECKING:
     from app.model.factory import Factory
+    from app.model.properties import AssetInfo
     from app.plugins.manager import Plugin, Registry
 
 #: The plugin API this floortwin offers (``major.minor``). A manifest's ``api`` names the one it needs.
-API_VERSION = "1.0"
+API_VERSION = "1.1"
+
+#: Where a panel's dock goes (API 1.1): beside the 3D view on either side, or under it (tabbed with the Log).
+PANEL_AREAS = ("left", "right", "bottom")
 
 
 @dataclass(frozen=True)
@@ -73,11 +79,13 @@ class DataSourceSpec:
 
 @dataclass(frozen=True)
 class PanelSpec:
-    """A dock panel: ``make(api) -> QWidget``, called on the GUI thread when the panel is first shown."""
+    """A dock panel: ``make(api) -> QWidget``, called on the GUI thread when the panel is first shown;
+    ``area``: where its dock goes (one of ``PANEL_AREAS``)."""
 
     title: str
     make: Callable[[PluginApi], Any]
     plugin: str
+    area: str = "bottom"
 
 
 class PluginEvents:
@@ -148,9 +156,12 @@ class PluginApi:
         """A line KPI of every what-if comparison (see ``KpiSpec``)."""
         self._registry.add(self._plugin, "kpis", key, KpiSpec(key, label, unit, compute, self._plugin.name))
 
-    def add_panel(self, title: str, make: Callable[[PluginApi], Any]) -> None:
-        """A dock panel; ``make(api)`` builds its widget when the panel is first shown."""
-        self._registry.add(self._plugin, "panels", title, PanelSpec(title, make, self._plugin.name))
+    def add_panel(self, title: str, make: Callable[[PluginApi], Any], area: str = "bottom") -> None:
+        """A dock panel; ``make(api)`` builds its widget when the panel is first shown. ``area`` (API 1.1):
+        ``"left"``, ``"right"`` or ``"bottom"`` (tabbed with the Log)."""
+        if area not in PANEL_AREAS:
+            raise ValueError(f"panel {title!r}: area {area!r} is not one of {', '.join(PANEL_AREAS)}")
+        self._registry.add(self._plugin, "panels", title, PanelSpec(title, make, self._plugin.name, area))
 
     # -- reading --------------------------------------------------------------------------------------
     @property
@@ -166,3 +177,8 @@ class PluginApi:
     def state(self) -> StoreView | None:
         """The state on view, read-only (live, or the replayed moment); None without live data."""
         return self._host.state()
+
+    def mesh(self, machine_id: str) -> AssetInfo | None:
+        """What the application knows of a machine's loaded mesh (API 1.1): ``placeholder`` (it could not
+        be loaded and a box stands in), ``warning`` (why) and ``n_triangles``; None before it is loaded."""
+        return self._host.mesh(machine_id)

@@ -4,7 +4,7 @@ events when they change. Qt-free: the main window feeds it; plugins read it thro
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,6 +13,7 @@ from psygnal import Signal
 if TYPE_CHECKING:
     from app.model.document import FactoryDocument
     from app.model.factory import Factory
+    from app.model.properties import AssetInfo
     from app.model.selection import Selection
     from app.state.store import StateStore
 
@@ -90,6 +91,7 @@ class PluginHost:
         self._document: FactoryDocument | None = None
         self._selection: Selection | None = None
         self._state: Callable[[], tuple[StateStore, float] | None] = lambda: None
+        self._meshes: Mapping[str, AssetInfo] = {}
 
     # -- fed by the application ----------------------------------------------------------------------
     def set_document(self, document: FactoryDocument | None) -> None:
@@ -123,6 +125,16 @@ class PluginHost:
     def set_state_source(self, shown: Callable[[], tuple[StateStore, float] | None]) -> None:
         """Where the state on view comes from: ``shown() -> (store, time)`` or None without live data."""
         self._state = shown
+
+    def set_meshes(self, meshes: Mapping[str, AssetInfo]) -> None:
+        """The open factory's loaded meshes, by asset id (set with the document)."""
+        self._meshes = meshes
+
+    def mesh(self, machine_id: str) -> AssetInfo | None:
+        """The loaded mesh of a machine of the open factory (None: no such machine, or not loaded)."""
+        factory = self.factory
+        asset = next((m.asset for m in factory.machines if m.id == machine_id), None) if factory is not None else None
+        return self._meshes.get(asset) if asset is not None else None
 
     def publish_live(self, *_args: object) -> None:
         """New values are on view: tell the plugins (the live link calls this after a flush)."""

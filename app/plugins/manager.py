@@ -24,6 +24,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,12 @@ class Plugin:
     bundled: bool = False
     state: str = "found"  # new, ready, loaded, disabled, failed, skipped
     error: str = ""
+    entry: Callable[[PluginApi], None] | None = None  # a built-in plugin's register (no module to import)
+
+    @property
+    def builtin(self) -> bool:
+        """Part of floortwin itself (its own docks): it runs without the question and stays on."""
+        return self.entry is not None
 
     @property
     def active(self) -> bool:
@@ -234,6 +241,23 @@ class PluginManager:
                 p.state = "new"
         self.changed.emit()
 
+    def add_builtin(self, name: str, register: Callable[[PluginApi], None], provides: Provides, description: str = "") -> bool:
+        """floortwin's own contributions (its docks) as a plugin: registered through the same ``PluginApi``
+        as any plugin, loaded now without asking (it ships with the application) and never turned off.
+        True when it loaded; a plugin found under the same name is skipped."""
+        from app import __version__
+
+        with self._lock:
+            other = self.plugins.pop(name, None)
+            if other is not None:
+                other.state, other.error = "skipped", f"name clash: {name!r} is floortwin's built-in plugin"
+                self.plugins[f"{name} ({other.source})"] = other
+                log.error("plugin %s skipped: %s", name, other.error)
+            p = Plugin(name, __version__, description, "floortwin", "built in", provides=provides, bundled=True, state="ready")
+            p.entry = register
+            self.plugins = {name: p, **self.plugins}  # listed first, and its panels come first
+        return self.load(name)
+
     def new_plugins(self) -> list[Plugin]:
         """Plugins found for the first time: they run only once the user allows them."""
         return [p for p in self.plugins.values() if p.state == "new"]
@@ -370,6 +394,11 @@ class PluginManager:
         """(plugin, title) of every enabled plugin's panel, from the manifests (nothing is imported)."""
         return [(p.name, title) for p in list(self.plugins.values()) if p.enabled for title in p.provides.panels]
 
+    def panel_area(self, plugin: str, title: str) -> str:
+        """Where a panel's dock goes (``PANEL_AREAS``): as its plugin registered it, "bottom" until loaded."""
+        spec: PanelSpec | None = self._table("panels").get(title)
+        return spec.area if spec is not None and spec.plugin == plugin else "bottom"
+
     def make_panel(self, plugin: str, title: str) -> Any:
         """Build a panel's widget (its plugin is loaded first); None if the plugin fails."""
         if not self.load(plugin):
@@ -427,9 +456,12 @@ class PluginManager:
                 self._registry.forget(name)
         self.host.set_document(None)  # nothing of the closed window is kept alive from here
         self.host.set_state_source(lambda: None)
+        self.host.set_meshes({})
 
     # -- importing -----------------------------------------------------------------------------------------
     def _import(self, p: Plugin) -> Any:
+        if p.entry is not None:
+            return SimpleNamespace(register=p.entry)
         if p.folder is None or p.source.startswith("entry point"):
             return importlib.import_module(p.module_name)
         name = f"floortwin_plugins.{p.name.replace('-', '_').replace('.', '_')}.{p.module_name}"

@@ -17,6 +17,7 @@ from app.scene.view import FactoryView
 from app.ui.actions import ACTIONS, install_actions, refresh_actions
 from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
+from app.ui.builtin_panels import add_builtin_panels
 from app.ui.dock_layout import DockAreas, add_panels_menu, arrange_default, fill_panels_menu, place_docks, unelide_dock_tabs
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.error_box import error_box
@@ -32,7 +33,6 @@ from app.ui.live_link import LiveLink
 from app.ui.log_dock import LogDock
 from app.ui.palette_dock import PaletteDock
 from app.ui.plugin_ui import PluginUi
-from app.ui.properties_dock import PropertiesDock
 from app.ui.screenshot import save_window_png
 from app.ui.settings import Settings
 from app.ui.theme import apply_theme
@@ -83,7 +83,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view = FactoryView(self)
         self.setCentralWidget(self.view)
         self.tree_dock = FactoryTreeDock(self.selection, self)
-        self.properties_dock = PropertiesDock(self)
         self.log_dock = LogDock(self)
         self.alarms_dock = AlarmsDock(self)
         self.trends_dock = TrendsDock(self)
@@ -111,6 +110,9 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
         self.undo_dock.setObjectName("dock_undo")
+        add_builtin_panels(self.plugins)  # floortwin's own panels: docks made as every plugin's panels are
+        self.plugin_ui = PluginUi(self, self.plugins, self.settings, self.log_dock, ask=ask_plugins)
+        self.properties_dock = self.plugin_ui.dock_of("floortwin", "Properties")
         self.docks = DockAreas(
             left=[self.tree_dock, self.browse_dock, self.palette_dock],
             pinned=self.properties_dock,
@@ -119,8 +121,6 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         place_docks(self, self.docks)
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
-        self.plugin_ui = PluginUi(self, self.plugins, self.settings, self.log_dock, ask=ask_plugins)
-        self.plugin_docks = self.plugin_ui.docks  # panels of plugins, built when first shown
         self._docks_tabbed = False  # tabbed at the first show (see showEvent)
         self.live = LiveLink(self.view, self, plugins=self.plugins)
         self.plugins.host.set_selection(self.selection)
@@ -230,6 +230,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.layout_check_dock.show_checking()
         self.layout_check.start(document.factory, self.asset_of)  # shapes made on the worker too
         self.tree_dock.set_factory(document.factory)
+        self.plugins.host.set_meshes(self.asset_of)
         self.plugins.host.set_document(document)
         self.heat.open_factory(document.factory)
         self.whatif.load_for(document.factory)
@@ -270,10 +271,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.view.set_selection(ids)
         current = self.selection.current
         factory = self.document.factory if self.document else None
-        asset = None
-        if factory is not None and current is not None:
-            asset = self.asset_of.get(factory.machine(current).asset)
-        self.properties_dock.show_machine(factory, current, asset, self.live.units_of(current) if current else None)
         self.trends_dock.set_machine(current, self.live.units_of(current) if current else None)
         if current is not None and factory is not None:
             self.statusBar().showMessage(selection_text({current: factory.machine(current).name}, ids))
@@ -307,10 +304,6 @@ class MainWindow(QtWidgets.QMainWindow):
         self.layout_editor.show_problems(verdicts)
         self.statusBar().showMessage(problems_text(verdicts), 8000)
 
-    def fly_to_selection(self) -> None:
-        if self.selection.current:
-            self.view.fly_to(self.selection.current)
-
     # -- look and feel --------------------------------------------------------------------------------
     def set_theme(self, theme: str) -> None:
         self.theme = theme
@@ -337,6 +330,11 @@ class MainWindow(QtWidgets.QMainWindow):
     def layout_version(self) -> int:
         """The saved window layout's version (``DockAreas.layout_version``)."""
         return self.docks.layout_version(self.plugin_docks)
+
+    @property
+    def plugin_docks(self) -> list[QtWidgets.QDockWidget]:
+        """The docks of other plugins' panels (built when first shown), not placed by ``docks``."""
+        return [d for d in self.plugin_ui.docks if d not in self.docks.all()]
 
     def show_plugins(self) -> None:
         self.plugins_dialog = plugins_dialog(self, self.plugins, self.settings)

@@ -1,5 +1,6 @@
-"""The plugins in the window: their panels as docks (built when first shown), their failures in the status
-bar, and the question asked before a new plugin runs. The plugin manager does the work; this only shows.
+"""The plugins in the window: their panels as docks (built when first shown; floortwin's own, from its
+built-in plugin, at once), their failures in the status bar, and the question asked before a new plugin
+runs. The plugin manager does the work; this only shows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,12 @@ from app.ui.plugins_dialog import ConsentDialog
 from app.ui.settings import Settings
 
 log = logging.getLogger(__name__)
+
+_AREAS = {
+    "left": QtCore.Qt.DockWidgetArea.LeftDockWidgetArea,
+    "right": QtCore.Qt.DockWidgetArea.RightDockWidgetArea,
+    "bottom": QtCore.Qt.DockWidgetArea.BottomDockWidgetArea,
+}
 
 
 class PluginUi(QtCore.QObject):
@@ -52,7 +59,8 @@ class PluginUi(QtCore.QObject):
 
     # -- docks --------------------------------------------------------------------------------------------
     def sync_docks(self) -> None:
-        """A dock per panel of every enabled plugin; the docks of plugins that failed go."""
+        """A dock per panel of every enabled plugin, on the side its plugin asked for; the docks of plugins
+        that failed go."""
         wanted = self.plugins.panels()
         for dock in list(self.docks):
             if dock.property("plugin_panel") not in [list(w) for w in wanted]:
@@ -70,13 +78,20 @@ class PluginUi(QtCore.QObject):
             waiting.setObjectName("plugin_panel_waiting")
             waiting.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
             dock.setWidget(waiting)
-            self.window_.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, dock)
-            if self.window_.isVisible():
+            area = self.plugins.panel_area(plugin, title)
+            self.window_.addDockWidget(_AREAS[area], dock)
+            if self.window_.isVisible() and area == "bottom":
                 self.window_.tabifyDockWidget(self.below, dock)
             # Checked a moment later: at the window's first show every dock is "visible" until the docks
             # are tabbed, and a panel behind a tab has nothing on screen.
             dock.visibilityChanged.connect(lambda on, d=dock: on and QtCore.QTimer.singleShot(0, lambda: self._shown(d)))
             self.docks.append(dock)
+            if self.plugins.plugins[plugin].builtin:
+                self.fill(dock)  # floortwin's own panels: their plugin is loaded, and they show at once
+
+    def dock_of(self, plugin: str, title: str) -> QtWidgets.QDockWidget | None:
+        """The dock of a plugin's panel (None: that plugin has no such panel now)."""
+        return next((d for d in self.docks if d.property("plugin_panel") == [plugin, title]), None)
 
     def _shown(self, dock: QtWidgets.QDockWidget) -> None:
         if dock in self.docks and dock.isVisible() and not dock.visibleRegion().isEmpty():
@@ -84,7 +99,8 @@ class PluginUi(QtCore.QObject):
 
     def fill(self, dock: QtWidgets.QDockWidget) -> None:
         """Build a panel's widget (its plugin's code is loaded now) the first time its dock is shown."""
-        if dock.widget() is None or dock.widget().objectName() != "plugin_panel_waiting":
+        widget = dock.widget()
+        if widget is None or widget.objectName() != "plugin_panel_waiting":
             return
         plugin, title = dock.property("plugin_panel")
         widget = self.plugins.make_panel(plugin, title)

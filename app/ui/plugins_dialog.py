@@ -52,8 +52,8 @@ class PluginsDialog(QtWidgets.QDialog):
             on = p.name not in self.disabled and p.state != "new"
             check.setCheckState(QtCore.Qt.CheckState.Checked if on else QtCore.Qt.CheckState.Unchecked)
             check.setData(QtCore.Qt.ItemDataRole.UserRole, p.name)
-            if p.state == "skipped":
-                check.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled)  # a clash: the other one of this name is it
+            if p.state == "skipped" or p.builtin:  # a clash (the other one of this name is it), or floortwin's own
+                check.setFlags(QtCore.Qt.ItemFlag.ItemIsEnabled)
             self.table.setItem(i, 0, check)
             state = QtWidgets.QTableWidgetItem(STATE_TEXT.get(p.state, p.state))
             if p.state in ("failed", "skipped"):

@@ -413,7 +413,7 @@ def test_gui_shows_the_servers_unit_range_flag_and_device_health(qloop, make_win
         rgb = tuple(int(c) for c in w.view.machines.colours[w.view.machines.index["CNC-01"]][:3])
         assert rgb == tuple(STATE_RGB[4])  # FAILURE: down, not "setup"
         w.selection.select(["CNC-01"])
-        qtbot.waitUntil(lambda: (w.properties_dock.value_of("Temperature") or "").endswith("[rpm]"), timeout=5000)
+        qtbot.waitUntil(lambda: (w.properties_dock.widget().value_of("Temperature") or "").endswith("[rpm]"), timeout=5000)
         w.trends_dock.raise_()
         qtbot.waitUntil(lambda: w.trends_dock.axis_label("Temperature") is not None, timeout=10000)
         assert "rpm" in w.trends_dock.axis_label("Temperature") and "°C" not in w.trends_dock.axis_label("Temperature")

@@ -247,3 +247,45 @@ def test_the_plugin_manager_and_the_bundled_plugins_run_without_qt():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert r.returncode == 0, r.stderr
     assert ast.literal_eval(r.stdout.strip().splitlines()[-1]) == []
+
+
+def test_floortwin_s_own_panels_register_through_the_same_api_as_a_plugin_s(tmp_path, manager, write_plugin, demo_path):
+    """Issue 15, item 4: built-in docks register through the plugin API (a built-in plugin), so the panel
+    list is one registry; a plugin's panel and a built-in one are listed the same way."""
+    from app.assets import placeholder_asset
+    from app.plugins import Provides
+
+    side = "def register(api):\n    api.add_panel('Side', lambda api: None, area='left')\n"
+    write_plugin(tmp_path, "side", side, {"panels": ["Side"]})
+    write_plugin(tmp_path, "floortwin", "def register(api): pass\n")  # a plugin under the built-in's name
+    m = manager(tmp_path)
+    seen = []
+
+    def register(api):
+        api.add_panel("Props", lambda api: seen.append(api.mesh(api.factory.machines[0].id)) or "widget", area="right")
+
+    assert m.add_builtin("floortwin", register, Provides(panels=("Props",)), "own panels")
+    builtin = m.plugins["floortwin"]
+    assert builtin.active and builtin.builtin and builtin.source == "built in" and builtin.version
+    clash = next(p for p in m.plugins.values() if p.name == "floortwin" and p is not builtin)
+    assert clash.state == "skipped" and "built-in" in clash.error
+    # one list of panels, the built-in's first; where each goes is what its plugin asked (bottom until loaded)
+    assert m.panels() == [("floortwin", "Props"), ("side", "Side")]
+    assert m.panel_area("floortwin", "Props") == "right" and m.panel_area("side", "Side") == "bottom"
+    m.load("side")
+    assert m.panel_area("side", "Side") == "left"
+    # a panel reads the application through its api, the loaded meshes included (API 1.1)
+    doc, _sel = _document(demo_path)
+    mesh = placeholder_asset("x.stl", "missing")
+    m.host.set_meshes({doc.factory.machines[0].asset: mesh})
+    m.host.set_document(doc)
+    assert m.make_panel("floortwin", "Props") == "widget" and seen == [mesh]
+    assert m.host.mesh("no-such-machine") is None
+
+
+def test_a_panel_must_say_a_side_the_window_has(tmp_path, manager, write_plugin):
+    top = "def register(api):\n    api.add_panel('Top', lambda api: None, area='top')\n"
+    write_plugin(tmp_path, "top", top, {"panels": ["Top"]})
+    m = manager(tmp_path)
+    assert not m.load("top")
+    assert m.plugins["top"].state == "failed" and "area 'top' is not one of left, right, bottom" in m.plugins["top"].error

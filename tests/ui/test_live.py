@@ -107,7 +107,7 @@ def test_wrong_endpoint_is_reported_and_the_app_keeps_working(qloop, make_window
     assert "connection refused" in w.status_link.toolTip()
     assert all(c == tuple(NO_DATA_RGB) for c in _colours(w).values())
     w.selection.select(["PR-02"])  # the rest of the app keeps working
-    assert w.properties_dock.value_of("Id") == "PR-02"
+    assert w.properties_dock.widget().value_of("Id") == "PR-02"
     w.console.disconnect_live()
     assert not w.live.active
 

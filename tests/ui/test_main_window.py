@@ -28,8 +28,8 @@ def test_tree_selection_selects_in_view_and_properties(make_window, qtbot):
     w.tree_dock.tree.setCurrentIndex(w.tree_dock.proxy.mapFromSource(item.index()))
     assert w.selection.ids == ("PR-03",)
     assert w.view.selection == ("PR-03",)
-    assert w.properties_dock.value_of("Name") == "Press 3"
-    assert w.properties_dock.value_of("Kind") == "Press"
+    assert w.properties_dock.widget().value_of("Name") == "Press 3"
+    assert w.properties_dock.widget().value_of("Kind") == "Press"
     assert "PR-03" in w.statusBar().currentMessage()
 
 
@@ -46,13 +46,13 @@ def test_click_in_view_selects_in_tree_and_ctrl_click_adds(make_window, qtbot):
     click("RC-02")
     assert w.selection.ids == ("RC-02",)
     assert w.tree_dock.selected_ids() == ["RC-02"]
-    assert w.properties_dock.value_of("Id") == "RC-02"
+    assert w.properties_dock.widget().value_of("Id") == "RC-02"
     click("QA-01", QtCore.Qt.KeyboardModifier.ControlModifier)
     assert w.selection.ids == ("RC-02", "QA-01")
     assert sorted(w.tree_dock.selected_ids()) == ["QA-01", "RC-02"]
     qtbot.mouseClick(widget, QtCore.Qt.MouseButton.LeftButton, pos=QtCore.QPoint(2, 2))
     assert w.selection.ids == () and w.tree_dock.selected_ids() == []
-    assert w.properties_dock.value_of("Id") is None
+    assert w.properties_dock.widget().value_of("Id") is None
 
 
 def test_tree_filter(make_window):

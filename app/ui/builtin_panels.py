@@ -1,0 +1,29 @@
+"""floortwin's own panels as the built-in plugin ``floortwin`` (Spyder's way): they register through the
+same ``PluginApi`` as any plugin's, so every dock panel comes from one registry, the plugin manager's.
+
+A built-in dock belongs here when the API offers all it needs (the factory, the selection, the loaded
+meshes, the state on view and the API's events). The Properties panel does; the others need more than the
+API offers — the trends a history and the replay time, the alarms the alarm log, the heat maps their
+controller, the log must catch lines from the start, the what-if dock its service, the layout check and
+undo history the editor — and are made by the main window.
+"""
+
+from __future__ import annotations
+
+from app.plugins import PluginApi, PluginManager, Provides
+from app.ui.properties_dock import PropertiesPanel
+
+NAME = "floortwin"
+#: What the built-in plugin adds (its manifest, as a folder plugin's plugin.json says it).
+PROVIDES = Provides(panels=("Properties",))
+
+
+def register(api: PluginApi) -> None:
+    """The built-in plugin's ``register(api)``."""
+    api.add_panel("Properties", PropertiesPanel, area="right")
+
+
+def add_builtin_panels(plugins: PluginManager) -> None:
+    """Load the built-in plugin into ``plugins`` (it ships with floortwin: no question, always on)."""
+    if not plugins.add_builtin(NAME, register, PROVIDES, "floortwin's own panels"):
+        raise RuntimeError(f"floortwin's built-in panels did not load: {plugins.plugins[NAME].error}")
