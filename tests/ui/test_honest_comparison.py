@@ -1,0 +1,66 @@
+"""The comparison dialog and the What-if dock say how much recorded data the actuals rest on, show the
+margin of "fits" beside every verdict and the trust score with its number of windows (or what it needs)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.history.recorder import Recorder, Sample
+from tests.conftest import comparison_of, run_to_done
+
+pytestmark = pytest.mark.gui
+
+
+def _record_with_a_restart(path, factory) -> float:
+    """20 min recorded, a 10-minute outage in which the plant restarted, 20 min more: every machine
+    running, a part a minute at each (counters from 0 after the restart)."""
+    t0 = time.time() - 3000
+    rec = Recorder(path)
+    samples = []
+    for start in (t0, t0 + 1800):
+        for m in factory.machines:
+            node = f"ns=2;s={m.id}"
+            samples.append(Sample(m.id, "State", node + "/State", start, start, None, "running", 0))
+            for k in range(21):
+                t = start + 60 * k
+                samples.append(Sample(m.id, "PartCount", node + "/PartCount", t, t, float(k), None, 0))
+    rec.record(samples)
+    for t, state in ((t0, "connected"), (t0 + 1200, "disconnected"), (t0 + 1800, "connected")):
+        rec.record_link(state, t)
+    assert rec.flush()
+    rec.close()
+    return t0
+
+
+def test_the_dialog_and_dock_say_how_much_data_fits_means_and_trust(make_window, qtbot, tmp_path):
+    w = make_window()
+    dock = w.whatif_dock
+    _record_with_a_restart(w.console.history_path(), w.document.factory)
+    dock.window_min.setValue(30)  # the last 30 min: only the stretch after the restart
+    assert dock.actuals_label.text() == "Actuals: 20 min of 30, no gaps"
+    dock.window_min.setValue(60)
+    assert dock.actuals_label.text() == "Actuals: 40 min of 60, 1 gap"
+    dock.margin_pct.setValue(15)
+    assert dock.service.fit_margin == pytest.approx(0.15)
+
+    entry = dock.service.new_scenario("current", name="As it is")
+    dock.service.update_scenario(entry, entry.scenario.model_copy(update={"replications": 3}))
+    run_to_done(qtbot, dock.service, entry)
+    cmp = comparison_of(qtbot, dock, entry)
+    summary = cmp.summary.text()
+    assert "Actuals: 40 min of 60, 1 gap of connected history" in summary and "within ±15% of it" in summary
+    assert "Trust (15 min windows): line throughput <b>not enough data — needs ≥ 5 windows of 15 min (has 2)</b>" in summary
+    verdicts = [cmp.line_table.item(i, 5).text() for i in range(cmp.line_table.rowCount())]
+    judged = [v for v in verdicts if "fits" in v or "outside" in v or "not enough data" in v]
+    assert judged and all("not enough data — needs ≥ " in v or "outside" in v or "(within ±15%)" in v for v in judged)
+    assert not any("trust 0%" in v for v in verdicts)
+    assert dock.trust_label.text() == "Baseline of “As it is” — " + cmp.trust.summary()
+    cmp.export_csv(tmp_path / "c.csv")
+    text = (tmp_path / "c.csv").read_text()
+    assert 'Actuals recorded (connected),,min,40,' in text and '"40 min of 60, 1 gap"' in text
+    assert "Trust: throughput,,share,," in text and "not enough data — needs ≥ 5 windows of 15 min (has 2)" in text
+    cmp.export_html(tmp_path / "c.html")
+    assert "40 min of 60, 1 gap" in (tmp_path / "c.html").read_text()
+    cmp.close()
