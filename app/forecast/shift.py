@@ -100,3 +100,14 @@ class ShiftForecast:
             return None
         return self.refresh(now)
 
+
+
+def shift_text(start: float, end: float, now: float) -> str:
+    """The shift in words, local clock times: "shift 06:00–14:00, 4 h 50 min left" (or "over")."""
+    from datetime import datetime
+
+    from app.sim.numbers import format_duration
+
+    span = f"shift {datetime.fromtimestamp(start):%H:%M}–{datetime.fromtimestamp(end):%H:%M}"
+    left = end - now
+    return f"{span}, {format_duration(left)} left" if left > 0 else f"{span}, over"

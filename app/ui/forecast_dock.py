@@ -1,0 +1,131 @@
+"""The "Shift forecast" dock: the parts-out chart with the shift's end and target, a "Forecast now"
+button, and the background refresh (the service's policy, checked every few seconds). A thin view over
+``app.forecast.shift.ShiftForecast``: the window hands it the live store and the history when a link is up
+(``attach``) and takes them back when it goes (``detach``)."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6 import QtCore, QtWidgets
+
+from app.forecast.service import ForecastService
+from app.forecast.shift import Shift, ShiftForecast, shift_text
+from app.history.recorder import History
+from app.model.factory import Factory
+from app.sim.model import compile_model
+from app.state.store import StateStore
+from app.ui.forecast_chart import ForecastChart
+from app.ui.gui_thread import connect_on_gui
+
+#: How often the dock redraws the actual parts out and asks whether a forecast is due (ms).
+TICK_MS = 5000
+
+
+class ForecastDock(QtWidgets.QDockWidget):
+    """Parts out this shift, actual and forecast, and the probability of reaching the target."""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None, service: ForecastService | None = None):
+        super().__init__("Shift forecast", parent)
+        self.setObjectName("dock_forecast")
+        self.service = service
+        self.shift_forecast: ShiftForecast | None = None
+        body = QtWidgets.QWidget(self)
+        self.chart = ForecastChart(body)
+        self.shift_hours = QtWidgets.QDoubleSpinBox(body)
+        self.shift_hours.setRange(0.5, 24.0)
+        self.shift_hours.setSingleStep(0.5)
+        self.shift_hours.setValue(8.0)
+        self.shift_hours.setSuffix(" h shift")
+        self.target = QtWidgets.QSpinBox(body)
+        self.target.setRange(0, 1_000_000)
+        self.target.setSpecialValueText("no target")
+        self.target.setPrefix("target ")
+        self.now_button = QtWidgets.QPushButton("Forecast &now", body)
+        self.now_button.setToolTip("Simulate the rest of the shift from the plant's state now")
+        self.now_button.clicked.connect(self.forecast_now)
+        self.status = QtWidgets.QLabel("Connect to a plant to forecast its shift", body)
+        row = QtWidgets.QHBoxLayout()
+        for w in (self.shift_hours, self.target, self.now_button):
+            row.addWidget(w)
+        row.addStretch(1)
+        layout = QtWidgets.QVBoxLayout(body)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.addLayout(row)
+        layout.addWidget(self.chart, 1)
+        layout.addWidget(self.status)
+        self.setWidget(body)
+        if service is not None:
+            self._bind(service)
+        self.shift_hours.valueChanged.connect(self._shift_changed)
+        self.target.valueChanged.connect(self._shift_changed)
+        self._timer = QtCore.QTimer(self)
+        self._timer.setInterval(TICK_MS)
+        self._timer.timeout.connect(self.tick)
+        self._shift_start = time.time()
+        self.now_button.setEnabled(False)
+
+    def _bind(self, service: ForecastService) -> None:
+        self.chart.bind(service)
+        connect_on_gui(service.finished, self._on_forecast)
+
+    def _on_forecast(self, _forecast: object) -> None:
+        sf = self.shift_forecast
+        if sf is not None:
+            self.status.setText(shift_text(self._shift_start, sf.shift.end, time.time()))
+
+    def attach(
+        self, factory: Factory, store: StateStore, history: History | None, shift_start: float, time_scale: float = 1.0
+    ) -> None:
+        """Forecast the shift that began at ``shift_start`` (UNIX s) from this store (a live link is up)."""
+        if self.service is None:
+            self.service = ForecastService(factory)
+            self._bind(self.service)
+        else:
+            self.service.set_factory(factory)
+        self._shift_start = shift_start
+        model = compile_model(factory, horizon_s=3600.0, warmup_s=0.0)
+        self.shift_forecast = ShiftForecast(self.service, model, store, self._shift(), history, time_scale)
+        self.now_button.setEnabled(True)
+        self._timer.start()
+        self.tick()
+
+    def detach(self) -> None:
+        """The link is gone: stop refreshing (the last forecast stays drawn)."""
+        self._timer.stop()
+        if self.service is not None:
+            self.service.cancel()
+        self.shift_forecast = None
+        self.now_button.setEnabled(False)
+        self.status.setText("Not connected: the last forecast stays as it was")
+
+    def close_service(self) -> None:
+        """Stop the service's workers (the window is closing)."""
+        self.detach()
+        if self.service is not None:
+            self.service.close()
+
+    def forecast_now(self) -> None:
+        if self.shift_forecast is not None:
+            self.shift_forecast.refresh()
+            self.status.setText("Forecasting…")
+
+    def tick(self) -> None:
+        sf = self.shift_forecast
+        if sf is None:
+            return
+        now = time.time()
+        t, n = sf.actual(now)
+        self.chart.set_actual(t, n, self._shift_start, now)
+        if sf.tick(now) is not None:
+            self.status.setText("Forecasting…")
+        else:
+            self.status.setText(shift_text(self._shift_start, sf.shift.end, now))
+
+    def _shift(self) -> Shift:
+        target = self.target.value() or None
+        return Shift(self._shift_start, self._shift_start + self.shift_hours.value() * 3600.0, target)
+
+    def _shift_changed(self) -> None:
+        if self.shift_forecast is not None:
+            self.shift_forecast.set_shift(self._shift())

@@ -1,0 +1,64 @@
+"""The Shift forecast dock: attached to a live store and its history it forecasts the rest of the shift in
+the background, again on "Forecast now" and when the target changes; detached, it stops."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from app.forecast.service import ForecastService
+from app.history.recorder import History, Recorder, Sample
+from app.model.io import load_factory
+from app.state.store import StateStore, Update
+from app.ui.forecast_dock import ForecastDock
+from tests.conftest import DEMO
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_dock_forecasts_the_shift_and_again_on_demand_and_for_a_new_target(qtbot, tmp_path):
+    factory = load_factory(DEMO)
+    now = time.time()
+    start = now - 2 * 3600.0
+    store = StateStore([m.id for m in factory.machines], ["State", "Level", "PartCount"])
+    updates = []
+    for m in factory.machines:
+        updates += [
+            Update(store.bind(m.id, "State", f"{m.id}/State"), "running", source_ts=now - 30, received_ts=now - 30),
+            Update(store.bind(m.id, "Level", f"{m.id}/Level"), 1, source_ts=now - 30, received_ts=now - 30),
+        ]
+    store.ingest([*updates, Update(store.bind("WH-OUT", "PartCount", "c"), 180, source_ts=now - 10, received_ts=now - 10)])
+    rec = Recorder(tmp_path / "h.sqlite")
+    counts = ((start - 5, 100), (now - 3600, 140), (now - 10, 180))
+    rec.record([Sample("WH-OUT", "PartCount", "c", t, t, float(v), None, 0) for t, v in counts])
+    assert rec.flush()
+    rec.close()
+    service = ForecastService(factory, replications=20, workers=0)
+    dock = ForecastDock(service=service)
+    qtbot.addWidget(dock)
+    dock.target.setValue(400)
+    dock.resize(760, 520)
+    dock.show()
+    assert not dock.now_button.isEnabled()
+    try:
+        dock.attach(factory, store, History(tmp_path / "h.sqlite"), start)
+        qtbot.waitUntil(lambda: dock.chart.forecast is not None, timeout=60_000)
+        first = dock.chart.forecast
+        assert first.made_so_far == 80 and first.target == 400
+        assert first.horizon_s == pytest.approx(6 * 3600.0, abs=120)
+        assert dock.chart.shown.actual.tolist() == [0, 40, 80]
+        assert "reaching 400: " in dock.chart.caption.text()
+        qtbot.waitUntil(lambda: dock.status.text().startswith("shift "), timeout=5000)
+        assert dock.status.text().endswith(" left")
+        dock.now_button.click()
+        qtbot.waitUntil(lambda: dock.chart.forecast is not first, timeout=60_000)
+        second = dock.chart.forecast
+        dock.target.setValue(250)
+        qtbot.waitUntil(lambda: dock.chart.forecast is not second, timeout=60_000)
+        assert dock.chart.forecast.target == 250
+        assert "reaching 250: " in dock.chart.caption.text()
+        dock.detach()
+        assert not dock.now_button.isEnabled() and "Not connected" in dock.status.text()
+    finally:
+        dock.close_service()
