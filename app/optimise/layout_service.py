@@ -117,6 +117,8 @@ class LayoutOptimiser:
                     validate,
                     replications=replications,
                     horizon_s=horizon_s,
+                    workers=None,
+                    in_process=False,  # simulations in worker processes: the caller's interpreter stays free
                     progress=self.validating.emit,
                     cancel=self._cancel.is_set,
                 )

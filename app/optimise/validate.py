@@ -97,11 +97,13 @@ def validate_candidates(
     workers: int | None = 1,
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
+    in_process: bool | None = None,
 ) -> LayoutResult:
     """``result`` with ``count`` feasible candidates (the recommended first, the others spread along the
     front) simulated against the current layout; settings default to the factory's simulation settings.
-    Raises ``SimInputError`` for a factory the simulation cannot run, ``app.sim.engine.Cancelled`` when
-    cancelled."""
+    ``workers``/``in_process`` as for `app.sim.runner.run_replications` (an application keeps them out of
+    its own process). Raises ``SimInputError`` for a factory the simulation cannot run,
+    ``app.sim.engine.Cancelled`` when cancelled."""
     feasible = sorted(
         (c for c in result.candidates if c.feasible), key=lambda c: (c.id != result.recommended, c.objectives.effort)
     )
@@ -127,7 +129,7 @@ def validate_candidates(
             if progress is not None:
                 progress((done[0] + f) / runs)
 
-        out = run_replications(model, workers=workers, progress=part, cancel=cancel)
+        out = run_replications(model, workers=workers, progress=part, cancel=cancel, in_process=in_process)
         done[0] += 1
         return sorted(out, key=lambda r: r.replication)
 

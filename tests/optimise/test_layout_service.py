@@ -71,3 +71,19 @@ def test_cancel_ends_the_search_early_with_what_it_found():
     finally:
         service.close()
     assert results and results[0].stopped_by == "cancelled" and results[0].seconds < 60
+
+
+def test_validation_runs_in_worker_processes_and_reports_its_share_done():
+    service = LayoutOptimiser()
+    results, shares = [], []
+    service.finished.connect(results.append)
+    service.validating.connect(shares.append)
+    try:
+        service.start(
+            factory(), LayoutRequest(movable=("C",), seconds=0.5, seed=1), HULLS, validate=1, replications=3, horizon_s=86400.0
+        ).result(120)
+    finally:
+        service.close()
+    best = results[0].candidate(results[0].recommended)
+    assert best.validation is not None and {k.kpi for k in best.validation.kpis} == {"lead_time", "throughput", "wip"}
+    assert shares and shares[-1] == 1.0
