@@ -12,9 +12,16 @@ From a window of recorded history (``calibrate``):
   the proportions the factory gives them.
 
 ``calibration_changes`` turns the estimates into scenario changes, so a calibrated baseline is a scenario
-like any other. ``trust`` scores how well such a baseline reproduces the actuals: per machine and for the
-line, 1 − |predicted − actual| ÷ actual, clipped to 0…1, and whether the actual lies in the prediction
-interval. ``drift`` lists the machines whose recent behaviour left the prediction interval.
+like any other — only estimates that rest on enough data: an estimate is **usable** when its 95% interval
+lies within ±``ESTIMATE_MARGIN`` (25%) of it. For a mean of n samples that is n ≥ (t·CV ÷ 0.25)²: with
+fewer, the estimate says how many it needs (n × (half-width ÷ allowed)²); an MTBF from n failures
+(χ² interval, about ±1.96/√n) needs n ≥ 16 failures, an MTTR as many repairs as its t interval asks.
+Estimates without enough data stay out of the calibrated baseline and show "not enough data — needs ≥ N".
+
+``trust`` here is the older closeness score of one window (1 − |predicted − actual| ÷ actual, and whether
+the actual lies in the prediction interval), kept for scripts; the trust score the app shows is
+``app.compare.trust`` (the share of recorded windows inside the prediction). ``drift`` lists the machines whose recent
+behaviour left the prediction interval.
 """
 
 from __future__ import annotations
@@ -32,6 +39,32 @@ from app.sim.kpis import Estimate, estimate
 from app.sim.scenario import Change, Demand, MachineParam
 
 BATCHES = 10
+ESTIMATE_MARGIN = 0.25  # an estimate is used when its 95% interval lies within ± this share of it
+
+
+def usable(e: Estimate | None, margin: float = ESTIMATE_MARGIN) -> bool:
+    """Whether an estimate rests on enough data: a finite positive mean whose 95% interval lies within
+    ±``margin`` of it.
+
+    >>> usable(Estimate(10.0, 2.0, 12)), usable(Estimate(10.0, 4.0, 3)), usable(None)
+    (True, False, False)
+    """
+    return e is not None and math.isfinite(e.mean) and e.mean > 0 and e.half_width <= margin * e.mean
+
+
+def needed(e: Estimate | None, unit: str, margin: float = ESTIMATE_MARGIN) -> str:
+    """What an estimate without enough data needs: ``≥ 12 cycles`` ("" when it has enough).
+
+    >>> needed(Estimate(10.0, 5.0, 3), "cycles")
+    '≥ 12 cycles'
+    >>> needed(None, "failures")
+    '≥ 2 failures'
+    """
+    if usable(e, margin):
+        return ""
+    if e is None or e.n < 2 or not math.isfinite(e.half_width) or not e.mean > 0:
+        return f"≥ {max(2, e.n + 1 if e is not None else 2)} {unit}"
+    return f"≥ {max(e.n + 1, math.ceil(e.n * (e.half_width / (margin * e.mean)) ** 2))} {unit}"
 
 
 @dataclass(frozen=True)
@@ -162,15 +195,15 @@ def calibration_changes(cal: Calibration, factory: Factory) -> list[Change]:
     """Scenario changes that give the factory the calibrated parameters (estimates resting on data only)."""
     changes: list[Change] = []
     for e in cal.machines:
-        if e.cycle_s is not None and math.isfinite(e.cycle_s.mean) and e.cycle_s.mean > 0:
+        if usable(e.cycle_s) and e.cycle_s is not None:
             changes.append(MachineParam(machine=e.machine, param="cycle_mean_s", value=round(e.cycle_s.mean, 6)))
-        if e.cycle_cv is not None and math.isfinite(e.cycle_cv):
-            changes.append(MachineParam(machine=e.machine, param="cycle_cv", value=round(min(e.cycle_cv, 10.0), 6)))
-        if e.mtbf_s is not None and math.isfinite(e.mtbf_s.mean) and e.mttr_s is not None and e.mttr_s.mean > 0:
+            if e.cycle_cv is not None and math.isfinite(e.cycle_cv):
+                changes.append(MachineParam(machine=e.machine, param="cycle_cv", value=round(min(e.cycle_cv, 10.0), 6)))
+        if usable(e.mtbf_s) and usable(e.mttr_s) and e.mtbf_s is not None and e.mttr_s is not None:
             changes.append(MachineParam(machine=e.machine, param="mtbf_s", value=round(e.mtbf_s.mean, 3)))
             changes.append(MachineParam(machine=e.machine, param="mttr_s", value=round(e.mttr_s.mean, 3)))
     for part, rate in cal.arrivals_per_h.items():
-        if math.isfinite(rate.mean) and rate.mean > 0:
+        if usable(rate):
             changes.append(Demand(part=part, interarrival_mean_s=round(3600.0 / rate.mean, 6)))
     return changes
 

@@ -7,7 +7,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from app.compare.calibrate import Calibration
+from app.compare.calibrate import ESTIMATE_MARGIN, Calibration, needed, usable
 from app.compare.diff import NOT_ENOUGH, Comparison, Row
 from app.compare.report import verdict
 from app.compare.trust import Trust
@@ -127,8 +127,27 @@ def row_matches(query: str, machine: str, kpi: str, changed: bool, changed_only:
 
 
 def calibration_heading(cal: Calibration) -> str:
-    """What the estimates rest on: ``Estimated from 60 min of recorded history (95% intervals).``"""
-    return f"Estimated from {(cal.t1 - cal.t0) / 60:.0f} min of recorded history (95% intervals)."
+    """What the estimates rest on and how many are usable: ``Estimated from 60 min of recorded history (95%
+    intervals). Enough data (interval within ±25%) for the cycle time of 2 of 40 machines, …``"""
+    cycles = sum(1 for e in cal.machines if usable(e.cycle_s))
+    failures = sum(1 for e in cal.machines if usable(e.mtbf_s) and usable(e.mttr_s))
+    arrivals = sum(1 for r in cal.arrivals_per_h.values() if usable(r))
+    return (
+        f"Estimated from {(cal.t1 - cal.t0) / 60:.0f} min of recorded history (95% intervals). Enough data (interval "
+        f"within ±{ESTIMATE_MARGIN:.0%}) for the cycle time of {cycles} of {len(cal.machines)} machines, the failures "
+        f"of {failures}, {arrivals} of {len(cal.arrivals_per_h)} arrival rates; only those go into a calibrated baseline."
+    )
+
+
+def _with_needs(text: str, needs: str) -> str:
+    return f"{text} — needs {needs}" if needs else text
+
+
+def calibration_usable(cal: Calibration) -> int:
+    """How many estimates rest on enough data to calibrate with (0: nothing to make a baseline of)."""
+    return sum(usable(e.cycle_s) + (usable(e.mtbf_s) and usable(e.mttr_s)) for e in cal.machines) + sum(
+        usable(r) for r in cal.arrivals_per_h.values()
+    )
 
 
 def calibration_rows(cal: Calibration) -> list[list[str]]:
@@ -139,10 +158,10 @@ def calibration_rows(cal: Calibration) -> list[list[str]]:
             e.method,
             str(e.cycle_s) if e.cycle_s else "—",
             f"{e.cycle_cv:.3g}" if e.cycle_cv is not None else "—",
-            str(e.cycles),
+            f"{e.cycles} — not enough data, needs {needed(e.cycle_s, 'cycles')}" if not usable(e.cycle_s) else str(e.cycles),
             str(e.mtbf_s) if e.mtbf_s else "—",
             str(e.mttr_s) if e.mttr_s else "—",
-            str(e.failures),
+            _with_needs(str(e.failures), needed(e.mtbf_s, "failures") or needed(e.mttr_s, "repairs")),
         ]
         for e in cal.machines
     ]

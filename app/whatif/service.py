@@ -351,10 +351,15 @@ class WhatIfService:
 
     # -- calibration and drift ------------------------------------------------------------------------------
     def calibrate(self) -> Future[Calibration] | None:
-        """Estimate the plant's parameters from the actuals window, on the worker (``calibration_ready``).
+        """Estimate the plant's parameters from the longest connected stretch of the actuals window, on the
+        worker (``calibration_ready``).
         None without a long enough recorded window: an expected state, not an error, said through ``message``
         with what is needed ("not enough data — needs ≥ 1 min of recorded history")."""
-        factory, window, path = self.factory, self.actuals_window(), self.history_path()
+        factory, path, actuals = self.factory, self.history_path(), self.actuals()
+        # The longest connected stretch: counters and state timelines are never read across a gap.
+        window = max(actuals.stretches, key=lambda ab: ab[1] - ab[0]) if actuals is not None and actuals.stretches else None
+        if window is not None and window[1] - window[0] < self.min_window_s:
+            window = None
         if factory is None or window is None or path is None:
             self.message.emit(
                 f"Not enough data to calibrate — needs ≥ {self.min_window_s / 60:.0f} min of recorded history of this "

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from app.compare.calibrate import calibrate, calibration_changes, drift, trust
+from app.compare.calibrate import calibrate, calibration_changes, drift, needed, trust, usable
 from app.compare.diff import compare, prediction_interval, welch
 from app.compare.kpis import Observation, line_kpis, machine_kpis, observe_history, observe_model_results, sinks
 from app.model.factory import Factory, Floor, Footprint, Machine, PartFlow, Pose
 from app.model.io import load_factory
 from app.paths import DEMO_FACTORY
 from app.sim.engine import simulate
+from app.sim.kpis import Estimate
 from app.sim.model import compile_model
 from app.sim.scenario import MachineParam, Scenario, apply
 from tests.recorded import record
@@ -131,7 +133,12 @@ def test_calibration_on_a_hand_made_history(history):
     a = cal.machine("A")
     assert a.method == "running time ÷ operations" and a.cycle_s.mean == pytest.approx(60 / 6)
     assert a.failures == 1 and a.mttr_s.mean == pytest.approx(20.0) and a.mtbf_s.mean == pytest.approx(80.0)
-    changes = calibration_changes(cal, f)
+    # 6 parts in 100 s, one failure: too little for the calibrated baseline, which says what it needs.
+    assert not usable(a.cycle_s) and needed(a.cycle_s, "cycles").startswith("≥ ") and not usable(a.mtbf_s)
+    assert calibration_changes(cal, f) == []
+    enough = replace(a, cycle_s=Estimate(10.0, 1.0, 40))  # ±10% on 40 cycles
+    better = replace(cal, machines=[enough, *cal.machines[1:]], arrivals_per_h={"p": Estimate(36.0, 3.0, 10)})
+    changes = calibration_changes(better, f)
     assert MachineParam(machine="A", param="cycle_mean_s", value=10.0) in changes
     assert any(c.kind == "demand" for c in changes)
 

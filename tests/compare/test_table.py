@@ -10,6 +10,7 @@ from app.compare.table import (
     arrivals_text,
     calibration_heading,
     calibration_rows,
+    calibration_usable,
     changed_count,
     columns,
     line_rows,
@@ -91,9 +92,15 @@ def test_calibration_texts_mark_unknowns_and_the_window_length():
     )
     unknown = MachineEstimate("CNC-02", None, None, 0, None, None, 0, "no data")
     cal = Calibration(1000.0, 1000.0 + 3600.0, 1.0, [known, unknown], {"A": Estimate(12.0, 1.0, 5)})
-    assert calibration_heading(cal) == "Estimated from 60 min of recorded history (95% intervals)."
+    assert calibration_heading(cal) == (
+        "Estimated from 60 min of recorded history (95% intervals). Enough data (interval within ±25%) for the cycle "
+        "time of 1 of 2 machines, the failures of 0, 1 of 1 arrival rates; only those go into a calibrated baseline."
+    )
+    assert calibration_usable(cal) == 2
     rows = calibration_rows(cal)
     assert rows[0][:2] == ["CNC-01", "CycleTime signal"] and rows[0][3] == "0.123" and rows[0][6] == "—"
-    assert rows[1] == ["CNC-02", "no data", "—", "—", "0", "—", "—", "0"]
+    assert rows[0][4] == "30" and rows[0][7] == "4 — needs ≥ 2 repairs"  # no MTTR: the failures are not used yet
+    assert rows[1] == ["CNC-02", "no data", "—", "—", "0 — not enough data, needs ≥ 2 cycles", "—", "—", "0 — needs ≥ 2 failures"]
+    assert calibration_usable(Calibration(0.0, 60.0, 1.0, [unknown], {})) == 0  # nothing to make a baseline of
     assert arrivals_text(cal) == f"Arrivals: A: {Estimate(12.0, 1.0, 5)}/h"
     assert arrivals_text(Calibration(0.0, 60.0, 1.0, [], {})) == "Arrivals: —"

@@ -64,3 +64,21 @@ def test_the_dialog_and_dock_say_how_much_data_fits_means_and_trust(make_window,
     cmp.export_html(tmp_path / "c.html")
     assert "40 min of 60, 1 gap" in (tmp_path / "c.html").read_text()
     cmp.close()
+
+
+def test_calibration_without_enough_data_is_grey_and_makes_no_baseline(qtbot):
+    from app.compare.calibrate import Calibration, MachineEstimate
+    from app.sim.kpis import Estimate
+    from app.ui.comparison_dialog import CalibrationDialog
+
+    few = MachineEstimate("CNC-01", Estimate(42.0, 30.0, 3), None, 3, None, None, 0, "running time ÷ operations")
+    none = MachineEstimate("CNC-02", None, None, 0, None, None, 0, "no data")
+    dialog = CalibrationDialog(Calibration(0.0, 600.0, 1.0, [few, none], {}))
+    qtbot.addWidget(dialog)
+    assert not dialog.create_button.isEnabled() and "Not enough data" in dialog.create_button.toolTip()
+    assert dialog.table.item(0, 4).text().startswith("3 — not enough data, needs ≥ ")
+    assert dialog.table.item(0, 2).foreground().color().getRgb()[:3] == (128, 128, 128)
+    enough = MachineEstimate("CNC-01", Estimate(42.0, 2.0, 40), 0.1, 40, None, None, 0, "CycleTime signal")
+    ok = CalibrationDialog(Calibration(0.0, 600.0, 1.0, [enough, none], {}))
+    qtbot.addWidget(ok)
+    assert ok.create_button.isEnabled()
