@@ -103,6 +103,9 @@ def prepare_units(factory: Factory, request: LayoutRequest) -> tuple[list[Unit],
     units: list[Unit] = []
     grouped: set[str] = set()
     for g in request.groups:
+        missing = [i for i in g if i not in machines]
+        if missing:
+            raise LayoutInputError(f"the group {'+'.join(g)} names unknown machines: {', '.join(missing)}")
         pinned = [i for i in g if i not in ids]
         if pinned:
             raise LayoutInputError(f"the group {'+'.join(g)} includes pinned machines ({', '.join(pinned)}): let them move too")

@@ -253,6 +253,10 @@ def test_command_line_writes_a_result_and_one_json_line(tmp_path):
         (["--move", "NOPE"], "unknown machine: NOPE"),
         (["--move-all", "--region", "0,0,2,2"], "too small"),
         (["--move-all", "--region", "1,2,3"], "--region needs 4 numbers"),
+        (["--move-all", "--group", "QA-01,NOPE"], "the group QA-01+NOPE names unknown machines: NOPE"),
+        (["--move", "QA-01", "--group", "QA-01,QA-02"], "includes pinned machines (QA-02)"),
+        (["--move-all", "--slots", "1,2;3"], "each slot of --slots needs 2 numbers"),
+        (["--move-all", "--seconds", "0"], "--seconds must be positive"),
     ],
 )
 def test_command_line_bad_input_exits_2_with_a_clear_message(tmp_path, args, says):
