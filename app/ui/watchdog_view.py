@@ -179,7 +179,8 @@ class WatchdogPanel(QtWidgets.QWidget):
             return
         pending = [text.pending_text(*p) for p in dog.pending()]
         machines = len({m for m, _p in dog.channels})
-        self.summary.setText(text.watch_summary(len(dog.channels), machines, pending, len(self.detections)))
+        unbound = len(text.without_cycle_time(dog.factory))
+        self.summary.setText(text.watch_summary(len(dog.channels), machines, pending, len(self.detections), unbound))
 
     def selected_index(self) -> int | None:
         items = self.table.selectedItems()

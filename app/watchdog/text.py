@@ -81,11 +81,19 @@ def log_rows(entries: Iterable[LogEntry], clock: Callable[[float], str] | None =
     return rows
 
 
-def watch_summary(channels: int, machines: int, pending: Sequence[str], detections: int) -> str:
-    """One line on what the watchdog does now: what it watches, and what waits for more data."""
+def without_cycle_time(factory) -> list[str]:
+    """Machines whose cycle time cannot be watched: their ``CycleTime`` signal is not bound."""
+    return [m.id for m in factory.machines if "CycleTime" not in m.tags]
+
+
+def watch_summary(channels: int, machines: int, pending: Sequence[str], detections: int, unbound: int = 0) -> str:
+    """One line on what the watchdog does now: what it watches, what it cannot (``unbound`` machines
+    without a bound ``CycleTime``), and what waits for more data."""
     if channels == 0:
         return "Drift watchdog: nothing to watch (no machine has simulation parameters)"
     head = f"Drift watchdog: {machines} machines, {channels} parameters watched"
+    if unbound:
+        head += f" (cycle times of {unbound} not: no CycleTime bound)"
     if detections:
         head += f"; {detections} change{'s' if detections != 1 else ''} found"
     if pending:

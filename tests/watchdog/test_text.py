@@ -10,6 +10,7 @@ import pytest
 from app.model.io import load_factory
 from app.sim.scenario import Demand
 from app.state.store import GOOD, Update
+from app.watchdog import text as text_module
 from app.watchdog.detection import Detection
 from app.watchdog.log import read_log
 from app.watchdog.service import Watchdog, plant_time_scale
@@ -78,7 +79,10 @@ def test_a_possible_change_without_enough_data_is_pending_not_detected(factory):
     assert dog.pending() == [("CNC-03", "cycle", "possible change, not enough data — needs ≥ 5 cycles since it began (3 so far)")]
     text = watch_summary(len(dog.channels), 40, [f"CNC-03 cycle time: {dog.pending()[0][2]}"], 0)
     assert text.startswith("Drift watchdog: 40 machines, ") and "needs ≥ 5 cycles" in text
-    assert "found" not in text
+    assert "found" not in text and "CycleTime" not in text
+    untagged = factory.model_copy(update={"machines": [m.model_copy(update={"tags": {}}) for m in factory.machines]})
+    assert len(text_module.without_cycle_time(untagged)) == 40 and text_module.without_cycle_time(factory) == []
+    assert "(cycle times of 40 not: no CycleTime bound)" in watch_summary(89, 40, [], 0, 40)
 
 
 def test_the_plant_simulators_speed_is_its_time_scale():
