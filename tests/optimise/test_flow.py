@@ -162,3 +162,18 @@ def test_moved_many_and_with_moves_agree_with_a_full_recomputation():
     )
     assert model.with_moves(moves).total_effort == pytest.approx(EffortModel(moved_factory).total_effort)
     assert model.with_moves(moves).position("M3") == (5.0, 12.0)
+
+
+def test_point_distances_between_slots_are_the_distances_machines_there_would_have():
+    # Slot distances feed the QAP: between two points they must equal a leg's distance between machines
+    # standing there (along the aisles, across their crossing, rectilinear where not connected).
+    f = factory([AISLE, Aisle(id="cross", points=[[12.0, -5.0], [12.0, 25.0]])])
+    model = EffortModel(f)
+    pts = np.array([[m.pose.x_m, m.pose.y_m] for m in f.machines])
+    legs = {(leg.from_id, leg.to_id): leg.distance_m for leg in model.analysis().legs}
+    d = model.point_distances(pts)
+    assert np.allclose(d, d.T) and np.allclose(np.diag(d), 0.0)
+    for (a, b), metres in legs.items():
+        i, j = int(a[1]) - 1, int(b[1]) - 1
+        assert d[i, j] == pytest.approx(metres)
+    assert np.allclose(EffortModel(factory()).point_distances(pts), np.abs(pts[:, None] - pts[None]).sum(axis=2))
