@@ -53,3 +53,16 @@ def test_fly_to_frames_the_machine(make_window):
         ren.WorldToDisplay()
         ys.append(ren.GetDisplayPoint()[1])
     assert (max(ys) - min(ys)) > ren.GetSize()[1] / 5
+
+
+def test_fly_to_selection_command_centres_the_selected_machine(make_window):
+    w = make_window()
+    w.view.camera_preset("fit")
+    cam = w.view.renderer.GetActiveCamera()
+    w.actions_by_id["view.focus"].trigger()  # nothing selected: the command is off and does nothing
+    far = cam.GetDistance()
+    w.selection.select(["PR-01"])
+    assert w.actions_by_id["view.focus"].isEnabled()
+    w.actions_by_id["view.focus"].trigger()
+    m = w.view.machines.matrices[w.view.machines.index["PR-01"]]
+    assert cam.GetDistance() < far and cam.GetFocalPoint()[:2] == pytest.approx((m[0, 3], m[1, 3]))
