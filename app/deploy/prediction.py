@@ -87,3 +87,19 @@ def predict(
             low = mean - float(student_t.ppf(1.0 - per_kpi, n - 1)) * sd * math.sqrt(1.0 + 1.0 / n)
         out[k] = Band(k, mean, low, n)
     return out
+
+
+def bands_text(predicted: Mapping[str, Band], before: Mapping[str, Band]) -> str:
+    """What a stage's window must show: each count's bound with the change, and without it.
+
+    >>> bands_text({"line output": Band("line output", 252.0, 140.2, 20)}, {"line output": Band("line output", 491.0, 381.0, 20)})
+    'at least, with the change: line output 140 parts (mean 252; without the change 380)'
+    """
+    parts = []
+    for kpi, band in predicted.items():
+        was = before.get(kpi)
+        without = f"; without the change {format_number(max(was.low, 0.0), digits=2)}" if was is not None else ""
+        parts.append(
+            f"{kpi} {format_number(max(band.low, 0.0), digits=2)} parts (mean {format_number(band.mean, digits=3)}{without})"
+        )
+    return "at least, with the change: " + ", ".join(parts) if parts else ""

@@ -39,11 +39,11 @@ from psygnal import Signal
 
 from app.deploy.log import DeployEntry, DeployLog
 from app.deploy.plan import DeploymentPlan, SetpointChange, Stage
-from app.deploy.prediction import Band, kpi_stations, predict
+from app.deploy.prediction import Band, bands_text, kpi_stations, predict
 from app.history.recorder import Sample
 from app.live.client import ConnectionSettings
 from app.live.netloop import NetworkLoop, network_loop
-from app.plant.server import NAMESPACE
+from app.plant.server import NAMESPACE, ensure_certificate
 from app.plant.setpoints import PLANT_CLOCK_ID
 from app.ua.values import node_id
 from app.watchdog.detection import WatchdogConfig
@@ -234,7 +234,7 @@ class Deployment:
         report.predicted = await run(None, predict, after, kpis, *args)
         report.before = await run(None, predict, before, kpis, *args)
         self._confirm = asyncio.Event()
-        self._set(k, StageState.AWAITING_CONFIRMATION, "; ".join(b.text() for b in report.predicted.values()))
+        self._set(k, StageState.AWAITING_CONFIRMATION, bands_text(report.predicted, report.before))
         await self._confirm.wait()
         self._confirm = None
         self._log("confirmation", stage.number, f"stage {stage.number} confirmed: {', '.join(c.label for c in stage.changes)}")
@@ -385,6 +385,8 @@ class Deployment:
         client.set_password(s.password or "")
         if not (s.client_certificate and s.client_key):
             raise ConnectionError("a secure connection needs a client certificate and key")
+        if not (s.client_certificate.is_file() and s.client_key.is_file()):  # made on first use, as the live console does
+            await ensure_certificate(s.client_certificate.parent, "client", s.application_uri, "localhost", server=False)
         mode = ua.MessageSecurityMode.Sign if s.security_mode == "Sign" else ua.MessageSecurityMode.SignAndEncrypt
         await client.set_security(
             SecurityPolicyBasic256Sha256,

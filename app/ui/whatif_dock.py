@@ -20,6 +20,7 @@ from app.compare.calibrate import Calibration, Drift
 from app.sim.jobs import Job
 from app.sim.scenario import describe
 from app.ui.comparison_dialog import CalibrationDialog, ComparisonDialog
+from app.ui.deploy_dialog import open_deploy_dialog
 from app.ui.gui_thread import connect_on_gui
 from app.ui.scenario_dialog import ScenarioDialog
 from app.ui.widgets import scrolling
@@ -121,6 +122,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self.calibrate_button.setToolTip("Estimate cycle times, failures and arrivals from the recorded history")
         self.open_button = QtWidgets.QPushButton("&Open…", body)
         self.save_button = QtWidgets.QPushButton("Save &As…", body)
+        self.deploy_button = QtWidgets.QPushButton("Deplo&y to Plant…", body)
         grid = QtWidgets.QGridLayout()
         for k, (b, act) in enumerate(
             (
@@ -133,6 +135,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
                 (self.calibrate_button, lambda: self.service.calibrate()),
                 (self.open_button, self.open_dialog),
                 (self.save_button, self.save_as_dialog),
+                (self.deploy_button, lambda: open_deploy_dialog(self, self.selected(), self.service.history_path(), self._keep)),
             )
         ):
             grid.addWidget(b, k // 3, k % 3)

@@ -1,0 +1,193 @@
+"""Deploy to plant…: a what-if scenario's changes written to the plant in confirmed, watched stages.
+
+A thin view of :class:`app.deploy.service.Deployment`: the form makes the plan and the connection, the
+table shows each stage's state, the button confirms the stage that waits, the list shows the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import platformdirs
+from PySide6 import QtWidgets
+
+from app.deploy.log import DeployEntry, DeployLog, log_path_beside
+from app.deploy.plan import PlanError, StageSpec, plan_deployment
+from app.deploy.service import Deployment, Outcome, StageReport
+from app.deploy.text import LOG_COLUMNS, STAGE_COLUMNS, awaiting, entry_row, first_stage_targets, parse_targets, stage_row
+from app.live.client import ConnectionSettings
+from app.sim.scenario import Scenario
+from app.ui.gui_thread import connect_on_gui
+from app.whatif import Entry
+
+
+class DeployDialog(QtWidgets.QDialog):
+    """Plan, start and follow one deployment of ``scenario``; its log goes to ``log_path``."""
+
+    def __init__(self, scenario: Scenario, log_path: Path, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle(f"Deploy to Plant — {scenario.name}")
+        self.setObjectName("deploy_dialog")
+        self.scenario, self.log_path = scenario, log_path
+        self.deployment: Deployment | None = None
+        self._log: DeployLog | None = None
+        form = QtWidgets.QFormLayout()
+        self.endpoint = QtWidgets.QLineEdit("opc.tcp://127.0.0.1:4840/floortwin/", self)
+        self.login = QtWidgets.QLineEdit(self)
+        self.login.setPlaceholderText("a login that may write setpoints")
+        self.password = QtWidgets.QLineEdit(self)
+        self.password.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
+        self.mode = QtWidgets.QComboBox(self)
+        self.mode.addItems(["Basic256Sha256 — Sign & Encrypt", "Basic256Sha256 — Sign"])
+        self.speed = QtWidgets.QDoubleSpinBox(self)
+        self.speed.setRange(1.0, 10_000.0)
+        self.speed.setDecimals(0)
+        self.speed.setSuffix(" × real time")
+        self.speed.setToolTip("How fast the plant's clock runs (a plant simulator's --speed; 1 for a real plant)")
+        self.first = QtWidgets.QLineEdit(first_stage_targets(scenario), self)
+        self.first.setToolTip("Machines or parts changed in the first stage (comma separated); the second stage changes the rest")
+        self.window = QtWidgets.QDoubleSpinBox(self)
+        self.window.setRange(1.0, 7 * 24 * 60.0)
+        self.window.setDecimals(0)
+        self.window.setValue(60.0)
+        self.window.setSuffix(" min of plant time")
+        for label, widget in (
+            ("Plant", self.endpoint),
+            ("Login", self.login),
+            ("Password", self.password),
+            ("Security", self.mode),
+            ("Plant clock", self.speed),
+            ("First stage", self.first),
+            ("Watch each stage", self.window),
+        ):
+            form.addRow(label, widget)
+        self.message = QtWidgets.QLabel("", self)
+        self.message.setWordWrap(True)
+        self.stages = QtWidgets.QTreeWidget(self)
+        self.stages.setHeaderLabels(STAGE_COLUMNS)
+        self.stages.setRootIsDecorated(False)
+        self.log_list = QtWidgets.QTreeWidget(self)
+        self.log_list.setHeaderLabels(LOG_COLUMNS)
+        self.log_list.setRootIsDecorated(False)
+        self.start_button = QtWidgets.QPushButton("&Start", self)
+        self.start_button.clicked.connect(self.start)
+        self.confirm_button = QtWidgets.QPushButton("&Confirm Stage", self)
+        self.confirm_button.setEnabled(False)
+        self.confirm_button.setToolTip("Write this stage's setpoints to the plant (nothing is written unconfirmed)")
+        self.confirm_button.clicked.connect(self.confirm)
+        self.stop_button = QtWidgets.QPushButton("S&top", self)
+        self.stop_button.setEnabled(False)
+        self.stop_button.setToolTip("Stop the deployment; a stage being watched is rolled back")
+        self.stop_button.clicked.connect(self.stop)
+        buttons = QtWidgets.QHBoxLayout()
+        for b in (self.start_button, self.confirm_button, self.stop_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        layout = QtWidgets.QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        layout.addWidget(QtWidgets.QLabel("Stages", self))
+        layout.addWidget(self.stages, 1)
+        layout.addWidget(QtWidgets.QLabel(f"Log ({log_path})", self))
+        layout.addWidget(self.log_list, 2)
+        self.resize(900, 600)
+
+    def settings(self) -> ConnectionSettings:
+        folder = Path(platformdirs.user_config_dir("floortwin")) / "pki"  # the live console's client certificate
+        return ConnectionSettings(
+            endpoint=self.endpoint.text().strip(),
+            security_policy="Basic256Sha256",
+            security_mode="SignAndEncrypt" if self.mode.currentIndex() == 0 else "Sign",
+            username=self.login.text().strip() or None,
+            password=self.password.text(),
+            client_certificate=folder / "client_cert.der",
+            client_key=folder / "client_key.pem",
+        )
+
+    def start(self, settings: ConnectionSettings | None = None) -> bool:
+        """Plan and begin (writes wait for each confirmation); False, with the reason shown, if the plan fails."""
+        window_s = 60.0 * self.window.value()
+        first = parse_targets(self.first.text())
+        specs = [StageSpec(None, window_s)] if first is None else [StageSpec(first, window_s), StageSpec(None, window_s)]
+        try:
+            plan = plan_deployment(self.scenario, specs)
+        except PlanError as e:
+            if first is None or "writes nothing" not in str(e):
+                self.message.setText(f"Cannot deploy: {e}")
+                return False
+            plan = plan_deployment(self.scenario, specs[:1])  # the first stage holds every change: one stage
+        self._log = DeployLog(self.log_path)
+        dep = self.deployment = Deployment(plan, settings or self.settings(), self._log, time_scale=self.speed.value())
+        connect_on_gui(dep.stage_changed, self._on_stage)
+        connect_on_gui(dep.logged, self._on_logged)
+        connect_on_gui(dep.finished, self._on_finished)
+        self.stages.clear()
+        for report in dep.reports:
+            self.stages.addTopLevelItem(QtWidgets.QTreeWidgetItem(stage_row(report)))
+        for column in range(3):
+            self.stages.resizeColumnToContents(column)
+        self.start_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.message.setText("Connecting to the plant and simulating the first stage…")
+        dep.start()
+        return True
+
+    def confirm(self) -> None:
+        if self.deployment is not None:
+            self.confirm_button.setEnabled(False)
+            self.deployment.confirm_next_stage()
+
+    def stop(self) -> None:
+        if self.deployment is not None:
+            self.deployment.cancel()
+
+    def _on_stage(self, k: int, report: StageReport) -> None:
+        item = self.stages.topLevelItem(k)
+        if item is not None:
+            for column, text in enumerate(stage_row(report)):
+                item.setText(column, text)
+                item.setToolTip(column, text)  # the detail is often wider than the dialog
+        for column in range(3):
+            self.stages.resizeColumnToContents(column)
+        waiting = awaiting(self.deployment.reports) if self.deployment is not None else None
+        self.confirm_button.setEnabled(waiting is not None)
+        if waiting is not None:
+            self.confirm_button.setText(f"&Confirm Stage {waiting + 1}")
+            self.message.setText(f"Stage {waiting + 1} is ready: confirm to write it to the plant.")
+
+    def _on_logged(self, entry: DeployEntry) -> None:
+        row = entry_row(entry)
+        item = QtWidgets.QTreeWidgetItem(row)
+        item.setToolTip(len(row) - 1, row[-1])
+        self.log_list.addTopLevelItem(item)
+        for column in range(len(LOG_COLUMNS) - 1):
+            self.log_list.resizeColumnToContents(column)
+        self.log_list.scrollToBottom()
+
+    def _on_finished(self, outcome: Outcome, reason: str) -> None:
+        self.message.setText(f"Deployment {outcome.value}: {reason}")
+        self.confirm_button.setEnabled(False)
+        self.stop_button.setEnabled(False)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def done(self, result: int) -> None:
+        self.stop()
+        super().done(result)
+
+
+def open_deploy_dialog(
+    parent: QtWidgets.QWidget, entry: Entry | None, history_path: Path | None, keep: Callable[[QtWidgets.QDialog], None]
+) -> DeployDialog | None:
+    """Show the dialog for a what-if entry's scenario through ``keep`` (which shows it and holds it while
+    open); None when nothing is selected. The log goes beside the history file."""
+    if entry is None:
+        return None
+    from app.paths import user_data_dir
+
+    dialog = DeployDialog(entry.scenario, log_path_beside(history_path or user_data_dir() / "history.sqlite"), parent)
+    keep(dialog)
+    return dialog
