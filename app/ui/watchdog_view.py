@@ -69,7 +69,7 @@ class WatchdogPanel(QtWidgets.QWidget):
         self.time_scale = 1.0  # simulated seconds per second of the plant connected next (a plant simulator's --speed)
         self.dog: Watchdog | None = None
         self.detections: list[Detection] = []  # newest last
-        self.actions: dict[int, str] = {}  # detection index → what was done
+        self.done: dict[int, str] = {}  # detection index → what was done
         self._followed: FactoryDocument | None = None
         session.make_watcher = self._make_watchdog
         layout = QtWidgets.QVBoxLayout(self)
@@ -111,7 +111,7 @@ class WatchdogPanel(QtWidgets.QWidget):
         """A new watchdog for a new live session (the session calls this, on the GUI thread)."""
         dog = Watchdog(factory, log_path=history_path, time_scale=self.time_scale)
         self.dog = dog
-        self.detections, self.actions = [], {}
+        self.detections, self.done = [], {}
         connect_on_gui(dog.detected, lambda d: self._on_detected(dog, d))
         self._follow(self._document())
         self._timer.start()
@@ -153,12 +153,12 @@ class WatchdogPanel(QtWidgets.QWidget):
         self.table.blockSignals(True)
         self.table.setRowCount(len(rows))
         for r, (i, d) in enumerate(rows):
-            cells = (d.machine, d.text, d.clock(d.detected_ts), self.actions.get(i, ""))
+            cells = (d.machine, d.text, d.clock(d.detected_ts), self.done.get(i, ""))
             for c, words in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(words)
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, i)
                 item.setToolTip(d.text)
-                if i not in self.actions:
+                if i not in self.done:
                     font = item.font()
                     font.setBold(True)
                     item.setFont(font)
@@ -167,7 +167,7 @@ class WatchdogPanel(QtWidgets.QWidget):
                 self.table.selectRow(r)
         self.table.resizeColumnToContents(0)
         self.table.blockSignals(False)
-        self.waiting_changed.emit(len(self.detections) - len(self.actions))
+        self.waiting_changed.emit(len(self.detections) - len(self.done))
         self._on_selection()
         self.refresh_summary()
 
@@ -188,7 +188,7 @@ class WatchdogPanel(QtWidgets.QWidget):
 
     def _selected(self) -> Detection | None:
         i = self.selected_index()
-        return None if i is None or i in self.actions else self.detections[i]
+        return None if i is None or i in self.done else self.detections[i]
 
     def _on_selection(self) -> None:
         d, dog = self._selected(), self.dog
@@ -216,7 +216,7 @@ class WatchdogPanel(QtWidgets.QWidget):
         changes = dog.recalibrate(d)
         before = document.factory
         after = apply(Scenario(name="recalibrated", factory=before, changes=changes))
-        self.actions[self.detections.index(d)] = "recalibrated"
+        self.done[self.detections.index(d)] = "recalibrated"
         self.undo_stack.push(RecalibrateCommand(document, before, after, d.machine, label))
         self.refresh()
 
@@ -225,7 +225,7 @@ class WatchdogPanel(QtWidgets.QWidget):
         if d is None or dog is None:
             return
         dog.dismiss(d, time.time())
-        self.actions[self.detections.index(d)] = "dismissed"
+        self.done[self.detections.index(d)] = "dismissed"
         self.refresh()
 
     def show_log(self) -> None:
