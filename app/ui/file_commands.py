@@ -16,6 +16,7 @@ from app.model.document import FactoryDocument
 from app.model.factory import Factory
 from app.model.io import load_factory
 from app.model.problems import FactoryFileError
+from app.model.save_place import must_choose_place, save_as_start
 from app.paths import DEMO_FACTORY, user_data_dir
 from app.ui.settings import Settings
 
@@ -134,12 +135,9 @@ class FileCommands(QtCore.QObject):
         doc = self.document()
         if doc is None:
             return False
-        path = doc.path
-        if path is None or path == DEMO_FACTORY.resolve() or not can_write(path):
-            # The bundled demo, or a file in a read-only place (an installed package under /opt, a share
-            # mounted read-only): save a copy where the user can write.
-            return self.save_as_dialog()
-        return self.save_to(path)
+        if doc.path is None or must_choose_place(doc.path, DEMO_FACTORY):
+            return self.save_as_dialog()  # a copy where the user can write (app.model.save_place)
+        return self.save_to(doc.path)
 
     def save_to(self, path: str | os.PathLike[str]) -> bool:
         doc = self.document()
@@ -170,12 +168,8 @@ class FileCommands(QtCore.QObject):
         doc = self.document()
         if doc is None:
             return False
-        current = doc.path
-        name = current.name if current else "factory.json"
-        folder = current.parent if current and current != DEMO_FACTORY.resolve() and can_write(current) else None
-        if folder is None or (read_only is not None and folder == read_only.parent):
-            folder = documents_folder()
-        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Save factory as", str(folder / name), FILE_FILTER)
+        start = save_as_start(doc.path, DEMO_FACTORY, lambda: documents_folder(), read_only)
+        path, _ = QtWidgets.QFileDialog.getSaveFileName(self.window, "Save factory as", str(start), FILE_FILTER)
         if not path or (read_only is not None and Path(path).resolve() == read_only.resolve()):
             return False
         return self.save_to(path)
@@ -257,11 +251,6 @@ class FileCommands(QtCore.QObject):
 
     def close(self) -> None:
         self.autosave_timer.stop()
-
-
-def can_write(path: Path) -> bool:
-    """Whether ``path`` (an existing file, or a new one in an existing folder) can be written."""
-    return os.access(path, os.W_OK) if path.exists() else os.access(path.parent, os.W_OK)
 
 
 def documents_folder() -> Path:
