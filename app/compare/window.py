@@ -43,6 +43,7 @@ class ActualsWindow:
 
     requested_s: float
     stretches: tuple[tuple[float, float], ...]
+    holes: int | None = None  # interruptions inside the recorded part of the window (None: between stretches)
 
     @property
     def connected_s(self) -> float:
@@ -51,8 +52,9 @@ class ActualsWindow:
 
     @property
     def gaps(self) -> int:
-        """Interruptions (link outages, plant restarts) between the stretches."""
-        return max(len(self.stretches) - 1, 0)
+        """Interruptions (link outages, plant restarts) in the window: between the stretches, and at its
+        ends where history was recorded before or after."""
+        return self.holes if self.holes is not None else max(len(self.stretches) - 1, 0)
 
     @property
     def span(self) -> tuple[float, float]:
@@ -88,7 +90,22 @@ def recent_window(history, minutes: float, min_stretch_s: float = MIN_STRETCH_S)
     if span is None or minutes <= 0:
         return None
     t1 = span[1]
-    return ActualsWindow(minutes * 60.0, connected_stretches(history, t1 - minutes * 60.0, t1, min_stretch_s))
+    lo = max(t1 - minutes * 60.0, span[0])
+    stretches = connected_stretches(history, lo, t1, min_stretch_s)
+    return ActualsWindow(minutes * 60.0, stretches, holes(stretches, lo, t1))
+
+
+def holes(stretches: tuple[tuple[float, float], ...], lo: float, hi: float, tolerance_s: float = 1.0) -> int:
+    """Uncovered pieces of [lo, hi] between and around the stretches.
+
+    >>> holes(((10.0, 20.0), (30.0, 40.0)), 0.0, 40.0), holes(((0.0, 40.0),), 0.0, 40.0), holes((), 0.0, 9.0)
+    (2, 0, 1)
+    """
+    holes, cursor = 0, lo
+    for a, b in stretches:
+        holes += a > cursor + tolerance_s
+        cursor = max(cursor, b)
+    return holes + (hi > cursor + tolerance_s)
 
 
 def observe_stretches(

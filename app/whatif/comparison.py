@@ -23,7 +23,7 @@ from app.compare.kpis import (
     sinks,
 )
 from app.compare.trust import MIN_WINDOWS, TRUST_WINDOW_S, Trust, TrustScore, recorded_windows, simulated_windows, window_edges
-from app.compare.window import ActualsWindow, connected_stretches, observe_stretches
+from app.compare.window import ActualsWindow, connected_stretches, holes, observe_stretches
 from app.history.recorder import History
 from app.model.factory import Factory
 from app.sim.jobs import Job
@@ -123,8 +123,11 @@ def build_comparison(
     actual = series_actual = actuals = trusted = None
     if window is not None and history_path is not None and Path(history_path).exists():
         history = History(history_path)
-        stretches = connected_stretches(history, *window)
-        actuals = ActualsWindow(honesty.requested_s or window[1] - window[0], stretches)
+        requested = honesty.requested_s or window[1] - window[0]
+        span = history.span()
+        lo = max(window[1] - requested, span[0]) if span else window[0]
+        stretches = connected_stretches(history, lo, window[1])  # those of the window the run was made for
+        actuals = ActualsWindow(requested, stretches, holes(stretches, lo, window[1]))
         if stretches:
             actual = observe_stretches(history, scenario.factory, stretches)
             series_actual = exits_over_time_history(history, scenario.factory, *window)

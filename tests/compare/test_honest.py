@@ -67,6 +67,8 @@ def test_a_window_with_an_outage_uses_the_connected_stretches_and_says_how_much(
     assert machine_kpis(honest)["utilisation"].tolist() == pytest.approx([100.0, 100.0])
     assert connected_stretches(restarted, 1500.0, 2300.0) == ((1500.0, 1600.0), (2200.0, 2300.0))
     assert ActualsWindow(3600.0, ()).text() == "0 min of 60, no gaps"
+    assert recent_window(restarted, 15).text() == "10 min of 15, 1 gap"  # it begins in the outage
+    assert recent_window(restarted, 50).text() == "20 min of 50, 1 gap"  # before 1000 nothing was recorded
 
 
 def _obs(throughput_per_h: float, seconds: float = 3600.0, util: float = 50.0) -> Observation:
