@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.compare.kpis import Observation, observe_history
+from app.compare.kpis import Observation, exits_over_time_history, observe_history
 from app.history.sessions import connected_periods
 from app.model.factory import Factory
 
@@ -149,3 +149,22 @@ def combine(parts: list[Observation]) -> Observation:
         exits=float(exits[x_ok].sum() * total / seconds[x_ok].sum()) if x_ok.any() else math.nan,
         source="history",
     )
+
+
+def exits_over_stretches(
+    history, factory: Factory, stretches: tuple[tuple[float, float], ...] | list[tuple[float, float]], time_scale: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative parts out over *connected* hours: the stretches laid end to end, each one's count added
+    to the ones before (a counter that began again after a restart does not pull the line down), on the
+    same time axis as the simulation, which covers the connected time."""
+    xs, ys = [], []
+    x0 = y0 = 0.0
+    for a, b in stretches:
+        x, y = exits_over_time_history(history, factory, a, b, time_scale, points=max(2, min(200, int(b - a) // 5)))
+        if not len(x):
+            x0 += (b - a) * time_scale / 3600.0
+            continue
+        xs.append(x + x0)
+        ys.append(y + y0)
+        x0, y0 = x0 + (b - a) * time_scale / 3600.0, y0 + float(y[-1])
+    return (np.concatenate(xs), np.concatenate(ys)) if xs else (np.zeros(0), np.zeros(0))

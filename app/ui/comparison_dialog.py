@@ -105,7 +105,8 @@ class ComparisonDialog(QtWidgets.QDialog):
             axis.setPen(pal.color(QtGui.QPalette.ColorRole.Text))
             axis.setTextPen(pal.color(QtGui.QPalette.ColorRole.Text))
         self.plot.addLegend()
-        self.plot.setLabel("bottom", "hours into the window")
+        gaps = " (connected time: gaps left out)" if "actual" in series else ""
+        self.plot.setLabel("bottom", "hours into the window" + gaps)
         self.plot.setLabel("left", "parts out")
         for name, (x, y) in series.items():
             if len(x):

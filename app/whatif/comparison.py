@@ -17,13 +17,12 @@ import numpy as np
 from app.compare.diff import FIT_MARGIN, Comparison, compare, run_notes
 from app.compare.kpis import (
     Observation,
-    exits_over_time_history,
     exits_over_time_sim,
     observe_replication,
     sinks,
 )
 from app.compare.trust import MIN_WINDOWS, TRUST_WINDOW_S, Trust, TrustScore, recorded_windows, simulated_windows, window_edges
-from app.compare.window import ActualsWindow, connected_stretches, holes, observe_stretches
+from app.compare.window import ActualsWindow, connected_stretches, exits_over_stretches, holes, observe_stretches
 from app.history.recorder import History
 from app.model.factory import Factory
 from app.sim.jobs import Job
@@ -130,7 +129,7 @@ def build_comparison(
         actuals = ActualsWindow(requested, stretches, holes(stretches, lo, window[1]))
         if stretches:
             actual = observe_stretches(history, scenario.factory, stretches)
-            series_actual = exits_over_time_history(history, scenario.factory, *window)
+            series_actual = exits_over_stretches(history, scenario.factory, stretches)
         trusted = trust_of(history, scenario, honesty)
     c = compare(base_obs, scen_obs, actual, extra=extra, extra_labels=extra_labels, margin=honesty.margin)
     warm = warmup_s(inputs.baseline_model)

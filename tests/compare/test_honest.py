@@ -11,7 +11,7 @@ import pytest
 from app.compare.diff import FITS, NOT_ENOUGH, OUTSIDE, compare, duration_text, fit_outcome, prediction_interval
 from app.compare.kpis import Observation, line_kpis, machine_kpis, observe_history
 from app.compare.report import comparison_csv, comparison_html, fit_text, verdict
-from app.compare.window import ActualsWindow, connected_stretches, observe_stretches, recent_window
+from app.compare.window import ActualsWindow, connected_stretches, exits_over_stretches, observe_stretches, recent_window
 from app.history.recorder import History, Recorder, Sample
 from app.model.factory import Factory, Floor, Footprint, Machine, PartFlow, Pose
 
@@ -65,6 +65,8 @@ def test_a_window_with_an_outage_uses_the_connected_stretches_and_says_how_much(
     assert line_kpis(honest)["throughput_per_h"] == pytest.approx(360.0)
     assert machine_kpis(honest)["output_per_h"].tolist() == pytest.approx([360.0, 360.0])
     assert machine_kpis(honest)["utilisation"].tolist() == pytest.approx([100.0, 100.0])
+    x, y = exits_over_stretches(restarted, f, w.stretches)  # the chart: connected hours, counts added up
+    assert x[-1] == pytest.approx(1200 / 3600) and y[-1] == pytest.approx(120.0) and (np.diff(y) >= 0).all()
     assert connected_stretches(restarted, 1500.0, 2300.0) == ((1500.0, 1600.0), (2200.0, 2300.0))
     assert ActualsWindow(3600.0, ()).text() == "0 min of 60, no gaps"
     assert recent_window(restarted, 15).text() == "10 min of 15, 1 gap"  # it begins in the outage
