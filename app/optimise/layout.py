@@ -135,6 +135,10 @@ class _Search:
         self.row = {mid: k for k, mid in enumerate(ids)}
         self.centres = np.array([(m.pose.x_m, m.pose.y_m) for m in factory.machines])
         self.half = np.array([half_extents(m) for m in factory.machines])
+        self._member_rows = np.array([self.row[mid] for u in units for mid in u.members], dtype=np.int64)
+        self._member_unit = np.array([k for k, u in enumerate(units) for _ in u.members], dtype=np.int64)
+        self._member_offsets = np.concatenate([u.offsets for u in units]).reshape(-1, 2)
+        self._sizes = np.array([len(u.members) for u in units])
         self.effort0 = max(model.total_effort, _EPS)
         self.area0 = max(self._area(self.centres), _EPS)
         self.length = math.hypot(factory.floor.width_m, factory.floor.depth_m)
@@ -181,15 +185,14 @@ class _Search:
 
     def _objectives(self, pos: np.ndarray, effort: float) -> np.ndarray:
         shift = np.hypot(*(pos - self.start).T)
-        sizes = np.array([len(u.members) for u in self.units])
+        sizes = self._sizes
         moved = shift > 1e-6
         return np.array([effort, float(sizes[moved].sum()), float((shift * sizes).sum()), self._area(self._centres(pos))])
 
     def _centres(self, pos: np.ndarray) -> np.ndarray:
+        """Every machine's centre with the units at ``pos`` (one numpy step: it runs once per scan)."""
         c = self.centres.copy()
-        for k, u in enumerate(self.units):
-            for mid, off in zip(u.members, u.offsets, strict=True):
-                c[self.row[mid]] = pos[k] + off
+        c[self._member_rows] = pos[self._member_unit] + self._member_offsets
         return c
 
     def _score(self, obj: np.ndarray) -> float:
@@ -240,9 +243,8 @@ class _Search:
 
     def _all_moved(self, extra: dict[str, Pose]) -> dict[str, Pose]:
         out: dict[str, Pose] = {}
-        for k in range(len(self.units)):
-            if np.hypot(*(self.pos[k] - self.start[k])) > 1e-6:
-                out.update(self._poses(k, self.pos[k]))
+        for k in np.flatnonzero(np.hypot(*(self.pos - self.start).T) > 1e-6):
+            out.update(self._poses(int(k), self.pos[k]))
         out.update(extra)
         return out
 
