@@ -184,8 +184,8 @@ class LiveSession:
 
         def on_state(state: LinkState, message: str) -> None:
             if generation == self.generation:
-                if watcher is not None and state != LinkState.CONNECTED:
-                    watcher.interrupted()  # no duration is measured across an outage
+                if watcher is not None and state in (LinkState.RECONNECTING, LinkState.FAILED, LinkState.DISCONNECTED):
+                    watcher.interrupted()  # the link dropped: no duration is measured across the outage
                 self.link_changed.emit(generation, state, message, time.time())
 
         def on_binding_error(index: int, message: str) -> None:

@@ -131,3 +131,50 @@ def test_a_plugin_data_source_that_fails_leaves_nothing_running(tmp_path):
     assert not session.start(load_factory(DEMO), ConnectionSettings("csv:/nowhere.csv"), tmp_path / "h.sqlite", failing)
     assert made == [("csv:/nowhere.csv", 3)] and not session.active and session.recorder is None
     asyncio.run(session.aclose())
+
+
+def test_a_sessions_watcher_is_fed_on_the_network_thread_interrupted_by_an_outage_and_closed(tmp_path):
+    """The drift watchdog as the session's watcher: fed every batch with the history's names on the network
+    thread, told when the link drops, closed (its log too) when the session stops."""
+    from app.watchdog.service import Watchdog
+
+    factory = load_factory(DEMO)
+    session = LiveSession(max_age_s=10.0)
+    threads: dict[str, set[str]] = {"emitted": set(), "applied": set()}
+    _wire(session, threads)
+    made: list[Watchdog] = []
+    interrupted: list[str] = []
+
+    def make(f, history_path):
+        dog = Watchdog(f, log_path=history_path, time_scale=20.0)
+        real = dog.interrupted
+
+        def counted() -> None:  # the real one runs: this only notes where it was called
+            interrupted.append(threading.current_thread().name)
+            real()
+
+        dog.interrupted = counted  # type: ignore[method-assign]
+        made.append(dog)
+        return dog
+
+    session.make_watcher = make
+    port = free_port()
+    proc = plantsim(port, speed=20.0, interval_s=0.25)
+    path = tmp_path / "history.sqlite"
+    settings = ConnectionSettings(f"opc.tcp://127.0.0.1:{port}/floortwin/", timeout_s=1.0, max_backoff_s=1.0, health_check_s=0.5)
+    try:
+        assert session.start(factory, settings, path)
+        dog = made[0]
+        assert session.watcher is dog and dog.factory is factory
+        _pump(session, lambda: dog.values_fed > 500, 30)
+        assert interrupted == []
+        proc.kill()
+        proc.wait(10)
+        _pump(session, lambda: bool(interrupted), 15)
+        assert set(interrupted) == {"opcua-network"}
+    finally:
+        proc.kill()
+        proc.wait(10)
+        asyncio.run(session.aclose())
+    assert session.watcher is None and not dog.running and dog.log is None
+    assert dog.detections == []
