@@ -40,11 +40,11 @@ from psygnal import Signal
 from app.deploy.log import DeployEntry, DeployLog
 from app.deploy.plan import DeploymentPlan, SetpointChange, Stage
 from app.deploy.prediction import Band, bands_text, kpi_stations, predict
-from app.history.recorder import Sample
 from app.live.client import ConnectionSettings
 from app.live.netloop import NetworkLoop, network_loop
 from app.plant.server import NAMESPACE, ensure_certificate
 from app.plant.setpoints import PLANT_CLOCK_ID
+from app.state.store import Update
 from app.ua.values import node_id
 from app.watchdog.detection import WatchdogConfig
 from app.watchdog.service import Watchdog
@@ -325,6 +325,7 @@ class Deployment:
         machines = [c.target for c in stage.changes if c.machine]
         cycles = [self._node(f"Machines/{m}/CycleTime") for m in machines]
         dog = Watchdog(after, self.watchdog_config, time_scale=self.time_scale)
+        names = [(m, "CycleTime", f"Machines/{m}/CycleTime") for m in machines]
         found: list = []
         dog.detected.connect(found.append)
         clock = self._node(PLANT_CLOCK_ID)
@@ -334,10 +335,8 @@ class Deployment:
         while not await self._window_over(clock, t0, stage.window_s, end_at):
             values = await self._read_all(cycles) if cycles else []
             now = time.time()
-            dog.feed_samples(
-                Sample(m, "CycleTime", f"Machines/{m}/CycleTime", now, now, v, None, 0)
-                for m, v in zip(machines, values, strict=True)
-            )
+            # one names list for the whole window: the watchdog keeps each binding's last value between batches
+            dog.feed([Update(k, v, source_ts=now, received_ts=now) for k, v in enumerate(values)], names)
             hits = [d for d in found if d.machine in machines and d.param == "cycle"]
             if hits:
                 raise _Rollback(f"drift on the changed plant: {hits[0].text}")

@@ -131,3 +131,19 @@ def test_a_link_that_drops_during_a_stage_freezes_it_and_rolls_it_back_when_it_r
     dep_log.close()
     kinds = [e.kind for e in read_log(tmp_path / "d.sqlite")]
     assert kinds == ["plan", "confirmation", "write", "frozen", "rollback", "rollback write", "end"]
+
+
+def test_drift_on_the_changed_machine_rolls_the_stage_back_at_once(tmp_path, netloop):
+    from tests.deploy.conftest import SPEED
+    from tests.plant.secure import plant_process
+
+    # The plant's CNC-02 really runs 60% slower than any setpoint says: the watchdog armed on the changed
+    # factory sees its cycles too long and the stage is rolled back before its window ends.
+    with plant_process(tmp_path, speed=SPEED, extra=("--drift", "CNC-02:cycle=+60%@0")) as plant:
+        changes = [cycle("CNC-02", round(0.9 * CNC02))]
+        dep, entries = deploy(plant, tmp_path, netloop, changes, [StageSpec(None, 2 * WINDOW_S)])
+        assert dep.outcome is Outcome.ROLLED_BACK
+        assert dep.reason.startswith("drift on the changed plant: CNC-02 cycle time +"), dep.reason
+        assert "parts in the window" not in dep.reason  # it did not wait for the window to end
+        assert writes(entries, "rollback write") == [(SP02, round(0.9 * CNC02), pytest.approx(CNC02), "Good", "engineer")]
+        assert asyncio.run(read_setpoints(plant.endpoint, tmp_path, [SP02])) == [pytest.approx(CNC02)]
