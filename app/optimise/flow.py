@@ -186,8 +186,11 @@ class EffortModel:
     Holds a snapshot (a `Factory` is immutable); build a new model for a new version.
     """
 
-    def __init__(self, factory: Factory):
+    def __init__(self, factory: Factory, follow_transports: bool = False):
         self.factory = factory
+        #: Legs with a transport path in their direction are measured along it (machine centre, waypoints,
+        #: machine centre), as the simulation carries parts, instead of the shortest way.
+        self.follow_transports = follow_transports
         self.ids, self.from_to, self.unknown = from_to_matrix(factory)
         self._index = {mid: i for i, mid in enumerate(self.ids)}
         self._xy = np.array([(m.pose.x_m, m.pose.y_m) for m in factory.machines], dtype=float).reshape(-1, 2)
@@ -218,7 +221,16 @@ class EffortModel:
             self._legs_of.setdefault(i, []).append(k)
             if j != i:
                 self._legs_of.setdefault(j, []).append(k)
-        dist_routed = [self._distance(int(i), int(j), self._xy[i], self._attach[i]) for i, j in zip(src, dst, strict=True)]
+        # (waypoints (n, 2), metres between them) per leg that follows its transport path
+        self._paths: dict[int, tuple[np.ndarray, float]] = {}
+        if follow_transports:
+            leg_of = {(int(i), int(j)): k for k, (i, j) in enumerate(zip(src, dst, strict=True))}
+            for t in factory.transports:  # as the simulation: the last path given for a pair is the one used
+                leg = leg_of.get((self._index.get(t.from_machine, -1), self._index.get(t.to_machine, -1)))
+                if leg is not None:
+                    w = np.array(t.waypoints, dtype=float).reshape(-1, 2)
+                    self._paths[leg] = (w, float(np.hypot(*np.diff(w, axis=0).T).sum()) if len(w) > 1 else 0.0)
+        dist_routed = [self._leg_distance(k, self._xy) for k in range(len(src))]
         self._dist = np.array([d for d, _ in dist_routed], dtype=float)
         self._routed = np.array([r for _, r in dist_routed], dtype=bool)
         self.total_effort = float((self._rate * self._dist).sum())
@@ -257,7 +269,10 @@ class EffortModel:
         for k in legs:
             a, b = int(self._src[k]), int(self._dst[k])
             other = b if a == i else a
-            d, _ = (0.0, True) if a == b else self._distance(i, other, xy, attach)
+            if k in self._paths:
+                d = float(self._path_metres(k, xy if a == i else self._xy[a], xy if b == i else self._xy[b]))
+            else:
+                d, _ = (0.0, True) if a == b else self._distance(i, other, xy, attach)
             change += self._rate[k] * (d - self._dist[k])
         return float(change)
 
@@ -287,6 +302,10 @@ class EffortModel:
             if a_ == b_:
                 continue
             j = b_ if a_ == i else a_
+            if k in self._paths:
+                d = self._path_metres(k, pts if a_ == i else self._xy[a_], pts if b_ == i else self._xy[b_])
+                change += self._rate[k] * (d - self._dist[k])
+                continue
             best = np.full(len(pts), np.inf)
             for node_j, extra_j in self._attach[j].nodes:
                 dist = net.distances_from(node_j)
@@ -322,8 +341,7 @@ class EffortModel:
         new._dist = self._dist.copy()
         new._routed = self._routed.copy()
         for k in touched:
-            i, j = int(self._src[k]), int(self._dst[k])
-            new._dist[k], new._routed[k] = new._distance(i, j, new._xy[i], new._attach[i])
+            new._dist[k], new._routed[k] = new._leg_distance(k, new._xy)
         new.total_effort = float((new._rate * new._dist).sum())
         return new
 
@@ -368,6 +386,21 @@ class EffortModel:
         for node, w in zip(self._end_nodes.get(i, []), self._ends.get(i, []), strict=True):
             nodes.append((node, float(np.hypot(*(w - xy)))))
         return _Attach(tuple(nodes), segment)
+
+    def _path_metres(self, k: int, xy_from: np.ndarray, xy_to: np.ndarray) -> np.ndarray:
+        """Metres along leg k's transport path from a machine at ``xy_from`` to one at ``xy_to`` (either may
+        be (K, 2) points): straight on when the path has no waypoints."""
+        w, inner = self._paths[k]
+        if not len(w):
+            return np.hypot(*(np.asarray(xy_from) - xy_to).T)
+        return np.hypot(*(np.asarray(xy_from) - w[0]).T) + inner + np.hypot(*(np.asarray(xy_to) - w[-1]).T)
+
+    def _leg_distance(self, k: int, xy: np.ndarray) -> tuple[float, bool]:
+        """(metres of leg k with machines at ``xy``, measured along the network or its transport path?)."""
+        i, j = int(self._src[k]), int(self._dst[k])
+        if k in self._paths and i != j:
+            return float(self._path_metres(k, xy[i], xy[j])), True
+        return self._distance(i, j, xy[i], self._attach[i])
 
     def _distance(self, i: int, j: int, xy_i: np.ndarray, att_i: _Attach) -> tuple[float, bool]:
         """(metres from machine i standing at xy_i to machine j where it stands, routed along the network?)."""

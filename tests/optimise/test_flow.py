@@ -177,3 +177,30 @@ def test_point_distances_between_slots_are_the_distances_machines_there_would_ha
         i, j = int(a[1]) - 1, int(b[1]) - 1
         assert d[i, j] == pytest.approx(metres)
     assert np.allclose(EffortModel(factory()).point_distances(pts), np.abs(pts[:, None] - pts[None]).sum(axis=2))
+
+
+def test_following_transport_paths_measures_legs_as_the_simulation_carries_parts():
+    # With follow_transports, a leg with a transport path in its direction is its route (centre, waypoints,
+    # centre: what app.sim divides by the speed), even where the aisle is shorter; other legs stay as they were.
+    from app.model.geometry import route_length_m
+
+    route = TransportPath(id="T1", from_machine="M1", to_machine="M3", waypoints=[[2.0, 10.0], [18.0, 10.0]])
+    conveyor = TransportPath(id="T2", from_machine="M1", to_machine="M2")
+    f = factory([AISLE], [route, conveyor])
+    centre = {m.id: (m.pose.x_m, m.pose.y_m) for m in f.machines}
+    legs = {(leg.from_id, leg.to_id): leg.distance_m for leg in EffortModel(f, follow_transports=True).analysis().legs}
+    assert legs["M1", "M3"] == pytest.approx(route_length_m(route, centre)) == pytest.approx(7.0 + 16.0 + 5.0)
+    assert legs["M1", "M2"] == pytest.approx(8.0)
+    assert legs["M2", "M3"] == pytest.approx(3.0 + 8.0 + 5.0)  # no path: along the aisle, as before
+    model = EffortModel(f, follow_transports=True)
+    rng = np.random.default_rng(5)
+    for mid in ("M1", "M3"):
+        pts = rng.uniform([0.0, 0.0], [40.0, 30.0], size=(10, 2))
+        many = model.moved_many(mid, pts)
+        for (x, y), d in zip(pts, many, strict=True):
+            moved = f.model_copy(
+                update={"machines": [m.model_copy(update={"pose": Pose(x_m=x, y_m=y)}) if m.id == mid else m for m in f.machines]}
+            )
+            full = EffortModel(moved, follow_transports=True).total_effort - model.total_effort
+            assert d == pytest.approx(full) and model.moved(mid, x, y) == pytest.approx(full)
+            assert model.with_moves({mid: (x, y)}).total_effort == pytest.approx(full + model.total_effort)
