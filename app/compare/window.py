@@ -26,8 +26,9 @@ from app.compare.kpis import Observation, exits_over_time_history, observe_histo
 from app.history.sessions import connected_periods
 from app.model.factory import Factory
 
-#: A connected stretch shorter than this (a reconnect that dropped again at once) is not used.
-MIN_STRETCH_S = 10.0
+#: A connected stretch shorter than this (a reconnect that dropped again at once) is not used. Short: a
+#: plant simulator run many times faster than real time fills a whole window in seconds.
+MIN_STRETCH_S = 1.0
 
 
 @dataclass(frozen=True)
