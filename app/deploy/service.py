@@ -32,6 +32,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from asyncua import Client, ua
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
@@ -42,6 +43,7 @@ from app.deploy.plan import DeploymentPlan, SetpointChange, Stage
 from app.deploy.prediction import Band, bands_text, kpi_stations, predict
 from app.live.client import ConnectionSettings
 from app.live.netloop import NetworkLoop, network_loop
+from app.live.trust import TrustStore, describe, fetch_server_certificate
 from app.plant.server import NAMESPACE, ensure_certificate
 from app.plant.setpoints import PLANT_CLOCK_ID
 from app.state.store import Update
@@ -74,8 +76,8 @@ class Outcome(enum.Enum):
     CANCELLED = "cancelled"
 
 
-class _LinkLost(Exception):
-    pass
+class NotTrusted(Exception):
+    """The plant presents a certificate the user has not trusted: nothing is written to it."""
 
 
 class _Rollback(Exception):
@@ -142,6 +144,7 @@ class Deployment:
         reconnect_s: float = 1.0,
         watchdog_config: WatchdogConfig | None = None,
         loop: NetworkLoop | None = None,
+        trusted: TrustStore | None = None,
     ):
         self.plan, self.settings, self.log = plan, settings, deploy_log
         self.time_scale = time_scale
@@ -149,6 +152,7 @@ class Deployment:
         self.poll_s, self.reconnect_s = poll_s, reconnect_s
         self.watchdog_config = watchdog_config or WatchdogConfig()
         self.loop = loop or network_loop()
+        self.trusted = trusted
         self.id = uuid.uuid4().hex[:12]
         self.user = settings.username
         self.reports = [StageReport(stage) for stage in plan.stages]
@@ -209,6 +213,8 @@ class Deployment:
         try:
             await self._connect()
             refused = await self._check_access()
+        except NotTrusted as e:
+            return self._refuse(f"{e}; nothing was written")
         except LINK_ERRORS as e:
             return self._refuse(f"cannot reach the plant at {s.endpoint}: {e or type(e).__name__}; nothing was written")
         if refused:
@@ -387,16 +393,32 @@ class Deployment:
         if not (s.client_certificate.is_file() and s.client_key.is_file()):  # made on first use, as the live console does
             await ensure_certificate(s.client_certificate.parent, "client", s.application_uri, "localhost", server=False)
         mode = ua.MessageSecurityMode.Sign if s.security_mode == "Sign" else ua.MessageSecurityMode.SignAndEncrypt
+        server_certificate = s.server_certificate or await self._trusted_certificate()
         await client.set_security(
             SecurityPolicyBasic256Sha256,
             str(s.client_certificate),
             str(s.client_key),
-            server_certificate=str(s.server_certificate) if s.server_certificate else None,
+            server_certificate=str(server_certificate) if server_certificate else None,
             mode=mode,
         )
         await asyncio.wait_for(client.connect(), s.timeout_s * 2)
         self._client = client
         self._idx = await client.get_namespace_index(NAMESPACE)
+
+    async def _trusted_certificate(self) -> Path | None:
+        """The plant's certificate from the trust store (None without a store); ``NotTrusted`` when the
+        plant presents one the user has not trusted (the live console's connection asks once)."""
+        if self.trusted is None:
+            return None
+        der = await fetch_server_certificate(self.settings.endpoint, self.settings.timeout_s)
+        if der is None:
+            raise NotTrusted(f"{self.settings.endpoint} offers no Basic256Sha256 endpoint")
+        if not self.trusted.is_trusted(der):
+            raise NotTrusted(
+                f"the plant's certificate ({describe(der).thumbprint[:23]}…) is not trusted: connect to it once from "
+                "Live ▸ Connect and trust it"
+            )
+        return self.trusted.path_of(der)
 
     async def _disconnect(self) -> None:
         client, self._client = self._client, None

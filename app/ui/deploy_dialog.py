@@ -17,9 +17,15 @@ from app.deploy.plan import PlanError, StageSpec, plan_deployment
 from app.deploy.service import Deployment, Outcome, StageReport
 from app.deploy.text import LOG_COLUMNS, STAGE_COLUMNS, awaiting, entry_row, first_stage_targets, parse_targets, stage_row
 from app.live.client import ConnectionSettings
+from app.live.trust import TrustStore
 from app.sim.scenario import Scenario
 from app.ui.gui_thread import connect_on_gui
 from app.whatif import Entry
+
+
+def _pki() -> Path:
+    """Where the live console keeps floortwin's client certificate and the trusted server certificates."""
+    return Path(platformdirs.user_config_dir("floortwin")) / "pki"
 
 
 class DeployDialog(QtWidgets.QDialog):
@@ -31,6 +37,8 @@ class DeployDialog(QtWidgets.QDialog):
         self.setObjectName("deploy_dialog")
         self.scenario, self.log_path = scenario, log_path
         self.deployment: Deployment | None = None
+        #: The server certificates the user trusted (the live console's store): a plant not in it is not written.
+        self.trusted: TrustStore | None = TrustStore(_pki() / "trusted")
         self._log: DeployLog | None = None
         form = QtWidgets.QFormLayout()
         self.endpoint = QtWidgets.QLineEdit("opc.tcp://127.0.0.1:4840/floortwin/", self)
@@ -95,7 +103,7 @@ class DeployDialog(QtWidgets.QDialog):
         self.resize(900, 600)
 
     def settings(self) -> ConnectionSettings:
-        folder = Path(platformdirs.user_config_dir("floortwin")) / "pki"  # the live console's client certificate
+        folder = _pki()  # the live console's client certificate
         return ConnectionSettings(
             endpoint=self.endpoint.text().strip(),
             security_policy="Basic256Sha256",
@@ -119,7 +127,9 @@ class DeployDialog(QtWidgets.QDialog):
                 return False
             plan = plan_deployment(self.scenario, specs[:1])  # the first stage holds every change: one stage
         self._log = DeployLog(self.log_path)
-        dep = self.deployment = Deployment(plan, settings or self.settings(), self._log, time_scale=self.speed.value())
+        dep = self.deployment = Deployment(
+            plan, settings or self.settings(), self._log, time_scale=self.speed.value(), trusted=self.trusted
+        )
         connect_on_gui(dep.stage_changed, self._on_stage)
         connect_on_gui(dep.logged, self._on_logged)
         connect_on_gui(dep.finished, self._on_finished)

@@ -147,3 +147,25 @@ def test_drift_on_the_changed_machine_rolls_the_stage_back_at_once(tmp_path, net
         assert "parts in the window" not in dep.reason  # it did not wait for the window to end
         assert writes(entries, "rollback write") == [(SP02, round(0.9 * CNC02), pytest.approx(CNC02), "Good", "engineer")]
         assert asyncio.run(read_setpoints(plant.endpoint, tmp_path, [SP02])) == [pytest.approx(CNC02)]
+
+
+def test_a_plant_whose_certificate_the_user_has_not_trusted_is_not_written(plant, tmp_path, netloop):
+    import dataclasses
+
+    from app.deploy.log import DeployLog, read_log
+    from app.live.trust import TrustStore
+    from tests.deploy.conftest import SPEED, settings
+
+    plan = plan_deployment(Scenario(name="x", factory=FACTORY, changes=[cycle("CNC-02", 200.0)]), [StageSpec(None, WINDOW_S)])
+    unverified = dataclasses.replace(settings(plant.endpoint, tmp_path, "operator"), server_certificate=None)
+    store = TrustStore(tmp_path / "trusted")
+    dep_log = DeployLog(tmp_path / "d.sqlite")
+    dep = Deployment(plan, unverified, dep_log, SPEED, loop=netloop, trusted=store)
+    assert dep.start().result(timeout=60) is Outcome.STOPPED
+    assert "certificate" in dep.reason and "is not trusted" in dep.reason and "nothing was written" in dep.reason
+    store.trust((tmp_path / "server" / "server_cert.der").read_bytes())  # as the live console's trust dialog does
+    again = Deployment(plan, unverified, dep_log, SPEED, loop=netloop, trusted=store)
+    assert again.start().result(timeout=60) is Outcome.STOPPED
+    assert "operator may not write" in again.reason  # it connected to the trusted plant, and the login was checked
+    dep_log.close()
+    assert [e.kind for e in read_log(tmp_path / "d.sqlite") if e.kind == "write"] == []
