@@ -89,7 +89,7 @@ def optimise_layout(
     with ``stopped_by="cancelled"``.
     """
     units, region = prepare_units(factory, request)
-    model = EffortModel(factory)
+    model = EffortModel(factory, follow_transports=request.follow_transports)
     if not np.any(model.from_to):
         raise LayoutInputError("nothing to optimise: no part flow goes from one machine to another")
     with LayoutChecker(factory, hulls) as checker:
@@ -449,6 +449,7 @@ class _Search:
             factory=self.factory.name,
             factory_path=factory_path,
             movable=[m for u in self.units for m in u.members],
+            follow_transports=self.request.follow_transports,
             region=self.region,
             slots=[(float(x), float(y)) for x, y in self.slots],
             baseline=self._objectives_model(self._objectives(self.start, self.base.total_effort)),

@@ -36,6 +36,11 @@ def add_layout_parser(sub: Any) -> None:
     p.add_argument("--group", metavar="IDS", action="append", default=[], help="machines that move together (repeatable)")
     p.add_argument("--region", metavar="x0,y0,x1,y1", help="where moved machines may stand, in metres (default: the floor)")
     p.add_argument("--slots", metavar="x,y;x,y;…", help="candidate positions of machine centres (a slot assignment)")
+    p.add_argument(
+        "--follow-transport-paths",
+        action="store_true",
+        help="measure legs that have a transport path along it, as the simulation does (default: the shortest way)",
+    )
     p.add_argument("--seconds", type=float, default=20.0, help="search time limit (default 20)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: a fresh one)")
     p.add_argument("--validate", type=int, default=0, metavar="K", help="simulate the best K candidates (default 0)")
@@ -72,6 +77,7 @@ def request_from(args: argparse.Namespace) -> LayoutRequest:
         slots=slots,
         seconds=args.seconds,
         seed=args.seed,
+        follow_transports=args.follow_transport_paths,
     )
 
 

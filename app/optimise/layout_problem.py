@@ -42,6 +42,8 @@ class LayoutRequest:
         Search time limit and random seed (None: a fresh one).
     max_candidates
         At most this many feasible candidates are reported (spread along the Pareto front).
+    follow_transports
+        Transport effort with legs that have a transport path measured along it (`EffortModel`).
     """
 
     movable: tuple[str, ...] = ()
@@ -53,6 +55,9 @@ class LayoutRequest:
     seed: int | None = None
     max_candidates: int = 12
     max_infeasible: int = 5
+    #: Measure legs that have a transport path along it, as the simulation carries parts (default: the
+    #: shortest way along aisles and transport paths, as the material-flow analysis shows it).
+    follow_transports: bool = False
 
 
 @dataclass

@@ -104,6 +104,8 @@ class LayoutResult(_Data):
     movable: list[str]
     region: tuple[float, float, float, float] | None = None
     slots: list[tuple[float, float]] = Field(default_factory=list)
+    #: Effort measured with legs along their transport paths (as simulated), not the shortest way.
+    follow_transports: bool = False
     baseline: Objectives
     candidates: list[Candidate] = Field(default_factory=list)
     #: Id of the candidate recommended (least effort among the feasible ones, validated when asked).

@@ -268,3 +268,24 @@ def test_command_line_bad_input_exits_2_with_a_clear_message(tmp_path, args, say
     )
     assert run.returncode == 2 and says in run.stderr
     assert not (tmp_path / "r.json").exists()
+
+
+def test_following_transport_paths_lowers_the_effort_the_simulation_measures():
+    # With a fixed waypoint route A→C, the shortest-way optimum (C beside B, by the aisle-less floor) differs
+    # from the route's: following transport paths, C comes to the route's last waypoint.
+    from app.model.factory import TransportPath
+
+    f = small_factory(
+        [machine("A", 5, 5), machine("B", 10, 5), machine("C", 35, 25)],
+        [flow("p", ["A", "C"], 60.0)],
+    ).model_copy(
+        update={"transports": [TransportPath(id="T", from_machine="A", to_machine="C", waypoints=[[5.0, 20.0], [20.0, 20.0]])]}
+    )
+    result = optimise_layout(f, LayoutRequest(movable=("C",), seconds=1.5, seed=1, follow_transports=True), HULLS)
+    assert result.follow_transports
+    best = result.candidate(result.recommended)
+    after = EffortModel(result.applied_to(f, best.id), follow_transports=True).total_effort
+    assert after == pytest.approx(best.objectives.effort, abs=1e-2)
+    c = result.changes(best.id)["C"]
+    assert np.hypot(c.x_m - 20.0, c.y_m - 20.0) < 3.5  # beside the route's end
+    assert best.objectives.effort < 0.7 * result.baseline.effort
