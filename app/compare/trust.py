@@ -54,7 +54,7 @@ MACHINE_TRUST_KPIS = (("output_per_h", "output"), ("utilisation", "utilisation")
 
 
 def _minutes(seconds: float) -> str:
-    return f"{seconds / 60:.0f} min" if seconds >= 60 else f"{seconds:.0f} s"
+    return duration_text(seconds / 60) if seconds >= 60 else f"{seconds:.0f} s"
 
 
 @dataclass(frozen=True)
