@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from app.compare.calibrate import ESTIMATE_MARGIN, Calibration, needed, usable
-from app.compare.diff import NOT_ENOUGH, Comparison, Row
+from app.compare.diff import FITS, NOT_ENOUGH, OUTSIDE, Comparison, Row
 from app.compare.report import verdict
 from app.compare.trust import Trust
 from app.sim.numbers import format_number
@@ -94,7 +94,8 @@ def row_cells(r: Row, changed: Collection[str] | None = None, trust: Trust | Non
         _figure(str(r.baseline) if r.baseline else "—", r.baseline.mean if r.baseline else None),
         _figure(str(r.scenario) if r.scenario else "—", r.scenario.mean if r.scenario else None),
         _figure(str(r.delta) if r.delta else "—", r.delta.mean if r.delta else None, bold=bool(r.significant)),
-        Cell(words, muted=r.significant is False or r.fit == NOT_ENOUGH, tip=predicted),
+        # grey: nothing to claim (not significant and no fit either way, or not enough data)
+        Cell(words, muted=(r.significant is False and r.fit not in (FITS, OUTSIDE)) or r.fit == NOT_ENOUGH, tip=predicted),
     ]
     return out
 

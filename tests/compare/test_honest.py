@@ -119,3 +119,17 @@ def test_exports_carry_the_margin_the_coverage_and_the_verdicts(restarted):
     assert text.splitlines()[-1].endswith('"20 min of 30, 1 gap"') and text.splitlines()[-1].startswith("Actuals recorded")
     html = comparison_html("t", c, [], notes=[f"Actuals: {w.text()}"])
     assert "20 min of 30, 1 gap" in html and "within ±10% of the prediction" in html
+
+
+def test_a_fit_or_outside_claim_is_never_greyed_not_enough_data_is():
+    from app.compare.table import row_cells
+
+    narrow = [_obs(x) for x in (100, 102, 98, 101, 99)]
+    c = compare(narrow, [_obs(x) for x in (100, 101, 99, 100, 100)], actual=_obs(100.5))
+    thr = c.row("throughput_per_h")
+    assert thr.significant is False and thr.fit == FITS
+    verdict_cell = row_cells(thr)[-1]
+    assert not verdict_cell.muted and verdict_cell.text == "not significant; actual fits the baseline (within ±10%)"
+    assert "“fits” needs the prediction within ±10%" in verdict_cell.tip
+    wide = compare([_obs(x) for x in (90, 110, 100, 95, 105)], actual=_obs(100)).row("throughput_per_h")
+    assert row_cells(wide)[-1].muted
