@@ -39,16 +39,21 @@ class AlarmsDock(QtWidgets.QDockWidget):
         buttons.addWidget(self.summary, 1)
         buttons.addWidget(self.ack)
         buttons.addWidget(self.ack_all)
-        layout.addLayout(buttons)
+        # The machines' alarms on the left, other sections (the drift watchdog's) beside them.
+        self.split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal, body)
+        self.split.setChildrenCollapsible(False)
+        column = QtWidgets.QWidget(self.split)
+        column_layout = QtWidgets.QVBoxLayout(column)
+        column_layout.setContentsMargins(0, 0, 0, 0)
+        column_layout.addLayout(buttons)
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS), body)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal, body)
-        self.split.setChildrenCollapsible(False)
-        self.split.addWidget(self.table)
+        column_layout.addWidget(self.table)
+        self.split.addWidget(column)
         layout.addWidget(self.split)
         self.setWidget(body)
         self.log: AlarmLog | None = None
@@ -60,7 +65,8 @@ class AlarmsDock(QtWidgets.QDockWidget):
     def add_section(self, widget: QtWidgets.QWidget) -> None:
         """Show another kind of alarm beside the machines' (the drift watchdog's detections)."""
         self.split.addWidget(widget)
-        self.split.setSizes([1, 1])
+        self.split.setStretchFactor(0, 2)  # the machines' alarms are short words; a drift is a sentence
+        self.split.setStretchFactor(self.split.count() - 1, 3)
 
     def set_drifts(self, waiting: int) -> None:
         self.drifts = waiting

@@ -75,8 +75,12 @@ class WatchdogPanel(QtWidgets.QWidget):
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.summary = QtWidgets.QLabel("Drift watchdog: runs while live")
-        self.summary.setWordWrap(True)
-        layout.addWidget(self.summary)
+        self.summary.setMinimumWidth(1)  # one line, cut at the dock's edge (the whole line is its tooltip)
+        self.log_button = QtWidgets.QPushButton("Watchdog log…")
+        top = QtWidgets.QHBoxLayout()
+        top.addWidget(self.summary, 1)
+        top.addWidget(self.log_button)
+        layout.addLayout(top)
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
@@ -89,12 +93,9 @@ class WatchdogPanel(QtWidgets.QWidget):
         self.recalibrate_button = QtWidgets.QPushButton("Recalibrate")
         self.dismiss_button = QtWidgets.QPushButton("Dismiss")
         self.dismiss_button.setToolTip("Not a change worth recalibrating: watch this parameter again from now")
-        self.log_button = QtWidgets.QPushButton("Watchdog log…")
         buttons.addWidget(self.recalibrate_button, 1)
         buttons.addWidget(self.dismiss_button)
-        buttons.addStretch(0)  # takes the room of the hidden buttons: the log's stays at the right
-        buttons.addWidget(self.log_button)
-        layout.addLayout(buttons)
+        layout.addLayout(buttons)  # shown only for a detection to act on: the bottom docks stay short
         self.recalibrate_button.clicked.connect(self.recalibrate_selected)
         self.dismiss_button.clicked.connect(self.dismiss_selected)
         self.log_button.clicked.connect(self.show_log)
@@ -181,6 +182,7 @@ class WatchdogPanel(QtWidgets.QWidget):
         machines = len({m for m, _p in dog.channels})
         unbound = len(text.without_cycle_time(dog.factory))
         self.summary.setText(text.watch_summary(len(dog.channels), machines, pending, len(self.detections), unbound))
+        self.summary.setToolTip("\n".join([self.summary.text(), *pending[1:]]))
 
     def selected_index(self) -> int | None:
         items = self.table.selectedItems()
