@@ -169,3 +169,17 @@ def test_a_plant_whose_certificate_the_user_has_not_trusted_is_not_written(plant
     assert "operator may not write" in again.reason  # it connected to the trusted plant, and the login was checked
     dep_log.close()
     assert [e.kind for e in read_log(tmp_path / "d.sqlite") if e.kind == "write"] == []
+
+
+def test_a_demand_change_is_deployed_as_the_release_rate_setpoint(plant, tmp_path, netloop):
+    from app.sim.scenario import Demand
+
+    cover = next(f for f in FACTORY.flows if f.part == "cover").interarrival.mean_s
+    dep, entries = deploy(
+        plant, tmp_path, netloop, [Demand(part="cover", interarrival_mean_s=0.8 * cover)], [StageSpec(None, WINDOW_S)]
+    )
+    assert dep.outcome is Outcome.COMPLETED, dep.reason
+    assert list(dep.reports[0].measured) == ["line output"]  # no machine changed: the line's output is watched
+    rate = "Sources/cover/ReleaseRate"
+    assert writes(entries) == [(rate, pytest.approx(3600 / cover), pytest.approx(3600 / (0.8 * cover)), "Good", "engineer")]
+    assert asyncio.run(read_setpoints(plant.endpoint, tmp_path, [rate])) == [pytest.approx(3600 / (0.8 * cover))]
