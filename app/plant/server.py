@@ -91,8 +91,20 @@ def machine_node_id(machine_id: str) -> str:
 #: How the embedded plant drives the bundled demo: a fixed seed (the same first minute every time, so the
 #: docs' screenshots match what a user sees) and CNC-06 broken down 30 minutes before the app connects, for
 #: 45 minutes: the first minute shows it down with its alarm, CNC-05 blocked behind it, and the rest of
-#: the plant running, starved (waiting for parts) and in setup as the part flows make it.
-DEMO_ARGS = ("--seed", "7", "--breakdown", "CNC-06@-1800+2700")
+#: the plant running, starved (waiting for parts) and in setup as the part flows make it. It also offers
+#: Basic256Sha256 with two demo logins on this machine only (127.0.0.1): ``operator``/``operator`` reads,
+#: ``engineer``/``engineer`` may write the setpoints — what What-if ▸ Deploy to Plant… needs to be shown.
+DEMO_ARGS = (
+    "--seed",
+    "7",
+    "--breakdown",
+    "CNC-06@-1800+2700",
+    "--secure",
+    "--user",
+    "operator:operator:read",
+    "--user",
+    "engineer:engineer:write",
+)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
