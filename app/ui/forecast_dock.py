@@ -45,15 +45,20 @@ class ForecastDock(QtWidgets.QDockWidget):
         self.now_button.setToolTip("Simulate the rest of the shift from the plant's state now")
         self.now_button.clicked.connect(self.forecast_now)
         self.status = QtWidgets.QLabel("Connect to a plant to forecast its shift", body)
+        self.status.setWordWrap(True)
+        # Two short rows, so the dock is no wider than its neighbours on the right (the 3D view keeps its room).
         row = QtWidgets.QHBoxLayout()
-        for w in (self.shift_hours, self.target, self.now_button):
+        for w in (self.shift_hours, self.target):
             row.addWidget(w)
         row.addStretch(1)
+        below = QtWidgets.QHBoxLayout()
+        below.addWidget(self.status, 1)
+        below.addWidget(self.now_button)
         layout = QtWidgets.QVBoxLayout(body)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addLayout(row)
         layout.addWidget(self.chart, 1)
-        layout.addWidget(self.status)
+        layout.addLayout(below)
         self.setWidget(body)
         if service is not None:
             self._bind(service)

@@ -33,6 +33,7 @@ from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock, node_payload
 from app.ui.connection_dialog import ConnectionDialog
 from app.ui.embedded_plant import EmbeddedPlant
+from app.ui.forecast_dock import ForecastDock
 from app.ui.live_link import LiveLink
 from app.ui.settings import Settings
 from app.ui.timeline_bar import TimelineBar
@@ -68,6 +69,7 @@ class LiveViews:
     trends: TrendsDock
     timeline: TimelineBar
     browse: BrowseDock
+    forecast: ForecastDock
 
 
 class LiveController(QtCore.QObject):
@@ -125,6 +127,7 @@ class LiveController(QtCore.QObject):
         self.link_label = QtWidgets.QLabel("")
         self.plant_label = QtWidgets.QLabel("")
         self.plant_time_scale = 1.0  # the embedded plant simulator's --speed
+        self.forecast_pending = False  # a link was started whose shift forecast is not attached yet
         self.watchdog = WatchdogPanel(link.session, document, undo_stack, self._history_path_if_open, views.alarms)
         views.alarms.add_section(self.watchdog)
         self.watchdog.machine_selected.connect(views.alarms.machine_activated)
@@ -141,6 +144,7 @@ class LiveController(QtCore.QObject):
     def close(self) -> None:
         """At the window's end: the link and the plant simulator stop."""
         self.live.stop()
+        self.views.forecast.close_service()
         if self.plant is not None:
             self.plant.stop()
 
@@ -190,6 +194,7 @@ class LiveController(QtCore.QObject):
         self.live.history_retention_s = days * 86_400 if days > 0 else None
         self.live.history_max_bytes = int(mb * 2**20) if mb > 0 else None
         self.live.start(self.document.factory, settings, path)
+        self.forecast_pending = True  # the shift forecast starts once the link is up
         self.views.alarms.set_log(self.live.alarms)
         self.views.trends.set_history(History(path))
         self.views.timeline.set_history(History(path))
@@ -206,6 +211,7 @@ class LiveController(QtCore.QObject):
 
     def disconnect_live(self) -> None:
         self.live.stop()
+        self.views.forecast.detach()
         self.watchdog.refresh()
         self.views.timeline.set_history(None)
         self.views.trends.set_cursor(None)
@@ -337,6 +343,7 @@ class LiveController(QtCore.QObject):
     def _on_link_state(self, state: str, message: str) -> None:
         if state == "connected":
             self.views.browse.set_browser(self._browse)  # (re)load the server's tree on every (re)connection
+            self._start_forecast()
         self.link_label.setText(console_text.link_badge(state))
         self.link_label.setToolTip(message)
         if state in ("reconnecting", "failed") and message:
@@ -347,6 +354,14 @@ class LiveController(QtCore.QObject):
             # The link gave up for good: end it (Live ▸ Connect is offered again) and say what to do.
             settings = self.live_settings
             QtCore.QTimer.singleShot(0, lambda: self._explain_failure(failure, settings))
+
+    def _start_forecast(self) -> None:
+        """Forecast the shift from the live store: its shift begins when the link first came up."""
+        store, document = self.live.session.store, self.document
+        if self.forecast_pending and store is not None and document is not None:
+            self.forecast_pending = False
+            history = History(self.history_path())
+            self.views.forecast.attach(document.factory, store, history, time.time(), self.watchdog.time_scale)
 
     def _explain_failure(self, failure: BaseException, settings: ConnectionSettings | None) -> None:
         self.disconnect_live()

@@ -22,6 +22,7 @@ from app.ui.dock_layout import DockAreas, add_panels_menu, arrange_default, fill
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.error_box import error_box
 from app.ui.file_commands import FileCommands
+from app.ui.forecast_dock import ForecastDock
 from app.ui.heat_controller import HeatController
 from app.ui.heat_dock import HeatDock
 from app.ui.help_dialogs import about_box, plugins_dialog, shortcuts_box
@@ -108,6 +109,7 @@ class MainWindow(QtWidgets.QMainWindow):
             show_wip=lambda title, amounts: self.heat.show_simulated_wip(title, amounts),
             parent=self,
         )
+        self.forecast_dock = ForecastDock(self)  # the shift's parts out, forecast from the live state
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
         self.undo_dock.setObjectName("dock_undo")
         add_builtin_panels(self.plugins)  # floortwin's own panels: docks made as every plugin's panels are
@@ -116,7 +118,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks = DockAreas(
             left=[self.tree_dock, self.browse_dock, self.palette_dock],
             pinned=self.properties_dock,
-            right=[self.trends_dock, self.heat_dock, self.whatif_dock],
+            right=[self.trends_dock, self.heat_dock, self.whatif_dock, self.forecast_dock],
             bottom=[self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock],
         )
         place_docks(self, self.docks)
@@ -162,7 +164,7 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda: self.document,
             self.settings,
             self.view,
-            LiveViews(self.alarms_dock, self.trends_dock, self.timeline, self.browse_dock),
+            LiveViews(self.alarms_dock, self.trends_dock, self.timeline, self.browse_dock, self.forecast_dock),
             self.statusBar(),
             self.layout_editor.stack,
             self.show_error,

@@ -62,3 +62,19 @@ def test_the_dock_forecasts_the_shift_and_again_on_demand_and_for_a_new_target(q
         assert not dock.now_button.isEnabled() and "Not connected" in dock.status.text()
     finally:
         dock.close_service()
+
+
+def test_the_window_forecasts_the_shift_once_the_demo_is_live_and_stops_when_disconnected(qloop, make_window, qtbot):
+    w = make_window()
+    dock = w.forecast_dock
+    assert dock in w.docks.right and not dock.now_button.isEnabled()
+    w.console.start_embedded_plant(DEMO, ("--speed", "20", "--interval", "0.25"))
+    qtbot.waitUntil(w.console.live_ready, timeout=20000)
+    qtbot.waitUntil(lambda: dock.shift_forecast is not None, timeout=10000)  # attached when the link came up
+    assert dock.now_button.isEnabled()
+    dock.now_button.click()
+    qtbot.waitUntil(lambda: dock.chart.forecast is not None, timeout=60_000)  # simulated from the live store
+    assert dock.chart.forecast.horizon_s > 0
+    w.console.disconnect_live()
+    assert dock.shift_forecast is None and not dock.now_button.isEnabled()
+    assert dock.status.text().startswith("Not connected")
