@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## Open the demo plant in the main window.
 run: $(STAMP)
-	$(PY) main.py --demo
+	$(PY) main.py --demo $(ARGS)
 
 INTEROP := tests/interop/node_modules/.installed
 

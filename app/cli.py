@@ -37,6 +37,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--no-plant", action="store_true", help="with --demo: do not start the plant simulator")
     p.add_argument(
+        "--plant-speed",
+        metavar="N",
+        type=float,
+        help="with --demo: run the plant simulator N times faster than the clock (e.g. 60: an hour a minute)",
+    )
+    p.add_argument(
+        "--drift",
+        metavar="SPEC",
+        action="append",
+        default=[],
+        help='with --demo: make the plant drift from its model, e.g. "CNC-03:cycle=+20%%@10m" (cycle, mtbf, mttr or '
+        "arrival; at a plant time, or a ramp @10m..40m); may be repeated — the drift watchdog should catch it",
+    )
+    p.add_argument(
         "--connect",
         metavar="URL",
         help="connect to this OPC UA server (opc.tcp://HOST:PORT/...) with the factory's bindings; "
@@ -131,6 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return EXIT_USAGE
     plant = path if args.demo and not args.no_plant and not args.connect else None
+    plant_args = _plant_args(args, factory) if plant is not None else ()
+    if plant_args is None:
+        return EXIT_USAGE
+    if plant is None and (args.drift or args.plant_speed is not None):
+        print("floortwin: error: --drift and --plant-speed need --demo (with its plant simulator)", file=sys.stderr)
+        return EXIT_USAGE
     heat = tuple(h.strip() for h in args.heat.split(",") if h.strip()) if args.heat else ()
     return run_gui(
         factory,
@@ -145,7 +165,32 @@ def main(argv: list[str] | None = None) -> int:
         args.first_frame_exit,
         connect=args.connect,
         plugins=plugins,
+        plant_args=plant_args,
     )
+
+
+def _plant_args(args: argparse.Namespace, factory: Factory | None) -> tuple[str, ...] | None:
+    """The embedded plant simulator's options from ``--plant-speed`` and ``--drift`` (None: a bad one, said)."""
+    from app.plant.drift import check_drifts, parse_drift
+
+    out: list[str] = []
+    if args.plant_speed is not None:
+        if not (math.isfinite(args.plant_speed) and args.plant_speed > 0):
+            print(f"floortwin: error: --plant-speed: must be a number > 0, got {args.plant_speed:g}", file=sys.stderr)
+            return None
+        out += ["--speed", f"{args.plant_speed:g}"]
+    try:
+        drifts = [parse_drift(spec) for spec in args.drift]
+    except ValueError as e:
+        print(f"floortwin: error: --drift {e}", file=sys.stderr)
+        return None
+    problems = check_drifts(drifts, factory) if factory is not None else []
+    if problems:
+        print(f"floortwin: error: --drift {problems[0]}", file=sys.stderr)
+        return None
+    for d in drifts:
+        out += ["--drift", d.spec]
+    return tuple(out)
 
 
 def _plugins() -> PluginManager:
@@ -201,6 +246,7 @@ def run_gui(
     first_frame_exit: bool = False,
     connect: str | None = None,
     plugins: PluginManager | None = None,
+    plant_args: tuple[str, ...] = (),
 ) -> int:
     """Create the Qt application and the main window (and the plant simulator for ``plant``), and run until quit."""
     from PySide6 import QtCore, QtWidgets
@@ -224,7 +270,7 @@ def run_gui(
     if factory is not None:
         window.files.open_loaded(factory, path, connect=connect is None and plant is None)
     if plant is not None:
-        window.console.start_embedded_plant(plant)
+        window.console.start_embedded_plant(plant, plant_args)
     elif connect is not None and factory is not None:
         QtCore.QTimer.singleShot(0, lambda: window.console.connect_from_file(connect))
     # A screenshot of a live plant waits for its first values: the embedded plant's, a --connect server's

@@ -125,3 +125,22 @@ def test_diff_against_a_file_with_several_problems_lists_them_all(tmp_path, demo
     assert r.returncode == 2 and "more problem" not in r.stderr and "Traceback" not in r.stderr
     assert len(lines) >= 2 and all(line.startswith("floortwin: error: other.json: ") for line in lines), lines
     assert sum('unknown machine "CNC-05"' in line for line in lines) >= 2
+
+
+def test_drift_and_plant_speed_reach_the_embedded_plant_and_bad_ones_exit_2(tmp_path):
+    from app.cli import _plant_args, build_parser
+    from app.model.io import load_factory
+    from tests.conftest import DEMO
+
+    drifts = ["--drift", "CNC-03:cycle=+20%@10m", "--drift", "CNC-05:mttr=+50%@1h..2h"]
+    args = build_parser().parse_args(["--demo", "--plant-speed", "60", *drifts])
+    assert _plant_args(args, load_factory(DEMO)) == ("--speed", "60", *drifts)
+    r = run("--demo", "--drift", "CNC-03:cycle=20%@10m")
+    assert r.returncode == 2 and "--drift CNC-03:cycle=20%@10m" in r.stderr and "signed percentage" in r.stderr
+    r = run("--demo", "--drift", "CNC-99:cycle=+20%@10m")
+    assert r.returncode == 2 and 'unknown machine "CNC-99"' in r.stderr
+    r = run("--demo", "--plant-speed", "0")
+    assert r.returncode == 2 and "--plant-speed: must be a number > 0" in r.stderr
+    r = run("--demo", "--no-plant", "--drift", "CNC-03:cycle=+20%@10m")
+    assert r.returncode == 2 and "need --demo (with its plant simulator)" in r.stderr
+    assert "Traceback" not in r.stderr
