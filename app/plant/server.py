@@ -388,28 +388,7 @@ class PlantServer:
                     minimum_sampling_ms=sampling_ms,
                 )
                 if eu_range is not None:
-                    eu = ua.EUInformation(
-                        NamespaceUri=UNITS_NAMESPACE,
-                        UnitId=unece_code(code),
-                        DisplayName=ua.LocalizedText(unit),
-                        Description=ua.LocalizedText(unit),
-                    )
-                    await conformance.add_property(
-                        server,
-                        nodeid,
-                        node_id(f"{base}/{name}/EngineeringUnits", idx),
-                        "EngineeringUnits",
-                        ua.Variant(eu, ua.VariantType.ExtensionObject),
-                        ua.ObjectIds.EUInformation,
-                    )
-                    await conformance.add_property(
-                        server,
-                        nodeid,
-                        node_id(f"{base}/{name}/EURange", idx),
-                        "EURange",
-                        ua.Variant(ua.Range(Low=eu_range[0], High=eu_range[1]), ua.VariantType.ExtensionObject),
-                        ua.ObjectIds.Range,
-                    )
+                    await self._add_analog_properties(server, nodeid, f"{base}/{name}", idx, unit, code, eu_range)
                 self.vars.append(_Var(nodeid, vtype, i, name))
             cycle_mean = self.model.stations[self.model.index[m.id]].cycle.mean_s
             await self._add_setpoint(
@@ -501,6 +480,14 @@ class PlantServer:
             minimum_sampling_ms=sampling_ms,
             writable=True,
         )
+        await self._add_analog_properties(server, nodeid, ident, idx, unit, code, (setpoint.low, setpoint.high))
+        self.setpoints[nodeid] = setpoint
+
+    @staticmethod
+    async def _add_analog_properties(
+        server: Server, nodeid: ua.NodeId, ident: str, idx: int, unit: str, code: str, eu_range: tuple[float, float]
+    ) -> None:
+        """An AnalogItem's standard ``0:EngineeringUnits`` (UNECE code) and ``0:EURange`` properties."""
         eu = ua.EUInformation(
             NamespaceUri=UNITS_NAMESPACE,
             UnitId=unece_code(code),
@@ -520,10 +507,9 @@ class PlantServer:
             nodeid,
             node_id(f"{ident}/EURange", idx),
             "EURange",
-            ua.Variant(ua.Range(Low=setpoint.low, High=setpoint.high), ua.VariantType.ExtensionObject),
+            ua.Variant(ua.Range(Low=eu_range[0], High=eu_range[1]), ua.VariantType.ExtensionObject),
             ua.ObjectIds.Range,
         )
-        self.setpoints[nodeid] = setpoint
 
     # -- setpoint writes ------------------------------------------------------------------------
     def may_write(self, user: User | None) -> bool:
