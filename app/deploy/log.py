@@ -6,10 +6,10 @@ file beside the history file.
 from __future__ import annotations
 
 import os
-import sqlite3
-import threading
 from dataclasses import dataclass
 from pathlib import Path
+
+from app.history.event_log import EventLog, read_events
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS deploy_log (
@@ -43,36 +43,13 @@ class DeployEntry:
     text: str
 
 
-class DeployLog:
+class DeployLog(EventLog[DeployEntry]):
     """Appends entries to ``path`` (created if needed) and reads them back."""
 
     def __init__(self, path: str | os.PathLike[str]):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._con = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA synchronous=NORMAL")
-        self._con.executescript(SCHEMA)
-
-    def append(self, e: DeployEntry) -> None:
-        """Commit one entry now."""
-        with self._lock, self._con:
-            self._con.execute(
-                "INSERT INTO deploy_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (e.t, e.deployment, e.stage, e.kind, e.user, e.node, e.old, e.new, e.status, e.text),
-            )
-
-    def close(self) -> None:
-        with self._lock:
-            self._con.close()
+        super().__init__(path, "deploy_log", SCHEMA)
 
 
 def read_log(path: str | os.PathLike[str]) -> list[DeployEntry]:
     """Every entry in ``path``, oldest first (empty when it has none)."""
-    con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=30)
-    with con:
-        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'deploy_log'").fetchone():
-            return []
-        rows = con.execute("SELECT * FROM deploy_log ORDER BY rowid").fetchall()
-    con.close()
-    return [DeployEntry(*row) for row in rows]
+    return read_events(path, "deploy_log", DeployEntry)

@@ -8,10 +8,9 @@ rare, so the commit is made at once on the thread that found them.
 from __future__ import annotations
 
 import os
-import sqlite3
-import threading
 from dataclasses import dataclass
-from pathlib import Path
+
+from app.history.event_log import EventLog, read_events
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS watchdog_log (
@@ -39,49 +38,13 @@ class LogEntry:
     text: str
 
 
-class WatchdogLog:
+class WatchdogLog(EventLog[LogEntry]):
     """Appends entries to ``path`` (created if needed; a history file is fine) and reads them back."""
 
     def __init__(self, path: str | os.PathLike[str]):
-        self.path = Path(path)
-        self._lock = threading.Lock()
-        self._con = sqlite3.connect(str(self.path), timeout=30, check_same_thread=False)
-        self._con.execute("PRAGMA journal_mode=WAL")
-        self._con.execute("PRAGMA synchronous=NORMAL")
-        self._con.executescript(SCHEMA)
-
-    def append(self, entry: LogEntry) -> None:
-        """Commit one entry now."""
-        with self._lock, self._con:
-            self._con.execute(
-                "INSERT INTO watchdog_log VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    entry.t,
-                    entry.kind,
-                    entry.machine,
-                    entry.param,
-                    entry.ratio,
-                    entry.half_width,
-                    entry.since,
-                    entry.confidence,
-                    entry.n,
-                    entry.old,
-                    entry.new,
-                    entry.text,
-                ),
-            )
-
-    def close(self) -> None:
-        with self._lock:
-            self._con.close()
+        super().__init__(path, "watchdog_log", SCHEMA)
 
 
 def read_log(path: str | os.PathLike[str]) -> list[LogEntry]:
     """Every entry in ``path``, oldest first (empty when the file has no watchdog log)."""
-    con = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True, timeout=30)
-    with con:
-        if not con.execute("SELECT 1 FROM sqlite_master WHERE name = 'watchdog_log'").fetchone():
-            return []
-        rows = con.execute("SELECT * FROM watchdog_log ORDER BY t, rowid").fetchall()
-    con.close()
-    return [LogEntry(*row) for row in rows]
+    return read_events(path, "watchdog_log", LogEntry, order="t, rowid")
