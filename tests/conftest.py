@@ -27,6 +27,13 @@ def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(_HOME, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _own_data_folder(monkeypatch, tmp_path_factory):
+    """Each test records into a data folder of its own (histories, logs, autosaves, plugins): a history the
+    demo recorded in one test never shows in the next one's comparison or replay."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+
+
 @pytest.fixture
 def demo_path() -> Path:
     return DEMO
