@@ -190,6 +190,10 @@ def _plant_args(args: argparse.Namespace, factory: Factory | None) -> tuple[str,
         return None
     for d in drifts:
         out += ["--drift", d.spec]
+    if out and args.demo:
+        from app.plant.server import DEMO_ARGS
+
+        out = [*DEMO_ARGS, *out]  # the demo stays the demo (its seed, breakdown, secure endpoint and logins)
     return tuple(out)
 
 

@@ -134,7 +134,9 @@ def test_drift_and_plant_speed_reach_the_embedded_plant_and_bad_ones_exit_2(tmp_
 
     drifts = ["--drift", "CNC-03:cycle=+20%@10m", "--drift", "CNC-05:mttr=+50%@1h..2h"]
     args = build_parser().parse_args(["--demo", "--plant-speed", "60", *drifts])
-    assert _plant_args(args, load_factory(DEMO)) == ("--speed", "60", *drifts)
+    from app.plant.server import DEMO_ARGS
+
+    assert _plant_args(args, load_factory(DEMO)) == (*DEMO_ARGS, "--speed", "60", *drifts)  # added to the demo's own
     r = run("--demo", "--drift", "CNC-03:cycle=20%@10m")
     assert r.returncode == 2 and "--drift CNC-03:cycle=20%@10m" in r.stderr and "signed percentage" in r.stderr
     r = run("--demo", "--drift", "CNC-99:cycle=+20%@10m")
