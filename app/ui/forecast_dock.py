@@ -6,6 +6,7 @@ button, and the background refresh (the service's policy, checked every few seco
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 from PySide6 import QtCore, QtWidgets
 
@@ -68,6 +69,7 @@ class ForecastDock(QtWidgets.QDockWidget):
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self.tick)
         self._shift_start = time.time()
+        self._ready: Callable[[], bool] | None = None
         self.now_button.setEnabled(False)
 
     def _bind(self, service: ForecastService) -> None:
@@ -80,9 +82,17 @@ class ForecastDock(QtWidgets.QDockWidget):
             self.status.setText(shift_text(self._shift_start, sf.shift.end, time.time()))
 
     def attach(
-        self, factory: Factory, store: StateStore, history: History | None, shift_start: float, time_scale: float = 1.0
+        self,
+        factory: Factory,
+        store: StateStore,
+        history: History | None,
+        shift_start: float,
+        time_scale: float = 1.0,
+        ready: Callable[[], bool] | None = None,
     ) -> None:
-        """Forecast the shift that began at ``shift_start`` (UNIX s) from this store (a live link is up)."""
+        """Forecast the shift that began at ``shift_start`` (UNIX s) from this store (a live link is up);
+        ``ready`` says when the store holds the plant's state (no forecast is made from an empty line)."""
+        self._ready = ready
         if self.service is None:
             self.service = ForecastService(factory)
             self._bind(self.service)
@@ -119,6 +129,11 @@ class ForecastDock(QtWidgets.QDockWidget):
         sf = self.shift_forecast
         if sf is None:
             return
+        if self._ready is not None and not self._ready():
+            self.status.setText("Waiting for the plant's state before forecasting…")
+            self.now_button.setEnabled(False)
+            return
+        self.now_button.setEnabled(True)
         now = time.time()
         t, n = sf.actual(now)
         self.chart.set_actual(t, n, self._shift_start, now)

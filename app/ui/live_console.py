@@ -361,7 +361,8 @@ class LiveController(QtCore.QObject):
         if self.forecast_pending and store is not None and document is not None:
             self.forecast_pending = False
             history = History(self.history_path())
-            self.views.forecast.attach(document.factory, store, history, time.time(), self.watchdog.time_scale)
+            scale = self.watchdog.time_scale
+            self.views.forecast.attach(document.factory, store, history, time.time(), scale, ready=self.live_ready)
 
     def _explain_failure(self, failure: BaseException, settings: ConnectionSettings | None) -> None:
         self.disconnect_live()

@@ -71,10 +71,33 @@ def test_the_window_forecasts_the_shift_once_the_demo_is_live_and_stops_when_dis
     w.console.start_embedded_plant(DEMO, ("--speed", "20", "--interval", "0.25"))
     qtbot.waitUntil(w.console.live_ready, timeout=20000)
     qtbot.waitUntil(lambda: dock.shift_forecast is not None, timeout=10000)  # attached when the link came up
-    assert dock.now_button.isEnabled()
+    qtbot.waitUntil(dock.now_button.isEnabled, timeout=10000)  # once the plant's state is in (next tick)
     dock.now_button.click()
     qtbot.waitUntil(lambda: dock.chart.forecast is not None, timeout=60_000)  # simulated from the live store
     assert dock.chart.forecast.horizon_s > 0
     w.console.disconnect_live()
     assert dock.shift_forecast is None and not dock.now_button.isEnabled()
     assert dock.status.text().startswith("Not connected")
+
+
+def test_no_forecast_is_made_before_the_store_holds_the_plants_state(qtbot, tmp_path):
+    """A link that has just come up has an empty store: forecasting from it would show an empty line's
+    forecast as the plant's (from a new-user trial)."""
+    factory = load_factory(DEMO)
+    store = StateStore([m.id for m in factory.machines], ["State", "Level", "PartCount"])
+    service = ForecastService(factory, replications=20, workers=0)
+    dock = ForecastDock(service=service)
+    qtbot.addWidget(dock)
+    ready = [False]
+    requested = []
+    service.started.connect(requested.append)
+    try:
+        dock.attach(factory, store, None, time.time(), ready=lambda: ready[0])
+        assert dock.status.text().startswith("Waiting for the plant's state")
+        assert not dock.now_button.isEnabled() and not requested and dock.chart.forecast is None
+        ready[0] = True
+        dock.tick()
+        assert dock.now_button.isEnabled()
+        qtbot.waitUntil(lambda: dock.chart.forecast is not None, timeout=60_000)
+    finally:
+        dock.close_service()
