@@ -141,6 +141,11 @@ class LiveController(QtCore.QObject):
     def document(self) -> FactoryDocument | None:
         return self._document()
 
+    @property
+    def link_time_scale(self) -> float:
+        """Plant seconds per second of the clock on the current link (an embedded plant's ``--speed``, else 1)."""
+        return self.watchdog.time_scale
+
     def close(self) -> None:
         """At the window's end: the link and the plant simulator stop."""
         self.live.stop()

@@ -100,6 +100,7 @@ class MainWindow(QtWidgets.QMainWindow):
             lambda: self.console.history_path(),
             extra_kpis=self.plugins.extra_kpis,
             kpi_labels=lambda: {k: (spec.label, spec.unit) for k, spec in self.plugins.kpis.items()},
+            time_scale=lambda: self.console.link_time_scale,
         )
         self.whatif_dock = WhatIfDock(
             self.whatif,

@@ -52,6 +52,7 @@ class Honesty:
     trust_window_s: float = TRUST_WINDOW_S
     trust_span_s: float = 8 * 3600.0
     requested_s: float | None = None
+    time_scale: float = 1.0  # plant seconds per recorded second (a plant simulator run N× the clock: N)
 
 
 @dataclass
@@ -128,8 +129,8 @@ def build_comparison(
         stretches = connected_stretches(history, lo, window[1])  # those of the window the run was made for
         actuals = ActualsWindow(requested, stretches, holes(stretches, lo, window[1]))
         if stretches:
-            actual = observe_stretches(history, scenario.factory, stretches)
-            series_actual = exits_over_stretches(history, scenario.factory, stretches)
+            actual = observe_stretches(history, scenario.factory, stretches, honesty.time_scale)
+            series_actual = exits_over_stretches(history, scenario.factory, stretches, honesty.time_scale)
         trusted = trust_of(history, scenario, honesty)
     c = compare(base_obs, scen_obs, actual, extra=extra, extra_labels=extra_labels, margin=honesty.margin)
     warm = warmup_s(inputs.baseline_model)
@@ -163,14 +164,14 @@ def trust_of(history: History, scenario: Scenario, honesty: Honesty) -> Trust:
     """The baseline's trust score over the connected history of the last ``honesty.trust_span_s``: recorded
     windows against simulated windows of the same length (``app.compare.trust``). Without enough recorded
     windows nothing is simulated: the score says what it needs."""
-    w = honesty.trust_window_s
+    w, scale = honesty.trust_window_s, honesty.time_scale
     span = history.span()
-    stretches = connected_stretches(history, span[1] - honesty.trust_span_s, span[1], w) if span else ()
-    if len(window_edges(stretches, w)) < MIN_WINDOWS:
-        return Trust(w, TrustScore(0, len(window_edges(stretches, w)), w))
+    stretches = connected_stretches(history, span[1] - honesty.trust_span_s / scale, span[1], w / scale) if span else ()
+    if len(window_edges(stretches, w / scale)) < MIN_WINDOWS:
+        return Trust(w, TrustScore(0, len(window_edges(stretches, w / scale)), w))
     from app.compare.trust import trust
 
-    actual = recorded_windows(history, scenario.factory, stretches, w)
+    actual = recorded_windows(history, scenario.factory, stretches, w, scale)
     return trust(simulated_windows(scenario.factory, w, seed=scenario.seed), actual, w)
 
 

@@ -66,6 +66,7 @@ class DriftModel:
     predicted: list[Observation]
     window_s: float
     factory: Factory
+    time_scale: float = 1.0  # plant seconds per recorded second
 
 
 def status_text(entry: Entry) -> str:
@@ -141,9 +142,11 @@ class WhatIfService:
         kpi_labels: Callable[[], dict[str, tuple[str, str]]] | None = None,
         cores: int | None = None,
         memory_limit_mb: int | None = None,
+        time_scale: Callable[[], float] | None = None,
     ):
         self._document = document
         self._history_path = history_path
+        self._time_scale = time_scale
         self.store = store or ScenarioStore()
         self._extra_kpis = extra_kpis
         self._kpi_labels = kpi_labels
@@ -265,6 +268,12 @@ class WhatIfService:
             )
         return self.queue
 
+    def time_scale(self) -> float:
+        """Plant seconds per recorded second of the live link's plant (a plant simulator's ``--speed``; 1 for a
+        real plant): recorded windows are scaled by it to the plant's time, as simulations run in it."""
+        scale = self._time_scale() if self._time_scale is not None else 1.0
+        return scale if scale > 0 else 1.0
+
     def actuals(self) -> ActualsWindow | None:
         """The last ``actuals_min`` minutes of the history as its connected stretches, and how much that is
         ("42 min of 60, 2 gaps"); None: no history (or none asked for)."""
@@ -305,14 +314,15 @@ class WhatIfService:
         try:
             changed = apply(s)
             warmup = s.warmup_s if s.warmup_s is not None else s.factory.simulation.warmup_s
-            horizon = warmup + actuals.connected_s if actuals is not None else s.horizon_s  # connected time only
+            # connected time only, in the plant's seconds
+            horizon = warmup + actuals.connected_s * self.time_scale() if actuals is not None else s.horizon_s
             kw: dict[str, Any] = {"horizon_s": horizon, "warmup_s": warmup, "replications": s.replications, "seed": s.seed}
             base = compile_model(s.factory, **kw)
             model = compile_model(changed, **kw)
         except (ScenarioError, SimInputError) as err:
             self._error("The scenario cannot run", str(err))
             return None
-        entry.write_window(window, actuals.requested_s if actuals is not None else None)
+        entry.write_window(window, actuals.requested_s if actuals is not None else None, self.time_scale())
         entry.job = self._queue().submit(s.name, [("baseline", base), ("scenario", model)], entry.results)
         self.entries_changed.emit()
         return entry.job
@@ -336,7 +346,9 @@ class WhatIfService:
         scenario, job, results, window = entry.scenario, entry.job, entry.results, entry.window()
         history_path = self.history_path()
         labels = self._kpi_labels() if self._kpi_labels is not None else None  # loads KPI plugins: here, not there
-        honesty = Honesty(self.fit_margin, self.trust_window_min * 60.0, self.trust_hours * 3600.0, entry.requested_s())
+        honesty = Honesty(
+            self.fit_margin, self.trust_window_min * 60.0, self.trust_hours * 3600.0, entry.requested_s(), entry.time_scale()
+        )
 
         def work() -> WhatIfComparison:
             result = build_comparison(
@@ -344,7 +356,7 @@ class WhatIfService:
             )
             if result.actual is not None and result.window is not None:
                 t0, t1 = result.window
-                self.drift_model = DriftModel(result.baseline_observations, t1 - t0, scenario.factory)
+                self.drift_model = DriftModel(result.baseline_observations, t1 - t0, scenario.factory, honesty.time_scale)
             return result
 
         return self._submit(work, self.comparison_ready.emit, "Cannot compare")
@@ -366,7 +378,10 @@ class WhatIfService:
                 "factory (connect to the plant and let it record)"
             )
             return None
-        return self._submit(lambda: calibrate(History(path), factory, *window), self.calibration_ready.emit, "Calibration failed")
+        scale = self.time_scale()
+        return self._submit(
+            lambda: calibrate(History(path), factory, *window, scale), self.calibration_ready.emit, "Calibration failed"
+        )
 
     def add_calibrated(self, cal: Calibration) -> Entry | None:
         """A new scenario whose factory is the open one with the calibrated parameters."""
@@ -393,7 +408,8 @@ class WhatIfService:
             span = History(path).span()
             if span is None or span[1] - span[0] < model.window_s:
                 return None
-            return drift(model.predicted, observe_history(History(path), model.factory, span[1] - model.window_s, span[1]))
+            recorded = observe_history(History(path), model.factory, span[1] - model.window_s, span[1], model.time_scale)
+            return drift(model.predicted, recorded)
 
         def report(found: list[Drift] | None) -> None:
             if found is None:

@@ -79,9 +79,20 @@ class Entry:
             return float(note["requested_s"]) if isinstance(note, dict) and note.get("requested_s") else None
         return None
 
-    def write_window(self, window: tuple[float, float] | None, requested_s: float | None = None) -> None:
+    def time_scale(self) -> float:
+        """Plant seconds per recorded second of the last run's window (a plant simulator's ``--speed``; 1 when
+        not noted)."""
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            note = json.loads(self.note.read_text())
+            scale = float(note.get("time_scale", 1.0)) if isinstance(note, dict) else 1.0
+            return scale if scale > 0 else 1.0
+        return 1.0
+
+    def write_window(
+        self, window: tuple[float, float] | None, requested_s: float | None = None, time_scale: float = 1.0
+    ) -> None:
         with contextlib.suppress(OSError):
-            self.note.write_text(json.dumps({"window": window, "time_scale": 1.0, "requested_s": requested_s}))
+            self.note.write_text(json.dumps({"window": window, "time_scale": time_scale, "requested_s": requested_s}))
 
 
 class ScenarioStore:

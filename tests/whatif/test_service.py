@@ -239,3 +239,34 @@ def test_a_window_with_a_plant_restart_compares_connected_time_only_and_says_so(
     service.fit_margin = 0.5  # the margin is the user's: it goes with the next comparison
     wider = service.compare(entry).result(timeout=60).comparison.row("throughput_per_h")
     assert wider.margin == 0.5
+
+
+def test_a_plant_run_faster_than_the_clock_is_compared_and_calibrated_in_its_own_time(tmp_path, document, history_file):
+    """A plant simulator at 10× records ten plant seconds a second: the baseline covers the plant time of the
+    window and the actuals are rates per plant hour (a new-user trial saw 25,970 parts/h against 49)."""
+    history_file.parent.mkdir()
+    service = WhatIfService(
+        lambda: document, lambda: history_file, ScenarioStore(tmp_path / "whatif"), cores=1, time_scale=lambda: 10.0
+    )
+    try:
+        service.actuals_min = 60
+        service.min_window_s = 60.0
+        t0 = 3_000_000.0
+        rows = [(m, s, t0 + (t - t0) / 10, v) for m, s, t, v in _plant_rows(t0, 3000)]  # 3000 plant s in 300 s
+        record(history_file, rows)
+        _links(history_file, ((t0, "connected"),))
+        w = service.actuals()
+        assert w is not None and w.connected_s == pytest.approx(300.1, abs=0.5)
+        entry = service.new_scenario("current", name="fast plant")
+        service.update_scenario(entry, entry.scenario.model_copy(update={"replications": 3, "warmup_s": 600.0, "seed": 7}))
+        job = _run(service, entry)
+        assert dict(job.models)["baseline"].horizon_s == pytest.approx(600.0 + 10 * w.connected_s)  # plant seconds
+        assert entry.time_scale() == 10.0
+        result = service.compare(entry).result(timeout=60)
+        thr = result.comparison.row("throughput_per_h")
+        assert thr.actual == pytest.approx(3600 / 10, rel=0.1)  # a part every 10 plant seconds, per plant hour
+        cal = service.calibrate().result(timeout=60)
+        assert cal.time_scale == 10.0 and cal.machine("A").cycle_s is not None
+        assert cal.machine("A").cycle_s.mean == pytest.approx(10.0, rel=0.15)  # plant seconds, not 1 s
+    finally:
+        service.shutdown()
