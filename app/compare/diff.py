@@ -90,10 +90,16 @@ def fit_outcome(
         return (FITS if abs(actual - m) <= margin * abs(m) else OUTSIDE), "", (m, m)
     if len(v) < 2:
         return NOT_ENOUGH, "≥ 2 replications", None
+    if v.std() == 0 and v[0] == 0:
+        # Replications that all gave nothing (a window so short that no part was made in any of them) predict
+        # nothing: a zero-width "interval" would call any actual "outside".
+        return NOT_ENOUGH, "a window long enough for the replications to make parts", None
     lo, hi = prediction_interval(v)
+    mean, half = float(v.mean()), (hi - lo) / 2
+    if (v >= 0).all():
+        lo = max(lo, 0.0)  # a count, rate, time or share is never negative (its spread stays ± half)
     if not lo <= actual <= hi:
         return OUTSIDE, "", (lo, hi)
-    mean, half = float(v.mean()), (hi - lo) / 2
     allowed = margin * abs(mean)
     if half <= allowed and not (actual == 0 and mean > 0):
         return FITS, "", (lo, hi)
@@ -232,7 +238,8 @@ def compare(
     def row(key, label, unit, machine, base_vals, scen_vals, act_val) -> Row:
         b = exact(estimate(base_vals) if len(base_vals) else None, exact_base)
         s = exact(estimate(scen_vals) if scen_vals is not None and len(scen_vals) else None, exact_scen)
-        d = welch(base_vals, scen_vals) if s is not None else None
+        known = b is not None and s is not None and math.isfinite(b.mean) and math.isfinite(s.mean)
+        d = welch(base_vals, scen_vals) if known else None  # no difference without both figures
         if d is not None and b is not None and s is not None and b.half_width == 0 and s.half_width == 0:
             d = Estimate(s.mean - b.mean, 0.0, min(b.n, s.n))  # two exact figures: an exact difference
         fits = predicted = None

@@ -105,6 +105,18 @@ def test_fits_only_within_the_margin_outside_beyond_the_interval_else_what_is_ne
     assert fit_outcome([0, 40, 5, 30, 10], 0.0, 3600)[0] == NOT_ENOUGH
     # One replication cannot give an interval: not enough data, and says so.
     assert fit_outcome([100.0], 100.0, 3600)[:2] == (NOT_ENOUGH, "≥ 2 replications")
+    # Replications that all made nothing in a 2-minute window predict nothing: one part is not "outside" (and
+    # the machine not "changed"; from a new-user trial). A prediction never goes below 0.
+    none_made = [_obs(0.0) for _ in range(10)]
+    row = compare(none_made, actual=_obs(29.04)).row("throughput_per_h")
+    assert row.fit == NOT_ENOUGH and row.fits_actual is None and not row.changed
+    assert fit_outcome([10, 30, 20, 15, 25], 0.0, 600)[2][0] == 0.0
+
+
+def test_no_difference_is_shown_where_baseline_or_scenario_has_no_figure():
+    nan = [_obs(math.nan) for _ in range(5)]
+    row = compare(nan, nan, actual=_obs(15.0)).row("throughput_per_h")
+    assert row.delta is None and row.significant is None
 
 
 def test_exports_carry_the_margin_the_coverage_and_the_verdicts(restarted):
