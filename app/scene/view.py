@@ -27,6 +27,7 @@ from app.scene.heat import FloorHeatLayer, FlowLayer
 from app.scene.labels import LabelLayer
 from app.scene.legend import LegendPanel
 from app.scene.machines import MachineLayer, outline_polydata
+from app.scene.preview import PreviewLayer
 
 log = logging.getLogger(__name__)
 
@@ -159,6 +160,7 @@ class FactoryView(QtWidgets.QWidget):
         self.flow = FlowLayer(self.renderer)
         self.machines = MachineLayer(self.renderer)
         self.labels = LabelLayer(self.renderer)
+        self.preview = PreviewLayer(self.renderer)  # a proposed layout's ghosts (Optimise ▸ Layout…)
         self._selection_actor = vtkActor()
         self._selection_mapper = vtkPolyDataMapper()
         self._selection_actor.SetMapper(self._selection_mapper)

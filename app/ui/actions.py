@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Protocol
 
 from PySide6 import QtGui, QtWidgets
 
+from app.ui.layout_optimiser_dialog import show_layout_optimiser
+
 if TYPE_CHECKING:
     from app.model.document import FactoryDocument
     from app.model.selection import Selection
@@ -336,6 +338,11 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Esc",
         "Clear the selection",
         separator_before=True,
+    ),
+    ActionSpec(
+        "optimise.layout", "&Layout…", lambda w: show_layout_optimiser(w), "&Optimise", None,
+        "Search layouts with less transport (Pareto front, 3D preview, apply as one undo step)",
+        enabled_when=lambda w: w.document is not None,
     ),
     ActionSpec("help.shortcuts", "&Keyboard Shortcuts", lambda w: w.show_shortcuts(), "&Help", "F1", "List every shortcut"),
     ActionSpec(

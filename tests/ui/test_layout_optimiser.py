@@ -1,0 +1,116 @@
+"""Optimise ▸ Layout… on the real window: a short search, the Pareto scatter, the 3D ghost preview, Apply as
+one undo step, Cancel, bad input, and a result file from the command line reopened."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from app.model.io import load_factory, save_factory
+from app.optimise.layout_result import LayoutResult
+from app.paths import DEMO_FACTORY
+from app.ui.layout_optimiser_dialog import LayoutOptimiserDialog
+
+pytestmark = pytest.mark.gui
+MOVE = ("QA-01", "WH-OUT")
+
+
+def _open(w, qtbot) -> LayoutOptimiserDialog:
+    w.actions_by_id["optimise.layout"].trigger()
+    dialog = w.findChild(LayoutOptimiserDialog, "layout_optimiser")
+    assert dialog is not None and dialog.isVisible()
+    return dialog
+
+
+def test_search_preview_apply_and_one_undo(make_window, qtbot):
+    w = make_window()
+    w.selection.select(list(MOVE))
+    dialog = _open(w, qtbot)
+    assert dialog.only_selected.isChecked()
+    dialog.seconds.setValue(2.0)
+    dialog.validate.setValue(0)
+    before = {m.id: m.pose for m in w.document.factory.machines}
+    with qtbot.waitSignal(dialog.service.finished, timeout=60000):
+        dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=10000)
+    result = dialog.result
+    assert set(result.movable) == set(MOVE)
+    points = dialog.scatter.points()
+    assert len(points) >= 1
+    # click the point of a candidate that moves something (the recommended one, or the first on the front)
+    target = next(p for p in points if result.candidate(int(p.data())).poses)
+    dialog.scatter.sigClicked.emit(dialog.scatter, [target], None)
+    chosen = int(target.data())
+    assert dialog.chosen == chosen
+    assert w.view.preview.visible and set(w.view.preview.ids) == set(result.changes(chosen))
+    assert "Transport effort" in dialog.details.toPlainText() and "not validated" in dialog.details.toPlainText()
+    assert w.document.factory.machine(MOVE[0]).pose == before[MOVE[0]]  # a preview changes nothing
+
+    dialog.apply_button.click()
+    after = {m.id: m.pose for m in w.document.factory.machines}
+    for mid, pose in result.changes(chosen).items():
+        assert after[mid] == pose
+    assert not w.view.preview.visible
+    w.layout_editor.stack.undo()
+    assert {m.id: m.pose for m in w.document.factory.machines} == before
+
+    dialog.choose(result.recommended)
+    dialog.close()
+    assert not w.view.preview.visible  # closing the dialog removes the preview
+
+
+def test_cancel_leaves_the_layout_untouched(make_window, qtbot):
+    w = make_window()
+    dialog = _open(w, qtbot)
+    assert dialog.all_machines.isChecked()  # nothing selected: all may move
+    dialog.seconds.setValue(60.0)
+    dialog.validate.setValue(0)
+    before = w.document.factory
+    dialog.start_button.click()
+    assert dialog.cancel_button.isEnabled()
+    qtbot.wait(300)
+    with qtbot.waitSignal(dialog.service.finished, timeout=30000):
+        dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=10000)
+    assert dialog.result.stopped_by == "cancelled"
+    assert w.document.factory is before
+    assert dialog.start_button.isEnabled()
+    dialog.close()
+
+
+def test_a_factory_without_flows_shows_the_message(make_window, qtbot, tmp_path):
+    f = load_factory(DEMO_FACTORY)
+    path = tmp_path / "noflows.json"
+    save_factory(f.model_copy(update={"flows": []}), path)
+    w = make_window(open_demo=False)
+    assert w.files.open_path(path)
+    dialog = _open(w, qtbot)
+    dialog.seconds.setValue(1.0)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: "no part flows" in dialog.message.text(), timeout=30000)
+    assert dialog.result is None and not dialog.apply_button.isEnabled()
+    dialog.close()
+
+
+def test_a_result_file_from_the_cli_reopens(make_window, qtbot, tmp_path):
+    out = tmp_path / "result.json"
+    subprocess.run(
+        [sys.executable, "-m", "app.optimise", "layout", str(DEMO_FACTORY), "--move", ",".join(MOVE),
+         "--seconds", "1", "--seed", "3", "--out", str(out), "--quiet"],
+        check=True,
+        timeout=120,
+    )
+    w = make_window()
+    dialog = _open(w, qtbot)
+    assert dialog.open_result(str(out))
+    result = LayoutResult.load(out)
+    assert len(dialog.scatter.points()) == len([c for c in result.candidates if c.feasible and c.pareto]) or len(
+        dialog.scatter.points()
+    ) == len([c for c in result.candidates if c.feasible])
+    if result.recommended is not None:
+        assert dialog.chosen == result.recommended
+    assert not dialog.open_result(str(tmp_path / "missing.json"))
+    assert "Cannot open" in dialog.message.text()
+    dialog.close()
