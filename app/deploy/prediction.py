@@ -89,6 +89,16 @@ def predict(
     return out
 
 
+def untestable(predicted: Mapping[str, Band]) -> list[str]:
+    """The KPIs whose lower bound is 0 parts: the window is too short for a shortfall to show, so a stage
+    cannot fail on them (its window must be longer to test them).
+
+    >>> untestable({"CNC-02": Band("CNC-02", 4.5, -1.2, 20), "line output": Band("line output", 20.1, 6.0, 20)})
+    ['CNC-02']
+    """
+    return [kpi for kpi, band in predicted.items() if band.low <= 0]
+
+
 def bands_text(predicted: Mapping[str, Band], before: Mapping[str, Band]) -> str:
     """What a stage's window must show: each count's bound with the change, and without it.
 
@@ -102,4 +112,8 @@ def bands_text(predicted: Mapping[str, Band], before: Mapping[str, Band]) -> str
         parts.append(
             f"{kpi} {format_number(max(band.low, 0.0), digits=2)} parts (mean {format_number(band.mean, digits=3)}{without})"
         )
-    return "at least, with the change: " + ", ".join(parts) if parts else ""
+    if not parts:
+        return ""
+    blind = untestable(predicted)
+    warning = f" — not tested in this window (bound 0): {', '.join(blind)}; watch longer to test them" if blind else ""
+    return "at least, with the change: " + ", ".join(parts) + warning
