@@ -168,6 +168,20 @@ def calibration_rows(cal: Calibration) -> list[list[str]]:
     ]
 
 
+def calibration_muted(cal: Calibration) -> list[set[int]]:
+    """Per row of ``calibration_rows``, the columns drawn grey: estimates that do not rest on enough data
+    (cycle time, CV and cycles together; MTBF, MTTR and failures together) and are not used."""
+    out = []
+    for e in cal.machines:
+        grey = set() if usable(e.cycle_s) else {2, 3, 4}
+        if (e.mtbf_s or e.mttr_s) and not (usable(e.mtbf_s) and usable(e.mttr_s)):
+            grey |= {5, 6, 7}
+        out.append(grey)
+    return out
+
+
 def arrivals_text(cal: Calibration) -> str:
-    """``Arrivals: A: 12 ± 1/h, B: …`` (— when no part flow was estimated)."""
-    return "Arrivals: " + (", ".join(f"{p}: {r}/h" for p, r in cal.arrivals_per_h.items()) or "—")
+    """``Arrivals: A: 12 ± 1/h, B: 3 ± 4/h (not enough data, not used) …`` (— when no part flow was
+    estimated)."""
+    rates = [f"{p}: {r}/h" + ("" if usable(r) else " (not enough data, not used)") for p, r in cal.arrivals_per_h.items()]
+    return "Arrivals: " + (", ".join(rates) or "—")

@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.compare import table
-from app.compare.calibrate import Calibration, usable
+from app.compare.calibrate import Calibration
 from app.compare.diff import Comparison, Row
 from app.compare.report import comparison_csv, comparison_html
 from app.compare.trust import Trust
@@ -268,8 +268,8 @@ class CalibrationDialog(QtWidgets.QDialog):
         if not table.calibration_usable(cal):  # nothing rests on enough data: no baseline to make of it
             self.create_button.setEnabled(False)
             self.create_button.setToolTip("Not enough data for any estimate yet: let the history record longer")
-        for i, e in enumerate(cal.machines):  # estimates without enough data: grey
-            for c in (2, 3, 4) if not usable(e.cycle_s) else ():
+        for i, grey in enumerate(table.calibration_muted(cal)):  # estimates without enough data: grey
+            for c in grey:
                 self.table.item(i, c).setForeground(QtGui.QBrush(QtGui.QColor(128, 128, 128)))
         buttons.addButton(QtWidgets.QDialogButtonBox.StandardButton.Close)
         buttons.accepted.connect(self.accept)

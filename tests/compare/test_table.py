@@ -9,6 +9,7 @@ from app.compare.diff import Comparison, Row
 from app.compare.table import (
     arrivals_text,
     calibration_heading,
+    calibration_muted,
     calibration_rows,
     calibration_usable,
     changed_count,
@@ -104,3 +105,8 @@ def test_calibration_texts_mark_unknowns_and_the_window_length():
     assert calibration_usable(Calibration(0.0, 60.0, 1.0, [unknown], {})) == 0  # nothing to make a baseline of
     assert arrivals_text(cal) == f"Arrivals: A: {Estimate(12.0, 1.0, 5)}/h"
     assert arrivals_text(Calibration(0.0, 60.0, 1.0, [], {})) == "Arrivals: —"
+    # Grey: every estimate not used — CNC-01's failures (an MTBF without an MTTR), all of CNC-02's cycle columns;
+    # an arrival rate without enough data says so (a new-user trial saw MTBF/MTTR and arrivals look usable).
+    assert calibration_muted(cal) == [{5, 6, 7}, {2, 3, 4}]
+    wide = Calibration(0.0, 60.0, 1.0, [], {"A": Estimate(14.0, 21.0, 3)})
+    assert arrivals_text(wide) == f"Arrivals: A: {Estimate(14.0, 21.0, 3)}/h (not enough data, not used)"
