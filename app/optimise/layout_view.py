@@ -53,7 +53,7 @@ def verdict_text(candidate: Candidate) -> str:
     if v is None:
         return "not validated"
     lines = [k.text for k in v.kpis] + list(v.notes)
-    head = f"simulated: {v.replications} replications × {format_number(v.horizon_s / 3600)} h"
+    head = f"{v.replications} paired replications × {format_number(v.horizon_s / 3600)} h"
     return "\n".join([head, *lines]) if lines else head
 
 
@@ -77,7 +77,7 @@ def candidate_text(result: LayoutResult, candidate_id: int) -> str:
     ]
     if not c.feasible:
         lines += ["Breaks the layout rules:", *(p.text for p in c.problems)]
-    lines += ["", "Simulation: " + verdict_text(c)]
+    lines += ["", "Simulation against the current layout:", verdict_text(c)]
     return "\n".join(lines)
 
 

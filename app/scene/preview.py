@@ -15,8 +15,9 @@ from app.model.factory import Machine
 from app.model.geometry import machine_matrix
 from app.scene.merge import merge_instances
 
-GHOST_RGB = (0.16, 0.55, 0.95)
-ARROW_RGB = (0.95, 0.45, 0.05)
+# Magenta: no machine kind, heat map or transport route uses it, so a proposal never reads as the layout.
+GHOST_RGB = (0.88, 0.2, 0.8)
+ARROW_RGB = (0.62, 0.0, 0.55)
 
 
 class PreviewLayer:
@@ -24,7 +25,7 @@ class PreviewLayer:
 
     def __init__(self, renderer: vtkRenderer):
         self.renderer = renderer
-        self.ghost = self._actor(GHOST_RGB, opacity=0.45)
+        self.ghost = self._actor(GHOST_RGB, opacity=0.55)
         self.arrows = self._actor(ARROW_RGB, opacity=1.0)
         self.ids: tuple[str, ...] = ()
 
@@ -83,15 +84,15 @@ def _arrows(before: Sequence[Machine], after: Sequence[Machine]) -> pv.PolyData:
         length = float(np.linalg.norm(d))
         if length < 0.05:
             continue
-        tip = min(0.35, 0.6 / length) if length > 0 else 0.35
+        # Sizes in metres (pv.Arrow's are shares of its length): a 0.3 m wide shaft, a 1.2 m long head.
         parts.append(
             pv.Arrow(
-                start=(x0, y0, 0.08),
+                start=(x0, y0, 0.15),
                 direction=d,
                 scale=length,
-                tip_length=tip,
-                tip_radius=min(0.12, 0.25 / length),
-                shaft_radius=min(0.04, 0.08 / length),
+                tip_length=min(0.5, 1.2 / length),
+                tip_radius=min(0.25, 0.5 / length),
+                shaft_radius=min(0.08, 0.15 / length),
             )
         )
     return pv.merge(parts) if parts else pv.PolyData()

@@ -240,7 +240,8 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
         ]
         self.scatter.setData(spots)
         self.plot.autoRange()
-        self.summary.setText(summary_text(result) + "  (point size: floor area used; orange ring: recommended)")
+        legend = "Point size: floor area used; orange: previewed in 3D; orange ring: recommended. "
+        self.summary.setText(legend + summary_text(result))
         self.details.setPlainText("Click a point to preview that layout." if points else "No feasible layout was found.")
         if result.recommended is not None:
             self.choose(result.recommended)
