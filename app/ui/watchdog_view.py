@@ -30,15 +30,29 @@ REFRESH_MS = 2000  # the line on what waits for more data
 class RecalibrateCommand(QtGui.QUndoCommand):
     """A parameter set to what the plant showed: the factory before and after, one undo step."""
 
-    def __init__(self, document: FactoryDocument, before: Factory, after: Factory, machine: str, label: str):
+    def __init__(
+        self,
+        document: FactoryDocument,
+        before: Factory,
+        after: Factory,
+        machine: str,
+        label: str,
+        on_undo: Callable[[bool], None] | None = None,
+    ):
         super().__init__(label)
         self.document, self.before, self.after, self.machine = document, before, after, machine
+        self.on_undo, self._pushed = on_undo, False  # on_undo(True) after an undo, (False) after a redo
 
     def redo(self) -> None:
         self.document.set_parameters(self.after, [self.machine])
+        if self._pushed and self.on_undo is not None:
+            self.on_undo(False)
+        self._pushed = True  # the first redo is the push itself
 
     def undo(self) -> None:
         self.document.set_parameters(self.before, [self.machine])
+        if self.on_undo is not None:
+            self.on_undo(True)
 
 
 class WatchdogPanel(QtWidgets.QWidget):
@@ -218,8 +232,15 @@ class WatchdogPanel(QtWidgets.QWidget):
         changes = dog.recalibrate(d)
         before = document.factory
         after = apply(Scenario(name="recalibrated", factory=before, changes=changes))
-        self.done[self.detections.index(d)] = "recalibrated"
-        self.undo_stack.push(RecalibrateCommand(document, before, after, d.machine, label))
+        i = self.detections.index(d)
+        self.done[i] = "recalibrated"
+
+        def undone(yes: bool, dog=dog) -> None:  # the row and the log say what the model is now
+            self.done[i] = "recalibration undone" if yes else "recalibrated"
+            dog.log_undo(d, yes)
+            self.refresh()
+
+        self.undo_stack.push(RecalibrateCommand(document, before, after, d.machine, label, undone))
         self.refresh()
 
     def dismiss_selected(self) -> None:

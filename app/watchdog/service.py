@@ -264,6 +264,15 @@ class Watchdog:
         self.recalibrated.emit(changes)
         return changes
 
+    def log_undo(self, detection: Detection, undone: bool, t: float | None = None) -> None:
+        """Log that the user undid (``undone``) or redid a recalibration of this detection: the document's
+        new version reaches the watchdog through ``set_factory``; the log says what happened to the model."""
+        with self.lock:
+            what = "undone" if undone else "redone"
+            words = f"{detection.machine} {PARAM_WORDS[detection.param]} recalibration {what}"
+            mean = detection.model_mean_s
+            self._log(f"recalibration {what}", detection, time.time() if t is None else t, mean, mean, words)
+
     # -- status -----------------------------------------------------------------------------------
     def status(self, machine: str, param: str) -> str:
         """What the channel can say now, in words."""

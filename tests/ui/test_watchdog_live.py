@@ -88,8 +88,10 @@ def test_a_drift_shows_in_the_alarms_dock_and_one_click_recalibrates_it(qloop, m
     w.layout_editor.stack.undo()
     assert _cycle_mean(w, "CNC-03") == pytest.approx(before)
     assert dog.channels["CNC-03", "cycle"].exp.mean_s == pytest.approx(before)  # the watchdog follows the undo
+    assert ("CNC-03", "recalibration undone") in {(x[0], x[3]) for x in _rows(panel.table)}  # the row says so
     w.layout_editor.stack.redo()
     assert _cycle_mean(w, "CNC-03") == pytest.approx(expected)
+    assert ("CNC-03", "recalibrated") in {(x[0], x[3]) for x in _rows(panel.table)}
 
     # The log (in the history file) lists the detection and the recalibration, also after reopening.
     w.console.disconnect_live()
@@ -100,6 +102,9 @@ def test_a_drift_shows_in_the_alarms_dock_and_one_click_recalibrates_it(qloop, m
     logged = {(x[1], x[2], x[5].split()[0]) for x in _rows(table)}
     assert ("CNC-03", "cycle time", "detected") in logged
     assert ("CNC-03", "cycle time", "recalibrated") in logged
+    actions = [x[5] for x in _rows(table) if x[1] == "CNC-03"]
+    assert any(a.startswith("recalibration undone") for a in actions)
+    assert any(a.startswith("recalibration redone") for a in actions)
 
 
 def test_a_link_drop_interrupts_the_watchdog_and_makes_no_detection(qloop, make_window, qtbot):
