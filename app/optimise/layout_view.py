@@ -17,10 +17,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from app.model.factory import Factory
 from app.optimise.layout_result import Candidate, LayoutResult
 from app.sim.numbers import format_number
+from app.sim.scenario import MoveMachine, Scenario
 
-__all__ = ["FrontPoint", "candidate_text", "front_points", "verdict_text"]
+__all__ = ["FrontPoint", "candidate_text", "front_points", "scenario_of", "verdict_text"]
 
 
 @dataclass(frozen=True)
@@ -88,3 +90,23 @@ def summary_text(result: LayoutResult) -> str:
     end = ends.get(result.stopped_by, result.stopped_by)
     text = f"{n} layout{'s' * (n != 1)} on the Pareto front — {format_number(result.evaluations)} evaluated, {end}"
     return "\n".join([text, *result.notes])
+
+
+def scenario_of(result: LayoutResult, candidate_id: int, factory: Factory, base_path: str | None = None) -> Scenario:
+    """Candidate ``candidate_id`` as a what-if scenario of ``factory``: one "move" change per moved machine
+    (machines the factory does not have are left out)."""
+    ids = {m.id for m in factory.machines}
+    changes = [
+        MoveMachine(machine=p.machine, x_m=p.x_m, y_m=p.y_m, yaw_deg=p.yaw_deg)
+        for p in result.candidate(candidate_id).poses
+        if p.machine in ids
+    ]
+    effort = format_number(result.candidate(candidate_id).objectives.effort)
+    return Scenario(
+        name=f"Optimised layout {candidate_id}",
+        description=f"Layout optimiser candidate {candidate_id}: transport effort {effort} part·m/h "
+        f"(now {format_number(result.baseline.effort)})",
+        factory=factory,
+        base_path=base_path,
+        changes=changes,
+    )

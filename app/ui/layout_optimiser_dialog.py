@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from app.optimise.layout_problem import LayoutRequest
 from app.optimise.layout_result import LayoutResult
 from app.optimise.layout_service import LayoutOptimiser
-from app.optimise.layout_view import candidate_text, front_points, summary_text
+from app.optimise.layout_view import candidate_text, front_points, scenario_of, summary_text
 from app.ui.gui_thread import connect_on_gui
 from app.ui.layout_commands import MoveCommand
 
@@ -147,11 +147,15 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
         self.apply_button = QtWidgets.QPushButton("Apply")
         self.apply_button.setToolTip("Move the machines to the chosen layout (one undo step)")
         self.apply_button.clicked.connect(self.apply)
+        self.scenario_button = QtWidgets.QPushButton("Save as scenario")
+        self.scenario_button.setToolTip("Add the chosen layout to the What-if scenarios, to simulate and compare it there")
+        self.scenario_button.clicked.connect(self.save_scenario)
         close = QtWidgets.QPushButton("Close")
         close.clicked.connect(self.close)
         for b in (self.open_button, self.none_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self.scenario_button)
         buttons.addWidget(self.apply_button)
         buttons.addWidget(close)
 
@@ -172,6 +176,7 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
         has = self.chosen is not None and self.result is not None
         self.apply_button.setEnabled(has and not running and self.result.candidate(self.chosen).feasible)  # type: ignore[union-attr]
         self.none_button.setEnabled(has)
+        self.scenario_button.setEnabled(has)
 
     # -- running ----------------------------------------------------------------------------------
     def request(self) -> LayoutRequest:
@@ -287,6 +292,16 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
         editor.stack.push(MoveCommand(editor, before, changes, text))
         self.message.setText(f"Applied candidate {self.chosen}: {len(changes)} machines moved (Edit ▸ Undo restores them).")
         self.choose(None)
+
+    def save_scenario(self) -> None:
+        """The chosen layout as a new what-if scenario of the open factory (nothing applied here)."""
+        if self.result is None or self.chosen is None:
+            return
+        doc = self.window_.document
+        path = None if doc.path is None else str(doc.path)
+        entry = self.window_.whatif.add(scenario_of(self.result, self.chosen, doc.factory, path))
+        if entry is not None:
+            self.message.setText(f"Saved as the scenario “{entry.scenario.name}” (What-if dock: run it to compare).")
 
     def open_dialog(self) -> None:
         path, _ = QtWidgets.QFileDialog.getOpenFileName(self, "Open layout result", "", "Layout results (*.json);;All files (*)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.optimise.layout_result import Candidate, KpiVerdict, LayoutResult, MachinePose, Objectives, RuleBreak, Validation
-from app.optimise.layout_view import candidate_text, front_points, summary_text, verdict_text
+from app.optimise.layout_view import candidate_text, front_points, scenario_of, summary_text, verdict_text
 
 
 def _candidate(i: int, effort: float, pareto: bool = True, feasible: bool = True, validation=None) -> Candidate:
@@ -50,3 +50,20 @@ def test_candidate_text_gives_the_change_against_now_and_the_verdict():
 def test_summary_says_how_the_search_ended():
     text = summary_text(_result(_candidate(0, 80.0)))
     assert text.startswith("1 layout on the Pareto front — ") and text.endswith("evaluated, time limit reached")
+
+
+def test_a_candidate_becomes_a_scenario_of_move_changes():
+    from app.model.io import load_factory
+    from app.paths import DEMO_FACTORY
+    from app.sim.scenario import apply
+
+    f = load_factory(DEMO_FACTORY)
+    qa = f.machine("QA-01")
+    c = Candidate(
+        id=4, objectives=Objectives(effort=80.0, moved=1, moved_m=2.0, area_m2=50.0), feasible=True,
+        poses=[MachinePose(machine="QA-01", x_m=qa.pose.x_m - 2.0, y_m=qa.pose.y_m), MachinePose(machine="GONE", x_m=1, y_m=1)],
+    )
+    s = scenario_of(_result(c), 4, f, "demo.json")
+    assert s.name == "Optimised layout 4" and s.base_path == "demo.json"
+    assert [(m.machine, m.x_m) for m in s.changes] == [("QA-01", qa.pose.x_m - 2.0)]
+    assert apply(s).machine("QA-01").pose.x_m == qa.pose.x_m - 2.0

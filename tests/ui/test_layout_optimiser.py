@@ -48,6 +48,15 @@ def test_search_preview_apply_and_one_undo(make_window, qtbot):
     assert "Transport effort" in dialog.details.toPlainText() and "not validated" in dialog.details.toPlainText()
     assert w.document.factory.machine(MOVE[0]).pose == before[MOVE[0]]  # a preview changes nothing
 
+    n = len(w.whatif.entries)
+    dialog.scenario_button.click()  # Save as scenario: a what-if scenario with one move per moved machine
+    assert len(w.whatif.entries) == n + 1
+    scenario = w.whatif.entries[-1].scenario
+    assert {(c.machine, c.x_m, c.y_m) for c in scenario.changes} == {
+        (mid, p.x_m, p.y_m) for mid, p in result.changes(chosen).items()
+    }
+    assert w.document.factory.machine(MOVE[0]).pose == before[MOVE[0]]
+
     dialog.apply_button.click()
     after = {m.id: m.pose for m in w.document.factory.machines}
     for mid, pose in result.changes(chosen).items():
