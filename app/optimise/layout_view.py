@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from app.model.factory import Factory
 from app.optimise.layout_result import Candidate, LayoutResult
 from app.sim.numbers import format_number
-from app.sim.scenario import MoveMachine, Scenario
+from app.sim.scenario import Change, MoveMachine, Scenario
 
 __all__ = ["FrontPoint", "candidate_text", "front_points", "scenario_of", "verdict_text"]
 
@@ -96,7 +96,7 @@ def scenario_of(result: LayoutResult, candidate_id: int, factory: Factory, base_
     """Candidate ``candidate_id`` as a what-if scenario of ``factory``: one "move" change per moved machine
     (machines the factory does not have are left out)."""
     ids = {m.id for m in factory.machines}
-    changes = [
+    changes: list[Change] = [
         MoveMachine(machine=p.machine, x_m=p.x_m, y_m=p.y_m, yaw_deg=p.yaw_deg)
         for p in result.candidate(candidate_id).poses
         if p.machine in ids
