@@ -221,10 +221,12 @@ def _run_loop(qapp, window) -> int:
         log.warning("background task: %s%s", context.get("message", ""), f" ({type(exc).__name__}: {exc})" if exc else "")
 
     loop.set_exception_handler(on_loop_error)
+    tick = _end_on_sigterm(window)  # kept while the loop runs
     quit_event = asyncio.Event()
     qapp.aboutToQuit.connect(quit_event.set)
     with loop:
         loop.run_until_complete(quit_event.wait())
+        tick.stop()
         loop.run_until_complete(window.live.aclose())
         pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
         for task in pending:
@@ -235,6 +237,26 @@ def _run_loop(qapp, window) -> int:
 
     shutdown_network_loop()
     return 0
+
+
+def _end_on_sigterm(window):
+    """SIGTERM (a logout, ``kill``, a service manager) closes the window as Quit does, without a question:
+    unsaved edits go to the autosave, the live link, plant simulator and worker processes stop."""
+    import signal
+
+    from PySide6 import QtCore
+
+    def end(_signum, _frame) -> None:
+        log.info("terminated: closing")
+        window.files.ending = True
+        QtCore.QTimer.singleShot(0, window.close)
+
+    signal.signal(signal.SIGTERM, end)
+    # Python runs a signal handler only between bytecodes: a timer lets it run while Qt waits for events.
+    tick = QtCore.QTimer(window)
+    tick.timeout.connect(lambda: None)
+    tick.start(250)
+    return tick
 
 
 def run_gui(

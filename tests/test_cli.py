@@ -146,3 +146,36 @@ def test_drift_and_plant_speed_reach_the_embedded_plant_and_bad_ones_exit_2(tmp_
     r = run("--demo", "--no-plant", "--drift", "CNC-03:cycle=+20%@10m")
     assert r.returncode == 2 and "need --demo (with its plant simulator)" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_sigterm_closes_the_app_cleanly_and_leaves_no_process_behind(tmp_path):
+    """A logout or `kill` ends floortwin like Quit: exit 0, the plant simulator and the forecast's worker
+    processes end with it (a new-user trial found workers running 26 minutes after a kill)."""
+    import signal
+    import time
+
+    import psutil
+
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "--demo", "--log-level", "INFO"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=dict(os.environ),
+        cwd=ROOT,
+    )
+    try:
+        me = psutil.Process(proc.pid)
+        deadline = time.time() + 90
+        while time.time() < deadline and len(me.children(recursive=True)) < 3:  # the plant and forecast workers
+            time.sleep(0.5)
+        children = me.children(recursive=True)
+        assert len(children) >= 3, [c.cmdline() for c in children]
+        proc.send_signal(signal.SIGTERM)
+        out, _ = proc.communicate(timeout=30)
+        assert proc.returncode == 0, out
+        _gone, alive = psutil.wait_procs(children, timeout=15)
+        assert not alive, [p.cmdline() for p in alive]
+    finally:
+        if proc.poll() is None:
+            proc.kill()

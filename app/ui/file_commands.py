@@ -61,6 +61,7 @@ class FileCommands(QtCore.QObject):
         self.window, self.settings, self.document = window, settings, document
         self._set_document, self._recover, self._connect, self._show_error = set_document, recover, connect, show_error
         self._autosaved_revision = -1
+        self.ending = False  # the application is being ended (SIGTERM): close without asking
         self.autosave_timer = QtCore.QTimer(self)
         self.autosave_timer.setInterval(int(AUTOSAVE_S * 1000))
         self.autosave_timer.timeout.connect(self.autosave_now)
@@ -74,6 +75,9 @@ class FileCommands(QtCore.QObject):
         changes, the user saves them, discards them (nothing is then offered back) or cancels."""
         doc = self.document()
         if doc is None or not doc.dirty:
+            return True
+        if self.ending:  # the session ends (SIGTERM): nobody to ask; the autosave keeps the edits for next time
+            self.autosave_now()
             return True
         Button = QtWidgets.QMessageBox.StandardButton
         answer = QtWidgets.QMessageBox.question(
