@@ -335,5 +335,9 @@ def show_layout_optimiser(window) -> LayoutOptimiserDialog:
         return existing
     dialog = LayoutOptimiserDialog(window)
     dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
+    # Over the right part of the window, so the 3D view's left part (and the preview) stays in sight.
+    frame = window.frameGeometry()
+    dialog.resize(min(980, int(frame.width() * 0.62)), min(620, int(frame.height() * 0.8)))
+    dialog.move(frame.right() - dialog.width() - 8, frame.bottom() - dialog.height() - 40)
     dialog.show()
     return dialog
