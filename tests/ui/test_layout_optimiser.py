@@ -45,6 +45,15 @@ def test_search_preview_apply_and_one_undo(make_window, qtbot):
     chosen = int(target.data())
     assert dialog.chosen == chosen
     assert w.view.preview.visible and set(w.view.preview.ids) == set(result.changes(chosen))
+    ghost = w.view.preview.ghost
+    assert ghost.GetVisibility() and ghost.GetMapper().GetInput().GetNumberOfPoints() > 0
+    assert w.view.renderer.GetActors().IsItemPresent(ghost)
+    plain = w.view.frame().copy()
+    dialog.none_button.click()  # "Preview none" removes the ghosts: the 3D frame changes back
+    assert not w.view.preview.visible
+    assert (w.view.frame() != plain).any()
+    dialog.scatter.sigClicked.emit(dialog.scatter, [target], None)
+    assert w.view.preview.visible
     assert "Transport effort" in dialog.details.toPlainText() and "not validated" in dialog.details.toPlainText()
     assert w.document.factory.machine(MOVE[0]).pose == before[MOVE[0]]  # a preview changes nothing
 
