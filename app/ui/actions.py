@@ -339,11 +339,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "Clear the selection",
         separator_before=True,
     ),
-    ActionSpec(
-        "optimise.layout", "&Layout…", lambda w: show_layout_optimiser(w), "&Optimise", None,
-        "Search layouts with less transport (Pareto front, 3D preview, apply as one undo step)",
-        enabled_when=lambda w: w.document is not None,
-    ),
+    ActionSpec("optimise.layout", "&Layout…", lambda w: show_layout_optimiser(w), "&Optimise", None,
+               "Search layouts with less transport (Pareto front, 3D preview, one undo step)",
+               enabled_when=lambda w: w.document is not None),
     ActionSpec("help.shortcuts", "&Keyboard Shortcuts", lambda w: w.show_shortcuts(), "&Help", "F1", "List every shortcut"),
     ActionSpec(
         "help.welcome", "&Welcome", lambda w: w.show_welcome(), "&Help", None, "Open the demo, a file, a server or a recent file"
@@ -357,8 +355,7 @@ def shortcut_text(spec: ActionSpec) -> str:
     """The shortcut as the user's platform spells it ("" if none)."""
     if spec.shortcut is None:
         return ""
-    seq = QtGui.QKeySequence(spec.shortcut)
-    return seq.toString(QtGui.QKeySequence.SequenceFormat.NativeText)
+    return QtGui.QKeySequence(spec.shortcut).toString(QtGui.QKeySequence.SequenceFormat.NativeText)
 
 
 def install_actions(
