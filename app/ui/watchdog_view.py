@@ -117,7 +117,7 @@ class WatchdogPanel(QtWidgets.QWidget):
         self.table.cellClicked.connect(lambda row, _col: self._on_clicked(row))
         self._timer = QtCore.QTimer(self)
         self._timer.setInterval(REFRESH_MS)
-        self._timer.timeout.connect(self.refresh_summary)
+        self._timer.timeout.connect(self.refresh)  # sizes narrow as cycles come in; the summary line too
         self.log_dialog: QtWidgets.QDialog | None = None
         self._on_selection()
 
@@ -167,7 +167,9 @@ class WatchdogPanel(QtWidgets.QWidget):
         selected = self.selected_index()
         self.table.blockSignals(True)
         self.table.setRowCount(len(rows))
-        for r, (i, d) in enumerate(rows):
+        dog = self.dog
+        for r, (i, found) in enumerate(rows):
+            d = dog.latest(found) if dog is not None and i not in self.done else found  # narrowed by later cycles
             cells = (d.machine, d.text, d.clock(d.detected_ts), self.done.get(i, ""))
             for c, words in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(words)
@@ -212,6 +214,7 @@ class WatchdogPanel(QtWidgets.QWidget):
         self.recalibrate_button.setVisible(can)
         self.dismiss_button.setVisible(can)
         if can and d is not None and dog is not None:
+            d = dog.latest(d)
             label = text.recalibration_label(d, dog.changes_for(d))
             self.recalibrate_button.setText(label)
             self.recalibrate_button.setToolTip(f"{label}: one undoable edit; the watchdog compares with it from now")
@@ -228,8 +231,8 @@ class WatchdogPanel(QtWidgets.QWidget):
         d, dog, document = self._selected(), self.dog, self._document()
         if d is None or dog is None or document is None:
             return
-        label = text.recalibration_label(d, dog.changes_for(d))
-        changes = dog.recalibrate(d)
+        label = text.recalibration_label(dog.latest(d), dog.changes_for(dog.latest(d)))
+        changes = dog.recalibrate(d)  # with the latest estimate
         before = document.factory
         after = apply(Scenario(name="recalibrated", factory=before, changes=changes))
         i = self.detections.index(d)

@@ -32,6 +32,7 @@ Examples
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import threading
 import time
@@ -249,11 +250,26 @@ class Watchdog:
                 out.append(Demand(part=f.part, interarrival_mean_s=float(value)))
         return out
 
-    def recalibrate(self, detection: Detection, t: float | None = None) -> list[Change]:
-        """Accept a detection: the channel expects what was observed from now on, the recalibration is
-        logged, and the scenario changes that make the model match are announced and returned (the caller
-        applies them to the document; ``set_factory`` with the new version then finds nothing changed)."""
+    def latest(self, detection: Detection) -> Detection:
+        """The detection re-estimated from every observation since its change point: the size first found
+        rests on the few cycles that crossed the alarm level (some from before the change), later cycles
+        narrow it. The detection itself when its channel has moved on (re-armed, recalibrated)."""
         with self.lock:
+            ch = self.channels.get((detection.machine, detection.param))
+            if ch is None or ch.detection is not detection:
+                return detection
+            n = ch.cusum.side_since(detection.direction)[0]
+            if n <= detection.n:
+                return detection
+            ratio, half = self._estimate(ch, detection.direction)
+            return dataclasses.replace(detection, ratio=ratio, half_width=half, n=n)
+
+    def recalibrate(self, detection: Detection, t: float | None = None) -> list[Change]:
+        """Accept a detection: the channel expects what was observed from now on (the latest estimate), the
+        recalibration is logged, and the scenario changes that make the model match are announced and
+        returned (the caller applies them; ``set_factory`` with the new version then finds nothing changed)."""
+        with self.lock:
+            detection = self.latest(detection)
             changes = self.changes_for(detection)
             old = self.channels[detection.machine, detection.param].exp.mean_s
             self.set_factory(apply(Scenario(name="recalibrated", factory=self.factory, changes=changes)))

@@ -121,3 +121,23 @@ def test_feeding_on_one_thread_while_another_follows_new_versions_and_recalibrat
     assert not errors and dog.values_fed > 0
     dog.close()
     dog.feed([Update(0, 1.0, GOOD, 1.0)], names)  # after close: ignored, no error
+
+
+def test_a_detection_is_narrowed_by_later_cycles_and_recalibration_takes_the_latest(factory):
+    """The first estimate rests on the few cycles that crossed the alarm level, some from before the change;
+    a recalibration later on must not set the model to that stale size (a new-user trial saw +25 ± 11% kept
+    while 30 more cycles showed +50%)."""
+    dog = Watchdog(factory, clock=lambda t: "14:20")
+    names = [("CNC-03", "CycleTime", "n")]
+    cycles = [300.0, 280.0, 410.0, 370.0, 340.0, 400.0]  # the drift begins within them: ≈ +30% at first
+    dog.feed([Update(0, 270.0, GOOD, 0.0)] + [Update(0, x, GOOD, 600.0 * (i + 1)) for i, x in enumerate(cycles)], names)
+    assert dog.detections
+    first = dog.detections[0]
+    later = [405.0 + (7 if i % 2 else -7) + i * 0.01 for i in range(30)]  # the plant runs at +50% now
+    t0 = 600.0 * (len(cycles) + 1)
+    dog.feed([Update(0, x, GOOD, t0 + 600.0 * i) for i, x in enumerate(later)], names)
+    now = dog.latest(first)
+    assert now.n > first.n and now.half_width < first.half_width and now.ratio > first.ratio
+    assert now.ratio - now.half_width <= 1.45 <= now.ratio + now.half_width + 0.05
+    changes = dog.recalibrate(first)  # the detection the user clicked, as it was first shown
+    assert changes[0].value == pytest.approx(dog.changes_for(now)[0].value)  # the latest estimate is applied
