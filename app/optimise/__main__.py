@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Sequence
 
@@ -58,8 +59,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _parser().error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "layout":
         return run_layout(args)
-    if args.seconds <= 0:
-        _parser().error("--seconds must be positive")
+    if not (math.isfinite(args.seconds) and args.seconds > 0):
+        _parser().error(f"--seconds must be a positive number, not {args.seconds:g}")
     try:
         instance = read_qaplib(args.instance)
     except (OSError, ValueError) as e:

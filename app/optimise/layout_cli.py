@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
+import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from app.model.problems import FactoryFileError
@@ -61,8 +64,13 @@ def _floats(text: str, what: str, count: int | None = None) -> tuple[float, ...]
 
 
 def request_from(args: argparse.Namespace) -> LayoutRequest:
-    if args.seconds <= 0:
-        raise LayoutInputError("--seconds must be positive")
+    if not (math.isfinite(args.seconds) and args.seconds > 0):
+        raise LayoutInputError(f"--seconds must be a positive number, not {args.seconds:g}")
+    if args.horizon is not None and not (math.isfinite(args.horizon) and args.horizon > 0):
+        raise LayoutInputError(f"--horizon must be a positive number of simulated seconds, not {args.horizon:g}")
+    folder = Path(args.out).resolve().parent
+    if not folder.is_dir() or not os.access(folder, os.W_OK):
+        raise LayoutInputError(f"cannot write {args.out}: {folder} is not a folder this user may write to")
     if args.validate < 0:
         raise LayoutInputError("--validate must be 0 or more")
     region = _floats(args.region, "--region", 4) if args.region else None
@@ -108,6 +116,11 @@ def run_layout(args: argparse.Namespace) -> int:
     try:
         request = request_from(args)
         factory = load_factory(args.factory)
+        warmup = factory.simulation.warmup_s
+        if args.validate and args.horizon is not None and args.horizon <= warmup:
+            raise LayoutInputError(
+                f"--horizon {args.horizon:g} s must be longer than the factory's warm-up ({warmup:g} s) to validate"
+            )
         hulls = factory_hulls(factory, args.factory)
         result = optimise_layout(
             factory,

@@ -256,7 +256,11 @@ def test_command_line_writes_a_result_and_one_json_line(tmp_path):
         (["--move-all", "--group", "QA-01,NOPE"], "the group QA-01+NOPE names unknown machines: NOPE"),
         (["--move", "QA-01", "--group", "QA-01,QA-02"], "includes pinned machines (QA-02)"),
         (["--move-all", "--slots", "1,2;3"], "each slot of --slots needs 2 numbers"),
-        (["--move-all", "--seconds", "0"], "--seconds must be positive"),
+        (["--move-all", "--seconds", "0"], "--seconds must be a positive number"),
+        # refused before searching (a new-user trial saw nan run forever, the others refused after the search)
+        (["--move-all", "--seconds", "nan"], "--seconds must be a positive number, not nan"),
+        (["--move-all", "--horizon", "inf"], "--horizon must be a positive number"),
+        (["--move-all", "--validate", "1", "--horizon", "60"], "must be longer than the factory's warm-up"),
     ],
 )
 def test_command_line_bad_input_exits_2_with_a_clear_message(tmp_path, args, says):
@@ -268,6 +272,18 @@ def test_command_line_bad_input_exits_2_with_a_clear_message(tmp_path, args, say
     )
     assert run.returncode == 2 and says in run.stderr
     assert not (tmp_path / "r.json").exists()
+    assert "%" not in run.stderr  # said before any search began
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_searching(tmp_path):
+    out = tmp_path / "no" / "such" / "r.json"
+    run = subprocess.run(
+        [sys.executable, "-m", "app.optimise", "layout", str(DEMO_FACTORY), "--move-all", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 2 and f"cannot write {out}" in run.stderr and "%" not in run.stderr
 
 
 def test_following_transport_paths_lowers_the_effort_the_simulation_measures():
