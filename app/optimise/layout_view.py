@@ -22,7 +22,7 @@ from app.optimise.layout_result import Candidate, LayoutResult
 from app.sim.numbers import format_number
 from app.sim.scenario import Change, MoveMachine, Scenario
 
-__all__ = ["FrontPoint", "candidate_text", "front_points", "scenario_of", "verdict_text"]
+__all__ = ["FrontPoint", "candidate_text", "front_points", "progress_text", "scenario_of", "verdict_text"]
 
 
 @dataclass(frozen=True)
@@ -109,4 +109,17 @@ def scenario_of(result: LayoutResult, candidate_id: int, factory: Factory, base_
         factory=factory,
         base_path=base_path,
         changes=changes,
+    )
+
+
+#: The search's phases in words (`app.optimise.layout`: slot assignment, local descent, perturbations).
+PHASES = {"slots": "Assigning slots", "descent": "Improving", "kicks": "Trying bigger changes", "done": "Finishing"}
+
+
+def progress_text(phase: str, best_effort: float, feasible: int, evaluations: int) -> str:
+    """The progress bar's line: "Improving: best 8,498 part·m/h, 6 feasible layouts, 78,979 tried"."""
+    word = PHASES.get(phase, phase.capitalize())
+    return (
+        f"{word}: best {format_number(best_effort)} part·m/h, {feasible} feasible layout{'s' * (feasible != 1)}, "
+        f"{evaluations:,} tried"
     )

@@ -15,7 +15,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from app.optimise.layout_problem import LayoutRequest
 from app.optimise.layout_result import LayoutResult
 from app.optimise.layout_service import LayoutOptimiser
-from app.optimise.layout_view import candidate_text, front_points, scenario_of, summary_text
+from app.optimise.layout_view import candidate_text, front_points, progress_text, scenario_of, summary_text
 from app.ui.gui_thread import connect_on_gui
 from app.ui.layout_commands import MoveCommand
 
@@ -190,6 +190,10 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
     def start(self) -> None:
         doc = self.window_.document
         self.choose(None)
+        self.result = None  # a new search: the last one's front and texts go
+        self.scatter.clear()
+        self.details.clear()
+        self.summary.clear()
         self.message.clear()
         self.progress.setValue(0)
         self.progress.setFormat("Preparing the collision world…")
@@ -204,7 +208,7 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
 
     def _on_progress(self, p) -> None:
         self.progress.setValue(int(1000 * min(1.0, p.fraction)))
-        self.progress.setFormat(f"{p.phase}: best {p.best_effort:,.0f} part·m/h, {p.feasible} feasible, {p.evaluations:,} tried")
+        self.progress.setFormat(progress_text(p.phase, p.best_effort, p.feasible, p.evaluations))
 
     def _on_validating(self, share: float) -> None:
         self.progress.setValue(int(1000 * share))

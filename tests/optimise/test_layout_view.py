@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from app.optimise.layout_result import Candidate, KpiVerdict, LayoutResult, MachinePose, Objectives, RuleBreak, Validation
-from app.optimise.layout_view import candidate_text, front_points, scenario_of, summary_text, verdict_text
+from app.optimise.layout_view import candidate_text, front_points, progress_text, scenario_of, summary_text, verdict_text
 
 
 def _candidate(i: int, effort: float, pareto: bool = True, feasible: bool = True, validation=None) -> Candidate:
@@ -67,3 +67,9 @@ def test_a_candidate_becomes_a_scenario_of_move_changes():
     assert s.name == "Optimised layout 4" and s.base_path == "demo.json"
     assert [(m.machine, m.x_m) for m in s.changes] == [("QA-01", qa.pose.x_m - 2.0)]
     assert apply(s).machine("QA-01").pose.x_m == qa.pose.x_m - 2.0
+
+
+def test_progress_says_the_phase_in_words():
+    text = progress_text("kicks", 8498.2, 6, 78979)
+    assert text.startswith("Trying bigger changes: best ") and text.endswith(" part·m/h, 6 feasible layouts, 78,979 tried")
+    assert progress_text("descent", 100.0, 1, 5).startswith("Improving: ")
