@@ -16,6 +16,7 @@ from app.compare.report import comparison_csv, comparison_html
 from app.compare.trust import Trust
 from app.compare.window import ActualsWindow
 from app.model.atomic import atomic_write_text
+from app.ui.sizing import size_to_screen
 
 SERIES_PENS = {"actual": (0, 0, 0), "baseline": (0, 114, 178), "scenario": (213, 94, 0)}
 _SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
@@ -139,7 +140,7 @@ class ComparisonDialog(QtWidgets.QDialog):
         for w in (csv_button, html_button, close):
             row.addWidget(w)
         layout.addLayout(row)
-        self.resize(980, 640)
+        size_to_screen(self, 0.8, (980, 640))  # the verdict column needs the room
 
     def _machines_tab(self, comparison: Comparison) -> QtWidgets.QWidget:
         """The machine table under a filter: text to match machines or KPIs, and "changed only"."""

@@ -20,6 +20,7 @@ from app.live.client import ConnectionSettings
 from app.live.trust import TrustStore
 from app.sim.scenario import Scenario
 from app.ui.gui_thread import connect_on_gui
+from app.ui.sizing import size_to_screen
 from app.whatif import Entry
 
 
@@ -100,7 +101,7 @@ class DeployDialog(QtWidgets.QDialog):
         layout.addWidget(self.stages, 1)
         layout.addWidget(QtWidgets.QLabel(f"Log ({log_path})", self))
         layout.addWidget(self.log_list, 2)
-        self.resize(900, 600)
+        size_to_screen(self, 0.7, (900, 600))  # the stages' bounds are long sentences
 
     def settings(self) -> ConnectionSettings:
         folder = _pki()  # the live console's client certificate

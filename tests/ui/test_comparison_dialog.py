@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from PySide6 import QtCore
+from PySide6 import QtCore, QtWidgets
 
 from app.compare.diff import compare
 from app.compare.kpis import observe_model_results
@@ -72,3 +72,18 @@ def test_figures_are_rounded_to_their_interval(qtbot):
                     assert len(half.replace(".", "").lstrip("0")) <= 2, text  # two significant digits
                     assert len(mean.partition(".")[2]) == len(half.partition(".")[2]), text  # the same decimal place
                 assert "inf" not in text and "e-0" not in text
+
+
+def test_the_dialog_takes_the_room_a_large_screen_has_for_its_verdicts(qtbot):
+    """It opened at 980×640 on a 1920×1080 screen, the verdict column cut off (from a new-user trial)."""
+    dialog = ComparisonDialog("faster S2", _comparison(), [], {}, [], lambda *a: None)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    room = dialog.screen().availableGeometry()
+    assert dialog.width() >= 0.8 * room.width() - 1 and dialog.height() <= room.height()
+    t = dialog.machine_table
+    tabs = dialog.findChild(QtWidgets.QTabWidget)
+    tabs.setCurrentIndex(tabs.indexOf(next(tabs.widget(i) for i in range(tabs.count()) if tabs.widget(i).isAncestorOf(t))))
+    qtbot.wait(50)
+    width = sum(t.columnWidth(c) for c in range(t.columnCount()))
+    assert width <= t.viewport().width() + 1  # every column, the verdict included, without scrolling sideways
