@@ -461,6 +461,7 @@ class FactoryView(QtWidgets.QWidget):
         """Build the scene for ``factory``; ``asset_of`` maps asset ids to loaded meshes."""
         t0 = time.perf_counter()
         self._factory = factory
+        self.preview.clear()  # a proposal for the layout shown before no longer applies
         self.floor.build(factory)
         self.machines.build(factory.machines, dict(asset_of))
         self.machines.set_colours(self.kind_colours(factory, asset_of))

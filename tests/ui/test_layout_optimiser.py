@@ -74,7 +74,11 @@ def test_search_preview_apply_and_one_undo(make_window, qtbot):
     w.layout_editor.stack.undo()
     assert {m.id: m.pose for m in w.document.factory.machines} == before
 
-    dialog.choose(result.recommended)
+    dialog.scatter.sigClicked.emit(dialog.scatter, [target], None)
+    assert w.view.preview.visible
+    assert w.files.open_demo()  # another factory (here: the file again) drops the preview of the old one
+    assert not w.view.preview.visible
+    dialog.scatter.sigClicked.emit(dialog.scatter, [target], None)
     dialog.close()
     assert not w.view.preview.visible  # closing the dialog removes the preview
 
