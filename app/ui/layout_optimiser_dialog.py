@@ -112,13 +112,7 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
         self.message.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
 
         self.plot = pg.PlotWidget()
-        pal = QtWidgets.QApplication.palette()
-        self.plot.setBackground(pal.color(QtGui.QPalette.ColorRole.Base))
-        fg = pal.color(QtGui.QPalette.ColorRole.Text)
-        for side in ("left", "bottom"):
-            axis = self.plot.getAxis(side)
-            axis.setPen(fg)
-            axis.setTextPen(fg)
+        self._plot_colours()
         self.plot.setLabel("bottom", "Rearrangement (metres moved in total)")
         self.plot.setLabel("left", "Transport effort (part·m/h)")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
@@ -167,6 +161,21 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
         layout.addWidget(self.summary)
         layout.addLayout(buttons)
         self._update_buttons()
+
+    def _plot_colours(self) -> None:
+        """The plot in the theme's colours (light or dark), also after View ▸ theme changes."""
+        pal = QtWidgets.QApplication.palette()
+        self.plot.setBackground(pal.color(QtGui.QPalette.ColorRole.Base))
+        fg = pal.color(QtGui.QPalette.ColorRole.Text)
+        for side in ("left", "bottom"):
+            axis = self.plot.getAxis(side)
+            axis.setPen(fg)
+            axis.setTextPen(fg)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        if event.type() in (QtCore.QEvent.Type.PaletteChange, QtCore.QEvent.Type.ApplicationPaletteChange):
+            self._plot_colours()
+        super().changeEvent(event)
 
     def _update_buttons(self) -> None:
         running = self.service.running

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from PySide6 import QtGui, QtWidgets
 
 from app.model.io import load_factory, save_factory
 from app.optimise.layout_result import LayoutResult
@@ -87,6 +88,12 @@ def test_cancel_leaves_the_layout_untouched(make_window, qtbot):
     w = make_window()
     dialog = _open(w, qtbot)
     assert dialog.all_machines.isChecked()  # nothing selected: all may move
+    base = QtWidgets.QApplication.palette().color(QtGui.QPalette.ColorRole.Base)
+    w.toggle_theme()  # the plot follows the theme
+    qtbot.waitUntil(lambda: QtWidgets.QApplication.palette().color(QtGui.QPalette.ColorRole.Base) != base, timeout=5000)
+    new_base = QtWidgets.QApplication.palette().color(QtGui.QPalette.ColorRole.Base)
+    qtbot.waitUntil(lambda: dialog.plot.backgroundBrush().color() == new_base, timeout=5000)
+    w.toggle_theme()
     dialog.seconds.setValue(60.0)
     dialog.validate.setValue(0)
     before = w.document.factory
