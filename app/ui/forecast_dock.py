@@ -60,7 +60,14 @@ class ForecastDock(QtWidgets.QDockWidget):
         layout.addLayout(row)
         layout.addWidget(self.chart, 1)
         layout.addLayout(below)
-        self.setWidget(body)
+        # In a scroll area: its small minimum keeps the stacked docks of a first start within a 1366×768
+        # window (the chart's own minimum made the window taller than the screen before the docks were tabbed).
+        scroll = QtWidgets.QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        body.setMinimumHeight(body.minimumSizeHint().height())
+        scroll.setWidget(body)
+        self.setWidget(scroll)
         if service is not None:
             self._bind(service)
         self.shift_hours.valueChanged.connect(self._shift_changed)

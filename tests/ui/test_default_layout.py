@@ -11,6 +11,7 @@ pytestmark = pytest.mark.gui
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
 def test_default_layout_keeps_the_view_large_and_every_column_and_dock_visible(make_window, size):
     w = make_window(size=size)
+    assert (w.width(), w.height()) == size  # the docks, stacked before they are tabbed, never make it taller
     tree = w.tree_dock.tree
     header = tree.header()
     widths = sum(header.sectionSize(k) for k in range(header.count()))
