@@ -28,10 +28,18 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 @pytest.fixture(autouse=True)
-def _own_data_folder(monkeypatch, tmp_path_factory):
+def _own_data_folder(tmp_path_factory):
     """Each test records into a data folder of its own (histories, logs, autosaves, plugins): a history the
-    demo recorded in one test never shows in the next one's comparison or replay."""
-    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
+    demo recorded in one test never shows in the next one's comparison or replay. (Not through monkeypatch:
+    an autouse fixture's monkeypatch would be undone only after every other fixture, the test's own
+    patches with it — after the window's leak check.)"""
+    before = os.environ.get("XDG_DATA_HOME")
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data"))
+    yield
+    if before is None:
+        os.environ.pop("XDG_DATA_HOME", None)
+    else:
+        os.environ["XDG_DATA_HOME"] = before
 
 
 @pytest.fixture
