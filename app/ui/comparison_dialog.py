@@ -17,6 +17,7 @@ from app.compare.trust import Trust
 from app.compare.window import ActualsWindow
 from app.model.atomic import atomic_write_text
 from app.ui.sizing import size_to_screen
+from app.ui.theme import colour_plot
 
 SERIES_PENS = {"actual": (0, 0, 0), "baseline": (0, 114, 178), "scenario": (213, 94, 0)}
 _SORT_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
@@ -99,12 +100,7 @@ class ComparisonDialog(QtWidgets.QDialog):
         tabs.addTab(self.line_table, "&Line")
         tabs.addTab(self._machines_tab(comparison), "&Machines")
         self.plot = pg.PlotWidget(self)
-        pal = QtWidgets.QApplication.palette()  # the theme's colours, light or dark (not a fixed white)
-        self.plot.setBackground(pal.color(QtGui.QPalette.ColorRole.Base))
-        for side in ("left", "bottom"):
-            axis = self.plot.getAxis(side)
-            axis.setPen(pal.color(QtGui.QPalette.ColorRole.Text))
-            axis.setTextPen(pal.color(QtGui.QPalette.ColorRole.Text))
+        colour_plot(self.plot, QtWidgets.QApplication.palette())
         self.plot.addLegend()
         gaps = " (connected time: gaps left out)" if "actual" in series else ""
         self.plot.setLabel("bottom", "hours into the window" + gaps)

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from app.forecast.chart import ChartData, chart_data
 from app.forecast.forecast import Forecast
 from app.forecast.service import ForecastService
 from app.ui.gui_thread import connect_on_gui
+from app.ui.theme import colour_plot
 
 #: Okabe–Ito colours: actual (blue), forecast (orange), target (vermillion).
 ACTUAL, FORECAST, TARGET = (0, 114, 178), (230, 159, 0), (213, 94, 0)
@@ -108,10 +109,4 @@ class ForecastChart(QtWidgets.QWidget):
             self._follow_palette()
 
     def _follow_palette(self) -> None:
-        pal = self.palette()
-        self.plot.setBackground(pal.color(QtGui.QPalette.ColorRole.Base))
-        text = pal.color(QtGui.QPalette.ColorRole.Text)
-        for side in ("left", "bottom"):
-            axis = self.plot.getAxis(side)
-            axis.setPen(text)
-            axis.setTextPen(text)
+        colour_plot(self.plot, self.palette())

@@ -10,7 +10,7 @@ ghosts with arrows. Apply makes the chosen layout one undo step of the layout ed
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from app.optimise.layout_problem import LayoutRequest
 from app.optimise.layout_result import LayoutResult
@@ -18,6 +18,7 @@ from app.optimise.layout_service import LayoutOptimiser
 from app.optimise.layout_view import candidate_text, front_points, progress_text, scenario_of, summary_text
 from app.ui.gui_thread import connect_on_gui
 from app.ui.layout_commands import MoveCommand
+from app.ui.theme import colour_plot
 
 POINT_RGB = (0, 114, 178)
 CHOSEN_RGB = (230, 97, 0)
@@ -164,13 +165,7 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
 
     def _plot_colours(self) -> None:
         """The plot in the theme's colours (light or dark), also after View ▸ theme changes."""
-        pal = QtWidgets.QApplication.palette()
-        self.plot.setBackground(pal.color(QtGui.QPalette.ColorRole.Base))
-        fg = pal.color(QtGui.QPalette.ColorRole.Text)
-        for side in ("left", "bottom"):
-            axis = self.plot.getAxis(side)
-            axis.setPen(fg)
-            axis.setTextPen(fg)
+        colour_plot(self.plot, QtWidgets.QApplication.palette())
 
     def changeEvent(self, event: QtCore.QEvent) -> None:
         if event.type() in (QtCore.QEvent.Type.PaletteChange, QtCore.QEvent.Type.ApplicationPaletteChange):

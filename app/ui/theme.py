@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6 import QtCore, QtGui, QtWidgets
 
 _DARK = {
@@ -37,3 +39,14 @@ def apply_theme(app: QtCore.QCoreApplication | None, theme: str) -> None:
     else:
         pal = app.style().standardPalette()
     app.setPalette(pal)
+
+
+def colour_plot(plot: Any, palette: QtGui.QPalette) -> None:
+    """A pyqtgraph PlotWidget in the theme's colours (light or dark, not a fixed white): its background and
+    the pens of its left and bottom axes."""
+    plot.setBackground(palette.color(QtGui.QPalette.ColorRole.Base))
+    text = palette.color(QtGui.QPalette.ColorRole.Text)
+    for side in ("left", "bottom"):
+        axis = plot.getAxis(side)
+        axis.setPen(text)
+        axis.setTextPen(text)
