@@ -15,7 +15,7 @@ import pytest
 from app.assets import AssetLibrary, load_factory_assets
 from app.editing.service import LayoutEditService, placed_verdicts
 from app.model.document import FactoryDocument
-from app.model.factory import Distribution, Factory, Floor, Footprint, Machine, PartFlow, Pose
+from app.model.factory import Distribution, Factory, Floor, Machine, PartFlow
 from app.model.io import load_factory
 from app.optimise.feasibility import factory_hulls
 from app.optimise.flow import EffortModel
@@ -24,21 +24,7 @@ from app.optimise.layout_problem import LayoutInputError, LayoutRequest
 from app.optimise.layout_result import LayoutResult
 from app.paths import DEMO_FACTORY
 from app.physics.world import LayoutWorld, check_layout
-
-BOX = np.array([[x, y, z] for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (0.0, 1.0)])
-HULLS = {"box": (BOX, np.array([1.0, 1.0, 1.0]))}
-
-
-def machine(mid: str, x: float, y: float, w: float = 2.0, d: float = 2.0, clearance: float = 0.5) -> Machine:
-    return Machine(
-        id=mid,
-        name=mid,
-        kind="cnc",
-        asset="box",
-        pose=Pose(x_m=x, y_m=y),
-        footprint=Footprint(width_m=w, depth_m=d, height_m=1.0),
-        clearance_m=clearance,
-    )
+from tests.optimise.helpers import HULLS, machine
 
 
 def small_factory(machines: list[Machine], flows: list[PartFlow], width: float = 40.0, depth: float = 30.0) -> Factory:

@@ -5,24 +5,9 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
-
-from app.model.factory import Distribution, Factory, Floor, Footprint, Machine, PartFlow, Pose
+from app.model.factory import Distribution, Factory, Floor, PartFlow
 from app.optimise.layout_service import LayoutOptimiser, LayoutRequest
-
-BOX = np.array([[x, y, z] for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (0.0, 1.0)])
-HULLS = {"box": (BOX, np.array([1.0, 1.0, 1.0]))}
-
-
-def machine(mid: str, x: float, y: float) -> Machine:
-    return Machine(
-        id=mid,
-        name=mid,
-        kind="cnc",
-        asset="box",
-        pose=Pose(x_m=x, y_m=y),
-        footprint=Footprint(width_m=2.0, depth_m=2.0, height_m=1.0),
-    )
+from tests.optimise.helpers import HULLS, machine
 
 
 def factory(flows: bool = True) -> Factory:

@@ -3,29 +3,18 @@ each KPI a paired difference with its interval, said in words."""
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from app.model.factory import Distribution, Factory, Floor, Footprint, Machine, PartFlow, Pose, SimulationSettings, TransportPath
+from app.model.factory import Distribution, Factory, Floor, Machine, PartFlow, SimulationSettings, TransportPath
 from app.optimise.layout import optimise_layout
 from app.optimise.layout_problem import LayoutRequest
 from app.optimise.validate import kpi_verdict, validate_candidates
-
-BOX = np.array([[x, y, z] for x in (-0.5, 0.5) for y in (-0.5, 0.5) for z in (0.0, 1.0)])
-HULLS = {"box": (BOX, np.array([1.0, 1.0, 1.0]))}
+from tests.optimise import helpers
+from tests.optimise.helpers import HULLS
 
 
 def machine(mid: str, x: float, y: float) -> Machine:
-    return Machine(
-        id=mid,
-        name=mid,
-        kind="cnc",
-        asset="box",
-        pose=Pose(x_m=x, y_m=y),
-        footprint=Footprint(width_m=2.0, depth_m=2.0, height_m=1.0),
-        clearance_m=0.5,
-        sim={"cycle": {"kind": "exponential", "mean_s": 40.0}},
-    )
+    return helpers.machine(mid, x, y, sim={"cycle": {"kind": "exponential", "mean_s": 40.0}})
 
 
 def line(random: bool = True) -> Factory:
