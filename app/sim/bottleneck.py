@@ -1,0 +1,343 @@
+"""Which machine limits the line, and when: the shifting-bottleneck detection method (Roser, Nakano and Tanaka
+2002, "Shifting bottleneck detection", Winter Simulation Conference).
+
+The static bottleneck (``app.sim.kpis.bottleneck``) is the machine with the largest active share over a whole
+run. Bottlenecks move, though: a breakdown makes a machine the constraint for an hour, then another takes
+over. The method follows them in time, from each machine's **active periods**:
+
+1. A machine is *active* while it is running, being set up or down (waiting for repair or being repaired):
+   the states ``app.model.signals.ACTIVE_STATES``, in which it is occupied whatever its neighbours do. It is
+   *inactive* while starved (waiting for a part) or blocked (waiting for its part to be taken). An active
+   period is an uninterrupted stretch of active states (running, then down, then running again is *one*
+   period); a state that is not known interrupts it.
+2. At any instant, the machine whose active period around that instant is the **longest** (the whole
+   period's length, known after the fact) is the momentary bottleneck. Equal lengths go to the period that
+   began first (the machine already in charge), then to the machine listed first. When no machine is
+   active, no machine is the bottleneck.
+3. When the momentary bottleneck changes from one machine to another, the **overlap** of their two active
+   periods is a *shifting* bottleneck: both machines are shifting bottlenecks during it. The rest of the
+   time a machine is the momentary bottleneck, it is the *sole* bottleneck.
+
+Each machine gets the share of the analysed time it was the sole bottleneck and the share it was a
+shifting one (the shifting shares of all machines add up to twice the time spent shifting: two machines
+share it). The machine with the largest sole + shifting share limits the line most
+(``app.sim.kpis.bottleneck`` picks it).
+
+Inputs are exact state changes (recorded history: ``from_changes``) or a simulation's sampled state series
+(``from_series``: each sample is taken to hold until the next, so nothing shorter than the sampling interval
+is seen — the result says its resolution). Several windows (replications; or the connected stretches of a
+history window) are summarised by ``summarise``: the mean share per machine with a 95% interval over
+replications, or the shares of the stretches' summed time for history.
+
+Examples
+--------
+Two machines; A is active 0–6 h, B 4–10 h (hours as seconds/3600 for brevity): A's period and B's are both
+6 h long, so A (begun first) is the bottleneck until its period ends, then B; they overlap 4–6 h.
+
+>>> A, B = np.array([[0.0, 6.0]]), np.array([[4.0, 10.0]])
+>>> t = shifting_bottlenecks(["A", "B"], [A, B], 0.0, 10.0)
+>>> t.sole_s.tolist(), t.shifting_s.tolist()
+([4.0, 4.0], [2.0, 2.0])
+>>> [(s.start_s, s.end_s, s.machine, s.shifting) for s in t.spans]
+[(0.0, 4.0, 'A', False), (4.0, 6.0, 'A', True), (6.0, 10.0, 'B', False)]
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from app.model.signals import ACTIVE_STATES, MACHINE_STATES
+from app.sim.kpis import Estimate, bottleneck, estimate
+from app.sim.numbers import format_duration
+
+#: State codes that make a machine active (running, setup, down).
+ACTIVE_CODES = frozenset(MACHINE_STATES.index(s) for s in ACTIVE_STATES)
+#: A window's shares are given only when it holds at least this many observations of the state: state
+#: samples per machine for a simulation, state changes per machine (on average) for recorded history.
+#: Fewer, and a share is one or two periods' story, not a measurement.
+MIN_OBSERVATIONS = 24
+_EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of the bottleneck timeline: ``machine`` is the momentary bottleneck from ``start_s`` to
+    ``end_s``, alone or (``shifting``) while the bottleneck shifts to or from ``partner``."""
+
+    start_s: float
+    end_s: float
+    machine: str
+    shifting: bool
+    partner: str = ""
+
+
+@dataclass(frozen=True)
+class BottleneckTimeline:
+    """The method's result for one window (a replication, or one connected stretch of history).
+
+    ``resolution_s``: the sampling interval of the state series it was read from (None: exact state
+    changes). ``observations``: state samples (sampled), or state changes per machine on average (exact).
+    """
+
+    machines: tuple[str, ...]
+    start_s: float
+    end_s: float
+    sole_s: np.ndarray
+    shifting_s: np.ndarray
+    spans: tuple[Span, ...]
+    resolution_s: float | None = None
+    observations: float = math.inf
+
+    @property
+    def analysed_s(self) -> float:
+        return max(self.end_s - self.start_s, 0.0)
+
+    @property
+    def sole_share(self) -> np.ndarray:
+        return self.sole_s / self.analysed_s if self.analysed_s > 0 else np.full(len(self.machines), np.nan)
+
+    @property
+    def shifting_share(self) -> np.ndarray:
+        return self.shifting_s / self.analysed_s if self.analysed_s > 0 else np.full(len(self.machines), np.nan)
+
+
+def active_periods(times: Sequence[float] | np.ndarray, codes: Sequence[int] | np.ndarray, t0: float, t1: float) -> np.ndarray:
+    """A machine's uninterrupted active periods in [t0, t1] as an (n, 2) array of (start, end).
+
+    ``codes[k]`` (a ``MACHINE_STATES`` code; negative: not known) holds from ``times[k]`` until the next
+    time, the last one until ``t1``; before the first time the state is not known. Touching active pieces
+    merge into one period (running then down then running is one period).
+
+    >>> active_periods([0, 2, 3, 5, 7], [0, 4, 0, 2, 1], 0, 10).tolist()  # run, down, run | starved | setup
+    [[0.0, 5.0], [7.0, 10.0]]
+    """
+    t = np.clip(np.asarray(times, dtype=float), t0, t1)
+    c = np.asarray(codes, dtype=int)
+    ends = np.append(t[1:], t1)
+    active = np.isin(c, list(ACTIVE_CODES)) & (ends > t)
+    out: list[list[float]] = []
+    for a, b in zip(t[active], ends[active], strict=True):
+        if out and a <= out[-1][1] + _EPS:
+            out[-1][1] = max(out[-1][1], float(b))
+        else:
+            out.append([float(a), float(b)])
+    return np.array(out, dtype=float).reshape(-1, 2)
+
+
+def _momentary(periods: Sequence[np.ndarray], edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each piece between consecutive ``edges``: the momentary bottleneck's index (−1: none) and the
+    index of its active period."""
+    mid = (edges[:-1] + edges[1:]) / 2
+    n, m = len(periods), len(mid)
+    length = np.full((n, m), -np.inf)
+    begun = np.full((n, m), np.inf)
+    which = np.full((n, m), -1)
+    for i, p in enumerate(periods):
+        if not len(p):
+            continue
+        j = np.searchsorted(p[:, 0], mid, side="right") - 1
+        inside = (j >= 0) & (mid < p[np.clip(j, 0, None), 1])
+        length[i, inside] = (p[j, 1] - p[j, 0])[inside]
+        begun[i, inside] = p[j, 0][inside]
+        which[i, inside] = j[inside]
+    if not n:
+        return np.full(m, -1), np.full(m, -1)
+    longest = length.max(axis=0)
+    tied = length >= longest - _EPS  # the longest, and any as long: the one begun first, then the first listed
+    first = np.where(tied, begun, np.inf).argmin(axis=0)
+    neck = np.where(np.isfinite(longest), first, -1)
+    return neck, which[np.clip(neck, 0, None), np.arange(m)]
+
+
+def _overlap(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float] | None:
+    lo, hi = float(max(a[0], b[0])), float(min(a[1], b[1]))
+    return (lo, hi) if hi > lo + _EPS else None
+
+
+def _covered(piece: tuple[float, float], cover: list[tuple[float, float]]) -> float:
+    """Length of ``piece`` inside the union of ``cover``."""
+    cuts = sorted((max(a, piece[0]), min(b, piece[1])) for a, b in cover)
+    total, reach = 0.0, piece[0]
+    for a, b in cuts:
+        a = max(a, reach)
+        if b > a:
+            total += b - a
+            reach = b
+    return total
+
+
+def shifting_bottlenecks(
+    machines: Sequence[str],
+    periods: Sequence[np.ndarray],
+    t0: float,
+    t1: float,
+    resolution_s: float | None = None,
+    observations: float = math.inf,
+) -> BottleneckTimeline:
+    """The shifting-bottleneck method (see the module's text) over [t0, t1], from each machine's active
+    periods (``active_periods``; (n, 2) arrays of start, end, in time order, not overlapping)."""
+    machines = tuple(machines)
+    periods = [np.clip(np.asarray(p, dtype=float).reshape(-1, 2), t0, t1) for p in periods]
+    edges = np.unique(np.concatenate([[t0, t1], *[p.ravel() for p in periods]]))
+    edges = edges[(edges >= t0) & (edges <= t1)]
+    sole, shifting = np.zeros(len(machines)), np.zeros(len(machines))
+    if len(edges) < 2:
+        return BottleneckTimeline(machines, t0, t1, sole, shifting, (), resolution_s, observations)
+    neck, which = _momentary(periods, edges)
+    # episodes: the same machine in the same active period, piece after piece
+    episodes: list[list] = []  # [start, end, machine index, period index]
+    for a, b, i, j in zip(edges[:-1], edges[1:], neck, which, strict=True):
+        if i < 0:
+            continue
+        if episodes and episodes[-1][2] == i and episodes[-1][3] == j and abs(episodes[-1][1] - a) < _EPS:
+            episodes[-1][1] = float(b)
+        else:
+            episodes.append([float(a), float(b), int(i), int(j)])
+    # shifting: the overlap of the active periods of consecutive, touching bottlenecks
+    overlaps: list[tuple[float, float, int, int]] = []
+    for e, f in itertools.pairwise(episodes):
+        if abs(e[1] - f[0]) < _EPS and e[2] != f[2]:
+            o = _overlap(tuple(periods[e[2]][e[3]]), tuple(periods[f[2]][f[3]]))
+            if o is not None:
+                overlaps.append((o[0], o[1], e[2], f[2]))
+    for i in range(len(machines)):  # each machine's shifting time: the union of the overlaps it is part of
+        mine = [(a, b) for a, b, x, y in overlaps if i in (x, y)]
+        shifting[i] = _covered((t0, t1), mine)
+    spans: list[Span] = []
+    for start, end, i, _j in episodes:
+        near = [(a, b, x, y) for a, b, x, y in overlaps if i in (x, y) and a < end and b > start]
+        cuts = sorted((max(a, start), min(b, end), machines[y if x == i else x]) for a, b, x, y in near)
+        cursor = start
+        for a, b, partner in cuts:
+            if a > cursor + _EPS:
+                spans.append(Span(cursor, a, machines[i], False))
+            a = max(a, cursor)
+            if b > a + _EPS:
+                spans.append(Span(a, b, machines[i], True, partner))
+                cursor = b
+        if end > cursor + _EPS:
+            spans.append(Span(cursor, end, machines[i], False))
+    for s in spans:
+        if not s.shifting:
+            sole[machines.index(s.machine)] += s.end_s - s.start_s
+    return BottleneckTimeline(machines, float(t0), float(t1), sole, shifting, tuple(spans), resolution_s, observations)
+
+
+def from_changes(
+    machines: Sequence[str],
+    changes: Sequence[tuple[np.ndarray, np.ndarray]],
+    t0: float,
+    t1: float,
+) -> BottleneckTimeline:
+    """The method on exact state changes over [t0, t1]: per machine, (times, codes) of its state from ``t0``
+    on (a code holds until the next change; −1: not known), as recorded history keeps them."""
+    periods = [active_periods(t, c, t0, t1) for t, c in changes]
+    per_machine = [int(np.count_nonzero((np.asarray(t) > t0) & (np.asarray(t) < t1))) for t, _ in changes]
+    observations = float(np.mean(per_machine)) if per_machine else 0.0
+    return shifting_bottlenecks(machines, periods, t0, t1, None, observations)
+
+
+def from_series(
+    machines: Sequence[str], series_t: np.ndarray, series_state: np.ndarray, start_s: float, end_s: float
+) -> BottleneckTimeline:
+    """The method on a sampled state series (a simulation's: ``ReplicationResult.series_t`` and
+    ``series_state``, dominant state code per station) over [start_s, end_s]: each sample holds until the
+    next, the last until ``end_s``."""
+    t = np.asarray(series_t, dtype=float)
+    states = np.asarray(series_state).reshape(len(t), -1) if len(t) else np.zeros((0, len(machines)), dtype=int)
+    keep = (t >= start_s - _EPS) & (t < end_s)
+    t, states = t[keep], states[keep]
+    step = float(np.median(np.diff(t))) if len(t) > 1 else math.nan
+    if len(t) and t[0] > start_s:  # the state before the first sample after the warm-up is not known
+        t, states = np.concatenate([[start_s], t]), np.vstack([np.full((1, states.shape[1]), -1), states])
+    periods = [active_periods(t, states[:, i], start_s, end_s) for i in range(len(machines))]
+    return shifting_bottlenecks(machines, periods, start_s, end_s, step, float(int(keep.sum())))
+
+
+def from_replication(r, machines: Sequence[str], warmup_s: float) -> BottleneckTimeline:
+    """One replication (``app.sim.engine.ReplicationResult``) after its warm-up."""
+    return from_series(machines, r.series_t, r.series_state, warmup_s, warmup_s + r.measured_s)
+
+
+@dataclass(frozen=True)
+class BottleneckShares:
+    """Sole and shifting bottleneck shares per machine over several windows.
+
+    ``sole`` / ``shifting``: per machine, the mean share (0–1) with its 95% interval over replications; for
+    recorded history (``source`` "history") the share of the stretches' summed time, measured (interval 0).
+    ``needs``: "" when every window holds enough observations, else what is missing, in words.
+    """
+
+    machines: list[str]
+    sole: dict[str, Estimate]
+    shifting: dict[str, Estimate]
+    timelines: tuple[BottleneckTimeline, ...]
+    source: str = "simulation"
+    needs: str = ""
+    warmup_s: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def enough(self) -> bool:
+        return not self.needs and bool(self.timelines)
+
+    @property
+    def resolution_s(self) -> float | None:
+        steps = [t.resolution_s for t in self.timelines if t.resolution_s is not None and math.isfinite(t.resolution_s)]
+        return max(steps) if steps else None
+
+    @property
+    def analysed_s(self) -> float:
+        return float(sum(t.analysed_s for t in self.timelines))
+
+    def total(self, machine: str) -> float:
+        """Mean sole + shifting share of ``machine``."""
+        return self.sole[machine].mean + self.shifting[machine].mean
+
+    def leader(self) -> tuple[str, float]:
+        """The machine that limits the line most (largest sole + shifting share) and that share, through the
+        one bottleneck definition (``app.sim.kpis.bottleneck``); ("", nan) without enough data."""
+        if not self.enough:
+            return "", math.nan
+        return bottleneck(self.machines, np.array([self.total(m) for m in self.machines]))
+
+    def resolution_text(self) -> str:
+        """How finely the timeline was read: "exact state changes" or "state sampled every 5 min"."""
+        step = self.resolution_s
+        return "exact state changes" if step is None else f"state sampled every {format_duration(step)}"
+
+
+def summarise(
+    timelines: Sequence[BottleneckTimeline], source: str = "simulation", warmup_s: float = 0.0
+) -> BottleneckShares:
+    """Shares over windows: replications (``source`` "simulation": a mean and a 95% interval per machine) or
+    the connected stretches of recorded history (``source`` "history": the shares of their summed time)."""
+    timelines = tuple(t for t in timelines if t.analysed_s > 0)
+    machines = list(timelines[0].machines) if timelines else []
+    if source == "history":
+        total = sum(t.analysed_s for t in timelines)
+        sole = {m: Estimate(sum(float(t.sole_s[i]) for t in timelines) / total, 0.0, 1) for i, m in enumerate(machines)}
+        shifting = {m: Estimate(sum(float(t.shifting_s[i]) for t in timelines) / total, 0.0, 1) for i, m in enumerate(machines)}
+        observations = float(sum(t.observations for t in timelines))
+        unit = "state changes per machine"
+    else:
+        sole = {m: estimate([t.sole_share[i] for t in timelines]) for i, m in enumerate(machines)}
+        shifting = {m: estimate([t.shifting_share[i] for t in timelines]) for i, m in enumerate(machines)}
+        observations = min((t.observations for t in timelines), default=0.0)
+        unit = "state samples per replication"
+    needs = ""
+    if not timelines:
+        needs = "not enough data — no analysed time"
+    elif observations < MIN_OBSERVATIONS:
+        needs = f"not enough data — needs ≥ {MIN_OBSERVATIONS} {unit} (has {observations:.0f})"
+    return BottleneckShares(machines, sole, shifting, timelines, source, needs, warmup_s)
+
+
+def summarise_run(results: Sequence, machines: Sequence[str], warmup_s: float) -> BottleneckShares:
+    """The replications of a simulation run (``ReplicationResult``s) after the warm-up."""
+    return summarise([from_replication(r, machines, warmup_s) for r in results], "simulation", warmup_s)

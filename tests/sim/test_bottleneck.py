@@ -1,0 +1,168 @@
+"""The shifting-bottleneck method (app.sim.bottleneck), rule by rule on timelines small enough to check by
+hand, then on a simulated serial line whose slowest machine must be the sole bottleneck most of the time."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from app.model.signals import MACHINE_STATES
+from app.sim.bottleneck import (
+    MIN_OBSERVATIONS,
+    active_periods,
+    from_changes,
+    from_series,
+    shifting_bottlenecks,
+    summarise,
+    summarise_run,
+)
+from app.sim.engine import simulate
+from app.sim.model import compile_model
+from tests.sim.helpers import det, exp, line_factory
+
+RUN, SETUP, STARVED, BLOCKED, DOWN = (MACHINE_STATES.index(s) for s in ("running", "setup", "starved", "blocked", "down"))
+
+
+def _p(*pairs):
+    return np.array(pairs, dtype=float).reshape(-1, 2)
+
+
+def _spans(t):
+    return [(s.start_s, s.end_s, s.machine, s.shifting, s.partner) for s in t.spans]
+
+
+# -- rule 1: what is active, and what one period is ------------------------------------------------------------
+def test_running_setup_and_down_are_active_starved_and_blocked_are_not():
+    for code, active in ((RUN, True), (SETUP, True), (DOWN, True), (STARVED, False), (BLOCKED, False)):
+        assert active_periods([0.0], [code], 0.0, 5.0).tolist() == ([[0.0, 5.0]] if active else [])
+
+
+def test_running_then_down_then_setup_is_one_uninterrupted_period():
+    assert active_periods([0, 2, 4, 6], [RUN, DOWN, SETUP, RUN], 0, 9).tolist() == [[0.0, 9.0]]
+
+
+def test_starved_blocked_or_an_unknown_state_interrupts_a_period():
+    codes = [RUN, STARVED, RUN, BLOCKED, RUN, -1, RUN]
+    assert active_periods([0, 1, 2, 3, 4, 5, 6], codes, 0, 7).tolist() == [[0, 1], [2, 3], [4, 5], [6, 7]]
+
+
+def test_periods_are_clipped_to_the_window():
+    assert active_periods([-5, 3], [RUN, STARVED], 0, 10).tolist() == [[0.0, 3.0]]
+
+
+# -- rule 2: at each instant the longest active period is the bottleneck ---------------------------------------
+def test_the_longest_period_around_an_instant_wins_and_a_short_one_inside_it_never_does():
+    t = shifting_bottlenecks(["A", "B"], [_p((0, 10)), _p((2, 4))], 0, 10)
+    assert t.sole_s.tolist() == [10.0, 0.0] and t.shifting_s.tolist() == [0.0, 0.0]
+    assert _spans(t) == [(0.0, 10.0, "A", False, "")]
+
+
+def test_the_whole_periods_length_counts_not_the_time_elapsed_in_it():
+    # at t = 1, A has been active 1 s and B 0.5 s, but B's period (0.5–9) is longer than A's (0–2)
+    t = shifting_bottlenecks(["A", "B"], [_p((0, 2)), _p((0.5, 9))], 0, 10)
+    assert _spans(t)[0][:3] == (0.0, 0.5, "A") and _spans(t)[1][2] == "B"
+
+
+def test_equal_periods_go_to_the_one_begun_first_then_to_the_machine_listed_first():
+    t = shifting_bottlenecks(["A", "B"], [_p((2, 8)), _p((0, 6))], 0, 10)
+    assert _spans(t)[0][2] == "B"  # B began first; A takes over only when B's period ends
+    assert _spans(t)[-1][:3] == (6.0, 8.0, "A")
+    same = shifting_bottlenecks(["A", "B"], [_p((0, 5)), _p((0, 5))], 0, 5)
+    assert same.sole_s.tolist() == [5.0, 0.0]
+
+
+def test_no_machine_is_the_bottleneck_while_none_is_active():
+    t = shifting_bottlenecks(["A", "B"], [_p((0, 3)), _p((5, 9))], 0, 10)
+    assert t.sole_s.tolist() == [3.0, 4.0] and t.shifting_s.tolist() == [0.0, 0.0]  # 3 s with none: no shift across it
+    assert sum(s.end_s - s.start_s for s in t.spans) == 7.0
+
+
+# -- rule 3: the overlap of consecutive bottlenecks' periods is shifting, for both -----------------------------
+def test_the_overlap_of_consecutive_bottlenecks_is_a_shifting_bottleneck_for_both():
+    # A 0–6 (6 s), B 4–12 (8 s): B is the longer from 4 on; they overlap 4–6
+    t = shifting_bottlenecks(["A", "B"], [_p((0, 6)), _p((4, 12))], 0, 12)
+    assert t.sole_s.tolist() == [4.0, 6.0]
+    assert t.shifting_s.tolist() == [2.0, 2.0]  # A is a shifting bottleneck 4–6 though B is the momentary one
+    assert _spans(t) == [(0.0, 4.0, "A", False, ""), (4.0, 6.0, "B", True, "A"), (6.0, 12.0, "B", False, "")]
+
+
+def test_a_machine_between_two_others_shifts_with_each_of_them():
+    # A 0–5, B 3–11 (longest), C 9–14: A → B (overlap 3–5) → C (overlap 9–11)
+    t = shifting_bottlenecks(["A", "B", "C"], [_p((0, 5)), _p((3, 11)), _p((9, 14))], 0, 14)
+    assert t.shifting_s.tolist() == [2.0, 4.0, 2.0]
+    assert t.sole_s.tolist() == [3.0, 4.0, 3.0]
+    # the shifting shares count the shifting time twice (two machines share it); sole + shifting time / 2 = 14
+    assert t.sole_s.sum() + t.shifting_s.sum() / 2 == 14.0
+
+
+def test_a_machine_that_is_never_the_momentary_bottleneck_is_never_a_shifting_one():
+    # C overlaps both A and B but is never the longest: only A and B shift
+    t = shifting_bottlenecks(["A", "B", "C"], [_p((0, 6)), _p((4, 12)), _p((3, 7))], 0, 12)
+    assert t.shifting_s[2] == 0.0 and t.sole_s[2] == 0.0
+    assert t.shifting_s[:2].tolist() == [2.0, 2.0]
+
+
+# -- inputs: exact changes and sampled series ---------------------------------------------------------------
+def test_exact_changes_are_read_as_steps_and_say_they_are_exact():
+    a = (np.array([0.0, 6.0]), np.array([RUN, STARVED]))
+    b = (np.array([0.0, 4.0]), np.array([BLOCKED, DOWN]))
+    t = from_changes(["A", "B"], [a, b], 0, 12)
+    assert t.sole_s.tolist() == [4.0, 6.0] and t.resolution_s is None
+    assert t.observations == 1.0  # one change inside the window per machine
+
+
+def test_a_sampled_series_holds_each_sample_until_the_next_and_leaves_out_the_warm_up():
+    series_t = np.arange(0.0, 100.0, 10.0)  # every 10 s
+    a = [RUN] * 3 + [RUN] * 3 + [STARVED] * 4
+    b = [STARVED] * 3 + [RUN] * 7
+    t = from_series(["A", "B"], series_t, np.array([a, b]).T, 20.0, 100.0)
+    assert t.resolution_s == 10.0 and t.observations == 8
+    # from the warm-up's end (20): A active 20–60, B 30–100 (longer) — B from 30, shifting 30–60
+    assert t.sole_s.tolist() == [10.0, 40.0] and t.shifting_s.tolist() == [30.0, 30.0]
+
+
+def test_the_state_before_the_first_sample_after_the_warm_up_is_not_known():
+    t = from_series(["A"], np.array([25.0, 35.0]), np.array([[RUN], [RUN]]), 20.0, 45.0)
+    assert t.sole_s.tolist() == [20.0]  # 20–25 unknown: no bottleneck then
+
+
+# -- shares over windows --------------------------------------------------------------------------------------
+def _sampled(machine_a_running: int, n: int = 40):
+    codes = np.array([[RUN if k < machine_a_running else STARVED, RUN if k >= machine_a_running else STARVED] for k in range(n)])
+    return from_series(["A", "B"], np.arange(n, dtype=float), codes, 0.0, float(n))
+
+
+def test_replications_give_a_mean_share_with_its_interval():
+    s = summarise([_sampled(30), _sampled(20), _sampled(10)])
+    assert s.enough and s.sole["A"].n == 3
+    assert s.sole["A"].mean == pytest.approx(0.5) and s.sole["A"].contains(0.75) and s.sole["A"].half_width > 0
+    assert s.leader()[0] in ("A", "B") and s.resolution_text() == "state sampled every 1 s"
+
+
+def test_too_few_samples_say_not_enough_data_with_the_number_needed():
+    s = summarise([_sampled(5, n=10), _sampled(5, n=10)])
+    assert not s.enough and s.leader() == ("", math.nan)
+    assert s.needs == f"not enough data — needs ≥ {MIN_OBSERVATIONS} state samples per replication (has 10)"
+
+
+def test_history_stretches_are_summed_over_their_connected_time():
+    one = from_changes(["A", "B"], [(np.array([0.0]), np.array([RUN])), (np.array([0.0]), np.array([STARVED]))], 0, 30)
+    two = from_changes(["A", "B"], [(np.array([100.0]), np.array([STARVED])), (np.array([100.0]), np.array([RUN]))], 100, 110)
+    s = summarise([one, two], "history")
+    assert s.sole["A"].mean == pytest.approx(0.75) and s.sole["B"].mean == pytest.approx(0.25) and s.sole["A"].half_width == 0
+    assert s.analysed_s == 40.0 and s.resolution_text() == "exact state changes"
+    assert s.needs.startswith("not enough data — needs ≥ 24 state changes per machine")
+
+
+# -- a simulated line ----------------------------------------------------------------------------------------
+def test_the_clearly_slowest_machine_of_a_serial_line_is_the_sole_bottleneck_most_of_the_time():
+    stations = [{"cycle": exp(20.0)}, {"cycle": exp(25.0)}, {"cycle": exp(45.0)}, {"cycle": exp(20.0)}]
+    f = line_factory(stations, det(40.0), horizon_s=12 * 3600, warmup_s=3600, replications=3)
+    m = compile_model(f, sample_s=60.0)
+    results = [simulate(m, k) for k in range(m.replications)]
+    s = summarise_run(results, [st.id for st in m.stations], m.warmup_s)
+    assert s.enough and s.resolution_s == 60.0
+    assert s.leader()[0] == "S2"
+    assert s.sole["S2"].mean > 0.5 and s.sole["S2"].low > max(s.sole[m].high for m in ("S0", "S1", "S3"))
