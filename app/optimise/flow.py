@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -43,7 +44,11 @@ from scipy.sparse.csgraph import dijkstra
 from app.heat.material import leg_rates
 from app.model.factory import Factory
 
-__all__ = ["EffortModel", "FlowAnalysis", "FlowLeg", "TravelNetwork", "from_to_matrix"]
+__all__ = ["EffortModel", "FlowAnalysis", "FlowLeg", "Piece", "TravelNetwork", "from_to_matrix", "route_points"]
+
+#: One straight piece of a leg's route: ``("seg", s, t0, t1)`` along network segment s from fraction t0 to t1,
+#: or ``("line", (x0, y0), (x1, y1))`` off the network (a machine stepping onto it, a conveyor, a rectilinear leg).
+Piece = tuple
 
 _SNAP_M = 1e-6  # points closer than this are one network node
 
@@ -132,8 +137,17 @@ class TravelNetwork:
         self.seg_v = np.array([e[1] for e in edges], dtype=np.int64)
         self.seg_len = np.array([e[2] for e in edges])
         n = len(self.coords)
-        self._graph = coo_matrix((self.seg_len, (self.seg_u, self.seg_v)), shape=(n, n)).tocsr()
+        self._edge: dict[tuple[int, int], int] = {}  # (u, v) with u < v → the shortest segment joining them
+        for s in np.argsort(-self.seg_len, kind="stable"):
+            u, v = int(self.seg_u[s]), int(self.seg_v[s])
+            self._edge[(min(u, v), max(u, v))] = int(s)
+        # one entry per pair of nodes: a sparse matrix adds up duplicates, and an aisle and a transport path
+        # along the same stretch would count it twice
+        uv = np.array(list(self._edge), dtype=np.int64).reshape(-1, 2)
+        lengths = self.seg_len[list(self._edge.values())] if self._edge else np.zeros(0)
+        self._graph = coo_matrix((lengths, (uv[:, 0], uv[:, 1])), shape=(n, n)).tocsr()
         self._from: dict[int, np.ndarray] = {}
+        self._pred: dict[int, np.ndarray] = {}
 
     @property
     def empty(self) -> bool:
@@ -148,6 +162,19 @@ class TravelNetwork:
         if node not in self._from:
             self._from[node] = dijkstra(self._graph, directed=False, indices=node)
         return self._from[node]
+
+    def path(self, a: int, b: int) -> list[Piece]:
+        """The pieces of a shortest way from node ``a`` to node ``b`` (``("seg", s, t0, t1)``, whole segments)."""
+        if b not in self._pred:
+            self._from[b], self._pred[b] = dijkstra(self._graph, directed=False, indices=b, return_predecessors=True)
+        pred, node = self._pred[b], a
+        out: list[Piece] = []
+        while node != b and pred[node] >= 0:
+            nxt = int(pred[node])
+            s = self._edge[(min(node, nxt), max(node, nxt))]
+            out.append(("seg", s, 0.0, 1.0) if int(self.seg_u[s]) == node else ("seg", s, 1.0, 0.0))
+            node = nxt
+        return out
 
     def nearest(self, pt: np.ndarray) -> tuple[int, float, float]:
         """(segment, fraction t along it, metres from ``pt``) of the nearest point of the network: O(S)."""
@@ -253,6 +280,69 @@ class EffortModel:
             for f in self.factory.flows
         )
         return FlowAnalysis(self.ids, self.from_to, legs, self.total_effort, has_network, self.unknown, parts)
+
+    def routes(self) -> list[list[Piece]]:
+        """Each leg's route (in ``analysis().legs`` order) as straight pieces: the way its distance is measured.
+
+        Their lengths add up to the leg's distance (``route_points`` turns a route into a polyline)."""
+        out: list[list[Piece]] = []
+        for k in range(len(self._src)):
+            i, j = int(self._src[k]), int(self._dst[k])
+            if i == j:
+                out.append([])
+            elif k in self._paths:
+                w = self._paths[k][0]
+                pts = [self._xy[i], *w, self._xy[j]]
+                out.append([_line(a, b) for a, b in itertools.pairwise(pts)])
+            else:
+                out.append(self._route(i, j))
+        return out
+
+    def _route(self, i: int, j: int) -> list[Piece]:
+        """The pieces of the way ``_distance`` measures from machine i to machine j (the same choice)."""
+        xy_i, xy_j, att_i, att_j = self._xy[i], self._xy[j], self._attach[i], self._attach[j]
+        net = self.network
+        best, how = np.inf, None
+        for b, (node_j, extra_j) in enumerate(att_j.nodes):
+            dist = net.distances_from(node_j)
+            for a, (node_i, extra_i) in enumerate(att_i.nodes):
+                d = extra_i + float(dist[node_i]) + extra_j
+                if d < best:
+                    best, how = d, ("nodes", a, b)
+        if att_i.segment is not None and att_j.segment is not None and att_i.segment[0] == att_j.segment[0]:
+            (s, ti, oi), (_, tj, oj) = att_i.segment, att_j.segment
+            d = oi + abs(ti - tj) * float(net.seg_len[s]) + oj
+            if d < best:
+                best, how = d, ("segment", 0, 0)
+        if (min(i, j), max(i, j)) in self._direct and float(np.hypot(*(xy_i - xy_j))) < best:
+            return [_line(xy_i, xy_j)]
+        if how is None or not np.isfinite(best):  # rectilinear: along x, then along y
+            corner = np.array([xy_j[0], xy_i[1]])
+            return [p for p in (_line(xy_i, corner), _line(corner, xy_j)) if p[1] != p[2]]
+        if how[0] == "segment":
+            s, ti, tj = att_i.segment[0], att_i.segment[1], att_j.segment[1]  # type: ignore[index]
+            fi, fj = self._foot(att_i), self._foot(att_j)
+            return [_line(xy_i, fi), ("seg", s, ti, tj), _line(fj, xy_j)]
+        _, a, b = how
+        out = self._step_on(xy_i, att_i, a)
+        out += net.path(att_i.nodes[a][0], att_j.nodes[b][0])
+        back = self._step_on(xy_j, att_j, b)
+        out += [_reverse(p) for p in reversed(back)]
+        return out
+
+    def _foot(self, att: _Attach) -> np.ndarray:
+        s, t, _off = att.segment  # type: ignore[misc]
+        a, b = self.network.coords[self.network.seg_u[s]], self.network.coords[self.network.seg_v[s]]
+        return a + t * (b - a)
+
+    def _step_on(self, xy: np.ndarray, att: _Attach, a: int) -> list[Piece]:
+        """From a machine at ``xy`` onto its ``a``-th attach node: to the foot on its segment and along it to
+        the segment's end (the first two nodes), or straight to a transport path's end waypoint."""
+        node = att.nodes[a][0]
+        if att.segment is not None and a < 2:
+            s, t, _off = att.segment
+            return [_line(xy, self._foot(att)), ("seg", s, t, 0.0 if a == 0 else 1.0)]
+        return [_line(xy, self.network.coords[node])]
 
     def moved(self, machine_id: str, x_m: float, y_m: float) -> float:
         """Δ total effort (part·m/h) if ``machine_id`` stood at (x_m, y_m) and nothing else changed.
@@ -420,3 +510,28 @@ class EffortModel:
         if np.isfinite(best):
             return float(best), True
         return float(np.abs(xy_i - xy_j).sum()), False
+
+
+def _line(a: np.ndarray, b: np.ndarray) -> Piece:
+    return ("line", (float(a[0]), float(a[1])), (float(b[0]), float(b[1])))
+
+
+def _reverse(piece: Piece) -> Piece:
+    kind, p, q = piece[0], piece[-2], piece[-1]
+    return (kind, q, p) if kind == "line" else ("seg", piece[1], q, p)
+
+
+def route_points(route: list[Piece], network: TravelNetwork) -> np.ndarray:
+    """A route's pieces as one polyline (K, 2) of floor points (consecutive duplicates dropped)."""
+    pts: list[tuple[float, float]] = []
+    for piece in route:
+        if piece[0] == "line":
+            ends = [piece[1], piece[2]]
+        else:
+            _, s, t0, t1 = piece
+            a, b = network.coords[network.seg_u[s]], network.coords[network.seg_v[s]]
+            ends = [tuple(map(float, a + t * (b - a))) for t in (t0, t1)]
+        for p in ends:
+            if not pts or np.hypot(p[0] - pts[-1][0], p[1] - pts[-1][1]) > _SNAP_M:
+                pts.append((float(p[0]), float(p[1])))
+    return np.array(pts, dtype=float).reshape(-1, 2)

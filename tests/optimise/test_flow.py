@@ -204,3 +204,30 @@ def test_following_transport_paths_measures_legs_as_the_simulation_carries_parts
             full = EffortModel(moved, follow_transports=True).total_effort - model.total_effort
             assert d == pytest.approx(full) and model.moved(mid, x, y) == pytest.approx(full)
             assert model.with_moves({mid: (x, y)}).total_effort == pytest.approx(full + model.total_effort)
+
+
+def test_an_aisle_and_a_transport_path_along_the_same_stretch_count_it_once():
+    # M3→M4's transport path runs along the aisle's first 8 m (the same two points): that stretch is one way of
+    # 8 m, not two added up. M1 (-1, -4) steps 3 m onto the aisle 4 m before it, M2 (13, 8) 3 m off its last leg.
+    aisle = Aisle(id="L", points=[[2.0, -5.0], [2.0, 0.0], [10.0, 0.0], [10.0, 10.0]])
+    path = TransportPath(id="T", from_machine="M3", to_machine="M4", waypoints=[[2.0, 0.0], [10.0, 0.0]])
+    machines = [machine("M1", -1.0, -4.0), machine("M2", 13.0, 8.0), machine("M3", 18.0, 5.0), machine("M4", 30.0, 20.0)]
+    f = factory([aisle], [path], machines=machines, flows=[flow("a", ["M1", "M2"], 60.0)])
+    assert EffortModel(f).analysis().legs[0].distance_m == pytest.approx(3 + 4 + 8 + 8 + 3)
+
+
+@pytest.mark.parametrize("follow", [False, True])
+def test_each_route_is_as_long_as_its_leg_and_runs_from_machine_to_machine(follow):
+    from app.model.io import load_factory
+    from app.optimise.flow import route_points
+    from app.paths import DEMO_FACTORY
+
+    cross = Aisle(id="cross", points=[[10.0, -10.0], [10.0, 10.0]])
+    path = TransportPath(id="T", from_machine="M2", to_machine="M3", waypoints=[[12.0, 1.0], [18.0, 1.0]])
+    for f in (load_factory(DEMO_FACTORY), factory([AISLE, cross], [path]), factory()):
+        model = EffortModel(f, follow_transports=follow)
+        xy = {m.id: (m.pose.x_m, m.pose.y_m) for m in f.machines}
+        for leg, route in zip(model.analysis().legs, model.routes(), strict=True):
+            pts = route_points(route, model.network)
+            assert np.hypot(*np.diff(pts, axis=0).T).sum() == pytest.approx(leg.distance_m)
+            assert tuple(pts[0]) == pytest.approx(xy[leg.from_id]) and tuple(pts[-1]) == pytest.approx(xy[leg.to_id])
