@@ -220,6 +220,26 @@ class ThroughputMeter:
         self._rates = None
         self._counting = None
 
+    def reindex(self, rows: np.ndarray) -> None:
+        """The machines changed (added or removed while live): machine ``n`` now is the one that was
+        ``rows[n]`` (-1: a new machine, whose counter is not known yet). Kept machines keep their readings.
+
+        >>> meter = ThroughputMeter(window_s=300.0, min_parts=1)
+        >>> meter.add(0.0, np.array([100.0, 500.0]))
+        >>> meter.add(300.0, np.array([103.0, 600.0]))
+        >>> meter.reindex(np.array([1, -1]))
+        >>> meter.rates().round()
+        array([1200.,   nan])
+        """
+        rows = np.asarray(rows, dtype=int)
+        kept = rows >= 0
+        for n, (t, counts) in enumerate(self._samples):
+            moved = np.full(len(rows), np.nan)
+            moved[kept] = counts[rows[kept]]
+            self._samples[n] = (t, moved)
+        self._rates = None
+        self._counting = None
+
     def counting(self) -> np.ndarray | None:
         """Machines whose counters are known but whose rate still waits for more parts or time."""
         self.rates()

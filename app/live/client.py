@@ -241,6 +241,12 @@ class LiveClient:
             except (ua.UaError, asyncio.TimeoutError, ConnectionError) as e:  # gone with the session anyway
                 log.debug("could not delete %d monitored items: %s", len(unused), e)
 
+    @property
+    def subscription_id(self) -> int | None:
+        """The server's id of the running subscription (None while disconnected): it changes only when the
+        link is made anew, never for a binding added or removed."""
+        return None if self._sub is None else self._sub.subscription_id
+
     def portable(self, nodeid: ua.NodeId) -> str:
         """A node id that survives a change of the server's namespace order: ``nsu=<namespace URI>;…``
         outside namespace 0 (whose index is fixed), as the bindings are saved."""
@@ -412,6 +418,7 @@ class LiveClient:
         if sub is None:  # disconnected meanwhile: the bindings are monitored at the next connect
             return
         new: list[ua.NodeId] = []
+        shared: list[tuple[int, ua.NodeId]] = []  # bindings of a node already monitored
         for b in bindings:
             try:
                 nid = self._resolve(b.node_id)
@@ -421,6 +428,8 @@ class LiveClient:
             if nid not in self._owners:
                 self._owners[nid] = []
                 new.append(nid)
+            elif nid in self._handles:
+                shared.append((b.index, nid))
             self._owners[nid].append(b.index)
         mfilter = None
         if s.deadband > 0:
@@ -437,11 +446,28 @@ class LiveClient:
                         self._binding_failed(by_index.get(k) or _Binding(k, nid.to_string()), r.name)
                 else:
                     self._handles[nid] = r
-        watched = [nid for nid in new if nid in self._handles]
+        if shared:  # the server reports changes only: the node's value now is the new binding's first
+            await self._read_now(shared)
+        watched = [nid for nid in new if nid in self._handles] + list(dict.fromkeys(nid for _k, nid in shared))
         if watched:
             task = asyncio.ensure_future(self._read_info(watched))
             self._info_tasks.add(task)
             task.add_done_callback(self._info_tasks.discard)
+
+    async def _read_now(self, bindings: Sequence[tuple[int, ua.NodeId]]) -> None:
+        """Read the current values of ``(binding, node)`` pairs once and hand them over as one batch."""
+        client = self.client
+        if client is None:
+            return
+        try:
+            values = await client.read_attributes([client.get_node(nid) for _k, nid in bindings])
+        except (ua.UaError, asyncio.TimeoutError, ConnectionError, OSError) as e:  # the next change brings it
+            log.info("could not read the current value of %d bindings: %s", len(bindings), e)
+            return
+        now = time.time()
+        if not self._pending:
+            asyncio.get_running_loop().call_soon(self._deliver)
+        self._pending.extend(_update(k, dv, now) for (k, _nid), dv in zip(bindings, values, strict=True))
 
     def _request(self, nid: ua.NodeId, mfilter: ua.DataChangeFilter | None) -> ua.MonitoredItemCreateRequest:
         params = ua.MonitoringParameters(
@@ -540,20 +566,26 @@ class LiveClient:
             if not owners:
                 return
             dv = event.data.monitored_item.Value
-            status = dv.StatusCode.value if dv.StatusCode is not None else 0
-            src = dv.SourceTimestamp.timestamp() if dv.SourceTimestamp is not None else math.nan
             now = time.time()
             self.stats.notifications += 1
             if not self._pending:  # runs once the queue is drained: the consumer takes a burst without yielding
                 asyncio.get_running_loop().call_soon(self._deliver)
-            value = event.value
-            if isinstance(value, ua.LocalizedText):  # e.g. a state machine's CurrentState: its text
-                value = value.Text or ""
             for k in owners:
-                self._pending.append(Update(k, value, status, src, now))
+                self._pending.append(_update(k, dv, now))
         elif isinstance(event, StatusChangeEvent):
             log.info("subscription status: %s", event.notification.Status)
             self._lost.set()
+
+
+def _update(binding: int, dv: ua.DataValue, received: float) -> Update:
+    """A received data value as the store takes it (a LocalizedText, e.g. a state machine's CurrentState:
+    its text)."""
+    status = dv.StatusCode.value if dv.StatusCode is not None else 0
+    src = dv.SourceTimestamp.timestamp() if dv.SourceTimestamp is not None else math.nan
+    value = dv.Value.Value if dv.Value is not None else None
+    if isinstance(value, ua.LocalizedText):
+        value = value.Text or ""
+    return Update(binding, value, status, src, received)
 
 
 async def _consume(client_ref: weakref.ref, sub) -> None:

@@ -70,6 +70,8 @@ class Watcher(Protocol):
 
     def interrupted(self) -> None: ...
 
+    def set_factory(self, factory: Factory) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -265,6 +267,61 @@ class LiveSession:
         self.net.submit(_rebind(client, old, added, {k: f"{machine_id}.{signal}" for k, _ in added}))
         return True
 
+    def follow(self, factory: Factory) -> bool:
+        """The factory's machines changed while live (added, removed, brought back by an undo): follow the
+        new version without reconnecting. The store takes the new machines (a new one shows no data until
+        its first value; a removed one's values and active alarm end), the bindings that differ leave or
+        join the running subscription (on the network thread), the history records the new bindings from
+        their first value (no gap, no restart: the link stays up), and the watcher compares with the new
+        version. False when that cannot be done here (not live, a plugin's data source): then start anew.
+        """
+        store, client = self.store, self.client
+        if store is None or not isinstance(client, LiveClient) or self.net is None:
+            return False
+        now = time.time()
+        before = dict(store.machine_index)
+        ids = [m.id for m in factory.machines]
+        gone = [m for m in before if m not in set(ids)]
+        dropped = store.set_machines(ids)
+        wanted = {(m.id, signal): (node, m.states.get(signal)) for m in factory.machines for signal, node in m.tags.items()}
+        kept: set[tuple[str, str]] = set()
+        for k in range(len(store.bindings)):
+            if not store.is_bound(k):
+                continue
+            machine, signal, node = store.binding_of(k)
+            i, j, _ = store.bindings[k]
+            if (machine, signal) not in kept and wanted.get((machine, signal)) == (node, store.state_maps.get((i, j))):
+                kept.add((machine, signal))
+            else:  # unbound in the new version, bound elsewhere, or mapped otherwise
+                store.unbind(k)
+                dropped.append(k)
+        added: list[tuple[int, str]] = []
+        names: dict[int, str] = {}
+        for (machine, signal), (node, states) in wanted.items():
+            if (machine, signal) not in kept:
+                k = store.bind(machine, signal, node, states)
+                self._feed.names.append(store.binding_of(k))  # the history records it from its first value
+                added.append((k, node))
+                names[k] = f"{machine}.{signal}"
+        for machine in gone:
+            if machine in self.alarms.active_machines():
+                self.alarms.update(machine, False, "", now)  # its alarm ends with it
+        self.meter.reindex(np.array([before.get(m, -1) for m in ids], dtype=int))
+        if self.watcher is not None:
+            self.watcher.set_factory(factory)
+        self.factory = factory
+        self.show_recorded(None)  # a replayed state has the old machines: live again
+        if dropped or added:
+            self.net.submit(_rebind(client, dropped, added, names))
+        log.info(
+            "live link follows the factory's machines (%d added, %d removed): %d bindings added, %d removed, no reconnection",
+            len(set(ids) - before.keys()),
+            len(gone),
+            len(added),
+            len(dropped),
+        )
+        return True
+
     def browse(self, node_id: str | None) -> concurrent.futures.Future:
         """Browse the server on the network thread; raises ``ConnectionError`` when not connected."""
         client = self.client
@@ -293,8 +350,8 @@ class LiveSession:
 
     def binding_error(self, index: int, message: str) -> str | None:
         """A binding failed: its quality turns bad; returns the message naming machine and signal."""
-        if self.store is None:
-            return None
+        if self.store is None or not self.store.is_bound(index):
+            return None  # unbound, or its machine removed, meanwhile
         machine, signal, _node = self.store.binding_of(index)
         self.store.mark_bad(index, 0x80340000)  # BadNodeIdUnknown
         return f"{machine}.{signal}: {message}"

@@ -27,6 +27,20 @@ NO_DATA = 0x80310000  # BadNoData: nothing received yet
 STATE_SIGNAL = "State"
 
 
+#: The per-cell arrays of a store: name, fill for "nothing received", dtype.
+_CELLS: tuple[tuple[str, object, type], ...] = (
+    ("values", np.nan, float),
+    ("texts", None, object),
+    ("status", NO_DATA, np.uint32),
+    ("source_ts", np.nan, float),
+    ("received_ts", np.nan, float),
+    ("units", None, object),
+    ("eu_low", np.nan, float),
+    ("eu_high", np.nan, float),
+    ("out_of_range", False, bool),
+)
+
+
 def is_good(status: np.ndarray | int) -> np.ndarray | bool:
     """True where an OPC UA status code is Good (severity bits 00)."""
     return (np.asarray(status, dtype=np.uint32) >> 30) == 0
@@ -106,6 +120,7 @@ class StateStore:
         self._tables: dict[tuple[int, int], Mapping[str, str]] = {}
         self._raw: dict[tuple[int, int], object] = {}  # last value of a state cell, to map again
         self._unbound: set[int] = set()
+        self._gone: dict[int, str] = {}  # bindings of machines no longer in the store: their machine
         self._dirty = np.zeros(len(self.machines), dtype=bool)
         self._rejected = 0
         self.received = 0
@@ -134,23 +149,54 @@ class StateStore:
         self.signal_index[signal] = len(self.signals)
         self.signals.append(signal)
         n = len(self.machines)
-        for name, fill, dtype in (
-            ("values", np.nan, float),
-            ("texts", None, object),
-            ("status", NO_DATA, np.uint32),
-            ("source_ts", np.nan, float),
-            ("received_ts", np.nan, float),
-            ("units", None, object),
-            ("eu_low", np.nan, float),
-            ("eu_high", np.nan, float),
-            ("out_of_range", False, bool),
-        ):
+        for name, fill, dtype in _CELLS:
             setattr(self, name, np.hstack([getattr(self, name), np.full((n, 1), fill, dtype=dtype)]))
+
+    def set_machines(self, machines: Sequence[str]) -> list[int]:
+        """Follow a new set of machines (machines added or removed while live): the rows take the order of
+        ``machines``; a machine kept keeps its values, a new one has no data yet, and the bindings of a
+        machine gone are forgotten. Returns the numbers of the bindings forgotten. Binding numbers stay.
+
+        >>> s = StateStore(["M1", "M2"], ["Temperature"])
+        >>> a, b = s.bind("M1", "Temperature", "ns=2;s=T1"), s.bind("M2", "Temperature", "ns=2;s=T2")
+        >>> s.ingest([Update(b, 41.5, received_ts=1.0)])
+        >>> s.set_machines(["M2", "M3"])
+        [0]
+        >>> float(s.value("M2", "Temperature")), bool(np.isnan(s.value("M3", "Temperature"))), s.binding_of(a)[0]
+        (41.5, True, 'M1')
+        """
+        rows = np.array([self.machine_index.get(m, -1) for m in machines], dtype=int)
+        kept = rows >= 0
+        new_row = {int(r): n for n, r in enumerate(rows) if r >= 0}
+        for name, fill, dtype in _CELLS:
+            old = getattr(self, name)
+            cells: np.ndarray = np.full((len(machines), len(self.signals)), fill, dtype=dtype)
+            cells[kept] = old[rows[kept]]
+            setattr(self, name, cells)
+        forgotten = []
+        for k, (i, j, node) in enumerate(self.bindings):
+            n = new_row.get(i, -1) if i >= 0 else -1
+            if n < 0 and i >= 0:
+                self._gone[k] = self.machines[i]  # still named in log lines and the history
+                if k not in self._unbound:
+                    forgotten.append(k)
+                self._unbound.add(k)
+            self.bindings[k] = (n, j, node)
+        moved = {(i, j): (new_row[i], j) for i, j in {*self.state_maps, *self._tables, *self._raw} if i in new_row}
+        self.state_maps = {moved[c]: v for c, v in self.state_maps.items() if c in moved}
+        self._tables = {moved[c]: v for c, v in self._tables.items() if c in moved}
+        self._raw = {moved[c]: v for c, v in self._raw.items() if c in moved}
+        self.machines = list(machines)
+        self.machine_index = {m: i for i, m in enumerate(self.machines)}
+        self._dirty = np.ones(len(self.machines), dtype=bool)  # rows moved: every machine is drawn anew
+        return forgotten
 
     def unbind(self, k: int) -> None:
         """Forget binding ``k``: its values no longer count and its cell shows no data."""
         self._unbound.add(k)
         i, j, _ = self.bindings[k]
+        if i < 0:
+            return  # its machine is gone
         if any(b[:2] == (i, j) for n, b in enumerate(self.bindings) if n not in self._unbound):
             return  # the cell is bound again (a rebinding): the new binding's values fill it
         self.values[i, j], self.texts[i, j], self.status[i, j] = np.nan, None, NO_DATA
@@ -165,8 +211,13 @@ class StateStore:
         return [k for k, b in enumerate(self.bindings) if b[:2] == cell and k not in self._unbound]
 
     def binding_of(self, k: int) -> tuple[str, str, str]:
+        """(machine, signal, node id) of binding ``k`` (also of one whose machine is gone)."""
         i, j, node = self.bindings[k]
-        return self.machines[i], self.signals[j], node
+        return self.machines[i] if i >= 0 else self._gone[k], self.signals[j], node
+
+    def is_bound(self, k: int) -> bool:
+        """Whether binding ``k`` still feeds its cell (not unbound, its machine not gone)."""
+        return 0 <= k < len(self.bindings) and k not in self._unbound
 
     def set_info(self, k: int, info: BindingInfo) -> None:
         """What the server says about binding ``k``'s variable: unit, EURange, data type (an ``auto`` state
@@ -241,6 +292,8 @@ class StateStore:
 
     def mark_bad(self, binding: int, status: int) -> None:
         """A binding failed (unknown node, lost link): keep its last value but mark its quality."""
+        if binding in self._unbound:
+            return  # unbound (or its machine gone) meanwhile: nothing of it is shown
         i, j, _ = self.bindings[binding]
         self.status[i, j] = status
         self._dirty[i] = True

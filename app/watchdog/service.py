@@ -188,12 +188,15 @@ class Watchdog:
 
     def set_factory(self, factory: Factory) -> None:
         """Compare with a new version of the factory: channels whose expectation changed start again
-        (their detection cleared), the others keep their sums."""
+        (their detection cleared), the others keep their sums; a machine removed is forgotten (its channels
+        and its state: one added again later starts afresh), a machine added gets fresh channels."""
         with self.lock:
             new = self._expectations(factory)
             for key in list(self.channels):
                 if key not in new:
                     del self.channels[key]
+            for machine in self._states.keys() - {m.id for m in factory.machines}:
+                del self._states[machine]
             for key, (exp, arl0) in new.items():
                 ch = self.channels.get(key)
                 if ch is None or ch.exp != exp or ch.arl0 != arl0:
