@@ -34,6 +34,7 @@ from app.model.factory import Factory
 from app.sim.engine import Cancelled, simulate
 from app.sim.model import SimModel, compile_model
 from app.sim.numbers import format_duration
+from app.sim.runner import worker_cancelled
 
 #: Fewest replications behind a band: with fewer, t(0.975, R−1) makes it too wide to mean much.
 MIN_BAND_REPLICATIONS = 10
@@ -180,6 +181,7 @@ def forecast_model(factory: Factory, horizon_s: float, seed: int, sample_s: floa
 def replicate(model: SimModel, live: LiveState, k: int, cancel: Callable[[], bool] | None = None) -> np.ndarray:
     """Replication ``k``: parts out from now at 0, sample_s, 2·sample_s … and at the horizon."""
     rng = np.random.default_rng([model.seed, k, 0x5747])  # the start's own stream, apart from the engine's
+    cancel = worker_cancelled if cancel is None else cancel  # in a pool's worker: its pool's cancel flag
     result = simulate(model, k, cancel=cancel, start=start_state(live, model, rng))
     out = result.series_out.sum(axis=1)
     if len(result.series_t) and result.series_t[-1] >= model.horizon_s:

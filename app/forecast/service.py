@@ -29,6 +29,7 @@ import multiprocessing as mp
 import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
+from typing import Any
 
 import numpy as np
 from psygnal import Signal
@@ -38,6 +39,7 @@ from app.forecast.live_state import LiveState
 from app.model.factory import Factory
 from app.sim.engine import Cancelled
 from app.sim.model import SimInputError
+from app.sim.runner import worker_initializer
 
 #: Minutes between background refreshes by default.
 REFRESH_EVERY_S = 300.0
@@ -88,6 +90,7 @@ class ForecastService:
         self.refresh_every_s = refresh_every_s
         self.latest: Forecast | None = None
         self._pool: ProcessPoolExecutor | None = None
+        self._stop: Any = None  # the workers' cancel flag (a multiprocessing Event), set on close
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._cancel = threading.Event()
@@ -144,8 +147,10 @@ class ForecastService:
         return not self.running
 
     def close(self) -> None:
-        """Cancel, wait, and stop the worker processes."""
+        """Cancel, wait, and stop the worker processes (a running replication stops within moments)."""
         self.cancel()
+        if self._stop is not None:
+            self._stop.set()
         self.wait(30)
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
@@ -155,7 +160,11 @@ class ForecastService:
         if self.workers <= 0:
             return None
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.workers, mp_context=_context())
+            ctx = _context()
+            self._stop = ctx.Event()
+            self._pool = ProcessPoolExecutor(
+                self.workers, mp_context=ctx, initializer=worker_initializer, initargs=(self._stop,)
+            )
         return self._pool
 
     def _run(self, number: int, req: ForecastRequest, cancel: threading.Event) -> None:

@@ -32,6 +32,18 @@ def _init_worker(progress_q, cancel_ev, memory_limit_mb: int | None = None, nice
         os.nice(nice)  # background work: the application's own process keeps the CPU it needs
 
 
+def worker_initializer(cancel_ev, nice: int = 0) -> None:
+    """Initialise a worker process of another pool (the shift forecast's) with a cancel flag its
+    simulations watch through ``worker_cancelled``: closing that pool then stops running replications at
+    once instead of waiting for them to finish."""
+    _init_worker(None, cancel_ev, None, nice)
+
+
+def worker_cancelled() -> bool:
+    """True in a worker process whose pool's cancel flag is set (always False outside a worker)."""
+    return _cancel_ev is not None and _cancel_ev.is_set()
+
+
 def _limit_memory(mb: int) -> None:
     """Let this process grow by at most ``mb`` MiB of address space from here (Linux/macOS; a no-op
     elsewhere): past that an allocation raises ``MemoryError`` in the simulation instead of swapping."""

@@ -117,3 +117,26 @@ def test_the_probability_of_reaching_the_target_has_its_exact_interval():
     assert (p.p, p.reached, p.n) == (1.0, 20, 20)
     assert p.high == 1.0 and p.low == pytest.approx(0.8316, abs=1e-4)  # (0.025)^(1/20): Clopper–Pearson
     assert p.text() == "100% (95% interval 83%–100%, 20 of 20 replications)"
+
+
+@pytest.mark.timeout(90)
+def test_closing_stops_replications_that_are_running_instead_of_waiting_for_them(factory, live):
+    # Ten years of plant time: a replication runs for many minutes. Closing (the window closing, a link
+    # going down) must stop it within moments and leave no worker process behind.
+    psutil = pytest.importorskip("psutil")
+    svc = ForecastService(factory, replications=2, workers=2)
+    got: list = []
+    svc.finished.connect(got.append)
+    svc.request(live, horizon_s=10 * 365 * 86400.0, seed=5, sample_s=1e12)
+    me = psutil.Process()
+    pause = threading.Event()
+    busy: list = []
+    for _ in range(200):  # until a worker is busy with its replication
+        busy = [c for c in me.children(recursive=True) if c.cpu_percent(0.05) > 50.0]
+        if busy:
+            break
+        pause.wait(0.1)
+    assert busy, "no worker process started a replication"
+    svc.close()
+    assert not svc.running and got == [] and svc.latest is None
+    assert not [c for c in busy if c.is_running() and c.status() != psutil.STATUS_ZOMBIE]
