@@ -6,17 +6,24 @@ From a window of recorded history (``calibrate``):
   mean with a t interval, and the coefficient of variation); otherwise running time ÷ operations, with an
   interval from batch means over ten slices of the window (the CV then stays as it was).
 - **MTBF / MTTR** from the ``State`` timeline: each stretch in "down" is one repair. MTTR is their mean
-  (t interval); MTBF is the time up ÷ the number of failures, with the exact χ² interval of an
-  exponential mean.
+  with the exact χ² interval of an exponential mean (the model draws repairs exponentially); MTBF is
+  the time up ÷ the number of failures, with the χ² interval of a time-truncated exponential mean.
 - **arrival rates**: the output of each flow's first station, shared among the flows that start there in
   the proportions the factory gives them.
 
 ``calibration_changes`` turns the estimates into scenario changes, so a calibrated baseline is a scenario
-like any other — only estimates that rest on enough data: an estimate is **usable** when its 95% interval
-lies within ±``ESTIMATE_MARGIN`` (25%) of it. For a mean of n samples that is n ≥ (t·CV ÷ 0.25)²: with
-fewer, the estimate says how many it needs (n × (half-width ÷ allowed)²); an MTBF from n failures
-(χ² interval, about ±1.96/√n) needs n ≥ 16 failures, an MTTR as many repairs as its t interval asks.
-Estimates without enough data stay out of the calibrated baseline and show "not enough data — needs ≥ N".
+like any other — only estimates that rest on enough data. One rule for every estimate: it is **usable**
+when both ends of its 95% interval lie within ±``ESTIMATE_MARGIN`` (25%) of it. What an estimate without
+enough data needs follows from the same rule (``needed``):
+
+- a mean of n samples (cycle time; t interval ``t·s/√n``): the smallest N whose t interval, at the CV
+  observed so far, is within ±25%: a little over (1.96·CV ÷ 0.25)², 64 for a CV of 1;
+- an exponential mean (MTBF, MTTR; exact χ² interval, skewed: ``3.0 h (1.2 h – 14 h)``): the interval's
+  ends relative to the mean depend on the count only, so the count is fixed — 87 failures for ±25%
+  (``exponential_needed``; the upper end, ``2n ÷ χ²₀.₀₂₅(2n)``, is the one that decides).
+
+Estimates without enough data stay out of the calibrated baseline and say "1 failure — needs ≥ 87
+failures for ±25%".
 
 ``trust`` here is the older closeness score of one window (1 − |predicted − actual| ÷ actual, and whether
 the actual lies in the prediction interval), kept for scripts; the trust score the app shows is
@@ -36,35 +43,122 @@ from app.compare.diff import prediction_interval
 from app.compare.kpis import STATE_COLUMN, Observation, line_kpis, machine_kpis
 from app.model.factory import Factory
 from app.sim.kpis import Estimate, estimate
+from app.sim.numbers import UNKNOWN, format_number, round_to_interval
 from app.sim.scenario import Change, Demand, MachineParam
 
 BATCHES = 10
 ESTIMATE_MARGIN = 0.25  # an estimate is used when its 95% interval lies within ± this share of it
 
 
-def usable(e: Estimate | None, margin: float = ESTIMATE_MARGIN) -> bool:
-    """Whether an estimate rests on enough data: a finite positive mean whose 95% interval lies within
-    ±``margin`` of it.
+def usable(e: Estimate | TimeEstimate | None, margin: float = ESTIMATE_MARGIN) -> bool:
+    """Whether an estimate rests on enough data: a finite positive mean whose 95% interval lies, both
+    ends, within ±``margin`` of it.
 
     >>> usable(Estimate(10.0, 2.0, 12)), usable(Estimate(10.0, 4.0, 3)), usable(None)
     (True, False, False)
     """
-    return e is not None and math.isfinite(e.mean) and e.mean > 0 and e.half_width <= margin * e.mean
+    if e is None or not (math.isfinite(e.mean) and e.mean > 0):
+        return False
+    return e.low >= (1 - margin) * e.mean and e.high <= (1 + margin) * e.mean
 
 
-def needed(e: Estimate | None, unit: str, margin: float = ESTIMATE_MARGIN) -> str:
-    """What an estimate without enough data needs: ``≥ 12 cycles`` ("" when it has enough).
+def _chi2_ends(n: int, truncated: bool) -> tuple[float, float]:
+    """The ends of the 95% interval of an exponential mean from n events, relative to the estimate:
+    ``2n ÷ χ²₀.₉₇₅(2n [+ 2])`` and ``2n ÷ χ²₀.₀₂₅(2n)`` (+ 2: time-truncated, the window ends between events)."""
+    from scipy import stats
+
+    return 2 * n / stats.chi2.ppf(0.975, 2 * n + (2 if truncated else 0)), 2 * n / stats.chi2.ppf(0.025, 2 * n)
+
+
+def exponential_needed(margin: float = ESTIMATE_MARGIN, truncated: bool = True) -> int:
+    """The fewest events whose exact χ² interval of an exponential mean lies within ±``margin`` of it.
+
+    >>> exponential_needed()
+    87
+    """
+    n = 1
+    while True:
+        lo, hi = _chi2_ends(n, truncated)
+        if lo >= 1 - margin and hi <= 1 + margin:
+            return n
+        n += 1
+
+
+def _t_needed(e: Estimate, margin: float) -> int:
+    """The fewest samples whose t interval, at the spread seen so far, lies within ±``margin`` of the mean."""
+    from scipy import stats
+
+    cv = e.half_width * math.sqrt(e.n) / (stats.t.ppf(0.975, e.n - 1) * e.mean)
+    ns = np.arange(e.n + 1, max(e.n + 10, 2 * math.ceil((1.96 * cv / margin) ** 2) + 10))
+    fits = stats.t.ppf(0.975, ns - 1) * cv / np.sqrt(ns) <= margin  # the t quantile falls with n: the first fits
+    return int(ns[np.argmax(fits)])
+
+
+def needed(e: Estimate | TimeEstimate | None, unit: str, margin: float = ESTIMATE_MARGIN) -> str:
+    """What an estimate without enough data needs: ``≥ 12 cycles for ±25%`` ("" when it has enough).
 
     >>> needed(Estimate(10.0, 5.0, 3), "cycles")
-    '≥ 12 cycles'
+    '≥ 5 cycles for ±25%'
     >>> needed(None, "failures")
-    '≥ 2 failures'
+    '≥ 2 failures for an interval'
     """
     if usable(e, margin):
         return ""
+    if isinstance(e, TimeEstimate):
+        return f"≥ {exponential_needed(margin, e.truncated)} {unit} for ±{margin:.0%}"
     if e is None or e.n < 2 or not math.isfinite(e.half_width) or not e.mean > 0:
-        return f"≥ {max(2, e.n + 1 if e is not None else 2)} {unit}"
-    return f"≥ {max(e.n + 1, math.ceil(e.n * (e.half_width / (margin * e.mean)) ** 2))} {unit}"
+        return f"≥ {max(2, e.n + 1 if e is not None else 2)} {unit} for an interval"
+    return f"≥ {_t_needed(e, margin)} {unit} for ±{margin:.0%}"
+
+
+def _duration_unit(seconds: float) -> tuple[float, str]:
+    for size, unit in ((86400.0, "days"), (3600.0, "h"), (60.0, "min")):
+        if seconds >= (2 * size if size == 86400.0 else size):
+            return size, unit
+    return 1.0, "s"
+
+
+@dataclass(frozen=True)
+class TimeEstimate:
+    """A mean time of exponential durations (between failures, of repairs) from n of them, with its exact
+    95% χ² interval — skewed, as positive times are: ``3.0 h (1.2 h – 14 h)``.
+
+    The mean is rounded to two significant digits of its nearer end's distance (the rule of
+    ``app.sim.numbers`` with that distance as the half-width), each end to two significant digits.
+
+    >>> str(TimeEstimate(10800.0, 4320.0, 50400.0, 2))
+    '3.0 h (1.2 h – 14 h)'
+    """
+
+    mean: float
+    low: float
+    high: float
+    n: int
+    truncated: bool = True  # between failures: the window ends between events
+
+    @property
+    def half_width(self) -> float:
+        """The wider side (for code that wants one number; the text shows both ends)."""
+        return max(self.mean - self.low, self.high - self.mean)
+
+    def contains(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    def __str__(self) -> str:
+        if not math.isfinite(self.mean):
+            return UNKNOWN
+        size, unit = _duration_unit(self.mean)
+        near = min(self.mean - self.low, self.high - self.mean) / size
+        mean = round_to_interval(self.mean / size, near)[0] if near > 0 else format_number(self.mean / size)
+        low, high = (format_number(x / size, digits=2) for x in (self.low, self.high))
+        return f"{mean} {unit} ({low} {unit} – {high} {unit})"
+
+
+def exponential_mean(total_s: float, n: int, truncated: bool) -> TimeEstimate:
+    """The mean ``total_s / n`` of n exponential durations with its 95% χ² interval."""
+    mean = total_s / n
+    lo, hi = _chi2_ends(n, truncated)
+    return TimeEstimate(mean, lo * mean, hi * mean, n, truncated)
 
 
 @dataclass(frozen=True)
@@ -73,8 +167,8 @@ class MachineEstimate:
     cycle_s: Estimate | None  # mean processing time
     cycle_cv: float | None
     cycles: int  # cycles (or operations) the estimate rests on
-    mtbf_s: Estimate | None
-    mttr_s: Estimate | None
+    mtbf_s: TimeEstimate | None  # exponential means with their χ² intervals
+    mttr_s: TimeEstimate | None
     failures: int
     method: str  # "CycleTime signal", "running time ÷ operations" or "no data"
 
@@ -89,19 +183,6 @@ class Calibration:
 
     def machine(self, mid: str) -> MachineEstimate:
         return next(m for m in self.machines if m.machine == mid)
-
-
-def _chi2_interval(total_up_s: float, failures: int) -> Estimate:
-    """Mean time between failures of an exponential process, time-truncated: T/n with its 95% χ² interval."""
-    from scipy import stats
-
-    if failures == 0:
-        return Estimate(math.inf, math.inf, 0)
-    mean = total_up_s / failures
-    lo = 2 * total_up_s / stats.chi2.ppf(0.975, 2 * failures + 2)
-    hi = 2 * total_up_s / stats.chi2.ppf(0.025, 2 * failures)
-    # Estimate is symmetric: keep the mean, report the wider side (the interval is skewed).
-    return Estimate(mean, max(mean - lo, hi - mean), failures)
 
 
 def _state_pieces(history, start: dict, mid: str, t0: float, t1: float) -> tuple[np.ndarray, list[int | None]]:
@@ -152,8 +233,8 @@ def calibrate(history, factory: Factory, t0: float, t1: float, time_scale: float
                 cv, method, n = None, "running time ÷ operations", int(total_ops)
             else:
                 cyc, cv, method, n = None, None, "no data", 0
-        mtbf = _chi2_interval(known_up, len(starts)) if starts else None
-        mttr = estimate(repairs) if repairs else None
+        mtbf = exponential_mean(known_up, len(starts), truncated=True) if starts else None
+        mttr = exponential_mean(float(sum(repairs)), len(repairs), truncated=False) if repairs else None
         estimates.append(MachineEstimate(m.id, cyc, cv, n, mtbf, mttr, len(starts), method))
     arrivals = _arrivals(factory, output_per_h)
     return Calibration(t0, t1, time_scale, estimates, arrivals)

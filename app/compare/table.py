@@ -7,7 +7,7 @@ import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
-from app.compare.calibrate import ESTIMATE_MARGIN, Calibration, needed, usable
+from app.compare.calibrate import ESTIMATE_MARGIN, Calibration, MachineEstimate, exponential_needed, needed, usable
 from app.compare.diff import FITS, NOT_ENOUGH, OUTSIDE, Comparison, Row
 from app.compare.report import verdict
 from app.compare.trust import Trust
@@ -24,7 +24,9 @@ DELTA_KPIS = (
 #: The columns of a comparison table after the machine's two.
 KPI_COLUMNS = ("KPI", "Actual", "Baseline (95% CI)", "Scenario (95% CI)", "Δ scenario − baseline", "Verdict")
 MACHINE_COLUMNS = ("Machine", "Changed")
-CALIBRATION_COLUMNS = ("Machine", "From", "Cycle time (s)", "CV", "Cycles", "MTBF (s)", "MTTR (s)", "Failures")
+CALIBRATION_COLUMNS = (
+    "Machine", "From", "Cycle time (s)", "CV", "Cycles", "MTBF (95% interval)", "MTTR (95% interval)", "Failures"
+)
 
 
 @dataclass(frozen=True)
@@ -140,10 +142,6 @@ def calibration_heading(cal: Calibration) -> str:
     )
 
 
-def _with_needs(text: str, needs: str) -> str:
-    return f"{text} — needs {needs}" if needs else text
-
-
 def calibration_usable(cal: Calibration) -> int:
     """How many estimates rest on enough data to calibrate with (0: nothing to make a baseline of)."""
     return sum(usable(e.cycle_s) + (usable(e.mtbf_s) and usable(e.mttr_s)) for e in cal.machines) + sum(
@@ -151,18 +149,38 @@ def calibration_usable(cal: Calibration) -> int:
     )
 
 
+def _cycle_text(e: MachineEstimate) -> str:
+    c = e.cycle_s
+    if c is None:
+        return "—"
+    if not math.isfinite(c.half_width):  # one recorded cycle (or slice) has no spread to make an interval of
+        return f"{format_number(c.mean)} (no interval yet)"
+    return str(c)
+
+
+def _failures_text(e: MachineEstimate) -> str:
+    """``1 failure — needs ≥ 87 failures for ±25%``: what the MTBF and MTTR rest on and what they need."""
+    text = f"{e.failures} failure{'' if e.failures == 1 else 's'}"
+    if not usable(e.mtbf_s):
+        return f"{text} — needs ≥ {exponential_needed()} failures for ±{ESTIMATE_MARGIN:.0%}"
+    if not usable(e.mttr_s):
+        return f"{text} — needs ≥ {exponential_needed(truncated=False)} repairs for ±{ESTIMATE_MARGIN:.0%}"
+    return text
+
+
 def calibration_rows(cal: Calibration) -> list[list[str]]:
-    """The calibration table's texts, one row per machine in ``CALIBRATION_COLUMNS`` order (— unknown)."""
+    """The calibration table's texts, one row per machine in ``CALIBRATION_COLUMNS`` order (— unknown).
+    Cycle times in seconds; MTBF and MTTR in a readable unit with their skewed χ² intervals."""
     return [
         [
             e.machine,
             e.method,
-            str(e.cycle_s) if e.cycle_s else "—",
+            _cycle_text(e),
             f"{e.cycle_cv:.3g}" if e.cycle_cv is not None else "—",
             f"{e.cycles} — not enough data, needs {needed(e.cycle_s, 'cycles')}" if not usable(e.cycle_s) else str(e.cycles),
             str(e.mtbf_s) if e.mtbf_s else "—",
             str(e.mttr_s) if e.mttr_s else "—",
-            _with_needs(str(e.failures), needed(e.mtbf_s, "failures") or needed(e.mttr_s, "repairs")),
+            _failures_text(e),
         ]
         for e in cal.machines
     ]

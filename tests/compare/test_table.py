@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from app.compare.calibrate import Calibration, MachineEstimate
+from app.compare.calibrate import Calibration, MachineEstimate, exponential_mean
 from app.compare.diff import Comparison, Row
 from app.compare.table import (
     arrivals_text,
@@ -89,7 +89,7 @@ def test_the_filter_matches_every_word_in_machine_or_kpi_and_honours_changed_onl
 
 def test_calibration_texts_mark_unknowns_and_the_window_length():
     known = MachineEstimate(
-        "CNC-01", Estimate(42.0, 0.5, 30), 0.12345, 30, Estimate(3600.0, 600.0, 4), None, 4, "CycleTime signal"
+        "CNC-01", Estimate(42.0, 0.5, 30), 0.12345, 30, exponential_mean(4 * 3600.0, 4, True), None, 4, "CycleTime signal"
     )
     unknown = MachineEstimate("CNC-02", None, None, 0, None, None, 0, "no data")
     cal = Calibration(1000.0, 1000.0 + 3600.0, 1.0, [known, unknown], {"A": Estimate(12.0, 1.0, 5)})
@@ -100,8 +100,13 @@ def test_calibration_texts_mark_unknowns_and_the_window_length():
     assert calibration_usable(cal) == 2
     rows = calibration_rows(cal)
     assert rows[0][:2] == ["CNC-01", "CycleTime signal"] and rows[0][3] == "0.123" and rows[0][6] == "—"
-    assert rows[0][4] == "30" and rows[0][7] == "4 — needs ≥ 2 repairs"  # no MTTR: the failures are not used yet
-    assert rows[1] == ["CNC-02", "no data", "—", "—", "0 — not enough data, needs ≥ 2 cycles", "—", "—", "0 — needs ≥ 2 failures"]
+    # an MTBF from 4 failures is far from ±25%: what it needs is the count the χ² rule gives (87)
+    assert rows[0][4] == "30" and rows[0][7] == "4 failures — needs ≥ 87 failures for ±25%"
+    assert rows[0][5] == "1.00 h (0.39 h – 3.7 h)"  # skewed, never "1 h ± 2 h"
+    assert rows[1] == [
+        "CNC-02", "no data", "—", "—", "0 — not enough data, needs ≥ 2 cycles for an interval", "—", "—",
+        "0 failures — needs ≥ 87 failures for ±25%",
+    ]
     assert calibration_usable(Calibration(0.0, 60.0, 1.0, [unknown], {})) == 0  # nothing to make a baseline of
     assert arrivals_text(cal) == f"Arrivals: A: {Estimate(12.0, 1.0, 5)}/h"
     assert arrivals_text(Calibration(0.0, 60.0, 1.0, [], {})) == "Arrivals: —"
@@ -110,3 +115,17 @@ def test_calibration_texts_mark_unknowns_and_the_window_length():
     assert calibration_muted(cal) == [{5, 6, 7}, {2, 3, 4}]
     wide = Calibration(0.0, 60.0, 1.0, [], {"A": Estimate(14.0, 21.0, 3)})
     assert arrivals_text(wide) == f"Arrivals: A: {Estimate(14.0, 21.0, 3)}/h (not enough data, not used)"
+
+
+def test_calibration_says_what_one_failure_is_and_what_it_needs_with_a_skewed_interval():
+    # One failure in 3 h of uptime, one 10-min repair (a new-user trial saw "± n/a (1 replication)" and a
+    # symmetric "3 h ± 5 h"): a positive, skewed interval, and the count the ±25% rule asks for.
+    one = MachineEstimate(
+        "CNC-03", Estimate(300.0, 6.0, 40), 0.1, 40,
+        exponential_mean(3 * 3600.0, 1, True), exponential_mean(600.0, 1, False), 1, "CycleTime signal",
+    )
+    row = calibration_rows(Calibration(0.0, 4 * 3600.0, 1.0, [one], {}))[0]
+    assert row[5] == "3.0 h (0.54 h – 120 h)" and row[6] == "10.0 min (2.7 min – 390 min)"
+    assert row[7] == "1 failure — needs ≥ 87 failures for ±25%"
+    assert "n/a" not in " ".join(row) and "replication" not in " ".join(row) and "±" not in row[5]
+    assert calibration_muted(Calibration(0.0, 1.0, 1.0, [one], {})) == [{5, 6, 7}]
