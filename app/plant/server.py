@@ -52,11 +52,11 @@ from app.plant.setpoints import (
     RELEASE_RATE,
     RELEASE_RATE_INFO,
     ROLES,
-    in_range,
     machine_setpoint_id,
     release_rate_of,
     setpoint_range,
     source_setpoint_id,
+    write_refusal,
 )
 from app.plant.signals import OVER_TEMPERATURE_C, STATE_NAMES, TAU_S, derive, initial_state
 from app.sim.engine import Engine
@@ -524,9 +524,10 @@ class PlantServer:
         if not self.may_write(user):
             return ua.StatusCodes.BadUserAccessDenied
         value = item.Value.Value.Value if item.Value is not None and item.Value.Value is not None else None
-        if not in_range(value, setpoint.low, setpoint.high):
-            return ua.StatusCodes.BadOutOfRange
-        return None
+        if isinstance(value, float) and item.Value.Value.VariantType != ua.VariantType.Double:  # type: ignore[union-attr]
+            return ua.StatusCodes.BadTypeMismatch  # a Float (single) is not the setpoint's Double either
+        refused = write_refusal(value, setpoint.low, setpoint.high)
+        return None if refused is None else int(getattr(ua.StatusCodes, refused))
 
     def _applied_write(self, item: ua.WriteValue, user: User) -> None:
         """A setpoint was written: the running simulation takes it at once (at the current simulated time)."""

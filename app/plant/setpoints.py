@@ -68,6 +68,24 @@ def _round3(x: float) -> float:
     return round(x, 2 - math.floor(math.log10(x)))
 
 
+def write_refusal(value: object, low: float, high: float) -> str | None:
+    """Why a client's write of ``value`` to a setpoint ranged [low, high] is refused: the name of the OPC UA
+    status to answer with, None when it may be written.
+
+    A setpoint is a Double, and OPC UA converts no types on a write (Part 4, Write service): anything that is
+    not one — a String, a Boolean, an integer — is ``BadTypeMismatch``. A Double outside the EURange, NaN and
+    ±inf included (none of them a cycle time or a rate the plant can run at), is ``BadOutOfRange``.
+
+    >>> write_refusal("300", 75.0, 1200.0), write_refusal(float("nan"), 75.0, 1200.0), write_refusal(300.0, 75.0, 1200.0)
+    ('BadTypeMismatch', 'BadOutOfRange', None)
+    """
+    if type(value) is not float:
+        return "BadTypeMismatch"
+    if not in_range(value, low, high):
+        return "BadOutOfRange"
+    return None
+
+
 def in_range(value: object, low: float, high: float) -> bool:
     """True when ``value`` is a finite number within [low, high]."""
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and low <= value <= high

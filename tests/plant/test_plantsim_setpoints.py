@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import statistics
 
 import pytest
@@ -28,10 +29,10 @@ def _node(idx: int, ident: str) -> ua.NodeId:
     return ua.NodeId(ident, idx)
 
 
-async def _write(client, node, value) -> ua.StatusCode:
+async def _write(client, node, value, vtype: ua.VariantType = ua.VariantType.Double) -> ua.StatusCode:
     """The server's status for one write (asyncua raises it as an exception: here it is returned)."""
     result = await client.uaclient.write_attributes(
-        [node.nodeid], [ua.DataValue(ua.Variant(value, ua.VariantType.Double))], ua.AttributeIds.Value
+        [node.nodeid], [ua.DataValue(ua.Variant(value, vtype))], ua.AttributeIds.Value
     )
     return result[0]
 
@@ -97,7 +98,15 @@ def test_engineer_writes_in_range_out_of_range_is_refused_and_measurements_are_n
             assert level & ua.AccessLevel.CurrentWrite.mask
             assert (await _write(client, sp, 100.0)).value == ua.StatusCodes.BadOutOfRange
             assert (await _write(client, sp, float("nan"))).value == ua.StatusCodes.BadOutOfRange
-            assert await sp.read_value() == pytest.approx(3600 / 380)
+            for bad in (math.inf, -math.inf):
+                assert (await _write(client, sp, bad)).value == ua.StatusCodes.BadOutOfRange
+            # A wrong type is a type mismatch, not a range error (a new-user trial got Bad_OutOfRange for "9"):
+            # OPC UA converts no types on a write (Part 4, Write service: Bad_TypeMismatch).
+            V = ua.VariantType
+            for value, vtype in (("9", V.String), (9, V.Int32), (True, V.Boolean), (9.0, V.Float)):
+                status = await _write(client, sp, value, vtype)
+                assert status.value == ua.StatusCodes.BadTypeMismatch, (vtype, status)
+            assert await sp.read_value() == pytest.approx(3600 / 380)  # nothing refused was written
             assert (await _write(client, sp, 9.0)).is_good()
             assert await sp.read_value() == 9.0
             cycle = client.get_node(_node(idx, "Machines/CNC-02/CycleTime"))
