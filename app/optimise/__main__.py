@@ -7,7 +7,11 @@
 [--seconds S] [--seed N] [--validate K] --out RESULT.json`` searches layouts (`app.optimise.layout`),
 simulates the best K against the current one (`app.optimise.validate`), writes the result file a view
 reopens and applies, and ends with one JSON line summing it up. Bad input exits with status 2 and one line
-saying why. The scenario-parameter optimiser (``params``) is planned and not yet available.
+saying why.
+
+``params FACTORY --var ID:KIND=LOW..HIGH[/STEP]… [--objective O]… [--budget buffers<=B|cost<=C]… [--seconds S]
+[--replications N] [--dask ADDR] --out RESULT.json`` chooses buffer sizes, servers, release rates or transport
+speeds by simulation (`app.optimise.params`) and proves the best by ranking and selection; same conventions.
 """
 
 from __future__ import annotations
@@ -19,20 +23,16 @@ import sys
 from collections.abc import Sequence
 
 from app.optimise.layout_cli import add_layout_parser, run_layout
+from app.optimise.params_cli import add_params_parser, run_params
 from app.optimise.qap import Progress, read_qaplib, solve
-
-_NOT_YET = {
-    "params": "the scenario-parameter optimiser (buffers, servers, WIP cap, proven by replications) is not available yet",
-}
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m app.optimise",
         description="floortwin's optimiser, headless.",
-        epilog="Planned, not yet available: 'params FACTORY' (scenario parameters).",
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{qap,layout}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{qap,layout,params}")
     qap = sub.add_parser(
         "qap",
         help="solve a QAPLIB-format quadratic assignment instance (the layout search's yardstick)",
@@ -45,20 +45,16 @@ def _parser() -> argparse.ArgumentParser:
     qap.add_argument("--target", type=float, default=None, help="stop as soon as a cost ≤ TARGET is found")
     qap.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     add_layout_parser(sub)
-    for name, text in _NOT_YET.items():
-        sub.add_parser(name, help=f"(not yet available) {text}", add_help=False)
+    add_params_parser(sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args, rest = _parser().parse_known_args(argv)
-    if args.command in _NOT_YET:
-        print(f"python -m app.optimise {args.command}: {_NOT_YET[args.command]}.", file=sys.stderr)
-        return 2
-    if rest:
-        _parser().error(f"unrecognized arguments: {' '.join(rest)}")
+    args = _parser().parse_args(argv)
     if args.command == "layout":
         return run_layout(args)
+    if args.command == "params":
+        return run_params(args)
     if not (math.isfinite(args.seconds) and args.seconds > 0):
         _parser().error(f"--seconds must be a positive number, not {args.seconds:g}")
     try:
