@@ -22,9 +22,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.compare.kpis import Observation, exits_over_time_history, observe_history
+from app.compare.kpis import STATE_COLUMN, Observation, exits_over_time_history, observe_history
 from app.history.sessions import connected_periods
 from app.model.factory import Factory
+from app.sim.bottleneck import BottleneckShares, BottleneckTimeline, from_changes, summarise
 
 #: A connected stretch shorter than this (a reconnect that dropped again at once) is not used. Short: a
 #: plant simulator run many times faster than real time fills a whole window in seconds.
@@ -169,3 +170,31 @@ def exits_over_stretches(
         ys.append(y + y0)
         x0, y0 = x0 + (b - a) * time_scale / 3600.0, y0 + float(y[-1])
     return (np.concatenate(xs), np.concatenate(ys)) if xs else (np.zeros(0), np.zeros(0))
+
+
+def bottlenecks_over_stretches(
+    history, factory: Factory, stretches: tuple[tuple[float, float], ...] | list[tuple[float, float]], time_scale: float = 1.0
+) -> BottleneckShares:
+    """The shifting-bottleneck analysis (``app.sim.bottleneck``) of recorded history: each connected stretch
+    analysed on its own from the exact state changes (never across a gap or a restart), the shares over
+    their summed time. Times are plant seconds since each stretch's start (``time_scale``: plant seconds per
+    recorded second); a state not known (before the first reading, a bad reading) interrupts an active period."""
+    names = [m.id for m in factory.machines]
+    timelines = [_stretch_timeline(history, names, a, b, time_scale) for a, b in stretches if b > a]
+    return summarise(timelines, "history")
+
+
+def _stretch_timeline(history, names: list[str], t0: float, t1: float, time_scale: float) -> BottleneckTimeline:
+    start = history.state_at(t0)
+    changes = []
+    for mid in names:
+        first = start.get((mid, "State"))
+        text = first[1] if first and (first[2] >> 30) == 0 else None
+        times, texts = history.text_series(mid, "State", t0, t1)
+        keep = times > t0
+        read = [text, *[x for x, k in zip(texts, keep, strict=True) if k]]
+        codes = [STATE_COLUMN.get(v, -1) if v is not None else -1 for v in read]
+        t = np.concatenate([[t0], times[keep]])
+        differs = np.concatenate([[True], np.diff(codes) != 0])  # a repeated reading is no change
+        changes.append(((t[differs] - t0) * time_scale, np.array(codes)[differs]))
+    return from_changes(names, changes, 0.0, (t1 - t0) * time_scale)

@@ -33,6 +33,8 @@ from app.state.store import StateStore
 
 #: Colour map of differences: diverging, centred on zero, colour-blind safe (blue less, red more).
 DELTA_CMAP = "RdBu_r"
+#: Colour map of shares of the time (a bottleneck share): sequential, pale at 0% to dark red at 100%.
+SHARE_CMAP = "YlOrRd"
 
 
 @dataclass(frozen=True)
@@ -103,3 +105,15 @@ def delta_colouring(title: str, values: np.ndarray) -> tuple[np.ndarray, ColourB
     reach = float(np.abs(values[known]).max()) if known.any() else 1.0
     reach = reach if reach > 0 else 1.0
     return heat_colours(values, known, -reach, reach, DELTA_CMAP), ColourBar(title, -reach, reach, DELTA_CMAP)
+
+
+def share_colouring(title: str, shares: np.ndarray) -> tuple[np.ndarray, ColourBar]:
+    """Each machine's colour for a share of the time (0–1; NaN: not known, grey) on a fixed 0–100% scale,
+    and its bar in percent.
+
+    >>> rgb, bar = share_colouring("Bottleneck share", np.array([0.0, 1.0, np.nan]))
+    >>> bar, rgb[2].tolist()
+    (ColourBar(title='Bottleneck share (%)', lo=0.0, hi=100.0, cmap='YlOrRd'), [150, 150, 150])
+    """
+    values = 100.0 * np.asarray(shares, dtype=float)
+    return heat_colours(values, np.isfinite(values), 0.0, 100.0, SHARE_CMAP), ColourBar(f"{title} (%)", 0.0, 100.0, SHARE_CMAP)

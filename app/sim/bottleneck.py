@@ -341,3 +341,97 @@ def summarise(
 def summarise_run(results: Sequence, machines: Sequence[str], warmup_s: float) -> BottleneckShares:
     """The replications of a simulation run (``ReplicationResult``s) after the warm-up."""
     return summarise([from_replication(r, machines, warmup_s) for r in results], "simulation", warmup_s)
+
+
+# -- what a view shows: texts and the timeline strip (no Qt) ----------------------------------------------------
+def total_estimate(shares: BottleneckShares, machine: str) -> Estimate:
+    """Sole + shifting share of ``machine`` with its 95% interval over the windows (measured for history)."""
+    i = shares.machines.index(machine)
+    if shares.source == "history":
+        return Estimate(shares.total(machine), 0.0, 1)
+    return estimate([t.sole_share[i] + t.shifting_share[i] for t in shares.timelines])
+
+
+def share_text(e: Estimate | None) -> str:
+    """A share in percent, rounded as its interval allows: ``62 ± 5%``, ``100%`` (measured or exact)."""
+    if e is None or not e.n:
+        return "—"
+    return e.format("%", 100.0)
+
+
+def about_text(label: str, shares: BottleneckShares) -> str:
+    """What a column of shares rests on: ``baseline: 4 replications of 8 h, state sampled every 5 min``."""
+    if not shares.timelines:
+        return f"{label}: no analysed time"
+    if shares.source == "history":
+        n = len(shares.timelines)
+        what = f"{format_duration(shares.analysed_s)} of connected history in {n} stretch{'es' if n > 1 else ''}"
+    else:
+        n = len(shares.timelines)
+        what = f"{n} replication{'s' if n > 1 else ''} of {format_duration(shares.analysed_s / n)}"
+    return f"{label}: {what}, {shares.resolution_text()}" + (f" — {shares.needs}" if shares.needs else "")
+
+
+def shift_text(baseline: BottleneckShares, scenario: BottleneckShares) -> str:
+    """What a scenario does to the bottleneck, in one sentence: ``S2 sole 62 ± 5% → 18 ± 4%; the bottleneck
+    moves to S3 (sole + shifting 55 ± 6%)``; the runner-up is named when the intervals cannot tell the two apart."""
+    if not baseline.enough or not scenario.enough:
+        missing = baseline if not baseline.enough else scenario
+        return f"Bottlenecks: {'baseline' if missing is baseline else 'scenario'} — {missing.needs or 'no analysed time'}"
+    was, _ = baseline.leader()
+    now, _ = scenario.leader()
+    after = share_text(scenario.sole.get(was)) if was in scenario.sole else "not in the scenario"
+    text = f"{was} sole {share_text(baseline.sole[was])} → {after}"
+    if now != was:
+        text += f"; the bottleneck moves to {now} (sole + shifting {share_text(total_estimate(scenario, now))})"
+    else:
+        text += f"; {was} stays the bottleneck (sole + shifting {share_text(total_estimate(scenario, now))})"
+    close = runner_up(scenario)
+    if close:
+        text += f" — not told apart from {close} at 95%"
+    return text
+
+
+def runner_up(shares: BottleneckShares) -> str:
+    """The machine whose sole + shifting share cannot be told apart from the leader's (their 95% intervals
+    overlap), or "" when the leader is clear."""
+    top, _ = shares.leader()
+    if not top or shares.source == "history":
+        return ""
+    lead = total_estimate(shares, top)
+    others = sorted((m for m in shares.machines if m != top), key=shares.total, reverse=True)
+    if not others:
+        return ""
+    second = total_estimate(shares, others[0])
+    return others[0] if second.n and lead.n and second.high >= lead.low else ""
+
+
+def share_rows(sources: dict[str, BottleneckShares]) -> tuple[list[str], list[list[str]]]:
+    """A table of shares side by side: machine, then sole and shifting per source (the machines any source
+    saw as a bottleneck first, by their largest share)."""
+    header = ["Machine"] + [f"{label} {kind}" for label in sources for kind in ("sole", "shifting")]
+    machines: list[str] = []
+    for s in sources.values():
+        machines += [m for m in s.machines if m not in machines]
+    best = {m: max((s.total(m) for s in sources.values() if m in s.sole and s.timelines), default=0.0) for m in machines}
+    machines.sort(key=lambda m: -(best[m] if math.isfinite(best[m]) else 0.0))
+    rows = []
+    for m in machines:
+        row = [m]
+        for s in sources.values():
+            row += [share_text(s.sole.get(m)) if s.enough else "—", share_text(s.shifting.get(m)) if s.enough else "—"]
+        rows.append(row)
+    return header, rows
+
+
+def strip(shares: BottleneckShares) -> list[tuple[float, float, str, bool]]:
+    """The timeline to draw, in hours: (from, to, machine, shifting). A simulation's first replication from
+    the warm-up's end; recorded history's stretches laid end to end (connected hours, gaps left out)."""
+    out: list[tuple[float, float, str, bool]] = []
+    chosen = shares.timelines if shares.source == "history" else shares.timelines[:1]
+    offset = 0.0
+    for t in chosen:
+        at = offset - t.start_s
+        out += [((s.start_s + at) / 3600, (s.end_s + at) / 3600, s.machine, s.shifting) for s in t.spans]
+        offset += t.analysed_s
+    return out

@@ -16,6 +16,8 @@ from app.compare.report import comparison_csv, comparison_html
 from app.compare.trust import Trust
 from app.compare.window import ActualsWindow
 from app.model.atomic import atomic_write_text
+from app.sim.bottleneck import BottleneckShares
+from app.ui.bottleneck_view import BottleneckView, ShowShare
 from app.ui.sizing import size_to_screen
 from app.ui.theme import colour_plot
 
@@ -64,6 +66,8 @@ class ComparisonDialog(QtWidgets.QDialog):
     show_delta
         Called with (title, per-machine values, machine ids) to colour the 3D view, or (None, None, None)
         to stop.
+    bottlenecks, show_share
+        Shifting-bottleneck shares per source (the Bottlenecks tab), and how to colour the 3D view by a share.
     """
 
     def __init__(
@@ -79,6 +83,8 @@ class ComparisonDialog(QtWidgets.QDialog):
         simulated_wip: tuple[list[str], np.ndarray] | None = None,
         show_wip: Callable[[str | None, np.ndarray | None, list[str] | None], None] | None = None,
         actuals: ActualsWindow | None = None,
+        bottlenecks: dict[str, BottleneckShares] | None = None,
+        show_share: ShowShare | None = None,
     ):
         super().__init__(parent)
         self.setWindowTitle(f"Comparison — {title}")
@@ -109,6 +115,10 @@ class ComparisonDialog(QtWidgets.QDialog):
             if len(x):
                 self.plot.plot(x, y, pen=pg.mkPen(SERIES_PENS.get(name, (0, 158, 115)), width=2), name=name)
         tabs.addTab(self.plot, "&Chart")
+        self.bottlenecks = BottleneckView(bottlenecks, show_share, self) if bottlenecks else None
+        if self.bottlenecks is not None:
+            tabs.addTab(self.bottlenecks, "&Bottlenecks")
+        self.tabs = tabs
         layout.addWidget(tabs, 1)
         row = QtWidgets.QHBoxLayout()
         self.delta_kpi = QtWidgets.QComboBox(self)
@@ -213,6 +223,8 @@ class ComparisonDialog(QtWidgets.QDialog):
             self.show3d.setChecked(False)
         if self.show_wip.isChecked():
             self.show_wip.setChecked(False)
+        if self.bottlenecks is not None:
+            self.bottlenecks.stop_3d()
         super().closeEvent(event)
 
     # -- export ---------------------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ from PySide6 import QtCore
 
 from app.heat.colour import lut
 from app.live.client import ConnectionSettings, LinkState
-from app.live.machine_colours import ColourBar, HeatLayer, delta_colouring, heat_colouring, state_colouring
+from app.live.machine_colours import ColourBar, HeatLayer, delta_colouring, heat_colouring, share_colouring, state_colouring
 from app.live.session import LiveSession, wait_for_future
 from app.model.factory import Factory
 from app.plugins import PluginManager
@@ -241,9 +241,10 @@ class LiveLink(QtCore.QObject):
             self._bar = bar
             self.view.set_colour_bar(bar.title, bar.lo, bar.hi, lut(bar.cmap))
 
-    def show_delta(self, title: str, values: np.ndarray | None) -> None:
+    def show_delta(self, title: str, values: np.ndarray | None, share: bool = False) -> None:
         """Colour machines by a difference (a what-if scenario against its baseline, or simulated against
-        actual): a diverging colour map centred on zero, grey where unknown; None goes back to before."""
+        actual): a diverging colour map centred on zero, grey where unknown; ``share``: by a share of the time
+        (0–1, a bottleneck share) on a 0–100% scale instead; None goes back to before."""
         if values is None:
             self.delta = None
             self._bar = None
@@ -256,7 +257,7 @@ class LiveLink(QtCore.QObject):
             self.recolour()
             return
         self.delta = (title, np.asarray(values, dtype=float))
-        rgb, bar = delta_colouring(*self.delta)
+        rgb, bar = share_colouring(*self.delta) if share else delta_colouring(*self.delta)
         self.view.set_machine_colours(rgb)
         self._bar = None
         self._show_bar(bar)

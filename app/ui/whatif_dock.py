@@ -70,6 +70,8 @@ class WhatIfDock(QtWidgets.QDockWidget):
         Colours the 3D view by a comparison's per-machine delta.
     show_wip
         Spreads a scenario's mean WIP per machine on the floor (None: not offered).
+    show_share
+        Colours the 3D view by a bottleneck share per machine, 0–1 (None: not offered).
     """
 
     comparison_opened = QtCore.Signal(object)
@@ -82,12 +84,14 @@ class WhatIfDock(QtWidgets.QDockWidget):
         show_error: Callable[[str, str], None],
         show_delta: ShowValues,
         show_wip: ShowValues | None = None,
+        show_share: ShowValues | None = None,
         parent: QtWidgets.QWidget | None = None,
     ):
         super().__init__("What-if", parent)
         self.setObjectName("dock_whatif")
         self.service = service
         self._say_fn, self._error_fn, self._show_delta_fn, self._show_wip_fn = say, show_error, show_delta, show_wip
+        self._show_share_fn = show_share
         self.dialogs: list[QtWidgets.QDialog] = []
         self._listed: list[Entry] = []  # the entries in the list's rows, in order
         body = QtWidgets.QWidget(self)
@@ -335,6 +339,8 @@ class WhatIfDock(QtWidgets.QDockWidget):
             simulated_wip=result.simulated_wip,
             show_wip=self._show_wip if self._show_wip_fn is not None else None,
             actuals=result.actuals,
+            bottlenecks=result.bottlenecks,
+            show_share=self._show_share if self._show_share_fn is not None else None,
         )
         self.trust_label.setText(f"Baseline of “{result.title}” — {result.trust.summary()}" if result.trust else "")
         self._show_actuals()
@@ -365,6 +371,12 @@ class WhatIfDock(QtWidgets.QDockWidget):
             self._show_delta_fn(None, None)
         else:
             self._show_delta_fn(title, align(values, machines or [], factory))
+
+    def _show_share(self, title: str | None, values: np.ndarray | None, machines: list[str] | None = None) -> None:
+        """Colour the 3D view by a bottleneck share per machine (None: back to what it showed)."""
+        factory = self.service.factory
+        if self._show_share_fn is not None:
+            self._show_share_fn(title, None if values is None or factory is None else align(values, machines or [], factory))
 
     def _show_wip(self, title: str | None, values: np.ndarray | None, machines: list[str] | None = None) -> None:
         """Spread a scenario's mean WIP per machine on the floor (None: back to the plant's)."""

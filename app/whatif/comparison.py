@@ -22,9 +22,17 @@ from app.compare.kpis import (
     sinks,
 )
 from app.compare.trust import MIN_WINDOWS, TRUST_WINDOW_S, Trust, TrustScore, recorded_windows, simulated_windows, window_edges
-from app.compare.window import ActualsWindow, connected_stretches, exits_over_stretches, holes, observe_stretches
+from app.compare.window import (
+    ActualsWindow,
+    bottlenecks_over_stretches,
+    connected_stretches,
+    exits_over_stretches,
+    holes,
+    observe_stretches,
+)
 from app.history.recorder import History
 from app.model.factory import Factory
+from app.sim.bottleneck import BottleneckShares, summarise_run
 from app.sim.jobs import Job
 from app.sim.results import load_finished_run
 from app.sim.scenario import Scenario, apply, describe
@@ -72,6 +80,8 @@ class WhatIfComparison:
     actuals: ActualsWindow | None = None  # the connected stretches compared with, and how much they are
     simulated_wip: tuple[list[str], np.ndarray] | None = None
     changes: list[str] = field(default_factory=list)
+    # Shifting-bottleneck shares (app.sim.bottleneck): "baseline", "scenario" and, with a recorded window, "actual"
+    bottlenecks: dict[str, BottleneckShares] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -93,12 +103,15 @@ def warmup_s(model: RunModel) -> float:
     return float(model["warmup_s"] if isinstance(model, dict) else model.warmup_s)
 
 
+def stations_of(model: RunModel) -> list[str]:
+    """The station ids of a compiled model or a stored run."""
+    return json.loads(model["stations"]) if isinstance(model, dict) else [s.id for s in model.stations]
+
+
 def observe(result, model: RunModel, factory: Factory) -> Observation:
     """One replication of ``model`` (compiled from ``factory``) as an observation."""
-    if isinstance(model, dict):  # a stored run
-        stations, parts = json.loads(model["stations"]), json.loads(model["parts"])
-    else:
-        stations, parts = [s.id for s in model.stations], model.parts
+    stations = stations_of(model)
+    parts = json.loads(model["parts"]) if isinstance(model, dict) else model.parts  # a stored run, or a compiled model
     exact = bool(getattr(model, "deterministic", False))  # a model without randomness (stored runs: unknown)
     return observe_replication(result, stations, parts, warmup_s(model), sinks(factory), exact)
 
@@ -121,6 +134,10 @@ def build_comparison(
     base_obs = [observe(r, inputs.baseline_model, scenario.factory) for r in inputs.baseline]
     scen_obs = [observe(r, inputs.scenario_model, changed) for r in inputs.scenario]
     actual = series_actual = actuals = trusted = None
+    necks = {
+        "baseline": summarise_run(inputs.baseline, stations_of(inputs.baseline_model), warmup_s(inputs.baseline_model)),
+        "scenario": summarise_run(inputs.scenario, stations_of(inputs.scenario_model), warmup_s(inputs.scenario_model)),
+    }
     if window is not None and history_path is not None and Path(history_path).exists():
         history = History(history_path)
         requested = honesty.requested_s or window[1] - window[0]
@@ -131,6 +148,7 @@ def build_comparison(
         if stretches:
             actual = observe_stretches(history, scenario.factory, stretches, honesty.time_scale)
             series_actual = exits_over_stretches(history, scenario.factory, stretches, honesty.time_scale)
+            necks = {"actual": bottlenecks_over_stretches(history, scenario.factory, stretches, honesty.time_scale), **necks}
         trusted = trust_of(history, scenario, honesty)
     c = compare(base_obs, scen_obs, actual, extra=extra, extra_labels=extra_labels, margin=honesty.margin)
     warm = warmup_s(inputs.baseline_model)
@@ -157,6 +175,7 @@ def build_comparison(
         actuals=actuals,
         simulated_wip=wip,
         changes=[describe(ch) for ch in scenario.changes],
+        bottlenecks=necks,
     )
 
 

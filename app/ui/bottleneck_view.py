@@ -1,0 +1,198 @@
+"""The Bottlenecks tab of a what-if comparison: sole and shifting bottleneck shares per machine (stacked bars
+with their 95% intervals), the timeline of which machine was the bottleneck when, the shares side by side, and
+a button that highlights the machines in the 3D view by their share. A thin view over ``app.sim.bottleneck``
+(the analysis and every text live there)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6 import QtCore, QtWidgets
+
+from app.sim.bottleneck import BottleneckShares, about_text, share_rows, shift_text, strip, total_estimate
+from app.ui.theme import colour_plot
+
+#: Okabe–Ito colours per source (as the comparison's chart): actual black, baseline blue, scenario vermillion.
+SOURCE_COLOURS = {"actual": (0, 0, 0), "baseline": (0, 114, 178), "scenario": (213, 94, 0)}
+#: Machines on the timeline: Paul Tol's "muted" qualitative scheme (colour-blind safe), then repeated.
+MACHINE_COLOURS = (
+    (51, 34, 136), (136, 204, 238), (68, 170, 153), (17, 119, 51), (153, 153, 51),
+    (221, 204, 119), (204, 102, 119), (136, 34, 85), (170, 68, 153), (221, 221, 221),
+)
+#: Called with (title, per-machine values 0–1, machine ids) to colour the 3D view, or (None, None, None) to stop.
+ShowShare = Callable[[str | None, np.ndarray | None, list[str] | None], None]
+
+
+class BottleneckView(QtWidgets.QWidget):
+    """Shares per source ("baseline", "scenario", and "actual" with a recorded window) of one comparison."""
+
+    def __init__(
+        self, sources: dict[str, BottleneckShares], show_share: ShowShare | None, parent: QtWidgets.QWidget | None = None
+    ):
+        super().__init__(parent)
+        self.setObjectName("bottleneck_view")
+        self.sources, self._show_share = sources, show_share
+        box = QtWidgets.QVBoxLayout(self)
+        box.setContentsMargins(0, 4, 0, 0)
+        base, scen = sources.get("baseline"), sources.get("scenario")
+        self.headline = QtWidgets.QLabel(shift_text(base, scen) if base and scen else "", self)
+        self.headline.setObjectName("bottleneck_headline")
+        self.headline.setWordWrap(True)
+        f = self.headline.font()
+        f.setBold(True)
+        self.headline.setFont(f)
+        box.addWidget(self.headline)
+        self.about = QtWidgets.QLabel("<br>".join(about_text(k, s) for k, s in sources.items()), self)
+        self.about.setWordWrap(True)
+        self.about.setToolTip(
+            "Sole: the machine alone had the longest uninterrupted active period (running, setup or down).\n"
+            "Shifting: the bottleneck was passing between it and the next or previous one (their active periods overlap).\n"
+            "Roser, Nakano & Tanaka (2002), shifting bottleneck detection."
+        )
+        box.addWidget(self.about)
+        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical, self)
+        self.bars = self._bar_chart(split)
+        self.timeline = self._timeline(split)
+        header, rows = share_rows(sources)
+        self.table = QtWidgets.QTableWidget(len(rows), len(header), split)
+        self.table.setHorizontalHeaderLabels(header)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        for i, row in enumerate(rows):
+            for c, text in enumerate(row):
+                item = QtWidgets.QTableWidgetItem(text)
+                if c:
+                    item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(i, c, item)
+        self.table.resizeColumnsToContents()
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 1)
+        split.setStretchFactor(2, 2)
+        box.addWidget(split, 1)
+        row = QtWidgets.QHBoxLayout()
+        self.show3d = QtWidgets.QPushButton("&Highlight bottlenecks in 3D", self)
+        self.show3d.setCheckable(True)
+        self.show3d.setToolTip("Colour machines by their sole + shifting bottleneck share (grey: not analysed)")
+        self.show3d_source = QtWidgets.QComboBox(self)
+        for key, s in sources.items():
+            if s.enough:
+                self.show3d_source.addItem(key, key)
+        self.show3d_source.setCurrentIndex(max(self.show3d_source.findData("scenario"), 0))
+        usable = show_share is not None and self.show3d_source.count() > 0
+        self.show3d.setEnabled(usable)
+        self.show3d_source.setEnabled(usable)
+        self.show3d.toggled.connect(self._on_show3d)
+        self.show3d_source.currentIndexChanged.connect(lambda *_: self._on_show3d(self.show3d.isChecked()))
+        row.addWidget(self.show3d)
+        row.addWidget(self.show3d_source)
+        row.addStretch(1)
+        box.addLayout(row)
+        self._follow_palette()
+
+    # -- the charts --------------------------------------------------------------------------------------------
+    def _bar_chart(self, parent: QtWidgets.QWidget) -> pg.PlotWidget:
+        """Per machine and source: the sole share (solid) with the shifting share stacked on it (light), and
+        the 95% intervals of the sole and of the sole + shifting share."""
+        plot = pg.PlotWidget(parent)
+        plot.setObjectName("bottleneck_bars")
+        plot.setLabel("left", "share of the time (%)")
+        plot.addLegend(offset=(-10, 10))
+        shown = [k for k, s in self.sources.items() if s.enough]
+        machines = self.table_machines()
+        width = 0.8 / max(len(shown), 1)
+        self.bar_items: list[pg.BarGraphItem] = []
+        for k, key in enumerate(shown):
+            s = self.sources[key]
+            colour = SOURCE_COLOURS.get(key, (0, 158, 115))
+            x = np.arange(len(machines)) + (k - (len(shown) - 1) / 2) * width
+            sole = np.array([100 * s.sole[m].mean if m in s.sole else 0.0 for m in machines])
+            shifting = np.array([100 * s.shifting[m].mean if m in s.shifting else 0.0 for m in machines])
+            solid = pg.BarGraphItem(x=x, height=sole, width=width * 0.9, brush=pg.mkBrush(*colour), pen=pg.mkPen(None))
+            light = pg.BarGraphItem(
+                x=x, y0=sole, height=shifting, width=width * 0.9, brush=pg.mkBrush(*colour, 90), pen=pg.mkPen(*colour)
+            )
+            for item, name in ((solid, f"{key} sole"), (light, f"{key} shifting")):
+                plot.addItem(item)
+                plot.getPlotItem().legend.addItem(item, name)
+                self.bar_items.append(item)
+            if key != "actual":  # measured shares have no interval
+                totals = [total_estimate(s, m) if m in s.sole else None for m in machines]
+                for y, half in (
+                    (sole, [100 * s.sole[m].half_width if m in s.sole else 0.0 for m in machines]),
+                    (sole + shifting, [100 * t.half_width if t is not None else 0.0 for t in totals]),
+                ):
+                    h = np.nan_to_num(np.array(half, dtype=float), posinf=0.0)
+                    bars = pg.ErrorBarItem(x=x, y=y, top=h, bottom=np.minimum(h, y), beam=width * 0.3, pen=pg.mkPen(*colour))
+                    plot.addItem(bars)
+        plot.getAxis("bottom").setTicks([list(enumerate(machines))])
+        plot.setYRange(0, 100)
+        plot.setXRange(-0.6, max(len(machines), 1) - 0.4)
+        plot.setMouseEnabled(x=True, y=False)
+        return plot
+
+    def table_machines(self) -> list[str]:
+        """The machines on the bar chart, in the table's order (the largest share first)."""
+        _header, rows = share_rows(self.sources)
+        return [r[0] for r in rows]
+
+    def _timeline(self, parent: QtWidgets.QWidget) -> pg.PlotWidget:
+        """One row per source: which machine was the bottleneck when (light: shifting)."""
+        plot = pg.PlotWidget(parent)
+        plot.setObjectName("bottleneck_timeline")
+        plot.setLabel("bottom", "hours (simulation: replication 1 after the warm-up; actual: connected time)")
+        plot.addLegend(offset=(-10, 5), colCount=6)
+        keys = list(self.sources)
+        named: dict[str, tuple[int, int, int]] = {}
+        self.strips: dict[str, list[tuple[float, float, str, bool]]] = {}
+        for k, key in enumerate(keys):
+            pieces = strip(self.sources[key])
+            self.strips[key] = pieces
+            for machine in dict.fromkeys(p[2] for p in pieces):
+                named.setdefault(machine, MACHINE_COLOURS[len(named) % len(MACHINE_COLOURS)])
+            for shifting in (False, True):
+                mine = [p for p in pieces if p[3] == shifting]
+                if not mine:
+                    continue
+                brushes = [pg.mkBrush(*named[p[2]], 110 if shifting else 255) for p in mine]
+                plot.addItem(
+                    pg.BarGraphItem(
+                        x0=[p[0] for p in mine], x1=[p[1] for p in mine], y=np.full(len(mine), float(k)),
+                        height=0.35 if shifting else 0.7, brushes=brushes, pen=pg.mkPen(None),
+                    )
+                )
+        for machine, colour in named.items():  # the legend: one sample per machine
+            sample = pg.BarGraphItem(x=[0], height=[0], width=0, brush=pg.mkBrush(*colour), pen=pg.mkPen(None))
+            plot.getPlotItem().legend.addItem(sample, machine)
+        plot.getAxis("left").setTicks([list(enumerate(keys))])
+        plot.setYRange(-0.6, len(keys) - 0.4 + 0.6)
+        plot.setMouseEnabled(x=True, y=False)
+        self.timeline_colours = named
+        return plot
+
+    # -- 3D -----------------------------------------------------------------------------------------------------
+    def _on_show3d(self, on: bool) -> None:
+        if self._show_share is None:
+            return
+        key = self.show3d_source.currentData()
+        if not on or key is None:
+            self._show_share(None, None, None)
+            return
+        s = self.sources[key]
+        values = np.array([s.total(m) for m in s.machines])
+        self._show_share(f"Bottleneck share, {key} (sole + shifting)", values, list(s.machines))
+
+    def stop_3d(self) -> None:
+        """Put the 3D view back (the dialog closes)."""
+        if self.show3d.isChecked():
+            self.show3d.setChecked(False)
+
+    def changeEvent(self, event: QtCore.QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() in (QtCore.QEvent.Type.PaletteChange, QtCore.QEvent.Type.ApplicationPaletteChange):
+            self._follow_palette()
+
+    def _follow_palette(self) -> None:
+        for plot in (self.bars, self.timeline):
+            colour_plot(plot, self.palette())

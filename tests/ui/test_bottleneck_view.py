@@ -1,0 +1,53 @@
+"""The Bottlenecks tab of a what-if comparison in the window: a short what-if on the demo plant, its comparison
+opened, the tab's bars and timeline drawn, the sentence naming the machine the analysis found, and the machines
+highlighted by their share in the 3D view under a legend that says so."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from app.sim.bottleneck import shift_text
+from app.sim.scenario import MachineParam
+from tests.conftest import comparison_of, run_to_done
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_bottleneck_tab_shows_the_shares_the_timeline_and_highlights_machines_in_3d(make_window, qtbot):
+    w = make_window()
+    dock = w.whatif_dock
+    dock.window_min.setValue(0)  # no recorded actuals: scenario against baseline
+    entry = dock.service.new_scenario("current", name="Faster CNC-05")
+    quick = {"horizon_s": 4 * 3600.0, "warmup_s": 600.0, "replications": 3}
+    faster = [MachineParam(machine="CNC-05", param="cycle_mean_s", value=20.0)]
+    dock.service.update_scenario(entry, entry.scenario.model_copy(update={"changes": faster, **quick}))
+    run_to_done(qtbot, dock.service, entry)
+    cmp = comparison_of(qtbot, dock, entry)
+    view = cmp.bottlenecks
+    assert view is not None and cmp.tabs.tabText(cmp.tabs.indexOf(view)) == "&Bottlenecks"
+    cmp.tabs.setCurrentWidget(view)
+    base, scen = view.sources["baseline"], view.sources["scenario"]
+    assert base.enough and scen.enough and base.resolution_text() == "state sampled every 5 min"
+    # the sentence names the machine the analysis says limits the line, before and after
+    leader = scen.leader()[0]
+    assert leader and view.headline.text() == shift_text(base, scen)
+    assert view.headline.text().startswith(f"{base.leader()[0]} sole ") and leader in view.headline.text()
+    # bars: sole and shifting per source, the leader's bar as tall as its share
+    assert len(view.bar_items) == 4
+    machines = view.table_machines()
+    heights = view.bar_items[2].opts["height"] + view.bar_items[3].opts["height"]  # scenario sole + shifting
+    assert heights[machines.index(leader)] == pytest.approx(100 * scen.total(leader))
+    assert view.table.rowCount() == len(machines) and view.table.item(0, 0).text() == machines[0]
+    # the timeline: which machine when, in the colours of its legend
+    assert view.strips["scenario"] and set(p[2] for p in view.strips["scenario"]) <= set(view.timeline_colours)
+    # the 3D view: machines coloured by the scenario's share, under a 0–100% legend
+    view.show3d.setChecked(True)
+    assert w.view.colour_bar_title == "Bottleneck share, scenario (sole + shifting) (%)"
+    w.view.render_now()
+    colours = np.asarray(w.view.machines.colours)[:, :3].astype(int)
+    top = colours[w.view.machines.index[leader]]
+    idle = next(m for m in scen.machines if scen.total(m) == 0)
+    assert top.sum() < colours[w.view.machines.index[idle]].sum()  # darker red than a machine never the bottleneck
+    cmp.close()
+    assert w.live.delta is None and w.view.colour_bar_title is None  # back to what the view showed
