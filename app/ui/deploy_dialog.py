@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 import platformdirs
 from PySide6 import QtWidgets
@@ -29,10 +30,26 @@ def _pki() -> Path:
     return Path(platformdirs.user_config_dir("floortwin")) / "pki"
 
 
-class DeployDialog(QtWidgets.QDialog):
-    """Plan, start and follow one deployment of ``scenario``; its log goes to ``log_path``."""
+@runtime_checkable
+class LinkSource(Protocol):
+    """What the dialog reads of the window's live link (``app.ui.live_console.LiveConsole`` has both)."""
 
-    def __init__(self, scenario: Scenario, log_path: Path, parent: QtWidgets.QWidget | None = None):
+    live_settings: ConnectionSettings | None  # the link's connection (endpoint, login), None before one
+
+    @property
+    def link_time_scale(self) -> float: ...  # plant seconds per clock second on the link
+
+
+class DeployDialog(QtWidgets.QDialog):
+    """Plan, start and follow one deployment of ``scenario``; its log goes to ``log_path``.
+
+    ``link`` (the window's live console) gives the defaults: the plant the window is connected to, its login
+    (and password, held in memory for the link) and security mode, and the link's clock (a plant simulator's
+    ``--speed``). Without one: a local plant, no login, real time."""
+
+    def __init__(
+        self, scenario: Scenario, log_path: Path, parent: QtWidgets.QWidget | None = None, link: LinkSource | None = None
+    ):
         super().__init__(parent)
         self.setWindowTitle(f"Deploy to Plant — {scenario.name}")
         self.setObjectName("deploy_dialog")
@@ -61,6 +78,7 @@ class DeployDialog(QtWidgets.QDialog):
         self.window.setDecimals(0)
         self.window.setValue(60.0)
         self.window.setSuffix(" min of plant time")
+        self._take_link_defaults(link)
         for label, widget in (
             ("Plant", self.endpoint),
             ("Login", self.login),
@@ -102,6 +120,20 @@ class DeployDialog(QtWidgets.QDialog):
         layout.addWidget(QtWidgets.QLabel(f"Log ({log_path})", self))
         layout.addWidget(self.log_list, 2)
         size_to_screen(self, 0.7, (900, 600))  # the stages' bounds are long sentences
+
+    def _take_link_defaults(self, link: LinkSource | None) -> None:
+        """Fill the form from the window's live link: the plant it reads is the plant to write to."""
+        if link is None:
+            return
+        self.speed.setValue(link.link_time_scale)
+        live = link.live_settings
+        if live is None:
+            return
+        self.endpoint.setText(live.endpoint)
+        self.login.setText(live.username or "")
+        self.password.setText(live.password or "")
+        if live.security_mode == "Sign":  # a link without security stays at the default: writes need one
+            self.mode.setCurrentIndex(1)
 
     def settings(self) -> ConnectionSettings:
         folder = _pki()  # the live console's client certificate
@@ -194,11 +226,15 @@ def open_deploy_dialog(
     parent: QtWidgets.QWidget, entry: Entry | None, history_path: Path | None, keep: Callable[[QtWidgets.QDialog], None]
 ) -> DeployDialog | None:
     """Show the dialog for a what-if entry's scenario through ``keep`` (which shows it and holds it while
-    open); None when nothing is selected. The log goes beside the history file."""
+    open); None when nothing is selected. The log goes beside the history file; the plant, login and clock
+    are the window's live link's."""
     if entry is None:
         return None
     from app.paths import user_data_dir
 
-    dialog = DeployDialog(entry.scenario, log_path_beside(history_path or user_data_dir() / "history.sqlite"), parent)
+    # the main window's live console (a public attribute) gives the link's plant, login and clock
+    console = getattr(parent.window(), "console", None)
+    link = console if isinstance(console, LinkSource) else None
+    dialog = DeployDialog(entry.scenario, log_path_beside(history_path or user_data_dir() / "history.sqlite"), parent, link)
     keep(dialog)
     return dialog

@@ -76,3 +76,48 @@ def test_the_whatif_dock_offers_deploy_for_the_selected_scenario(qtbot, tmp_path
         d.close()
     dock.shutdown()
     service.shutdown()
+
+
+def test_deploy_takes_the_plant_login_and_clock_of_the_windows_live_link(qloop, make_window, qtbot):
+    # A new-user trial found the dialog at opc.tcp://127.0.0.1:4840 and 1× real time while the window was
+    # live on the demo plant at 20×: the defaults are the link's (through the console's public attributes).
+    w = make_window()
+    w.console.start_embedded_plant(DEMO, ("--speed", "20", "--interval", "0.25"))
+    qtbot.waitUntil(w.console.live_ready, timeout=20000)
+    live = w.console.live_settings
+    assert live is not None and w.console.link_time_scale == 20.0
+    w.whatif.new_scenario("current")
+    qtbot.waitUntil(lambda: w.whatif_dock.selected() is not None)
+    qtbot.mouseClick(w.whatif_dock.deploy_button, QtCore.Qt.MouseButton.LeftButton)
+    dialog = next(d for d in w.whatif_dock.dialogs if isinstance(d, DeployDialog))
+    assert dialog.endpoint.text() == live.endpoint != "opc.tcp://127.0.0.1:4840/floortwin/"
+    assert dialog.login.text() == (live.username or "") and dialog.password.text() == (live.password or "")
+    assert dialog.speed.value() == 20.0
+    assert dialog.settings().endpoint == live.endpoint and dialog.settings().username == live.username
+    dialog.close()
+    w.console.disconnect_live()
+
+
+def test_without_a_link_the_dialog_offers_a_local_plant_at_real_time(qtbot, tmp_path):
+    dialog = DeployDialog(Scenario(name="s", factory=FACTORY, changes=[]), tmp_path / "d.sqlite")
+    qtbot.addWidget(dialog)
+    assert dialog.endpoint.text().startswith("opc.tcp://127.0.0.1") and dialog.speed.value() == 1.0 and not dialog.login.text()
+
+
+def test_a_link_with_a_login_gives_its_login_password_and_security(qtbot, tmp_path):
+    from dataclasses import dataclass
+
+    from app.live.client import ConnectionSettings
+
+    @dataclass
+    class Link:  # what the live console offers: its link's settings and clock
+        live_settings: ConnectionSettings | None
+        link_time_scale: float
+
+    live = ConnectionSettings("opc.tcp://plant-7:4841/", "Basic256Sha256", "Sign", "engineer", "eng-pw")
+    dialog = DeployDialog(Scenario(name="s", factory=FACTORY, changes=[]), tmp_path / "d.sqlite", link=Link(live, 600.0))
+    qtbot.addWidget(dialog)
+    got = dialog.settings()
+    assert (got.endpoint, got.username, got.password) == ("opc.tcp://plant-7:4841/", "engineer", "eng-pw")
+    assert got.security_mode == "Sign"
+    assert dialog.speed.value() == 600.0
