@@ -208,12 +208,12 @@ class LayoutEditor(QtCore.QObject):
         w = self.window
         w.document.set_layout(factory, changed)
         w.view.show_factory(factory, w.asset_of, reset_camera=False)
+        w.console.resubscribe()  # the live link follows the machines on its running subscription (before any recolour)
         w.tree_dock.set_factory(factory)
         ids = {m.id for m in factory.machines}
         w.selection.select([i for i in w.selection.ids if i in ids])
         w.status_machines.setText(f"{len(factory.machines)} machines")
         self.restore_colours()
-        w.console.resubscribe()  # the live store follows the machines
 
     def machines(self) -> dict[str, Machine]:
         """The document's machines by id (one dict per factory version: no scan on every mouse move)."""

@@ -128,6 +128,7 @@ class LiveController(QtCore.QObject):
         self.plant_label = QtWidgets.QLabel("")
         self.plant_time_scale = 1.0  # the embedded plant simulator's --speed
         self.forecast_pending = False  # a link was started whose shift forecast is not attached yet
+        self.shift_start = 0.0  # when the shift forecast's shift began (UNIX s)
         self.watchdog = WatchdogPanel(link.session, document, undo_stack, self._history_path_if_open, views.alarms)
         views.alarms.add_section(self.watchdog)
         self.watchdog.machine_selected.connect(views.alarms.machine_activated)
@@ -206,9 +207,14 @@ class LiveController(QtCore.QObject):
         self.actions_changed.emit()
 
     def resubscribe(self) -> None:
-        """Subscribe anew with the running link's settings (the factory's machines changed)."""
-        if self.live.active and self.live_settings is not None:
-            self.connect_live(self.live_settings)
+        """The factory's machines changed: the running link follows them without reconnecting (a data source
+        that cannot subscribes anew); the watchdog and the shift forecast go on with the new version."""
+        document = self.document
+        if self.live.active and self.live_settings is not None and document is not None:
+            if not self.live.follow(document.factory):
+                self.connect_live(self.live_settings)
+            elif self.views.forecast.shift_forecast is not None:
+                self._start_forecast(again=True)  # the same shift, forecast for the new machines
 
     def live_ready(self, share: float = 0.9) -> bool:
         """True once the live link shows a state for at least ``share`` of the machines."""
@@ -360,14 +366,15 @@ class LiveController(QtCore.QObject):
             settings = self.live_settings
             QtCore.QTimer.singleShot(0, lambda: self._explain_failure(failure, settings))
 
-    def _start_forecast(self) -> None:
-        """Forecast the shift from the live store: its shift begins when the link first came up."""
+    def _start_forecast(self, again: bool = False) -> None:
+        """Forecast the shift from the live store: its shift begins when the link first came up (``again``:
+        the same shift, for a new version of the factory)."""
         store, document = self.live.session.store, self.document
-        if self.forecast_pending and store is not None and document is not None:
+        if (self.forecast_pending or again) and store is not None and document is not None:
             self.forecast_pending = False
-            history = History(self.history_path())
-            scale = self.watchdog.time_scale
-            self.views.forecast.attach(document.factory, store, history, time.time(), scale, ready=self.live_ready)
+            self.shift_start = self.shift_start if again else time.time()
+            history, scale = History(self.history_path()), self.watchdog.time_scale
+            self.views.forecast.attach(document.factory, store, history, self.shift_start, scale, ready=self.live_ready)
 
     def _explain_failure(self, failure: BaseException, settings: ConnectionSettings | None) -> None:
         self.disconnect_live()

@@ -188,6 +188,19 @@ class LiveLink(QtCore.QObject):
         self.flush()
         return True
 
+    def follow(self, factory: Factory) -> bool:
+        """The factory's machines changed while live: the session follows them on the running link (see
+        ``LiveSession.follow``) and the view draws them; False when it cannot (then start anew)."""
+        replaying = self.replay_time is not None
+        if not self.session.follow(factory):
+            return False
+        self._base_labels = [m.id for m in factory.machines]
+        if replaying:
+            self.replay_shown.emit(math.nan)  # the replayed state had the old machines: live again
+        self.flush()
+        self.view.set_label_texts(self.label_texts())
+        return True
+
     async def browse(self, node_id: str | None):
         """Browse the server (on the network thread); raises ``ConnectionError`` when not connected."""
         return await asyncio.wrap_future(self.session.browse(node_id))

@@ -283,6 +283,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.refresh_actions()
 
     def _fly_to(self, machine_id: str) -> None:
+        if self.document is None or machine_id not in self.view.machines.index:  # e.g. an old alarm's, removed since
+            self.statusBar().showMessage(f"{machine_id} is not in the layout any more", 6000)
+            return
         self.selection.select([machine_id])
         self.view.fly_to(machine_id)
 

@@ -211,7 +211,7 @@ class WatchdogPanel(QtWidgets.QWidget):
     def _on_selection(self) -> None:
         d, dog = self._selected(), self.dog
         can = d is not None and dog is not None and dog.running and self._document() is not None
-        self.recalibrate_button.setVisible(can)
+        self.recalibrate_button.setVisible(can and d is not None and dog is not None and (d.machine, d.param) in dog.channels)
         self.dismiss_button.setVisible(can)
         if can and d is not None and dog is not None:
             d = dog.latest(d)
@@ -229,8 +229,8 @@ class WatchdogPanel(QtWidgets.QWidget):
         """Set the selected detection's parameter to what the plant showed: one undo step; the watchdog
         logs it and watches that parameter again against the new value."""
         d, dog, document = self._selected(), self.dog, self._document()
-        if d is None or dog is None or document is None:
-            return
+        if d is None or dog is None or document is None or (d.machine, d.param) not in dog.channels:
+            return  # (not one of a machine removed from the layout since)
         label = text.recalibration_label(dog.latest(d), dog.changes_for(dog.latest(d)))
         changes = dog.recalibrate(d)  # with the latest estimate
         before = document.factory
