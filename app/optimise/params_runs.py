@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import Any
@@ -64,12 +65,12 @@ class InProcessSimulations(Simulations):
 
 class PoolSimulations(Simulations):
     """Local worker processes (`app.sim.runner.WorkerPool`, started once and kept for every batch), at a
-    lower priority than the application."""
+    lower priority than the application (``nice``, as what-if jobs run)."""
 
-    def __init__(self, workers: int | None = None, memory_limit_mb: int | None = None):
+    def __init__(self, workers: int | None = None, memory_limit_mb: int | None = None, nice: int = WORKER_NICE):
         self.workers = workers or default_workers()
         self.where = f"{self.workers} local worker process{'es' if self.workers > 1 else ''}"
-        self._pool = WorkerPool(self.workers, memory_limit_mb, nice=WORKER_NICE)
+        self._pool = WorkerPool(self.workers, memory_limit_mb, nice=nice)
 
     def run(self, tasks: Sequence[Task], cancel: Callable[[], bool] | None = None) -> list[ReplicationResult]:
         futures: list[Future[ReplicationResult]] = [self._pool.executor.submit(simulate, m, rep) for m, rep in tasks]
@@ -105,18 +106,13 @@ class DaskSimulations(Simulations):
         self.where = f"Dask at {address} ({threads} worker thread{'s' if threads != 1 else ''})"
 
     def run(self, tasks: Sequence[Task], cancel: Callable[[], bool] | None = None) -> list[ReplicationResult]:
-        from distributed import wait as dask_wait
-
         futures = self._client.map(simulate, [m for m, _ in tasks], [r for _, r in tasks], pure=False)
         try:
-            while True:
-                try:
-                    dask_wait(futures, timeout=0.2)
-                    break
-                except TimeoutError:
-                    if cancel is not None and cancel():
-                        raise Cancelled() from None
-            return list(self._client.gather(futures))
+            while not all(f.done() for f in futures):
+                if cancel is not None and cancel():
+                    raise Cancelled()
+                time.sleep(0.02)
+            return list(self._client.gather(futures))  # re-raises a task's exception
         except BaseException:
             self._client.cancel(futures)
             raise

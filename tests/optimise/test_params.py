@@ -195,3 +195,21 @@ def test_cancel_stops_the_service_and_leaves_nothing_applied():
     service.start(f, ParamsRequest(variables=()), in_process=True).result(timeout=30)
     assert failures and failures[0].startswith("no decision variable")
     service.close()
+
+
+def test_replications_on_a_dask_cluster_give_the_same_numbers_as_in_this_process():
+    distributed = pytest.importorskip("distributed")
+    from app.optimise.params_runs import DaskSimulations
+
+    f = line()
+    request = ParamsRequest(variables=BUFFERS[:1], replications=2, horizon_s=5000.0, warmup_s=0.0, max_evaluations=3,
+                            population=4, delta=0.5, max_selection_replications=10)
+    here = optimise_params(f, request, InProcessSimulations())
+    with distributed.LocalCluster(
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster, DaskSimulations(cluster.scheduler_address) as sims:
+        there = optimise_params(f, request, sims)
+    assert there.where.startswith("Dask at tcp://127.0.0.1:") and there.where.endswith("(2 worker threads)")
+    # the same seeds: the same candidates, figures and selection, wherever the replications ran
+    assert [c.kpis for c in there.candidates] == [c.kpis for c in here.candidates]
+    assert there.selection == here.selection and there.recommended == here.recommended
