@@ -76,6 +76,12 @@ class TrendsDock(QtWidgets.QDockWidget):
         """Plot ``machine``'s signals; ``units``: the engineering units its server gives (else floortwin's)."""
         self.machine = machine
         self.units = dict(units or {})
+        if machine is None and self.plots:  # deselected, or removed from the layout: its curves go
+            self.layout_widget.clear()
+            self.plots.clear()
+            self._cursor_lines.clear()
+            self._shown_units = None
+            self.hint = self.layout_widget.addLabel("Select a machine to see its trends")
         self.refresh()
 
     def set_cursor(self, t: float | None) -> None:

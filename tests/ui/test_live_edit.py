@@ -90,7 +90,7 @@ def test_removing_a_machine_with_an_alarm_and_trends_ends_them_cleanly_and_undo_
     assert "CNC-03" not in store.machine_index and "CNC-03" not in w.view.machines.index
     alarm = next(a for a in w.live.alarms.all() if a.machine == "CNC-03")
     assert not alarm.active and w.live.alarms.active_machines() == set()
-    assert w.trends_dock.machine is None
+    assert w.trends_dock.machine is None and w.trends_dock.curve_data("Temperature") is None  # its curves closed
     w.alarms_dock.refresh()
     row = next(r for r in range(w.alarms_dock.table.rowCount()) if w.alarms_dock.table.item(r, 0).text() == "CNC-03")
     assert w.alarms_dock.table.item(row, 3).text() != ""  # cleared
