@@ -25,6 +25,8 @@ from app.watchdog.service import Watchdog
 
 COLUMNS = ("Machine", "Drift", "Found", "Action")
 REFRESH_MS = 2000  # the line on what waits for more data
+#: Detections on view without scrolling: in a window at least TALL_WINDOW_PX high, and in a shorter one.
+ROWS_TALL, ROWS_SHORT, TALL_WINDOW_PX = 5, 2, 900
 
 
 class RecalibrateCommand(QtGui.QUndoCommand):
@@ -102,6 +104,10 @@ class WatchdogPanel(QtWidgets.QWidget):
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().setVisible(False)
         self.table.horizontalHeader().setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        rows = self.table.verticalHeader()
+        rows.setDefaultSectionSize(self.table.fontMetrics().height() + 8)  # one line of text a row: compact
+        rows.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Fixed)
+        self._sized_for = 0  # the window height the table's minimum was set for
         layout.addWidget(self.table, 1)
         buttons = QtWidgets.QHBoxLayout()
         self.recalibrate_button = QtWidgets.QPushButton("Recalibrate")
@@ -120,6 +126,39 @@ class WatchdogPanel(QtWidgets.QWidget):
         self._timer.timeout.connect(self.refresh)  # sizes narrow as cycles come in; the summary line too
         self.log_dialog: QtWidgets.QDialog | None = None
         self._on_selection()
+
+    # -- size --------------------------------------------------------------------------------------------
+    def rows_wanted(self) -> int:
+        """Detections to show without scrolling: five in a tall window, two in a short one (1366×768),
+        where the 3D view needs the height (the bottom docks' default height shows two already; more
+        would take the 3D view below 40% of the window)."""
+        return ROWS_TALL if self.window().height() >= TALL_WINDOW_PX else ROWS_SHORT
+
+    def _fit_rows(self) -> None:
+        """The table at least as high as ``rows_wanted`` rows under its header (the bottom docks are short
+        by default: the table showed 1.5 rows at 1920×1080)."""
+        height = self.window().height()
+        if height == self._sized_for:
+            return
+        self._sized_for = height
+        table = self.table
+        header = table.horizontalHeader().sizeHint().height()
+        table.setMinimumHeight(header + self.rows_wanted() * table.verticalHeader().defaultSectionSize() + 2 * table.frameWidth())
+
+    def showEvent(self, event: QtGui.QShowEvent) -> None:
+        top = self.window()
+        if top is not self:
+            top.removeEventFilter(self)
+            top.installEventFilter(self)  # a resized window wants another number of rows
+        # after the window has placed its docks: set while the docks are still stacked (before they are
+        # tabbed), the minimum would add up with theirs and make a 1366×768 window taller
+        QtCore.QTimer.singleShot(0, self, self._fit_rows)
+        super().showEvent(event)
+
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Resize and watched is self.window():
+            self._fit_rows()
+        return super().eventFilter(watched, event)
 
     # -- the live session's watcher ------------------------------------------------------------------------
     def _make_watchdog(self, factory: Factory, history_path: Path | None) -> Watchdog:
