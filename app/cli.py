@@ -70,6 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="heat maps to show, comma-separated: wip, flow and/or a machine signal such as Temperature",
     )
     p.add_argument("--camera", choices=("iso", "top", "front"), help="camera preset to start with (default: iso)")
+    p.add_argument("--flow-ribbons", action="store_true", help="show the Material flow dock and its ribbons in the 3D view")
     p.add_argument("--theme", choices=("light", "dark"), help="colour theme (default: the last one used)")
     p.add_argument(
         "--log-level", default="WARNING", type=str.upper, choices=("DEBUG", "INFO", "WARNING", "ERROR"), help="terminal log level"
@@ -166,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         connect=args.connect,
         plugins=plugins,
         plant_args=plant_args,
+        flow_ribbons=args.flow_ribbons,
     )
 
 
@@ -273,6 +275,7 @@ def run_gui(
     connect: str | None = None,
     plugins: PluginManager | None = None,
     plant_args: tuple[str, ...] = (),
+    flow_ribbons: bool = False,
 ) -> int:
     """Create the Qt application and the main window (and the plant simulator for ``plant``), and run until quit."""
     from PySide6 import QtCore, QtWidgets
@@ -319,6 +322,11 @@ def run_gui(
             QtCore.QTimer.singleShot(0, window.close)  # a bad argument: nothing is shown or written
             _run_loop(qapp, window)
             return EXIT_USAGE
+    from app.ui.flow_dock import FlowDock
+
+    flow = window.findChild(FlowDock)
+    if flow_ribbons and flow is not None:
+        flow.show_ribbons()
     result = {"code": EXIT_OK}
     if first_frame_exit:  # bench/startup.py: say when the first frame of the factory is on screen, then quit
 
@@ -340,7 +348,8 @@ def run_gui(
                 waiting_for_live = not (window.console.live_ready() and window.heat_maps.ready())
             else:
                 waiting_for_live = expect_live and not (window.console.has_live_values() and window.heat_maps.ready())
-            if ((handle is None or not handle.isExposed()) or waiting_for_live) and not deadline.hasExpired():
+            waiting_for_flow = flow_ribbons and flow is not None and factory is not None and flow.state is None
+            if ((handle is None or not handle.isExposed()) or waiting_for_live or waiting_for_flow) and not deadline.hasExpired():
                 QtCore.QTimer.singleShot(50, take)
                 return
             if waiting_for_live:

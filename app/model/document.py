@@ -57,6 +57,11 @@ class FactoryDocument:
         return self._path
 
     @property
+    def saved(self) -> Factory:
+        """The factory as last saved (or as opened): what "vs saved" figures compare with."""
+        return self._saved
+
+    @property
     def revision(self) -> int:
         """Counts changes; equal revisions mean equal content."""
         return self._revision

@@ -26,7 +26,7 @@ PANEL_COLOURS = {
     "dark": {"background": (30, 32, 36), "text": (236, 237, 240), "rule": (80, 84, 92)},
 }
 #: The order legends stack in, top to bottom.
-SLOT_ORDER = ("legend", "machines", "floor", "flow")
+SLOT_ORDER = ("legend", "machines", "floor", "flow", "ribbons")
 #: Text size in pixels as a fraction of the view's height, and its bounds.
 TEXT_FRACTION = 1 / 46
 TEXT_PX = (12, 18)

@@ -23,6 +23,7 @@ from app.model.factory import Factory, Machine
 from app.model.geometry import machine_matrix
 from app.model.kinds import PLACEHOLDER_RGB, get_kind, kind_rgb
 from app.scene.floor import DARK, LIGHT, FloorLayer
+from app.scene.flow_ribbons import FlowRibbonLayer
 from app.scene.heat import FloorHeatLayer, FlowLayer
 from app.scene.labels import LabelLayer
 from app.scene.legend import LegendPanel
@@ -36,8 +37,9 @@ log = logging.getLogger(__name__)
 SELECTION_RGB = (1.0, 1.0, 1.0)
 SELECTION_HALO_RGB = (0.05, 0.05, 0.08)
 RING_RGB = (0.0, 0.45, 0.70)  # the rotation ring of edit mode
-#: The colour bars the legend margin can hold: the machines' colouring, the floor's WIP and the flows.
-BAR_SLOTS = ("machines", "floor", "flow")
+#: The colour bars the legend margin can hold: the machines' colouring, the floor's WIP, the flows (heat map)
+#: and the material-flow ribbons (the Material flow dock).
+BAR_SLOTS = ("machines", "floor", "flow", "ribbons")
 #: Solid backgrounds: a gradient costs a full-screen pass per frame in software rendering.
 BACKGROUNDS = {"light": (0.88, 0.90, 0.93), "dark": (0.13, 0.14, 0.16)}
 
@@ -161,6 +163,7 @@ class FactoryView(QtWidgets.QWidget):
         self.machines = MachineLayer(self.renderer)
         self.labels = LabelLayer(self.renderer)
         self.preview = PreviewLayer(self.renderer)  # a proposed layout's ghosts (Optimise ▸ Layout…)
+        self.ribbons = FlowRibbonLayer(self.renderer)  # the material flow's ribbons (the Material flow dock)
         self._selection_actor = vtkActor()
         self._selection_mapper = vtkPolyDataMapper()
         self._selection_actor.SetMapper(self._selection_mapper)
@@ -543,6 +546,18 @@ class FactoryView(QtWidgets.QWidget):
             self.set_legend(None)
         self.legend.set_bar(slot, title, lo, hi, table)
 
+    def show_flow_ribbons(
+        self, a: np.ndarray, b: np.ndarray, widths_m: np.ndarray, rgb: np.ndarray, bar: tuple[str, float, np.ndarray] | None
+    ) -> None:
+        """Material-flow ribbons (stretches a→b, their widths and colours; empty: none) with their colour bar
+        ``(title, top value, table)`` from 0 in the legend margin's ``ribbons`` slot (None: no bar)."""
+        self.ribbons.show(a, b, widths_m, rgb)
+        if bar is not None and self.ribbons.count:
+            self.set_colour_bar(bar[0], 0.0, bar[1], bar[2], slot="ribbons")
+        else:
+            self.set_colour_bar(None, slot="ribbons")
+        self.request_render()
+
     def colour_bar(self, slot: str = "machines") -> str | None:
         """The title of the colour bar in ``slot`` (None: none shown)."""
         bar = self.legend.item(slot)
@@ -712,4 +727,5 @@ class FactoryView(QtWidgets.QWidget):
         self.labels.set_theme(theme == "dark")
         self.legend.set_theme(theme)
         self.flow.set_theme(theme)
+        self.ribbons.set_theme(theme)
         self.request_render()

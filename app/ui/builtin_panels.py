@@ -5,13 +5,17 @@ A built-in dock belongs here when the API offers all it needs (the factory, the 
 meshes, the state on view and the API's events). The Properties panel does; the others need more than the
 API offers — the trends a history and the replay time, the alarms the alarm log, the heat maps their
 controller, the log must catch lines from the start, the what-if dock its service, the layout check and
-undo history the editor — and are made by the main window.
+undo history the editor — and are made by the main window. So is the Material flow dock (``FlowDock``, the
+drag in progress, the saved layout and the 3D view's ribbons), which the window takes from here.
 """
 
 from __future__ import annotations
 
 from app.plugins import PluginApi, PluginManager, Provides
+from app.ui.flow_dock import FlowDock
 from app.ui.properties_dock import PropertiesPanel
+
+__all__ = ["NAME", "PROVIDES", "FlowDock", "add_builtin_panels", "register"]
 
 NAME = "floortwin"
 #: What the built-in plugin adds (its manifest, as a folder plugin's plugin.json says it).

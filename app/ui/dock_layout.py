@@ -13,7 +13,7 @@ Dock = QtWidgets.QDockWidget
 
 #: Bumped when docks are added: a window layout saved by an older version is then replaced by the default
 #: one (which arranges the new docks) instead of leaving them stacked where Qt puts unknown docks.
-DOCK_LAYOUT_VERSION = 8
+DOCK_LAYOUT_VERSION = 9
 
 
 @dataclass
@@ -59,6 +59,8 @@ def arrange_default(window: QtWidgets.QMainWindow, areas: DockAreas, more_bottom
     short = height < 900
     if short:
         window.tabifyDockWidget(right[0], properties)
+    if (layout := window.layout()) is not None:
+        layout.activate()  # the sides' heights as tabbed, not as stacked: the sizes below are then kept
     for dock in (left[0], right[0], bottom[0]):
         dock.raise_()
     side_l = int(min(max(width * 0.17, 200), 300))

@@ -113,6 +113,7 @@ class LayoutDrag(QtCore.QObject):
             degrees = snap(degrees, ROTATE_STEP_DEG)  # 15° steps; Alt turns freely
         d["after"] = service.moved(d["ids"], 0.0, 0.0, degrees, about=d["centre"])
         self._show_poses(d["after"])
+        self.editor.dragging.emit(d["after"])
         self._judge(d["after"])
         last = self.editor.last_verdicts
         problem = f" — {last[0].describe()}" if last and self._waiting is None else ""
@@ -130,12 +131,14 @@ class LayoutDrag(QtCore.QObject):
         # Poses relative to where the drag started (the document still holds those).
         d["after"] = service.moved(d["ids"], tx - anchor.x_m, ty - anchor.y_m)
         self._show_poses(d["after"])
+        self.editor.dragging.emit(d["after"])
         self._judge(d["after"])
 
     def _on_drag_finished(self, _x: float, _y: float, modifiers) -> None:
         d, self.current = self.current, None
         if d is None:
             return
+        self.editor.dragging.emit({})
         if all(d["before"][i] == d["after"][i] for i in d["before"]):
             self._waiting = None
             self.editor.restore_colours()

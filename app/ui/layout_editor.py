@@ -47,6 +47,7 @@ class LayoutEditor(QtCore.QObject):
     """
 
     verdicts_changed = QtCore.Signal(object)  # list[Verdict] of the machines being placed
+    dragging = QtCore.Signal(object)  # {id: Pose} where a drag in progress shows the machines; {} when it ends
 
     def __init__(self, window):
         super().__init__(window)

@@ -17,7 +17,7 @@ from app.scene.view import FactoryView
 from app.ui.actions import ACTIONS, install_actions, refresh_actions
 from app.ui.alarms_dock import AlarmsDock
 from app.ui.browse_dock import BrowseDock
-from app.ui.builtin_panels import add_builtin_panels
+from app.ui.builtin_panels import FlowDock, add_builtin_panels
 from app.ui.dock_layout import DockAreas, add_panels_menu, arrange_default, fill_panels_menu, place_docks, unelide_dock_tabs
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.error_box import error_box
@@ -120,7 +120,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.docks = DockAreas(
             left=[self.tree_dock, self.browse_dock, self.palette_dock],
             pinned=self.properties_dock,
-            right=[self.trends_dock, self.heat_dock, self.whatif_dock, self.forecast_dock],
+            right=[self.trends_dock, self.heat_dock, self.whatif_dock, self.forecast_dock, FlowDock(self)],
             bottom=[self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock],
         )
         place_docks(self, self.docks)
