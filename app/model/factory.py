@@ -251,6 +251,9 @@ class SimulationSettings(_Data):
     warmup_s: NonNegSeconds = 8 * 3600.0
     replications: Annotated[int, Field(ge=1, le=10_000)] = 10
     seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 1
+    #: CONWIP: at most this many parts in the line at once; an order arriving at the cap waits at its source
+    #: until a part leaves (None: no cap, parts enter while the first machine has room).
+    wip_cap: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
 
 
 class Factory(_Data):

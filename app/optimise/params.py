@@ -60,6 +60,8 @@ from app.sim.scenario import Scenario, ScenarioError, apply
 
 __all__ = ["ParamsProgress", "optimise_params"]
 
+#: Values of the decision variables, in the request's order (None: no WIP cap, only the current settings).
+Setting = tuple[float | None, ...]
 #: Objective value given to a candidate pymoo must not prefer (outside the budget, or nothing produced).
 _WORST = 1e15
 #: Generations in a row without a new candidate before the search counts as converged.
@@ -91,12 +93,12 @@ class _Evaluator:
         self.horizon_s = sim.horizon_s if request.horizon_s is None else request.horizon_s
         self.warmup_s = sim.warmup_s if request.warmup_s is None else request.warmup_s
         self.seed = sim.seed if request.seed is None else request.seed
-        self.values: dict[tuple[float, ...], dict[int, np.ndarray]] = {}  # setting → replication → KPI values
-        self.models: dict[tuple[float, ...], SimModel] = {}
-        self.order: list[tuple[float, ...]] = []  # settings in the order they were first simulated
+        self.values: dict[Setting, dict[int, np.ndarray]] = {}  # setting → replication → KPI values
+        self.models: dict[Setting, SimModel] = {}
+        self.order: list[Setting] = []  # settings in the order they were first simulated
         self.simulations = 0
 
-    def model(self, setting: tuple[float, ...]) -> SimModel:
+    def model(self, setting: Setting) -> SimModel:
         if setting not in self.models:
             changes = [v.change(x) for v, x in zip(self.request.variables, setting, strict=True)]
             scenario = Scenario(name="candidate", factory=self.factory, changes=changes)
@@ -110,7 +112,7 @@ class _Evaluator:
             )
         return self.models[setting]
 
-    def run(self, settings: list[tuple[float, ...]], reps: range) -> None:
+    def run(self, settings: list[Setting], reps: range) -> None:
         """Simulate every setting for these replication numbers (those not done yet), as one batch."""
         tasks = []
         for s in dict.fromkeys(settings):
@@ -127,7 +129,7 @@ class _Evaluator:
         for (s, r, _m), res in zip(tasks, results, strict=True):
             self.values[s][r] = np.asarray(kpi_values(res), dtype=float)
 
-    def matrix(self, setting: tuple[float, ...], reps: range) -> np.ndarray:
+    def matrix(self, setting: Setting, reps: range) -> np.ndarray:
         """(replications, KPIs) of a simulated setting (a deterministic model repeats its one value)."""
         done = self.values[setting]
         return np.array([done.get(r, done.get(0)) for r in reps])
@@ -143,17 +145,20 @@ def _encode_bounds(variables: tuple[Variable, ...]) -> tuple[np.ndarray, np.ndar
     return np.array(lows), np.array(highs)
 
 
-def _decode(variables: tuple[Variable, ...], x: np.ndarray) -> tuple[float, ...]:
+def _decode(variables: tuple[Variable, ...], x: np.ndarray) -> Setting:
     return tuple(
         v.snap(v.low + round(float(xi)) * v.step) if v.step is not None else v.snap(float(xi))
         for v, xi in zip(variables, x, strict=True)
     )
 
 
-def _encode(variables: tuple[Variable, ...], setting: tuple[float, ...]) -> np.ndarray:
-    return np.array(
-        [round((x - v.low) / v.step) if v.step is not None else x for v, x in zip(variables, setting, strict=True)], float
-    )
+def _encode(variables: tuple[Variable, ...], setting: Setting) -> np.ndarray:
+    """The pymoo point of a setting that lies in the search space (no None in it)."""
+    out = []
+    for v, x in zip(variables, setting, strict=True):
+        value = float(x) if x is not None else v.low
+        out.append(round((value - v.low) / v.step) if v.step is not None else value)
+    return np.array(out, dtype=float)
 
 
 def optimise_params(
@@ -182,10 +187,10 @@ def optimise_params(
     cols = [KPI_KEYS.index(o.key) for o in objectives]
     signs = np.array([-1.0 if o.maximise else 1.0 for o in objectives])
 
-    def within_budget(setting: tuple[float, ...]) -> bool:
+    def within_budget(setting: Setting) -> bool:
         return bool(np.all(_constraints(request, factory, setting) <= 0))
 
-    def objective_means(setting: tuple[float, ...]) -> np.ndarray:
+    def objective_means(setting: Setting) -> np.ndarray:
         m = ev.matrix(setting, search_reps)[:, cols]
         ok = np.isfinite(m)
         count = ok.sum(axis=0)
@@ -195,14 +200,15 @@ def optimise_params(
     def report(phase: str, fraction: float) -> None:
         if progress is None:
             return
-        best = min(ev.values, key=lambda s: objective_means(s)[0]) if ev.values else None
+        simulated = [s for s in ev.values if within_budget(s)]
+        best = min(simulated, key=lambda s: objective_means(s)[0]) if simulated else None
         text = ""
         if best is not None:
             text = f"best {objectives[0].words} {format_number(float(signs[0] * objective_means(best)[0]), objectives[0].unit)}"
         progress(ParamsProgress(phase, max(0.0, min(1.0, fraction)), len(ev.values), ev.simulations, text))
 
     current = tuple(current_value(factory, v) for v in variables)
-    in_space = all(v.snap(x) == x for v, x in zip(variables, current, strict=True)) and within_budget(current)
+    in_space = all(x is not None and v.snap(x) == x for v, x in zip(variables, current, strict=True)) and within_budget(current)
     ev.run([current], search_reps)
     stopped_by = _search(request, ev, objective_means, within_budget, current if in_space else None, t0, report, cancel)
     # candidates: every setting simulated (the current one first when it lies in the search space)
@@ -253,7 +259,7 @@ def optimise_params(
     )
 
 
-def _constraints(request: ParamsRequest, factory: Factory, setting: tuple[float, ...]) -> np.ndarray:
+def _constraints(request: ParamsRequest, factory: Factory, setting: Setting) -> np.ndarray:
     """pymoo constraints (≤ 0 is within the budget): buffer places over the limit, cost over the limit."""
     b = request.budget
     use = budget_use(request, factory, setting)
@@ -342,7 +348,7 @@ def _search(request, ev: _Evaluator, objective_means, within_budget, current, t0
         report("search", max((time.perf_counter() - t0) / request.seconds, len(ev.values) / request.max_evaluations))
 
 
-def _pareto(settings: list[tuple[float, ...]], scores: dict) -> list[tuple[float, ...]]:
+def _pareto(settings: list[Setting], scores: dict) -> list[Setting]:
     """The settings no other beats in every objective (all minimised here)."""
     out = []
     for s in settings:
@@ -352,7 +358,7 @@ def _pareto(settings: list[tuple[float, ...]], scores: dict) -> list[tuple[float
     return out
 
 
-def _finalists(ranked: list[tuple[float, ...]], scores: dict, k: int) -> list[tuple[float, ...]]:
+def _finalists(ranked: list[Setting], scores: dict, k: int) -> list[Setting]:
     """Up to k settings: the best k of a ranked list, or k spread along a front (by the first objective)."""
     if len(ranked) <= k:
         return list(ranked)

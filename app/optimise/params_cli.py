@@ -49,7 +49,7 @@ def add_params_parser(sub: Any) -> None:
         default=[],
         metavar="ID:KIND=LOW..HIGH[/STEP]",
         help="a decision variable (repeatable); KIND: input_buffer, servers (machine ids), release_rate (a part, "
-        "parts/h), transport_speed (a transport path, m/s)",
+        "parts/h), transport_speed (a transport path, m/s), wip_cap (ID 'line': CONWIP, parts in the line)",
     )
     p.add_argument(
         "--objective",

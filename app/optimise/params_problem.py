@@ -5,7 +5,8 @@ The user picks **decision variables** among four kinds, each with bounds (and a 
 - ``input_buffer`` of a machine: places in front of it (a whole number);
 - ``servers`` of a machine: parallel servers (a whole number ≥ 1);
 - ``release_rate`` of a part flow: parts released per hour (its mean time between arrivals is 3600 / rate);
-- ``transport_speed`` of a transport path, in m/s.
+- ``transport_speed`` of a transport path, in m/s;
+- ``wip_cap`` of the ``line``: CONWIP, at most this many parts in the line at once (a whole number ≥ 1).
 
 An optional **budget** bounds what may be spent: total buffer places over the buffer variables
 (``buffer_places``), and the price of the servers added above what each machine has now (``server_cost``
@@ -37,7 +38,7 @@ from typing import Final, Literal
 
 from app.model.factory import Factory
 from app.sim.numbers import format_number
-from app.sim.scenario import Change, Demand, MachineParam, TransportSpeed
+from app.sim.scenario import Change, Demand, MachineParam, TransportSpeed, WipCap
 
 __all__ = [
     "KINDS",
@@ -52,15 +53,18 @@ __all__ = [
     "parse_variable",
 ]
 
-VariableKind = Literal["input_buffer", "servers", "release_rate", "transport_speed"]
-KINDS: Final[tuple[VariableKind, ...]] = ("input_buffer", "servers", "release_rate", "transport_speed")
+VariableKind = Literal["input_buffer", "servers", "release_rate", "transport_speed", "wip_cap"]
+KINDS: Final[tuple[VariableKind, ...]] = ("input_buffer", "servers", "release_rate", "transport_speed", "wip_cap")
 #: Kinds whose values are whole numbers.
-INTEGER_KINDS: Final = ("input_buffer", "servers")
+INTEGER_KINDS: Final = ("input_buffer", "servers", "wip_cap")
+#: The target a WIP cap names: the cap holds for the whole line (every part flow).
+LINE: Final = "line"
 KIND_WORDS: Final = {
     "input_buffer": ("input buffer", "places"),
     "servers": ("servers", "servers"),
     "release_rate": ("release rate", "parts/h"),
     "transport_speed": ("transport speed", "m/s"),
+    "wip_cap": ("WIP cap (CONWIP)", "parts"),
 }
 
 
@@ -144,8 +148,12 @@ class Variable:
         out = self.low + k * self.step
         return float(round(out)) if self.integer else float(round(out, 12))
 
-    def change(self, value: float) -> Change:
-        """The scenario change that sets this variable to ``value``."""
+    def change(self, value: float | None) -> Change:
+        """The scenario change that sets this variable to ``value`` (None: a WIP cap removed)."""
+        if self.kind == "wip_cap":
+            return WipCap(parts=None if value is None else round(value))
+        if value is None:
+            raise ValueError(f"{self.key} needs a value")
         if self.kind in INTEGER_KINDS:
             return MachineParam(machine=self.target, param=self.kind, value=float(round(value)))
         if self.kind == "release_rate":
@@ -276,8 +284,11 @@ def parse_budget(texts: Sequence[str], server_costs: Sequence[str] = ()) -> Budg
     return Budget(buffer_places=places, server_cost=prices, max_cost=cost)
 
 
-def current_value(factory: Factory, v: Variable) -> float:
-    """What the factory has now for variable ``v`` (its id known to exist)."""
+def current_value(factory: Factory, v: Variable) -> float | None:
+    """What the factory has now for variable ``v`` (its id known to exist; None: no WIP cap)."""
+    if v.kind == "wip_cap":
+        cap = factory.simulation.wip_cap
+        return None if cap is None else float(cap)
     if v.kind in INTEGER_KINDS:
         return float(getattr(factory.machine(v.target).sim, v.kind))
     if v.kind == "release_rate":
@@ -286,15 +297,15 @@ def current_value(factory: Factory, v: Variable) -> float:
     return float(next(t for t in factory.transports if t.id == v.target).speed_m_s)
 
 
-def budget_use(request: ParamsRequest, factory: Factory, values: Sequence[float]) -> dict[str, float]:
+def budget_use(request: ParamsRequest, factory: Factory, values: Sequence[float | None]) -> dict[str, float]:
     """Buffer places and added-server cost of a setting (``values`` in the order of the variables)."""
     places = 0.0
     cost = 0.0
     for v, x in zip(request.variables, values, strict=True):
-        if v.kind == "input_buffer":
+        if v.kind == "input_buffer" and x is not None:
             places += x
-        elif v.kind == "servers":
-            cost += request.budget.price(v.target) * max(0.0, x - current_value(factory, v))
+        elif v.kind == "servers" and x is not None:
+            cost += request.budget.price(v.target) * max(0.0, x - (current_value(factory, v) or 0.0))
     return {"buffer_places": places, "cost": cost}
 
 
@@ -329,12 +340,14 @@ def check_request(factory: Factory, request: ParamsRequest) -> None:
 
 
 def _check_target(v: Variable, machines: set[str], parts: set[str], transports: set[str]) -> None:
-    if v.kind in INTEGER_KINDS and v.target not in machines:
+    if v.kind in ("input_buffer", "servers") and v.target not in machines:
         raise ParamsInputError(f"{v.key}: no machine {v.target!r} in the factory")
     if v.kind == "release_rate" and v.target not in parts:
         raise ParamsInputError(f"{v.key}: no part flow {v.target!r} in the factory (part flows: {', '.join(sorted(parts))})")
     if v.kind == "transport_speed" and v.target not in transports:
         raise ParamsInputError(f"{v.key}: no transport path {v.target!r} in the factory")
+    if v.kind == "wip_cap" and v.target != LINE:
+        raise ParamsInputError(f"{v.key}: a WIP cap holds for the whole line: write {LINE}:wip_cap=LOW..HIGH")
 
 
 def _check_bounds(v: Variable) -> None:
@@ -344,7 +357,7 @@ def _check_bounds(v: Variable) -> None:
         raise ParamsInputError(f"{v.key}: the bounds are reversed ({v.low:g}..{v.high:g}): write LOW..HIGH")
     if v.integer and not (float(v.low).is_integer() and float(v.high).is_integer()):
         raise ParamsInputError(f"{v.key}: {KIND_WORDS[v.kind][0]} is a whole number, got bounds {v.low:g}..{v.high:g}")
-    least = {"input_buffer": 0.0, "servers": 1.0}.get(v.kind)
+    least = {"input_buffer": 0.0, "servers": 1.0, "wip_cap": 1.0}.get(v.kind)
     if least is not None and v.low < least:
         raise ParamsInputError(f"{v.key}: {KIND_WORDS[v.kind][0]} must be ≥ {least:g}, got a lower bound of {v.low:g}")
     if v.kind in ("release_rate", "transport_speed") and v.low <= 0:

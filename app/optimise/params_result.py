@@ -37,7 +37,7 @@ class _Data(BaseModel):
 class VariableSpec(_Data):
     """A decision variable as asked (see `app.optimise.params_problem.Variable`)."""
 
-    kind: Literal["input_buffer", "servers", "release_rate", "transport_speed"]
+    kind: Literal["input_buffer", "servers", "release_rate", "transport_speed", "wip_cap"]
     target: str
     low: float
     high: float
@@ -77,8 +77,8 @@ class KpiEstimate(_Data):
 
 class ParamsCandidate(_Data):
     id: int
-    #: Variable key ("CNC-03:input_buffer") → value.
-    values: dict[str, float]
+    #: Variable key ("CNC-03:input_buffer") → value (None: no WIP cap, as a factory without one has).
+    values: dict[str, float | None]
     kpis: dict[str, KpiEstimate] = Field(default_factory=dict)
     #: Within the budget (a candidate outside it is not simulated: its KPIs are empty).
     feasible: bool = True

@@ -11,6 +11,8 @@ Semantics
   line is doing; an order whose first station is full waits at the source (the **backlog**, first come
   first served) until a place frees. Demand beyond capacity is so never lost silently: it is the backlog's
   growth. Lead time is measured from entering the first station and, separately, from the order's arrival.
+- **CONWIP** (``wip_cap``): with a cap, an order is admitted only while fewer parts than the cap are in the
+  system; at the cap it waits at its source, and each part that leaves lets the longest-waiting source in.
 - **Failures** are calendar-time exponential (MTBF, MTTR); a failure interrupts work, which resumes
   where it stopped after repair (pre-emptive resume).
 - **Setups**: a server that changes part type spends ``setup_s`` before processing.
@@ -203,6 +205,8 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
     # Orders waiting at a source are not stored one by one: they are the arrivals between order_t[k] and now,
     # drawn from the source's stream when they are admitted (or counted at the end).
     order_t = [0.0] * npart
+    wip_cap = model.wip_cap
+    cap_waiting: deque[int] = deque()  # sources whose next order waits for a part to leave (CONWIP)
 
     # Statistics
     acc_l = [[0.0] * 5 for _ in range(ns)]
@@ -305,6 +309,8 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
                 lead_sum[k] += now - p_born[part]
                 order_lead[k] += now - p_order[part]
             depart(i, s, now)
+            while cap_waiting and wip < (wip_cap or 0):  # a card is free: the longest-waiting source goes in
+                admit(cap_waiting.popleft(), now)
             return
         j = route[pos]
         if occupancy[j] < capacity[j]:
@@ -329,6 +335,9 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
         nonlocal wip, wip_area, wip_last
         j = routes[k][0]
         while True:
+            if wip_cap is not None and wip >= wip_cap:
+                cap_waiting.append(k)
+                return
             if occupancy[j] >= capacity[j]:
                 waiters[j].append((-1, k))
                 return

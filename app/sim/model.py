@@ -67,6 +67,8 @@ class SimModel:
     #: Replications asked for: more than ``replications`` when the model has no randomness (they would be
     #: identical, so one is run).
     requested_replications: int = 0
+    #: CONWIP: at most this many parts in the system; None: no cap.
+    wip_cap: int | None = None
 
     @property
     def deterministic(self) -> bool:
@@ -224,6 +226,7 @@ def compile_model(
         replications=int(reps),
         index=index,
         requested_replications=int(reps),
+        wip_cap=sim.wip_cap,
     )
     if model.deterministic and model.replications > 1:
         return replace(model, replications=1)  # identical replications: one is the exact answer

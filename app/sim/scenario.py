@@ -112,7 +112,16 @@ class TransportSpeed(_Data):
     speed_m_s: float
 
 
-Change = Annotated[MachineParam | MoveMachine | AddMachine | RemoveMachine | Demand | TransportSpeed, Field(discriminator="kind")]
+class WipCap(_Data):
+    """Set the CONWIP cap: at most ``parts`` in the line at once (None: no cap)."""
+
+    kind: Literal["wip_cap"] = "wip_cap"
+    parts: int | None = None
+
+
+Change = Annotated[
+    MachineParam | MoveMachine | AddMachine | RemoveMachine | Demand | TransportSpeed | WipCap, Field(discriminator="kind")
+]
 
 
 class Scenario(_Data):
@@ -151,6 +160,8 @@ def describe(change: Change) -> str:
         return f"add {m.id} ({m.name}) at ({m.pose.x_m:g}, {m.pose.y_m:g}) m"
     if isinstance(change, RemoveMachine):
         return f"remove {change.machine}"
+    if isinstance(change, WipCap):
+        return "no WIP cap" if change.parts is None else f"WIP cap (CONWIP): at most {change.parts} parts in the line"
     if isinstance(change, Demand):
         return f"demand of {change.part}: one every {change.interarrival_mean_s:g} s ({3600 / change.interarrival_mean_s:.3g}/h)"
     return f"transport {change.transport}: {change.speed_m_s:g} m/s"
@@ -166,6 +177,7 @@ def apply(scenario: Scenario) -> Factory:
     machines = {m.id: i for i, m in enumerate(f.machines)}
     problems: list[Problem] = []
     removed: set[str] = set()
+    wip_cap: list[int | None] = []  # the last WIP cap change's value, when there is one
     for k, ch in enumerate(scenario.changes):
         at = f"changes[{k}]"
         if isinstance(ch, (MachineParam, MoveMachine, RemoveMachine)) and (ch.machine not in machines or ch.machine in removed):
@@ -215,6 +227,11 @@ def apply(scenario: Scenario) -> Factory:
                     else:
                         ia = ia.model_copy(update={"mean_s": float(ch.interarrival_mean_s)})
                     f.flows[j] = f.flows[j].model_copy(update={"interarrival": ia})
+        elif isinstance(ch, WipCap):
+            if ch.parts is not None and not 1 <= ch.parts <= 1_000_000:
+                problems.append(Problem(f"{at}.parts", f"must be ≥ 1 and ≤ 1000000 (or none), got {ch.parts}"))
+            else:
+                wip_cap = [ch.parts]
         elif isinstance(ch, TransportSpeed):
             paths = [j for j, t in enumerate(f.transports) if t.id == ch.transport]
             if not paths:
@@ -225,6 +242,8 @@ def apply(scenario: Scenario) -> Factory:
                 f.transports[paths[0]] = f.transports[paths[0]].model_copy(update={"speed_m_s": float(ch.speed_m_s)})
     if removed:
         f = without(f, removed)  # their transport paths go, and routings skip them
+    if wip_cap:
+        f = f.model_copy(update={"simulation": f.simulation.model_copy(update={"wip_cap": wip_cap[0]})})
     for name, value in (("horizon_s", scenario.horizon_s), ("warmup_s", scenario.warmup_s)):
         if value is not None and not (math.isfinite(value) and (value > 0 if name == "horizon_s" else value >= 0)):
             problems.append(Problem(name, f"must be {'> 0' if name == 'horizon_s' else '≥ 0'}, got {value:g}"))

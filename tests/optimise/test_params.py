@@ -213,3 +213,29 @@ def test_replications_on_a_dask_cluster_give_the_same_numbers_as_in_this_process
     # the same seeds: the same candidates, figures and selection, wherever the replications ran
     assert [c.kpis for c in there.candidates] == [c.kpis for c in here.candidates]
     assert there.selection == here.selection and there.recommended == here.recommended
+
+
+def test_a_wip_cap_trades_throughput_against_lead_time_on_a_pareto_front(tmp_path):
+    from app.sim.scenario import WipCap
+
+    f = line(buffers=(0, 10, 10, 10))  # no WIP cap today: the current settings lie outside the search space
+    request = ParamsRequest(
+        variables=(Variable("wip_cap", "line", 1, 12),), objectives=("throughput", "lead_time"), replications=3,
+        horizon_s=20_000.0, warmup_s=1_000.0, max_evaluations=12, population=6, finalists=3, delta=0.5,
+        max_selection_replications=30,
+    )
+    result = optimise_params(f, request, InProcessSimulations())
+    assert result.current is not None and result.current.values == {"line:wip_cap": None}
+    assert not any(c.current for c in result.candidates)
+    front = sorted((c for c in result.candidates if c.pareto), key=lambda c: c.values["line:wip_cap"])
+    assert len(front) >= 3
+    throughput = [c.kpis["throughput"].mean for c in front]
+    lead = [c.kpis["lead_time"].mean for c in front]
+    assert throughput == sorted(throughput) and lead == sorted(lead)  # more cards: more output, longer lead time
+    assert result.changes(front[0].id) == [WipCap(parts=int(front[0].values["line:wip_cap"]))]
+    assert result.applied_to(f, front[0].id).simulation.wip_cap == front[0].values["line:wip_cap"]
+    path = tmp_path / "r.json"
+    result.save(path)
+    assert ParamsResult.load(path) == result
+    with pytest.raises(ParamsInputError, match="holds for the whole line"):
+        check_request(f, ParamsRequest(variables=(Variable("wip_cap", "M2", 1, 5),)))
