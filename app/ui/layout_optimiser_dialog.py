@@ -18,10 +18,12 @@ from app.optimise.layout_service import LayoutOptimiser
 from app.optimise.layout_view import candidate_text, front_points, progress_text, scenario_of, summary_text
 from app.ui.gui_thread import connect_on_gui
 from app.ui.layout_commands import MoveCommand
+from app.ui.sizing import place_beside
 from app.ui.theme import colour_plot
 
 POINT_RGB = (0, 114, 178)
 CHOSEN_RGB = (230, 97, 0)
+NARROW_PX = 700  # narrower than this beside the floor: the plot above the details
 
 
 class LayoutOptimiserDialog(QtWidgets.QDialog):
@@ -343,9 +345,13 @@ def show_layout_optimiser(window) -> LayoutOptimiserDialog:
         return existing
     dialog = LayoutOptimiserDialog(window)
     dialog.setAttribute(QtCore.Qt.WidgetAttribute.WA_DeleteOnClose)
-    # Over the right part of the window, so the 3D view's left part (and the preview) stays in sight.
-    frame = window.frameGeometry()
-    dialog.resize(min(980, int(frame.width() * 0.62)), min(620, int(frame.height() * 0.8)))
-    dialog.move(frame.right() - dialog.width() - 8, frame.bottom() - dialog.height() - 40)
+    # Beside the floor, over the right-hand docks and the legend: the preview in the 3D view stays in sight
+    # (at 1366×768 it covered most of the floor). Narrow there: the plot above the details, not beside them.
+    render = window.view.render_widget
+    free = window.frameGeometry().right() - render.mapToGlobal(render.rect().topRight()).x()
+    split = dialog.findChild(QtWidgets.QSplitter)
+    if free < NARROW_PX and split is not None:
+        split.setOrientation(QtCore.Qt.Orientation.Vertical)
+    place_beside(dialog, render, 980)
     dialog.show()
     return dialog

@@ -152,3 +152,25 @@ def test_a_result_file_from_the_cli_reopens(make_window, qtbot, tmp_path):
     assert not dialog.open_result(str(tmp_path / "missing.json"))
     assert "Cannot open" in dialog.message.text()
     dialog.close()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_dialog_opens_beside_the_floor_so_the_preview_stays_in_sight(make_window, qtbot, size):
+    # At 1366×768 it opened over the middle of the window and covered most of the 3D view (a new-user trial).
+    from PySide6 import QtCore
+
+    from app.ui.layout_optimiser_dialog import show_layout_optimiser
+
+    w = make_window(size=size)
+    dialog = show_layout_optimiser(w)
+    qtbot.waitExposed(dialog)
+    render = w.view.render_widget
+    floor = QtCore.QRect(render.mapToGlobal(QtCore.QPoint(0, 0)), render.size())
+    covered = floor.intersected(dialog.frameGeometry())
+    if size[0] >= 1920:
+        assert covered.isEmpty(), covered  # room enough beside the floor
+    else:
+        assert covered.width() <= 0.12 * floor.width(), (covered, floor)  # at most the far edge
+    assert dialog.frameGeometry().right() <= w.frameGeometry().right() + 1  # at the window's right edge
+    assert dialog.height() >= 0.9 * w.height()  # the window's height: the plot has room
+    dialog.close()
