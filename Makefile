@@ -17,6 +17,10 @@ run: $(STAMP)
 	$(PY) main.py --demo $(ARGS)
 
 INTEROP := tests/interop/node_modules/.installed
+# The suite runs on one worker per core (at most 4; pytest-xdist), each with its own virtual X server; a test
+# file stays on one worker, so its module fixtures (a recorded plant, a built world) are made once.
+# `make test TEST_WORKERS=` runs it in one process.
+TEST_WORKERS ?= -n auto --maxprocesses 4 --dist loadfile
 
 $(INTEROP): tests/interop/package.json tests/interop/package-lock.json
 	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
@@ -24,7 +28,7 @@ $(INTEROP): tests/interop/package.json tests/interop/package-lock.json
 
 ## Install what the tests need (Xvfb, X/GL libraries, Node.js + node-opcua, Python test extras) and run the whole suite.
 test: sysdeps $(STAMP) $(INTEROP)
-	$(PY) -m pytest
+	$(PY) -m pytest $(TEST_WORKERS) --durations 25
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
 
