@@ -69,7 +69,7 @@ def test_the_window_forecasts_the_shift_once_the_demo_is_live_and_stops_when_dis
     dock = w.forecast_dock
     assert dock in w.docks.right and not dock.now_button.isEnabled()
     w.console.start_embedded_plant(DEMO, ("--speed", "20", "--interval", "0.25"))
-    qtbot.waitUntil(w.console.live_ready, timeout=20000)
+    qtbot.waitUntil(w.console.live_ready, timeout=45000)  # a bound, not a wait: a loaded machine starts the plant slowly
     qtbot.waitUntil(lambda: dock.shift_forecast is not None, timeout=10000)  # attached when the link came up
     qtbot.waitUntil(dock.now_button.isEnabled, timeout=10000)  # once the plant's state is in (next tick)
     dock.now_button.click()

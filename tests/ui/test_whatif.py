@@ -182,7 +182,9 @@ def test_actuals_calibration_trust_and_drift_against_the_plant(qloop, make_windo
     cmp = comparison_of(qtbot, dock, entry)
     thr = cmp.comparison.row("throughput_per_h")
     assert np.isfinite(thr.actual) and thr.fit in ("fits", "outside", "not enough data")  # on the runs' footing
-    assert thr.fit != "not enough data" or thr.needs.startswith("≥ ")  # a few seconds: says what would be enough
+    # A few seconds: it says what would be enough — a longer window, or (when the plant ran slowly on a loaded
+    # machine and the replications made no part in so little plant time) a window in which they make parts.
+    assert thr.fit != "not enough data" or thr.needs.startswith("≥ ") or "make parts" in thr.needs
     assert dock.service.drift_model is not None
     dock.service.check_drift()
     qtbot.waitUntil(lambda: dock.drift_label.text() != "", timeout=20000)
