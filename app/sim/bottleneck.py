@@ -435,3 +435,28 @@ def strip(shares: BottleneckShares) -> list[tuple[float, float, str, bool]]:
         out += [((s.start_s + at) / 3600, (s.end_s + at) / 3600, s.machine, s.shifting) for s in t.spans]
         offset += t.analysed_s
     return out
+
+
+#: The bar chart shows at most this many machines (the largest shares); the table lists them all.
+CHART_MACHINES = 8
+
+
+def chart_machines(sources: dict[str, BottleneckShares], limit: int = CHART_MACHINES) -> list[str]:
+    """The machines worth a bar: those some source found the bottleneck at least 0.5% of the time, the largest
+    share first, at most ``limit`` (the table lists every machine)."""
+    _header, rows = share_rows(sources)
+    best = {m: max((s.total(m) for s in sources.values() if s.enough and m in s.sole), default=0.0) for m, *_ in rows}
+    return [m for m, *_ in rows if best[m] >= 0.005][:limit]
+
+
+def static_note(static: dict[str, str]) -> str:
+    """How this analysis relates to the comparison's headline bottleneck (the largest active share over the
+    whole run): ``The headline's bottleneck (baseline CNC-01, scenario CNC-01) is the machine active the
+    largest share of the whole run; here the bottleneck is followed in time.``"""
+    named = ", ".join(f"{k} {m}" for k, m in static.items() if m)
+    if not named:
+        return ""
+    return (
+        f"The headline's bottleneck ({named}) is the machine active the largest share of the whole run; "
+        "here it is followed in time: at each moment the machine with the longest uninterrupted active period."
+    )

@@ -11,16 +11,27 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 
-from app.sim.bottleneck import BottleneckShares, about_text, share_rows, shift_text, strip, total_estimate
+from app.sim.bottleneck import (
+    BottleneckShares,
+    about_text,
+    chart_machines,
+    share_rows,
+    shift_text,
+    static_note,
+    strip,
+    total_estimate,
+)
 from app.ui.theme import colour_plot
 
 #: Okabe–Ito colours per source (as the comparison's chart): actual black, baseline blue, scenario vermillion.
 SOURCE_COLOURS = {"actual": (0, 0, 0), "baseline": (0, 114, 178), "scenario": (213, 94, 0)}
-#: Machines on the timeline: Paul Tol's "muted" qualitative scheme (colour-blind safe), then repeated.
+#: The charted machines on the timeline: Paul Tol's "muted" qualitative scheme (colour-blind safe); the
+#: rest are "other", grey.
 MACHINE_COLOURS = (
-    (51, 34, 136), (136, 204, 238), (68, 170, 153), (17, 119, 51), (153, 153, 51),
-    (221, 204, 119), (204, 102, 119), (136, 34, 85), (170, 68, 153), (221, 221, 221),
+    (51, 34, 136), (136, 204, 238), (68, 170, 153), (17, 119, 51),
+    (153, 153, 51), (221, 204, 119), (204, 102, 119), (136, 34, 85),
 )
+OTHER_COLOUR = (160, 160, 160)
 #: Called with (title, per-machine values 0–1, machine ids) to colour the 3D view, or (None, None, None) to stop.
 ShowShare = Callable[[str | None, np.ndarray | None, list[str] | None], None]
 
@@ -29,11 +40,16 @@ class BottleneckView(QtWidgets.QWidget):
     """Shares per source ("baseline", "scenario", and "actual" with a recorded window) of one comparison."""
 
     def __init__(
-        self, sources: dict[str, BottleneckShares], show_share: ShowShare | None, parent: QtWidgets.QWidget | None = None
+        self,
+        sources: dict[str, BottleneckShares],
+        show_share: ShowShare | None,
+        parent: QtWidgets.QWidget | None = None,
+        static: dict[str, str] | None = None,
     ):
         super().__init__(parent)
         self.setObjectName("bottleneck_view")
         self.sources, self._show_share = sources, show_share
+        self.machines = chart_machines(sources)
         box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(0, 4, 0, 0)
         base, scen = sources.get("baseline"), sources.get("scenario")
@@ -44,7 +60,8 @@ class BottleneckView(QtWidgets.QWidget):
         f.setBold(True)
         self.headline.setFont(f)
         box.addWidget(self.headline)
-        self.about = QtWidgets.QLabel("<br>".join(about_text(k, s) for k, s in sources.items()), self)
+        lines = [about_text(k, s) for k, s in sources.items()] + [static_note(static or {})]
+        self.about = QtWidgets.QLabel("\n".join(x for x in lines if x), self)
         self.about.setWordWrap(True)
         self.about.setToolTip(
             "Sole: the machine alone had the longest uninterrupted active period (running, setup or down).\n"
@@ -52,9 +69,17 @@ class BottleneckView(QtWidgets.QWidget):
             "Roser, Nakano & Tanaka (2002), shifting bottleneck detection."
         )
         box.addWidget(self.about)
-        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical, self)
-        self.bars = self._bar_chart(split)
-        self.timeline = self._timeline(split)
+        split = QtWidgets.QSplitter(QtCore.Qt.Orientation.Horizontal, self)
+        charts = QtWidgets.QWidget(split)
+        column = QtWidgets.QVBoxLayout(charts)
+        column.setContentsMargins(0, 0, 0, 0)
+        self.bars = self._bar_chart(charts)
+        self.timeline = self._timeline(charts)
+        self.timeline_key = QtWidgets.QLabel(self._key_html(), charts)
+        self.timeline_key.setWordWrap(True)
+        column.addWidget(self.bars, 3)
+        column.addWidget(self.timeline, 1)
+        column.addWidget(self.timeline_key)
         header, rows = share_rows(sources)
         self.table = QtWidgets.QTableWidget(len(rows), len(header), split)
         self.table.setHorizontalHeaderLabels(header)
@@ -68,8 +93,7 @@ class BottleneckView(QtWidgets.QWidget):
                 self.table.setItem(i, c, item)
         self.table.resizeColumnsToContents()
         split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 1)
-        split.setStretchFactor(2, 2)
+        split.setStretchFactor(1, 2)
         box.addWidget(split, 1)
         row = QtWidgets.QHBoxLayout()
         self.show3d = QtWidgets.QPushButton("&Highlight bottlenecks in 3D", self)
@@ -97,10 +121,10 @@ class BottleneckView(QtWidgets.QWidget):
         the 95% intervals of the sole and of the sole + shifting share."""
         plot = pg.PlotWidget(parent)
         plot.setObjectName("bottleneck_bars")
-        plot.setLabel("left", "share of the time (%)")
-        plot.addLegend(offset=(-10, 10))
+        plot.setLabel("left", "share (%)")
+        plot.addLegend(offset=(-10, 10), colCount=2)
         shown = [k for k, s in self.sources.items() if s.enough]
-        machines = self.table_machines()
+        machines = self.machines
         width = 0.8 / max(len(shown), 1)
         self.bar_items: list[pg.BarGraphItem] = []
         for k, key in enumerate(shown):
@@ -127,49 +151,46 @@ class BottleneckView(QtWidgets.QWidget):
                     bars = pg.ErrorBarItem(x=x, y=y, top=h, bottom=np.minimum(h, y), beam=width * 0.3, pen=pg.mkPen(*colour))
                     plot.addItem(bars)
         plot.getAxis("bottom").setTicks([list(enumerate(machines))])
-        plot.setYRange(0, 100)
+        plot.setYRange(0, 100, padding=0.03)
         plot.setXRange(-0.6, max(len(machines), 1) - 0.4)
         plot.setMouseEnabled(x=True, y=False)
         return plot
-
-    def table_machines(self) -> list[str]:
-        """The machines on the bar chart, in the table's order (the largest share first)."""
-        _header, rows = share_rows(self.sources)
-        return [r[0] for r in rows]
 
     def _timeline(self, parent: QtWidgets.QWidget) -> pg.PlotWidget:
         """One row per source: which machine was the bottleneck when (light: shifting)."""
         plot = pg.PlotWidget(parent)
         plot.setObjectName("bottleneck_timeline")
         plot.setLabel("bottom", "hours (simulation: replication 1 after the warm-up; actual: connected time)")
-        plot.addLegend(offset=(-10, 5), colCount=6)
         keys = list(self.sources)
-        named: dict[str, tuple[int, int, int]] = {}
+        named = {m: MACHINE_COLOURS[k % len(MACHINE_COLOURS)] for k, m in enumerate(self.machines)}
         self.strips: dict[str, list[tuple[float, float, str, bool]]] = {}
         for k, key in enumerate(keys):
             pieces = strip(self.sources[key])
             self.strips[key] = pieces
-            for machine in dict.fromkeys(p[2] for p in pieces):
-                named.setdefault(machine, MACHINE_COLOURS[len(named) % len(MACHINE_COLOURS)])
             for shifting in (False, True):
                 mine = [p for p in pieces if p[3] == shifting]
                 if not mine:
                     continue
-                brushes = [pg.mkBrush(*named[p[2]], 110 if shifting else 255) for p in mine]
+                brushes = [pg.mkBrush(*named.get(p[2], OTHER_COLOUR), 110 if shifting else 255) for p in mine]
                 plot.addItem(
                     pg.BarGraphItem(
                         x0=[p[0] for p in mine], x1=[p[1] for p in mine], y=np.full(len(mine), float(k)),
                         height=0.35 if shifting else 0.7, brushes=brushes, pen=pg.mkPen(None),
                     )
                 )
-        for machine, colour in named.items():  # the legend: one sample per machine
-            sample = pg.BarGraphItem(x=[0], height=[0], width=0, brush=pg.mkBrush(*colour), pen=pg.mkPen(None))
-            plot.getPlotItem().legend.addItem(sample, machine)
         plot.getAxis("left").setTicks([list(enumerate(keys))])
         plot.setYRange(-0.6, len(keys) - 0.4 + 0.6)
         plot.setMouseEnabled(x=True, y=False)
         self.timeline_colours = named
         return plot
+
+    def _key_html(self) -> str:
+        """The timeline's key: a coloured square per charted machine, grey for the others; thin: shifting."""
+        def square(rgb: tuple[int, int, int]) -> str:
+            return f"<span style='color: rgb{rgb}'>■</span>"
+
+        items = [f"{square(c)} {m}" for m, c in self.timeline_colours.items()] + [f"{square(OTHER_COLOUR)} other"]
+        return "Timeline: " + " &nbsp; ".join(items) + " &nbsp; (thin bar: shifting)"
 
     # -- 3D -----------------------------------------------------------------------------------------------------
     def _on_show3d(self, on: bool) -> None:

@@ -115,7 +115,7 @@ class ComparisonDialog(QtWidgets.QDialog):
             if len(x):
                 self.plot.plot(x, y, pen=pg.mkPen(SERIES_PENS.get(name, (0, 158, 115)), width=2), name=name)
         tabs.addTab(self.plot, "&Chart")
-        self.bottlenecks = BottleneckView(bottlenecks, show_share, self) if bottlenecks else None
+        self.bottlenecks = BottleneckView(bottlenecks, show_share, self, comparison.bottleneck) if bottlenecks else None
         if self.bottlenecks is not None:
             tabs.addTab(self.bottlenecks, "&Bottlenecks")
         self.tabs = tabs

@@ -11,10 +11,18 @@ import pytest
 from app.model.signals import MACHINE_STATES
 from app.sim.bottleneck import (
     MIN_OBSERVATIONS,
+    about_text,
     active_periods,
+    chart_machines,
     from_changes,
     from_series,
+    runner_up,
+    share_rows,
+    share_text,
+    shift_text,
     shifting_bottlenecks,
+    static_note,
+    strip,
     summarise,
     summarise_run,
 )
@@ -166,3 +174,49 @@ def test_the_clearly_slowest_machine_of_a_serial_line_is_the_sole_bottleneck_mos
     assert s.enough and s.resolution_s == 60.0
     assert s.leader()[0] == "S2"
     assert s.sole["S2"].mean > 0.5 and s.sole["S2"].low > max(s.sole[m].high for m in ("S0", "S1", "S3"))
+
+
+# -- texts and the strip a view shows ------------------------------------------------------------------------
+def _run(a_share: float, n: int = 4, spread: int = 2):
+    """Replications where A runs the first ``a_share`` of 40 samples (± ``spread`` samples) and B the rest."""
+    return summarise([_sampled(int(40 * a_share) + d) for d in np.linspace(-spread, spread, n).astype(int)])
+
+
+def test_the_sentence_says_what_the_scenario_does_to_the_bottleneck():
+    base, scen = _run(0.8), _run(0.2)
+    text = shift_text(base, scen)
+    assert text.startswith(f"A sole {share_text(base.sole['A'])} → {share_text(scen.sole['A'])}")
+    assert "; the bottleneck moves to B (sole + shifting " in text and "not told apart" not in text
+    assert "A stays the bottleneck" in shift_text(base, _run(0.75))
+
+
+def test_the_sentence_names_a_runner_up_the_intervals_cannot_tell_apart():
+    close = _run(0.5, spread=6)
+    assert runner_up(close) != "" and "not told apart from" in shift_text(_run(0.8), close)
+
+
+def test_the_sentence_says_what_is_missing_when_a_side_has_too_little_data():
+    thin = summarise([_sampled(5, n=10)])
+    assert shift_text(_run(0.8), thin) == f"Bottlenecks: scenario — {thin.needs}"
+
+
+def test_the_table_puts_the_largest_shares_first_and_the_chart_keeps_those_with_a_share():
+    header, rows = share_rows({"baseline": _run(0.8), "scenario": _run(0.2)})
+    assert header == ["Machine", "baseline sole", "baseline shifting", "scenario sole", "scenario shifting"]
+    assert [r[0] for r in rows] == ["A", "B"] and rows[0][1] == share_text(_run(0.8).sole["A"])
+    never = summarise([from_series(["A", "B", "C"], np.arange(30.0), np.array([[RUN, STARVED, STARVED]] * 30), 0, 30)])
+    assert chart_machines({"baseline": never}) == ["A"]
+
+
+def test_the_strip_is_in_hours_from_the_warm_up_or_laid_end_to_end_for_history():
+    sim = summarise([from_series(["A"], np.arange(3600.0, 3600.0 * 5, 60.0), np.full((240, 1), RUN), 3600.0, 18000.0)])
+    assert strip(sim) == [(0.0, 4.0, "A", False)]
+    a = from_changes(["A"], [(np.array([0.0]), np.array([RUN]))], 0, 1800)
+    b = from_changes(["A"], [(np.array([0.0]), np.array([RUN]))], 0, 3600)
+    assert strip(summarise([a, b], "history")) == [(0.0, 0.5, "A", False), (0.5, 1.5, "A", False)]
+
+
+def test_what_a_column_rests_on_and_how_it_differs_from_the_static_bottleneck():
+    assert about_text("baseline", _run(0.5)) == "baseline: 4 replications of 40 s, state sampled every 1 s"
+    assert static_note({"baseline": "CNC-01"}).startswith("The headline's bottleneck (baseline CNC-01) is the machine active")
+    assert static_note({}) == ""
