@@ -28,7 +28,9 @@ def bottleneck(machines: Sequence[str], active: np.ndarray) -> tuple[str, float]
 
     The one definition of the bottleneck for simulations and recorded actuals alike: the machine whose
     capacity limits the line is the one occupied for the largest share of the time, whatever its neighbours
-    do (active-period method, Roser et al. 2001).
+    do (active-period method, Roser et al. 2001). Given sole + shifting bottleneck shares instead of active
+    shares, it names the machine that limits the line most over time (``app.sim.bottleneck``, the shifting-
+    bottleneck method).
 
     >>> bottleneck(["A", "B"], np.array([0.4, 0.9]))
     ('B', 0.9)
