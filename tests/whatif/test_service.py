@@ -104,6 +104,9 @@ def test_run_compare_and_compare_again_after_a_restart(service, document, tmp_pa
     assert set(result.series) == {"baseline", "scenario"} and len(result.baseline_observations) == 2
     assert result.changes == ["A: cycle time (s) = 20"] and result.title == "Faster A"
     assert result.simulated_wip is not None and result.simulated_wip[0] == ["A", "B"]
+    # the bottleneck over time, per source (no recorded window: no actual), from the replications' samples
+    assert list(result.bottlenecks) == ["baseline", "scenario"] and result.bottlenecks["scenario"].machines == ["A", "B"]
+    assert len(result.bottlenecks["baseline"].timelines) == 2 and result.bottlenecks["baseline"].resolution_s == 300.0
 
     # After a restart the stored results are listed and compared again, with the same figures.
     again = WhatIfService(lambda: document, lambda: None, ScenarioStore(tmp_path / "whatif"))
@@ -230,6 +233,8 @@ def test_a_window_with_a_plant_restart_compares_connected_time_only_and_says_so(
     assert result.actuals is not None and result.actuals.text() == "40 min of 60, 1 gap"
     assert result.notes[0].startswith("Actuals: 40 min of 60, 1 gap of connected history")
     assert result.actual is not None and result.actual.seconds == pytest.approx(w.connected_s)
+    necks = result.bottlenecks["actual"]  # each connected stretch analysed on its own, over connected time
+    assert necks.source == "history" and len(necks.timelines) == 2 and necks.analysed_s == pytest.approx(w.connected_s)
     thr = result.comparison.row("throughput_per_h")
     assert thr.actual == pytest.approx(3600 / 10 * 0.97, rel=0.05)  # a part every 10 s (less the repairs), not ⅘ of it
     assert thr.fit in ("fits", "outside", "not enough data") and (thr.fit != "not enough data" or thr.needs.startswith("≥ "))
