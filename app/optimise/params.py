@@ -40,10 +40,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.model.factory import Factory
+from app.optimise.params_claims import CURRENT, WORST, current_note, default_delta, dominance_notes, selection_record
 from app.optimise.params_problem import OBJECTIVES, ParamsRequest, Variable, budget_use, check_request, current_value
 from app.optimise.params_result import (
     BudgetSpec,
-    FinalistRecord,
+    DominatedRecord,
     KpiEstimate,
     ParamsCandidate,
     ParamsResult,
@@ -51,7 +52,7 @@ from app.optimise.params_result import (
     VariableSpec,
 )
 from app.optimise.params_runs import KPI_KEYS, Simulations, kpi_values
-from app.optimise.selection import Selection, kn_select
+from app.optimise.selection import kn_select
 from app.sim.engine import Cancelled
 from app.sim.kpis import estimate
 from app.sim.model import SimModel, compile_model
@@ -62,8 +63,6 @@ __all__ = ["ParamsProgress", "optimise_params"]
 
 #: Values of the decision variables, in the request's order (None: no WIP cap, only the current settings).
 Setting = tuple[float | None, ...]
-#: Objective value given to a candidate pymoo must not prefer (outside the budget, or nothing produced).
-_WORST = 1e15
 #: Generations in a row without a new candidate before the search counts as converged.
 _STALE_GENERATIONS = 4
 
@@ -195,7 +194,7 @@ def optimise_params(
         ok = np.isfinite(m)
         count = ok.sum(axis=0)
         means = np.where(ok, m, 0.0).sum(axis=0) / np.maximum(count, 1)  # NaN (nothing left the line) left out
-        return np.where(count > 0, signs * means, _WORST)
+        return np.where(count > 0, signs * means, WORST)
 
     def report(phase: str, fraction: float) -> None:
         if progress is None:
@@ -226,12 +225,13 @@ def optimise_params(
     if stopped_by == "cancelled":
         notes.append("the search was cancelled: nothing was selected or recommended")
     elif finalists:
-        selection = _select(request, ev, finalists, ids, current, objectives[0], cols[0], scores, t0, report, cancel)
+        selection = _select(request, ev, finalists, ids, current, objectives, cols, scores, report, cancel)
+        notes += [d.text for d in selection.dominated]
     recommended = selection.best if selection is not None and selection.proven else None
     if selection is not None and not selection.proven:
         notes.append(selection.text)
     if selection is not None and selection.proven and in_space and recommended != ids.get(current):
-        notes += _current_note(selection, ids[current])
+        notes += current_note(selection, ids[current])
     candidates = [
         _candidate(ids[s], s, ev, request, factory, within_budget(s), s in front, s in finalists, s == current)
         for s in settings
@@ -341,7 +341,7 @@ def _search(request, ev: _Evaluator, objective_means, within_budget, current, t0
         except Cancelled:
             return "cancelled"
         stale = 0 if new else stale + 1
-        F = np.array([objective_means(s) if s in ev.values else np.full(n_obj, _WORST) for s in settings])
+        F = np.array([objective_means(s) if s in ev.values else np.full(n_obj, WORST) for s in settings])
         G = np.array([_constraints(request, ev.factory, s) for s in settings]).reshape(len(settings), n_constr)
         Evaluator().eval(StaticProblem(problem, F=F, G=G) if n_constr else StaticProblem(problem, F=F), pop)
         algorithm.tell(infills=pop)
@@ -367,19 +367,21 @@ def _finalists(ranked: list[Setting], scores: dict, k: int) -> list[Setting]:
     return [ordered[int(i)] for i in picks]
 
 
-def _select(request, ev: _Evaluator, finalists, ids, current, objective, col, scores, t0, report, cancel) -> SelectionRecord:
-    """KN on the first objective over the finalists, on fresh replication numbers."""
+def _select(request, ev: _Evaluator, finalists, ids, current, objectives, cols, scores, report, cancel) -> SelectionRecord:
+    """KN on the first objective over the finalists, on fresh replication numbers; with several objectives,
+    also which finalists another beats in every objective (on the first-stage replications all share)."""
+    objective, col = objectives[0], cols[0]
     first = ev.replications
     sign = 1.0 if objective.maximise else -1.0
-    names = [("current settings" if s == current else f"candidate {ids[s]}") for s in finalists]
+    names = [(CURRENT if s == current else f"candidate {ids[s]}") for s in finalists]
     best_search = min(scores[s][0] for s in finalists)
-    delta = request.delta if request.delta is not None else _default_delta(abs(best_search))
+    delta = request.delta if request.delta is not None else default_delta(abs(best_search))
 
     def draw(systems: list[int], reps: range) -> np.ndarray:
         chosen = [finalists[i] for i in systems]
         ev.run(chosen, reps)
         out = np.array([ev.matrix(s, reps)[:, col] for s in chosen], dtype=float)
-        return sign * np.where(np.isfinite(out), out, -sign * _WORST)  # larger is better for the procedure
+        return sign * np.where(np.isfinite(out), out, -sign * WORST)  # larger is better for the procedure
 
     n0 = min(max(ev.replications, 10), request.max_selection_replications)
     batch = max(1, math.ceil(ev.sims.workers / max(1, len(finalists))))
@@ -399,77 +401,16 @@ def _select(request, ev: _Evaluator, finalists, ids, current, objective, col, sc
     except InterruptedError:
         raise Cancelled() from None
     deterministic = all(ev.model(s).deterministic for s in finalists)
-    return _record(sel, finalists, ids, names, objective, sign, first, deterministic)
-
-
-def _current_note(selection: SelectionRecord, current_id: int) -> list[str]:
-    """A note when the current settings come within δ of the selected best: the change gains less than δ."""
-    by_id = {f.id: f for f in selection.finalists}
-    best, now = by_id.get(selection.best if selection.best is not None else -2), by_id.get(current_id)
-    if best is None or now is None or abs(best.mean - now.mean) >= selection.delta:
-        return []
-    gap = format_number(abs(best.mean - now.mean), selection.unit)
-    return [
-        f"the current settings are within δ of {best.name} in the selection's replications ({gap} apart, "
-        f"δ = {format_number(selection.delta, selection.unit)}): the change may gain less than δ"
+    record = selection_record(sel, finalists, ids, names, objective, sign, first, deterministic)
+    if len(objectives) < 2 or len(finalists) < 2 or deterministic:
+        return record
+    shared = range(first, first + sel.n0)
+    values = np.array([ev.matrix(s, shared)[:, cols] for s in finalists], dtype=float)
+    dominated = [
+        DominatedRecord(id=ids.get(finalists[i], -1), by=ids.get(finalists[j], -1), text=text)
+        for i, j, text in dominance_notes(names, values, objectives, request.alpha)
     ]
-
-
-def _default_delta(scale: float) -> float:
-    """1% of the best search mean, to two significant digits (a scale of 0: 1e-6)."""
-    if not math.isfinite(scale) or scale <= 0 or scale >= _WORST:
-        return 1e-6
-    d = 0.01 * scale
-    return float(f"{d:.2g}")
-
-
-def _record(sel: Selection, finalists, ids, names, objective, sign: float, first: int, deterministic: bool) -> SelectionRecord:
-    unit = objective.unit
-    delta_text = format_number(sel.delta, unit)
-    total = sum(sel.replications)
-    conf = f"{100 * sel.confidence:g}%"
-    if sel.proven and sel.best is not None:
-        who = names[sel.best]
-        if len(finalists) == 1:
-            text = f"{who} is the only finalist: nothing to compare it with"
-        elif deterministic:
-            text = f"{who} has the best {objective.words} (exact: nothing random in the model)"
-        else:
-            text = (
-                f"{who} has the best {objective.words} with ≥ {conf} confidence, or is within δ = {delta_text} of the "
-                f"best (Kim–Nelson, {len(finalists)} finalists, {total} replications)"
-            )
-    else:
-        tied = " and ".join(names[i] for i in sel.survivors) if len(sel.survivors) <= 3 else f"{len(sel.survivors)} finalists"
-        text = (
-            f"no significant difference in {objective.words} between {tied} at δ = {delta_text} "
-            f"(needs ≥ {sel.needs_more} more replications each; the cap was {max(sel.replications)})"
-        )
-    return SelectionRecord(
-        objective=objective.key,
-        unit=unit,
-        maximise=objective.maximise,
-        delta=sel.delta,
-        alpha=sel.alpha,
-        n0=sel.n0,
-        first_replication=first,
-        finalists=[
-            FinalistRecord(
-                id=ids.get(s, -1),
-                name=names[i],
-                replications=sel.replications[i],
-                mean=sign * sel.means[i],
-                eliminated_at=sel.eliminated.get(i),
-            )
-            for i, s in enumerate(finalists)
-        ],
-        best=ids.get(finalists[sel.best], -1) if sel.best is not None else None,
-        proven=sel.proven,
-        survivors=[ids.get(finalists[i], -1) for i in sel.survivors],
-        needs_more=sel.needs_more,
-        exact=deterministic,
-        text=text,
-    )
+    return record.model_copy(update={"dominated": dominated})
 
 
 def _candidate(cid, setting, ev: _Evaluator, request, factory, feasible, pareto, finalist, is_current) -> ParamsCandidate:

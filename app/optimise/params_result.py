@@ -100,6 +100,14 @@ class FinalistRecord(_Data):
     eliminated_at: int | None = None
 
 
+class DominatedRecord(_Data):
+    """A finalist another one beats in every objective (several objectives), with stated confidence."""
+
+    id: int
+    by: int
+    text: str
+
+
 class SelectionRecord(_Data):
     """The ranking-and-selection stage (Kim–Nelson KN procedure, common random numbers)."""
 
@@ -120,6 +128,8 @@ class SelectionRecord(_Data):
     exact: bool = False
     #: The claim in words: "candidate 7 is the best … with ≥ 95% confidence, or within δ = 0.5 parts/h of it".
     text: str
+    #: Several objectives: finalists worse than another in every objective (paired, Bonferroni, ≥ 1 − alpha).
+    dominated: list[DominatedRecord] = Field(default_factory=list)
 
 
 class ParamsResult(_Data):

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Selection", "kn_constants", "kn_select"]
+__all__ = ["Selection", "kn_constants", "kn_select", "worse_everywhere"]
 
 #: ``draw(systems, replications)`` → array (len(systems), len(replications)) of replication values.
 Draw = Callable[[list[int], range], np.ndarray]
@@ -220,3 +220,35 @@ def _screen(
         else:
             eliminated[i] = r
     return keep if keep else alive[:1]
+
+
+def worse_everywhere(values: np.ndarray, alpha: float = 0.05) -> list[tuple[int, int]]:
+    """Pairs (i, j): system j beats system i in **every** objective, the claim holding with ≥ 1 − alpha.
+
+    ``values``: (systems, replications, objectives), larger is better in each (negate one to minimise it); the
+    same replication index means the same random numbers. For each objective the paired difference j − i
+    needs a one-sided lower confidence bound above 0 at level 1 − alpha/m (Bonferroni over the m objectives,
+    so all m together hold with ≥ 1 − alpha). One winner is named per loser.
+
+    >>> v = np.array([[[1.0, 5.0], [1.2, 5.1], [0.9, 4.8]], [[2.0, 6.0], [2.3, 6.2], [1.9, 5.7]]])
+    >>> worse_everywhere(v)
+    [(0, 1)]
+    """
+    values = np.asarray(values, dtype=float)
+    k, n, m = values.shape
+    if n < 2:
+        return []
+    from scipy import stats  # imported on first use, as app.sim.kpis does
+
+    t = float(stats.t.ppf(1.0 - alpha / m, n - 1))
+    out = []
+    for i in range(k):
+        for j in range(k):
+            d = values[j] - values[i]
+            if i == j or not np.isfinite(d).all():
+                continue
+            low = d.mean(axis=0) - t * d.std(axis=0, ddof=1) / math.sqrt(n)
+            if np.all(low > 0):
+                out.append((i, j))
+                break
+    return out

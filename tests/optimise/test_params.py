@@ -88,7 +88,8 @@ def test_a_balanced_line_gets_the_symmetric_buffer_allocation_that_exhaustive_si
     sel = result.selection
     assert sel is not None and sel.proven and sel.best == result.recommended
     assert sel.first_replication == 5  # the selection ran on replications the search did not rank by
-    assert "with ≥ 95% confidence, or is within δ = 0.3 parts/h of the best" in sel.text
+    assert sel.text.startswith(f"candidate {chosen.id} has the best throughput of the {len(sel.finalists)} finalists")
+    assert "with ≥ 95% confidence, or within δ = 0.3 parts/h of the best (Kim–Nelson, " in sel.text
     assert len(sel.finalists) >= 2 and all(f.replications >= sel.n0 for f in sel.finalists)
     # the current settings (3, 0, 0) lie in the search space: they were a candidate and a finalist to beat
     current = next(c for c in result.candidates if c.current)
@@ -239,3 +240,45 @@ def test_a_wip_cap_trades_throughput_against_lead_time_on_a_pareto_front(tmp_pat
     assert ParamsResult.load(path) == result
     with pytest.raises(ParamsInputError, match="holds for the whole line"):
         check_request(f, ParamsRequest(variables=(Variable("wip_cap", "M2", 1, 5),)))
+
+
+def test_cancel_during_the_selection_reports_cancelled_and_no_result():
+    f = line()
+    service = ParamsOptimiser()
+    phases: list[str] = []
+    results: list[ParamsResult] = []
+    cancelled: list[bool] = []
+
+    def on_progress(p) -> None:
+        phases.append(p.phase)
+        if p.phase == "selection":
+            service.cancel()
+
+    service.progressed.connect(on_progress)
+    service.finished.connect(results.append)
+    service.cancelled.connect(lambda: cancelled.append(True))
+    request = ParamsRequest(variables=BUFFERS, budget=Budget(buffer_places=3), replications=2, max_evaluations=6,
+                            population=6, finalists=4, delta=1e-3, max_selection_replications=200)
+    service.start(f, request, in_process=True).result(timeout=120)
+    service.close()
+    assert "search" in phases and "selection" in phases
+    assert cancelled == [True] and results == []
+
+
+def test_with_two_objectives_a_finalist_worse_in_both_is_named_with_its_confidence():
+    f = line()
+    request = ParamsRequest(
+        variables=BUFFERS, budget=Budget(buffer_places=3), objectives=("throughput", "wip"), replications=5,
+        max_evaluations=20, population=8, finalists=4, delta=0.3, max_selection_replications=40,
+    )
+    result = optimise_params(f, request, InProcessSimulations())
+    sel = result.selection
+    assert sel is not None and sel.objective == "throughput"  # the front is ranked by the first objective
+    assert all(c.pareto for c in result.candidates if c.finalist and not c.current)
+    # today's (3, 0, 0): less output and more parts in the line than a front member, on fresh paired replications
+    current = next(c for c in result.candidates if c.current)
+    (worse,) = [d for d in sel.dominated if d.id == current.id]
+    assert worse.text.startswith(f"the current settings are worse than candidate {worse.by} in throughput and WIP")
+    assert worse.text.endswith(f"(≥ 95% confidence, {sel.n0} paired replications)") and worse.text in result.notes
+    better, now = result.candidate(worse.by).kpis, current.kpis
+    assert better["throughput"].mean > now["throughput"].mean and better["wip"].mean < now["wip"].mean

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from app.optimise.selection import kn_constants, kn_select
+from app.optimise.selection import kn_constants, kn_select, worse_everywhere
 
 
 def normal_systems(means, sd=1.0, common=0.0, seed=0):
@@ -86,3 +86,20 @@ def test_constants_and_bad_arguments():
         kn_select(["A", "B"], normal_systems([0, 1]), 0.1, n0=1)
     with pytest.raises(ValueError, match="delta"):
         kn_select(["A", "B"], normal_systems([0, 1]), 0.0)
+
+
+def test_worse_in_every_objective_is_claimed_only_with_the_stated_confidence():
+    rng = np.random.default_rng(5)
+    shared = rng.normal(0.0, 3.0, size=(300, 12, 2))  # common random numbers: the same for both systems
+    false_claims = 0
+    for trial in range(300):
+        same = np.stack([shared[trial] + rng.normal(0, 1, (12, 2)), shared[trial] + rng.normal(0, 1, (12, 2))])
+        false_claims += bool(worse_everywhere(same, alpha=0.05))
+    assert false_claims / 300 <= 0.05  # equal systems: at most alpha of the trials claim a difference
+    base = rng.normal(0.0, 3.0, size=(12, 2))
+    better = np.array([2.0, 2.0])
+    mixed = np.array([2.0, -2.0])
+    systems = np.stack([base + rng.normal(0, 0.3, (12, 2)), base + better + rng.normal(0, 0.3, (12, 2)),
+                        base + mixed + rng.normal(0, 0.3, (12, 2))])
+    assert worse_everywhere(systems) == [(0, 1)]  # better in one and worse in the other is no domination
+    assert worse_everywhere(systems[:, :1]) == []  # one replication: no claim
