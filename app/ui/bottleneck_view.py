@@ -92,8 +92,8 @@ class BottleneckView(QtWidgets.QWidget):
                     item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(i, c, item)
         self.table.resizeColumnsToContents()
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
+        split.setStretchFactor(0, 2)
+        split.setStretchFactor(1, 1)
         box.addWidget(split, 1)
         row = QtWidgets.QHBoxLayout()
         self.show3d = QtWidgets.QPushButton("&Highlight bottlenecks in 3D", self)
@@ -122,7 +122,7 @@ class BottleneckView(QtWidgets.QWidget):
         plot = pg.PlotWidget(parent)
         plot.setObjectName("bottleneck_bars")
         plot.setLabel("left", "share (%)")
-        plot.addLegend(offset=(-10, 10), colCount=2)
+        plot.addLegend(offset=(-10, 4), colCount=4)  # one row above the 100% line
         shown = [k for k, s in self.sources.items() if s.enough]
         machines = self.machines
         width = 0.8 / max(len(shown), 1)
@@ -151,7 +151,8 @@ class BottleneckView(QtWidgets.QWidget):
                     bars = pg.ErrorBarItem(x=x, y=y, top=h, bottom=np.minimum(h, y), beam=width * 0.3, pen=pg.mkPen(*colour))
                     plot.addItem(bars)
         plot.getAxis("bottom").setTicks([list(enumerate(machines))])
-        plot.setYRange(0, 100, padding=0.03)
+        plot.setYRange(0, 118, padding=0)  # room for the legend's row above 100%
+        plot.getAxis("left").setTicks([[(v, str(v)) for v in range(0, 101, 20)]])
         plot.setXRange(-0.6, max(len(machines), 1) - 0.4)
         plot.setMouseEnabled(x=True, y=False)
         return plot
@@ -160,7 +161,7 @@ class BottleneckView(QtWidgets.QWidget):
         """One row per source: which machine was the bottleneck when (light: shifting)."""
         plot = pg.PlotWidget(parent)
         plot.setObjectName("bottleneck_timeline")
-        plot.setLabel("bottom", "hours (simulation: replication 1 after the warm-up; actual: connected time)")
+        plot.setLabel("bottom", "hours")
         keys = list(self.sources)
         named = {m: MACHINE_COLOURS[k % len(MACHINE_COLOURS)] for k, m in enumerate(self.machines)}
         self.strips: dict[str, list[tuple[float, float, str, bool]]] = {}
@@ -190,7 +191,10 @@ class BottleneckView(QtWidgets.QWidget):
             return f"<span style='color: rgb{rgb}'>■</span>"
 
         items = [f"{square(c)} {m}" for m, c in self.timeline_colours.items()] + [f"{square(OTHER_COLOUR)} other"]
-        return "Timeline: " + " &nbsp; ".join(items) + " &nbsp; (thin bar: shifting)"
+        return (
+            "Timeline (simulation: replication 1 after the warm-up; actual: connected time, gaps left out; thin bar: shifting): "
+            + " &nbsp; ".join(items)
+        )
 
     # -- 3D -----------------------------------------------------------------------------------------------------
     def _on_show3d(self, on: bool) -> None:
