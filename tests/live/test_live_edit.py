@@ -82,8 +82,10 @@ def test_removing_a_machine_and_adding_a_bound_copy_changes_the_running_subscrip
         assert rates is not None and len(rates) == len(store.machines) and math.isnan(rates[store.machine_index["CNC-90"]])
         assert rates[store.machine_index["CNC-04"]] == pytest.approx(40 / 400 * 3600)  # its own: 4 → 44 parts
 
-        # The copy's first values arrive (State included, which the plant changes rarely: it is read once).
+        # The copy's first values arrive — its Alarm too, which stays false on CNC-01 (a subscription reports
+        # changes only: the value of a node already monitored is read once for the new binding).
         _pump(session, lambda: store.state("CNC-90") is not None and math.isfinite(store.value("CNC-90", "Temperature")), 20)
+        _pump(session, lambda: store.value("CNC-90", "Alarm") == store.value("CNC-01", "Alarm"), 10)
         with lock:
             mark = len(seen)
         _pump(session, lambda: store.value("CNC-90", "Temperature") == store.value("CNC-01", "Temperature"), 20)
