@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6 import QtGui, QtWidgets
 
 from app.sim.bottleneck import shift_text
 from app.sim.scenario import MachineParam
@@ -40,6 +41,8 @@ def test_the_bottleneck_tab_shows_the_shares_the_timeline_and_highlights_machine
     heights = view.bar_items[2].opts["height"] + view.bar_items[3].opts["height"]  # scenario sole + shifting
     assert heights[machines.index(leader)] == pytest.approx(100 * scen.total(leader))
     assert view.table.rowCount() == len(scen.machines) and view.table.item(0, 0).text() == machines[0]
+    base_colour = QtWidgets.QApplication.palette().color(QtGui.QPalette.ColorRole.Base)
+    assert view.bars.backgroundBrush().color() == base_colour  # the theme's colours, not a fixed white
     # the timeline: which machine when, in the colours of its legend
     assert view.strips["scenario"] and set(p[2] for p in view.strips["scenario"]) <= set(view.timeline_colours)
     # the 3D view: machines coloured by the scenario's share, under a 0–100% legend
