@@ -232,6 +232,11 @@ def optimise_params(
         notes.append(selection.text)
     if selection is not None and selection.proven and in_space and recommended != ids.get(current):
         notes += current_note(selection, ids[current])
+    if recommended is not None and recommended != ids.get(current) and _same_figures(ev, settings[recommended], current):
+        notes.append(
+            f"candidate {recommended} gives the same figures as the current settings in every replication: the change "
+            "makes no difference to this model"
+        )
     candidates = [
         _candidate(ids[s], s, ev, request, factory, within_budget(s), s in front, s in finalists, s == current)
         for s in settings
@@ -348,12 +353,20 @@ def _search(request, ev: _Evaluator, objective_means, within_budget, current, t0
         report("search", max((time.perf_counter() - t0) / request.seconds, len(ev.values) / request.max_evaluations))
 
 
+def _same_figures(ev: _Evaluator, a: Setting, b: Setting) -> bool:
+    """True when two settings measured the same KPIs in every replication both have."""
+    reps = sorted(set(ev.values.get(a, {})) & set(ev.values.get(b, {})))
+    return bool(reps) and all(np.array_equal(ev.values[a][r], ev.values[b][r], equal_nan=True) for r in reps)
+
+
 def _pareto(settings: list[Setting], scores: dict) -> list[Setting]:
-    """The settings no other beats in every objective (all minimised here)."""
+    """The settings no other beats in every objective (all minimised here); of settings with equal scores
+    (a WIP cap that never binds, say) only the first is kept."""
     out = []
-    for s in settings:
+    for k, s in enumerate(settings):
         a = scores[s]
-        if not any(np.all(scores[t] <= a) and np.any(scores[t] < a) for t in settings if t != s):
+        beaten = any(np.all(scores[t] <= a) and np.any(scores[t] < a) for t in settings if t != s)
+        if not beaten and not any(np.array_equal(scores[t], a) for t in settings[:k]):
             out.append(s)
     return out
 

@@ -282,3 +282,19 @@ def test_with_two_objectives_a_finalist_worse_in_both_is_named_with_its_confiden
     assert worse.text.endswith(f"(≥ 95% confidence, {sel.n0} paired replications)") and worse.text in result.notes
     better, now = result.candidate(worse.by).kpis, current.kpis
     assert better["throughput"].mean > now["throughput"].mean and better["wip"].mean < now["wip"].mean
+
+
+def test_a_cap_that_never_binds_is_one_point_of_the_front_and_said_to_change_nothing():
+    f = line()  # (0, 3, 0, 0) buffers: the line never holds more than 7 parts, so caps of 7 and more never bind
+    request = ParamsRequest(
+        variables=(Variable("wip_cap", "line", 5, 12),), objectives=("throughput", "lead_time"), replications=3,
+        horizon_s=20_000.0, warmup_s=1_000.0, max_evaluations=8, population=8, finalists=3, delta=0.3,
+        max_selection_replications=30,
+    )
+    result = optimise_params(f, request, InProcessSimulations())
+    loose = [c for c in result.candidates if c.values["line:wip_cap"] >= 7]
+    assert len(loose) >= 2 and len({c.kpis["throughput"].text for c in loose}) == 1
+    assert sum(c.pareto for c in loose) == 1  # equal figures: one point on the front
+    best = result.candidate(result.recommended)  # the cap with the most output: one that never binds
+    assert best.values["line:wip_cap"] >= 7
+    assert f"candidate {best.id} gives the same figures as the current settings in every replication" in result.notes[-1]
