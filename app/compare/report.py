@@ -15,6 +15,7 @@ import numpy as np
 from app.compare.diff import FITS, NOT_ENOUGH, OUTSIDE, Comparison, Row
 from app.compare.trust import MACHINE_TRUST_KPIS, Trust
 from app.compare.window import ActualsWindow
+from app.sim.bottleneck import BottleneckShares, about_text, chart_machines, share_rows, shift_text
 from app.sim.numbers import format_number
 
 
@@ -58,9 +59,15 @@ def fit_text(r: Row) -> str:
     return ""
 
 
-def comparison_csv(c: Comparison, actuals: ActualsWindow | None = None, trust: Trust | None = None) -> str:
+def comparison_csv(
+    c: Comparison,
+    actuals: ActualsWindow | None = None,
+    trust: Trust | None = None,
+    bottlenecks: dict[str, BottleneckShares] | None = None,
+) -> str:
     """Every row of a comparison as CSV (the interval columns are the 95% half-widths), then a row for how
-    much recorded data the actuals rest on and one per trust score (``actual``: the share inside, 0…1)."""
+    much recorded data the actuals rest on, one per trust score (``actual``: the share inside, 0…1), and with
+    ``bottlenecks`` a sole and a shifting bottleneck share (0…1) per machine that was ever the bottleneck."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(
@@ -111,7 +118,27 @@ def comparison_csv(c: Comparison, actuals: ActualsWindow | None = None, trust: T
             scores += [(f"Trust: {label}", m, by[key]) for key, label in MACHINE_TRUST_KPIS if key in by]
         for name, machine, score in scores:
             w.writerow([name, machine, "share", _num(score.share, 6), *blank, score.text()])
+    for row in _bottleneck_csv_rows(bottlenecks or {}):
+        w.writerow(row)
     return buf.getvalue()
+
+
+def _bottleneck_csv_rows(sources: dict[str, BottleneckShares]) -> list[list[str]]:
+    """Rows of the CSV for the shifting-bottleneck shares (empty where a source has not enough data, which
+    the verdict column then says)."""
+    rows = []
+    needs = "; ".join(f"{k}: {s.needs}" for k, s in sources.items() if s.needs)
+    every = max((len(s.machines) for s in sources.values()), default=0)
+    for m in chart_machines(sources, limit=every):
+        for kind in ("sole", "shifting"):
+            cells = []
+            for key in ("actual", "baseline", "scenario"):
+                s = sources.get(key)
+                e = getattr(s, kind).get(m) if s is not None and s.enough else None
+                cells += [_num(e.mean, 6) if e else "", _num(e.half_width, 4) if e and key != "actual" else ""]
+            actual, _, base, base_ci, scen, scen_ci = cells
+            rows.append([f"Bottleneck share: {kind}", m, "share", actual, base, base_ci, scen, scen_ci, *[""] * 6, needs])
+    return rows
 
 
 def _svg_chart(series: dict[str, tuple[np.ndarray, np.ndarray]], width: int = 720, height: int = 260) -> str:
@@ -147,8 +174,10 @@ def comparison_html(
     series: dict[str, tuple[np.ndarray, np.ndarray]] | None = None,
     notes: Sequence[str] = (),
     trust: Trust | None = None,
+    bottlenecks: dict[str, BottleneckShares] | None = None,
 ) -> str:
-    """A self-contained HTML report of a comparison (with ``trust``: the trust scores' table)."""
+    """A self-contained HTML report of a comparison (with ``trust``: the trust scores' table; with
+    ``bottlenecks``: the shifting-bottleneck shares side by side)."""
     e = html.escape
     head = (
         "<!DOCTYPE html><html><head><meta charset='utf-8'><title>"
@@ -198,6 +227,15 @@ def comparison_html(
         for m, by in trust.machines.items():
             cells = [e(by[k].text()) if k in by else "" for k, _label in MACHINE_TRUST_KPIS]
             parts.append(f"<tr><td>{e(m)}</td>" + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
+        parts.append("</table>")
+    if bottlenecks:
+        parts.append("<h2>Bottlenecks over time</h2>")
+        if "baseline" in bottlenecks and "scenario" in bottlenecks:
+            parts.append(f"<p>{e(shift_text(bottlenecks['baseline'], bottlenecks['scenario']))}</p>")
+        parts.append("<p class='dim'>" + "<br>".join(e(about_text(k, s)) for k, s in bottlenecks.items()) + "</p>")
+        header, rows = share_rows(bottlenecks)
+        parts.append("<table><tr>" + "".join(f"<th>{e(x)}</th>" for x in header) + "</tr>")
+        parts += ["<tr>" + "".join(f"<td>{e(x)}</td>" for x in row) + "</tr>" for row in rows]
         parts.append("</table>")
     margin = next((r.margin for r in c.rows if r.fit), None)
     parts.append(

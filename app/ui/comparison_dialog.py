@@ -229,10 +229,16 @@ class ComparisonDialog(QtWidgets.QDialog):
 
     # -- export ---------------------------------------------------------------------------------------------
     def export_csv(self, path) -> None:
-        atomic_write_text(path, comparison_csv(self.comparison, self.actuals, self.trust))
+        atomic_write_text(path, comparison_csv(self.comparison, self.actuals, self.trust, self._bottleneck_sources()))
 
     def export_html(self, path) -> None:
-        atomic_write_text(path, comparison_html(self.title, self.comparison, self.changes, self.series, self.notes, self.trust))
+        page = comparison_html(
+            self.title, self.comparison, self.changes, self.series, self.notes, self.trust, self._bottleneck_sources()
+        )
+        atomic_write_text(path, page)
+
+    def _bottleneck_sources(self) -> dict[str, BottleneckShares] | None:
+        return self.bottlenecks.sources if self.bottlenecks is not None else None
 
     def _export_dialog(self, what: str, suffix: str, write) -> None:
         path, _ = QtWidgets.QFileDialog.getSaveFileName(self, f"Export {what}", f"{self.title}{suffix}", f"{what} (*{suffix})")

@@ -4,6 +4,8 @@ highlighted by their share in the 3D view under a legend that says so."""
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pytest
 from PySide6 import QtGui, QtWidgets
@@ -15,7 +17,7 @@ from tests.conftest import comparison_of, run_to_done
 pytestmark = pytest.mark.gui
 
 
-def test_the_bottleneck_tab_shows_the_shares_the_timeline_and_highlights_machines_in_3d(make_window, qtbot):
+def test_the_bottleneck_tab_shows_the_shares_the_timeline_and_highlights_machines_in_3d(make_window, qtbot, tmp_path):
     w = make_window()
     dock = w.whatif_dock
     dock.window_min.setValue(0)  # no recorded actuals: scenario against baseline
@@ -53,5 +55,16 @@ def test_the_bottleneck_tab_shows_the_shares_the_timeline_and_highlights_machine
     top = colours[w.view.machines.index[leader]]
     idle = next(m for m in scen.machines if scen.total(m) == 0)
     assert top.sum() < colours[w.view.machines.index[idle]].sum()  # darker red than a machine never the bottleneck
+    # the exports carry the shares: a sole and a shifting row per machine ever the bottleneck, and the sentence
+    cmp.export_csv(tmp_path / "c.csv")
+    lines = (tmp_path / "c.csv").read_text().splitlines()
+    sole = next(line.split(",") for line in lines if line.startswith(f"Bottleneck share: sole,{leader},"))
+    assert float(sole[6]) == pytest.approx(scen.sole[leader].mean, rel=1e-5)  # 6 significant digits
+    assert float(sole[4]) == pytest.approx(base.sole[leader].mean, rel=1e-5)
+    ever = [m for m in scen.machines if max(base.total(m), scen.total(m)) >= 0.005]
+    assert sum(line.startswith("Bottleneck share: ") for line in lines) == 2 * len(ever)
+    cmp.export_html(tmp_path / "c.html")
+    page = (tmp_path / "c.html").read_text()
+    assert "<h2>Bottlenecks over time</h2>" in page and html.escape(view.headline.text()) in page
     cmp.close()
     assert w.live.delta is None and w.view.colour_bar_title is None  # back to what the view showed
