@@ -313,10 +313,11 @@ class BottleneckShares:
 
 
 def summarise(
-    timelines: Sequence[BottleneckTimeline], source: str = "simulation", warmup_s: float = 0.0
+    timelines: Sequence[BottleneckTimeline], source: str = "simulation", warmup_s: float = 0.0, exact: bool = False
 ) -> BottleneckShares:
     """Shares over windows: replications (``source`` "simulation": a mean and a 95% interval per machine) or
-    the connected stretches of recorded history (``source`` "history": the shares of their summed time)."""
+    the connected stretches of recorded history (``source`` "history": the shares of their summed time).
+    ``exact``: the model has no randomness, so its one replication is exact (interval 0, not "n/a")."""
     timelines = tuple(t for t in timelines if t.analysed_s > 0)
     machines = list(timelines[0].machines) if timelines else []
     if source == "history":
@@ -326,8 +327,12 @@ def summarise(
         observations = float(sum(t.observations for t in timelines))
         unit = "state changes per machine"
     else:
-        sole = {m: estimate([t.sole_share[i] for t in timelines]) for i, m in enumerate(machines)}
-        shifting = {m: estimate([t.shifting_share[i] for t in timelines]) for i, m in enumerate(machines)}
+        def est(values: list[float]) -> Estimate:
+            e = estimate(values)
+            return Estimate(e.mean, 0.0, e.n) if exact and e.n == 1 else e
+
+        sole = {m: est([t.sole_share[i] for t in timelines]) for i, m in enumerate(machines)}
+        shifting = {m: est([t.shifting_share[i] for t in timelines]) for i, m in enumerate(machines)}
         observations = min((t.observations for t in timelines), default=0.0)
         unit = "state samples per replication"
     needs = ""
@@ -338,16 +343,17 @@ def summarise(
     return BottleneckShares(machines, sole, shifting, timelines, source, needs, warmup_s)
 
 
-def summarise_run(results: Sequence, machines: Sequence[str], warmup_s: float) -> BottleneckShares:
-    """The replications of a simulation run (``ReplicationResult``s) after the warm-up."""
-    return summarise([from_replication(r, machines, warmup_s) for r in results], "simulation", warmup_s)
+def summarise_run(results: Sequence, machines: Sequence[str], warmup_s: float, exact: bool = False) -> BottleneckShares:
+    """The replications of a simulation run (``ReplicationResult``s) after the warm-up (``exact``: a model
+    without randomness, its one replication exact)."""
+    return summarise([from_replication(r, machines, warmup_s) for r in results], "simulation", warmup_s, exact)
 
 
 # -- what a view shows: texts and the timeline strip (no Qt) ----------------------------------------------------
 def total_estimate(shares: BottleneckShares, machine: str) -> Estimate:
     """Sole + shifting share of ``machine`` with its 95% interval over the windows (measured for history)."""
     i = shares.machines.index(machine)
-    if shares.source == "history":
+    if shares.source == "history" or (len(shares.timelines) == 1 and shares.sole[machine].half_width == 0):
         return Estimate(shares.total(machine), 0.0, 1)
     return estimate([t.sole_share[i] + t.shifting_share[i] for t in shares.timelines])
 

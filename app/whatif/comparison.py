@@ -135,8 +135,11 @@ def build_comparison(
     scen_obs = [observe(r, inputs.scenario_model, changed) for r in inputs.scenario]
     actual = series_actual = actuals = trusted = None
     necks = {
-        "baseline": summarise_run(inputs.baseline, stations_of(inputs.baseline_model), warmup_s(inputs.baseline_model)),
-        "scenario": summarise_run(inputs.scenario, stations_of(inputs.scenario_model), warmup_s(inputs.scenario_model)),
+        label: summarise_run(results, stations_of(model), warmup_s(model), bool(getattr(model, "deterministic", False)))
+        for label, results, model in (
+            ("baseline", inputs.baseline, inputs.baseline_model),
+            ("scenario", inputs.scenario, inputs.scenario_model),
+        )
     }
     if window is not None and history_path is not None and Path(history_path).exists():
         history = History(history_path)

@@ -220,3 +220,11 @@ def test_what_a_column_rests_on_and_how_it_differs_from_the_static_bottleneck():
     assert about_text("baseline", _run(0.5)) == "baseline: 4 replications of 40 s, state sampled every 1 s"
     assert static_note({"baseline": "CNC-01"}).startswith("The headline's bottleneck (baseline CNC-01) is the machine active")
     assert static_note({}) == ""
+
+
+def test_a_model_without_randomness_has_exact_shares_from_its_one_replication():
+    f = line_factory([{"cycle": det(20.0)}, {"cycle": det(30.0)}], det(25.0), horizon_s=4 * 3600, warmup_s=600, replications=1)
+    m = compile_model(f, sample_s=60.0)
+    s = summarise_run([simulate(m, 0)], [st.id for st in m.stations], m.warmup_s, exact=m.deterministic)
+    assert m.deterministic and s.leader()[0] == "S1" and share_text(s.sole["S1"]) == "100%"
+    assert share_text(summarise_run([simulate(m, 0)], ["S0", "S1"], m.warmup_s).sole["S1"]) == "100% ± n/a (1 replication)"
