@@ -235,11 +235,30 @@ class LiveClient:
                     unused.append(handle)
         for k in gone:
             self.stats.bad_bindings.pop(k, None)
-        if unused and self._sub is not None:
+        sub = self._sub
+        if unused and sub is not None:
             try:
-                await self._sub.unsubscribe(unused)
+                await self._quiesce(sub, unused)
+                if self._sub is sub:  # (a subscription made anew meanwhile has no such items)
+                    await sub.unsubscribe(unused)
             except (ua.UaError, asyncio.TimeoutError, ConnectionError) as e:  # gone with the session anyway
                 log.debug("could not delete %d monitored items: %s", len(unused), e)
+
+    async def _quiesce(self, sub: Subscription, handles: list[int]) -> None:
+        """Stop the server sampling these monitored items, then let what it sent of them arrive before they
+        are deleted: asyncua warns of "a notification for unknown handle" when one comes after."""
+        client = self.client
+        if client is None:
+            return
+        params = ua.SetMonitoringModeParameters(
+            SubscriptionId=sub.subscription_id, MonitoredItemIds=list(handles), MonitoringMode=ua.MonitoringMode.Disabled
+        )
+        try:
+            await client.uaclient.set_monitoring_mode(params)
+        except ua.UaStatusCodeError as e:  # a server without SetMonitoringMode: delete them at once
+            log.debug("could not disable %d monitored items: %s", len(handles), e)
+            return
+        await asyncio.sleep(2 * self.settings.publishing_ms / 1000)
 
     @property
     def subscription_id(self) -> int | None:

@@ -443,11 +443,11 @@ async def wait_for_future(future: concurrent.futures.Future | None, timeout_s: f
 
 def _rebind(client: LiveClient, old: list[int], added: list[tuple[int, str]], names: dict[int, str]) -> Coroutine:
     async def run() -> None:
-        try:
-            if old:
-                await client.remove_bindings(old)
+        try:  # added first: their values come at once, and a node that stays monitored keeps its item
             if added:
                 await client.add_bindings(added, names)
+            if old:
+                await client.remove_bindings(old)
         except Exception as e:  # a failing request is the link's business: the next reconnection subscribes anew
             log.warning("could not change the subscription of %s: %s", ", ".join(names.values()) or "a binding", e)
 

@@ -34,7 +34,7 @@ def plant():
         proc.wait(10)
 
 
-def test_removing_a_machine_and_adding_a_bound_copy_changes_the_running_subscription(plant, tmp_path):
+def test_removing_a_machine_and_adding_a_bound_copy_changes_the_running_subscription(plant, tmp_path, caplog):
     factory = load_factory(DEMO)
     session = LiveSession(max_age_s=10.0)
     _wire(session, {"emitted": set(), "applied": set()})
@@ -94,6 +94,7 @@ def test_removing_a_machine_and_adding_a_bound_copy_changes_the_running_subscrip
         with lock:
             after = set(seen[mark:])
         assert after and not after & set(removed), "values still arrive for the removed machine"
+        assert not [r for r in caplog.records if "unknown handle" in r.getMessage()]  # its items were quiet before deletion
         new_bindings = store.bindings_of("CNC-90", "Temperature")
         assert new_bindings and new_bindings[0] in set(seen)
 

@@ -65,7 +65,7 @@ def test_a_machine_added_and_bound_while_live_shows_its_values_and_undo_removes_
     qtbot.wait(600)
     assert states == [] and w.live.state.value == "connected" and "Live" in w.status_link.text()
     assert w.live.client is client and client.subscription_id == subscription and client.stats.connects == 1
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or "unknown handle" in r.getMessage()]
 
 
 def test_removing_a_machine_with_an_alarm_and_trends_ends_them_cleanly_and_undo_brings_it_back(qloop, make_window, qtbot, caplog):
@@ -108,4 +108,9 @@ def test_removing_a_machine_with_an_alarm_and_trends_ends_them_cleanly_and_undo_
     qtbot.waitUntil(lambda: store.state("CNC-03") == "down", timeout=10000)
     qtbot.waitUntil(lambda: "CNC-03" in w.live.alarms.active_machines(), timeout=5000)
     assert states == [] and w.live.state.value == "connected"
-    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or "KeyError" in r.getMessage()]
+    bad = [
+        r
+        for r in caplog.records
+        if r.levelno >= logging.ERROR or "KeyError" in r.getMessage() or "unknown handle" in r.getMessage()
+    ]
+    assert not bad  # nor asyncua's "notification for unknown handle": CNC-03's items were quiet before they were deleted
