@@ -17,6 +17,7 @@ from app.live.client import ConnectionSettings, LinkState
 from app.live.session import LiveSession
 from app.model.edits import with_machines, without
 from app.model.io import load_factory
+from app.state.replay import recorded_state
 from app.state.store import StateStore, Update
 from app.watchdog.service import Watchdog
 from tests.conftest import DEMO
@@ -115,8 +116,12 @@ def test_removing_a_machine_and_adding_a_bound_copy_changes_the_running_subscrip
         assert session.watcher is dog and dog.factory is edited
         assert ("CNC-03", "cycle") not in dog.channels and dog.channels[("CNC-90", "cycle")].n_obs == 0
 
-        # Undo: CNC-03 comes back (its values again), CNC-90 goes; still the same subscription.
+        # Undo, while a recorded state is on view: CNC-03 comes back (its values again), CNC-90 goes, the view
+        # is live again (the recorded state has the old machines); still the same subscription.
+        session.show_recorded(recorded_state(history, store, time.time(), 60.0))
+        assert session.replay_time is not None
         assert session.follow(factory)
+        assert session.replay_time is None and session.shown()[0] is store
         assert "CNC-90" not in store.machine_index and store.state("CNC-03") is None
         _pump(session, lambda: store.state("CNC-03") is not None, 20)
         assert client.subscription_id == sub_id and client.stats.connects == 1 and session.state == LinkState.CONNECTED
