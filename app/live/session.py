@@ -304,8 +304,7 @@ class LiveSession:
                 added.append((k, node))
                 names[k] = f"{machine}.{signal}"
         for machine in gone:
-            if machine in self.alarms.active_machines():
-                self.alarms.update(machine, False, "", now)  # its alarm ends with it
+            self.alarms.end(machine, now, "machine removed from the layout")  # its alarm ends with it
         self.meter.reindex(np.array([before.get(m, -1) for m in ids], dtype=int))
         if self.watcher is not None:
             self.watcher.set_factory(factory)

@@ -78,6 +78,23 @@ class AlarmLog:
             del self._active[machine]
             self.changed.emit()
 
+    def end(self, machine: str, t: float, why: str) -> None:
+        """End a machine's active alarm for a reason other than the plant clearing it (the machine was
+        removed from the layout): cleared at ``t``, ``why`` added to its text.
+
+        >>> log = AlarmLog()
+        >>> log.update("CNC-03", True, "Breakdown", 10.0)
+        >>> log.end("CNC-03", 12.0, "machine removed from the layout")
+        >>> a = log.all()[0]
+        >>> a.active, a.cleared, a.text
+        (False, 12.0, 'Breakdown (machine removed from the layout)')
+        """
+        current = self._active.pop(machine, None)
+        if current is not None:
+            current.cleared = t
+            current.text = f"{current.text} ({why})"
+            self.changed.emit()
+
     def acknowledge(self, alarm_id: int) -> None:
         for a in self._alarms:
             if a.id == alarm_id and not a.acknowledged:

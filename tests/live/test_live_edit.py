@@ -79,6 +79,7 @@ def test_removing_a_machine_and_adding_a_bound_copy_changes_the_running_subscrip
         assert session.store is store  # the same store: the forecast and the views keep reading it
         alarm = session.alarms.all()[0]
         assert alarm.machine == "CNC-03" and not alarm.active and "CNC-03" not in session.alarms.active_machines()
+        assert alarm.text == "Spindle overload (machine removed from the layout)"
         rates = session.meter.rates()
         assert rates is not None and len(rates) == len(store.machines) and math.isnan(rates[store.machine_index["CNC-90"]])
         assert rates[store.machine_index["CNC-04"]] == pytest.approx(40 / 400 * 3600)  # its own: 4 → 44 parts

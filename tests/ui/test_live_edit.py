@@ -93,7 +93,8 @@ def test_removing_a_machine_with_an_alarm_and_trends_ends_them_cleanly_and_undo_
     assert w.trends_dock.machine is None and w.trends_dock.curve_data("Temperature") is None  # its curves closed
     w.alarms_dock.refresh()
     row = next(r for r in range(w.alarms_dock.table.rowCount()) if w.alarms_dock.table.item(r, 0).text() == "CNC-03")
-    assert w.alarms_dock.table.item(row, 3).text() != ""  # cleared
+    assert w.alarms_dock.table.item(row, 3).text() != ""  # cleared, and why
+    assert w.alarms_dock.table.item(row, 1).text() == "Breakdown (machine removed from the layout)"
     w.alarms_dock.table.cellDoubleClicked.emit(row, 0)  # the alarm of a machine that is gone: nothing to fly to
     assert w.selection.ids == ()
     assert ("CNC-03", "cycle") not in dog.channels  # the watchdog forgot it: its detection cannot be recalibrated
