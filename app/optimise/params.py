@@ -115,18 +115,19 @@ class _Evaluator:
         """Simulate every setting for these replication numbers (those not done yet), as one batch."""
         tasks = []
         for s in dict.fromkeys(settings):
-            done = self.values.setdefault(s, {})
-            if s not in self.order:
-                self.order.append(s)
+            done = self.values.get(s, {})
             model = self.model(s)
             # a model without randomness has one replication: it is the exact value of every one
             tasks += [(s, r, model) for r in reps if r not in done and not (model.deterministic and r > 0)]
         if not tasks:
             return
+        # Cancelled here: nothing of this batch is recorded (a setting without values is no candidate)
         results = self.sims.run([(m, r) for _s, r, m in tasks], self.cancel)
         self.simulations += len(results)
         for (s, r, _m), res in zip(tasks, results, strict=True):
-            self.values[s][r] = np.asarray(kpi_values(res), dtype=float)
+            self.values.setdefault(s, {})[r] = np.asarray(kpi_values(res), dtype=float)
+            if s not in self.order:
+                self.order.append(s)
 
     def matrix(self, setting: Setting, reps: range) -> np.ndarray:
         """(replications, KPIs) of a simulated setting (a deterministic model repeats its one value)."""
