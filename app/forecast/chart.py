@@ -1,5 +1,7 @@
 """What the parts-out chart draws: the actual parts out since the shift began (from the recorded history)
-and the forecast from now (median and 95% band), on one clock — hours from the shift's start.
+and the forecast from now (median and 95% band), on one clock — the plant's hours from the shift's start
+(on a plant simulator run faster than real time, the clock times of the actual counts are scaled by its
+speed, as the forecast's times are plant seconds already).
 
 Examples
 --------
@@ -66,19 +68,33 @@ class ChartData:
     caption: list[str]
 
 
-def chart_data(forecast: Forecast | None, actual_t: np.ndarray, actual: np.ndarray, shift_start: float, now: float) -> ChartData:
-    """The chart's curves: actual so far, and the forecast from ``now`` (None: none yet)."""
-    hours = (actual_t - shift_start) / 3600.0
-    now_h = (now - shift_start) / 3600.0
+def chart_data(
+    forecast: Forecast | None,
+    actual_t: np.ndarray,
+    actual: np.ndarray,
+    shift_start: float,
+    now: float,
+    time_scale: float = 1.0,
+    shift_end: float | None = None,
+) -> ChartData:
+    """The chart's curves in plant hours from the shift's start: actual so far (at UNIX times ``actual_t``),
+    and the forecast (None: none yet); ``time_scale``: plant seconds per clock second.
+
+    A forecast runs to the shift's end (``shift_end``, UNIX s): it is drawn from the moment it was made —
+    the end less its horizon — not from ``now``, which has moved on while it was made and since (at a plant
+    20× faster than the clock, a minute is 20 plant minutes). Without ``shift_end``, from ``now``."""
+    hours = (actual_t - shift_start) * time_scale / 3600.0
+    now_h = (now - shift_start) * time_scale / 3600.0
     if forecast is None:
         empty = np.zeros(0)
         return ChartData(hours, actual, now_h, empty, empty, None, None, ["forecast: being made…"])
     band = forecast.band()
+    made_h = now_h if shift_end is None else ((shift_end - shift_start) * time_scale - forecast.horizon_s) / 3600.0
     return ChartData(
         hours,
         actual,
         now_h,
-        now_h + forecast.t_s / 3600.0,
+        made_h + forecast.t_s / 3600.0,
         forecast.median,
         band,
         forecast.target,

@@ -15,6 +15,8 @@ from app.ui.theme import colour_plot
 
 #: Okabe–Ito colours: actual (blue), forecast (orange), target (vermillion).
 ACTUAL, FORECAST, TARGET = (0, 114, 178), (230, 159, 0), (213, 94, 0)
+AXIS = "hours into the shift"
+PLANT_AXIS = "plant hours into the shift"  # a plant faster than real time
 
 
 class ForecastChart(QtWidgets.QWidget):
@@ -28,7 +30,7 @@ class ForecastChart(QtWidgets.QWidget):
         super().__init__(parent)
         self.setObjectName("forecast_chart")
         self.plot = pg.PlotWidget(self)
-        self.plot.setLabel("bottom", "hours into the shift")
+        self.plot.setLabel("bottom", AXIS)
         self.plot.setLabel("left", "parts out")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         self.plot.addLegend(offset=(-10, -10))  # bottom right: the line climbs from bottom left to top right
@@ -61,6 +63,8 @@ class ForecastChart(QtWidgets.QWidget):
         self._actual = (np.zeros(0), np.zeros(0))
         self._shift_start = 0.0
         self._now = 0.0
+        self._time_scale = 1.0
+        self._shift_end: float | None = None
         self._follow_palette()
 
     def bind(self, service: ForecastService) -> None:
@@ -71,9 +75,22 @@ class ForecastChart(QtWidgets.QWidget):
     def _on_failed(self, reason: str) -> None:
         self.caption.setText(reason)
 
-    def set_actual(self, t: np.ndarray, parts_out: np.ndarray, shift_start: float, now: float) -> None:
-        """The parts out since ``shift_start`` at UNIX times ``t``; ``now``: where the forecast begins."""
-        self._actual, self._shift_start, self._now = (t, parts_out), shift_start, now
+    def set_actual(
+        self,
+        t: np.ndarray,
+        parts_out: np.ndarray,
+        shift_start: float,
+        now: float,
+        time_scale: float = 1.0,
+        shift_end: float | None = None,
+    ) -> None:
+        """The parts out since ``shift_start`` at UNIX times ``t`` up to ``now``; ``time_scale``: plant seconds
+        per clock second (the x axis is the plant's hours, as the forecast's); ``shift_end``: where the
+        forecast ends (it is drawn from when it was made; without it, from ``now``)."""
+        self._actual, self._shift_start, self._now, self._shift_end = (t, parts_out), shift_start, now, shift_end
+        if time_scale != self._time_scale:
+            self._time_scale = time_scale
+            self.plot.setLabel("bottom", AXIS if time_scale == 1.0 else PLANT_AXIS)  # the speed-up: in the status line
         self._draw()
 
     def show_forecast(self, forecast: Forecast) -> None:
@@ -88,7 +105,7 @@ class ForecastChart(QtWidgets.QWidget):
         return (empty, empty, empty) if x is None else (np.asarray(x), np.asarray(low), np.asarray(high))
 
     def _draw(self) -> None:
-        data = chart_data(self.forecast, *self._actual, self._shift_start, self._now)
+        data = chart_data(self.forecast, *self._actual, self._shift_start, self._now, self._time_scale, self._shift_end)
         self.shown = data
         self.actual_curve.setData(data.actual_h, data.actual)
         self.median_curve.setData(data.forecast_h, data.median)

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from PySide6 import QtCore, QtWidgets
 
 from app.forecast.service import ForecastService
-from app.forecast.shift import Shift, ShiftForecast, shift_text
+from app.forecast.shift import Shift, ShiftForecast, shift_end, shift_text
 from app.history.recorder import History
 from app.model.factory import Factory
 from app.sim.model import compile_model
@@ -38,6 +38,7 @@ class ForecastDock(QtWidgets.QDockWidget):
         self.shift_hours.setSingleStep(0.5)
         self.shift_hours.setValue(8.0)
         self.shift_hours.setSuffix(" h shift")
+        self.shift_hours.setToolTip("The shift's length in the plant's time (on a plant simulator run faster than real time too)")
         self.target = QtWidgets.QSpinBox(body)
         self.target.setRange(0, 1_000_000)
         self.target.setSpecialValueText("no target")
@@ -76,6 +77,7 @@ class ForecastDock(QtWidgets.QDockWidget):
         self._timer.setInterval(TICK_MS)
         self._timer.timeout.connect(self.tick)
         self._shift_start = time.time()
+        self.time_scale = 1.0  # plant seconds per clock second of the attached link: the shift is plant time
         self._ready: Callable[[], bool] | None = None
         self.now_button.setEnabled(False)
 
@@ -86,7 +88,7 @@ class ForecastDock(QtWidgets.QDockWidget):
     def _on_forecast(self, _forecast: object) -> None:
         sf = self.shift_forecast
         if sf is not None:
-            self.status.setText(shift_text(self._shift_start, sf.shift.end, time.time()))
+            self.status.setText(shift_text(self._shift_start, sf.shift.end, time.time(), self.time_scale))
 
     def attach(
         self,
@@ -98,8 +100,11 @@ class ForecastDock(QtWidgets.QDockWidget):
         ready: Callable[[], bool] | None = None,
     ) -> None:
         """Forecast the shift that began at ``shift_start`` (UNIX s) from this store (a live link is up);
-        ``ready`` says when the store holds the plant's state (no forecast is made from an empty line)."""
+        ``ready`` says when the store holds the plant's state (no forecast is made from an empty line);
+        ``time_scale``: the link's plant seconds per clock second — the shift's length, the chart's axis and
+        the time left are the plant's."""
         self._ready = ready
+        self.time_scale = time_scale
         if self.service is None:
             self.service = ForecastService(factory)
             self._bind(self.service)
@@ -143,15 +148,15 @@ class ForecastDock(QtWidgets.QDockWidget):
         self.now_button.setEnabled(True)
         now = time.time()
         t, n = sf.actual(now)
-        self.chart.set_actual(t, n, self._shift_start, now)
+        self.chart.set_actual(t, n, self._shift_start, now, self.time_scale, sf.shift.end)
         if sf.tick(now) is not None:
             self.status.setText("Forecasting…")
         else:
-            self.status.setText(shift_text(self._shift_start, sf.shift.end, now))
+            self.status.setText(shift_text(self._shift_start, sf.shift.end, now, self.time_scale))
 
     def _shift(self) -> Shift:
         target = self.target.value() or None
-        return Shift(self._shift_start, self._shift_start + self.shift_hours.value() * 3600.0, target)
+        return Shift(self._shift_start, shift_end(self._shift_start, self.shift_hours.value(), self.time_scale), target)
 
     def _shift_changed(self) -> None:
         if self.shift_forecast is not None:

@@ -76,3 +76,40 @@ def test_without_a_history_the_parts_made_count_from_when_they_were_first_seen(s
     store.ingest([Update(store.bindings_of("WH-OUT", "PartCount")[0], 137, source_ts=T0 + 3700, received_ts=T0 + 3700)])
     t, n = shift.actual(now=T0 + 3720.0)
     assert n.tolist() == [0, 7] and t.tolist() == [T0 + 3600.0, T0 + 3720.0]
+
+
+def test_at_a_sped_up_plant_the_shift_is_plant_time_on_the_axis_in_the_horizon_and_in_the_text():
+    # A plant simulator at 20× real time: an 8-hour shift is 8 plant hours, 24 clock minutes. A new-user trial
+    # saw an axis of clock hours beside a forecast of plant hours, and "7 h left" of a shift 24 minutes long.
+    import numpy as np
+
+    from app.forecast.chart import chart_data
+    from app.forecast.shift import shift_end, shift_text
+
+    start, scale = 1_000_000.0, 20.0
+    end = shift_end(start, 8.0, scale)
+    assert end - start == pytest.approx(8 * 3600 / scale)
+    now = start + 0.5 * (end - start)  # halfway: 4 plant hours in, 12 clock minutes
+    assert Shift(start, end).horizon_s(now, scale) == pytest.approx(4 * 3600.0)
+    text = shift_text(start, end, now, scale)
+    assert text.startswith("shift of 8 h plant time (20× real time), 4 h left; ends ")
+    data = chart_data(None, np.array([start, now]), np.array([0.0, 40.0]), start, now, scale)
+    assert data.actual_h.tolist() == pytest.approx([0.0, 4.0]) and data.now_h == pytest.approx(4.0)
+    assert shift_text(start, shift_end(start, 8.0), start + 3600.0).endswith(", 7 h left")  # real time: the clock
+
+
+def test_a_forecast_is_drawn_from_when_it_was_made_and_ends_at_the_shifts_end():
+    # At 20× a forecast that took a clock minute to make was drawn 20 plant minutes too late, past the shift.
+    import numpy as np
+
+    from app.forecast.chart import chart_data
+    from app.forecast.shift import shift_end
+
+    start, scale = 0.0, 20.0
+    end = shift_end(start, 8.0, scale)
+    made = start + 360.0  # 2 plant hours in
+    f = Forecast(np.linspace(0.0, 6 * 3600.0, 7), np.tile(np.arange(7.0), (20, 1)), 5, 6 * 3600.0, None, 1)
+    later = made + 60.0  # a clock minute on
+    data = chart_data(f, np.array([start, made]), np.array([0.0, 5.0]), start, later, scale, end)
+    assert data.forecast_h[0] == pytest.approx(2.0) and data.forecast_h[-1] == pytest.approx(8.0)
+    assert data.now_h == pytest.approx(2 + 20 / 60)

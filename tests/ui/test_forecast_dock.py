@@ -101,3 +101,28 @@ def test_no_forecast_is_made_before_the_store_holds_the_plants_state(qtbot, tmp_
         qtbot.waitUntil(lambda: dock.chart.forecast is not None, timeout=60_000)
     finally:
         dock.close_service()
+
+
+def test_at_a_sped_up_plant_the_dock_counts_the_shift_in_plant_time(qloop, make_window, qtbot):
+    # The demo plant at 20× real time (the --plant-speed a new-user trial used): the shift end, the x axis and
+    # the time left are all the plant's — the forecast's last point is the shift's end on the axis.
+    w = make_window()
+    dock = w.forecast_dock
+    w.console.start_embedded_plant(DEMO, ("--speed", "20", "--interval", "0.25"))
+    qtbot.waitUntil(w.console.live_ready, timeout=20000)
+    assert w.console.link_time_scale == 20.0
+    qtbot.waitUntil(lambda: dock.shift_forecast is not None, timeout=10000)
+    qtbot.waitUntil(dock.now_button.isEnabled, timeout=10000)
+    dock.now_button.click()
+    qtbot.waitUntil(lambda: dock.chart.forecast is not None, timeout=60_000)
+    shift = dock.shift_forecast.shift
+    assert shift.end - shift.start == pytest.approx(8 * 3600.0 / 20.0)  # 8 plant hours: 24 clock minutes
+    dock.tick()
+    forecast, shown = dock.chart.forecast, dock.chart.shown
+    # made a little before now (plant time runs on 20× while the forecast is made): from then to the end
+    assert (8.0 - shown.now_h) * 3600.0 <= forecast.horizon_s <= 8.0 * 3600.0
+    assert shown.forecast_h[0] <= shown.now_h and shown.forecast_h[-1] == pytest.approx(8.0)  # ends at the shift's end
+    assert dock.chart.plot.getAxis("bottom").labelText == "plant hours into the shift"
+    qtbot.waitUntil(lambda: "plant time" in dock.status.text(), timeout=10000)
+    assert "(20× real time)" in dock.status.text() and " left; ends " in dock.status.text()
+    w.console.disconnect_live()
