@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol
 from PySide6 import QtGui, QtWidgets
 
 from app.ui.layout_optimiser_dialog import show_layout_optimiser
+from app.ui.params_dialog import show_params_optimiser
 
 if TYPE_CHECKING:
     from app.model.document import FactoryDocument
@@ -341,6 +342,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec("optimise.layout", "&Layout…", lambda w: show_layout_optimiser(w), "&Optimise", None,
                "Search layouts with less transport (Pareto front, 3D preview, one undo step)",
+               enabled_when=lambda w: w.document is not None),
+    ActionSpec("optimise.params", "&Parameters…", lambda w: show_params_optimiser(w), "&Optimise", None,
+               "Choose buffers, servers, release rates or speeds by simulation, the best proven with stated confidence",
                enabled_when=lambda w: w.document is not None),
     ActionSpec("help.shortcuts", "&Keyboard Shortcuts", lambda w: w.show_shortcuts(), "&Help", "F1", "List every shortcut"),
     ActionSpec(

@@ -1,0 +1,169 @@
+"""Optimise ▸ Parameters… on the real window: a tiny search on the demo (one variable, 2 replications, a
+short horizon), the candidates table and the selection's claim, Apply as one undo step, Save as scenario,
+Cancel, bad input, and a result file from the command line reopened with its Pareto scatter."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from PySide6 import QtCore, QtGui, QtWidgets
+
+from app.optimise.params_result import ParamsResult
+from app.optimise.params_view import front_points
+from app.paths import DEMO_FACTORY
+from app.sim.scenario import MachineParam
+from app.ui.params_dialog import ParamsDialog
+
+pytestmark = pytest.mark.gui
+
+
+def _open(w) -> ParamsDialog:
+    w.actions_by_id["optimise.params"].trigger()
+    dialog = w.findChild(ParamsDialog, "params_optimiser")
+    assert dialog is not None and dialog.isVisible()
+    return dialog
+
+
+def _tiny(dialog: ParamsDialog, seconds: float = 60.0, evaluations: int = 3) -> None:
+    s = dialog.setup
+    s.replications.setValue(2)
+    s.horizon.setValue(1.0)
+    s.warmup.setValue(0.0)
+    s.seconds.setValue(seconds)
+    s.evaluations.setValue(evaluations)
+    s.selection_cap.setValue(4)
+
+
+def _row_of(dialog: ParamsDialog, candidate_id: int) -> int:
+    t = dialog.table
+    return next(r for r in range(t.rowCount()) if t.item(r, 0).data(QtCore.Qt.ItemDataRole.UserRole) == candidate_id)
+
+
+def test_search_claim_apply_one_undo_and_scenario(make_window, qtbot):
+    w = make_window()
+    dialog = _open(w)
+    row = dialog.setup.variables.add("servers", "CNC-02")
+    assert dialog.setup.variables.table.item(row, 2).text() == "now 1 server"  # today's value beside the bounds
+    dialog.setup.variables.set_bounds(row, 1, 2)
+    _tiny(dialog)
+    before = w.document.factory
+    with qtbot.waitSignal(dialog.service.finished, timeout=60000):
+        dialog.start_button.click()
+    qtbot.waitUntil(lambda: dialog.result is not None, timeout=10000)
+    result = dialog.result
+    assert result.variables[0].key == "CNC-02:servers" and result.horizon_s == 3600.0
+    assert dialog.table.rowCount() == len(result.candidates) >= 2
+    assert result.selection is not None
+    claim = dialog.claim.text()
+    assert result.selection.text[1:] in claim and ("Recommended" in claim or "Nothing recommended" in claim)
+    if result.recommended is not None:
+        assert dialog.chosen == result.recommended
+        assert dialog.table.item(_row_of(dialog, result.recommended), 0).font().bold()
+    assert w.document.factory is before  # a result applies nothing by itself
+
+    two = next(c.id for c in result.candidates if c.values["CNC-02:servers"] == 2.0)
+    dialog.table.selectRow(_row_of(dialog, two))
+    assert dialog.chosen == two and dialog.apply_button.isEnabled()
+    n = len(w.whatif.entries)
+    dialog.scenario_button.click()  # Save as scenario: a what-if scenario with the candidate's setting
+    assert len(w.whatif.entries) == n + 1
+    assert MachineParam(machine="CNC-02", param="servers", value=2.0) in w.whatif.entries[-1].scenario.changes
+    assert w.document.factory is before
+
+    steps = w.layout_editor.stack.count()
+    dialog.apply_button.click()
+    assert w.document.factory.machine("CNC-02").sim.servers == 2
+    assert w.layout_editor.stack.count() == steps + 1  # one undo step
+    assert "CNC-02 servers = 2" in w.layout_editor.stack.undoText()
+    w.actions_by_id["edit.undo"].trigger()
+    assert w.document.factory.machine("CNC-02").sim.servers == 1
+    assert w.document.factory == before
+    dialog.close()
+
+
+def test_cancel_leaves_the_factory_untouched(make_window, qtbot):
+    w = make_window()
+    dialog = _open(w)
+    dialog.setup.variables.add("input_buffer", "CNC-02")
+    _tiny(dialog, seconds=120.0, evaluations=200)
+    dialog.setup.horizon.setValue(24.0)
+    before = w.document.factory
+    dialog.start_button.click()
+    assert dialog.cancel_button.isEnabled() and not dialog.start_button.isEnabled()
+    qtbot.wait(500)
+    dialog.cancel_button.click()
+    qtbot.waitUntil(lambda: not dialog.service.running, timeout=60000)
+    qtbot.wait(50)  # the queued report lands
+    assert w.document.factory is before
+    assert dialog.start_button.isEnabled() and not dialog.apply_button.isEnabled()
+    assert dialog.result is None or dialog.result.stopped_by == "cancelled"
+    if dialog.result is not None:
+        assert "cancelled" in dialog.claim.text() and dialog.result.recommended is None
+    else:
+        assert "Cancelled" in dialog.progress.format()
+    dialog.close()
+
+
+def test_bad_input_shows_the_services_message(make_window, qtbot):
+    w = make_window()
+    dialog = _open(w)
+    before = w.document.factory
+    dialog.start_button.click()  # no variable
+    qtbot.waitUntil(lambda: "no decision variable" in dialog.message.text(), timeout=10000)
+    row = dialog.setup.variables.add("input_buffer", "CNC-02")
+    dialog.setup.variables.set_bounds(row, 5, 2)  # lower > upper
+    qtbot.waitUntil(lambda: not dialog.service.running, timeout=10000)
+    dialog.start_button.click()
+    qtbot.waitUntil(lambda: "bounds are reversed" in dialog.message.text(), timeout=10000)
+    assert dialog.message.text().startswith("Cannot optimise:")
+    assert dialog.result is None and not dialog.apply_button.isEnabled()
+    assert w.document.factory is before
+    dialog.close()
+
+
+def _cli_result(tmp_path):
+    out = tmp_path / "params.json"
+    subprocess.run(
+        [sys.executable, "-m", "app.optimise", "params", str(DEMO_FACTORY), "--var", "CNC-02:input_buffer=1..3",
+         "--objective", "throughput", "--objective", "lead_time", "--replications", "2", "--horizon", "3600",
+         "--warmup", "0", "--evaluations", "3", "--population", "3", "--max-replications", "4", "--workers", "1",
+         "--out", str(out), "--quiet"],
+        check=True,
+        timeout=120,
+    )
+    return out
+
+
+def test_a_result_file_from_the_cli_reopens_with_its_pareto_scatter(make_window, qtbot, tmp_path):
+    out = _cli_result(tmp_path)
+    result = ParamsResult.load(out)
+    w = make_window()
+    dialog = _open(w)
+    assert dialog.open_result(str(out))
+    assert dialog.table.rowCount() == len(result.candidates)
+    assert dialog.plot_box.isVisible()  # two objectives: the scatter
+    assert len(dialog.scatter.points()) == len(front_points(result)) >= 1
+    assert dialog.chosen == result.recommended
+    assert result.selection is not None and result.selection.text[1:] in dialog.claim.text()
+    base = QtWidgets.QApplication.palette().color(QtGui.QPalette.ColorRole.Base)
+    w.toggle_theme()  # the plot follows the theme
+    qtbot.waitUntil(lambda: dialog.plot.backgroundBrush().color() != base, timeout=5000)
+    w.toggle_theme()
+    assert not dialog.open_result(str(tmp_path / "missing.json"))
+    assert "Cannot open" in dialog.message.text()
+    dialog.close()
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
+def test_the_dialog_fits_the_screen(make_window, qtbot, size):
+    from app.ui.params_dialog import show_params_optimiser
+
+    w = make_window(size=size)
+    dialog = show_params_optimiser(w)
+    qtbot.waitExposed(dialog)
+    room = dialog.screen().availableGeometry()
+    assert room.contains(dialog.frameGeometry()) or room.contains(dialog.geometry())
+    assert dialog.width() >= dialog.minimumSizeHint().width() and dialog.height() >= dialog.minimumSizeHint().height()
+    dialog.close()
