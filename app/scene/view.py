@@ -7,6 +7,7 @@ recolour machines, select, camera presets, grab a frame — and hears about clic
 
 from __future__ import annotations
 
+import gc
 import logging
 import math
 import time
@@ -156,6 +157,10 @@ class FactoryView(QtWidgets.QWidget):
         # would fire while typing; the application's action table owns the keyboard instead.
         self.plotter.iren.clear_key_event_callbacks()
         self.plotter.iren.interactor.RemoveObservers("CharEvent")
+        # pyvista's first interactor style, replaced above, is left in a reference cycle (callbacks bound to
+        # it): collected now, on the GUI thread. Python collects cycles on whichever thread allocates next, and
+        # a VTK object deleted on the network thread while a frame is drawn deadlocks both (seen at start-up).
+        gc.collect()
         self.plotter.add_axes(interactive=False, line_width=2, color="black")
         self.floor = FloorLayer(self.renderer)
         self.floor_heat = FloorHeatLayer(self.renderer)

@@ -282,9 +282,9 @@ class FlowDock(QtWidgets.QDockWidget):
             header = self.leg_view.horizontalHeader()
             self.legs.sort(header.sortIndicatorSection(), header.sortIndicatorOrder())
             self.matrix.set_matrix(s.names, s.analysis.from_to)
-            self.scatter.setData(
-                x=[r.distance_m for r in s.rows], y=[r.parts_per_h for r in s.rows], data=list(range(len(s.rows)))
-            )
+            x, y = [r.distance_m for r in s.rows], [r.parts_per_h for r in s.rows]
+            self.scatter.setData(x=x, y=y, data=list(range(len(s.rows))))
+            self.plot.setRange(xRange=(0, max(x) * 1.05 or 1), yRange=(0, max(y) * 1.1 or 1), padding=0)  # from 0
             self.pages.setCurrentIndex(PAGES["analysis"])
             for view in (self.leg_view, self.matrix_view):
                 view.resizeColumnsToContents()
