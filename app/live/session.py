@@ -46,7 +46,7 @@ from app.history.recorder import (
 )
 from app.live.client import ConnectionSettings, LinkState, LiveClient
 from app.live.netloop import NetworkLoop, network_loop
-from app.model.factory import Factory
+from app.model.factory import Factory, Machine
 from app.model.signals import LIVE_SIGNALS
 from app.state.alarms import AlarmLog
 from app.state.replay import Recorded, Replayer
@@ -281,17 +281,22 @@ class LiveSession:
         now = time.time()
         before = dict(store.machine_index)
         ids = [m.id for m in factory.machines]
-        gone = [m for m in before if m not in set(ids)]
+        keep = set(ids)
+        gone = [m for m in before if m not in keep]
+        # Only a machine new or bound otherwise than in the last version followed has bindings to compare (a
+        # binding changed on its own, ``rebind``, changed the store as the document).
+        old = {m.id: m for m in self.factory.machines} if self.factory is not None else {}
+        touched = [m for m in factory.machines if m.id not in before or _bound_otherwise(old.get(m.id), m)]
         dropped = store.set_machines(ids)
-        wanted = {(m.id, signal): (node, m.states.get(signal)) for m in factory.machines for signal, node in m.tags.items()}
+        wanted = {(m.id, signal): (node, m.states.get(signal)) for m in touched for signal, node in m.tags.items()}
+        rows = {store.machine_index[m.id] for m in touched}
         kept: set[tuple[str, str]] = set()
-        for k in range(len(store.bindings)):
-            if not store.is_bound(k):
+        for k, (i, j, node) in enumerate(store.bindings):
+            if i not in rows or not store.is_bound(k):
                 continue
-            machine, signal, node = store.binding_of(k)
-            i, j, _ = store.bindings[k]
-            if (machine, signal) not in kept and wanted.get((machine, signal)) == (node, store.state_maps.get((i, j))):
-                kept.add((machine, signal))
+            cell = (store.machines[i], store.signals[j])
+            if cell not in kept and wanted.get(cell) == (node, store.state_maps.get((i, j))):
+                kept.add(cell)
             else:  # unbound in the new version, bound elsewhere, or mapped otherwise
                 store.unbind(k)
                 dropped.append(k)
@@ -314,7 +319,7 @@ class LiveSession:
             self.net.submit(_rebind(client, dropped, added, names))
         log.info(
             "live link follows the factory's machines (%d added, %d removed): %d bindings added, %d removed, no reconnection",
-            len(set(ids) - before.keys()),
+            len(keep - before.keys()),
             len(gone),
             len(added),
             len(dropped),
@@ -438,6 +443,11 @@ async def wait_for_future(future: concurrent.futures.Future | None, timeout_s: f
     if future is not None:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(asyncio.wrap_future(future), timeout_s)
+
+
+def _bound_otherwise(old: Machine | None, new: Machine) -> bool:
+    """Whether a machine's bindings (or their state mappings) differ between two versions."""
+    return old is None or old.tags != new.tags or old.states != new.states
 
 
 def _rebind(client: LiveClient, old: list[int], added: list[tuple[int, str]], names: dict[int, str]) -> Coroutine:

@@ -117,6 +117,18 @@ def test_removing_a_machine_and_adding_a_bound_copy_changes_the_running_subscrip
         assert session.watcher is dog and dog.factory is edited
         assert ("CNC-03", "cycle") not in dog.channels and dog.channels[("CNC-90", "cycle")].n_obs == 0
 
+        # A binding changed on its own (the Server dock), then another machine removed: the rebound binding
+        # stays as it is (no churn on the subscription), the other machine's bindings go.
+        power = factory.machine("CNC-02").tags["Power"]
+        assert session.rebind("CNC-90", "Power", power)
+        rebound = store.bindings_of("CNC-90", "Power")
+        copy_now = copy.model_copy(update={"tags": {**copy.tags, "Power": power}})
+        edited2 = with_machines(without(edited, ["CNC-90", "CNC-04"]), [copy_now])
+        assert session.follow(edited2)
+        assert store.bindings_of("CNC-90", "Power") == rebound and "CNC-04" not in store.machine_index
+        assert session.follow(edited)  # back: CNC-04 again, CNC-90's Power as the document had it
+        assert store.binding_of(store.bindings_of("CNC-90", "Power")[0])[2] == copy.tags["Power"]
+
         # Undo, while a recorded state is on view: CNC-03 comes back (its values again), CNC-90 goes, the view
         # is live again (the recorded state has the old machines); still the same subscription.
         session.show_recorded(recorded_state(history, store, time.time(), 60.0))
