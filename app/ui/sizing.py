@@ -31,6 +31,8 @@ def place_beside(dialog: QtWidgets.QWidget, keep: QtWidgets.QWidget, most_width:
     free = right - keep.mapToGlobal(keep.rect().topRight()).x()
     width = min(max(free, dialog.minimumSizeHint().width()), most_width, room.width())
     top = max(frame.top(), room.top())
-    height = min(frame.bottom(), room.bottom()) - top
+    # resize() sets the inside; the window manager's title bar comes on top of it (not known before show)
+    title = dialog.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_TitleBarHeight)
+    height = min(frame.bottom(), room.bottom()) - top - title
     dialog.resize(width, max(height, dialog.minimumSizeHint().height()))
     dialog.move(right - width + 1, top)
