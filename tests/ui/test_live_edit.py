@@ -34,10 +34,15 @@ def test_a_machine_added_and_bound_while_live_shows_its_values_and_undo_removes_
     client = w.live.client
     subscription, store = client.subscription_id, w.live.store
     editor = w.layout_editor
+    qtbot.waitUntil(lambda: w.forecast_dock.shift_forecast is not None, timeout=5000)
+    shift = w.forecast_dock.shift_forecast.shift
     editor.set_active(True)
     w.selection.select(["CNC-03"])
     editor.duplicate_selection()  # the editor's command: one undo step
     copy = w.selection.current
+    # The shift forecast goes on with the same shift, for the factory with the copy.
+    forecast = w.forecast_dock.shift_forecast
+    assert forecast is not None and forecast.shift == shift and copy in {st.id for st in forecast.model.stations}
     assert copy is not None and copy != "CNC-03" and copy in {m.id for m in w.document.factory.machines}
     assert copy in store.machine_index and store.state(copy) is None  # in the store at once, no data yet
     editor.set_active(False)  # live colours again (edit mode shows verdicts)
