@@ -177,6 +177,8 @@ class FlowDock(QtWidgets.QDockWidget):
         self.leg_view = self._table(self.legs, "Flows")
         self.leg_view.setSortingEnabled(True)
         self.leg_view.horizontalHeader().setSortIndicator(1, QtCore.Qt.SortOrder.DescendingOrder)  # by effort
+        self.leg_view.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.leg_view.viewport().installEventFilter(self)  # columns that do not fit are hidden whole (``_fit_columns``)
         self.matrix = _MatrixModel(self)
         self.matrix_view = self._table(self.matrix, "From-to")
         self.matrix_view.setToolTip("The from-to matrix: parts per hour from the row's machine to the column's")
@@ -236,6 +238,23 @@ class FlowDock(QtWidgets.QDockWidget):
         layout.addWidget(self.caption)
         return page
 
+    def eventFilter(self, watched: QtCore.QObject, event: QtCore.QEvent) -> bool:
+        if event.type() == QtCore.QEvent.Type.Resize and watched is self.leg_view.viewport():
+            self._fit_columns()
+        return super().eventFilter(watched, event)
+
+    def _fit_columns(self) -> None:
+        """Show the list's columns that fit whole, in order, and hide the rest: a right-aligned number cut at
+        the edge would read as another number ("18.0" for 18.05). The row's tool tip says every figure."""
+        header, room = self.leg_view.horizontalHeader(), self.leg_view.viewport().width()
+        for column in range(self.legs.columnCount()):
+            header.setSectionHidden(column, False)
+        self.leg_view.resizeColumnsToContents()
+        used = 0
+        for column in range(self.legs.columnCount()):
+            used += header.sectionSize(column)
+            header.setSectionHidden(column, column > 1 and used > room)
+
     def changeEvent(self, event: QtCore.QEvent) -> None:
         if event.type() in (QtCore.QEvent.Type.PaletteChange, QtCore.QEvent.Type.ApplicationPaletteChange):
             colour_plot(self.plot, QtWidgets.QApplication.palette())  # the chart follows light/dark
@@ -286,8 +305,8 @@ class FlowDock(QtWidgets.QDockWidget):
             self.scatter.setData(x=x, y=y, data=list(range(len(s.rows))))
             self.plot.setRange(xRange=(0, max(x) * 1.05 or 1), yRange=(0, max(y) * 1.1 or 1), padding=0)  # from 0
             self.pages.setCurrentIndex(PAGES["analysis"])
-            for view in (self.leg_view, self.matrix_view):
-                view.resizeColumnsToContents()
+            self.matrix_view.resizeColumnsToContents()
+            self._fit_columns()
         self._draw_ribbons()
 
     def _show_message(self, text: str) -> None:

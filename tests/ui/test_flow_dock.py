@@ -51,6 +51,13 @@ def test_the_demo_shows_its_matrix_flows_chart_and_total_and_the_ribbons_in_3d(m
     efforts = [r.effort for r in legs.rows]
     assert efforts == sorted(efforts, reverse=True)
     assert sum(float(legs.data(legs.index(k, 2))) for k in range(legs.rowCount())) == pytest.approx(100.0, abs=0.1)
+    # columns are shown whole or not at all (a number cut at the edge reads as another): flow and effort always
+    dock.raise_()
+    header = dock.leg_view.horizontalHeader()
+    qtbot.waitUntil(lambda: dock.leg_view.isVisible() and not header.isSectionHidden(1), timeout=5000)
+    shown = [c for c in range(legs.columnCount()) if not header.isSectionHidden(c)]
+    assert shown[:2] == [0, 1] and shown == list(range(len(shown)))
+    assert sum(header.sectionSize(c) for c in shown) <= dock.leg_view.viewport().width()
 
     # the chart: one point per leg (distance, parts/h); a click names the leg and selects it in the list
     x, y = dock.scatter.getData()
