@@ -41,7 +41,17 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 #: The images, in the order they are made; whatif-comparison comes from the whatif session.
-IMAGES = ("demo", "heat-temperature", "heat-material", "replay", "layout-check", "whatif", "whatif-comparison", "watchdog")
+IMAGES = (
+    "demo",
+    "heat-temperature",
+    "heat-material",
+    "replay",
+    "layout-check",
+    "whatif",
+    "whatif-comparison",
+    "watchdog",
+    "material-flow",
+)
 MATRIX_SIZES = ((1366, 768), (1920, 1080))
 THEMES = ("light", "dark")
 DEFAULT_SIZE = (1600, 1000)
@@ -395,6 +405,20 @@ async def stage_watchdog(shots: dict[str, Shot], folder: Path, _options: Options
         await save(w, shot.path)
 
 
+async def stage_material_flow(shots: dict[str, Shot], folder: Path, _options: Options) -> None:
+    """The Material flow dock in front, its ribbons on the floor (width and colour: parts/h) with their legend."""
+    from app.ui.flow_dock import FlowDock
+
+    shot = shots["material-flow"]
+    async with Session(folder, shot.size, shot.theme) as w:
+        dock = w.findChild(FlowDock)
+        await until(lambda: dock.state is not None and dock.state.factory is w.document.factory, WINDOW_S, "flows analysed")
+        dock.show_ribbons()
+        w.view.camera_preset("iso")
+        await until(lambda: w.view.colour_bar("ribbons") is not None, HEAT_S, "the ribbons' legend")
+        await save(w, shot.path)
+
+
 STAGES = {
     "demo": stage_demo,
     "heat-temperature": stage_heat_temperature,
@@ -404,6 +428,7 @@ STAGES = {
     "whatif": stage_whatif,
     "whatif-comparison": stage_whatif,
     "watchdog": stage_watchdog,
+    "material-flow": stage_material_flow,
 }
 
 
