@@ -42,6 +42,8 @@ OTHER_RGB = (150, 150, 150)
 CHOSEN_RGB = (230, 97, 0)
 SETUP_SHARE = 0.3  # of the dialog's width at least for the settings (as wide as they need at most)
 SCROLL_BAR_PX = 20
+MESSAGE_LINES = 3
+RUNNING = "Searching: the candidates and the verdict appear here when the search and the selection are done."
 HINT = "Add a decision variable and Start (or open a result file)."
 LEGEND = "Bars: 95% intervals · ● Pareto front · ○ beaten in both · ◆ today's settings · orange ring: recommended, orange: picked"
 
@@ -182,7 +184,8 @@ class ParamsDialog(QtWidgets.QDialog):
         self.show_result(None)  # a new search: the last one's table and claim go
         self.message.clear()
         self.progress.setValue(0)
-        self.progress.setFormat("Starting the simulations…")
+        self.progress.setFormat("Simulating today's settings and the first generation of candidates…")
+        self.claim.setText(RUNNING)
         request = self.setup.request()
         self.service.start(doc.factory, request, factory_path=doc.path, dask_address=self.setup.dask_address())
         self._update_buttons()
@@ -199,7 +202,10 @@ class ParamsDialog(QtWidgets.QDialog):
     def _on_failed(self, why: str) -> None:
         self.progress.setValue(0)
         self.progress.setFormat("")
-        self.message.setText(f"Cannot optimise: {why}")
+        lines = why.strip().splitlines() or [""]
+        more = " … (the whole message in the tooltip)" if len(lines) > MESSAGE_LINES else ""
+        self.message.setText(f"Cannot optimise: {' '.join(lines[:MESSAGE_LINES])}{more}")
+        self.message.setToolTip(why)  # a fault's long text does not push the results off the dialog
         self._update_buttons()
 
     def _on_cancelled(self) -> None:
@@ -331,6 +337,7 @@ class ParamsDialog(QtWidgets.QDialog):
             self.message.setText(f"Cannot open: {e}")
             return False
         self.message.clear()
+        self.setup.show_request_of(result)
         self.show_result(result)
         return True
 

@@ -10,6 +10,7 @@ from PySide6 import QtGui, QtWidgets
 from app.model.document import FactoryDocument
 from app.model.factory import Factory
 from app.optimise.params_problem import KIND_WORDS, KINDS, OBJECTIVES, ParamsRequest, Variable
+from app.optimise.params_result import ParamsResult
 from app.optimise.params_view import WHOLE, budget_of, default_variable, now_text, targets
 
 COLUMNS = ("Kind", "Of", "Today", "Lower", "Upper")
@@ -93,7 +94,6 @@ class VariablesTable(QtWidgets.QWidget):
         kinds.currentIndexChanged.connect(lambda _i, c=kinds: self._kind_changed(self._row_of(c)))
         of.currentIndexChanged.connect(lambda _i, c=of: self._target_changed(self._row_of(c)))
         self._kind_changed(row, target)
-        self.table.selectRow(row)
         return row
 
     def _row_of(self, widget: QtWidgets.QWidget) -> int:
@@ -209,6 +209,24 @@ class ParamsSetup(QtWidgets.QScrollArea):
         """δ is in the first objective's unit."""
         first = next((k for k, b in self.objectives.items() if b.isChecked()), None)
         self.delta.setSuffix(f" {OBJECTIVES[first].unit}" if first else "")
+
+    def show_request_of(self, result: ParamsResult) -> None:
+        """The settings a reopened result was made with, to see them and to run again (a variable whose
+        target this factory lacks is left out)."""
+        t = self.variables.table
+        t.setRowCount(0)
+        for v in result.variables:
+            if v.target in targets(self.variables.factory, v.kind):
+                self.variables.set_bounds(self.variables.add(v.kind, v.target), v.low, v.high)
+        for key, box in self.objectives.items():
+            box.setChecked(key in result.objectives)
+        self.replications.setValue(result.replications)
+        self.horizon.setValue(result.horizon_s / 3600)
+        self.warmup.setValue(result.warmup_s / 3600)
+        b = result.budget
+        self.buffer_budget.setValue(-1 if b.buffer_places is None else b.buffer_places)
+        self.max_cost.setValue(-1 if b.max_cost is None else b.max_cost)
+        self.server_cost.setValue(b.server_cost.get("*", 0.0))
 
     def dask_address(self) -> str | None:
         return self.dask.text().strip() or None

@@ -120,6 +120,10 @@ def test_bad_input_shows_the_services_message(make_window, qtbot):
     assert dialog.message.text().startswith("Cannot optimise:")
     assert dialog.result is None and not dialog.apply_button.isEnabled()
     assert w.document.factory is before
+    fault = "the parameter search failed: a worker said\n" + "\n".join(f"  traceback line {i}" for i in range(30))
+    dialog.service.failed.emit(fault)  # a fault's long text stays a few lines, the whole of it in the tooltip
+    assert "traceback line 1 " in dialog.message.text() and "traceback line 29" not in dialog.message.text()
+    assert dialog.message.toolTip() == fault
     dialog.close()
 
 
@@ -143,6 +147,8 @@ def test_a_result_file_from_the_cli_reopens_with_its_pareto_scatter(make_window,
     dialog = _open(w)
     assert dialog.open_result(str(out))
     assert dialog.table.rowCount() == len(result.candidates)
+    assert dialog.setup.request().variables == tuple(v.variable() for v in result.variables)  # its settings shown
+    assert dialog.setup.request().objectives == ("throughput", "lead_time") and dialog.setup.horizon.value() == 1.0
     assert dialog.plot_box.isVisible()  # two objectives: the scatter
     assert len(dialog.scatter.points()) == len(front_points(result)) >= 1
     assert dialog.chosen == result.recommended
