@@ -51,6 +51,7 @@ IMAGES = (
     "whatif-comparison",
     "watchdog",
     "material-flow",
+    "params-optimiser",
 )
 MATRIX_SIZES = ((1366, 768), (1920, 1080))
 THEMES = ("light", "dark")
@@ -419,6 +420,29 @@ async def stage_material_flow(shots: dict[str, Shot], folder: Path, _options: Op
         await save(w, shot.path)
 
 
+async def stage_params_optimiser(shots: dict[str, Shot], folder: Path, _options: Options) -> None:
+    """Optimise ▸ Parameters… after a small search on the demo plant (CNC-02's buffer and CNC-04's servers;
+    throughput and lead time): the claim, the candidates and the Pareto scatter with its intervals."""
+    from app.ui.params_dialog import show_params_optimiser
+
+    shot = shots["params-optimiser"]
+    async with Session(folder, shot.size, shot.theme) as w:
+        dialog = show_params_optimiser(w)
+        s = dialog.setup
+        s.variables.set_bounds(s.variables.add("input_buffer", "CNC-02"), 1, 6)
+        s.variables.set_bounds(s.variables.add("servers", "CNC-04"), 1, 2)
+        s.objectives["lead_time"].setChecked(True)
+        for box, value in ((s.replications, 3), (s.horizon, 4.0), (s.warmup, 0.5), (s.evaluations, 12)):
+            box.setValue(value)
+        dialog.start()
+        await until(lambda: dialog.result is not None or bool(dialog.message.text()), RUN_S, "the parameter search")
+        if dialog.result is None:
+            raise StagingError(dialog.message.text())
+        await settle(w)
+        _save_widget(dialog, shot.path)
+        dialog.close()
+
+
 STAGES = {
     "demo": stage_demo,
     "heat-temperature": stage_heat_temperature,
@@ -429,6 +453,7 @@ STAGES = {
     "whatif-comparison": stage_whatif,
     "watchdog": stage_watchdog,
     "material-flow": stage_material_flow,
+    "params-optimiser": stage_params_optimiser,
 }
 
 
