@@ -7,12 +7,14 @@ A thin view of ``app.optimise.flow_service.FlowService`` (the analysis runs on i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import weakref
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
+from shiboken6 import isValid
 
 from app.model.factory import Pose
 from app.optimise.flow_service import FlowService, FlowState
@@ -50,6 +52,18 @@ class FlowWorkbench(Protocol):
     view: FactoryView
     document: FactoryDocument | None
     plugins: PluginManager
+
+
+def _while_alive(dock: QtWidgets.QWidget, method: str) -> Callable[..., None]:
+    """A call of ``dock.method`` that holds the dock weakly and does nothing once it is gone."""
+    alive = weakref.ref(dock)
+
+    def call(*args: object) -> None:
+        target = alive()
+        if target is not None and isValid(target):
+            getattr(target, method)(*args)
+
+    return call
 
 
 class _LegModel(QtCore.QAbstractTableModel):
@@ -143,8 +157,10 @@ class FlowDock(QtWidgets.QDockWidget):
         self._document: FactoryDocument | None = None
         self._hooked_editor = False
         self.destroyed.connect(lambda *_: service.close())
-        connect_on_gui(service.analysed, self._on_analysed)
-        connect_on_gui(service.failed, self._show_message)
+        # Through a weak reference: an analysis finished as the window closes is dropped, not delivered to a
+        # dock that is gone (psygnal's queued call to a dead method raises).
+        connect_on_gui(service.analysed, _while_alive(self, "_on_analysed"))
+        connect_on_gui(service.failed, _while_alive(self, "_show_message"))
         host = workbench.plugins.host
         host.document_replaced.connect(self._on_replaced)
         host.document_changed.connect(self._on_changed)
