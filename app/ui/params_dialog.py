@@ -12,6 +12,7 @@ come from `app.optimise.params_view`.
 from __future__ import annotations
 
 import html
+import weakref
 
 import numpy as np
 import pyqtgraph as pg
@@ -67,6 +68,11 @@ class ParamsDialog(QtWidgets.QDialog):
             (self.service.cancelled, self._on_cancelled),
         ):
             connect_on_gui(signal, slot)
+        # Destroyed with the window (no done()) or the application quitting: the search stops, nothing is
+        # left running to keep the process alive or to report to a dialog that is gone.
+        service, alive = self.service, weakref.ref(self.service)
+        self.destroyed.connect(lambda *_a: service.close())
+        QtWidgets.QApplication.instance().aboutToQuit.connect(lambda: (s := alive()) is not None and s.cancel())
         self._build()
 
     # -- layout of the dialog -------------------------------------------------------------------

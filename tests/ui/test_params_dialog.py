@@ -106,6 +106,22 @@ def test_cancel_leaves_the_factory_untouched(make_window, qtbot):
     dialog.close()
 
 
+def test_a_dialog_destroyed_with_its_window_stops_its_search(make_window, qtbot):
+    import shiboken6
+
+    w = make_window()
+    dialog = _open(w)
+    dialog.setup.variables.add("input_buffer", "CNC-02")
+    _tiny(dialog, seconds=300.0, evaluations=500)
+    dialog.setup.horizon.setValue(24.0)
+    service = dialog.service
+    dialog.start_button.click()
+    qtbot.wait(300)
+    assert service.running
+    shiboken6.delete(dialog)  # as the window's destruction deletes it: no Close, no done()
+    qtbot.waitUntil(lambda: not service.running, timeout=30000)
+
+
 def test_bad_input_shows_the_services_message(make_window, qtbot):
     w = make_window()
     dialog = _open(w)
