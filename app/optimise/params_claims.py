@@ -6,6 +6,12 @@ Examples
 --------
 >>> default_delta(37.9)
 0.38
+>>> from app.optimise.params_result import FinalistRecord, SelectionRecord
+>>> rec = SelectionRecord(objective="throughput", unit="parts/h", maximise=True, delta=0.38, alpha=0.05, n0=10,
+...     first_replication=10, finalists=[FinalistRecord(id=1, name="candidate 1", replications=10, mean=37.95714),
+...     FinalistRecord(id=0, name=CURRENT, replications=10, mean=37.9)], best=1, proven=True, survivors=[1], text="")
+>>> current_note(rec, 0)[0].split("(")[1]
+'0.057 parts/h apart, δ = 0.38 parts/h): the change may gain less than δ'
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ def current_note(selection: SelectionRecord, current_id: int) -> list[str]:
     best, now = by_id.get(selection.best if selection.best is not None else -2), by_id.get(current_id)
     if best is None or now is None or abs(best.mean - now.mean) >= selection.delta:
         return []
-    gap = format_number(abs(best.mean - now.mean), selection.unit)
+    gap = format_number(abs(best.mean - now.mean), selection.unit, digits=2)  # below δ: δ's two digits say enough
     return [
         f"the current settings are within δ of {best.name} in the selection's replications ({gap} apart, "
         f"δ = {format_number(selection.delta, selection.unit)}): the change may gain less than δ"
