@@ -83,7 +83,7 @@ def test_the_demo_shows_its_matrix_flows_chart_and_total_and_the_ribbons_in_3d(m
     assert np.array_equal(w.view.frame(), before)
 
 
-def test_a_drag_updates_the_total_live_and_a_move_shows_the_change_against_the_saved_layout(make_window, qtbot):
+def test_a_drag_updates_the_total_live_and_a_move_shows_the_change_against_the_saved_layout(make_window, qtbot, tmp_path):
     w = make_window()
     dock = _dock(w, qtbot)
     saved = EffortModel(w.document.factory).total_effort
@@ -125,6 +125,13 @@ def test_a_drag_updates_the_total_live_and_a_move_shows_the_change_against_the_s
     editor.stack.undo()
     dock = _dock(w, qtbot)
     assert dock.delta.text() == "same as saved"
+    # saved with the move: that layout is the baseline now
+    editor.stack.redo()
+    w.document.save(tmp_path / "moved.json")
+    qtbot.waitUntil(lambda: dock.delta.text() == "same as saved", timeout=10000)
+    editor.stack.undo()
+    dock = _dock(w, qtbot)
+    assert dock.delta.text() == delta_text(saved, now) and dock.delta.text().endswith(f"vs saved ({effort_text(now)})")
 
 
 def test_a_factory_without_flows_says_there_is_nothing_to_analyse(make_window, qtbot, tmp_path, demo_path):
