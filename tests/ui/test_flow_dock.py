@@ -62,8 +62,10 @@ def test_the_demo_shows_its_matrix_flows_chart_and_total_and_the_ribbons_in_3d(m
     # the chart: one point per leg (distance, parts/h); a click names the leg and selects it in the list
     x, y = dock.scatter.getData()
     assert len(x) == 49 and sorted(zip(x, y, strict=True)) == sorted((leg.distance_m, leg.parts_per_h) for leg in analysis.legs)
-    dock.show_leg(3)
+    point = next(p for p in dock.scatter.points() if p.data() == 3)
     row = dock.state.summary.rows[3]
+    assert dock.scatter.opts["tip"](x=point.pos().x(), y=point.pos().y(), data=point.data()) == row.tip  # hover
+    dock.scatter.sigClicked.emit(dock.scatter, [point], None)  # a click
     assert dock.caption.text() == row.tip and "parts/h over" in row.tip
     assert dock.legs.rows[dock.leg_view.currentIndex().row()] is row
 
