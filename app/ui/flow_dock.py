@@ -19,18 +19,15 @@ from shiboken6 import isValid
 from app.model.factory import Pose
 from app.optimise.flow_service import FlowService, FlowState
 from app.optimise.flow_view import (
-    LEG_HEADER_TIPS,
-    LEG_HEADERS,
     RIBBON_TABLE,
     RIBBON_TITLE,
-    LegRow,
     delta_text,
     drag_text,
     effort_text,
     empty_text,
-    matrix_text,
     widest_ribbon_m,
 )
+from app.ui.flow_tables import LegTable, MatrixTable
 from app.ui.gui_thread import connect_on_gui
 from app.ui.theme import colour_plot
 
@@ -39,8 +36,6 @@ if TYPE_CHECKING:
     from app.plugins import PluginManager
     from app.scene.view import FactoryView
 
-Role = QtCore.Qt.ItemDataRole
-RIGHT = int(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
 POINT, CHOSEN = (0, 114, 178), (230, 159, 0)  # Okabe–Ito blue, and orange for the leg clicked
 PAGES = {"message": 0, "analysis": 1}
 
@@ -64,85 +59,6 @@ def _while_alive(dock: QtWidgets.QWidget, method: str) -> Callable[..., None]:
             getattr(target, method)(*args)
 
     return call
-
-
-class _LegModel(QtCore.QAbstractTableModel):
-    """The per-flow list: from → to, parts/h, metres, effort, share (sortable by any column)."""
-
-    def __init__(self, parent: QtCore.QObject | None = None):
-        super().__init__(parent)
-        self.rows: list[LegRow] = []
-
-    def set_rows(self, rows: list[LegRow]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: Any = QtCore.QModelIndex()) -> int:  # noqa: B008 - Qt's signature
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Any = QtCore.QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(LEG_HEADERS)
-
-    def data(self, index: Any, role: int = Role.DisplayRole) -> Any:
-        row = self.rows[index.row()]
-        if role == Role.DisplayRole:
-            return row.texts()[index.column()]
-        if role == Role.ToolTipRole:
-            return row.tip
-        if role == Role.TextAlignmentRole and index.column() >= 1:
-            return RIGHT
-        return None
-
-    def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = Role.DisplayRole) -> Any:
-        if orientation == QtCore.Qt.Orientation.Horizontal and role in (Role.DisplayRole, Role.ToolTipRole):
-            return (LEG_HEADERS if role == Role.DisplayRole else LEG_HEADER_TIPS)[section]
-        return None
-
-    def sort(self, column: int, order: QtCore.Qt.SortOrder = QtCore.Qt.SortOrder.AscendingOrder) -> None:
-        self.layoutAboutToBeChanged.emit()
-        descending = order == QtCore.Qt.SortOrder.DescendingOrder
-        self.rows.sort(key=lambda r: r.sort_keys()[column], reverse=descending)  # type: ignore[arg-type, return-value]
-        self.layoutChanged.emit()
-
-
-class _MatrixModel(QtCore.QAbstractTableModel):
-    """The from-to matrix (parts/h, row → column), cells read from the array as they are drawn (a 2,000-machine
-    plant has four million of them), zeros blank."""
-
-    def __init__(self, parent: QtCore.QObject | None = None):
-        super().__init__(parent)
-        self.names: tuple[str, ...] = ()
-        self.matrix = np.zeros((0, 0))
-
-    def set_matrix(self, names: tuple[str, ...], matrix: np.ndarray) -> None:
-        self.beginResetModel()
-        self.names, self.matrix = names, matrix
-        self.endResetModel()
-
-    def rowCount(self, parent: Any = QtCore.QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.names)
-
-    def columnCount(self, parent: Any = QtCore.QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.names)
-
-    def data(self, index: Any, role: int = Role.DisplayRole) -> Any:
-        value = float(self.matrix[index.row(), index.column()])
-        if role == Role.DisplayRole:
-            return matrix_text(value)
-        if role == Role.ToolTipRole and value:
-            return f"{self.names[index.row()]} → {self.names[index.column()]}: {matrix_text(value)} parts/h"
-        if role == Role.TextAlignmentRole:
-            return RIGHT
-        return None
-
-    def headerData(self, section: int, orientation: QtCore.Qt.Orientation, role: int = Role.DisplayRole) -> Any:
-        if role == Role.DisplayRole:
-            return self.names[section]
-        if role == Role.ToolTipRole:
-            rows = orientation == QtCore.Qt.Orientation.Vertical
-            return f"from {self.names[section]} (row)" if rows else f"to {self.names[section]} (column)"
-        return None
 
 
 class FlowDock(QtWidgets.QDockWidget):
@@ -189,13 +105,13 @@ class FlowDock(QtWidgets.QDockWidget):
         self.pages.addWidget(self.message)
         self.tabs = QtWidgets.QTabWidget(self.pages)
         self.pages.addWidget(self.tabs)
-        self.legs = _LegModel(self)
+        self.legs = LegTable(self)
         self.leg_view = self._table(self.legs, "Flows")
         self.leg_view.setSortingEnabled(True)
         self.leg_view.horizontalHeader().setSortIndicator(1, QtCore.Qt.SortOrder.DescendingOrder)  # by effort
         self.leg_view.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.leg_view.viewport().installEventFilter(self)  # columns that do not fit are hidden whole (``_fit_columns``)
-        self.matrix = _MatrixModel(self)
+        self.matrix = MatrixTable(self)
         self.matrix_view = self._table(self.matrix, "From-to")
         self.matrix_view.setToolTip("The from-to matrix: parts per hour from the row's machine to the column's")
         self.tabs.addTab(self._chart(), "Distance–intensity")
