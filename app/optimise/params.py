@@ -232,7 +232,10 @@ def optimise_params(
     if selection is not None and not selection.proven:
         notes.append(selection.text)
     if selection is not None and selection.proven and in_space and recommended != ids.get(current):
-        notes += current_note(selection, ids[current])
+        close = current_note(selection, ids[current])
+        if close:  # no change is shown to gain δ over today's settings: noise is not taken for improvement
+            recommended = ids[current]
+            notes += [*close, "so today's settings are recommended: keep them"]
     if recommended is not None and recommended != ids.get(current) and _same_figures(ev, settings[recommended], current):
         notes.append(
             f"candidate {recommended} gives the same figures as the current settings in every replication: the change "

@@ -298,3 +298,22 @@ def test_a_cap_that_never_binds_is_one_point_of_the_front_and_said_to_change_not
     best = result.candidate(result.recommended)  # the cap with the most output: one that never binds
     assert best.values["line:wip_cap"] >= 7
     assert f"candidate {best.id} gives the same figures as the current settings in every replication" in result.notes[-1]
+
+
+def test_when_today_is_within_delta_of_the_best_today_is_recommended_not_a_change():
+    # One more place at M2 can only help a little: with an indifference zone far wider than that gain, the
+    # selection cannot show that any change gains δ over today's settings, so it recommends keeping them.
+    f = line()
+    request = ParamsRequest(
+        variables=(Variable("input_buffer", "M2", 3, 4),),
+        replications=3, max_evaluations=4, population=4, delta=5.0, max_selection_replications=10,
+    )
+    result = optimise_params(f, request, InProcessSimulations())
+    sel = result.selection
+    today = result.current.id
+    assert sel is not None and sel.proven and sel.best != today  # the extra place measured better…
+    assert result.recommended == today  # …by less than δ: no change is recommended
+    assert any(n.startswith("the current settings are within δ of candidate") for n in result.notes)
+    assert result.notes[result.notes.index(next(n for n in result.notes if "within δ" in n)) + 1] == (
+        "so today's settings are recommended: keep them"
+    )
