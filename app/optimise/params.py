@@ -235,7 +235,7 @@ def optimise_params(
         close = current_note(selection, ids[current])
         if close:  # no change is shown to gain δ over today's settings: noise is not taken for improvement
             recommended = ids[current]
-            notes += [*close, "so today's settings are recommended: keep them"]
+            notes += close
     if recommended is not None and recommended != ids.get(current) and _same_figures(ev, settings[recommended], current):
         notes.append(
             f"candidate {recommended} gives the same figures as the current settings in every replication: the change "

@@ -11,7 +11,7 @@ Examples
 ...     first_replication=10, finalists=[FinalistRecord(id=1, name="candidate 1", replications=10, mean=37.95714),
 ...     FinalistRecord(id=0, name=CURRENT, replications=10, mean=37.9)], best=1, proven=True, survivors=[1], text="")
 >>> current_note(rec, 0)[0].split("(")[1]
-'0.057 parts/h apart, δ = 0.38 parts/h): the change may gain less than δ'
+"0.057 parts/h apart, δ = 0.38 parts/h): no change is shown to gain δ, so today's settings are recommended"
 """
 
 from __future__ import annotations
@@ -42,7 +42,8 @@ def current_note(selection: SelectionRecord, current_id: int) -> list[str]:
     gap = format_number(abs(best.mean - now.mean), selection.unit, digits=2)  # below δ: δ's two digits say enough
     return [
         f"the current settings are within δ of {best.name} in the selection's replications ({gap} apart, "
-        f"δ = {format_number(selection.delta, selection.unit)}): the change may gain less than δ"
+        f"δ = {format_number(selection.delta, selection.unit)}): no change is shown to gain δ, so today's settings are "
+        "recommended"
     ]
 
 

@@ -247,7 +247,8 @@ def claim_text(result: ParamsResult) -> str:
     else:
         lines.append("Nothing recommended: pick a candidate to apply or to simulate in What-if.")
     lines += [d.text[:1].upper() + d.text[1:] + "." for d in sel.dominated]
-    lines += [n[:1].upper() + n[1:] + "." for n in result.notes]
+    said = {sel.text, *(d.text for d in sel.dominated)}  # the notes repeat these for the command line
+    lines += [n[:1].upper() + n[1:] + "." for n in result.notes if n not in said]
     return "\n".join(lines)
 
 

@@ -225,7 +225,8 @@ class ParamsDialog(QtWidgets.QDialog):
         self.table.clearSelection()
         self.table.setRowCount(0)
         self.scatter.clear()
-        self.bars.setData(x=np.zeros(0), y=np.zeros(0))
+        # every array at once: pyqtgraph keeps the ones not given, and old bars with no points crash it
+        self.bars.setData(x=np.zeros(0), y=np.zeros(0), width=np.zeros(0), height=np.zeros(0))
         self.plot_box.setVisible(result is not None and len(result.objectives) >= 2)
         if result is None:
             self.claim.setText(HINT)

@@ -178,6 +178,30 @@ def test_a_result_file_from_the_cli_reopens_with_its_pareto_scatter(make_window,
     dialog.close()
 
 
+def test_a_one_objective_result_after_a_two_objective_one_shows_without_error(make_window, qtbot, tmp_path):
+    # The error bars of the first result's scatter must go with it: pyqtgraph kept their half-widths for no
+    # points and raised on every repaint (a crash dialog each time).
+    out = _cli_result(tmp_path)
+    two = ParamsResult.load(out)
+    one = two.model_copy(update={"objectives": ["throughput"]})
+    single = tmp_path / "one.json"
+    one.save(single)
+    w = make_window()
+    dialog = _open(w)
+    assert dialog.open_result(str(out)) and dialog.plot_box.isVisible()
+    qtbot.wait(200)  # drawn with its bars
+    assert dialog.open_result(str(single))
+    assert not dialog.plot_box.isVisible() and dialog.table.rowCount() == len(one.candidates)
+    dialog.plot_box.setVisible(True)  # even drawn, the emptied plot has nothing to fail on
+    dialog.plot.autoRange()
+    qtbot.wait(200)
+    dialog.plot.grab()
+    # The claim says each thing once (the notes repeat the selection's sentences for the command line).
+    lines = dialog.claim.text().replace("<b>", "").replace("</b>", "").split("<br>")
+    assert len(lines) == len(set(lines))
+    dialog.close()
+
+
 @pytest.mark.parametrize("size", [(1366, 768), (1920, 1080)])
 def test_the_dialog_fits_the_screen(make_window, qtbot, size):
     from app.ui.params_dialog import show_params_optimiser
