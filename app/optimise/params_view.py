@@ -125,9 +125,19 @@ def kpi_order(result: ParamsResult) -> list[str]:
     return list(result.objectives) + [k for k in OBJECTIVES if k not in result.objectives]
 
 
+def _titled(words: str, unit: str) -> str:
+    """A column title with its unit, unless the words end with it already ("CNC-03 servers", not
+    "CNC-03 servers (servers)").
+
+    >>> _titled("CNC-03 servers", "servers"), _titled("CNC-04 input buffer", "places")
+    ('CNC-03 servers', 'CNC-04 input buffer (places)')
+    """
+    return words if not unit or words.endswith(unit) else f"{words} ({unit})"
+
+
 def headers(result: ParamsResult) -> list[str]:
     """Column titles of the candidates table."""
-    variables = [f"{v.variable().words} ({v.variable().unit})" for v in result.variables]
+    variables = [_titled(v.variable().words, v.variable().unit) for v in result.variables]
     kpis = [OBJECTIVES[k].words for k in kpi_order(result)]  # the cells carry their units
     return ["Candidate", *variables, *kpis, "Role"]
 

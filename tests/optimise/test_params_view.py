@@ -99,7 +99,7 @@ def test_rows_put_the_recommended_first_and_say_each_role():
     assert rows[0].kpis[:2] == ["32.0 ± 0.1 parts/h", "800.0 ± 5 s"] and rows[0].kpis[2] == "—"
     assert rows[2].name == "today's settings" and "today's settings" in rows[2].role
     assert rows[-1].role == "outside the budget (not simulated)"
-    assert headers(r)[:3] == ["Candidate", "M2 servers (servers)", "line WIP cap (CONWIP) (parts)"]
+    assert headers(r)[:3] == ["Candidate", "M2 servers", "line WIP cap (CONWIP) (parts)"]  # no "servers (servers)"
     assert len(headers(r)) == len(rows[0].values) + len(rows[0].kpis) + 2
 
 
