@@ -392,7 +392,8 @@ def _check_budget(factory: Factory, request: ParamsRequest) -> None:
         unpriced = [v.target for v in servers if v.target not in b.server_cost and "*" not in b.server_cost]
         if unpriced:
             raise ParamsInputError(
-                f"a cost budget needs the price of a server: none given for {', '.join(unpriced)} (--server-cost ID=PRICE)"
+                f"a cost budget needs the price of a server: none given for {', '.join(unpriced)} (set the server price; "
+                "on the command line --server-cost ID=PRICE)"
             )
         if use["cost"] > b.max_cost:
             raise ParamsInputError(
