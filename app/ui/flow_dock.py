@@ -90,9 +90,11 @@ class FlowDock(QtWidgets.QDockWidget):
         font.setBold(True)
         font.setPointSizeF(font.pointSizeF() * 1.15)
         self.total.setFont(font)
+        self.total.setWordWrap(True)  # "Moving Inspection (CMM) 1: 8591 part·m/h" wraps in a narrow dock
         self.total.setToolTip("Transport effort: Σ parts/h × metres along the aisles and transport paths")
         self.delta = QtWidgets.QLabel("", body)
         self.delta.setObjectName("flow_delta")
+        self.delta.setWordWrap(True)
         self.ribbons = QtWidgets.QCheckBox("Ribbons in 3D (width ∝ parts/h)", body)
         self.ribbons.setObjectName("flow_ribbons")
         self.ribbons.toggled.connect(self._draw_ribbons)

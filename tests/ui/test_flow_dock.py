@@ -148,3 +148,19 @@ def test_a_factory_without_flows_says_there_is_nothing_to_analyse(make_window, q
     assert dock.total.text() == "Transport effort: none" and dock.delta.text() == ""
     dock.ribbons.setChecked(True)
     assert not w.view.ribbons.visible and w.view.colour_bar("ribbons") is None
+
+
+def test_a_long_machine_name_while_dragging_wraps_instead_of_widening_the_dock(make_window, qtbot):
+    w = make_window(size=(1366, 768))
+    dock = _dock(w, qtbot)
+    dock.raise_()
+    w.actions_by_id["edit.layout_mode"].trigger()
+    qtbot.waitUntil(lambda: w.layout_editor.service.state == "ready", timeout=30000)
+    qa = w.document.factory.machine("QA-01")  # "Inspection (CMM) 1"
+    w.view.drag_started.emit("QA-01", qa.pose.x_m, qa.pose.y_m)
+    w.view.drag_moved.emit(qa.pose.x_m - 3.0, qa.pose.y_m, ALT)
+    assert dock.total.text().startswith(f"Moving {qa.name}: ")
+    QtCore.QCoreApplication.processEvents()
+    scroll = dock.widget()
+    assert scroll.horizontalScrollBar().maximum() == 0  # nothing cut at the dock's edge, no sideways scrolling
+    w.view.drag_finished.emit(qa.pose.x_m, qa.pose.y_m, NONE)
