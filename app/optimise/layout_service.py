@@ -21,27 +21,24 @@ True
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 from collections.abc import Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 from psygnal import Signal
 
 from app.model.factory import Factory
+from app.optimise.job import SearchJob
 from app.optimise.layout import LayoutProgress, optimise_layout
 from app.optimise.layout_problem import LayoutInputError, LayoutRequest
+from app.optimise.layout_result import LayoutResult
 from app.optimise.validate import validate_candidates
-from app.sim.engine import Cancelled
 from app.sim.model import SimInputError
 
 __all__ = ["LayoutOptimiser", "LayoutRequest"]
 
-log = logging.getLogger(__name__)
 
-
-class LayoutOptimiser:
+class LayoutOptimiser(SearchJob):
     """One layout search at a time, on its own thread.
 
     Signals (all emitted on the worker thread: a GUI connects through ``app.ui.gui_thread.connect_on_gui``)
@@ -59,20 +56,10 @@ class LayoutOptimiser:
         Cancelled while validating: no result.
     """
 
-    progressed = Signal(object)
+    what = "layout search"
+    input_errors = (LayoutInputError, SimInputError)
+
     validating = Signal(float)
-    finished = Signal(object)
-    failed = Signal(str)
-    cancelled = Signal()
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="layout-optimiser")
-        self._cancel = threading.Event()
-        self._running: Future[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._running is not None and not self._running.done()
 
     def start(
         self,
@@ -86,28 +73,13 @@ class LayoutOptimiser:
     ) -> Future[None]:
         """Search (and validate the best ``validate`` candidates of) ``factory``, a snapshot the caller no
         longer changes. ``hulls``: collision shapes by asset (default: loaded from the factory's meshes on
-        the worker). RuntimeError when a search is already running."""
-        if self.running:
-            raise RuntimeError("a layout search is already running: cancel it first")
-        self._cancel.clear()
-        self._running = self._pool.submit(self._run, factory, request, hulls, factory_path, validate, replications, horizon_s)
-        return self._running
+        the worker). RuntimeError when a search is already running. ``cancel()`` stops the search as soon as
+        it can (its result so far is still reported)."""
 
-    def cancel(self) -> None:
-        """Stop the running search as soon as it can (its result so far is still reported)."""
-        self._cancel.set()
+        def work() -> LayoutResult:
+            from app.optimise.feasibility import factory_hulls
 
-    def close(self) -> None:
-        self.cancel()
-        for signal in (self.progressed, self.validating, self.finished, self.failed, self.cancelled):
-            signal.disconnect()
-        self._pool.shutdown(wait=True)
-
-    def _run(self, factory, request, hulls, factory_path, validate, replications, horizon_s) -> None:
-        from app.optimise.feasibility import factory_hulls
-
-        path = None if factory_path is None else str(factory_path)
-        try:
+            path = None if factory_path is None else str(factory_path)
             shapes = hulls if hulls is not None else factory_hulls(factory, factory_path)
             result = optimise_layout(factory, request, shapes, self._progress, self._cancel.is_set, path)
             if validate and result.stopped_by != "cancelled":
@@ -122,17 +94,9 @@ class LayoutOptimiser:
                     progress=self.validating.emit,
                     cancel=self._cancel.is_set,
                 )
-        except (LayoutInputError, SimInputError) as e:
-            self.failed.emit(str(e))
-            return
-        except Cancelled:
-            self.cancelled.emit()
-            return
-        except Exception as e:  # a fault in the search: said, logged with its traceback, layout untouched
-            log.exception("layout search failed")
-            self.failed.emit(f"the layout search failed: {e}")
-            return
-        self.finished.emit(result)
+            return result
+
+        return self._submit(work)
 
     def _progress(self, p: LayoutProgress) -> None:
         self.progressed.emit(p)

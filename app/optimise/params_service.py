@@ -32,26 +32,21 @@ Examples
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
-from concurrent.futures import Future, ThreadPoolExecutor
-
-from psygnal import Signal
+from concurrent.futures import Future
 
 from app.model.factory import Factory
+from app.optimise.job import SearchJob
 from app.optimise.params import ParamsProgress, optimise_params
 from app.optimise.params_problem import ParamsInputError, ParamsRequest, check_request
+from app.optimise.params_result import ParamsResult
 from app.optimise.params_runs import simulations
-from app.sim.engine import Cancelled
 from app.sim.model import SimInputError
 
 __all__ = ["ParamsOptimiser", "ParamsProgress", "ParamsRequest"]
 
-log = logging.getLogger(__name__)
 
-
-class ParamsOptimiser:
+class ParamsOptimiser(SearchJob):
     """One scenario-parameter search at a time, on its own thread.
 
     Signals (all emitted on the worker thread: a GUI connects through ``app.ui.gui_thread.connect_on_gui``)
@@ -68,19 +63,9 @@ class ParamsOptimiser:
         Cancelled during the selection: no result.
     """
 
-    progressed = Signal(object)
-    finished = Signal(object)
-    failed = Signal(str)
-    cancelled = Signal()
-
-    def __init__(self) -> None:
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="params-optimiser")
-        self._cancel = threading.Event()
-        self._running: Future[None] | None = None
-
-    @property
-    def running(self) -> bool:
-        return self._running is not None and not self._running.done()
+    what = "parameter search"
+    input_errors = (ParamsInputError, SimInputError)
+    unreachable = "cannot run the simulations"
 
     def start(
         self,
@@ -93,40 +78,13 @@ class ParamsOptimiser:
     ) -> Future[None]:
         """Search ``factory`` (a snapshot the caller no longer changes) as ``request`` says. Replications run on
         ``workers`` local processes (default: one per core), on the Dask scheduler at ``dask_address``, or in
-        the worker thread itself (``in_process``: tests, tiny models). RuntimeError when one is running."""
-        if self.running:
-            raise RuntimeError("a parameter search is already running: cancel it first")
-        self._cancel.clear()
+        the worker thread itself (``in_process``: tests, tiny models). RuntimeError when one is running.
+        ``cancel()`` stops as soon as the replications running now are done."""
         path = None if factory_path is None else str(factory_path)
-        self._running = self._pool.submit(self._run, factory, request, path, workers, dask_address, in_process)
-        return self._running
 
-    def cancel(self) -> None:
-        """Stop as soon as the replications running now are done."""
-        self._cancel.set()
-
-    def close(self) -> None:
-        self.cancel()
-        for signal in (self.progressed, self.finished, self.failed, self.cancelled):
-            signal.disconnect()
-        self._pool.shutdown(wait=True)
-
-    def _run(self, factory, request, path, workers, dask_address, in_process) -> None:
-        try:
+        def work() -> ParamsResult:
             check_request(factory, request)  # bad input is said before any worker process starts
             with simulations(workers, dask_address, in_process) as sims:
-                result = optimise_params(factory, request, sims, self.progressed.emit, self._cancel.is_set, path)
-        except (ParamsInputError, SimInputError) as e:
-            self.failed.emit(str(e))
-            return
-        except Cancelled:
-            self.cancelled.emit()
-            return
-        except OSError as e:  # a cluster address that cannot be reached, worker processes that cannot start
-            self.failed.emit(f"cannot run the simulations: {e}")
-            return
-        except Exception as e:  # a fault in the search: said, logged with its traceback, factory untouched
-            log.exception("parameter search failed")
-            self.failed.emit(f"the parameter search failed: {e}")
-            return
-        self.finished.emit(result)
+                return optimise_params(factory, request, sims, self.progressed.emit, self._cancel.is_set, path)
+
+        return self._submit(work)
