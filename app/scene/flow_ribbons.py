@@ -10,31 +10,22 @@ from __future__ import annotations
 
 import numpy as np
 import pyvista as pv
-from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer
+from vtkmodules.vtkRenderingCore import vtkRenderer
+
+from app.scene.heat import flat_actor
 
 RIBBON_Z = 0.08  # above the heat map's flow ribbons (0.05) and the floor heat (0.015)
 CASING_M = 0.05
 CASING_RGB = {"light": (38, 40, 48), "dark": (225, 227, 232)}
 
 
-def _flat_actor() -> vtkActor:
-    actor = vtkActor()
-    actor.SetMapper(vtkPolyDataMapper())
-    actor.PickableOff()
-    prop = actor.GetProperty()
-    prop.SetAmbient(1.0)
-    prop.SetDiffuse(0.0)
-    actor.VisibilityOff()
-    return actor
-
-
 class FlowRibbonLayer:
     """The ribbons of one material-flow analysis (``show``); ``clear`` hides them."""
 
     def __init__(self, renderer: vtkRenderer):
-        self.casing = _flat_actor()
+        self.casing = flat_actor()
         self.casing.GetMapper().ScalarVisibilityOff()
-        self.ribbons = _flat_actor()
+        self.ribbons = flat_actor()
         mapper = self.ribbons.GetMapper()
         mapper.SetScalarModeToUseCellFieldData()
         mapper.SelectColorArray("rgb")

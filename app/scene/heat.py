@@ -84,10 +84,12 @@ class FloorHeatLayer:
         return bool(self.actor.GetVisibility())
 
 
-def _flat_actor(mesh: pv.PolyData) -> vtkActor:
-    """A hidden, unpickable, unlit actor drawing ``mesh`` (lying on the floor, its colours as given)."""
+def flat_actor(mesh: pv.PolyData | None = None) -> vtkActor:
+    """A hidden, unpickable, unlit actor drawing ``mesh`` (lying on the floor, its colours as given; None:
+    the mesh is set on its mapper later)."""
     mapper = vtkPolyDataMapper()
-    mapper.SetInputData(mesh)
+    if mesh is not None:
+        mapper.SetInputData(mesh)
     actor = vtkActor()
     actor.SetMapper(mapper)
     actor.PickableOff()
@@ -103,14 +105,14 @@ class FlowLayer:
 
     def __init__(self, renderer: vtkRenderer):
         self.mesh = pv.PolyData()
-        self.actor = _flat_actor(self.mesh)
+        self.actor = flat_actor(self.mesh)
         mapper = self.actor.GetMapper()
         mapper.SetScalarModeToUseCellFieldData()
         mapper.SelectColorArray("rgb")
         mapper.SetColorModeToDirectScalars()
         mapper.ScalarVisibilityOn()
         self.casing = pv.PolyData()
-        self.casing_actor = _flat_actor(self.casing)
+        self.casing_actor = flat_actor(self.casing)
         self.casing_actor.GetMapper().ScalarVisibilityOff()
         self.set_theme("light")
         renderer.AddActor(self.casing_actor)  # drawn first, just below the ribbons
