@@ -250,10 +250,12 @@ class WatchdogPanel(QtWidgets.QWidget):
     def _on_selection(self) -> None:
         d, dog = self._selected(), self.dog
         can = d is not None and dog is not None and dog.running and self._document() is not None
-        self.recalibrate_button.setVisible(can and d is not None and dog is not None and (d.machine, d.param) in dog.channels)
+        d = dog.latest(d) if can and d is not None and dog is not None else None
+        # nothing to recalibrate to while the size waits for enough observations since the change point
+        sized = d is not None and dog is not None and d.size_known and (d.machine, d.param) in dog.channels
+        self.recalibrate_button.setVisible(sized)
         self.dismiss_button.setVisible(can)
-        if can and d is not None and dog is not None:
-            d = dog.latest(d)
+        if sized and d is not None and dog is not None:
             label = text.recalibration_label(d, dog.changes_for(d))
             self.recalibrate_button.setText(label)
             self.recalibrate_button.setToolTip(f"{label}: one undoable edit; the watchdog compares with it from now")
@@ -270,6 +272,8 @@ class WatchdogPanel(QtWidgets.QWidget):
         d, dog, document = self._selected(), self.dog, self._document()
         if d is None or dog is None or document is None or (d.machine, d.param) not in dog.channels:
             return  # (not one of a machine removed from the layout since)
+        if not dog.latest(d).size_known:
+            return  # its size is not known yet: nothing to set
         label = text.recalibration_label(dog.latest(d), dog.changes_for(dog.latest(d)))
         changes = dog.recalibrate(d)  # with the latest estimate
         before = document.factory

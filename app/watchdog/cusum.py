@@ -66,6 +66,16 @@ def threshold_for_arl(arl0: float, k: float = 0.5) -> float:
     return float(brentq(lambda h: math.log(arl_two_sided(h, k)) - math.log(arl0), 1e-6, 200.0, xtol=1e-9))
 
 
+def moments_of(n: int, sx: float, sxx: float) -> tuple[int, float, float]:
+    """(n, mean, sample standard deviation) from n, Σx and Σx² (NaN where there are too few values)."""
+    if n == 0:
+        return 0, math.nan, math.nan
+    mean = sx / n
+    if n == 1:
+        return 1, mean, math.nan
+    return n, mean, math.sqrt(max((sxx - n * mean * mean) / (n - 1), 0.0))
+
+
 class Cusum:
     """A two-sided CUSUM fed one z-score at a time, O(1) per observation.
 
@@ -129,14 +139,13 @@ class Cusum:
         """(observations, time of the first) since the ``side`` (+1 upper, −1 lower) sum last stood at 0."""
         return (self.n_hi, self.t_hi) if side > 0 else (self.n_lo, self.t_lo)
 
+    def sums(self, side: int) -> tuple[int, float, float]:
+        """(n, Σx, Σx²) of the raw values since the ``side`` sum last stood at 0."""
+        return (self.n_hi, self.sx_hi, self.sxx_hi) if side > 0 else (self.n_lo, self.sx_lo, self.sxx_lo)
+
     def moments(self, side: int) -> tuple[int, float, float]:
         """(n, mean, sample standard deviation) of the raw values since that side's sum last stood at 0."""
-        n, sx, sxx = (self.n_hi, self.sx_hi, self.sxx_hi) if side > 0 else (self.n_lo, self.sx_lo, self.sxx_lo)
-        if n == 0:
-            return 0, math.nan, math.nan
-        mean = sx / n
-        var = (sxx - n * mean * mean) / (n - 1) if n > 1 else math.nan
-        return n, mean, math.sqrt(max(var, 0.0)) if n > 1 else math.nan
+        return moments_of(*self.sums(side))
 
     def statistic(self, side: int) -> float:
         return self.hi if side > 0 else self.lo

@@ -7,6 +7,13 @@ Examples
 'CNC-03 cycle time +18.3 ± 5.2% since 14:20 (99.8% confidence)'
 >>> d.suggestion()
 MachineParam(kind='machine_param', machine='CNC-03', param='cycle_mean_s', value=319.0)
+
+A detection made on one overwhelming observation knows the direction before the size:
+
+>>> fast = Detection("CNC-03", "cycle", 1, 1.6, 0.3, 0.0, 3600.0, 1, 0.999, 270.0, 6.0, 4.1, clock=lambda t: "14:20",
+...                  needs=5, rule="shewhart")
+>>> fast.text
+'CNC-03 cycle time up since 14:20 (> 99.9% confidence); size: not enough data — needs ≥ 5 cycles (1 so far)'
 """
 
 from __future__ import annotations
@@ -37,9 +44,14 @@ class WatchdogConfig:
     k
         Half the shift, in standard deviations of one observation, that the CUSUM is tuned to find fastest.
     min_observations
-        Observations since the change point a detection needs at least (its estimate rests on them).
-        Beyond that it needs as many as make the interval of the change's size exclude "no change"
-        (a few for a large change, more for a small one).
+        Observations since the change point the size of a change needs at least (its estimate rests on
+        them). The CUSUM detects a change only with that many, and with as many as make the interval of
+        its size exclude "no change" (a few for a large change, more for a small one); the single-observation
+        rule detects on one overwhelming observation, and its size waits for that many since it.
+    shewhart_share
+        The share of the false-alarm budget given to the single-observation (Shewhart) rule; the CUSUM gets
+        the rest (its alarm level is set for ``1 / (1 − share)`` times the run length). The two rules' false
+        alarm rates add up to at most the configured one (docs/closed-loop.md: the split).
     interval
         Coverage of the interval given with the size of a change.
     rearm
@@ -52,6 +64,11 @@ class WatchdogConfig:
     min_observations: dict[str, int] = field(default_factory=lambda: {"cycle": 5, "mtbf": 5, "mttr": 5})
     interval: float = 0.95
     rearm: bool = False
+    shewhart_share: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.shewhart_share < 1.0:
+            raise ValueError(f"the Shewhart rule's share of the false alarms must be in [0, 1), got {self.shewhart_share}")
 
 
 def clock_time(t: float) -> str:
@@ -67,7 +84,12 @@ class Detection:
     half-width ``half_width`` of its ``interval`` (95%) interval; ``confidence`` is the probability that a
     plant matching its model would *not* have raised this alarm within the ``n`` observations behind it
     — ``exp(−n / ARL₀(S))``, with ARL₀(S) the in-control run length of a CUSUM alarming at the level S
-    the statistic reached (run lengths are close to geometric).
+    the statistic reached (run lengths are close to geometric); for the single-observation rule (``rule``
+    ``"shewhart"``) one minus the probability of an observation as far out (its z-score is ``statistic``,
+    the limit ``threshold``).
+
+    The size (``ratio``, ``half_width``) is known once ``n`` reaches ``needs`` observations since the change
+    point (``size_known``); before, the text says how many it needs and nothing is offered to recalibrate.
     """
 
     machine: str
@@ -83,6 +105,13 @@ class Detection:
     statistic: float
     threshold: float
     clock: Callable[[float], str] = field(default=clock_time, compare=False, repr=False)
+    needs: int = 0
+    rule: str = "cusum"
+
+    @property
+    def size_known(self) -> bool:
+        """Enough observations since the change point for its size (``needs``)."""
+        return self.n >= self.needs
 
     @property
     def change_text(self) -> str:
@@ -97,11 +126,22 @@ class Detection:
 
     @property
     def text(self) -> str:
-        """``CNC-03 cycle time +18 ± 5% since 14:20 (99.8% confidence)``"""
+        """``CNC-03 cycle time +18 ± 5% since 14:20 (99.8% confidence)``, or, before the size is known,
+        ``CNC-03 cycle time up since 14:20 (> 99.9% confidence); size: not enough data — needs ≥ 5 cycles (1 so far)``"""
+        if not self.size_known:
+            return (
+                f"{self.machine} {PARAM_WORDS[self.param]} {'up' if self.direction > 0 else 'down'} since "
+                f"{self.clock(self.since_ts)} ({self.confidence_text} confidence); size: {self.size_wanted}"
+            )
         return (
             f"{self.machine} {PARAM_WORDS[self.param]} {self.change_text} since {self.clock(self.since_ts)} "
             f"({self.confidence_text} confidence)"
         )
+
+    @property
+    def size_wanted(self) -> str:
+        """``not enough data — needs ≥ 5 cycles (1 so far)``: what the size still waits for."""
+        return f"not enough data — needs ≥ {self.needs} {OBSERVATION_WORDS[self.param]} ({self.n} so far)"
 
     @property
     def estimate_s(self) -> float:
@@ -111,6 +151,8 @@ class Detection:
     def suggestion(self) -> MachineParam:
         """The recalibration as a scenario change: the parameter set to its observed mean, rounded to the
         precision of its interval. (An arrival rate is a change of demand: ``Watchdog.changes_for``.)"""
+        if not self.size_known:
+            raise ValueError(f"{self.machine} {PARAM_WORDS[self.param]}: the size is not known yet — {self.size_wanted}")
         if self.param not in SCENARIO_PARAM:
             raise ValueError(f"a change of the {PARAM_WORDS[self.param]} is a change of demand: see Watchdog.changes_for")
         value, _ = round_to_interval(self.estimate_s, self.model_mean_s * self.half_width)

@@ -66,6 +66,36 @@ class Expectation:
             z = (x / self.mean_s - 1.0) / DETERMINISTIC_CV
         return max(-Z_LIMIT, min(Z_LIMIT, z))
 
+    def limits(self, alpha: float) -> tuple[float, float]:
+        """The single-observation limits ``(lower, upper)`` at false-alarm probability ``alpha``: a plant
+        matching the model gives an observation ``≤ lower`` or ``≥ upper`` with probability at most
+        ``alpha`` (``alpha / 2`` each side), from the exact tail of the distribution the simulation draws
+        from — lognormal and exponential in closed form, a Poisson count from its exact tail (at most
+        ``alpha / 2``: a count moves in whole steps), a deterministic time from its tolerance. An empirical
+        time has none (``(-inf, inf)``): its samples say nothing of a tail beyond them.
+
+        >>> lo, hi = Expectation("exponential", 100.0, 1.0).limits(2e-4)
+        >>> round(lo, 4), round(hi, 1)  # e^(−x/100) = 1e-4 beyond hi, 1 − e^(−x/100) = 1e-4 below lo
+        (0.01, 921.0)
+        """
+        if not 0.0 < alpha < 1.0:
+            raise ValueError(f"a false-alarm probability must lie between 0 and 1, got {alpha}")
+        q = alpha / 2.0
+        limit = -float(ndtri(q))  # the standard normal's upper q quantile
+        kind = self.kind
+        if kind == "lognormal":
+            return math.exp(self.mu_log - limit * self.sigma_log), math.exp(self.mu_log + limit * self.sigma_log)
+        if kind == "exponential":
+            return -self.mean_s * math.log1p(-q), -self.mean_s * math.log(q)
+        if kind == "poisson":
+            # P(X ≥ upper) = sf(upper − 1) ≤ q; P(X ≤ lower) = cdf(lower) ≤ q (−1: a count never below)
+            upper = float(poisson.isf(q, self.mean_s)) + 1.0
+            lower = float(poisson.ppf(q, self.mean_s))
+            return (lower - 1.0 if poisson.cdf(lower, self.mean_s) > q else lower), upper
+        if kind == "empirical":
+            return -math.inf, math.inf
+        return self.mean_s * (1.0 - limit * self.cv), self.mean_s * (1.0 + limit * self.cv)
+
 
 def expectation_of(dist: Distribution) -> Expectation:
     """The expectation of a duration the model draws from ``dist``."""

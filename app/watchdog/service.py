@@ -9,10 +9,14 @@ the history's samples (``feed_samples``) — it derives per machine
 - **repair times**: time spent ``down``;
 
 turns each into a z-score against the factory's simulation parameters (:mod:`app.watchdog.expectation`)
-and runs a two-sided CUSUM on it (:mod:`app.watchdog.cusum`) whose alarm level gives one false alarm per
-``false_alarm_every_s`` per machine and parameter. A detection names what moved, by how much (the mean
-since the change point over the model's, with its 95% interval), since when (the change point: the
-alarming sum's last zero) and with what confidence; it is logged at once (:mod:`app.watchdog.log`) and
+and runs two rules on it: a two-sided CUSUM (:mod:`app.watchdog.cusum`) for small and moderate changes,
+and a single-observation (Shewhart) limit from the exact tail of the model's distribution for a large
+one, found on its first observation. The false-alarm budget — one per ``false_alarm_every_s`` per machine
+and parameter — is split between them (``WatchdogConfig.shewhart_share``), so together they give no
+more. A detection names what moved, which way, since when (the change point: the alarming sum's last
+zero, or the overwhelming observation) and with what confidence; by how much (the mean since the change
+point over the model's, with its 95% interval) once ``min_observations`` are in since the change point —
+until then it says "not enough data"; it is logged at once (:mod:`app.watchdog.log`) and
 announced with the ``detected`` signal. ``recalibrate`` turns it into a scenario change
 (``app.sim.scenario.MachineParam``) and starts that channel again from the new value.
 
@@ -40,7 +44,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 from psygnal import Signal
-from scipy.special import ndtri
+from scipy.special import ndtr, ndtri
 from scipy.stats import t as student_t
 
 from app.history.recorder import Sample
@@ -49,7 +53,7 @@ from app.sim.numbers import round_to_interval
 from app.sim.scenario import Change, Demand, Scenario, apply
 from app.state.machine_states import code_in, table_of
 from app.state.store import Update
-from app.watchdog.cusum import Cusum, arl_two_sided, threshold_for_arl
+from app.watchdog.cusum import Cusum, arl_two_sided, moments_of, threshold_for_arl
 from app.watchdog.detection import (
     OBSERVATION_WORDS,
     PARAM_WORDS,
@@ -73,16 +77,28 @@ _STATES = table_of("auto")
 
 
 class _Channel:
-    """One machine's one parameter: its expectation, its CUSUM and what it has seen."""
+    """One machine's one parameter: its expectation, its two rules (a CUSUM; single-observation limits)
+    and what it has seen. ``arl0`` is the whole channel's in-control run length; the CUSUM is set for
+    ``arl0 / (1 − share)`` observations, the limits for a probability ``share / arl0`` per observation, so
+    their false-alarm rates add up to ``1 / arl0`` at most."""
 
-    __slots__ = ("arl0", "cusum", "detection", "exp", "machine", "min_obs", "n_obs", "param")
+    __slots__ = (
+        "arl0", "cusum", "detection", "exp", "lower", "machine", "min_obs", "n_obs", "param", "since", "upper", "z_limit",
+    )  # fmt: skip
 
     def __init__(self, machine: str, param: str, exp: Expectation, arl0: float, config: WatchdogConfig):
         self.machine, self.param, self.exp, self.arl0 = machine, param, exp, arl0
-        self.cusum = Cusum(config.k, threshold_for_arl(arl0, config.k))
+        share = config.shewhart_share
+        self.cusum = Cusum(config.k, threshold_for_arl(arl0 / (1.0 - share), config.k))
+        if share > 0.0:
+            self.lower, self.upper = exp.limits(share / arl0)
+            self.z_limit = -float(ndtri(share / arl0 / 2.0))
+        else:
+            self.lower, self.upper, self.z_limit = -math.inf, math.inf, math.inf
         self.min_obs = config.min_observations.get(param, 5)
         self.n_obs = 0
         self.detection: Detection | None = None
+        self.since: list[float] = [0, 0.0, 0.0]  # n, Σx, Σx² of the observations since the detection's change point
 
 
 class _MachineState:
@@ -242,8 +258,9 @@ class Watchdog:
     def changes_for(self, detection: Detection) -> list[Change]:
         """The scenario changes that make the model match a detection: the machine's parameter set to its
         observed mean, or — for arrivals — every part flow entering at that station with its time between
-        arrivals divided by the observed rate ratio (rounded to the interval's precision)."""
-        if detection.param != "arrival":
+        arrivals divided by the observed rate ratio (rounded to the interval's precision). Refused
+        (``ValueError``) while the size is not known."""
+        if detection.param != "arrival" or not detection.size_known:
             return [detection.suggestion()]
         out: list[Change] = []
         for f in self.factory.flows:
@@ -261,18 +278,22 @@ class Watchdog:
             ch = self.channels.get((detection.machine, detection.param))
             if ch is None or ch.detection is not detection:
                 return detection
-            n = ch.cusum.side_since(detection.direction)[0]
+            count, sx, sxx = ch.since
+            n, mean, sd = moments_of(int(count), sx, sxx)
             if n <= detection.n:
                 return detection
-            ratio, half = self._estimate(ch, detection.direction)
+            ratio, half = self._estimate(ch, n, mean, sd)
             return dataclasses.replace(detection, ratio=ratio, half_width=half, n=n)
 
     def recalibrate(self, detection: Detection, t: float | None = None) -> list[Change]:
         """Accept a detection: the channel expects what was observed from now on (the latest estimate), the
         recalibration is logged, and the scenario changes that make the model match are announced and
-        returned (the caller applies them; ``set_factory`` with the new version then finds nothing changed)."""
+        returned (the caller applies them; ``set_factory`` with the new version then finds nothing changed).
+        Refused (``ValueError``) while the size is not known: too few observations since the change point."""
         with self.lock:
             detection = self.latest(detection)
+            if not detection.size_known:
+                raise ValueError(f"{detection.text}: nothing to recalibrate to yet")
             changes = self.changes_for(detection)
             old = self.channels[detection.machine, detection.param].exp.mean_s
             self.set_factory(apply(Scenario(name="recalibrated", factory=self.factory, changes=changes)))
@@ -304,7 +325,7 @@ class Watchdog:
             return f"not watched: {machine} has no {PARAM_WORDS.get(param, param)} in the model"
         what = OBSERVATION_WORDS[param]
         if ch.detection is not None:
-            return ch.detection.text
+            return self.latest(ch.detection).text
         c = ch.cusum
         for side in (1, -1):
             n, _ = c.side_since(side)
@@ -483,11 +504,21 @@ class Watchdog:
     # -- detection --------------------------------------------------------------------------------
     def _observe(self, ch: _Channel, x: float, t: float) -> None:
         ch.n_obs += 1
-        side = ch.cusum.push(ch.exp.z(x), x, t)
-        if side and ch.detection is None and ch.cusum.side_since(side)[0] >= ch.min_obs:
-            ratio, half = self._estimate(ch, side)
+        z = ch.exp.z(x)
+        side = ch.cusum.push(z, x, t)
+        if ch.detection is not None:  # what the detection's size is re-estimated from (``latest``)
+            since = ch.since
+            since[0] += 1
+            since[1] += x
+            since[2] += x * x
+            return
+        if side and ch.cusum.side_since(side)[0] >= ch.min_obs:
+            ratio, half = self._estimate(ch, *ch.cusum.moments(side))
             if (ratio - half > 1.0) if side > 0 else (ratio + half < 1.0):  # the interval says which way it moved
                 self._detect(ch, side, t, ratio, half)
+                return
+        if x >= ch.upper or x <= ch.lower:  # one observation beyond the model's single-observation limits
+            self._detect_one(ch, 1 if x >= ch.upper else -1, x, z, t)
 
     def _quantile(self, dof: int) -> float:
         """The two-sided ``interval`` quantile of Student's t with ``dof`` degrees (0: the normal's)."""
@@ -497,12 +528,11 @@ class Watchdog:
             q = self._quantiles[dof] = float(student_t.ppf(p, dof) if dof else ndtri(p))
         return q
 
-    def _estimate(self, ch: _Channel, side: int) -> tuple[float, float]:
-        """The ratio of the mean since the change point to the model's, and its interval's half-width.
-        Under ``SAMPLE_SD_FROM`` observations the spread is the model's at the observed mean (its CV: a
-        drift that scales the times keeps it) and the quantile the normal's; from then on the sample's own
-        standard deviation with Student's t."""
-        n, mean, sd = ch.cusum.moments(side)
+    def _estimate(self, ch: _Channel, n: int, mean: float, sd: float) -> tuple[float, float]:
+        """The ratio of the mean of ``n`` observations since the change point to the model's, and its
+        interval's half-width. Under ``SAMPLE_SD_FROM`` observations the spread is the model's at the
+        observed mean (its CV: a drift that scales the times keeps it) and the quantile the normal's; from
+        then on the sample's own standard deviation ``sd`` with Student's t."""
         if n >= SAMPLE_SD_FROM and sd == sd:
             half = self._quantile(n - 1) * sd / math.sqrt(n)
         else:
@@ -523,6 +553,7 @@ class Watchdog:
         since = c.side_since(side)[1]
         level = c.statistic(side)
         confidence = math.exp(-n / arl_two_sided(level, c.k))
+        ch.since = [float(v) for v in c.sums(side)]
         d = Detection(
             ch.machine,
             ch.param,
@@ -537,18 +568,35 @@ class Watchdog:
             level,
             c.h,
             self.clock,
+            needs=ch.min_obs,
         )
+        self._announce(ch, d, t)
+
+    def _detect_one(self, ch: _Channel, side: int, x: float, z: float, t: float) -> None:
+        """A change found on one observation beyond a single-observation limit: its change point is that
+        observation, its size waits for ``min_observations`` since it."""
+        ch.since = [1, x, x * x]
+        ratio, half = self._estimate(ch, 1, x, math.nan)
+        confidence = 1.0 - 2.0 * float(ndtr(-abs(z)))  # a matching plant gives one as far out this rarely
+        d = Detection(
+            ch.machine, ch.param, side, ratio, half, t, t, 1, confidence, ch.exp.mean_s, z, ch.z_limit, self.clock,
+            needs=ch.min_obs, rule="shewhart",
+        )  # fmt: skip
+        self._announce(ch, d, t)
+
+    def _announce(self, ch: _Channel, d: Detection, t: float) -> None:
         self.detections.append(d)
         if self.config.rearm:
-            c.reset()
+            ch.cusum.reset()
         else:
             ch.detection = d
-        self._log("detection", d, t, ch.exp.mean_s, d.estimate_s, d.text)
+        self._log("detection", d, t, ch.exp.mean_s, d.estimate_s if d.size_known else None, d.text)
         self.detected.emit(d)
 
-    def _log(self, kind: str, d: Detection, t: float, old: float, new: float, text: str) -> None:
+    def _log(self, kind: str, d: Detection, t: float, old: float, new: float | None, text: str) -> None:
         if self.log is not None:
-            entry = LogEntry(t, kind, d.machine, d.param, d.ratio, d.half_width, d.since_ts, d.confidence, d.n, old, new, text)
+            ratio, half = (d.ratio, d.half_width) if d.size_known else (None, None)
+            entry = LogEntry(t, kind, d.machine, d.param, ratio, half, d.since_ts, d.confidence, d.n, old, new, text)
             self.log.append(entry)
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from app.live.client import ConnectionSettings, LinkState
 from app.plant.server import spawn
+from app.state.store import GOOD, Update
 from tests.conftest import DEMO
 from tests.live.conftest import free_port
 
@@ -54,11 +55,13 @@ def test_a_drift_shows_in_the_alarms_dock_and_one_click_recalibrates_it(qloop, m
         fed_on: list[str] = []
         dog.detected.connect(lambda _d: fed_on.append(threading.current_thread().name))
         qtbot.waitUntil(lambda: any(d.machine == "CNC-03" for d in panel.detections), timeout=60000)
+        d = next(d for d in panel.detections if d.machine == "CNC-03")
+        qtbot.waitUntil(lambda: dog.latest(d).size_known, timeout=60000)  # five cycles since the change point
+        panel.refresh()
     finally:
         server.kill()
         server.wait(10)
     assert fed_on and threading.main_thread().name not in fed_on
-    d = next(d for d in panel.detections if d.machine == "CNC-03")
     assert (d.param, d.direction) == ("cycle", 1)
     waiting = len(panel.detections)
     assert w.alarms_dock.drifts == waiting and w.alarms_dock.windowTitle().startswith("Alarms (")  # drifts count as alarms
@@ -74,7 +77,7 @@ def test_a_drift_shows_in_the_alarms_dock_and_one_click_recalibrates_it(qloop, m
     assert panel.recalibrate_button.isVisible()
     assert label.startswith("Recalibrate CNC-03 cycle time to ") and "×" in label and label.endswith(" s)")
     before = _cycle_mean(w, "CNC-03")
-    expected = dog.changes_for(d)[0].value
+    expected = dog.changes_for(dog.latest(d))[0].value  # the size once known (the plant has stopped since)
 
     qtbot.mouseClick(panel.recalibrate_button, qtbot_left())
     assert _cycle_mean(w, "CNC-03") == pytest.approx(expected)
@@ -105,6 +108,33 @@ def test_a_drift_shows_in_the_alarms_dock_and_one_click_recalibrates_it(qloop, m
     actions = [x[5] for x in _rows(table) if x[1] == "CNC-03"]
     assert any(a.startswith("recalibration undone") for a in actions)
     assert any(a.startswith("recalibration redone") for a in actions)
+
+
+def test_recalibrate_stays_off_while_the_size_of_a_change_is_not_known(make_window, qtbot):
+    """One cycle twice the modelled length is a detection at once, but its size needs five cycles: the row
+    says so and Recalibrate is not offered (Dismiss is) until they are in."""
+    w = make_window()
+    panel = w.console.watchdog
+    dog = w.live.session.make_watcher(w.document.factory, None)  # what a live session makes when it connects
+    names = [("CNC-03", "CycleTime", "n")]
+    dog.feed([Update(0, 270.0, GOOD, 0.0), Update(0, 540.0, GOOD, 600.0)], names)
+    qtbot.waitUntil(lambda: len(panel.detections) == 1, timeout=5000)
+    row = _rows(panel.table)[0]
+    assert row[0] == "CNC-03" and row[1].startswith("CNC-03 cycle time up since ")
+    assert row[1].endswith("size: not enough data — needs ≥ 5 cycles (1 so far)")
+    panel.table.selectRow(0)
+    assert panel.selected_index() == 0
+    assert panel.dismiss_button.isVisible() and not panel.recalibrate_button.isVisible()
+    panel.recalibrate_selected()  # even if asked: nothing to set yet
+    assert w.document.factory.machine("CNC-03").sim.cycle.mean_s == 270.0 and not w.document.dirty
+    dog.feed([Update(0, 541.0 + i, GOOD, 1200.0 + 600 * i) for i in range(3)], names)
+    panel.refresh()
+    assert _rows(panel.table)[0][1].endswith("(4 so far)") and not panel.recalibrate_button.isVisible()
+    dog.feed([Update(0, 545.0, GOOD, 3600.0)], names)
+    panel.refresh()  # (the panel refreshes every 2 s by itself)
+    assert _rows(panel.table)[0][1].startswith("CNC-03 cycle time +10")
+    assert panel.recalibrate_button.isVisible()
+    assert panel.recalibrate_button.text().startswith("Recalibrate CNC-03 cycle time to 2.0")
 
 
 def test_a_link_drop_interrupts_the_watchdog_and_makes_no_detection(qloop, make_window, qtbot):

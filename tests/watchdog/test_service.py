@@ -34,24 +34,55 @@ def _names(machine: str) -> list[tuple[str, str, str]]:
 
 
 def test_no_detection_is_claimed_before_there_are_enough_observations(factory):
+    """A moderate change (cycles 35% longer: about three standard deviations each, inside the single-cycle
+    limits) is a detection only once the CUSUM has five cycles since the change point."""
     dog = Watchdog(factory, clock=hours)
     names = _names("CNC-03")
     found = []
     dog.detected.connect(found.append)
-    # Three cycles of twice the modelled length: far beyond the alarm level, but too few to say by how much.
-    dog.feed([Update(0, 270.0, GOOD, 0.0)] + [Update(0, 540.0 + i, GOOD, 600.0 * (i + 1)) for i in range(3)], names)
+    assert dog.channels["CNC-03", "cycle"].upper > 364.5
+    dog.feed([Update(0, 270.0, GOOD, 0.0)] + [Update(0, 364.5 + i, GOOD, 600.0 * (i + 1)) for i in range(4)], names)
     assert found == []
-    assert dog.status("CNC-03", "cycle") == "possible change, not enough data — needs ≥ 5 cycles since it began (3 so far)"
-    dog.feed([Update(0, 545.0 + i, GOOD, 2400.0 + 600 * i) for i in range(2)], names)
+    assert dog.status("CNC-03", "cycle") == "possible change, not enough data — needs ≥ 5 cycles since it began (4 so far)"
+    dog.feed([Update(0, 369.0, GOOD, 3000.0)], names)
     assert len(found) == 1
     d = found[0]
-    assert (d.machine, d.param, d.direction, d.n) == ("CNC-03", "cycle", 1, 5)
-    assert d.ratio == pytest.approx(2.0, rel=0.02)
-    assert d.text.startswith("CNC-03 cycle time +10") and "since 0.2 h" in d.text and "confidence)" in d.text
+    assert (d.machine, d.param, d.direction, d.n, d.rule) == ("CNC-03", "cycle", 1, 5, "cusum")
+    assert d.size_known and d.ratio == pytest.approx(1.36, rel=0.02)
+    assert d.text.startswith("CNC-03 cycle time +3") and "since 0.2 h" in d.text and "confidence)" in d.text
     assert dog.status("CNC-03", "cycle") == d.text
     assert dog.status("CNC-03", "mtbf") == "not enough data — needs ≥ 5 failures (0 so far)"
     assert dog.status("CNC-01", "cycle") == "not enough data — needs ≥ 5 cycles (0 so far)"
     assert dog.status("QA-01", "mtbf").startswith("not watched")
+
+
+def test_one_overwhelming_cycle_is_a_detection_whose_size_waits_for_enough_cycles(factory):
+    """A cycle twice the modelled length (seven standard deviations) is found at once, as "up"; its size is
+    "not enough data — needs ≥ 5 cycles" and nothing can be recalibrated until five cycles since it are in."""
+    dog = Watchdog(factory, clock=hours)
+    names = _names("CNC-03")
+    found = []
+    dog.detected.connect(found.append)
+    dog.feed([Update(0, 270.0, GOOD, 0.0), Update(0, 540.0, GOOD, 600.0)], names)
+    assert len(found) == 1
+    d = found[0]
+    assert (d.direction, d.n, d.rule, d.since_ts, d.needs) == (1, 1, "shewhart", 600.0, 5)
+    assert not d.size_known
+    assert d.text == "CNC-03 cycle time up since 0.2 h (> 99.9% confidence); size: not enough data — needs ≥ 5 cycles (1 so far)"
+    assert dog.status("CNC-03", "cycle") == d.text
+    with pytest.raises(ValueError, match="not enough data"):
+        dog.changes_for(d)
+    with pytest.raises(ValueError, match="not enough data"):
+        dog.recalibrate(d)
+    dog.feed([Update(0, 541.0 + i, GOOD, 1200.0 + 600 * i) for i in range(3)], names)
+    assert not dog.latest(d).size_known and dog.latest(d).text.endswith("needs ≥ 5 cycles (4 so far)")
+    dog.feed([Update(0, 545.0, GOOD, 3600.0)], names)
+    assert len(found) == 1  # one detection, re-estimated
+    now = dog.latest(d)
+    assert now.size_known and now.n == 5 and now.ratio == pytest.approx(2.0, rel=0.02)
+    assert now.text.startswith("CNC-03 cycle time +10") and "since 0.2 h" in now.text
+    assert dog.status("CNC-03", "cycle") == now.text
+    assert dog.changes_for(now)[0].value == pytest.approx(540.0, rel=0.1)
 
 
 def test_bad_readings_other_signals_and_unknown_bindings_are_ignored(factory):
@@ -156,6 +187,6 @@ def test_repairs_that_take_three_times_longer_are_found_on_the_repair_time_only(
     dog.feed(updates, names)
     found = [(d.param, d.direction) for d in dog.detections]
     assert found == [("mttr", 1)]
-    d = dog.detections[0]
-    assert abs(d.ratio - 3.0) <= d.half_width + 0.3 and d.n >= 5
+    d = dog.latest(dog.detections[0])  # re-estimated from every repair since the change point
+    assert abs(d.ratio - 3.0) <= d.half_width + 0.3 and d.n >= 5 and d.size_known
     assert "CNC-03 repair time +" in d.text
