@@ -117,6 +117,10 @@ def test_the_claim_says_the_verdict_and_what_to_apply():
     assert text.startswith("Candidate 2 has the best throughput") and "≥ 95% confidence" in text
     assert "Recommended: candidate 2 — M2 servers = 3, line WIP cap (CONWIP) = no cap." in text
     assert "Candidate 1 is worse than candidate 2" in text
+    # what the claim rests on: the selection's own means, best first (the table has the search's figures)
+    assert text.splitlines()[1] == (
+        "Selection means (fresh replications): candidate 2 32.00 parts/h (10 runs), candidate 1 31.00 parts/h (10 runs)."
+    )
     assert "keep today's settings" in claim_text(_result(recommended=0))
     assert "Nothing recommended" in claim_text(_result(recommended=None, proven=False))
     cancelled = claim_text(_result(stopped_by="cancelled"))
