@@ -159,18 +159,6 @@ def _overlap(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, flo
     return (lo, hi) if hi > lo + _EPS else None
 
 
-def _covered(piece: tuple[float, float], cover: list[tuple[float, float]]) -> float:
-    """Length of ``piece`` inside the union of ``cover``."""
-    cuts = sorted((max(a, piece[0]), min(b, piece[1])) for a, b in cover)
-    total, reach = 0.0, piece[0]
-    for a, b in cuts:
-        a = max(a, reach)
-        if b > a:
-            total += b - a
-            reach = b
-    return total
-
-
 def shifting_bottlenecks(
     machines: Sequence[str],
     periods: Sequence[np.ndarray],
@@ -180,7 +168,20 @@ def shifting_bottlenecks(
     observations: float = math.inf,
 ) -> BottleneckTimeline:
     """The shifting-bottleneck method (see the module's text) over [t0, t1], from each machine's active
-    periods (``active_periods``; (n, 2) arrays of start, end, in time order, not overlapping)."""
+    periods (``active_periods``; (n, 2) arrays of start, end, in time order, not overlapping).
+
+    The timeline (``spans``) is the one account: each machine's sole seconds are its sole spans, its shifting
+    seconds the shifting spans it is in (as the momentary bottleneck or as its partner). So the spans cover
+    exactly the time some machine is active, sole + shifting over the spans is that time, and the shifting
+    seconds of all machines add up to twice the time spent shifting.
+
+    A shift from X to Y is the overlap of X's and Y's active periods *while X or Y is the momentary
+    bottleneck* (Roser et al.: the overlap of the current and the next bottleneck): the part of the overlap
+    during which a third machine was the momentary bottleneck belongs to that machine, not to this shift.
+    When the shift into a short episode of X and the shift out of it would overlap (three machines active
+    together), the shift out begins where it begins and the shift in ends there: each moment shifts between
+    two machines, never three.
+    """
     machines = tuple(machines)
     periods = [np.clip(np.asarray(p, dtype=float).reshape(-1, 2), t0, t1) for p in periods]
     edges = np.unique(np.concatenate([[t0, t1], *[p.ravel() for p in periods]]))
@@ -198,33 +199,34 @@ def shifting_bottlenecks(
             episodes[-1][1] = float(b)
         else:
             episodes.append([float(a), float(b), int(i), int(j)])
-    # shifting: the overlap of the active periods of consecutive, touching bottlenecks
-    overlaps: list[tuple[float, float, int, int]] = []
-    for e, f in itertools.pairwise(episodes):
-        if abs(e[1] - f[0]) < _EPS and e[2] != f[2]:
-            o = _overlap(tuple(periods[e[2]][e[3]]), tuple(periods[f[2]][f[3]]))
-            if o is not None:
-                overlaps.append((o[0], o[1], e[2], f[2]))
-    for i in range(len(machines)):  # each machine's shifting time: the union of the overlaps it is part of
-        mine = [(a, b) for a, b, x, y in overlaps if i in (x, y)]
-        shifting[i] = _covered((t0, t1), mine)
+    # each episode's shift in (from the previous bottleneck) ends at shift_in[k]; its shift out (to the next)
+    # begins at shift_out[k]; no shift: the episode's start / end
+    shift_in = [e[0] for e in episodes]
+    shift_out = [e[1] for e in episodes]
+    for k, (e, f) in enumerate(itertools.pairwise(episodes)):
+        if abs(e[1] - f[0]) >= _EPS or e[2] == f[2]:
+            continue
+        o = _overlap(tuple(periods[e[2]][e[3]]), tuple(periods[f[2]][f[3]]))
+        if o is None:
+            continue
+        shift_out[k] = max(o[0], e[0])  # within the two episodes: never into a third machine's time
+        shift_in[k + 1] = min(o[1], f[1])
     spans: list[Span] = []
-    for start, end, i, _j in episodes:
-        near = [(a, b, x, y) for a, b, x, y in overlaps if i in (x, y) and a < end and b > start]
-        cuts = sorted((max(a, start), min(b, end), machines[y if x == i else x]) for a, b, x, y in near)
-        cursor = start
-        for a, b, partner in cuts:
-            if a > cursor + _EPS:
-                spans.append(Span(cursor, a, machines[i], False))
-            a = max(a, cursor)
+    for k, (start, end, i, _j) in enumerate(episodes):
+        out_at = shift_out[k]
+        in_until = min(shift_in[k], out_at)  # the shift out begins where it begins; the shift in ends there
+        before = machines[episodes[k - 1][2]] if in_until > start + _EPS else ""
+        after = machines[episodes[k + 1][2]] if out_at < end - _EPS else ""
+        for a, b, partner in ((start, in_until, before), (in_until, out_at, ""), (out_at, end, after)):
             if b > a + _EPS:
-                spans.append(Span(a, b, machines[i], True, partner))
-                cursor = b
-        if end > cursor + _EPS:
-            spans.append(Span(cursor, end, machines[i], False))
+                spans.append(Span(a, b, machines[i], bool(partner), partner))
     for s in spans:
-        if not s.shifting:
-            sole[machines.index(s.machine)] += s.end_s - s.start_s
+        length = s.end_s - s.start_s
+        if s.shifting:
+            shifting[machines.index(s.machine)] += length
+            shifting[machines.index(s.partner)] += length
+        else:
+            sole[machines.index(s.machine)] += length
     return BottleneckTimeline(machines, float(t0), float(t1), sole, shifting, tuple(spans), resolution_s, observations)
 
 
