@@ -9,9 +9,11 @@ The demo plant is simulated by the plant simulator's engine with the values its 
    naive detector — a fixed ±10% threshold on each machine's 5-minute mean cycle time — in the same run.
 2. **Detection delay** of a +10%, +20% and +50% drift of CNC-03's cycle time (``--seeds`` runs each,
    the drift one simulated hour in): the naive detector, the watchdog at the naive detector's own false
-   alarm rate (the fair comparison: same false alarms, who is faster) and the watchdog at its default level.
-   The delay is simulated minutes from the drift to the first alarm on CNC-03 (a run without one within
-   ``--horizon-h`` counts as that horizon, and is reported as missed).
+   alarm rate (the fair comparison: same false alarms, who is faster), the naive threshold that gives the
+   watchdog's configured rate on the stable run (in-sample: in its favour) and the watchdog at its default
+   level. The delay is simulated minutes from the drift to the first alarm on CNC-03 after it began (every
+   detector re-arms after an alarm; a run without one within ``--horizon-h`` counts as that horizon, and
+   is reported as missed).
 3. **CPU share** of the watchdog fed 10,000 values per second (20% of them the State and CycleTime
    signals it reads, the rest other signals; and the worst case: only the signals it reads), beside the state
    store ingesting the same batches (the in-run baseline).
@@ -116,8 +118,14 @@ def stable_run(factory, days: float, seed: int) -> dict:
     # naive detector's favour): the deviation exceeded by no more windows than that rate allows.
     allowed = int(machines * days * 86400.0 / WatchdogConfig().false_alarm_every_s)
     ranked = sorted(naive.deviations, reverse=True)
+    limit = ranked[allowed] if allowed < len(ranked) else 0.0
+    by_rule = {rule: sum(1 for d in dog.detections if d.param == "cycle" and d.rule == rule) for rule in ("cusum", "shewhart")}
     return {
-        "naive_limit_at_watchdog_rate": round(ranked[allowed] if allowed < len(ranked) else 0.0, 4),
+        "naive_limit_at_watchdog_rate": round(limit, 4),
+        # measured in this run: the naive threshold's false alarms against the watchdog's (the fair comparison
+        # needs the watchdog at no more)
+        "naive_same_rate_false_alarms": sum(1 for v in naive.deviations if v > limit),
+        "watchdog_cycle_false_alarms_by_rule": by_rule,
         "days": days,
         "watchdog_cycle_false_alarms": cycles,
         "watchdog_false_alarms_per_machine_day": round(cycles / (machines * days), 4),
@@ -127,11 +135,18 @@ def stable_run(factory, days: float, seed: int) -> dict:
     }
 
 
+def _after_drift(d) -> bool:
+    return d.machine == "CNC-03" and d.param == "cycle" and d.detected_ts > DRIFT_AT_S
+
+
 def drift_run(factory, size_pct: int, seed: int, naive_every_s: float, naive_limit: float, horizon_s: float) -> dict:
     """Minutes from the drift to the first alarm on CNC-03 of each detector (None: none within the horizon)."""
     plant = SimulatedPlant(factory, seed=seed, drifts=[parse_drift(f"CNC-03:cycle=+{size_pct}%@1h")], step_s=STEP_S)
-    same = Watchdog(factory, config=WatchdogConfig(false_alarm_every_s=naive_every_s))
-    default = Watchdog(factory)
+    # Both watchdogs re-arm after an alarm and count only alarms after the drift began, as the naive
+    # detectors do (at the naive detector's rate a false alarm before the drift is likely: it must not
+    # silence the channel, nor count as a detection).
+    same = Watchdog(factory, config=WatchdogConfig(false_alarm_every_s=naive_every_s, rearm=True))
+    default = Watchdog(factory, config=WatchdogConfig(rearm=True))
     naive = NaiveDetector(factory, plant.names)
     wide = NaiveDetector(factory, plant.names, naive_limit)
     found: dict[str, float | None] = dict.fromkeys(("naive", "watchdog_same_rate", "naive_same_rate", "watchdog_default"))
@@ -143,8 +158,8 @@ def drift_run(factory, size_pct: int, seed: int, naive_every_s: float, naive_lim
         for key, times in (
             ("naive", [t for m, t in naive.alarms if m == "CNC-03" and t > DRIFT_AT_S]),
             ("naive_same_rate", [t for m, t in wide.alarms if m == "CNC-03" and t > DRIFT_AT_S]),
-            ("watchdog_same_rate", [d.detected_ts for d in same.detections if d.machine == "CNC-03" and d.param == "cycle"]),
-            ("watchdog_default", [d.detected_ts for d in default.detections if d.machine == "CNC-03" and d.param == "cycle"]),
+            ("watchdog_same_rate", [d.detected_ts for d in same.detections if _after_drift(d)]),
+            ("watchdog_default", [d.detected_ts for d in default.detections if _after_drift(d)]),
         ):
             if found[key] is None and times:
                 found[key] = (times[0] - DRIFT_AT_S) / 60.0
@@ -247,7 +262,9 @@ def main() -> int:
     print(f"  watchdog (1 per 30 days configured)  {per_day:8.4f} false alarms per machine-day")
     print(f"  naive ±10% on 5-min means            {naive_rate:8.3f} false alarms per machine-day")
     naive_limit = stable["naive_limit_at_watchdog_rate"]
-    print(f"  the naive threshold for 1 false alarm per 30 machine-days: ±{100 * naive_limit:.0f}%")
+    print(f"  the naive threshold for 1 false alarm per 30 machine-days: ±{100 * naive_limit:.0f}%", end=" ")
+    print(f"({stable['naive_same_rate_false_alarms']} false alarms in this run; the watchdog's cycle times:", end=" ")
+    print(f"{stable['watchdog_cycle_false_alarms']}, by rule {stable['watchdog_cycle_false_alarms_by_rule']})")
 
     horizon_min = args.horizon_h * 60.0
     delays: dict[str, dict[str, float | None]] = {}
@@ -316,6 +333,7 @@ def main() -> int:
         },
         "false_alarms_within_configured": cycles_fa <= allowed + 3 * math.sqrt(allowed),
         "no_more_false_alarms_than_naive": stable["watchdog_false_alarms_per_machine_day"] <= naive_rate,
+        "no_more_false_alarms_than_naive_at_the_same_rate_threshold": cycles_fa <= stable["naive_same_rate_false_alarms"],
         "cpu_under_10pct_of_a_core_at_10k_values_s": mixed_dog < 0.10,
         "every_drift_found_at_the_default_level": all(missed[f"watchdog_default_{s}pct"] == 0 for s in SIZES),
         "forecast_8h_20_replications_under_10s": fc["wall_s"] < 10.0,
