@@ -18,6 +18,7 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6 import QtCore, QtGui, QtWidgets
 
+from app.optimise.params_problem import ParamsInputError, check_request
 from app.optimise.params_result import ParamsResult
 from app.optimise.params_service import ParamsOptimiser
 from app.optimise.params_view import (
@@ -187,12 +188,17 @@ class ParamsDialog(QtWidgets.QDialog):
     # -- running ----------------------------------------------------------------------------------
     def start(self) -> None:
         doc = self.window_.document
+        request = self.setup.request()
+        try:
+            check_request(doc.factory, request)  # refused at once: the last result stays on view
+        except ParamsInputError as e:
+            self._on_failed(str(e))
+            return
         self.show_result(None)  # a new search: the last one's table and claim go
         self.message.clear()
         self.progress.setValue(0)
         self.progress.setFormat("Simulating today's settings and the first generation of candidates…")
         self.claim.setText(RUNNING)
-        request = self.setup.request()
         self.service.start(doc.factory, request, factory_path=doc.path, dask_address=self.setup.dask_address())
         self._update_buttons()
 

@@ -175,6 +175,11 @@ def test_a_result_file_from_the_cli_reopens_with_its_pareto_scatter(make_window,
     w.toggle_theme()
     assert not dialog.open_result(str(tmp_path / "missing.json"))
     assert "Cannot open" in dialog.message.text()
+    # a Start refused for bad input leaves the result on view (the table is not emptied for nothing)
+    dialog.setup.variables.set_bounds(0, 5, 2)  # lower > upper
+    dialog.start_button.click()
+    assert "bounds are reversed" in dialog.message.text() and not dialog.service.running
+    assert dialog.result is not None and dialog.table.rowCount() == len(result.candidates)
     dialog.close()
 
 
