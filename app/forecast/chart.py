@@ -89,14 +89,27 @@ def chart_data(
         empty = np.zeros(0)
         return ChartData(hours, actual, now_h, empty, empty, None, None, ["forecast: being made…"])
     band = forecast.band()
-    made_h = now_h if shift_end is None else ((shift_end - shift_start) * time_scale - forecast.horizon_s) / 3600.0
-    return ChartData(
-        hours,
-        actual,
-        now_h,
-        made_h + forecast.t_s / 3600.0,
-        forecast.median,
-        band,
-        forecast.target,
-        forecast.summary(),
-    )
+    if shift_end is None:
+        made_h, caption = now_h, forecast.summary()
+    else:
+        made_h = ((shift_end - shift_start) * time_scale - forecast.horizon_s) / 3600.0
+        caption = forecast.summary(by="by the shift's end")
+        caption.insert(1, made_text(made_h, now_h, time_scale))
+    return ChartData(hours, actual, now_h, made_h + forecast.t_s / 3600.0, forecast.median, band, forecast.target, caption)
+
+
+def made_text(made_h: float, now_h: float, time_scale: float = 1.0) -> str:
+    """When the forecast was made, in the chart's clock (the plant's hours into the shift) and how long ago,
+    so a caption read later does not contradict the status line's time left.
+
+    >>> made_text(0.4, 0.4), made_text(0.5, 0.5 + 25 / 60, time_scale=20.0)
+    ('forecast made just now, 24 min into the shift', 'forecast made 25 min ago (plant time), 30 min into the shift')
+    """
+    from app.sim.numbers import format_duration
+
+    into = f"{format_duration(max(made_h, 0.0) * 3600.0)} into the shift"
+    ago_s = (now_h - made_h) * 3600.0
+    if ago_s < 60.0:  # under a minute: the forecast is the plant as it is
+        return f"forecast made just now, {into}"
+    clock = "" if time_scale == 1.0 else " (plant time)"
+    return f"forecast made {format_duration(ago_s)} ago{clock}, {into}"

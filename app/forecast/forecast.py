@@ -113,16 +113,17 @@ class Forecast:
             return None
         return reach_probability(self.final, self.target)
 
-    def summary(self) -> list[str]:
-        """The forecast in sentences, each figure with what it rests on."""
-        r, h = self.replications, format_duration(self.horizon_s)
+    def summary(self, by: str | None = None) -> list[str]:
+        """The forecast in sentences, each figure with what it rests on. ``by``: what the horizon is called
+        ("by the shift's end"); without it "in 7.94 h" — true only at the moment the forecast was made."""
+        r, h = self.replications, by or f"in {format_duration(self.horizon_s)}"
         band = self.band_at_horizon()
         median = round(float(self.median[-1]))
         if band is None:
             need = f"needs ≥ {MIN_BAND_REPLICATIONS}, has {r}"
-            lines = [f"in {h}: median {median} parts out; not enough replications for a band — {need}"]
+            lines = [f"{h}: median {median} parts out; not enough replications for a band — {need}"]
         else:
-            lines = [f"in {h}: {median} parts out (95% band {band[0]}–{band[1]}, {r} replications)"]
+            lines = [f"{h}: {median} parts out (95% band {band[0]}–{band[1]}, {r} replications)"]
         if self.made_so_far:
             lines[0] += f", {self.made_so_far} of them made so far"
         if self.target is not None:

@@ -17,6 +17,7 @@ from app.ui.theme import colour_plot
 ACTUAL, FORECAST, TARGET = (0, 114, 178), (230, 159, 0), (213, 94, 0)
 AXIS = "hours into the shift"
 PLANT_AXIS = "plant hours into the shift"  # a plant faster than real time
+LEGEND_ROW_PX = 22
 
 
 class ForecastChart(QtWidgets.QWidget):
@@ -33,7 +34,13 @@ class ForecastChart(QtWidgets.QWidget):
         self.plot.setLabel("bottom", AXIS)
         self.plot.setLabel("left", "parts out")
         self.plot.showGrid(x=True, y=True, alpha=0.25)
-        self.plot.addLegend(offset=(-10, -10))  # bottom right: the line climbs from bottom left to top right
+        # The legend in one row above the plot area, where it covers no data (inside it hid the band).
+        pi = self.plot.getPlotItem()
+        pi.legend = self.legend = pg.LegendItem(colCount=3, frame=False, labelTextSize="8pt")
+        pi.layout.removeItem(pi.titleLabel)  # the chart has no title: its row holds the legend
+        pi.titleLabel.setVisible(False)
+        pi.layout.addItem(self.legend, 0, 1)
+        pi.layout.setRowFixedHeight(0, LEGEND_ROW_PX)
         dash, dot = QtCore.Qt.PenStyle.DashLine, QtCore.Qt.PenStyle.DotLine
         self.actual_curve = self.plot.plot(pen=pg.mkPen(ACTUAL, width=2), name="actual")
         self.median_curve = self.plot.plot(pen=pg.mkPen(FORECAST, width=2, style=dash), name="forecast (median)")
@@ -43,7 +50,7 @@ class ForecastChart(QtWidgets.QWidget):
         self.plot.addItem(self.band)
         # The legend draws a sample of a curve, not of a fill between two: a filled curve stands for the band.
         self._band_sample = pg.PlotDataItem(pen=pg.mkPen(FORECAST, width=1), fillLevel=0, fillBrush=pg.mkBrush(*FORECAST, 70))
-        self.plot.getPlotItem().legend.addItem(self._band_sample, "95% band")
+        self.legend.addItem(self._band_sample, "95% band")
         self.target_line = pg.InfiniteLine(
             angle=0, movable=False, pen=pg.mkPen(TARGET, width=1, style=dot),
             label="target {value:.0f}", labelOpts={"position": 0.05, "color": TARGET, "anchors": [(0, 1), (0, 1)]},

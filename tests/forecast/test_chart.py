@@ -33,3 +33,19 @@ def test_the_chart_joins_actual_and_forecast_at_now():
     assert data.now_h == 0.5 and data.forecast_h[0] == 0.5 and data.forecast_h[-1] == 1.5
     assert data.median[0] == 12 and data.band is not None and data.target == 30
     assert data.caption[1].startswith("reaching 30: ")
+
+
+def test_a_forecast_read_later_says_when_it_was_made_and_speaks_of_the_shifts_end():
+    """Issue 16 F10: at 20× a forecast made 25 plant minutes ago read "in 7.94 h" beside "7.53 h left"."""
+    factory = load_factory(DEMO)
+    shift, scale = 1_700_000_000.0, 20.0
+    end = shift + 8 * 3600.0 / scale
+    made = shift + 75.0  # 25 plant minutes into the shift
+    forecast = run_forecast(factory, ForecastRequest(LiveState({}, 0), (end - made) * scale, 10, seed=1))
+    now = made + 75.0  # 25 plant minutes later
+    data = chart_data(forecast, np.array([shift]), np.array([0.0]), shift, now, scale, end)
+    assert data.caption[0].startswith("by the shift's end: ")
+    assert "in 7." not in data.caption[0]
+    assert data.caption[1] == "forecast made 25 min ago (plant time), 25 min into the shift"
+    fresh = chart_data(forecast, np.array([shift]), np.array([0.0]), shift, made, scale, end)
+    assert fresh.caption[1] == "forecast made just now, 25 min into the shift"

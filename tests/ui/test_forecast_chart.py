@@ -71,3 +71,23 @@ def test_too_few_replications_are_said_and_no_band_is_drawn(qtbot):
     assert not chart.band.isVisible()
     assert "not enough replications for a band — needs ≥ 10, has 5" in chart.caption.text()
     assert "reaching 50: not enough replications — needs ≥ 20, has 5" in chart.caption.text()
+
+
+def test_the_legend_sits_above_the_plot_area_and_covers_no_data(qtbot):
+    """Issue 16 F10: the legend was drawn over the band and the median line."""
+    from app.forecast.forecast import ForecastRequest, run_forecast
+    from app.forecast.live_state import LiveState
+
+    chart = ForecastChart()
+    qtbot.addWidget(chart)
+    chart.resize(500, 320)
+    chart.show()
+    forecast = run_forecast(load_factory(DEMO), ForecastRequest(LiveState({}, 0), 7 * 3600.0, 20, made_so_far=12, seed=1))
+    chart.set_actual(np.array([SHIFT, SHIFT + 3600.0]), np.array([0.0, 12.0]), SHIFT, SHIFT + 3600.0, 1.0, SHIFT + 8 * 3600.0)
+    chart.show_forecast(forecast)
+    view = chart.plot.getPlotItem().vb
+    qtbot.waitUntil(lambda: view.sceneBoundingRect().height() > 50)
+    legend, plot_area = chart.legend.sceneBoundingRect(), view.sceneBoundingRect()
+    assert legend.height() > 0 and legend.bottom() <= plot_area.top() + 0.5
+    labels = [label.text for _sample, label in chart.legend.items]
+    assert labels == ["actual", "forecast (median)", "95% band"]
