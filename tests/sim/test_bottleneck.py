@@ -3,10 +3,13 @@ hand, then on a simulated serial line whose slowest machine must be the sole bot
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from app.model.signals import MACHINE_STATES
 from app.sim.bottleneck import (
@@ -228,3 +231,62 @@ def test_a_model_without_randomness_has_exact_shares_from_its_one_replication():
     s = summarise_run([simulate(m, 0)], [st.id for st in m.stations], m.warmup_s, exact=m.deterministic)
     assert m.deterministic and s.leader()[0] == "S1" and share_text(s.sole["S1"]) == "100%"
     assert share_text(summarise_run([simulate(m, 0)], ["S0", "S1"], m.warmup_s).sole["S1"]) == "100% ± n/a (1 replication)"
+
+
+# -- the timeline and the shares are one account (random timelines) -------------------------------------------
+_TIMELINES = st.lists(
+    st.lists(st.integers(0, 40), unique=True, max_size=10).map(lambda xs: sorted(xs)[: len(xs) // 2 * 2]),
+    min_size=1, max_size=5,
+)
+
+
+def _momentary_at(periods, x):
+    """By hand: the machine whose period around ``x`` is the longest (then begun first, then listed first)."""
+    around = [(-(b - a), a, i) for i, p in enumerate(periods) for a, b in p if a <= x < b]
+    return min(around)[2] if around else -1
+
+
+@settings(max_examples=300, deadline=None)
+@given(_TIMELINES)
+def test_sole_and_shifting_seconds_per_machine_are_what_the_timeline_gives_it(points):
+    periods = [_p(*zip(xs[::2], xs[1::2], strict=True)) for xs in points]
+    names = [f"M{i}" for i in range(len(periods))]
+    t = shifting_bottlenecks(names, periods, 0, 40)
+    spans = t.spans
+    # the spans follow each other and cover exactly the time some machine is active
+    assert all(a.end_s <= b.start_s + 1e-9 for a, b in itertools.pairwise(spans))
+    active = sum(_momentary_at(periods, x + 0.5) >= 0 for x in range(40))
+    assert sum(s.end_s - s.start_s for s in spans) == pytest.approx(active)
+    for s in spans:
+        for x in np.arange(s.start_s, s.end_s) + 0.5:  # every whole second of a span: its machine is the bottleneck
+            assert names[_momentary_at(periods, x)] == s.machine
+        if s.shifting:  # both machines are active while they shift, and they are two
+            assert s.partner != s.machine and s.partner in names
+            assert _momentary_at([periods[names.index(s.partner)]], s.start_s + 1e-6) == 0
+    # each machine's seconds are its spans: sole its sole spans, shifting the shifting spans it is in (either side)
+    for i, m in enumerate(names):
+        assert t.sole_s[i] == pytest.approx(sum(s.end_s - s.start_s for s in spans if not s.shifting and s.machine == m))
+        mine = sum(s.end_s - s.start_s for s in spans if s.shifting and m in (s.machine, s.partner))
+        assert t.shifting_s[i] == pytest.approx(mine)
+    shifting_time = sum(s.end_s - s.start_s for s in spans if s.shifting)
+    assert t.shifting_s.sum() == pytest.approx(2 * shifting_time)
+    assert t.sole_s.sum() + t.shifting_s.sum() / 2 == pytest.approx(active)
+
+
+def test_a_shift_never_counts_time_a_third_machine_was_the_bottleneck():
+    # W 0–12 (12 s), Y 4–15 (11 s), X 6–16 (10 s): W until 12, then Y until 15, then X. Y's and X's periods
+    # overlap 6–15, but W was the bottleneck until 12: the Y → X shift is 12–15, not 9 s
+    t = shifting_bottlenecks(["W", "X", "Y"], [_p((0, 12)), _p((6, 16)), _p((4, 15))], 0, 16)
+    assert _spans(t) == [
+        (0.0, 4.0, "W", False, ""), (4.0, 12.0, "W", True, "Y"), (12.0, 15.0, "Y", True, "X"), (15.0, 16.0, "X", False, "")
+    ]
+    assert t.shifting_s.tolist() == [8.0, 3.0, 11.0] and t.sole_s.tolist() == [4.0, 1.0, 0.0]
+
+
+def test_a_short_episode_between_two_shifts_shifts_with_one_machine_at_a_time():
+    # A 0–6 and C 1–7 tie at 6 s (A began first), B 4–9: A until 6, C 6–7, B 7–9. The shift A → C (their
+    # overlap 1–6) and C → B (4–7) would meet inside A's and C's time: each moment shifts between two machines
+    t = shifting_bottlenecks(["A", "B", "C"], [_p((0, 6)), _p((4, 9)), _p((1, 7))], 0, 9)
+    assert [s[2] for s in _spans(t) if not s[3]] == ["A", "B"]
+    assert all(s.partner and s.partner != s.machine for s in t.spans if s.shifting)
+    assert t.sole_s.sum() + t.shifting_s.sum() / 2 == 9.0
