@@ -171,6 +171,7 @@ class MachineEstimate:
     mttr_s: TimeEstimate | None
     failures: int
     method: str  # "CycleTime signal", "running time ÷ operations" or "no data"
+    failures_modelled: bool = True  # the factory gives the machine failures (mtbf_s): it can collect them
 
 
 @dataclass(frozen=True)
@@ -235,7 +236,8 @@ def calibrate(history, factory: Factory, t0: float, t1: float, time_scale: float
                 cyc, cv, method, n = None, None, "no data", 0
         mtbf = exponential_mean(known_up, len(starts), truncated=True) if starts else None
         mttr = exponential_mean(float(sum(repairs)), len(repairs), truncated=False) if repairs else None
-        estimates.append(MachineEstimate(m.id, cyc, cv, n, mtbf, mttr, len(starts), method))
+        fails = m.sim.mtbf_s is not None and m.sim.mttr_s is not None
+        estimates.append(MachineEstimate(m.id, cyc, cv, n, mtbf, mttr, len(starts), method, fails))
     arrivals = _arrivals(factory, output_per_h)
     return Calibration(t0, t1, time_scale, estimates, arrivals)
 

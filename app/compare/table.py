@@ -11,7 +11,7 @@ from app.compare.calibrate import ESTIMATE_MARGIN, Calibration, MachineEstimate,
 from app.compare.diff import FITS, NOT_ENOUGH, OUTSIDE, Comparison, Row
 from app.compare.report import verdict
 from app.compare.trust import Trust
-from app.sim.numbers import format_number
+from app.sim.numbers import format_duration, format_number
 
 #: The machine KPIs whose difference can colour the 3D view: (key, label).
 DELTA_KPIS = (
@@ -24,6 +24,8 @@ DELTA_KPIS = (
 #: The columns of a comparison table after the machine's two.
 KPI_COLUMNS = ("KPI", "Actual", "Baseline (95% CI)", "Scenario (95% CI)", "Δ scenario − baseline", "Verdict")
 MACHINE_COLUMNS = ("Machine", "Changed")
+#: The failures cell of a machine the factory never fails (no MTBF) and that did not fail: nothing to ask for.
+NO_FAILURES = "no failures modelled"
 CALIBRATION_COLUMNS = (
     "Machine", "From", "Cycle time (s)", "CV", "Cycles", "MTBF (95% interval)", "MTTR (95% interval)", "Failures"
 )
@@ -136,10 +138,24 @@ def calibration_heading(cal: Calibration) -> str:
     failures = sum(1 for e in cal.machines if usable(e.mtbf_s) and usable(e.mttr_s))
     arrivals = sum(1 for r in cal.arrivals_per_h.values() if usable(r))
     return (
-        f"Estimated from {(cal.t1 - cal.t0) / 60:.0f} min of recorded history (95% intervals). Enough data (interval "
+        f"Estimated from {recorded_text(cal.t1 - cal.t0, cal.time_scale)} (95% intervals). Enough data (interval "
         f"within ±{ESTIMATE_MARGIN:.0%}) for the cycle time of {cycles} of {len(cal.machines)} machines, the failures "
         f"of {failures}, {arrivals} of {len(cal.arrivals_per_h)} arrival rates; only those go into a calibrated baseline."
     )
+
+
+def recorded_text(clock_s: float, time_scale: float = 1.0) -> str:
+    """How much recorded history ``clock_s`` seconds of recording are, in the clock the estimates count: the
+    plant's. At real time ``60 min of recorded history``; on a plant simulator run faster, its plant time first
+    and the recording's clock time beside it.
+
+    >>> recorded_text(3600.0), recorded_text(180.0, 120.0)
+    ('60 min of recorded history', '6 h of plant time (3 min of recorded history at 120×)')
+    """
+    if time_scale == 1.0:
+        return f"{clock_s / 60:.0f} min of recorded history"
+    plant = format_duration(clock_s * time_scale)
+    return f"{plant} of plant time ({clock_s / 60:.0f} min of recorded history at {time_scale:g}×)"
 
 
 def calibration_usable(cal: Calibration) -> int:
@@ -159,7 +175,10 @@ def _cycle_text(e: MachineEstimate) -> str:
 
 
 def _failures_text(e: MachineEstimate) -> str:
-    """``1 failure — needs ≥ 87 failures for ±25%``: what the MTBF and MTTR rest on and what they need."""
+    """``1 failure — needs ≥ 87 failures for ±25%``: what the MTBF and MTTR rest on and what they need; a
+    machine the model never fails (no MTBF in the factory) that did not fail: ``no failures modelled``."""
+    if not e.failures_modelled and e.failures == 0:
+        return NO_FAILURES
     text = f"{e.failures} failure{'' if e.failures == 1 else 's'}"
     if not usable(e.mtbf_s):
         return f"{text} — needs ≥ {exponential_needed()} failures for ±{ESTIMATE_MARGIN:.0%}"
@@ -187,12 +206,13 @@ def calibration_rows(cal: Calibration) -> list[list[str]]:
 
 
 def calibration_muted(cal: Calibration) -> list[set[int]]:
-    """Per row of ``calibration_rows``, the columns drawn grey: estimates that do not rest on enough data
-    (cycle time, CV and cycles together; MTBF, MTTR and failures together) and are not used."""
+    """Per row of ``calibration_rows``, the columns drawn grey: exactly the estimates a calibrated baseline does
+    not use (cycle time, CV and cycles together; MTBF, MTTR and failures together) — without enough data,
+    or with none (no failure seen, none modelled)."""
     out = []
     for e in cal.machines:
         grey = set() if usable(e.cycle_s) else {2, 3, 4}
-        if (e.mtbf_s or e.mttr_s) and not (usable(e.mtbf_s) and usable(e.mttr_s)):
+        if not (usable(e.mtbf_s) and usable(e.mttr_s)):
             grey |= {5, 6, 7}
         out.append(grey)
     return out

@@ -264,7 +264,9 @@ class CalibrationDialog(QtWidgets.QDialog):
         self.setWindowTitle("Calibration from history")
         self.setObjectName("calibration_dialog")
         layout = QtWidgets.QVBoxLayout(self)
-        layout.addWidget(QtWidgets.QLabel(table.calibration_heading(cal), self))
+        heading = QtWidgets.QLabel(table.calibration_heading(cal), self)
+        heading.setWordWrap(True)  # a long sentence (plant time and recorded time at a faster plant)
+        layout.addWidget(heading)
         cols = table.CALIBRATION_COLUMNS
         self.table = QtWidgets.QTableWidget(len(cal.machines), len(cols), self)
         self.table.setHorizontalHeaderLabels(list(cols))
@@ -283,7 +285,7 @@ class CalibrationDialog(QtWidgets.QDialog):
         if not table.calibration_usable(cal):  # nothing rests on enough data: no baseline to make of it
             self.create_button.setEnabled(False)
             self.create_button.setToolTip("Not enough data for any estimate yet: let the history record longer")
-        for i, grey in enumerate(table.calibration_muted(cal)):  # estimates without enough data: grey
+        for i, grey in enumerate(table.calibration_muted(cal)):  # estimates not used (too little data, none): grey
             for c in grey:
                 self.table.item(i, c).setForeground(QtGui.QBrush(QtGui.QColor(128, 128, 128)))
         buttons.addButton(QtWidgets.QDialogButtonBox.StandardButton.Close)

@@ -92,6 +92,10 @@ def test_calibration_recovers_the_plants_parameters(recorded):
     assert sum(mtbf) >= 0.75 * len(mtbf) and sum(mttr) >= 0.75 * len(mttr), [
         (e.machine, str(e.mtbf_s), str(e.mttr_s), truth[e.machine].mtbf_s, truth[e.machine].mttr_s) for e in failing
     ]
+    # the machines the model never fails say so and ask for no failures (issue 16 F11)
+    never = [e for e in cal.machines if not truth[e.machine].mtbf_s]
+    assert never and all(not e.failures_modelled and e.failures == 0 for e in never)
+    assert all(e.failures_modelled for e in cal.machines if truth[e.machine].mtbf_s)
     for part, rate in cal.arrivals_per_h.items():  # arrivals at the goods-in store, shared by the flows
         assert math.isfinite(rate.mean) and rate.mean > 0, part
 

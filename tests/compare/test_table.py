@@ -110,9 +110,10 @@ def test_calibration_texts_mark_unknowns_and_the_window_length():
     assert calibration_usable(Calibration(0.0, 60.0, 1.0, [unknown], {})) == 0  # nothing to make a baseline of
     assert arrivals_text(cal) == f"Arrivals: A: {Estimate(12.0, 1.0, 5)}/h"
     assert arrivals_text(Calibration(0.0, 60.0, 1.0, [], {})) == "Arrivals: —"
-    # Grey: every estimate not used — CNC-01's failures (an MTBF without an MTTR), all of CNC-02's cycle columns;
-    # an arrival rate without enough data says so (a new-user trial saw MTBF/MTTR and arrivals look usable).
-    assert calibration_muted(cal) == [{5, 6, 7}, {2, 3, 4}]
+    # Grey: every estimate not used — CNC-01's failures (an MTBF without an MTTR), all of CNC-02's columns (no
+    # cycle, no failure: nothing used); an arrival rate without enough data says so (a new-user trial saw
+    # MTBF/MTTR and arrivals look usable).
+    assert calibration_muted(cal) == [{5, 6, 7}, {2, 3, 4, 5, 6, 7}]
     wide = Calibration(0.0, 60.0, 1.0, [], {"A": Estimate(14.0, 21.0, 3)})
     assert arrivals_text(wide) == f"Arrivals: A: {Estimate(14.0, 21.0, 3)}/h (not enough data, not used)"
 
@@ -129,3 +130,30 @@ def test_calibration_says_what_one_failure_is_and_what_it_needs_with_a_skewed_in
     assert row[7] == "1 failure — needs ≥ 87 failures for ±25%"
     assert "n/a" not in " ".join(row) and "replication" not in " ".join(row) and "±" not in row[5]
     assert calibration_muted(Calibration(0.0, 1.0, 1.0, [one], {})) == [{5, 6, 7}]
+
+
+def test_a_machine_the_model_never_fails_asks_for_no_failures_and_greying_follows_use():
+    """Issue 16 F11: WH-IN, buffers, QA… (no mtbf_s) read "0 failures — needs ≥ 87 failures"; 0-failure rows
+    were white and 1-failure rows grey."""
+    cycle = Estimate(42.0, 0.5, 30)
+    never = MachineEstimate("WH-IN", cycle, 0.1, 30, None, None, 0, "CycleTime signal", failures_modelled=False)
+    none_yet = MachineEstimate("CNC-01", cycle, 0.1, 30, None, None, 0, "CycleTime signal")
+    one = MachineEstimate(
+        "CNC-03", cycle, 0.1, 30, exponential_mean(3 * 3600.0, 1, True), exponential_mean(600.0, 1, False), 1, "CycleTime signal"
+    )
+    cal = Calibration(0.0, 3600.0, 1.0, [never, none_yet, one], {})
+    rows = calibration_rows(cal)
+    assert rows[0][5:] == ["—", "—", "no failures modelled"] and "needs" not in " ".join(rows[0])
+    assert rows[1][7] == "0 failures — needs ≥ 87 failures for ±25%"  # modelled, none seen yet
+    assert rows[2][7] == "1 failure — needs ≥ 87 failures for ±25%"
+    # grey exactly what a calibrated baseline does not use: no failure estimate in any of the three
+    assert calibration_muted(cal) == [{5, 6, 7}, {5, 6, 7}, {5, 6, 7}]
+
+
+def test_the_calibration_heading_counts_plant_time_at_a_faster_plant():
+    """Issue 16 F11: at 120× "Estimated from 3 min of recorded history" while the rows held ~6 plant hours."""
+    cal = Calibration(0.0, 180.0, 120.0, [], {})
+    assert calibration_heading(cal).startswith(
+        "Estimated from 6 h of plant time (3 min of recorded history at 120×) (95% intervals)."
+    )
+    assert calibration_heading(Calibration(0.0, 3600.0, 1.0, [], {})).startswith("Estimated from 60 min of recorded history (")

@@ -82,3 +82,28 @@ def test_calibration_without_enough_data_is_grey_and_makes_no_baseline(qtbot):
     ok = CalibrationDialog(Calibration(0.0, 600.0, 1.0, [enough, none], {}))
     qtbot.addWidget(ok)
     assert ok.create_button.isEnabled()
+
+
+def test_calibration_dialog_greys_every_unused_failure_estimate_and_asks_none_of_a_never_failing_machine(qtbot):
+    """Issue 16 F11: 0-failure rows were white, 1-failure rows grey; machines never failed by the model
+    asked for 87 failures."""
+    from app.compare.calibrate import Calibration, MachineEstimate, exponential_mean
+    from app.sim.kpis import Estimate
+    from app.ui.comparison_dialog import CalibrationDialog
+
+    cycle = Estimate(42.0, 2.0, 40)
+    never = MachineEstimate("WH-IN", cycle, 0.1, 40, None, None, 0, "CycleTime signal", failures_modelled=False)
+    one = MachineEstimate(
+        "CNC-03", cycle, 0.1, 40, exponential_mean(3 * 3600.0, 1, True), exponential_mean(600.0, 1, False), 1, "CycleTime signal"
+    )
+    dialog = CalibrationDialog(Calibration(0.0, 180.0, 120.0, [never, one], {}))
+    qtbot.addWidget(dialog)
+    grey = (128, 128, 128)
+    assert dialog.table.item(0, 7).text() == "no failures modelled"
+    for row in (0, 1):
+        assert dialog.table.item(row, 7).foreground().color().getRgb()[:3] == grey
+        assert dialog.table.item(row, 2).foreground().color().getRgb()[:3] != grey  # the usable cycle time
+    from PySide6 import QtWidgets
+
+    labels = [w.text() for w in dialog.findChildren(QtWidgets.QLabel)]
+    assert any("6 h of plant time (3 min of recorded history at 120×)" in t for t in labels)
