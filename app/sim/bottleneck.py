@@ -53,7 +53,7 @@ import numpy as np
 
 from app.model.signals import ACTIVE_STATES, MACHINE_STATES
 from app.sim.kpis import Estimate, bottleneck, estimate
-from app.sim.numbers import format_duration
+from app.sim.numbers import format_duration, round_to_interval
 
 #: State codes that make a machine active (running, setup, down).
 ACTIVE_CODES = frozenset(MACHINE_STATES.index(s) for s in ACTIVE_STATES)
@@ -62,6 +62,88 @@ ACTIVE_CODES = frozenset(MACHINE_STATES.index(s) for s in ACTIVE_STATES)
 #: Fewer, and a share is one or two periods' story, not a measurement.
 MIN_OBSERVATIONS = 24
 _EPS = 1e-9
+#: A share's 95% interval wider than ± this (25 points) says too little to be shown: the share reads "not enough
+#: data — needs ≥ N replications" instead, N from the spread seen (``replications_needed``).
+MAX_HALF_WIDTH = 0.25
+
+
+@dataclass(frozen=True)
+class ShareEstimate(Estimate):
+    """A share (0–1) over replications: the mean and the Student t 95% interval, its ends clipped to [0, 1].
+
+    Why clipped t: the t interval is what every other figure of a run uses (and how they are rounded), and the
+    part of it below 0 or above 1 holds only impossible values — cutting it off keeps every possible value
+    the t interval covers, so its coverage is not lowered. A Wilson interval assumes Bernoulli counts, which a
+    replication's share of time (autocorrelated, one value per replication) is not; a logit interval breaks
+    on the shares of exactly 0 or 1 that replications often give (a machine never, or always, the
+    bottleneck). ``needed``: 0 when the interval is at most ± ``MAX_HALF_WIDTH``; else the replications the
+    observed spread would need to get there, and the share is not shown.
+
+    >>> ShareEstimate(0.16, 0.2, 3).format("%", 100)
+    '16% (0–36%)'
+    >>> ShareEstimate(0.16, 0.58, 3, needed=6).format("%", 100)
+    'not enough data — needs ≥ 6 replications'
+    """
+
+    needed: int = 0
+
+    @property
+    def low(self) -> float:
+        return max(self.mean - self.half_width, 0.0)
+
+    @property
+    def high(self) -> float:
+        return min(self.mean + self.half_width, 1.0)
+
+    @property
+    def enough(self) -> bool:
+        """The share is known well enough to be shown (a finite interval within ± ``MAX_HALF_WIDTH``)."""
+        return bool(self.n) and math.isfinite(self.mean) and not self.needed
+
+    def short(self) -> str:
+        """A table cell's text: the share in percent, or "needs ≥ N replications" (the table's note says why)."""
+        return f"needs ≥ {self.needed} replications" if self.needed else self.format("%", 100.0)
+
+    def format(self, unit: str = "", scale: float = 1.0) -> str:
+        """``62 ± 5%``; ``16% (0–36%)`` when the interval reaches 0 or 100%; "not enough data — needs ≥ N
+        replications" when it is wider than ± ``MAX_HALF_WIDTH``."""
+        if self.needed:
+            return f"not enough data — needs ≥ {self.needed} replications"
+        clipped = self.mean - self.half_width < 0 or self.mean + self.half_width > 1
+        if not (math.isfinite(self.half_width) and self.half_width > 0 and clipped):
+            return super().format(unit, scale)
+        m, _ = round_to_interval(self.mean * scale, self.half_width * scale)
+        places = len(m.partition(".")[2])
+        lo, hi = ("0" if v == 0 else f"{v * scale:.{places}f}" for v in (self.low, self.high))
+        return f"{m}% ({lo}–{hi}%)" if unit == "%" else f"{m} ({lo}–{hi})" + (f" {unit}" if unit else "")
+
+
+def replications_needed(half_width: float, n: int, precision: float = MAX_HALF_WIDTH) -> int:
+    """The replications that would bring a 95% t interval of ± ``half_width`` over ``n`` replications within
+    ± ``precision``, if the spread between replications stays as observed.
+
+    >>> replications_needed(0.58, 3)
+    6
+    """
+    from scipy import stats  # imported on first use, as app.sim.kpis.estimate does
+
+    if half_width <= precision:
+        return 0
+    if n < 2 or not math.isfinite(half_width):  # no spread seen yet: one more replication at least
+        return max(n + 1, 2)
+    spread = half_width * math.sqrt(n) / float(stats.t.ppf(0.975, n - 1))
+    m = max(n + 1, math.ceil((1.959964 * spread / precision) ** 2))  # the normal bound: t only needs more
+    while float(stats.t.ppf(0.975, m - 1)) * spread / math.sqrt(m) > precision:
+        m += 1
+    return m
+
+
+def share_estimate(values: Sequence[float], exact: bool = False) -> ShareEstimate:
+    """A share over replications (``exact``: one replication of a model without randomness, interval 0)."""
+    e = estimate(values)
+    half = 0.0 if exact and e.n == 1 else e.half_width
+    needed = replications_needed(half, e.n) if e.n >= 2 and half > MAX_HALF_WIDTH else 0
+    return ShareEstimate(e.mean, half, e.n, needed)
 
 
 @dataclass(frozen=True)
@@ -270,14 +352,15 @@ def from_replication(r, machines: Sequence[str], warmup_s: float) -> BottleneckT
 class BottleneckShares:
     """Sole and shifting bottleneck shares per machine over several windows.
 
-    ``sole`` / ``shifting``: per machine, the mean share (0–1) with its 95% interval over replications; for
+    ``sole`` / ``shifting``: per machine, the mean share (0–1) with its 95% interval over replications (clipped
+    to 0–1, ``ShareEstimate``); for
     recorded history (``source`` "history") the share of the stretches' summed time, measured (interval 0).
     ``needs``: "" when every window holds enough observations, else what is missing, in words.
     """
 
     machines: list[str]
-    sole: dict[str, Estimate]
-    shifting: dict[str, Estimate]
+    sole: dict[str, ShareEstimate]
+    shifting: dict[str, ShareEstimate]
     timelines: tuple[BottleneckTimeline, ...]
     source: str = "simulation"
     needs: str = ""
@@ -324,17 +407,15 @@ def summarise(
     machines = list(timelines[0].machines) if timelines else []
     if source == "history":
         total = sum(t.analysed_s for t in timelines)
-        sole = {m: Estimate(sum(float(t.sole_s[i]) for t in timelines) / total, 0.0, 1) for i, m in enumerate(machines)}
-        shifting = {m: Estimate(sum(float(t.shifting_s[i]) for t in timelines) / total, 0.0, 1) for i, m in enumerate(machines)}
+        sole = {m: ShareEstimate(sum(float(t.sole_s[i]) for t in timelines) / total, 0.0, 1) for i, m in enumerate(machines)}
+        shifting = {
+            m: ShareEstimate(sum(float(t.shifting_s[i]) for t in timelines) / total, 0.0, 1) for i, m in enumerate(machines)
+        }
         observations = float(sum(t.observations for t in timelines))
         unit = "state changes per machine"
     else:
-        def est(values: list[float]) -> Estimate:
-            e = estimate(values)
-            return Estimate(e.mean, 0.0, e.n) if exact and e.n == 1 else e
-
-        sole = {m: est([t.sole_share[i] for t in timelines]) for i, m in enumerate(machines)}
-        shifting = {m: est([t.shifting_share[i] for t in timelines]) for i, m in enumerate(machines)}
+        sole = {m: share_estimate([t.sole_share[i] for t in timelines], exact) for i, m in enumerate(machines)}
+        shifting = {m: share_estimate([t.shifting_share[i] for t in timelines], exact) for i, m in enumerate(machines)}
         observations = min((t.observations for t in timelines), default=0.0)
         unit = "state samples per replication"
     needs = ""
@@ -352,16 +433,17 @@ def summarise_run(results: Sequence, machines: Sequence[str], warmup_s: float, e
 
 
 # -- what a view shows: texts and the timeline strip (no Qt) ----------------------------------------------------
-def total_estimate(shares: BottleneckShares, machine: str) -> Estimate:
+def total_estimate(shares: BottleneckShares, machine: str) -> ShareEstimate:
     """Sole + shifting share of ``machine`` with its 95% interval over the windows (measured for history)."""
     i = shares.machines.index(machine)
     if shares.source == "history" or (len(shares.timelines) == 1 and shares.sole[machine].half_width == 0):
-        return Estimate(shares.total(machine), 0.0, 1)
-    return estimate([t.sole_share[i] + t.shifting_share[i] for t in shares.timelines])
+        return ShareEstimate(shares.total(machine), 0.0, 1)
+    return share_estimate([t.sole_share[i] + t.shifting_share[i] for t in shares.timelines])
 
 
-def share_text(e: Estimate | None) -> str:
-    """A share in percent, rounded as its interval allows: ``62 ± 5%``, ``100%`` (measured or exact)."""
+def share_text(e: ShareEstimate | Estimate | None) -> str:
+    """A share in percent, rounded as its interval allows: ``62 ± 5%``, ``4% (0–9%)`` (the interval reaches
+    0 or 100%), ``100%`` (measured or exact), or "not enough data — needs ≥ N replications"."""
     if e is None or not e.n:
         return "—"
     return e.format("%", 100.0)
@@ -388,6 +470,14 @@ def shift_text(baseline: BottleneckShares, scenario: BottleneckShares) -> str:
         return f"Bottlenecks: {'baseline' if missing is baseline else 'scenario'} — {missing.needs or 'no analysed time'}"
     was, _ = baseline.leader()
     now, _ = scenario.leader()
+    shown = [baseline.sole[was], total_estimate(scenario, now)] + ([scenario.sole[was]] if was in scenario.sole else [])
+    needed = max(e.needed for e in shown)
+    if needed:
+        has = min(len(baseline.timelines), len(scenario.timelines))
+        return (
+            f"Bottlenecks: not enough data — needs ≥ {needed} replications to tell which machine limits the line "
+            f"(has {has}; each share within ± {MAX_HALF_WIDTH * 100:.0f} points)"
+        )
     after = share_text(scenario.sole.get(was)) if was in scenario.sole else "not in the scenario"
     text = f"{was} sole {share_text(baseline.sole[was])} → {after}"
     if now != was:
@@ -414,6 +504,26 @@ def runner_up(shares: BottleneckShares) -> str:
     return others[0] if second.n and lead.n and second.high >= lead.low else ""
 
 
+def whisker_note() -> str:
+    """What the bar chart's whiskers say."""
+    return (
+        "Whiskers: 95% intervals (within 0–100%). A dashed whisker without a bar: the share is not known to "
+        f"within ± {MAX_HALF_WIDTH * 100:.0f} points, only its sole + shifting range is shown."
+    )
+
+
+def _cell(e: ShareEstimate | None) -> str:
+    return "—" if e is None or not e.n else e.short()
+
+
+def table_note() -> str:
+    """What a table cell reading "needs ≥ N replications" means."""
+    return (
+        f"“needs ≥ N replications”: not enough data — the share's 95% interval is wider than ± {MAX_HALF_WIDTH * 100:.0f} "
+        "points; N replications would bring it within, at the spread seen. (a–b%): the interval, cut at 0 and 100%."
+    )
+
+
 def share_rows(sources: dict[str, BottleneckShares]) -> tuple[list[str], list[list[str]]]:
     """A table of shares side by side: machine, then sole and shifting per source (the machines any source
     saw as a bottleneck first, by their largest share)."""
@@ -427,7 +537,7 @@ def share_rows(sources: dict[str, BottleneckShares]) -> tuple[list[str], list[li
     for m in machines:
         row = [m]
         for s in sources.values():
-            row += [share_text(s.sole.get(m)) if s.enough else "—", share_text(s.shifting.get(m)) if s.enough else "—"]
+            row += [_cell(s.sole.get(m)) if s.enough else "—", _cell(s.shifting.get(m)) if s.enough else "—"]
         rows.append(row)
     return header, rows
 
@@ -455,6 +565,16 @@ def chart_machines(sources: dict[str, BottleneckShares], limit: int = CHART_MACH
     _header, rows = share_rows(sources)
     best = {m: max((s.total(m) for s in sources.values() if s.enough and m in s.sole), default=0.0) for m, *_ in rows}
     return [m for m, *_ in rows if best[m] >= 0.005][:limit]
+
+
+def timeline_machines(sources: dict[str, BottleneckShares], limit: int = CHART_MACHINES) -> list[str]:
+    """The machines the timeline colours: those longest the bottleneck on the drawn strips, at most ``limit``
+    (the rest share one colour, "other")."""
+    time: dict[str, float] = {}
+    for s in sources.values():
+        for a, b, m, _shifting in strip(s):
+            time[m] = time.get(m, 0.0) + (b - a)
+    return sorted(time, key=lambda m: -time[m])[:limit]
 
 
 def static_note(static: dict[str, str]) -> str:

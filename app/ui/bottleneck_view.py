@@ -5,6 +5,7 @@ a button that highlights the machines in the 3D view by their share. A thin view
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
@@ -19,7 +20,10 @@ from app.sim.bottleneck import (
     shift_text,
     static_note,
     strip,
+    table_note,
+    timeline_machines,
     total_estimate,
+    whisker_note,
 )
 from app.ui.theme import colour_plot
 
@@ -74,14 +78,18 @@ class BottleneckView(QtWidgets.QWidget):
         column = QtWidgets.QVBoxLayout(charts)
         column.setContentsMargins(0, 0, 0, 0)
         self.bars = self._bar_chart(charts)
+        self.bars_key = QtWidgets.QLabel(self._bars_key_html(), charts)
+        self.bars_key.setObjectName("bottleneck_bars_key")
+        self.bars_key.setWordWrap(True)
         self.timeline = self._timeline(charts)
         self.timeline_key = QtWidgets.QLabel(self._key_html(), charts)
         self.timeline_key.setWordWrap(True)
+        column.addWidget(self.bars_key)  # the key above the chart, never over its bars
         column.addWidget(self.bars, 3)
         column.addWidget(self.timeline, 1)
         column.addWidget(self.timeline_key)
         header, rows = share_rows(sources)
-        self.table = QtWidgets.QTableWidget(len(rows), len(header), split)
+        self.table = QtWidgets.QTableWidget(len(rows), len(header))
         self.table.setHorizontalHeaderLabels(header)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -92,6 +100,13 @@ class BottleneckView(QtWidgets.QWidget):
                     item.setTextAlignment(QtCore.Qt.AlignmentFlag.AlignRight | QtCore.Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(i, c, item)
         self.table.resizeColumnsToContents()
+        table_box = QtWidgets.QWidget(split)
+        table_column = QtWidgets.QVBoxLayout(table_box)
+        table_column.setContentsMargins(0, 0, 0, 0)
+        table_column.addWidget(self.table, 1)
+        self.table_note = QtWidgets.QLabel(table_note(), table_box)
+        self.table_note.setWordWrap(True)
+        table_column.addWidget(self.table_note)
         split.setStretchFactor(0, 2)
         split.setStretchFactor(1, 1)
         box.addWidget(split, 1)
@@ -118,44 +133,66 @@ class BottleneckView(QtWidgets.QWidget):
     # -- the charts --------------------------------------------------------------------------------------------
     def _bar_chart(self, parent: QtWidgets.QWidget) -> pg.PlotWidget:
         """Per machine and source: the sole share (solid) with the shifting share stacked on it (light), and
-        the 95% intervals of the sole and of the sole + shifting share."""
+        the 95% intervals (clipped to 0–100%) of the sole and of the sole + shifting share. A share whose
+        interval is too wide to mean anything gets no bar, only the dashed whisker of its sole + shifting range."""
         plot = pg.PlotWidget(parent)
         plot.setObjectName("bottleneck_bars")
         plot.setLabel("left", "share (%)")
-        plot.addLegend(offset=(-10, 4), colCount=4)  # one row above the 100% line
         shown = [k for k, s in self.sources.items() if s.enough]
         machines = self.machines
         width = 0.8 / max(len(shown), 1)
         self.bar_items: list[pg.BarGraphItem] = []
+        self.whiskers: dict[str, list[tuple[float, float, float]]] = {}  # per source: (x, low %, high %)
         for k, key in enumerate(shown):
             s = self.sources[key]
             colour = SOURCE_COLOURS.get(key, (0, 158, 115))
             x = np.arange(len(machines)) + (k - (len(shown) - 1) / 2) * width
-            sole = np.array([100 * s.sole[m].mean if m in s.sole else 0.0 for m in machines])
-            shifting = np.array([100 * s.shifting[m].mean if m in s.shifting else 0.0 for m in machines])
+            sole_e = [s.sole.get(m) for m in machines]
+            total_e = [total_estimate(s, m) if m in s.sole else None for m in machines]
+            known = np.array(
+                [a is not None and t is not None and a.enough and s.shifting[m].enough and t.enough
+                 for a, t, m in zip(sole_e, total_e, machines, strict=True)]
+            )
+            sole = np.where(known, [100 * s.sole[m].mean if m in s.sole else 0.0 for m in machines], 0.0)
+            shifting = np.where(known, [100 * s.shifting[m].mean if m in s.shifting else 0.0 for m in machines], 0.0)
             solid = pg.BarGraphItem(x=x, height=sole, width=width * 0.9, brush=pg.mkBrush(*colour), pen=pg.mkPen(None))
             light = pg.BarGraphItem(
                 x=x, y0=sole, height=shifting, width=width * 0.9, brush=pg.mkBrush(*colour, 90), pen=pg.mkPen(*colour)
             )
-            for item, name in ((solid, f"{key} sole"), (light, f"{key} shifting")):
+            for item in (solid, light):
                 plot.addItem(item)
-                plot.getPlotItem().legend.addItem(item, name)
                 self.bar_items.append(item)
-            if key != "actual":  # measured shares have no interval
-                totals = [total_estimate(s, m) if m in s.sole else None for m in machines]
-                for y, half in (
-                    (sole, [100 * s.sole[m].half_width if m in s.sole else 0.0 for m in machines]),
-                    (sole + shifting, [100 * t.half_width if t is not None else 0.0 for t in totals]),
-                ):
-                    h = np.nan_to_num(np.array(half, dtype=float), posinf=0.0)
-                    bars = pg.ErrorBarItem(x=x, y=y, top=h, bottom=np.minimum(h, y), beam=width * 0.3, pen=pg.mkPen(*colour))
-                    plot.addItem(bars)
+            if key == "actual":  # measured shares have no interval
+                continue
+            ends = []
+            for i, (a, t) in enumerate(zip(sole_e, total_e, strict=True)):
+                for e, drawn in ((a, known[i]), (t, True)):
+                    if e is not None and e.n > 1 and math.isfinite(e.half_width) and e.half_width > 0 and drawn:
+                        ends.append((float(x[i]), 100 * e.low, 100 * e.high, bool(known[i])))
+            self.whiskers[key] = [(xi, lo, hi) for xi, lo, hi, _ in ends]
+            for solid_line in (True, False):
+                mine = [w for w in ends if w[3] == solid_line]
+                if mine:
+                    xs, lo, hi = (np.array([w[j] for w in mine]) for j in range(3))
+                    pen = pg.mkPen(*colour) if solid_line else pg.mkPen(*colour, style=QtCore.Qt.PenStyle.DashLine)
+                    mid = (lo + hi) / 2
+                    plot.addItem(pg.ErrorBarItem(x=xs, y=mid, top=hi - mid, bottom=mid - lo, beam=width * 0.3, pen=pen))
         plot.getAxis("bottom").setTicks([list(enumerate(machines))])
-        plot.setYRange(0, 118, padding=0)  # room for the legend's row above 100%
+        plot.setYRange(0, 100, padding=0.03)  # a share is 0–100%: so is the axis
         plot.getAxis("left").setTicks([[(v, str(v)) for v in range(0, 101, 20)]])
         plot.setXRange(-0.6, max(len(machines), 1) - 0.4)
         plot.setMouseEnabled(x=True, y=False)
         return plot
+
+    def _bars_key_html(self) -> str:
+        """The bar chart's key, above it: solid sole and light shifting per source, what a dashed whisker means."""
+        items = []
+        for key, s in self.sources.items():
+            if s.enough:
+                r, g, b = SOURCE_COLOURS.get(key, (0, 158, 115))
+                items.append(f"<span style='color: rgb({r},{g},{b})'>■</span> {key} sole")
+                items.append(f"<span style='color: rgba({r},{g},{b},0.35)'>■</span> {key} shifting")
+        return " &nbsp; ".join(items) + " &nbsp; " + whisker_note()
 
     def _timeline(self, parent: QtWidgets.QWidget) -> pg.PlotWidget:
         """One row per source: which machine was the bottleneck when (light: shifting)."""
@@ -163,7 +200,7 @@ class BottleneckView(QtWidgets.QWidget):
         plot.setObjectName("bottleneck_timeline")
         plot.setLabel("bottom", "hours")
         keys = list(self.sources)
-        named = {m: MACHINE_COLOURS[k % len(MACHINE_COLOURS)] for k, m in enumerate(self.machines)}
+        named = {m: MACHINE_COLOURS[k] for k, m in enumerate(timeline_machines(self.sources, len(MACHINE_COLOURS)))}
         self.strips: dict[str, list[tuple[float, float, str, bool]]] = {}
         for k, key in enumerate(keys):
             pieces = strip(self.sources[key])
@@ -172,7 +209,7 @@ class BottleneckView(QtWidgets.QWidget):
                 mine = [p for p in pieces if p[3] == shifting]
                 if not mine:
                     continue
-                brushes = [pg.mkBrush(*named.get(p[2], OTHER_COLOUR), 110 if shifting else 255) for p in mine]
+                brushes = [pg.mkBrush(*named.get(p[2], OTHER_COLOUR)) for p in mine]  # thin, not paler: no unnamed colour
                 plot.addItem(
                     pg.BarGraphItem(
                         x0=[p[0] for p in mine], x1=[p[1] for p in mine], y=np.full(len(mine), float(k)),
@@ -182,7 +219,10 @@ class BottleneckView(QtWidgets.QWidget):
         plot.getAxis("left").setTicks([list(enumerate(keys))])
         plot.setYRange(-0.6, len(keys) - 0.4 + 0.6)
         plot.setMouseEnabled(x=True, y=False)
-        self.timeline_colours = named
+        drawn = {p[2] for pieces in self.strips.values() for p in pieces}
+        self.timeline_colours = {m: c for m, c in named.items() if m in drawn}
+        if drawn - set(named):
+            self.timeline_colours["other"] = OTHER_COLOUR
         return plot
 
     def _key_html(self) -> str:
@@ -190,7 +230,7 @@ class BottleneckView(QtWidgets.QWidget):
         def square(rgb: tuple[int, int, int]) -> str:
             return f"<span style='color: rgb{rgb}'>■</span>"
 
-        items = [f"{square(c)} {m}" for m, c in self.timeline_colours.items()] + [f"{square(OTHER_COLOUR)} other"]
+        items = [f"{square(c)} {m}" for m, c in self.timeline_colours.items()]
         return (
             "Timeline (simulation: replication 1 after the warm-up; actual: connected time, gaps left out; thin bar: shifting): "
             + " &nbsp; ".join(items)

@@ -5,12 +5,14 @@ highlighted by their share in the 3D view under a legend that says so."""
 from __future__ import annotations
 
 import html
+import re
 
 import numpy as np
+import pyqtgraph as pg
 import pytest
 from PySide6 import QtGui, QtWidgets
 
-from app.sim.bottleneck import shift_text
+from app.sim.bottleneck import MAX_HALF_WIDTH, shift_text, total_estimate
 from app.sim.scenario import MachineParam
 from tests.conftest import comparison_of, run_to_done
 
@@ -22,7 +24,7 @@ def test_the_bottleneck_tab_shows_the_shares_the_timeline_and_highlights_machine
     dock = w.whatif_dock
     dock.window_min.setValue(0)  # no recorded actuals: scenario against baseline
     entry = dock.service.new_scenario("current", name="Faster CNC-05")
-    quick = {"horizon_s": 4 * 3600.0, "warmup_s": 600.0, "replications": 3}
+    quick = {"horizon_s": 4 * 3600.0, "warmup_s": 600.0, "replications": 12}  # enough to name the bottleneck
     faster = [MachineParam(machine="CNC-05", param="cycle_mean_s", value=20.0)]
     dock.service.update_scenario(entry, entry.scenario.model_copy(update={"changes": faster, **quick}))
     run_to_done(qtbot, dock.service, entry)
@@ -40,6 +42,7 @@ def test_the_bottleneck_tab_shows_the_shares_the_timeline_and_highlights_machine
     assert len(view.bar_items) == 4
     machines = view.machines
     assert leader in machines and len(machines) <= 8
+    assert scen.sole[leader].enough and total_estimate(scen, leader).enough
     heights = view.bar_items[2].opts["height"] + view.bar_items[3].opts["height"]  # scenario sole + shifting
     assert heights[machines.index(leader)] == pytest.approx(100 * scen.total(leader))
     assert view.table.rowCount() == len(scen.machines) and view.table.item(0, 0).text() == machines[0]
@@ -68,3 +71,56 @@ def test_the_bottleneck_tab_shows_the_shares_the_timeline_and_highlights_machine
     assert "<h2>Bottlenecks over time</h2>" in page and html.escape(view.headline.text()) in page
     cmp.close()
     assert w.live.delta is None and w.view.colour_bar_title is None  # back to what the view showed
+
+
+def test_three_replications_show_no_share_they_cannot_support_and_nothing_leaves_0_to_100(make_window, qtbot):
+    """A new user's trial: CNC-05 at 20 s, 3 replications of 8 h — shares of "16 ± 58%" and a whisker past
+    100% before; a legend over the bars; light-grey timeline pieces its key did not name."""
+    w = make_window()
+    dock = w.whatif_dock
+    dock.window_min.setValue(0)
+    entry = dock.service.new_scenario("current", name="Faster CNC-05")
+    trial = {"horizon_s": 8 * 3600.0, "warmup_s": 600.0, "replications": 3}
+    faster = [MachineParam(machine="CNC-05", param="cycle_mean_s", value=20.0)]
+    dock.service.update_scenario(entry, entry.scenario.model_copy(update={"changes": faster, **trial}))
+    run_to_done(qtbot, dock.service, entry)
+    cmp = comparison_of(qtbot, dock, entry)
+    view = cmp.bottlenecks
+    cmp.tabs.setCurrentWidget(view)
+    base, scen = view.sources["baseline"], view.sources["scenario"]
+    # every share is within 0–100%, or says how many replications it needs; the wide ones are not shown
+    wide = [e for s in (base, scen) for e in (*s.sole.values(), *s.shifting.values()) if e.half_width > MAX_HALF_WIDTH]
+    assert wide and all(e.needed > 3 for e in wide)
+    cells = [view.table.item(r, c).text() for r in range(view.table.rowCount()) for c in range(1, view.table.columnCount())]
+    assert any(re.fullmatch(r"needs ≥ \d+ replications", c) for c in cells)
+    for c in cells:
+        for number in re.findall(r"-?\d+(?:\.\d+)?", c.split("needs")[0]):
+            assert 0 <= float(number) <= 100, c
+        if "±" in c:  # a symmetric interval only when it stays inside 0–100%
+            m, h = (float(x) for x in re.findall(r"\d+(?:\.\d+)?", c))
+            assert m - h >= 0 and m + h <= 100 and h <= 100 * MAX_HALF_WIDTH, c
+    assert view.headline.text().startswith("Bottlenecks: not enough data — needs ≥ ")
+    # the chart: whiskers within 0–100%, the axis 0–100%, the key above the bars, not over them
+    ends = [(lo, hi) for whiskers in view.whiskers.values() for _x, lo, hi in whiskers]
+    assert ends and all(0 <= lo <= hi <= 100 for lo, hi in ends)
+    items = view.bars.getPlotItem().items
+    for item in items:
+        if isinstance(item, pg.ErrorBarItem):
+            y, top, bottom = (np.asarray(item.opts[k]) for k in ("y", "top", "bottom"))
+            assert (y - bottom >= -1e-9).all() and (y + top <= 100 + 1e-9).all()
+    low, high = view.bars.getPlotItem().viewRange()[1]
+    assert -5 <= low <= 0 and 100 <= high <= 105
+    assert view.bars.getPlotItem().legend is None
+    key = view.bars_key
+    assert key.isVisible() and key.geometry().bottom() <= view.bars.geometry().top()
+    assert all(f"{k} {kind}" in key.text() for k in ("baseline", "scenario") for kind in ("sole", "shifting"))
+    # the timeline draws only colours its key names
+    named = {tuple(c) for c in view.timeline_colours.values()}
+    drawn = {
+        b.color().getRgb()[:3]
+        for item in view.timeline.getPlotItem().items if isinstance(item, pg.BarGraphItem)
+        for b in item.opts["brushes"]
+    }
+    assert drawn and drawn <= named
+    assert all(m in view.timeline_key.text() for m in view.timeline_colours)
+    cmp.close()
