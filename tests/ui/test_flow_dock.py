@@ -164,3 +164,28 @@ def test_a_long_machine_name_while_dragging_wraps_instead_of_widening_the_dock(m
     scroll = dock.widget()
     assert scroll.horizontalScrollBar().maximum() == 0  # nothing cut at the dock's edge, no sideways scrolling
     w.view.drag_finished.emit(qa.pose.x_m, qa.pose.y_m, NONE)
+
+
+def test_a_2000_machine_plant_is_shown_without_reading_every_cell_of_its_matrix(make_window, qtbot, tmp_path, monkeypatch):
+    # Fitting the from-to matrix's columns read every one of its 4 million cells on the GUI thread (two minutes
+    # of a frozen window on opening a 2,000-machine plant): only what a view of the dock needs is read.
+    from app.ui.flow_tables import MatrixTable
+    from bench.genfactory import generate
+
+    reads = [0]
+    real = MatrixTable.data
+
+    def counted(self, index, role=QtCore.Qt.ItemDataRole.DisplayRole):
+        reads[0] += 1
+        return real(self, index, role)
+
+    monkeypatch.setattr(MatrixTable, "data", counted)
+    plant = tmp_path / "plant.json"
+    save_factory(generate(2000), plant)
+    w = make_window(open_demo=False)
+    assert w.files.open_path(plant)
+    dock = _dock(w, qtbot)
+    assert dock.matrix.rowCount() == 2000
+    dock.raise_()
+    QtCore.QCoreApplication.processEvents()
+    assert reads[0] < 100_000  # the cells on view and a sample, not 2000 × 2000
