@@ -151,7 +151,10 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self.window_min = QtWidgets.QSpinBox(body)
         self.window_min.setRange(0, 100_000)
         self.window_min.setSuffix(" min")
-        self.window_min.setToolTip("Compare with this much recorded history (0: no actuals; the scenario's horizon is simulated)")
+        self.window_min.setToolTip(
+            "Compare with this many minutes of recorded history, by the clock (a plant simulator run N× faster"
+            " records N× as much plant time in them); 0: no actuals, the scenario's horizon is simulated"
+        )
         self.window_min.setValue(round(service.actuals_min))
         self.window_min.valueChanged.connect(lambda minutes: setattr(self.service, "actuals_min", float(minutes)))
         form.addRow("Actuals: last", self.window_min)

@@ -34,6 +34,7 @@ from app.history.recorder import History
 from app.model.factory import Factory
 from app.sim.bottleneck import BottleneckShares, summarise_run
 from app.sim.jobs import Job
+from app.sim.numbers import format_duration
 from app.sim.results import load_finished_run
 from app.sim.scenario import Scenario, apply, describe
 
@@ -169,7 +170,7 @@ def build_comparison(
         scenario=scenario,
         comparison=c,
         series=series,
-        notes=window_notes(actuals, len(base_obs), warm, honesty.margin) + notes_runs,
+        notes=window_notes(actuals, len(base_obs), warm, honesty.margin, honesty.time_scale) + notes_runs,
         window=window,
         actual=actual,
         baseline_observations=base_obs,
@@ -197,15 +198,33 @@ def trust_of(history: History, scenario: Scenario, honesty: Honesty) -> Trust:
     return trust(simulated_windows(scenario.factory, w, seed=scenario.seed), actual, w)
 
 
-def window_notes(actuals: ActualsWindow | None, replications: int, warm_s: float, margin: float = FIT_MARGIN) -> list[str]:
+def window_text(actuals: ActualsWindow, time_scale: float = 1.0) -> str:
+    """How much a window of actuals holds, saying which clock counts: the window is minutes of recording (the
+    clock's); on a plant simulator run ``time_scale``× faster they hold that much more plant time, which the
+    comparison simulates and its rates are per.
+
+    >>> w = ActualsWindow(3600.0, ((0.0, 120.0),))
+    >>> window_text(w), window_text(w, 120.0)
+    ('2 min of 60, no gaps', '2 min of 60 recorded (4 h of plant time at 120×), no gaps')
+    """
+    text = actuals.text()
+    if time_scale == 1.0:
+        return text
+    minutes, gaps = text.split(", ", 1)  # "42 min of 60", "2 gaps"
+    return f"{minutes} recorded ({format_duration(actuals.connected_s * time_scale)} of plant time at {time_scale:g}×), {gaps}"
+
+
+def window_notes(
+    actuals: ActualsWindow | None, replications: int, warm_s: float, margin: float = FIT_MARGIN, time_scale: float = 1.0
+) -> list[str]:
     """What the comparison was made against, in a sentence."""
     if actuals is None:
         return ["No recorded window: scenario against baseline only."]
     if not actuals.stretches:
-        return [f"Actuals: {actuals.text()} — no connected stretch of recorded history to compare with."]
+        return [f"Actuals: {window_text(actuals, time_scale)} — no connected stretch of recorded history to compare with."]
     t1 = actuals.span[1]
     return [
-        f"Actuals: {actuals.text()} of connected history up to {time.strftime('%H:%M', time.localtime(t1))} "
+        f"Actuals: {window_text(actuals, time_scale)} of connected history up to {time.strftime('%H:%M', time.localtime(t1))} "
         "(KPIs summed over the connected stretches, rates over connected time); "
         f"{replications} replications each as long after an {warm_s / 3600:g} h warm-up. "
         f"“Fits” means within the 95% prediction and within ±{margin:.0%} of it."

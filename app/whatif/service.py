@@ -48,7 +48,7 @@ from app.model.problems import FactoryFileError
 from app.sim.jobs import Job, JobQueue, eta_s
 from app.sim.model import SimInputError, compile_model
 from app.sim.scenario import Scenario, ScenarioError, apply, changes_from_layouts, describe, load_scenario, save_scenario
-from app.whatif.comparison import Honesty, WhatIfComparison, build_comparison, run_inputs
+from app.whatif.comparison import Honesty, WhatIfComparison, build_comparison, run_inputs, window_text
 from app.whatif.store import Entry, ScenarioStore
 
 log = logging.getLogger(__name__)
@@ -294,15 +294,18 @@ class WhatIfService:
         return w.span if w is not None and w.stretches and w.connected_s >= self.min_window_s else None
 
     def actuals_text(self) -> str:
-        """What the next run would compare with: ``Actuals: 42 min of 60, 2 gaps`` or why there are none."""
+        """What the next run would compare with: ``Actuals: 42 min of 60, 2 gaps`` or why there are none. The
+        window is minutes of recording; on a plant run faster than the clock the text adds the plant time they
+        hold (``2 min of 60 recorded (4 h of plant time at 120×), no gaps``)."""
         if self.actuals_min <= 0:
             return "No actuals: scenario against baseline only"
         w = self.actuals()
         if w is None:
             return "No recorded history of this factory yet"
+        text = window_text(w, self.time_scale())
         if w.connected_s < self.min_window_s:
-            return f"Actuals: {w.text()} — not enough data, needs ≥ {self.min_window_s / 60:.0f} min connected"
-        return f"Actuals: {w.text()}"
+            return f"Actuals: {text} — not enough data, needs ≥ {self.min_window_s / 60:.0f} min connected"
+        return f"Actuals: {text}"
 
     def run(self, entry: Entry) -> Job | None:
         """Simulate the scenario and its baseline (the factory unchanged) in the background; with a recorded

@@ -262,6 +262,8 @@ def test_a_plant_run_faster_than_the_clock_is_compared_and_calibrated_in_its_own
         _links(history_file, ((t0, "connected"),))
         w = service.actuals()
         assert w is not None and w.connected_s == pytest.approx(300.1, abs=0.5)
+        # the window is minutes of recording: the text says so and the plant time they hold (issue 16 F11)
+        assert service.actuals_text() == "Actuals: 5 min of 60 recorded (50 min of plant time at 10×), no gaps"
         entry = service.new_scenario("current", name="fast plant")
         service.update_scenario(entry, entry.scenario.model_copy(update={"replications": 3, "warmup_s": 600.0, "seed": 7}))
         job = _run(service, entry)
@@ -269,6 +271,7 @@ def test_a_plant_run_faster_than_the_clock_is_compared_and_calibrated_in_its_own
         assert entry.time_scale() == 10.0
         result = service.compare(entry).result(timeout=60)
         thr = result.comparison.row("throughput_per_h")
+        assert result.notes[0].startswith("Actuals: 5 min of 60 recorded (50 min of plant time at 10×), no gaps of connected")
         assert thr.actual == pytest.approx(3600 / 10, rel=0.1)  # a part every 10 plant seconds, per plant hour
         cal = service.calibrate().result(timeout=60)
         assert cal.time_scale == 10.0 and cal.machine("A").cycle_s is not None
