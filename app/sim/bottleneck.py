@@ -114,7 +114,7 @@ class ShareEstimate(Estimate):
             return super().format(unit, scale)
         m, _ = round_to_interval(self.mean * scale, self.half_width * scale)
         places = len(m.partition(".")[2])
-        lo, hi = ("0" if v == 0 else f"{v * scale:.{places}f}" for v in (self.low, self.high))
+        lo, hi = (f"{v * scale:g}" if v in (0.0, 1.0) else f"{v * scale:.{places}f}" for v in (self.low, self.high))
         return f"{m}% ({lo}–{hi}%)" if unit == "%" else f"{m} ({lo}–{hi})" + (f" {unit}" if unit else "")
 
 

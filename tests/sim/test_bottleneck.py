@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from app.model.signals import MACHINE_STATES
 from app.sim.bottleneck import (
+    MAX_HALF_WIDTH,
     MIN_OBSERVATIONS,
     about_text,
     active_periods,
@@ -20,6 +23,7 @@ from app.sim.bottleneck import (
     from_changes,
     from_series,
     runner_up,
+    share_estimate,
     share_rows,
     share_text,
     shift_text,
@@ -290,3 +294,36 @@ def test_a_short_episode_between_two_shifts_shifts_with_one_machine_at_a_time():
     assert [s[2] for s in _spans(t) if not s[3]] == ["A", "B"]
     assert all(s.partner and s.partner != s.machine for s in t.spans if s.shifting)
     assert t.sole_s.sum() + t.shifting_s.sum() / 2 == 9.0
+
+
+# -- a share's interval stays within 0–100%, and one too wide is not shown -------------------------------------
+def test_a_shares_interval_is_cut_at_0_and_100_percent_and_says_so():
+    near_0 = share_estimate([0.0, 0.02, 0.1, 0.0])
+    assert near_0.mean - near_0.half_width < 0 and near_0.low == 0.0 and near_0.high == near_0.mean + near_0.half_width
+    assert re.fullmatch(r"3(\.0)?% \(0–1\d(\.\d)?%\)", share_text(near_0)), share_text(near_0)
+    near_1 = share_estimate([1.0, 1.0, 0.9, 1.0])
+    assert near_1.high == 1.0 and share_text(near_1).endswith("–100%)")
+    inside = share_estimate([0.5, 0.55, 0.6, 0.52])
+    assert share_text(inside) == inside.format("%", 100.0) and "±" in share_text(inside)  # not cut: as every figure
+
+
+def test_a_share_known_only_to_more_than_25_points_says_how_many_replications_it_needs():
+    wide = share_estimate([0.0, 0.5, 0.9])
+    assert wide.half_width > MAX_HALF_WIDTH and not wide.enough
+    n = wide.needed
+    spread = float(np.std([0.0, 0.5, 0.9], ddof=1))
+    assert stats.t.ppf(0.975, n - 1) * spread / math.sqrt(n) <= MAX_HALF_WIDTH  # N brings it within ± 25 points
+    assert stats.t.ppf(0.975, n - 2) * spread / math.sqrt(n - 1) > MAX_HALF_WIDTH  # and N − 1 would not
+    assert share_text(wide) == f"not enough data — needs ≥ {n} replications"
+    assert share_estimate([0.4, 0.5, 0.45]).needed == 0
+
+
+def test_the_table_and_the_sentence_give_no_share_the_replications_cannot_support():
+    # A's share swings 0–100% between three replications: neither the cells nor the sentence may quote it
+    wild = summarise([_sampled(0), _sampled(40), _sampled(20)])
+    _header, rows = share_rows({"baseline": wild, "scenario": _run(0.8)})
+    a = rows[[r[0] for r in rows].index("A")]
+    assert a[1] == f"needs ≥ {wild.sole['A'].needed} replications" and wild.sole["A"].needed > 3
+    text = shift_text(wild, _run(0.8))
+    assert text.startswith("Bottlenecks: not enough data — needs ≥ ") and "(has 3;" in text
+    assert not re.search(r"\d ± \d", text)  # no share quoted
