@@ -116,6 +116,18 @@ def scenario_of(result: LayoutResult, candidate_id: int, factory: Factory, base_
 PHASES = {"slots": "Assigning slots", "descent": "Improving", "kicks": "Trying bigger changes", "done": "Finishing"}
 
 
+def follows_paths_by_default(factory: Factory) -> bool:
+    """Measure legs along the transport paths unless none has waypoints: the simulation carries parts along
+    a path's waypoints, so a layout shortened by the shortest way alone can come out slower there.
+
+    >>> from app.model.io import load_factory
+    >>> from app.paths import DEMO_FACTORY
+    >>> follows_paths_by_default(load_factory(DEMO_FACTORY))
+    True
+    """
+    return any(t.waypoints for t in factory.transports)
+
+
 def progress_text(phase: str, best_effort: float, feasible: int, evaluations: int) -> str:
     """The progress bar's line: "Improving: best 8,498 part·m/h, 6 feasible layouts, 78,979 tried"."""
     word = PHASES.get(phase, phase.capitalize())

@@ -15,7 +15,14 @@ from PySide6 import QtCore, QtWidgets
 from app.optimise.layout_problem import LayoutRequest
 from app.optimise.layout_result import LayoutResult
 from app.optimise.layout_service import LayoutOptimiser
-from app.optimise.layout_view import candidate_text, front_points, progress_text, scenario_of, summary_text
+from app.optimise.layout_view import (
+    candidate_text,
+    follows_paths_by_default,
+    front_points,
+    progress_text,
+    scenario_of,
+    summary_text,
+)
 from app.ui.gui_thread import connect_on_gui
 from app.ui.layout_commands import MoveCommand
 from app.ui.sizing import place_beside
@@ -94,6 +101,14 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
             limits.addWidget(box)
         limits.addStretch(1)
         form.addRow("Limits:", limits)
+        self.follow = QtWidgets.QCheckBox("along the transport paths, as the simulation carries parts")
+        self.follow.setObjectName("follow_transports")
+        self.follow.setChecked(follows_paths_by_default(factory))
+        self.follow.setToolTip(
+            "Measure each leg along its transport path's waypoints (what the simulation does), not the shortest "
+            "way along the aisles: with fixed waypoints a layout shorter by the shortest way can be slower"
+        )
+        form.addRow("Distances:", self.follow)
 
         self.start_button = QtWidgets.QPushButton("Start")
         self.start_button.setDefault(True)
@@ -103,8 +118,10 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
         self.cancel_button.clicked.connect(self.service.cancel)
         self.progress = QtWidgets.QProgressBar()
         self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("")
+        self.progress.setTextVisible(False)
+        self.progress_label = QtWidgets.QLabel()  # under the bar: a long line wraps instead of overflowing it
+        self.progress_label.setObjectName("progress_text")
+        self.progress_label.setWordWrap(True)
         run = QtWidgets.QHBoxLayout()
         run.addWidget(self.start_button)
         run.addWidget(self.cancel_button)
@@ -159,6 +176,7 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
         layout = QtWidgets.QVBoxLayout(self)
         layout.addLayout(form)
         layout.addLayout(run)
+        layout.addWidget(self.progress_label)
         layout.addWidget(self.message)
         layout.addWidget(split, 1)
         layout.addWidget(self.summary)
@@ -189,9 +207,12 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
         x0, y0, x1, y1 = (b.value() for b in self.region)
         floor = self.window_.document.factory.floor
         region = None if (x0, y0, x1, y1) == (0.0, 0.0, round(floor.width_m, 1), round(floor.depth_m, 1)) else (x0, y0, x1, y1)
+        follow = self.follow.isChecked()
         if self.all_machines.isChecked():
-            return LayoutRequest(move_all=True, region=region, seconds=self.seconds.value())
-        return LayoutRequest(movable=tuple(self.window_.selection.ids), region=region, seconds=self.seconds.value())
+            return LayoutRequest(move_all=True, region=region, seconds=self.seconds.value(), follow_transports=follow)
+        return LayoutRequest(
+            movable=tuple(self.window_.selection.ids), region=region, seconds=self.seconds.value(), follow_transports=follow
+        )
 
     def start(self) -> None:
         doc = self.window_.document
@@ -202,7 +223,7 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
         self.summary.clear()
         self.message.clear()
         self.progress.setValue(0)
-        self.progress.setFormat("Preparing the collision world…")
+        self.progress_label.setText("Preparing the collision world…")
         self.service.start(
             doc.factory,
             self.request(),
@@ -214,26 +235,26 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
 
     def _on_progress(self, p) -> None:
         self.progress.setValue(int(1000 * min(1.0, p.fraction)))
-        self.progress.setFormat(progress_text(p.phase, p.best_effort, p.feasible, p.evaluations))
+        self.progress_label.setText(progress_text(p.phase, p.best_effort, p.feasible, p.evaluations))
 
     def _on_validating(self, share: float) -> None:
         self.progress.setValue(int(1000 * share))
-        self.progress.setFormat(f"Simulating the best candidates… {share:.0%}")
+        self.progress_label.setText(f"Simulating the best candidates… {share:.0%}")
 
     def _on_finished(self, result: LayoutResult) -> None:
         self.progress.setValue(1000)
-        self.progress.setFormat("Search cancelled — what was found so far" if result.stopped_by == "cancelled" else "Done")
+        self.progress_label.setText("Search cancelled — what was found so far" if result.stopped_by == "cancelled" else "Done")
         self.show_result(result)
 
     def _on_failed(self, why: str) -> None:
         self.progress.setValue(0)
-        self.progress.setFormat("")
+        self.progress_label.setText("")
         self.message.setText(f"Cannot optimise: {why}")
         self._update_buttons()
 
     def _on_cancelled(self) -> None:
         self.progress.setValue(0)
-        self.progress.setFormat("Cancelled: nothing found, the layout is unchanged")
+        self.progress_label.setText("Cancelled: nothing found, the layout is unchanged")
         self._update_buttons()
 
     # -- the result -------------------------------------------------------------------------------

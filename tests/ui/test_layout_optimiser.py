@@ -174,3 +174,19 @@ def test_the_dialog_opens_beside_the_floor_so_the_preview_stays_in_sight(make_wi
     assert dialog.frameGeometry().right() <= w.frameGeometry().right() + 1  # at the window's right edge
     assert dialog.height() >= 0.9 * w.height()  # the window's height: the plot has room
     dialog.close()
+
+
+def test_distances_follow_the_transport_paths_by_default_and_progress_wraps_under_the_bar(make_window, qtbot):
+    # The demo's transport paths keep their waypoints: measured the shortest way, the search found layouts the
+    # simulation called slower. The window measures as the simulation carries parts unless told otherwise.
+    w = make_window()
+    dialog = _open(w, qtbot)
+    assert dialog.follow.isChecked() and dialog.request().follow_transports
+    dialog.follow.setChecked(False)
+    assert not dialog.request().follow_transports
+    dialog.follow.setChecked(True)
+    report = {"fraction": 0.4, "phase": "improve", "best_effort": 5295.0, "feasible": 54, "evaluations": 69651}
+    dialog._on_progress(type("P", (), report)())
+    assert dialog.progress_label.text().endswith("54 feasible layouts, 69,651 tried")
+    assert dialog.progress_label.wordWrap() and not dialog.progress.isTextVisible()
+    dialog.close()
