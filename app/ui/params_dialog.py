@@ -332,7 +332,13 @@ class ParamsDialog(QtWidgets.QDialog):
         """The picked candidate as a new What-if scenario of the open factory (nothing applied here)."""
         if self.result is None or self.chosen is None:
             return
-        entry = self.window_.whatif.add(self.result.scenario(self.window_.document.factory, self.chosen))
+        factory = self.window_.document.factory
+        try:
+            self.result.applied_to(factory, self.chosen)  # a scenario that cannot run is refused as Apply is
+        except (ScenarioError, ValueError, KeyError) as e:
+            self.message.setText(f"Not saved: {e} (the result is for {self.result.factory})")
+            return
+        entry = self.window_.whatif.add(self.result.scenario(factory, self.chosen))
         if entry is not None:
             self.message.setText(f"Saved as the scenario “{entry.scenario.name}” (What-if dock: run it to compare).")
 

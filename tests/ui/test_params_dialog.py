@@ -204,6 +204,14 @@ def test_a_one_objective_result_after_a_two_objective_one_shows_without_error(ma
     # The claim says each thing once (the notes repeat the selection's sentences for the command line).
     lines = dialog.claim.text().replace("<b>", "").replace("</b>", "").split("<br>")
     assert len(lines) == len(set(lines))
+    # A result for a machine the open factory no longer has: Save as scenario refuses, as Apply does.
+    from app.model.edits import without
+
+    w.document.replace(without(w.document.factory, ["CNC-02"]), w.document.path)
+    dialog.choose(next(c.id for c in one.candidates if not c.current))
+    n = len(w.whatif.entries)
+    dialog.scenario_button.click()
+    assert len(w.whatif.entries) == n and dialog.message.text().startswith("Not saved:") and "CNC-02" in dialog.message.text()
     dialog.close()
 
 
