@@ -143,7 +143,9 @@ def test_drift_on_the_changed_machine_rolls_the_stage_back_at_once(tmp_path, net
         changes = [cycle("CNC-02", round(0.9 * CNC02))]
         dep, entries = deploy(plant, tmp_path, netloop, changes, [StageSpec(None, 2 * WINDOW_S)])
         assert dep.outcome is Outcome.ROLLED_BACK
-        assert dep.reason.startswith("drift on the changed plant: CNC-02 cycle time +"), dep.reason
+        # (a cycle 60% too long is beyond the single-cycle limit: found on it, before its size is known)
+        head = "drift on the changed plant: CNC-02 cycle time "
+        assert dep.reason.startswith((head + "+", head + "up since ")), dep.reason
         assert "parts in the window" not in dep.reason  # it did not wait for the window to end
         assert writes(entries, "rollback write") == [(SP02, round(0.9 * CNC02), pytest.approx(CNC02), "Good", "engineer")]
         assert asyncio.run(read_setpoints(plant.endpoint, tmp_path, [SP02])) == [pytest.approx(CNC02)]
