@@ -8,9 +8,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from itertools import pairwise
 
 from app.deploy.log import DeployEntry
-from app.deploy.plan import SetpointChange
+from app.deploy.plan import PlanError, SetpointChange, StageSpec, plan_deployment
 from app.deploy.service import StageReport, StageState
 from app.sim.numbers import format_number
 from app.sim.scenario import Scenario
@@ -67,3 +69,59 @@ def parse_targets(text: str) -> tuple[str, ...] | None:
 def awaiting(reports: list[StageReport]) -> int | None:
     """The stage (index) that waits for the user's confirmation, if any."""
     return next((k for k, r in enumerate(reports) if r.state is StageState.AWAITING_CONFIRMATION), None)
+
+
+#: What a scenario without a change the plant has a setpoint for is told, at once.
+NOTHING_TO_WRITE = "This scenario changes nothing that can be written to the plant: cycle times and release rates can."
+
+
+def deploy_blocker(scenario: Scenario) -> str:
+    """Why ``scenario`` cannot be deployed however it is staged ("" when it can): nothing the plant has a
+    setpoint for (``NOTHING_TO_WRITE``), or the changes it has no setpoint for.
+
+    >>> from app.model.io import load_factory
+    >>> from app.paths import DEMO_FACTORY
+    >>> deploy_blocker(Scenario(name="s", factory=load_factory(DEMO_FACTORY), changes=[])) == NOTHING_TO_WRITE
+    True
+    """
+    from app.deploy.plan import setpoint_change
+
+    if not any(setpoint_change(c) is not None for c in scenario.changes):
+        return NOTHING_TO_WRITE
+    try:
+        plan_deployment(scenario, [StageSpec(None, 60.0)])
+    except PlanError as e:
+        return f"Cannot deploy: {e}"
+    return ""
+
+
+def plant_logins(args: Sequence[str]) -> list[tuple[str, str]]:
+    """The logins a plant simulator's command line grants (``--user NAME:PASSWORD[:ROLE]``; ``read`` without a
+    role), as (name, role) — never the password.
+
+    >>> plant_logins(["--seed", "7", "--user", "operator:operator:read", "--user", "engineer:engineer:write"])
+    [('operator', 'read'), ('engineer', 'write')]
+    """
+    out = []
+    for flag, value in pairwise(args):
+        if flag == "--user":
+            name, _password, *role = value.split(":", 2)
+            out.append((name, role[0] if role else "read"))
+    return out
+
+
+def login_hint(logins: Sequence[tuple[str, str]], login: str = "") -> str:
+    """What the form says under Login: the plant's own logins when known (writers first) —
+    ``plant simulator logins: engineer (may write) / operator (read only)`` — else, with no login given, that
+    writing needs one ("" once a login is given on an unknown plant).
+
+    >>> login_hint([("operator", "read"), ("engineer", "write")])
+    'plant simulator logins: engineer (may write) / operator (read only)'
+    >>> login_hint([], "")
+    'Writing setpoints needs a login the plant lets write: an anonymous session cannot.'
+    """
+    if logins:
+        ordered = sorted(logins, key=lambda nr: nr[1] != "write")
+        names = " / ".join(f"{n} ({'may write' if r == 'write' else 'read only'})" for n, r in ordered)
+        return f"plant simulator logins: {names}"
+    return "" if login.strip() else "Writing setpoints needs a login the plant lets write: an anonymous session cannot."

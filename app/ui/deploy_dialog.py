@@ -16,7 +16,17 @@ from PySide6 import QtWidgets
 from app.deploy.log import DeployEntry, DeployLog, log_path_beside
 from app.deploy.plan import PlanError, StageSpec, plan_deployment
 from app.deploy.service import Deployment, Outcome, StageReport
-from app.deploy.text import LOG_COLUMNS, STAGE_COLUMNS, awaiting, entry_row, first_stage_targets, parse_targets, stage_row
+from app.deploy.text import (
+    LOG_COLUMNS,
+    STAGE_COLUMNS,
+    awaiting,
+    deploy_blocker,
+    entry_row,
+    first_stage_targets,
+    login_hint,
+    parse_targets,
+    stage_row,
+)
 from app.live.client import ConnectionSettings
 from app.live.trust import TrustStore
 from app.sim.scenario import Scenario
@@ -62,6 +72,10 @@ class DeployDialog(QtWidgets.QDialog):
         self.endpoint = QtWidgets.QLineEdit("opc.tcp://127.0.0.1:4840/floortwin/", self)
         self.login = QtWidgets.QLineEdit(self)
         self.login.setPlaceholderText("a login that may write setpoints")
+        self.login_hint = QtWidgets.QLabel(self)  # the plant's logins when known, else that writing needs one
+        self.login_hint.setObjectName("login_hint")
+        self.login_hint.setWordWrap(True)
+        self._logins: list[tuple[str, str]] = []
         self.password = QtWidgets.QLineEdit(self)
         self.password.setEchoMode(QtWidgets.QLineEdit.EchoMode.Password)
         self.mode = QtWidgets.QComboBox(self)
@@ -82,6 +96,7 @@ class DeployDialog(QtWidgets.QDialog):
         for label, widget in (
             ("Plant", self.endpoint),
             ("Login", self.login),
+            ("", self.login_hint),
             ("Password", self.password),
             ("Security", self.mode),
             ("Plant clock", self.speed),
@@ -120,12 +135,24 @@ class DeployDialog(QtWidgets.QDialog):
         layout.addWidget(QtWidgets.QLabel(f"Log ({log_path})", self))
         layout.addWidget(self.log_list, 2)
         size_to_screen(self, 0.7, (900, 600))  # the stages' bounds are long sentences
+        self.login.textChanged.connect(self._show_login_hint)
+        self._show_login_hint()
+        blocker = deploy_blocker(scenario)
+        if blocker:  # said at once, not after Start
+            self.message.setText(blocker)
+            self.start_button.setEnabled(False)
+            self.start_button.setToolTip(blocker)
+
+    def _show_login_hint(self) -> None:
+        self.login_hint.setText(login_hint(self._logins, self.login.text()))
+        self.login_hint.setVisible(bool(self.login_hint.text()))
 
     def _take_link_defaults(self, link: LinkSource | None) -> None:
         """Fill the form from the window's live link: the plant it reads is the plant to write to."""
         if link is None:
             return
         self.speed.setValue(link.link_time_scale)
+        self._logins = list(getattr(link, "plant_logins", []))  # the embedded plant simulator's (the demo's)
         live = link.live_settings
         if live is None:
             return

@@ -36,6 +36,7 @@ class EmbeddedPlant(QtCore.QObject):
         self.process.finished.connect(self._on_finished)
         self.process.errorOccurred.connect(self._on_error)
         self.endpoint: str | None = None
+        self.args: tuple[str, ...] = ()
         self._stopping = False
         self._stderr = ""
 
@@ -44,6 +45,7 @@ class EmbeddedPlant(QtCore.QObject):
         demo without extra arguments is driven by ``DEMO_ARGS`` (a busy first minute, the same every time)."""
         if not extra_args and factory.resolve() == DEMO_FACTORY.resolve():
             extra_args = DEMO_ARGS
+        self.args = tuple(extra_args)  # what the simulator was told (its logins among them)
         program, *args = command(factory, 0, extra_args)  # the child picks a free port: no race for one
         env = QtCore.QProcessEnvironment.systemEnvironment()
         env.insert("PYTHONPATH", os.pathsep.join(filter(None, [str(ROOT), env.value("PYTHONPATH")])))

@@ -147,6 +147,17 @@ class LiveController(QtCore.QObject):
         """Plant seconds per second of the clock on the current link (an embedded plant's ``--speed``, else 1)."""
         return self.watchdog.time_scale
 
+    @property
+    def plant_logins(self) -> list[tuple[str, str]]:
+        """The (login, role) pairs of the plant on the current link when it is the embedded plant simulator
+        (the demo's operator and engineer); empty for another plant, whose logins floortwin cannot know."""
+        plant, live = self.plant, self.live_settings
+        if plant is None or live is None or plant.endpoint is None or live.endpoint != plant.endpoint:
+            return []
+        from app.deploy.text import plant_logins
+
+        return plant_logins(plant.args)
+
     def close(self) -> None:
         """At the window's end: the link and the plant simulator stop."""
         self.live.stop()

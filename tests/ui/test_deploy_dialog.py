@@ -121,3 +121,36 @@ def test_a_link_with_a_login_gives_its_login_password_and_security(qtbot, tmp_pa
     assert (got.endpoint, got.username, got.password) == ("opc.tcp://plant-7:4841/", "engineer", "eng-pw")
     assert got.security_mode == "Sign"
     assert dialog.speed.value() == 600.0
+
+
+def test_a_scenario_with_nothing_to_write_says_so_at_once_and_cannot_start(qtbot, tmp_path):
+    """Issue 16 F10: First stage empty and nothing said until Start."""
+    from app.deploy.text import NOTHING_TO_WRITE
+
+    dialog = DeployDialog(Scenario(name="s", factory=FACTORY, changes=[]), tmp_path / "d.sqlite")
+    qtbot.addWidget(dialog)
+    assert dialog.message.text() == NOTHING_TO_WRITE and not dialog.start_button.isEnabled()
+    faster = MachineParam(machine="CNC-01", param="cycle_mean_s", value=100.0)
+    ok = DeployDialog(Scenario(name="s", factory=FACTORY, changes=[faster]), tmp_path / "e.sqlite")
+    qtbot.addWidget(ok)
+    assert ok.message.text() == "" and ok.start_button.isEnabled() and ok.first.text() == "CNC-01"
+
+
+def test_the_demo_plants_logins_are_named_under_login_on_the_live_window(qloop, make_window, qtbot):
+    """Issue 16 F10: live on the demo (an anonymous link) Login was empty and nothing said which login writes."""
+    from app.plant.server import DEMO_ARGS
+
+    w = make_window()
+    w.console.start_embedded_plant(DEMO, (*DEMO_ARGS, "--speed", "20", "--interval", "0.25"))
+    qtbot.waitUntil(w.console.live_ready, timeout=20000)
+    assert w.console.plant_logins == [("operator", "read"), ("engineer", "write")]
+    w.whatif.new_scenario("current")
+    qtbot.waitUntil(lambda: w.whatif_dock.selected() is not None)
+    qtbot.mouseClick(w.whatif_dock.deploy_button, QtCore.Qt.MouseButton.LeftButton)
+    dialog = next(d for d in w.whatif_dock.dialogs if isinstance(d, DeployDialog))
+    assert dialog.login.text() == ""  # the demo link is anonymous
+    assert dialog.login_hint.text() == "plant simulator logins: engineer (may write) / operator (read only)"
+    assert not dialog.login_hint.isHidden() and "engineer:" not in dialog.login_hint.text()
+    assert not dialog.start_button.isEnabled() and "nothing that can be written" in dialog.message.text()
+    dialog.close()
+    w.console.disconnect_live()
