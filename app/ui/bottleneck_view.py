@@ -157,7 +157,8 @@ class BottleneckView(QtWidgets.QWidget):
             shifting = np.where(known, [100 * s.shifting[m].mean if m in s.shifting else 0.0 for m in machines], 0.0)
             solid = pg.BarGraphItem(x=x, height=sole, width=width * 0.9, brush=pg.mkBrush(*colour), pen=pg.mkPen(None))
             light = pg.BarGraphItem(
-                x=x, y0=sole, height=shifting, width=width * 0.9, brush=pg.mkBrush(*colour, 90), pen=pg.mkPen(*colour)
+                x=x, y0=sole, height=shifting, width=width * 0.9, brush=pg.mkBrush(*colour, 90),
+                pens=[pg.mkPen(*colour) if k else pg.mkPen(None) for k in known],  # no outline at 0 for a share not shown
             )
             for item in (solid, light):
                 plot.addItem(item)
