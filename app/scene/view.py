@@ -213,6 +213,7 @@ class FactoryView(QtWidgets.QWidget):
         self._dragging: str | None = None
         self._drag_moved = False
         self._fitted = False  # the camera is as a preset left it: refit the floor when the render area resizes
+        self._covered_right = 0.0  # share of the render area's width a window stands over, on its right
         self._install_observers()
         self.set_theme("light")
 
@@ -657,6 +658,27 @@ class FactoryView(QtWidgets.QWidget):
         self.labels.update_for_camera()
         self.request_render()
 
+    @property
+    def covered_right(self) -> float:
+        """The share of the render area's width kept clear on the right (``keep_clear_right``)."""
+        return self._covered_right
+
+    def keep_clear_right(self, share: float) -> None:
+        """Something stands over the right ``share`` of the render area (a dialog beside the floor): the
+        floor is fitted into the part left in sight and centred there; 0 gives the whole area back."""
+        share = min(max(float(share), 0.0), 0.8)
+        if abs(share - self._covered_right) < 0.01:
+            return
+        self._covered_right = share
+        self.renderer.GetActiveCamera().SetWindowCenter(share, 0.0)  # the picture moves left by that share
+        self._refit_now()
+
+    def _refit_now(self) -> None:
+        if self._factory is not None and not getattr(self.plotter, "_closed", False):
+            self._fit_floor()
+            self.labels.update_for_camera()
+            self.request_render()
+
     def _refit(self) -> None:
         if self._fitted and self._factory is not None and not getattr(self.plotter, "_closed", False):
             self._fit_floor()
@@ -693,6 +715,9 @@ class FactoryView(QtWidgets.QWidget):
             cam.SetPosition(*(fp + (pos - fp) * scale))
             if abs(scale - 1.0) < 0.01:
                 break
+        if self._covered_right > 0:  # only the left part is in sight: fit the floor into its width
+            pos = np.array(cam.GetPosition())
+            cam.SetPosition(*(fp + (pos - fp) / (1.0 - self._covered_right)))
         ren.ResetCameraClippingRange()
 
     def fly_to(self, machine_id: str) -> None:

@@ -10,7 +10,7 @@ ghosts with arrows. Apply makes the chosen layout one undo step of the layout ed
 from __future__ import annotations
 
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.optimise.layout_problem import LayoutRequest
 from app.optimise.layout_result import LayoutResult
@@ -350,8 +350,27 @@ class LayoutOptimiserDialog(QtWidgets.QDialog):
         return True
 
     # -- closing --------------------------------------------------------------------------------
+    def moveEvent(self, event: QtGui.QMoveEvent) -> None:
+        super().moveEvent(event)
+        self._keep_floor_in_sight()
+
+    def resizeEvent(self, event: QtGui.QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._keep_floor_in_sight()
+
+    def _keep_floor_in_sight(self) -> None:
+        """The 3D view fits the floor into the part of it this dialog leaves in sight (at 1366×768 the dialog
+        stands over its right quarter, where the preview's ghosts would be hidden)."""
+        if not self.isVisible():
+            return
+        render = self.window_.view.render_widget
+        left, right = render.mapToGlobal(render.rect().topLeft()).x(), render.mapToGlobal(render.rect().topRight()).x()
+        over = right - self.frameGeometry().left() if self.frameGeometry().left() > left else 0
+        self.window_.view.keep_clear_right(max(0, over) / max(1, right - left))
+
     def done(self, code: int) -> None:
         """Closed (Close, Esc, the title bar): the preview goes, a running search is cancelled."""
+        self.window_.view.keep_clear_right(0.0)
         self.window_.view.preview.clear()
         self.window_.view.request_render()
         self.service.close()
@@ -375,4 +394,5 @@ def show_layout_optimiser(window) -> LayoutOptimiserDialog:
         split.setOrientation(QtCore.Qt.Orientation.Vertical)
     place_beside(dialog, render, 980)
     dialog.show()
+    dialog._keep_floor_in_sight()
     return dialog

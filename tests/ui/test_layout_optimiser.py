@@ -173,7 +173,19 @@ def test_the_dialog_opens_beside_the_floor_so_the_preview_stays_in_sight(make_wi
         assert covered.width() <= 0.12 * floor.width(), (covered, floor)  # at most the far edge
     assert dialog.frameGeometry().right() <= w.frameGeometry().right() + 1  # at the window's right edge
     assert dialog.height() >= 0.9 * w.height()  # the window's height: the plot has room
+    # The floor is fitted into what the dialog leaves in sight: every corner left of the dialog.
+    w.view.render_now()
+    ren, f = w.view.renderer, w.document.factory.floor
+    edge = dialog.frameGeometry().left() - floor.left()
+    for x, y in ((0, 0), (f.width_m, 0), (0, f.depth_m), (f.width_m, f.depth_m)):
+        ren.SetWorldPoint(x, y, 0.0, 1.0)
+        ren.WorldToDisplay()
+        assert 0 <= ren.GetDisplayPoint()[0] < edge, (x, y, ren.GetDisplayPoint(), edge)
     dialog.close()
+    w.view.render_now()  # closed: the whole area is the floor's again
+    ren.SetWorldPoint(f.width_m, f.depth_m, 0.0, 1.0)
+    ren.WorldToDisplay()
+    assert w.view.covered_right == 0.0
 
 
 def test_distances_follow_the_transport_paths_by_default_and_progress_wraps_under_the_bar(make_window, qtbot):
