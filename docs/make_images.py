@@ -399,6 +399,10 @@ async def stage_watchdog(shots: dict[str, Shot], folder: Path, _options: Options
     async with Session(folder, shot.size, shot.theme, drift) as w:
         panel = w.console.watchdog
         await until(lambda: any(d.machine == "CNC-03" for d in panel.detections), DRIFT_S, "CNC-03's drift detected")
+        found = next(d for d in panel.detections if d.machine == "CNC-03")
+        # found on its first slow cycle, the size (and the recalibration) needs five: the shot shows both
+        await until(lambda: panel.dog is not None and panel.dog.latest(found).size_known, DRIFT_S, "CNC-03's drift sized")
+        panel.refresh()
         w.alarms_dock.raise_()
         panel.table.selectRow(next(r for r in range(panel.table.rowCount()) if panel.table.item(r, 0).text() == "CNC-03"))
         w.alarms_dock.machine_activated.emit("CNC-03")  # as picking the row does: selected and flown to

@@ -13,7 +13,7 @@ A detection made on one overwhelming observation knows the direction before the 
 >>> fast = Detection("CNC-03", "cycle", 1, 1.6, 0.3, 0.0, 3600.0, 1, 0.999, 270.0, 6.0, 4.1, clock=lambda t: "14:20",
 ...                  needs=5, rule="shewhart")
 >>> fast.text
-'CNC-03 cycle time up since 14:20 (> 99.9% confidence); size: not enough data — needs ≥ 5 cycles (1 so far)'
+'CNC-03 cycle time up since 14:20 (size: not enough data — needs ≥ 5 cycles, 1 so far; > 99.9% confidence)'
 """
 
 from __future__ import annotations
@@ -127,11 +127,12 @@ class Detection:
     @property
     def text(self) -> str:
         """``CNC-03 cycle time +18 ± 5% since 14:20 (99.8% confidence)``, or, before the size is known,
-        ``CNC-03 cycle time up since 14:20 (> 99.9% confidence); size: not enough data — needs ≥ 5 cycles (1 so far)``"""
-        if not self.size_known:
+        ``CNC-03 cycle time up since 14:20 (size: not enough data — needs ≥ 5 cycles, 1 so far; > 99.9% confidence)``"""
+        if not self.size_known:  # what is missing first: a narrow column cuts the confidence, not the reason
             return (
                 f"{self.machine} {PARAM_WORDS[self.param]} {'up' if self.direction > 0 else 'down'} since "
-                f"{self.clock(self.since_ts)} ({self.confidence_text} confidence); size: {self.size_wanted}"
+                f"{self.clock(self.since_ts)} (size: not enough data — needs ≥ {self.needs} "
+                f"{OBSERVATION_WORDS[self.param]}, {self.n} so far; {self.confidence_text} confidence)"
             )
         return (
             f"{self.machine} {PARAM_WORDS[self.param]} {self.change_text} since {self.clock(self.since_ts)} "

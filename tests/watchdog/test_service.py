@@ -68,14 +68,14 @@ def test_one_overwhelming_cycle_is_a_detection_whose_size_waits_for_enough_cycle
     d = found[0]
     assert (d.direction, d.n, d.rule, d.since_ts, d.needs) == (1, 1, "shewhart", 600.0, 5)
     assert not d.size_known
-    assert d.text == "CNC-03 cycle time up since 0.2 h (> 99.9% confidence); size: not enough data — needs ≥ 5 cycles (1 so far)"
+    assert d.text == "CNC-03 cycle time up since 0.2 h (size: not enough data — needs ≥ 5 cycles, 1 so far; > 99.9% confidence)"
     assert dog.status("CNC-03", "cycle") == d.text
     with pytest.raises(ValueError, match="not enough data"):
         dog.changes_for(d)
     with pytest.raises(ValueError, match="not enough data"):
         dog.recalibrate(d)
     dog.feed([Update(0, 541.0 + i, GOOD, 1200.0 + 600 * i) for i in range(3)], names)
-    assert not dog.latest(d).size_known and dog.latest(d).text.endswith("needs ≥ 5 cycles (4 so far)")
+    assert not dog.latest(d).size_known and "needs ≥ 5 cycles, 4 so far;" in dog.latest(d).text
     dog.feed([Update(0, 545.0, GOOD, 3600.0)], names)
     assert len(found) == 1  # one detection, re-estimated
     now = dog.latest(d)
