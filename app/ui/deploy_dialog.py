@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import platformdirs
-from PySide6 import QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from app.deploy.log import DeployEntry, DeployLog, log_path_beside
 from app.deploy.plan import PlanError, StageSpec, plan_deployment
@@ -92,7 +92,12 @@ class DeployDialog(QtWidgets.QDialog):
         self.window.setDecimals(0)
         self.window.setValue(60.0)
         self.window.setSuffix(" min of plant time")
+        self._link = link
         self._take_link_defaults(link)
+        if link is not None and link.live_settings is None:  # the link comes up later: take it then
+            self._wait_for_link = QtCore.QTimer(self, interval=500, timeout=self._link_came_up)
+            self._wait_for_link.start()
+            self.endpoint.textEdited.connect(self._wait_for_link.stop)  # the user's own plant wins
         for label, widget in (
             ("Plant", self.endpoint),
             ("Login", self.login),
@@ -161,6 +166,15 @@ class DeployDialog(QtWidgets.QDialog):
         self.password.setText(live.password or "")
         if live.security_mode == "Sign":  # a link without security stays at the default: writes need one
             self.mode.setCurrentIndex(1)
+
+    def _link_came_up(self) -> None:
+        """Opened before the window's link was up (a quick user after start-up): its plant and clock once it is,
+        not a local plant at real time."""
+        if self._link is not None and self._link.live_settings is not None:
+            self._wait_for_link.stop()
+            if self.deployment is None:
+                self._take_link_defaults(self._link)
+                self._show_login_hint()
 
     def settings(self) -> ConnectionSettings:
         folder = _pki()  # the live console's client certificate
@@ -240,6 +254,9 @@ class DeployDialog(QtWidgets.QDialog):
         self.message.setText(f"Deployment {outcome.value}: {reason}")
         self.confirm_button.setEnabled(False)
         self.stop_button.setEnabled(False)
+        # Not completed: the plant has its old setpoints (nothing written, or written back), so the user may
+        # correct the login or the plant and start again; a completed deployment is not started twice.
+        self.start_button.setEnabled(outcome is not Outcome.COMPLETED)
         if self._log is not None:
             self._log.close()
             self._log = None

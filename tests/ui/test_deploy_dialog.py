@@ -154,3 +154,36 @@ def test_the_demo_plants_logins_are_named_under_login_on_the_live_window(qloop, 
     assert not dialog.start_button.isEnabled() and "nothing that can be written" in dialog.message.text()
     dialog.close()
     w.console.disconnect_live()
+
+
+def test_a_refused_start_can_be_corrected_and_started_again(qtbot, tmp_path):
+    """A new-user trial: after "an anonymous session never writes … nothing was written" Start, Confirm and Stop
+    all stayed off, and only reopening the dialog helped."""
+    faster = MachineParam(machine="CNC-01", param="cycle_mean_s", value=100.0)
+    dialog = DeployDialog(Scenario(name="s", factory=FACTORY, changes=[faster]), tmp_path / "d.sqlite")
+    qtbot.addWidget(dialog)
+    dialog.login.setText("")  # anonymous: refused before anything is written
+    assert dialog.start()
+    qtbot.waitUntil(lambda: "nothing was written" in dialog.message.text(), timeout=15000)
+    assert dialog.start_button.isEnabled() and not dialog.confirm_button.isEnabled()
+
+
+def test_a_dialog_opened_before_the_link_is_up_takes_the_links_plant_once_it_is(qtbot, tmp_path):
+    from dataclasses import dataclass
+
+    from app.live.client import ConnectionSettings
+
+    @dataclass
+    class Link:  # the live console while its link is still coming up
+        live_settings: ConnectionSettings | None
+        link_time_scale: float
+
+    link = Link(None, 1.0)
+    faster = MachineParam(machine="CNC-01", param="cycle_mean_s", value=100.0)
+    dialog = DeployDialog(Scenario(name="s", factory=FACTORY, changes=[faster]), tmp_path / "d.sqlite", link=link)
+    qtbot.addWidget(dialog)
+    assert dialog.endpoint.text().startswith("opc.tcp://127.0.0.1:4840")
+    link.live_settings = ConnectionSettings("opc.tcp://127.0.0.1:55713/floortwin/")
+    link.link_time_scale = 20.0
+    qtbot.waitUntil(lambda: dialog.endpoint.text() == "opc.tcp://127.0.0.1:55713/floortwin/", timeout=5000)
+    assert dialog.speed.value() == 20.0
