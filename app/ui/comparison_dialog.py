@@ -277,7 +277,9 @@ class CalibrationDialog(QtWidgets.QDialog):
                 self.table.setItem(i, c, _item(table.Cell(v, figure=c >= 2)))
         self.table.resizeColumnsToContents()
         layout.addWidget(self.table, 1)
-        layout.addWidget(QtWidgets.QLabel(table.arrivals_text(cal), self))
+        arrivals = QtWidgets.QLabel(table.arrivals_text(cal), self)
+        arrivals.setWordWrap(True)  # five rates "(not enough data, not used)" made the dialog wider than the screen
+        layout.addWidget(arrivals)
         buttons = QtWidgets.QDialogButtonBox(self)
         # (not ``self.create``: that would hide QWidget.create)
         self.create_button = buttons.addButton("Create &calibrated baseline", QtWidgets.QDialogButtonBox.ButtonRole.AcceptRole)
@@ -292,4 +294,7 @@ class CalibrationDialog(QtWidgets.QDialog):
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
-        self.resize(860, 520)
+        # as wide as the table's columns (the wrapped labels no longer widen it), within the screen
+        cols_w = sum(self.table.columnWidth(c) for c in range(self.table.columnCount())) + 2 * self.table.frameWidth()
+        screen_w = self.screen().availableGeometry().width()
+        self.resize(min(max(860, cols_w + self.table.verticalScrollBar().sizeHint().width() + 30), int(0.95 * screen_w)), 520)

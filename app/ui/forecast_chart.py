@@ -36,14 +36,15 @@ class ForecastChart(QtWidgets.QWidget):
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         # The legend in one row above the plot area, where it covers no data (inside it hid the band).
         pi = self.plot.getPlotItem()
-        pi.legend = self.legend = pg.LegendItem(colCount=3, frame=False, labelTextSize="8pt")
+        # Short labels over the axis column too: the row must fit the narrow dock at 1366×768 (no wider chart).
+        pi.legend = self.legend = pg.LegendItem(colCount=3, frame=False, labelTextSize="8pt", horSpacing=2)
         pi.layout.removeItem(pi.titleLabel)  # the chart has no title: its row holds the legend
         pi.titleLabel.setVisible(False)
-        pi.layout.addItem(self.legend, 0, 1)
+        pi.layout.addItem(self.legend, 0, 0, 1, 3)
         pi.layout.setRowFixedHeight(0, LEGEND_ROW_PX)
         dash, dot = QtCore.Qt.PenStyle.DashLine, QtCore.Qt.PenStyle.DotLine
         self.actual_curve = self.plot.plot(pen=pg.mkPen(ACTUAL, width=2), name="actual")
-        self.median_curve = self.plot.plot(pen=pg.mkPen(FORECAST, width=2, style=dash), name="forecast (median)")
+        self.median_curve = self.plot.plot(pen=pg.mkPen(FORECAST, width=2, style=dash), name="median")
         self._low = pg.PlotDataItem(pen=pg.mkPen(FORECAST, width=1))
         self._high = pg.PlotDataItem(pen=pg.mkPen(FORECAST, width=1))
         self.band = pg.FillBetweenItem(self._low, self._high, brush=pg.mkBrush(*FORECAST, 70))
@@ -56,6 +57,7 @@ class ForecastChart(QtWidgets.QWidget):
             label="target {value:.0f}", labelOpts={"position": 0.05, "color": TARGET, "anchors": [(0, 1), (0, 1)]},
         )
         self.now_line = pg.InfiniteLine(angle=90, movable=False, pen=pg.mkPen((128, 128, 128), width=1))
+        self.target_line.setVisible(False)  # until a forecast with a target is drawn (not "target 0" before one)
         self.plot.addItem(self.target_line)
         self.plot.addItem(self.now_line)
         self.caption = QtWidgets.QLabel("forecast: not made yet", self)
