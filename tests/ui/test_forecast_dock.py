@@ -3,6 +3,7 @@ the background, again on "Forecast now" and when the target changes; detached, i
 
 from __future__ import annotations
 
+import re
 import time
 
 import pytest
@@ -125,4 +126,11 @@ def test_at_a_sped_up_plant_the_dock_counts_the_shift_in_plant_time(qloop, make_
     assert dock.chart.plot.getAxis("bottom").labelText == "plant hours into the shift"
     qtbot.waitUntil(lambda: "plant time" in dock.status.text(), timeout=10000)
     assert "(20× real time)" in dock.status.text() and " left; ends " in dock.status.text()
+    # Read later, the caption does not contradict the time left: it speaks of the shift's end and says how old
+    # it is in plant time (issue 16 F10: "in 7.94 h" beside "7.53 h left").
+    qtbot.wait(4000)  # 80 plant seconds
+    dock.tick()
+    lines = dock.chart.caption.text().splitlines()
+    assert lines[0].startswith("by the shift's end: ") and not lines[0].startswith("in ")
+    assert re.fullmatch(r"forecast made [\d.]+ (min|h) ago \(plant time\), [\d.]+ (s|min|h) into the shift", lines[1]), lines[1]
     w.console.disconnect_live()
