@@ -19,6 +19,23 @@ from tests.live.conftest import free_port
 HERE = Path(__file__).parent
 
 
+_STARTED: list[subprocess.Popen] = []  # every node process a test started: its pipe is closed after the test
+
+
+@pytest.fixture(autouse=True)
+def _close_node_pipes():
+    """End what a test left running and close the pipes of every node process it started (an open pipe was
+    reported as an unclosed file by a later garbage collection)."""
+    yield
+    while _STARTED:
+        proc = _STARTED.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
 def start_node_server(port: int, *extra: str) -> subprocess.Popen:
     if not (HERE / "node_modules" / "node-opcua").exists():
         pytest.fail("node-opcua is not installed: run `make test` (it runs npm ci in tests/interop)")
@@ -29,6 +46,7 @@ def start_node_server(port: int, *extra: str) -> subprocess.Popen:
         text=True,
         cwd=HERE,
     )
+    _STARTED.append(proc)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
@@ -47,6 +65,7 @@ def start_nodeset_server(port: int) -> tuple[subprocess.Popen, str]:
     proc = subprocess.Popen(
         ["node", str(HERE / "nodesets.js"), str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE
     )
+    _STARTED.append(proc)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
