@@ -205,7 +205,8 @@ class Deployment:
     async def _deploy(self) -> tuple[Outcome, str]:
         s = self.settings
         names = "; ".join(c.label for st in self.plan.stages for c in st.changes)
-        self._log("plan", None, f"{self.plan.scenario.name}: {len(self.plan.stages)} stages: {names}")
+        n = len(self.plan.stages)
+        self._log("plan", None, f"{self.plan.scenario.name}: {n} stage{'s' * (n != 1)}: {names}")
         if s.security_policy == "None" or s.security_mode == "None":
             return self._refuse("writes need a secure channel (Basic256Sha256, Sign or SignAndEncrypt): nothing was written")
         if not s.username:
@@ -223,7 +224,8 @@ class Deployment:
             outcome = await self._stage(k, stage)
             if outcome is not None:
                 return outcome
-        return Outcome.COMPLETED, f"all {len(self.plan.stages)} stages passed"
+        n = len(self.plan.stages)
+        return Outcome.COMPLETED, "the stage passed" if n == 1 else f"all {n} stages passed"
 
     def _refuse(self, reason: str) -> tuple[Outcome, str]:
         self._log("refused", None, reason)

@@ -22,13 +22,16 @@ STAGE_COLUMNS = ["Stage", "Changes", "State", "Detail"]
 LOG_COLUMNS = ["Time", "Stage", "What", "Node", "Old", "New", "Status", "By", "Note"]
 
 
-def stage_row(report: StageReport) -> list[str]:
+def stage_row(report: StageReport, ended: bool = False) -> list[str]:
+    """A stage's row: number and window, changes, state, detail (``ended``: the deployment is over, so a stage
+    still pending was never started and says so)."""
     stage = report.stage
+    never = ended and report.state is StageState.PENDING
     return [
         f"{stage.number} ({format_number(stage.window_s / 60)} min)",
         ", ".join(c.label for c in stage.changes),
-        report.state.value,
-        report.text,
+        "not started" if never else report.state.value,
+        "the deployment ended before this stage: nothing of it was written" if never else report.text,
     ]
 
 

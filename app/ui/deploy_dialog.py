@@ -257,6 +257,11 @@ class DeployDialog(QtWidgets.QDialog):
         # Not completed: the plant has its old setpoints (nothing written, or written back), so the user may
         # correct the login or the plant and start again; a completed deployment is not started twice.
         self.start_button.setEnabled(outcome is not Outcome.COMPLETED)
+        for k, report in enumerate(self.deployment.reports if self.deployment is not None else ()):
+            item = self.stages.topLevelItem(k)
+            if item is not None:  # a stage still "pending" when it ended was never started: say so
+                for column, text in enumerate(stage_row(report, ended=True)):
+                    item.setText(column, text)
         if self._log is not None:
             self._log.close()
             self._log = None

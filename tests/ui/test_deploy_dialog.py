@@ -166,6 +166,7 @@ def test_a_refused_start_can_be_corrected_and_started_again(qtbot, tmp_path):
     assert dialog.start()
     qtbot.waitUntil(lambda: "nothing was written" in dialog.message.text(), timeout=15000)
     assert dialog.start_button.isEnabled() and not dialog.confirm_button.isEnabled()
+    assert dialog.stages.topLevelItem(0).text(2) == "not started"  # not "pending" after the end
 
 
 def test_a_dialog_opened_before_the_link_is_up_takes_the_links_plant_once_it_is(qtbot, tmp_path):
