@@ -132,17 +132,17 @@ class WhatIfDock(QtWidgets.QDockWidget):
             (
                 (self.new_button, None),
                 (self.edit_button, self.edit_selected),
-                (self.delete_button, lambda: self.delete_selected()),
                 (self.run_button, self.run_selected),
                 (self.cancel_button, self.cancel_selected),
                 (self.compare_button, self.compare_selected),
+                (self.delete_button, lambda: self.delete_selected()),
                 (self.calibrate_button, lambda: self.service.calibrate()),
+                (self.deploy_button, lambda: open_deploy_dialog(self, self.selected(), self.service.history_path(), self._keep)),
                 (self.open_button, self.open_dialog),
                 (self.save_button, self.save_as_dialog),
-                (self.deploy_button, lambda: open_deploy_dialog(self, self.selected(), self.service.history_path(), self._keep)),
             )
         ):
-            grid.addWidget(b, k // 3, k % 3)
+            grid.addWidget(b, k // 2, k % 2)  # two columns: three cut "Delete" and "Compare…" at 1366×768
             b.setSizePolicy(QtWidgets.QSizePolicy.Policy.Expanding, QtWidgets.QSizePolicy.Policy.Fixed)
             if act is not None:
                 b.clicked.connect(act)
