@@ -69,6 +69,11 @@ class StageState(enum.Enum):
     STOPPED = "stopped"
 
 
+#: New cycles of a changed machine after its write before the watchdog hears them (the first may have begun
+#: before the write).
+SETTLING_CYCLES = 2
+
+
 class Outcome(enum.Enum):
     COMPLETED = "completed"
     ROLLED_BACK = "rolled back"
@@ -343,11 +348,22 @@ class Deployment:
         t0 = await self._plant_time(clock)
         start = await self._read_all(counts)
         end_at = time.monotonic() + stage.window_s / self.time_scale
+        # A machine's CycleTime still holds the last cycle made before the write, and the next may have begun
+        # before it: neither is the changed plant. Each changed machine is watched from its second new cycle
+        # on (a slower change was rolled back for "cycle time down … 1 so far" right after its write).
+        last = await self._read_all(cycles) if cycles else []
+        new_cycles = [0] * len(last)
         while not await self._window_over(clock, t0, stage.window_s, end_at):
             values = await self._read_all(cycles) if cycles else []
             now = time.time()
+            feed = []
+            for i, v in enumerate(values):
+                if v != last[i]:
+                    new_cycles[i], last[i] = new_cycles[i] + 1, v
+                if new_cycles[i] >= SETTLING_CYCLES:
+                    feed.append(Update(i, v, source_ts=now, received_ts=now))
             # one names list for the whole window: the watchdog keeps each binding's last value between batches
-            dog.feed([Update(k, v, source_ts=now, received_ts=now) for k, v in enumerate(values)], names)
+            dog.feed(feed, names)
             hits = [d for d in found if d.machine in machines and d.param == "cycle"]
             if hits:
                 raise _Rollback(f"drift on the changed plant: {hits[0].text}")
