@@ -11,7 +11,7 @@ plant that matches the model falls below any of them in at most α of its stages
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +20,7 @@ from scipy.stats import t as student_t
 from app.model.factory import Factory
 from app.sim.engine import Engine
 from app.sim.model import compile_model
-from app.sim.numbers import format_number
+from app.sim.numbers import format_duration, format_number
 
 #: The line's output: parts through the last station of each route.
 LINE_OUTPUT = "line output"
@@ -99,21 +99,44 @@ def untestable(predicted: Mapping[str, Band]) -> list[str]:
     return [kpi for kpi, band in predicted.items() if band.low <= 0]
 
 
-def bands_text(predicted: Mapping[str, Band], before: Mapping[str, Band]) -> str:
-    """What a stage's window must show: each count's bound with the change, and without it.
+def bands_text(
+    predicted: Mapping[str, Band], before: Mapping[str, Band], confidence: float = 0.99, window_s: float | None = None
+) -> str:
+    """What a stage's window must show: each count's lower bound (``confidence``: the stage's, over all its
+    counts) for the plant with the change and for the plant without it, each beside the model's mean — both
+    figures are bounds a plant that matches the model stays above, not what it is expected to make. A count
+    whose bound is 0 parts cannot fail in ``window_s``: it is named as not tested.
 
     >>> bands_text({"line output": Band("line output", 252.0, 140.2, 20)}, {"line output": Band("line output", 491.0, 381.0, 20)})
-    'at least, with the change: line output 140 parts (mean 252; without the change 380)'
+    'at least (99% lower bounds): line output 140 parts with the change (mean 252), 380 without it (mean 491)'
     """
     parts = []
     for kpi, band in predicted.items():
         was = before.get(kpi)
-        without = f"; without the change {format_number(max(was.low, 0.0), digits=2)}" if was is not None else ""
+        without = (
+            f", {format_number(max(was.low, 0.0), digits=2)} without it (mean {format_number(was.mean, digits=3)})"
+            if was is not None
+            else ""
+        )
         parts.append(
-            f"{kpi} {format_number(max(band.low, 0.0), digits=2)} parts (mean {format_number(band.mean, digits=3)}{without})"
+            f"{kpi} {format_number(max(band.low, 0.0), digits=2)} parts with the change"
+            f" (mean {format_number(band.mean, digits=3)}){without}"
         )
     if not parts:
         return ""
     blind = untestable(predicted)
-    warning = f" — not tested in this window (bound 0): {', '.join(blind)}; watch longer to test them" if blind else ""
-    return "at least, with the change: " + ", ".join(parts) + warning
+    warning = f" — {untested_text(blind, window_s)}" if blind else ""
+    return f"at least ({confidence:.0%} lower bounds): " + "; ".join(parts) + warning
+
+
+def untested_text(blind: Sequence[str], window_s: float | None = None) -> str:
+    """The counts a stage cannot fail on (a bound of 0 parts), and what to do about it.
+
+    >>> print(untested_text(["CNC-02 throughput"], 1800.0))
+    CNC-02 throughput not tested: too few parts in 30 min of plant time for a shortfall to show (bound 0); watch longer to test it
+    """
+    where = f" in {format_duration(window_s)} of plant time" if window_s is not None else ""
+    them = "it" if len(blind) == 1 else "them"
+    return (
+        f"{', '.join(blind)} not tested: too few parts{where} for a shortfall to show (bound 0); watch longer to test {them}"
+    )

@@ -40,12 +40,13 @@ from psygnal import Signal
 
 from app.deploy.log import DeployEntry, DeployLog
 from app.deploy.plan import DeploymentPlan, SetpointChange, Stage
-from app.deploy.prediction import Band, bands_text, kpi_stations, predict, untestable
+from app.deploy.prediction import Band, bands_text, kpi_stations, predict, untestable, untested_text
 from app.live.client import ConnectionSettings
 from app.live.netloop import NetworkLoop, network_loop
 from app.live.trust import TrustStore, describe, fetch_server_certificate
 from app.plant.server import NAMESPACE, ensure_certificate
 from app.plant.setpoints import PLANT_CLOCK_ID
+from app.sim.numbers import count_of
 from app.state.store import Update
 from app.ua.values import node_id
 from app.watchdog.detection import WatchdogConfig
@@ -102,6 +103,28 @@ class StageReport:
     before: dict[str, Band] = field(default_factory=dict)  # for the plant without the stage's changes
     measured: dict[str, float] = field(default_factory=dict)
     old: dict[str, float] = field(default_factory=dict)  # node → the value it had before this stage
+    untested: tuple[str, ...] = ()  # counts it passed without testing (a bound of 0 parts in its window)
+
+
+def passed_text(reports: list[StageReport]) -> str:
+    """Why a deployment whose stages all passed completed — without claiming what was not tested.
+
+    >>> from app.deploy.plan import Stage
+    >>> one = StageReport(Stage(1, (), 1800.0), StageState.PASSED)
+    >>> passed_text([one])
+    'the stage passed'
+    >>> passed_text([one, StageReport(Stage(2, (), 1800.0), StageState.PASSED, untested=("CNC-02 throughput",))])[:68]
+    '2 stages passed, but not everything was tested: stage 2: CNC-02 thro'
+    """
+    n = len(reports)
+    said = "the stage passed" if n == 1 else f"{count_of(n, 'stage')} passed"
+    blind = [r for r in reports if r.untested]
+    if not blind:
+        return said if n == 1 else f"all {said}"
+    why = "; ".join(
+        (f"stage {r.stage.number}: " if n > 1 else "") + untested_text(r.untested, r.stage.window_s) for r in blind
+    )
+    return f"{said}, but not everything was tested: {why}"
 
 
 class Deployment:
@@ -211,7 +234,7 @@ class Deployment:
         s = self.settings
         names = "; ".join(c.label for st in self.plan.stages for c in st.changes)
         n = len(self.plan.stages)
-        self._log("plan", None, f"{self.plan.scenario.name}: {n} stage{'s' * (n != 1)}: {names}")
+        self._log("plan", None, f"{self.plan.scenario.name}: {count_of(n, 'stage')}: {names}")
         if s.security_policy == "None" or s.security_mode == "None":
             return self._refuse("writes need a secure channel (Basic256Sha256, Sign or SignAndEncrypt): nothing was written")
         if not s.username:
@@ -229,8 +252,7 @@ class Deployment:
             outcome = await self._stage(k, stage)
             if outcome is not None:
                 return outcome
-        n = len(self.plan.stages)
-        return Outcome.COMPLETED, "the stage passed" if n == 1 else f"all {n} stages passed"
+        return Outcome.COMPLETED, passed_text(self.reports)
 
     def _refuse(self, reason: str) -> tuple[Outcome, str]:
         self._log("refused", None, reason)
@@ -247,7 +269,8 @@ class Deployment:
         report.predicted = await run(None, predict, after, kpis, *args)
         report.before = await run(None, predict, before, kpis, *args)
         self._confirm = asyncio.Event()
-        self._set(k, StageState.AWAITING_CONFIRMATION, bands_text(report.predicted, report.before))
+        bands = bands_text(report.predicted, report.before, 1.0 - self.alpha, stage.window_s)
+        self._set(k, StageState.AWAITING_CONFIRMATION, bands)
         await self._confirm.wait()
         self._confirm = None
         self._log("confirmation", stage.number, f"stage {stage.number} confirmed: {', '.join(c.label for c in stage.changes)}")
@@ -274,9 +297,9 @@ class Deployment:
             await asyncio.shield(self._roll_back(k, "the deployment was cancelled", StageState.ROLLED_BACK))
             raise
         measured = ", ".join(f"{kpi} {report.measured[kpi]:g} parts" for kpi in kpis)
-        blind = untestable(report.predicted)
-        if blind:  # a bound of 0 parts cannot fail: the stage passed without testing these
-            measured += f" (not tested, the window too short for a shortfall to show: {', '.join(blind)})"
+        report.untested = tuple(untestable(report.predicted))
+        if report.untested:  # a bound of 0 parts cannot fail: the stage passed without testing these
+            measured += f"; {untested_text(report.untested, stage.window_s)}"
         self._set(k, StageState.PASSED, measured)
         self._log("stage", stage.number, f"stage {stage.number} passed: {measured}")
         return None

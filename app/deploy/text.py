@@ -30,9 +30,22 @@ def stage_row(report: StageReport, ended: bool = False) -> list[str]:
     return [
         f"{stage.number} ({format_number(stage.window_s / 60)} min)",
         ", ".join(c.label for c in stage.changes),
-        "not started" if never else report.state.value,
+        "not started" if never else state_text(report),
         "the deployment ended before this stage: nothing of it was written" if never else report.text,
     ]
+
+
+def state_text(report: StageReport) -> str:
+    """A stage's state in a few words; a stage that passed without testing a count says which (a bound of 0
+    parts cannot fail: "passed — not tested: CNC-02 throughput").
+
+    >>> from app.deploy.plan import Stage
+    >>> state_text(StageReport(Stage(1, (), 1800.0), StageState.PASSED, untested=("CNC-02 throughput",)))
+    'passed — not tested: CNC-02 throughput'
+    """
+    if report.state is StageState.PASSED and report.untested:
+        return f"passed — not tested: {', '.join(report.untested)}"
+    return report.state.value
 
 
 def entry_row(e: DeployEntry) -> list[str]:

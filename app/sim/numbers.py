@@ -112,6 +112,15 @@ def format_estimate(mean: float, half_width: float, unit: str = "", n: int | Non
     return _with_unit(f"{m} ± {h}", unit)
 
 
+def count_of(n: int, noun: str, plural: str | None = None) -> str:
+    """``n`` things, the noun in the singular for one: ``1 stage``, ``2 stages`` (``plural``: an irregular one).
+
+    >>> count_of(1, "stage"), count_of(3, "stage"), count_of(0, "replication"), count_of(2, "box", "boxes")
+    ('1 stage', '3 stages', '0 replications', '2 boxes')
+    """
+    return f"{n} {noun if n == 1 else plural or noun + 's'}"
+
+
 def format_duration(seconds: float) -> str:
     """A duration in the largest unit that reads naturally: ``"7 days"``, ``"2 h"``, ``"30 min"``, ``"45 s"``.
 
