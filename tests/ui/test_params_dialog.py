@@ -111,9 +111,10 @@ def test_a_dialog_destroyed_with_its_window_stops_its_search(make_window, qtbot)
 
     w = make_window()
     dialog = _open(w)
-    dialog.setup.variables.add("input_buffer", "CNC-02")
+    row = dialog.setup.variables.add("input_buffer", "CNC-02")
+    dialog.setup.variables.set_bounds(row, 1, 50)  # enough candidates that the search cannot end in 300 ms
     _tiny(dialog, seconds=300.0, evaluations=500)
-    dialog.setup.horizon.setValue(24.0)
+    dialog.setup.horizon.setValue(200.0)
     service = dialog.service
     dialog.start_button.click()
     qtbot.wait(300)
