@@ -161,6 +161,7 @@ class ParamsSetup(QtWidgets.QScrollArea):
         self.variables = VariablesTable(factory)
         form = QtWidgets.QFormLayout()
         self.buffer_budget = spin(-1, 100000, -1, " places", special="no limit")
+        self.buffer_budget.valueChanged.connect(lambda v: self.buffer_budget.setSuffix(" place" if v == 1 else " places"))
         self.server_cost = spin(0, 1e9, 0, special="not given")
         self.max_cost = spin(-1, 1e12, -1, special="no limit")
         self.buffer_budget.setToolTip("The input buffer variables' places together at most this many")

@@ -227,3 +227,15 @@ def test_the_dialog_fits_the_screen(make_window, qtbot, size):
     assert room.contains(dialog.frameGeometry()) or room.contains(dialog.geometry())
     assert dialog.width() >= dialog.minimumSizeHint().width() and dialog.height() >= dialog.minimumSizeHint().height()
     dialog.close()
+
+
+def test_the_buffer_budget_reads_one_place_and_two_places(make_window):
+    w = make_window()
+    dialog = _open(w)
+    box = dialog.setup.buffer_budget
+    assert box.text() == "no limit"
+    box.setValue(1)
+    assert box.text() == "1 place"
+    box.setValue(2)
+    assert box.text() == "2 places"
+    dialog.close()
