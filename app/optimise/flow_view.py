@@ -207,6 +207,16 @@ def drag_text(names: Sequence[str], total: float) -> str:
     return f"Moving {who}: {effort_text(total)}"
 
 
+def drag_spot_text(blocked: str | None, warning: str | None) -> str:
+    """What the layout editor says of the spot a drag stands on, for beside the effort it would give:
+    a collision refuses the drop (Shift overrides it), a clearance problem is allowed but shown."""
+    if blocked:
+        return f"Not here: {blocked} — dropped here it goes back (Shift places it anyway)"
+    if warning:
+        return f"Here: {warning}"
+    return ""
+
+
 def _signed(x: float) -> str:
     text = format_number(x, digits=2)
     return ("+" + text if x > 0 else text).replace("-", "−")

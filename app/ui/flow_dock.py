@@ -16,12 +16,14 @@ import pyqtgraph as pg
 from PySide6 import QtCore, QtWidgets
 from shiboken6 import isValid
 
+from app.editing.service import refusal
 from app.model.factory import Pose
 from app.optimise.flow_service import FlowService, FlowState
 from app.optimise.flow_view import (
     RIBBON_TABLE,
     RIBBON_TITLE,
     delta_text,
+    drag_spot_text,
     drag_text,
     effort_text,
     empty_text,
@@ -75,6 +77,7 @@ class FlowDock(QtWidgets.QDockWidget):
         self.state: FlowState | None = None
         self._document: FactoryDocument | None = None
         self._hooked_editor = False
+        self._dragged: set[str] = set()  # the machines of a drag in progress
         self.destroyed.connect(lambda *_: service.close())
         # Through a weak reference: an analysis finished as the window closes is dropped, not delivered to a
         # dock that is gone (psygnal's queued call to a dead method raises).
@@ -212,6 +215,7 @@ class FlowDock(QtWidgets.QDockWidget):
         """Another factory was opened: watch its saves, clear what belonged to the last one, analyse."""
         if not self._hooked_editor and (editor := getattr(self.workbench, "layout_editor", None)) is not None:
             editor.dragging.connect(self._on_dragging)  # the editor is made after the docks
+            editor.verdicts_changed.connect(self._on_drag_verdicts)
             self._hooked_editor = True
         if self._document is not None:
             self._document.dirty_changed.disconnect(self._on_changed)
@@ -278,12 +282,23 @@ class FlowDock(QtWidgets.QDockWidget):
         state, document = self.state, self._document
         if state is None or document is None or state.factory is not document.factory:
             return
+        self._dragged = set(poses)
         if not poses:
             self._show_totals()
             return
         total = self.service.preview({mid: (p.x_m, p.y_m) for mid, p in poses.items()})
         names = {m.id: m.name for m in state.factory.machines}
         self._show_totals(total, [names.get(mid, mid) for mid in poses])
+
+    def _on_drag_verdicts(self, verdicts: list) -> None:
+        """The editor's verdicts on the spot a drag stands on, under the effort it would give there."""
+        if not self._dragged or self.state is None:
+            return
+        blocked = refusal(verdicts)
+        spot = drag_spot_text(blocked.describe() if blocked else None, verdicts[0].describe() if verdicts else None)
+        s = self.state.summary
+        delta = self.delta.text().split("\n")[0] if s is not None else ""
+        self.delta.setText(f"{delta}\n{spot}" if spot else delta)
 
     # -- ribbons and chart ------------------------------------------------------------------------------
     def _draw_ribbons(self, *_args: object) -> None:

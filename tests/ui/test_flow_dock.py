@@ -150,6 +150,26 @@ def test_a_factory_without_flows_says_there_is_nothing_to_analyse(make_window, q
     assert not w.view.ribbons.visible and w.view.colour_bar("ribbons") is None
 
 
+def test_a_drag_standing_on_another_machine_says_so_under_its_effort(make_window, qtbot):
+    """The dock's figure is what the layout would give, so it says when the spot cannot take the machine."""
+    w = make_window()
+    dock = _dock(w, qtbot)
+    w.actions_by_id["edit.layout_mode"].trigger()
+    qtbot.waitUntil(lambda: w.layout_editor.service.state == "ready", timeout=30000)
+    moved, other = w.document.factory.machine("CNC-02"), w.document.factory.machine("CNC-03")
+    w.view.drag_started.emit("CNC-02", moved.pose.x_m, moved.pose.y_m)
+    w.view.drag_moved.emit(other.pose.x_m, other.pose.y_m, ALT)  # right on top of CNC-03
+    lines = dock.delta.text().split("\n")
+    assert len(lines) == 2 and "% vs saved" in lines[0], lines
+    assert lines[1].startswith("Not here: CNC-02 collides with ") and "Shift places it anyway" in lines[1]
+    w.view.drag_moved.emit(moved.pose.x_m, moved.pose.y_m, ALT)  # back where it stands: nothing to say
+    assert "\n" not in dock.delta.text() and dock.delta.text() == "same as saved"
+    w.view.drag_moved.emit(other.pose.x_m, other.pose.y_m, ALT)
+    w.view.drag_finished.emit(other.pose.x_m, other.pose.y_m, NONE)  # refused, as the dock said
+    assert w.document.factory.machine("CNC-02").pose == moved.pose
+    assert "\n" not in dock.delta.text()
+
+
 def test_a_long_machine_name_while_dragging_wraps_instead_of_widening_the_dock(make_window, qtbot):
     w = make_window(size=(1366, 768))
     dock = _dock(w, qtbot)
