@@ -125,19 +125,23 @@ def comparison_csv(
 
 def _bottleneck_csv_rows(sources: dict[str, BottleneckShares]) -> list[list[str]]:
     """Rows of the CSV for the shifting-bottleneck shares (empty where a source has not enough data, which
-    the verdict column then says)."""
+    the verdict column then says). A share lies in 0…1, so where its symmetric half-width would reach past
+    either end the verdict column also gives the interval as shown, clipped ("baseline: 16% (0–36%)")."""
     rows = []
     needs = "; ".join(f"{k}: {s.needs}" for k, s in sources.items() if s.needs)
     every = max((len(s.machines) for s in sources.values()), default=0)
     for m in chart_machines(sources, limit=every):
         for kind in ("sole", "shifting"):
-            cells = []
+            cells, shown = [], []
             for key in ("actual", "baseline", "scenario"):
                 s = sources.get(key)
                 e = getattr(s, kind).get(m) if s is not None and s.enough else None
                 cells += [_num(e.mean, 6) if e else "", _num(e.half_width, 4) if e and key != "actual" else ""]
+                if e is not None and key != "actual":
+                    shown.append(f"{key}: {e.format('%', 100.0)}")
             actual, _, base, base_ci, scen, scen_ci = cells
-            rows.append([f"Bottleneck share: {kind}", m, "share", actual, base, base_ci, scen, scen_ci, *[""] * 6, needs])
+            verdict = "; ".join(x for x in ("; ".join(shown), needs) if x)
+            rows.append([f"Bottleneck share: {kind}", m, "share", actual, base, base_ci, scen, scen_ci, *[""] * 6, verdict])
     return rows
 
 

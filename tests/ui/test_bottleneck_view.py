@@ -64,6 +64,9 @@ def test_the_bottleneck_tab_shows_the_shares_the_timeline_and_highlights_machine
     sole = next(line.split(",") for line in lines if line.startswith(f"Bottleneck share: sole,{leader},"))
     assert float(sole[6]) == pytest.approx(scen.sole[leader].mean, rel=1e-5)  # 6 significant digits
     assert float(sole[4]) == pytest.approx(base.sole[leader].mean, rel=1e-5)
+    # the interval as the tab shows it (clipped to 0–100%), not only the symmetric half-width columns
+    assert f"scenario: {scen.sole[leader].format('%', 100.0)}" in sole[-1]
+    assert f"baseline: {base.sole[leader].format('%', 100.0)}" in sole[-1]
     ever = [m for m in scen.machines if max(base.total(m), scen.total(m)) >= 0.005]
     assert sum(line.startswith("Bottleneck share: ") for line in lines) == 2 * len(ever)
     cmp.export_html(tmp_path / "c.html")
