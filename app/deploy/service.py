@@ -296,7 +296,7 @@ class Deployment:
         except asyncio.CancelledError:
             await asyncio.shield(self._roll_back(k, "the deployment was cancelled", StageState.ROLLED_BACK))
             raise
-        measured = ", ".join(f"{kpi} {report.measured[kpi]:g} parts" for kpi in kpis)
+        measured = "counted in the window: " + ", ".join(f"{kpi} {report.measured[kpi]:g} parts" for kpi in kpis)
         report.untested = tuple(untestable(report.predicted))
         if report.untested:  # a bound of 0 parts cannot fail: the stage passed without testing these
             measured += f"; {untested_text(report.untested, stage.window_s)}"
@@ -387,9 +387,13 @@ class Deployment:
                     feed.append(Update(i, v, source_ts=now, received_ts=now))
             # one names list for the whole window: the watchdog keeps each binding's last value between batches
             dog.feed(feed, names)
-            hits = [d for d in found if d.machine in machines and d.param == "cycle"]
-            if hits:
-                raise _Rollback(f"drift on the changed plant: {hits[0].text}")
+            # a drift rolls the stage back once it rests on enough cycles since its change point, never on
+            # one cycle: a lone extreme cycle followed by modelled ones is forgotten (Watchdog.confirmed)
+            standing = [d for d in found if d.machine in machines and d.param == "cycle"]
+            verdicts = [dog.confirmed(d) for d in standing]
+            if True in verdicts:
+                raise _Rollback(f"drift on the changed plant: {dog.latest(standing[verdicts.index(True)]).text}")
+            found[:] = [d for d, v in zip(standing, verdicts, strict=True) if v is None]
             await asyncio.sleep(self.poll_s)
         end = await self._read_all(counts)
         by_station = {s: e - b for s, b, e in zip(stations, start, end, strict=True)}

@@ -117,6 +117,11 @@ class DeployDialog(QtWidgets.QDialog):
         self.log_list = QtWidgets.QTreeWidget(self)
         self.log_list.setHeaderLabels(LOG_COLUMNS)
         self.log_list.setRootIsDecorated(False)
+        # The last column of each list holds sentences wider than a 1366×768 screen: the selected row's is
+        # shown in full, wrapped, under its list (a tooltip alone hides it from a reader).
+        self.stage_detail, self.log_detail = _detail_pane(self, "stage_detail"), _detail_pane(self, "log_detail")
+        self.stages.currentItemChanged.connect(lambda item, _: _show_detail(self.stage_detail, item, STAGE_COLUMNS))
+        self.log_list.currentItemChanged.connect(lambda item, _: _show_detail(self.log_detail, item, LOG_COLUMNS))
         self.start_button = QtWidgets.QPushButton("&Start", self)
         self.start_button.clicked.connect(self.start)
         self.confirm_button = QtWidgets.QPushButton("&Confirm Stage", self)
@@ -137,8 +142,10 @@ class DeployDialog(QtWidgets.QDialog):
         layout.addWidget(self.message)
         layout.addWidget(QtWidgets.QLabel("Stages", self))
         layout.addWidget(self.stages, 1)
+        layout.addWidget(self.stage_detail)
         layout.addWidget(QtWidgets.QLabel(f"Log ({log_path})", self))
         layout.addWidget(self.log_list, 2)
+        layout.addWidget(self.log_detail)
         size_to_screen(self, 0.7, (900, 600))  # the stages' bounds are long sentences
         self.login.textChanged.connect(self._show_login_hint)
         self._show_login_hint()
@@ -233,6 +240,8 @@ class DeployDialog(QtWidgets.QDialog):
             for column, text in enumerate(stage_row(report)):
                 item.setText(column, text)
                 item.setToolTip(column, text)  # the detail is often wider than the dialog
+            self.stages.setCurrentItem(item)  # the stage that moved is the one to read
+            _show_detail(self.stage_detail, item, STAGE_COLUMNS)
         for column in range(3):
             self.stages.resizeColumnToContents(column)
         waiting = awaiting(self.deployment.reports) if self.deployment is not None else None
@@ -248,6 +257,7 @@ class DeployDialog(QtWidgets.QDialog):
         self.log_list.addTopLevelItem(item)
         for column in range(len(LOG_COLUMNS) - 1):
             self.log_list.resizeColumnToContents(column)
+        self.log_list.setCurrentItem(item)  # the latest entry's note in full under the list
         self.log_list.scrollToBottom()
 
     def _on_finished(self, outcome: Outcome, reason: str) -> None:
@@ -262,6 +272,7 @@ class DeployDialog(QtWidgets.QDialog):
             if item is not None:  # a stage still "pending" when it ended was never started: say so
                 for column, text in enumerate(stage_row(report, ended=True)):
                     item.setText(column, text)
+        _show_detail(self.stage_detail, self.stages.currentItem(), STAGE_COLUMNS)
         if self._log is not None:
             self._log.close()
             self._log = None
@@ -269,6 +280,26 @@ class DeployDialog(QtWidgets.QDialog):
     def done(self, result: int) -> None:
         self.stop()
         super().done(result)
+
+
+def _detail_pane(parent: QtWidgets.QWidget, name: str) -> QtWidgets.QLabel:
+    """A wrapped, selectable line under a list for its current row's last column."""
+    pane = QtWidgets.QLabel("", parent)
+    pane.setObjectName(name)
+    pane.setWordWrap(True)
+    pane.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
+    pane.setVisible(False)
+    return pane
+
+
+def _show_detail(pane: QtWidgets.QLabel, item: QtWidgets.QTreeWidgetItem | None, columns: list[str]) -> None:
+    """``item``'s last column in full ("Stage 1 (30 min): …", "12:31:24 end: …"), or nothing."""
+    text = ""
+    if item is not None and item.text(len(columns) - 1):
+        head = f"Stage {item.text(0)}" if columns[0] == "Stage" else f"{item.text(0)} {item.text(2)}"  # state: beside it
+        text = f"{head}: {item.text(len(columns) - 1)}"
+    pane.setText(text)
+    pane.setVisible(bool(text))
 
 
 def open_deploy_dialog(
