@@ -114,6 +114,8 @@ class WhatIfService:
         A job's status or progress changed (*worker*: the job's thread, or the caller's for submit/cancel).
     comparison_ready(WhatIfComparison)
         A comparison asked for by ``compare`` (*worker*).
+    actuals_changed(str)
+        What the next run would compare with (``actuals_text``), read by ``refresh_actuals`` (*worker*).
     calibration_ready(Calibration)
         Estimates asked for by ``calibrate`` (*worker*).
     drift_checked(list)
@@ -127,6 +129,7 @@ class WhatIfService:
     entries_changed = Signal()
     job_changed = Signal(object)
     comparison_ready = Signal(object)
+    actuals_changed = Signal(str)
     calibration_ready = Signal(object)
     drift_checked = Signal(list)
     message = Signal(str)
@@ -162,6 +165,9 @@ class WhatIfService:
         self.drift_model: DriftModel | None = None
         self.drifting: list[Drift] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whatif")
+        # The actuals line has its own reader: a comparison under way on the worker must not hold it back.
+        self._actuals_reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whatif-actuals")
+        self._actuals_read: Future[str] | None = None
 
     # -- the list --------------------------------------------------------------------------------------------
     @property
@@ -306,6 +312,21 @@ class WhatIfService:
         if w.connected_s < self.min_window_s:
             return f"Actuals: {text} — not enough data, needs ≥ {self.min_window_s / 60:.0f} min connected"
         return f"Actuals: {text}"
+
+    def refresh_actuals(self) -> Future[str]:
+        """Read ``actuals_text`` off the calling thread (it queries the history) and announce it as
+        ``actuals_changed``; a read still under way is not asked twice (its future is returned)."""
+        read = self._actuals_read
+        if read is not None and not read.done():
+            return read
+
+        def work() -> str:
+            text = self.actuals_text()
+            self.actuals_changed.emit(text)
+            return text
+
+        self._actuals_read = self._actuals_reader.submit(work)
+        return self._actuals_read
 
     def run(self, entry: Entry) -> Job | None:
         """Simulate the scenario and its baseline (the factory unchanged) in the background; with a recorded
@@ -453,6 +474,7 @@ class WhatIfService:
         if self.queue is not None:
             self.queue.shutdown()
         self._worker.shutdown(wait=True, cancel_futures=True)
+        self._actuals_reader.shutdown(wait=True, cancel_futures=True)
 
 
 def _clock(t: float) -> str:

@@ -39,9 +39,10 @@ def test_the_dialog_and_dock_say_how_much_data_fits_means_and_trust(make_window,
     dock = w.whatif_dock
     _record_with_a_restart(w.console.history_path(), w.document.factory)
     dock.window_min.setValue(30)  # the last 30 min: only the stretch after the restart
-    assert dock.actuals_label.text() == "Actuals: 20 min of 30, 1 gap"  # it begins in the outage
+    # read off the GUI thread (issue 16 F4), shown when read
+    qtbot.waitUntil(lambda: dock.actuals_label.text() == "Actuals: 20 min of 30, 1 gap")  # it begins in the outage
     dock.window_min.setValue(60)
-    assert dock.actuals_label.text() == "Actuals: 40 min of 60, 1 gap"
+    qtbot.waitUntil(lambda: dock.actuals_label.text() == "Actuals: 40 min of 60, 1 gap")
     dock.margin_pct.setValue(15)
     assert dock.service.fit_margin == pytest.approx(0.15)
 
