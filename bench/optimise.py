@@ -19,8 +19,9 @@ Layout part (`app.optimise.layout`):
 
 - **candidate evaluations per second** at 40, 200 and 2,000 machines (``bench/genfactory.py`` plants): one
   machine put at a random floor point, its transport-effort Δ (``EffortModel.moved``) *and* the full
-  collision/clearance verdict of the layout editor's world (``LayoutChecker.first_problem``), against the
-  bare objective alone (the limit). Target: ≥ 0.5× the limit;
+  collision/clearance verdict of the layout editor's world as the search asks it (``LayoutChecker.is_clear``:
+  the yes or no of ``first_problem``, a test holds them equal), against the bare objective alone (the
+  limit). Target: ≥ 0.5× the limit;
 - **the demo plant**: every machine may move, legs measured along their transport paths as the simulation
   carries parts (the shortest-way effort of the same layouts is reported beside it); the transport-effort
   reduction of the recommended layout
@@ -223,7 +224,7 @@ def evaluation_rates(n: int, seconds: float, seed: int) -> dict:
 
         def full(m, x, y) -> None:
             model.moved(m.id, x, y)
-            clear[0] += checker.first_problem({m.id: Pose(x_m=x, y_m=y, yaw_deg=m.pose.yaw_deg)}) is None
+            clear[0] += checker.is_clear({m.id: Pose(x_m=x, y_m=y, yaw_deg=m.pose.yaw_deg)})
 
         # interleaved short blocks, so a busy spell of the shared machine falls on both ways alike
         bare_t, bare_n, full_t, full_n = [0.0], [0], [0.0], [0]

@@ -296,7 +296,7 @@ class _Search:
                 if (exact - d_eff[idx]) / self.effort0 + score[idx] >= -_EPS:
                     continue
             poses = self._poses(k, ref)
-            if self.checker.first_problem(poses) is None:
+            if self.checker.is_clear(poses):
                 self._accept({k: ref})
                 return True
             self._reject(self.model.total_effort + float(d_eff[idx]), poses)
@@ -323,7 +323,7 @@ class _Search:
             if self._score(new_obj) >= self._score(self._objectives(self.pos, self.model.total_effort)) - _EPS:
                 continue
             poses = {**self._poses(a, pb), **self._poses(b, pa)}
-            if self.checker.first_problem(poses) is None:
+            if self.checker.is_clear(poses):
                 self._accept({a: pb, b: pa})
                 improved = True
             else:
@@ -366,7 +366,7 @@ class _Search:
         poses: dict[str, Pose] = {}
         for k, ref in refs.items():
             poses.update(self._poses(k, ref))
-        if self.checker.first_problem(poses) is not None:
+        if not self.checker.is_clear(poses):
             self.notes.append(
                 "the slot assignment by flows alone breaks a collision or clearance rule: the search went on from it, "
                 "moving machines to other free slots"
@@ -405,7 +405,7 @@ class _Search:
         cand = grid[self._fits(self.units[k], grid)]
         for idx in self.rng.permutation(len(cand))[:20]:
             poses = self._poses(k, cand[idx])
-            if self.checker.first_problem(poses) is None:
+            if self.checker.is_clear(poses):
                 self._accept({k: cand[idx]})
                 return
 
