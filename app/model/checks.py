@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from app.model.factory import Distribution, Factory
+from app.model.hierarchy import check_hierarchy
 from app.model.kinds import get_kind, known_kinds
 from app.model.problems import Problem
 
@@ -69,4 +70,5 @@ def check_factory(f: Factory) -> list[Problem]:
             if ref not in machine_ids:
                 problems.append(Problem(f"flows[{i}].routing[{j}]", f'unknown machine "{ref}"'))
         problems += _distribution(flow.interarrival, f"flows[{i}].interarrival")
+    problems += check_hierarchy(f)
     return problems

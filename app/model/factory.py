@@ -22,6 +22,8 @@ from typing import Annotated, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from app.model.hierarchy import Hierarchy
+
 FORMAT: Final = "floortwin-factory"
 FORMAT_VERSION: Final = 1
 
@@ -147,6 +149,9 @@ class Machine(_Data):
     kind: Identifier
     asset: Identifier
     line: Annotated[str, StringConstraints(max_length=64)] = ""
+    #: Its place in the hierarchy (``Factory.hierarchy``): an area id, and a cell id of its line.
+    area: Annotated[str, StringConstraints(max_length=64)] = ""
+    cell: Annotated[str, StringConstraints(max_length=64)] = ""
     pose: Pose = Field(default_factory=Pose)
     footprint: Footprint
     clearance_m: Margin = 0.5
@@ -270,6 +275,8 @@ class Factory(_Data):
     flows: list[PartFlow] = Field(default_factory=list)
     opcua: OpcUaSettings = Field(default_factory=OpcUaSettings)
     simulation: SimulationSettings = Field(default_factory=SimulationSettings)
+    #: Enterprise, site, areas and their lines (ISA-95; None: the machines' lines under one implicit area).
+    hierarchy: Hierarchy | None = None
 
     def machine(self, machine_id: str) -> Machine:
         """The machine with this id (KeyError if there is none)."""
