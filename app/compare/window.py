@@ -66,14 +66,14 @@ class ActualsWindow:
     def text(self) -> str:
         """How much continuous data the window has: ``42 min of 60, 2 gaps``."""
         gaps = "no gaps" if self.gaps == 0 else "1 gap" if self.gaps == 1 else f"{self.gaps} gaps"
-        return f"{_minutes_had(self.connected_s)} min of {self.requested_s / 60:.0f}, {gaps}"
+        return f"{minutes_had(self.connected_s)} min of {self.requested_s / 60:.0f}, {gaps}"
 
 
-def _minutes_had(seconds: float) -> str:
+def minutes_had(seconds: float) -> str:
     """Minutes of data, rounded down (never more than there is: 0.86 min read "1 min" beside "needs ≥ 1 min");
     a tenth under ten minutes.
 
-    >>> _minutes_had(52.0), _minutes_had(599.0), _minutes_had(2520.0), _minutes_had(0.0)
+    >>> minutes_had(52.0), minutes_had(599.0), minutes_had(2520.0), minutes_had(0.0)
     ('0.8', '9.9', '42', '0')
     """
     m = max(0.0, seconds) / 60.0

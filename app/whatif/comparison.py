@@ -28,6 +28,7 @@ from app.compare.window import (
     connected_stretches,
     exits_over_stretches,
     holes,
+    minutes_had,
     observe_stretches,
 )
 from app.history.recorder import History
@@ -125,10 +126,12 @@ def build_comparison(
     extra: Callable[[Observation], dict[str, float]] | None = None,
     extra_labels: dict[str, tuple[str, str]] | None = None,
     honesty: Honesty | None = None,
+    no_window: str | None = None,
 ) -> WhatIfComparison:
     """Compare a finished run's scenario with its baseline, and with the connected stretches of the recorded
     ``window`` of the history at ``history_path`` when there is one (``extra``/``extra_labels``: further line
-    KPIs, the plugins'; ``honesty``: the margin of "fits" and the trust score's windows)."""
+    KPIs, the plugins'; ``honesty``: the margin of "fits" and the trust score's windows; ``no_window``: why
+    the run has no window, ``no_window_note``)."""
     honesty = honesty or Honesty()
     changed = apply(scenario)
     notes_runs = run_notes({"baseline": scenario.factory, "scenario": changed})
@@ -170,7 +173,7 @@ def build_comparison(
         scenario=scenario,
         comparison=c,
         series=series,
-        notes=window_notes(actuals, len(base_obs), warm, honesty.margin, honesty.time_scale) + notes_runs,
+        notes=window_notes(actuals, len(base_obs), warm, honesty.margin, honesty.time_scale, no_window) + notes_runs,
         window=window,
         actual=actual,
         baseline_observations=base_obs,
@@ -214,12 +217,54 @@ def window_text(actuals: ActualsWindow, time_scale: float = 1.0) -> str:
     return f"{minutes} recorded ({format_duration(actuals.connected_s * time_scale)} of plant time at {time_scale:g}×), {gaps}"
 
 
+def no_window_note(
+    asked_s: float | None,
+    recorded_s: float | None,
+    now: ActualsWindow | None,
+    min_window_s: float,
+    time_scale: float = 1.0,
+) -> str:
+    """Why a run has no recorded window to compare with, said so that it agrees with the What-if dock now:
+    a run is simulated for as long as the window it was made for, so a window recorded since cannot be
+    compared with it — the run must be made again (``asked_s``: the window asked for then, 0 for none;
+    ``recorded_s``: the connected seconds the history held then, None without a history; ``now``: the
+    actuals window a run made now would take). Both None: an older run that did not note them.
+
+    >>> now = ActualsWindow(3600.0, ((0.0, 90.0),))
+    >>> for part in no_window_note(3600.0, 18.0, now, 60.0, 120.0).split(" — "):
+    ...     print(part)
+    No actuals: this run was made when only 0.3 min had been recorded (needs ≥ 1 min connected)
+    run it again to compare with what has been recorded since: 1.5 min of 60 recorded (3 h of plant time at 120×), no gaps.
+    >>> print(no_window_note(0.0, None, None, 60.0))
+    No actuals: this run was made with none asked for (Actuals: last 0 min) — scenario against baseline only.
+    """
+    need = f"needs ≥ {min_window_s / 60:.0f} min connected"
+    if asked_s is None and recorded_s is None:
+        return "No recorded window: scenario against baseline only."
+    if asked_s is not None and asked_s <= 0:
+        return "No actuals: this run was made with none asked for (Actuals: last 0 min) — scenario against baseline only."
+    if recorded_s is None:
+        then = "No actuals: this run was made before any history of this factory was recorded"
+    else:
+        then = f"No actuals: this run was made when only {minutes_had(recorded_s)} min had been recorded ({need})"
+    if now is None or not now.stretches:
+        return f"{then} — scenario against baseline only."
+    if now.connected_s >= min_window_s:
+        return f"{then} — run it again to compare with what has been recorded since: {window_text(now, time_scale)}."
+    return f"{then}; {window_text(now, time_scale)} now, still not enough — scenario against baseline only."
+
+
 def window_notes(
-    actuals: ActualsWindow | None, replications: int, warm_s: float, margin: float = FIT_MARGIN, time_scale: float = 1.0
+    actuals: ActualsWindow | None,
+    replications: int,
+    warm_s: float,
+    margin: float = FIT_MARGIN,
+    time_scale: float = 1.0,
+    no_window: str | None = None,
 ) -> list[str]:
-    """What the comparison was made against, in a sentence."""
+    """What the comparison was made against, in a sentence (``no_window``: why there is no window)."""
     if actuals is None:
-        return ["No recorded window: scenario against baseline only."]
+        return [no_window or "No recorded window: scenario against baseline only."]
     if not actuals.stretches:
         return [f"Actuals: {window_text(actuals, time_scale)} — no connected stretch of recorded history to compare with."]
     t1 = actuals.span[1]

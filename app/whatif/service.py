@@ -48,7 +48,7 @@ from app.model.problems import FactoryFileError
 from app.sim.jobs import Job, JobQueue, eta_s
 from app.sim.model import SimInputError, compile_model
 from app.sim.scenario import Scenario, ScenarioError, apply, changes_from_layouts, describe, load_scenario, save_scenario
-from app.whatif.comparison import Honesty, WhatIfComparison, build_comparison, run_inputs, window_text
+from app.whatif.comparison import Honesty, WhatIfComparison, build_comparison, no_window_note, run_inputs, window_text
 from app.whatif.store import Entry, ScenarioStore
 
 log = logging.getLogger(__name__)
@@ -333,8 +333,9 @@ class WhatIfService:
         window they cover as much simulated time as the window (after the warm-up). None, said through
         ``error``, when the scenario cannot run."""
         s = entry.scenario
-        window = self.actuals_window()
-        actuals = self.actuals() if window is not None else None
+        held = self.actuals()  # what the history holds now (None: none, or no actuals asked for)
+        enough = held is not None and bool(held.stretches) and held.connected_s >= self.min_window_s
+        window, actuals = (held.span, held) if enough and held is not None else (None, None)
         try:
             changed = apply(s)
             warmup = s.warmup_s if s.warmup_s is not None else s.factory.simulation.warmup_s
@@ -346,7 +347,13 @@ class WhatIfService:
         except (ScenarioError, SimInputError) as err:
             self._error("The scenario cannot run", str(err))
             return None
-        entry.write_window(window, actuals.requested_s if actuals is not None else None, self.time_scale())
+        entry.write_window(
+            window,
+            actuals.requested_s if actuals is not None else None,
+            self.time_scale(),
+            asked_s=max(self.actuals_min, 0.0) * 60.0,
+            recorded_s=held.connected_s if held is not None else None,
+        )
         entry.job = self._queue().submit(s.name, [("baseline", base), ("scenario", model)], entry.results)
         self.entries_changed.emit()
         return entry.job
@@ -374,10 +381,14 @@ class WhatIfService:
             self.fit_margin, self.trust_window_min * 60.0, self.trust_hours * 3600.0, entry.requested_s(), entry.time_scale()
         )
 
+        asked_s, recorded_s, min_window_s = entry.noted("asked_s"), entry.noted("recorded_s"), self.min_window_s
+
         def work() -> WhatIfComparison:
-            result = build_comparison(
-                scenario, run_inputs(scenario, job, results), history_path, window, self._extra_kpis, labels, honesty
-            )
+            why = None
+            if window is None:  # said against what a run made now would compare with: the dock's line
+                why = no_window_note(asked_s, recorded_s, self.actuals(), min_window_s, self.time_scale())
+            inputs = run_inputs(scenario, job, results)
+            result = build_comparison(scenario, inputs, history_path, window, self._extra_kpis, labels, honesty, why)
             if result.actual is not None and result.window is not None:
                 t0, t1 = result.window
                 self.drift_model = DriftModel(result.baseline_observations, t1 - t0, scenario.factory, honesty.time_scale)

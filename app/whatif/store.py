@@ -51,7 +51,9 @@ class Entry:
     @property
     def note(self) -> Path:
         """The compared window of the last run (JSON: ``{"window": [t0, t1] | null, "time_scale": 1.0,
-        "requested_s": 3600.0}``)."""
+        "requested_s": 3600.0, "asked_s": 3600.0, "recorded_s": 18.0 | null}``: ``asked_s`` the actuals window
+        the user asked for, 0 for none; ``recorded_s`` the connected seconds the history held then, null
+        without a history — what a comparison without a window says it lacked)."""
         return self.path.with_suffix(".run.json")
 
     @property
@@ -88,11 +90,26 @@ class Entry:
             return scale if scale > 0 else 1.0
         return 1.0
 
+    def noted(self, key: str) -> float | None:
+        """A figure of the last run's note (``asked_s``, ``recorded_s``…); None: not noted (an older note)."""
+        with contextlib.suppress(OSError, ValueError, TypeError):
+            note = json.loads(self.note.read_text())
+            value = note.get(key) if isinstance(note, dict) else None
+            return float(value) if value is not None else None
+        return None
+
     def write_window(
-        self, window: tuple[float, float] | None, requested_s: float | None = None, time_scale: float = 1.0
+        self,
+        window: tuple[float, float] | None,
+        requested_s: float | None = None,
+        time_scale: float = 1.0,
+        *,
+        asked_s: float | None = None,
+        recorded_s: float | None = None,
     ) -> None:
+        note = {"window": window, "time_scale": time_scale, "requested_s": requested_s, "asked_s": asked_s}
         with contextlib.suppress(OSError):
-            self.note.write_text(json.dumps({"window": window, "time_scale": time_scale, "requested_s": requested_s}))
+            self.note.write_text(json.dumps({**note, "recorded_s": recorded_s}))
 
 
 class ScenarioStore:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import pytest
 
 from app.history.recorder import Recorder, Sample
@@ -108,3 +109,44 @@ def test_calibration_dialog_greys_every_unused_failure_estimate_and_asks_none_of
 
     labels = [w.text() for w in dialog.findChildren(QtWidgets.QLabel)]
     assert any("6 h of plant time (3 min of recorded history at 120×)" in t for t in labels)
+
+
+def test_a_run_made_with_too_little_recorded_says_why_its_comparison_has_no_actuals(make_window, qtbot):
+    """Issue 16 F5: the comparison said "No recorded window" while the dock said 1.5 min recorded; it says
+    the run was made with too little, in the dock's words, and that a new run would compare with it."""
+    w = make_window()
+    dock = w.whatif_dock
+    dock.raise_()  # in sight: its Actuals line is kept current
+    path, factory = w.console.history_path(), w.document.factory
+    t0 = time.time() - 600
+    rec = Recorder(path)
+
+    def plant(t_from: float, t_to: float) -> None:  # every machine running, a part every 10 s
+        rows = [Sample(m.id, "State", f"ns=2;s={m.id}/State", t_from, t_from, None, "running", 0) for m in factory.machines]
+        for m in factory.machines:
+            rows += [
+                Sample(m.id, "PartCount", f"ns=2;s={m.id}/PartCount", t, t, float(t - t0) // 10, None, 0)
+                for t in np.arange(t_from, t_to + 0.5, 10.0)
+            ]
+        rec.record(rows)
+        assert rec.flush()
+
+    rec.record_link("connected", t0)
+    plant(t0, t0 + 30)
+    qtbot.waitUntil(lambda: dock.actuals_label.text().startswith("Actuals: 0.5 min of 60"))
+    assert "not enough data, needs ≥ 1 min connected" in dock.actuals_label.text()
+    entry = dock.service.new_scenario("current", name="Too early")
+    quick = {"replications": 2, "warmup_s": 600.0, "horizon_s": 3600.0}
+    dock.service.update_scenario(entry, entry.scenario.model_copy(update=quick))
+    run_to_done(qtbot, dock.service, entry)
+    plant(t0 + 40, t0 + 130)  # recorded since the run
+    rec.close()
+    qtbot.waitUntil(lambda: dock.actuals_label.text() == "Actuals: 2.1 min of 60, no gaps")
+    cmp = comparison_of(qtbot, dock, entry)
+    summary = cmp.summary.text()
+    assert "No recorded window" not in summary
+    assert (
+        "No actuals: this run was made when only 0.5 min had been recorded (needs ≥ 1 min connected) — run it again to"
+        " compare with what has been recorded since: 2.1 min of 60, no gaps." in summary
+    ), summary
+    cmp.close()

@@ -96,7 +96,10 @@ def test_run_compare_and_compare_again_after_a_restart(service, document, tmp_pa
     result = service.compare(entry).result(timeout=60)
     assert isinstance(result, WhatIfComparison) and heard.of("comparison_ready") == [(result,)]
     assert heard.threads("comparison_ready") != {threading.main_thread()}  # computed and reported on the worker
-    assert result.notes[0] == "No recorded window: scenario against baseline only." and result.actual is None
+    assert result.notes[0] == (
+        "No actuals: this run was made with none asked for (Actuals: last 0 min) — scenario against baseline only."
+    )
+    assert result.actual is None
     assert result.trust is None and service.drift_model is None  # no actuals: nothing to watch for drift
     util = result.comparison.row("utilisation", "B")
     assert util.delta is not None and util.delta.mean > 0  # a faster A feeds B more often
@@ -278,3 +281,30 @@ def test_a_plant_run_faster_than_the_clock_is_compared_and_calibrated_in_its_own
         assert cal.machine("A").cycle_s.mean == pytest.approx(10.0, rel=0.15)  # plant seconds, not 1 s
     finally:
         service.shutdown()
+
+
+def test_a_run_made_before_a_minute_was_recorded_says_why_it_has_no_actuals_when_compared_later(service, history_file):
+    """Issue 16 F5: a run made while 0.3 min were recorded, compared when 1.5 min were, said "No recorded window"
+    while the dock said 1.5 min recorded. A run is simulated for as long as its window, so it cannot take the
+    window recorded since: the comparison says why it has none and what a new run would compare with."""
+    service.actuals_min = 60
+    service.min_window_s = 60.0
+    t0 = 4_000_000.0
+    record(history_file, _plant_rows(t0, 30))
+    _links(history_file, ((t0, "connected"),))
+    assert service.actuals_text() == "Actuals: 0.5 min of 60, no gaps — not enough data, needs ≥ 1 min connected"
+    entry = service.new_scenario("current", name="early")
+    service.update_scenario(entry, entry.scenario.model_copy(update=QUICK))
+    _run(service, entry)
+    assert entry.window() is None and entry.noted("recorded_s") == pytest.approx(30.0, abs=1.5)
+    record(history_file, [(m, sig, t + 40, v) for m, sig, t, v in _plant_rows(t0, 300)])  # recorded since
+    now = service.actuals_text()
+    assert now == "Actuals: 5.6 min of 60, no gaps"
+    result = service.compare(entry).result(timeout=60)
+    assert result.actual is None and result.actuals is None
+    assert result.notes[0] == (
+        "No actuals: this run was made when only 0.5 min had been recorded (needs ≥ 1 min connected) — run it again "
+        "to compare with what has been recorded since: 5.6 min of 60, no gaps."
+    )
+    assert now.removeprefix("Actuals: ") in result.notes[0]  # the dock's words
+    assert "No recorded window" not in result.notes[0]
