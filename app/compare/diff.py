@@ -290,7 +290,7 @@ def compare(
     act_m = machine_kpis(actual) if actual is not None else None
     act_index = {m: i for i, m in enumerate(actual.machines)} if actual is not None else {}
     keys = [("utilisation", "Utilisation", "%"), ("output_per_h", "Output", "parts/h")]
-    keys += [(f"state_{s}", s.capitalize(), "%") for s in STATES if s != "running"]
+    keys += [(f"state_{s}", s.replace("_", " ").capitalize(), "%") for s in STATES if s != "running"]
     for i, mid in enumerate(machines):
         for key, label, unit in keys:
             sv = [k[key][scen_index[mid]] for k in scen_m] if scen_m is not None and mid in scen_index else None

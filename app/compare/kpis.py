@@ -58,7 +58,7 @@ class Observation:
 
     machines: list[str]
     seconds: float
-    state_s: np.ndarray  # (M, 5) seconds per state; rows of machines without a known state are 0
+    state_s: np.ndarray  # (M, states) seconds per state; rows of machines without a known state are 0
     ops: np.ndarray  # (M,) operations finished (NaN: unknown)
     energy_kwh: np.ndarray  # (M,) (NaN: unknown)
     wip: float  # time-average parts held at stations (NaN: unknown)
@@ -102,8 +102,8 @@ def machine_kpis(o: Observation) -> dict[str, np.ndarray]:
         shares = o.state_s / known[:, None]
         shares[known <= 0] = np.nan
     out = {"utilisation": shares[:, 0] * 100, "output_per_h": o.ops / o.seconds * 3600 if o.seconds > 0 else o.ops * np.nan}
-    for k, name in enumerate(STATES):
-        out[f"state_{name}"] = shares[:, k] * 100
+    for k, name in enumerate(STATES):  # an observation made before the planned-stop states has none of them
+        out[f"state_{name}"] = shares[:, k] * 100 if k < shares.shape[1] else np.zeros(len(shares))
     out["active"] = active_share(shares) * 100
     return out
 

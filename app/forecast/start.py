@@ -39,7 +39,7 @@ from app.model.signals import MACHINE_STATES
 from app.sim.model import SimModel, Station
 from app.sim.start_state import StartState, StationStart
 
-RUNNING, SETUP, STARVED, BLOCKED, DOWN = range(len(MACHINE_STATES))
+RUNNING, SETUP, STARVED, BLOCKED, DOWN = (MACHINE_STATES.index(n) for n in ("running", "setup", "starved", "blocked", "down"))
 #: The least mean repair time assumed for a breakdown the model does not know (seconds).
 MIN_UNKNOWN_REPAIR_S = 600.0
 

@@ -70,5 +70,10 @@ def check_factory(f: Factory) -> list[Problem]:
             if ref not in machine_ids:
                 problems.append(Problem(f"flows[{i}].routing[{j}]", f'unknown machine "{ref}"'))
         problems += _distribution(flow.interarrival, f"flows[{i}].interarrival")
+    calendar = f.simulation.calendar
+    for k, w in enumerate(calendar.maintenance if calendar is not None else []):
+        for j, ref in enumerate(w.machines):
+            if ref not in machine_ids:
+                problems.append(Problem(f"simulation.calendar.maintenance[{k}].machines[{j}]", f'unknown machine "{ref}"'))
     problems += check_hierarchy(f)
     return problems

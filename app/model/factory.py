@@ -22,6 +22,18 @@ from typing import Annotated, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from app.model.calendar import (
+    CLOCK_PATTERN,
+    DATE_PATTERN,
+    DAY_S,
+    WEEKDAYS,
+    days_of,
+    describe_span,
+    inner_span,
+    parse_date,
+    span,
+    week_overlaps,
+)
 from app.model.hierarchy import Hierarchy
 
 FORMAT: Final = "floortwin-factory"
@@ -130,6 +142,9 @@ class MachineSim(_Data):
     input_buffer: Annotated[int, Field(ge=0, le=1_000_000)] = 10
     power_busy_kw: Annotated[float, Field(ge=0, le=1e5)] = 10.0
     power_idle_kw: Annotated[float, Field(ge=0, le=1e5)] = 2.0
+    #: What the time between failures counts: ``calendar`` time (the machine can fail while idle or off
+    #: shift) or ``operating`` time (only while it works: operation-dependent failures).
+    failure_clock: Literal["calendar", "operating"] = "calendar"
 
 
 StateName = Literal["running", "setup", "starved", "idle", "blocked", "down", "unknown"]
@@ -234,6 +249,9 @@ class PartFlow(_Data):
     part: Identifier
     routing: list[Identifier] = Field(min_length=1, max_length=1000)
     interarrival: Distribution = Field(default_factory=Distribution)
+    #: With a calendar: orders arrive only in working time (``on_shift``: the time between orders runs
+    #: while the plant works) or around the clock (``always``: they wait for the next shift).
+    arrivals: Literal["on_shift", "always"] = "on_shift"
 
 
 class OpcUaSettings(_Data):
@@ -249,6 +267,141 @@ class OpcUaSettings(_Data):
     stale_after_s: Annotated[float, Field(gt=0, le=86_400)] = 10.0
 
 
+ClockTime = Annotated[str, StringConstraints(pattern=CLOCK_PATTERN)]
+DateText = Annotated[str, StringConstraints(pattern=DATE_PATTERN)]
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+ShiftDays = Weekday | Literal["weekdays", "daily"]
+
+
+def _date(text: str) -> str:
+    try:
+        parse_date(text)
+    except ValueError as e:
+        raise PydanticCustomError("date", str(e)) from None
+    return text
+
+
+class Break(_Data):
+    """A pause inside a shift (``HH:MM``; times before the shift's start are the next day's)."""
+
+    start: ClockTime
+    end: ClockTime
+
+
+class Shift(_Data):
+    """A working period of a day, ``start`` to ``end`` (``HH:MM``); an end at or before the start is the
+    next day's (a night shift), ``24:00`` is midnight at the end of the day."""
+
+    name: Annotated[str, StringConstraints(max_length=64)] = ""
+    start: ClockTime
+    end: ClockTime
+    breaks: list[Break] = Field(default_factory=list, max_length=100)
+
+    @field_validator("breaks")
+    @classmethod
+    def _breaks_inside(cls, breaks: list[Break], info: ValidationInfo) -> list[Break]:
+        start, end = info.data.get("start"), info.data.get("end")
+        if start is None or end is None:
+            return breaks
+        s0, s1 = span(start, end)
+        taken: list[tuple[int, int, int]] = []
+        for k, b in enumerate(breaks):
+            b0, b1 = inner_span(s0, b.start, b.end)
+            if b0 < s0 or b1 > s1:
+                raise PydanticCustomError(
+                    "break_outside_shift",
+                    f"breaks[{k}] ({describe_span(b0, b1)}) is not inside its shift ({describe_span(s0, s1)})"
+                    + (" — it is longer than the shift" if b1 - b0 >= s1 - s0 else ""),
+                )
+            for j, t0, t1 in taken:
+                if b0 < t1 and t0 < b1:
+                    clash = f"breaks[{k}] ({describe_span(b0, b1)}) overlaps breaks[{j}] ({describe_span(t0, t1)})"
+                    raise PydanticCustomError("overlapping_breaks", clash)
+            taken.append((k, b0, b1))
+        return breaks
+
+
+class MaintenanceWindow(_Data):
+    """Planned maintenance: ``machines`` (ids) are down from ``start`` to ``end`` (``HH:MM``) every ``weekday``
+    or on one ``date`` (give one of the two); the machines stop as in a failure, but it is planned."""
+
+    machines: list[Identifier] = Field(min_length=1, max_length=MAX_MACHINES)
+    weekday: Weekday | None = None
+    date: DateText | None = None
+    start: ClockTime
+    end: ClockTime
+
+    @field_validator("date")
+    @classmethod
+    def _real_date(cls, value: str | None) -> str | None:
+        return value if value is None else _date(value)
+
+    @model_validator(mode="after")
+    def _one_day(self) -> MaintenanceWindow:
+        if (self.weekday is None) == (self.date is None):
+            raise PydanticCustomError(
+                "maintenance_day", "give the window's weekday (every week) or its date (once), one of the two"
+            )
+        return self
+
+
+class Calendar(_Data):
+    """When the plant works: shifts per weekday with their breaks, holidays, planned maintenance.
+
+    Simulated time 0 is 00:00 on ``start_date`` (a Monday when no date is given). Outside the shifts,
+    in breaks and on holidays no machine works: work under way stops and resumes at the next shift.
+    """
+
+    start_date: DateText | None = None
+    shifts: dict[ShiftDays, list[Shift]] = Field(default_factory=dict)
+    holidays: list[DateText] = Field(default_factory=list, max_length=10_000)
+    maintenance: list[MaintenanceWindow] = Field(default_factory=list, max_length=100_000)
+
+    @field_validator("start_date")
+    @classmethod
+    def _real_start(cls, value: str | None) -> str | None:
+        return value if value is None else _date(value)
+
+    @field_validator("shifts")
+    @classmethod
+    def _no_overlaps(cls, shifts: dict[str, list[Shift]]) -> dict[str, list[Shift]]:
+        spans = []
+        for key, day_shifts in shifts.items():
+            for k, sh in enumerate(day_shifts):
+                a, b = span(sh.start, sh.end)
+                for day in days_of(key):
+                    d0 = WEEKDAYS.index(day) * DAY_S
+                    spans.append((f"{key}[{k}] ({describe_span(a, b)})" + (f" on {day}" if key != day else ""), d0 + a, d0 + b))
+        clashes = week_overlaps(spans)
+        if clashes:
+            first, second = clashes[0]
+            raise PydanticCustomError("overlapping_shifts", f"{second} overlaps {first}: a machine works one shift at a time")
+        return shifts
+
+    @field_validator("holidays")
+    @classmethod
+    def _holidays_are_dates(cls, holidays: list[str], info: ValidationInfo) -> list[str]:
+        for k, h in enumerate(holidays):
+            try:
+                parse_date(h)
+            except ValueError as e:
+                raise PydanticCustomError("date", f"holidays[{k}]: {e}") from None
+        if holidays and info.data.get("start_date") is None:
+            raise PydanticCustomError(
+                "holidays_need_date", "holidays are dates: give the calendar's start_date (the date of simulated time 0)"
+            )
+        return holidays
+
+    @model_validator(mode="after")
+    def _dated_windows_need_a_start(self) -> Calendar:
+        if self.start_date is None and any(w.date is not None for w in self.maintenance):
+            raise PydanticCustomError(
+                "maintenance_needs_date",
+                "a maintenance window on a date needs the calendar's start_date (the date of simulated time 0)",
+            )
+        return self
+
+
 class SimulationSettings(_Data):
     """Defaults for what-if runs of this factory."""
 
@@ -259,6 +412,8 @@ class SimulationSettings(_Data):
     #: CONWIP: at most this many parts in the line at once; an order arriving at the cap waits at its source
     #: until a part leaves (None: no cap, parts enter while the first machine has room).
     wip_cap: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    #: Shifts, breaks, holidays and planned maintenance (None: the plant works around the clock).
+    calendar: Calendar | None = None
 
 
 class Factory(_Data):

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 from typing import Final
 
-#: The machine states, in the order of their codes (0 running … 4 down); "idle" is another word for starved.
-MACHINE_STATES: Final = ("running", "setup", "starved", "blocked", "down")
+#: The machine states, in the order of their codes (0 running … 4 down, 5 off shift, 6 maintenance); "idle" is
+#: another word for starved. ``off_shift`` (outside the shifts, in a break, on a holiday) and ``maintenance``
+#: (a planned window) are planned stops, not losses: a failure is ``down``.
+MACHINE_STATES: Final = ("running", "setup", "starved", "blocked", "down", "off_shift", "maintenance")
 #: The states in which a machine is occupied whatever its neighbours do (active-period method, Roser et al.
 #: 2001): the machine with the largest active share is the line's bottleneck.
 ACTIVE_STATES: Final = ("running", "setup", "down")
 
 #: Signal name → (unit, UNECE code, description): what the plant simulator serves and the client binds.
 SIGNALS: Final[dict[str, tuple[str, str, str]]] = {
-    "State": ("", "", "Machine state: running, setup, starved, blocked or down"),
-    "StateCode": ("", "", "Machine state code: 0 running, 1 setup, 2 starved, 3 blocked, 4 down"),
+    "State": ("", "", "Machine state: running, setup, starved, blocked, down, off_shift or maintenance"),
+    "StateCode": ("", "", "Machine state code: 0 running, 1 setup, 2 starved, 3 blocked, 4 down, 5 off shift, 6 maintenance"),
     "PartCount": ("", "", "Parts finished since the plant started"),
     "CycleTime": ("s", "SEC", "Duration of the current or last processing cycle"),
     "Temperature": ("°C", "CEL", "Machine body temperature"),

@@ -13,8 +13,13 @@ Semantics
   growth. Lead time is measured from entering the first station and, separately, from the order's arrival.
 - **CONWIP** (``wip_cap``): with a cap, an order is admitted only while fewer parts than the cap are in the
   system; at the cap it waits at its source, and each part that leaves lets the longest-waiting source in.
-- **Failures** are calendar-time exponential (MTBF, MTTR); a failure interrupts work, which resumes
-  where it stopped after repair (pre-emptive resume).
+- **Failures** are exponential (MTBF, MTTR) in calendar time, or with ``failure_clock`` "operating" in
+  the station's working time (operation-dependent: the clock runs only while a server runs); a failure
+  interrupts work, which resumes where it stopped after repair (pre-emptive resume).
+- **Calendar** (``model.timetable``): outside the working intervals (off shift, in a break, on a holiday)
+  and in a station's planned maintenance window no work progresses: it stops where it is and resumes at
+  the next working time (pre-emptive resume). Sources whose orders arrive on shift draw the time between
+  orders in working time; the others keep receiving orders, which wait.
 - **Setups**: a server that changes part type spends ``setup_s`` before processing.
 - Statistics restart at the end of the **warm-up**; parts are counted when they leave the system.
 - A run may start from a given state (``app.sim.start_state.StartState``: parts at each station, work left
@@ -22,7 +27,8 @@ Semantics
   start count their lead time from time 0.
 
 States of a server: ``starved`` (idle, nothing to do), ``setup``, ``running``, ``blocked``; a station
-that is down counts all its servers as ``down``.
+that is stopped counts all its servers as ``maintenance`` (a planned window), else ``off_shift``, else
+``down`` (a failure).
 """
 
 from __future__ import annotations
@@ -46,8 +52,11 @@ from app.sim.streams import exponential, sampler
 
 STATES = MACHINE_STATES  # one definition: app.model.signals
 _RUN, _SETUP, _IDLE, _BLOCKED = 0, 1, 2, 3
+# Codes of a stopped station, by precedence: planned maintenance, then off shift, then a failure.
+_DOWN, _OFF, _MAINT = (MACHINE_STATES.index(n) for n in ("down", "off_shift", "maintenance"))
+_N_STATES = len(MACHINE_STATES)
 # Event codes (small ints compare fast in heap tuples)
-_ARRIVAL, _SETUP_DONE, _DONE, _ENTER, _FAIL, _REPAIR, _SAMPLE, _WARMUP = range(8)
+_ARRIVAL, _SETUP_DONE, _DONE, _ENTER, _FAIL, _REPAIR, _SAMPLE, _WARMUP, _SHIFT, _MAINTAIN = range(10)
 
 
 class Cancelled(Exception):
@@ -64,7 +73,7 @@ class ReplicationResult:
     throughput: list[int]  # parts that left, per part type
     lead_time_sum_s: list[float]  # summed lead times of those parts, per part type
     wip_area: float  # ∫ parts in system dt (exact, from every change)
-    state_s: np.ndarray  # (stations, 5) server-seconds per state, normalised by servers
+    state_s: np.ndarray  # (stations, states) server-seconds per state (MACHINE_STATES order), normalised by servers
     completed_ops: np.ndarray  # (stations,) operations finished
     energy_kwh: np.ndarray  # (stations,)
     events: int
@@ -87,10 +96,10 @@ class ReplicationResult:
         return int(sum(self.throughput))
 
 
-def _dominant(states: list[int], is_down: bool) -> int:
-    """The state shown for a station in the time series: down, else the most common server state."""
-    if is_down:
-        return 4
+def _dominant(states: list[int], halted: int) -> int:
+    """The state shown for a station in the time series: why it is stopped, else the most common server state."""
+    if halted:
+        return halted
     return max(set(states), key=states.count)
 
 
@@ -197,7 +206,10 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
     srv_end = [[0.0] * servers[i] for i in range(ns)]
     srv_left = [[0.0] * servers[i] for i in range(ns)]
     srv_last_type = [[-1] * servers[i] for i in range(ns)]
-    down = [False] * ns
+    halt = [0] * ns  # why the station is stopped (a state code: _MAINT, _OFF, _DOWN), 0 while it may work
+    failed = [False] * ns
+    in_maint = [False] * ns
+    off = [False]  # the plant is outside its working time (a calendar)
     last_cycle = [s.cycle.mean_s for s in st]
     # (station, server) blocked on this station, or (-1, source)
     waiters: list[deque[tuple[int, int]]] = [deque() for _ in range(ns)]
@@ -209,7 +221,7 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
     cap_waiting: deque[int] = deque()  # sources whose next order waits for a part to leave (CONWIP)
 
     # Statistics
-    acc_l = [[0.0] * 5 for _ in range(ns)]
+    acc_l = [[0.0] * _N_STATES for _ in range(ns)]
     since = [[0.0] * servers[i] for i in range(ns)]  # when each server entered its current state
     ops = [0] * ns
     ops_total = [0] * ns  # operations before the warm-up reset (live part counters never go back)
@@ -230,14 +242,14 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
 
     def account(i: int, now: float) -> None:
         """Book every server's time in its current state up to ``now`` (before down/up switches, at the end)."""
-        a, sn, ss, dn = acc_l[i], since[i], srv_state[i], down[i]
+        a, sn, ss, h = acc_l[i], since[i], srv_state[i], halt[i]
         for s in range(servers[i]):
-            a[4 if dn else ss[s]] += now - sn[s]
+            a[h or ss[s]] += now - sn[s]
             sn[s] = now
 
     def set_state(i: int, s: int, new: int, now: float) -> None:
         sn = since[i]
-        acc_l[i][4 if down[i] else srv_state[i][s]] += now - sn[s]
+        acc_l[i][halt[i] or srv_state[i][s]] += now - sn[s]
         sn[s] = now
         srv_state[i][s] = new
 
@@ -246,7 +258,7 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
         srv_part[i][s] = part
         t = p_type[part]
         sn = since[i]
-        acc_l[i][4 if down[i] else srv_state[i][s]] += now - sn[s]
+        acc_l[i][halt[i] or srv_state[i][s]] += now - sn[s]
         sn[s] = now
         if setup_s[i] > 0 and srv_last_type[i][s] not in (-1, t):
             srv_state[i][s] = _SETUP
@@ -264,7 +276,7 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
 
     def enter(j: int, part: int, now: float) -> None:
         """Part arrives at station j (its place is already counted in occupancy)."""
-        if free[j] and not down[j]:
+        if free[j] and not halt[j]:
             start(j, free[j].pop(), part, now)
         else:
             queue[j].append(part)
@@ -281,7 +293,7 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
         occ_area[i] += occupancy[i] * (now - occ_last[i])  # occupy(i, -1, now), inlined: the hottest path
         occ_last[i] = now
         occupancy[i] -= 1
-        if queue[i] and not down[i]:
+        if queue[i] and not halt[i]:
             start(i, s, queue[i].popleft(), now)
         else:
             set_state(i, s, _IDLE, now)
@@ -358,7 +370,8 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
             wip_last = now
             wip += 1
             enter(j, part, now)
-            order_t[k] = a + inter[k]()
+            gap = inter[k]()
+            order_t[k] = cal_after(a, gap) if shifted[k] else a + gap
             if order_t[k] > now:
                 push(heap, (order_t[k], next(counter), _ARRIVAL, k, 0, 0))
                 return
@@ -391,17 +404,95 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
             occupancy[i] = s0.parts
             wip += s0.parts
             if is_down:
-                down[i] = True
+                failed[i] = True
+                halt[i] = _DOWN
                 push(heap, (s0.down_for_s, next(counter), _REPAIR, i, 0, 0))  # its repair starts the failure clock
+
+    def rehalt(i: int, now: float) -> None:
+        """Station i's reasons to stop changed: book its time, then stop its work or resume it."""
+        new = _MAINT if in_maint[i] else _OFF if off[0] else _DOWN if failed[i] else 0
+        was = halt[i]
+        if new == was:
+            return
+        account(i, now)
+        halt[i] = new
+        if not was:  # work stops where it is
+            for s in range(servers[i]):
+                if srv_state[i][s] in (_RUN, _SETUP):
+                    srv_left[i][s] = srv_end[i][s] - now
+                    srv_ver[i][s] += 1
+        elif not new:  # and resumes
+            for s in range(servers[i]):
+                state = srv_state[i][s]
+                if state in (_RUN, _SETUP):
+                    end = now + srv_left[i][s]
+                    srv_end[i][s] = end
+                    push(heap, (end, next(counter), _DONE if state == _RUN else _SETUP_DONE, i, s, srv_ver[i][s]))
+            while free[i] and queue[i]:
+                start(i, free[i].pop(), queue[i].popleft(), now)
+        if op_clock[i]:
+            op_update(i, now)
+
+    # Operation-dependent failures: the time to failure (ttf_left) runs only while a server of the station
+    # runs; each stop of that clock invalidates the failure event scheduled for it (fail_ver).
+    op_clock = [s.failure_clock == "operating" and fail[i] is not None for i, s in enumerate(st)]
+    ttf_left = [0.0] * ns
+    busy_since = [-1.0] * ns  # when the failure clock last started (-1: stopped)
+    fail_ver = [0] * ns
+
+    def op_update(i: int, now: float) -> None:
+        busy = not halt[i] and _RUN in srv_state[i]
+        if busy and busy_since[i] < 0:
+            busy_since[i] = now
+            fail_ver[i] += 1
+            push(heap, (now + ttf_left[i], next(counter), _FAIL, i, 0, fail_ver[i]))
+        elif not busy and busy_since[i] >= 0:
+            ttf_left[i] -= now - busy_since[i]
+            busy_since[i] = -1.0
+            fail_ver[i] += 1
+
+    if any(op_clock):  # only then do state changes pay for watching the failure clock
+        plain_start, plain_set_state = start, set_state
+
+        def start_watched(i: int, s: int, part: int, now: float) -> None:
+            plain_start(i, s, part, now)
+            if op_clock[i]:
+                op_update(i, now)
+
+        def set_state_watched(i: int, s: int, new: int, now: float) -> None:
+            plain_set_state(i, s, new, now)
+            if op_clock[i]:
+                op_update(i, now)
+
+        start, set_state = start_watched, set_state_watched
+
+    tt = model.timetable
+    cal_after = tt.after if tt is not None else (lambda t, w: t + w)
+    shifted = [tt is not None and bool(model.on_shift[k]) for k in range(npart)]
 
     # Initial events
     if initial is not None:
         place(initial)
+    if tt is not None:
+        if not tt.working_at(0.0):
+            push(heap, (0.0, next(counter), _SHIFT, 0, 0, 0))
+        for a, b in tt.intervals:
+            if a > 0:
+                push(heap, (a, next(counter), _SHIFT, 1, 0, 0))
+            push(heap, (b, next(counter), _SHIFT, 0, 0, 0))
+        for i, windows in tt.maintenance.items():
+            for a, b in windows:
+                push(heap, (a, next(counter), _MAINTAIN, i, 1, 0))
+                push(heap, (b, next(counter), _MAINTAIN, i, 0, 0))
     for k in range(npart):
-        order_t[k] = inter[k]()
+        gap = inter[k]()
+        order_t[k] = cal_after(0.0, gap) if shifted[k] else gap
         push(heap, (order_t[k], next(counter), _ARRIVAL, k, 0, 0))
     for i, time_to_fail in enumerate(fail):
-        if time_to_fail is not None and not down[i]:
+        if time_to_fail is not None and op_clock[i]:
+            ttf_left[i] = time_to_fail()
+            op_update(i, 0.0)
+        elif time_to_fail is not None and not failed[i]:
             push(heap, (time_to_fail(), next(counter), _FAIL, i, 0, 0))
     if warmup > 0:
         push(heap, (warmup, next(counter), _WARMUP, 0, 0, 0))
@@ -440,43 +531,43 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
                 srv_end[a][b] = end
                 push(heap, (end, next(counter), _DONE, a, b, srv_ver[a][b]))
             elif code == _FAIL:
-                if down[a]:  # already down (a forced breakdown): the regular failure clock just moves on
-                    push(heap, (now + fail[a](), next(counter), _FAIL, a, 0, 0))
+                if b == 0 and c != fail_ver[a]:
+                    continue  # an operating-time failure whose clock stopped meanwhile
+                if failed[a]:  # already down (a forced breakdown): the regular failure clock just moves on
+                    if b == 0 and not op_clock[a]:
+                        push(heap, (now + fail[a](), next(counter), _FAIL, a, 0, 0))
                     continue
-                account(a, now)
-                down[a] = True
-                for s in range(servers[a]):
-                    if srv_state[a][s] in (_RUN, _SETUP):
-                        srv_left[a][s] = srv_end[a][s] - now
-                        srv_ver[a][s] += 1
+                failed[a] = True
+                rehalt(a, now)
                 if b > 0:  # forced breakdown of a given duration (b = milliseconds)
                     push(heap, (now + b / 1000.0, next(counter), _REPAIR, a, 1, 0))
                 else:
                     push(heap, (now + repair[a](), next(counter), _REPAIR, a, 0, 0))
             elif code == _REPAIR:
-                account(a, now)
-                down[a] = False
-                for s in range(servers[a]):
-                    state = srv_state[a][s]
-                    if state in (_RUN, _SETUP):
-                        end = now + srv_left[a][s]
-                        srv_end[a][s] = end
-                        push(heap, (end, next(counter), _DONE if state == _RUN else _SETUP_DONE, a, s, srv_ver[a][s]))
-                while free[a] and queue[a]:
-                    start(a, free[a].pop(), queue[a].popleft(), now)
-                if b == 0 and fail[a] is not None:  # forced repairs leave the regular failure clock alone
+                failed[a] = False
+                if b == 0 and op_clock[a]:
+                    ttf_left[a] = fail[a]()  # a new time to failure, counted from the next work (rehalt)
+                rehalt(a, now)
+                if b == 0 and fail[a] is not None and not op_clock[a]:  # forced repairs leave the failure clock alone
                     push(heap, (now + fail[a](), next(counter), _FAIL, a, 0, 0))
+            elif code == _SHIFT:
+                off[0] = not a
+                for i in range(ns):
+                    rehalt(i, now)
+            elif code == _MAINTAIN:
+                in_maint[a] = bool(b)
+                rehalt(a, now)
             elif code == _SAMPLE:
                 series_t.append(now)
                 series_wip.append(wip)
                 series_out.append(list(cum_out))
                 series_queue.append([occupancy[i] for i in range(ns)])
-                series_state.append([_dominant(srv_state[i], down[i]) for i in range(ns)])
+                series_state.append([_dominant(srv_state[i], halt[i]) for i in range(ns)])
                 push(heap, (now + sample_s, next(counter), _SAMPLE, 0, 0, 0))
             elif code == _WARMUP:
                 for i in range(ns):
                     account(i, now)
-                    acc_l[i][:] = [0.0] * 5
+                    acc_l[i][:] = [0.0] * _N_STATES
                     ops_total[i] += ops[i]
                     ops[i] = 0
                 wip_area = 0.0
@@ -521,8 +612,8 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
         return {
             "t": now,
             "state": [
-                4
-                if down[i]
+                halt[i]
+                if halt[i]
                 else (0 if _RUN in srv_state[i] else 1 if _SETUP in srv_state[i] else 3 if _BLOCKED in srv_state[i] else 2)
                 for i in range(ns)
             ],

@@ -15,6 +15,8 @@ from app.sim.model import SimModel, overload_warnings
 from app.sim.numbers import format_duration, format_estimate, format_number
 
 _ACTIVE_COLUMNS = [MACHINE_STATES.index(name) for name in ACTIVE_STATES]
+#: States of a planned stop: no production is planned then, so they are no loss.
+PLANNED_STATES = ("off_shift", "maintenance")
 
 
 def active_share(shares: np.ndarray) -> np.ndarray:
@@ -256,10 +258,12 @@ def format_summary(s: Summary, model: SimModel) -> str:
         f"Bottleneck: {s.bottleneck} (active {s.bottleneck_share:.0%} of the time)",
         "",
     ]
-    lines.append(f"{'machine':<10}" + "".join(f"{name:>18}" for name in STATES))
+    # The planned stops (off shift, maintenance) get a column only when some machine had one.
+    shown = [n for n in STATES if n not in PLANNED_STATES or any(s.states[sid][n].mean > 0 for sid in s.stations)]
+    lines.append(f"{'machine':<10}" + "".join(f"{name:>18}" for name in shown))
     for sid in s.stations:
         shares = s.states[sid]
-        lines.append(f"{sid:<10}" + "".join(f"{cell(shares[n], 100) + '%':>18}" for n in STATES))
+        lines.append(f"{sid:<10}" + "".join(f"{cell(shares[n], 100) + '%':>18}" for n in shown))
     gap = s.little_gap
     if gap.n:
         verdict = "holds" if abs(gap.mean) < 0.02 else "does not hold"

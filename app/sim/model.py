@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from app.model.factory import Distribution, Factory
 from app.model.geometry import route_length_m
 from app.model.problems import Problem
+from app.sim.calendar import Timetable, timetable
 
 #: Seconds of the time-series sampling grid when none is given.
 DEFAULT_SAMPLE_S = 300.0
@@ -47,6 +48,8 @@ class Station:
     mttr_s: float | None
     power_busy_kw: float
     power_idle_kw: float
+    #: "calendar": time to failure runs whatever the machine does; "operating": only while it works.
+    failure_clock: str = "calendar"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,10 @@ class SimModel:
     requested_replications: int = 0
     #: CONWIP: at most this many parts in the system; None: no cap.
     wip_cap: int | None = None
+    #: The factory's calendar unrolled over the run (None: the plant works around the clock).
+    timetable: Timetable | None = None
+    #: Per source: orders arrive only in working time (with a calendar).
+    on_shift: list[bool] = field(default_factory=list)
 
     @property
     def deterministic(self) -> bool:
@@ -102,14 +109,23 @@ def offered_load(model: SimModel) -> dict[str, float]:
     >>> 0 < max(load.values()) < 1
     True
     """
+    tt = model.timetable
+    span = model.horizon_s - model.warmup_s
+    # With a calendar the capacity shrinks to the working share of the time (less each machine's maintenance),
+    # and so does the demand of sources whose orders arrive only on shift.
+    working = tt.working_s(model.warmup_s, model.horizon_s) / span if tt is not None else 1.0
     work = [0.0] * len(model.stations)
-    for route, dist in zip(model.routes, model.interarrival, strict=True):
+    for k, (route, dist) in enumerate(zip(model.routes, model.interarrival, strict=True)):
+        share = working if tt is not None and model.on_shift[k] else 1.0
         for i in route:
-            work[i] += model.stations[i].cycle.mean_s / dist.mean_s
+            work[i] += model.stations[i].cycle.mean_s / dist.mean_s * share
     out = {}
     for i, s in enumerate(model.stations):
         up = s.mtbf_s / (s.mtbf_s + s.mttr_s) if s.mtbf_s and s.mttr_s else 1.0
-        out[s.id] = work[i] / (s.servers * up)
+        open_share = working
+        if tt is not None and i in tt.maintenance:
+            open_share -= sum(max(0.0, min(b, model.horizon_s) - max(a, model.warmup_s)) for a, b in tt.maintenance[i]) / span
+        out[s.id] = work[i] / (s.servers * up * open_share) if open_share > 0 else (math.inf if work[i] else 0.0)
     return out
 
 
@@ -193,6 +209,7 @@ def compile_model(
                 s.mttr_s,
                 s.power_busy_kw,
                 s.power_idle_kw,
+                s.failure_clock,
             )
         )
     routes = []
@@ -204,6 +221,12 @@ def compile_model(
             else:
                 route.append(index[ref])
         routes.append(route)
+    calendar = sim.calendar
+    if calendar is not None:
+        for k, w in enumerate(calendar.maintenance):
+            for j, ref in enumerate(w.machines):
+                if ref not in index:
+                    problems.append(Problem(f"simulation.calendar.maintenance[{k}].machines[{j}]", f'unknown machine "{ref}"'))
     if problems:
         raise SimInputError(problems)
     centre = {m.id: (m.pose.x_m, m.pose.y_m) for m in factory.machines}
@@ -227,6 +250,8 @@ def compile_model(
         index=index,
         requested_replications=int(reps),
         wip_cap=sim.wip_cap,
+        timetable=timetable(calendar, float(horizon), index) if calendar is not None else None,
+        on_shift=[f.arrivals == "on_shift" for f in factory.flows],
     )
     if model.deterministic and model.replications > 1:
         return replace(model, replications=1)  # identical replications: one is the exact answer

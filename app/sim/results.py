@@ -35,7 +35,7 @@ CREATE TABLE IF NOT EXISTS part_kpis (
 );
 CREATE TABLE IF NOT EXISTS machine_kpis (
     run_id INTEGER NOT NULL, replication INTEGER NOT NULL, machine TEXT NOT NULL,
-    running_s REAL, setup_s REAL, starved_s REAL, blocked_s REAL, down_s REAL,
+    running_s REAL, setup_s REAL, starved_s REAL, blocked_s REAL, down_s REAL, off_shift_s REAL, maintenance_s REAL,
     operations INTEGER NOT NULL, energy_kwh REAL NOT NULL, wip_area REAL,
     PRIMARY KEY (run_id, replication, machine)
 );
@@ -60,7 +60,7 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
 #: Columns added since the first results files; older files get them (empty: NaN when read).
 _ADDED_COLUMNS = {
     "part_kpis": ("order_lead_sum_s", "orders", "backlog_start", "backlog_end", "backlog_area"),
-    "machine_kpis": ("wip_area",),
+    "machine_kpis": ("wip_area", "off_shift_s", "maintenance_s"),
 }
 
 
@@ -133,8 +133,8 @@ class ResultsWriter:
                 ],
             )
             self.con.executemany(
-                "INSERT INTO machine_kpis (run_id, replication, machine, running_s, setup_s, starved_s, blocked_s, down_s,"
-                " operations, energy_kwh, wip_area) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                f"INSERT INTO machine_kpis (run_id, replication, machine, {', '.join(f'{n}_s' for n in STATES)},"
+                f" operations, energy_kwh, wip_area) VALUES ({', '.join('?' * (len(STATES) + 6))})",
                 [
                     (
                         rid,
@@ -227,7 +227,8 @@ def load_run(path: str | os.PathLike[str], run_id: int | None = None) -> tuple[d
                     throughput=[pk[p]["throughput"] for p in parts],
                     lead_time_sum_s=[pk[p]["lead_time_sum_s"] for p in parts],
                     wip_area=rep["wip_area"],
-                    state_s=np.array([[mk[m][f"{s}_s"] for s in STATES] for m in stations]),
+                    # a file from before the calendar has no planned stops: 0 s
+                    state_s=np.array([[mk[m][f"{s}_s"] or 0.0 for s in STATES] for m in stations], dtype=float),
                     completed_ops=np.array([mk[m]["operations"] for m in stations]),
                     energy_kwh=np.array([mk[m]["energy_kwh"] for m in stations]),
                     events=rep["events"],

@@ -57,7 +57,8 @@ def test_history_window_gives_the_hand_computed_kpis(history):
     f = _factory()
     o = observe_history(history, f, 1000.0, 1100.0)
     assert o.seconds == 100.0
-    assert o.state_s[0].tolist() == [60.0, 0.0, 20.0, 0.0, 20.0]  # running, setup, starved(idle), blocked, down
+    # running, setup, starved(idle), blocked, down, off shift, maintenance
+    assert o.state_s[0].tolist() == [60.0, 0.0, 20.0, 0.0, 20.0, 0.0, 0.0]
     assert o.ops.tolist() == [6.0, 5.0]
     assert o.energy_kwh == pytest.approx([10 * 100 / 3600, 2 * 100 / 3600])
     assert o.wip == pytest.approx(3.0 + 1.0)  # A: 2 for 50 s, 4 for 50 s; B: 1
