@@ -85,6 +85,7 @@ class LabelLayer:
         self._renderer = renderer
         self._anchors = np.zeros((0, 3))
         self._texts: list[str] = []
+        self._hidden = np.zeros(0, dtype=bool)
         self._priority = np.zeros(0)
         self._sizes = np.zeros(0)
         self._widths = np.zeros(0)
@@ -138,6 +139,13 @@ class LabelLayer:
         # Bold 13 px text: about 8.5 px per character plus the rounded box's margins.
         self._widths = np.array([8.5 * len(t) + 10 for t in self._texts])
         self._shown = np.zeros(0, dtype=np.int64)
+        self._hidden = np.zeros(len(self._texts), dtype=bool)
+        self.update_for_camera()
+
+    def set_hidden(self, hidden: np.ndarray | None) -> None:
+        """Labels never shown (their machines are hidden); None: none hidden."""
+        self._hidden = np.zeros(len(self._texts), dtype=bool) if hidden is None else np.asarray(hidden, dtype=bool)
+        self._shown = np.zeros(0, dtype=np.int64)
         self.update_for_camera()
 
     def set_emphasis(self, indices: Sequence[int]) -> None:
@@ -185,6 +193,8 @@ class LabelLayer:
         size = self._renderer.GetSize()
         viewport = (max(int(size[0]), 1), max(int(size[1]), 1))
         subset = visible_subset(self._anchors, self._priority, projection, MAX_LABELS, viewport, self._sizes, self._widths)
+        if len(self._hidden) == len(self._texts) and self._hidden.any():
+            subset = subset[~self._hidden[subset]]
         if np.array_equal(subset, self._shown):
             return
         self._shown = subset

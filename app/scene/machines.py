@@ -3,7 +3,8 @@
 Every triangle carries the index of its machine (cell data ``machine``); the mapper maps that index through
 a lookup table with one RGBA entry per machine. Recolouring every machine writes N×4 bytes into that
 table; nothing else is rebuilt. A second merged mesh of convex hulls is the level of detail shown while
-the camera moves.
+the camera moves. Machines can be hidden (``set_hidden``: the tree's "Isolate"): the actors then draw only the
+other machines' triangles (on the same points, so moves still show) and a faint hull of each hidden one.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pyvista as pv
-from vtkmodules.util.numpy_support import vtk_to_numpy
+from vtkmodules.util.numpy_support import numpy_to_vtk, vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkLookupTable, vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkRenderingCore import vtkActor, vtkPolyDataMapper, vtkRenderer
@@ -55,8 +56,30 @@ class _MergedActor:
 
     def set_mesh(self, mesh: pv.PolyData) -> None:
         self.mesh = mesh
+        self.shown: vtkPolyData = mesh  # what the mapper draws: the mesh, or the part of it not hidden
         self.mapper.SetInputData(mesh)
         self.mapper.Modified()
+
+    def show_part(self, part: vtkPolyData | None) -> None:
+        """Draw only ``part`` (a subset of the mesh's triangles on the same points); None: the whole mesh."""
+        self.shown = part if part is not None else self.mesh
+        self.mapper.SetInputData(self.shown)
+        self.mapper.Modified()
+
+
+def _subset(mesh: pv.PolyData, faces: np.ndarray, owner: np.ndarray, keep: np.ndarray) -> vtkPolyData:
+    """The triangles of ``mesh`` whose machine ``keep`` says, on the mesh's own points (shared, not copied)."""
+    tri = np.ascontiguousarray(faces[keep], dtype=np.int64)
+    cells = vtkCellArray()
+    offsets = np.arange(0, 3 * len(tri) + 1, 3, dtype=np.int64)
+    cells.SetData(numpy_to_vtk(offsets, deep=True), numpy_to_vtk(tri.ravel(), deep=True))
+    part = vtkPolyData()
+    part.SetPoints(mesh.GetPoints())
+    part.SetPolys(cells)
+    machine = numpy_to_vtk(np.ascontiguousarray(owner[keep]), deep=True)
+    machine.SetName("machine")
+    part.GetCellData().AddArray(machine)
+    return part
 
 
 class MachineLayer:
@@ -77,6 +100,17 @@ class MachineLayer:
         self.full = _MergedActor(renderer, self.lut)
         self.lod = _MergedActor(renderer, self.lut)
         self.lod.actor.VisibilityOff()
+        # Hidden machines as faint hulls, so the isolated ones keep their place among the others.
+        self.ghost = _MergedActor(renderer, self.lut)
+        self.ghost.mapper.ScalarVisibilityOff()
+        ghost = self.ghost.actor.GetProperty()
+        ghost.SetColor(0.55, 0.58, 0.62)
+        ghost.SetOpacity(0.12)
+        ghost.SetAmbient(0.6)
+        self.ghost.actor.VisibilityOff()
+        self.hidden = np.zeros(0, dtype=bool)
+        self._faces: list[np.ndarray] = []
+        self._owner: list[np.ndarray] = []
         self.ids: list[str] = []
         self.index: dict[str, int] = {}
         self.template_of = np.zeros(0, dtype=np.int64)
@@ -117,11 +151,15 @@ class MachineLayer:
         self.bounds_hi = np.array([a.vertices.max(axis=0) for a in assets])[template_of] if assets else np.zeros((0, 3))
         self.top_z = np.array([a.extents[2] for a in assets])[template_of] * matrices[:, 2, 2] if assets else np.zeros(0)
         self._hull_templates = hulls
-        self._offsets = []
+        self._offsets, self._faces, self._owner = [], [], []
         for target, temps in ((self.full, self.templates), (self.lod, hulls)):
             pts, faces, owner, offsets = merge_instances(temps, template_of, matrices)
             target.set_mesh(_polydata(pts, faces, owner))
             self._offsets.append(offsets)
+            self._faces.append(faces)
+            self._owner.append(owner)
+        self.hidden = np.zeros(len(machines), dtype=bool)
+        self.ghost.actor.VisibilityOff()
         self._resize_lut(len(machines))
 
     def move(self, moves: dict[str, np.ndarray]) -> None:
@@ -140,6 +178,9 @@ class MachineLayer:
                 points[start : start + len(verts)] = verts @ matrix[:3, :3].T + matrix[:3, 3]
             target.mesh.GetPoints().Modified()  # the view shares VTK's memory: just say it changed
             target.mesh.Modified()
+            target.shown.Modified()  # a part drawn on the same points
+        if self.ghost.actor.GetVisibility():
+            self.ghost.shown.Modified()
         for mid, matrix in moves.items():
             i = self.index[mid]
             self.matrices[i] = matrix
@@ -160,6 +201,25 @@ class MachineLayer:
         self.lut.SetTableValue(0, r / 255, g / 255, b / 255, a / 255)
         self.lut.GetTable().Modified()
         self.lut.Modified()
+
+    # -- visibility -----------------------------------------------------------------------------
+    def set_hidden(self, hidden: np.ndarray | None) -> None:
+        """Hide the machines where ``hidden`` (one flag per machine, ``ids`` order) is set: they are drawn as
+        faint hulls and are not picked; None, or no flag set, shows every machine again."""
+        n = len(self.ids)
+        mask = np.zeros(n, dtype=bool) if hidden is None else np.asarray(hidden, dtype=bool)
+        if mask.shape != (n,):
+            raise ValueError(f"expected {n} flags, got {mask.shape}")
+        self.hidden = mask.copy()
+        if not mask.any():
+            self.full.show_part(None)
+            self.lod.show_part(None)
+            self.ghost.actor.VisibilityOff()
+            return
+        for target, faces, owner in zip((self.full, self.lod), self._faces, self._owner, strict=True):
+            target.show_part(_subset(target.mesh, faces, owner, ~mask[owner]))
+        self.ghost.show_part(_subset(self.lod.mesh, self._faces[1], self._owner[1], mask[self._owner[1]]))
+        self.ghost.actor.VisibilityOn()
 
     # -- colours --------------------------------------------------------------------------------
     @property
@@ -206,6 +266,11 @@ class MachineLayer:
     # -- queries --------------------------------------------------------------------------------
     def pick(self, origin: np.ndarray, direction: np.ndarray) -> tuple[str, float] | None:
         """The machine id a world ray hits first, with the hit distance, or None."""
+        if self.hidden.any():  # only the machines on view can be picked
+            keep = np.nonzero(~self.hidden)[0]
+            hit = pick(origin, direction, self.inverse[keep], self.bounds_lo[keep], self.bounds_hi[keep],
+                       self.template_of[keep], self.templates)
+            return (self.ids[keep[hit[0]]], hit[1]) if hit else None
         hit = pick(origin, direction, self.inverse, self.bounds_lo, self.bounds_hi, self.template_of, self.templates)
         return (self.ids[hit[0]], hit[1]) if hit else None
 

@@ -573,6 +573,28 @@ class FactoryView(QtWidgets.QWidget):
     def colour_bar_title(self) -> str | None:
         return self.colour_bar("machines")
 
+    # -- visibility ----------------------------------------------------------------------------------
+    def isolate(self, ids: Sequence[str]) -> None:
+        """Show only the machines ``ids`` (the others as faint hulls, not picked, not labelled)."""
+        index = self.machines.index
+        hidden = np.ones(len(self.machines.ids), dtype=bool)
+        hidden[[index[i] for i in ids if i in index]] = False
+        self.machines.set_hidden(hidden)
+        self.labels.set_hidden(hidden)
+        self.request_render()
+
+    def show_all(self) -> None:
+        """Show every machine again (after ``isolate``)."""
+        self.machines.set_hidden(None)
+        self.labels.set_hidden(None)
+        self.request_render()
+
+    @property
+    def hidden_machines(self) -> tuple[str, ...]:
+        """Ids of the machines hidden by ``isolate`` (empty: every machine shows)."""
+        ids = self.machines.ids
+        return tuple(ids[i] for i in np.nonzero(self.machines.hidden)[0])
+
     def set_selection(self, ids: Sequence[str]) -> None:
         """Outline the selected machines."""
         self._selected = tuple(i for i in ids if i in self.machines.index)

@@ -142,3 +142,29 @@ def test_a_move_redraws_only_the_transport_routes_in_place(view):
     after = np.array(routes.GetMapper().GetInput().GetPoints().GetData())
     assert after.shape == before.shape and not np.allclose(after, before)  # ...the routes follow CNC-01
     assert np.isclose(after[:, 0] - before[:, 0], 3.0).any()
+
+
+def test_isolating_machines_hides_the_others_in_the_frame_and_from_picking(view):
+    """Issue 18, item 5: "Isolate this line" — only its machines drawn in colour, the rest as faint hulls."""
+    view.labels.set_visible(False)
+    factory = view._factory
+    shown = [m.id for m in factory.machines if m.line == "Pressing"]
+    other = next(m for m in factory.machines if m.kind == "cnc")
+    before = view.frame()
+    view.isolate(shown)
+    view.render_now()
+    after = view.frame()
+    assert set(view.hidden_machines) == {m.id for m in factory.machines} - set(shown)
+    press = get_kind("press").colour
+    for mid in shown:  # still in their colour, and picked
+        assert hue_close(pixel(after, view.display_position(mid)), press)
+        assert view.machine_at(*view.display_position(mid)) == mid
+    x, y = view.display_position(other.id)
+    assert hue_close(pixel(before, (x, y)), get_kind("cnc").colour)
+    assert not hue_close(pixel(after, (x, y)), get_kind("cnc").colour)  # a faint hull over the floor, not the CNC
+    assert view.machine_at(x, y) is None
+    view.show_all()
+    view.render_now()
+    assert view.hidden_machines == ()
+    assert hue_close(pixel(view.frame(), (x, y)), get_kind("cnc").colour)
+    assert view.machine_at(x, y) == other.id
