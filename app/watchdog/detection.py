@@ -13,7 +13,7 @@ A detection made on one overwhelming observation knows the direction before the 
 >>> fast = Detection("CNC-03", "cycle", 1, 1.6, 0.3, 0.0, 3600.0, 1, 0.999, 270.0, 6.0, 4.1, clock=lambda t: "14:20",
 ...                  needs=5, rule="shewhart")
 >>> fast.text
-'CNC-03 cycle time up since 14:20 (size: not enough data — needs ≥ 5 cycles, 1 so far; > 99.9% confidence)'
+'CNC-03 cycle time up since 14:20 (size: settling — 1 cycle since the change, needs ≥ 5; > 99.9% confidence)'
 """
 
 from __future__ import annotations
@@ -89,7 +89,8 @@ class Detection:
     the limit ``threshold``).
 
     The size (``ratio``, ``half_width``) is known once ``n`` reaches ``needs`` observations since the change
-    point (``size_known``); before, the text says how many it needs and nothing is offered to recalibrate.
+    point (``size_known``; the settling rule, ``Watchdog._size_needs``); before, the text says it is still
+    settling and how many it needs, and nothing is offered to recalibrate.
     """
 
     machine: str
@@ -127,12 +128,11 @@ class Detection:
     @property
     def text(self) -> str:
         """``CNC-03 cycle time +18 ± 5% since 14:20 (99.8% confidence)``, or, before the size is known,
-        ``CNC-03 cycle time up since 14:20 (size: not enough data — needs ≥ 5 cycles, 1 so far; > 99.9% confidence)``"""
+        ``CNC-03 cycle time up since 14:20 (size: settling — 1 cycle since the change, needs ≥ 5; > 99.9% confidence)``"""
         if not self.size_known:  # what is missing first: a narrow column cuts the confidence, not the reason
             return (
                 f"{self.machine} {PARAM_WORDS[self.param]} {'up' if self.direction > 0 else 'down'} since "
-                f"{self.clock(self.since_ts)} (size: not enough data — needs ≥ {self.needs} "
-                f"{OBSERVATION_WORDS[self.param]}, {self.n} so far; {self.confidence_text} confidence)"
+                f"{self.clock(self.since_ts)} (size: {self.size_wanted}; {self.confidence_text} confidence)"
             )
         return (
             f"{self.machine} {PARAM_WORDS[self.param]} {self.change_text} since {self.clock(self.since_ts)} "
@@ -141,8 +141,9 @@ class Detection:
 
     @property
     def size_wanted(self) -> str:
-        """``not enough data — needs ≥ 5 cycles (1 so far)``: what the size still waits for."""
-        return f"not enough data — needs ≥ {self.needs} {OBSERVATION_WORDS[self.param]} ({self.n} so far)"
+        """``settling — 1 cycle since the change, needs ≥ 5``: what the size still waits for."""
+        words = OBSERVATION_WORDS[self.param]
+        return f"settling — {self.n} {words if self.n != 1 else words[:-1]} since the change, needs ≥ {self.needs}"
 
     @property
     def estimate_s(self) -> float:

@@ -40,6 +40,7 @@ import dataclasses
 import math
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
@@ -53,6 +54,7 @@ from app.sim.numbers import round_to_interval
 from app.sim.scenario import Change, Demand, Scenario, apply
 from app.state.machine_states import code_in, table_of
 from app.state.store import Update
+from app.watchdog.changepoint import ChangeWindow
 from app.watchdog.cusum import Cusum, arl_two_sided, moments_of, threshold_for_arl
 from app.watchdog.detection import (
     OBSERVATION_WORDS,
@@ -73,6 +75,8 @@ _DOWN = 4.0
 _BLOCKED = 3.0
 #: From this many observations on, a change's interval uses their own spread (before: the model's).
 SAMPLE_SD_FROM = 10
+#: Recent observations a channel keeps for a change point's estimate (:mod:`app.watchdog.changepoint`).
+RECENT = 512
 _STATES = table_of("auto")
 
 
@@ -83,7 +87,8 @@ class _Channel:
     their false-alarm rates add up to ``1 / arl0`` at most."""
 
     __slots__ = (
-        "arl0", "cusum", "detection", "exp", "lower", "machine", "min_obs", "n_obs", "param", "since", "upper", "z_limit",
+        "arl0", "cusum", "detection", "exp", "lower", "machine", "min_obs", "n_obs", "param", "recent", "upper", "window",
+        "z_limit",
     )  # fmt: skip
 
     def __init__(self, machine: str, param: str, exp: Expectation, arl0: float, config: WatchdogConfig):
@@ -98,7 +103,8 @@ class _Channel:
         self.min_obs = config.min_observations.get(param, 5)
         self.n_obs = 0
         self.detection: Detection | None = None
-        self.since: list[float] = [0, 0.0, 0.0]  # n, Σx, Σx² of the observations since the detection's change point
+        self.recent: deque[tuple[float, float, float]] = deque(maxlen=RECENT)  # (x, z, t) of the last observations
+        self.window: ChangeWindow | None = None  # the detection's observations, for its change point and size
 
 
 class _MachineState:
@@ -252,8 +258,9 @@ class Watchdog:
         """Forget a channel's detection and start its sums again, with the same expectation."""
         with self.lock:
             ch = self.channels[machine, param]
-            ch.detection = None
+            ch.detection = ch.window = None
             ch.cusum.reset()
+            ch.recent.clear()
 
     def changes_for(self, detection: Detection) -> list[Change]:
         """The scenario changes that make the model match a detection: the machine's parameter set to its
@@ -271,19 +278,45 @@ class Watchdog:
         return out
 
     def latest(self, detection: Detection) -> Detection:
-        """The detection re-estimated from every observation since its change point: the size first found
-        rests on the few cycles that crossed the alarm level (some from before the change), later cycles
-        narrow it. The detection itself when its channel has moved on (re-armed, recalibrated)."""
+        """The detection re-estimated from every observation since it began: the change point where a
+        shift is most likely (:mod:`app.watchdog.changepoint`), the size from the observations since it,
+        and what that size still needs (``_size_needs``). The detection itself when its channel has moved
+        on (re-armed, recalibrated), or when it is a snapshot already (what a button showed)."""
         with self.lock:
             ch = self.channels.get((detection.machine, detection.param))
-            if ch is None or ch.detection is not detection:
+            if ch is None or ch.detection is not detection or ch.window is None:
                 return detection
-            count, sx, sxx = ch.since
-            n, mean, sd = moments_of(int(count), sx, sxx)
-            if n <= detection.n:
-                return detection
-            ratio, half = self._estimate(ch, n, mean, sd)
-            return dataclasses.replace(detection, ratio=ratio, half_width=half, n=n)
+            return self._sized(ch, detection, ch.window)
+
+    def _sized(self, ch: _Channel, detection: Detection, window: ChangeWindow) -> Detection:
+        count, sx, sxx, since = window.post()
+        n, mean, sd = moments_of(count, sx, sxx)
+        ratio, half = self._estimate(ch, n, mean, sd)
+        needs = self._size_needs(ch, ratio)
+        return dataclasses.replace(detection, ratio=ratio, half_width=half, n=n, since_ts=since, needs=needs)
+
+    def confirmed(self, detection: Detection) -> bool | None:
+        """Whether a detection still stands once it rests on ``min_observations``: True when the interval of
+        their mean excludes the model in the detection's direction; False when it does not (the channel is
+        re-armed); None while fewer are in. A CUSUM detection counts the observations since its change
+        point; one found on a single extreme observation counts only those after it — that one observation
+        is never part of the evidence. What a deployment's watch rolls back on: never a single cycle."""
+        with self.lock:
+            ch = self.channels.get((detection.machine, detection.param))
+            if ch is None or ch.detection is not detection or ch.window is None:
+                return None
+            if detection.rule == "shewhart":
+                n, mean, sd = moments_of(*ch.window.later())
+                ratio, half = self._estimate(ch, n, mean, sd) if n else (1.0, math.inf)
+            else:
+                d = self.latest(detection)
+                n, ratio, half = d.n, d.ratio, d.half_width
+            if n < ch.min_obs:
+                return None
+            if (ratio - half > 1.0) if detection.direction > 0 else (ratio + half < 1.0):
+                return True
+            self.rearm(detection.machine, detection.param)
+            return False
 
     def recalibrate(self, detection: Detection, t: float | None = None) -> list[Change]:
         """Accept a detection: the channel expects what was observed from now on (the latest estimate), the
@@ -506,11 +539,10 @@ class Watchdog:
         ch.n_obs += 1
         z = ch.exp.z(x)
         side = ch.cusum.push(z, x, t)
-        if ch.detection is not None:  # what the detection's size is re-estimated from (``latest``)
-            since = ch.since
-            since[0] += 1
-            since[1] += x
-            since[2] += x * x
+        ch.recent.append((x, z, t))
+        if ch.detection is not None:
+            if ch.window is not None:  # what the detection's change point and size are re-estimated from
+                ch.window.add(x, z, t)
             return
         if side and ch.cusum.side_since(side)[0] >= ch.min_obs:
             ratio, half = self._estimate(ch, *ch.cusum.moments(side))
@@ -539,6 +571,24 @@ class Watchdog:
             half = self._quantile(0) * ch.exp.cv * mean / math.sqrt(n)
         return mean / ch.exp.mean_s, half / ch.exp.mean_s
 
+    def _size_needs(self, ch: _Channel, ratio: float) -> int:
+        """Observations since the change point its size needs (the settling rule, docs/closed-loop.md):
+        ``min_observations``, and as many as make a 95% interval at the model's spread narrower than the
+        change itself — ``(q · CV · r / |r − 1|)²``. A small change's point is found late and loosely (its
+        error grows like ``1 / shift²`` observations), so its size waits for as many more."""
+        q = self._quantile(0)
+        least = max(ch.min_obs, math.ceil((q / self.config.k) ** 2 - 1e-9))
+        if abs(ratio - 1.0) < 1e-9:
+            return least
+        need = (q * ch.exp.cv * ratio / abs(ratio - 1.0)) ** 2
+        return max(least, math.ceil(min(need, 1e6)))
+
+    def _window(self, ch: _Channel, side: int) -> ChangeWindow:
+        """The observations since ``side``'s sum last stood at 0 (at least the last one)."""
+        n = max(1, min(ch.cusum.side_since(side)[0], len(ch.recent)))
+        recent = ch.recent
+        return ChangeWindow(side, (recent[i] for i in range(len(recent) - n, len(recent))))
+
     def _needed(self, ch: _Channel, side: int) -> int:
         """Observations since the change point a detection of the change seen so far would need."""
         n, mean, _ = ch.cusum.moments(side)
@@ -553,7 +603,7 @@ class Watchdog:
         since = c.side_since(side)[1]
         level = c.statistic(side)
         confidence = math.exp(-n / arl_two_sided(level, c.k))
-        ch.since = [float(v) for v in c.sums(side)]
+        ch.window = self._window(ch, side)
         d = Detection(
             ch.machine,
             ch.param,
@@ -570,19 +620,19 @@ class Watchdog:
             self.clock,
             needs=ch.min_obs,
         )
-        self._announce(ch, d, t)
+        self._announce(ch, self._sized(ch, d, ch.window), t)
 
     def _detect_one(self, ch: _Channel, side: int, x: float, z: float, t: float) -> None:
         """A change found on one observation beyond a single-observation limit: its change point is that
         observation, its size waits for ``min_observations`` since it."""
-        ch.since = [1, x, x * x]
+        ch.window = self._window(ch, side)
         ratio, half = self._estimate(ch, 1, x, math.nan)
         confidence = 1.0 - 2.0 * float(ndtr(-abs(z)))  # a matching plant gives one as far out this rarely
         d = Detection(
             ch.machine, ch.param, side, ratio, half, t, t, 1, confidence, ch.exp.mean_s, z, ch.z_limit, self.clock,
             needs=ch.min_obs, rule="shewhart",
         )  # fmt: skip
-        self._announce(ch, d, t)
+        self._announce(ch, self._sized(ch, d, ch.window), t)
 
     def _announce(self, ch: _Channel, d: Detection, t: float) -> None:
         self.detections.append(d)

@@ -48,7 +48,13 @@ def test_no_detection_is_claimed_before_there_are_enough_observations(factory):
     assert len(found) == 1
     d = found[0]
     assert (d.machine, d.param, d.direction, d.n, d.rule) == ("CNC-03", "cycle", 1, 5, "cusum")
-    assert d.size_known and d.ratio == pytest.approx(1.36, rel=0.02)
+    # found on five cycles, its size settles on sixteen: a 95% interval within the chart's k = 0.5 σ
+    assert not d.size_known and d.needs == 16 and d.ratio == pytest.approx(1.36, rel=0.02)
+    assert d.text.startswith("CNC-03 cycle time up since 0.2 h (size: settling — 5 cycles since the change, needs ≥ 16;")
+    assert dog.status("CNC-03", "cycle") == d.text
+    dog.feed([Update(0, 366.0 + i, GOOD, 3600.0 + 600 * i) for i in range(11)], names)
+    d = dog.latest(d)
+    assert d.size_known and d.n == 16 and d.ratio == pytest.approx(1.36, rel=0.02)
     assert d.text.startswith("CNC-03 cycle time +3") and "since 0.2 h" in d.text and "confidence)" in d.text
     assert dog.status("CNC-03", "cycle") == d.text
     assert dog.status("CNC-03", "mtbf") == "not enough data — needs ≥ 5 failures (0 so far)"
@@ -58,7 +64,8 @@ def test_no_detection_is_claimed_before_there_are_enough_observations(factory):
 
 def test_one_overwhelming_cycle_is_a_detection_whose_size_waits_for_enough_cycles(factory):
     """A cycle twice the modelled length (seven standard deviations) is found at once, as "up"; its size is
-    "not enough data — needs ≥ 5 cycles" and nothing can be recalibrated until five cycles since it are in."""
+    "settling — needs ≥ 16" (a 95% interval within the CUSUM's k = 0.5 σ) and nothing can be recalibrated
+    until sixteen cycles since it are in."""
     dog = Watchdog(factory, clock=hours)
     names = _names("CNC-03")
     found = []
@@ -66,20 +73,22 @@ def test_one_overwhelming_cycle_is_a_detection_whose_size_waits_for_enough_cycle
     dog.feed([Update(0, 270.0, GOOD, 0.0), Update(0, 540.0, GOOD, 600.0)], names)
     assert len(found) == 1
     d = found[0]
-    assert (d.direction, d.n, d.rule, d.since_ts, d.needs) == (1, 1, "shewhart", 600.0, 5)
+    assert (d.direction, d.n, d.rule, d.since_ts, d.needs) == (1, 1, "shewhart", 600.0, 16)
     assert not d.size_known
-    assert d.text == "CNC-03 cycle time up since 0.2 h (size: not enough data — needs ≥ 5 cycles, 1 so far; > 99.9% confidence)"
+    assert d.text == (
+        "CNC-03 cycle time up since 0.2 h (size: settling — 1 cycle since the change, needs ≥ 16; > 99.9% confidence)"
+    )
     assert dog.status("CNC-03", "cycle") == d.text
-    with pytest.raises(ValueError, match="not enough data"):
+    with pytest.raises(ValueError, match="settling"):
         dog.changes_for(d)
-    with pytest.raises(ValueError, match="not enough data"):
+    with pytest.raises(ValueError, match="settling"):
         dog.recalibrate(d)
-    dog.feed([Update(0, 541.0 + i, GOOD, 1200.0 + 600 * i) for i in range(3)], names)
-    assert not dog.latest(d).size_known and "needs ≥ 5 cycles, 4 so far;" in dog.latest(d).text
-    dog.feed([Update(0, 545.0, GOOD, 3600.0)], names)
+    dog.feed([Update(0, 541.0 + i, GOOD, 1200.0 + 600 * i) for i in range(14)], names)
+    assert not dog.latest(d).size_known and "settling — 15 cycles since the change, needs ≥ 16;" in dog.latest(d).text
+    dog.feed([Update(0, 560.0, GOOD, 9600.0)], names)
     assert len(found) == 1  # one detection, re-estimated
     now = dog.latest(d)
-    assert now.size_known and now.n == 5 and now.ratio == pytest.approx(2.0, rel=0.02)
+    assert now.size_known and now.n == 16 and now.ratio == pytest.approx(2.05, rel=0.02)
     assert now.text.startswith("CNC-03 cycle time +10") and "since 0.2 h" in now.text
     assert dog.status("CNC-03", "cycle") == now.text
     assert dog.changes_for(now)[0].value == pytest.approx(540.0, rel=0.1)

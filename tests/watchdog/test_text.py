@@ -33,9 +33,9 @@ def _detection(**kw) -> Detection:
 def _found(factory, tmp_path=None) -> tuple[Watchdog, Detection]:
     dog = Watchdog(factory, log_path=None if tmp_path is None else tmp_path / "h.sqlite", clock=lambda t: "14:20")
     names = [("CNC-03", "CycleTime", "n")]
-    # cycles 35% longer: inside the single-cycle limits, found by the CUSUM with its size
-    dog.feed([Update(0, 270.0, GOOD, 0.0)] + [Update(0, 364.5 + i, GOOD, 600.0 * (i + 1)) for i in range(6)], names)
-    assert dog.detections and dog.detections[0].size_known
+    # cycles 35% longer: inside the single-cycle limits, found by the CUSUM; sized once 16 cycles are in
+    dog.feed([Update(0, 270.0, GOOD, 0.0)] + [Update(0, 364.5 + i, GOOD, 600.0 * (i + 1)) for i in range(16)], names)
+    assert dog.detections and dog.latest(dog.detections[0]).size_known
     return dog, dog.detections[0]
 
 
@@ -58,7 +58,7 @@ def test_the_log_rows_say_time_machine_parameter_size_confidence_and_action(fact
     assert len(rows) == 2 and all(len(r) == len(LOG_COLUMNS) for r in rows)
     recal, found = rows  # newest first
     assert found[1:3] == ("CNC-03", "cycle time") and found[5] == "detected"
-    assert found[3] == d.change_text and found[4] == d.confidence_text
+    assert found[3] == "" and found[4] == d.confidence_text  # detected while its size was settling
     assert recal[0] == "7200" and recal[5].startswith("recalibrated 270 s → ") and recal[5].endswith(" s")
     assert size_text(None, None) == ""
 
@@ -94,6 +94,7 @@ def test_the_plant_simulators_speed_is_its_time_scale():
 
 def test_feeding_on_one_thread_while_another_follows_new_versions_and_recalibrates(factory):
     dog, d = _found(factory)
+    d = dog.latest(d)  # the sized estimate, as the button shows it (recalibrated again and again below)
     names = [(m.id, "CycleTime", "n") for m in factory.machines]
     stop = threading.Event()
     errors: list[BaseException] = []
@@ -139,6 +140,6 @@ def test_a_detection_is_narrowed_by_later_cycles_and_recalibration_takes_the_lat
     dog.feed([Update(0, x, GOOD, t0 + 600.0 * i) for i, x in enumerate(later)], names)
     now = dog.latest(first)
     assert now.n > first.n and now.half_width < first.half_width and now.ratio > first.ratio
-    assert now.ratio - now.half_width <= 1.45 <= now.ratio + now.half_width + 0.05
+    assert now.ratio - now.half_width <= 1.5 <= now.ratio + now.half_width  # the change point past 300, 280
     changes = dog.recalibrate(first)  # the detection the user clicked, as it was first shown
     assert changes[0].value == pytest.approx(dog.changes_for(now)[0].value)  # the latest estimate is applied
