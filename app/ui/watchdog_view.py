@@ -111,6 +111,7 @@ class WatchdogPanel(QtWidgets.QWidget):
         layout.addWidget(self.table, 1)
         buttons = QtWidgets.QHBoxLayout()
         self.recalibrate_button = QtWidgets.QPushButton("Recalibrate")
+        self._shown: Detection | None = None  # the sized estimate the button names (what a click sets)
         self.dismiss_button = QtWidgets.QPushButton("Dismiss")
         self.dismiss_button.setToolTip("Not a change worth recalibrating: watch this parameter again from now")
         buttons.addWidget(self.recalibrate_button, 1)
@@ -255,6 +256,7 @@ class WatchdogPanel(QtWidgets.QWidget):
         sized = d is not None and dog is not None and d.size_known and (d.machine, d.param) in dog.channels
         self.recalibrate_button.setVisible(sized)
         self.dismiss_button.setVisible(can)
+        self._shown = d if sized else None  # the estimate the button names is the one a click applies
         if sized and d is not None and dog is not None:
             label = text.recalibration_label(d, dog.changes_for(d))
             self.recalibrate_button.setText(label)
@@ -272,18 +274,21 @@ class WatchdogPanel(QtWidgets.QWidget):
         d, dog, document = self._selected(), self.dog, self._document()
         if d is None or dog is None or document is None or (d.machine, d.param) not in dog.channels:
             return  # (not one of a machine removed from the layout since)
-        if not dog.latest(d).size_known:
+        shown = self._shown
+        if shown is None or (shown.machine, shown.param, shown.detected_ts) != (d.machine, d.param, d.detected_ts):
             return  # its size is not known yet: nothing to set
-        label = text.recalibration_label(dog.latest(d), dog.changes_for(dog.latest(d)))
-        changes = dog.recalibrate(d)  # with the latest estimate
+        # the estimate the button names, not one re-estimated since (cycles may have come in meanwhile)
+        label = text.recalibration_label(shown, dog.changes_for(shown))
+        changes = dog.recalibrate(shown)
         before = document.factory
         after = apply(Scenario(name="recalibrated", factory=before, changes=changes))
         i = self.detections.index(d)
+        self.detections[i] = shown  # the row keeps the size that was set
         self.done[i] = "recalibrated"
 
         def undone(yes: bool, dog=dog) -> None:  # the row and the log say what the model is now
             self.done[i] = "recalibration undone" if yes else "recalibrated"
-            dog.log_undo(d, yes)
+            dog.log_undo(shown, yes)
             self.refresh()
 
         self.undo_stack.push(RecalibrateCommand(document, before, after, d.machine, label, undone))

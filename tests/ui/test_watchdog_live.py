@@ -111,8 +111,9 @@ def test_a_drift_shows_in_the_alarms_dock_and_one_click_recalibrates_it(qloop, m
 
 
 def test_recalibrate_stays_off_while_the_size_of_a_change_is_not_known(make_window, qtbot):
-    """One cycle twice the modelled length is a detection at once, but its size needs five cycles: the row
-    says so and Recalibrate is not offered (Dismiss is) until they are in."""
+    """One cycle twice the modelled length is a detection at once, but its size is settling until sixteen
+    cycles since the change are in: the row says so and Recalibrate is not offered (Dismiss is) until then.
+    A click then sets the value the button names, even when cycles came in after the button was drawn."""
     w = make_window()
     panel = w.console.watchdog
     dog = w.live.session.make_watcher(w.document.factory, None)  # what a live session makes when it connects
@@ -121,20 +122,29 @@ def test_recalibrate_stays_off_while_the_size_of_a_change_is_not_known(make_wind
     qtbot.waitUntil(lambda: len(panel.detections) == 1, timeout=5000)
     row = _rows(panel.table)[0]
     assert row[0] == "CNC-03" and row[1].startswith("CNC-03 cycle time up since ")
-    assert "(size: not enough data — needs ≥ 5 cycles, 1 so far; " in row[1]
+    assert "(size: settling — 1 cycle since the change, needs ≥ 16; " in row[1]
     panel.table.selectRow(0)
     assert panel.selected_index() == 0
     assert panel.dismiss_button.isVisible() and not panel.recalibrate_button.isVisible()
     panel.recalibrate_selected()  # even if asked: nothing to set yet
     assert w.document.factory.machine("CNC-03").sim.cycle.mean_s == 270.0 and not w.document.dirty
-    dog.feed([Update(0, 541.0 + i, GOOD, 1200.0 + 600 * i) for i in range(3)], names)
+    dog.feed([Update(0, 541.0 + i, GOOD, 1200.0 + 600 * i) for i in range(14)], names)
     panel.refresh()
-    assert "needs ≥ 5 cycles, 4 so far;" in _rows(panel.table)[0][1] and not panel.recalibrate_button.isVisible()
-    dog.feed([Update(0, 545.0, GOOD, 3600.0)], names)
+    assert "settling — 15 cycles since the change, needs ≥ 16;" in _rows(panel.table)[0][1]
+    assert not panel.recalibrate_button.isVisible()
+    dog.feed([Update(0, 560.0, GOOD, 9600.0)], names)
     panel.refresh()  # (the panel refreshes every 2 s by itself)
-    assert _rows(panel.table)[0][1].startswith("CNC-03 cycle time +10")
+    shown = _rows(panel.table)[0][1]
+    assert shown.startswith("CNC-03 cycle time +10")
     assert panel.recalibrate_button.isVisible()
-    assert panel.recalibrate_button.text().startswith("Recalibrate CNC-03 cycle time to 2.0")
+    label = panel.recalibrate_button.text()
+    assert label.startswith("Recalibrate CNC-03 cycle time to 2.0") and label.endswith(" s)")
+    # cycles still come in between the button's last refresh and the click: the click sets what it names
+    dog.feed([Update(0, 700.0 + i, GOOD, 10_200.0 + 600 * i) for i in range(10)], names)
+    panel.recalibrate_selected()
+    set_s = w.document.factory.machine("CNC-03").sim.cycle.mean_s
+    assert label.endswith(f"({set_s:g} s)"), (label, set_s)
+    assert _rows(panel.table)[0][1] == shown and _rows(panel.table)[0][3] == "recalibrated"  # the size that was set
 
 
 def test_a_link_drop_interrupts_the_watchdog_and_makes_no_detection(qloop, make_window, qtbot):
