@@ -13,7 +13,7 @@ A detection made on one overwhelming observation knows the direction before the 
 >>> fast = Detection("CNC-03", "cycle", 1, 1.6, 0.3, 0.0, 3600.0, 1, 0.999, 270.0, 6.0, 4.1, clock=lambda t: "14:20",
 ...                  needs=5, rule="shewhart")
 >>> fast.text
-'CNC-03 cycle time up since 14:20 (size: settling — 1 cycle since the change, needs ≥ 5; > 99.9% confidence)'
+'CNC-03 cycle time up since 14:20 (size: settling — needs ≥ 5 cycles, 1 so far; > 99.9% confidence)'
 """
 
 from __future__ import annotations
@@ -128,7 +128,7 @@ class Detection:
     @property
     def text(self) -> str:
         """``CNC-03 cycle time +18 ± 5% since 14:20 (99.8% confidence)``, or, before the size is known,
-        ``CNC-03 cycle time up since 14:20 (size: settling — 1 cycle since the change, needs ≥ 5; > 99.9% confidence)``"""
+        ``CNC-03 cycle time up since 14:20 (size: settling — needs ≥ 5 cycles, 1 so far; > 99.9% confidence)``"""
         if not self.size_known:  # what is missing first: a narrow column cuts the confidence, not the reason
             return (
                 f"{self.machine} {PARAM_WORDS[self.param]} {'up' if self.direction > 0 else 'down'} since "
@@ -141,9 +141,9 @@ class Detection:
 
     @property
     def size_wanted(self) -> str:
-        """``settling — 1 cycle since the change, needs ≥ 5``: what the size still waits for."""
-        words = OBSERVATION_WORDS[self.param]
-        return f"settling — {self.n} {words if self.n != 1 else words[:-1]} since the change, needs ≥ {self.needs}"
+        """``settling — needs ≥ 16 cycles, 4 so far``: what the size still waits for, counted since the change
+        point (what is missing first: a narrow column cuts the count, not the need)."""
+        return f"settling — needs ≥ {self.needs} {OBSERVATION_WORDS[self.param]}, {self.n} so far"
 
     @property
     def estimate_s(self) -> float:

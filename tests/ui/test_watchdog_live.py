@@ -122,7 +122,7 @@ def test_recalibrate_stays_off_while_the_size_of_a_change_is_not_known(make_wind
     qtbot.waitUntil(lambda: len(panel.detections) == 1, timeout=5000)
     row = _rows(panel.table)[0]
     assert row[0] == "CNC-03" and row[1].startswith("CNC-03 cycle time up since ")
-    assert "(size: settling — 1 cycle since the change, needs ≥ 16; " in row[1]
+    assert "(size: settling — needs ≥ 16 cycles, 1 so far; " in row[1]
     panel.table.selectRow(0)
     assert panel.selected_index() == 0
     assert panel.dismiss_button.isVisible() and not panel.recalibrate_button.isVisible()
@@ -130,7 +130,7 @@ def test_recalibrate_stays_off_while_the_size_of_a_change_is_not_known(make_wind
     assert w.document.factory.machine("CNC-03").sim.cycle.mean_s == 270.0 and not w.document.dirty
     dog.feed([Update(0, 541.0 + i, GOOD, 1200.0 + 600 * i) for i in range(14)], names)
     panel.refresh()
-    assert "settling — 15 cycles since the change, needs ≥ 16;" in _rows(panel.table)[0][1]
+    assert "settling — needs ≥ 16 cycles, 15 so far;" in _rows(panel.table)[0][1]
     assert not panel.recalibrate_button.isVisible()
     dog.feed([Update(0, 560.0, GOOD, 9600.0)], names)
     panel.refresh()  # (the panel refreshes every 2 s by itself)

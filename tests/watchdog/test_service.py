@@ -50,7 +50,7 @@ def test_no_detection_is_claimed_before_there_are_enough_observations(factory):
     assert (d.machine, d.param, d.direction, d.n, d.rule) == ("CNC-03", "cycle", 1, 5, "cusum")
     # found on five cycles, its size settles on sixteen: a 95% interval within the chart's k = 0.5 σ
     assert not d.size_known and d.needs == 16 and d.ratio == pytest.approx(1.36, rel=0.02)
-    assert d.text.startswith("CNC-03 cycle time up since 0.2 h (size: settling — 5 cycles since the change, needs ≥ 16;")
+    assert d.text.startswith("CNC-03 cycle time up since 0.2 h (size: settling — needs ≥ 16 cycles, 5 so far;")
     assert dog.status("CNC-03", "cycle") == d.text
     dog.feed([Update(0, 366.0 + i, GOOD, 3600.0 + 600 * i) for i in range(11)], names)
     d = dog.latest(d)
@@ -76,7 +76,7 @@ def test_one_overwhelming_cycle_is_a_detection_whose_size_waits_for_enough_cycle
     assert (d.direction, d.n, d.rule, d.since_ts, d.needs) == (1, 1, "shewhart", 600.0, 16)
     assert not d.size_known
     assert d.text == (
-        "CNC-03 cycle time up since 0.2 h (size: settling — 1 cycle since the change, needs ≥ 16; > 99.9% confidence)"
+        "CNC-03 cycle time up since 0.2 h (size: settling — needs ≥ 16 cycles, 1 so far; > 99.9% confidence)"
     )
     assert dog.status("CNC-03", "cycle") == d.text
     with pytest.raises(ValueError, match="settling"):
@@ -84,7 +84,7 @@ def test_one_overwhelming_cycle_is_a_detection_whose_size_waits_for_enough_cycle
     with pytest.raises(ValueError, match="settling"):
         dog.recalibrate(d)
     dog.feed([Update(0, 541.0 + i, GOOD, 1200.0 + 600 * i) for i in range(14)], names)
-    assert not dog.latest(d).size_known and "settling — 15 cycles since the change, needs ≥ 16;" in dog.latest(d).text
+    assert not dog.latest(d).size_known and "settling — needs ≥ 16 cycles, 15 so far;" in dog.latest(d).text
     dog.feed([Update(0, 560.0, GOOD, 9600.0)], names)
     assert len(found) == 1  # one detection, re-estimated
     now = dog.latest(d)

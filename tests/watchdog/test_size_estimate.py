@@ -89,7 +89,7 @@ def test_while_the_size_settles_the_row_says_so_and_nothing_is_offered(factory):
             texts.append(d.text)
             if d.size_known:
                 break
-    assert texts and "size: settling — " in texts[0] and "since the change, needs ≥ 16;" in texts[0]
+    assert texts and "size: settling — " in texts[0] and "needs ≥ 16 cycles, " in texts[0]
     assert not texts[-1].startswith("CNC-03 cycle time up") and "settling" not in texts[-1]
     with pytest.raises(ValueError, match="settling"):
         dog.detections[0].suggestion()  # as first found: not sized
