@@ -147,7 +147,7 @@ class MachineSim(_Data):
     failure_clock: Literal["calendar", "operating"] = "calendar"
 
 
-StateName = Literal["running", "setup", "starved", "idle", "blocked", "down", "unknown"]
+StateName = Literal["running", "setup", "starved", "idle", "blocked", "down", "off_shift", "maintenance", "unknown"]
 #: Built-in state mappings: ``auto`` (floortwin's words and codes 0–4, Booleans, and the texts of OPC UA for
 #: Machinery and DI; enumerations recognised by their data type), OPC UA for Machinery's MachineryItemState
 #: and MachineryOperationMode, DI's DeviceHealth, and a Boolean "running" flag.

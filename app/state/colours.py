@@ -19,6 +19,8 @@ STATE_RGB = np.array(
         (240, 228, 66),  # 2 starved / idle: yellow
         (230, 159, 0),  # 3 blocked: orange
         (213, 94, 0),  # 4 down: vermilion
+        (70, 80, 100),  # 5 off shift: dark slate, the plant asleep (darker than "no data" grey)
+        (0, 114, 178),  # 6 planned maintenance: blue
     ],
     dtype=np.uint8,
 )
@@ -35,6 +37,8 @@ LEGEND: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
         ("starved / idle", STATE_RGB[2]),
         ("blocked", STATE_RGB[3]),
         ("down", STATE_RGB[4]),
+        ("off shift", STATE_RGB[5]),
+        ("maintenance", STATE_RGB[6]),
         ("unknown state", UNKNOWN_RGB),
         ("alarm", ALARM_RGB),
         ("no data / stale", NO_DATA_RGB),
@@ -45,11 +49,11 @@ LEGEND: tuple[tuple[str, tuple[int, ...]], ...] = tuple(
 def state_colours(
     codes: np.ndarray, status: np.ndarray, age_s: np.ndarray, max_age_s: float, alarm: np.ndarray, blink_on: bool
 ) -> np.ndarray:
-    """(N, 3) colours from state codes (0–4, ``UNKNOWN``, NaN for none), their status codes and ages, and
+    """(N, 3) colours from state codes (0–6, ``UNKNOWN``, NaN for none), their status codes and ages, and
     alarm flags.
 
     A machine without a good state of at most ``max_age_s`` shows "no data"; one whose value its mapping
-    does not know (or any code outside 0–4) shows "unknown state", never a neighbouring state; an alarm
+    does not know (or any code outside 0–6) shows "unknown state", never a neighbouring state; an alarm
     blinks between two reds (``blink_on`` alternates on a timer).
     """
     n = len(codes)
