@@ -58,7 +58,7 @@ sys.path.insert(0, str(ROOT))
 
 from scipy.optimize import quadratic_assignment  # noqa: E402
 
-from app.optimise.qap import Progress, read_qaplib, solve  # noqa: E402
+from app.optimise.qap import read_qaplib, solve  # noqa: E402
 from bench._harness import emit, ratio  # noqa: E402
 
 QAPLIB = ROOT / "tests" / "optimise" / "qaplib"
@@ -77,11 +77,11 @@ def best_known() -> dict[str, int]:
 def run_ours(a: np.ndarray, b: np.ndarray, seconds: float, seed: int, target: float) -> tuple[float, float | None]:
     reached: list[float] = []
 
-    def report(p: Progress) -> None:
-        if not reached and p.best_value <= target:
-            reached.append(p.seconds)
+    def report(value: float, seconds: float) -> None:
+        if not reached and value <= target:
+            reached.append(seconds)
 
-    r = solve(a, b, seconds=seconds, seed=seed, progress=report, report_every_s=0.0)
+    r = solve(a, b, seconds=seconds, seed=seed, on_best=report)
     if not reached and r.value <= target:
         reached.append(r.seconds)
     return float(r.value), (reached[0] if reached else None)

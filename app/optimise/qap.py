@@ -15,11 +15,18 @@ The search is Taillard's robust tabu search (RoTS; Taillard, *Parallel Computing
   iterations ago; the tenure is redrawn at random in [0.9 n, 1.1 n] every 2.2 n iterations; a tabu swap is
   allowed when it beats the best solution found (aspiration); a swap that places both facilities on
   locations they have not held for ``aspiration`` iterations is forced (long-term diversification);
-- after ``restart_after`` iterations without a new best (n²/2) the search restarts from the best solution
-  with a random perturbation of n/2 swaps (an iterated tabu search: short robust tabu walks between kicks
-  found the optima of structured instances such as chr25a far more often than one long walk);
-- several independent chains (8 for n ≤ 64) run side by side in the same numpy calls
-  (`app.optimise.qap_moves`); the result is the best of them.
+- after ``restart_after`` iterations without a new best (n²/2 for half the chains, n²/8 for the other
+  half) a chain restarts: every other time from its best solution with a random perturbation of n/2 swaps
+  (an iterated tabu search: short robust tabu walks between kicks found the optima of structured instances
+  such as chr25a far more often than one long walk), otherwise from the answer of FAQ (Frank–Wolfe on the
+  relaxation, `app.optimise.qap_faq`) from a random start, which lands near the best known value of
+  geometric instances such as kra30a where the tabu walk is slow to get;
+- several independent chains (32 for n ≤ 16, 16 for n ≤ 40, 8 for n ≤ 64) run side by side in the same
+  numpy calls (`app.optimise.qap_moves`); the result is the best of them. For small n a numpy call costs
+  about the same for one chain as for 32, so more chains cost little and reach a good solution sooner;
+- the tabu list is kept as one matrix per chain in the terms of the current permutation (four writes
+  per swap), and with symmetric matrices of zero diagonal (slot assignment, most of QAPLIB) the rows of Δ
+  are recomputed with the short formula of `app.optimise.qap_moves.swap_hollow`.
 
 Examples
 --------
@@ -41,7 +48,8 @@ from pathlib import Path
 
 import numpy as np
 
-from app.optimise.qap_moves import move_values, swap
+from app.optimise.qap_faq import faq_start
+from app.optimise.qap_moves import move_values, swap, swap_hollow
 
 __all__ = ["Progress", "QapInstance", "QapResult", "cost", "delta_matrix", "read_qaplib", "solve"]
 
@@ -162,6 +170,7 @@ def solve(
     cancelled: Callable[[], bool] | None = None,
     restart_after: int | None = None,
     chains: int | None = None,
+    on_best: Callable[[float, float], object] | None = None,
 ) -> QapResult:
     """Minimise ``cost(flow, distance, p)`` over permutations ``p`` by robust tabu search.
 
@@ -186,11 +195,16 @@ def solve(
         Polled with the progress reports (and every 64 iterations): ``True`` ends the search with the best
         solution so far.
     restart_after
-        Iterations without a new best before restarting from a perturbed best (default n²/2: short tabu
-        walks with strong kicks did best on the structured QAPLIB instances, e.g. chr25a).
+        Iterations without a new best before a chain restarts (default: n²/2 for half the chains and n²/8
+        for the other half; short tabu walks with strong kicks did best on structured QAPLIB instances such
+        as chr25a, shorter ones with FAQ restarts on kra30a).
     chains
-        Independent searches run side by side in the same numpy calls (default 8 for n ≤ 64, fewer
-        above): for small n a numpy call costs the same for one chain as for eight.
+        Independent searches run side by side in the same numpy calls (default 32 for n ≤ 16, 16 for
+        n ≤ 40, 8 for n ≤ 64, fewer above): for small n a numpy call costs about the same for one chain
+        as for 32.
+    on_best
+        Called with (cost, seconds) whenever the search finds a better solution than any before, when
+        it is found (a benchmark's "time to reach 1% of the best known value").
 
     Returns
     -------
@@ -214,7 +228,7 @@ def solve(
         return result
 
     rng = np.random.default_rng(seed)
-    K = chains if chains is not None else (8 if n <= 64 else 2 if n <= 256 else 1)
+    K = chains if chains is not None else (32 if n <= 16 else 16 if n <= 40 else 8 if n <= 64 else 2 if n <= 256 else 1)
     if start is not None:
         first = np.array(start, dtype=np.int64)
         if sorted(first.tolist()) != list(range(n)):
@@ -237,30 +251,50 @@ def solve(
     exact = integer and float(np.abs(a).sum()) * float(np.abs(b).max()) * 4 < 2.0**53
     a = a.astype(np.float64)
     b = b.astype(np.float64)
+    hollow = symmetric and not a.diagonal().any() and not b.diagonal().any()
     target_internal = None if target is None else target * scale
 
     chain = np.arange(K)
-    chain_3d, facility_3d = chain[:, None, None], np.arange(n)[None, :, None]
     all_rows = np.broadcast_to(np.arange(n), (K, n))
+    off_diagonal = ~np.eye(n, dtype=bool)
 
     def rebuild(p: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         bp = b[p[:, :, None], p[:, None, :]]
-        return bp, move_values(a, bp, all_rows, symmetric), (a[None] * bp).sum(axis=(1, 2))
+        return bp, move_values(a, bp, all_rows[: len(p)], symmetric), (a[None] * bp).sum(axis=(1, 2))
 
     bp, delta, current = rebuild(p)
     best, best_p = current.copy(), p.copy()
+    if on_best is not None:
+        on_best(float(best.min()) / scale, time.perf_counter() - t0)
     last_best_it = np.zeros(K, dtype=np.int64)
-    upper = np.triu(np.ones((n, n), dtype=bool), 1)
 
     t_min, t_max = max(2, int(0.9 * n)), max(3, math.ceil(1.1 * n))
     tenure = rng.integers(t_min, t_max + 1, K)
     aspiration = 5 * n * n  # Taillard's long-term aspiration, for n ≤ ~100
-    restart_after = restart_after if restart_after is not None else max(50, n * n // 2)
+    if restart_after is not None:
+        patience = np.full(K, restart_after)
+    else:
+        patience = np.where(chain % 2 == 0, max(50, n * n // 2), max(25, n * n // 8))
     # left[k, i, l]: the iteration at which facility i last left location l in chain k. Taillard's start
-    # values -(n·i + l): distinct, and nothing is forced before ``aspiration`` iterations.
+    # values -(n·i + l): distinct, and nothing is forced before ``aspiration`` iterations. The search keeps
+    # it as ``T[k, r, s] = left[k, r, p[k, s]]`` (when r last left the location s holds now): a swap (r, s)
+    # is tabu when both T[r, s] and T[s, r] are recent. A swap then exchanges T's columns r and s and sets
+    # T[r, s] = T[s, r] = now: four writes, no gather of n² entries per iteration. The diagonal (never a
+    # move, and overwritten before it could be one) holds a value that is never recent nor old.
     fresh = -np.arange(n * n, dtype=np.int64).reshape(n, n)
-    left = np.repeat(fresh[None], K, axis=0)
+    never = np.int64(2**62)
+
+    def tabu_times(k: np.ndarray, it: int) -> np.ndarray:
+        t = (fresh + it)[np.arange(n)[None, :, None], p[k][:, None, :]]
+        t[:, np.arange(n), np.arange(n)] = never
+        return t
+
+    T = tabu_times(chain, 0)
+    pairs_r = np.empty((K, 4), dtype=np.int64)
+    pairs_s = np.empty((K, 4), dtype=np.int64)
+    stamps = np.full((K, 4), never)  # T[r, s] = T[s, r] = now; T[r, r] = T[s, s] = never
     it = 0
+    restarts = 0
     last_report = t0
     stopped_by = "time"
     exact_every = 0 if exact else 16 * n  # inexact deltas drift: rebuild them now and then
@@ -290,48 +324,65 @@ def solve(
                 progress(Progress(it * K, overall()[0] / scale, float(current.min()) / scale, now - t0))
         it += 1
 
-        lp = left[chain_3d, facility_3d, p[:, None, :]]  # left[k, r, p[k, s]]
-        lpt = lp.transpose(0, 2, 1)
+        Tt = T.transpose(0, 2, 1)
         recent = (it - tenure)[:, None, None]
         # allowed: not tabu (either facility may go where it goes), or better than the chain's best
-        allowed = (lp < recent) | (lpt < recent)
+        allowed = np.minimum(T, Tt) < recent
         allowed |= delta < (best - current)[:, None, None]
-        allowed &= upper
         old = it - aspiration
-        if left.min() < old:  # a pair unused for long is forced (Taillard's long-term aspiration)
-            forced = (lp < old) & (lpt < old) & upper
+        if T.min() < old:  # a pair unused for long is forced (Taillard's long-term aspiration)
+            forced = (np.maximum(T, Tt) < old) & off_diagonal
             has = forced.any(axis=(1, 2))
             allowed[has] = forced[has]
-        stuck = ~allowed.any(axis=(1, 2))
-        if stuck.any():
-            allowed[stuck] = upper
+        # the whole matrix: Δ and T are symmetric, so the first least entry is the upper one, (r < s)
         flat = np.where(allowed, delta, np.inf).reshape(K, -1).argmin(axis=1)
         r, s = np.divmod(flat, n)
-        left[chain, r, p[chain, r]] = it
-        left[chain, s, p[chain, s]] = it
+        stuck = ~allowed[chain, r, s]
+        if stuck.any():  # every swap tabu: the best of all
+            flat[stuck] = np.where(off_diagonal, delta[stuck], np.inf).reshape(int(stuck.sum()), -1).argmin(axis=1)
+            r, s = np.divmod(flat, n)
+        col_r = T[chain, :, r].copy()
+        T[chain, :, r] = T[chain, :, s]
+        T[chain, :, s] = col_r
+        pairs_r[:, 0] = pairs_r[:, 2] = pairs_s[:, 1] = pairs_s[:, 2] = r
+        pairs_r[:, 1] = pairs_r[:, 3] = pairs_s[:, 0] = pairs_s[:, 3] = s
+        stamps[:, :2] = it
+        T[chain[:, None], pairs_r, pairs_s] = stamps
         current = current + delta[chain, r, s]
-        swap(a, p, bp, delta, r, s, symmetric)
+        if hollow:
+            swap_hollow(a, p, bp, delta, r, s)
+        else:
+            swap(a, p, bp, delta, r, s, symmetric)
         if exact_every and it % exact_every == 0:
             bp, delta, current = rebuild(p)
         better = current < best
         if better.any():
+            if on_best is not None and current.min() < best.min():
+                on_best(float(current.min()) / scale, time.perf_counter() - t0)
             best[better] = current[better]
             best_p[better] = p[better]
             last_best_it[better] = it
         if it % retune == 0:
             tenure = rng.integers(t_min, t_max + 1, K)
-        stalled = np.nonzero(it - last_best_it >= restart_after)[0]
+        stalled = np.nonzero(it - last_best_it >= patience)[0]
         if len(stalled):
-            # Iterated tabu search: a stalled chain restarts from its best with a random kick of n/2 swaps.
+            # Iterated tabu search: a stalled chain restarts from its best with a random kick of n/2 swaps,
+            # every other time from FAQ's answer from a random start instead.
             for k in stalled:
-                q = best_p[k].copy()
-                for _ in range(max(2, n // 2)):
-                    u, v = rng.choice(n, 2, replace=False)
-                    q[u], q[v] = q[v], q[u]
+                restarts += 1
+                if restarts % 2 == 0:
+                    q = faq_start(a, b, rng)
+                else:
+                    q = best_p[k].copy()
+                    kicks = max(2, n // 2)
+                    us = rng.integers(0, n, kicks)
+                    vs = (us + rng.integers(1, n, kicks)) % n  # two different facilities
+                    for u, v in zip(us.tolist(), vs.tolist(), strict=True):
+                        q[u], q[v] = q[v], q[u]
                 p[k] = q
-                left[k] = fresh + it
                 last_best_it[k] = it
-            bp, delta, current = rebuild(p)
+            T[stalled] = tabu_times(stalled, it)
+            bp[stalled], delta[stalled], current[stalled] = rebuild(p[stalled])
 
     k_best = overall()[1]
     best_perm = best_p[k_best].copy()

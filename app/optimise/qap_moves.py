@@ -80,3 +80,46 @@ def swap(a: np.ndarray, p: np.ndarray, bp: np.ndarray, delta: np.ndarray, r: np.
     delta[k, s] = rows[:, 1]
     delta[k, :, r] = rows[:, 0]
     delta[k, :, s] = rows[:, 1]
+
+
+def swap_hollow(a: np.ndarray, p: np.ndarray, bp: np.ndarray, delta: np.ndarray, r: np.ndarray, s: np.ndarray) -> None:
+    """`swap` for symmetric A and B with zero diagonals (most QAPLIB instances, and every slot assignment:
+    no flow from a machine to itself, no distance from a slot to itself), in about half the numpy calls.
+
+    There the rows of Δ shorten to ``Δ(x, v) = 2 (Σ_k a_xk b'_kv + Σ_k b'_xk a_kv − d_x − d_v + 2 a_xv b'_xv)``
+    with ``d_v = Σ_k a_kv b'_kv`` (the k = x, v terms of the sum taken back out), and Δ(x, x) comes out 0.
+    """
+    k = np.arange(p.shape[0])
+    pr = p[k, r]
+    p[k, r] = p[k, s]
+    p[k, s] = pr
+    row_r = bp[k, r]
+    bp[k, r] = bp[k, s]
+    bp[k, s] = row_r
+    col_r = bp[k, :, r]
+    bp[k, :, r] = bp[k, :, s]
+    bp[k, :, s] = col_r
+    alpha = a[r] - a[s]  # (K, n)
+    alpha *= 2
+    beta = bp[k, s] - bp[k, r]
+    corr = alpha[:, :, None] - alpha[:, None, :]
+    corr *= beta[:, :, None] - beta[:, None, :]
+    delta += corr
+    x = np.empty((len(k), 2), dtype=np.int64)
+    x[:, 0] = r
+    x[:, 1] = s
+    kx = k[:, None]
+    ax, bx = a[x], bp[kx, x]  # (K, 2, n)
+    d = np.einsum("ij,kij->kj", a, bp)  # (K, n)
+    rows = ax @ bp
+    rows += bx @ a
+    rows -= d[kx, x][..., None]
+    rows -= d[:, None, :]
+    ax *= bx
+    ax *= 2
+    rows += ax
+    rows *= 2
+    delta[k, r] = rows[:, 0]
+    delta[k, s] = rows[:, 1]
+    delta[k, :, r] = rows[:, 0]
+    delta[k, :, s] = rows[:, 1]

@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from app.optimise.qap import Progress, cost, delta_matrix, read_qaplib, solve
-from app.optimise.qap_moves import move_values, swap
+from app.optimise.qap_faq import faq_start
+from app.optimise.qap_moves import move_values, swap, swap_hollow
 
 HERE = Path(__file__).parent
 QAPLIB = HERE / "qaplib"
@@ -73,6 +74,56 @@ def test_the_incremental_update_keeps_every_move_value_exact(symmetric):
         for k in range(chains):
             assert np.array_equal(d[k], delta_matrix(a, b, p[k]))
             assert np.array_equal(bp[k], b[np.ix_(p[k], p[k])])
+
+
+def test_the_short_update_of_hollow_symmetric_instances_keeps_every_move_value_exact():
+    """`swap_hollow` (symmetric A and B with zero diagonals) against the cost difference of every swap,
+    recomputed from scratch, after each of many swaps in several chains at once."""
+    rng = np.random.default_rng(8)
+    n, chains = 12, 4
+    a = rng.integers(0, 20, (n, n)).astype(float)
+    b = rng.integers(0, 20, (n, n)).astype(float)
+    a, b = a + a.T, b + b.T
+    np.fill_diagonal(a, 0)
+    np.fill_diagonal(b, 0)
+    p = np.array([rng.permutation(n) for _ in range(chains)])
+    bp = b[p[:, :, None], p[:, None, :]]
+    d = move_values(a, bp, np.broadcast_to(np.arange(n), (chains, n)), True)
+    for _ in range(200):
+        pairs = np.array([rng.choice(n, 2, replace=False) for _ in range(chains)])
+        swap_hollow(a, p, bp, d, pairs[:, 0], pairs[:, 1])
+        for k in range(chains):
+            base = cost(a, b, p[k])
+            brute = np.zeros((n, n))
+            for r in range(n):
+                for s in range(n):
+                    q = p[k].copy()
+                    q[[r, s]] = q[[s, r]]
+                    brute[r, s] = cost(a, b, q) - base
+            assert np.array_equal(d[k], brute)
+            assert np.array_equal(bp[k], b[np.ix_(p[k], p[k])])
+
+
+def test_faq_starts_are_permutations_near_the_best_known_value_of_a_geometric_instance():
+    inst = read_qaplib(QAPLIB / "nug20.dat")
+    _, bks, _ = BKS["nug20"]
+    rng = np.random.default_rng(1)
+    starts = [faq_start(inst.flow, inst.distance, rng) for _ in range(5)]
+    for p in starts:
+        assert sorted(p.tolist()) == list(range(20))
+    randoms = [cost(inst.flow, inst.distance, rng.permutation(20)) for _ in range(5)]
+    assert max(cost(inst.flow, inst.distance, p) for p in starts) < min(randoms)  # far better than random
+    assert min(cost(inst.flow, inst.distance, p) for p in starts) <= bks * 1.05
+
+
+def test_on_best_reports_each_new_best_when_it_is_found():
+    inst = read_qaplib(QAPLIB / "nug12.dat")
+    found: list[tuple[float, float]] = []
+    r = solve(inst.flow, inst.distance, seconds=120, seed=1, max_iterations=300, on_best=lambda v, t: found.append((v, t)))
+    values = [v for v, _ in found]
+    assert values == sorted(values, reverse=True) and len(set(values)) == len(values)  # strictly better each time
+    assert values[-1] == r.value  # the last one reported is the answer
+    assert [t for _, t in found] == sorted(t for _, t in found)
 
 
 @pytest.mark.parametrize("n", [4, 5, 6, 7, 8])
