@@ -372,8 +372,9 @@ class Deployment:
         start = await self._read_all(counts)
         end_at = time.monotonic() + stage.window_s / self.time_scale
         # A machine's CycleTime still holds the last cycle made before the write, and the next may have begun
-        # before it: neither is the changed plant. Each changed machine is watched from its second new cycle
-        # on (a slower change was rolled back for "cycle time down … 1 so far" right after its write).
+        # before it (drawn before the write, published after it): neither is the changed plant. Each changed
+        # machine is watched from its second new cycle on. (The trial's "cycle time down … 1 so far" rollback
+        # was not such a value but one genuine extreme cycle hours in: Watchdog.confirmed below.)
         last = await self._read_all(cycles) if cycles else []
         new_cycles = [0] * len(last)
         while not await self._window_over(clock, t0, stage.window_s, end_at):
