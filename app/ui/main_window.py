@@ -83,7 +83,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.plugins = plugins or standard_plugins(self.settings.trusted_plugins, self.settings.disabled_plugins)
         self.view = FactoryView(self)
         self.setCentralWidget(self.view)
-        self.tree_dock = FactoryTreeDock(self.selection, self)
+        self.tree_dock = FactoryTreeDock(self.selection, self.view, self)
         self.log_dock = LogDock(self)
         self.alarms_dock = AlarmsDock(self)
         self.trends_dock = TrendsDock(self)
@@ -174,6 +174,7 @@ class MainWindow(QtWidgets.QMainWindow):
         )
         self.console.actions_changed.connect(self.refresh_actions)
         self.console.went_offline.connect(self._draw_offline)
+        self.tree_dock.follow_live(self.live, self.console.went_offline)  # each group's rolled-up figures
         self.console.binding_applied.connect(lambda _machine: self._on_selection_changed(self.selection.ids))
         self.timeline.time_requested.connect(self.live.show_time)
         self.alarms_dock.machine_activated.connect(self._fly_to)

@@ -1,19 +1,37 @@
-"""The factory tree: machines grouped by production line, filterable, synchronised with the selection."""
+"""The factory tree: enterprise › site › area › line › cell › machine, filterable, synchronised with the
+selection, each group with its live rolled-up figures; a group can be isolated in the 3D view."""
 
 from __future__ import annotations
 
-from PySide6 import QtCore, QtGui, QtWidgets
+from collections.abc import Sequence
+from typing import Protocol
+
+from PySide6 import QtCore, QtWidgets
 
 from app.model.factory import Factory
-from app.model.machine_tree import line_heading, machines_by_line
-from app.model.selection import Selection
+from app.model.hierarchy import PlantTree
+from app.model.machine_tree import ShownTree, tree_machine
+from app.rollup.live import LiveRollup
+from app.ui.plant_tree_model import GROUP_ROLE, ID_ROLE, PlantTreeModel
 
-ID_ROLE = QtCore.Qt.ItemDataRole.UserRole + 1
-FILTER_ROLE = QtCore.Qt.ItemDataRole.UserRole + 2  # "name id kind": what the filter box matches
+__all__ = ["GROUP_ROLE", "ID_ROLE", "FactoryTreeDock"]
+
+#: Up to this many machines the tree opens fully; a bigger plant opens down to its areas' lines.
+EXPAND_ALL_UP_TO = 2000
+#: Live figures are rolled up at most this often (ms): a tree row is read, not watched frame by frame.
+ROLLUP_INTERVAL_MS = 1000
+
+
+class Isolating(Protocol):
+    """What the tree asks of the 3D view: show only some machines, or all of them."""
+
+    def isolate(self, ids: Sequence[str]) -> None: ...
+
+    def show_all(self) -> None: ...
 
 
 class FactoryTreeDock(QtWidgets.QDockWidget):
-    """A dock listing every machine under its line; selecting here selects in the 3D view and back.
+    """A dock listing every machine under its groups; selecting here selects in the 3D view and back.
 
     Signals
     -------
@@ -23,101 +41,212 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
 
     machine_activated = QtCore.Signal(str)
 
-    def __init__(self, selection: Selection, parent: QtWidgets.QWidget | None = None):
+    def __init__(self, selection, view: Isolating | None = None, parent: QtWidgets.QWidget | None = None):
         super().__init__("Factory", parent)
         self.setObjectName("dock_factory")
         self._selection = selection
-        self._items: dict[str, QtGui.QStandardItem] = {}
+        self._view = view
+        self._factory: Factory | None = None
+        self._index: dict[str, int] = {}
+        self.rollup: LiveRollup | None = None
+        self._live = None
+        self.isolated: str | None = None  # the group on view alone (its name), None: every machine
         self._syncing = False
         body = QtWidgets.QWidget(self)
         layout = QtWidgets.QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
         self.filter = QtWidgets.QLineEdit(body)
-        self.filter.setPlaceholderText("Filter machines (name, id, kind)…")
+        self.filter.setPlaceholderText("Filter machines (name, id, kind, area, line)…")
         self.filter.setClearButtonEnabled(True)
         layout.addWidget(self.filter)
-        self.model = QtGui.QStandardItemModel(0, 3, self)
-        self.model.setHorizontalHeaderLabels(["Name", "Id", "Kind"])
-        self.proxy = QtCore.QSortFilterProxyModel(self)
-        self.proxy.setSourceModel(self.model)
-        self.proxy.setRecursiveFilteringEnabled(True)
-        self.proxy.setFilterCaseSensitivity(QtCore.Qt.CaseSensitivity.CaseInsensitive)
-        self.proxy.setFilterKeyColumn(0)
-        self.proxy.setFilterRole(FILTER_ROLE)
+        bar = QtWidgets.QHBoxLayout()
+        self.isolated_label = QtWidgets.QLabel(body)
+        self.isolated_label.setWordWrap(True)
+        self.show_all_button = QtWidgets.QPushButton("Show all", body)
+        self.show_all_button.setToolTip("Show every machine in the 3D view again")
+        bar.addWidget(self.isolated_label, 1)
+        bar.addWidget(self.show_all_button)
+        layout.addLayout(bar)
+        self.model = PlantTreeModel(self)
         self.tree = QtWidgets.QTreeView(body)
-        self.tree.setModel(self.proxy)
+        self.tree.setModel(self.model)
         self.tree.setUniformRowHeights(True)
+        self.tree.setIndentation(14)  # five levels stay readable in a narrow dock
         self.tree.setSelectionMode(QtWidgets.QAbstractItemView.SelectionMode.ExtendedSelection)
         self.tree.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         self.tree.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.tree.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
         # The id always fits, the kind shows its colour, the name takes what is left (elided in a narrow
         # dock, whole in the tooltips): every column stays on screen from 1366×768 up.
         header = self.tree.header()
         header.setStretchLastSection(False)
         header.setMinimumSectionSize(40)
+        header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(2, 34)  # the kind as its colour (its name in the tooltip, whole when widened)
         self.tree.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.tree.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
         layout.addWidget(self.tree)
         self.setWidget(body)
+        self._rollup_timer = QtCore.QTimer(self)
+        self._rollup_timer.setSingleShot(True)
+        self._rollup_timer.setInterval(ROLLUP_INTERVAL_MS)
+        self._rollup_timer.timeout.connect(self.update_figures)
+        self._show_isolation()
         self.filter.textChanged.connect(self._on_filter)
+        self.show_all_button.clicked.connect(self.show_all)
         self.tree.selectionModel().selectionChanged.connect(self._on_tree_selection)
         self.tree.doubleClicked.connect(self._on_double_click)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         selection.changed.connect(self._on_model_selection)
 
+    # -- content -----------------------------------------------------------------------------------------
     def set_factory(self, factory: Factory) -> None:
-        """Rebuild the tree for ``factory``."""
-        self.model.removeRows(0, self.model.rowCount())
-        self._items.clear()
-        root = self.model.invisibleRootItem()
-        for line_name, machines in machines_by_line(factory).items():
-            parent = QtGui.QStandardItem(line_heading(line_name, len(machines)))
-            parent.setSelectable(False)
-            parent.setData(line_name, FILTER_ROLE)
-            font = parent.font()
-            font.setBold(True)
-            parent.setFont(font)
-            root.appendRow([parent, QtGui.QStandardItem(""), QtGui.QStandardItem("")])
-            for m in machines:
-                name_item = QtGui.QStandardItem(m.name)
-                name_item.setData(m.id, ID_ROLE)
-                name_item.setToolTip(m.tooltip)
-                name_item.setData(m.match, FILTER_ROLE)
-                id_item = QtGui.QStandardItem(m.id)
-                id_item.setData(m.id, ID_ROLE)
-                # The kind as its colour swatch; its name in the tooltip (a narrow column would only show "…").
-                kind_item = QtGui.QStandardItem("" if m.colour else m.kind_label)
-                kind_item.setData(m.id, ID_ROLE)
-                kind_item.setToolTip(m.kind_label)
-                if m.colour:
-                    kind_item.setData(QtGui.QColor(*m.colour), QtCore.Qt.ItemDataRole.DecorationRole)
-                parent.appendRow([name_item, id_item, kind_item])
-                self._items[m.id] = name_item
-        self.tree.expandAll()
-        header = self.tree.header()
-        if header.count() >= 3:
-            header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.Stretch)
-            header.setSectionResizeMode(1, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-            header.setSectionResizeMode(2, QtWidgets.QHeaderView.ResizeMode.Interactive)
-            # The kind as its colour (its name in the tooltip, and whole when the user widens the column).
-            header.resizeSection(2, 34)
+        """Rebuild the tree for ``factory`` (the filter kept; any isolation ends, as the view is rebuilt)."""
+        self._factory = factory
+        self._index = factory.machine_index()
+        tree = PlantTree.of(factory)
+        shown = ShownTree(tree, [tree_machine(m) for m in factory.machines])
+        shown.set_filter(self.filter.text())
+        self.model.set_tree(shown)
+        if self.rollup is None:
+            self.rollup = LiveRollup(factory)
+        else:
+            self.rollup.set_factory(factory)
+        self.isolated = None
+        self._show_isolation()
+        self._expand()
+        self._on_model_selection(self._selection.ids)
+
+    def _expand(self) -> None:
+        shown = self.model.shown
+        if shown is None:
+            return
+        for node, children in shown.rows.items():  # a group row's name and figures take the whole width
+            parent = self.model.node_index(node)
+            for row, child in enumerate(children):
+                if shown.group_of(child) is None:
+                    break  # a group's rows: its groups first, then its machines
+                self.tree.setFirstColumnSpanned(row, parent, True)
+        if len(shown.machines) <= EXPAND_ALL_UP_TO or (shown.text and shown.shown_machines.sum() <= EXPAND_ALL_UP_TO):
+            self.tree.expandAll()
+        else:
+            self.tree.expandToDepth(1)  # the enterprise or site and its areas: the lines stay closed
 
     def _on_filter(self, text: str) -> None:
-        self.proxy.setFilterFixedString(text)
-        self.tree.expandAll()
+        self.model.set_filter(text)
+        self._expand()
+        self._on_model_selection(self._selection.ids)
 
-    def _on_tree_selection(self, *_args) -> None:
-        if self._syncing:
+    # -- live figures --------------------------------------------------------------------------------------
+    def follow_live(self, live, went_offline) -> None:
+        """Roll up ``live``'s state (a ``LiveLink``: ``shown()``, ``output_rates()``, ``rates_counting()``)
+        after its values change, at most once a second; the figures go with the link (``went_offline``)."""
+        self._live = live
+        live.values_flushed.connect(self._schedule_figures)
+        went_offline.connect(self.clear_figures)
+
+    def _schedule_figures(self, _changed: object = None) -> None:
+        if not self._rollup_timer.isActive():
+            self._rollup_timer.start()
+
+    def clear_figures(self) -> None:
+        """No live figures (offline): group rows show their names and sizes, and watching starts again."""
+        self._rollup_timer.stop()
+        if self.rollup is not None:
+            self.rollup.reset()
+        self.model.set_figures(None)
+
+    def update_figures(self) -> None:
+        """Roll up the live state now (the timer's work; tests call it)."""
+        live, rollup = self._live, self.rollup
+        shown = live.shown() if live is not None else None
+        if rollup is None:
             return
-        ids = []
+        if shown is None:
+            self.model.set_figures(None)
+            return
+        store, t = shown
+        self.model.set_figures(rollup.update(store, t, live.output_rates(), live.rates_counting()))
+
+    # -- isolation ---------------------------------------------------------------------------------------
+    def isolate_group(self, g: int) -> None:
+        """Show only group ``g``'s machines in the 3D view."""
+        shown = self.model.shown
+        if shown is None or self._view is None:
+            return
+        grp = shown.tree.groups[g]
+        members = shown.tree.members(g)
+        self._view.isolate([shown.machines[i].id for i in members])
+        self.isolated = grp.name
+        self._show_isolation(len(members))
+
+    def show_all(self) -> None:
+        """Every machine on view again."""
+        if self._view is not None:
+            self._view.show_all()
+        self.isolated = None
+        self._show_isolation()
+
+    def _show_isolation(self, count: int = 0) -> None:
+        on = self.isolated is not None
+        noun = "machine" if count == 1 else "machines"
+        self.isolated_label.setText(f"3D view: only {self.isolated} ({count} {noun})" if on else "")
+        self.isolated_label.setVisible(on)
+        self.show_all_button.setVisible(on)
+
+    def _context_menu(self, pos: QtCore.QPoint) -> None:
+        menu = self.context_menu(self.tree.indexAt(pos))
+        if menu is not None:
+            menu.exec(self.tree.viewport().mapToGlobal(pos))
+
+    def context_menu(self, index: QtCore.QModelIndex) -> QtWidgets.QMenu | None:
+        """The menu for a row: isolate its group (a machine's: its own line or cell), show all."""
+        shown = self.model.shown
+        if shown is None or self._view is None:
+            return None
+        menu = QtWidgets.QMenu(self.tree)
+        g = index.data(GROUP_ROLE) if index.isValid() else None
+        if g is None and index.isValid() and index.data(ID_ROLE):
+            g = int(shown.tree.leaf_of[self._index[index.data(ID_ROLE)]])
+        if g is not None:
+            grp = shown.tree.groups[g]
+            menu.addAction(f"Isolate {grp.level} “{grp.name}”", lambda: self.isolate_group(g))
+            menu.addAction(f"Select its {len(shown.shown_members(g))} machines", lambda: self._select_group(g))
+        show_all = menu.addAction("Show all machines", self.show_all)
+        show_all.setEnabled(self.isolated is not None)
+        return menu
+
+    def _select_group(self, g: int) -> None:
+        shown = self.model.shown
+        if shown is not None:
+            self._selection.select([shown.machines[i].id for i in shown.shown_members(g)])
+
+    # -- selection -----------------------------------------------------------------------------------------
+    def _on_tree_selection(self, *_args) -> None:
+        if self._syncing or self.model.shown is None:
+            return
+        shown = self.model.shown
+        ids: dict[str, None] = {}
         for index in self.tree.selectionModel().selectedRows(0):
-            mid = index.data(ID_ROLE)
-            if mid:
-                ids.append(mid)
+            g = index.data(GROUP_ROLE)
+            if g is not None:  # a group row selects its machines (those the filter shows)
+                ids.update(dict.fromkeys(shown.machines[i].id for i in shown.shown_members(g)))
+            elif mid := index.data(ID_ROLE):
+                ids[mid] = None
         self._syncing = True
         try:
-            self._selection.select(ids)
+            self._selection.select(list(ids))
         finally:
             self._syncing = False
+
+    def index_of(self, machine_id: str, column: int = 0) -> QtCore.QModelIndex:
+        """The row of a machine (invalid when unknown or filtered out)."""
+        shown, i = self.model.shown, self._index.get(machine_id)
+        if shown is None or i is None:
+            return QtCore.QModelIndex()
+        return self.model.node_index(shown.machine_node(i), column)
 
     def _on_model_selection(self, ids: tuple[str, ...]) -> None:
         if self._syncing:
@@ -126,18 +255,13 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
         try:
             sel = QtCore.QItemSelection()
             for mid in ids:
-                item = self._items.get(mid)
-                if item is None:
-                    continue
-                src = item.index()
-                left = self.proxy.mapFromSource(src)
-                right = self.proxy.mapFromSource(src.siblingAtColumn(2))
+                left = self.index_of(mid)
                 if left.isValid():
-                    sel.select(left, right)
+                    sel.select(left, left.siblingAtColumn(2))
             flags = QtCore.QItemSelectionModel.SelectionFlag.ClearAndSelect | QtCore.QItemSelectionModel.SelectionFlag.Rows
             self.tree.selectionModel().select(sel, flags)
-            if ids and ids[-1] in self._items:
-                self.tree.scrollTo(self.proxy.mapFromSource(self._items[ids[-1]].index()))
+            if ids and (last := self.index_of(ids[-1])).isValid():
+                self.tree.scrollTo(last)
         finally:
             self._syncing = False
 
@@ -147,5 +271,5 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
             self.machine_activated.emit(mid)
 
     def selected_ids(self) -> list[str]:
-        """Machine ids selected in the tree (for tests and commands)."""
+        """Machine ids whose rows are selected in the tree (for tests and commands)."""
         return [i.data(ID_ROLE) for i in self.tree.selectionModel().selectedRows(0) if i.data(ID_ROLE)]
