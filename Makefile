@@ -32,15 +32,19 @@ test: sysdeps $(STAMP) $(INTEROP)
 
 VERSION := $(shell sed -n 's/^version = "\(.*\)"/\1/p' pyproject.toml | head -1)
 
+# Where the package is put together and where it lands (e.g. make package PKG_BUILD=/tmp/ft-build PKG_DIST=/tmp/ft-dist).
+PKG_BUILD ?= build
+PKG_DIST ?= dist
+
 ## A self-contained Linux application (PyInstaller, packaging/floortwin.spec) as a .deb and a tarball in dist/.
 package: sysdeps $(STAMP)
 	$(PY) -m pip install --quiet -e '.[package]'
-	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath dist --workpath build/pyinstaller packaging/floortwin.spec
-	bash packaging/linux/build-deb.sh $(VERSION)
+	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath $(PKG_DIST) --workpath $(PKG_BUILD)/pyinstaller packaging/floortwin.spec
+	PKG_BUILD=$(PKG_BUILD) PKG_DIST=$(PKG_DIST) bash packaging/linux/build-deb.sh $(VERSION)
 
 ## Build the package, unpack the .deb into a clean prefix and render the demo with it (no dev venv involved).
 package-test: package
-	FLOORTWIN_DEB=dist/floortwin_$(VERSION)_$$(dpkg --print-architecture).deb $(PY) -m pytest -p no:cacheprovider tests/installer -q
+	FLOORTWIN_DEB=$(PKG_DIST)/floortwin_$(VERSION)_$$(dpkg --print-architecture).deb $(PY) -m pytest -p no:cacheprovider tests/installer -q
 
 ## Every benchmark; each ends with one JSON line of figures and ratios.
 bench: sysdeps $(STAMP)

@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Wraps the PyInstaller bundle (dist/floortwin/) as a .deb and a tarball.
-#   packaging/linux/build-deb.sh VERSION     (run by `make package`)
+#   packaging/linux/build-deb.sh VERSION     (run by `make package`; PKG_DIST and PKG_BUILD as in the Makefile)
 # The .deb installs the bundle in /opt/floortwin, a `floortwin` command in /usr/bin, a desktop entry and
 # the icon. Its dependencies are the system libraries Qt and VTK load at run time (X11/xcb, GL, fonts).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 VERSION="${1:?usage: build-deb.sh VERSION}"
 ARCH="$(dpkg --print-architecture 2>/dev/null || echo amd64)"
-BUNDLE=dist/floortwin
+DIST="${PKG_DIST:-dist}"
+BUNDLE="$DIST/floortwin"
 test -x "$BUNDLE/floortwin" || { echo "no PyInstaller bundle in $BUNDLE: run make package" >&2; exit 1; }
 
-STAGE=build/deb/floortwin_${VERSION}_${ARCH}
+STAGE="${PKG_BUILD:-build}/deb/floortwin_${VERSION}_${ARCH}"
 rm -rf "$STAGE"
 mkdir -p "$STAGE/DEBIAN" "$STAGE/opt" "$STAGE/usr/bin" "$STAGE/usr/share/applications" \
          "$STAGE/usr/share/icons/hicolor/scalable/apps" "$STAGE/usr/share/doc/floortwin"
@@ -48,7 +49,6 @@ Description: desktop digital twin of a factory floor
  simulations compared with the recorded actuals. Self-contained: it brings its
  own Python, Qt and VTK.
 CONTROL
-mkdir -p dist
-dpkg-deb --root-owner-group -Zgzip -z3 --build "$STAGE" "dist/floortwin_${VERSION}_${ARCH}.deb" >/dev/null
-tar -C dist -czf "dist/floortwin-${VERSION}-linux-${ARCH}.tar.gz" floortwin
-ls -l dist/*.deb dist/*.tar.gz
+dpkg-deb --root-owner-group -Zgzip -z3 --build "$STAGE" "$DIST/floortwin_${VERSION}_${ARCH}.deb" >/dev/null
+tar -C "$DIST" -czf "$DIST/floortwin-${VERSION}-linux-${ARCH}.tar.gz" floortwin
+ls -l "$DIST"/*.deb "$DIST"/*.tar.gz
