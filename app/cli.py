@@ -246,12 +246,18 @@ def _end_on_sigterm(window):
     unsaved edits go to the autosave, the live link, plant simulator and worker processes stop."""
     import signal
 
-    from PySide6 import QtCore
+    from PySide6 import QtCore, QtWidgets
 
     def end(_signum, _frame) -> None:
         log.info("terminated: closing")
         window.files.ending = True
-        QtCore.QTimer.singleShot(0, window.close)
+        # A question open when the session ends (Quit's "Save the unsaved changes?") has nobody to answer it:
+        # it is dismissed, and the window closes as SIGTERM closes it (the edits go to the autosave). Left
+        # open, its event loop kept the process — plant simulator and all — running after SIGTERM.
+        for widget in QtWidgets.QApplication.topLevelWidgets():
+            if isinstance(widget, QtWidgets.QDialog) and widget.isModal() and widget.isVisible():
+                widget.reject()
+        QtCore.QTimer.singleShot(100, window.close)  # once the dismissed question's loop has returned
 
     signal.signal(signal.SIGTERM, end)
     # Python runs a signal handler only between bytecodes: a timer lets it run while Qt waits for events.

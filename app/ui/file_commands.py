@@ -86,6 +86,9 @@ class FileCommands(QtCore.QObject):
             f"The factory has unsaved changes. Save them before {before}?",
             Button.Save | Button.Discard | Button.Cancel,
         )
+        if self.ending:  # the session ended while the question was open (SIGTERM dismissed it): keep the edits
+            self.autosave_now()
+            return True
         if answer == Button.Cancel or (answer == Button.Save and not self.save()):
             return False
         if answer == Button.Discard:
