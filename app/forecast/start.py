@@ -38,6 +38,7 @@ from app.model.factory import Distribution
 from app.model.signals import MACHINE_STATES
 from app.sim.model import SimModel, Station
 from app.sim.start_state import StartState, StationStart
+from app.sim.streams import draw as draw_durations
 
 RUNNING, SETUP, STARVED, BLOCKED, DOWN = (MACHINE_STATES.index(n) for n in ("running", "setup", "starved", "blocked", "down"))
 #: The least mean repair time assumed for a breakdown the model does not know (seconds).
@@ -62,6 +63,8 @@ def draw(d: Distribution, rng: np.random.Generator) -> float:
     if d.kind == "lognormal":
         mu, sigma = _lognormal(d)
         return float(rng.lognormal(mu, sigma))
+    if d.kind != "empirical":  # uniform, triangular, gamma, Erlang, Weibull
+        return float(draw_durations(d, rng, 1)[0])
     return float(rng.choice(np.asarray(d.samples_s, dtype=float)))
 
 
@@ -88,7 +91,8 @@ def residual(d: Distribution, elapsed_s: float, rng: np.random.Generator) -> flo
             return 0.0
         u = lo + (1.0 - lo) * rng.random()
         return max(math.exp(mu + sigma * float(ndtri(u))) - e, 0.0)
-    samples = np.asarray(d.samples_s, dtype=float)
+    # The other kinds: drawn (a sample of them, the empirical ones), kept only when longer than e so far.
+    samples = np.asarray(d.samples_s, dtype=float) if d.kind == "empirical" else draw_durations(d, rng, 256)
     longer = samples[samples > e]
     return float(rng.choice(longer)) - e if len(longer) else 0.0
 
@@ -109,7 +113,7 @@ def equilibrium_residual(d: Distribution, rng: np.random.Generator) -> float:
     if d.kind == "lognormal":
         mu, sigma = _lognormal(d)
         return u * float(rng.lognormal(mu + sigma * sigma, sigma))
-    samples = np.asarray(d.samples_s, dtype=float)
+    samples = np.asarray(d.samples_s, dtype=float) if d.kind == "empirical" else draw_durations(d, rng, 256)
     return u * float(rng.choice(samples, p=samples / samples.sum()))
 
 

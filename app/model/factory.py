@@ -34,6 +34,7 @@ from app.model.calendar import (
     span,
     week_overlaps,
 )
+from app.model.distributions import DERIVED_MEAN, PARAMETERS, SHAPE_FIELDS, article, natural_mean
 from app.model.hierarchy import Hierarchy
 
 FORMAT: Final = "floortwin-factory"
@@ -79,14 +80,26 @@ class Footprint(_Data):
 class Distribution(_Data):
     """A random duration.
 
-    ``deterministic``: always ``mean_s``; ``exponential``: mean ``mean_s``; ``lognormal``: mean ``mean_s``
-    and coefficient of variation ``cv``; ``empirical``: drawn from ``samples_s``.
+    ``deterministic``: always ``mean_s``; ``exponential``: mean ``mean_s``; ``lognormal`` and ``gamma``:
+    mean ``mean_s`` and coefficient of variation ``cv``; ``erlang``: mean ``mean_s`` in ``phases``
+    exponential phases; ``empirical``: drawn from ``samples_s``; ``uniform``: between ``min_s`` and
+    ``max_s``; ``triangular``: ``min_s``, most often ``mode_s``, ``max_s``; ``weibull``: ``shape`` and
+    ``scale_s``. The last four and empirical derive ``mean_s`` from their parameters
+    (``app.model.distributions``).
     """
 
-    kind: Literal["deterministic", "exponential", "lognormal", "empirical"] = "deterministic"
+    kind: Literal[
+        "deterministic", "exponential", "lognormal", "empirical", "uniform", "triangular", "gamma", "erlang", "weibull"
+    ] = "deterministic"
     mean_s: Seconds = 60.0
     cv: Annotated[float, Field(ge=0, le=10)] = 0.0
     samples_s: list[Seconds] = Field(default_factory=list, max_length=100_000)
+    min_s: NonNegSeconds | None = None
+    mode_s: NonNegSeconds | None = None
+    max_s: Seconds | None = None
+    phases: Annotated[int, Field(ge=1, le=1000)] | None = None
+    shape: Annotated[float, Field(gt=0, le=100)] | None = None
+    scale_s: Seconds | None = None
 
     # A field that a kind ignores is refused rather than silently ignored (a deterministic time with cv 0.7
     # would otherwise run with no variation at all).
@@ -94,12 +107,18 @@ class Distribution(_Data):
     @classmethod
     def _cv_only_for_lognormal(cls, cv: float, info: ValidationInfo) -> float:
         kind = info.data.get("kind")
+        if cv != 0 and kind in ("erlang", "uniform", "triangular", "weibull"):
+            raise PydanticCustomError(
+                "ignored_field",
+                f"{cv:g} is ignored by {article(kind)} {kind} time (its variation follows from "
+                f"{' and '.join(p for p in PARAMETERS[kind] if p != 'mean_s')}): "
+                'use kind "lognormal" or "gamma" for a time with this variation, or leave cv out',
+            )
         if cv != 0 and kind in ("deterministic", "exponential", "empirical"):
-            article = "an" if kind in ("exponential", "empirical") else "a"
             fixed = {"deterministic": "0", "exponential": "1", "empirical": "that of its samples"}[kind]
             raise PydanticCustomError(
                 "ignored_field",
-                f"{cv:g} is ignored by {article} {kind} time (its coefficient of variation is {fixed}): "
+                f"{cv:g} is ignored by {article(kind)} {kind} time (its coefficient of variation is {fixed}): "
                 'use kind "lognormal" for a time with this variation, or leave cv out',
             )
         return cv
@@ -108,13 +127,56 @@ class Distribution(_Data):
     @classmethod
     def _samples_only_for_empirical(cls, samples: list[float], info: ValidationInfo) -> list[float]:
         kind = info.data.get("kind")
-        if samples and kind in ("deterministic", "exponential", "lognormal"):
-            article = "an" if kind == "exponential" else "a"
+        if samples and kind is not None and kind != "empirical":
             raise PydanticCustomError(
                 "ignored_field",
-                f'{article} {kind} time draws no samples: use kind "empirical" to draw from them, or leave samples_s out',
+                f'{article(kind)} {kind} time draws no samples: use kind "empirical" to draw from them, or leave samples_s out',
             )
         return samples
+
+    @field_validator(*SHAPE_FIELDS)
+    @classmethod
+    def _only_for_its_kinds(cls, value: float | None, info: ValidationInfo) -> float | None:
+        kind, name = info.data.get("kind"), info.field_name
+        if value is not None and kind is not None and name not in PARAMETERS[kind]:
+            users = " or ".join(f'"{k}"' for k, p in PARAMETERS.items() if name in p)
+            raise PydanticCustomError(
+                "ignored_field",
+                f"{value:g} is ignored by {article(kind)} {kind} time (it takes {', '.join(PARAMETERS[kind])}): "
+                f"use kind {users} for it, or leave {name} out",
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _shape(self) -> Distribution:
+        """Every parameter of a uniform, triangular, gamma, Erlang or Weibull time given and consistent; its
+        ``mean_s`` derived (uniform, triangular, Weibull) — a different one given is refused."""
+        if self.kind not in ("uniform", "triangular", "gamma", "erlang", "weibull"):
+            return self
+        given = {p: getattr(self, p) for p in PARAMETERS[self.kind]}
+        missing = [p for p, v in given.items() if v is None or (p == "cv" and v == 0)]
+        if missing:
+            raise PydanticCustomError(
+                "missing_parameter",
+                f"{article(self.kind)} {self.kind} time needs {' and '.join(missing)}"
+                + (" > 0" if missing == ["cv"] else "")
+                + f" (it takes {', '.join(PARAMETERS[self.kind])})",
+            )
+        lo, mode, hi = self.min_s, self.mode_s, self.max_s
+        if lo is not None and hi is not None and not lo < hi:
+            raise PydanticCustomError("bad_range", f"min_s {lo:g} must be less than max_s {hi:g}")
+        if mode is not None and lo is not None and hi is not None and not lo <= mode <= hi:
+            raise PydanticCustomError("bad_range", f"mode_s {mode:g} must lie between min_s {lo:g} and max_s {hi:g}")
+        if self.kind in DERIVED_MEAN:
+            mean = natural_mean(self.kind, given)
+            if "mean_s" in self.model_fields_set and abs(self.mean_s - mean) > 1e-9 * max(mean, 1.0):
+                raise PydanticCustomError(
+                    "ignored_field",
+                    f"mean_s {self.mean_s:g} is not the mean of this {self.kind} time ({mean:.6g}): it follows from "
+                    f"{' and '.join(PARAMETERS[self.kind])}, so leave mean_s out (or give that mean)",
+                )
+            self.__dict__["mean_s"] = mean  # past validation: the value follows from the parameters
+        return self
 
     @model_validator(mode="after")
     def _empirical_mean(self) -> Distribution:

@@ -28,6 +28,7 @@ from pydantic import Field, ValidationError
 
 from app.model.atomic import atomic_write_text
 from app.model.checks import check_factory
+from app.model.distributions import DERIVED_MEAN, SHAPE_FIELDS
 from app.model.edits import layout_diff, without
 from app.model.factory import Factory, Identifier, Machine, Name, Pose, _Data
 from app.model.problems import Problem, problems_from_validation, show_value
@@ -276,9 +277,18 @@ def _set_param(f: Factory, i: int, ch: MachineParam, at: str) -> list[Problem]:
         # the change means what it says: a time with this variation (a lognormal one keeps the mean)
         if cycle["kind"] == "empirical":
             return [Problem(f"{at}.param", "an empirical cycle time varies as its samples do: it has no CV to change")]
-        cycle["kind"] = "lognormal" if value > 0 else "deterministic"
+        if cycle["kind"] != "gamma" or value == 0:
+            cycle["kind"] = "lognormal" if value > 0 else "deterministic"
+        cycle.update(dict.fromkeys(SHAPE_FIELDS))  # its variation is now the cv (a uniform's bounds go)
     if ch.param == "cycle_mean_s" and cycle["kind"] == "empirical":
         return _scale_samples(f, i, cycle, float(value), at)
+    if ch.param == "cycle_mean_s" and cycle["kind"] in DERIVED_MEAN:
+        # a uniform, triangular or Weibull time made faster or slower: all its times scale alike
+        if not _positive(value):
+            return [Problem(f"{at}.value", f"{PARAM_LABELS['cycle_mean_s']} must be > 0, got {value:g}")]
+        factor = float(value) / cycle.pop("mean_s")
+        scaled = {k: v * factor if k in SHAPE_FIELDS and k.endswith("_s") and v is not None else v for k, v in cycle.items()}
+        return _with_cycle(f, i, scaled, at)
     target = sim
     for key in path[:-1]:
         target = target[key]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 
 import numpy as np
 
+from app.model.distributions import PARAMETERS, natural_mean
 from app.model.factory import Distribution
 
 BATCH = 4096
@@ -52,8 +53,52 @@ def sampler(dist: Distribution, rng: np.random.Generator) -> Callable[[], float]
         sigma2 = math.log1p(d.cv * d.cv)
         mu, sigma = math.log(d.mean_s) - sigma2 / 2, math.sqrt(sigma2)
         return _batches(lambda n: rng.lognormal(mu, sigma, n)).__next__
-    samples = np.asarray(d.samples_s, dtype=float)
-    return _batches(lambda n: rng.choice(samples, n)).__next__
+    return _batches(lambda n: draw(d, rng, n)).__next__
+
+
+def draw(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
+    """``n`` durations (seconds) from ``dist`` drawn with ``rng``.
+
+    A kind whose mean follows from its parameters (uniform, triangular, Weibull, empirical) is scaled to
+    ``mean_s`` when that was changed afterwards (a what-if's new cycle time scales the whole distribution).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from app.model.factory import Distribution
+    >>> x = draw(Distribution(kind="triangular", min_s=10.0, mode_s=20.0, max_s=60.0), np.random.default_rng(0), 100_000)
+    >>> round(float(x.mean())), float(x.min()) >= 10.0, float(x.max()) <= 60.0
+    (30, True, True)
+    """
+    d = dist
+    if d.kind == "deterministic" or (d.kind == "lognormal" and d.cv == 0):
+        return np.full(n, float(d.mean_s))
+    if d.kind == "exponential":
+        return rng.exponential(d.mean_s, n)
+    if d.kind == "lognormal":
+        sigma2 = math.log1p(d.cv * d.cv)
+        return rng.lognormal(math.log(d.mean_s) - sigma2 / 2, math.sqrt(sigma2), n)
+    if d.kind == "gamma":  # shape 1/cv², scale mean·cv²: mean and cv as given
+        return rng.gamma(1.0 / (d.cv * d.cv), d.mean_s * d.cv * d.cv, n)
+    if d.kind == "erlang":  # the sum of `phases` exponential phases of mean mean_s/phases
+        assert d.phases is not None
+        return rng.gamma(float(d.phases), d.mean_s / d.phases, n)
+    if d.kind == "uniform":
+        assert d.min_s is not None and d.max_s is not None
+        x = rng.uniform(d.min_s, d.max_s, n)
+    elif d.kind == "triangular":
+        assert d.min_s is not None and d.mode_s is not None and d.max_s is not None
+        x = rng.triangular(d.min_s, d.mode_s, d.max_s, n)
+    elif d.kind == "weibull":
+        assert d.shape is not None and d.scale_s is not None
+        x = d.scale_s * rng.weibull(d.shape, n)
+    else:
+        x = rng.choice(np.asarray(d.samples_s, dtype=float), n)
+    if d.kind != "empirical":
+        mean = natural_mean(d.kind, {p: getattr(d, p) for p in PARAMETERS[d.kind]})
+        if d.mean_s != mean:
+            x *= d.mean_s / mean
+    return x
 
 
 def exponential(mean_s: float, rng: np.random.Generator) -> Callable[[], float]:
