@@ -47,13 +47,14 @@ class LiveRollup:
 
     updated = Signal(object)
 
-    def __init__(self, factory: Factory, max_age_s: float = 10.0):
+    def __init__(self, factory: Factory, max_age_s: float = 10.0, tree: PlantTree | None = None):
         self.max_age_s = max_age_s
-        self.set_factory(factory)
+        self.set_factory(factory, tree)
 
-    def set_factory(self, factory: Factory) -> None:
-        """Follow another factory (or a new version of it): the tree is rebuilt and watching starts again."""
-        self.tree = PlantTree.of(factory)
+    def set_factory(self, factory: Factory, tree: PlantTree | None = None) -> None:
+        """Follow another factory (or a new version of it; ``tree``: its ``PlantTree`` when already made):
+        the tree is rebuilt and watching starts again."""
+        self.tree = tree if tree is not None else PlantTree.of(factory)
         self._membership = Membership(self.tree)
         self.ids = [m.id for m in factory.machines]
         self.reset()

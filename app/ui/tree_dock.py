@@ -16,7 +16,7 @@ from app.ui.plant_tree_model import GROUP_ROLE, ID_ROLE, PlantTreeModel
 
 __all__ = ["GROUP_ROLE", "ID_ROLE", "FactoryTreeDock"]
 
-#: Up to this many machines the tree opens fully; a bigger plant opens down to its areas' lines.
+#: The tree opens level by level while at most this many rows come on view (a small plant opens fully).
 EXPAND_ALL_UP_TO = 2000
 #: Live figures are rolled up at most this often (ms): a tree row is read, not watched frame by frame.
 ROLLUP_INTERVAL_MS = 1000
@@ -111,9 +111,9 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
         shown.set_filter(self.filter.text())
         self.model.set_tree(shown)
         if self.rollup is None:
-            self.rollup = LiveRollup(factory)
+            self.rollup = LiveRollup(factory, tree=tree)
         else:
-            self.rollup.set_factory(factory)
+            self.rollup.set_factory(factory, tree)
         self.isolated = None
         self._show_isolation()
         self._expand()
@@ -129,10 +129,17 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
                 if shown.group_of(child) is None:
                     break  # a group's rows: its groups first, then its machines
                 self.tree.setFirstColumnSpanned(row, parent, True)
-        if len(shown.machines) <= EXPAND_ALL_UP_TO or (shown.text and shown.shown_machines.sum() <= EXPAND_ALL_UP_TO):
+        # Open level by level while the rows on view stay at most EXPAND_ALL_UP_TO (every row, in a small plant).
+        level, on_view, depth = list(shown.rows.get(0, [])), len(shown.rows.get(0, [])), -1
+        while level:
+            below = [c for node in level for c in shown.rows.get(node, ())]
+            if not below or on_view + len(below) > EXPAND_ALL_UP_TO:
+                break
+            on_view, level, depth = on_view + len(below), below, depth + 1
+        if not level or not [c for node in level for c in shown.rows.get(node, ())]:
             self.tree.expandAll()
-        else:
-            self.tree.expandToDepth(1)  # the enterprise or site and its areas: the lines stay closed
+        elif depth >= 0:
+            self.tree.expandToDepth(depth)
 
     def _on_filter(self, text: str) -> None:
         self.model.set_filter(text)
