@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from app.model.factory import Distribution
+from app.model.factory import Distribution, Machine
 from app.model.io import load_factory
 from app.model.properties import distribution_text, machine_properties, tag_text
 from app.paths import DEMO_FACTORY
@@ -60,3 +60,14 @@ def test_distributions_in_a_few_words():
     assert distribution_text(Distribution(kind="exponential", mean_s=30)) == "exponential, mean 30 s"
     assert distribution_text(Distribution(kind="lognormal", mean_s=30, cv=0.2)) == "lognormal, mean 30 s, CV 0.2"
     assert distribution_text(Distribution(kind="empirical", mean_s=30, samples_s=[29, 30, 31])) == "empirical, 3 samples"
+
+
+def test_a_machine_placed_in_the_hierarchy_shows_its_area_line_and_cell():
+    m = Machine.model_validate(
+        {"id": "R1", "name": "Robot", "kind": "robot_cell", "asset": "r", "footprint": {"width_m": 2, "depth_m": 2},
+         "area": "body", "line": "L2", "cell": "C1"}
+    )
+    identity = dict(dict(machine_properties(m))["Identity"])
+    assert (identity["Area"], identity["Line"], identity["Cell"]) == ("body", "L2", "C1")
+    plain = dict(dict(machine_properties(m.model_copy(update={"area": "", "cell": ""})))["Identity"])
+    assert "Area" not in plain and "Cell" not in plain
