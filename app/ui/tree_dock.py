@@ -187,7 +187,7 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
         members = shown.tree.members(g)
         self._view.isolate([shown.machines[i].id for i in members])
         self.isolated = grp.name
-        self._show_isolation(len(members))
+        self._show_isolation(len(members), grp.level)
 
     def show_all(self) -> None:
         """Every machine on view again."""
@@ -196,10 +196,13 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
         self.isolated = None
         self._show_isolation()
 
-    def _show_isolation(self, count: int = 0) -> None:
+    def _show_isolation(self, count: int = 0, level: str = "") -> None:
         on = self.isolated is not None
         noun = "machine" if count == 1 else "machines"
-        self.isolated_label.setText(f"3D view: only {self.isolated} ({count} {noun})" if on else "")
+        self.isolated_label.setText(f"3D: only {self.isolated} ({count})" if on else "")
+        self.isolated_label.setToolTip(
+            f"The 3D view shows only the {count} {noun} of {level} {self.isolated}, the others as faint hulls" if on else ""
+        )
         self.isolated_label.setVisible(on)
         self.show_all_button.setVisible(on)
 

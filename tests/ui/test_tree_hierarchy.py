@@ -65,7 +65,7 @@ def test_the_demo_tree_is_site_then_lines_and_a_line_row_selects_and_isolates_it
     assert not menu.actions()[2].isEnabled()
     menu.actions()[0].trigger()
     assert set(w.view.hidden_machines) == {m.id for m in factory.machines} - set(machining)
-    assert dock.show_all_button.isVisible() and dock.isolated_label.text() == "3D view: only Machining (8 machines)"
+    assert dock.show_all_button.isVisible() and dock.isolated_label.text() == "3D: only Machining (8)"
     w.view.render_now()
     assert w.view.machine_at(*w.view.display_position("PR-01")) is None  # a hidden machine is not picked
     menu = dock.context_menu(dock.index_of("CNC-03"))  # a machine row offers its own line
