@@ -70,10 +70,37 @@ def check_factory(f: Factory) -> list[Problem]:
             if ref not in machine_ids:
                 problems.append(Problem(f"flows[{i}].routing[{j}]", f'unknown machine "{ref}"'))
         problems += _distribution(flow.interarrival, f"flows[{i}].interarrival")
+    problems += rework_problems(f)
     calendar = f.simulation.calendar
     for k, w in enumerate(calendar.maintenance if calendar is not None else []):
         for j, ref in enumerate(w.machines):
             if ref not in machine_ids:
                 problems.append(Problem(f"simulation.calendar.maintenance[{k}].machines[{j}]", f'unknown machine "{ref}"'))
     problems += check_hierarchy(f)
+    return problems
+
+
+def rework_problems(f: Factory) -> list[Problem]:
+    """Rework sent to an unknown machine, or to one that a routing passing the machine did not visit before it
+    (the part would have no routing to follow from there)."""
+    index = {m.id: i for i, m in enumerate(f.machines)}
+    problems = []
+    for i, m in enumerate(f.machines):
+        rw = m.sim.rework
+        if rw is None:
+            continue
+        if rw.to not in index:
+            problems.append(Problem(f"machines[{i}].sim.rework.to", f'unknown machine "{rw.to}"'))
+            continue
+        for k, flow in enumerate(f.flows):
+            for pos, ref in enumerate(flow.routing):
+                if ref == m.id and rw.to not in flow.routing[: pos + 1]:
+                    problems.append(
+                        Problem(
+                            f"machines[{i}].sim.rework.to",
+                            f'"{rw.to}" is not on flows[{k}].routing before {m.id}: a reworked part goes back to a machine '
+                            "its routing visited (or to this one) and follows its routing again from there",
+                        )
+                    )
+                    break
     return problems

@@ -193,6 +193,14 @@ class Distribution(_Data):
         return self
 
 
+class Rework(_Data):
+    """A share ``p`` of the parts a machine finishes go back to machine ``to`` (this one, or one their
+    routing visited before) and follow their routing again from there."""
+
+    p: Annotated[float, Field(gt=0, lt=1)]
+    to: Identifier
+
+
 class MachineSim(_Data):
     """Parameters the production simulation uses for one machine."""
 
@@ -207,6 +215,20 @@ class MachineSim(_Data):
     #: What the time between failures counts: ``calendar`` time (the machine can fail while idle or off
     #: shift) or ``operating`` time (only while it works: operation-dependent failures).
     failure_clock: Literal["calendar", "operating"] = "calendar"
+    #: The share of the parts it finishes that leave the line as scrap (counted per part type).
+    scrap: Annotated[float, Field(ge=0, lt=1)] = 0.0
+    #: The share it sends back for rework, and where.
+    rework: Rework | None = None
+
+    @model_validator(mode="after")
+    def _some_parts_go_on(self) -> MachineSim:
+        if self.rework is not None and self.scrap + self.rework.p >= 1:
+            raise PydanticCustomError(
+                "no_good_parts",
+                f"scrap {self.scrap:g} and rework.p {self.rework.p:g} add up to {self.scrap + self.rework.p:g}: "
+                "no part would ever go on (together they must stay below 1)",
+            )
+        return self
 
 
 StateName = Literal["running", "setup", "starved", "idle", "blocked", "down", "off_shift", "maintenance", "unknown"]

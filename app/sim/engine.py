@@ -21,6 +21,9 @@ Semantics
   the next working time (pre-emptive resume). Sources whose orders arrive on shift draw the time between
   orders in working time; the others keep receiving orders, which wait.
 - **Setups**: a server that changes part type spends ``setup_s`` before processing.
+- **Scrap and rework**: a finished part is scrapped (it leaves the system, counted per part type) with
+  the station's ``scrap`` share, or sent back with its ``rework_p`` share to station ``rework_to``, whose
+  position on its route it continues from (rework on the same station is done at once by the same server).
 - Statistics restart at the end of the **warm-up**; parts are counted when they leave the system.
 - A run may start from a given state (``app.sim.start_state.StartState``: parts at each station, work left
   on each server, machines down) instead of an empty line; it then has no warm-up. Parts placed at the
@@ -48,7 +51,7 @@ from app.model.signals import MACHINE_STATES
 from app.sim.model import SimModel
 from app.sim.orders import waiting_orders
 from app.sim.start_state import StartState
-from app.sim.streams import exponential, sampler
+from app.sim.streams import exponential, sampler, uniform
 
 STATES = MACHINE_STATES  # one definition: app.model.signals
 _RUN, _SETUP, _IDLE, _BLOCKED = 0, 1, 2, 3
@@ -90,6 +93,8 @@ class ReplicationResult:
     backlog_start: list[float] = field(default_factory=list)  # per part type: orders waiting at the warm-up's end
     backlog_end: list[float] = field(default_factory=list)  # per part type: orders waiting at the end
     backlog_area: list[float] = field(default_factory=list)  # per part type: ∫ orders waiting dt
+    scrap: list[int] = field(default_factory=list)  # per part type: parts scrapped
+    scrap_time_sum_s: list[float] = field(default_factory=list)  # per part type: their summed times in the system
 
     @property
     def total_throughput(self) -> int:
@@ -170,6 +175,14 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
     fail = [exponential(s.mtbf_s, rngs[ns + i]) if s.mtbf_s else None for i, s in enumerate(st)]
     repair = [exponential(s.mttr_s, rngs[2 * ns + i]) if s.mttr_s else None for i, s in enumerate(st)]
     inter = [sampler(d, rngs[3 * ns + k]) for k, d in enumerate(model.interarrival)]
+    # Scrap and rework draw from streams of their own, spawned after the others (which so stay as they were).
+    judged = [i for i, s in enumerate(st) if s.scrap or s.rework_p]
+    quality: list[Callable[[], float] | None] = [None] * ns
+    for i, child in zip(judged, seq_root.spawn(len(judged)) if judged else [], strict=True):
+        quality[i] = uniform(np.random.default_rng(child))
+    scrap_p = [s.scrap for s in st]
+    rework_cut = [s.scrap + s.rework_p for s in st]
+    rework_to = [s.rework_to for s in st]
     # The model's own samplers: ``rescale`` wraps them, so a drifted stream draws the same random numbers.
     base: dict[str, list[Callable[[], float] | None]] = {
         "cycle": list(proc),
@@ -238,6 +251,9 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
     occ_area = [0.0] * ns  # ∫ occupancy dt per station after the warm-up
     occ_last = [0.0] * ns
     cum_out = [0] * npart  # exits since t=0 (for the series)
+    scrap_n = [0] * npart
+    scrap_time = [0.0] * npart
+    rework_travel: dict[int, float] = {}  # part → travel time of its way back for rework (not its route's)
     series_t, series_wip, series_out, series_queue, series_state = [], [], [], [], []
 
     def account(i: int, now: float) -> None:
@@ -330,7 +346,7 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
             occ_last[j] = now
             occupancy[j] += 1
             p_pos[part] = pos
-            travel = route_travel[p_type[part]][pos]
+            travel = rework_travel.pop(part) if rework_travel and part in rework_travel else route_travel[p_type[part]][pos]
             if travel > 0:
                 push(heap, (now + travel, next(counter), _ENTER, j, part, 0))
             depart(i, s, now)
@@ -340,6 +356,41 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
             if srv_state[i][s] != _BLOCKED:
                 set_state(i, s, _BLOCKED, now)
             waiters[j].append((i, s))
+
+    def scrap(i: int, s: int, part: int, now: float) -> None:
+        """The part finished at station i, server s, is scrapped: it leaves the system."""
+        nonlocal wip, wip_area, wip_last
+        wip_area += wip * (now - wip_last)
+        wip_last = now
+        wip -= 1
+        if now >= warmup:
+            k = p_type[part]
+            scrap_n[k] += 1
+            scrap_time[k] += now - p_born[part]
+        depart(i, s, now)
+        while cap_waiting and wip < (wip_cap or 0):
+            admit(cap_waiting.popleft(), now)
+
+    def judge(i: int, s: int, part: int, now: float) -> None:
+        """Station i's quality check of a finished part: scrapped, reworked or passed on."""
+        check = quality[i]
+        assert check is not None  # only stations with a check are judged
+        u = check()
+        if u < scrap_p[i]:
+            scrap(i, s, part, now)
+        elif u < rework_cut[i]:
+            j = rework_to[i]
+            if j == i:  # reworked at once by the same server
+                start(i, s, part, now)
+                return
+            route, pos = routes[p_type[part]], p_pos[part]
+            while route[pos] != j:  # back to where its route last visited j (checked to exist)
+                pos -= 1
+            p_pos[part] = pos - 1
+            rework_travel[part] = model.transport_s.get((i, j), 0.0)
+            move_on(i, s, part, now)
+        else:
+            move_on(i, s, part, now)
 
     def admit(k: int, now: float) -> None:
         """Source k puts its due orders into the first station of its route while there is a place, then
@@ -516,7 +567,10 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
                 if c != srv_ver[a][b]:
                     continue  # interrupted by a failure; rescheduled at repair
                 ops[a] += 1
-                move_on(a, b, srv_part[a][b], now)
+                if quality[a] is None:
+                    move_on(a, b, srv_part[a][b], now)
+                else:
+                    judge(a, b, srv_part[a][b], now)
             elif code == _ENTER:
                 enter(a, b, now)
             elif code == _ARRIVAL:
@@ -690,4 +744,6 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
             backlog_start=backlog_start,
             backlog_end=backlog_end,
             backlog_area=area,
+            scrap=list(scrap_n),
+            scrap_time_sum_s=list(scrap_time),
         )

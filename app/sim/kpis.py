@@ -110,6 +110,7 @@ class Summary:
     backlog_end: dict[str, Estimate] = field(default_factory=dict)
     backlog_mean: dict[str, Estimate] = field(default_factory=dict)
     order_lead_time_s: dict[str, Estimate] = field(default_factory=dict)
+    scrap_per_h: dict[str, Estimate] = field(default_factory=dict)  # parts scrapped per hour
     deterministic: bool = False  # nothing random: the single replication is exact
     requested_replications: int = 0
     warnings: list[str] = field(default_factory=list)
@@ -132,10 +133,12 @@ def summarise(model: SimModel, results: Sequence[ReplicationResult]) -> Summary:
     neck, neck_share = bottleneck(ids, active)
     little = []
     for r in results:
-        if r.total_throughput and r.wip_area > 0:
+        # Scrapped parts leave the system too: Little's law counts them with their time inside.
+        left = r.total_throughput + sum(r.scrap)
+        if left and r.wip_area > 0:
             L = r.wip_area / r.measured_s
-            lam = r.total_throughput / r.measured_s
-            W = sum(r.lead_time_sum_s) / r.total_throughput
+            lam = left / r.measured_s
+            W = (sum(r.lead_time_sum_s) + sum(r.scrap_time_sum_s)) / left
             little.append((L - lam * W) / L)
     events = sum(r.events for r in results) / max(sum(r.wall_s for r in results), 1e-9)
     exact = model.deterministic
@@ -155,6 +158,7 @@ def summarise(model: SimModel, results: Sequence[ReplicationResult]) -> Summary:
         return float(sum(vals)) if len(values) == len(parts) else math.nan
 
     demand = per_part(lambda r, k: total(r.orders, k) / r.measured_s * 3600)
+    scrap = per_part(lambda r, k: total(r.scrap, k) / r.measured_s * 3600)
     not_served = per_part(lambda r, k: (total(r.backlog_end, k) - total(r.backlog_start, k)) / r.measured_s * 3600)
     backlog_end = per_part(lambda r, k: total(r.backlog_end, k))
     backlog_mean = per_part(lambda r, k: total(r.backlog_area, k) / r.measured_s)
@@ -196,6 +200,7 @@ def summarise(model: SimModel, results: Sequence[ReplicationResult]) -> Summary:
         backlog_end=backlog_end,
         backlog_mean=backlog_mean,
         order_lead_time_s=order_lead,
+        scrap_per_h=scrap if any(s.scrap for s in model.stations) else {},
         deterministic=exact,
         requested_replications=model.requested_replications or model.replications,
         warnings=warnings,
@@ -230,21 +235,24 @@ def format_summary(s: Summary, model: SimModel) -> str:
             return format_number(e.mean * scale)  # the header says why there is no interval
         return e.format(scale=scale)
 
-    cols = ("demand /h", "throughput /h", "lead time min", "from order min", "backlog at end")
-    lines.append(f"{'part':<14}" + "".join(f"{c:>20}" for c in cols))
+    none = Estimate(math.nan, math.inf, 0)
+    cols = ("demand /h", "throughput /h", *(("scrap /h",) if s.scrap_per_h else ()), "lead time min", "from order min")
+    lines.append(f"{'part':<14}" + "".join(f"{c:>20}" for c in (*cols, "backlog at end")))
     for p in [*s.parts, "total"]:
         row = (
-            cell(s.demand_per_h.get(p, Estimate(math.nan, math.inf, 0))),
+            cell(s.demand_per_h.get(p, none)),
             cell(s.throughput_per_h[p]),
+            *((cell(s.scrap_per_h.get(p, none)),) if s.scrap_per_h else ()),
             cell(s.lead_time_s[p], 1 / 60),
-            cell(s.order_lead_time_s.get(p, Estimate(math.nan, math.inf, 0)), 1 / 60),
-            cell(s.backlog_end.get(p, Estimate(math.nan, math.inf, 0))),
+            cell(s.order_lead_time_s.get(p, none), 1 / 60),
+            cell(s.backlog_end.get(p, none)),
         )
         lines.append(f"{p:<14}" + "".join(f"{c:>20}" for c in row))
     lines += [
         "",
         'Lead time runs from entering the first station to leaving the last; "from order" adds the wait at the',
-        "source while the first station is full (the backlog).",
+        "source while the first station is full (the backlog)."
+        + (" Scrap: parts that left the line as scrap (not in the throughput)." if s.scrap_per_h else ""),
         "",
         f"WIP (parts in system, time-average): {cell(s.wip)}",
     ]

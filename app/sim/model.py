@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from app.model.checks import rework_problems
 from app.model.factory import Distribution, Factory
 from app.model.geometry import route_length_m
 from app.model.problems import Problem
@@ -50,6 +51,10 @@ class Station:
     power_idle_kw: float
     #: "calendar": time to failure runs whatever the machine does; "operating": only while it works.
     failure_clock: str = "calendar"
+    #: Shares of finished parts scrapped and sent back for rework to station ``rework_to`` (an index; -1: none).
+    scrap: float = 0.0
+    rework_p: float = 0.0
+    rework_to: int = -1
 
 
 @dataclass(frozen=True)
@@ -117,8 +122,8 @@ def offered_load(model: SimModel) -> dict[str, float]:
     work = [0.0] * len(model.stations)
     for k, (route, dist) in enumerate(zip(model.routes, model.interarrival, strict=True)):
         share = working if tt is not None and model.on_shift[k] else 1.0
-        for i in route:
-            work[i] += model.stations[i].cycle.mean_s / dist.mean_s * share
+        for i, v in zip(route, visits(model, route), strict=True):
+            work[i] += model.stations[i].cycle.mean_s / dist.mean_s * share * v
     out = {}
     for i, s in enumerate(model.stations):
         up = s.mtbf_s / (s.mtbf_s + s.mttr_s) if s.mtbf_s and s.mttr_s else 1.0
@@ -127,6 +132,28 @@ def offered_load(model: SimModel) -> dict[str, float]:
             open_share -= sum(max(0.0, min(b, model.horizon_s) - max(a, model.warmup_s)) for a, b in tt.maintenance[i]) / span
         out[s.id] = work[i] / (s.servers * up * open_share) if open_share > 0 else (math.inf if work[i] else 0.0)
     return out
+
+
+def visits(model: SimModel, route: list[int]) -> list[float]:
+    """Mean visits per order to each position of a route: 1 without scrap or rework; scrap thins the
+    positions after a station, rework sends a share back (the traffic equations v = e₀ + v P)."""
+    st = model.stations
+    if not any(st[i].scrap or st[i].rework_p for i in route):
+        return [1.0] * len(route)
+    import numpy as np
+
+    n = len(route)
+    moves = np.zeros((n, n))
+    for pos, i in enumerate(route):
+        s = st[i]
+        if pos + 1 < n:
+            moves[pos, pos + 1] = 1.0 - s.scrap - s.rework_p
+        if s.rework_p:
+            back = max(q for q in range(pos + 1) if route[q] == s.rework_to)
+            moves[pos, back] += s.rework_p
+    start = np.zeros(n)
+    start[0] = 1.0
+    return [float(v) for v in np.linalg.solve(np.eye(n) - moves.T, start)]
 
 
 def overload_warnings(model: SimModel) -> list[str]:
@@ -210,6 +237,9 @@ def compile_model(
                 s.power_busy_kw,
                 s.power_idle_kw,
                 s.failure_clock,
+                s.scrap,
+                s.rework.p if s.rework is not None else 0.0,
+                index.get(s.rework.to, -1) if s.rework is not None else -1,
             )
         )
     routes = []
@@ -221,6 +251,7 @@ def compile_model(
             else:
                 route.append(index[ref])
         routes.append(route)
+    problems += rework_problems(factory)
     calendar = sim.calendar
     if calendar is not None:
         for k, w in enumerate(calendar.maintenance):

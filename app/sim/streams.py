@@ -104,3 +104,8 @@ def draw(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
 def exponential(mean_s: float, rng: np.random.Generator) -> Callable[[], float]:
     """A sampler of exponential durations with this mean."""
     return sampler(Distribution(kind="exponential", mean_s=mean_s), rng)
+
+
+def uniform(rng: np.random.Generator) -> Callable[[], float]:
+    """A sampler of uniform numbers in [0, 1) (quality checks: scrap or rework)."""
+    return _batches(lambda n: rng.random(n)).__next__
