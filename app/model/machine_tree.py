@@ -69,8 +69,10 @@ class ShownTree:
     >>> f = load_factory(DEMO_FACTORY)
     >>> shown = ShownTree(PlantTree.of(f), [tree_machine(m) for m in f.machines])
     >>> shown.set_filter("press")
-    >>> [shown.title(n) for n in shown.rows[shown.rows[0][0]]]
-    ['Pressing']
+    >>> site = shown.rows[0][0]
+    >>> area = shown.rows[site][0]
+    >>> shown.title(site), shown.title(area), [shown.title(n) for n in shown.rows[area]]
+    ('Demo plant', 'Fabrication', ['Pressing'])
     """
 
     def __init__(self, tree: PlantTree, machines: list[TreeMachine]):

@@ -46,9 +46,21 @@ def _problems(text: str) -> list[str]:
     return [f"{p.path}: {p.message}" for p in e.value.problems]
 
 
-def test_a_file_without_a_hierarchy_loads_as_before_under_one_implicit_area():
+def test_the_demo_plant_has_areas_holding_its_lines():
     f = load_factory(DEMO)
-    assert f.hierarchy is None
+    t = PlantTree.of(f)
+    areas = {t.groups[g].name: [t.groups[k].name for k in t.children[g]] for g in t.children[0]}
+    assert areas == {
+        "Fabrication": ["Machining", "Pressing", "Welding"],
+        "Assembly hall": ["Assembly", "Quality"],
+        "Logistics": ["Goods in, racks and conveyors"],
+    }
+    assert all(not m.area for m in f.machines)  # each line is in one area: the machines name only their line
+    assert sorted(t.members(0).tolist()) == list(range(len(f.machines)))
+
+
+def test_a_file_without_a_hierarchy_loads_as_before_under_one_implicit_area():
+    f = load_factory(DEMO).model_copy(update={"hierarchy": None})
     t = PlantTree.of(f)
     site, area = t.groups[0], t.groups[1]
     assert (site.level, site.name, site.parent) == ("site", f.name, -1)

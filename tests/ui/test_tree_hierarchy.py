@@ -44,17 +44,20 @@ def group_row(dock, *names: str) -> QtCore.QModelIndex:
     return parent
 
 
-def test_the_demo_tree_is_site_then_lines_and_a_line_row_selects_and_isolates_its_machines(make_window, qtbot):
+def test_the_demo_tree_is_site_areas_lines_and_a_line_row_selects_and_isolates_its_machines(make_window, qtbot):
     w = make_window()
     dock, factory = w.tree_dock, w.document.factory
     (site,) = rows(dock)
-    assert site.data() == f"{factory.name}  ({len(factory.machines)})"  # the implicit area is not a row of its own
-    assert [i.data() for i in rows(dock, site)][:2] == ["Logistics  (14)", "Machining  (8)"]
-    assert dock.tree.isFirstColumnSpanned(1, site)  # a group's name and figures use the whole row
+    assert site.data() == f"{factory.name}  ({len(factory.machines)})"
+    assert [i.data() for i in rows(dock, site)] == ["Fabrication  (16)", "Assembly hall  (10)", "Logistics  (14)"]
+    fabrication = rows(dock, site)[0]
+    assert [i.data() for i in rows(dock, fabrication)] == ["Machining  (8)", "Pressing  (4)", "Welding  (4)"]
+    assert dock.tree.isFirstColumnSpanned(0, fabrication)  # a group's name and figures use the whole row
     machining = [m.id for m in factory.machines if m.line == "Machining"]
-    assert [p[-1] for p in paths(dock) if p[1] == "Machining"] == machining
+    assert [p[-1] for p in paths(dock) if p[1:3] == ("Fabrication", "Machining")] == machining
+    assert len(paths(dock)) == len(factory.machines)
 
-    line = group_row(dock, factory.name, "Machining")
+    line = group_row(dock, factory.name, "Fabrication", "Machining")
     dock.tree.selectionModel().select(line, SELECT_ROWS)
     assert w.selection.ids == tuple(machining)
     assert w.view.selection == tuple(machining)
@@ -74,13 +77,15 @@ def test_the_demo_tree_is_site_then_lines_and_a_line_row_selects_and_isolates_it
     assert w.view.hidden_machines == () and not dock.show_all_button.isVisible()
 
 
-def test_filtering_by_a_line_name_shows_the_line_with_all_its_machines_under_its_site(make_window):
+def test_filtering_by_a_group_name_shows_the_group_with_all_its_machines_under_its_groups(make_window):
     w = make_window()
     dock, factory = w.tree_dock, w.document.factory
     dock.filter.setText("welding")
-    assert paths(dock) == [(factory.name, "Welding", m.id) for m in factory.machines if m.line == "Welding"]
+    assert paths(dock) == [(factory.name, "Fabrication", "Welding", m.id) for m in factory.machines if m.line == "Welding"]
+    dock.filter.setText("assembly hall")
+    assert [p[-1] for p in paths(dock)] == [m.id for m in factory.machines if m.line in ("Assembly", "Quality")]
     dock.filter.setText("CNC-04")
-    assert paths(dock) == [(factory.name, "Machining", "CNC-04")]
+    assert paths(dock) == [(factory.name, "Fabrication", "Machining", "CNC-04")]
     w.selection.select(["CNC-04"])
     assert dock.selected_ids() == ["CNC-04"]
     dock.filter.setText("")
@@ -103,7 +108,7 @@ def test_live_groups_show_their_rolled_up_figures(qloop, make_window, qtbot, pla
     level = np.where(store.fresh("Level", t, w.live.max_age_s), store.column("Level"), 0.0)
     figures = dock.rollup.figures
     assert figures.wip[0] == pytest.approx(np.nansum(level))  # the site's WIP is every machine's level
-    line = group_row(dock, factory.name, "Machining")
+    line = group_row(dock, factory.name, "Fabrication", "Machining")
     members = [factory.machine_index()[m.id] for m in factory.machines if m.line == "Machining"]
     assert figures.wip[line.data(GROUP_ROLE)] == pytest.approx(np.nansum(level[members]))
     assert line.data().startswith("Machining  (8) — ")
