@@ -42,8 +42,10 @@ package: sysdeps $(STAMP)
 	$(VENV)/bin/pyinstaller --noconfirm --log-level WARN --distpath $(PKG_DIST) --workpath $(PKG_BUILD)/pyinstaller packaging/floortwin.spec
 	PKG_BUILD=$(PKG_BUILD) PKG_DIST=$(PKG_DIST) bash packaging/linux/build-deb.sh $(VERSION)
 
-## Build the package, unpack the .deb into a clean prefix and render the demo with it (no dev venv involved).
+## Build the package, print its installed size by part against the ≤ 400 MB target (bench/startup.py's JSON
+## line), unpack the .deb into a clean prefix and render the demo with it (no dev venv involved).
 package-test: package
+	$(PY) bench/startup.py --size-only --package $(PKG_DIST)/floortwin/floortwin
 	FLOORTWIN_DEB=$(PKG_DIST)/floortwin_$(VERSION)_$$(dpkg --print-architecture).deb $(PY) -m pytest -p no:cacheprovider tests/installer -q
 
 ## Every benchmark; each ends with one JSON line of figures and ratios.
