@@ -276,13 +276,20 @@ class MachineLayer:
 
     def world_box(self, machine_id: str, margin_m: float = 0.0) -> np.ndarray:
         """The 8 corners (8×3) of a machine's oriented bounding box in world metres."""
-        i = self.index[machine_id]
-        m = self.matrices[i]
+        return self.world_boxes([self.index[machine_id]], margin_m)[0]
+
+    def world_boxes(self, indices: Sequence[int], margin_m: float = 0.0) -> np.ndarray:
+        """(K, 8, 3): the corners of machines ``indices``' oriented bounding boxes in world metres, all at once
+        (selecting a whole area of a big plant outlines thousands)."""
+        idx = np.asarray(indices, dtype=np.int64)
+        m = self.matrices[idx]
         # Margins are in world metres: undo the scale for the local offsets.
-        scale = np.linalg.norm(m[:3, :3], axis=0)
-        lo2, hi2 = self.bounds_lo[i] - margin_m / scale, self.bounds_hi[i] + margin_m / scale
-        corners = np.array([[x, y, z] for z in (lo2[2], hi2[2]) for y in (lo2[1], hi2[1]) for x in (lo2[0], hi2[0])])
-        return corners @ m[:3, :3].T + m[:3, 3]
+        scale = np.linalg.norm(m[:, :3, :3], axis=1)
+        lo, hi = self.bounds_lo[idx] - margin_m / scale, self.bounds_hi[idx] + margin_m / scale
+        # Corner k takes x from bit 0, y from bit 1, z from bit 2 (lo or hi), as the edges below expect.
+        bits = (np.arange(8)[:, None] >> np.arange(3)) & 1  # (8, 3)
+        corners = np.where(bits[None] == 1, hi[:, None, :], lo[:, None, :])  # (K, 8, 3)
+        return np.einsum("kij,kcj->kci", m[:, :3, :3], corners) + m[:, None, :3, 3]
 
     def label_anchor(self) -> np.ndarray:
         """(N, 3) points just above each machine, for labels."""
@@ -291,18 +298,17 @@ class MachineLayer:
         return np.column_stack([self.matrices[:, 0, 3], self.matrices[:, 1, 3], self.top_z + 0.4])
 
 
-def outline_polydata(boxes: Sequence[np.ndarray]) -> vtkPolyData:
-    """Line segments along the 12 edges of each 8-corner box (corner order as ``MachineLayer.world_box``)."""
-    edges = [(0, 1), (1, 3), (3, 2), (2, 0), (4, 5), (5, 7), (7, 6), (6, 4), (0, 4), (1, 5), (2, 6), (3, 7)]
+def outline_polydata(boxes: Sequence[np.ndarray] | np.ndarray) -> vtkPolyData:
+    """Line segments along the 12 edges of each 8-corner box (corner order as ``MachineLayer.world_box``),
+    built as arrays (thousands of boxes in milliseconds)."""
+    edges = np.array([(0, 1), (1, 3), (3, 2), (2, 0), (4, 5), (5, 7), (7, 6), (6, 4), (0, 4), (1, 5), (2, 6), (3, 7)])
+    corners = np.asarray(boxes, dtype=np.float64).reshape(-1, 3)
+    n = len(corners) // 8
     pts = vtkPoints()
+    pts.SetData(numpy_to_vtk(np.ascontiguousarray(corners), deep=True))
+    ends = (8 * np.arange(n, dtype=np.int64)[:, None, None] + edges[None]).reshape(-1)
     lines = vtkCellArray()
-    for b_i, box in enumerate(boxes):
-        for c in box:
-            pts.InsertNextPoint(*c)
-        for a, b in edges:
-            lines.InsertNextCell(2)
-            lines.InsertCellPoint(8 * b_i + a)
-            lines.InsertCellPoint(8 * b_i + b)
+    lines.SetData(numpy_to_vtk(np.arange(0, len(ends) + 1, 2, dtype=np.int64), deep=True), numpy_to_vtk(ends, deep=True))
     pd = vtkPolyData()
     pd.SetPoints(pts)
     pd.SetLines(lines)

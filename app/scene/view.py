@@ -609,7 +609,7 @@ class FactoryView(QtWidgets.QWidget):
             self._selection_actor.VisibilityOff()
             self._selection_halo.VisibilityOff()
             return
-        boxes = [self.machines.world_box(mid, margin_m=0.08) for mid in self._selected]
+        boxes = self.machines.world_boxes([index[mid] for mid in self._selected], margin_m=0.08)
         self._selection_mapper.SetInputData(outline_polydata(boxes))
         self._selection_actor.VisibilityOn()
         self._selection_halo.VisibilityOn()

@@ -168,3 +168,19 @@ def test_isolating_machines_hides_the_others_in_the_frame_and_from_picking(view)
     assert view.hidden_machines == ()
     assert hue_close(pixel(view.frame(), (x, y)), get_kind("cnc").colour)
     assert view.machine_at(x, y) == other.id
+
+
+def test_a_whole_area_is_outlined_from_arrays_with_the_same_boxes(view):
+    """Selecting a group row outlines all its machines at once (issue 18): one array build, same corners."""
+    ids = view.machines.ids
+    boxes = view.machines.world_boxes(range(len(ids)), margin_m=0.08)
+    layer = view.machines
+    for i in range(len(ids)):  # each corner as the box's own lo/hi corner, scaled back by the margin, placed
+        m = layer.matrices[i]
+        scale = np.linalg.norm(m[:3, :3], axis=0)
+        lo, hi = layer.bounds_lo[i] - 0.08 / scale, layer.bounds_hi[i] + 0.08 / scale
+        local = np.array([[x, y, z] for z in (lo[2], hi[2]) for y in (lo[1], hi[1]) for x in (lo[0], hi[0])])
+        assert np.allclose(boxes[i], local @ m[:3, :3].T + m[:3, 3])
+    view.set_selection(ids)
+    outline = view._selection_mapper.GetInput()
+    assert outline.GetNumberOfPoints() == 8 * len(ids) and outline.GetNumberOfLines() == 12 * len(ids)
