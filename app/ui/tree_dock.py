@@ -149,10 +149,18 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
     # -- live figures --------------------------------------------------------------------------------------
     def follow_live(self, live, went_offline) -> None:
         """Roll up ``live``'s state (a ``LiveLink``: ``shown()``, ``output_rates()``, ``rates_counting()``)
-        after its values change, at most once a second; the figures go with the link (``went_offline``)."""
+        after its values change, at most once a second, and at each replayed time; the figures go with the link
+        (``went_offline``)."""
         self._live = live
         live.values_flushed.connect(self._schedule_figures)
+        live.replay_shown.connect(self._on_replay)
         went_offline.connect(self.clear_figures)
+
+    def _on_replay(self, _t: float) -> None:
+        """Another moment on view (a replayed time, or live again): its figures, time shares watched anew."""
+        if self.rollup is not None:
+            self.rollup.reset()
+        self.update_figures()
 
     def _schedule_figures(self, _changed: object = None) -> None:
         if not self._rollup_timer.isActive():

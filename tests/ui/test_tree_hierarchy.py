@@ -114,6 +114,18 @@ def test_live_groups_show_their_rolled_up_figures(qloop, make_window, qtbot, pla
     assert line.data().startswith("Machining  (8) — ")
     tip = line.data(QtCore.Qt.ItemDataRole.ToolTipRole)
     assert tip.startswith("Line Machining: 8 machines") and "Utilisation (time running): not enough data — needs ≥ 10 min" in tip
+
+    # A replayed moment: the rows roll up the state recorded then (its time shares watched anew).
+    t_mark = t
+    qtbot.wait(2000)
+    w.live.recorder.flush()
+    w.timeline.show_time(t_mark)
+    qtbot.waitUntil(lambda: w.live.replay_time == t_mark, timeout=5000)
+    then, t_then = w.live.shown()
+    assert t_then == t_mark and then is not store
+    level_then = np.where(then.fresh("Level", t_then, w.live.max_age_s), then.column("Level"), 0.0)
+    assert dock.rollup.figures.wip[0] == pytest.approx(np.nansum(level_then)) and dock.rollup.watched_s == 0
+    assert group_row(dock, factory.name).data().endswith(f"WIP {np.nansum(level_then):g}")
     w.console.disconnect_live()
     qtbot.waitUntil(lambda: "WIP" not in group_row(dock, factory.name).data(), timeout=10000)
 
