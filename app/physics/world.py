@@ -202,8 +202,9 @@ class LayoutWorld:
         self._hulls = dict(hulls)
         self._cache_dir = cache_dir if cache_dir is not None else user_cache_dir() / "collision"
         self._shapes: dict[tuple[str, tuple[float, float, float]], tuple[int, float, float]] = {}
-        #: per shape id: its largest convex piece as a shape of its own (a compound's "core"), or itself
-        self._core: dict[int, int] = {}
+        #: per shape id: (its largest convex piece, its largest piece standing on the floor) as shapes of
+        #: their own (a compound's "cores"), or (itself, itself) for a shape of one piece
+        self._core: dict[int, tuple[int, int]] = {}
         self._radius: dict[str, float] = {}
         self._height: dict[str, float] = {}
         self.machines: dict[str, Machine] = {}  # as last added (their poses may be older than ``poses``)
@@ -266,11 +267,17 @@ class LayoutWorld:
             if parts is not None and len(parts) > 1:  # a compound of the mesh's convex pieces
                 obj = parts_obj(parts, self._cache_dir)
                 sid = pb.createCollisionShape(pb.GEOM_MESH, fileName=str(obj), meshScale=list(scale), physicsClientId=self.client)
-                core = np.asarray(parts[_largest(parts)], float) * scale
-                self._core[sid] = pb.createCollisionShape(pb.GEOM_MESH, vertices=core.tolist(), physicsClientId=self.client)
+                largest, on_floor = _largest(parts), _largest(parts, on_floor=True)
+                cores = {
+                    k: pb.createCollisionShape(
+                        pb.GEOM_MESH, vertices=(np.asarray(parts[k], float) * scale).tolist(), physicsClientId=self.client
+                    )
+                    for k in {largest, on_floor}
+                }
+                self._core[sid] = (cores[largest], cores[on_floor])
             else:
                 sid = pb.createCollisionShape(pb.GEOM_MESH, vertices=verts.tolist(), physicsClientId=self.client)
-                self._core[sid] = sid
+                self._core[sid] = (sid, sid)
             shape = self._shapes[key] = (sid, float(np.hypot(verts[:, 0], verts[:, 1]).max()), float(verts[:, 2].max()))
         return shape
 
@@ -388,10 +395,12 @@ class LayoutWorld:
 
         Cheaper by two things, neither of which changes the answer: (1) the machine's shape is asked at
         ``pose`` instead of moving its body there and back; (2) before the exact query of its compound
-        shape against a neighbour, the largest convex piece of each (a part of the shape, so never nearer
-        than the whole) is asked for a problem with a millimetre to spare: overlapping compounds are where
-        Bullet spends its time (every pair of pieces), and there one pair of pieces already settles it.
-        A neighbour that the pieces do not settle gets the exact query ``check`` makes.
+        shape against a neighbour, single convex pieces (parts of the shapes, so never nearer than the
+        wholes) are asked for a problem with a millimetre to spare — the largest piece of each machine,
+        then the largest piece standing on the floor of each; against a wall, an aisle or a zone the
+        machine's largest piece standing on the floor. Overlapping compounds are where Bullet spends its
+        time (every pair of pieces), and there one pair of pieces usually settles it. A neighbour that the
+        pieces do not settle gets the exact query ``check`` makes.
         """
         own = self.machines[machine_id].clearance_m
         r = self._radius[machine_id] + (own if own > self._max_clearance else self._max_clearance) + TOUCH_TOLERANCE_M
@@ -409,10 +418,10 @@ class LayoutWorld:
         skip.add(body)
         party, client = self._party, self.client
         sid = self._shape_of[machine_id]
-        core = self._core[sid]
-        # (other body, its core shape, its position and orientation (None: a one-piece static body), the
-        # clearance that applies, whether a pair of pieces is worth asking first: one of the two is a compound)
-        todo: list[tuple[int, int, tuple | None, float, bool]] = []
+        core, floor_core = self._core[sid]
+        # (other body, the clearance that applies, the pairs of pieces worth asking first: (own piece, the
+        # other's piece or -1 for the other body, the other's position and orientation or None))
+        todo: list[tuple[int, float, list[tuple[int, int, tuple | None]]]] = []
         for other, _link in near:
             if other in skip or other not in party:
                 continue
@@ -420,32 +429,37 @@ class LayoutWorld:
             if kind == "machine":
                 required = max(own, self.machines[name].clearance_m)
                 other_sid = self._shape_of[name]
-                other_core = self._core[other_sid]
-                todo.append((other, other_core, self._placed[name], required, core != sid or other_core != other_sid))
-            else:
-                todo.append((other, -1, None, own if kind in ("wall", "exit") else 0.0, core != sid))
+                other_core, other_floor = self._core[other_sid]
+                placed = self._placed[name]
+                pairs = []
+                if core != sid or other_core != other_sid:  # one of the two is a compound
+                    pairs.append((core, other_core, placed))
+                    if (floor_core, other_floor) != (core, other_core):
+                        pairs.append((floor_core, other_floor, placed))
+                todo.append((other, required, pairs))
+            else:  # walls, aisles and zones stand on the floor: the piece standing there is the one to ask
+                todo.append((other, own if kind in ("wall", "exit") else 0.0, [(floor_core, -1, None)] if core != sid else []))
         if not todo:
             return True
         pos, orn = (pose.x_m, pose.y_m, 0.0), _yaw_quaternion(pose.yaw_deg)
         # a contact is d + 2 margins < required − tolerance (check's rule, for every kind of party)
-        for other, other_core, placed, required, pieces in todo:
-            if not pieces:
-                continue
+        for other, required, pairs in todo:
             limit = required - TOUCH_TOLERANCE_M - 2 * SHAPE_MARGIN_M - _CORE_SLACK_M
-            if placed is None:
-                pts = pb.getClosestPoints(
-                    -1, other, limit, collisionShapeA=core, collisionShapePositionA=pos,
-                    collisionShapeOrientationA=orn, physicsClientId=client,
-                )  # fmt: skip
-            else:
-                pts = pb.getClosestPoints(
-                    -1, -1, limit, collisionShapeA=core, collisionShapeB=other_core, collisionShapePositionA=pos,
-                    collisionShapeOrientationA=orn, collisionShapePositionB=placed[0], collisionShapeOrientationB=placed[1],
-                    physicsClientId=client,
-                )  # fmt: skip
-            if pts and min(c[8] for c in pts) < limit:
-                return False
-        for other, _core, _pose, required, _pieces in todo:
+            for own_piece, other_piece, placed in pairs:
+                if placed is None:
+                    pts = pb.getClosestPoints(
+                        -1, other, limit, collisionShapeA=own_piece, collisionShapePositionA=pos,
+                        collisionShapeOrientationA=orn, physicsClientId=client,
+                    )  # fmt: skip
+                else:
+                    pts = pb.getClosestPoints(
+                        -1, -1, limit, collisionShapeA=own_piece, collisionShapeB=other_piece, collisionShapePositionA=pos,
+                        collisionShapeOrientationA=orn, collisionShapePositionB=placed[0],
+                        collisionShapeOrientationB=placed[1], physicsClientId=client,
+                    )  # fmt: skip
+                if pts and min(c[8] for c in pts) < limit:
+                    return False
+        for other, required, _pairs in todo:
             pts = pb.getClosestPoints(
                 -1, other, required + TOUCH_TOLERANCE_M, collisionShapeA=sid, collisionShapePositionA=pos,
                 collisionShapeOrientationA=orn, physicsClientId=client,
@@ -487,11 +501,18 @@ class LayoutWorld:
         return out
 
 
-def _largest(parts: list[np.ndarray]) -> int:
-    """The index of the piece with the largest hull (its volume; a flat piece counts by its box)."""
+def _largest(parts: list[np.ndarray], on_floor: bool = False) -> int:
+    """The index of the piece with the largest hull (by volume; a flat piece counts 0), or with
+    ``on_floor`` of the largest among those reaching down to the mesh's lowest point (within 1% of its
+    height)."""
+    low = min(float(np.asarray(p, float)[:, 2].min()) for p in parts)
+    high = max(float(np.asarray(p, float)[:, 2].max()) for p in parts)
     sizes = []
     for p in parts:
         p = np.asarray(p, float)
+        if on_floor and p[:, 2].min() > low + 0.01 * (high - low):
+            sizes.append(-1.0)
+            continue
         try:
             sizes.append(ConvexHull(p).volume)
         except (QhullError, ValueError):
