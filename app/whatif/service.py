@@ -289,7 +289,8 @@ class WhatIfService:
         try:
             return recent_window(History(path), self.actuals_min)
         except Exception as e:  # a damaged history: no actuals, said in the log
-            log.warning("cannot read the history %s: %s", path, e)
+            # str(e), not e: a kept log record (a test's log capture) would hold its traceback, the frames and the service
+            log.warning("cannot read the history %s: %s", path, str(e))
             return None
 
     def actuals_window(self) -> tuple[float, float] | None:
