@@ -340,3 +340,47 @@ def _routing_edges(f: Factory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if steps:
             sink[steps[-1]] = True
     return np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), sink
+
+
+# -- moving machines to another line ------------------------------------------------------------------
+@dataclass(frozen=True)
+class Place:
+    """A line (or a cell of it) machines can be moved to: its title path and what the machines then say."""
+
+    titles: tuple[str, ...]
+    area: str
+    line: str
+    cell: str = ""
+
+
+def places(f: Factory) -> list[Place]:
+    """Every line (and work cell) of the factory, in file order: its areas' lines, or — without areas — the
+    line names its machines use. A machine names its area only where two areas have a line of that id.
+
+    >>> from app.model.io import load_factory
+    >>> from app.paths import DEMO_FACTORY
+    >>> [p.titles for p in places(load_factory(DEMO_FACTORY))][:2]
+    [('Fabrication', 'Machining'), ('Fabrication', 'Pressing')]
+    """
+    h = f.hierarchy
+    if h is None or not h.areas:
+        return [Place((name,), "", name) for name in dict.fromkeys(m.line for m in f.machines if m.line)]
+    owners: dict[str, int] = {}
+    for a in h.areas:
+        for ln in a.lines:
+            owners[ln.id] = owners.get(ln.id, 0) + 1
+    out = []
+    for a in h.areas:
+        for ln in a.lines:
+            area = a.id if owners[ln.id] > 1 else ""
+            out.append(Place((a.title, ln.title), area, ln.id))
+            out += [Place((a.title, ln.title, c.title), area, ln.id, c.id) for c in ln.cells]
+    return out
+
+
+def moved_to(f: Factory, ids: Iterable[str], place: Place) -> Factory:
+    """A new version of ``f`` whose machines ``ids`` stand in ``place`` (nothing else changes)."""
+    wanted = set(ids)
+    update = {"area": place.area, "line": place.line, "cell": place.cell}
+    machines = [m.model_copy(update=update) if m.id in wanted else m for m in f.machines]
+    return f.model_copy(update={"machines": machines})

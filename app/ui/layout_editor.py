@@ -22,6 +22,7 @@ from app.assets import load_factory_assets
 from app.editing.catalogue import known_assets
 from app.editing.service import CollisionChecksUnavailable, LayoutEditService, refusal
 from app.model.factory import AssetRef, Factory, Machine, Pose
+from app.model.hierarchy import Place, moved_to
 from app.model.kinds import known_kinds
 from app.physics.world import Verdict
 from app.state.colours import LEGEND as STATE_LEGEND
@@ -63,6 +64,7 @@ class LayoutEditor(QtCore.QObject):
         self._by_id: tuple[Factory | None, dict[str, Machine]] = (None, {})
         window.view.floor_drop_formats.add(MIME_ASSET)
         window.view.dropped_on_floor.connect(self._on_floor_drop)
+        window.tree_dock.move_requested.connect(self.move_to_line)
 
     # -- mode and lifecycle ---------------------------------------------------------------------------
     def set_active(self, on: bool) -> None:
@@ -288,6 +290,13 @@ class LayoutEditor(QtCore.QObject):
         before, after = self.window.document.factory, self.service.deleted(ids)
         self.window.selection.clear()
         self.stack.push(LayoutCommand(self, before, after, ids, f"Delete {names(ids)}"))
+
+    def move_to_line(self, ids: list[str], place: Place) -> None:
+        """Machines ``ids`` into another line or cell of the hierarchy: one undo step; nothing moves on the floor."""
+        before = self.window.document.factory if self.window.document is not None else None
+        if before is not None and ids:
+            text = f"Move {names(ids)} to {' › '.join(place.titles)}"
+            self.stack.push(LayoutCommand(self, before, moved_to(before, ids, place), list(ids), text))
 
     def duplicate_selection(self) -> None:
         ids = list(self.window.selection.ids)

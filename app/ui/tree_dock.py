@@ -9,9 +9,10 @@ from typing import Protocol
 from PySide6 import QtCore, QtWidgets
 
 from app.model.factory import Factory
-from app.model.hierarchy import PlantTree
+from app.model.hierarchy import Place, PlantTree, places
 from app.model.machine_tree import ShownTree, tree_machine
 from app.rollup.live import LiveRollup
+from app.sim.numbers import count_of
 from app.ui.plant_tree_model import GROUP_ROLE, ID_ROLE, PlantTreeModel
 
 __all__ = ["GROUP_ROLE", "ID_ROLE", "FactoryTreeDock"]
@@ -37,9 +38,12 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
     -------
     machine_activated(str)
         A machine was double-clicked (fly the camera there).
+    move_requested(list, Place)
+        Move these machines to another line or cell (the editor makes it one undo step).
     """
 
     machine_activated = QtCore.Signal(str)
+    move_requested = QtCore.Signal(list, object)  # machine ids, the Place (app.model.hierarchy) to move them to
 
     def __init__(self, selection, view: Isolating | None = None, parent: QtWidgets.QWidget | None = None):
         super().__init__("Factory", parent)
@@ -234,7 +238,30 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
             menu.addAction(f"Select its {len(shown.shown_members(g))} machines", lambda: self._select_group(g))
         show_all = menu.addAction("Show all machines", self.show_all)
         show_all.setEnabled(self.isolated is not None)
+        ids = list(self._selection.ids)
+        if ids and self._factory is not None and (choices := places(self._factory)):
+            menu.addSeparator()
+            self._add_places(menu.addMenu(f"Move {count_of(len(ids), 'machine')} to line"), choices, ids)
         return menu
+
+    def _add_places(self, menu: QtWidgets.QMenu, choices: list[Place], ids: list[str]) -> None:
+        """Each line (and cell) as an entry; with areas, one submenu per area, filled when opened."""
+        by_area: dict[str, list[Place]] = {}
+        for p in choices:
+            by_area.setdefault(p.titles[0] if len(p.titles) > 1 else "", []).append(p)
+        for area, ps in by_area.items():
+            target = menu.addMenu(area) if area else menu
+
+            def fill(target: QtWidgets.QMenu = target, ps: list[Place] = ps) -> None:
+                if not target.actions():
+                    for p in ps:
+                        label = " › ".join(p.titles[1:] if len(p.titles) > 1 else p.titles)
+                        target.addAction(label, lambda p=p: self.move_requested.emit(ids, p))
+
+            if area:
+                target.aboutToShow.connect(fill)
+            else:
+                fill()
 
     def _select_group(self, g: int) -> None:
         shown = self.model.shown

@@ -167,3 +167,20 @@ def _ancestors(t: PlantTree, g: int) -> set[int]:
         out.add(g)
         g = t.groups[g].parent
     return out
+
+
+def test_machines_move_to_another_line_naming_their_area_only_where_needed():
+    from app.model.checks import check_factory
+    from app.model.hierarchy import moved_to, places
+
+    f = loads_factory(_plant(HIER, [{"area": "mach", "line": "L1"}, {"line": "L2"}]))
+    choices = {p.titles: p for p in places(f)}
+    assert list(choices) == [("Machining", "L1"), ("Machining", "L1", "C1"), ("Machining", "L2"), ("Assembly", "Final"),
+                             ("Assembly", "L3")]
+    g = moved_to(f, ["M0"], choices["Assembly", "L3"])  # only Assembly has an L3: no area needed
+    assert (g.machines[0].area, g.machines[0].line, g.machines[0].cell) == ("", "L3", "")
+    g = moved_to(g, ["M0", "M1"], choices["Machining", "L1", "C1"])  # two areas have an L1: the area is named
+    assert [(m.area, m.line, m.cell) for m in g.machines] == [("mach", "L1", "C1")] * 2
+    assert check_factory(g) == [] and g.machines[0].pose == f.machines[0].pose
+    flat = load_factory(DEMO).model_copy(update={"hierarchy": None})
+    assert [p.titles for p in places(flat)] == [(n,) for n in dict.fromkeys(m.line for m in flat.machines)]

@@ -64,7 +64,7 @@ def test_the_demo_tree_is_site_areas_lines_and_a_line_row_selects_and_isolates_i
 
     menu = dock.context_menu(line)
     texts = [a.text() for a in menu.actions()]
-    assert texts == ["Isolate line “Machining”", "Select its 8 machines", "Show all machines"]
+    assert texts[:3] == ["Isolate line “Machining”", "Select its 8 machines", "Show all machines"]
     assert not menu.actions()[2].isEnabled()
     menu.actions()[0].trigger()
     assert set(w.view.hidden_machines) == {m.id for m in factory.machines} - set(machining)
@@ -75,6 +75,27 @@ def test_the_demo_tree_is_site_areas_lines_and_a_line_row_selects_and_isolates_i
     assert menu.actions()[0].text() == "Isolate line “Machining”" and menu.actions()[2].isEnabled()
     qtbot.mouseClick(dock.show_all_button, QtCore.Qt.MouseButton.LeftButton)
     assert w.view.hidden_machines == () and not dock.show_all_button.isVisible()
+
+
+def test_machines_move_to_another_line_from_the_tree_in_one_undo_step(make_window):
+    w = make_window()
+    dock, factory = w.tree_dock, w.document.factory
+    w.selection.select(["CNC-01", "CNC-02"])
+    menu = dock.context_menu(dock.index_of("CNC-02"))
+    move = next(a.menu() for a in menu.actions() if a.text() == "Move 2 machines to line")
+    assert [a.text() for a in move.actions()] == ["Fabrication", "Assembly hall", "Logistics"]
+    hall = move.actions()[1].menu()
+    hall.aboutToShow.emit()  # the area's lines are listed when it opens
+    assert [a.text() for a in hall.actions()] == ["Assembly", "Quality"]
+    hall.actions()[1].trigger()
+    moved = w.document.factory
+    assert [moved.machine(m).line for m in ("CNC-01", "CNC-02")] == ["Quality", "Quality"]
+    assert moved.machine("CNC-01").pose == factory.machine("CNC-01").pose and moved.machine("CNC-01").area == ""
+    assert ("Demo plant", "Assembly hall", "Quality", "CNC-01") in paths(dock)
+    assert w.layout_editor.stack.undoText() == "Move CNC-01, CNC-02 to Assembly hall › Quality"
+    w.layout_editor.stack.undo()
+    assert w.document.factory.machine("CNC-01").line == "Machining"
+    assert ("Demo plant", "Fabrication", "Machining", "CNC-01") in paths(dock)
 
 
 def test_filtering_by_a_group_name_shows_the_group_with_all_its_machines_under_its_groups(make_window):
