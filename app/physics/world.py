@@ -52,6 +52,9 @@ ZONE_HEIGHT_M = 10.0  # keep-out and exit prisms reach above any machine
 #: `LayoutWorld.is_clear_at` settles a problem from two pieces only with this much to spare, so rounding
 #: between a piece asked alone and the same piece inside its compound cannot change an answer.
 _CORE_SLACK_M = 1e-3
+#: ... and skips a machine whose disc (every point within its radius of where it stands) is farther than
+#: the clearance by this much.
+_CIRCLE_SLACK_M = 1e-2
 
 PartyKind = Literal["machine", "wall", "keepout", "exit", "aisle"]
 
@@ -403,7 +406,8 @@ class LayoutWorld:
         pieces do not settle gets the exact query ``check`` makes.
         """
         own = self.machines[machine_id].clearance_m
-        r = self._radius[machine_id] + (own if own > self._max_clearance else self._max_clearance) + TOUCH_TOLERANCE_M
+        radius = self._radius[machine_id]
+        r = radius + (own if own > self._max_clearance else self._max_clearance) + TOUCH_TOLERANCE_M
         near = pb.getOverlappingObjects(
             (pose.x_m - r, pose.y_m - r, -1.0),
             (pose.x_m + r, pose.y_m + r, self._height[machine_id] + 1.0),
@@ -428,9 +432,15 @@ class LayoutWorld:
             kind, name = party[other]
             if kind == "machine":
                 required = max(own, self.machines[name].clearance_m)
+                placed = self._placed[name]
+                # every point of a machine lies within its radius of where it stands: discs this far apart
+                # cannot hold a problem (a centimetre to spare for Bullet's margins)
+                far = radius + self._radius[name] + required + _CIRCLE_SLACK_M
+                dx, dy = placed[0][0] - pose.x_m, placed[0][1] - pose.y_m
+                if dx * dx + dy * dy > far * far:
+                    continue
                 other_sid = self._shape_of[name]
                 other_core, other_floor = self._core[other_sid]
-                placed = self._placed[name]
                 pairs = []
                 if core != sid or other_core != other_sid:  # one of the two is a compound
                     pairs.append((core, other_core, placed))
