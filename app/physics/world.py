@@ -403,7 +403,8 @@ class LayoutWorld:
         then the largest piece standing on the floor of each; against a wall, an aisle or a zone the
         machine's largest piece standing on the floor. Overlapping compounds are where Bullet spends its
         time (every pair of pieces), and there one pair of pieces usually settles it. A neighbour that the
-        pieces do not settle gets the exact query ``check`` makes.
+        pieces do not settle gets the exact query ``check`` makes. A machine farther away than its radius,
+        ours and the clearance (with a centimetre to spare) is not asked at all.
         """
         own = self.machines[machine_id].clearance_m
         radius = self._radius[machine_id]
