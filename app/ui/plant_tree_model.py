@@ -3,6 +3,8 @@ are drawn, so a 20,000-machine plant costs what is on screen), with each group r
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6 import QtCore, QtGui
 
 from app.model.machine_tree import ShownTree
@@ -38,17 +40,25 @@ class PlantTreeModel(QtCore.QAbstractItemModel):
             self.shown.set_filter(text)
             self.endResetModel()
 
-    def set_figures(self, figures: GroupFigures | None) -> None:
-        """New live figures: every group row's text changes (one change signal per block of group rows)."""
+    def set_figures(self, figures: GroupFigures | None, rows: Iterable[QtCore.QModelIndex] | None = None) -> None:
+        """New live figures: the group rows' texts change. ``rows``: only these are said to have changed (the
+        rows on screen: others are read afresh when they are scrolled to or opened); None: every group row,
+        one change signal per block of them."""
         self.figures = figures
         shown = self.shown
         if shown is None:
             return
+        if rows is not None:
+            for index in rows:
+                if shown.group_of(index.internalId()) is not None:
+                    self.dataChanged.emit(index.siblingAtColumn(0), index.siblingAtColumn(0))
+            return
         for node, children in shown.rows.items():
-            groups = [c for c in children if shown.group_of(c) is not None]
-            if groups:
-                parent = self.node_index(node)
-                self.dataChanged.emit(self.index(0, 0, parent), self.index(len(groups) - 1, 0, parent))
+            if not children or shown.group_of(children[0]) is None:
+                continue  # a group's rows: its groups first, then its machines
+            parent = self.node_index(node)
+            last = next((r for r, c in enumerate(children) if shown.group_of(c) is None), len(children)) - 1
+            self.dataChanged.emit(self.index(0, 0, parent), self.index(last, 0, parent))
 
     # -- lookup ----------------------------------------------------------------------------------------
     def node_index(self, node: int, column: int = 0) -> QtCore.QModelIndex:

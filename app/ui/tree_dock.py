@@ -175,7 +175,7 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
         self._rollup_timer.stop()
         if self.rollup is not None:
             self.rollup.reset()
-        self.model.set_figures(None)
+        self.model.set_figures(None, self._rows_on_screen())
 
     def update_figures(self) -> None:
         """Roll up the live state now (the timer's work; tests call it)."""
@@ -184,10 +184,19 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
         if rollup is None:
             return
         if shown is None:
-            self.model.set_figures(None)
+            self.model.set_figures(None, self._rows_on_screen())
             return
         store, t = shown
-        self.model.set_figures(rollup.update(store, t, live.output_rates(), live.rates_counting()))
+        self.model.set_figures(rollup.update(store, t, live.output_rates(), live.rates_counting()), self._rows_on_screen())
+
+    def _rows_on_screen(self) -> list[QtCore.QModelIndex]:
+        """The rows the tree shows now, top to bottom (a few dozen, whatever the plant's size)."""
+        out, bottom = [], self.tree.viewport().height()
+        index = self.tree.indexAt(QtCore.QPoint(1, 1))
+        while index.isValid() and self.tree.visualRect(index).top() < bottom:
+            out.append(index)
+            index = self.tree.indexBelow(index)
+        return out
 
     # -- isolation ---------------------------------------------------------------------------------------
     def isolate_group(self, g: int) -> None:

@@ -10,7 +10,7 @@ from PySide6 import QtCore
 from app.live.client import ConnectionSettings
 from app.model.io import save_factory
 from app.ui.tree_dock import GROUP_ROLE, ID_ROLE
-from bench.hierarchy import hierarchical_plant
+from bench.hierarchy import hierarchical_plant, live_store
 
 pytestmark = pytest.mark.gui
 SELECT_ROWS = QtCore.QItemSelectionModel.SelectionFlag.ClearAndSelect | QtCore.QItemSelectionModel.SelectionFlag.Rows
@@ -173,3 +173,13 @@ def test_a_2000_machine_plant_in_areas_lines_and_cells(make_window, tmp_path):
     assert len(w.view.hidden_machines) == 2000 - 120 and not set(w.view.hidden_machines) & set(expected)
     dock.show_all()
     assert w.view.hidden_machines == ()
+    # Live figures: only the rows on screen are told they changed; a row scrolled to later reads them afresh.
+    store, rates = live_store(factory, 100.0)
+    on_screen = dock._rows_on_screen()
+    assert 0 < len(on_screen) < 100
+    changed = []
+    dock.model.dataChanged.connect(lambda a, b, *_: changed.append(a))
+    dock.model.set_figures(dock.rollup.update(store, 100.0, rates), on_screen)
+    assert 0 < len(changed) <= len(on_screen)
+    last_area = rows(dock, site)[-1]
+    assert last_area not in on_screen and last_area.data().startswith("Area 17  (80) — ") and "WIP" in last_area.data()
