@@ -548,6 +548,7 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
     if warmup > 0:
         push(heap, (warmup, next(counter), _WARMUP, 0, 0, 0))
     sample_s = model.sample_s
+    one_server = all(c == 1 for c in servers)  # a station's dominant state is its server's
     push(heap, (0.0, next(counter), _SAMPLE, 0, 0, 0))
 
     events = 0
@@ -615,8 +616,12 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
                 series_t.append(now)
                 series_wip.append(wip)
                 series_out.append(list(cum_out))
-                series_queue.append([occupancy[i] for i in range(ns)])
-                series_state.append([_dominant(srv_state[i], halt[i]) for i in range(ns)])
+                series_queue.append(occupancy[:])
+                series_state.append(
+                    [h or ss[0] for ss, h in zip(srv_state, halt, strict=True)]
+                    if one_server
+                    else [_dominant(ss, h) for ss, h in zip(srv_state, halt, strict=True)]
+                )
                 push(heap, (now + sample_s, next(counter), _SAMPLE, 0, 0, 0))
             elif code == _WARMUP:
                 for i in range(ns):
