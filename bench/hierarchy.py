@@ -10,15 +10,20 @@ A state store holds every machine's State, Level, Power and Alarm, and every mac
 - **baseline**: a plain ``np.sum`` of each of the same arrays over the whole plant (one total per KPI, no
   groups): what reading the figures costs at all.
 - **tree**: building ``PlantTree`` from the factory (once per opened file or edit, not per update).
+- **tree dock** (with a display, as ``make bench`` runs it under Xvfb; ``--no-gui`` leaves it out):
+  opening the plant in the Factory dock (its lazy model, opened level by level) against a baseline built in
+  the same run — the same rows as ``QStandardItem``s, opened as deep (how the dock held its rows before) —
+  and one update of the group rows' live figures (roll-up and repaint).
 
 Target: the roll-up under 50 ms (issue 18). Ends with one JSON line with ``targets``.
 
-Usage: ``python bench/hierarchy.py [--machines 20000] [--repeats 30]``.
+Usage: ``python bench/hierarchy.py [--machines 20000] [--repeats 30] [--no-gui]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -80,10 +85,78 @@ def live_store(f: Factory, now: float, seed: int = 0) -> tuple[StateStore, np.nd
     return store, rng.uniform(5, 30, n)
 
 
+def _tree_dock(f: Factory) -> dict:
+    """Open ``f`` in the Factory dock and in a plain QStandardItemModel of the same rows; one live update."""
+    from PySide6 import QtGui, QtWidgets
+
+    from app.model.machine_tree import ShownTree, tree_machine
+    from app.model.selection import Selection
+    from app.ui.tree_dock import FactoryTreeDock
+
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    dock = FactoryTreeDock(Selection())
+    dock.resize(320, 700)
+    dock.show()
+    app.processEvents()
+    open_s = timed(lambda: (dock.set_factory(f), app.processEvents()))
+    store, rates = live_store(f, 100.0)
+
+    def expanded_depth() -> int:
+        d, index = -1, dock.tree.model().index(0, 0)
+        while index.isValid() and dock.tree.isExpanded(index):
+            d, index = d + 1, dock.tree.model().index(0, 0, index)
+        return d
+
+    depth = expanded_depth()
+
+    def update() -> None:
+        dock.model.set_figures(dock.rollup.update(store, 100.0, rates), dock._rows_on_screen())
+        app.processEvents()
+
+    update()
+    figures_ms = median_ms(repeat(update, 5))
+    # Baseline: every row as QStandardItems (name, id, kind) under the same groups, opened as deep.
+    shown = ShownTree(PlantTree.of(f), [tree_machine(m) for m in f.machines])
+    tree = QtWidgets.QTreeView()
+    tree.resize(320, 700)
+    tree.show()
+
+    def standard_items() -> None:
+        model = QtGui.QStandardItemModel(0, 3)
+
+        def fill(parent: QtGui.QStandardItem, node: int) -> None:
+            for child in shown.rows.get(node, ()):
+                g = shown.group_of(child)
+                if g is not None:
+                    item = QtGui.QStandardItem(shown.tree.groups[g].name)
+                    parent.appendRow([item, QtGui.QStandardItem(""), QtGui.QStandardItem("")])
+                    fill(item, child)
+                else:
+                    m = shown.machines[shown.machine_of(child) or 0]
+                    parent.appendRow([QtGui.QStandardItem(m.name), QtGui.QStandardItem(m.id), QtGui.QStandardItem(m.kind_label)])
+
+        fill(model.invisibleRootItem(), 0)
+        tree.setModel(model)
+        tree.expandToDepth(depth) if depth >= 0 else None
+        app.processEvents()
+
+    base_s = timed(standard_items)
+    dock.close()
+    tree.close()
+    return {
+        "dock_open_ms": round(open_s * 1000, 1),
+        "standard_items_open_ms": round(base_s * 1000, 1),
+        "dock_vs_standard_items": ratio(open_s, base_s),
+        "dock_figures_ms": figures_ms,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--machines", type=int, default=20_000)
     p.add_argument("--repeats", type=int, default=30)
+    p.add_argument("--gui", action=argparse.BooleanOptionalAction, default=bool(os.environ.get("DISPLAY")),
+                   help="also time the Factory dock (default: when there is a display)")
     args = p.parse_args(argv)
     f = hierarchical_plant(args.machines)
     tree_s = timed(lambda: PlantTree.of(f))
@@ -114,12 +187,18 @@ def main(argv: list[str] | None = None) -> int:
         "baseline_sum_ms": median_ms(base),
         "rollup_vs_sum": ratio(median_ms(up), median_ms(base)),
     }
+    if args.gui:
+        figures.update(_tree_dock(f))
     figures["targets"] = {
         "rollup_ms_lt_50": {"value": figures["rollup_ms"], "target": TARGET_MS, "met": figures["rollup_ms"] < TARGET_MS}
     }
     print(f"{figures['machines']} machines, {figures['groups']} groups; tree built in {figures['tree_build_ms']} ms")
     print(f"roll-up of every KPI over every group: {figures['rollup_ms']} ms (target < {TARGET_MS:g} ms)")
     print(f"plain np.sum of the same arrays:     {figures['baseline_sum_ms']} ms (roll-up = {figures['rollup_vs_sum']}× it)")
+    if args.gui:
+        print(f"Factory dock: opened in {figures['dock_open_ms']} ms; the same rows as QStandardItems "
+              f"{figures['standard_items_open_ms']} ms (dock = {figures['dock_vs_standard_items']}× it); "
+              f"a live update of its group rows {figures['dock_figures_ms']} ms")
     emit("hierarchy", figures)
     return 0
 
