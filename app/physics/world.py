@@ -57,6 +57,7 @@ _CORE_SLACK_M = 1e-3
 _CIRCLE_SLACK_M = 1e-2
 
 PartyKind = Literal["machine", "wall", "keepout", "exit", "aisle"]
+_Placed = tuple[tuple[float, float, float], tuple[float, float, float, float]]  # (position, quaternion)
 
 
 @dataclass(frozen=True)
@@ -215,7 +216,7 @@ class LayoutWorld:
         self._body_of: dict[str, int] = {}
         self._shape_of: dict[str, int] = {}
         #: (position, quaternion) of every machine, as pybullet takes them
-        self._placed: dict[str, tuple[tuple[float, float, float], tuple[float, float, float, float]]] = {}
+        self._placed: dict[str, _Placed] = {}
         self._party: dict[int, tuple[PartyKind, str]] = {}
         self._max_clearance = 0.0
         self._floor = (factory.floor.width_m, factory.floor.depth_m)
@@ -426,7 +427,7 @@ class LayoutWorld:
         core, floor_core = self._core[sid]
         # (other body, the clearance that applies, the pairs of pieces worth asking first: (own piece, the
         # other's piece or -1 for the other body, the other's position and orientation or None))
-        todo: list[tuple[int, float, list[tuple[int, int, tuple | None]]]] = []
+        todo: list[tuple[int, float, list[tuple[int, int, _Placed | None]]]] = []
         for other, _link in near:
             if other in skip or other not in party:
                 continue
@@ -442,7 +443,7 @@ class LayoutWorld:
                     continue
                 other_sid = self._shape_of[name]
                 other_core, other_floor = self._core[other_sid]
-                pairs = []
+                pairs: list[tuple[int, int, _Placed | None]] = []
                 if core != sid or other_core != other_sid:  # one of the two is a compound
                     pairs.append((core, other_core, placed))
                     if (floor_core, other_floor) != (core, other_core):
@@ -456,8 +457,8 @@ class LayoutWorld:
         # a contact is d + 2 margins < required − tolerance (check's rule, for every kind of party)
         for other, required, pairs in todo:
             limit = required - TOUCH_TOLERANCE_M - 2 * SHAPE_MARGIN_M - _CORE_SLACK_M
-            for own_piece, other_piece, placed in pairs:
-                if placed is None:
+            for own_piece, other_piece, there in pairs:
+                if there is None:
                     pts = pb.getClosestPoints(
                         -1, other, limit, collisionShapeA=own_piece, collisionShapePositionA=pos,
                         collisionShapeOrientationA=orn, physicsClientId=client,
@@ -465,8 +466,8 @@ class LayoutWorld:
                 else:
                     pts = pb.getClosestPoints(
                         -1, -1, limit, collisionShapeA=own_piece, collisionShapeB=other_piece, collisionShapePositionA=pos,
-                        collisionShapeOrientationA=orn, collisionShapePositionB=placed[0],
-                        collisionShapeOrientationB=placed[1], physicsClientId=client,
+                        collisionShapeOrientationA=orn, collisionShapePositionB=there[0],
+                        collisionShapeOrientationB=there[1], physicsClientId=client,
                     )  # fmt: skip
                 if pts and min(c[8] for c in pts) < limit:
                     return False
