@@ -161,8 +161,13 @@ def overload_warnings(model: SimModel) -> list[str]:
     from app.sim.numbers import format_number
 
     return [
-        f"demand asks {f'{load:.0%} of' if load < 10 else f'{format_number(load, digits=2)} times'} {sid}'s capacity: "
-        "it cannot keep up, so orders wait at the source and the backlog grows"
+        (
+            f"demand asks {f'{load:.0%} of' if load < 10 else f'{format_number(load, digits=2)} times'} {sid}'s capacity: "
+            "it cannot keep up, so orders wait at the source and the backlog grows"
+            if math.isfinite(load)
+            else f"{sid} has parts to make but no working time in the run (its calendar: shifts, maintenance): "
+            "orders for it wait to the end"
+        )
         for sid, load in sorted(offered_load(model).items(), key=lambda kv: -kv[1])
         if load >= 1.0
     ]

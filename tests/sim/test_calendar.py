@@ -8,6 +8,7 @@ import itertools
 import numpy as np
 import pytest
 
+from app.model.calendar import WEEKDAYS
 from app.model.factory import Break, Calendar, MaintenanceWindow, PartFlow, Shift, SimulationSettings
 from app.sim.engine import simulate
 from app.sim.kpis import format_summary
@@ -210,3 +211,17 @@ def test_arrival_choice_is_per_source():
     f = f.model_copy(update={"simulation": SimulationSettings(horizon_s=DAY, warmup_s=0, replications=1, calendar=EARLY)})
     r = simulate(compile_model(f))
     assert r.orders == [7.0, 24.0]  # A: one per working hour (07:00 … 13:00; 14:00 is the next day's 06:00); B: hourly
+
+
+def test_a_machine_with_no_working_time_is_named_in_the_warnings():
+    from app.sim.model import overload_warnings
+
+    # Maintenance on S0 around the clock, every day: it can make nothing.
+    windows = [MaintenanceWindow(machines=["S0"], weekday=d, start="00:00", end="24:00") for d in WEEKDAYS]
+    cal = Calendar(shifts={"daily": [Shift(start="00:00", end="24:00")]}, maintenance=windows)
+    f = line_factory([{"cycle": det(10.0)}], det(60.0), horizon_s=2 * DAY, warmup_s=0, replications=1)
+    m = with_calendar(f, cal)
+    assert overload_warnings(m) == [
+        "S0 has parts to make but no working time in the run (its calendar: shifts, maintenance): orders for it wait to the end"
+    ]
+    assert simulate(m).throughput == [0]
