@@ -290,6 +290,7 @@ def solve(
         return t
 
     T = tabu_times(chain, 0)
+    t_floor = int(T.min())  # no entry of T is older (until a restart writes fresh ones)
     pairs_r = np.empty((K, 4), dtype=np.int64)
     pairs_s = np.empty((K, 4), dtype=np.int64)
     stamps = np.full((K, 4), never)  # T[r, s] = T[s, r] = now; T[r, r] = T[s, s] = never
@@ -330,7 +331,8 @@ def solve(
         allowed = np.minimum(T, Tt) < recent
         allowed |= delta < (best - current)[:, None, None]
         old = it - aspiration
-        if T.min() < old:  # a pair unused for long is forced (Taillard's long-term aspiration)
+        if old > t_floor and old > (t_floor := int(T.min())):  # a pair unused for long is forced (Taillard's
+            # long-term aspiration); T's least entry only grows between restarts, so it is looked up rarely
             forced = (np.maximum(T, Tt) < old) & off_diagonal
             has = forced.any(axis=(1, 2))
             allowed[has] = forced[has]
@@ -382,6 +384,7 @@ def solve(
                 p[k] = q
                 last_best_it[k] = it
             T[stalled] = tabu_times(stalled, it)
+            t_floor = min(t_floor, int(T[stalled].min()))
             bp[stalled], delta[stalled], current[stalled] = rebuild(p[stalled])
 
     k_best = overall()[1]
