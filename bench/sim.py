@@ -109,9 +109,7 @@ def line_factory(n: int, replications: int) -> Factory:
                 part="P", routing=[m.id for m in machines], interarrival=Distribution(kind="exponential", mean_s=max(cyc) / 0.9)
             )
         ],
-        simulation=SimulationSettings(
-            horizon_s=WEEK, warmup_s=86400.0, replications=replications, seed=11, calendar=CALENDAR
-        ),
+        simulation=SimulationSettings(horizon_s=WEEK, warmup_s=86400.0, replications=replications, seed=11, calendar=CALENDAR),
     )
 
 

@@ -124,9 +124,7 @@ def test_rework_to_a_machine_the_routing_has_not_visited_is_refused():
     bad = f.model_copy(
         update={
             "machines": [
-                f.machines[0].model_copy(
-                    update={"sim": f.machines[0].sim.model_copy(update={"rework": Rework(p=0.1, to="S1")})}
-                ),
+                f.machines[0].model_copy(update={"sim": f.machines[0].sim.model_copy(update={"rework": Rework(p=0.1, to="S1")})}),
                 f.machines[1],
             ]
         }
