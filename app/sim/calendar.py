@@ -24,7 +24,7 @@ import math
 from dataclasses import dataclass, field
 
 from app.model.calendar import DAY_S, WEEKDAYS, days_of, inner_span, parse_date, span
-from app.model.factory import Calendar
+from app.model.factory import Calendar, Shift
 
 
 @dataclass(frozen=True)
@@ -92,7 +92,8 @@ def timetable(calendar: Calendar, horizon_s: float, machine_index: dict[str, int
     """Unroll ``calendar`` over [0, ``horizon_s``] (a day beyond, so arrivals near the end find their time).
 
     Days run from simulated time 0 = 00:00 of ``start_date`` (a Monday when none is given); a holiday
-    drops the shifts that start on it; maintenance windows fall on holidays as on any other day.
+    drops the shifts that start on it; maintenance windows fall on holidays as on any other day. A calendar
+    without shifts works around the clock.
     """
     first = parse_date(calendar.start_date) if calendar.start_date else None
     weekday0 = first.weekday() if first else 0
@@ -100,7 +101,9 @@ def timetable(calendar: Calendar, horizon_s: float, machine_index: dict[str, int
     end = horizon_s + DAY_S
     n_days = int(end // DAY_S) + 2
     by_day: dict[str, list] = {d: [] for d in WEEKDAYS}
-    for key, shifts in calendar.shifts.items():
+    # No shifts at all: the plant works around the clock (a calendar of holidays or maintenance only).
+    shift_table = calendar.shifts or {"daily": [Shift(start="00:00", end="24:00")]}
+    for key, shifts in shift_table.items():
         for day in days_of(key):
             by_day[day].extend(shifts)
     work: list[tuple[float, float]] = []

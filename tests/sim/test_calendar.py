@@ -225,3 +225,12 @@ def test_a_machine_with_no_working_time_is_named_in_the_warnings():
         "S0 has parts to make but no working time in the run (its calendar: shifts, maintenance): orders for it wait to the end"
     ]
     assert simulate(m).throughput == [0]
+
+
+def test_a_calendar_with_only_maintenance_works_around_the_clock():
+    cal = Calendar(maintenance=[MaintenanceWindow(machines=["S0"], weekday="monday", start="06:00", end="12:00")])
+    f = line_factory([{"cycle": det(10.0), "input_buffer": 0}], SATURATED, horizon_s=DAY, warmup_s=0, replications=1)
+    s = run(with_calendar(f, cal))
+    assert s.states["S0"]["maintenance"].mean == pytest.approx(0.25)
+    assert s.states["S0"]["off_shift"].mean == 0
+    assert s.throughput_per_h["total"].mean == pytest.approx(360 * 0.75, abs=1 / 24)
