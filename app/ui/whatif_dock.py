@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 from psygnal import SignalInstance
-from PySide6 import QtCore, QtGui, QtWidgets
+from PySide6 import QtCore, QtWidgets
 
 from app.compare.calibrate import Calibration, Drift
 from app.sim.jobs import Job
@@ -23,36 +23,11 @@ from app.ui.comparison_dialog import CalibrationDialog, ComparisonDialog
 from app.ui.deploy_dialog import open_deploy_dialog
 from app.ui.gui_thread import connect_on_gui
 from app.ui.scenario_dialog import ScenarioDialog
-from app.ui.widgets import scrolling
+from app.ui.widgets import ProgressStrip, scrolling
 from app.whatif import Entry, WhatIfComparison, WhatIfService, align, drift_text, slug, status_text
 
 #: Shows per-machine values in the factory's order on the floor (title, values), or stops with (None, None).
 ShowValues = Callable[[str | None, np.ndarray | None], None]
-
-
-class ProgressStrip(QtWidgets.QWidget):
-    """A thin progress bar that repaints with the next frame. (QProgressBar repaints at once on every
-    value, and in a window holding an OpenGL view each repaint composes the whole window: slow in
-    software rendering.)"""
-
-    def __init__(self, parent: QtWidgets.QWidget | None = None):
-        super().__init__(parent)
-        self.fraction = 0.0
-        self.setFixedHeight(8)
-
-    def set_fraction(self, fraction: float) -> None:
-        fraction = min(1.0, max(0.0, fraction))
-        if abs(fraction - self.fraction) >= 0.002:
-            self.fraction = fraction
-            self.update()
-
-    def paintEvent(self, _event) -> None:
-        painter = QtGui.QPainter(self)
-        pal = self.palette()
-        painter.fillRect(self.rect(), pal.color(QtGui.QPalette.ColorRole.Mid))
-        done = self.rect().adjusted(0, 0, -round(self.width() * (1 - self.fraction)), 0)
-        painter.fillRect(done, pal.color(QtGui.QPalette.ColorRole.Highlight))
-        painter.end()
 
 
 class WhatIfDock(QtWidgets.QDockWidget):

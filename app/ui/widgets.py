@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6 import QtWidgets
+from PySide6 import QtGui, QtWidgets
 
 
 def number_field(
@@ -26,3 +26,28 @@ def scrolling(body: QtWidgets.QWidget, parent: QtWidgets.QWidget | None = None) 
     scroll.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
     scroll.setWidget(body)
     return scroll
+
+
+class ProgressStrip(QtWidgets.QWidget):
+    """A thin progress bar that repaints with the next frame. (QProgressBar repaints at once on every
+    value, and in a window holding an OpenGL view each repaint composes the whole window: slow in
+    software rendering.)"""
+
+    def __init__(self, parent: QtWidgets.QWidget | None = None):
+        super().__init__(parent)
+        self.fraction = 0.0
+        self.setFixedHeight(8)
+
+    def set_fraction(self, fraction: float) -> None:
+        fraction = min(1.0, max(0.0, fraction))
+        if abs(fraction - self.fraction) >= 0.002:
+            self.fraction = fraction
+            self.update()
+
+    def paintEvent(self, _event) -> None:
+        painter = QtGui.QPainter(self)
+        pal = self.palette()
+        painter.fillRect(self.rect(), pal.color(QtGui.QPalette.ColorRole.Mid))
+        done = self.rect().adjusted(0, 0, -round(self.width() * (1 - self.fraction)), 0)
+        painter.fillRect(done, pal.color(QtGui.QPalette.ColorRole.Highlight))
+        painter.end()
