@@ -361,7 +361,7 @@ def run_gui(
             if waiting_for_live:
                 print("floortwin: warning: no live data before the screenshot deadline", file=sys.stderr)
             qapp.processEvents()
-            window.console.live.flush()  # draw the values that have arrived (the view catches up every 33 ms)
+            window.console.live.show_now()  # colours and labels of the values that have arrived
             window.view.render_now()
             ok = window.save_screenshot(screenshot)
             if ok:

@@ -238,6 +238,12 @@ class LiveLink(QtCore.QObject):
             self.recolour()
             self.values_flushed.emit(changed)
 
+    def show_now(self) -> None:
+        """Draw what has arrived now, colours and labels (they otherwise follow every 33 ms and every second)."""
+        self.flush()
+        if self.store is not None:
+            self.view.set_label_texts(self.label_texts())
+
     def set_colour_by(self, heat: HeatLayer | None) -> None:
         """Colour machines by a numeric signal (a heat map) instead of their state; None: by state."""
         self.heat = heat
