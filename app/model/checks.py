@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from app.model.factory import Distribution, Factory
 from app.model.hierarchy import check_hierarchy
 from app.model.kinds import get_kind, known_kinds
-from app.model.problems import Problem
-
-
-def _unique(ids: Iterable[str], where: str, what: str) -> list[Problem]:
-    seen: dict[str, int] = {}
-    out = []
-    for i, ident in enumerate(ids):
-        if ident in seen:
-            out.append(Problem(f"{where}[{i}].id", f'duplicate {what} id "{ident}" (first used by {where}[{seen[ident]}])'))
-        else:
-            seen[ident] = i
-    return out
+from app.model.problems import Problem, duplicate_ids
 
 
 def _distribution(d: Distribution, path: str) -> list[Problem]:
@@ -35,11 +22,11 @@ def check_factory(f: Factory) -> list[Problem]:
     Returns an empty list for a consistent factory.
     """
     problems: list[Problem] = []
-    problems += _unique((m.id for m in f.machines), "machines", "machine")
-    problems += _unique((t.id for t in f.transports), "transports", "transport")
-    problems += _unique((w.id for w in f.floor.walls), "floor.walls", "wall")
-    problems += _unique((a.id for a in f.floor.aisles), "floor.aisles", "aisle")
-    problems += _unique((z.id for z in f.floor.zones), "floor.zones", "zone")
+    problems += duplicate_ids((m.id for m in f.machines), "machines", "machine")
+    problems += duplicate_ids((t.id for t in f.transports), "transports", "transport")
+    problems += duplicate_ids((w.id for w in f.floor.walls), "floor.walls", "wall")
+    problems += duplicate_ids((a.id for a in f.floor.aisles), "floor.aisles", "aisle")
+    problems += duplicate_ids((z.id for z in f.floor.zones), "floor.zones", "zone")
 
     machine_ids = {m.id for m in f.machines}
     for i, m in enumerate(f.machines):

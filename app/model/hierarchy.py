@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Annotated, Final
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from app.model.problems import Problem
+from app.model.problems import Problem, duplicate_ids
 
 if TYPE_CHECKING:
     from app.model.factory import Factory
@@ -84,17 +84,6 @@ class Hierarchy(BaseModel):
 
 
 # -- checks -------------------------------------------------------------------------------------------
-def _duplicates(ids: Iterable[str], where: str, what: str) -> list[Problem]:
-    seen: dict[str, int] = {}
-    out = []
-    for i, ident in enumerate(ids):
-        if ident in seen:
-            out.append(Problem(f"{where}[{i}].id", f'duplicate {what} id "{ident}" (first used by {where}[{seen[ident]}])'))
-        else:
-            seen.setdefault(ident, i)
-    return out
-
-
 def _listed(ids: Iterable[str]) -> str:
     names = [f'"{i}"' for i in ids]
     return ", ".join(names) if names else "none"
@@ -118,11 +107,11 @@ def check_hierarchy(f: Factory) -> list[Problem]:
                     text = f'names {what} "{getattr(m, what)}" but the file has {where}'
                     problems.append(Problem(f"machines[{i}].{what}", text))
         return problems
-    problems += _duplicates((a.id for a in h.areas), "hierarchy.areas", "area")
+    problems += duplicate_ids((a.id for a in h.areas), "hierarchy.areas", "area")
     for a_i, area in enumerate(h.areas):
-        problems += _duplicates((ln.id for ln in area.lines), f"hierarchy.areas[{a_i}].lines", "line")
+        problems += duplicate_ids((ln.id for ln in area.lines), f"hierarchy.areas[{a_i}].lines", "line")
         for l_i, line in enumerate(area.lines):
-            problems += _duplicates((c.id for c in line.cells), f"hierarchy.areas[{a_i}].lines[{l_i}].cells", "cell")
+            problems += duplicate_ids((c.id for c in line.cells), f"hierarchy.areas[{a_i}].lines[{l_i}].cells", "cell")
     if problems:
         return problems
     areas = {a.id: a for a in h.areas}

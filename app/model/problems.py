@@ -27,6 +27,22 @@ class Problem:
         return f"{self.path}: {self.message}" if self.path else self.message
 
 
+def duplicate_ids(ids: Iterable[str], where: str, what: str) -> list[Problem]:
+    """A problem for each id used again in a list, naming where it was first used.
+
+    >>> [str(p) for p in duplicate_ids(["a", "b", "a"], "machines", "machine")]
+    ['machines[2].id: duplicate machine id "a" (first used by machines[0])']
+    """
+    seen: dict[str, int] = {}
+    out = []
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            out.append(Problem(f"{where}[{i}].id", f'duplicate {what} id "{ident}" (first used by {where}[{seen[ident]}])'))
+        else:
+            seen[ident] = i
+    return out
+
+
 class FactoryFileError(Exception):
     """A factory file that cannot be used. ``str()`` is the message to show a user."""
 
