@@ -68,3 +68,16 @@ def line(stations: list[dict], interarrival: Distribution, **kw) -> SimModel:
 INFINITE = 1_000_000
 #: A source that always has a part ready: the first station never starves.
 SATURATED = det(1e-6)
+
+
+def stored_and_loaded(model: SimModel, results: list, path, name: str = "run") -> list:
+    """The replications as written to a results file and read back (``app.sim.results``)."""
+    from app.sim.results import ResultsWriter, load_run
+
+    w = ResultsWriter(path)
+    w.begin(name, model)
+    for r in results:
+        w.add(model, r)
+    w.end("done")
+    w.close()
+    return load_run(path)[1]

@@ -14,7 +14,7 @@ from app.sim.engine import simulate
 from app.sim.kpis import format_summary
 from app.sim.model import compile_model
 from app.sim.runner import run_replications
-from tests.sim.helpers import INFINITE, SATURATED, det, exp, line_factory
+from tests.sim.helpers import INFINITE, SATURATED, det, exp, line_factory, stored_and_loaded
 from tests.sim.test_textbook import run
 
 DAY = 86_400.0
@@ -185,19 +185,10 @@ def test_no_calendar_report_has_no_planned_stop_columns():
 
 
 def test_a_calendar_run_is_stored_and_read_back(tmp_path):
-    from app.sim.results import ResultsWriter, load_run
-
     f = line_factory([{"cycle": det(10.0), "input_buffer": 0}], SATURATED, horizon_s=3 * DAY, warmup_s=0, replications=1)
     m = with_calendar(f, EARLY)
     results = run_replications(m, workers=1)
-    path = tmp_path / "r.sqlite"
-    w = ResultsWriter(path)
-    w.begin("shifts", m)
-    for r in results:
-        w.add(m, r)
-    w.end("done")
-    w.close()
-    _, back = load_run(path)
+    back = stored_and_loaded(m, results, tmp_path / "r.sqlite", "shifts")
     assert np.allclose(back[0].state_s, results[0].state_s)
     assert back[0].state_s[0, 5] == pytest.approx(2 * DAY)  # 16 h off shift a day
 

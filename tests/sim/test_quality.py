@@ -13,10 +13,9 @@ from app.model.factory import Rework
 from app.model.io import loads_factory, save_factory
 from app.model.problems import FactoryFileError
 from app.sim.model import SimInputError, compile_model, visits
-from app.sim.results import ResultsWriter, load_run
 from app.sim.runner import run_replications
 from tests.conftest import ROOT
-from tests.sim.helpers import INFINITE, exp, line, line_factory
+from tests.sim.helpers import INFINITE, exp, line, line_factory, stored_and_loaded
 from tests.sim.test_textbook import run
 
 
@@ -76,14 +75,7 @@ def test_scrap_is_stored_and_printed(tmp_path):
     )
     m = compile_model(f)
     results = run_replications(m, workers=1)
-    out = tmp_path / "r.sqlite"
-    w = ResultsWriter(out)
-    w.begin("scrap", m)
-    for r in results:
-        w.add(m, r)
-    w.end("done")
-    w.close()
-    _, back = load_run(out)
+    back = stored_and_loaded(m, results, tmp_path / "r.sqlite", "scrap")
     assert [r.scrap for r in back] == [r.scrap for r in results] and results[0].scrap[0] > 0
     assert [r.scrap_time_sum_s[0] for r in back] == pytest.approx([r.scrap_time_sum_s[0] for r in results])
     path = tmp_path / "line.json"
