@@ -113,7 +113,10 @@ def bottleneck(observations: Sequence[Observation]) -> str:
     definition: ``app.sim.kpis.bottleneck``)."""
     if not observations:
         return ""
-    active = np.nanmean([machine_kpis(o)["active"] for o in observations], axis=0)
+    shares = np.array([machine_kpis(o)["active"] for o in observations])
+    known = np.isfinite(shares).sum(axis=0)  # a machine with no known state anywhere stays NaN (no warning)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        active = np.where(np.isfinite(shares), shares, 0.0).sum(axis=0) / known
     return busiest(observations[0].machines, active)[0]
 
 
@@ -202,7 +205,8 @@ def observe_history(history, factory: Factory, t0: float, t1: float, time_scale:
     ops = np.full(n, np.nan)
     energy = np.full(n, np.nan)
     levels = np.full(n, np.nan)
-    end = history.state_at(t1)
+    link = history.link_at(t0)
+    since = link[0] if link is not None else -math.inf  # values recorded before this connection began are stale
     for i, mid in enumerate(names):
         first = start.get((mid, "State"))
         times, texts = history.text_series(mid, "State", t0, t1)
@@ -211,9 +215,7 @@ def observe_history(history, factory: Factory, t0: float, t1: float, time_scale:
             col = STATE_COLUMN.get(v) if v is not None else None
             if col is not None:
                 state_s[i, col] += d
-        a, b = start.get((mid, "PartCount")), end.get((mid, "PartCount"))
-        if a is not None and b is not None and a[0] is not None and b[0] is not None and b[0] >= a[0]:
-            ops[i] = b[0] - a[0]
+        ops[i] = _count_over(history, mid, t0, t1, start.get((mid, "PartCount")), since)
         for signal, target in (("Power", energy), ("Level", levels)):
             s0 = start.get((mid, signal))
             times, values, status = history.series(mid, signal, t0, t1)
@@ -231,9 +233,36 @@ def observe_history(history, factory: Factory, t0: float, t1: float, time_scale:
         ops=ops,
         energy_kwh=energy_kwh,
         wip=float(np.nansum(levels)) if np.isfinite(levels).any() else math.nan,
-        exits=float(np.nansum(ops[sink])) if len(sink) else math.nan,
+        exits=float(ops[sink].sum()) if len(sink) else math.nan,  # NaN when an exit's count is unknown: no data, never 0
         source="history",
     )
+
+
+def _count_over(history, mid: str, t0: float, t1: float, start, since: float) -> float:
+    """Parts a machine's counter gained over [t0, t1], stretched to the whole window when it is known over
+    part of it only (NaN: no usable count — never 0).
+
+    The count starts from the last good reading at ``t0`` when it was received in this connection (at or
+    after ``since``); else (the first reading after connecting is stamped a moment after the link's
+    "connected" record, or the one before is from an earlier connection) from the first good reading inside
+    the window, and the rate runs from that reading's time: the count is scaled by (t1 − t0) / (t1 − t_first),
+    so that count / window = count over the time it was known. A counter that went back (a plant restart)
+    gives NaN.
+    """
+    times, values, status = history.series(mid, "PartCount", t0, t1)
+    good = ((status >> 30) == 0) & np.isfinite(values)
+    times, values = times[good], values[good]
+    valid = start is not None and start[0] is not None and (start[2] >> 30) == 0 and start[4] >= since
+    if valid:
+        t_first, first = t0, float(start[0])
+    elif len(times):
+        t_first, first = float(times[0]), float(values[0])
+    else:
+        return math.nan
+    last = float(values[-1]) if len(times) else first
+    if last < first or t1 - t_first <= 0:
+        return math.nan
+    return (last - first) * (t1 - t0) / (t1 - t_first)
 
 
 # -- parts out over time (the comparison chart) -------------------------------------------------------------
@@ -258,13 +287,16 @@ def exits_over_time_history(history, factory: Factory, t0: float, t1: float, tim
     total = np.zeros(points)
     any_known = False
     at_start = history.state_at(t0)
+    link = history.link_at(t0)
+    since = link[0] if link is not None else -math.inf
     for i in sinks(factory):
         mid = factory.machines[i].id
         start = at_start.get((mid, "PartCount"))
         times, values, status = history.series(mid, "PartCount", t0, t1)
         good = ((status >> 30) == 0) & np.isfinite(values)
         times, values = times[good], values[good]
-        first = start[0] if start is not None and start[0] is not None else (values[0] if len(values) else math.nan)
+        valid = start is not None and start[0] is not None and (start[2] >> 30) == 0 and start[4] >= since
+        first = start[0] if valid else (values[0] if len(values) else math.nan)  # as _count_over: this connection's
         if not math.isfinite(first):
             continue
         any_known = True

@@ -138,16 +138,8 @@ def combine(parts: list[Observation]) -> Observation:
     """Observations of separate stretches as one: sums, with rates over the time each figure was known."""
     seconds = np.array([o.seconds for o in parts])
     total = float(seconds.sum())
-    ops = np.array([o.ops for o in parts])  # (stretches, machines)
-    known = np.isfinite(ops)
-    known_s = (known * seconds[:, None]).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ops_total = np.where(known_s > 0, np.nansum(ops, axis=0) * total / known_s, np.nan)
-    energy = np.array([o.energy_kwh for o in parts])
-    e_known = np.isfinite(energy)
-    e_known_s = (e_known * seconds[:, None]).sum(axis=0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        energy_total = np.where(e_known_s > 0, np.nansum(energy, axis=0) * total / e_known_s, np.nan)
+    ops_total = _over_known(np.array([o.ops for o in parts]), seconds)  # (stretches, machines) → (machines,)
+    energy_total = _over_known(np.array([o.energy_kwh for o in parts]), seconds)
     wip = np.array([o.wip for o in parts])
     ok = np.isfinite(wip)
     exits = np.array([o.exits for o in parts])
@@ -162,6 +154,16 @@ def combine(parts: list[Observation]) -> Observation:
         exits=float(exits[x_ok].sum() * total / seconds[x_ok].sum()) if x_ok.any() else math.nan,
         source="history",
     )
+
+
+def _over_known(values: np.ndarray, seconds: np.ndarray) -> np.ndarray:
+    """Per machine, the sum over the stretches where its figure is known, stretched to all of their time
+    (the rate over the known time); NaN where it is known in none — an unknown is never added as 0."""
+    known = np.isfinite(values)
+    known_s = (known * seconds[:, None]).sum(axis=0)
+    summed = np.where(known, values, 0.0).sum(axis=0)  # only known figures are added
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(known_s > 0, summed * seconds.sum() / known_s, np.nan)
 
 
 def exits_over_stretches(
