@@ -82,7 +82,11 @@ def chart_data(
 
     A forecast runs to the shift's end (``shift_end``, UNIX s): it is drawn from the moment it was made —
     the end less its horizon — not from ``now``, which has moved on while it was made and since (at a plant
-    20× faster than the clock, a minute is 20 plant minutes). Without ``shift_end``, from ``now``."""
+    20× faster than the clock, a minute is 20 plant minutes). Without ``shift_end``, from ``now``; with it the
+    actual is not drawn past the shift's end either (what comes after belongs to the next shift)."""
+    if shift_end is not None:
+        keep = actual_t <= shift_end
+        actual_t, actual = actual_t[keep], actual[keep]
     hours = (actual_t - shift_start) * time_scale / 3600.0
     now_h = (now - shift_start) * time_scale / 3600.0
     if forecast is None:

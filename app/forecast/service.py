@@ -96,6 +96,7 @@ class ForecastService:
         self._cancel = threading.Event()
         self._number = 0
         self.last_request_at = -math.inf  # monotonic time of the last request
+        self.last_took_s = 0.0  # clock seconds the last finished forecast took (the refresh waits at least that)
 
     def set_factory(self, factory: Factory) -> None:
         """Forecast this factory version from the next request on (a running forecast is cancelled)."""
@@ -169,6 +170,7 @@ class ForecastService:
 
     def _run(self, number: int, req: ForecastRequest, cancel: threading.Event) -> None:
         self.started.emit(number)
+        began = time.monotonic()
         try:
             result = run_forecast(self.factory, req, self._executor(), cancel.is_set, self.progress.emit)
         except Cancelled:
@@ -178,5 +180,6 @@ class ForecastService:
             return
         if cancel.is_set():
             return
+        self.last_took_s = time.monotonic() - began
         self.latest = result
         self.finished.emit(result)

@@ -2,6 +2,10 @@
 (``refresh``), with the shift's start, end and target. Qt-free: it reads the live store and the recorded
 history and asks the forecast service; the view draws what the service emits.
 
+``tick`` refreshes on the plant's clock (``app.forecast.schedule``), begins the next shift when one ends
+(``roll``: same length and target, its parts counted from its own start) and forecasts anew after a new
+version of the factory (``set_factory``, e.g. a recalibration).
+
 Examples
 --------
 >>> shift = Shift(start=0.0, end=8 * 3600.0, target=320)
@@ -11,6 +15,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -18,9 +23,11 @@ import numpy as np
 
 from app.forecast.chart import actual_parts_out
 from app.forecast.live_state import LiveState, exit_stations, from_store
+from app.forecast.schedule import RefreshSchedule
 from app.forecast.service import ForecastService
 from app.history.recorder import History
-from app.sim.model import SimModel
+from app.model.factory import Factory
+from app.sim.model import SimModel, compile_model
 from app.state.store import StateStore
 
 
@@ -36,13 +43,26 @@ class Shift:
         """Plant seconds from ``now`` to the shift's end (0 once it is over)."""
         return max(self.end - now, 0.0) * time_scale
 
+    def holding(self, now: float) -> Shift:
+        """The shift of the same length (and target) that holds ``now``: this one until it ends, then the next.
+
+        >>> Shift(0.0, 100.0).holding(250.0)
+        Shift(start=200.0, end=300.0, target=None)
+        """
+        length = self.end - self.start
+        if now < self.end or length <= 0:
+            return self
+        start = self.start + math.floor((now - self.start) / length) * length
+        return Shift(start, start + length, self.target)
+
 
 class ShiftForecast:
     """Forecasts of the rest of ``shift`` from the live ``store``, the parts made so far from ``history``.
 
     ``time_scale``: plant seconds per second of the clock (a plant simulator run with ``--speed N``: N).
     Without a history the parts made so far are the exits' counts now minus their counts when this object
-    first saw them (the chart's actual then starts there).
+    first saw them in the shift (the chart's actual then starts there). ``schedule``: the automatic refresh
+    policy (by default every ``service.refresh_every_s`` of plant time, at most every 10 s of the clock).
     """
 
     def __init__(
@@ -53,9 +73,11 @@ class ShiftForecast:
         shift: Shift,
         history: History | None = None,
         time_scale: float = 1.0,
+        schedule: RefreshSchedule | None = None,
     ):
         self.service, self.model, self.store = service, model, store
         self.shift, self.history, self.time_scale = shift, history, time_scale
+        self.schedule = schedule if schedule is not None else RefreshSchedule(plant_every_s=service.refresh_every_s)
         self.exits = [model.stations[i].id for i in exit_stations(model)]
         self._first_seen: tuple[float, int] | None = None
         self._seen: list[tuple[float, int]] = []  # (time, parts out) seen by ``actual`` without a history
@@ -64,6 +86,27 @@ class ShiftForecast:
         """Another shift (or target): forecast it now."""
         self.shift = shift
         self.refresh()
+
+    def set_factory(self, factory: Factory) -> None:
+        """A new version of the factory (an edit, a recalibration, an undo): the forecast under way is
+        cancelled and the next ``tick`` forecasts with this one (once the clock floor allows)."""
+        self.service.set_factory(factory)
+        self.model = compile_model(factory, horizon_s=3600.0, warmup_s=0.0)
+        self.exits = [self.model.stations[i].id for i in exit_stations(self.model)]
+        self.schedule.factory_changed()
+
+    def roll(self, now: float | None = None) -> bool:
+        """Begin the next shift once this one has ended (True then): the forecast of the old one is
+        cancelled, the parts made count from the new start, and the next ``tick`` forecasts the new one."""
+        now = time.time() if now is None else now
+        shift = self.shift.holding(now)
+        if shift == self.shift:
+            return False
+        self.shift = shift
+        self.service.cancel()
+        self._first_seen, self._seen = None, []
+        self.schedule.shift_began()
+        return True
 
     def actual(self, now: float | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(UNIX times, parts out since the shift began) up to ``now``."""
@@ -92,11 +135,18 @@ class ShiftForecast:
         if horizon <= 0:
             return None
         live: LiveState = from_store(self.store, self.model, now, self.time_scale)
+        self.schedule.requested(now)
         return self.service.request(live, horizon, self.shift.target, self.made_so_far(now))
 
+    def due(self, now: float) -> bool:
+        """True when the refresh policy asks for a forecast now (``app.forecast.schedule``)."""
+        return self.schedule.due(now, self.time_scale, self.service.running, self.service.last_took_s)
+
     def tick(self, now: float | None = None) -> int | None:
-        """The view timer's call: a forecast when the service says one is due (the refresh policy)."""
-        if not self.service.due():
+        """The view timer's call: the next shift once this one ends, and a forecast when one is due."""
+        now = time.time() if now is None else now
+        self.roll(now)
+        if not self.due(now):
             return None
         return self.refresh(now)
 

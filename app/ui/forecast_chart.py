@@ -102,7 +102,7 @@ class ForecastChart(QtWidgets.QWidget):
             self.plot.setLabel("bottom", AXIS if time_scale == 1.0 else PLANT_AXIS)  # the speed-up: in the status line
         self._draw()
 
-    def show_forecast(self, forecast: Forecast) -> None:
+    def show_forecast(self, forecast: Forecast | None) -> None:
         self.forecast = forecast
         self._draw()
 

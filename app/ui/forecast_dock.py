@@ -1,7 +1,8 @@
 """The "Shift forecast" dock: the parts-out chart with the shift's end and target, a "Forecast now"
-button, and the background refresh (the service's policy, checked every few seconds). A thin view over
-``app.forecast.shift.ShiftForecast``: the window hands it the live store and the history when a link is up
-(``attach``) and takes them back when it goes (``detach``)."""
+button, and the background refresh (``app.forecast.schedule``: on the plant's clock, checked every few
+seconds; the next shift begins when one ends; a new version of the factory is forecast anew). A thin view
+over ``app.forecast.shift.ShiftForecast``: the window hands it the live store, the history and the document
+when a link is up (``attach``) and takes them back when it goes (``detach``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from PySide6 import QtCore, QtWidgets
 from app.forecast.service import ForecastService
 from app.forecast.shift import Shift, ShiftForecast, shift_end, shift_text
 from app.history.recorder import History
+from app.model.document import FactoryDocument
 from app.model.factory import Factory
 from app.sim.model import compile_model
 from app.state.store import StateStore
@@ -79,6 +81,7 @@ class ForecastDock(QtWidgets.QDockWidget):
         self._shift_start = time.time()
         self.time_scale = 1.0  # plant seconds per clock second of the attached link: the shift is plant time
         self._ready: Callable[[], bool] | None = None
+        self._document: FactoryDocument | None = None  # followed while attached: its new versions are forecast
         self.now_button.setEnabled(False)
 
     def _bind(self, service: ForecastService) -> None:
@@ -98,11 +101,12 @@ class ForecastDock(QtWidgets.QDockWidget):
         shift_start: float,
         time_scale: float = 1.0,
         ready: Callable[[], bool] | None = None,
+        document: FactoryDocument | None = None,
     ) -> None:
         """Forecast the shift that began at ``shift_start`` (UNIX s) from this store (a live link is up);
         ``ready`` says when the store holds the plant's state (no forecast is made from an empty line);
         ``time_scale``: the link's plant seconds per clock second — the shift's length, the chart's axis and
-        the time left are the plant's."""
+        the time left are the plant's; ``document``: its new versions (a recalibration) are forecast anew."""
         self._ready = ready
         self.time_scale = time_scale
         if self.service is None:
@@ -113,6 +117,7 @@ class ForecastDock(QtWidgets.QDockWidget):
         self._shift_start = shift_start
         model = compile_model(factory, horizon_s=3600.0, warmup_s=0.0)
         self.shift_forecast = ShiftForecast(self.service, model, store, self._shift(), history, time_scale)
+        self._follow(document)
         self.now_button.setEnabled(True)
         self._timer.start()
         self.tick()
@@ -120,6 +125,7 @@ class ForecastDock(QtWidgets.QDockWidget):
     def detach(self) -> None:
         """The link is gone: stop refreshing (the last forecast stays drawn)."""
         self._timer.stop()
+        self._follow(None)
         if self.service is not None:
             self.service.cancel()
         self.shift_forecast = None
@@ -147,6 +153,9 @@ class ForecastDock(QtWidgets.QDockWidget):
             return
         self.now_button.setEnabled(True)
         now = time.time()
+        if sf.roll(now):  # the shift ended: the next one begins (its chart starts empty, its forecast now)
+            self._shift_start = sf.shift.start
+            self.chart.show_forecast(None)
         t, n = sf.actual(now)
         self.chart.set_actual(t, n, self._shift_start, now, self.time_scale, sf.shift.end)
         if sf.tick(now) is not None:
@@ -157,6 +166,20 @@ class ForecastDock(QtWidgets.QDockWidget):
     def _shift(self) -> Shift:
         target = self.target.value() or None
         return Shift(self._shift_start, shift_end(self._shift_start, self.shift_hours.value(), self.time_scale), target)
+
+    def _follow(self, document: FactoryDocument | None) -> None:
+        if self._document is not None:
+            self._document.machines_changed.disconnect(self._on_new_version)
+            self._document.layout_changed.disconnect(self._on_new_version)
+        self._document = document
+        if document is not None:
+            document.machines_changed.connect(self._on_new_version)
+            document.layout_changed.connect(self._on_new_version)
+
+    def _on_new_version(self, _ids: object) -> None:
+        if self.shift_forecast is not None and self._document is not None:
+            self.shift_forecast.set_factory(self._document.factory)
+            self.status.setText("The factory changed: forecasting it anew…")
 
     def _shift_changed(self) -> None:
         if self.shift_forecast is not None:

@@ -11,6 +11,7 @@ from app.forecast.shift import Shift, ShiftForecast
 from app.history.recorder import History, Recorder, Sample
 from app.model.io import load_factory
 from app.sim.model import compile_model
+from app.sim.scenario import MachineParam, Scenario, apply
 from app.state.store import StateStore, Update
 from tests.conftest import DEMO
 
@@ -113,3 +114,43 @@ def test_a_forecast_is_drawn_from_when_it_was_made_and_ends_at_the_shifts_end():
     data = chart_data(f, np.array([start, made]), np.array([0.0, 5.0]), start, later, scale, end)
     assert data.forecast_h[0] == pytest.approx(2.0) and data.forecast_h[-1] == pytest.approx(8.0)
     assert data.now_h == pytest.approx(2 + 20 / 60)
+
+
+def test_at_a_sped_up_plant_the_timer_refreshes_on_plant_time(setup):
+    model, store, history, service, got = setup
+    shift = ShiftForecast(service, model, store, Shift(T0, T0 + 8 * 3600.0 / 120.0), history, time_scale=120.0)
+    assert shift.tick(now=T0 + 30.0) == 1
+    service.wait(60)
+    assert shift.tick(now=T0 + 35.0) is None  # under the clock floor
+    assert shift.tick(now=T0 + 40.0) == 2  # 10 clock s = 20 plant minutes: due (the clock rule waited 5 min)
+    service.wait(60)
+    assert got[-1].horizon_s == pytest.approx((8 * 3600.0 / 120.0 - 40.0) * 120.0)
+
+
+def test_when_the_shift_ends_the_next_begins_and_is_forecast_from_its_own_start(setup):
+    model, store, history, service, got = setup
+    shift = ShiftForecast(service, model, store, Shift(T0, T0 + 3600.0, target=40), history)
+    assert shift.tick(now=T0 + 1000.0) == 1
+    service.wait(60)
+    assert shift.tick(now=T0 + 1100.0) is None
+    assert shift.tick(now=T0 + 3 * 3600.0 + 100.0) == 2  # two shifts later: the one that holds now, at once
+    service.wait(60)
+    assert shift.shift == Shift(T0 + 3 * 3600.0, T0 + 4 * 3600.0, target=40)
+    assert got[-1].horizon_s == 3600.0 - 100.0
+    assert got[-1].made_so_far == 0  # the last count (130) was before this shift: nothing made in it yet
+    assert not shift.roll(now=T0 + 3 * 3600.0 + 200.0)
+
+
+def test_a_new_version_of_the_factory_is_forecast_anew(setup):
+    model, store, history, service, got = setup
+    shift = ShiftForecast(service, model, store, Shift(T0, T0 + 8 * 3600.0), history)
+    assert shift.tick(now=T0 + 3600.0) == 1
+    service.wait(60)
+    change = MachineParam(machine="CNC-03", param="cycle_mean_s", value=396.0)  # as the watchdog's Recalibrate
+    recalibrated = apply(Scenario(name="recalibrated", factory=service.factory, changes=[change]))
+    shift.set_factory(recalibrated)
+    assert service.factory is recalibrated
+    assert shift.tick(now=T0 + 3605.0) is None  # within the clock floor
+    assert shift.tick(now=T0 + 3610.0) == 2  # not 5 minutes later
+    service.wait(60)
+    assert len(got) == 2

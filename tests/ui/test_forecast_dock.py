@@ -134,3 +134,43 @@ def test_at_a_sped_up_plant_the_dock_counts_the_shift_in_plant_time(qloop, make_
     assert lines[0].startswith("by the shift's end: ") and not lines[0].startswith("in ")
     assert re.fullmatch(r"forecast made [\d.]+ (min|h) ago \(plant time\), [\d.]+ (s|min|h) into the shift", lines[1]), lines[1]
     w.console.disconnect_live()
+
+
+def test_at_120x_the_forecast_refreshes_by_itself_begins_the_next_shift_and_follows_a_recalibration(qloop, make_window, qtbot):
+    # Trial 7: at the README demo's 120× the refresh "every 5 minutes" of the clock (10 plant hours) never came
+    # within a shift, the old shift's actual ran on past its end, and Recalibrate left the forecast as it was.
+    from app.sim.scenario import MachineParam, Scenario, apply
+
+    w = make_window()
+    dock = w.forecast_dock
+    dock.shift_hours.setValue(1.0)  # one plant hour: 30 clock seconds at 120×
+    w.console.start_embedded_plant(DEMO, ("--speed", "120", "--interval", "0.25"))
+    qtbot.waitUntil(w.console.live_ready, timeout=45000)
+    qtbot.waitUntil(lambda: dock.shift_forecast is not None, timeout=10000)
+    sf = dock.shift_forecast
+    got = []
+    sf.service.finished.connect(got.append)  # (the service's thread: a list append)
+    first_shift = sf.shift
+    assert first_shift.end - first_shift.start == pytest.approx(30.0)
+    # no click: the dock's own timer forecasts, and again within the shift (every 10 s of the clock here)
+    qtbot.waitUntil(lambda: len(got) >= 2 or sf.shift != first_shift, timeout=60_000)
+    assert len(got) >= 2 and sf.shift == first_shift
+    assert got[1].made_so_far >= got[0].made_so_far and got[1].horizon_s < got[0].horizon_s
+    # the shift ends: the next begins, its actual from its own start, nothing drawn past the old end
+    qtbot.waitUntil(lambda: sf.shift != first_shift, timeout=60_000)
+    new_shift = sf.shift
+    assert new_shift.start >= first_shift.end and new_shift.end - new_shift.start == pytest.approx(30.0)
+    qtbot.waitUntil(lambda: dock.chart.forecast is not None and dock.chart.forecast in got[-1:], timeout=60_000)
+    dock.tick()
+    shown = dock.chart.shown
+    assert shown.actual[0] == 0
+    assert shown.actual_h.min() >= 0.0 and shown.actual_h.max() <= 1.0
+    assert shown.forecast_h[0] >= 0.0 and shown.forecast_h[-1] == pytest.approx(1.0)
+    # a recalibration (one undoable parameter edit, as the watchdog's button makes) is forecast anew
+    n = len(got)
+    document = w.document
+    change = MachineParam(machine="CNC-03", param="cycle_mean_s", value=396.0)
+    document.set_parameters(apply(Scenario(name="recalibrated", factory=document.factory, changes=[change])), ["CNC-03"])
+    assert sf.service.factory is document.factory
+    qtbot.waitUntil(lambda: len(got) > n, timeout=60_000)
+    w.console.disconnect_live()
