@@ -385,7 +385,9 @@ class LiveController(QtCore.QObject):
             self.forecast_pending = False
             self.shift_start = self.shift_start if again else time.time()
             history, scale = History(self.history_path()), self.watchdog.time_scale
-            self.views.forecast.attach(document.factory, store, history, self.shift_start, scale, ready=self.live_ready)
+            self.views.forecast.attach(
+                document.factory, store, history, self.shift_start, scale, ready=self.live_ready, document=document
+            )
 
     def _explain_failure(self, failure: BaseException, settings: ConnectionSettings | None) -> None:
         self.disconnect_live()
