@@ -142,6 +142,7 @@ class Row:
     fit: str = ""  # FITS, OUTSIDE, NOT_ENOUGH or "" (no actual)
     needs: str = ""  # with NOT_ENOUGH: what would be enough ("≥ 38 min, ≈ 25 parts")
     margin: float = FIT_MARGIN  # the equivalence margin, a share of the prediction
+    count: float = math.nan  # the parts counted behind an actual rate (NaN: the actual is not a count's rate)
 
     @property
     def changed(self) -> bool:
@@ -235,7 +236,7 @@ def compare(
     def exact(e: Estimate | None, yes: bool) -> Estimate | None:
         return Estimate(e.mean, 0.0, e.n) if yes and e is not None and e.n == 1 else e
 
-    def row(key, label, unit, machine, base_vals, scen_vals, act_val) -> Row:
+    def row(key, label, unit, machine, base_vals, scen_vals, act_val, count=math.nan) -> Row:
         b = exact(estimate(base_vals) if len(base_vals) else None, exact_base)
         s = exact(estimate(scen_vals) if scen_vals is not None and len(scen_vals) else None, exact_scen)
         known = b is not None and s is not None and math.isfinite(b.mean) and math.isfinite(s.mean)
@@ -248,7 +249,7 @@ def compare(
             outcome, needs, predicted = fit_outcome(base_vals, act_val, window_s, margin, unit, exact_base)
             fits = True if outcome == FITS else False if outcome == OUTSIDE else None
         actual_value = math.nan if act_val is None else act_val
-        return Row(key, label, unit, machine, actual_value, b, s, d, fits, predicted, outcome, needs, margin)
+        return Row(key, label, unit, machine, actual_value, b, s, d, fits, predicted, outcome, needs, margin, count)
 
     labels = [*LINE_KPIS, *((k, lab, unit) for k, (lab, unit) in (extra_labels or {}).items())]
     for key, label, unit in labels:
@@ -266,6 +267,7 @@ def compare(
                 [k.get(key, math.nan) for k in base_line],
                 [k.get(key, math.nan) for k in scen_line] if scen_line else None,
                 act_line.get(key) if act_line else None,
+                actual.exits if actual is not None and key == "throughput_per_h" else math.nan,
             )
         )
     parts = sorted({p for o in [*baseline, *(scenario or [])] for p in o.exits_by_part})
@@ -298,7 +300,9 @@ def compare(
             bv = [k[key][i] for k in base_m]
             if key.startswith("state_") and not any(np.nan_to_num([*bv, *(sv or []), av or 0.0])):
                 continue  # a state the machine is never in, anywhere: no row
-            rows.append(row(key, label, unit, mid, bv, sv, av))
+            counted = actual is not None and key == "output_per_h" and mid in act_index
+            count = float(actual.ops[act_index[mid]]) if actual is not None and counted else math.nan  # parts behind the rate
+            rows.append(row(key, label, unit, mid, bv, sv, av, count))
     neck = {"baseline": bottleneck(baseline)}
     if scenario:
         neck["scenario"] = bottleneck(scenario)

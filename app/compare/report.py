@@ -196,6 +196,8 @@ def comparison_html(
     parts += [f"<p>{e(n)}</p>" for n in notes]
     parts.append("<p>Bottleneck: " + ", ".join(f"{e(k)} {e(v)}" for k, v in c.bottleneck.items() if v) + "</p>")
 
+    from app.compare.table import actual_text  # (table builds on this module's verdicts)
+
     def table(rows: list[Row], with_machine: bool) -> str:
         cols = (["Machine"] if with_machine else []) + [
             "KPI",
@@ -211,7 +213,7 @@ def comparison_html(
             cells = ([e(r.machine or "")] if with_machine else []) + [
                 e(r.label),
                 e(r.unit),
-                _num(r.actual),
+                e(actual_text(r)) if math.isfinite(r.actual) else "",  # rounded as in the dialog
                 e(str(r.baseline)) if r.baseline else "",
                 e(str(r.scenario)) if r.scenario else "",
                 e(str(r.delta)) if r.delta else "",

@@ -4,14 +4,14 @@ emphasis, the summary above them and the machine filter. No widgets: the dialogs
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from app.compare.calibrate import ESTIMATE_MARGIN, Calibration, MachineEstimate, exponential_needed, needed, usable
 from app.compare.diff import FITS, NOT_ENOUGH, OUTSIDE, Comparison, Row
 from app.compare.report import verdict
 from app.compare.trust import Trust
-from app.sim.numbers import format_duration, format_number
+from app.sim.numbers import UNKNOWN, format_duration, format_number, round_to_interval
 
 #: The machine KPIs whose difference can colour the 3D view: (key, label).
 DELTA_KPIS = (
@@ -23,7 +23,15 @@ DELTA_KPIS = (
 )
 #: The columns of a comparison table after the machine's two.
 KPI_COLUMNS = ("KPI", "Actual", "Baseline (95% CI)", "Scenario (95% CI)", "Δ scenario − baseline", "Verdict")
-MACHINE_COLUMNS = ("Machine", "Changed")
+MACHINE_COLUMNS = ("Machine", "Difference")
+#: The Difference column's words: the scenario differs from the baseline beyond chance; the plant's actual lies
+#: outside the model's (the baseline's) prediction. Never "changed": a comparison of the unchanged "As it is"
+#: scenario marked machines whose actual was outside the prediction "changed" (trial 7).
+SCENARIO_DIFFERS, PLANT_OUTSIDE = "scenario ≠ baseline", "plant ≠ model"
+DIFFERENCE_TIP = (
+    "scenario ≠ baseline: the scenario differs from the baseline beyond chance; "
+    "plant ≠ model: the recorded actual lies outside the baseline's 95% prediction"
+)
 #: The failures cell of a machine the factory never fails (no MTBF) and that did not fail: nothing to ask for.
 NO_FAILURES = "no failures modelled"
 CALIBRATION_COLUMNS = (
@@ -72,19 +80,98 @@ def _figure(text: str, value: float | None, bold: bool = False, tip: str = "") -
     return Cell(text, math.nan if value is None else float(value), figure=True, bold=bold, tip=tip)
 
 
-def row_cells(r: Row, changed: Collection[str] | None = None, trust: Trust | None = None) -> list[Cell]:
-    """The cells of a row; with ``changed`` (the changed machines) the machine's two cells come first; with
-    ``trust`` a machine's output and utilisation verdicts end with their trust score.
+#: z of a two-sided 95% interval: the Poisson interval of a count of n parts is about n ± 1.96·√n.
+_Z95 = 1.96
+#: Significant digits an actual without an interval of its own keeps at most.
+ACTUAL_DIGITS = 3
+
+
+def actual_text(r: Row) -> str:
+    """The actual figure rounded to what it supports — the one rule for the Actual column (docs/what-if.md):
+
+    - a **rate from a count** (throughput, a machine's output: n parts over the window) to its own 95%
+      Poisson interval, n ± 1.96·√n parts, rounded like every estimate (``format_estimate``'s rule: two
+      significant digits of the half-width); 0 parts reads 0;
+    - **any other figure** (a share of time read from the state series, WIP, lead time, energy) has no interval
+      of its own: it is rounded to the decimal place of the baseline's interval beside it (the comparison
+      cannot tell finer figures apart), at most 3 significant digits; a **share** to whole per cent at most
+      (a window's share of time is one draw of a slow on–off process, not a thousand independent ones), a
+      share above 0 that would round to 0 reads ``< 1``.
+
+    >>> from app.compare.diff import Row
+    >>> from app.sim.kpis import Estimate
+    >>> actual_text(Row("throughput_per_h", "Throughput", "parts/h", None, 37.84, None, None, None, None, count=244.0))
+    '37.8'
+    >>> actual_text(Row("utilisation", "Utilisation", "%", "M", 73.34, Estimate(69.0, 24.0, 20), None, None, None))
+    '73'
+    >>> actual_text(Row("lead_time_min", "Lead time", "min", None, 29.82, Estimate(74.0, 21.0, 20), None, None, None))
+    '30'
+    >>> actual_text(Row("wip", "WIP", "parts", None, 8.184, Estimate(8.0, 0.41, 20), None, None, None))
+    '8.18'
+    """
+    x = r.actual
+    if not math.isfinite(x):
+        return UNKNOWN
+    if math.isfinite(r.count) and r.count >= 0:
+        if r.count == 0 or x == 0:
+            return "0"
+        return round_to_interval(x, _Z95 * math.sqrt(r.count) * x / r.count)[0]
+    if x == 0:
+        return "0"
+    top = ACTUAL_DIGITS - 1 - math.floor(math.log10(abs(x)))  # the decimals of 3 significant digits
+    b = r.baseline
+    if b is not None and math.isfinite(b.half_width) and b.half_width > 0 and math.isfinite(b.mean):
+        top = min(top, _decimals(b.half_width))
+    if r.unit == "%":
+        top = min(top, 0)
+        if 0 < abs(x) < 0.5:
+            return "< 1"
+    return _to_place(x, top)
+
+
+def _to_place(x: float, decimals: int) -> str:
+    """``x`` to ``decimals`` places (negative: to tens, hundreds…), never "-0".
+
+    >>> _to_place(193.6, -1), _to_place(-0.004, 2), _to_place(8.184, 2)
+    ('190', '0.00', '8.18')
+    """
+    text = f"{round(x, decimals):.{max(decimals, 0)}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _decimals(half_width: float) -> int:
+    """The decimal place an interval of ``half_width`` is shown to (``round_to_interval``'s)."""
+    _mean, shown = round_to_interval(0.0, half_width)
+    return len(shown.partition(".")[2]) if "." in shown else -(len(shown) - len(shown.rstrip("0")))
+
+
+def machine_marks(c: Comparison) -> dict[str, str]:
+    """Per machine that differs, the words of its Difference cell: ``scenario ≠ baseline`` (a KPI of the
+    scenario differs from the baseline beyond chance), ``plant ≠ model`` (an actual lies outside the baseline's
+    prediction), or both; machines that do not differ are left out."""
+    scenario = {r.machine for r in c.rows if r.machine is not None and r.changed and r.fits_actual is not False}
+    plant = {r.machine for r in c.rows if r.machine is not None and r.fits_actual is False}
+    out = {}
+    for m in c.machines:
+        words = [w for w, yes in ((SCENARIO_DIFFERS, m in scenario), (PLANT_OUTSIDE, m in plant)) if yes]
+        if words:
+            out[m] = "; ".join(words)
+    return out
+
+
+def row_cells(r: Row, changed: Mapping[str, str] | None = None, trust: Trust | None = None) -> list[Cell]:
+    """The cells of a row; with ``changed`` (``machine_marks``: the differing machines' words) the machine's
+    two cells come first; with ``trust`` a machine's output and utilisation verdicts end with their trust score.
 
     >>> from app.compare.diff import Row
     >>> r = Row("utilisation", "Utilisation", "%", None, 71.25, None, None, None, None)
     >>> [cell.text for cell in row_cells(r)]
-    ['Utilisation (%)', '71.25', '—', '—', '—', '']
+    ['Utilisation (%)', '71', '—', '—', '—', '']
     """
     out = []
     if changed is not None:
-        mark = r.machine in changed
-        out += [Cell(r.machine or ""), Cell("changed" if mark else "", 0.0 if mark else 1.0)]  # changed first
+        mark = changed.get(r.machine or "", "")
+        out += [Cell(r.machine or ""), Cell(mark, 0.0 if mark else 1.0, tip=DIFFERENCE_TIP if mark else "")]  # differing first
     predicted = f"prediction {format_number(r.predicted[0])} … {format_number(r.predicted[1])}" if r.predicted else ""
     if r.fit:
         predicted += f"; “fits” needs the prediction within ±{r.margin:.0%}"
@@ -94,7 +181,7 @@ def row_cells(r: Row, changed: Collection[str] | None = None, trust: Trust | Non
         words = "; ".join(w for w in (words, score.text()) if w)
     out += [
         Cell(f"{r.label} ({r.unit})"),
-        _figure(format_number(r.actual), r.actual, tip=predicted),
+        _figure(actual_text(r), r.actual, tip=predicted),
         _figure(str(r.baseline) if r.baseline else "—", r.baseline.mean if r.baseline else None),
         _figure(str(r.scenario) if r.scenario else "—", r.scenario.mean if r.scenario else None),
         _figure(str(r.delta) if r.delta else "—", r.delta.mean if r.delta else None, bold=bool(r.significant)),
@@ -114,8 +201,13 @@ def summary_lines(c: Comparison, notes: Sequence[str] = (), trust: Trust | None 
 
 
 def changed_count(c: Comparison) -> str:
-    """``3 of 12 machines changed``."""
-    return f"{len(c.changed_machines())} of {len(c.machines)} machines changed"
+    """How many machines differ, and in what: ``2 of 40 machines differ (scenario ≠ baseline: 0, plant ≠ model: 2)``."""
+    marks = machine_marks(c).values()
+    scenario, plant = (sum(w in m for m in marks) for w in (SCENARIO_DIFFERS, PLANT_OUTSIDE))
+    return (
+        f"{len(c.changed_machines())} of {len(c.machines)} machines differ "
+        f"({SCENARIO_DIFFERS}: {scenario}, {PLANT_OUTSIDE}: {plant})"
+    )
 
 
 def row_matches(query: str, machine: str, kpi: str, changed: bool, changed_only: bool) -> bool:

@@ -102,7 +102,7 @@ class ComparisonDialog(QtWidgets.QDialog):
         layout.addWidget(head)
         tabs = QtWidgets.QTabWidget(self)
         self.line_table = self._table(table.line_rows(comparison))
-        self.machine_table = self._table(table.machine_rows(comparison), changed=set(comparison.changed_machines()))
+        self.machine_table = self._table(table.machine_rows(comparison), changed=table.machine_marks(comparison))
         tabs.addTab(self.line_table, "&Line")
         tabs.addTab(self._machines_tab(comparison), "&Machines")
         self.plot = pg.PlotWidget(self)
@@ -158,10 +158,8 @@ class ComparisonDialog(QtWidgets.QDialog):
         self.machine_filter.setPlaceholderText("Filter by machine or KPI…")
         self.machine_filter.setClearButtonEnabled(True)
         self.machine_filter.textChanged.connect(self._apply_machine_filter)
-        self.changed_only = QtWidgets.QCheckBox("&Changed machines only", page)
-        self.changed_only.setToolTip(
-            "Machines whose scenario differs from the baseline beyond chance, or whose actual lies outside the prediction"
-        )
+        self.changed_only = QtWidgets.QCheckBox("&Differing machines only", page)
+        self.changed_only.setToolTip(table.DIFFERENCE_TIP)
         self.changed_only.toggled.connect(self._apply_machine_filter)
         self.changed_count = QtWidgets.QLabel(table.changed_count(comparison), page)
         bar.addWidget(self.machine_filter, 1)
@@ -181,8 +179,8 @@ class ComparisonDialog(QtWidgets.QDialog):
         t = self.machine_table
         return [(_text(t, i, 0), _text(t, i, 2)) for i in range(t.rowCount()) if not t.isRowHidden(i)]
 
-    def _table(self, rows: list[Row], changed: set[str] | None = None) -> QtWidgets.QTableWidget:
-        """The line table, or with ``changed`` (the changed machines) the machine table."""
+    def _table(self, rows: list[Row], changed: dict[str, str] | None = None) -> QtWidgets.QTableWidget:
+        """The line table, or with ``changed`` (``table.machine_marks``) the machine table."""
         with_machine = changed is not None
         cols = table.columns(with_machine)
         t = QtWidgets.QTableWidget(len(rows), len(cols), self)

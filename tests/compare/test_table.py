@@ -7,6 +7,7 @@ import math
 from app.compare.calibrate import Calibration, MachineEstimate, exponential_mean
 from app.compare.diff import Comparison, Row
 from app.compare.table import (
+    actual_text,
     arrivals_text,
     calibration_heading,
     calibration_muted,
@@ -15,6 +16,7 @@ from app.compare.table import (
     changed_count,
     columns,
     line_rows,
+    machine_marks,
     machine_rows,
     row_cells,
     row_matches,
@@ -46,15 +48,15 @@ def test_machine_rows_come_largest_change_first_then_the_rest_in_order():
     c = _comparison()
     assert [r.machine for r in machine_rows(c)] == ["CNC-03", "CNC-02", "CNC-01"]
     assert [r.key for r in line_rows(c)] == ["throughput"]
-    assert changed_count(c) == "2 of 3 machines changed"
+    assert changed_count(c) == "2 of 3 machines differ (scenario ≠ baseline: 2, plant ≠ model: 0)"
 
 
 def test_cells_show_figures_right_aligned_with_unknowns_sorted_last_and_real_differences_bold():
     c = _comparison()
-    changed = set(c.changed_machines())
+    changed = machine_marks(c)
     cells = row_cells(c.row("utilisation", "CNC-03"), changed)
     assert len(cells) == len(columns(True))
-    assert [x.text for x in cells[:3]] == ["CNC-03", "changed", "Utilisation (%)"]
+    assert [x.text for x in cells[:3]] == ["CNC-03", "scenario ≠ baseline", "Utilisation (%)"]
     assert cells[1].sort == 0.0 and row_cells(c.row("utilisation", "CNC-01"), changed)[1].sort == 1.0
     actual = cells[3]
     assert actual.figure and math.isnan(actual.sort) and actual.tip == "prediction 45 … 55"
@@ -157,3 +159,39 @@ def test_the_calibration_heading_counts_plant_time_at_a_faster_plant():
         "Estimated from 6 h of plant time (3 min of recorded history at 120×) (95% intervals)."
     )
     assert calibration_heading(Calibration(0.0, 3600.0, 1.0, [], {})).startswith("Estimated from 60 min of recorded history (")
+
+
+def test_an_unchanged_scenario_marks_a_machine_whose_actual_is_outside_as_plant_not_model_never_changed():
+    """Trial 7: comparing "As it is", WH-IN and CNC-08 were marked "changed" — their actuals were outside the
+    prediction, which a reader took as "the scenario changed this machine"."""
+    same = Estimate(50.0, 1.0, 5)
+    none = Estimate(0.0, 1.4, 5)
+    outside = Row("utilisation", "Utilisation", "%", "WH-IN", 80.0, same, same, none, False, (47.0, 53.0), "outside")
+    fits = Row("utilisation", "Utilisation", "%", "CNC-01", 50.0, same, same, none, None, (47.0, 53.0), "")
+    c = Comparison([outside, fits], {}, ["CNC-01", "WH-IN"])
+    assert machine_marks(c) == {"WH-IN": "plant ≠ model"}
+    cells = row_cells(outside, machine_marks(c))
+    assert cells[1].text == "plant ≠ model" and "outside the baseline's 95% prediction" in cells[1].tip
+    assert row_cells(fits, machine_marks(c))[1].text == ""
+    assert columns(True)[1] == "Difference" and "changed" not in changed_count(c)
+    assert changed_count(c) == "1 of 2 machines differ (scenario ≠ baseline: 0, plant ≠ model: 1)"
+
+
+def test_actual_figures_are_rounded_to_what_they_support():
+    """Trial 7: "8.184", "73.34%", "29.82", "193.6" in the Actual column beside "74 ± 21", "193 ± 14"."""
+    # a rate from a count: its Poisson interval (244 parts: ± 31 parts, ±13%: 37.8 parts/h, not 37.84)
+    line = Row("throughput_per_h", "Throughput", "parts/h", None, 37.8361, Estimate(35.8, 5.1, 20), None, None, None, count=244.0)
+    assert actual_text(line) == "37.8" and row_cells(line)[1].text == "37.8"
+    few = Row("output_per_h", "Output", "parts/h", "M", 2.2222, Estimate(2.0, 0.5, 20), None, None, None, count=9.0)
+    assert actual_text(few) == "2.2"  # 9 ± 5.9 parts
+    assert actual_text(Row("output_per_h", "Output", "parts/h", "M", 0.0, None, None, None, None, count=0.0)) == "0"
+    # shares from the state series: whole per cent at most, coarser beside a coarser baseline
+    assert actual_text(Row("utilisation", "Utilisation", "%", "M", 73.34, Estimate(69.0, 2.4, 20), None, None, None)) == "73"
+    assert actual_text(Row("state_down", "Down", "%", "M", 4.945, Estimate(5.0, 24.0, 20), None, None, None)) == "5"
+    assert actual_text(Row("state_down", "Down", "%", "M", 0.2, Estimate(1.0, 0.5, 20), None, None, None)) == "< 1"
+    # other figures: to the baseline interval's decimal place, at most 3 significant digits
+    assert actual_text(Row("lead_time_min", "Lead time", "min", None, 29.82, Estimate(74.0, 21.0, 20), None, None, None)) == "30"
+    energy = Row("energy_kwh_per_h", "Energy", "kWh/h", None, 193.6, Estimate(193.0, 14.0, 20), None, None, None)
+    assert actual_text(energy) == "194"
+    assert actual_text(Row("wip", "WIP", "parts", None, 8.184, None, None, None, None)) == "8.18"
+    assert actual_text(Row("wip", "WIP", "parts", None, math.nan, None, None, None, None)) == "—"
