@@ -4,7 +4,8 @@ While the plant matches its model, ``z = Φ⁻¹(F(x))`` — F the model's distr
 duration — is standard normal whatever the distribution (the probability integral transform), so one
 CUSUM threshold serves cycle times, times between failures and repair times alike. A lognormal time is
 exactly a shifted and scaled normal in its logarithm; an exponential one (failures, repairs, arrivals)
-goes through its closed-form F; an empirical one through its samples' mid-rank distribution. A
+goes through its closed-form F; gamma, Erlang, uniform, triangular and Weibull times through SciPy's
+distribution of the same parameters; an empirical one through its samples' mid-rank distribution. A
 deterministic time has no spread of its own: it gets a measurement tolerance (``DETERMINISTIC_CV``).
 
 Examples
@@ -15,17 +16,23 @@ Examples
 (0.05, 1.01)
 >>> abs(round(expectation_of(Distribution(kind="exponential", mean_s=100.0)).z(100 * math.log(2)), 6))  # the median
 0.0
+>>> u = expectation_of(Distribution(kind="uniform", min_s=100.0, max_s=200.0))
+>>> abs(round(u.z(150.0), 6)), round(u.cv, 4), [round(v, 3) for v in u.limits(0.02)]  # median; 1% in each tail
+(0.0, 0.1925, [101.0, 199.0])
 """
 
 from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from scipy import stats
 from scipy.special import ndtri
 from scipy.stats import poisson
 
+from app.model.distributions import PARAMETERS, natural_mean
 from app.model.factory import Distribution
 
 #: The spread assumed for a time the model calls deterministic (a coefficient of variation): real
@@ -45,10 +52,15 @@ class Expectation:
     mu_log: float = 0.0  # lognormal: mean and standard deviation of ln x
     sigma_log: float = 1.0
     samples: tuple[float, ...] = ()
+    rv: Any = field(default=None, compare=False)  # a SciPy frozen distribution (gamma, Erlang, uniform, …)
 
     def z(self, x: float) -> float:
         """The observation as a standard normal score under the model (clipped to ±``Z_LIMIT``)."""
         kind = self.kind
+        if self.rv is not None:  # through whichever tail is the smaller, so both stay accurate
+            low = float(self.rv.cdf(x))
+            z = float(ndtri(low)) if low < 0.5 else -float(ndtri(float(self.rv.sf(x))))
+            return max(-Z_LIMIT, min(Z_LIMIT, z))
         if kind == "poisson":  # a count: its mid-p score (a little under one standard deviation wide)
             p = float(poisson.cdf(x - 1, self.mean_s) + 0.5 * poisson.pmf(x, self.mean_s))
             return max(-Z_LIMIT, min(Z_LIMIT, float(ndtri(p))))
@@ -83,6 +95,8 @@ class Expectation:
         q = alpha / 2.0
         limit = -float(ndtri(q))  # the standard normal's upper q quantile
         kind = self.kind
+        if self.rv is not None:
+            return float(self.rv.ppf(q)), float(self.rv.isf(q))
         if kind == "lognormal":
             return math.exp(self.mu_log - limit * self.sigma_log), math.exp(self.mu_log + limit * self.sigma_log)
         if kind == "exponential":
@@ -105,12 +119,37 @@ def expectation_of(dist: Distribution) -> Expectation:
         return Expectation("lognormal", mean, float(dist.cv), math.log(mean) - sigma2 / 2, math.sqrt(sigma2))
     if dist.kind == "exponential":
         return Expectation("exponential", mean, 1.0)
+    rv = _scipy(dist)
+    if rv is not None:
+        return Expectation(dist.kind, float(rv.mean()), float(rv.std() / rv.mean()), rv=rv)
     if dist.kind == "empirical" and len(set(dist.samples_s)) > 1:
         samples = tuple(sorted(float(v) for v in dist.samples_s))
         m = sum(samples) / len(samples)
         sd = math.sqrt(sum((v - m) ** 2 for v in samples) / (len(samples) - 1))
         return Expectation("empirical", m, sd / m if m > 0 else 0.0, samples=samples)
     return Expectation("deterministic", mean, DETERMINISTIC_CV)
+
+
+def _scipy(d: Distribution) -> Any:
+    """The distribution the simulation draws a gamma, Erlang, uniform, triangular or Weibull time from
+    (``app.sim.streams.draw``: one whose mean follows from its parameters is scaled to ``mean_s``); None
+    for the other kinds."""
+    if d.kind == "gamma" and d.cv > 0:
+        return stats.gamma(1.0 / (d.cv * d.cv), scale=d.mean_s * d.cv * d.cv)
+    if d.kind == "erlang" and d.phases:
+        return stats.gamma(float(d.phases), scale=d.mean_s / d.phases)
+    if d.kind not in ("uniform", "triangular", "weibull"):
+        return None
+    f = d.mean_s / natural_mean(d.kind, {p: getattr(d, p) for p in PARAMETERS[d.kind]})
+    if d.kind == "weibull":
+        assert d.shape is not None and d.scale_s is not None
+        return stats.weibull_min(d.shape, scale=d.scale_s * f)
+    assert d.min_s is not None and d.max_s is not None
+    lo, hi = d.min_s * f, d.max_s * f
+    if d.kind == "uniform":
+        return stats.uniform(lo, hi - lo)
+    assert d.mode_s is not None
+    return stats.triang((d.mode_s * f - lo) / (hi - lo), lo, hi - lo)
 
 
 def poisson_count(mean: float) -> Expectation:
