@@ -28,6 +28,7 @@ from asyncua.common.utils import NotEnoughData
 from asyncua.crypto.security_policies import SecurityPolicyBasic256Sha256
 
 from app.state.store import BindingInfo, Update
+from app.ua.plant_clock import PLANT_NAMESPACE, TIME_SCALE_NODE
 from app.ua.values import node_id
 
 log = logging.getLogger(__name__)
@@ -174,6 +175,10 @@ class LiveClient:
     on_binding_info
         Called with a list of (binding index, ``BindingInfo``) once the server said what bound variables'
         units, EURanges and data types are (one call per request, not per variable).
+    on_time_scale
+        Called at every (re)connection, before the subscription's first values, with the plant's clock speed
+        the server publishes (floortwin's plant simulator: ``Plant/TimeScale``, its ``--speed``), or None
+        when it publishes none (a real plant's server).
     """
 
     def __init__(
@@ -189,6 +194,7 @@ class LiveClient:
         self.on_state = on_state or (lambda s, m: None)
         self.on_binding_error = on_binding_error or (lambda k, m: None)
         self.on_binding_info = on_binding_info or (lambda infos: None)
+        self.on_time_scale: Callable[[float | None], None] = lambda scale: None
         self.state = LinkState.DISCONNECTED
         self.stats = LinkStats()
         self.failure: BaseException | None = None  # why the link gave up (LoginRejected, ClientNotTrusted)
@@ -317,6 +323,7 @@ class LiveClient:
         self.on_state = lambda state, message: None
         self.on_binding_error = lambda index, message: None
         self.on_binding_info = lambda infos: None
+        self.on_time_scale = lambda scale: None
 
     def abandon(self) -> None:
         """Drop the connection without the event loop (only at shutdown, when no loop runs any more)."""
@@ -349,6 +356,22 @@ class LiveClient:
                 desc = (await child.read_description()).Text or ""
             out.append(BrowseItem(self.portable(child.nodeid), name.Name, display, cls.name, dtype, desc))
         return out
+
+    async def read_time_scale(self) -> float | None:
+        """The plant's clock speed as the server publishes it (simulated seconds per wall second, floortwin's
+        plant simulator's ``--speed``); None when the server has no such variable or it is not a positive
+        number."""
+        client = self.client
+        if client is None or PLANT_NAMESPACE not in self._namespaces:
+            return None
+        try:
+            value = await client.get_node(self._resolve(TIME_SCALE_NODE)).read_value()
+        except (ua.UaError, ValueError) as e:  # an older simulator without it, or not readable by this login
+            log.info("%s publishes no plant clock speed (%s): taking the one given", self.settings.endpoint, e)
+            return None
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0:
+            return float(value)
+        return None
 
     async def read(self, node_id: str):
         if self.client is None:
@@ -533,6 +556,7 @@ class LiveClient:
                 try:
                     await self._open()
                     self._lost.clear()
+                    self.on_time_scale(await self.read_time_scale())  # before the first value is measured
                     await self._subscribe()
                 except (LoginRejected, ClientNotTrusted) as e:  # the same answer every time: stop and say why
                     await self._close_quietly()

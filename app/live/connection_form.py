@@ -3,10 +3,13 @@ and what of a connection goes into the factory file (never the password). No wid
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 
 from app.live.client import ConnectionSettings
 from app.model.factory import OpcUaSettings
+from app.preferences import KeyValueStore
 
 #: (label, security policy, message security mode), in the order offered.
 SECURITY_CHOICES = (
@@ -16,6 +19,10 @@ SECURITY_CHOICES = (
 )
 ENDPOINT_SCHEME = "opc.tcp://"
 DEFAULT_ENDPOINT = "opc.tcp://127.0.0.1:4840/"
+#: The settings key of the plant clock speeds the user gave, per endpoint (a JSON object).
+PLANT_CLOCKS_KEY = "live/plant_clocks"
+#: The plant clock speeds the connection dialog takes (× real time).
+PLANT_CLOCK_RANGE = (0.001, 100_000.0)
 
 
 def security_index(policy: str, mode: str) -> int:
@@ -95,3 +102,42 @@ def file_settings(s: ConnectionSettings, stale_after_s: float) -> OpcUaSettings:
             "stale_after_s": stale_after_s,
         }
     )
+
+
+def _plant_clocks(store: KeyValueStore) -> dict[str, float]:
+    try:
+        saved = json.loads(str(store.value(PLANT_CLOCKS_KEY, "{}") or "{}"))
+    except ValueError:  # a hand-edited settings file: nothing remembered
+        return {}
+    if not isinstance(saved, dict):
+        return {}
+    lo, hi = PLANT_CLOCK_RANGE
+    return {
+        str(k): float(v)
+        for k, v in saved.items()
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and lo <= v <= hi
+    }
+
+
+def remembered_plant_clock(store: KeyValueStore, endpoint: str) -> float:
+    """The plant clock speed (plant seconds per clock second) last given for ``endpoint``; 1 (real time)
+    when none was.
+
+    >>> from app.preferences import MemoryStore
+    >>> store = MemoryStore()
+    >>> remember_plant_clock(store, "opc.tcp://sim:4840/", 60.0)
+    >>> remembered_plant_clock(store, " opc.tcp://sim:4840/"), remembered_plant_clock(store, "opc.tcp://plc:4840/")
+    (60.0, 1.0)
+    """
+    return _plant_clocks(store).get(endpoint.strip(), 1.0)
+
+
+def remember_plant_clock(store: KeyValueStore, endpoint: str, scale: float) -> None:
+    """Remember the plant clock speed given for ``endpoint`` (real time is not written down: it is the default)."""
+    clocks = _plant_clocks(store)
+    url = endpoint.strip()
+    if scale == 1.0:
+        clocks.pop(url, None)
+    else:
+        clocks[url] = float(scale)
+    store.setValue(PLANT_CLOCKS_KEY, json.dumps(clocks, sort_keys=True))

@@ -111,3 +111,12 @@ def bind_choices(bound: Iterable[str], dropped_name: str | None) -> tuple[list[s
     """
     known = sorted(set(LIVE_SIGNALS) | set(bound))
     return known, known.index(dropped_name) if dropped_name in known else 0
+
+
+def plant_clock_note(scale: float) -> str:
+    """What the status bar says when the server tells the plant's clock speed.
+
+    >>> plant_clock_note(120.0)
+    "Plant clock: 120 × real time, as the server publishes it — rates and durations are counted in the plant's time"
+    """
+    return f"Plant clock: {scale:g} × real time, as the server publishes it — rates and durations are counted in the plant's time"

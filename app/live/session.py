@@ -5,9 +5,15 @@ client reports there is announced with psygnal signals carrying the session's ``
 the history recorder on that thread (its queue is thread-safe). Whoever owns the store — the GUI thread —
 receives the signals on its own thread (psygnal's ``thread=``; the GUI: ``app.ui.gui_thread``),
 drops those of an older generation (a session stopped or restarted meanwhile) and passes the rest to
-``ingest``, ``apply_link``, ``binding_error`` and ``apply_info``; it calls ``flush`` and ``tick`` on its
-own clock. A replay (``show_recorded``) puts the state recorded at a past time on view instead of the
-live one (``shown``, ``output_rates``).
+``ingest``, ``apply_link``, ``binding_error``, ``apply_info`` and ``apply_time_scale``; it calls ``flush`` and
+``tick`` on its own clock. A replay (``show_recorded``) puts the state recorded at a past time on view
+instead of the live one (``shown``, ``output_rates``).
+
+The plant's clock may run faster than the wall clock (a plant simulator's ``--speed``): ``time_scale`` is
+the link's plant seconds per clock second — given at ``start``, replaced by the one the server publishes
+when it does (floortwin's plant simulator: ``app.ua.plant_clock``). It is the one place the live figures
+learn the plant's speed: output rates are parts per *plant* hour, the watcher measures plant seconds, and
+the views (forecast, comparisons, deployment, roll-up) read it from here.
 
 Examples
 --------
@@ -54,7 +60,8 @@ from app.state.store import BindingInfo, StateStore, Update
 
 log = logging.getLogger(__name__)
 
-#: Output rates (for material flow) are measured over this window of part counts.
+#: Output rates (for material flow) are measured over this window of part counts (clock seconds: on a plant
+#: run N× the clock it holds N× as much plant time, and as many more parts).
 RATE_WINDOW_S = 300.0
 
 
@@ -65,6 +72,8 @@ MakeClient = Callable[..., Any]
 class Watcher(Protocol):
     """Something that watches every received batch on the network thread (the drift watchdog): fed with
     the same names as the history, told when the link dropped, closed when the session ends."""
+
+    time_scale: float  # plant seconds per second of the timestamps it is fed
 
     def feed(self, updates: list[Update], names: list[tuple[str, str, str]]) -> None: ...
 
@@ -113,12 +122,16 @@ class LiveSession:
         A binding (its number in the store) cannot be monitored, and why.
     binding_info(int, list)
         What the server said of bound variables: (binding, ``BindingInfo``) pairs.
+    time_scale_changed(int, float)
+        At a (re)connection, before its first values: the plant's clock speed on this link (the one the
+        server publishes, else the one given to ``start``).
     """
 
     values_received = Signal(int, object)
     link_changed = Signal(int, object, str, float)
     binding_failed = Signal(int, int, str)
     binding_info = Signal(int, object)
+    time_scale_changed = Signal(int, float)
 
     def __init__(self, max_age_s: float = 10.0):
         self.max_age_s = max_age_s
@@ -133,6 +146,8 @@ class LiveSession:
         self.replay: Recorded | None = None  # the recorded state on view (None: live)
         self.alarms = AlarmLog()
         self.meter = ThroughputMeter(RATE_WINDOW_S)  # live part counts → output rates
+        self.time_scale = 1.0  # plant seconds per clock second on the link (see the module)
+        self.given_time_scale = 1.0  # what ``start`` was told: used when the server publishes none
         self.state = LinkState.DISCONNECTED
         self.generation = 0
         self.net: NetworkLoop | None = None
@@ -150,10 +165,14 @@ class LiveSession:
         settings: ConnectionSettings,
         history_path: Path | None,
         make_client: MakeClient | None = None,
+        time_scale: float = 1.0,
     ) -> bool:
         """Bind every tag of ``factory`` and keep the link up until ``stop``. ``make_client`` builds a
-        plugin's data source instead of the OPC UA client; False when it failed (nothing runs then)."""
+        plugin's data source instead of the OPC UA client; False when it failed (nothing runs then).
+        ``time_scale``: the plant's seconds per clock second as the user knows it (1: a real plant); a server
+        that publishes its own (``app.ua.plant_clock``) overrides it at each connection."""
         self.stop()
+        self.time_scale = self.given_time_scale = time_scale
         store = StateStore([m.id for m in factory.machines], LIVE_SIGNALS)
         bindings, names = [], {}
         for m in factory.machines:
@@ -174,6 +193,8 @@ class LiveSession:
         generation = self.generation
         feed = self._feed = RecorderFeed(self.recorder, [store.binding_of(k) for k in range(len(store.bindings))])
         watcher = self.watcher = self.make_watcher(factory, history_path) if self.make_watcher is not None else None
+        if watcher is not None:
+            watcher.time_scale = time_scale
 
         # Reports of a session stopped meanwhile are dropped here already (receivers check again: some are
         # on their way when it stops), so nothing reaches a window that is closing.
@@ -208,7 +229,15 @@ class LiveSession:
                 if generation == self.generation:
                     self.binding_info.emit(generation, infos)
 
+            def on_time_scale(published: float | None) -> None:
+                if generation == self.generation:
+                    scale = published if published is not None else time_scale
+                    if watcher is not None:  # here, before the connection's first values are fed
+                        watcher.time_scale = scale
+                    self.time_scale_changed.emit(generation, scale)
+
             client.on_binding_info = on_binding_info
+            client.on_time_scale = on_time_scale
             client.set_bindings(bindings, names)
             self.client = client
         self.net = network_loop()
@@ -365,6 +394,16 @@ class LiveSession:
             for index, info in infos:
                 self.store.set_info(index, info)
 
+    def apply_time_scale(self, scale: float) -> bool:
+        """The link's plant clock speed (``time_scale_changed``); True when it changed. Rates measured at
+        another speed are forgotten (a plant simulator restarted at another ``--speed``)."""
+        if scale == self.time_scale:
+            return False
+        log.info("plant clock on the link: %g × real time (was %g ×)", scale, self.time_scale)
+        self.time_scale = scale
+        self.meter.clear()
+        return True
+
     def _on_rejected(self, count: int) -> None:
         self.nan_count += count
         log.warning("ignored %d NaN/infinite readings (%d so far)", count, self.nan_count)
@@ -424,14 +463,17 @@ class LiveSession:
         return None
 
     def output_rates(self) -> np.ndarray | None:
-        """Parts per hour each machine put out over the last ``RATE_WINDOW_S`` (live, or before the replay
-        time); NaN where unknown; None before there is anything to compare."""
+        """Parts per *plant* hour each machine put out over the last ``RATE_WINDOW_S`` of the clock (live, or
+        before the replay time); NaN where unknown; None before there is anything to compare. On a plant
+        run ``time_scale``× the clock an hour of the clock holds that many plant hours: the rates say what
+        the plant makes in one of its own hours, as its simulation and the forecast do."""
         if self.replay is not None:
             r = self.replay
             if "PartCount" not in r.store.signal_index:
                 return None
-            return counter_rates(r.before.column("PartCount"), r.store.column("PartCount"), r.window_s)
-        return self.meter.rates()
+            return counter_rates(r.before.column("PartCount"), r.store.column("PartCount"), r.window_s * self.time_scale)
+        rates = self.meter.rates()
+        return None if rates is None else rates / self.time_scale
 
     def rates_counting(self) -> np.ndarray | None:
         """Machines whose live output rate still waits for enough parts (None in a replay or before data)."""

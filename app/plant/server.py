@@ -61,11 +61,12 @@ from app.plant.setpoints import (
 from app.plant.signals import OVER_TEMPERATURE_C, STATE_NAMES, TAU_S, derive, initial_state
 from app.sim.engine import Engine
 from app.sim.model import SimInputError, compile_model
+from app.ua.plant_clock import PLANT_NAMESPACE, TIME_SCALE_ID
 from app.ua.values import node_id, status_code
 
 log = logging.getLogger("floortwin.plantsim")
 
-NAMESPACE = "urn:floortwin:plantsim"
+NAMESPACE = PLANT_NAMESPACE
 APP_URI = "urn:floortwin:plantsim:server"
 ENDPOINT_PATH = "/floortwin/"
 UNITS_NAMESPACE = "http://www.opcfoundation.org/UA/units/un/cefact"
@@ -429,6 +430,16 @@ class PlantServer:
             ua.QualifiedName("SimulatedTime", idx),
             ua.Variant(0.0, ua.VariantType.Double),
             "Simulated seconds since the plant simulator started serving (its clock runs --speed times the wall clock)",
+            analog=False,
+            minimum_sampling_ms=sampling_ms,
+        )
+        await conformance.add_variable(  # read at connect by floortwin's client: durations and rates in plant time
+            server,
+            clock.nodeid,
+            node_id(TIME_SCALE_ID, idx),
+            ua.QualifiedName("TimeScale", idx),
+            ua.Variant(float(self.speed), ua.VariantType.Double),
+            "Simulated seconds per wall-clock second: the plant simulator's --speed (1: real time)",
             analog=False,
             minimum_sampling_ms=sampling_ms,
         )

@@ -51,7 +51,8 @@ class GroupFigures:
     ``throughput_per_h`` is NaN where unknown; ``exits`` counts each group's exit machines (0: nothing leaves
     it); ``counting``: some exit machine's rate still waits for enough parts. ``utilisation`` and
     ``availability`` are 0–1, NaN with no watched (planned) time; ``watched_s`` is how long the roll-up has
-    been watching (the same for every group).
+    been watching (the same for every group). Rates, energy and watched time are in the plant's time:
+    ``time_scale`` is the plant seconds per clock second they were counted at (a plant simulator's speed).
     """
 
     machines: np.ndarray
@@ -67,6 +68,7 @@ class GroupFigures:
     utilisation: np.ndarray
     availability: np.ndarray
     watched_s: float
+    time_scale: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -106,9 +108,12 @@ class Membership:
         self.n_exits = np.asarray(self.exits.sum(axis=1)).ravel().astype(np.int64)
 
 
-def roll_up(tree: PlantTree, m: MachineArrays, watched_s: float, membership: Membership | None = None) -> GroupFigures:
+def roll_up(
+    tree: PlantTree, m: MachineArrays, watched_s: float, membership: Membership | None = None, time_scale: float = 1.0
+) -> GroupFigures:
     """Every group's figures from the machines' arrays: two sparse products (groups × machines) @ (machines ×
-    figures), whatever the number of machines; pass ``membership`` to reuse the tree's matrices."""
+    figures), whatever the number of machines; pass ``membership`` to reuse the tree's matrices.
+    ``time_scale`` says what the arrays were counted in (plant seconds per clock second) for the texts."""
     mem = membership if membership is not None and membership.tree is tree else Membership(tree)
     level_known = np.isfinite(m.level)
     power_known = np.isfinite(m.power_kw)
@@ -148,4 +153,5 @@ def roll_up(tree: PlantTree, m: MachineArrays, watched_s: float, membership: Mem
         utilisation=utilisation,
         availability=np.clip(availability, 0.0, 1.0),
         watched_s=watched_s,
+        time_scale=time_scale,
     )

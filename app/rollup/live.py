@@ -3,7 +3,10 @@
 Feed it the store after each flush (``update``); it keeps, per machine, the seconds watched, running, down
 and in planned stops and the energy drawn, so ratios are time-weighted means. The time between two updates
 is counted in the state (and at the power) of the first: a value holds until the next one. A gap between
-two updates counts for at most ``MAX_STEP_S`` (a sleeping laptop is not an hour of the last state).
+two updates counts for at most ``MAX_STEP_S`` of the clock (a sleeping laptop is not an hour of the last
+state). Time is the plant's: on a plant whose clock runs ``time_scale`` times the wall clock (a plant
+simulator's ``--speed``, ``app.live.session.LiveSession.time_scale``) a clock second is that many plant
+seconds watched, and energy is drawn over them; the output rates given are per plant hour already.
 
 Examples
 --------
@@ -82,12 +85,19 @@ class LiveRollup:
         return np.where(rows >= 0, values[np.maximum(rows, 0)], np.nan) if len(values) else np.full(len(rows), np.nan)
 
     def update(
-        self, store: StateStore, now: float, rates: np.ndarray | None = None, counting: np.ndarray | None = None
+        self,
+        store: StateStore,
+        now: float,
+        rates: np.ndarray | None = None,
+        counting: np.ndarray | None = None,
+        time_scale: float = 1.0,
     ) -> GroupFigures:
         """Roll up the store's state at ``now`` (UNIX s); ``rates``/``counting`` are the machines' output rates
-        (parts/h, store order) and which still wait for parts (``app.heat.material.ThroughputMeter``)."""
+        (parts per plant hour, store order) and which still wait for parts (``app.heat.material.ThroughputMeter``);
+        ``time_scale``: plant seconds per clock second (the time since the last update is counted in plant time)."""
         rows = self._rows(store)
-        dt = 0.0 if self._last is None else float(np.clip(now - self._last, 0.0, MAX_STEP_S))
+        step = 0.0 if self._last is None else float(np.clip(now - self._last, 0.0, MAX_STEP_S))
+        dt = step * time_scale
         self._last = now
         state = self._column(store, "State", now, rows)
         power = self._column(store, "Power", now, rows)
@@ -120,6 +130,6 @@ class LiveRollup:
             planned_stop_s=self._planned,
             energy_kwh=self._energy,
         )
-        self.figures = roll_up(self.tree, machines, self.watched_s, self._membership)
+        self.figures = roll_up(self.tree, machines, self.watched_s, self._membership, time_scale)
         self.updated.emit(self.figures)
         return self.figures

@@ -1,7 +1,8 @@
 """The roll-up in words: a group row's heading and summary, and its tooltip with every figure.
 
 Rates rest on at least ``app.heat.material.MIN_PARTS`` parts (about ±30%): two significant digits. Time
-shares are given once the roll-up has watched ``MIN_WATCHED_S``, in whole percent.
+shares are given once the roll-up has watched ``MIN_WATCHED_S``, in whole percent. Every figure is in the
+plant's time (parts per plant hour); on a plant faster than the clock the tooltip says so.
 
 >>> group_heading("Machining", 8)
 'Machining  (8)'
@@ -50,10 +51,11 @@ def group_row(name: str, figures: GroupFigures | None, g: int, machines: int) ->
     return f"{heading} — {summary}" if summary else heading
 
 
-def _share(value: float, watched_s: float) -> str:
+def _share(value: float, watched_s: float, plant_time: str) -> str:
     if watched_s < MIN_WATCHED_S:
         return (
-            f"not enough data — needs ≥ {format_duration(MIN_WATCHED_S)} watched ({format_duration(watched_s)} so far)"
+            f"not enough data — needs ≥ {format_duration(MIN_WATCHED_S)}{plant_time} watched"
+            f" ({format_duration(watched_s)} so far)"
         )
     return "—" if not math.isfinite(value) else f"{round(100 * value)}%"
 
@@ -63,10 +65,13 @@ def group_tooltip(level: str, name: str, figures: GroupFigures | None, g: int, m
     lines = [f"{LEVEL_NAMES.get(level, level.title())} {name}: {count_of(machines, 'machine')}"]
     if figures is None:
         return "\n".join([*lines, "Live figures appear here once connected to the plant."])
+    scale = figures.time_scale
+    plant_time = "" if scale == 1.0 else " of plant time"
     if figures.exits[g] == 0:
         out = "none (no part routing leaves it)"
     elif (rate := _rate(figures, g)) is not None:
-        out = f"{rate} (the output of its {count_of(int(figures.exits[g]), 'exit machine')})"
+        per = "" if scale == 1.0 else f"per plant hour, the plant running {scale:g}× real time; "
+        out = f"{rate} ({per}the output of its {count_of(int(figures.exits[g]), 'exit machine')})"
     elif figures.counting[g]:
         out = "counting — not enough parts yet"
     else:
@@ -79,9 +84,10 @@ def group_tooltip(level: str, name: str, figures: GroupFigures | None, g: int, m
         else "WIP: — (no machine reports its level)",
         f"Power: {format_number(float(figures.power_kw[g]), 'kW', digits=3)} now, "
         f"{format_number(float(figures.energy_kwh[g]), 'kWh', digits=3)} since watching began"
+        f"{'' if scale == 1.0 else f' ({format_duration(figures.watched_s)} of plant time)'}"
         if figures.power_known[g]
         else "Power: — (no machine reports it)",
-        f"Utilisation (time running): {_share(float(figures.utilisation[g]), figures.watched_s)}",
-        f"Availability (planned time not down): {_share(float(figures.availability[g]), figures.watched_s)}",
+        f"Utilisation (time running): {_share(float(figures.utilisation[g]), figures.watched_s, plant_time)}",
+        f"Availability (planned time not down): {_share(float(figures.availability[g]), figures.watched_s, plant_time)}",
     ]
     return "\n".join(lines)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6 import QtWidgets
@@ -9,6 +10,7 @@ from PySide6 import QtWidgets
 from app.live.client import ConnectionSettings
 from app.live.connection_form import (
     DEFAULT_ENDPOINT,
+    PLANT_CLOCK_RANGE,
     SECURITY_CHOICES,
     connection_settings,
     file_settings,
@@ -22,10 +24,20 @@ from app.ui.widgets import number_field
 
 
 class ConnectionDialog(QtWidgets.QDialog):
-    """Asks where and how to connect; ``settings()`` gives the result after ``accept``."""
+    """Asks where and how to connect; ``settings()`` gives the result after ``accept``, ``time_scale()`` the
+    plant clock's speed the user gave. ``plant_clock`` says the speed known for an endpoint (the embedded plant
+    simulator's, or the one last given for it); without it the field starts at real time."""
 
-    def __init__(self, defaults: OpcUaSettings, client_cert: Path, client_key: Path, parent: QtWidgets.QWidget | None = None):
+    def __init__(
+        self,
+        defaults: OpcUaSettings,
+        client_cert: Path,
+        client_key: Path,
+        parent: QtWidgets.QWidget | None = None,
+        plant_clock: Callable[[str], float] | None = None,
+    ):
         super().__init__(parent)
+        self._plant_clock = plant_clock
         self.setWindowTitle("Connect to OPC UA server")
         self.client_cert, self.client_key = client_cert, client_key
         form = QtWidgets.QFormLayout()
@@ -33,6 +45,14 @@ class ConnectionDialog(QtWidgets.QDialog):
         self.endpoint.setPlaceholderText("opc.tcp://host:port/path")
         self.endpoint.setToolTip("The server's endpoint URL")
         form.addRow("&Endpoint", self.endpoint)
+        lo, hi = PLANT_CLOCK_RANGE
+        self.plant_clock = number_field(1.0, lo, hi, " × real time", 2)
+        self.plant_clock.setToolTip(
+            "How fast the plant's clock runs: 1 for a real plant; a simulator run N× faster: N.\n"
+            "Rates, the drift watchdog, the shift forecast, comparisons and deployment count plant time by it.\n"
+            "floortwin's plant simulator publishes its own speed: on a link to it that one is used."
+        )
+        form.addRow("Plant c&lock", self.plant_clock)
         self.security = QtWidgets.QComboBox()
         for label, _policy, _mode in SECURITY_CHOICES:
             self.security.addItem(label)
@@ -97,6 +117,8 @@ class ConnectionDialog(QtWidgets.QDialog):
         self.anonymous.toggled.connect(self._update_enabled)
         self.security.currentIndexChanged.connect(self._update_enabled)
         self.username.editingFinished.connect(self._prefill_password)
+        self.endpoint.editingFinished.connect(self._prefill_clock)
+        self._prefill_clock()
         self._update_enabled()
         self._prefill_password()
 
@@ -108,6 +130,15 @@ class ConnectionDialog(QtWidgets.QDialog):
         self.insecure_login.setVisible(login_in_clear(users, self.security.currentIndex()))
         self.remember.setEnabled(users and credentials.keyring_available())
         self.cert_label.setVisible(self.security.currentIndex() > 0)
+
+    def _prefill_clock(self) -> None:
+        """The plant clock known for the endpoint typed (the embedded simulator's, or the last one given)."""
+        if self._plant_clock is not None:
+            self.plant_clock.setValue(self._plant_clock(self.endpoint.text().strip()))
+
+    def time_scale(self) -> float:
+        """Plant seconds per clock second, as the user gave it."""
+        return self.plant_clock.value()
 
     def _prefill_password(self) -> None:
         if self.user_login.isChecked() and self.username.text() and not self.password.text():

@@ -22,6 +22,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from app.history.recorder import History
 from app.live import console_text
 from app.live.client import ClientNotTrusted, ConnectionSettings, explain
+from app.live.connection_form import remember_plant_clock, remembered_plant_clock
 from app.live.netloop import network_loop
 from app.live.trust import TrustStore, describe, fetch_server_certificate
 from app.model.document import FactoryDocument
@@ -136,6 +137,7 @@ class LiveController(QtCore.QObject):
         link.state_changed.connect(self._on_link_state)
         link.binding_failed.connect(lambda msg: self.status_bar.showMessage(f"Binding failed: {msg}", 10000))
         link.replay_shown.connect(self._on_replay_shown)
+        link.time_scale_changed.connect(self._on_time_scale)
         view.dropped_on_machine.connect(self.on_drop)
 
     @property
@@ -144,8 +146,17 @@ class LiveController(QtCore.QObject):
 
     @property
     def link_time_scale(self) -> float:
-        """Plant seconds per second of the clock on the current link (an embedded plant's ``--speed``, else 1)."""
-        return self.watchdog.time_scale
+        """Plant seconds per second of the clock on the current link: the one its server publishes (floortwin's
+        plant simulator), else the one given when connecting (1: a real plant)."""
+        return self.live.time_scale
+
+    def plant_clock_for(self, endpoint: str) -> float:
+        """The plant clock speed known for ``endpoint`` before connecting: the embedded plant simulator's
+        ``--speed`` at its endpoint, else the one last given for that endpoint (1: real time)."""
+        plant = self.plant
+        if plant is not None and plant.endpoint is not None and endpoint.strip() == plant.endpoint:
+            return self.plant_time_scale
+        return remembered_plant_clock(self.settings.store, endpoint)
 
     @property
     def plant_logins(self) -> list[tuple[str, str]]:
@@ -200,17 +211,19 @@ class LiveController(QtCore.QObject):
     def connect_live(self, settings: ConnectionSettings, time_scale: float | None = None) -> None:
         """Subscribe to every tag bound in the open factory and show the plant live; ``time_scale`` is the
         plant's simulated seconds per second (a plant simulator's ``--speed``; None: the running link's
-        when subscribing anew to it, else 1, a real plant)."""
+        when subscribing anew to it, else the one known for the endpoint, ``plant_clock_for``). A server
+        that publishes its speed (floortwin's plant simulator) is taken at its word at each connection."""
         if self.document is None:
             return
         same = settings is self.live_settings
-        self.watchdog.time_scale = time_scale if time_scale is not None else self.watchdog.time_scale if same else 1.0
+        if time_scale is None:
+            time_scale = self.live.time_scale if same else self.plant_clock_for(settings.endpoint)
         path = self.history_path()
         self.live_settings = settings
         days, mb = self.settings.history_retention_days, self.settings.history_max_mb
         self.live.history_retention_s = days * 86_400 if days > 0 else None
         self.live.history_max_bytes = int(mb * 2**20) if mb > 0 else None
-        self.live.start(self.document.factory, settings, path)
+        self.live.start(self.document.factory, settings, path, time_scale)
         self.forecast_pending = True  # the shift forecast starts once the link is up
         self.views.alarms.set_log(self.live.alarms)
         self.views.trends.set_history(History(path))
@@ -284,19 +297,26 @@ class LiveController(QtCore.QObject):
             self.show_error("No factory open", "Open a factory first: live values are shown on its machines.", "")
             return
         cert, key = self.client_certificate_paths()
-        dialog = ConnectionDialog(self.document.factory.opcua, cert, key, self.window)
+        defaults = self.document.factory.opcua
+        plant = self.plant
+        if not defaults.endpoint and plant is not None and plant.endpoint is not None:
+            defaults = defaults.model_copy(update={"endpoint": plant.endpoint})  # the demo's plant, not a guess
+        dialog = ConnectionDialog(defaults, cert, key, self.window, plant_clock=self.plant_clock_for)
         if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
             return
+        settings, scale = dialog.settings(), dialog.time_scale()
+        if plant is None or settings.endpoint != plant.endpoint:  # the embedded plant's speed is known anyway
+            remember_plant_clock(self.settings.store, settings.endpoint, scale)
         self.document.set_opcua(dialog.opcua_settings())
         self.live.max_age_s = self.document.factory.opcua.stale_after_s
-        self.connect_task = asyncio.ensure_future(self._connect_checked(dialog.settings()))
+        self.connect_task = asyncio.ensure_future(self._connect_checked(settings, scale))
 
     def client_certificate_paths(self) -> tuple[Path, Path]:
         """Where floortwin's client certificate and key are (made at the first secure connection)."""
         folder = Path(platformdirs.user_config_dir("floortwin")) / "pki"
         return folder / "client_cert.der", folder / "client_key.pem"
 
-    async def _connect_checked(self, settings: ConnectionSettings) -> None:
+    async def _connect_checked(self, settings: ConnectionSettings, time_scale: float | None = None) -> None:
         if settings.security_policy != "None" and settings.client_certificate is not None:
             try:
                 # Key generation and the server's first answer run on the network thread, never on the GUI loop.
@@ -324,7 +344,7 @@ class LiveController(QtCore.QObject):
                     return
                 store.trust(der)
             settings.server_certificate = store.path_of(der)
-        self.connect_live(settings)
+        self.connect_live(settings, time_scale)
 
     async def _browse(self, node_id: str | None):
         return await self.live.browse(node_id)
@@ -384,10 +404,17 @@ class LiveController(QtCore.QObject):
         if (self.forecast_pending or again) and store is not None and document is not None:
             self.forecast_pending = False
             self.shift_start = self.shift_start if again else time.time()
-            history, scale = History(self.history_path()), self.watchdog.time_scale
+            history, scale = History(self.history_path()), self.live.time_scale
             self.views.forecast.attach(
                 document.factory, store, history, self.shift_start, scale, ready=self.live_ready, document=document
             )
+
+    def _on_time_scale(self, scale: float) -> None:
+        """The server published another plant clock speed than was given: everything measured follows it."""
+        self.status_bar.showMessage(console_text.plant_clock_note(scale), 10000)
+        log.info("%s", console_text.plant_clock_note(scale))
+        if self.views.forecast.shift_forecast is not None:
+            self._start_forecast(again=True)  # the same shift, on the plant's clock
 
     def _explain_failure(self, failure: BaseException, settings: ConnectionSettings | None) -> None:
         self.disconnect_live()

@@ -64,6 +64,8 @@ class LiveLink(QtCore.QObject):
         The view now shows the recorded state at this time (NaN: back to live).
     offline_colours_wanted()
         A difference left the view and there are no values to draw.
+    time_scale_changed(float)
+        The plant's clock on the link runs at another speed than was given (the server published its own).
     """
 
     state_changed = QtCore.Signal(str, str)
@@ -71,6 +73,7 @@ class LiveLink(QtCore.QObject):
     binding_failed = QtCore.Signal(str)
     replay_shown = QtCore.Signal(float)
     offline_colours_wanted = QtCore.Signal()
+    time_scale_changed = QtCore.Signal(float)
 
     def __init__(
         self,
@@ -87,6 +90,7 @@ class LiveLink(QtCore.QObject):
         connect_on_gui(self.session.link_changed, self._on_state)
         connect_on_gui(self.session.binding_failed, self._on_binding_error)
         connect_on_gui(self.session.binding_info, self._on_binding_info)
+        connect_on_gui(self.session.time_scale_changed, self._on_time_scale)
         self._flush = QtCore.QTimer(self)
         self._flush.setInterval(33)
         self._flush.timeout.connect(self.flush)
@@ -115,6 +119,7 @@ class LiveLink(QtCore.QObject):
     net = _from_session("net", "The network thread's loop.")
     meter = _from_session("meter", "Live output rates.")
     nan_count = _from_session("nan_count", "NaN or infinite readings ignored so far.")
+    time_scale = _from_session("time_scale", "Plant seconds per clock second on the link (its output rates are per plant hour).")
     active = _from_session("active", "True while a client runs.")
     max_age_s = _from_session("max_age_s", "Values older than this show as no data.", writable=True)
     history_retention_s = _from_session("history_retention_s", "Keep this much history (None: all).", writable=True)
@@ -130,8 +135,9 @@ class LiveLink(QtCore.QObject):
         return None if self.session.replay is None else self.session.replay.store
 
     # -- lifecycle ---------------------------------------------------------------------------------
-    def start(self, factory: Factory, settings: ConnectionSettings, history_path: Path | None) -> None:
-        """Bind every tag of ``factory`` and keep the link up until ``stop``."""
+    def start(self, factory: Factory, settings: ConnectionSettings, history_path: Path | None, time_scale: float = 1.0) -> None:
+        """Bind every tag of ``factory`` and keep the link up until ``stop``; ``time_scale``: the plant's clock
+        speed as far as the user knows it (the server's own, when it publishes one, replaces it)."""
         self.stop()
         try:
             asyncio.get_running_loop()
@@ -144,7 +150,7 @@ class LiveLink(QtCore.QObject):
         make_client = (  # a plugin's data source (a CSV replay, MQTT…) instead of OPC UA
             None if source is None or self.plugins is None else functools.partial(self.plugins.guard, source.plugin, source.make)
         )
-        if not self.session.start(factory, settings, history_path, make_client):
+        if not self.session.start(factory, settings, history_path, make_client, time_scale):
             label = source.label if source is not None else settings.endpoint
             self.state_changed.emit(LinkState.FAILED.value, f"the {label} data source failed (Help ▸ Plugins)")
             return
@@ -228,6 +234,10 @@ class LiveLink(QtCore.QObject):
     def _on_binding_info(self, generation: int, infos: list) -> None:
         if generation == self.session.generation:
             self.session.apply_info(infos)
+
+    def _on_time_scale(self, generation: int, scale: float) -> None:
+        if generation == self.session.generation and self.session.apply_time_scale(scale):
+            self.time_scale_changed.emit(scale)
 
     # -- drawing ---------------------------------------------------------------------------------------
     def flush(self) -> None:

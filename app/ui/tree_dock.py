@@ -152,7 +152,7 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
 
     # -- live figures --------------------------------------------------------------------------------------
     def follow_live(self, live, went_offline) -> None:
-        """Roll up ``live``'s state (a ``LiveLink``: ``shown()``, ``output_rates()``, ``rates_counting()``)
+        """Roll up ``live``'s state (a ``LiveLink``: ``shown()``, ``output_rates()``, ``rates_counting()``, ``time_scale``)
         after its values change, at most once a second, and at each replayed time; the figures go with the link
         (``went_offline``)."""
         self._live = live
@@ -187,7 +187,8 @@ class FactoryTreeDock(QtWidgets.QDockWidget):
             self.model.set_figures(None, self._rows_on_screen())
             return
         store, t = shown
-        self.model.set_figures(rollup.update(store, t, live.output_rates(), live.rates_counting()), self._rows_on_screen())
+        figures = rollup.update(store, t, live.output_rates(), live.rates_counting(), live.time_scale)  # plant time
+        self.model.set_figures(figures, self._rows_on_screen())
 
     def _rows_on_screen(self) -> list[QtCore.QModelIndex]:
         """The rows the tree shows now, top to bottom (a few dozen, whatever the plant's size)."""

@@ -9,6 +9,7 @@ import threading
 import time
 from collections.abc import Callable
 
+import numpy as np
 import psygnal
 import pytest
 
@@ -178,3 +179,53 @@ def test_a_sessions_watcher_is_fed_on_the_network_thread_interrupted_by_an_outag
         asyncio.run(session.aclose())
     assert session.watcher is None and not dog.running and dog.log is None
     assert dog.detections == []
+
+
+def test_the_plant_publishes_its_clock_and_the_session_measures_in_plant_time(plant, tmp_path):
+    """Trial 7: a link made through Live ▸ Connect to a plant run 20× the clock ran at 1×. The simulator
+    publishes its speed (``Plant/TimeScale``); the session takes it over the one given, before the first
+    values reach the watcher, and its output rates are per plant hour."""
+
+    class Watcher:
+        def __init__(self):
+            self.time_scale, self.scales_fed = 0.0, set()
+
+        def feed(self, updates, names):
+            self.scales_fed.add(self.time_scale)
+
+        def interrupted(self):
+            pass
+
+        def set_factory(self, factory):
+            pass
+
+        def close(self):
+            pass
+
+    watcher = Watcher()
+    session = LiveSession(max_age_s=10.0)
+    session.make_watcher = lambda f, path: watcher
+    _wire(session, {"emitted": set(), "applied": set()})
+    told: list[float] = []
+    session.time_scale_changed.connect(lambda g, s: g == session.generation and told.append(s), thread="current")
+    session.time_scale_changed.connect(lambda g, s: g == session.generation and session.apply_time_scale(s), thread="current")
+    try:
+        assert session.start(load_factory(DEMO), ConnectionSettings(plant.endpoint), tmp_path / "h.sqlite", time_scale=1.0)
+        assert session.time_scale == 1.0 and watcher.time_scale == 1.0  # what was given, until the server says
+        _pump(session, lambda: session.ready(0.9, time.time()), 30)
+        assert told == [20.0] and session.time_scale == 20.0 and session.given_time_scale == 1.0
+        assert watcher.scales_fed == {20.0}  # every batch was measured in plant seconds
+    finally:
+        asyncio.run(session.aclose())
+
+
+def test_output_rates_are_per_plant_hour():
+    session = LiveSession()
+    session.meter.add(0.0, np.array([100.0, 0.0]))
+    session.meter.add(300.0, np.array([110.0, 50.0]))  # 5 min of the clock
+    assert session.output_rates() == pytest.approx([120.0, 600.0])  # per clock hour at real time
+    assert session.apply_time_scale(20.0) and session.output_rates() is None  # measured at another speed: anew
+    session.meter.add(0.0, np.array([100.0, 0.0]))
+    session.meter.add(300.0, np.array([110.0, 50.0]))  # 5 clock minutes are 100 plant minutes
+    assert session.output_rates() == pytest.approx([6.0, 30.0])
+    assert not session.apply_time_scale(20.0)

@@ -177,3 +177,30 @@ def test_roll_up_takes_plain_arrays():
     arrays = MachineArrays(np.array([1, 0, 0, 1], bool), z + 2, z + 1, z + 6, np.zeros(4, bool), z, z, z, z, z)
     fig = roll_up(rollup.tree, arrays, 0.0)
     assert fig.alarms[_group(rollup)] == 2 and fig.wip[_group(rollup, "Machining")] == 6
+
+
+def test_on_a_plant_faster_than_the_clock_time_and_energy_are_plant_time_and_the_tooltip_says_so():
+    """Trial 7: at 120× the tree said 3900 parts/h (per clock hour). Rates come per plant hour (the session's),
+    and the roll-up counts a clock second as ``time_scale`` plant seconds watched, energy drawn over them."""
+    f = _factory()
+    rollup = LiveRollup(f)
+    rates = np.array([60.0, 50.0, 40.0, 30.0])  # parts per plant hour
+    rollup.update(_store(f, ["running"] * 4, [0] * 4, [10.0] * 4, [False] * 4, 0.0), 0.0, rates, time_scale=120.0)
+    fig = rollup.update(_store(f, ["running"] * 4, [0] * 4, [10.0] * 4, [False] * 4, 30.0), 30.0, rates, time_scale=120.0)
+    site = _group(rollup)
+    assert fig.watched_s == 30 * 120 and fig.time_scale == 120.0  # an hour of plant time in 30 clock seconds
+    assert fig.energy_kwh[site] == pytest.approx(4 * 10.0 * 1.0)  # 10 kW each for one plant hour
+    assert fig.utilisation[site] == 1.0  # watched ≥ 10 min of plant time: given
+    assert group_row("Acme", fig, site, 4) == "Acme  (4) — 30 parts/h · WIP 0"
+    tip = group_tooltip("site", "Nord", fig, site, 4)
+    assert "Throughput: 30 parts/h (per plant hour, the plant running 120× real time; the output of its 1 exit machine)" in tip
+    assert "40 kWh since watching began (1 h of plant time)" in tip
+    assert "Utilisation (time running): 100%" in tip
+    # The clock's gap cap holds before scaling: a sleeping laptop is not 120 hours of the last state.
+    rollup.update(_store(f, ["running"] * 4, [0] * 4, [10.0] * 4, [False] * 4, 3630.0), 3630.0, rates, time_scale=120.0)
+    assert rollup.watched_s == (30 + MAX_STEP_S) * 120
+    # Early on, the watched time asked for is plant time too.
+    early = LiveRollup(f)
+    early.update(_store(f, ["running"] * 4, [0] * 4, [1.0] * 4, [False] * 4, 0.0), 0.0, time_scale=120.0)
+    fig = early.update(_store(f, ["running"] * 4, [0] * 4, [1.0] * 4, [False] * 4, 2.0), 2.0, time_scale=120.0)
+    assert "needs ≥ 10 min of plant time watched (4 min so far)" in group_tooltip("site", "Nord", fig, site, 4)
