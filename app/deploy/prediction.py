@@ -6,6 +6,10 @@ the last station of every route) over its window. Replications of the model — 
 the window — give each count's mean and spread; the one-sided lower prediction bound for one new window
 is ``mean − t(1 − α/K, n − 1) · s · √(1 + 1/n)``, with α split over the stage's K counts (Bonferroni), so a
 plant that matches the model falls below any of them in at most α of its stages (1% by default).
+
+A count is whole parts, so its lower bound is too: rounded **down** (a "1.1 parts" bound is 1 part). The
+plant's count is tested against that whole number, which keeps the false-rollback rate at most α (a count
+below ⌊bound⌋ is below the bound).
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from scipy.stats import t as student_t
 from app.model.factory import Factory
 from app.sim.engine import Engine
 from app.sim.model import compile_model
-from app.sim.numbers import format_duration, format_number
+from app.sim.numbers import count_of, format_duration, format_number
 
 #: The line's output: parts through the last station of each route.
 LINE_OUTPUT = "line output"
@@ -38,9 +42,16 @@ class Band:
     n: int
 
     def text(self) -> str:
-        return (
-            f"{self.kpi}: ≥ {format_number(max(self.low, 0.0), digits=2)} parts (model mean {format_number(self.mean, digits=3)})"
-        )
+        return f"{self.kpi}: ≥ {count_of(whole(self.low), 'part')} (model mean {format_number(self.mean, digits=3)})"
+
+
+def whole(low: float) -> int:
+    """A count's lower bound in whole parts: rounded down, never below 0.
+
+    >>> whole(1.1), whole(169.9), whole(-3.2), whole(6.0)
+    (1, 169, 0, 6)
+    """
+    return max(0, math.floor(low + 1e-9))  # (a bound of 6 computed as 5.9999999 is 6)
 
 
 def exit_stations(factory: Factory) -> tuple[str, ...]:
@@ -85,7 +96,7 @@ def predict(
         else:
             sd = float(x.std(ddof=1))
             low = mean - float(student_t.ppf(1.0 - per_kpi, n - 1)) * sd * math.sqrt(1.0 + 1.0 / n)
-        out[k] = Band(k, mean, low, n)
+        out[k] = Band(k, mean, float(whole(low)), n)  # whole parts: the count is tested against this number
     return out
 
 
@@ -96,7 +107,7 @@ def untestable(predicted: Mapping[str, Band]) -> list[str]:
     >>> untestable({"CNC-02": Band("CNC-02", 4.5, -1.2, 20), "line output": Band("line output", 20.1, 6.0, 20)})
     ['CNC-02']
     """
-    return [kpi for kpi, band in predicted.items() if band.low <= 0]
+    return [kpi for kpi, band in predicted.items() if whole(band.low) <= 0]
 
 
 def bands_text(
@@ -104,29 +115,49 @@ def bands_text(
 ) -> str:
     """What a stage's window must show: each count's lower bound (``confidence``: the stage's, over all its
     counts) for the plant with the change and for the plant without it, each beside the model's mean — both
-    figures are bounds a plant that matches the model stays above, not what it is expected to make. A count
-    whose bound is 0 parts cannot fail in ``window_s``: it is named as not tested.
+    figures are bounds a plant that matches the model stays above, not what it is expected to make, in whole
+    parts. A count whose bound is 0 parts cannot fail in ``window_s``: it is named as not tested. When the
+    twin's own figures say the change hurts (``harm_text``), that comes first, in words.
 
-    >>> bands_text({"line output": Band("line output", 252.0, 140.2, 20)}, {"line output": Band("line output", 491.0, 381.0, 20)})
-    'at least (99% lower bounds): line output 140 parts with the change (mean 252), 380 without it (mean 491)'
+    >>> bands_text({"line output": Band("line output", 252.0, 140.2, 20)}, {"line output": Band("line output", 261.0, 150.0, 20)})
+    'at least (99% lower bounds): line output 140 parts with the change (mean 252), 150 without it (mean 261)'
     """
     parts = []
     for kpi, band in predicted.items():
         was = before.get(kpi)
-        without = (
-            f", {format_number(max(was.low, 0.0), digits=2)} without it (mean {format_number(was.mean, digits=3)})"
-            if was is not None
-            else ""
-        )
-        parts.append(
-            f"{kpi} {format_number(max(band.low, 0.0), digits=2)} parts with the change"
-            f" (mean {format_number(band.mean, digits=3)}){without}"
-        )
+        without = f", {whole(was.low)} without it (mean {format_number(was.mean, digits=3)})" if was is not None else ""
+        mean = format_number(band.mean, digits=3)
+        parts.append(f"{kpi} {count_of(whole(band.low), 'part')} with the change (mean {mean}){without}")
     if not parts:
         return ""
     blind = untestable(predicted)
     warning = f" — {untested_text(blind, window_s)}" if blind else ""
-    return f"at least ({confidence:.0%} lower bounds): " + "; ".join(parts) + warning
+    harm = harm_text(predicted, before)
+    bounds = f"at least ({confidence:.0%} lower bounds): " + "; ".join(parts) + warning
+    return f"{harm} {bounds[0].upper()}{bounds[1:]}" if harm else bounds
+
+
+def harm_text(predicted: Mapping[str, Band], before: Mapping[str, Band]) -> str:
+    """What the twin's own figures say before anything is written: a count whose mean *with* the change lies
+    below the lower bound *without* it (what a plant without the change makes at least) is predicted to fall
+    — "" when none is.
+
+    >>> line = "line output"
+    >>> for part in harm_text({line: Band(line, 142.0, 71.0, 20)}, {line: Band(line, 237.0, 170.0, 20)}).split(": ", 1):
+    ...     print(part)
+    This change is predicted to lower line output
+    the model's mean with it, 142 parts, is below the 170 parts a plant without it makes at least.
+    """
+    hurt = [(kpi, band, before[kpi]) for kpi, band in predicted.items() if kpi in before and band.mean < whole(before[kpi].low)]
+    if not hurt:
+        return ""
+    names = " and ".join(kpi for kpi, _b, _w in hurt)
+    figures = "; ".join(
+        f"{'' if len(hurt) == 1 else kpi + ': '}the model's mean with it, {format_number(b.mean, digits=3)} parts, is below "
+        f"the {count_of(whole(w.low), 'part')} a plant without it makes at least"
+        for kpi, b, w in hurt
+    )
+    return f"This change is predicted to lower {names}: {figures}."
 
 
 def untested_text(blind: Sequence[str], window_s: float | None = None) -> str:

@@ -27,7 +27,7 @@ def test_a_bound_of_zero_parts_is_named_as_not_tested_before_confirmation():
 
 def test_the_bound_without_the_change_is_said_to_be_a_bound_beside_its_own_mean():
     text = bands_text({LINE: PREDICTED[LINE]}, BEFORE, 0.99)
-    assert text == "at least (99% lower bounds): line output 6.2 parts with the change (mean 20.1), 1 without it (mean 5.9)"
+    assert text == "at least (99% lower bounds): line output 6 parts with the change (mean 20.1), 1 without it (mean 5.9)"
     assert "without the change 1" not in text  # the old wording, a bound that read like a mean
 
 
@@ -43,3 +43,34 @@ def test_a_stage_that_passed_without_testing_a_count_says_so_in_its_state_and_in
     one = passed_text([StageReport(Stage(1, (), 1800.0), StageState.PASSED, untested=(CNC,))])
     assert one.startswith("the stage passed, but not everything was tested: CNC-02 throughput not tested")
     assert "1 stages" not in one and "watch longer" in one
+
+
+def test_count_bounds_are_whole_parts_rounded_down():
+    """Trial 7: "CNC-02 throughput 0 parts with the change (mean 9.7), 1.1 without it (mean 9.8)"."""
+    text = bands_text({CNC: Band(CNC, 9.7, -0.3, 20)}, {CNC: Band(CNC, 9.8, 1.1, 20)}, 0.99)
+    assert "1 without it (mean 9.8)" in text and "1.1" not in text
+    assert Band(CNC, 9.8, 1.1, 20).text() == "CNC-02 throughput: ≥ 1 part (model mean 9.8)"
+    # predict gives whole bounds, so the plant's count is tested against the number shown
+    from app.deploy.prediction import kpi_stations, predict
+    from app.model.io import load_factory
+    from app.paths import DEMO_FACTORY
+
+    f = load_factory(DEMO_FACTORY)
+    bands = predict(f, kpi_stations(f, ("CNC-02",)), 3600.0, warmup_s=1800.0, replications=5)
+    assert all(b.low == int(b.low) and b.low >= 0 for b in bands.values())
+
+
+def test_a_change_the_twin_predicts_to_hurt_is_said_in_words_before_confirmation():
+    """Trial 7: the 3× slower CNC-02 — line output mean 142 with it, below the 170 without it — was offered for
+    confirmation like any other stage."""
+    predicted = {CNC: Band(CNC, 25.9, 18.3, 20), LINE: Band(LINE, 142.0, 71.6, 20)}
+    before = {CNC: Band(CNC, 59.2, 35.4, 20), LINE: Band(LINE, 237.0, 170.2, 20)}
+    text = bands_text(predicted, before, 0.99)
+    assert text.startswith(
+        "This change is predicted to lower CNC-02 throughput and line output: CNC-02 throughput: the model's mean with "
+        "it, 25.9 parts, is below the 35 parts a plant without it makes at least; line output: the model's mean with it, "
+        "142 parts, is below the 170 parts a plant without it makes at least. At least (99% lower bounds): "
+    )
+    assert "line output 71 parts with the change (mean 142), 170 without it (mean 237)" in text
+    # a change that helps, or one the model cannot tell from the plant without it, is not called harmful
+    assert "predicted to lower" not in bands_text({LINE: Band(LINE, 240.0, 171.0, 20)}, {LINE: before[LINE]}, 0.99)
