@@ -432,8 +432,14 @@ def whisker_note() -> str:
     )
 
 
-def _cell(e: ShareEstimate | None) -> str:
-    return "—" if e is None or not e.n else e.short()
+def _cell(e: ShareEstimate | None, measured: bool = False) -> str:
+    """A share's cell; a ``measured`` one (recorded history: no interval of its own) to whole per cent, as the
+    comparison's Actual column rounds a share of time (docs/what-if.md): ``73%``, not ``73.34%``."""
+    if e is None or not e.n:
+        return "—"
+    if measured and math.isfinite(e.mean):
+        return "< 1%" if 0 < e.mean < 0.005 else f"{e.mean * 100:.0f}%"
+    return e.short()
 
 
 def table_note() -> str:
@@ -457,7 +463,8 @@ def share_rows(sources: dict[str, BottleneckShares]) -> tuple[list[str], list[li
     for m in machines:
         row = [m]
         for s in sources.values():
-            row += [_cell(s.sole.get(m)) if s.enough else "—", _cell(s.shifting.get(m)) if s.enough else "—"]
+            measured = s.source == "history"
+            row += [_cell(s.sole.get(m), measured) if s.enough else "—", _cell(s.shifting.get(m), measured) if s.enough else "—"]
         rows.append(row)
     return header, rows
 

@@ -53,3 +53,16 @@ def test_each_connected_stretch_is_analysed_on_its_own_and_the_shares_summed(out
 def test_a_plant_run_faster_than_the_clock_is_analysed_in_plant_time(outage):
     s = bottlenecks_over_stretches(outage, _factory(), ((1000.0, 1600.0),), time_scale=3.0)
     assert s.analysed_s == 1800.0 and s.sole["A"].mean == pytest.approx(1.0)
+
+
+def test_the_actual_shares_in_the_table_are_whole_per_cent(outage):
+    """Trial 7: the Bottlenecks tab read "actual sole 73.34%" beside "69 ± 24%": a measured share of time is
+    rounded as the comparison's Actual column rounds one (docs/what-if.md), to whole per cent."""
+    from dataclasses import replace
+
+    from app.sim.bottleneck import share_rows
+
+    s = bottlenecks_over_stretches(outage, _factory(), ((1000.0, 1600.0), (2200.0, 2230.0)))
+    assert s.sole["A"].mean == pytest.approx(600 / 630) and s.sole["B"].mean == pytest.approx(30 / 630)
+    _header, rows = share_rows({"actual": replace(s, needs="")})  # (as if it rested on enough state changes)
+    assert rows == [["A", "95%", "0%"], ["B", "5%", "0%"]]
