@@ -71,7 +71,14 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self._listed: list[Entry] = []  # the entries in the list's rows, in order
         body = QtWidgets.QWidget(self)
         layout = QtWidgets.QVBoxLayout(body)
-        self.list = QtWidgets.QTreeWidget(body)
+        # The recorded actuals, the baseline's trust and the drift check's finding on top: at 1366×768 they were
+        # below the fold under the settings (trial 7); the scenario list shrinks first instead.
+        self.actuals_label, self.trust_label, self.drift_label = (QtWidgets.QLabel("", body) for _ in range(3))
+        for label in (self.actuals_label, self.trust_label, self.drift_label):
+            label.setWordWrap(True)
+            label.setVisible(False)  # until it has something to say (an empty line would still take its spacing)
+            layout.addWidget(label)
+        self.list = _ShrinkingList(body)
         self.list.setHeaderLabels(["Scenario", "Changes", "Status"])
         self.list.setRootIsDecorated(False)
         self.list.setToolTip("Scenarios of this factory; double-click to compare a finished run")
@@ -154,15 +161,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
         self.dask.textChanged.connect(lambda text: setattr(self.service, "dask_address", text.strip() or None))
         form.addRow("Run on", self.dask)
         layout.addLayout(form)
-        self.actuals_label = QtWidgets.QLabel("", body)  # how much connected history a run would compare with
-        self.trust_label = QtWidgets.QLabel("", body)  # the last comparison's trust in its baseline
-        for label in (self.actuals_label, self.trust_label):
-            label.setWordWrap(True)
-            layout.addWidget(label)
         self.window_min.valueChanged.connect(self._show_actuals)
-        self.drift_label = QtWidgets.QLabel("", body)
-        self.drift_label.setWordWrap(True)
-        layout.addWidget(self.drift_label)
         self.setWidget(scrolling(body, self))
         self._show_timer = QtCore.QTimer(self)  # job reports are shown at most five times a second
         self._show_timer.setSingleShot(True)
@@ -226,8 +225,8 @@ class WhatIfDock(QtWidgets.QDockWidget):
             b.setEnabled(idle)
         self.cancel_button.setEnabled(e is not None and e.running)
         self.compare_button.setEnabled(idle and e is not None and e.has_results)
-        self.new_button.setEnabled(self.service.factory is not None)
-        self.calibrate_button.setEnabled(self.service.factory is not None)
+        for b in (self.new_button, self.calibrate_button):
+            b.setEnabled(self.service.factory is not None)
 
     # -- forwarding the user's requests -------------------------------------------------------------------------
     def edit_selected(self) -> bool:
@@ -244,10 +243,8 @@ class WhatIfDock(QtWidgets.QDockWidget):
         if e is None or e.running:
             return False
         if confirm:
-            answer = QtWidgets.QMessageBox.question(
-                self, "Delete scenario", f"Delete the scenario “{e.scenario.name}” and its results?"
-            )
-            if answer != QtWidgets.QMessageBox.StandardButton.Yes:
+            question = f"Delete the scenario “{e.scenario.name}” and its results?"
+            if QtWidgets.QMessageBox.question(self, "Delete scenario", question) != QtWidgets.QMessageBox.StandardButton.Yes:
                 return False
         return self.service.delete(e)
 
@@ -321,7 +318,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
             bottlenecks=result.bottlenecks,
             show_share=self._show_share if self._show_share_fn is not None else None,
         )
-        self.trust_label.setText(f"Baseline of “{result.title}” — {result.trust.summary()}" if result.trust else "")
+        _say_in(self.trust_label, f"Baseline of “{result.title}” — {result.trust.summary()}" if result.trust else "")
         self._show_actuals()
         self._keep(dialog)
         self.comparison_opened.emit(dialog)
@@ -336,7 +333,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
             self.service.refresh_actuals()
 
     def _on_actuals(self, text: str) -> None:
-        self.actuals_label.setText(text)
+        _say_in(self.actuals_label, text)
 
     def _on_visibility(self, visible: bool) -> None:
         """Raised or shown: the line is read at once and kept current; hidden: not read."""
@@ -347,7 +344,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
             self.actuals_timer.stop()
 
     def _on_drift(self, found: list[Drift]) -> None:
-        self.drift_label.setText(drift_text(found))
+        _say_in(self.drift_label, drift_text(found))
 
     def _keep(self, dialog: QtWidgets.QDialog) -> None:
         """Show a non-modal dialog and hold it until it is closed."""
@@ -390,3 +387,14 @@ class WhatIfDock(QtWidgets.QDockWidget):
             signal.disconnect(slot)
         self._connections = []
 
+
+class _ShrinkingList(QtWidgets.QTreeWidget):
+    """Asks for three rows (the scroll area sizes the body by preferred heights) and grows into what is left."""
+
+    def sizeHint(self) -> QtCore.QSize:
+        return QtCore.QSize(super().sizeHint().width(), self.header().sizeHint().height() + 3 * self.fontMetrics().height() + 12)
+
+
+def _say_in(label: QtWidgets.QLabel, text: str) -> None:
+    label.setText(text)
+    label.setVisible(bool(text))  # a status line shows only when it has something to say
