@@ -270,6 +270,7 @@ def window_notes(
     t1 = actuals.span[1]
     return [
         f"Actuals: {window_text(actuals, time_scale)} of connected history up to {time.strftime('%H:%M', time.localtime(t1))} "
+        "— the window this run was simulated for, not what has been recorded since "
         "(KPIs summed over the connected stretches, rates over connected time); "
         f"{replications} replications each as long after an {warm_s / 3600:g} h warm-up. "
         f"“Fits” means within the 95% prediction and within ±{margin:.0%} of it."

@@ -41,3 +41,5 @@ def test_the_actual_throughput_of_a_window_that_begins_at_connecting_is_what_the
     assert row.actual == pytest.approx(60.0, rel=0.01)  # 1199 parts in 599.5 s × 120 (it read 0 parts/h)
     assert row.fit != OUTSIDE
     assert c.comparison.row("output_per_h", "S0").actual == pytest.approx(60.0, rel=0.01)
+    # trial 7: the note says the window is the run's own, not the dock's current one
+    assert "the window this run was simulated for, not what has been recorded since" in c.notes[0]
