@@ -108,6 +108,7 @@ class WatchdogPanel(QtWidgets.QWidget):
         rows.setDefaultSectionSize(self.table.fontMetrics().height() + 8)  # one line of text a row: compact
         rows.setSectionResizeMode(QtWidgets.QHeaderView.ResizeMode.Fixed)
         self._sized_for = 0  # the window height the table's minimum was set for
+        self.table.horizontalHeader().sectionResized.connect(self._on_column_resized)
         layout.addWidget(self.table, 1)
         buttons = QtWidgets.QHBoxLayout()
         self.recalibrate_button = QtWidgets.QPushButton("Recalibrate")
@@ -145,6 +146,20 @@ class WatchdogPanel(QtWidgets.QWidget):
         table = self.table
         header = table.horizontalHeader().sizeHint().height()
         table.setMinimumHeight(header + self.rows_wanted() * table.verticalHeader().defaultSectionSize() + 2 * table.frameWidth())
+
+    def _fit_row_heights(self) -> None:
+        """One line a row, two where the Drift column is too narrow for its text (wrapped, never cut: at
+        1366×768 a settling row lost its confidence to the "…")."""
+        table, one = self.table, self.table.verticalHeader().defaultSectionSize()
+        room = table.columnWidth(1) - 2 * table.style().pixelMetric(QtWidgets.QStyle.PixelMetric.PM_FocusFrameHMargin) - 6
+        for r in range(table.rowCount()):
+            item = table.item(r, 1)
+            wide = item is not None and QtGui.QFontMetrics(item.font()).horizontalAdvance(item.text()) > room
+            table.setRowHeight(r, 2 * one - 8 if wide else one)
+
+    def _on_column_resized(self, column: int, _old: int, _new: int) -> None:
+        if column == 1:  # the Drift column (it stretches with the window)
+            self._fit_row_heights()
 
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         top = self.window()
@@ -223,6 +238,7 @@ class WatchdogPanel(QtWidgets.QWidget):
             if i == selected:
                 self.table.selectRow(r)
         self.table.resizeColumnToContents(0)
+        self._fit_row_heights()
         self.table.blockSignals(False)
         self.waiting_changed.emit(len(self.detections) - len(self.done))
         self._on_selection()
