@@ -272,6 +272,9 @@ class DeployDialog(QtWidgets.QDialog):
             if item is not None:  # a stage still "pending" when it ended was never started: say so
                 for column, text in enumerate(stage_row(report, ended=True)):
                     item.setText(column, text)
+                    item.setToolTip(column, text)
+        for column in range(3):  # "not started" is wider than "pending": the State column read "not st…"
+            self.stages.resizeColumnToContents(column)
         _show_detail(self.stage_detail, self.stages.currentItem(), STAGE_COLUMNS)
         if self._log is not None:
             self._log.close()

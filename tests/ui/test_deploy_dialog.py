@@ -178,6 +178,13 @@ def test_a_refused_start_can_be_corrected_and_started_again(qtbot, tmp_path):
     qtbot.waitUntil(lambda: "nothing was written" in dialog.message.text(), timeout=15000)
     assert dialog.start_button.isEnabled() and not dialog.confirm_button.isEnabled()
     assert dialog.stages.topLevelItem(0).text(2) == "not started"  # not "pending" after the end
+    # and in full: the State column fits it (trial 7 read "not st…" after a refused start)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    item = dialog.stages.topLevelItem(0)
+    needed = dialog.stages.fontMetrics().horizontalAdvance("not started")
+    assert dialog.stages.columnWidth(2) > needed, (dialog.stages.columnWidth(2), needed)
+    assert dialog.stages.sizeHintForColumn(2) <= dialog.stages.columnWidth(2) and item.toolTip(2) == "not started"
 
 
 def test_a_dialog_opened_before_the_link_is_up_takes_the_links_plant_once_it_is(qtbot, tmp_path):
