@@ -22,7 +22,7 @@ DEFAULT_ENDPOINT = "opc.tcp://127.0.0.1:4840/"
 #: The settings key of the plant clock speeds the user gave, per endpoint (a JSON object).
 PLANT_CLOCKS_KEY = "live/plant_clocks"
 #: The plant clock speeds the connection dialog takes (× real time).
-PLANT_CLOCK_RANGE = (0.001, 100_000.0)
+PLANT_CLOCK_RANGE = (0.1, 100_000.0)
 
 
 def security_index(policy: str, mode: str) -> int:

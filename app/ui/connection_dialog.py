@@ -46,7 +46,7 @@ class ConnectionDialog(QtWidgets.QDialog):
         self.endpoint.setToolTip("The server's endpoint URL")
         form.addRow("&Endpoint", self.endpoint)
         lo, hi = PLANT_CLOCK_RANGE
-        self.plant_clock = number_field(1.0, lo, hi, " × real time", 2)
+        self.plant_clock = number_field(1.0, lo, hi, " × real time", 1)
         self.plant_clock.setToolTip(
             "How fast the plant's clock runs: 1 for a real plant; a simulator run N× faster: N.\n"
             "Rates, the drift watchdog, the shift forecast, comparisons and deployment count plant time by it.\n"
