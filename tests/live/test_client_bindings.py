@@ -157,3 +157,34 @@ def test_a_binding_added_while_connected_joins_the_running_session(caplog):
     run(scenario())
     failures = [r.getMessage() for r in caplog.records if "cannot monitor" in r.getMessage()]
     assert failures and "CNC-02.Temperature" in failures[0] and "binding 2" not in failures[0]
+
+
+def test_the_plant_clock_is_read_where_the_server_publishes_it_and_none_elsewhere():
+    """At each connection, before its subscription, the client says the plant clock the server publishes
+    (floortwin's plant simulator: ``Plant/TimeScale``); a server without it (a real plant's) gives None, and
+    so does a value that is no speed."""
+    from app.ua.plant_clock import PLANT_NAMESPACE, TIME_SCALE_ID
+
+    async def told(publish: object) -> list:
+        port = free_port()
+        server, _ = await _server(port)
+        if publish is not None:
+            ns = await server.register_namespace(PLANT_NAMESPACE)
+            plant = await server.nodes.objects.add_object(ua.NodeId("Plant", ns), ua.QualifiedName("Plant", ns))
+            await plant.add_variable(ua.NodeId(TIME_SCALE_ID, ns), ua.QualifiedName("TimeScale", ns), publish)
+        try:
+            scales: list = []
+            client = LiveClient(ConnectionSettings(f"opc.tcp://127.0.0.1:{port}/", timeout_s=3), lambda batch: None)
+            client.on_time_scale = scales.append
+            client.start()
+            await _collect(client, scales, lambda: bool(scales) and client.state == LinkState.CONNECTED)
+            assert client.state == LinkState.CONNECTED
+            await client.stop()
+            return scales
+        finally:
+            await server.stop()
+
+    assert run(told(120.0)) == [120.0]
+    assert run(told(None)) == [None]
+    assert run(told(-3.0)) == [None]
+    assert run(told("fast")) == [None]
