@@ -33,6 +33,8 @@ class ForecastChart(QtWidgets.QWidget):
         self.plot = pg.PlotWidget(self)
         self.plot.setLabel("bottom", AXIS)
         self.plot.setLabel("left", "parts out")
+        for side in ("bottom", "left"):  # hours and parts as they are: a half-hour shift read "(x0.001)" 0–500
+            self.plot.getAxis(side).enableAutoSIPrefix(False)
         self.plot.showGrid(x=True, y=True, alpha=0.25)
         # The legend in one row above the plot area, where it covers no data (inside it hid the band).
         pi = self.plot.getPlotItem()

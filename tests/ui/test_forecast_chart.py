@@ -96,3 +96,19 @@ def test_the_legend_sits_above_the_plot_area_and_covers_no_data(qtbot):
     qtbot.waitUntil(lambda: chart.plot.width() <= 260)
     qtbot.waitUntil(lambda: chart.legend.sceneBoundingRect().right() <= chart.plot.viewport().width())
     assert view.sceneBoundingRect().right() <= chart.plot.viewport().width()
+
+
+def test_a_short_shift_reads_in_hours_without_a_scale_factor(qtbot):
+    # Trial 7 screenshots: a half-hour shift's axis read "plant hours into the shift (x0.001)" from 0 to 500.
+    chart = ForecastChart()
+    qtbot.addWidget(chart)
+    chart.resize(500, 360)
+    chart.show()
+    chart.set_actual(np.array([SHIFT, SHIFT + 60.0]), np.array([0.0, 2.0]), SHIFT, SHIFT + 60.0, 1.0, SHIFT + 1800.0)
+    chart.plot.setXRange(0.0, 0.5)
+    qtbot.wait(20)
+    axis = chart.plot.getAxis("bottom")
+    assert axis.labelString().find("x0.001") < 0 and "(m" not in axis.labelString()
+    assert axis.autoSIPrefixScale == 1.0
+    chart.set_actual(np.array([SHIFT, SHIFT + 60.0]), np.array([0.0, 2.0]), SHIFT, SHIFT + 60.0, 120.0, SHIFT + 15.0)
+    assert chart.shown.actual_h.tolist() == [0.0]  # the count a minute in is past the shift's end: not drawn
