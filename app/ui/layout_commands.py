@@ -1,4 +1,4 @@
-"""The undo steps of layout editing: machines moved, and machines added or removed."""
+"""The undo steps of editing the factory: machines moved, machines added or removed, and signals bound."""
 
 from __future__ import annotations
 
@@ -53,3 +53,25 @@ class LayoutCommand(QtGui.QUndoCommand):
 
     def undo(self) -> None:
         self.editor.apply_layout(self.before, self.changed)
+
+
+class Binder(Protocol):
+    """What a binding command changes: the live console binds a machine signal to a node (None: unbinds)."""
+
+    def apply_binding(self, machine_id: str, signal: str, node_id: str | None) -> None: ...
+
+
+class BindCommand(QtGui.QUndoCommand):
+    """A machine signal bound to another OPC UA node (or unbound)."""
+
+    def __init__(self, console: Binder, machine_id: str, signal: str, old: str | None, new: str | None, text: str):
+        super().__init__(text)
+        self.console, self.args = console, (machine_id, signal, old, new)
+
+    def redo(self) -> None:
+        machine_id, signal, _old, new = self.args
+        self.console.apply_binding(machine_id, signal, new)
+
+    def undo(self) -> None:
+        machine_id, signal, old, _new = self.args
+        self.console.apply_binding(machine_id, signal, old)

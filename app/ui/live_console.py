@@ -21,13 +21,10 @@ from PySide6 import QtCore, QtGui, QtWidgets
 
 from app.history.recorder import History
 from app.live import console_text
-from app.live.client import ClientNotTrusted, ConnectionSettings, explain
+from app.live.client import ClientNotTrusted, ConnectionSettings
 from app.live.connection_form import remember_plant_clock, remembered_plant_clock
-from app.live.netloop import network_loop
-from app.live.trust import TrustStore, describe, fetch_server_certificate
 from app.model.document import FactoryDocument
 from app.paths import user_data_dir
-from app.plant.server import ensure_certificate
 from app.scene.view import FactoryView
 from app.ui import credentials
 from app.ui.alarms_dock import AlarmsDock
@@ -35,7 +32,9 @@ from app.ui.browse_dock import BrowseDock, node_payload
 from app.ui.connection_dialog import ConnectionDialog
 from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.forecast_dock import ForecastDock
+from app.ui.layout_commands import BindCommand
 from app.ui.live_link import LiveLink
+from app.ui.secure_connect import checked_server
 from app.ui.settings import Settings
 from app.ui.timeline_bar import TimelineBar
 from app.ui.trends_dock import TrendsDock
@@ -44,22 +43,6 @@ from app.ui.watchdog_view import WatchdogPanel
 from app.watchdog.service import plant_time_scale
 
 log = logging.getLogger(__name__)
-
-
-class BindCommand(QtGui.QUndoCommand):
-    """A machine signal bound to another OPC UA node (or unbound)."""
-
-    def __init__(self, console: LiveController, machine_id: str, signal: str, old: str | None, new: str | None, text: str):
-        super().__init__(text)
-        self.console, self.args = console, (machine_id, signal, old, new)
-
-    def redo(self) -> None:
-        machine_id, signal, _old, new = self.args
-        self.console.apply_binding(machine_id, signal, new)
-
-    def undo(self) -> None:
-        machine_id, signal, old, _new = self.args
-        self.console.apply_binding(machine_id, signal, old)
 
 
 @dataclass(frozen=True)
@@ -317,34 +300,9 @@ class LiveController(QtCore.QObject):
         return folder / "client_cert.der", folder / "client_key.pem"
 
     async def _connect_checked(self, settings: ConnectionSettings, time_scale: float | None = None) -> None:
-        if settings.security_policy != "None" and settings.client_certificate is not None:
-            try:
-                # Key generation and the server's first answer run on the network thread, never on the GUI loop.
-                net = network_loop()
-                await asyncio.wrap_future(
-                    net.submit(
-                        ensure_certificate(
-                            settings.client_certificate.parent, "client", settings.application_uri, "localhost", server=False
-                        )
-                    )
-                )
-                der = await asyncio.wrap_future(net.submit(fetch_server_certificate(settings.endpoint, settings.timeout_s)))
-            except Exception as e:  # any network failure here is "cannot reach the server"
-                self.show_error("Cannot connect", explain(e, settings.endpoint), "")
-                return
-            if der is None:
-                self.show_error("Cannot connect", f"{settings.endpoint} offers no Basic256Sha256 endpoint", "")
-                return
-            store = TrustStore(Path(platformdirs.user_config_dir("floortwin")) / "pki" / "trusted")
-            if not store.is_trusted(der):
-                question = console_text.trust_question(describe(der))
-                answer = QtWidgets.QMessageBox.question(self.window, "Trust this server?", question)
-                if answer != QtWidgets.QMessageBox.StandardButton.Yes:
-                    log.info("server certificate of %s not trusted: not connecting", settings.endpoint)
-                    return
-                store.trust(der)
-            settings.server_certificate = store.path_of(der)
-        self.connect_live(settings, time_scale)
+        trusted = await checked_server(settings, self.window, self.show_error)
+        if trusted is not None:
+            self.connect_live(trusted, time_scale)
 
     async def _browse(self, node_id: str | None):
         return await self.live.browse(node_id)

@@ -133,7 +133,7 @@ def test_secure_connection_with_a_login_trust_once_and_the_keyring(
 ):
     import threading
 
-    import app.ui.live_console as console
+    import app.ui.secure_connect as console
 
     real_fetch, fetched_on = console.fetch_server_certificate, []
 
