@@ -13,8 +13,9 @@ import pytest
 from app.compare.diff import compare
 from app.compare.kpis import Observation, line_kpis, machine_kpis, observe_history
 from app.compare.window import connected_stretches, exits_over_stretches, observe_stretches
-from app.history.recorder import History, Recorder, Sample
+from app.history.recorder import History
 from app.model.factory import Factory, Floor, Footprint, Machine, PartFlow, Pose
+from tests.compare.helpers import recorded_history
 
 CONNECTED = 1000.0
 
@@ -25,22 +26,6 @@ def _factory(ids=("A", "B")) -> Factory:
         for k, i in enumerate(ids)
     ]
     return Factory(name="t", floor=Floor(width_m=30, depth_m=10), machines=ms, flows=[PartFlow(part="p", routing=list(ids))])
-
-
-def _write(path, rows, links) -> History:
-    """Rows (machine, signal, source time, received time, value) and link events through the real recorder."""
-    rec = Recorder(path)
-    samples = []
-    for machine, signal, t, received, value in rows:
-        text = value if isinstance(value, str) else None
-        num = None if isinstance(value, str) else float(value)
-        samples.append(Sample(machine, signal, f"ns=2;s={machine}/{signal}", t, received, num, text, 0))
-    rec.record(samples)
-    for t, state in links:
-        rec.record_link(state, t)
-    assert rec.flush()
-    rec.close()
-    return History(path)
 
 
 @pytest.fixture
@@ -56,7 +41,7 @@ def late_first_counts(tmp_path) -> History:
     rows += [("B", "PartCount", CONNECTED + 0.2, CONNECTED + 0.25, 22.0)]
     rows += [("B", "PartCount", CONNECTED + 10.0 * k, CONNECTED + 10.0 * k + 0.05, 22.0 + k) for k in range(1, 61)]
     links = [(800.0, "connected"), (950.0, "disconnected"), (CONNECTED, "connected")]
-    return _write(tmp_path / "h.sqlite", rows, links)
+    return recorded_history(tmp_path / "h.sqlite", rows, links)
 
 
 def test_a_count_without_a_reading_at_the_start_counts_from_its_first_reading(late_first_counts):

@@ -12,8 +12,9 @@ from app.compare.diff import FITS, NOT_ENOUGH, OUTSIDE, compare, duration_text, 
 from app.compare.kpis import Observation, line_kpis, machine_kpis, observe_history
 from app.compare.report import comparison_csv, comparison_html, fit_text, verdict
 from app.compare.window import ActualsWindow, connected_stretches, exits_over_stretches, observe_stretches, recent_window
-from app.history.recorder import History, Recorder, Sample
+from app.history.recorder import History
 from app.model.factory import Factory, Floor, Footprint, Machine, PartFlow, Pose
+from tests.compare.helpers import recorded_history
 
 
 def _factory() -> Factory:
@@ -22,22 +23,6 @@ def _factory() -> Factory:
         for k, i in enumerate(("A", "B"))
     ]
     return Factory(name="t", floor=Floor(width_m=20, depth_m=10), machines=ms, flows=[PartFlow(part="p", routing=["A", "B"])])
-
-
-def _write(path, rows, links) -> History:
-    """Rows (machine, signal, t, value) and link events (t, state) through the real recorder."""
-    rec = Recorder(path)
-    samples = []
-    for machine, signal, t, value in rows:
-        text = value if isinstance(value, str) else None
-        num = None if isinstance(value, str) else float(value)
-        samples.append(Sample(machine, signal, f"ns=2;s={machine}/{signal}", t, t, num, text, 0))
-    rec.record(samples)
-    for t, state in links:
-        rec.record_link(state, t)
-    assert rec.flush()
-    rec.close()
-    return History(path)
 
 
 @pytest.fixture
@@ -50,7 +35,7 @@ def restarted(tmp_path) -> History:
             rows.append((m, "State", start, "running"))
             rows += [(m, "PartCount", start + k * 10.0, float(k)) for k in range(int((end - start) / 10) + 1)]
     links = [(1000.0, "connected"), (1600.0, "disconnected"), (2200.0, "connected")]
-    return _write(tmp_path / "h.sqlite", rows, links)
+    return recorded_history(tmp_path / "h.sqlite", rows, links)
 
 
 def test_a_window_with_an_outage_uses_the_connected_stretches_and_says_how_much(restarted):
