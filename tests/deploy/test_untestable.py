@@ -63,14 +63,31 @@ def test_count_bounds_are_whole_parts_rounded_down():
 def test_a_change_the_twin_predicts_to_hurt_is_said_in_words_before_confirmation():
     """Trial 7: the 3× slower CNC-02 — line output mean 142 with it, below the 170 without it — was offered for
     confirmation like any other stage."""
-    predicted = {CNC: Band(CNC, 25.9, 18.3, 20), LINE: Band(LINE, 142.0, 71.6, 20)}
-    before = {CNC: Band(CNC, 59.2, 35.4, 20), LINE: Band(LINE, 237.0, 170.2, 20)}
+    predicted = {CNC: Band(CNC, 25.9, 18.3, 20, 4.0), LINE: Band(LINE, 142.0, 71.6, 20, 30.0)}
+    before = {CNC: Band(CNC, 59.2, 35.4, 20, 9.0), LINE: Band(LINE, 237.0, 170.2, 20, 28.0)}
     text = bands_text(predicted, before, 0.99)
     assert text.startswith(
         "This change is predicted to lower CNC-02 throughput and line output: CNC-02 throughput: the model's mean with "
-        "it, 25.9 parts, is below the 35 parts a plant without it makes at least; line output: the model's mean with it, "
-        "142 parts, is below the 170 parts a plant without it makes at least. At least (99% lower bounds): "
+        "it is 25.9 parts against 59.2 without it; line output: the model's mean with it is 142 parts against 237 "
+        "without it. At least (99% lower bounds): "
     )
     assert "line output 71 parts with the change (mean 142), 170 without it (mean 237)" in text
+    assert "cannot show this" not in text  # a 170-part bound without it: the stage fails a plant making 142
+
+
+def test_a_harmful_change_a_short_stage_cannot_catch_says_it_would_pass():
+    """Trial 8: at the default 60 min, the 3× slower CNC-02 (mean 4.55 parts with it, 9.8 without) had bounds of
+    2 and 1 parts: no harm sentence, and the stage passed and kept the change on the plant without a word."""
+    predicted = {CNC: Band(CNC, 4.55, 2.0, 20, 2.1), LINE: Band(LINE, 16.9, 16.0, 20, 0.5)}
+    before = {CNC: Band(CNC, 9.8, 1.0, 20, 3.0), LINE: Band(LINE, 19.9, 17.0, 20, 1.2)}
+    text = bands_text(predicted, before, 0.99, 3600.0)
+    assert text.startswith("This change is predicted to lower CNC-02 throughput and line output: ")
+    assert "the model's mean with it is 4.55 parts against 9.8 without it" in text
+    assert "A 1 h stage cannot show this (CNC-02 throughput: a plant without the change makes at least 1 part in it" in text
+    assert "the stage would pass; watch longer to test it." in text
+    # bands kept without their spread (older runs): the old rule, the mean with it below the bound without it
+    assert "predicted to lower" not in bands_text({CNC: Band(CNC, 4.55, 2.0, 20)}, {CNC: Band(CNC, 9.8, 1.0, 20)}, 0.99)
     # a change that helps, or one the model cannot tell from the plant without it, is not called harmful
-    assert "predicted to lower" not in bands_text({LINE: Band(LINE, 240.0, 171.0, 20)}, {LINE: before[LINE]}, 0.99)
+    was = {LINE: Band(LINE, 237.0, 170.2, 20, 28.0)}
+    assert "predicted to lower" not in bands_text({LINE: Band(LINE, 236.0, 171.0, 20, 28.0)}, was, 0.99)
+    assert "predicted to lower" not in bands_text({LINE: Band(LINE, 240.0, 171.0, 20, 28.0)}, was, 0.99)
