@@ -71,6 +71,10 @@ class Observation:
     not_served: float = math.nan  # growth of the orders waiting at the sources
     wip_by_machine: np.ndarray | None = None  # (M,) time-average parts held per machine
     exact: bool = False  # from a model without randomness: every replication would give these figures
+    #: (M,) True where ``state_s`` is what the station *showed* (a plant's State: running while any of its
+    #: servers runs) and not each server's time, as the model counts it: a machine of several servers,
+    #: recorded. Its state shares are then not comparable with the model's, and are left out (NaN).
+    shown_state: np.ndarray | None = None
 
 
 def sinks(factory: Factory) -> list[int]:
@@ -105,6 +109,9 @@ def machine_kpis(o: Observation) -> dict[str, np.ndarray]:
     for k, name in enumerate(STATES):  # an observation made before the planned-stop states has none of them
         out[f"state_{name}"] = shares[:, k] * 100 if k < shares.shape[1] else np.zeros(len(shares))
     out["active"] = active_share(shares) * 100
+    if o.shown_state is not None and o.shown_state.any():
+        for key in ("utilisation", *(f"state_{name}" for name in STATES)):
+            out[key] = np.where(o.shown_state, np.nan, out[key])
     return out
 
 
@@ -235,7 +242,14 @@ def observe_history(history, factory: Factory, t0: float, t1: float, time_scale:
         wip=float(np.nansum(levels)) if np.isfinite(levels).any() else math.nan,
         exits=float(ops[sink].sum()) if len(sink) else math.nan,  # NaN when an exit's count is unknown: no data, never 0
         source="history",
+        shown_state=shown_states(factory),
     )
+
+
+def shown_states(factory: Factory) -> np.ndarray:
+    """Per machine: its recorded State is the station's shown state, not per server (it has several servers:
+    the plant shows it running while any of them runs, where the model counts each server's time)."""
+    return np.array([m.sim.servers > 1 for m in factory.machines], dtype=bool)
 
 
 def _count_over(history, mid: str, t0: float, t1: float, start, since: float) -> float:

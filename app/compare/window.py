@@ -153,6 +153,7 @@ def combine(parts: list[Observation]) -> Observation:
         wip=float((wip[ok] * seconds[ok]).sum() / seconds[ok].sum()) if ok.any() else math.nan,
         exits=float(exits[x_ok].sum() * total / seconds[x_ok].sum()) if x_ok.any() else math.nan,
         source="history",
+        shown_state=parts[0].shown_state,
     )
 
 

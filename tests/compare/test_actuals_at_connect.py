@@ -86,3 +86,28 @@ def test_no_sum_in_the_actuals_path_turns_a_missing_count_into_0():
         for line in (root / name).read_text().splitlines():
             if "nansum" in line:
                 assert "isfinite" in line and ("energy" in line or "levels" in line), f"{name}: {line.strip()}"
+
+
+def test_a_machine_of_several_servers_is_not_judged_on_the_state_its_plant_shows(tmp_path):
+    """Trial 8: WH-IN (3 servers) was called 'utilisation 16 outside the predicted 3.79 … 10.6' every minute: the
+    plant shows a station running while any of its servers runs, the model counts each server's time."""
+    from app.compare.calibrate import drift
+    from app.model.factory import MachineSim
+
+    f = _factory()
+    f = f.model_copy(update={"machines": [f.machines[0].model_copy(update={"sim": MachineSim(servers=3)}), f.machines[1]]})
+    rows = [("A", "State", CONNECTED + 1, "running"), ("B", "State", CONNECTED + 1, "running")]
+    rows += [("A", "State", CONNECTED + 300, "idle"), ("B", "State", CONNECTED + 300, "idle")]
+    h = recorded_history(tmp_path / "h.sqlite", rows, [(CONNECTED, "connected")])
+    actual = observe_history(h, f, CONNECTED + 1, CONNECTED + 601)
+    kpis = machine_kpis(actual)
+    assert math.isnan(kpis["utilisation"][0]) and math.isnan(kpis["state_running"][0])  # A: 3 servers, not comparable
+    assert kpis["utilisation"][1] == pytest.approx(299 / 600 * 100)  # B: one server, its State is its server's
+    assert math.isfinite(kpis["active"][0])  # the recorded bottleneck still sees A
+    # a model whose servers run 10% of the time each: A is not called outside, B (50% against 10%) is
+    model = Observation(
+        machines=["A", "B"], seconds=600.0, state_s=np.array([[60.0, 0, 540, 0, 0, 0, 0]] * 2), ops=np.array([5.0, 5.0]),
+        energy_kwh=np.full(2, np.nan), wip=math.nan, exits=5.0,
+    )
+    found = drift([model, model], actual, ("utilisation",))
+    assert [d.machine for d in found] == ["B"]
