@@ -24,14 +24,17 @@ LINK_BADGES = {
 REPLAY_COLOUR = "#0072b2"
 
 
-def link_badge(state: str) -> str:
-    """The status bar's badge for a link state (rich text).
+def link_badge(state: str, time_scale: float = 1.0) -> str:
+    """The status bar's badge for a link state (rich text); a plant not on real time says its clock.
 
     >>> link_badge("connected")
     '<b style="color:#1b8a3a">● Live</b>'
+    >>> link_badge("connected", 120.0)
+    '<b style="color:#1b8a3a">● Live</b> · plant clock 120×'
     """
     text, colour = LINK_BADGES.get(state, (state, "#777"))
-    return f'<b style="color:{colour}">● {text}</b>'
+    clock = f" · plant clock {time_scale:g}×" if state == "connected" and time_scale != 1.0 else ""
+    return f'<b style="color:{colour}">● {text}</b>{clock}'
 
 
 def replay_badge() -> str:

@@ -344,7 +344,7 @@ class LiveController(QtCore.QObject):
         if state == "connected":
             self.views.browse.set_browser(self._browse)  # (re)load the server's tree on every (re)connection
             self._start_forecast()
-        self.link_label.setText(console_text.link_badge(state))
+        self.link_label.setText(console_text.link_badge(state, self.live.time_scale))
         self.link_label.setToolTip(message)
         if state in ("reconnecting", "failed") and message:
             self.status_bar.showMessage(message, 8000)
@@ -371,6 +371,7 @@ class LiveController(QtCore.QObject):
         """The server published another plant clock speed than was given: everything measured follows it."""
         self.status_bar.showMessage(console_text.plant_clock_note(scale), 10000)
         log.info("%s", console_text.plant_clock_note(scale))
+        self.link_label.setText(console_text.link_badge(self.live.state.value, scale))
         if self.views.forecast.shift_forecast is not None:
             self._start_forecast(again=True)  # the same shift, on the plant's clock
 

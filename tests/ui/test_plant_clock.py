@@ -50,6 +50,7 @@ def test_connecting_again_to_the_embedded_plant_keeps_its_clock(qloop, make_wind
     qtbot.waitUntil(lambda: w.console.connect_task.done(), timeout=10000)
     qtbot.waitUntil(w.console.live_ready, timeout=20000)
     assert w.console.link_time_scale == 20.0
+    qtbot.waitUntil(lambda: "plant clock 20×" in w.status_link.text(), timeout=5000)  # the status bar says it too
     assert w.console.watchdog.dog is not None and w.console.watchdog.dog.time_scale == 20.0
     qtbot.waitUntil(lambda: w.forecast_dock.shift_forecast is not None, timeout=10000)
     assert w.forecast_dock.time_scale == 20.0
@@ -75,6 +76,7 @@ def test_a_plant_that_publishes_its_clock_is_taken_at_its_word_and_rates_are_per
     qtbot.waitUntil(w.console.live_ready, timeout=20000)
     assert w.console.link_time_scale == 20.0  # what the server publishes, over the 1× given
     assert "Plant clock: 20 × real time, as the server publishes it" in w.statusBar().currentMessage()
+    qtbot.waitUntil(lambda: "plant clock 20×" in w.status_link.text(), timeout=5000)
     assert w.console.watchdog.dog is not None and w.console.watchdog.dog.time_scale == 20.0
     qtbot.waitUntil(lambda: w.forecast_dock.shift_forecast is not None, timeout=10000)
     assert w.forecast_dock.time_scale == 20.0
