@@ -20,6 +20,7 @@ from app.sim.model import compile_model
 from app.state.store import StateStore
 from app.ui.forecast_chart import ForecastChart
 from app.ui.gui_thread import connect_on_gui
+from app.ui.widgets import follow_versions
 
 #: How often the dock redraws the actual parts out and asks whether a forecast is due (ms).
 TICK_MS = 5000
@@ -168,13 +169,7 @@ class ForecastDock(QtWidgets.QDockWidget):
         return Shift(self._shift_start, shift_end(self._shift_start, self.shift_hours.value(), self.time_scale), target)
 
     def _follow(self, document: FactoryDocument | None) -> None:
-        if self._document is not None:
-            self._document.machines_changed.disconnect(self._on_new_version)
-            self._document.layout_changed.disconnect(self._on_new_version)
-        self._document = document
-        if document is not None:
-            document.machines_changed.connect(self._on_new_version)
-            document.layout_changed.connect(self._on_new_version)
+        self._document = follow_versions(self._document, document, self._on_new_version)
 
     def _on_new_version(self, _ids: object) -> None:
         if self.shift_forecast is not None and self._document is not None:

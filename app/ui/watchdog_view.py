@@ -18,6 +18,7 @@ from app.model.document import FactoryDocument
 from app.model.factory import Factory
 from app.sim.scenario import Scenario, apply
 from app.ui.gui_thread import connect_on_gui
+from app.ui.widgets import follow_versions
 from app.watchdog import text
 from app.watchdog.detection import Detection
 from app.watchdog.log import read_log
@@ -190,13 +191,7 @@ class WatchdogPanel(QtWidgets.QWidget):
 
     def _follow(self, document: FactoryDocument | None) -> None:
         """Compare with every new version of the document (an edit, a recalibration, an undo)."""
-        if self._followed is not None:
-            self._followed.machines_changed.disconnect(self._on_new_version)
-            self._followed.layout_changed.disconnect(self._on_new_version)
-        self._followed = document
-        if document is not None:
-            document.machines_changed.connect(self._on_new_version)
-            document.layout_changed.connect(self._on_new_version)
+        self._followed = follow_versions(self._followed, document, self._on_new_version)
 
     def _on_new_version(self, _ids: object) -> None:
         document = self._document()

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from PySide6 import QtGui, QtWidgets
+
+if TYPE_CHECKING:
+    from app.model.document import FactoryDocument
 
 
 def number_field(
@@ -51,3 +57,17 @@ class ProgressStrip(QtWidgets.QWidget):
         done = self.rect().adjusted(0, 0, -round(self.width() * (1 - self.fraction)), 0)
         painter.fillRect(done, pal.color(QtGui.QPalette.ColorRole.Highlight))
         painter.end()
+
+
+def follow_versions(
+    old: FactoryDocument | None, new: FactoryDocument | None, slot: Callable[[object], None]
+) -> FactoryDocument | None:
+    """``slot`` hears of every new version of ``new`` (machines or layout changed) and no longer of ``old``'s;
+    returns ``new``, the document now followed."""
+    if old is not None:
+        old.machines_changed.disconnect(slot)
+        old.layout_changed.disconnect(slot)
+    if new is not None:
+        new.machines_changed.connect(slot)
+        new.layout_changed.connect(slot)
+    return new
