@@ -256,7 +256,7 @@ class PlantTree:
                     leaf[i] = cell_group[key] if m.cell and key in cell_group else line_group[area_id, m.line]
                 else:
                     leaf[i] = area_group[area_id]
-        return builder.finish(leaf, _routing_edges(f))
+        return builder.finish(leaf, _routings(f))
 
 
 class _Builder:
@@ -282,7 +282,7 @@ class _Builder:
             g = self._named[key] = self.add(level, name, parent)
         return g
 
-    def finish(self, leaf: np.ndarray, edges: tuple[np.ndarray, np.ndarray, np.ndarray]) -> PlantTree:
+    def finish(self, leaf: np.ndarray, routings: list[np.ndarray]) -> PlantTree:
         n_groups, n = len(self.groups), len(leaf)
         parent = np.array([g.parent for g in self.groups], dtype=np.int64)
         depth_of = np.array([g.depth for g in self.groups], dtype=np.int64)
@@ -301,34 +301,29 @@ class _Builder:
         order = np.lexsort((pm, pg))
         pair_group, pair_machine, pair_depth = pg[order], pm[order], pd[order]
         starts = np.searchsorted(pair_group, np.arange(n_groups + 1))
-        src, dst, sink = edges
-        # A (group, machine) pair is an exit when its machine ends a routing or sends parts to a machine
-        # outside the group (a different group at the group's depth).
+        # A (group, machine) pair is an exit when a routing leaves the group at that machine for the last
+        # time: no later step of the routing comes back into the group (a part leaving a store area five
+        # times on its way is one part out of it, not five). A routing's last step leaves all its groups.
         leaves_at = np.zeros((n, max_depth), dtype=bool)
-        if len(src):
-            out = anc[src] != anc[dst]
-            rows, cols = np.nonzero(out)
-            leaves_at[src[rows], cols] = True
-        exit_pair = leaves_at[pair_machine, pair_depth] | sink[pair_machine]
+        for steps in routings:
+            groups_at = anc[steps[::-1]]  # the steps backwards: the first occurrence is the last visit
+            for d in range(max_depth):
+                col = groups_at[:, d]
+                _, first = np.unique(col, return_index=True)
+                first = first[col[first] >= 0]
+                leaves_at[steps[::-1][first], d] = True
+        exit_pair = leaves_at[pair_machine, pair_depth]
         direct: list[list[int]] = [[] for _ in range(n_groups)]
         for i, g in enumerate(leaf.tolist()):
             direct[g].append(i)
         return PlantTree(self.groups, self.children, leaf, pair_group, pair_machine, starts, exit_pair, direct)
 
 
-def _routing_edges(f: Factory) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(from, to) machine indices of every step of every routing, and which machines end a routing."""
+def _routings(f: Factory) -> list[np.ndarray]:
+    """The machine indices of every routing's steps, in order (steps naming no machine left out)."""
     index = f.machine_index()
-    src: list[int] = []
-    dst: list[int] = []
-    sink = np.zeros(len(f.machines), dtype=bool)
-    for flow in f.flows:
-        steps = [index[r] for r in flow.routing if r in index]
-        src += steps[:-1]
-        dst += steps[1:]
-        if steps:
-            sink[steps[-1]] = True
-    return np.array(src, dtype=np.int64), np.array(dst, dtype=np.int64), sink
+    out = [np.array([index[r] for r in flow.routing if r in index], dtype=np.int64) for flow in f.flows]
+    return [steps for steps in out if len(steps)]
 
 
 # -- moving machines to another line ------------------------------------------------------------------

@@ -4,9 +4,10 @@ How each figure rolls up:
 
 - **alarms**, **WIP** (parts held), **power** (kW now) and **energy** (kWh since watching began): sums over
   the group's machines (machines without a value add nothing; ``*_known`` says how many had one);
-- **throughput** (parts/h): the parts *leaving* the group — the sum of the output rates of its exit machines
-  (``PlantTree.exit_pair``: the last machine of a routing, or one whose next machine is outside the group),
-  not of all its machines' counts (a part passing 8 machines of a line is one part out of the line, not 8).
+- **throughput** (parts/h): the parts *leaving* the group for good — the sum of the output rates of its exit
+  machines (``PlantTree.exit_pair``: where a routing leaves the group and never comes back), not of all its
+  machines' counts (a part passing 8 machines of a line is one part out of the line, not 8; a part that
+  leaves a store area five times on its way is one part out of it, not five).
   Unknown while any exit machine's rate is; a group no routing leaves has none;
 - **utilisation** (share of time running) and **availability** (share of planned time not down, off-shift and
   maintenance being planned stops): time-weighted means — the group's running seconds over its watched

@@ -184,3 +184,15 @@ def test_machines_move_to_another_line_naming_their_area_only_where_needed():
     assert check_factory(g) == [] and g.machines[0].pose == f.machines[0].pose
     flat = load_factory(DEMO).model_copy(update={"hierarchy": None})
     assert [p.titles for p in places(flat)] == [(n,) for n in dict.fromkeys(m.line for m in flat.machines)]
+
+
+def test_a_routing_that_leaves_a_group_and_comes_back_leaves_it_once():
+    # M0 (store) → M1 (machining) → M2 (store) → M3 (machining) → M4 (store): the store area is left for good only at M4.
+    places = [{"area": "asm", "line": "L1"}, {"area": "mach", "line": "L1"}, {"area": "asm", "line": "L1"},
+              {"area": "mach", "line": "L2"}, {"area": "asm", "line": "L1"}]
+    text = _plant(HIER, places, flows=[["M0", "M1", "M2", "M3", "M4"]])
+    t = PlantTree.of(loads_factory(text))
+    by_path = {g.path: k for k, g in enumerate(t.groups)}
+    assert list(t.exits(by_path["Acme", "Nord", "Assembly"])) == [4]  # not M0 and M2 as well
+    assert list(t.exits(by_path["Acme", "Nord", "Machining"])) == [3]  # its last visit, not M1
+    assert list(t.exits(by_path["Acme", "Nord", "Machining", "L1"])) == [1]  # L1 is visited once
