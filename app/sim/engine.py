@@ -43,7 +43,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
@@ -52,6 +52,9 @@ from app.sim.model import SimModel
 from app.sim.orders import waiting_orders
 from app.sim.start_state import StartState
 from app.sim.streams import exponential, sampler, uniform
+
+if TYPE_CHECKING:
+    from app.sim.trace import StateTrace
 
 STATES = MACHINE_STATES  # one definition: app.model.signals
 _RUN, _SETUP, _IDLE, _BLOCKED = 0, 1, 2, 3
@@ -119,14 +122,16 @@ def simulate(
     progress: Callable[[float], None] | None = None,
     cancel: Callable[[], bool] | None = None,
     start: StartState | None = None,
+    trace: StateTrace | None = None,
 ) -> ReplicationResult:
     """Run one replication of ``model`` to its horizon and return what it measured.
 
     ``progress(fraction)`` is called now and then; ``cancel()`` returning True stops the run with
     ``Cancelled``. Same model and replication number → same result. ``start``: begin from this state
-    instead of an empty line (the model must then have no warm-up).
+    instead of an empty line (the model must then have no warm-up). ``trace``: note every state change in
+    its window (``app.sim.trace``; off by default, and then free).
     """
-    eng = Engine(model, replication, start)
+    eng = Engine(model, replication, start, trace)
     eng.run_until(model.horizon_s, progress, cancel)
     return eng.finish()
 
@@ -151,7 +156,9 @@ class Engine:
     finish: Callable[[], ReplicationResult]
     time: Callable[[], float]
 
-    def __init__(self, model: SimModel, replication: int = 0, start: StartState | None = None):
+    def __init__(
+        self, model: SimModel, replication: int = 0, start: StartState | None = None, trace: StateTrace | None = None
+    ):
         self.model = model
         self.replication = replication
         if start is not None:
@@ -160,10 +167,12 @@ class Engine:
                 problems.append(f"a run from a start state has no warm-up, the model has {model.warmup_s:g} s")
             if problems:
                 raise ValueError("; ".join(problems))
-        _assemble(self, model, replication, start)
+        _assemble(self, model, replication, start, trace)
 
 
-def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartState | None = None) -> None:
+def _assemble(
+    eng: Engine, model: SimModel, replication: int, initial: StartState | None = None, trace: StateTrace | None = None
+) -> None:
     # One closure scope for all state: cell-variable access keeps the event loop about twice as fast as attributes.
     wall0 = time.perf_counter()
     seq_root = replication_seeds(model.seed, replication + 1)[replication]
@@ -550,6 +559,8 @@ def _assemble(eng: Engine, model: SimModel, replication: int, initial: StartStat
     sample_s = model.sample_s
     one_server = all(c == 1 for c in servers)  # a station's dominant state is its server's
     push(heap, (0.0, next(counter), _SAMPLE, 0, 0, 0))
+    if trace is not None:  # only a traced run pays for noting each state change
+        start, set_state, rehalt = trace.watch(start, set_state, rehalt, srv_state, halt)
 
     events = 0
     now = 0.0
