@@ -159,6 +159,22 @@ def machine_marks(c: Comparison) -> dict[str, str]:
     return out
 
 
+def row_mark(r: Row) -> str:
+    """The Difference words of one KPI row — said on the row whose KPI differs, not repeated on the machine's
+    other rows (``machine_marks`` gives the machine's words).
+
+    >>> from app.compare.diff import Row
+    >>> from app.sim.kpis import Estimate
+    >>> row_mark(Row("utilisation", "Utilisation", "%", "M", 22.0, Estimate(7.2, 0.9, 20), None, None, False))
+    'plant ≠ model'
+    >>> row_mark(Row("state_starved", "Starved", "%", "M", 78.0, Estimate(79.0, 21.0, 20), None, None, True))
+    ''
+    """
+    scenario, plant = r.changed and r.fits_actual is not False, r.fits_actual is False
+    words = [w for w, yes in ((SCENARIO_DIFFERS, scenario), (PLANT_OUTSIDE, plant)) if yes]
+    return "; ".join(words)
+
+
 def row_cells(r: Row, changed: Mapping[str, str] | None = None, trust: Trust | None = None) -> list[Cell]:
     """The cells of a row; with ``changed`` (``machine_marks``: the differing machines' words) the machine's
     two cells come first; with ``trust`` a machine's output and utilisation verdicts end with their trust score.
@@ -170,8 +186,9 @@ def row_cells(r: Row, changed: Mapping[str, str] | None = None, trust: Trust | N
     """
     out = []
     if changed is not None:
-        mark = changed.get(r.machine or "", "")
-        out += [Cell(r.machine or ""), Cell(mark, 0.0 if mark else 1.0, tip=DIFFERENCE_TIP if mark else "")]  # differing first
+        differs = bool(changed.get(r.machine or "", ""))  # sorting on the column keeps a differing machine's rows together
+        mark = row_mark(r)
+        out += [Cell(r.machine or ""), Cell(mark, 0.0 if differs else 1.0, tip=DIFFERENCE_TIP if mark else "")]
     predicted = f"prediction {format_number(r.predicted[0])} … {format_number(r.predicted[1])}" if r.predicted else ""
     if r.fit:
         predicted += f"; “fits” needs the prediction within ±{r.margin:.0%}"

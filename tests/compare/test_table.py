@@ -195,3 +195,16 @@ def test_actual_figures_are_rounded_to_what_they_support():
     assert actual_text(energy) == "194"
     assert actual_text(Row("wip", "WIP", "parts", None, 8.184, None, None, None, None)) == "8.18"
     assert actual_text(Row("wip", "WIP", "parts", None, math.nan, None, None, None, None)) == "—"
+
+
+def test_the_difference_words_stand_on_the_kpi_row_that_differs_not_on_every_row_of_the_machine():
+    """Trial 8: "WH-IN | plant ≠ model | Starved (%) | 78 | 79 ± 21" read as if the starved share differed."""
+    base = Estimate(7.2, 0.9, 20)
+    outside = Row("utilisation", "Utilisation", "%", "WH-IN", 22.0, base, None, None, False, (6.0, 8.4), "outside")
+    wide = Estimate(79.0, 21.0, 20)
+    starved = Row("state_starved", "Starved", "%", "WH-IN", 78.0, wide, None, None, True, (58.0, 100.0), "fits")
+    c = Comparison([outside, starved], {}, ["WH-IN"])
+    marks = machine_marks(c)
+    assert row_cells(outside, marks)[1].text == "plant ≠ model"
+    quiet = row_cells(starved, marks)[1]
+    assert quiet.text == "" and quiet.sort == 0.0  # no words, but sorted with its machine's differing rows
