@@ -18,8 +18,10 @@ from app.live.connection_form import (
     login_in_clear,
     security_index,
 )
+from app.live.discovery import EndpointChoice
 from app.model.factory import OpcUaSettings
 from app.ui import credentials
+from app.ui.discovery_dialog import DiscoveryDialog
 from app.ui.widgets import number_field
 
 
@@ -38,13 +40,25 @@ class ConnectionDialog(QtWidgets.QDialog):
     ):
         super().__init__(parent)
         self._plant_clock = plant_clock
+        self.discovery_dialog: DiscoveryDialog | None = None
         self.setWindowTitle("Connect to OPC UA server")
         self.client_cert, self.client_key = client_cert, client_key
         form = QtWidgets.QFormLayout()
         self.endpoint = QtWidgets.QLineEdit(defaults.endpoint or DEFAULT_ENDPOINT)
         self.endpoint.setPlaceholderText("opc.tcp://host:port/path")
         self.endpoint.setToolTip("The server's endpoint URL")
-        form.addRow("&Endpoint", self.endpoint)
+        self.discover = QtWidgets.QPushButton("D&iscover…")
+        self.discover.setAutoDefault(False)
+        self.discover.setToolTip(
+            "List the servers on a host and their endpoints (security, logins); pick one to fill in the form"
+        )
+        self.discover.clicked.connect(self.discover_endpoints)
+        endpoint_row = QtWidgets.QHBoxLayout()
+        endpoint_row.addWidget(self.endpoint, 1)
+        endpoint_row.addWidget(self.discover)
+        endpoint_label = QtWidgets.QLabel("&Endpoint")
+        endpoint_label.setBuddy(self.endpoint)
+        form.addRow(endpoint_label, endpoint_row)
         lo, hi = PLANT_CLOCK_RANGE
         self.plant_clock = number_field(1.0, lo, hi, " × real time", 1)
         self.plant_clock.setToolTip(
@@ -118,6 +132,29 @@ class ConnectionDialog(QtWidgets.QDialog):
         self.security.currentIndexChanged.connect(self._update_enabled)
         self.username.editingFinished.connect(self._prefill_password)
         self.endpoint.editingFinished.connect(self._prefill_clock)
+        self._prefill_clock()
+        self._update_enabled()
+        self._prefill_password()
+
+    def discover_endpoints(self) -> EndpointChoice | None:
+        """Discover…: the endpoint the user picks among a host's fills in the form (None: none picked)."""
+        dialog = DiscoveryDialog(self.endpoint.text(), self)
+        self.discovery_dialog = dialog  # (for tests: the dialog runs its own loop)
+        dialog.start()
+        picked = dialog.chosen() if dialog.exec() == QtWidgets.QDialog.DialogCode.Accepted else None
+        self.discovery_dialog = None
+        dialog.deleteLater()
+        if picked is not None:
+            self.use_endpoint(picked)
+        return picked
+
+    def use_endpoint(self, choice: EndpointChoice) -> None:
+        """Fill in the form for a discovered endpoint: its URL, security and the login it takes."""
+        self.endpoint.setText(choice.url)
+        if choice.security is not None:
+            self.security.setCurrentIndex(choice.security)
+        (self.user_login if choice.login(self.user_login.isChecked()) else self.anonymous).setChecked(True)
+        self.error.setText("")
         self._prefill_clock()
         self._update_enabled()
         self._prefill_password()
