@@ -290,7 +290,7 @@ class LiveController(QtCore.QObject):
         settings, scale = dialog.settings(), dialog.time_scale()
         if plant is None or settings.endpoint != plant.endpoint:  # the embedded plant's speed is known anyway
             remember_plant_clock(self.settings.store, settings.endpoint, scale)
-        self.document.set_opcua(dialog.opcua_settings())
+            self.document.set_opcua(dialog.opcua_settings())  # the embedded plant's port is new every start: not the file's
         self.live.max_age_s = self.document.factory.opcua.stale_after_s
         self.connect_task = asyncio.ensure_future(self._connect_checked(settings, scale))
 

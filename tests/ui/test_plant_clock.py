@@ -50,6 +50,7 @@ def test_connecting_again_to_the_embedded_plant_keeps_its_clock(qloop, make_wind
     qtbot.waitUntil(lambda: w.console.connect_task.done(), timeout=10000)
     qtbot.waitUntil(w.console.live_ready, timeout=20000)
     assert w.console.link_time_scale == 20.0
+    assert not w.console.document.dirty  # the embedded plant's passing port is not a change to save (trial 8)
     qtbot.waitUntil(lambda: "plant clock 20×" in w.status_link.text(), timeout=5000)  # the status bar says it too
     assert w.console.watchdog.dog is not None and w.console.watchdog.dog.time_scale == 20.0
     qtbot.waitUntil(lambda: w.forecast_dock.shift_forecast is not None, timeout=10000)
