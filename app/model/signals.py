@@ -35,10 +35,14 @@ SIGNALS: Final[dict[str, tuple[str, str, str]]] = {
     "Capacity": ("", "", "Parts the machine and its input buffer can hold"),
     "Alarm": ("", "", "True while an alarm is active"),
     "AlarmText": ("", "", "Text of the active alarm (empty when none)"),
+    "DownReason": ("", "", "Why the machine is down (a reason code such as breakdown; empty while it is not down)"),
     "SpindleLoad": ("%", "P1", "Spindle load relative to rated torque"),
     "PressForce": ("kN", "B73", "Ram force of the last stroke"),
     "AxisLoad": ("%", "P1", "Highest robot axis load"),
 }
+#: Downtime reasons an operator may enter for a down machine (a plant's own reason codes are kept as it sends them).
+DOWN_REASONS: Final = ("breakdown", "tool change", "no operator", "no material", "quality problem", "other")
+
 #: Optional vibration channels ("Vibration1", "Vibration2", ...): velocity RMS as ISO 10816 measures it.
 VIBRATION: Final = ("mm/s", "C16", "Vibration velocity (RMS) at measuring point {k}")
 #: The kind-specific extra signal of a machine kind.

@@ -61,7 +61,10 @@ DI_DEVICE_HEALTH = {
     "4": "setup",
 }
 BOOLEAN = {"true": "running", "false": "idle"}
-FLOORTWIN = {name: name for name in (*MACHINE_STATES, "idle")} | {str(k): name for k, name in enumerate(MACHINE_STATES)}
+# keys as ``key_of`` makes them: "off_shift" is looked up as "offshift"
+FLOORTWIN = {name.replace("_", ""): name for name in (*MACHINE_STATES, "idle")} | {
+    str(k): name for k, name in enumerate(MACHINE_STATES)
+}
 #: ``auto`` understands every text above (they do not clash) but only floortwin's own numbers.
 _AUTO_TEXTS = {
     k: v
