@@ -335,7 +335,18 @@ class Drift:
     high: float
 
     def __str__(self) -> str:
-        return f"{self.machine}: {self.kpi} {self.actual:.3g} outside the predicted {self.low:.3g} … {self.high:.3g}"
+        """``CNC-03: utilisation 100 outside the predicted 35 … 97`` — figures to the interval's precision."""
+        half = (self.high - self.low) / 2
+        if not math.isfinite(half) or half <= 0:
+            return f"{self.machine}: {self.kpi} {format_number(self.actual)} outside the predicted {format_number(self.low)}"
+        shown = [round_to_interval(x, half)[0] for x in (self.actual, self.low, self.high)]
+        return f"{self.machine}: {self.kpi} {shown[0]} outside the predicted {shown[1]} … {shown[2]}"
+
+
+#: A prediction wider than ± this share of its mean cannot show drift (the trust score's rule, app.compare.trust).
+DRIFT_MAX_SPREAD = 0.5
+#: The chance that a plant behaving as its model is flagged at all, over every KPI tested together.
+DRIFT_FALSE_ALARM = 0.05
 
 
 def drift(
@@ -346,22 +357,41 @@ def drift(
 ) -> list[Drift]:
     """Machines whose recent behaviour (``actual``, a window as long as the predicted ones) left the
     prediction interval of the model, widened by ``tolerance`` of its size (so a model whose replications
-    all agree does not flag every rounding) — detect, compare, re-optimise."""
+    all agree does not flag every rounding) — detect, compare, re-optimise.
+
+    Two rules keep it from crying wolf:
+
+    - only KPIs the prediction can test are tested: one whose interval is wider than ±``DRIFT_MAX_SPREAD`` of
+      its mean (a rack busy 1% of the time, a few cycles in the window) would flag or pass anything;
+    - the intervals are widened for the number of KPIs tested together (Bonferroni): 80 KPIs each at 95%
+      would flag about 4 on a plant that behaves exactly as its model; at 1 − 5%/80 each, the chance of any
+      false flag is at most ``DRIFT_FALSE_ALARM``.
+    """
     pred = [machine_kpis(o) for o in predicted]
     act = machine_kpis(actual)
     index = {m: i for i, m in enumerate(predicted[0].machines)} if predicted else {}
-    out = []
+    tests = []
     for j, mid in enumerate(actual.machines):
         i = index.get(mid)
         if i is None:
             continue
         for key in kpis:
             value = float(act[key][j])
-            if not math.isfinite(value):
+            values = np.array([p[key][i] for p in pred], dtype=float)
+            values = values[np.isfinite(values)]
+            if not math.isfinite(value) or len(values) < 2:
                 continue
-            lo, hi = prediction_interval([p[key][i] for p in pred])
-            slack = tolerance * max(abs(lo), abs(hi), 1.0) if math.isfinite(lo) and math.isfinite(hi) else 0.0
-            lo, hi = lo - slack, hi + slack
-            if not lo <= value <= hi:
-                out.append(Drift(mid, key, value, lo, hi))
+            lo, hi = prediction_interval(values)
+            mean = float(values.mean())
+            if (hi - lo) / 2 > DRIFT_MAX_SPREAD * abs(mean):
+                continue  # too wide to test
+            tests.append((mid, key, value, values))
+    confidence = 1 - DRIFT_FALSE_ALARM / max(len(tests), 1)
+    out = []
+    for mid, key, value, values in tests:
+        lo, hi = prediction_interval(values, confidence)
+        slack = tolerance * max(abs(lo), abs(hi), 1.0) if math.isfinite(lo) and math.isfinite(hi) else 0.0
+        lo, hi = lo - slack, hi + slack
+        if not lo <= value <= hi:
+            out.append(Drift(mid, key, value, lo, hi))
     return out

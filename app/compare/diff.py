@@ -57,13 +57,13 @@ def welch(baseline: npt.ArrayLike, other: npt.ArrayLike) -> Estimate:
     return Estimate(diff, _t(max(df, 1.0)) * math.sqrt(se2), min(len(a), len(b)))
 
 
-def prediction_interval(values: npt.ArrayLike) -> tuple[float, float]:
-    """Where one more observation falls with 95% probability (low, high); (-inf, inf) with < 2 values."""
+def prediction_interval(values: npt.ArrayLike, confidence: float = 0.95) -> tuple[float, float]:
+    """Where one more observation falls with ``confidence`` probability (low, high); (-inf, inf) with < 2 values."""
     v = np.asarray(values, float)
     v = v[np.isfinite(v)]
     if len(v) < 2:
         return -math.inf, math.inf
-    half = _t(len(v) - 1) * v.std(ddof=1) * math.sqrt(1 + 1 / len(v))
+    half = _t(len(v) - 1, confidence) * v.std(ddof=1) * math.sqrt(1 + 1 / len(v))
     return float(v.mean() - half), float(v.mean() + half)
 
 

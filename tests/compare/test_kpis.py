@@ -8,7 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from app.compare.calibrate import calibrate, calibration_changes, drift, needed, trust, usable
+from app.compare.calibrate import Drift, calibrate, calibration_changes, drift, needed, trust, usable
 from app.compare.diff import compare, prediction_interval, welch
 from app.compare.kpis import Observation, line_kpis, machine_kpis, observe_history, observe_model_results, sinks
 from app.model.factory import Factory, Floor, Footprint, Machine, PartFlow, Pose
@@ -216,3 +216,34 @@ def test_models_without_randomness_compare_exactly():
     assert str(wip.baseline) == "0.5" and str(wip.scenario) == "0.3333" and wip.delta.half_width == 0
     assert wip.significant is True  # an exact difference, not "n/a (1 replication)"
     assert c.row("throughput_per_h").significant is False  # the same 60/h
+
+
+def _observation(machines: list[str], utilisation: np.ndarray, output: np.ndarray) -> Observation:
+    states = np.column_stack([utilisation, np.zeros_like(utilisation), 100.0 - utilisation, *[np.zeros_like(utilisation)] * 2])
+    return Observation(machines, 3600.0, states, output, np.ones(len(machines)), 3.0, 5.0)
+
+
+def test_a_plant_that_behaves_as_its_model_is_rarely_flagged_however_many_kpis_are_tested():
+    """Trial 9: 80 KPIs each tested at 95% flag about 4 on a plant that matches its model (BUF-04 every time).
+    Tested together (Bonferroni), a matching plant is flagged in at most about 5% of checks."""
+    rng = np.random.default_rng(3)
+    machines = [f"M{k}" for k in range(40)]
+    mu_u, mu_o = rng.uniform(30, 80, 40), rng.uniform(20, 60, 40)
+
+    def draw() -> Observation:
+        return _observation(machines, mu_u + rng.normal(0, 3, 40), mu_o + rng.normal(0, 2, 40))
+
+    flagged = sum(bool(drift([draw() for _ in range(20)], draw())) for _ in range(200))
+    assert flagged <= 20  # ≤ 5% expected; 10% leaves room for chance over 200 checks
+    # …and a real drift of one machine is still found
+    moved = draw()
+    moved.ops[7] = mu_o[7] * 1.6
+    assert [(d.machine, d.kpi) for d in drift([draw() for _ in range(20)], moved)] == [("M7", "output_per_h")]
+
+
+def test_a_kpi_too_variable_to_test_is_not_called_drift_and_figures_are_rounded_to_the_interval():
+    # a rack busy 0.2–1.3% of the time: its prediction is ±76% of its mean — it cannot show drift
+    rack = [_observation(["BUF-04"], np.array([u]), np.array([40.0])) for u in (0.2, 1.3, 0.5, 0.9, 1.1, 0.3)]
+    assert drift(rack, _observation(["BUF-04"], np.array([1.66]), np.array([40.0]))) == []
+    d = Drift("CNC-03", "utilisation", 99.96, 34.712, 96.83)
+    assert str(d) == "CNC-03: utilisation 100 outside the predicted 35 … 97"
