@@ -427,6 +427,10 @@ class LiveClient:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(client.disconnect(), 2.0)
 
+    def resolve(self, node_id: str) -> ua.NodeId:
+        """The server's node id for a saved one (``nsu=URI;…`` mapped to this server's namespace index)."""
+        return self._resolve(node_id)
+
     def _resolve(self, node_id: str) -> ua.NodeId:
         """Parse a node id string; ``nsu=URI;…`` is mapped to the server's namespace index."""
         nid = ua.NodeId.from_string(node_id)

@@ -123,14 +123,18 @@ def discovery_url(text: str) -> str:
 
 
 def mode_label(mode: str) -> str:
-    """>>> mode_label("SignAndEncrypt")
+    """A security mode as the dialog shows it.
+
+    >>> mode_label("SignAndEncrypt")
     'Sign & Encrypt'
     """
     return {"SignAndEncrypt": "Sign & Encrypt"}.get(mode, mode)
 
 
 def policy_name(uri: str) -> str:
-    """>>> policy_name("http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256")
+    """A security policy's short name from its URI.
+
+    >>> policy_name("http://opcfoundation.org/UA/SecurityPolicy#Basic256Sha256")
     'Basic256Sha256'
     """
     return uri.rsplit("#", 1)[-1] or "None"
