@@ -9,6 +9,7 @@ pkgs=(xvfb xauth libgl1 libegl1 libglx-mesa0 libgl1-mesa-dri libosmesa6
       libxcb-render-util0 libxcb-xinerama0 libxcb-shape0 libxcb-cursor0 libxcb-xkb1 libxcb-xfixes0
       libdbus-1-3 libfontconfig1 libxrender1 libxi6 libxt6 libsm6 libice6 libglib2.0-0 libxext6
       fonts-dejavu-core
+      mosquitto  # the MQTT broker of the MQTT / Sparkplug B tests (the demo publishes to one when it is there)
       binutils)  # strip: make package strips pybullet's and VTK's libraries
 
 command -v dpkg-query >/dev/null 2>&1 || { echo "system-deps: not a Debian system; install Xvfb and the X11/GL libraries by hand" >&2; exit 0; }

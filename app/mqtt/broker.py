@@ -1,0 +1,91 @@
+"""A local MQTT broker as a process of its own (mosquitto, when installed): for the demo plant to publish
+to and for the tests. Never required: ``find_broker`` says None when there is none.
+
+>>> broker = start_broker(0) if find_broker() else None  # doctest: +SKIP
+>>> broker.url  # doctest: +SKIP
+'mqtt://127.0.0.1:41883'
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Where Debian puts mosquitto (not on a user's PATH: it is a daemon in /usr/sbin).
+_PLACES = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto", "/opt/homebrew/sbin/mosquitto")
+
+
+def find_broker() -> Path | None:
+    """The mosquitto executable, None when it is not installed."""
+    found = shutil.which("mosquitto")
+    if found:
+        return Path(found)
+    return next((Path(p) for p in _PLACES if Path(p).is_file()), None)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Broker:
+    """A running broker process on 127.0.0.1."""
+
+    process: subprocess.Popen
+    port: int
+    folder: tempfile.TemporaryDirectory
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout_s)
+        self.folder.cleanup()
+
+
+def start_broker(port: int = 0, timeout_s: float = 10.0) -> Broker:
+    """Start mosquitto on 127.0.0.1:``port`` (0: a free one), anonymous, nothing persisted; returns once it
+    accepts connections. ``FileNotFoundError`` when mosquitto is not installed, ``TimeoutError`` when it
+    does not listen in time."""
+    exe = find_broker()
+    if exe is None:
+        raise FileNotFoundError("mosquitto is not installed (Debian/Ubuntu: apt-get install mosquitto)")
+    port = port or free_port()
+    folder = tempfile.TemporaryDirectory(prefix="floortwin-broker-")
+    conf = Path(folder.name) / "mosquitto.conf"
+    conf.write_text(
+        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n"
+        "log_dest stderr\nlog_type error\nlog_type warning\n",
+        encoding="utf-8",
+    )
+    log_path = Path(folder.name) / "mosquitto.log"
+    with open(log_path, "wb") as log_file:  # a file, not a pipe: nobody reads it while it runs
+        process = subprocess.Popen([str(exe), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=log_file)
+    broker = Broker(process, port, folder)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            err = log_path.read_text(encoding="utf-8", errors="replace")
+            folder.cleanup()
+            raise OSError(f"mosquitto exited at start ({process.returncode}): {err.strip()}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return broker
+        except OSError:
+            time.sleep(0.05)
+    broker.stop()
+    raise TimeoutError(f"mosquitto did not listen on 127.0.0.1:{port} within {timeout_s:g} s")
