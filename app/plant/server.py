@@ -68,6 +68,8 @@ log = logging.getLogger("floortwin.plantsim")
 
 NAMESPACE = PLANT_NAMESPACE
 APP_URI = "urn:floortwin:plantsim:server"
+#: The reason code a down machine publishes (``DownReason``): the engine's failures are breakdowns.
+DOWN_REASON = "breakdown"
 ENDPOINT_PATH = "/floortwin/"
 UNITS_NAMESPACE = "http://www.opcfoundation.org/UA/units/un/cefact"
 #: EURange (normal operating range) of the analog signals whose range does not depend on the machine.
@@ -369,6 +371,7 @@ class PlantServer:
                 "Capacity",
                 "Alarm",
                 "AlarmText",
+                "DownReason",
             ]
             if m.kind in EXTRA_SIGNAL:
                 names.append(EXTRA_SIGNAL[m.kind])
@@ -669,7 +672,7 @@ def _utcnow() -> datetime.datetime:
 
 
 def _variant_type(name: str) -> ua.VariantType:
-    if name in ("State", "AlarmText"):
+    if name in ("State", "AlarmText", "DownReason"):
         return ua.VariantType.String
     if name in ("StateCode", "Level", "Capacity"):
         return ua.VariantType.Int32
@@ -702,6 +705,8 @@ def _value(signal: str, i: int, snap: dict, derived: dict, state: np.ndarray):
         return int(snap["capacity"][i])
     if signal == "Alarm":
         return code == 4 or float(derived["Temperature"][i]) > OVER_TEMPERATURE_C
+    if signal == "DownReason":
+        return DOWN_REASON if code == 4 else ""
     if signal == "AlarmText":
         return "Breakdown" if code == 4 else ("Over-temperature" if float(derived["Temperature"][i]) > OVER_TEMPERATURE_C else "")
     return round(float(derived[signal][i]), 3)

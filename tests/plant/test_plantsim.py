@@ -104,7 +104,7 @@ def test_vibration_channels_change_at_every_update_and_follow_the_state(port):
     async def scenario():
         async with running_plant(port, vibration_channels=3) as plant, Client(plant.endpoint, timeout=5) as client:
             idx = await client.get_namespace_index(NAMESPACE)
-            assert len(plant.vars) == 416 + 3 * 40
+            assert len(plant.vars) == 456 + 3 * 40
             node = client.get_node(ua.NodeId("Machines/CNC-01/Vibration3", idx))
             eu = await (await node.get_child(["0:EngineeringUnits"])).read_value()
             assert eu.DisplayName.Text == "mm/s" and eu.UnitId == unece_code("C16")
@@ -206,6 +206,8 @@ def test_injected_breakdown_raises_the_alarm(port):
             assert await client.get_node(ua.NodeId(f"{base}/State", idx)).read_value() == "down"
             assert await client.get_node(ua.NodeId(f"{base}/Alarm", idx)).read_value() is True
             assert await client.get_node(ua.NodeId(f"{base}/AlarmText", idx)).read_value() == "Breakdown"
+            assert await client.get_node(ua.NodeId(f"{base}/DownReason", idx)).read_value() == "breakdown"
+            assert await client.get_node(ua.NodeId("Machines/CNC-01/DownReason", idx)).read_value() in ("", "breakdown")
 
     run(scenario())
 
@@ -254,7 +256,7 @@ def test_command_line_server_and_a_stall():
     port = free_port()
     proc, line = _start_cli("--port", str(port), "--stall", "1.5:3", "--speed", "60")
     try:
-        assert f"opc.tcp://127.0.0.1:{port}/floortwin/" in line and "416 variables of 40 machines" in line
+        assert f"opc.tcp://127.0.0.1:{port}/floortwin/" in line and "456 variables of 40 machines" in line
 
         async def scenario():
             async with Client(f"opc.tcp://127.0.0.1:{port}/floortwin/", timeout=1.0) as client:
