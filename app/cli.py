@@ -53,7 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--connect",
         metavar="URL",
-        help="connect to this OPC UA server (opc.tcp://HOST:PORT/...) with the factory's bindings; "
+        help="connect to this OPC UA server (opc.tcp://HOST:PORT/...) or MQTT broker (mqtt://HOST:PORT) with the "
+        "factory's bindings; "
         "with --demo it replaces the embedded plant simulator",
     )
     p.add_argument("--screenshot", metavar="PNG", help="render the window (once the scene is drawn) to PNG and exit")
@@ -111,8 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"floortwin: error: --quit-after: must be a number of seconds > 0, got {args.quit_after:g}", file=sys.stderr)
         return EXIT_USAGE
     if args.connect is not None:
-        if not args.connect.startswith("opc.tcp://") or len(args.connect) <= len("opc.tcp://"):
-            print(f"floortwin: error: --connect expects opc.tcp://HOST:PORT/PATH, got {args.connect!r}", file=sys.stderr)
+        if not any(args.connect.startswith(s) and len(args.connect) > len(s) for s in ("opc.tcp://", "mqtt://", "mqtts://")):
+            expected = "opc.tcp://HOST:PORT/PATH or mqtt://HOST:PORT"
+            print(f"floortwin: error: --connect expects {expected}, got {args.connect!r}", file=sys.stderr)
             return EXIT_USAGE
         if not (args.factory or args.demo):
             print("floortwin: error: --connect needs a FACTORY file (or --demo) whose machines it binds", file=sys.stderr)

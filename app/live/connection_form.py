@@ -18,6 +18,8 @@ SECURITY_CHOICES = (
     ("Basic256Sha256 — Sign & Encrypt", "Basic256Sha256", "SignAndEncrypt"),
 )
 ENDPOINT_SCHEME = "opc.tcp://"
+#: MQTT brokers (``app.mqtt``, the built-in data source): plain, and over TLS.
+BROKER_SCHEMES = ("mqtt://", "mqtts://")
 DEFAULT_ENDPOINT = "opc.tcp://127.0.0.1:4840/"
 #: The settings key of the plant clock speeds the user gave, per endpoint (a JSON object).
 PLANT_CLOCKS_KEY = "live/plant_clocks"
@@ -46,12 +48,19 @@ def form_problem(endpoint: str, security: int, user_login: bool, username: str, 
     'The endpoint must look like opc.tcp://host:port/path'
     >>> form_problem("opc.tcp://plc:4840", 1, True, "operator", False) is None
     True
+    >>> form_problem("mqtts://broker:8883", 0, True, "operator", False) is None
+    True
     """
     url = endpoint.strip()
-    if not url.startswith(ENDPOINT_SCHEME) or len(url) <= len(ENDPOINT_SCHEME):
+    broker = next((s for s in BROKER_SCHEMES if url.startswith(s) and len(url) > len(s)), None)
+    if broker is None and (not url.startswith(ENDPOINT_SCHEME) or len(url) <= len(ENDPOINT_SCHEME)):
         return f"The endpoint must look like {ENDPOINT_SCHEME}host:port/path"
     if user_login and not username.strip():
         return "Enter a user name, or choose anonymous login"
+    if broker is not None:  # TLS is the scheme's business there (mqtts://), not the OPC UA security mode's
+        if user_login and broker == "mqtt://" and not insecure_ok:
+            return "mqtt:// would send the password unencrypted: use mqtts://, or tick the box to send it anyway"
+        return None
     if login_in_clear(user_login, security) and not insecure_ok:
         return (
             "Security None would send the password unencrypted: choose a Basic256Sha256 mode, or tick the box to send it anyway"

@@ -1,5 +1,6 @@
 """floortwin's own panels as the built-in plugin ``floortwin`` (Spyder's way): they register through the
-same ``PluginApi`` as any plugin's, so every dock panel comes from one registry, the plugin manager's.
+same ``PluginApi`` as any plugin's, so every dock panel comes from one registry, the plugin manager's. So
+does the MQTT data source (``app.mqtt``): Live ▸ Connect to ``mqtt://`` or ``mqtts://`` uses it.
 
 A built-in dock belongs here when the API offers all it needs (the factory, the selection, the loaded
 meshes, the state on view and the API's events). The Properties panel does; the others need more than the
@@ -11,6 +12,7 @@ drag in progress, the saved layout and the 3D view's ribbons), which the window 
 
 from __future__ import annotations
 
+from app.mqtt.source import SCHEMES, MqttSource
 from app.plugins import PluginApi, PluginManager, Provides
 from app.ui.flow_dock import FlowDock
 from app.ui.properties_dock import PropertiesPanel
@@ -19,12 +21,14 @@ __all__ = ["NAME", "PROVIDES", "FlowDock", "add_builtin_panels", "register"]
 
 NAME = "floortwin"
 #: What the built-in plugin adds (its manifest, as a folder plugin's plugin.json says it).
-PROVIDES = Provides(panels=("Properties",))
+PROVIDES = Provides(panels=("Properties",), data_sources=SCHEMES)
 
 
 def register(api: PluginApi) -> None:
     """The built-in plugin's ``register(api)``."""
     api.add_panel("Properties", PropertiesPanel, area="right")
+    for scheme in SCHEMES:  # MQTT brokers (Sparkplug B, JSON topics): Live ▸ Connect to mqtt://HOST:PORT
+        api.add_data_source(scheme, "MQTT / Sparkplug B", MqttSource)
 
 
 def add_builtin_panels(plugins: PluginManager) -> None:
