@@ -356,11 +356,18 @@ class LiveSession:
         return True
 
     def browse(self, node_id: str | None) -> concurrent.futures.Future:
-        """Browse the server on the network thread; raises ``ConnectionError`` when not connected."""
+        """Browse the server on the network thread (a plugin's data source: what it lists, when it has an
+        ``async browse(node_id)``, e.g. an MQTT broker's Sparkplug B metrics); raises ``ConnectionError``
+        when not connected."""
         client = self.client
-        if not isinstance(client, LiveClient) or client.client is None or self.net is None:
+        if isinstance(client, LiveClient):
+            if client.client is None or self.net is None:
+                raise ConnectionError("not connected")
+            return self.net.submit(client.browse(node_id))
+        browse = getattr(client, "browse", None)
+        if browse is None or self.net is None:
             raise ConnectionError("not connected")
-        return self.net.submit(client.browse(node_id))
+        return self.net.submit(browse(node_id))
 
     # -- reports, on the store's thread ----------------------------------------------------------------
     def ingest(self, updates: list[Update]) -> None:

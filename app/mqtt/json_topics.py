@@ -64,7 +64,7 @@ class JsonTopics:
             text = payload.decode("utf-8", "replace").strip()
             if not text or any(a.path for a in addresses) or "\ufffd" in text:
                 self.counts.malformed += 1
-                log.warning("MQTT %s: the payload is no JSON (%d malformed so far)", topic, self.counts.malformed)
+                log.debug("MQTT %s: the payload is no JSON (%d malformed so far)", topic, self.counts.malformed)
                 return []
             document = text  # a bare text (a state word) published as it is
         out: list[tuple[JsonAddress, object]] = []
@@ -73,11 +73,11 @@ class JsonTopics:
                 value = pick(document, a.path)
             except LookupError as e:
                 self.counts.missing += 1
-                log.warning("MQTT %s: %s in the document (%d missing so far)", a, e, self.counts.missing)
+                log.debug("MQTT %s: %s in the document (%d missing so far)", a, e, self.counts.missing)
                 continue
             if isinstance(value, (dict, list)):
                 self.counts.missing += 1
-                log.warning("MQTT %s: the path holds an %s, not a value", a, "object" if isinstance(value, dict) else "array")
+                log.debug("MQTT %s: the path holds an %s, not a value", a, "object" if isinstance(value, dict) else "array")
                 continue
             out.append((a, value))
         return out

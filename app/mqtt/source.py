@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, urlparse
 import paho.mqtt.client as mqtt
 from psygnal import Signal
 
-from app.live.client import LinkState
+from app.live.client import BrowseItem, LinkState
 from app.mqtt.addresses import SPB_NAMESPACE, JsonAddress, SparkplugAddress, is_mqtt, parse_address
 from app.mqtt.json_topics import JsonTopics
 from app.mqtt.sparkplug import MetricKey, Outcome, SparkplugTracker, rebirth_payload
@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 STALE = 0x40900000
 SCHEMES = ("mqtt", "mqtts")
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
-#: A summary of what went wrong is reported with the link's state at most this often (s).
+#: What went wrong is reported (``counts_changed``, a log line) at most this often (s).
 REPORT_INTERVAL_S = 1.0
 
 
@@ -148,6 +148,7 @@ class MqttSource:
         self._groups: set[str] = set(self.endpoint.groups)
         self._nodes: set[tuple[str, str]] = set()  # edge nodes bound: asked for a rebirth at each connection
         self._lock = threading.Lock()
+        self._tracking = threading.Lock()  # the tracker: paho's thread writes, the browse dock reads
         self._pending: list[Update] = []
         self._reports: list[tuple[LinkState, str]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -156,6 +157,7 @@ class MqttSource:
         self._last_report = -math.inf
         self._reported: tuple[int, ...] = ()
         self._timer: asyncio.TimerHandle | None = None
+        self._problems = ""
 
     # -- the live client's interface -----------------------------------------------------------------
     def set_bindings(self, bindings: Sequence[tuple[int, str]], names: dict[int, str] | None = None) -> None:
@@ -210,6 +212,36 @@ class MqttSource:
         self.on_state = lambda state, message: None
         self.on_binding_error = lambda index, message: None
 
+    async def browse(self, node_id: str | None = None) -> list[BrowseItem]:
+        """What the Browse dock lists: the Sparkplug groups listened to, their edge nodes born since the link
+        was made, their devices and metrics (variables whose node id is the binding's ``mqtt:`` address).
+
+        The tree: None → ``mqtt:spBv1.0/<group>`` → ``…/<edge node>`` → ``…/<device>`` (and the node's own
+        metrics) → metrics."""
+        with self._tracking:
+            known = self.tracker.metrics()
+        prefix = f"mqtt:{SPB_NAMESPACE}"
+        if node_id is None:
+            groups = sorted(self._groups | {key[0] for key, *_ in known})
+            return [BrowseItem(f"{prefix}/{g}", g, g, "Object", "", "Sparkplug B group") for g in groups]
+        path = node_id.removeprefix(prefix + "/").split("/") if node_id.startswith(prefix + "/") else []
+        if len(path) == 1:
+            edges = sorted({key[1] for key, *_ in known if key[0] == path[0]})
+            return [BrowseItem(f"{node_id}/{e}", e, e, "Object", "", "Sparkplug B edge node") for e in edges]
+        if len(path) not in (2, 3):
+            return []
+        device = path[2] if len(path) == 3 else None
+        out = []
+        if device is None:
+            devices = sorted({key[2] for key, *_ in known if key[:2] == (path[0], path[1]) and key[2] is not None})
+            out += [BrowseItem(f"{node_id}/{d}", d, d, "Object", "", "Sparkplug B device") for d in devices]
+        for key, dtype, value, online in sorted(known, key=lambda k: k[0][3]):
+            if key[:3] == (path[0], path[1], device):
+                state = f"last value {value!r}" if online else f"stale (offline), last value {value!r}"
+                address = str(SparkplugAddress(*key))
+                out.append(BrowseItem(address, key[3], key[3], "Variable", dtype, f"Sparkplug B metric: {state}"))
+        return out
+
     # -- paho's thread -------------------------------------------------------------------------------
     def _url(self) -> str:
         return f"{'mqtts' if self.endpoint.tls else 'mqtt'}://{self.endpoint.host}:{self.endpoint.port}"
@@ -249,8 +281,9 @@ class MqttSource:
         if topics:
             client.subscribe(topics)
         now = time.time()
-        asked = set(self.tracker.rebirth_all(now)) | self._nodes
-        self.tracker.counts.rebirths_requested += len(asked - set(self.tracker.nodes))
+        with self._tracking:
+            asked = set(self.tracker.rebirth_all(now)) | self._nodes
+            self.tracker.counts.rebirths_requested += len(asked - set(self.tracker.nodes))
         for group, edge in sorted(asked):  # births are not retained: ask for them to learn the values now
             self._rebirth(client, group, edge, now)
         self._report(LinkState.CONNECTED, self._url())
@@ -262,7 +295,8 @@ class MqttSource:
         if self._stopping or self.failure:
             return
         self.counts.disconnects += 1
-        stale = self.tracker.lost_link()
+        with self._tracking:
+            stale = self.tracker.lost_link()
         now = time.time()
         self._report(LinkState.RECONNECTING, f"{self._url()}: the broker disconnected ({reason}); retrying")
         last = self.tracker.last_value  # (reported after the link's state: the values are stale because of it)
@@ -272,7 +306,9 @@ class MqttSource:
         now = time.time()
         topic, payload = msg.topic, bytes(msg.payload)
         if topic.startswith(SPB_NAMESPACE + "/"):
-            self._hand_over(self._sparkplug(client, self.tracker.handle(topic, payload, now), now))
+            with self._tracking:
+                out = self.tracker.handle(topic, payload, now)
+            self._hand_over(self._sparkplug(client, out, now))
         else:
             found = self.json.handle(topic, payload)
             self._hand_over([Update(k, value, 0, math.nan, now) for a, value in found for k in self._json_bindings.get(a, ())])
@@ -367,8 +403,9 @@ class MqttSource:
             snapshot = MqttCounts(**asdict(self.counts))
             self.counts_changed.emit(snapshot)
             problems = snapshot.problems()
-            if problems and self.state == LinkState.CONNECTED:
-                self.on_state(LinkState.CONNECTED, f"{self._url()} ({problems})")
+            if problems != self._problems:  # one line a second at most, however fast bad messages come
+                self._problems = problems
+                log.warning("MQTT %s: %s so far", self._url(), problems)
 
     def _set(self, state: LinkState, message: str) -> None:
         self.state = state

@@ -152,7 +152,8 @@ def rebirth_payload(now_ms: int) -> bytes:
 class SparkplugTracker:
     """The births, aliases, sequence numbers and liveness of every edge node of the groups listened to.
 
-    Call ``handle`` from one thread (the MQTT client's): it is not locked.
+    Call ``handle`` from one thread (the MQTT client's): it is not locked. Each bad message is logged at
+    debug level only (a broken node can send thousands a second); the source logs the counts.
     """
 
     def __init__(self) -> None:
@@ -235,7 +236,7 @@ class SparkplugTracker:
 
     def _malformed(self, topic: str, why: str) -> None:
         self.counts.malformed += 1
-        log.warning("Sparkplug B: %s: %s (%d malformed so far)", topic, why, self.counts.malformed)
+        log.debug("Sparkplug B: %s: %s (%d malformed so far)", topic, why, self.counts.malformed)
 
     def _ask_rebirth(self, key: NodeKey, now: float, out: Outcome) -> None:
         node = self.nodes.setdefault(key, _Node())
@@ -251,7 +252,7 @@ class SparkplugTracker:
             node.seq = seq
             return True
         self.counts.seq_gaps += 1
-        log.warning(
+        log.info(
             "Sparkplug B: %s: seq %s after %s — messages were lost; its values are stale until it is born again",
             topic, seq, node.seq,
         )  # fmt: skip
@@ -311,7 +312,7 @@ class SparkplugTracker:
             name = d.names.get(m.alias) if m.HasField("alias") else m.name
             if name is None or name not in d.types:
                 self.counts.unknown_aliases += 1
-                log.warning(
+                log.debug(
                     "Sparkplug B: %s/%s%s: metric %s was not in its birth (%d unknown so far)",
                     key[0], key[1], f"/{device}" if device else "",
                     f"alias {m.alias}" if m.HasField("alias") else repr(m.name), self.counts.unknown_aliases,

@@ -69,7 +69,8 @@ class DataSourceSpec:
 
     ``make(settings, on_values, on_state, on_binding_error)`` returns an object with the live client's
     interface: ``set_bindings([(index, node_id)])``, ``start()`` (on the network loop), ``async stop()``,
-    ``state``."""
+    ``state``; and, if it can list what it serves for the Browse dock, ``async browse(node_id or None)``
+    returning ``app.live.client.BrowseItem``s (variables' node ids are what a binding names)."""
 
     scheme: str
     label: str

@@ -1,0 +1,58 @@
+"""The window on an MQTT broker: a factory bound to Sparkplug B metrics connects through Live ▸ Connect's
+path (the built-in data source for mqtt://), its machines take their states and values, and the Browse dock
+lists the edge node's metrics with the addresses a drop binds."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6 import QtWidgets
+from tahutils.tahu import sparkplug_b as spb
+
+from app.live.client import LinkState
+from app.mqtt.source import STALE, MqttSource
+from tests.mqtt.conftest import EdgeNode
+from tests.mqtt.test_session_mqtt import SPB, _factory
+
+pytestmark = pytest.mark.gui
+
+
+def _rows(model, parent=None) -> list[str]:
+    from PySide6 import QtCore
+
+    parent = parent or QtCore.QModelIndex()
+    return [model.index(r, 0, parent).data() for r in range(model.rowCount(parent))]
+
+
+def test_the_window_shows_sparkplug_metrics_and_browses_them(qloop, make_window, qtbot, broker, edge: EdgeNode, tmp_path):
+    w = make_window(open_demo=False)
+    factory = _factory({"Temperature": f"{SPB}#Temperature", "State": f"{SPB}#State"})
+    w.files.open_loaded(factory, tmp_path / "mqtt-plant.json", connect=False)
+    assert w.console.connect_from_file(broker.url)
+    qtbot.waitUntil(lambda: w.live.active and w.live.store is not None, timeout=10000)
+    store = w.live.store
+    qtbot.waitUntil(lambda: store.value("CNC-01", "Temperature") == 41.5, timeout=15000)
+    assert isinstance(w.live.session.client, MqttSource) and w.live.session.state == LinkState.CONNECTED
+    assert store.state("CNC-01") == "running"
+
+    dock = w.browse_dock
+    qtbot.waitUntil(lambda: _rows(dock.model) == ["Plant"], timeout=10000)
+    plant = dock.model.index(0, 0)
+    dock.tree.expand(plant)
+    qtbot.waitUntil(lambda: _rows(dock.model, plant) == ["Edge-1"], timeout=10000)
+    node = dock.model.index(0, 0, plant)
+    dock.tree.expand(node)
+    qtbot.waitUntil(lambda: "CNC-01" in _rows(dock.model, node), timeout=10000)
+    device = dock.model.index(_rows(dock.model, node).index("CNC-01"), 0, node)
+    dock.tree.expand(device)
+    qtbot.waitUntil(lambda: "Temperature" in _rows(dock.model, device), timeout=10000)
+    dock.raise_()
+    dock.tree.setCurrentIndex(dock.model.index(_rows(dock.model, device).index("Temperature"), 0, device))
+    assert dock.current_node()[0] == f"{SPB}#Temperature" and dock.current_node()[2] == "Variable"
+
+    edge.data({1: (spb.MetricDataType.Double, 52.5)})
+    qtbot.waitUntil(lambda: store.value("CNC-01", "Temperature") == 52.5, timeout=10000)
+    edge.device_death()
+    i, j = store.machine_index["CNC-01"], store.signal_index["Temperature"]
+    qtbot.waitUntil(lambda: store.status[i, j] == STALE, timeout=10000)
+    QtWidgets.QApplication.processEvents()
+    w.grab().save(str(tmp_path / "window.png"))
