@@ -8,6 +8,7 @@ to and for the tests. Never required: ``find_broker`` says None when there is no
 
 from __future__ import annotations
 
+import getpass
 import shutil
 import socket
 import subprocess
@@ -57,10 +58,11 @@ class Broker:
         self.folder.cleanup()
 
 
-def start_broker(port: int = 0, timeout_s: float = 10.0) -> Broker:
-    """Start mosquitto on 127.0.0.1:``port`` (0: a free one), anonymous, nothing persisted; returns once it
-    accepts connections. ``FileNotFoundError`` when mosquitto is not installed, ``TimeoutError`` when it
-    does not listen in time."""
+def start_broker(port: int = 0, timeout_s: float = 10.0, listener_config: str = "allow_anonymous true\n") -> Broker:
+    """Start mosquitto on 127.0.0.1:``port`` (0: a free one), nothing persisted; returns once it accepts
+    connections. ``listener_config``: the listener's settings (default: anonymous, no TLS; a test of a
+    secured broker gives ``cafile``/``certfile``/``keyfile``, ``require_certificate``, ``password_file``).
+    ``FileNotFoundError`` when mosquitto is not installed, ``TimeoutError`` when it does not listen in time."""
     exe = find_broker()
     if exe is None:
         raise FileNotFoundError("mosquitto is not installed (Debian/Ubuntu: apt-get install mosquitto)")
@@ -68,8 +70,9 @@ def start_broker(port: int = 0, timeout_s: float = 10.0) -> Broker:
     folder = tempfile.TemporaryDirectory(prefix="floortwin-broker-")
     conf = Path(folder.name) / "mosquitto.conf"
     conf.write_text(
-        f"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\n"
-        "log_dest stderr\nlog_type error\nlog_type warning\n",
+        # ``user``: run as whoever started it (as root mosquitto would become "mosquitto", who may not read the files)
+        f"user {getpass.getuser()}\nper_listener_settings true\nlistener {port} 127.0.0.1\n{listener_config}persistence false\n"
+        "max_queued_messages 100000\nlog_dest stderr\nlog_type error\nlog_type warning\n",
         encoding="utf-8",
     )
     log_path = Path(folder.name) / "mosquitto.log"

@@ -13,7 +13,18 @@ import pytest
 from tahutils.tahu import sparkplug_b as spb
 from tahutils.tahu import sparkplug_b_pb2
 
+from app.live.netloop import NetworkLoop
 from app.mqtt.broker import Broker, start_broker
+
+
+@pytest.fixture
+def net() -> Iterator[NetworkLoop]:
+    """The network loop a source runs on (its reports come from this thread, as in the app)."""
+    loop = NetworkLoop("mqtt-test-network")
+    try:
+        yield loop
+    finally:
+        loop.shutdown()
 
 
 @pytest.fixture

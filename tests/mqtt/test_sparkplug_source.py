@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-import pytest
 from tahutils.tahu import sparkplug_b as spb
 
 from app.live.client import ConnectionSettings, LinkState
@@ -53,16 +51,7 @@ class Heard:
         return u is not None and u.status == 0
 
 
-@pytest.fixture
-def net() -> Iterator[NetworkLoop]:
-    loop = NetworkLoop("mqtt-test-network")
-    try:
-        yield loop
-    finally:
-        loop.shutdown()
-
-
-def _source(broker: Broker, net: NetworkLoop, bindings=BINDINGS) -> tuple[MqttSource, Heard]:
+def _source(broker: Broker, net: NetworkLoop, bindings=BINDINGS, settings=None) -> tuple[MqttSource, Heard]:
     heard = Heard()
 
     def values(batch: list[Update]) -> None:
@@ -71,7 +60,7 @@ def _source(broker: Broker, net: NetworkLoop, bindings=BINDINGS) -> tuple[MqttSo
             heard.updates.extend(batch)
 
     source = MqttSource(
-        ConnectionSettings(broker.url),
+        settings or ConnectionSettings(broker.url),
         values,
         lambda state, message: heard.states.append((state, message)),
         lambda k, message: heard.errors.__setitem__(k, message),
