@@ -54,6 +54,13 @@ class NodeService:
         return client if isinstance(client, LiveClient) and client.client is not None and self.session.net else None
 
     @property
+    def offline_reason(self) -> str:
+        """Why no node can be read or written now."""
+        if self.session.client is not None and not isinstance(self.session.client, LiveClient):
+            return "this link is not to an OPC UA server (node attributes and writes are OPC UA's)"
+        return "not connected to a server"
+
+    @property
     def connected(self) -> bool:
         return self._client() is not None
 
@@ -70,7 +77,7 @@ class NodeService:
         number = self.number
         client = self._client()
         if client is None:
-            self.read_failed.emit(number, "not connected to a server")
+            self.read_failed.emit(number, self.offline_reason)
             return number
         self.session.net.submit(self._read(client, number, node_id))
         return number
@@ -90,7 +97,7 @@ class NodeService:
         """Write ``text`` to ``node_id`` in the background (``written`` tells the outcome)."""
         client = self._client()
         if client is None:
-            self.written.emit(_not_sent(node_id, text, "not connected to a server"))
+            self.written.emit(_not_sent(node_id, text, self.offline_reason))
             return
         self.session.net.submit(self._write(client, node_id, text))
 

@@ -128,6 +128,23 @@ def range_warning(attrs: NodeAttributes, variant: ua.Variant) -> str:
     )
 
 
+def confirmation_text(attrs: NodeAttributes, variant: ua.Variant, user: str | None) -> str:
+    """What the confirmation asks before a write: the node, its value now and the new one (and a number out
+    of the node's EU range said so)."""
+    unit = f" {attrs.unit}" if attrs.unit else ""
+    lines = [
+        f"Write to {attrs.display_name or attrs.node_id} ({attrs.node_id})?",
+        "",
+        f"Old value: {value_text(attrs.value)}{unit}",
+        f"New value: {value_text(variant.Value)}{unit} ({variant.VariantType.name})",
+        "",
+        f"The plant acts on it at once. Written as {user or 'anonymous'}; the server's answer is logged.",
+    ]
+    if warning := range_warning(attrs, variant):
+        lines.insert(4, f"Warning: {warning}.")
+    return "\n".join(lines)
+
+
 @dataclass(frozen=True)
 class WriteOutcome:
     """What became of one write: the server's status (None: floortwin did not send it, ``message`` says why)."""

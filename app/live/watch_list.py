@@ -18,6 +18,7 @@ import datetime
 import json
 import logging
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +27,7 @@ from asyncua.common.subscription import Subscription
 from psygnal import Signal
 
 from app.live.client import LiveClient
-from app.live.node_attributes import value_text
+from app.live.node_attributes import status_text, time_text, value_text
 from app.preferences import KeyValueStore
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,13 @@ class WatchReading:
     status: int
     source_ts: datetime.datetime | None
     received: float
+
+
+def reading_cells(reading: WatchReading | None) -> tuple[str, str, str]:
+    """(value, status, source time) as the watch list shows a node ("waiting…" before its first value)."""
+    if reading is None:
+        return "waiting…", "", ""
+    return reading.value, status_text(reading.status), time_text(reading.source_ts)
 
 
 def _lists(store: KeyValueStore) -> dict[str, list[WatchItem]]:
@@ -236,13 +244,17 @@ class WatchList:
 
 
 class _Handler:
-    """asyncua's subscription handler: hands each change to the watch list (on the network thread)."""
+    """asyncua's subscription handler: hands each change to the watch list (on the network thread). Holds it
+    weakly: asyncua may keep a closed session's subscription a while, and it must not keep the list (and the
+    window behind it) alive."""
 
     def __init__(self, owner: WatchList, generation: int):
-        self.owner, self.generation = owner, generation
+        self.owner, self.generation = weakref.ref(owner), generation
 
     def datachange_notification(self, node: Any, _val: Any, data: Any) -> None:
-        self.owner._on_change(self.generation, node.nodeid, data.monitored_item.Value)
+        owner = self.owner()
+        if owner is not None:
+            owner._on_change(self.generation, node.nodeid, data.monitored_item.Value)
 
     def status_change_notification(self, status: Any) -> None:
         log.info("watch list subscription: %s", status)

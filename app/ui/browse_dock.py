@@ -41,7 +41,22 @@ def node_payload(mime: QtCore.QMimeData) -> NodePayload | None:
 
 
 class BrowseDock(QtWidgets.QDockWidget):
-    """The server's nodes as a tree, loaded level by level as the user expands it."""
+    """The server's nodes as a tree, loaded level by level as the user expands it; the selected node's
+    attributes below it (``set_details``), a context menu to watch a node or write its value.
+
+    Signals
+    -------
+    node_selected(str, str, str)
+        The current node changed: its id, name and node class ("" for none).
+    watch_requested(str, str)
+        Add to Watch List on a node: its id and name.
+    write_requested(str, str)
+        Write Value… on a variable: its id and name.
+    """
+
+    node_selected = QtCore.Signal(str, str, str)
+    watch_requested = QtCore.Signal(str, str)
+    write_requested = QtCore.Signal(str, str)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__("Server", parent)
@@ -67,17 +82,60 @@ class BrowseDock(QtWidgets.QDockWidget):
         layout = QtWidgets.QVBoxLayout(body)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.hint)
-        layout.addWidget(self.tree)
+        self.splitter = QtWidgets.QSplitter(QtCore.Qt.Orientation.Vertical, body)
+        self.splitter.setChildrenCollapsible(False)
+        self.splitter.addWidget(self.tree)
+        layout.addWidget(self.splitter)
         self.setWidget(body)
         self._browser: Browser | None = None
         self.tree.expanded.connect(self._on_expanded)
+        self.tree.selectionModel().currentChanged.connect(self._on_current)
+        self.tree.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._context_menu)
         self.tasks: set[asyncio.Task] = set()
+        self.menu: QtWidgets.QMenu | None = None
+
+    def set_details(self, widget: QtWidgets.QWidget) -> None:
+        """Show ``widget`` (the attribute panel) under the tree."""
+        self.splitter.addWidget(widget)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+
+    def current_node(self) -> tuple[str, str, str]:
+        """The selected node's (id, name, node class); empty strings when none is."""
+        index = self.tree.currentIndex().siblingAtColumn(0)
+        node_id = index.data(NODE_ROLE) if index.isValid() else None
+        if not node_id:
+            return "", "", ""
+        return node_id, index.data(QtCore.Qt.ItemDataRole.DisplayRole), index.data(CLASS_ROLE) or ""
+
+    def _on_current(self, *_args: object) -> None:
+        self.node_selected.emit(*self.current_node())
+
+    def _context_menu(self, pos: QtCore.QPoint) -> None:
+        index = self.tree.indexAt(pos)
+        if index.isValid():
+            self.tree.setCurrentIndex(index)
+        node_id, name, node_class = self.current_node()
+        if not node_id:
+            return
+        menu = QtWidgets.QMenu(self)
+        variable = node_class == "Variable"
+        watch = menu.addAction("Add to &Watch List", lambda: self.watch_requested.emit(node_id, name))
+        watch.setEnabled(variable)
+        write = menu.addAction("&Write Value…", lambda: self.write_requested.emit(node_id, name))
+        write.setEnabled(variable)
+        menu.addSeparator()
+        menu.addAction("&Copy Node Id", lambda: QtWidgets.QApplication.clipboard().setText(node_id))
+        menu.popup(self.tree.viewport().mapToGlobal(pos))
+        self.menu = menu  # (kept while open, and for tests)
 
     def set_browser(self, browser: Browser | None) -> None:
         """Browse with ``browser`` (a coroutine function: node id or None → children), or clear."""
         self._browser = browser
         self.hint.setVisible(browser is None)
         self.model.removeRows(0, self.model.rowCount())
+        self.node_selected.emit("", "", "")
         if browser is not None:
             self._load(None, self.model.invisibleRootItem())
 

@@ -32,6 +32,7 @@ from app.ui.layout_editor import LayoutEditor
 from app.ui.live_console import LiveController, LiveViews
 from app.ui.live_link import LiveLink
 from app.ui.log_dock import LogDock
+from app.ui.node_tools import NodeTools
 from app.ui.palette_dock import PaletteDock
 from app.ui.plugin_ui import PluginUi
 from app.ui.screenshot import save_window_png
@@ -127,6 +128,16 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
         self._docks_tabbed = False  # tabbed at the first show (see showEvent)
         self.live = LiveLink(self.view, self, plugins=self.plugins)
+        self.node_tools = NodeTools(  # the selected node's attributes, the Watch dock, Write Value…
+            self.live,
+            self.browse_dock,
+            self.settings.store,
+            lambda text: self.statusBar().showMessage(text, 10000),
+            lambda title, text: self.show_error(title, text, ""),
+            self,
+        )
+        self.docks.bottom.append(self.node_tools.watch_dock)
+        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.node_tools.watch_dock)
         self.plugins.host.set_selection(self.selection)
         self.plugins.host.set_state_source(self.live.shown)
         self.live.values_flushed.connect(self.plugins.host.publish_live)
