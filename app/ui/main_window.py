@@ -23,6 +23,7 @@ from app.ui.embedded_plant import EmbeddedPlant
 from app.ui.error_box import error_box
 from app.ui.file_commands import FileCommands
 from app.ui.forecast_dock import ForecastDock
+from app.ui.gantt_link import GanttLink
 from app.ui.heat_controller import HeatController
 from app.ui.heat_dock import HeatDock
 from app.ui.help_dialogs import about_box, plugins_dialog, shortcuts_box
@@ -115,6 +116,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.forecast_dock = ForecastDock(self)  # the shift's parts out, forecast from the live state
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
         self.undo_dock.setObjectName("dock_undo")
+        self.gantt = GanttLink(lambda: self.document, lambda: self.console.history_path(), self.selection, self)
         add_builtin_panels(self.plugins)  # floortwin's own panels: docks made as every plugin's panels are
         self.plugin_ui = PluginUi(self, self.plugins, self.settings, self.log_dock, ask=ask_plugins)
         self.properties_dock = self.plugin_ui.dock_of("floortwin", "Properties")
@@ -122,7 +124,7 @@ class MainWindow(QtWidgets.QMainWindow):
             left=[self.tree_dock, self.browse_dock, self.palette_dock],
             pinned=self.properties_dock,
             right=[self.trends_dock, self.heat_dock, self.whatif_dock, self.forecast_dock, FlowDock(self)],
-            bottom=[self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock],
+            bottom=[self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock, self.gantt.dock],
         )
         place_docks(self, self.docks)
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
@@ -188,6 +190,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.tree_dock.follow_live(self.live, self.console.went_offline)  # each group's rolled-up figures
         self.console.binding_applied.connect(lambda _machine: self._on_selection_changed(self.selection.ids))
         self.timeline.time_requested.connect(self.live.show_time)
+        self.gantt.follow(self.whatif.job_changed, self.live.replay_shown)  # the last run; the replay cursor
         self.alarms_dock.machine_activated.connect(self._fly_to)
 
         self.toolbar = self.addToolBar("Main")
@@ -406,6 +409,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.files.close()
         self.whatif_dock.shutdown()
         self.whatif.shutdown()
+        self.gantt.close()
         self.layout_editor.close()
         self.layout_check.close()
         self.log_dock.detach()
