@@ -24,11 +24,12 @@ def held_intervals(
     t1: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(starts, ends, codes) covering [t0, t1]: each sample's state from its time until the next sample or the
-    end of the connected period it came in, whichever is first; the rest is ``NO_DATA``. A bad status or no
+    end of the connected period it was received in, whichever is first (from the period's start for a value
+    sent at the connection with the time it last changed); the rest is ``NO_DATA``. A bad status or no
     value is no data too; a value the mapping does not know is ``UNKNOWN``.
 
     >>> from app.state.machine_states import AUTO
-    >>> s = [StateSample(0.0, "running", True), StateSample(40.0, "down", True)]
+    >>> s = [StateSample(0.0, "running", True, 0.0), StateSample(40.0, "down", True, 40.0)]
     >>> starts, ends, codes = held_intervals(s, AUTO, [(-1.0, 50.0), (70.0, math.inf)], 10.0, 100.0)
     >>> starts.tolist(), ends.tolist(), codes.tolist()
     ([10.0, 40.0, 50.0], [40.0, 50.0, 100.0], [0, 4, -2])
@@ -39,11 +40,11 @@ def held_intervals(
     codes: list[int] = []
     at = t0  # where the intervals made so far end
     for k, sample in enumerate(samples):
-        p = int(np.searchsorted(p_start, sample.t, side="right")) - 1
-        if p < 0 or sample.t > p_end[p]:
-            continue  # recorded while the link was down (it cannot vouch for it)
+        p = int(np.searchsorted(p_start, sample.received, side="right")) - 1
+        if p < 0 or sample.received > p_end[p]:
+            continue  # received while the link was down (it cannot vouch for it)
         nxt = samples[k + 1].t if k + 1 < len(samples) else math.inf
-        a, b = max(sample.t, t0), min(nxt, p_end[p], t1)
+        a, b = max(sample.t, p_start[p], t0), min(nxt, p_end[p], t1)
         if b <= a:
             continue
         code = code_in(sample.value, table) if sample.good else math.nan

@@ -10,12 +10,14 @@ from app.history.recorder import History, connect
 
 
 class StateSample(NamedTuple):
-    """One recorded State value: its time (UNIX s), what was received (text, else number; None: no value)
-    and whether its status was good."""
+    """One recorded State value: its source time (UNIX s), what was received (text, else number; None: no
+    value), whether its status was good, and when it was received (an unchanged value comes with the time it
+    last changed, which may be before the link was up)."""
 
     t: float
     value: str | float | None
     good: bool
+    received: float
 
 
 def state_samples(history: History, t0: float, t1: float, signal: str = "State") -> dict[str, list[StateSample]]:
@@ -34,23 +36,23 @@ def state_samples(history: History, t0: float, t1: float, signal: str = "State")
     """
     with closing(connect(history.path, readonly=True)) as con:
         before = con.execute(
-            "SELECT g.machine, s.t, s.value, s.text, s.status FROM signals g JOIN samples s ON s.rowid = "
+            "SELECT g.machine, s.t, s.value, s.text, s.status, s.received FROM signals g JOIN samples s ON s.rowid = "
             "(SELECT rowid FROM samples WHERE signal_id = g.id AND t <= ? ORDER BY t DESC LIMIT 1) WHERE g.signal = ?",
             (t0, signal),
         ).fetchall()
         inside = con.execute(
-            "SELECT g.machine, s.t, s.value, s.text, s.status FROM samples s JOIN signals g ON g.id = s.signal_id "
+            "SELECT g.machine, s.t, s.value, s.text, s.status, s.received FROM samples s JOIN signals g ON g.id = s.signal_id "
             "WHERE g.signal = ? AND s.t > ? AND s.t <= ? ORDER BY s.t",
             (signal, t0, t1),
         ).fetchall()
     out: dict[str, list[StateSample]] = {}
     latest: dict[str, StateSample] = {}
-    for machine, t, value, text, status in before:  # a machine bound to several nodes: its latest sample
-        sample = StateSample(t, text if text is not None else value, (status >> 30) == 0)
+    for machine, t, value, text, status, received in before:  # a machine bound to several nodes: its latest sample
+        sample = StateSample(t, text if text is not None else value, (status >> 30) == 0, received)
         if machine not in latest or t > latest[machine].t:
             latest[machine] = sample
     for machine, sample in latest.items():
         out[machine] = [sample]
-    for machine, t, value, text, status in inside:
-        out.setdefault(machine, []).append(StateSample(t, text if text is not None else value, (status >> 30) == 0))
+    for machine, t, value, text, status, received in inside:
+        out.setdefault(machine, []).append(StateSample(t, text if text is not None else value, (status >> 30) == 0, received))
     return out

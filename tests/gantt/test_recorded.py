@@ -89,3 +89,17 @@ def test_a_history_without_link_events_holds_values_from_the_first_sample(tmp_pa
     history = _history(tmp_path / "h.sqlite", rows=[(a, 20.0, 2.0)], links=[])  # a number: floortwin's state code
     bars = recorded_bars(history, factory, T0, T0 + 60.0)
     assert _row(bars, a) == ([0.0, 20.0], [20.0, 60.0], [NO_DATA, STARVED])
+
+
+def test_a_value_sent_at_the_connection_with_an_older_time_counts_from_the_connection(tmp_path):
+    # A subscription's first report of an unchanged state carries the time it last changed: before the link
+    # was up. It is the state from the connection on (as the live view shows it), not dropped.
+    factory = load_factory(DEMO_FACTORY)
+    a = factory.machines[0].id
+    rec = Recorder(tmp_path / "h.sqlite")
+    rec.record_link("connected", T0 + 30.0)
+    rec.record([Sample(a, "State", "ns=2;s=x", T0 + 5.0, T0 + 30.5, None, "down", 0)])
+    assert rec.flush()
+    rec.close()
+    bars = recorded_bars(History(tmp_path / "h.sqlite"), factory, T0, T0 + 60.0)
+    assert _row(bars, a) == ([0.0, 30.0], [30.0, 60.0], [NO_DATA, DOWN])
