@@ -40,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from app.compare.diff import prediction_interval
-from app.compare.kpis import STATE_COLUMN, Observation, line_kpis, machine_kpis
+from app.compare.kpis import STATE_COLUMN, Observation, as_shown, line_kpis, machine_kpis
 from app.model.factory import Factory
 from app.sim.kpis import Estimate, estimate
 from app.sim.numbers import UNKNOWN, format_number, round_to_interval
@@ -367,7 +367,7 @@ def drift(
       would flag about 4 on a plant that behaves exactly as its model; at 1 − 5%/80 each, the chance of any
       false flag is at most ``DRIFT_FALSE_ALARM``.
     """
-    pred = [machine_kpis(o) for o in predicted]
+    pred = [machine_kpis(as_shown(o, actual)) for o in predicted]  # a station of several servers: as it is shown
     act = machine_kpis(actual)
     index = {m: i for i, m in enumerate(predicted[0].machines)} if predicted else {}
     tests = []

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from app.compare.kpis import LINE_KPIS, STATES, Observation, bottleneck, line_kpis, machine_kpis
+from app.compare.kpis import LINE_KPIS, STATES, Observation, as_shown, bottleneck, line_kpis, machine_kpis, shown_machines
 from app.model.factory import Factory
 from app.sim.kpis import Estimate, estimate
 from app.sim.model import SimInputError, compile_model, overload_warnings
@@ -286,8 +286,11 @@ def compare(
         )
 
     machines = list(baseline[0].machines) if baseline else (list(actual.machines) if actual else [])
-    base_m = [machine_kpis(o) for o in baseline]
-    scen_m = [machine_kpis(o) for o in scenario] if scenario else None
+    # A machine the plant shows as one station (several servers) is compared, in every column, on the time
+    # in each state the model's station showed: the one definition the recorded State has (as_shown).
+    base_m = [machine_kpis(as_shown(o, actual)) for o in baseline]
+    scen_m = [machine_kpis(as_shown(o, actual)) for o in scenario] if scenario else None
+    shown = shown_machines(actual)
     scen_index = {m: i for i, m in enumerate(scenario[0].machines)} if scenario else {}
     act_m = machine_kpis(actual) if actual is not None else None
     act_index = {m: i for i, m in enumerate(actual.machines)} if actual is not None else {}
@@ -302,6 +305,8 @@ def compare(
                 continue  # a state the machine is never in, anywhere: no row
             counted = actual is not None and key == "output_per_h" and mid in act_index
             count = float(actual.ops[act_index[mid]]) if actual is not None and counted else math.nan  # parts behind the rate
+            if mid in shown and (key == "utilisation" or key.startswith("state_")):
+                label = f"{label} (station as shown: running while any server runs)"
             rows.append(row(key, label, unit, mid, bv, sv, av, count))
     neck = {"baseline": bottleneck(baseline)}
     if scenario:

@@ -16,6 +16,9 @@ observations by the same function, whichever source they came from:
 - energy (kWh/h)            = energy / seconds × 3600
 - utilisation (per machine) = running share of the time with a known state
 - state shares              = seconds in running / setup / starved / blocked / down over the known time
+                              (a machine of several servers: a simulation counts each server's time, a plant's
+                              one State tag shows the station — running while any server runs; compared with
+                              such a record, the simulation's time in each *shown* state is used: ``as_shown``)
 - output (per machine)      = operations / seconds × 3600
 - bottleneck                = the machine with the largest active share (running + setup + down)
 
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -73,8 +76,11 @@ class Observation:
     exact: bool = False  # from a model without randomness: every replication would give these figures
     #: (M,) True where ``state_s`` is what the station *showed* (a plant's State: running while any of its
     #: servers runs) and not each server's time, as the model counts it: a machine of several servers,
-    #: recorded. Its state shares are then not comparable with the model's, and are left out (NaN).
+    #: recorded (or a simulation put on that footing by ``as_shown``).
     shown_state: np.ndarray | None = None
+    #: (M, states) seconds each machine showed each state (``app.sim.engine.shown_state``), from a simulation;
+    #: None: not known (results stored before it was kept).
+    shown_state_s: np.ndarray | None = None
 
 
 def sinks(factory: Factory) -> list[int]:
@@ -109,10 +115,37 @@ def machine_kpis(o: Observation) -> dict[str, np.ndarray]:
     for k, name in enumerate(STATES):  # an observation made before the planned-stop states has none of them
         out[f"state_{name}"] = shares[:, k] * 100 if k < shares.shape[1] else np.zeros(len(shares))
     out["active"] = active_share(shares) * 100
-    if o.shown_state is not None and o.shown_state.any():
-        for key in ("utilisation", *(f"state_{name}" for name in STATES)):
-            out[key] = np.where(o.shown_state, np.nan, out[key])
     return out
+
+
+def shown_machines(o: Observation | None) -> set[str]:
+    """The machines whose ``state_s`` in ``o`` is what their station showed, not each server's time."""
+    if o is None or o.shown_state is None:
+        return set()
+    return {m for m, s in zip(o.machines, o.shown_state, strict=True) if s}
+
+
+def as_shown(predicted: Observation, actual: Observation | None) -> Observation:
+    """``predicted`` (a simulation) as ``actual``'s plant shows its machines, for comparing the two: the rows of
+    the machines whose recorded State is the station's (several servers: ``actual.shown_state``) take the
+    simulation's time in each shown state — one definition on both sides. Without that time (results stored
+    before it was kept) those rows are unknown (NaN shares), never per-server time against a station's.
+
+    ``predicted`` itself is returned when no machine needs it (no actual, or every machine of one server).
+    """
+    recorded_shown = shown_machines(actual)
+    if not recorded_shown:
+        return predicted
+    rows = np.array([m in recorded_shown for m in predicted.machines], dtype=bool)
+    if not rows.any():
+        return predicted
+    state_s = np.array(predicted.state_s, dtype=float, copy=True)
+    shown = predicted.shown_state_s
+    if shown is not None and np.shape(shown) == state_s.shape:
+        state_s[rows] = np.asarray(shown, dtype=float)[rows]
+    else:
+        state_s[rows] = 0.0  # unknown: no share, no verdict
+    return replace(predicted, state_s=state_s, shown_state=rows)
 
 
 def bottleneck(observations: Sequence[Observation]) -> str:
@@ -158,7 +191,14 @@ def observe_replication(
         not_served=total(r.backlog_end) - total(r.backlog_start),
         wip_by_machine=by_machine,
         exact=exact,
+        shown_state_s=_shown_books(r),
     )
+
+
+def _shown_books(r) -> np.ndarray | None:
+    """A replication's seconds in each shown state per station, None when it was stored before they were kept."""
+    shown = np.asarray(getattr(r, "shown_state_s", np.zeros((0, 0))), dtype=float)
+    return shown if shown.shape == np.shape(r.state_s) and np.isfinite(shown).all() else None
 
 
 def simulated_wip(r, warmup_s: float) -> np.ndarray:
@@ -248,7 +288,8 @@ def observe_history(history, factory: Factory, t0: float, t1: float, time_scale:
 
 def shown_states(factory: Factory) -> np.ndarray:
     """Per machine: its recorded State is the station's shown state, not per server (it has several servers:
-    the plant shows it running while any of them runs, where the model counts each server's time)."""
+    the plant shows it running while any of them runs, where the model counts each server's time; compared
+    with the model's time in each shown state, ``as_shown``)."""
     return np.array([m.sim.servers > 1 for m in factory.machines], dtype=bool)
 
 

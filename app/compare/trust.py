@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from app.compare.diff import duration_text, prediction_interval
-from app.compare.kpis import Observation, line_kpis, machine_kpis, observe_history, sinks
+from app.compare.kpis import Observation, as_shown, line_kpis, machine_kpis, observe_history, sinks
 from app.model.factory import Factory
 from app.sim.engine import Engine
 from app.sim.model import compile_model
@@ -196,7 +196,12 @@ def simulated_windows(
         for k in range(windows + 1):
             eng.run_until(model.warmup_s + k * window_s)
             books = eng.finish()
-            now = (books.measured_s, np.array(books.state_s, float), np.array(books.completed_ops, float))
+            now = (
+                books.measured_s,
+                np.array(books.state_s, float),
+                np.array(books.completed_ops, float),
+                np.array(books.shown_state_s, float),
+            )
             if prev is not None:
                 ops = now[2] - prev[2]
                 out.append(
@@ -209,6 +214,7 @@ def simulated_windows(
                         wip=math.nan,
                         exits=float(ops[sink].sum()),
                         source=f"replication {rep}, window {k}",
+                        shown_state_s=now[3] - prev[3],
                     )
                 )
             prev = now
@@ -258,7 +264,7 @@ def trust(predicted: Sequence[Observation], actual: Sequence[Observation], windo
     line = _score(thr_p, thr_a, window_s)
     machines: dict[str, dict[str, TrustScore]] = {}
     if predicted and actual:
-        pm = [machine_kpis(o) for o in predicted]
+        pm = [machine_kpis(as_shown(o, actual[0])) for o in predicted]  # a station of several servers: as shown
         am = [machine_kpis(o) for o in actual]
         index = {m: i for i, m in enumerate(predicted[0].machines)}
         for j, mid in enumerate(actual[0].machines):

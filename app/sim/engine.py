@@ -61,6 +61,13 @@ _RUN, _SETUP, _IDLE, _BLOCKED = 0, 1, 2, 3
 # Codes of a stopped station, by precedence: planned maintenance, then off shift, then a failure.
 _DOWN, _OFF, _MAINT = (MACHINE_STATES.index(n) for n in ("down", "off_shift", "maintenance"))
 _N_STATES = len(MACHINE_STATES)
+#: What a station of several servers *shows* (the plant's one State tag): why it is stopped, else the first of
+#: these states any of its servers is in, else starved — running while any server runs. One definition for the
+#: plant's tag (``Engine.snapshot``) and the engine's books of shown time (``ReplicationResult.shown_state_s``).
+SHOWN_PRECEDENCE = (_RUN, _SETUP, _BLOCKED)
+# Rank of each state code in that precedence (starved last; a stop's code is never outranked by a server's).
+_SHOWN_RANK = [SHOWN_PRECEDENCE.index(c) if c in SHOWN_PRECEDENCE else len(SHOWN_PRECEDENCE) for c in range(4)]
+_SHOWN_RANK += [-1] * (_N_STATES - 4)
 # Event codes (small ints compare fast in heap tuples)
 _ARRIVAL, _SETUP_DONE, _DONE, _ENTER, _FAIL, _REPAIR, _SAMPLE, _WARMUP, _SHIFT, _MAINTAIN = range(10)
 
@@ -98,10 +105,29 @@ class ReplicationResult:
     backlog_area: list[float] = field(default_factory=list)  # per part type: ∫ orders waiting dt
     scrap: list[int] = field(default_factory=list)  # per part type: parts scrapped
     scrap_time_sum_s: list[float] = field(default_factory=list)  # per part type: their summed times in the system
+    #: (stations, states) seconds the *station* showed each state (``shown_state``: running while any server
+    #: runs) — what a plant's one State tag records; equal to ``state_s`` for a station of one server. Empty:
+    #: not kept (results stored before it was).
+    shown_state_s: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))
 
     @property
     def total_throughput(self) -> int:
         return int(sum(self.throughput))
+
+
+def shown_state(states: list[int], halted: int) -> int:
+    """The state code a station shows: ``halted`` (why it is stopped) if set, else running while any server
+    runs, else setup, else blocked, else starved (``SHOWN_PRECEDENCE``).
+
+    >>> shown_state([_IDLE, _BLOCKED, _RUN], 0), shown_state([_IDLE, _BLOCKED], 0), shown_state([_RUN], _DOWN)
+    (0, 3, 4)
+    """
+    if halted:
+        return halted
+    for code in SHOWN_PRECEDENCE:
+        if code in states:
+            return code
+    return _IDLE
 
 
 def _dominant(states: list[int], halted: int) -> int:
@@ -272,32 +298,76 @@ def _assemble(
             a[h or ss[s]] += now - sn[s]
             sn[s] = now
 
+    # What a station of several servers shows (one server: its state is the station's, no books needed): the
+    # servers in each state are counted at every change of one; the shown state changes only when a server
+    # enters a state that outranks it, or the last server leaves it, and only then is its time booked.
+    multi = [c > 1 for c in servers]
+    rank = _SHOWN_RANK
+    n_in = [[0] * _N_STATES for _ in range(ns)]  # servers of the station in each state
+    shown = [_IDLE] * ns
+    shown_since = [0.0] * ns
+    acc_shown = [[0.0] * _N_STATES for _ in range(ns)]
+
+    def reshow(i: int, now: float) -> None:
+        """Station i's servers or its halt changed: book the time of the state it showed if that changes."""
+        code = halt[i]
+        if not code:
+            cnt = n_in[i]
+            code = _IDLE
+            for c in SHOWN_PRECEDENCE:  # shown_state's definition, on the counts
+                if cnt[c]:
+                    code = c
+                    break
+        was = shown[i]
+        if code != was:
+            acc_shown[i][was] += now - shown_since[i]
+            shown[i] = code
+            shown_since[i] = now
+
     def set_state(i: int, s: int, new: int, now: float) -> None:
         sn = since[i]
-        acc_l[i][halt[i] or srv_state[i][s]] += now - sn[s]
+        ss = srv_state[i]
+        was = ss[s]
+        acc_l[i][halt[i] or was] += now - sn[s]
         sn[s] = now
-        srv_state[i][s] = new
+        ss[s] = new
+        if multi[i]:
+            cnt = n_in[i]
+            cnt[was] -= 1
+            cnt[new] += 1
+            cur = shown[i]
+            if (was == cur and not cnt[was]) or rank[new] < rank[cur]:
+                reshow(i, now)
 
     def start(i: int, s: int, part: int, now: float) -> None:
         """Server s of station i takes part (setup first if the part type changed)."""
         srv_part[i][s] = part
         t = p_type[part]
         sn = since[i]
-        acc_l[i][halt[i] or srv_state[i][s]] += now - sn[s]
+        ss = srv_state[i]
+        was = ss[s]
+        acc_l[i][halt[i] or was] += now - sn[s]
         sn[s] = now
         if setup_s[i] > 0 and srv_last_type[i][s] not in (-1, t):
-            srv_state[i][s] = _SETUP
+            new = ss[s] = _SETUP
             end = now + setup_s[i]
             srv_end[i][s] = end
             push(heap, (end, next(counter), _SETUP_DONE, i, s, srv_ver[i][s]))
         else:
-            srv_state[i][s] = _RUN
+            new = ss[s] = _RUN
             d = proc[i]()
             last_cycle[i] = d
             end = now + d
             srv_end[i][s] = end
             push(heap, (end, next(counter), _DONE, i, s, srv_ver[i][s]))
         srv_last_type[i][s] = t
+        if multi[i]:
+            cnt = n_in[i]
+            cnt[was] -= 1
+            cnt[new] += 1
+            cur = shown[i]
+            if (was == cur and not cnt[was]) or rank[new] < rank[cur]:
+                reshow(i, now)
 
     def enter(j: int, part: int, now: float) -> None:
         """Part arrives at station j (its place is already counted in occupancy)."""
@@ -490,6 +560,8 @@ def _assemble(
                     push(heap, (end, next(counter), _DONE if state == _RUN else _SETUP_DONE, i, s, srv_ver[i][s]))
             while free[i] and queue[i]:
                 start(i, free[i].pop(), queue[i].popleft(), now)
+        if multi[i]:
+            reshow(i, now)
         if op_clock[i]:
             op_update(i, now)
 
@@ -533,6 +605,10 @@ def _assemble(
     # Initial events
     if initial is not None:
         place(initial)
+    for i in range(ns):
+        if multi[i]:
+            n_in[i] = [srv_state[i].count(c) for c in range(_N_STATES)]
+            shown[i] = shown_state(srv_state[i], halt[i])
     if tt is not None:
         if not tt.working_at(0.0):
             push(heap, (0.0, next(counter), _SHIFT, 0, 0, 0))
@@ -638,6 +714,8 @@ def _assemble(
                 for i in range(ns):
                     account(i, now)
                     acc_l[i][:] = [0.0] * _N_STATES
+                    acc_shown[i][:] = [0.0] * _N_STATES
+                    shown_since[i] = now
                     ops_total[i] += ops[i]
                     ops[i] = 0
                 wip_area = 0.0
@@ -681,12 +759,7 @@ def _assemble(
         """The live state of every station (for the plant server), as plain lists."""
         return {
             "t": now,
-            "state": [
-                halt[i]
-                if halt[i]
-                else (0 if _RUN in srv_state[i] else 1 if _SETUP in srv_state[i] else 3 if _BLOCKED in srv_state[i] else 2)
-                for i in range(ns)
-            ],
+            "state": [shown_state(srv_state[i], halt[i]) for i in range(ns)],
             "busy": [sum(1 for x in srv_state[i] if x <= _SETUP) for i in range(ns)],
             "servers": list(servers),
             "operations": [ops_total[i] + ops[i] for i in range(ns)],
@@ -703,6 +776,9 @@ def _assemble(
         end_t = now
         for i in range(ns):
             account(i, end_t)
+            if multi[i]:
+                acc_shown[i][shown[i]] += end_t - shown_since[i]
+                shown_since[i] = end_t
         wip_area += wip * (end_t - wip_last)
         wip_last = end_t
         for i in range(ns):
@@ -713,7 +789,11 @@ def _assemble(
         busy_kw = np.array([x.power_busy_kw for x in st])
         idle_kw = np.array([x.power_idle_kw for x in st])
         energy = (busy * busy_kw + (1 - busy) * idle_kw) * measured / 3600.0
-        return _result(measured, state, energy)
+        shown_s = state.copy()  # a station of one server shows its server's state
+        for i in range(ns):
+            if multi[i]:
+                shown_s[i] = acc_shown[i]
+        return _result(measured, state, energy, shown_s)
 
     eng.run_until = run_until
     eng.force_down = force_down
@@ -734,7 +814,7 @@ def _assemble(
             area.append(backlog_area[k] + pending_area)
         return orders, start, end, area
 
-    def _result(measured, state, energy):
+    def _result(measured, state, energy, shown_s):
         orders, backlog_start, backlog_end, area = _orders(now)
         return ReplicationResult(
             replication=replication,
@@ -762,4 +842,5 @@ def _assemble(
             backlog_area=area,
             scrap=list(scrap_n),
             scrap_time_sum_s=list(scrap_time),
+            shown_state_s=shown_s,
         )

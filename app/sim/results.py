@@ -38,6 +38,8 @@ CREATE TABLE IF NOT EXISTS machine_kpis (
     run_id INTEGER NOT NULL, replication INTEGER NOT NULL, machine TEXT NOT NULL,
     running_s REAL, setup_s REAL, starved_s REAL, blocked_s REAL, down_s REAL, off_shift_s REAL, maintenance_s REAL,
     operations INTEGER NOT NULL, energy_kwh REAL NOT NULL, wip_area REAL,
+    shown_running_s REAL, shown_setup_s REAL, shown_starved_s REAL, shown_blocked_s REAL, shown_down_s REAL,
+    shown_off_shift_s REAL, shown_maintenance_s REAL,
     PRIMARY KEY (run_id, replication, machine)
 );
 CREATE TABLE IF NOT EXISTS series (
@@ -61,7 +63,7 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
 #: Columns added since the first results files; older files get them (empty: NaN when read).
 _ADDED_COLUMNS = {
     "part_kpis": ("order_lead_sum_s", "orders", "backlog_start", "backlog_end", "backlog_area", "scrap", "scrap_time_sum_s"),
-    "machine_kpis": ("wip_area", "off_shift_s", "maintenance_s"),
+    "machine_kpis": ("wip_area", "off_shift_s", "maintenance_s", *(f"shown_{n}_s" for n in STATES)),
 }
 
 
@@ -80,6 +82,14 @@ def _at(values, k: int) -> float | None:
 
 def _nan(x) -> float:
     return math.nan if x is None else float(x)
+
+
+def _shown_books(rows: list) -> np.ndarray:
+    """Seconds each station showed each state; empty (not known) for a file stored before they were kept."""
+    shown = [[row[f"shown_{n}_s"] for n in STATES] for row in rows]
+    if any(v is None for r in shown for v in r):
+        return np.zeros((0, 0))
+    return np.array(shown, dtype=float)
 
 
 class ResultsWriter:
@@ -136,7 +146,8 @@ class ResultsWriter:
             )
             self.con.executemany(
                 f"INSERT INTO machine_kpis (run_id, replication, machine, {', '.join(f'{n}_s' for n in STATES)},"
-                f" operations, energy_kwh, wip_area) VALUES ({', '.join('?' * (len(STATES) + 6))})",
+                f" operations, energy_kwh, wip_area, {', '.join(f'shown_{n}_s' for n in STATES)})"
+                f" VALUES ({', '.join('?' * (2 * len(STATES) + 6))})",
                 [
                     (
                         rid,
@@ -146,6 +157,7 @@ class ResultsWriter:
                         int(r.completed_ops[i]),
                         float(r.energy_kwh[i]),
                         _at(r.station_wip_area, i),
+                        *(map(float, r.shown_state_s[i]) if len(r.shown_state_s) else [None] * len(STATES)),
                     )
                     for i, s in enumerate(model.stations)
                 ],
@@ -249,6 +261,7 @@ def load_run(path: str | os.PathLike[str], run_id: int | None = None) -> tuple[d
                     # a file from before scrap was counted had none
                     scrap=[int(pk[p]["scrap"] or 0) for p in parts],
                     scrap_time_sum_s=[float(pk[p]["scrap_time_sum_s"] or 0.0) for p in parts],
+                    shown_state_s=_shown_books([mk[m] for m in stations]),
                 )
             )
         return run, out

@@ -90,8 +90,11 @@ def test_no_sum_in_the_actuals_path_turns_a_missing_count_into_0():
 
 def test_a_machine_of_several_servers_is_not_judged_on_the_state_its_plant_shows(tmp_path):
     """Trial 8: WH-IN (3 servers) was called 'utilisation 16 outside the predicted 3.79 … 10.6' every minute: the
-    plant shows a station running while any of its servers runs, the model counts each server's time."""
+    plant shows a station running while any of its servers runs, the model counts each server's time. Issue 16:
+    it is compared with the time the model's station *showed* running (same definition), never with per-server
+    time — and where a stored run lacks that time, it is not judged at all."""
     from app.compare.calibrate import drift
+    from app.compare.kpis import as_shown
     from app.model.factory import MachineSim
 
     f = _factory()
@@ -101,13 +104,31 @@ def test_a_machine_of_several_servers_is_not_judged_on_the_state_its_plant_shows
     h = recorded_history(tmp_path / "h.sqlite", rows, [(CONNECTED, "connected")])
     actual = observe_history(h, f, CONNECTED + 1, CONNECTED + 601)
     kpis = machine_kpis(actual)
-    assert math.isnan(kpis["utilisation"][0]) and math.isnan(kpis["state_running"][0])  # A: 3 servers, not comparable
-    assert kpis["utilisation"][1] == pytest.approx(299 / 600 * 100)  # B: one server, its State is its server's
+    assert actual.shown_state.tolist() == [True, False]  # A's State is its station's
+    assert kpis["utilisation"].tolist() == pytest.approx([299 / 600 * 100] * 2)  # what was recorded
     assert math.isfinite(kpis["active"][0])  # the recorded bottleneck still sees A
-    # a model whose servers run 10% of the time each: A is not called outside, B (50% against 10%) is
+    # a model whose servers run 10% of the time each, stored before shown time was kept: A is not compared
+    # (no figure, no verdict), B (50% against 10%) is called outside
     model = Observation(
         machines=["A", "B"], seconds=600.0, state_s=np.array([[60.0, 0, 540, 0, 0, 0, 0]] * 2), ops=np.array([5.0, 5.0]),
         energy_kwh=np.full(2, np.nan), wip=math.nan, exits=5.0,
     )
+    assert math.isnan(machine_kpis(as_shown(model, actual))["utilisation"][0])
+    assert machine_kpis(as_shown(model, actual))["utilisation"][1] == pytest.approx(10.0)
     found = drift([model, model], actual, ("utilisation",))
     assert [d.machine for d in found] == ["B"]
+    # the same model with its station's shown time (running while any of its servers runs: 299 s of 600, as
+    # recorded): A fits, though each of its servers ran 10% of the time
+    shown = np.array([[299.0, 0, 301, 0, 0, 0, 0], [60.0, 0, 540, 0, 0, 0, 0]])
+    with_shown = Observation(**{**model.__dict__, "shown_state_s": shown})
+    assert machine_kpis(as_shown(with_shown, actual))["utilisation"].tolist() == pytest.approx([299 / 6, 10.0])
+    assert machine_kpis(with_shown)["utilisation"].tolist() == pytest.approx([10.0, 10.0])  # alone: per server
+    found = drift([with_shown, with_shown], actual, ("utilisation",))
+    assert [d.machine for d in found] == ["B"]
+    # and in a comparison table: A's rows say they are the station as shown, compared with what was recorded
+    from app.compare.diff import compare
+
+    c = compare([with_shown, with_shown], actual=actual)
+    row = c.row("utilisation", "A")
+    assert "as shown" in row.label and row.fits_actual is True
+    assert "as shown" not in c.row("utilisation", "B").label

@@ -135,3 +135,25 @@ def test_trust_of_the_recorded_plant_against_its_model(recorded):
     assert len(rated) >= 20, t.summary()
     inside = sum(s.inside for s in rated) / sum(s.windows for s in rated)
     assert inside >= 0.85, (t.summary(), inside)
+
+
+def test_a_station_of_several_servers_is_compared_as_the_plant_shows_it(recorded):
+    """Issue 16: the plant shows WH-IN (3 servers) running while any of its servers runs. Its recorded utilisation
+    lies in the prediction interval of the time the model's station showed running (the engine's books of shown
+    time, same definition), far from its per-server time — and it is compared, not blanked, and not drifting."""
+    from app.compare.calibrate import drift
+    from app.compare.diff import prediction_interval
+    from app.compare.kpis import as_shown, machine_kpis
+
+    factory, history, t0, t1 = recorded
+    actual = observe_history(history, factory, t0, t1, time_scale=SPEED)
+    model = compile_model(factory, horizon_s=factory.simulation.warmup_s + (t1 - t0) * SPEED, replications=12)
+    predicted = observe_model_results([simulate(model, k) for k in range(model.replications)], model, factory)
+    i = actual.machines.index("WH-IN")
+    assert actual.shown_state[i] and factory.machines[i].sim.servers == 3
+    recorded_u = float(machine_kpis(actual)["utilisation"][i])
+    shown = prediction_interval([machine_kpis(as_shown(o, actual))["utilisation"][i] for o in predicted])
+    assert shown[0] <= recorded_u <= shown[1], (recorded_u, shown)
+    per_server = prediction_interval([machine_kpis(o)["utilisation"][i] for o in predicted])
+    assert not per_server[0] <= recorded_u <= per_server[1], (recorded_u, per_server)
+    assert "WH-IN" not in {d.machine for d in drift(predicted, actual, ("utilisation",))}
