@@ -224,7 +224,7 @@ def main() -> int:
         mode, port, seconds = args.worker[0], int(args.worker[1]), float(args.worker[2])
         print(json.dumps((bare_worker if mode == "bare" else app_worker)(port, seconds)))
         return 0
-    from app.mqtt.broker import start_broker
+    from app.plant.broker import start_broker
 
     results = {}
     for mode in ("bare", "app"):

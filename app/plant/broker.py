@@ -1,5 +1,6 @@
 """A local MQTT broker as a process of its own (mosquitto, when installed): for the demo plant to publish
-to and for the tests. Never required: ``find_broker`` says None when there is none.
+to (the plant simulator's ``--mqtt auto`` starts one as its child) and for the tests. Never required:
+``find_broker`` says None when there is none.
 
 >>> broker = start_broker(0) if find_broker() else None  # doctest: +SKIP
 >>> broker.url  # doctest: +SKIP
@@ -8,10 +9,14 @@ to and for the tests. Never required: ``find_broker`` says None when there is no
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import getpass
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -58,6 +63,14 @@ class Broker:
         self.folder.cleanup()
 
 
+def _die_with_parent() -> None:
+    """In the child before mosquitto runs: the kernel ends it when the process that started it dies (Linux),
+    so a killed plant simulator or test leaves no broker behind."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGTERM, 0, 0, 0)  # PR_SET_PDEATHSIG
+
+
 def start_broker(port: int = 0, timeout_s: float = 10.0, listener_config: str = "allow_anonymous true\n") -> Broker:
     """Start mosquitto on 127.0.0.1:``port`` (0: a free one), nothing persisted; returns once it accepts
     connections. ``listener_config``: the listener's settings (default: anonymous, no TLS; a test of a
@@ -77,7 +90,9 @@ def start_broker(port: int = 0, timeout_s: float = 10.0, listener_config: str = 
     )
     log_path = Path(folder.name) / "mosquitto.log"
     with open(log_path, "wb") as log_file:  # a file, not a pipe: nobody reads it while it runs
-        process = subprocess.Popen([str(exe), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=log_file)
+        process = subprocess.Popen(
+            [str(exe), "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=log_file, preexec_fn=_die_with_parent
+        )
     broker = Broker(process, port, folder)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:

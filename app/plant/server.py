@@ -44,6 +44,7 @@ from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.model.signals import EXTRA_SIGNAL, signal_info
 from app.plant import conformance, lifeline
+from app.plant.broker import Broker, find_broker, start_broker
 from app.plant.drift import Drift, DriftStep, check_drifts, parse_drift, schedule
 from app.plant.setpoints import (
     CYCLE_SETPOINT,
@@ -59,6 +60,9 @@ from app.plant.setpoints import (
     write_refusal,
 )
 from app.plant.signals import OVER_TEMPERATURE_C, STATE_NAMES, TAU_S, derive, initial_state
+from app.plant.sparkplug_edge import DATA_TYPES as SPARKPLUG_TYPES
+from app.plant.sparkplug_edge import GROUP as SPARKPLUG_GROUP
+from app.plant.sparkplug_edge import SparkplugEdge
 from app.sim.engine import Engine
 from app.sim.model import SimInputError, compile_model
 from app.ua.plant_clock import PLANT_NAMESPACE, TIME_SCALE_ID
@@ -288,6 +292,7 @@ class PlantServer:
         self.vars: list[_Var] = []
         self.endpoint = f"opc.tcp://{host}:{port}{ENDPOINT_PATH}"
         self.updates = 0
+        self.sparkplug: SparkplugEdge | None = None  # also publishing to an MQTT broker (``--mqtt``)
         self.lag_s = 0.0  # how far the last update ran behind its schedule
         self._last_values: dict[int, object] = {}
         self._wall0 = 0.0
@@ -601,6 +606,7 @@ class PlantServer:
         n = len(self.vars)
         dropout = self.rng.random(n) < f.dropout if f.dropout > 0 else np.zeros(n, bool)
         nan = self.rng.random(n) < f.nan if f.nan > 0 else np.zeros(n, bool)
+        changes: list[tuple[int, str, object, bool]] | None = [] if self.sparkplug is not None else None
         for k, v in enumerate(self.vars):
             value = _value(v.signal, v.machine, snap, derived, state)
             status = status_code(ua.StatusCodes.Good)
@@ -615,10 +621,30 @@ class PlantServer:
             dv = ua.DataValue(ua.Variant(value, v.variant), StatusCode=status, SourceTimestamp=stamp, ServerTimestamp=stamp)  # type: ignore[arg-type]
             await server.write_attribute_value(v.node, dv)
             written += 1
+            if changes is not None:
+                changes.append((v.machine, v.signal, value, not dropout[k]))
+        if changes and self.sparkplug is not None:
+            self.sparkplug.publish(changes)
         clock = ua.DataValue(ua.Variant(round(self.serving_time(), 3), ua.VariantType.Double), SourceTimestamp=stamp)  # type: ignore[arg-type]
         await server.write_attribute_value(self._clock_node, clock)
         self.updates += 1
         return written
+
+    def publish_sparkplug(self, url: str) -> SparkplugEdge:
+        """Also publish every value as a Sparkplug B edge node to the broker at ``url`` (once started): its
+        births carry the values served now, and each update's changes follow as data."""
+        edge = SparkplugEdge(url, [m.id for m in self.machines], self.sparkplug_metrics())
+        edge.publish([(v.machine, v.signal, self._last_values.get(k), k in self._last_values) for k, v in enumerate(self.vars)])
+        self.sparkplug = edge
+        edge.start()
+        return edge
+
+    def sparkplug_metrics(self) -> list[list[tuple[str, int]]]:
+        """Per machine, the (signal, Sparkplug data type) pairs it serves (once started)."""
+        out: list[list[tuple[str, int]]] = [[] for _ in self.machines]
+        for v in self.vars:
+            out[v.machine].append((v.signal, SPARKPLUG_TYPES[v.variant.name]))
+        return out
 
     def _inject_until(self, target: float) -> None:
         """Apply the breakdowns and drift steps due by simulated time ``target``, each at its own time."""
@@ -802,6 +828,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--secure", action="store_true", help="also offer Basic256Sha256 Sign and SignAndEncrypt")
     p.add_argument("--secure-only", action="store_true", help="offer only the Basic256Sha256 endpoints")
     p.add_argument("--cert-dir", type=Path, help="where the server certificate is kept (made on first start)")
+    p.add_argument(
+        "--mqtt",
+        metavar="URL",
+        help="also publish every value as a Sparkplug B edge node to this broker (mqtt://HOST:PORT; group floortwin); "
+        "auto: to a broker of its own (mosquitto, when installed) on a free loopback port",
+    )
     p.add_argument("--dropout", type=_probability, default=0.0, help="probability of a bad-status update")
     p.add_argument("--nan", type=_probability, default=0.0, help="probability of a NaN reading")
     p.add_argument("--stall", type=_stall, metavar="AT:DURATION", help="stall the server (wall seconds)")
@@ -882,11 +914,33 @@ async def serve(args: argparse.Namespace, factory: Factory) -> int:
     finally:
         logging.getLogger("asyncua.server.server").removeFilter(quiet)
     print(f"plantsim: serving {len(plant.vars)} variables of {len(plant.machines)} machines on {plant.endpoint}", flush=True)
+    broker = _own_broker() if args.mqtt == "auto" else None
+    url = broker.url if broker is not None else None if args.mqtt == "auto" else args.mqtt
+    if url:
+        edge = plant.publish_sparkplug(url)
+        print(f"plantsim: publishing Sparkplug B to {edge.url} (group {SPARKPLUG_GROUP})", flush=True)
     try:
         await plant.run(stop)
     finally:
+        if plant.sparkplug is not None:
+            plant.sparkplug.stop()
+        if broker is not None:
+            broker.stop()
         await plant.stop()
     return 0
+
+
+def _own_broker() -> Broker | None:
+    """``--mqtt auto``: a broker of the simulator's own on a free loopback port, when mosquitto is installed
+    (the demo publishes Sparkplug B beside OPC UA then; without one it serves OPC UA only)."""
+    if find_broker() is None:
+        print("plantsim: no MQTT broker installed (mosquitto): serving OPC UA only", flush=True)
+        return None
+    try:
+        return start_broker(timeout_s=5.0)
+    except (OSError, TimeoutError) as e:
+        print(f"plantsim: could not start an MQTT broker ({e}): serving OPC UA only", flush=True)
+        return None
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -44,7 +44,7 @@ class EmbeddedPlant(QtCore.QObject):
         """Start serving ``factory``; ``extra_args`` go to the simulator (speed, fault injection). The bundled
         demo without extra arguments is driven by ``DEMO_ARGS`` (a busy first minute, the same every time)."""
         if not extra_args and factory.resolve() == DEMO_FACTORY.resolve():
-            extra_args = DEMO_ARGS
+            extra_args = (*DEMO_ARGS, "--mqtt", "auto")  # and Sparkplug B to a broker of its own, when there is one
         self.args = tuple(extra_args)  # what the simulator was told (its logins among them)
         program, *args = command(factory, 0, extra_args)  # the child picks a free port: no race for one
         env = QtCore.QProcessEnvironment.systemEnvironment()
@@ -71,6 +71,9 @@ class EmbeddedPlant(QtCore.QObject):
 
     def _on_stdout(self) -> None:
         text = bytes(self.process.readAllStandardOutput()).decode(errors="replace")
+        for line in text.splitlines():
+            if "MQTT" in line or "Sparkplug" in line:  # the demo's broker: where it publishes, or why not
+                log.info("%s", line.removeprefix("plantsim: "))
         m = SERVING.search(text)
         if m:
             self.endpoint = m.group(3)

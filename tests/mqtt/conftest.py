@@ -14,7 +14,7 @@ from tahutils.tahu import sparkplug_b as spb
 from tahutils.tahu import sparkplug_b_pb2
 
 from app.live.netloop import NetworkLoop
-from app.mqtt.broker import Broker, start_broker
+from app.plant.broker import Broker, start_broker
 
 
 @pytest.fixture

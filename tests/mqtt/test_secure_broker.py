@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from app.live.client import ConnectionSettings, LinkState
-from app.mqtt.broker import Broker, free_port, start_broker
+from app.plant.broker import Broker, free_port, start_broker
 from tests.mqtt.conftest import CNC, NODE, EdgeNode, wait_for
 from tests.mqtt.test_sparkplug_source import BASE, _source, _stop
 

@@ -12,8 +12,8 @@ from tahutils.tahu import sparkplug_b as spb
 
 from app.live.client import ConnectionSettings, LinkState
 from app.live.netloop import NetworkLoop
-from app.mqtt.broker import Broker
 from app.mqtt.source import STALE, MqttSource
+from app.plant.broker import Broker
 from app.state.store import Update
 from tests.mqtt.conftest import EdgeNode, wait_for
 
@@ -173,7 +173,7 @@ def test_a_broker_that_goes_away_makes_everything_stale_and_the_link_comes_back(
         broker.process.wait(5)
         wait_for(lambda: heard.latest(0).status == STALE and heard.latest(3).status == STALE, what="stale on disconnection")
         assert any(s == LinkState.RECONNECTING for s, _ in heard.states)
-        from app.mqtt.broker import start_broker
+        from app.plant.broker import start_broker
 
         edge.connected.clear()
         again = start_broker(port)
