@@ -5,6 +5,11 @@ Only what the plant has a setpoint for can be deployed: a machine's cycle time (
 release rate ``Sources/<part>/ReleaseRate`` in parts/h). Each stage names the machines (or parts) it
 changes — a subset first, then the rest (``None``: all not yet changed) — and how long it is watched.
 
+A change is carried to the plant **as a ratio**, not as the model's figure: the model's value is what the
+plant *does* (a recalibrated cycle time of 400 s on a worn tool), the setpoint is what the plant is *told*
+(still 270 s). "20% faster" in the model (400 → 320 s) writes the setpoint 20% lower (270 → 216 s), so a
+recalibrated model never writes a slower setpoint for a faster scenario (``SetpointChange.to_write``).
+
 Examples
 --------
 >>> from app.model.io import load_factory
@@ -15,16 +20,20 @@ Examples
 ...     MachineParam(machine="CNC-01", param="cycle_mean_s", value=200.0)])
 >>> plan = plan_deployment(s, [StageSpec(("CNC-02",), 3600.0), StageSpec(None, 3600.0)])
 >>> [[c.label for c in stage.changes] for stage in plan.stages]
-[['CNC-02 cycle time → 200 s'], ['CNC-01 cycle time → 200 s']]
+[['CNC-02 cycle time −22% (model 255 → 200 s)'], ['CNC-01 cycle time −17% (model 240 → 200 s)']]
+>>> plan.stages[0].changes[0].to_write(270.0)  # the plant's setpoint now: it is told 22% less
+211.76...
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from app.model.factory import Factory
 from app.plant.setpoints import machine_setpoint_id, release_rate_of, source_setpoint_id
+from app.sim.change_form import current_values
 from app.sim.numbers import format_number
 from app.sim.scenario import Change, Demand, MachineParam, Scenario, apply, describe
 
@@ -43,6 +52,21 @@ class SetpointChange:
     label: str
     change: Change
     machine: bool  # a machine's setpoint (else a part flow's)
+    model_old: float = math.nan  # the model's value before the change, in the setpoint's unit (NaN: unknown)
+
+    @property
+    def ratio(self) -> float:
+        """The change as a factor of the model's value (1 when the model's old value is unknown)."""
+        return self.value / self.model_old if math.isfinite(self.model_old) and self.model_old > 0 else math.nan
+
+    def to_write(self, plant_now: float) -> float:
+        """The setpoint to write, given the plant's setpoint now: scaled by the model's ratio (the model's
+        own figure when its old value is unknown or the plant's setpoint is not a positive number)."""
+        if not math.isfinite(self.ratio) or not math.isfinite(plant_now) or plant_now <= 0:
+            return self.value
+        if math.isclose(plant_now, self.model_old, rel_tol=1e-9):
+            return self.value  # the plant is told what the model says: that figure exactly
+        return plant_now * self.ratio
 
 
 @dataclass(frozen=True)
@@ -76,16 +100,41 @@ class DeploymentPlan:
         return self.scenario.factory if k == 0 else self.factory_after(k - 1)
 
 
-def setpoint_change(change: Change) -> SetpointChange | None:
-    """The write that carries ``change`` to the plant, or None when the plant has no setpoint for it."""
+def setpoint_change(change: Change, factory: Factory | None = None) -> SetpointChange | None:
+    """The write that carries ``change`` to the plant, or None when the plant has no setpoint for it. With
+    ``factory`` (the model before the change) the change is a ratio of the model's old value."""
     if isinstance(change, MachineParam) and change.param == "cycle_mean_s":
+        old = _model_value(factory, "machine_param", change.machine)
         label = f"{change.machine} cycle time → {format_number(change.value)} s"
-        return SetpointChange(change.machine, machine_setpoint_id(change.machine), float(change.value), label, change, True)
+        if math.isfinite(old) and old > 0:
+            model = f"model {format_number(old)} → {format_number(change.value)} s"
+            label = f"{change.machine} cycle time {_ratio_words(old, change.value)} ({model})"
+        return SetpointChange(change.machine, machine_setpoint_id(change.machine), float(change.value), label, change, True, old)
     if isinstance(change, Demand):
         rate = release_rate_of(change.interarrival_mean_s)
+        interarrival = _model_value(factory, "demand", change.part)
+        old = release_rate_of(interarrival) if math.isfinite(interarrival) and interarrival > 0 else math.nan
         label = f"{change.part} release rate → {format_number(rate)}/h"
-        return SetpointChange(change.part, source_setpoint_id(change.part), rate, label, change, False)
+        if math.isfinite(old) and old > 0:
+            label = f"{change.part} release rate {_ratio_words(old, rate)} (model {format_number(old)} → {format_number(rate)}/h)"
+        return SetpointChange(change.part, source_setpoint_id(change.part), rate, label, change, False, old)
     return None
+
+
+def _model_value(factory: Factory | None, kind: str, target: str) -> float:
+    if factory is None:
+        return math.nan
+    try:
+        value = current_values(factory, kind, target).value
+    except (KeyError, ValueError, StopIteration):
+        return math.nan
+    return float(value) if value is not None and math.isfinite(float(value)) else math.nan
+
+
+def _ratio_words(old: float, new: float) -> str:
+    """``−20%`` / ``+5%``: the change as a share of the model's old value (two significant digits)."""
+    pct = 100.0 * (new / old - 1.0)
+    return f"{'+' if pct >= 0 else '−'}{format_number(abs(pct), digits=2)}%"
 
 
 def plan_deployment(scenario: Scenario, stages: Sequence[StageSpec]) -> DeploymentPlan:
@@ -94,7 +143,7 @@ def plan_deployment(scenario: Scenario, stages: Sequence[StageSpec]) -> Deployme
     problems = []
     writes: list[SetpointChange] = []
     for k, change in enumerate(scenario.changes):
-        w = setpoint_change(change)
+        w = setpoint_change(change, scenario.factory)
         if w is None:
             problems.append(
                 f"changes[{k}] ({describe(change)}): the plant has no setpoint for it (cycle times and demand can be deployed)"

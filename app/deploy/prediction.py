@@ -154,6 +154,30 @@ def lowered(with_change: Band, without: Band) -> bool:
     return drop > float(student_t.ppf(0.975, min(with_change.n, without.n) - 1)) * se
 
 
+def unseen_harm(predicted: Mapping[str, Band], before: Mapping[str, Band]) -> list[str]:
+    """The counts the twin predicts the change lowers (``lowered``) but which the stage's window cannot show
+    fall: the mean with the change is still above what a plant without it makes at least — the stage passes
+    on them whatever happens.
+
+    >>> unseen_harm({"CNC-02": Band("CNC-02", 4.55, 2.0, 20, 2.1)}, {"CNC-02": Band("CNC-02", 9.8, 1.0, 20, 3.0)})
+    ['CNC-02']
+    """
+    return [
+        kpi for kpi, b in predicted.items() if kpi in before and lowered(b, before[kpi]) and b.mean >= whole(before[kpi].low)
+    ]
+
+
+def unseen_text(unseen: Sequence[str], window_s: float | None = None) -> str:
+    """What a stage that passed could not show.
+
+    >>> print(unseen_text(["CNC-02 throughput"], 3600.0))
+    the twin predicts this change lowers CNC-02 throughput, which a 1 h stage cannot show: the change stays on the plant
+    """
+    where = f"a {format_duration(window_s)} stage" if window_s is not None else "this stage"
+    lowers = f"the twin predicts this change lowers {' and '.join(unseen)}"
+    return f"{lowers}, which {where} cannot show: the change stays on the plant"
+
+
 def harm_text(predicted: Mapping[str, Band], before: Mapping[str, Band], window_s: float | None = None) -> str:
     """What the twin's own figures say before anything is written: a count whose mean *with* the change is
     lower than *without* it (``lowered``) is predicted to fall — "" when none is. Where the stage's window is

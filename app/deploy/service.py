@@ -40,13 +40,22 @@ from psygnal import Signal
 
 from app.deploy.log import DeployEntry, DeployLog
 from app.deploy.plan import DeploymentPlan, SetpointChange, Stage
-from app.deploy.prediction import Band, bands_text, kpi_stations, predict, untestable, untested_text
+from app.deploy.prediction import (
+    Band,
+    bands_text,
+    kpi_stations,
+    predict,
+    unseen_harm,
+    unseen_text,
+    untestable,
+    untested_text,
+)
 from app.live.client import ConnectionSettings
 from app.live.netloop import NetworkLoop, network_loop
 from app.live.trust import TrustStore, describe, fetch_server_certificate
 from app.plant.server import NAMESPACE, ensure_certificate
 from app.plant.setpoints import PLANT_CLOCK_ID
-from app.sim.numbers import count_of
+from app.sim.numbers import count_of, format_number
 from app.state.store import Update
 from app.ua.values import node_id
 from app.watchdog.detection import WatchdogConfig
@@ -103,7 +112,9 @@ class StageReport:
     before: dict[str, Band] = field(default_factory=dict)  # for the plant without the stage's changes
     measured: dict[str, float] = field(default_factory=dict)
     old: dict[str, float] = field(default_factory=dict)  # node → the value it had before this stage
+    planned: dict[str, tuple[float, float]] = field(default_factory=dict)  # node → (setpoint now, to write), before confirming
     untested: tuple[str, ...] = ()  # counts it passed without testing (a bound of 0 parts in its window)
+    unseen: tuple[str, ...] = ()  # counts the twin predicts the change lowers, which its window could not show
 
 
 def passed_text(reports: list[StageReport]) -> str:
@@ -118,12 +129,15 @@ def passed_text(reports: list[StageReport]) -> str:
     """
     n = len(reports)
     said = "the stage passed" if n == 1 else f"{count_of(n, 'stage')} passed"
-    blind = [r for r in reports if r.untested]
+    blind = [r for r in reports if r.untested or r.unseen]
     if not blind:
         return said if n == 1 else f"all {said}"
-    why = "; ".join(
-        (f"stage {r.stage.number}: " if n > 1 else "") + untested_text(r.untested, r.stage.window_s) for r in blind
-    )
+
+    def caveats(r: StageReport) -> str:
+        parts = [untested_text(r.untested, r.stage.window_s)] if r.untested else []
+        return "; ".join([*parts, *([unseen_text(r.unseen, r.stage.window_s)] if r.unseen else [])])
+
+    why = "; ".join((f"stage {r.stage.number}: " if n > 1 else "") + caveats(r) for r in blind)
     return f"{said}, but not everything was tested: {why}"
 
 
@@ -270,7 +284,8 @@ class Deployment:
         report.before = await run(None, predict, before, kpis, *args)
         self._confirm = asyncio.Event()
         bands = bands_text(report.predicted, report.before, 1.0 - self.alpha, stage.window_s)
-        self._set(k, StageState.AWAITING_CONFIRMATION, bands)
+        said = await self._writes_text(k, stage)
+        self._set(k, StageState.AWAITING_CONFIRMATION, f"{said} {bands[:1].upper()}{bands[1:]}" if bands else said)
         await self._confirm.wait()
         self._confirm = None
         self._log("confirmation", stage.number, f"stage {stage.number} confirmed: {', '.join(c.label for c in stage.changes)}")
@@ -300,6 +315,9 @@ class Deployment:
         report.untested = tuple(untestable(report.predicted))
         if report.untested:  # a bound of 0 parts cannot fail: the stage passed without testing these
             measured += f"; {untested_text(report.untested, stage.window_s)}"
+        report.unseen = tuple(kpi for kpi in unseen_harm(report.predicted, report.before) if kpi not in report.untested)
+        if report.unseen:  # the twin's own figures said it hurts, the window was too short to show it
+            measured += f"; {unseen_text(report.unseen, stage.window_s)}"
         self._set(k, StageState.PASSED, measured)
         self._log("stage", stage.number, f"stage {stage.number} passed: {measured}")
         return None
@@ -309,14 +327,28 @@ class Deployment:
         assert self._client is not None
         return self._client.get_node(node_id(ident, self._idx))
 
+    async def _writes_text(self, k: int, stage: Stage) -> str:
+        """What confirming will write, from the plant's setpoints now: ``Writes: Machines/CNC-03/CycleTimeSetpoint
+        270 → 216.`` (the model's change as a ratio of the plant's setpoint, ``SetpointChange.to_write``)."""
+        try:
+            now = await self._read_all([self._node(c.node) for c in stage.changes])
+        except LINK_ERRORS:
+            return "Writes: the plant's setpoints could not be read now; each is read again just before its write."
+        self.reports[k].planned = {c.node: (v, c.to_write(v)) for c, v in zip(stage.changes, now, strict=True)}
+        return "Writes: " + "; ".join(
+            f"{node} {format_number(v)} → {format_number(new)}" for node, (v, new) in self.reports[k].planned.items()
+        ) + "."
+
     async def _write(self, k: int, change: SetpointChange) -> None:
-        """Read and keep the old value, write the new one; ``_Rollback`` with the server's status if refused."""
+        """Read and keep the old value, write the new one (the model's change as a ratio of it); ``_Rollback``
+        with the server's status if refused."""
         node = self._node(change.node)
         old = float(await node.read_value())
         self.reports[k].old[change.node] = old
-        status = await self._write_value(node, change.value)
+        new = change.to_write(old)
+        status = await self._write_value(node, new)
         number = self.plan.stages[k].number
-        self._log("write", number, change.label, change.node, old, change.value, status.name)
+        self._log("write", number, change.label, change.node, old, new, status.name)
         if not status.is_good():
             del self.reports[k].old[change.node]  # nothing changed there
             raise _Rollback(f"the plant refused {change.label}: {status.name} ({status.doc})")

@@ -43,8 +43,8 @@ def state_text(report: StageReport) -> str:
     >>> state_text(StageReport(Stage(1, (), 1800.0), StageState.PASSED, untested=("CNC-02 throughput",)))
     'passed — not tested: CNC-02 throughput'
     """
-    if report.state is StageState.PASSED and report.untested:
-        return f"passed — not tested: {', '.join(report.untested)}"
+    if report.state is StageState.PASSED and (report.untested or report.unseen):
+        return f"passed — not tested: {', '.join((*report.untested, *report.unseen))}"
     return report.state.value
 
 

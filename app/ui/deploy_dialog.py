@@ -14,6 +14,7 @@ import platformdirs
 from PySide6 import QtCore, QtWidgets
 
 from app.deploy.log import DeployEntry, DeployLog, log_path_beside
+from app.deploy.model_sync import ModelFollower
 from app.deploy.plan import PlanError, StageSpec, plan_deployment
 from app.deploy.service import Deployment, Outcome, StageReport
 from app.deploy.text import (
@@ -29,6 +30,7 @@ from app.deploy.text import (
 )
 from app.live.client import ConnectionSettings
 from app.live.trust import TrustStore
+from app.model.document import FactoryDocument
 from app.sim.scenario import Scenario
 from app.ui.gui_thread import connect_on_gui
 from app.ui.sizing import size_to_screen
@@ -58,13 +60,20 @@ class DeployDialog(QtWidgets.QDialog):
     ``--speed``). Without one: a local plant, no login, real time."""
 
     def __init__(
-        self, scenario: Scenario, log_path: Path, parent: QtWidgets.QWidget | None = None, link: LinkSource | None = None
+        self,
+        scenario: Scenario,
+        log_path: Path,
+        parent: QtWidgets.QWidget | None = None,
+        link: LinkSource | None = None,
+        document: FactoryDocument | None = None,
     ):
         super().__init__(parent)
         self.setWindowTitle(f"Deploy to Plant — {scenario.name}")
         self.setObjectName("deploy_dialog")
         self.scenario, self.log_path = scenario, log_path
         self.deployment: Deployment | None = None
+        #: The open document follows what is written (``app.deploy.model_sync``); None: the model is left as it is.
+        self.document, self.follower = document, None
         #: The server certificates the user trusted (the live console's store): a plant not in it is not written.
         self.trusted: TrustStore | None = TrustStore(_pki() / "trusted")
         self._log: DeployLog | None = None
@@ -211,6 +220,9 @@ class DeployDialog(QtWidgets.QDialog):
         dep = self.deployment = Deployment(
             plan, settings or self.settings(), self._log, time_scale=self.speed.value(), trusted=self.trusted
         )
+        if self.document is not None:  # first: the model has a stage's changes before the views hear of it
+            self.follower = ModelFollower(self.document, plan)
+            connect_on_gui(dep.stage_changed, self.follower.on_stage)
         connect_on_gui(dep.stage_changed, self._on_stage)
         connect_on_gui(dep.logged, self._on_logged)
         connect_on_gui(dep.finished, self._on_finished)
@@ -318,6 +330,8 @@ def open_deploy_dialog(
     # the main window's live console (a public attribute) gives the link's plant, login and clock
     console = getattr(parent.window(), "console", None)
     link = console if isinstance(console, LinkSource) else None
-    dialog = DeployDialog(entry.scenario, log_path_beside(history_path or user_data_dir() / "history.sqlite"), parent, link)
+    document = getattr(console, "document", None)
+    log_path = log_path_beside(history_path or user_data_dir() / "history.sqlite")
+    dialog = DeployDialog(entry.scenario, log_path, parent, link, document if isinstance(document, FactoryDocument) else None)
     keep(dialog)
     return dialog

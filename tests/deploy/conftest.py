@@ -55,8 +55,9 @@ def deploy(
     plant, tmp_path, netloop, changes: Sequence[Change], stages: Sequence[StageSpec], user: str | None = "engineer", **kw
 ) -> tuple[Deployment, list]:
     """Run a deployment to its end, confirming every stage that asks; returns it and the log's entries."""
-    scenario = Scenario(name="test", factory=load_factory(DEMO), changes=list(changes))
+    scenario = Scenario(name="test", factory=kw.pop("factory", None) or load_factory(DEMO), changes=list(changes))
     plan = plan_deployment(scenario, stages)
+    follow = kw.pop("follow", None)  # called with the plan: returns a stage_changed slot (the model's follower)
     path = tmp_path / "plant.deployments.sqlite"
     dep_log = DeployLog(path)
     kw.setdefault("replications", 12)
@@ -68,6 +69,8 @@ def deploy(
             asked.append(k)
             dep.confirm_next_stage()
 
+    if follow is not None:
+        dep.stage_changed.connect(follow(plan))
     dep.stage_changed.connect(on_stage)
     dep.start().result(timeout=150)
     dep_log.close()

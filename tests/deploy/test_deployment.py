@@ -9,7 +9,7 @@ import pytest
 from app.deploy.plan import PlanError, StageSpec, plan_deployment
 from app.deploy.service import Deployment, Outcome, StageState
 from app.model.io import load_factory
-from app.sim.scenario import MachineParam, MoveMachine, Scenario
+from app.sim.scenario import MachineParam, MoveMachine, Scenario, apply
 from tests.conftest import DEMO
 from tests.deploy.conftest import WINDOW_S, deploy, read_setpoints
 
@@ -185,3 +185,58 @@ def test_a_demand_change_is_deployed_as_the_release_rate_setpoint(plant, tmp_pat
     rate = "Sources/cover/ReleaseRate"
     assert writes(entries) == [(rate, pytest.approx(3600 / cover), pytest.approx(3600 / (0.8 * cover)), "Good", "engineer")]
     assert asyncio.run(read_setpoints(plant.endpoint, tmp_path, [rate])) == [pytest.approx(3600 / (0.8 * cover))]
+
+
+def _follower(document):
+    from app.deploy.model_sync import ModelFollower
+
+    def make(plan):
+        return ModelFollower(document, plan).on_stage
+
+    return make
+
+
+@pytest.fixture
+def worn_plant(tmp_path):
+    """The plant with CNC-02's tool worn from the start: its cycles 50% longer than its setpoint says."""
+    from tests.deploy.conftest import SPEED
+    from tests.plant.secure import plant_process
+
+    with plant_process(tmp_path, speed=SPEED, extra=("--drift", "CNC-02:cycle=+50%@0m")) as proc:
+        yield proc
+
+
+def test_a_recalibrated_model_writes_its_change_as_a_ratio_of_the_plants_setpoint_and_the_model_follows(
+    worn_plant, tmp_path, netloop
+):
+    """Trial 9: after Recalibrate set the model's CNC-03 to the observed 400 s (the plant's setpoint still 270 s),
+    a "20% faster" scenario (400 → 320 s) wrote 270 → 320: a slower setpoint. It must write 270 → 216, say so
+    before Confirm, and the model must then hold 320 s (else the watchdog calls the deployed change drift)."""
+    from app.model.document import FactoryDocument as Document
+
+    worn = apply(Scenario(name="worn", factory=FACTORY, changes=[cycle("CNC-02", 1.5 * CNC02)]))  # recalibrated: a worn tool
+    faster = 0.8 * 1.5 * CNC02
+    document = Document(worn)
+    texts: list[str] = []
+    dep, entries = deploy(
+        worn_plant, tmp_path, netloop, [cycle("CNC-02", faster)], [StageSpec(None, WINDOW_S)], factory=worn,
+        follow=lambda plan: (lambda k, r: (texts.append(r.text), _follower(document)(plan)(k, r))),
+    )
+    assert writes(entries)[0][:3] == (SP02, pytest.approx(CNC02), pytest.approx(0.8 * CNC02))  # 20% lower, not 1.2× higher
+    assert "−20% (model" in dep.plan.stages[0].changes[0].label
+    assert any(f"Writes: {SP02} {CNC02:g} → {0.8 * CNC02:g}." in t for t in texts)  # said before Confirm
+    assert dep.outcome is Outcome.COMPLETED, dep.reason
+    assert document.factory.machine("CNC-02").sim.cycle.mean_s == pytest.approx(faster)  # the model follows the plant
+    assert asyncio.run(read_setpoints(worn_plant.endpoint, tmp_path, [SP02])) == [pytest.approx(0.8 * CNC02)]
+
+
+def test_a_rolled_back_stage_leaves_the_model_as_it_was(plant, tmp_path, netloop):
+    from app.model.document import FactoryDocument as Document
+
+    document = Document(FACTORY)
+    dep, _entries = deploy(
+        plant, tmp_path, netloop, [cycle("CNC-02", 3 * CNC02)], [StageSpec(None, WINDOW_S)], follow=_follower(document)
+    )
+    assert dep.outcome is Outcome.ROLLED_BACK
+    assert document.factory.machine("CNC-02").sim.cycle.mean_s == pytest.approx(CNC02)
+    assert document.dirty is False  # back to the very parameters it had

@@ -44,7 +44,8 @@ def test_the_dialog_shows_the_stages_asks_for_each_confirmation_and_lists_the_lo
             assert dialog.stages.topLevelItem(stage - 1).text(2) == "awaiting confirmation"
             # issue 16 F10: the detail (wider than a 1366×768 screen) is shown in full, wrapped, under the table
             detail = dialog.stages.topLevelItem(stage - 1).text(3)
-            assert detail.startswith("at least (99% lower bounds): ") and "without it (mean " in detail
+            assert detail.startswith("Writes: Machines/CNC-0") and " → " in detail.split(".")[0]  # the plant's setpoint now → new
+            assert "At least (99% lower bounds): " in detail and "without it (mean " in detail
             assert dialog.stage_detail.isVisible() and dialog.stage_detail.wordWrap()
             assert dialog.stage_detail.text() == f"Stage {dialog.stages.topLevelItem(stage - 1).text(0)}: {detail}"
             qtbot.mouseClick(dialog.confirm_button, QtCore.Qt.MouseButton.LeftButton)
