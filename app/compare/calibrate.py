@@ -335,14 +335,21 @@ class Drift:
     high: float
 
     def __str__(self) -> str:
-        """``CNC-03: utilisation 100 outside the predicted 35 … 97`` — figures to the interval's precision."""
+        """``CNC-03: utilisation % 100 outside the predicted 35 … 97`` — figures to the interval's precision."""
         half = (self.high - self.low) / 2
         if not math.isfinite(half) or half <= 0:
-            return f"{self.machine}: {self.kpi} {format_number(self.actual)} outside the predicted {format_number(self.low)}"
+            return f"{self.machine}: {self.words} {format_number(self.actual)} outside the predicted {format_number(self.low)}"
         shown = [round_to_interval(x, half)[0] for x in (self.actual, self.low, self.high)]
-        return f"{self.machine}: {self.kpi} {shown[0]} outside the predicted {shown[1]} … {shown[2]}"
+        return f"{self.machine}: {self.words} {shown[0]} outside the predicted {shown[1]} … {shown[2]}"
+
+    @property
+    def words(self) -> str:
+        """The KPI as a reader says it: ``utilisation %``, ``output parts/h``."""
+        return DRIFT_WORDS.get(self.kpi, self.kpi)
 
 
+#: The drift check's KPIs in words.
+DRIFT_WORDS = {"utilisation": "utilisation %", "output_per_h": "output parts/h"}
 #: A prediction wider than ± this share of its mean cannot show drift (the trust score's rule, app.compare.trust).
 DRIFT_MAX_SPREAD = 0.5
 #: The chance that a plant behaving as its model is flagged at all, over every KPI tested together.

@@ -89,6 +89,13 @@ def drift_text(found: Sequence[Drift]) -> str:
     return "Drift from the model: " + "; ".join(str(d) for d in found[:4]) + (" …" if len(found) > 4 else "")
 
 
+def drift_message(found: Sequence[Drift]) -> str:
+    """The status bar's short form: the machines, and where the figures are (a line that fits beside the badge)."""
+    machines = list(dict.fromkeys(d.machine for d in found))
+    more = f" and {len(machines) - 3} more" if len(machines) > 3 else ""
+    return f"Drift from the model: {', '.join(machines[:3])}{more} — figures in the What-if dock"
+
+
 class WhatIfService:
     """Scenarios, runs and comparisons of the open factory.
 
@@ -453,7 +460,7 @@ class WhatIfService:
             self.drifting = found
             if found:
                 log.warning("%s", drift_text(found))
-                self.message.emit(drift_text(found))
+                self.message.emit(drift_message(found))
             self.drift_checked.emit(found)
 
         return self._submit(work, report, None)
