@@ -1,11 +1,12 @@
 """An MQTT broker as the live session's data source: Sparkplug B metrics and JSON topics become updates of
 the bound machine signals, exactly as an OPC UA subscription's values do.
 
-Connect (Live ▸ Connect…) to ``mqtt://HOST:PORT`` or ``mqtts://HOST:PORT`` (TLS: the Connect dialog's
-server certificate is the CA to trust, its client certificate and key are sent; user name and password
-too). Machines bind ``mqtt:`` addresses (``app.mqtt.addresses``); the source subscribes to
-``spBv1.0/<group>/#`` for every Sparkplug group bound (and those named ``?group=A&group=B`` in the URL, to
-browse them) and to every JSON topic bound.
+Connect (Live ▸ Connect…) to ``mqtt://HOST:PORT`` or ``mqtts://HOST:PORT`` (TLS: ``?ca=FILE`` is the CA to
+trust, else the system's; ``&cert=FILE&key=FILE`` the client certificate and key to send — or the
+settings' ``server_certificate``, ``client_certificate``, ``client_key``); user name and password too.
+Machines bind ``mqtt:`` addresses (``app.mqtt.addresses``); the source subscribes to ``spBv1.0/<group>/#``
+for every Sparkplug group bound (and those named ``?group=A&group=B`` in the URL, to browse them) and to
+every JSON topic bound.
 
 paho-mqtt runs the connection on a thread of its own, reconnecting by itself with a growing delay; what it
 receives is decoded there, and handed to the network loop (the thread the session's reports come from) in
@@ -57,12 +58,16 @@ class Endpoint:
     tls: bool
     groups: tuple[str, ...] = ()  # Sparkplug groups to listen to besides those bound
     client_id: str = ""
+    ca: str = ""  # TLS: the CA file to trust (PEM; none: the system's), the client certificate and its key
+    cert: str = ""
+    key: str = ""
 
     @classmethod
     def parse(cls, url: str) -> Endpoint:
         """
-        >>> Endpoint.parse("mqtts://broker.local?group=Plant")
-        Endpoint(host='broker.local', port=8883, tls=True, groups=('Plant',), client_id='')
+        >>> e = Endpoint.parse("mqtts://broker.local?group=Plant&ca=/etc/plant/ca.pem")
+        >>> e.host, e.port, e.tls, e.groups, e.ca
+        ('broker.local', 8883, True, ('Plant',), '/etc/plant/ca.pem')
         """
         u = urlparse(url)
         if u.scheme not in SCHEMES:
@@ -74,7 +79,9 @@ class Endpoint:
             port = u.port or DEFAULT_PORTS[u.scheme]
         except ValueError as e:
             raise ValueError(f"{url}: {e}") from None
-        return cls(u.hostname, port, u.scheme == "mqtts", tuple(query.get("group", ())), query.get("client_id", [""])[0])
+        one = lambda name: query.get(name, [""])[0]  # noqa: E731
+        groups = tuple(query.get("group", ()))
+        return cls(u.hostname, port, u.scheme == "mqtts", groups, one("client_id"), one("ca"), one("cert"), one("key"))
 
 
 @dataclass
@@ -253,8 +260,9 @@ class MqttSource:
         if getattr(s, "username", None):
             client.username_pw_set(s.username, getattr(s, "password", None))
         if self.endpoint.tls:
-            ca = getattr(s, "server_certificate", None)
-            cert, key = getattr(s, "client_certificate", None), getattr(s, "client_key", None)
+            e = self.endpoint  # files named in the URL first (the Connect dialog's certificates are OPC UA's)
+            ca = e.ca or getattr(s, "server_certificate", None)
+            cert, key = e.cert or getattr(s, "client_certificate", None), e.key or getattr(s, "client_key", None)
             client.tls_set(
                 ca_certs=str(ca) if ca else None, certfile=str(cert) if cert else None, keyfile=str(key) if key else None
             )

@@ -65,7 +65,10 @@ def secure(tmp_path) -> tuple[Broker, int, Path]:
         broker.stop()
 
 
-def _settings(port: int, pki: Path, password: str) -> ConnectionSettings:
+def _settings(port: int, pki: Path, password: str, in_url: bool = False) -> ConnectionSettings:
+    if in_url:  # as typed in the Connect dialog (its own certificates are OPC UA's)
+        files = f"?ca={pki / 'ca.pem'}&cert={pki / 'client.pem'}&key={pki / 'client.key'}"
+        return ConnectionSettings(f"mqtts://127.0.0.1:{port}{files}", username="operator", password=password)
     return ConnectionSettings(
         f"mqtts://127.0.0.1:{port}",
         username="operator",
@@ -76,12 +79,14 @@ def _settings(port: int, pki: Path, password: str) -> ConnectionSettings:
     )
 
 
-def test_mqtts_with_a_client_certificate_and_a_login_gets_the_values(secure, net):
+@pytest.mark.parametrize("in_url", [False, True], ids=["settings", "url"])
+def test_mqtts_with_a_client_certificate_and_a_login_gets_the_values(secure, net, in_url):
     broker, plain, pki = secure
     edge = EdgeNode(plain, "Plant", "Edge-1", "CNC-01", NODE, CNC)
     edge.connect()
     try:
-        source, heard = _source(broker, net, [(0, f"{BASE}/CNC-01#Temperature")], settings=_settings(broker.port, pki, "s3cret"))
+        settings = _settings(broker.port, pki, "s3cret", in_url)
+        source, heard = _source(broker, net, [(0, f"{BASE}/CNC-01#Temperature")], settings=settings)
         try:
             wait_for(lambda: heard.value(0) == 41.5, what="a value over TLS")
             assert source.counts.connects == 1
@@ -89,6 +94,17 @@ def test_mqtts_with_a_client_certificate_and_a_login_gets_the_values(secure, net
             _stop(source, net)
     finally:
         edge.close()
+
+
+def test_a_broker_whose_certificate_is_not_trusted_is_not_connected_to(secure, net):
+    broker, _plain, _pki = secure
+    settings = ConnectionSettings(f"mqtts://127.0.0.1:{broker.port}", username="operator", password="s3cret")  # system CAs
+    source, heard = _source(broker, net, [(0, f"{BASE}/CNC-01#Temperature")], settings=settings)
+    try:
+        wait_for(lambda: any(s == LinkState.RECONNECTING for s, _ in heard.states), what="the failed handshake")
+        assert source.counts.connects == 0 and not any(s == LinkState.CONNECTED for s, _ in heard.states)
+    finally:
+        _stop(source, net)
 
 
 def test_a_wrong_password_fails_once_and_is_not_retried(secure, net):
