@@ -205,7 +205,8 @@ class WatchList:
                 handle = await sub.subscribe_data_change(client.client.get_node(nid), queuesize=1)
             except (ua.UaStatusCodeError, ValueError) as e:
                 code = e.code if isinstance(e, ua.UaStatusCodeError) else ua.StatusCodes.BadNodeIdInvalid
-                bad.append(WatchReading(item.node_id, str(e), int(code), None, time.time()))
+                log.info("watch list: %s cannot be monitored: %s", item.node_id, e)
+                bad.append(WatchReading(item.node_id, "", int(code), None, time.time()))
                 continue
             except (ua.UaError, ConnectionError, OSError, asyncio.TimeoutError) as e:
                 log.info("watch list: cannot monitor %s now: %s", item.node_id, e)

@@ -36,9 +36,13 @@ class AttributePanel(QtWidgets.QWidget):
         self.table = QtWidgets.QTableWidget(0, 2, self)
         self.table.setHorizontalHeaderLabels(["Attribute", "Value"])
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)  # one text line a row
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.setWordWrap(True)
+        # One line per attribute, long texts cut in the middle (the whole text is the cell's tooltip): the
+        # panel sits in a narrow dock.
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(QtCore.Qt.TextElideMode.ElideMiddle)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(0, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(True)
@@ -98,7 +102,6 @@ class AttributePanel(QtWidgets.QWidget):
                 if label == _STATUS_ROW and text != "Good":
                     item.setForeground(QtCore.Qt.GlobalColor.red)
                 self.table.setItem(r, c, item)
-        self.table.resizeRowsToContents()
         self.watch.setEnabled(attrs.is_variable)
         self.write.setEnabled(attrs.is_variable)
         self.write.setToolTip(

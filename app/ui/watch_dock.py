@@ -22,6 +22,7 @@ class WatchDock(QtWidgets.QDockWidget):
         self.table = QtWidgets.QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().setVisible(False)
+        self.table.verticalHeader().setDefaultSectionSize(self.fontMetrics().height() + 6)  # one text line a row
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QtWidgets.QAbstractItemView.SelectionBehavior.SelectRows)
         header = self.table.horizontalHeader()
@@ -35,6 +36,7 @@ class WatchDock(QtWidgets.QDockWidget):
         self.remove.setEnabled(False)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.hint, 1)
+        row.addStretch(0)  # (the button keeps its size when the hint is hidden)
         row.addWidget(self.remove)
         body = QtWidgets.QWidget(self)
         layout = QtWidgets.QVBoxLayout(body)
