@@ -58,6 +58,7 @@ class Endpoint:
     tls: bool
     groups: tuple[str, ...] = ()  # Sparkplug groups to listen to besides those bound
     client_id: str = ""
+    stale_s: float = 0.0  # a JSON value not published again for this long is stale (0: never)
     ca: str = ""  # TLS: the CA file to trust (PEM; none: the system's), the client certificate and its key
     cert: str = ""
     key: str = ""
@@ -81,7 +82,13 @@ class Endpoint:
             raise ValueError(f"{url}: {e}") from None
         one = lambda name: query.get(name, [""])[0]  # noqa: E731
         groups = tuple(query.get("group", ()))
-        return cls(u.hostname, port, u.scheme == "mqtts", groups, one("client_id"), one("ca"), one("cert"), one("key"))
+        try:
+            stale_s = float(one("stale_s") or 0)
+        except ValueError:
+            raise ValueError(f"{url}: stale_s must be a number of seconds") from None
+        if not (math.isfinite(stale_s) and stale_s >= 0):
+            raise ValueError(f"{url}: stale_s must be a number of seconds ≥ 0")
+        return cls(u.hostname, port, u.scheme == "mqtts", groups, one("client_id"), stale_s, one("ca"), one("cert"), one("key"))
 
 
 @dataclass
@@ -164,6 +171,9 @@ class MqttSource:
         self._last_report = -math.inf
         self._reported: tuple[int, ...] = ()
         self._timer: asyncio.TimerHandle | None = None
+        self._json_last: dict[JsonAddress, tuple[float, object]] = {}  # when each JSON value came, and it
+        self._json_stale: set[JsonAddress] = set()
+        self._stale_timer: asyncio.TimerHandle | None = None
         self._problems = ""
 
     # -- the live client's interface -----------------------------------------------------------------
@@ -200,6 +210,8 @@ class MqttSource:
         except (OSError, ValueError, ssl.SSLError) as e:
             self.failure = f"{self._url()}: {e}"
             self._set(LinkState.FAILED, self.failure)
+        if self.endpoint.stale_s > 0 and self._json_bindings:
+            self._stale_timer = self._loop.call_later(min(1.0, self.endpoint.stale_s / 2), self._age_json)
         done.set_result(None)
         return done
 
@@ -212,8 +224,9 @@ class MqttSource:
                 client.disconnect()
             await asyncio.to_thread(client.loop_stop)
         self._deliver()
-        if self._timer is not None:
-            self._timer.cancel()
+        for timer in (self._timer, self._stale_timer):
+            if timer is not None:
+                timer.cancel()
         self._set(LinkState.DISCONNECTED, "")
         self.on_values = lambda batch: None
         self.on_state = lambda state, message: None
@@ -308,7 +321,13 @@ class MqttSource:
         now = time.time()
         self._report(LinkState.RECONNECTING, f"{self._url()}: the broker disconnected ({reason}); retrying")
         last = self.tracker.last_value  # (reported after the link's state: the values are stale because of it)
-        self._hand_over([Update(k, last(key), STALE, math.nan, now) for key in stale for k in self._metrics.get(key, ())])
+        updates = [Update(k, last(key), STALE, math.nan, now) for key in stale for k in self._metrics.get(key, ())]
+        with self._lock:
+            self._json_stale.update(self._json_last)
+            json_last = dict(self._json_last)
+        bound = self._json_bindings
+        updates += [Update(k, value, STALE, math.nan, now) for a, (_t, value) in json_last.items() for k in bound[a]]
+        self._hand_over(updates)
 
     def _on_message(self, client: mqtt.Client, _userdata: object, msg: mqtt.MQTTMessage) -> None:
         now = time.time()
@@ -319,6 +338,11 @@ class MqttSource:
             self._hand_over(self._sparkplug(client, out, now))
         else:
             found = self.json.handle(topic, payload)
+            if found:
+                with self._lock:
+                    for a, value in found:
+                        self._json_last[a] = (now, value)
+                        self._json_stale.discard(a)
             self._hand_over([Update(k, value, 0, math.nan, now) for a, value in found for k in self._json_bindings.get(a, ())])
 
     def _sparkplug(self, client: mqtt.Client, out: Outcome, now: float) -> list[Update]:
@@ -386,6 +410,18 @@ class MqttSource:
         return self._signature() != self._reported
 
     # -- the network loop ----------------------------------------------------------------------------
+    def _age_json(self) -> None:
+        """JSON values not published again within ``stale_s`` become stale (once each, until the next)."""
+        now, limit = time.time(), self.endpoint.stale_s
+        with self._lock:
+            old = [(a, v) for a, (t, v) in self._json_last.items() if now - t > limit and a not in self._json_stale]
+            self._json_stale.update(a for a, _v in old)
+        if old:
+            log.info("MQTT %s: %d JSON values not published for %g s: stale", self._url(), len(old), limit)
+            self.on_values([Update(k, v, STALE, math.nan, now) for a, v in old for k in self._json_bindings[a]])
+        if self._loop is not None and not self._stopping:
+            self._stale_timer = self._loop.call_later(min(1.0, limit / 2), self._age_json)
+
     def _deliver(self) -> None:
         with self._lock:
             batch, self._pending = self._pending, []

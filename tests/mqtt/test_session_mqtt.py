@@ -128,6 +128,34 @@ def test_a_json_topic_mapping_feeds_the_store_and_the_history(broker, tmp_path):
         asyncio.run(session.aclose())
 
 
+def test_a_json_value_not_published_again_within_stale_s_goes_stale_and_comes_back(broker):
+    factory = _factory({"Temperature": "mqtt:plant/cnc01/telemetry#temp"})
+    session = LiveSession(max_age_s=60.0)
+    _wire(session)
+    assert session.start(factory, ConnectionSettings(f"{broker.url}?stale_s=1.5"), None, make_client=MqttSource)
+    device = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="json-device")
+    device.connect("127.0.0.1", broker.port)
+    device.loop_start()
+    try:
+        store = session.store
+        assert store is not None
+        i, j = store.machine_index["CNC-01"], store.signal_index["Temperature"]
+        _pump(session, lambda: session.state == LinkState.CONNECTED)
+        topic = "plant/cnc01/telemetry"
+        _pump(session, lambda: device.publish(topic, b'{"temp": 30.5}') and store.value("CNC-01", "Temperature") == 30.5)
+        assert store.status[i, j] == 0
+        _pump(session, lambda: store.status[i, j] == STALE)  # the device went quiet
+        assert store.value("CNC-01", "Temperature") == 30.5 and not store.fresh("Temperature", time.time(), 60.0)[i]
+        device.publish("plant/cnc01/telemetry", b'{"temp": 31.0}').wait_for_publish(5)
+        _pump(session, lambda: store.value("CNC-01", "Temperature") == 31.0 and store.status[i, j] == 0)
+        broker.process.kill()  # the broker goes away: its JSON values are stale at once
+        _pump(session, lambda: store.status[i, j] == STALE and session.state == LinkState.RECONNECTING, 10)
+    finally:
+        device.loop_stop()
+        device.disconnect()
+        asyncio.run(session.aclose())
+
+
 def test_the_connect_form_takes_a_broker_and_asks_for_tls_before_sending_a_password():
     from app.live.connection_form import form_problem
 
