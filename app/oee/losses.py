@@ -8,7 +8,8 @@ tree — and every figure is computed from them by the same functions:
 - **planned production time** = the known time less the planned stop;
 - **downtime** by reason = unplanned stops: ``down`` split by its reason code (breakdown, tool change, …;
   ``unassigned`` when nobody said why), and the other stops while the machine was asked to work: ``setup``,
-  ``starved`` (no part to work on), ``blocked`` (nowhere to put a finished part);
+  ``starved`` (no part to work on), ``blocked`` (nowhere to put a finished part) — ISO 22400's availability
+  counts every stop in planned busy time;
 - **run time** = time running;
 - **speed loss** = run time − the ideal time of the parts made (parts × ideal cycle time ÷ servers);
 - **scrap loss** = the ideal time of the parts scrapped;
@@ -39,7 +40,7 @@ import numpy as np
 #: The reason of downtime nobody gave a reason for (never made up).
 UNASSIGNED = "unassigned"
 #: The stops while asked to work that are not ``down``, as downtime reasons.
-STATE_REASONS = {"setup": "setup", "starved": "starved (no parts)", "blocked": "blocked (output full)"}
+STATE_REASONS = {"setup": "setup", "starved": "starved", "blocked": "blocked"}
 #: The per-machine arrays of ``LossTimes`` (besides the downtime by reason).
 ARRAYS = ("known_s", "planned_stop_s", "run_s", "ideal_s", "scrap_ideal_s", "parts", "scrap")
 #: Least planned production time behind a machine's figures (seconds): below it they are not claimed.

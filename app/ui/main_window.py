@@ -34,6 +34,7 @@ from app.ui.live_console import LiveController, LiveViews
 from app.ui.live_link import LiveLink
 from app.ui.log_dock import LogDock
 from app.ui.node_tools import NodeTools
+from app.ui.oee_link import OeeLink
 from app.ui.palette_dock import PaletteDock
 from app.ui.plugin_ui import PluginUi
 from app.ui.screenshot import save_window_png
@@ -117,13 +118,17 @@ class MainWindow(QtWidgets.QMainWindow):
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
         self.undo_dock.setObjectName("dock_undo")
         self.gantt = GanttLink(lambda: self.document, lambda: self.console.history_path(), self.selection, self)
+        self.oee = OeeLink(  # the OEE dashboard: the last run or the history, the operator's downtime reasons
+            lambda: self.document, lambda: self.console.history_path(), self.whatif, self.selection,
+            lambda: self.live.shown(), lambda: self.console.link_time_scale, self,
+        )
         add_builtin_panels(self.plugins)  # floortwin's own panels: docks made as every plugin's panels are
         self.plugin_ui = PluginUi(self, self.plugins, self.settings, self.log_dock, ask=ask_plugins)
         self.properties_dock = self.plugin_ui.dock_of("floortwin", "Properties")
         self.docks = DockAreas(
             left=[self.tree_dock, self.browse_dock, self.palette_dock],
             pinned=self.properties_dock,
-            right=[self.trends_dock, self.heat_dock, self.whatif_dock, self.forecast_dock, FlowDock(self)],
+            right=[self.trends_dock, self.heat_dock, self.whatif_dock, self.forecast_dock, FlowDock(self), self.oee.dock],
             bottom=[self.log_dock, self.alarms_dock, self.layout_check_dock, self.undo_dock, self.gantt.dock],
         )
         place_docks(self, self.docks)
@@ -409,6 +414,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.files.close()
         self.whatif_dock.shutdown()
         self.whatif.shutdown()
+        self.oee.close()
         self.gantt.close()
         self.layout_editor.close()
         self.layout_check.close()

@@ -54,7 +54,7 @@ def test_each_loss_equals_the_hand_computed_value(history):
     assert t.planned_stop_s[0] == pytest.approx(600.0)
     assert t.downtime_s["tool change"][0] == pytest.approx(300.0)
     assert t.downtime_s["breakdown"][0] == pytest.approx(300.0)
-    assert t.downtime_s["starved (no parts)"][0] == pytest.approx(300.0)
+    assert t.downtime_s["starved"][0] == pytest.approx(300.0)
     assert t.run_s[0] == pytest.approx(2100.0)
     assert t.speed_loss_s[0] == pytest.approx(300.0)
     assert t.scrap_ideal_s[0] == pytest.approx(90.0)
