@@ -30,27 +30,22 @@ from typing import Any
 import numpy as np
 
 from app.model.signals import MACHINE_STATES
+from app.sim.engine import Engine, shown_state
 from app.sim.model import SimModel
 
-_RUN, _SETUP, _IDLE, _BLOCKED = (MACHINE_STATES.index(n) for n in ("running", "setup", "starved", "blocked"))
 _STOPS = tuple(MACHINE_STATES.index(n) for n in ("down", "off_shift", "maintenance"))
 
 
 def shown_code(codes: tuple[int, ...] | list[int]) -> int:
-    """The one state a station of these server states shows (the plant simulator's State tag): a stop of the
-    station (all its servers share it), else running while any server runs, else setup, else blocked, else
-    starved.
+    """The one state a station whose servers are in ``codes`` shows (the plant simulator's State tag): a stop
+    of the station (all its servers share it), else the engine's ``shown_state`` — running while any server
+    runs, else setup, else blocked, else starved.
 
     >>> shown_code((2, 0, 3)), shown_code((3, 2)), shown_code((4, 4))
     (0, 3, 4)
     """
     first = codes[0]
-    if first in _STOPS:
-        return first
-    for code in (_RUN, _SETUP, _BLOCKED):
-        if code in codes:
-            return code
-    return _IDLE
+    return shown_state(list(codes), first if first in _STOPS else 0)
 
 
 class StateTrace:
@@ -179,8 +174,6 @@ def traced_run(
 ) -> StateTrace:
     """Run replication ``replication`` of ``model`` from 0 to ``t1`` (default: its horizon) with a trace of
     ``[t0, t1]``. Same model and replication → the same states as the untraced run (same random streams)."""
-    from app.sim.engine import Engine  # imported when run: the engine names this module only for its types
-
     end = model.horizon_s if t1 is None else min(t1, model.horizon_s)
     trace = StateTrace(t0, end)
     engine: Any = Engine(model, replication, trace=trace)

@@ -32,8 +32,10 @@ def test_rows_cover_the_window_and_sum_to_the_engines_state_shares():
         starts, ends, codes = bars.start[lo:hi], bars.end[lo:hi], bars.code[lo:hi]
         assert starts[0] == HOUR and ends[-1] == 6 * HOUR and (starts[1:] == ends[:-1]).all()
         assert (codes >= 0).all()  # a simulation always knows its state
+        # the station as the plant shows it: the engine's shown time (its servers' time when it has one)
+        totals = np.bincount(codes, weights=ends - starts, minlength=len(MACHINE_STATES))
+        np.testing.assert_allclose(totals, result.shown_state_s[k], atol=1e-6)
         if station.servers == 1:
-            totals = np.bincount(codes, weights=ends - starts, minlength=len(MACHINE_STATES))
             np.testing.assert_allclose(totals, result.state_s[k], atol=1e-6)
     running = [bars.totals(r).get("running", 0.0) for r in range(bars.n_rows)]
     assert max(running) > 0
