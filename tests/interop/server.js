@@ -1,9 +1,10 @@
 // An independent OPC UA server for floortwin's interoperability tests (node-opcua).
-// Usage: node server.js PORT [secure PKI_DIR [strict]] — serves Objects/Plant/Mill1/{State,Temperature,PartCount} on
+// Usage: node server.js PORT [secure PKI_DIR [strict]] — serves Objects/Plant/Mill1/{State,Temperature,PartCount} (and
+// the writable TargetTemperature, Locked, Frozen) on
 // 127.0.0.1:PORT, changing every 200 ms, and prints "ready" once it listens. With "secure": only
 // Basic256Sha256 (Sign, SignAndEncrypt), only the login alice / s3cret, certificates kept in PKI_DIR.
 const {
-  OPCUAServer, OPCUACertificateManager, Variant, DataType, SecurityPolicy, MessageSecurityMode,
+  OPCUAServer, OPCUACertificateManager, Variant, DataType, SecurityPolicy, MessageSecurityMode, StatusCodes,
 } = require("node-opcua");
 
 const port = parseInt(process.argv[2] || "4841", 10);
@@ -51,6 +52,23 @@ const strict = process.argv[5] === "strict";
     componentOf: mill, browseName: "PartCount", minimumSamplingInterval: 100, nodeId: "s=Plant/Mill1/PartCount", dataType: "UInt32",
     value: { get: () => new Variant({ dataType: DataType.UInt32, value: state.parts }) },
   });
+  // Writable nodes for the write tests: a setpoint (AnalogItem: unit, EURange, and an InstrumentRange outside
+  // which node-opcua answers BadOutOfRange), and two whose access level says writable but whose write the
+  // server refuses all the same (BadUserAccessDenied, BadNotWritable), as a PLC's own checks may.
+  ns.addAnalogDataItem({
+    componentOf: mill, browseName: "TargetTemperature", nodeId: "s=Plant/Mill1/TargetTemperature", dataType: "Double",
+    accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
+    engineeringUnitsRange: { low: 20, high: 80 }, instrumentRange: { low: 0, high: 120 },
+    engineeringUnits: { unitId: 4408652, displayName: { text: "°C" }, description: { text: "degree Celsius" } },
+    value: new Variant({ dataType: DataType.Double, value: 45 }),
+  });
+  const refusing = (name, status) => ns.addVariable({
+    componentOf: mill, browseName: name, nodeId: `s=Plant/Mill1/${name}`, dataType: "Int32",
+    accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
+    value: { get: () => new Variant({ dataType: DataType.Int32, value: 7 }), set: () => status },
+  });
+  refusing("Locked", StatusCodes.BadUserAccessDenied);
+  refusing("Frozen", StatusCodes.BadNotWritable);
   setInterval(() => { state.t += 1; if (state.t % 3 === 0) state.parts += 1; }, 200);
   await server.start();
   console.log("ready", server.getEndpointUrl());
