@@ -34,6 +34,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from app.model.factory import Factory
+from app.model.routing import OUT, successors
 from app.model.signals import MACHINE_STATES
 from app.sim.kpis import active_share
 from app.sim.kpis import bottleneck as busiest
@@ -84,9 +85,15 @@ class Observation:
 
 
 def sinks(factory: Factory) -> list[int]:
-    """Machines where parts leave the plant: the last station of some part flow."""
+    """Machines where parts leave the plant: the last station of some part flow, or a step a branch sends
+    out of the line (``app.model.routing``)."""
     index = {m.id: i for i, m in enumerate(factory.machines)}
-    return sorted({index[f.routing[-1]] for f in factory.flows if f.routing and f.routing[-1] in index})
+    out = set()
+    for f in factory.flows:
+        for step, ways in enumerate(successors(f)):
+            if any(j == OUT for _, j in ways) and f.routing[step] in index:
+                out.add(index[f.routing[step]])
+    return sorted(out)
 
 
 def line_kpis(o: Observation) -> dict[str, float]:

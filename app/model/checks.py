@@ -6,6 +6,7 @@ from app.model.factory import Distribution, Factory
 from app.model.hierarchy import check_hierarchy
 from app.model.kinds import get_kind, known_kinds
 from app.model.problems import Problem, duplicate_ids
+from app.model.routing import branch_problems
 
 
 def _distribution(d: Distribution, path: str) -> list[Problem]:
@@ -57,6 +58,7 @@ def check_factory(f: Factory) -> list[Problem]:
             if ref not in machine_ids:
                 problems.append(Problem(f"flows[{i}].routing[{j}]", f'unknown machine "{ref}"'))
         problems += _distribution(flow.interarrival, f"flows[{i}].interarrival")
+        problems += branch_problems(flow, f"flows[{i}]")
     problems += rework_problems(f)
     calendar = f.simulation.calendar
     for k, w in enumerate(calendar.maintenance if calendar is not None else []):

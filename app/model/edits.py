@@ -10,6 +10,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from app.model.factory import Factory, Machine, Pose
+from app.model.routing import branches_without
 
 
 def snap(value: float, step: float) -> float:
@@ -104,8 +105,10 @@ def without(factory: Factory, ids: Iterable[str]) -> Factory:
     flows = []
     for f in factory.flows:
         routing = [r for r in f.routing if r not in gone]
-        if routing:
-            flows.append(f if len(routing) == len(f.routing) else f.model_copy(update={"routing": routing}))
+        if routing and len(routing) < len(f.routing):  # its branches are renumbered with it
+            flows.append(f.model_copy(update={"routing": routing, "branches": branches_without(f, gone)}))
+        elif routing:
+            flows.append(f)
     return factory.model_copy(update={"machines": machines, "transports": transports, "flows": flows})
 
 

@@ -327,8 +327,44 @@ class TransportPath(_Data):
     speed_m_s: Annotated[float, Field(gt=0, le=100)] = 1.0
 
 
+#: A branch option's ``to`` that takes the part out of the line (it counts as made).
+EXIT: Final = "exit"
+#: How far from 1 a branch's probabilities may add up (rounding in a hand-written file).
+BRANCH_SUM_TOLERANCE: Final = 1e-6
+
+
+class BranchOption(_Data):
+    """One way on from a branching step: with probability ``p``, to step ``to`` of the routing (its index from
+    0; an earlier step makes a loop) or out of the line (``"exit"``)."""
+
+    p: Annotated[float, Field(gt=0, le=1)]
+    to: Annotated[int, Field(ge=0, le=999)] | Literal["exit"]
+
+
+class RouteBranch(_Data):
+    """After step ``at`` of its routing (index from 0) a part goes on to one of ``to``, drawn with their
+    probabilities, instead of to the next step (a Bernoulli or multinomial split of the stream)."""
+
+    at: Annotated[int, Field(ge=0, le=999)]
+    to: list[BranchOption] = Field(min_length=1, max_length=100)
+
+    @field_validator("to")
+    @classmethod
+    def _probabilities_add_up(cls, options: list[BranchOption]) -> list[BranchOption]:
+        total = sum(o.p for o in options)
+        if abs(total - 1.0) > BRANCH_SUM_TOLERANCE:
+            ps = " + ".join(f"{o.p:g}" for o in options)
+            raise PydanticCustomError(
+                "branch_sum",
+                "the probabilities must add up to 1, they add up to {total} ({ps})",
+                {"total": f"{total:g}", "ps": ps},
+            )
+        return options
+
+
 class PartFlow(_Data):
-    """A part type: how often it arrives and the machines it visits, in order."""
+    """A part type: how often it arrives and the machines it visits, in order (``branches``: where a part
+    may go elsewhere than the next step)."""
 
     part: Identifier
     routing: list[Identifier] = Field(min_length=1, max_length=1000)
@@ -336,6 +372,9 @@ class PartFlow(_Data):
     #: With a calendar: orders arrive only in working time (``on_shift``: the time between orders runs
     #: while the plant works) or around the clock (``always``: they wait for the next shift).
     arrivals: Literal["on_shift", "always"] = "on_shift"
+    #: Steps after which a part's next step is drawn (at most one branch per step; checked by
+    #: ``app.model.routing.branch_problems``: steps that exist, and a way out of every loop).
+    branches: list[RouteBranch] = Field(default_factory=list, max_length=1000)
 
 
 class OpcUaSettings(_Data):

@@ -50,6 +50,9 @@ import numpy as np
 from app.model.signals import MACHINE_STATES
 from app.sim.model import SimModel
 from app.sim.orders import waiting_orders
+from app.sim.routing import BRANCH as _BRANCH
+from app.sim.routing import OUT as _OUT
+from app.sim.routing import route_tables
 from app.sim.start_state import StartState
 from app.sim.streams import exponential, sampler, uniform
 
@@ -227,8 +230,14 @@ def _assemble(
     }
     streams: dict[str, list] = {"cycle": proc, "mtbf": fail, "mttr": repair, "arrival": inter}
     routes = model.routes
-    # Travel time into position p of each route (0 where no transport path is defined).
-    route_travel = [[0.0] + [model.transport_s.get((a, b), 0.0) for a, b in itertools.pairwise(r)] for r in routes]
+    # After each step of each route: the next step (OUT: leave; BRANCH: drawn) and the travel time to it.
+    tables = route_tables(model)
+    next_step, next_travel, branch_at = tables.next_step, tables.next_travel_s, tables.branches
+    # Each source with branches draws its parts' ways from a stream of its own, spawned after all the others.
+    branching = [k for k in range(npart) if branch_at[k]]
+    way: list[Callable[[], float] | None] = [None] * npart
+    for k, child in zip(branching, seq_root.spawn(len(branching)) if branching else [], strict=True):
+        way[k] = uniform(np.random.default_rng(child))
     setup_s = [s.setup_s for s in st]
     servers = [s.servers for s in st]
     capacity = [s.servers + s.buffer for s in st]
@@ -288,7 +297,9 @@ def _assemble(
     cum_out = [0] * npart  # exits since t=0 (for the series)
     scrap_n = [0] * npart
     scrap_time = [0.0] * npart
-    rework_travel: dict[int, float] = {}  # part → travel time of its way back for rework (not its route's)
+    # part → (step, travel time) it goes to next, once decided otherwise than by a lookup: a blocked part keeps the
+    # way it drew, a reworked one goes back
+    decided: dict[int, tuple[int, float]] = {}
     series_t, series_wip, series_out, series_queue, series_state = [], [], [], [], []
 
     def account(i: int, now: float) -> None:
@@ -403,9 +414,18 @@ def _assemble(
     def move_on(i: int, s: int, part: int, now: float) -> None:
         """Part finished at station i, server s: leave the system, travel on, or block."""
         nonlocal wip, wip_area, wip_last
-        pos = p_pos[part] + 1
-        route = routes[p_type[part]]
-        if pos == len(route):
+        if decided and part in decided:
+            pos, travel = decided.pop(part)
+        else:
+            k, at = p_type[part], p_pos[part]
+            pos = next_step[k][at]
+            if pos == _BRANCH:
+                draw = way[k]
+                assert draw is not None  # a source with branches has its stream
+                pos, travel = branch_at[k][at].draw(draw())
+            else:
+                travel = next_travel[k][at]
+        if pos == _OUT:
             wip_area += wip * (now - wip_last)
             wip_last = now
             wip -= 1
@@ -419,19 +439,19 @@ def _assemble(
             while cap_waiting and wip < (wip_cap or 0):  # a card is free: the longest-waiting source goes in
                 admit(cap_waiting.popleft(), now)
             return
-        j = route[pos]
+        j = routes[p_type[part]][pos]
         if occupancy[j] < capacity[j]:
             occ_area[j] += occupancy[j] * (now - occ_last[j])  # occupy(j, 1, now), inlined
             occ_last[j] = now
             occupancy[j] += 1
             p_pos[part] = pos
-            travel = rework_travel.pop(part) if rework_travel and part in rework_travel else route_travel[p_type[part]][pos]
             if travel > 0:
                 push(heap, (now + travel, next(counter), _ENTER, j, part, 0))
             depart(i, s, now)
             if travel <= 0:
                 enter(j, part, now)
         else:
+            decided[part] = (pos, travel)  # it waits for that place, whatever it drew
             if srv_state[i][s] != _BLOCKED:
                 set_state(i, s, _BLOCKED, now)
             waiters[j].append((i, s))
@@ -463,10 +483,9 @@ def _assemble(
                 start(i, s, part, now)
                 return
             route, pos = routes[p_type[part]], p_pos[part]
-            while route[pos] != j:  # back to where its route last visited j (checked to exist)
+            while route[pos] != j:  # back to the route's last step at j before this one (checked to exist)
                 pos -= 1
-            p_pos[part] = pos - 1
-            rework_travel[part] = model.transport_s.get((i, j), 0.0)
+            decided[part] = (pos, model.transport_s.get((i, j), 0.0))
             move_on(i, s, part, now)
         else:
             move_on(i, s, part, now)

@@ -9,6 +9,7 @@ from app.model.checks import rework_problems
 from app.model.factory import Distribution, Factory
 from app.model.geometry import route_length_m
 from app.model.problems import Problem
+from app.model.routing import OUT, branch_problems, step_visits, successors
 from app.sim.calendar import Timetable, timetable
 
 #: Seconds of the time-series sampling grid when none is given.
@@ -81,6 +82,9 @@ class SimModel:
     timetable: Timetable | None = None
     #: Per source: orders arrive only in working time (with a calendar).
     on_shift: list[bool] = field(default_factory=list)
+    #: Per source: the steps of its route after which the next step is drawn → (probability, next step or
+    #: ``app.model.routing.OUT``) pairs (empty: the route is a line).
+    branches: list[dict[int, list[tuple[float, int]]]] = field(default_factory=list)
 
     @property
     def deterministic(self) -> bool:
@@ -122,7 +126,7 @@ def offered_load(model: SimModel) -> dict[str, float]:
     work = [0.0] * len(model.stations)
     for k, (route, dist) in enumerate(zip(model.routes, model.interarrival, strict=True)):
         share = working if tt is not None and model.on_shift[k] else 1.0
-        for i, v in zip(route, visits(model, route), strict=True):
+        for i, v in zip(route, visits(model, route, model.branches[k] if model.branches else None), strict=True):
             work[i] += model.stations[i].cycle.mean_s / dist.mean_s * share * v
     out = {}
     for i, s in enumerate(model.stations):
@@ -134,26 +138,26 @@ def offered_load(model: SimModel) -> dict[str, float]:
     return out
 
 
-def visits(model: SimModel, route: list[int]) -> list[float]:
-    """Mean visits per order to each position of a route: 1 without scrap or rework; scrap thins the
-    positions after a station, rework sends a share back (the traffic equations v = e₀ + v P)."""
+def visits(model: SimModel, route: list[int], branches: dict[int, list[tuple[float, int]]] | None = None) -> list[float]:
+    """Mean visits per order to each position of a route: 1 on a line without scrap or rework; scrap thins
+    the positions after a station, rework sends a share back, a branch (``branches``, as
+    ``SimModel.branches`` holds them) splits the parts among its steps (the traffic equations v = e₀ + v P)."""
     st = model.stations
-    if not any(st[i].scrap or st[i].rework_p for i in route):
+    branches = branches or {}
+    if not branches and not any(st[i].scrap or st[i].rework_p for i in route):
         return [1.0] * len(route)
-    import numpy as np
-
     n = len(route)
-    moves = np.zeros((n, n))
+    moves: list[list[tuple[float, int]]] = []
     for pos, i in enumerate(route):
         s = st[i]
-        if pos + 1 < n:
-            moves[pos, pos + 1] = 1.0 - s.scrap - s.rework_p
+        on = 1.0 - s.scrap - s.rework_p
+        nxt = branches.get(pos, [(1.0, pos + 1 if pos + 1 < n else OUT)])
+        out = [(on * q, j) for q, j in nxt]
         if s.rework_p:
             back = max(q for q in range(pos + 1) if route[q] == s.rework_to)
-            moves[pos, back] += s.rework_p
-    start = np.zeros(n)
-    start[0] = 1.0
-    return [float(v) for v in np.linalg.solve(np.eye(n) - moves.T, start)]
+            out.append((s.rework_p, back))
+        moves.append(out)
+    return step_visits(None, moves)
 
 
 def overload_warnings(model: SimModel) -> list[str]:
@@ -256,6 +260,7 @@ def compile_model(
             else:
                 route.append(index[ref])
         routes.append(route)
+        problems += branch_problems(flow, f"flows[{i}]")
     problems += rework_problems(factory)
     calendar = sim.calendar
     if calendar is not None:
@@ -288,6 +293,7 @@ def compile_model(
         wip_cap=sim.wip_cap,
         timetable=timetable(calendar, float(horizon), index) if calendar is not None else None,
         on_shift=[f.arrivals == "on_shift" for f in factory.flows],
+        branches=[{b.at: successors(f)[b.at] for b in f.branches} for f in factory.flows],
     )
     if model.deterministic and model.replications > 1:
         return replace(model, replications=1)  # identical replications: one is the exact answer
