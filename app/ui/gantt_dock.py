@@ -31,7 +31,7 @@ class _RowAxis(pg.AxisItem):
         super().__init__("left")
         self.names: tuple[str, ...] = ()
         self.setWidth(150)
-        self.setStyle(textFillLimits=[(0, 0.99)])  # a name on every row (pyqtgraph thins dense labels out)
+        self.setStyle(textFillLimits=[(0, 0.99)], tickLength=0)  # a name on every row (pyqtgraph thins them out)
 
     def tickValues(self, minVal, maxVal, size):
         low, high = sorted((minVal, maxVal))  # the rows run downwards: the range comes inverted
@@ -80,6 +80,7 @@ class _BarsItem(pg.GraphicsObject):
         self.bars: GanttBars | None = None
         self.selected_rows: list[int] = []
         self.band = QtGui.QColor(0, 114, 178, 60)
+        self.frame = QtGui.QColor(0, 114, 178)
         self._brushes: dict[int, QtGui.QBrush] = {}
         self.drawn = 0  # bars drawn by the last paint (the tests check only what is on screen is drawn)
 
@@ -106,9 +107,10 @@ class _BarsItem(pg.GraphicsObject):
         (x0, x1), (y0, y1) = vb.viewRange()
         lo, hi = math.floor(y0), math.ceil(y1)
         p.setPen(QtCore.Qt.PenStyle.NoPen)
-        for row in self.selected_rows:
+        for row in self.selected_rows:  # the selected machines' rows: a band behind, a frame around
             if lo <= row <= hi:
                 p.fillRect(QtCore.QRectF(x0, row - 0.5, x1 - x0, 1.0), self.band)
+        selected = [r for r in self.selected_rows if lo <= r <= hi]
         shown = bars.visible(lo, hi, x0, x1)
         self.drawn = len(shown)
         half = BAR_SHARE / 2
@@ -122,6 +124,12 @@ class _BarsItem(pg.GraphicsObject):
             rows = bars.row[k]
             p.setBrush(self._brush(int(code)))
             p.drawRects([QtCore.QRectF(s, r - half, w, BAR_SHARE) for s, r, w in zip(starts, rows, widths, strict=True)])
+        if selected:
+            frame = QtGui.QPen(self.frame, 2)
+            frame.setCosmetic(True)
+            p.setPen(frame)
+            p.setBrush(QtCore.Qt.BrushStyle.NoBrush)
+            p.drawRects([QtCore.QRectF(x0, r - 0.5, x1 - x0, 1.0) for r in selected])
 
 
 class GanttDock(QtWidgets.QDockWidget):
@@ -345,7 +353,8 @@ class GanttDock(QtWidgets.QDockWidget):
             axis = self.plot.getAxis(side)
             axis.setPen(text)
             axis.setTextPen(text)
-        band = QtGui.QColor(pal.color(QtGui.QPalette.ColorRole.Highlight))
-        band.setAlpha(70)
+        self.item.frame = QtGui.QColor(pal.color(QtGui.QPalette.ColorRole.Highlight))
+        band = QtGui.QColor(self.item.frame)
+        band.setAlpha(110)
         self.item.band = band
         self.item.update()

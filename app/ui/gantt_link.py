@@ -126,7 +126,8 @@ class GanttLink(QtCore.QObject):
             # a recording shorter than the window fills the chart, rather than a sliver after "no data"
             start = max(end - length, min(span[0], end - MIN_SPAN_S)) if span is not None else end - length
             self.service.show_recorded(history, doc.factory, start, end)
-            self.dock.show_message("Reading the history…")
+            if self.dock.bars is None or not self.dock.bars.clock:
+                self.dock.show_message("Reading the history…")  # (not each time the chart follows the clock)
             return
         if key == "whatif" and self.last_run is not None:
             label, model = self.last_run
