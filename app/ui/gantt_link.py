@@ -63,6 +63,7 @@ class GanttLink(QtCore.QObject):
         self.service = GanttService()
         self.replay_time: float | None = None
         self.last_run: tuple[str, SimModel] | None = None  # (label, model) of the last finished what-if run
+        self._asked_for: object = None  # the factory version the bars on view were asked for
         connect_on_gui(self.service.ready, self._on_ready)
         connect_on_gui(self.service.failed, self.dock.show_message)
         dock.request_changed.connect(self.refresh)
@@ -115,6 +116,7 @@ class GanttLink(QtCore.QObject):
             self.dock.show_message("Open a factory to see its machines' states")
             return
         key, length = self.dock.source_key, self.dock.window_s
+        self._asked_for = doc.factory
         if key == "history":
             path = self._history_path()
             if path is None or not Path(path).exists():
@@ -159,8 +161,13 @@ class GanttLink(QtCore.QObject):
         window.resizeDocks([self.dock], [int(SHOWN_SHARE * window.height())], QtCore.Qt.Orientation.Vertical)
 
     def _follow(self) -> None:
-        """While live, the chart of the history moves on with the clock (only while it is on screen)."""
-        if self.dock.isVisible() and self.dock.source_key == "history" and self.replay_time is None:
+        """While it is on screen: the chart of the history moves on with the clock while live, and any chart
+        follows another factory or an edit of this one (its machines, its rows, its simulation)."""
+        if not self.dock.isVisible():
+            return
+        doc = self._document()
+        edited = doc is not None and doc.factory is not self._asked_for
+        if edited or (self.dock.source_key == "history" and self.replay_time is None):
             self.refresh()
 
     def _on_ready(self, bars: GanttBars) -> None:

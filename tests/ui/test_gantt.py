@@ -87,7 +87,7 @@ def test_live_history_shows_bars_and_follows_the_replay_and_the_selection(qloop,
     w.live.show_time(None)
 
 
-def test_a_simulation_of_the_demo_shows_every_machine_and_the_3d_views_colours(make_window, qtbot):
+def test_a_simulation_of_the_demo_shows_every_machine_and_the_3d_views_colours(make_window, qtbot, tmp_path):
     w = make_window()
     dock = _show(w, qtbot, "layout")
     bars = dock.bars
@@ -105,6 +105,15 @@ def test_a_simulation_of_the_demo_shows_every_machine_and_the_3d_views_colours(m
     assert bar is not None and bars.describe(bar).startswith(f"{w.document.factory.machine(bars.machines[0]).name}")
     _click_row(qtbot, dock, bars.machines[5], 1800.0)
     assert w.selection.ids == (bars.machines[5],)
+    # another factory opened: the chart follows it (its machines, its simulation)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+    from bench.genfactory import generate
+
+    path = tmp_path / "plant_24.json"
+    save_factory(generate(24), path)
+    assert w.files.open_path(path)
+    qtbot.waitUntil(lambda: dock.bars.n_rows == 24, timeout=20000)
+    assert list(dock.bars.machines) == tree_machine_ids(w.tree_dock)
 
 
 def test_the_2000_machine_plant_draws_only_the_rows_on_screen(make_window, qtbot, tmp_path):
