@@ -145,3 +145,35 @@ def test_the_2000_machine_plant_draws_only_the_rows_on_screen(make_window, qtbot
         dock.rows.setValue(value)
         dock.plot.repaint()
     print(f"10 scroll steps over 2,000 machines: {1000 * (time.perf_counter() - t):.0f} ms")
+
+
+def test_the_last_what_if_run_is_a_source_with_its_scenarios_states(make_window, qtbot):
+    from app.gantt.bars import merged
+    from app.sim.scenario import MachineParam
+    from app.sim.trace import traced_run
+    from tests.conftest import run_to_done
+
+    w = make_window()
+    service = w.whatif
+    service.actuals_min = 0  # no recorded window: the scenario's own horizon
+    entry = service.new_scenario("current", name="slow press")
+    slow = [MachineParam(machine="PR-02", param="cycle_mean_s", value=200.0)]
+    quick = {"horizon_s": 2 * 3600.0, "warmup_s": 0.0, "replications": 2}
+    service.update_scenario(entry, entry.scenario.model_copy(update={"changes": slow, **quick}))
+    job = run_to_done(qtbot, service, entry)
+    dock = w.gantt.dock
+    qtbot.waitUntil(lambda: dock.source.findData("whatif") >= 0, timeout=5000)
+    assert "slow press" in dock.source.itemText(dock.source.findData("whatif"))
+    dock = _show(w, qtbot, "whatif")
+    qtbot.waitUntil(lambda: "slow press" in dock.bars.source, timeout=30000)
+    bars = dock.bars
+    # the bars are replication 1 of the scenario's model: the same states as a trace of that model
+    model = job.models[-1][1]
+    trace = traced_run(model, 0, *bars.window)
+    k = [s.id for s in model.stations].index("PR-02")
+    starts, ends, codes = merged(*trace.shown_intervals(k))
+    r = bars.row_of("PR-02")
+    lo, hi = bars.first[r], bars.first[r + 1]
+    np.testing.assert_array_equal(bars.start[lo:hi], starts)
+    np.testing.assert_array_equal(bars.end[lo:hi], ends)
+    np.testing.assert_array_equal(bars.code[lo:hi], codes)
