@@ -13,7 +13,7 @@ Dock = QtWidgets.QDockWidget
 
 #: Bumped when docks are added: a window layout saved by an older version is then replaced by the default
 #: one (which arranges the new docks) instead of leaving them stacked where Qt puts unknown docks.
-DOCK_LAYOUT_VERSION = 10
+DOCK_LAYOUT_VERSION = 11
 
 
 @dataclass
