@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 STALE = 0x40900000
 SCHEMES = ("mqtt", "mqtts")
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
+#: Values are handed to the session at most this often (s): at most 20 batches a second, however many messages.
+DELIVER_S = 0.05
 #: What went wrong is reported (``counts_changed``, a log line) at most this often (s).
 REPORT_INTERVAL_S = 1.0
 
@@ -169,6 +171,7 @@ class MqttSource:
         self._mqtt: mqtt.Client | None = None
         self._stopping = False
         self._last_report = -math.inf
+        self._last_delivery = -math.inf
         self._reported: tuple[int, ...] = ()
         self._timer: asyncio.TimerHandle | None = None
         self._json_last: dict[JsonAddress, tuple[float, object]] = {}  # when each JSON value came, and it
@@ -383,7 +386,7 @@ class MqttSource:
         loop = self._loop
         if first and loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed meanwhile (shutdown)
-                loop.call_soon_threadsafe(self._deliver)
+                loop.call_soon_threadsafe(self._deliver_soon)
 
     def _report(self, state: LinkState, message: str) -> None:
         with self._lock:
@@ -392,7 +395,7 @@ class MqttSource:
         loop = self._loop
         if first and loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(self._deliver)
+                loop.call_soon_threadsafe(self._deliver_soon)
 
     def _sync_counts(self) -> None:
         c, t, j = self.counts, self.tracker.counts, self.json.counts
@@ -422,7 +425,18 @@ class MqttSource:
         if self._loop is not None and not self._stopping:
             self._stale_timer = self._loop.call_later(min(1.0, limit / 2), self._age_json)
 
+    def _deliver_soon(self) -> None:
+        """Deliver what is pending, at most every ``DELIVER_S``: a thousand messages a second become twenty
+        batches for the session (each batch costs the store's owner a queued call), as an OPC UA publish
+        response does."""
+        wait = self._last_delivery + DELIVER_S - time.monotonic()
+        if wait <= 0:
+            self._deliver()
+        elif self._loop is not None:
+            self._loop.call_later(wait, self._deliver)
+
     def _deliver(self) -> None:
+        self._last_delivery = time.monotonic()
         with self._lock:
             batch, self._pending = self._pending, []
             reports, self._reports = self._reports, []
