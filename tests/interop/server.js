@@ -69,6 +69,23 @@ const strict = process.argv[5] === "strict";
   });
   refusing("Locked", StatusCodes.BadUserAccessDenied);
   refusing("Frozen", StatusCodes.BadNotWritable);
+  // An alarm (Alarms & Conditions) for the event tests: CoolantHigh, an ExclusiveLimitAlarm on the writable
+  // Coolant variable (50 is normal; above 75 High, above 90 HighHigh), its events on the Server object.
+  const addressSpace = server.engine.addressSpace;
+  addressSpace.installAlarmsAndConditionsService();
+  const alarms = ns.addObject({
+    componentOf: plant, browseName: "Mill1Alarms", nodeId: "s=Plant/Mill1Alarms", eventSourceOf: addressSpace.rootFolder.objects.server,
+  });
+  const coolant = ns.addVariable({
+    componentOf: mill, browseName: "Coolant", nodeId: "s=Plant/Mill1/Coolant", dataType: "Double",
+    accessLevel: "CurrentRead | CurrentWrite", userAccessLevel: "CurrentRead | CurrentWrite",
+    value: new Variant({ dataType: DataType.Double, value: 50 }),
+  });
+  const coolantHigh = ns.instantiateExclusiveLimitAlarm("ExclusiveLimitAlarmType", {
+    browseName: "CoolantHigh", nodeId: "s=Plant/Mill1Alarms/CoolantHigh", componentOf: alarms, conditionSource: alarms, conditionName: "CoolantHigh",
+    inputNode: coolant, lowLowLimit: 10, lowLimit: 25, highLimit: 75, highHighLimit: 90,
+  });
+  coolantHigh.setEnabledState(true);
   setInterval(() => { state.t += 1; if (state.t % 3 === 0) state.parts += 1; }, 200);
   await server.start();
   console.log("ready", server.getEndpointUrl());
