@@ -139,6 +139,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.live,
             self.browse_dock,
             self.settings.store,
+            self.alarms_dock,
             lambda text: self.statusBar().showMessage(text, 10000),
             lambda title, text: self.show_error(title, text, ""),
             self,

@@ -1,6 +1,7 @@
 """UaExpert's basics inside the twin: the selected node's attributes under the Server tree, a Watch dock of any
-nodes, and Write Value… with confirmation — wired to the live link's connection (``app.live.node_service``,
-``app.live.watch_list``). Composed into the main window; it gets the docks and the link, nothing else."""
+nodes, Write Value… with confirmation, and the server's own alarms in the Alarms dock — wired to the live
+link's connection (``app.live.node_service``, ``app.live.watch_list``, ``app.live.conditions``). Composed
+into the main window; it gets the docks and the link, nothing else."""
 
 from __future__ import annotations
 
@@ -10,15 +11,18 @@ from collections.abc import Callable
 from PySide6 import QtCore, QtWidgets
 
 from app.live.client import LiveClient
+from app.live.conditions import ServerAlarms
 from app.live.node_attributes import NodeAttributes
 from app.live.node_service import NodeService
 from app.live.node_write import WriteOutcome, channel_refusal
 from app.live.watch_list import WatchList
 from app.preferences import KeyValueStore
+from app.ui.alarms_dock import AlarmsDock
 from app.ui.attribute_panel import AttributePanel
 from app.ui.browse_dock import BrowseDock
 from app.ui.gui_thread import connect_on_gui
 from app.ui.live_link import LiveLink
+from app.ui.server_alarms_panel import ServerAlarmsPanel
 from app.ui.watch_dock import WatchDock
 from app.ui.write_dialog import WriteValueDialog
 
@@ -36,6 +40,8 @@ class NodeTools(QtCore.QObject):
         The Server dock: its selection and context menu drive the tools; the attribute panel goes under it.
     store
         The preferences (the watch lists, per server).
+    alarms_dock
+        The Alarms dock: the server's own alarms (Alarms & Conditions) are a section of it.
     say, show_error
         The status bar's message, and the window's error box (title, text).
     """
@@ -45,6 +51,7 @@ class NodeTools(QtCore.QObject):
         link: LiveLink,
         browse: BrowseDock,
         store: KeyValueStore,
+        alarms_dock: AlarmsDock,
         say: Callable[[str], None],
         show_error: Callable[[str, str], None],
         parent: QtWidgets.QWidget,
@@ -57,6 +64,9 @@ class NodeTools(QtCore.QObject):
         self.panel = AttributePanel(self.service, browse)
         browse.set_details(self.panel)
         self.watch_dock = WatchDock(self.watch, parent)
+        self.server_alarms = ServerAlarms(link.session)
+        self.alarms_panel = ServerAlarmsPanel(self.server_alarms, alarms_dock)
+        alarms_dock.add_section(self.alarms_panel)
         self.write_dialog: WriteValueDialog | None = None  # (while open, and for tests)
         self._write_read = -1  # the read whose attributes open the write dialog
         browse.node_selected.connect(self.panel.show_node)
@@ -79,8 +89,10 @@ class NodeTools(QtCore.QObject):
             if settings is not None:
                 self.watch.use_endpoint(settings.endpoint)
             self.watch.attach()
+            self.server_alarms.attach()
         elif state in ("reconnecting", "failed", "disconnected"):
             self.watch.detach()
+            self.server_alarms.detach()
 
     def add_watch(self, node_id: str, name: str) -> None:
         if not node_id:

@@ -98,3 +98,35 @@ def test_an_alarm_raised_shown_acknowledged_and_refreshed(setup):
     # Back to normal and acknowledged: nothing left to show.
     _write(client, loop, 50.0)
     seen.wait(lambda s: s.lists[-1] == [])
+
+
+@pytest.mark.gui
+def test_the_alarms_dock_shows_server_alarms_and_acknowledges_them(qloop, make_window, qtbot):
+    from app.model.io import load_factory
+    from tests.conftest import DEMO
+
+    port = free_port()
+    proc = start_node_server(port)
+    try:
+        w = make_window(open_demo=False)
+        demo = load_factory(DEMO)
+        plain = demo.model_copy(update={"machines": [m.model_copy(update={"tags": {}}) for m in demo.machines]})
+        w.files.open_loaded(plain, None)
+        w.console.connect_live(ConnectionSettings(endpoint(port), timeout_s=3, publishing_ms=100, sampling_ms=100))
+        qtbot.waitUntil(lambda: w.live.state.value == "connected", timeout=20000)
+        panel = w.node_tools.alarms_panel
+        assert panel.isHidden()  # nothing reported yet: the section stays out of the way
+        _write(w.live.client, w.live.net, 95.0)
+        qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=20000)
+        assert not panel.isHidden()
+        cells = [panel.table.item(0, c).text() for c in range(panel.table.columnCount())]
+        assert cells[1:4] == ["Mill1Alarms", "CoolantHigh", "active, unacknowledged"] and "HighHigh" in cells[4]
+        panel.table.selectRow(0)
+        assert panel.ack.isEnabled()
+        panel.comment.setText("operator on it")
+        panel.ack.click()
+        qtbot.waitUntil(lambda: "acknowledged on the server" in panel.status.text(), timeout=20000)
+        w.console.disconnect_live()
+    finally:
+        proc.terminate()
+        proc.wait(10)
