@@ -57,6 +57,15 @@ class ServerCondition:
     retain: bool = True  # the server still deems it of interest (active, or waiting for an acknowledgement)
 
     @property
+    def state_short(self) -> str:
+        """The state as a table cell shows it.
+
+        >>> ServerCondition("c", "s", "n", "m", 500, True, True, None, b"").state_short
+        'active · acked'
+        """
+        return ("active" if self.active else "inactive") + (" · acked" if self.acked else " · unacked")
+
+    @property
     def state_text(self) -> str:
         """The condition's state in words.
 

@@ -10,7 +10,7 @@ from app.live.conditions import ServerAlarms, ServerCondition
 from app.live.node_attributes import time_text
 from app.ui.gui_thread import connect_on_gui
 
-COLUMNS = ("Severity", "Source", "Condition", "State", "Message", "Time")
+COLUMNS = ("Severity", "Alarm", "State", "Message", "Time")
 
 
 class ServerAlarmsPanel(QtWidgets.QWidget):
@@ -31,13 +31,14 @@ class ServerAlarmsPanel(QtWidgets.QWidget):
         header = self.table.horizontalHeader()
         for col in range(len(COLUMNS)):
             header.setSectionResizeMode(col, QtWidgets.QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(4, QtWidgets.QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QtWidgets.QHeaderView.ResizeMode.Stretch)  # the message takes what is left
         self.comment = QtWidgets.QLineEdit()
         self.comment.setPlaceholderText("Comment sent with the acknowledgement")
         self.ack = QtWidgets.QPushButton("&Acknowledge")
         self.ack.setToolTip("Acknowledge the selected alarm on the server (its answer is shown and logged)")
         self.ack.setEnabled(False)
         self.status = QtWidgets.QLabel("")
+        self.status.setVisible(False)  # (shown with the outcome of an acknowledgement)
         row = QtWidgets.QHBoxLayout()
         row.addWidget(self.title)
         row.addWidget(self.comment, 1)
@@ -58,10 +59,11 @@ class ServerAlarmsPanel(QtWidgets.QWidget):
         self.conditions = list(conditions)
         self.table.setRowCount(len(conditions))
         for r, c in enumerate(conditions):
-            cells = (str(c.severity), c.source, c.name, c.state_text, c.message, time_text(c.time))
+            when = c.time.astimezone().strftime("%H:%M:%S") if c.time is not None else ""
+            cells = (str(c.severity), f"{c.source} · {c.name}", c.state_short, c.message, when)
             for col, text in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(text)
-                item.setToolTip(f"{c.condition_id}\n{c.message}")
+                item.setToolTip(f"{c.source} · {c.name}: {c.state_text}\n{c.message}\n{time_text(c.time)}\n{c.condition_id}")
                 if c.active and not c.acked:
                     item.setForeground(QtCore.Qt.GlobalColor.red)
                 self.table.setItem(r, col, item)
@@ -83,9 +85,11 @@ class ServerAlarmsPanel(QtWidgets.QWidget):
         c = self.selected()
         if c is not None:
             self.status.setText(f"Acknowledging {c.name}…")
+            self.status.setVisible(True)
             self.alarms.acknowledge(c, self.comment.text().strip() or "acknowledged in floortwin")
 
     def _on_acknowledged(self, name: str, outcome: str) -> None:
+        self.status.setVisible(True)
         if outcome == "Good":
             self.status.setText(f"{name}: acknowledged on the server")
             self.status.setStyleSheet("")

@@ -120,7 +120,7 @@ def test_the_alarms_dock_shows_server_alarms_and_acknowledges_them(qloop, make_w
         qtbot.waitUntil(lambda: panel.table.rowCount() == 1, timeout=20000)
         assert not panel.isHidden()
         cells = [panel.table.item(0, c).text() for c in range(panel.table.columnCount())]
-        assert cells[1:4] == ["Mill1Alarms", "CoolantHigh", "active, unacknowledged"] and "HighHigh" in cells[4]
+        assert cells[1:3] == ["Mill1Alarms · CoolantHigh", "active · unacked"] and "HighHigh" in cells[3]
         panel.table.selectRow(0)
         assert panel.ack.isEnabled()
         panel.comment.setText("operator on it")
