@@ -29,13 +29,13 @@ def percent(x: float) -> str:
 
 @dataclass(frozen=True)
 class BarRow:
-    """One machine's bar: its id, the value drawn (OEE in %, 0 when none is claimed), the text beside it and
-    the tooltip."""
+    """One machine's bar: its id, its row in the report, the value drawn (OEE in %, NaN when none is
+    claimed) and the text beside it (``bar_tooltip`` says more)."""
 
     machine: str
+    index: int
     value: float
     text: str
-    tooltip: str
 
 
 def _apq(f: Figures, i: int) -> str:
@@ -48,24 +48,32 @@ def _apq(f: Figures, i: int) -> str:
 def machine_rows(report: OeeReport, group: int = 0) -> list[BarRow]:
     """The bars of the machines under ``group`` (0: the top), best OEE first; unknown and unclaimed last."""
     members = report.tree.members(group) if report.tree.n_groups else np.arange(len(report.machines.machines))
-    f, t = report.machine_figures, report.machines
+    f, names = report.machine_figures, report.machines.machines
+    oee, hw, enough = f.oee * 100, report.oee_half_width * 100, f.enough
+    interval = report.replications > 1
     rows = []
-    for i in members:
-        i = int(i)
-        name = t.machines[i]
-        oee, hw = float(f.oee[i]), float(report.oee_half_width[i])
-        if not f.enough[i]:
-            rows.append(BarRow(name, math.nan, "—", f"{name}: {NOT_ENOUGH} (has {format_duration(f.planned_s[i])})"))
-            continue
-        if math.isfinite(oee) and math.isfinite(hw) and report.replications > 1:
-            shown = format_estimate(oee * 100, hw * 100, "%", report.replications)
-            text = f"{round_to_interval(oee * 100, hw * 100)[0]}%" if hw > 0 else percent(oee)
+    for i in members.tolist():
+        value = float(oee[i]) if enough[i] else math.nan
+        if not math.isfinite(value):
+            label = "—"
+        elif interval and math.isfinite(hw[i]) and hw[i] > 0:
+            label = f"{round_to_interval(value, float(hw[i]))[0]}%"
         else:
-            shown = text = percent(oee)
-        why = "" if math.isfinite(oee) else " (quality unknown: no scrap count)"
-        rows.append(BarRow(name, oee * 100 if math.isfinite(oee) else math.nan, text, f"{name}: OEE {shown}{why} = {_apq(f, i)}"))
+            label = f"{value:.0f}%"
+        rows.append(BarRow(names[i], i, value, label))
     known = [r for r in rows if math.isfinite(r.value)]
     return sorted(known, key=lambda r: -r.value) + [r for r in rows if not math.isfinite(r.value)]
+
+
+def bar_tooltip(report: OeeReport, i: int) -> str:
+    """What a machine's bar says on hover: its OEE (with its interval) and A × P × Q, or why none is claimed."""
+    f, name = report.machine_figures, report.machines.machines[i]
+    if not f.enough[i]:
+        return f"{name}: {NOT_ENOUGH} (has {format_duration(f.planned_s[i])})"
+    oee, hw = float(f.oee[i]), float(report.oee_half_width[i])
+    shown = format_estimate(oee * 100, hw * 100, "%", report.replications) if math.isfinite(hw) else percent(oee)
+    why = "" if math.isfinite(oee) else " (quality unknown: no scrap count)"
+    return f"{name}: OEE {shown}{why} = {_apq(f, i)}"
 
 
 def summary(report: OeeReport, group: int = 0) -> str:

@@ -18,7 +18,6 @@ from app.model.signals import DOWN_REASONS
 from app.oee import text
 from app.oee.report import OeeReport
 from app.ui.theme import colour_plot
-from app.ui.widgets import scrolling
 
 #: Height of a machine's row on screen (px): as many rows as fit are shown, the wheel scrolls through more.
 ROW_PX = 18
@@ -53,12 +52,51 @@ class _NamesAxis(pg.AxisItem):
         return out
 
 
+class _Labels(pg.GraphicsObject):
+    """Texts beside bars, one item for a whole chart: only those in view are painted, in screen pixels
+    (a TextItem per bar costs ~1 ms each to make and place: thousands would freeze the GUI)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.entries: list[tuple[float, float, str]] = []
+        self.colour = QtGui.QColor(0, 0, 0)
+
+    def set(self, entries: list[tuple[float, float, str]], colour: QtGui.QColor) -> None:
+        self.entries, self.colour = entries, colour
+        self.update()
+
+    def set_area(self, x0: float, y0: float, x1: float, y1: float) -> None:
+        """The data area the labels may fall in (their bounding rectangle)."""
+        self.prepareGeometryChange()
+        self._area = QtCore.QRectF(x0, y0, x1 - x0, y1 - y0)
+
+    def boundingRect(self) -> QtCore.QRectF:
+        return getattr(self, "_area", QtCore.QRectF())
+
+    def paint(self, p: QtGui.QPainter, *_args) -> None:
+        vb = self.getViewBox()
+        if vb is None or not self.entries:
+            return
+        tr = p.transform()  # item → device: the texts are drawn unscaled at the mapped points
+        (_x0, _x1), (y0, y1) = vb.viewRange()
+        lo, hi = min(y0, y1) - 1, max(y0, y1) + 1
+        p.save()
+        p.resetTransform()
+        p.setPen(self.colour)
+        half = p.fontMetrics().ascent() / 2 - 1
+        for x, y, label in self.entries:
+            if lo <= y <= hi:
+                at = tr.map(QtCore.QPointF(x, y))
+                p.drawText(QtCore.QPointF(at.x() + 3, at.y() + half), label)
+        p.restore()
+
+
 def _plot(parent: QtWidgets.QWidget, axes: dict[str, pg.AxisItem]) -> pg.PlotWidget:
     plot = pg.PlotWidget(parent, axisItems=axes)
     plot.hideButtons()
     plot.setMenuEnabled(False)
     plot.setMouseEnabled(x=False, y=False)
-    plot.setMinimumHeight(60)
+    plot.setMinimumHeight(40)
     return plot
 
 
@@ -95,13 +133,13 @@ class OeeDock(QtWidgets.QDockWidget):
         layout.setSpacing(3)
         top = QtWidgets.QHBoxLayout()
         self.source = QtWidgets.QComboBox()
-        self.source.addItem("Recorded history", "history")
-        self.source.addItem("Last simulation run", "simulation")
+        self.source.addItem("Recorded", "history")
+        self.source.addItem("Last run", "simulation")
         self.source.setToolTip("Whose OEE: the recorded history (the What-if dock's actuals window) or the last what-if run")
         self.scope = QtWidgets.QComboBox()
         self.scope.setToolTip("The group whose machines, waterfall and Pareto are shown")
         self.scope.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.scope.setMinimumContentsLength(12)
+        self.scope.setMinimumContentsLength(8)
         top.addWidget(self.source)
         top.addWidget(self.scope, 1)
         layout.addLayout(top)
@@ -116,9 +154,10 @@ class OeeDock(QtWidgets.QDockWidget):
         self._build_losses()
         self._build_hourly()
         layout.addLayout(self._reason_row())
-        scroll = scrolling(body, self)  # short: it scrolls instead of making the window taller
-        scroll.setMinimumHeight(1)  # stacked with the other docks before they are tabbed: no height of its own
-        self.setWidget(scroll)
+        # Stacked with the other docks before they are tabbed (a first start), it must not make the window taller:
+        # a minimum of its own overrides its layout's (its charts squeeze, and grow back once tabbed).
+        body.setMinimumSize(1, 1)
+        self.setWidget(body)
         self.source.currentIndexChanged.connect(lambda _i: self.source_changed.emit(self.source_key))
         self.scope.currentIndexChanged.connect(lambda _i: self._on_scope())
         self._follow_palette()
@@ -142,10 +181,12 @@ class OeeDock(QtWidgets.QDockWidget):
         self.bars_plot.setLabel("bottom", "OEE (%)")
         self.bars = pg.BarGraphItem(x0=[], y=[], height=0.7, width=[])
         self.bars_plot.addItem(self.bars)
-        self.bar_texts: list[pg.TextItem] = []
+        self.bar_texts = _Labels()
+        self.bars_plot.addItem(self.bar_texts, ignoreBounds=True)
         self.bars_plot.scene().sigMouseClicked.connect(self._on_click)
+        self.bars_plot.scene().sigMouseMoved.connect(self._on_hover)
         self.bars_plot.getViewBox().sigResized.connect(lambda *_: self._fit_rows())
-        self.tabs.addTab(self.bars_plot, "Machines")
+        self.tabs.addTab(self.bars_plot, "OEE")
 
     def _build_losses(self) -> None:
         self.steps_axis = _NamesAxis("left", 96)
@@ -154,7 +195,8 @@ class OeeDock(QtWidgets.QDockWidget):
         self.fall_plot.setLabel("bottom", "share of the time (%)")
         self.fall = pg.BarGraphItem(x0=[], y=[], width=[], height=0.65)
         self.fall_plot.addItem(self.fall)
-        self.fall_texts: list[pg.TextItem] = []
+        self.fall_texts = _Labels()
+        self.fall_plot.addItem(self.fall_texts, ignoreBounds=True)
         self.tabs.addTab(self.fall_plot, "Losses")
         self.reasons_axis = _NamesAxis("left", 96)
         self.pareto_plot = _plot(self, {"left": self.reasons_axis})
@@ -162,7 +204,8 @@ class OeeDock(QtWidgets.QDockWidget):
         self.pareto_plot.setLabel("bottom", "downtime (h)")
         self.pareto = pg.BarGraphItem(x0=[], y=[], height=0.6, width=[], brush=pg.mkBrush(*LOSS))
         self.pareto_plot.addItem(self.pareto)
-        self.pareto_texts: list[pg.TextItem] = []
+        self.pareto_texts = _Labels()
+        self.pareto_plot.addItem(self.pareto_texts, ignoreBounds=True)
         self.tabs.addTab(self.pareto_plot, "Reasons")
 
     def _build_hourly(self) -> None:
@@ -182,11 +225,13 @@ class OeeDock(QtWidgets.QDockWidget):
 
     def _reason_row(self) -> QtWidgets.QHBoxLayout:
         row = QtWidgets.QHBoxLayout()
-        self.reason_label = QtWidgets.QLabel("Down reason: select a down machine")
+        self.reason_label = QtWidgets.QLabel("Reason:")
         self.reason_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.reason = QtWidgets.QComboBox()
         self.reason.setEditable(True)
         self.reason.addItems(DOWN_REASONS)
+        self.reason.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.reason.setMinimumContentsLength(9)
         self.reason.setToolTip("Why the selected machine is down (kept in the history; the OEE's Pareto uses it)")
         self.record = QtWidgets.QPushButton("Record")
         self.record.setToolTip("Give this reason to the machine's down period (from when it went down until it is back)")
@@ -238,7 +283,11 @@ class OeeDock(QtWidgets.QDockWidget):
         on = machine is not None
         self.reason.setEnabled(on)
         self.record.setEnabled(on)
-        self.reason_label.setText(f"{machine} is down — reason:" if on else "Down reason: select a down machine")
+        self.reason_label.setText(f"{machine} down:" if on else "Reason:")
+        self.reason_label.setToolTip(
+            f"{machine} is down now: why? (kept in the history for its down period)" if on
+            else "Select a machine that is down to record why (kept in the history; the Reasons tab uses it)"
+        )
 
     def bar_centre(self, machine: str) -> QtCore.QPoint:
         """Where ``machine``'s bar is drawn, in the machines chart's viewport (for a click)."""
@@ -264,16 +313,10 @@ class OeeDock(QtWidgets.QDockWidget):
         self._draw_losses(r, g)
         self._draw_hourly(r)
 
-    def _texts(self, plot: pg.PlotWidget, items: list[pg.TextItem], entries: list[tuple[float, float, str]], anchor) -> None:
-        for item in items:
-            plot.removeItem(item)
-        items.clear()
-        colour = self.palette().color(QtGui.QPalette.ColorRole.Text)
-        for x, y, label in entries:
-            item = pg.TextItem(label, color=colour, anchor=anchor)
-            item.setPos(x, y)
-            plot.addItem(item)
-            items.append(item)
+    def _texts(self, labels: _Labels, entries: list[tuple[float, float, str]]) -> None:
+        top = max([x for x, _y, _t in entries], default=0.0)
+        labels.set_area(-1.0, -1.0, max(200.0, 3 * top), len(entries) + 1.0)  # bars start at 0, texts after them
+        labels.set(entries, self.palette().color(QtGui.QPalette.ColorRole.Text))
 
     def _draw_bars(self) -> None:
         n = len(self.rows)
@@ -281,8 +324,7 @@ class OeeDock(QtWidgets.QDockWidget):
         self.bars.setOpts(x0=np.zeros(n), y=np.arange(n), width=values, height=0.7)
         self._brush_bars()
         self.names_axis.names = [r.machine for r in self.rows]
-        labels = [(float(values[k]), k, f" {r.text}") for k, r in enumerate(self.rows)]
-        self._texts(self.bars_plot, self.bar_texts, labels, (0, 0.5))
+        self._texts(self.bar_texts, [(float(values[k]), k, r.text) for k, r in enumerate(self.rows)])
         self.bars_plot.getViewBox().setLimits(yMin=-0.6, yMax=max(n, 1) - 0.4, xMin=0, xMax=125)
         self._fit_rows()
         self.names_axis.picture = None
@@ -297,8 +339,9 @@ class OeeDock(QtWidgets.QDockWidget):
     def _brush_bars(self) -> None:
         if not self.rows:
             return
-        brushes = [pg.mkBrush(*(SELECTED if r.machine in self.selected else BAR)) for r in self.rows]
-        self.bars.setOpts(brushes=brushes, pens=[pg.mkPen(None)] * len(self.rows))
+        plain, chosen = pg.mkBrush(*BAR), pg.mkBrush(*SELECTED)
+        brushes = [chosen if r.machine in self.selected else plain for r in self.rows]
+        self.bars.setOpts(brushes=brushes, pen=pg.mkPen(None))
 
     def _draw_losses(self, r: OeeReport, g: int) -> None:
         steps = text.waterfall_steps(r.groups, g)
@@ -308,8 +351,7 @@ class OeeDock(QtWidgets.QDockWidget):
         )
         self.steps_axis.names = [s.label for s in steps]
         self.steps_axis.picture = None
-        labels = [(s.bottom + s.height, k, f" {s.text}") for k, s in enumerate(steps)]
-        self._texts(self.fall_plot, self.fall_texts, labels, (0, 0.5))
+        self._texts(self.fall_texts, [(s.bottom + s.height, k, s.text) for k, s in enumerate(steps)])
         self.fall_plot.getViewBox().setRange(xRange=(0, 140), yRange=(-0.6, max(len(steps), 1) - 0.4), padding=0)
         members = r.tree.members(g)
         rows = text.pareto_rows(r.machines, members)
@@ -317,7 +359,7 @@ class OeeDock(QtWidgets.QDockWidget):
         self.pareto.setOpts(x0=np.zeros(len(rows)), y=np.arange(len(rows)), width=hours, height=0.6)
         self.reasons_axis.names = [reason for reason, _h, _t in rows]
         self.reasons_axis.picture = None
-        self._texts(self.pareto_plot, self.pareto_texts, [(h, k, f" {t}") for k, (_r, h, t) in enumerate(rows)], (0, 0.5))
+        self._texts(self.pareto_texts, [(h, k, t) for k, (_r, h, t) in enumerate(rows)])
         top = float(hours.max()) if len(hours) else 1.0
         self.pareto_plot.getViewBox().setRange(xRange=(0, top * 2.2), yRange=(-0.6, max(len(rows), 1) - 0.4), padding=0)
 
@@ -340,6 +382,13 @@ class OeeDock(QtWidgets.QDockWidget):
         if 0 <= k < len(self.rows):
             ctrl = bool(event.modifiers() & QtCore.Qt.KeyboardModifier.ControlModifier)
             self.machine_clicked.emit(self.rows[k].machine, ctrl)
+
+    def _on_hover(self, scene_pos: QtCore.QPointF) -> None:
+        vb, tip = self.bars_plot.getViewBox(), ""
+        if self.report is not None and vb.sceneBoundingRect().contains(scene_pos):
+            k = round(vb.mapSceneToView(scene_pos).y())
+            tip = text.bar_tooltip(self.report, self.rows[k].index) if 0 <= k < len(self.rows) else ""
+        self.bars_plot.setToolTip(tip)
 
     def _on_record(self) -> None:
         reason = self.reason.currentText().strip()
