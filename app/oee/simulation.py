@@ -6,6 +6,9 @@ the operations it finished and the parts scrapped per part type. The branches of
 - planned stop = off shift + maintenance; downtime = ``down`` (the engine's failures: reason "breakdown"),
   ``setup``, ``starved``, ``blocked``; run = running;
 - ideal time = operations × the factory's mean cycle time ÷ servers (the cycle the machine is designed for);
+- a station of several servers is read on the time it *showed* each state (running while any server runs:
+  the engine's ``shown_state_s``, the plant's own definition), as its recorded history is, so that its idle
+  servers are speed loss in both sources;
 - scrap: the engine counts scrapped parts per part type, so a station's scrap is known where it is the only
   station that scraps that part type on its route (or it scraps nothing); where several stations scrap the
   same part type the split between them is not known and their quality is unknown, never guessed.
@@ -51,6 +54,10 @@ def replication_losses(factory: Factory, model, r) -> LossTimes:
     has = rows >= 0
     state = np.zeros((n, len(MACHINE_STATES)))
     src = np.asarray(r.state_s, dtype=float)
+    shown = np.asarray(getattr(r, "shown_state_s", np.zeros((0, 0))), dtype=float)
+    servers_of = np.array([s.servers for s in model.stations])
+    if shown.shape == src.shape:  # a station of several servers: the time it *showed*, as a plant's State says
+        src = np.where((servers_of > 1)[:, None], shown, src)
     state[has, : src.shape[1]] = src[rows[has]]
     ops = np.zeros(n)
     ops[has] = np.asarray(r.completed_ops, dtype=float)[rows[has]]

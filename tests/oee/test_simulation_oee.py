@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from app.model.factory import Calendar, Shift
+from app.model.signals import MACHINE_STATES
 from app.oee.losses import STATE_REASONS, figures, pareto, waterfall
 from app.oee.report import simulation_report
 from app.oee.simulation import SIM_DOWN_REASON, run_losses, station_scrap
@@ -82,3 +83,15 @@ def test_where_two_stations_scrap_one_part_type_their_quality_is_unknown_never_s
     fig = figures(t)
     assert math.isnan(fig.quality[0]) and math.isnan(fig.oee[1])
     assert np.isfinite(fig.availability).all() and np.isfinite(fig.performance).all()
+
+
+def test_a_station_of_several_servers_is_read_as_its_plant_shows_it():
+    f = line_factory([{"cycle": exp(50.0), "servers": 3}], exp(30.0), horizon_s=2 * DAY, warmup_s=3600.0, replications=1)
+    model = compile_model(f)
+    r = simulate(model, 0)
+    t = run_losses(f, model, [r])[0]
+    running = MACHINE_STATES.index("running")
+    assert t.run_s[0] == pytest.approx(r.shown_state_s[0, running])  # running while any of the 3 runs
+    assert t.run_s[0] > r.state_s[0, running]  # more than each server's mean running time
+    # utilisation 50 / (3 × 30) = 0.56 per server: the shown run time holds idle servers, which are speed loss
+    assert 0.4 < figures(t).performance[0] < 0.8
