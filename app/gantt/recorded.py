@@ -34,31 +34,40 @@ def held_intervals(
     >>> starts.tolist(), ends.tolist(), codes.tolist()
     ([10.0, 40.0, 50.0], [40.0, 50.0, 100.0], [0, 4, -2])
     """
-    p_start = np.array([a for a, _b in periods], dtype=float)
-    p_end = np.array([b for _a, b in periods], dtype=float)
-    bounds: list[float] = [t0]
-    codes: list[int] = []
-    at = t0  # where the intervals made so far end
-    for k, sample in enumerate(samples):
-        p = int(np.searchsorted(p_start, sample.received, side="right")) - 1
-        if p < 0 or sample.received > p_end[p]:
-            continue  # received while the link was down (it cannot vouch for it)
-        nxt = samples[k + 1].t if k + 1 < len(samples) else math.inf
-        a, b = max(sample.t, p_start[p], t0), min(nxt, p_end[p], t1)
-        if b <= a:
-            continue
-        code = code_in(sample.value, table) if sample.good else math.nan
-        if a > at:  # nothing vouched for the state between the last value's end and this one
-            codes.append(NO_DATA)
-            bounds.append(a)
-        codes.append(NO_DATA if math.isnan(code) else int(code))
-        bounds.append(b)
-        at = b
-    if at < t1:
-        codes.append(NO_DATA)
-        bounds.append(t1)
-    edges = np.array(bounds)
-    return merged(edges[:-1], edges[1:], np.array(codes, dtype=np.int8))
+    if not samples:
+        return np.array([t0]), np.array([t1]), np.array([NO_DATA], dtype=np.int8)
+    p_start = np.array([a for a, _b in periods] or [math.inf], dtype=float)
+    p_end = np.array([b for _a, b in periods] or [math.inf], dtype=float)
+    t = np.fromiter((x.t for x in samples), float, len(samples))
+    received = np.fromiter((x.received for x in samples), float, len(samples))
+    known: dict[object, float] = {}  # a machine reports few distinct values: map each once
+
+    def code(x: StateSample) -> float:
+        if not x.good:
+            return math.nan
+        if x.value not in known:
+            known[x.value] = code_in(x.value, table)
+        return known[x.value]
+
+    codes = np.fromiter((code(x) for x in samples), float, len(samples))
+    p = np.searchsorted(p_start, received, side="right") - 1
+    inside = p >= 0
+    p = np.maximum(p, 0)
+    inside &= received <= p_end[p]  # received while the link was up: it vouches for it
+    nxt = np.append(t[1:], math.inf)
+    a = np.maximum(np.maximum(t, p_start[p]), t0)
+    b = np.minimum(np.minimum(nxt, p_end[p]), t1)
+    keep = inside & (b > a)
+    a, b, c = a[keep], b[keep], np.where(np.isnan(codes[keep]), NO_DATA, codes[keep]).astype(np.int8)
+    # the gaps between what was vouched for (before the first value, after a link went down) are no data
+    gap_from = np.concatenate([[t0], b])
+    gap_to = np.concatenate([a, [t1]])
+    gaps = gap_to > gap_from
+    starts = np.concatenate([a, gap_from[gaps]])
+    ends = np.concatenate([b, gap_to[gaps]])
+    all_codes = np.concatenate([c, np.full(int(gaps.sum()), NO_DATA, dtype=np.int8)])
+    order = np.argsort(starts, kind="stable")
+    return merged(starts[order], ends[order], all_codes[order])
 
 
 def recorded_bars(history: History, factory: Factory, t0: float, t1: float) -> GanttBars:
