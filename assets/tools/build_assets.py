@@ -341,7 +341,7 @@ def demo_factory(extents: dict[str, np.ndarray]) -> dict:
     extra = {"cnc": "SpindleLoad", "press": "PressForce", "robot_cell": "AxisLoad"}
     for m in machines:
         base = f"nsu=urn:floortwin:plantsim;s=Machines/{m['id']}"
-        signals = ["State", "Temperature", "Power", "PartCount", "Level", "Alarm", "AlarmText"]
+        signals = ["State", "Temperature", "Power", "PartCount", "Level", "Alarm", "AlarmText", "DownReason"]
         if m["kind"] in extra:
             signals.append(extra[m["kind"]])
         m["tags"] = {sig: f"{base}/{sig}" for sig in signals}

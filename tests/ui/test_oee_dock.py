@@ -1,5 +1,6 @@
 """The OEE dashboard on the real window: bars for the demo's machines after a what-if run, a click on a bar
-selects its machine, and an operator's reason for a down machine is recorded and then used."""
+selects its machine, the plant's reason code gives down time its reason, and an operator's reason for a down
+machine is recorded and then used. (Down time without any reason is "unassigned": tests/oee.)"""
 
 from __future__ import annotations
 
@@ -73,11 +74,13 @@ def test_an_operators_reason_for_a_down_machine_is_recorded_and_used(qloop, make
             return 0.0
         return float(r.machines.downtime_s[reason][r.machines.machines.index("CNC-03")])
 
-    # The demo binds no reason code: its down time is unassigned, never a made-up reason
-    qtbot.waitUntil(lambda: (w.oee.refresh() or True) and downtime(UNASSIGNED) > 0, timeout=30_000)
+    # The demo binds the plant's reason code: its down time is the plant's "breakdown"
+    qtbot.waitUntil(lambda: (w.oee.refresh() or True) and downtime("breakdown") > 0, timeout=30_000)
+    assert downtime(UNASSIGNED) == 0.0
     dock.reason.setCurrentText("tool change")
     qtbot.mouseClick(dock.record, QtCore.Qt.MouseButton.LeftButton)
     entries = read_reasons(w.console.history_path())
     assert [(e.machine, e.reason) for e in entries] == [("CNC-03", "tool change")]
+    # the operator's reason names the whole down period, over the plant's code
     qtbot.waitUntil(lambda: downtime("tool change") > 0, timeout=30_000)
-    assert downtime(UNASSIGNED) == 0.0  # the whole down period has the operator's reason
+    assert downtime("breakdown") == 0.0
