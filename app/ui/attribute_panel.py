@@ -53,11 +53,12 @@ class AttributePanel(QtWidgets.QWidget):
         self.write = QtWidgets.QPushButton("&Write…")
         for button in (self.refresh, self.watch, self.write):
             button.setEnabled(False)
+            # The buttons may share a narrow dock (the left side is ~230 px at 1366×768): never wider than it.
+            button.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Fixed)
         buttons = QtWidgets.QHBoxLayout()
         buttons.addWidget(self.refresh)
         buttons.addWidget(self.watch)
         buttons.addWidget(self.write)
-        buttons.addStretch(1)
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
