@@ -70,6 +70,8 @@ def prediction_interval(values: npt.ArrayLike, confidence: float = 0.95) -> tupl
 #: The equivalence margin: "fits" claims the actual is within this share of the prediction.
 FIT_MARGIN = 0.10
 FITS, OUTSIDE, NOT_ENOUGH = "fits", "outside", "not enough data"
+#: Beyond this much recorded time (minutes: 30 days) a "needs ≥ …" adds that it cannot be told in practice.
+PRACTICAL_MIN = 30 * 1440
 
 
 def fit_outcome(
@@ -82,6 +84,10 @@ def fit_outcome(
     'fits'
     >>> fit_outcome([10, 30, 20, 15, 25], 0.0, 600, unit="parts/h")[:2]  # 10 min is far too short to tell
     ('not enough data', '≥ 25 h, ≈ 482 parts')
+    >>> fit_outcome([0.5, 3, 1, 0.2, 2.5], 1.0, 300, unit="%")[1]  # a rack's blocked share, 5 min recorded
+    '≥ 3 days'
+    >>> fit_outcome([0.5, 3, 1, 0.2, 2.5], 1.0, 7200, unit="%")[1]  # the same spread over a 2-hour window
+    '≥ 58 days: too variable to tell in practice'
     """
     v = np.asarray(base_vals, float)
     v = v[np.isfinite(v)]
@@ -109,6 +115,8 @@ def fit_outcome(
     needs = f"≥ {duration_text(need_min)}"
     if unit == "parts/h" and mean > 0:
         needs += f", ≈ {math.ceil(mean * need_min / 60)} parts"
+    if need_min > PRACTICAL_MIN:  # "≥ 989 days" is true, but what the reader needs is: this cannot be told
+        needs += ": too variable to tell in practice"
     return NOT_ENOUGH, needs, (lo, hi)
 
 

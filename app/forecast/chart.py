@@ -109,11 +109,11 @@ def made_text(made_h: float, now_h: float, time_scale: float = 1.0) -> str:
     >>> made_text(0.4, 0.4), made_text(0.5, 0.5 + 25 / 60, time_scale=20.0)
     ('forecast made just now, 24 min into the shift', 'forecast made 25 min ago (plant time), 30 min into the shift')
     """
-    from app.sim.numbers import format_duration
+    from app.sim.numbers import format_span
 
-    into = f"{format_duration(max(made_h, 0.0) * 3600.0)} into the shift"
+    into = f"{format_span(max(made_h, 0.0) * 3600.0)} into the shift"
     ago_s = (now_h - made_h) * 3600.0
     if ago_s < 60.0:  # under a minute: the forecast is the plant as it is
         return f"forecast made just now, {into}"
     clock = "" if time_scale == 1.0 else " (plant time)"
-    return f"forecast made {format_duration(ago_s)} ago{clock}, {into}"
+    return f"forecast made {format_span(ago_s)} ago{clock}, {into}"

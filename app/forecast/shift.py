@@ -166,20 +166,20 @@ def shift_text(start: float, end: float, now: float, time_scale: float = 1.0) ->
     """The shift in words. On a plant at real time, local clock times: "shift 06:00–14:00, 4 h 50 min left"
     (or "over"). On a faster plant the shift is plant time — its length and what is left, as the chart's
     axis and the forecast count — and the clock time it ends at:
-    "shift of 8 h plant time (20× real time), 4.8 h left; ends 06:24".
+    "shift of 8 h plant time (20× real time), 4 h 48 min left; ends 06:24".
 
     >>> shift_text(0.0, 1440.0, 720.0, time_scale=20.0).split(";")[0]
     'shift of 8 h plant time (20× real time), 4 h left'
     """
     from datetime import datetime
 
-    from app.sim.numbers import format_duration
+    from app.sim.numbers import format_duration, format_span
 
     left = end - now
     if time_scale == 1.0:
         span = f"shift {datetime.fromtimestamp(start):%H:%M}–{datetime.fromtimestamp(end):%H:%M}"
-        return f"{span}, {format_duration(left)} left" if left > 0 else f"{span}, over"
+        return f"{span}, {format_span(left)} left" if left > 0 else f"{span}, over"
     span = f"shift of {format_duration((end - start) * time_scale)} plant time ({time_scale:g}× real time)"
     if left <= 0:
         return f"{span}, over"
-    return f"{span}, {format_duration(left * time_scale)} left; ends {datetime.fromtimestamp(end):%H:%M}"
+    return f"{span}, {format_span(left * time_scale)} left; ends {datetime.fromtimestamp(end):%H:%M}"

@@ -140,6 +140,28 @@ def format_duration(seconds: float) -> str:
     return f"{seconds:g} s"  # pragma: no cover - the loop always returns
 
 
+def format_span(seconds: float) -> str:
+    """A span of clock time as a clock reads it, to the minute: ``"45 s"``, ``"10 min"``, ``"4 h 50 min"``,
+    ``"3 days 2 h"`` — for time left, time ago and time into a shift (never ``"9.88 min"``).
+
+    >>> format_span(593), format_span(17400), format_span(21720), format_span(3600), format_span(266400), format_span(42)
+    ('10 min', '4 h 50 min', '6 h 2 min', '1 h', '3 days 2 h', '42 s')
+    """
+    if seconds is None or not math.isfinite(seconds):
+        return UNKNOWN
+    if abs(seconds) < 60:
+        return f"{round(seconds)} s"
+    minutes = round(seconds / 60)
+    if abs(minutes) < 60:
+        return f"{minutes} min"
+    if abs(minutes) < 48 * 60:
+        h, m = divmod(minutes, 60)
+        return f"{h} h {m} min" if m else f"{h} h"
+    hours = round(seconds / 3600)
+    d, h = divmod(hours, 24)
+    return f"{d} days {h} h" if h else f"{d} days"
+
+
 def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     """About ``count`` round values (1, 2, 2.5 or 5 × 10ᵏ apart) inside [low, high], for a scale's labels."""
     if not (math.isfinite(low) and math.isfinite(high)):

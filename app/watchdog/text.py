@@ -32,11 +32,19 @@ def ratio_text(ratio: float, half_width: float) -> str:
     return f"{round_to_interval(ratio, half_width)[0]}×"
 
 
-def _value(change: Change) -> str:
+def _value(change: Change, relative: float = math.nan) -> str:
+    """The new value, rounded to its interval when ``relative`` (its half-width as a share of it) is known:
+    ``400 s`` for 400.5 s ± 3.7%, never ``400.5 s``."""
+
+    def shown(x: float) -> str:
+        if math.isfinite(relative) and relative > 0:
+            return round_to_interval(x, x * relative)[0]
+        return format_number(x)
+
     if isinstance(change, MachineParam):
-        return f"{format_number(float(change.value))} s"
+        return f"{shown(float(change.value))} s"
     if isinstance(change, Demand):
-        return f"{change.part} every {format_number(change.interarrival_mean_s)} s"
+        return f"{change.part} every {shown(change.interarrival_mean_s)} s"
     return type(change).__name__
 
 
@@ -44,9 +52,10 @@ def recalibration_label(detection, changes: Sequence[Change]) -> str:
     """The one-click recalibration's label: ``Recalibrate CNC-03 cycle time to 1.18× (54 s)``. An arrival
     rate names the part flows whose time between arrivals changes (the first, and how many more)."""
     what = f"{detection.machine} {PARAM_WORDS[detection.param]}"
-    values = ", ".join(_value(c) for c in changes[:2])
+    relative = detection.half_width / detection.ratio if detection.ratio else math.nan
+    values = ", ".join(_value(c, relative) for c in changes[:2])
     if len(changes) > 2:  # a station where many flows enter: the button stays readable, the tooltip has all
-        values = f"{_value(changes[0])} and {len(changes) - 1} more part flows"
+        values = f"{_value(changes[0], relative)} and {len(changes) - 1} more part flows"
     return f"Recalibrate {what} to {ratio_text(detection.ratio, detection.half_width)} ({values})"
 
 
@@ -75,7 +84,10 @@ def log_rows(entries: Iterable[LogEntry], clock: Callable[[float], str] | None =
         action = ACTIONS.get(e.kind, e.kind)
         if e.kind == "recalibration" and e.old is not None and e.new is not None:
             unit = "" if e.param == "arrival" else " s"
-            action = f"recalibrated {format_number(e.old)}{unit} → {format_number(e.new)}{unit}"
+            relative = e.half_width / e.ratio if e.half_width is not None and e.ratio else math.nan
+            known = math.isfinite(relative) and relative > 0
+            new = round_to_interval(e.new, e.new * relative)[0] if known else format_number(e.new)
+            action = f"recalibrated {format_number(e.old)}{unit} → {new}{unit}"
         param = PARAM_WORDS.get(e.param, e.param)
         rows.append((show(e.t), e.machine, param, size_text(e.ratio, e.half_width), confidence_text(e.confidence), action))
     return rows
