@@ -191,12 +191,15 @@ def harm_text(predicted: Mapping[str, Band], before: Mapping[str, Band], window_
     This change is predicted to lower line output
     the model's mean with it is 142 parts against 237 without it.
     >>> text = harm_text({"CNC-02": Band("CNC-02", 4.55, 2.0, 20, 2.1)}, {"CNC-02": Band("CNC-02", 9.8, 1.0, 20, 3.0)}, 3600.0)
-    >>> for part in text.replace(". ", ".|").replace(": the", ":|the").split("|"):
+    >>> import re
+    >>> for part in re.split(r"(?<=[:.,]) (?=the |it |A |and |so )", text):
     ...     print(part)
     This change is predicted to lower CNC-02:
     the model's mean with it is 4.55 parts against 9.8 without it.
-    A 1 h stage cannot show this (a plant without the change makes at least 1 part in it, fewer than with it):
-    the stage would pass; watch longer to test it.
+    A 1 h stage cannot show this:
+    it fails only below what a plant without the change makes at least (1 part),
+    and the model expects more than that even with the change,
+    so the stage would pass; watch longer to test it.
     """
     hurt = [(kpi, band, before[kpi]) for kpi, band in predicted.items() if kpi in before and lowered(band, before[kpi])]
     if not hurt:
@@ -211,12 +214,12 @@ def harm_text(predicted: Mapping[str, Band], before: Mapping[str, Band], window_
     unseen = ""
     if blind:
         where = f"A {format_duration(window_s)} stage" if window_s is not None else "This stage"
-        least = "; ".join(
-            f"{'' if len(hurt) == 1 else kpi + ': '}a plant without the change makes at least "
-            f"{count_of(whole(w.low), 'part')} in it"
-            for kpi, w in blind
+        least = "; ".join(f"{'' if len(hurt) == 1 else kpi + ' '}{count_of(whole(w.low), 'part')}" for kpi, w in blind)
+        unseen = (
+            f" {where} cannot show this: it fails only below what a plant without the change makes at least "
+            f"({least}), and the model expects more than that even with the change, so the stage would pass; "
+            "watch longer to test it."
         )
-        unseen = f" {where} cannot show this ({least}, fewer than with it): the stage would pass; watch longer to test it."
     return f"This change is predicted to lower {names}: {figures}.{unseen}"
 
 

@@ -83,7 +83,8 @@ def test_a_harmful_change_a_short_stage_cannot_catch_says_it_would_pass():
     text = bands_text(predicted, before, 0.99, 3600.0)
     assert text.startswith("This change is predicted to lower CNC-02 throughput and line output: ")
     assert "the model's mean with it is 4.55 parts against 9.8 without it" in text
-    assert "A 1 h stage cannot show this (CNC-02 throughput: a plant without the change makes at least 1 part in it" in text
+    assert "A 1 h stage cannot show this: it fails only below what a plant without the change makes at least " in text
+    assert "at least (CNC-02 throughput 1 part), and the model expects more" in text  # the bound named by its count
     assert "the stage would pass; watch longer to test it." in text
     # bands kept without their spread (older runs): the old rule, the mean with it below the bound without it
     assert "predicted to lower" not in bands_text({CNC: Band(CNC, 4.55, 2.0, 20)}, {CNC: Band(CNC, 9.8, 1.0, 20)}, 0.99)
