@@ -306,8 +306,7 @@ class MqttSource:
             client.subscribe(topics)
         now = time.time()
         with self._tracking:
-            asked = set(self.tracker.rebirth_all(now)) | self._nodes
-            self.tracker.counts.rebirths_requested += len(asked - set(self.tracker.nodes))
+            asked = self.tracker.rebirth_all(now, self._nodes)
         for group, edge in sorted(asked):  # births are not retained: ask for them to learn the values now
             self._rebirth(client, group, edge, now)
         self._report(LinkState.CONNECTED, self._url())

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -185,12 +186,15 @@ class SparkplugTracker:
             stale += self._offline(key, node, None, whole_node=True)
         return stale
 
-    def rebirth_all(self, now: float) -> list[NodeKey]:
-        """Every edge node known, marked as asked for a rebirth now."""
+    def rebirth_all(self, now: float, also: Iterable[NodeKey] = ()) -> list[NodeKey]:
+        """The edge nodes to ask for a rebirth now: every one known (marked as asked: not again before
+        ``REBIRTH_INTERVAL_S``) and those in ``also`` (bound but not heard of yet: whatever they send before
+        their birth asks again, in case this request came before they were listening)."""
         for node in self.nodes.values():
             node.last_rebirth = now
-        self.counts.rebirths_requested += len(self.nodes)
-        return list(self.nodes)
+        asked = list(dict.fromkeys([*self.nodes, *also]))
+        self.counts.rebirths_requested += len(asked)
+        return asked
 
     # -- messages ----------------------------------------------------------------------------------
     def handle(self, topic: str, payload: bytes, now: float) -> Outcome:

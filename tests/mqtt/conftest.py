@@ -67,10 +67,14 @@ class EdgeNode:
         self.client.on_message = self._on_command
         self.port = port
         self.connected = threading.Event()
+        self.was_connected = False  # (the first connection publishes no birth: the host's rebirth request does)
         self.client.on_connect = self._on_connect
 
     def _on_connect(self, client: mqtt.Client, _userdata: object, _flags: object, _reason: object, _props: object) -> None:
         client.subscribe(self.topic("NCMD"), qos=0)  # at every connection: a new broker knows nothing of it
+        if self.was_connected:  # back on the broker: born again, as an edge node must (the host may have missed it)
+            threading.Thread(target=self.birth, daemon=True).start()
+        self.was_connected = True
         self.connected.set()
 
     def topic(self, kind: str, device: bool = False) -> str:
