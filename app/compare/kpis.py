@@ -86,12 +86,14 @@ class Observation:
 
 def sinks(factory: Factory) -> list[int]:
     """Machines where parts leave the plant: the last station of some part flow, or a step a branch sends
-    out of the line (``app.model.routing``)."""
+    out of the line (``app.model.routing``) — not an assembly station where that flow's parts are used up."""
     index = {m.id: i for i, m in enumerate(factory.machines)}
+    # parts used up at an assembly station (all but its bill's first line) end their routing there: no exit
+    used_up = {(m.id, b.part) for m in factory.machines if m.sim.assembly is not None for b in m.sim.assembly.bom[1:]}
     out = set()
     for f in factory.flows:
         for step, ways in enumerate(successors(f)):
-            if any(j == OUT for _, j in ways) and f.routing[step] in index:
+            if any(j == OUT for _, j in ways) and f.routing[step] in index and (f.routing[step], f.part) not in used_up:
                 out.add(index[f.routing[step]])
     return sorted(out)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from app.model.assembly import assembly_problems
 from app.model.factory import Distribution, Factory
 from app.model.hierarchy import check_hierarchy
 from app.model.kinds import get_kind, known_kinds
@@ -60,6 +61,7 @@ def check_factory(f: Factory) -> list[Problem]:
         problems += _distribution(flow.interarrival, f"flows[{i}].interarrival")
         problems += branch_problems(flow, f"flows[{i}]")
     problems += rework_problems(f)
+    problems += assembly_problems(f)
     calendar = f.simulation.calendar
     for k, w in enumerate(calendar.maintenance if calendar is not None else []):
         for j, ref in enumerate(w.machines):

@@ -201,6 +201,21 @@ class Rework(_Data):
     to: Identifier
 
 
+class BomLine(_Data):
+    """``n`` parts of type ``part`` go into each unit an assembly station makes."""
+
+    part: Identifier
+    n: Annotated[int, Field(ge=1, le=1000)] = 1
+
+
+class Assembly(_Data):
+    """An assembly station joins the parts of its bill of materials (``bom``: ``n`` of each type) into one unit,
+    which goes on along the routing of the BOM's first part type; the other parts are used up there (their
+    routings end at it). Checked by ``app.model.assembly.assembly_problems``."""
+
+    bom: list[BomLine] = Field(min_length=1, max_length=100)
+
+
 class MachineSim(_Data):
     """Parameters the production simulation uses for one machine."""
 
@@ -219,6 +234,8 @@ class MachineSim(_Data):
     scrap: Annotated[float, Field(ge=0, lt=1)] = 0.0
     #: The share it sends back for rework, and where.
     rework: Rework | None = None
+    #: An assembly station: the parts it joins into one (None: it works on one part at a time).
+    assembly: Assembly | None = None
 
     @model_validator(mode="after")
     def _some_parts_go_on(self) -> MachineSim:

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from app.model.signals import MACHINE_STATES
+from app.sim.assembly import kit_buffers
 from app.sim.model import SimModel
 from app.sim.orders import waiting_orders
 from app.sim.routing import BRANCH as _BRANCH
@@ -108,6 +109,8 @@ class ReplicationResult:
     backlog_area: list[float] = field(default_factory=list)  # per part type: ∫ orders waiting dt
     scrap: list[int] = field(default_factory=list)  # per part type: parts scrapped
     scrap_time_sum_s: list[float] = field(default_factory=list)  # per part type: their summed times in the system
+    used: list[int] = field(default_factory=list)  # per part type: parts used up in an assembly (not made)
+    used_time_sum_s: list[float] = field(default_factory=list)  # per part type: their summed times in the system
     #: (stations, states) seconds the *station* showed each state (``shown_state``: running while any server
     #: runs) — what a plant's one State tag records; equal to ``state_s`` for a station of one server. Empty:
     #: not kept (results stored before it was).
@@ -253,10 +256,19 @@ def _assemble(
     p_order: list[float] = []
     p_pos: list[int] = []
 
-    # Stations
-    occupancy = [0] * ns  # parts held: in service/blocked + queued + reserved in transit
-    queue: list[deque[int]] = [deque() for _ in range(ns)]
-    free = [list(range(servers[i])) for i in range(ns)]  # idle server indices
+    # Assembly stations: each line of a bill of materials gets a kit buffer of its own, a station of no servers
+    # after the real ones (index ns + …) that the routes of that part type lead to instead; a kit complete in
+    # every buffer goes onto a free server of the assembly station (app.sim.assembly).
+    kits = kit_buffers(model)
+    routes = kits.routes
+    nq = ns + len(kits.owner)  # stations and kit buffers
+    is_assembly = kits.is_assembly
+    capacity += kits.capacity
+
+    # Stations (and kit buffers)
+    occupancy = [0] * nq  # parts held: in service/blocked + queued + reserved in transit
+    queue: list[deque[int]] = [deque() for _ in range(nq)]
+    free = [list(range(servers[i])) if i < ns else [] for i in range(nq)]  # idle server indices
     srv_part = [[-1] * servers[i] for i in range(ns)]
     srv_state = [[_IDLE] * servers[i] for i in range(ns)]
     srv_ver = [[0] * servers[i] for i in range(ns)]
@@ -269,7 +281,7 @@ def _assemble(
     off = [False]  # the plant is outside its working time (a calendar)
     last_cycle = [s.cycle.mean_s for s in st]
     # (station, server) blocked on this station, or (-1, source)
-    waiters: list[deque[tuple[int, int]]] = [deque() for _ in range(ns)]
+    waiters: list[deque[tuple[int, int]]] = [deque() for _ in range(nq)]
     # Orders: each source's next order to admit arrives at order_t[k] (already, when the source is waiting).
     # Orders waiting at a source are not stored one by one: they are the arrivals between order_t[k] and now,
     # drawn from the source's stream when they are admitted (or counted at the end).
@@ -292,8 +304,10 @@ def _assemble(
     wip = 0
     wip_area = 0.0
     wip_last = 0.0
-    occ_area = [0.0] * ns  # ∫ occupancy dt per station after the warm-up
-    occ_last = [0.0] * ns
+    occ_area = [0.0] * nq  # ∫ occupancy dt per station after the warm-up
+    occ_last = [0.0] * nq
+    used_n = [0] * npart  # parts used up in an assembly, per part type
+    used_time = [0.0] * npart
     cum_out = [0] * npart  # exits since t=0 (for the series)
     scrap_n = [0] * npart
     scrap_time = [0.0] * npart
@@ -386,6 +400,47 @@ def _assemble(
             start(j, free[j].pop(), part, now)
         else:
             queue[j].append(part)
+            if j >= ns:  # a kit buffer: perhaps a kit is complete
+                assemble(kits.owner[j - ns], now)
+
+    def assemble(a: int, now: float) -> None:
+        """Assembly station a starts a kit on each free server while every kit buffer holds its parts: the
+        first part of the first line goes on as the unit, the others are used up; their places free."""
+        kit = kits.lines[a]
+        while free[a] and not halt[a] and all(len(queue[q]) >= n for q, n in kit):
+            unit = -1
+            for q, n in kit:
+                for _ in range(n):
+                    part = queue[q].popleft()
+                    if unit < 0:
+                        unit = part
+                    else:
+                        use_up(part, now)
+                occupy(q, -n, now)
+            occupy(a, 1, now)
+            start(a, free[a].pop(), unit, now)
+            for q, n in kit:  # the places freed let waiting parts in
+                for _ in range(n):
+                    if not waiters[q]:
+                        break
+                    wi, ws = waiters[q].popleft()
+                    if wi < 0:
+                        admit(ws, now)
+                    else:
+                        move_on(wi, ws, srv_part[wi][ws], now)
+
+    def use_up(part: int, now: float) -> None:
+        """A part goes into an assembled unit: it leaves the system (counted per part type, not as made)."""
+        nonlocal wip, wip_area, wip_last
+        wip_area += wip * (now - wip_last)
+        wip_last = now
+        wip -= 1
+        if now >= warmup:
+            k = p_type[part]
+            used_n[k] += 1
+            used_time[k] += now - p_born[part]
+        while cap_waiting and wip < (wip_cap or 0):
+            admit(cap_waiting.popleft(), now)
 
     def occupy(i: int, delta: int, now: float) -> None:
         """Station i holds ``delta`` more parts from now (its exact time-average follows)."""
@@ -410,6 +465,8 @@ def _assemble(
                 admit(ws, now)
             else:
                 move_on(wi, ws, srv_part[wi][ws], now)
+        elif is_assembly[i]:
+            assemble(i, now)
 
     def move_on(i: int, s: int, part: int, now: float) -> None:
         """Part finished at station i, server s: leave the system, travel on, or block."""
@@ -533,7 +590,7 @@ def _assemble(
             p_type.append(k)
             p_born.append(0.0)
             p_order.append(0.0)
-            p_pos.append(routes[k].index(i))  # a station visited twice: its first visit
+            p_pos.append(model.routes[k].index(i))  # a station visited twice: its first visit
             return len(p_type) - 1
 
         for i, s0 in enumerate(initial.stations):
@@ -549,8 +606,10 @@ def _assemble(
                     srv_end[i][s] = left
                     push(heap, (left, next(counter), _DONE, i, s, srv_ver[i][s]))
             for k in s0.waiting:
-                queue[i].append(new_part(k, i))
-            occupancy[i] = s0.parts
+                q = routes[k][model.routes[k].index(i)]  # an assembly station's parts wait in their kit buffers
+                queue[q].append(new_part(k, i))
+                occupancy[q] += 1
+            occupancy[i] += len(s0.in_service)
             wip += s0.parts
             if is_down:
                 failed[i] = True
@@ -579,6 +638,8 @@ def _assemble(
                     push(heap, (end, next(counter), _DONE if state == _RUN else _SETUP_DONE, i, s, srv_ver[i][s]))
             while free[i] and queue[i]:
                 start(i, free[i].pop(), queue[i].popleft(), now)
+            if is_assembly[i]:
+                assemble(i, now)
         if multi[i]:
             reshow(i, now)
         if op_clock[i]:
@@ -722,7 +783,7 @@ def _assemble(
                 series_t.append(now)
                 series_wip.append(wip)
                 series_out.append(list(cum_out))
-                series_queue.append(occupancy[:])
+                series_queue.append(kits.held(occupancy) if nq > ns else occupancy[:])
                 series_state.append(
                     [h or ss[0] for ss, h in zip(srv_state, halt, strict=True)]
                     if one_server
@@ -739,7 +800,7 @@ def _assemble(
                     ops[i] = 0
                 wip_area = 0.0
                 wip_last = now
-                for i in range(ns):
+                for i in range(nq):
                     occ_last[i] = now
                     occ_area[i] = 0.0
             if events >= next_check:
@@ -782,8 +843,8 @@ def _assemble(
             "busy": [sum(1 for x in srv_state[i] if x <= _SETUP) for i in range(ns)],
             "servers": list(servers),
             "operations": [ops_total[i] + ops[i] for i in range(ns)],
-            "occupancy": list(occupancy),
-            "capacity": list(capacity),
+            "occupancy": kits.held(occupancy),
+            "capacity": kits.held(capacity),
             "last_cycle_s": list(last_cycle),
             "wip": wip,
             "out": list(cum_out),
@@ -800,7 +861,7 @@ def _assemble(
                 shown_since[i] = end_t
         wip_area += wip * (end_t - wip_last)
         wip_last = end_t
-        for i in range(ns):
+        for i in range(nq):
             occupy(i, 0, end_t)
         measured = max(end_t - warmup, 1e-9)
         state = np.array(acc_l) / np.array(servers, dtype=float)[:, None]
@@ -853,7 +914,7 @@ def _assemble(
             series_out=np.array(series_out, dtype=np.int32).reshape(len(series_t), npart),
             series_queue=np.array(series_queue, dtype=np.int32).reshape(len(series_t), ns),
             series_state=np.array(series_state, dtype=np.int8).reshape(len(series_t), ns),
-            station_wip_area=np.array(occ_area),
+            station_wip_area=np.array(kits.held(occ_area)),
             order_lead_sum_s=list(order_lead),
             orders=orders,
             backlog_start=backlog_start,
@@ -862,4 +923,6 @@ def _assemble(
             scrap=list(scrap_n),
             scrap_time_sum_s=list(scrap_time),
             shown_state_s=shown_s,
+            used=list(used_n),
+            used_time_sum_s=list(used_time),
         )

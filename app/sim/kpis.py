@@ -133,12 +133,14 @@ def summarise(model: SimModel, results: Sequence[ReplicationResult]) -> Summary:
     neck, neck_share = bottleneck(ids, active)
     little = []
     for r in results:
-        # Scrapped parts leave the system too: Little's law counts them with their time inside.
-        left = r.total_throughput + sum(r.scrap)
+        # Scrapped parts, and parts used up in an assembly, leave the system too: Little's law counts them with
+        # their time inside.
+        used, used_time = sum(getattr(r, "used", []) or []), sum(getattr(r, "used_time_sum_s", []) or [])
+        left = r.total_throughput + sum(r.scrap) + used
         if left and r.wip_area > 0:
             L = r.wip_area / r.measured_s
             lam = left / r.measured_s
-            W = (sum(r.lead_time_sum_s) + sum(r.scrap_time_sum_s)) / left
+            W = (sum(r.lead_time_sum_s) + sum(r.scrap_time_sum_s) + used_time) / left
             little.append((L - lam * W) / L)
     events = sum(r.events for r in results) / max(sum(r.wall_s for r in results), 1e-9)
     exact = model.deterministic

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from app.model.assembly import assembly_problems
 from app.model.checks import rework_problems
 from app.model.factory import Distribution, Factory
 from app.model.geometry import route_length_m
@@ -56,6 +57,9 @@ class Station:
     scrap: float = 0.0
     rework_p: float = 0.0
     rework_to: int = -1
+    #: An assembly station's bill of materials: (part type index, how many) per line, the carrier first (the
+    #: part that goes on); empty: not an assembly station.
+    bom: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,10 +128,18 @@ def offered_load(model: SimModel) -> dict[str, float]:
     # and so does the demand of sources whose orders arrive only on shift.
     working = tt.working_s(model.warmup_s, model.horizon_s) / span if tt is not None else 1.0
     work = [0.0] * len(model.stations)
+    kits: dict[int, list[float]] = {}  # assembly station → per BOM line, the kits its parts arriving would make per s
     for k, (route, dist) in enumerate(zip(model.routes, model.interarrival, strict=True)):
         share = working if tt is not None and model.on_shift[k] else 1.0
         for i, v in zip(route, visits(model, route, model.branches[k] if model.branches else None), strict=True):
-            work[i] += model.stations[i].cycle.mean_s / dist.mean_s * share * v
+            bom = model.stations[i].bom
+            if bom:  # an assembly station works once per kit: as often as its scarcest part allows
+                n = dict(bom).get(k, 1)
+                kits.setdefault(i, []).append(share * v / dist.mean_s / n)
+            else:
+                work[i] += model.stations[i].cycle.mean_s / dist.mean_s * share * v
+    for i, rates in kits.items():
+        work[i] += model.stations[i].cycle.mean_s * min(rates)
     out = {}
     for i, s in enumerate(model.stations):
         up = s.mtbf_s / (s.mtbf_s + s.mttr_s) if s.mtbf_s and s.mttr_s else 1.0
@@ -224,6 +236,7 @@ def compile_model(
     if not factory.flows:
         problems.append(Problem("flows", "no part flows: nothing to simulate"))
     index = {m.id: i for i, m in enumerate(factory.machines)}
+    part_index = {f.part: k for k, f in enumerate(factory.flows)}
     stations = []
     for i, m in enumerate(factory.machines):
         s = m.sim
@@ -249,6 +262,7 @@ def compile_model(
                 s.scrap,
                 s.rework.p if s.rework is not None else 0.0,
                 index.get(s.rework.to, -1) if s.rework is not None else -1,
+                tuple((part_index.get(b.part, -1), b.n) for b in s.assembly.bom) if s.assembly is not None else (),
             )
         )
     routes = []
@@ -262,6 +276,7 @@ def compile_model(
         routes.append(route)
         problems += branch_problems(flow, f"flows[{i}]")
     problems += rework_problems(factory)
+    problems += assembly_problems(factory)
     calendar = sim.calendar
     if calendar is not None:
         for k, w in enumerate(calendar.maintenance):

@@ -31,7 +31,7 @@ CREATE TABLE IF NOT EXISTS part_kpis (
     run_id INTEGER NOT NULL, replication INTEGER NOT NULL, part TEXT NOT NULL,
     throughput INTEGER NOT NULL, lead_time_sum_s REAL NOT NULL,
     order_lead_sum_s REAL, orders REAL, backlog_start REAL, backlog_end REAL, backlog_area REAL,
-    scrap REAL, scrap_time_sum_s REAL,
+    scrap REAL, scrap_time_sum_s REAL, used REAL, used_time_sum_s REAL,
     PRIMARY KEY (run_id, replication, part)
 );
 CREATE TABLE IF NOT EXISTS machine_kpis (
@@ -62,7 +62,10 @@ def connect(path: str | os.PathLike[str]) -> sqlite3.Connection:
 
 #: Columns added since the first results files; older files get them (empty: NaN when read).
 _ADDED_COLUMNS = {
-    "part_kpis": ("order_lead_sum_s", "orders", "backlog_start", "backlog_end", "backlog_area", "scrap", "scrap_time_sum_s"),
+    "part_kpis": (
+        *("order_lead_sum_s", "orders", "backlog_start", "backlog_end", "backlog_area", "scrap", "scrap_time_sum_s"),
+        *("used", "used_time_sum_s"),
+    ),
     "machine_kpis": ("wip_area", "off_shift_s", "maintenance_s", *(f"shown_{n}_s" for n in STATES)),
 }
 
@@ -130,7 +133,8 @@ class ResultsWriter:
             )
             self.con.executemany(
                 "INSERT INTO part_kpis (run_id, replication, part, throughput, lead_time_sum_s, order_lead_sum_s, orders,"
-                " backlog_start, backlog_end, backlog_area, scrap, scrap_time_sum_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " backlog_start, backlog_end, backlog_area, scrap, scrap_time_sum_s, used, used_time_sum_s)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [
                     (
                         rid,
@@ -140,6 +144,7 @@ class ResultsWriter:
                         float(r.lead_time_sum_s[k]),
                         *(_at(x, k) for x in (r.order_lead_sum_s, r.orders, r.backlog_start, r.backlog_end, r.backlog_area)),
                         *(_at(x, k) for x in (r.scrap, r.scrap_time_sum_s)),
+                        *(_at(x, k) for x in (r.used, r.used_time_sum_s)),
                     )
                     for k, p in enumerate(model.parts)
                 ],
@@ -261,6 +266,9 @@ def load_run(path: str | os.PathLike[str], run_id: int | None = None) -> tuple[d
                     # a file from before scrap was counted had none
                     scrap=[int(pk[p]["scrap"] or 0) for p in parts],
                     scrap_time_sum_s=[float(pk[p]["scrap_time_sum_s"] or 0.0) for p in parts],
+                    # a file from before assembly stations had none used up
+                    used=[int(pk[p]["used"] or 0) for p in parts],
+                    used_time_sum_s=[float(pk[p]["used_time_sum_s"] or 0.0) for p in parts],
                     shown_state_s=_shown_books([mk[m] for m in stations]),
                 )
             )
