@@ -52,6 +52,7 @@ from app.deploy.prediction import (
 )
 from app.live.client import ConnectionSettings
 from app.live.netloop import NetworkLoop, network_loop
+from app.live.node_write import channel_refusal
 from app.live.trust import TrustStore, describe, fetch_server_certificate
 from app.plant.server import NAMESPACE, ensure_certificate
 from app.plant.setpoints import PLANT_CLOCK_ID
@@ -249,10 +250,9 @@ class Deployment:
         names = "; ".join(c.label for st in self.plan.stages for c in st.changes)
         n = len(self.plan.stages)
         self._log("plan", None, f"{self.plan.scenario.name}: {count_of(n, 'stage')}: {names}")
-        if s.security_policy == "None" or s.security_mode == "None":
-            return self._refuse("writes need a secure channel (Basic256Sha256, Sign or SignAndEncrypt): nothing was written")
-        if not s.username:
-            return self._refuse("an anonymous session never writes: log in as a user who may write; nothing was written")
+        refused = channel_refusal(s)  # the rules every write follows, a hand-written one too (Write Value…)
+        if refused is not None:
+            return self._refuse(f"{refused}; nothing was written")
         try:
             await self._connect()
             refused = await self._check_access()
