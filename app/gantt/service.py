@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -64,6 +65,7 @@ class GanttService:
         self.sync = sync
         self.epoch = 0
         self.latest: GanttBars | None = None
+        self.last_cost_s = 0.0  # how long the last answer took to make (the chart following the clock waits longer)
         self._lock = threading.Lock()
         self._pool = None if sync else ThreadPoolExecutor(max_workers=1, thread_name_prefix="gantt")
         self._waiting: tuple[int, Callable[[Callable[[], bool]], GanttBars]] | None = None
@@ -120,6 +122,7 @@ class GanttService:
             def stale(asked: int = epoch) -> bool:
                 return asked != self.epoch
 
+            began = time.perf_counter()
             try:
                 bars = make(stale)
             except Cancelled:
@@ -129,6 +132,7 @@ class GanttService:
                 if epoch == self.epoch:
                     self.failed.emit(f"Cannot read the history: {e}")
                 continue
+            self.last_cost_s = time.perf_counter() - began
             if epoch == self.epoch:
                 self.latest = bars
                 self.ready.emit(bars)

@@ -64,6 +64,7 @@ class GanttLink(QtCore.QObject):
         self.replay_time: float | None = None
         self.last_run: tuple[str, SimModel] | None = None  # (label, model) of the last finished what-if run
         self._asked_for: object = None  # the factory version the bars on view were asked for
+        self._asked_at = 0.0  # when (monotonic s)
         connect_on_gui(self.service.ready, self._on_ready)
         connect_on_gui(self.service.failed, self.dock.show_message)
         dock.request_changed.connect(self.refresh)
@@ -117,6 +118,7 @@ class GanttLink(QtCore.QObject):
             return
         key, length = self.dock.source_key, self.dock.window_s
         self._asked_for = doc.factory
+        self._asked_at = time.monotonic()
         if key == "history":
             path = self._history_path()
             if path is None or not Path(path).exists():
@@ -167,7 +169,9 @@ class GanttLink(QtCore.QObject):
             return
         doc = self._document()
         edited = doc is not None and doc.factory is not self._asked_for
-        if edited or (self.dock.source_key == "history" and self.replay_time is None):
+        # following the clock costs at most a tenth of the worker's time, however large the plant and window
+        due = time.monotonic() - self._asked_at >= 10 * self.service.last_cost_s
+        if edited or (self.dock.source_key == "history" and self.replay_time is None and due):
             self.refresh()
 
     def _on_ready(self, bars: GanttBars) -> None:

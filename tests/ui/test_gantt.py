@@ -16,6 +16,7 @@ from app.live.client import ConnectionSettings
 from app.model.io import save_factory
 from app.model.signals import MACHINE_STATES
 from app.state.colours import LEGEND, STATE_RGB
+from app.ui.gantt_link import FOLLOW_MS
 from tests.ui.test_main_window import tree_machine_ids
 
 pytestmark = pytest.mark.gui
@@ -66,6 +67,16 @@ def test_live_history_shows_bars_and_follows_the_replay_and_the_selection(qloop,
         assert (bars.start[lo + 1 : hi] == bars.end[lo : hi - 1]).all()
     assert dock.item.drawn > 0
     assert not dock.cursor.isVisible()  # live: no replay cursor
+    # The chart follows the clock, at most a tenth of the time busy reading: a read that took long waits longer.
+    asked = w.gantt.service.epoch
+    qtbot.waitUntil(lambda: w.gantt.service.epoch > asked, timeout=3 * FOLLOW_MS)
+    assert w.gantt.service.wait(30)  # (the answer on its way would set its own cost)
+    w.gantt.service.last_cost_s = 3600.0
+    asked = w.gantt.service.epoch
+    qtbot.wait(2 * FOLLOW_MS)
+    assert w.gantt.service.epoch == asked
+    w.gantt.service.last_cost_s = 0.0
+    qtbot.waitUntil(lambda: w.gantt.service.epoch > asked, timeout=3 * FOLLOW_MS)
 
     # The timeline replays a moment: the cursor stands on it.
     slider = w.timeline.slider
