@@ -52,11 +52,14 @@ class BrowseDock(QtWidgets.QDockWidget):
         Add to Watch List on a node: its id and name.
     write_requested(str, str)
         Write Value… on a variable: its id and name.
+    browsing(bool)
+        A server is browsed (True), or the dock was cleared because the link ended (False).
     """
 
     node_selected = QtCore.Signal(str, str, str)
     watch_requested = QtCore.Signal(str, str)
     write_requested = QtCore.Signal(str, str)
+    browsing = QtCore.Signal(bool)
 
     def __init__(self, parent: QtWidgets.QWidget | None = None):
         super().__init__("Server", parent)
@@ -136,6 +139,7 @@ class BrowseDock(QtWidgets.QDockWidget):
         self.hint.setVisible(browser is None)
         self.model.removeRows(0, self.model.rowCount())
         self.node_selected.emit("", "", "")
+        self.browsing.emit(browser is not None)
         if browser is not None:
             self._load(None, self.model.invisibleRootItem())
 

@@ -75,6 +75,7 @@ class NodeTools(QtCore.QObject):
         self.panel.watch_requested.connect(self.add_watch)
         self.panel.write_requested.connect(self.ask_write)
         link.state_changed.connect(self._on_link_state)
+        browse.browsing.connect(self._on_browsing)
         connect_on_gui(self.service.attributes_read, self._on_read)
         connect_on_gui(self.service.read_failed, self._on_read_failed)
         connect_on_gui(self.service.written, self._on_written)
@@ -91,6 +92,13 @@ class NodeTools(QtCore.QObject):
             self.watch.attach()
             self.server_alarms.attach()
         elif state in ("reconnecting", "failed", "disconnected"):
+            self.watch.detach()
+            self.server_alarms.detach()
+
+    def _on_browsing(self, browsing: bool) -> None:
+        """The link was ended (Live ▸ Disconnect, another factory opened, a refused login): the watch list and
+        the server's alarms stop with it (a stopped link reports no state of its own)."""
+        if not browsing:
             self.watch.detach()
             self.server_alarms.detach()
 

@@ -126,7 +126,10 @@ def test_the_alarms_dock_shows_server_alarms_and_acknowledges_them(qloop, make_w
         panel.comment.setText("operator on it")
         panel.ack.click()
         qtbot.waitUntil(lambda: "acknowledged on the server" in panel.status.text(), timeout=20000)
-        w.console.disconnect_live()
+        _write(w.live.client, w.live.net, 80.0)  # HighHigh → High: a new state of the condition, unacknowledged again
+        qtbot.waitUntil(lambda: panel.table.rowCount() == 1 and "unacked" in panel.table.item(0, 2).text(), timeout=20000)
+        w.console.disconnect_live()  # the server's alarms leave with the link
+        qtbot.waitUntil(lambda: panel.table.rowCount() == 0, timeout=10000)
     finally:
         proc.terminate()
         proc.wait(10)
