@@ -36,6 +36,7 @@ class BarRow:
     index: int
     value: float
     text: str
+    bound: bool = False  # the quality is unknown: ``value`` is A × P, an upper bound of the OEE (Q ≤ 1)
 
 
 def _apq(f: Figures, i: int) -> str:
@@ -50,10 +51,14 @@ def machine_rows(report: OeeReport, group: int = 0) -> list[BarRow]:
     members = report.tree.members(group) if report.tree.n_groups else np.arange(len(report.machines.machines))
     f, names = report.machine_figures, report.machines.machines
     oee, hw, enough = f.oee * 100, report.oee_half_width * 100, f.enough
+    bound = f.availability * f.performance * 100
     interval = report.replications > 1
     rows = []
     for i in members.tolist():
         value = float(oee[i]) if enough[i] else math.nan
+        if enough[i] and not math.isfinite(value) and math.isfinite(bound[i]):
+            rows.append(BarRow(names[i], i, float(bound[i]), f"≤{bound[i]:.0f}%", True))
+            continue
         if not math.isfinite(value):
             label = "—"
         elif interval and math.isfinite(hw[i]) and hw[i] > 0:
@@ -71,9 +76,19 @@ def bar_tooltip(report: OeeReport, i: int) -> str:
     if not f.enough[i]:
         return f"{name}: {NOT_ENOUGH} (has {format_duration(f.planned_s[i])})"
     oee, hw = float(f.oee[i]), float(report.oee_half_width[i])
+    if not math.isfinite(oee):
+        return f"{name}: {_unknown_quality(f, i)}"
     shown = format_estimate(oee * 100, hw * 100, "%", report.replications) if math.isfinite(hw) else percent(oee)
-    why = "" if math.isfinite(oee) else " (quality unknown: no scrap count)"
-    return f"{name}: OEE {shown}{why} = {_apq(f, i)}"
+    return f"{name}: OEE {shown} = {_apq(f, i)}"
+
+
+def _unknown_quality(f: Figures, i: int) -> str:
+    """The OEE of a row whose quality is unknown: at most A × P (quality is at most 100%)."""
+    bound = f.availability[i] * f.performance[i]
+    return (
+        f"OEE ≤ {percent(bound)} (quality unknown: no scrap count) = availability {percent(f.availability[i])} × "
+        f"performance {percent(f.performance[i])}"
+    )
 
 
 def summary(report: OeeReport, group: int = 0) -> str:
@@ -82,6 +97,8 @@ def summary(report: OeeReport, group: int = 0) -> str:
     name = report.group_labels[group]
     if not f.enough[group]:
         return f"{name}: {NOT_ENOUGH}"
+    if not math.isfinite(f.oee[group]):
+        return f"{name}: {_unknown_quality(f, group)}"
     return f"{name}: OEE {percent(f.oee[group])} = {_apq(f, group)}"
 
 
@@ -110,7 +127,8 @@ def waterfall_steps(times: LossTimes, row: int) -> list[Step]:
         level -= share * 100
         text = f"−{format_number(share * 100, digits=2)}%" if share else "0%"
         steps.append(Step(label, level, share * 100, text, True))
-    oee = f"OEE {percent(w.oee)}" if math.isfinite(w.oee) else "OEE unknown"
+    bound = w.productive * w.known_s / planned if (planned := w.known_s * (1 - w.planned_stop)) > 0 else math.nan
+    oee = f"OEE {percent(w.oee)}" if math.isfinite(w.oee) else f"OEE ≤ {percent(bound)}"
     steps.append(Step("Productive", 0.0, max(level, 0.0), oee, False))
     return steps
 

@@ -226,18 +226,17 @@ class OeeDock(QtWidgets.QDockWidget):
     def _reason_row(self) -> QtWidgets.QHBoxLayout:
         row = QtWidgets.QHBoxLayout()
         self.reason_label = QtWidgets.QLabel("Reason:")
-        self.reason_label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred)
         self.reason = QtWidgets.QComboBox()
         self.reason.setEditable(True)
         self.reason.addItems(DOWN_REASONS)
         self.reason.setSizeAdjustPolicy(QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.reason.setMinimumContentsLength(9)
+        self.reason.setMinimumContentsLength(6)
         self.reason.setToolTip("Why the selected machine is down (kept in the history; the OEE's Pareto uses it)")
         self.record = QtWidgets.QPushButton("Record")
         self.record.setToolTip("Give this reason to the machine's down period (from when it went down until it is back)")
         self.record.clicked.connect(self._on_record)
-        row.addWidget(self.reason_label, 1)
-        row.addWidget(self.reason)
+        row.addWidget(self.reason_label)
+        row.addWidget(self.reason, 1)
         row.addWidget(self.record)
         self.set_down_machine(None)
         return row
@@ -325,7 +324,7 @@ class OeeDock(QtWidgets.QDockWidget):
         self._brush_bars()
         self.names_axis.names = [r.machine for r in self.rows]
         self._texts(self.bar_texts, [(float(values[k]), k, r.text) for k, r in enumerate(self.rows)])
-        self.bars_plot.getViewBox().setLimits(yMin=-0.6, yMax=max(n, 1) - 0.4, xMin=0, xMax=125)
+        self.bars_plot.getViewBox().setLimits(yMin=-0.6, yMax=max(n, 1) - 0.4, xMin=0, xMax=145)
         self._fit_rows()
         self.names_axis.picture = None
         self.names_axis.update()
@@ -334,13 +333,13 @@ class OeeDock(QtWidgets.QDockWidget):
         """Show as many rows as fit at ``ROW_PX`` each, from the best."""
         vb = self.bars_plot.getViewBox()
         fit = max(1, int(vb.height() // ROW_PX))
-        vb.setRange(xRange=(0, 118), yRange=(-0.6, min(max(len(self.rows), 1), fit) - 0.4), padding=0)
+        vb.setRange(xRange=(0, 138), yRange=(-0.6, min(max(len(self.rows), 1), fit) - 0.4), padding=0)
 
     def _brush_bars(self) -> None:
         if not self.rows:
             return
-        plain, chosen = pg.mkBrush(*BAR), pg.mkBrush(*SELECTED)
-        brushes = [chosen if r.machine in self.selected else plain for r in self.rows]
+        plain, chosen, bound = pg.mkBrush(*BAR), pg.mkBrush(*SELECTED), pg.mkBrush(*BAR, 90)  # a bound: pale
+        brushes = [chosen if r.machine in self.selected else bound if r.bound else plain for r in self.rows]
         self.bars.setOpts(brushes=brushes, pen=pg.mkPen(None))
 
     def _draw_losses(self, r: OeeReport, g: int) -> None:

@@ -118,3 +118,15 @@ def test_too_little_planned_time_is_no_claim(tmp_path):
     record(path, [("S0", "State", 0.0, "running"), ("S0", "PartCount", 0.0, 0), ("S0", "PartCount", 300.0, 30)])
     f = figures(history_losses(path, FACTORY, [(0.0, 300.0)]))
     assert not f.enough[0]
+
+
+def test_without_a_scrap_count_the_dashboard_claims_only_the_bound_a_times_p(history):
+    from app.oee import text
+
+    report = history_report(history, FACTORY, ActualsWindow(3600.0, ((A, B),)))
+    assert report is not None
+    rows = {r.machine: r for r in text.machine_rows(report)}
+    assert not rows["S0"].bound and rows["S0"].text == "57%"  # 1710 / 3000
+    assert rows["S1"].bound and rows["S1"].value == pytest.approx(100 * 3000 / 3600) and rows["S1"].text == "≤83%"
+    assert text.summary(report, 0).startswith("Site test line: OEE ≤ ")
+    assert "quality unknown" in text.bar_tooltip(report, 1)
