@@ -110,10 +110,13 @@ class WatchList:
         A node was added or removed, or another server's list was loaded (on the caller's thread).
     readings(list[WatchReading])
         New values (on the network thread).
+    stopped()
+        The link is down: the values shown are the last ones, no longer kept up to date (caller's thread).
     """
 
     items_changed = Signal()
     readings = Signal(object)
+    stopped = Signal()
 
     def __init__(self, session: Any, store: KeyValueStore):
         self.session, self.store = session, store
@@ -168,6 +171,7 @@ class WatchList:
         """The link is gone or stopped: readings of the old subscription are dropped."""
         self.generation += 1
         self._on_net(self._drop, self.generation)
+        self.stopped.emit()
 
     def _on_net(self, fn: Any, *args: Any) -> None:
         net = self.session.net

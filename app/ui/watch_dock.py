@@ -50,6 +50,7 @@ class WatchDock(QtWidgets.QDockWidget):
         delete.activated.connect(self.remove_selected)
         self.table.itemSelectionChanged.connect(lambda: self.remove.setEnabled(bool(self.table.selectionModel().selectedRows())))
         watch.items_changed.connect(self.refill)
+        watch.stopped.connect(self.show_stale)
         connect_on_gui(watch.readings, self._on_readings)
         self.refill()
 
@@ -86,6 +87,16 @@ class WatchDock(QtWidgets.QDockWidget):
             if row >= 0:
                 self.latest[reading.node_id] = reading
                 self._show(row, reading)
+
+    def show_stale(self) -> None:
+        """The link is down: the values stay, greyed, as the last ones the server sent."""
+        grey = self.palette().brush(QtGui.QPalette.ColorGroup.Disabled, QtGui.QPalette.ColorRole.Text)
+        for r in range(self.table.rowCount()):
+            for c in (1, 2, 3):
+                cell = self.table.item(r, c)
+                if cell is not None:
+                    cell.setForeground(grey)
+                    cell.setToolTip("The last value the server sent: not updated while the link is down")
 
     def remove_selected(self) -> None:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()}, reverse=True)

@@ -122,6 +122,7 @@ def test_attributes_watch_and_a_confirmed_write(qloop, make_window, qtbot, tmp_p
         assert w.last_error.windowTitle().endswith("The server refused the write") or "refused" in w.last_error.text()
         w.last_error.close()
         w.console.disconnect_live()
+        assert "not updated while the link is down" in watch.table.item(0, 1).toolTip()  # the last value, greyed
 
 
 def test_a_write_over_an_insecure_link_is_refused_before_it_is_sent(qloop, make_window, qtbot, tmp_path):
