@@ -45,7 +45,7 @@ class ConnectionDialog(QtWidgets.QDialog):
         self.client_cert, self.client_key = client_cert, client_key
         form = QtWidgets.QFormLayout()
         self.endpoint = QtWidgets.QLineEdit(defaults.endpoint or DEFAULT_ENDPOINT)
-        self.endpoint.setPlaceholderText("opc.tcp://host:port/path")
+        self.endpoint.setPlaceholderText("opc.tcp://host:port/path, or mqtt://host:port for an MQTT broker")
         self.endpoint.setToolTip("The server's endpoint URL")
         self.discover = QtWidgets.QPushButton("D&iscover…")
         self.discover.setAutoDefault(False)
