@@ -459,14 +459,14 @@ def _assemble(
         else:
             set_state(i, s, _IDLE, now)
             free[i].append(s)
+            if is_assembly[i]:  # its parts wait in its kit buffers (no one waits for its own place)
+                assemble(i, now)
         if waiters[i]:
             wi, ws = waiters[i].popleft()
             if wi < 0:
                 admit(ws, now)
             else:
                 move_on(wi, ws, srv_part[wi][ws], now)
-        elif is_assembly[i]:
-            assemble(i, now)
 
     def move_on(i: int, s: int, part: int, now: float) -> None:
         """Part finished at station i, server s: leave the system, travel on, or block."""
