@@ -184,14 +184,17 @@ class ServerAlarms:
             # Our own filter: asyncua's would browse the whole event type hierarchy first.
             await sub.subscribe_events(client.client.nodes.server, evfilter=event_filter(), queuesize=1000)
         except (ua.UaError, ConnectionError, OSError, asyncio.TimeoutError) as e:
-            log.info("%s reports no alarms and conditions (%s)", client.settings.endpoint, e)
+            log.info("%s reports no alarms and conditions (%s)", client.settings.endpoint, str(e) or type(e).__name__)
             return
         try:  # the conditions already active are sent again, between RefreshStart and RefreshEnd events
             await client.client.get_node(node_id(ua.ObjectIds.ConditionType)).call_method(
                 node_id(ua.ObjectIds.ConditionType_ConditionRefresh), ua.Variant(sub.subscription_id, ua.VariantType.UInt32)
             )
+        except ua.uaerrors.BadNothingToDo:  # a server with no conditions to send again (the embedded plant)
+            log.debug("%s: ConditionRefresh: no conditions to refresh", client.settings.endpoint)
         except (ua.UaError, ConnectionError, OSError, asyncio.TimeoutError) as e:
-            log.info("%s: ConditionRefresh failed (%s): alarms show from their next change", client.settings.endpoint, e)
+            why = str(e) or type(e).__name__  # text, not the exception: a kept log record would hold its frames
+            log.info("%s: ConditionRefresh failed (%s): alarms show from their next change", client.settings.endpoint, why)
 
     async def _drop(self) -> None:
         sub, self._sub = self._sub, None
@@ -202,7 +205,7 @@ class ServerAlarms:
             try:
                 await asyncio.wait_for(sub.delete(), 2.0)
             except (ua.UaError, ConnectionError, OSError, asyncio.TimeoutError) as e:  # gone with the session
-                log.debug("server alarms: subscription not deleted: %s", e)
+                log.debug("server alarms: subscription not deleted: %s", str(e) or type(e).__name__)
 
     async def _acknowledge(self, condition: ServerCondition, comment: str) -> None:
         client = self._client()

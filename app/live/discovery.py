@@ -205,7 +205,7 @@ async def _discover(url: str, timeout_s: float) -> list[DiscoveredServer]:
     try:
         apps = await client.connect_and_find_servers()
     except ua.UaStatusCodeError as e:  # FindServers is optional on a plain server: its own endpoints still tell
-        log.info("%s answers no FindServers (%s): listing its own endpoints", url, e)
+        log.info("%s answers no FindServers (%s): listing its own endpoints", url, str(e) or type(e).__name__)
         apps = []
     servers = [a for a in apps if a.ApplicationType != ua.ApplicationType.Client]
     if not servers:

@@ -193,7 +193,7 @@ class WatchList:
         try:
             self._sub = await client.client.create_subscription(WATCH_PUBLISHING_MS, _Handler(self, generation))
         except (ua.UaError, ConnectionError, OSError, asyncio.TimeoutError) as e:
-            log.warning("watch list: cannot subscribe on %s: %s", client.settings.endpoint, e)
+            log.warning("watch list: cannot subscribe on %s: %s", client.settings.endpoint, str(e) or type(e).__name__)
             return
         await self._monitor(items, generation)
 
@@ -209,11 +209,11 @@ class WatchList:
                 handle = await sub.subscribe_data_change(client.client.get_node(nid), queuesize=1)
             except (ua.UaStatusCodeError, ValueError) as e:
                 code = e.code if isinstance(e, ua.UaStatusCodeError) else ua.StatusCodes.BadNodeIdInvalid
-                log.info("watch list: %s cannot be monitored: %s", item.node_id, e)
+                log.info("watch list: %s cannot be monitored: %s", item.node_id, str(e) or type(e).__name__)
                 bad.append(WatchReading(item.node_id, "", int(code), None, time.time()))
                 continue
             except (ua.UaError, ConnectionError, OSError, asyncio.TimeoutError) as e:
-                log.info("watch list: cannot monitor %s now: %s", item.node_id, e)
+                log.info("watch list: cannot monitor %s now: %s", item.node_id, str(e) or type(e).__name__)
                 continue
             if isinstance(handle, int):
                 self._handles[item.node_id] = handle
@@ -228,7 +228,7 @@ class WatchList:
         try:
             await sub.unsubscribe(handle)
         except (ua.UaError, ConnectionError, OSError, asyncio.TimeoutError) as e:  # gone with the session anyway
-            log.debug("watch list: could not stop monitoring %s: %s", node_id, e)
+            log.debug("watch list: could not stop monitoring %s: %s", node_id, str(e) or type(e).__name__)
 
     async def _drop(self, _generation: int) -> None:
         sub, self._sub = self._sub, None
@@ -237,7 +237,7 @@ class WatchList:
             try:
                 await asyncio.wait_for(sub.delete(), 2.0)
             except (ua.UaError, ConnectionError, OSError, asyncio.TimeoutError) as e:  # the session is gone already
-                log.debug("watch list: subscription not deleted: %s", e)
+                log.debug("watch list: subscription not deleted: %s", str(e) or type(e).__name__)
 
     def _on_change(self, generation: int, nid: ua.NodeId, dv: ua.DataValue) -> None:
         node_id = self._ids.get(nid)
