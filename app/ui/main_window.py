@@ -33,7 +33,6 @@ from app.ui.layout_editor import LayoutEditor
 from app.ui.live_console import LiveController, LiveViews
 from app.ui.live_link import LiveLink
 from app.ui.log_dock import LogDock
-from app.ui.node_tools import NodeTools
 from app.ui.oee_link import OeeLink
 from app.ui.palette_dock import PaletteDock
 from app.ui.plugin_ui import PluginUi
@@ -43,8 +42,7 @@ from app.ui.theme import apply_theme
 from app.ui.timeline_bar import TimelineBar
 from app.ui.tree_dock import FactoryTreeDock
 from app.ui.trends_dock import TrendsDock
-from app.ui.whatif_dock import WhatIfDock
-from app.whatif import WhatIfService
+from app.ui.window_parts import make_node_tools, make_whatif
 
 log = logging.getLogger(__name__)
 
@@ -98,22 +96,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.layout_check.failed.connect(lambda why: self.layout_check_dock.show_failed(why))
         self.palette_dock = PaletteDock(self, self.assets)
         self.heat_dock = HeatDock(self)
-        self.whatif = WhatIfService(
-            lambda: self.document,
-            lambda: self.console.history_path(),
-            extra_kpis=self.plugins.extra_kpis,
-            kpi_labels=lambda: {k: (spec.label, spec.unit) for k, spec in self.plugins.kpis.items()},
-            time_scale=lambda: self.console.link_time_scale,
-        )
-        self.whatif_dock = WhatIfDock(
-            self.whatif,
-            say=lambda text: self.statusBar().showMessage(text, 10000),
-            show_error=lambda title, text: self.show_error(title, text, ""),
-            show_delta=lambda title, values: self.live.show_delta(title, values),
-            show_wip=lambda title, amounts: self.heat.show_simulated_wip(title, amounts),
-            show_share=lambda title, shares: self.live.show_delta(title, shares, share=True),
-            parent=self,
-        )
+        self.whatif, self.whatif_dock = make_whatif(self)
         self.forecast_dock = ForecastDock(self)  # the shift's parts out, forecast from the live state
         self.undo_dock = QtWidgets.QDockWidget("Undo History", self)
         self.undo_dock.setObjectName("dock_undo")
@@ -135,17 +118,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
         self._docks_tabbed = False  # tabbed at the first show (see showEvent)
         self.live = LiveLink(self.view, self, plugins=self.plugins)
-        self.node_tools = NodeTools(  # the selected node's attributes, the Watch dock, Write Value…
-            self.live,
-            self.browse_dock,
-            self.settings.store,
-            self.alarms_dock,
-            lambda text: self.statusBar().showMessage(text, 10000),
-            lambda title, text: self.show_error(title, text, ""),
-            self,
-        )
-        self.docks.bottom.append(self.node_tools.watch_dock)
-        self.addDockWidget(QtCore.Qt.DockWidgetArea.BottomDockWidgetArea, self.node_tools.watch_dock)
+        self.node_tools = make_node_tools(self)  # the selected node's attributes, the Watch dock, Write Value…
         self.plugins.host.set_selection(self.selection)
         self.plugins.host.set_state_source(self.live.shown)
         self.live.values_flushed.connect(self.plugins.host.publish_live)
