@@ -58,12 +58,13 @@ def start_node_server(port: int, *extra: str) -> subprocess.Popen:
     pytest.fail("the node-opcua server did not start")
 
 
-def start_nodeset_server(port: int) -> tuple[subprocess.Popen, str]:
-    """nodesets.js on ``port``: the process and its own namespace's URI."""
+def start_nodeset_server(port: int, *extra: str) -> tuple[subprocess.Popen, str]:
+    """nodesets.js on ``port`` (``extra``: how many Machinery machines, and the size of a huge node): the process
+    and its own namespace's URI."""
     if not (HERE / "node_modules" / "node-opcua-nodesets").exists():
         pytest.fail("node-opcua-nodesets is not installed: run `make test` (it runs npm ci in tests/interop)")
     proc = subprocess.Popen(
-        ["node", str(HERE / "nodesets.js"), str(port)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE
+        ["node", str(HERE / "nodesets.js"), str(port), *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE
     )
     _STARTED.append(proc)
     deadline = time.monotonic() + 60
