@@ -64,7 +64,11 @@ def start_nodeset_server(port: int, *extra: str) -> tuple[subprocess.Popen, str]
     if not (HERE / "node_modules" / "node-opcua-nodesets").exists():
         pytest.fail("node-opcua-nodesets is not installed: run `make test` (it runs npm ci in tests/interop)")
     proc = subprocess.Popen(
-        ["node", str(HERE / "nodesets.js"), str(port), *extra], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=HERE
+        ["node", str(HERE / "nodesets.js"), str(port), *extra],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=HERE,
     )
     _STARTED.append(proc)
     deadline = time.monotonic() + 60
