@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from PySide6 import QtGui, QtWidgets
 
+from app.ui.build_twin_dialog import build_twin
 from app.ui.layout_optimiser_dialog import show_layout_optimiser
 from app.ui.params_dialog import show_params_optimiser
 
@@ -155,6 +156,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
         checkable=True,
         checked_when=lambda w: w.settings.connect_on_open,
     ),
+    ActionSpec("live.build_twin", "&Build Twin from Server…", lambda w: build_twin(w), "&Live", None,
+               "Find the server's machines (OPC UA for Machinery), preview them, then place and bind them"),
     ActionSpec(
         "live.back_to_live",
         "Back to &Live",
