@@ -196,7 +196,14 @@ class WatchdogPanel(QtWidgets.QWidget):
     def _on_new_version(self, _ids: object) -> None:
         document = self._document()
         if self.dog is not None and document is not None and document is self._followed:
-            self.dog.set_factory(document.factory)
+            restarted = self.dog.set_factory(document.factory)
+            # a detection against the model as it was (a deployment's first cycle, a value edited) is over:
+            # its channel compares with the new model from now (the row stays, marked)
+            stale = {i for i, d in enumerate(self.detections) if i not in self.done and (d.machine, d.param) in restarted}
+            for i in stale:
+                self.done[i] = text.MODEL_CHANGED
+            if stale:
+                self.refresh()
             self.refresh_summary()
 
     def _on_detected(self, dog: Watchdog, detection: Detection) -> None:

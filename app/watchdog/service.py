@@ -208,25 +208,31 @@ class Watchdog:
         for m in factory.machines:
             self._states.setdefault(m.id, _MachineState())
 
-    def set_factory(self, factory: Factory) -> None:
+    def set_factory(self, factory: Factory) -> set[tuple[str, str]]:
         """Compare with a new version of the factory: channels whose expectation changed start again
         (their detection cleared), the others keep their sums; a machine removed is forgotten (its channels
-        and its state: one added again later starts afresh), a machine added gets fresh channels."""
+        and its state: one added again later starts afresh), a machine added gets fresh channels. Returns the
+        (machine, parameter) of every channel that started again or went (a view marks their detections)."""
+        restarted: set[tuple[str, str]] = set()
         with self.lock:
             new = self._expectations(factory)
             for key in list(self.channels):
                 if key not in new:
                     del self.channels[key]
+                    restarted.add(key)
             for machine in self._states.keys() - {m.id for m in factory.machines}:
                 del self._states[machine]
             for key, (exp, arl0) in new.items():
                 ch = self.channels.get(key)
                 if ch is None or ch.exp != exp or ch.arl0 != arl0:
                     self.channels[key] = _Channel(key[0], key[1], exp, arl0, self.config)
+                    if ch is not None:
+                        restarted.add(key)
             for m in factory.machines:
                 self._states.setdefault(m.id, _MachineState())
             self.factory = factory
             self._routes.clear()
+        return restarted
 
     # -- control ----------------------------------------------------------------------------------
     def start(self) -> None:

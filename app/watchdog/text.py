@@ -23,6 +23,9 @@ from app.watchdog.log import LogEntry
 
 #: The columns of the watchdog log's table.
 LOG_COLUMNS = ("Time", "Machine", "Parameter", "Size", "Confidence", "Action")
+#: A detection made against the model as it was, once the model changed (a deployment, an edit): its channel
+#: compares with the new model from then on.
+MODEL_CHANGED = "model changed since: watched again"
 #: What each kind of log entry was (the "Action" column).
 ACTIONS = {"detection": "detected", "recalibration": "recalibrated", "dismissal": "dismissed"}
 

@@ -189,3 +189,24 @@ def qtbot_left():
     from PySide6 import QtCore
 
     return QtCore.Qt.MouseButton.LeftButton
+
+
+def test_a_detection_made_against_the_model_before_it_changed_is_marked_and_watched_again(make_window, qtbot):
+    """Trial 10: a deployment's first cycle (765 s against the 255 s model, the model updated a moment later)
+    left "CNC-02 cycle time up … 1 so far" in the dock for good. Once the model changes, that row says so."""
+    from app.sim.scenario import MachineParam, Scenario, apply
+    from app.watchdog.text import MODEL_CHANGED
+
+    w = make_window()
+    panel = w.console.watchdog
+    dog = w.live.session.make_watcher(w.document.factory, None)
+    names = [("CNC-02", "CycleTime", "n")]
+    dog.feed([Update(0, 255.0, GOOD, 0.0), Update(0, 765.0, GOOD, 600.0)], names)
+    qtbot.waitUntil(lambda: len(panel.detections) == 1, timeout=5000)
+    assert _rows(panel.table)[0][3] == ""
+    deployed = apply(Scenario(name="deployed", factory=w.document.factory, changes=[
+        MachineParam(machine="CNC-02", param="cycle_mean_s", value=765.0)]))
+    w.document.set_parameters(deployed, ["CNC-02"])  # what app.deploy.model_sync does once the stage is written
+    assert _rows(panel.table)[0][3] == MODEL_CHANGED
+    panel.table.selectRow(0)
+    assert not panel.recalibrate_button.isVisible()  # nothing to recalibrate: the model moved since
