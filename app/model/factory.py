@@ -230,6 +230,10 @@ class MachineSim(_Data):
     #: What the time between failures counts: ``calendar`` time (the machine can fail while idle or off
     #: shift) or ``operating`` time (only while it works: operation-dependent failures).
     failure_clock: Literal["calendar", "operating"] = "calendar"
+    #: What a failure stops: the whole ``station`` (one failure clock, all its servers down together) or one
+    #: server (``per_server``: each of the ``servers`` parallel machines fails and is repaired on its own, with
+    #: ``mtbf_s`` and ``mttr_s`` its own; the others keep working).
+    failures: Literal["station", "per_server"] = "station"
     #: The share of the parts it finishes that leave the line as scrap (counted per part type).
     scrap: Annotated[float, Field(ge=0, lt=1)] = 0.0
     #: The share it sends back for rework, and where.

@@ -49,6 +49,7 @@ import numpy as np
 
 from app.model.signals import MACHINE_STATES
 from app.sim.assembly import kit_buffers
+from app.sim.failures import ServerFailures
 from app.sim.model import SimModel
 from app.sim.orders import waiting_orders
 from app.sim.routing import BRANCH as _BRANCH
@@ -72,8 +73,10 @@ SHOWN_PRECEDENCE = (_RUN, _SETUP, _BLOCKED)
 # Rank of each state code in that precedence (starved last; a stop's code is never outranked by a server's).
 _SHOWN_RANK = [SHOWN_PRECEDENCE.index(c) if c in SHOWN_PRECEDENCE else len(SHOWN_PRECEDENCE) for c in range(4)]
 _SHOWN_RANK += [-1] * (_N_STATES - 4)
+# A server of its own down (failures per server) ranks below starved: its station shows down only when all are.
+_SHOWN_RANK[_DOWN] = len(SHOWN_PRECEDENCE) + 1
 # Event codes (small ints compare fast in heap tuples)
-_ARRIVAL, _SETUP_DONE, _DONE, _ENTER, _FAIL, _REPAIR, _SAMPLE, _WARMUP, _SHIFT, _MAINTAIN = range(10)
+_ARRIVAL, _SETUP_DONE, _DONE, _ENTER, _FAIL, _REPAIR, _SAMPLE, _WARMUP, _SHIFT, _MAINTAIN, _SRV_FAIL, _SRV_REPAIR = range(12)
 
 
 class Cancelled(Exception):
@@ -123,16 +126,21 @@ class ReplicationResult:
 
 def shown_state(states: list[int], halted: int) -> int:
     """The state code a station shows: ``halted`` (why it is stopped) if set, else running while any server
-    runs, else setup, else blocked, else starved (``SHOWN_PRECEDENCE``).
+    runs, else setup, else blocked (``SHOWN_PRECEDENCE``), else down if every server is down (failures per
+    server: with one up the station can take work), else starved.
 
     >>> shown_state([_IDLE, _BLOCKED, _RUN], 0), shown_state([_IDLE, _BLOCKED], 0), shown_state([_RUN], _DOWN)
     (0, 3, 4)
+    >>> shown_state([_DOWN, _IDLE], 0), shown_state([_DOWN, _DOWN], 0)
+    (2, 4)
     """
     if halted:
         return halted
     for code in SHOWN_PRECEDENCE:
         if code in states:
             return code
+    if states and states.count(_DOWN) == len(states):
+        return _DOWN
     return _IDLE
 
 
@@ -343,6 +351,9 @@ def _assemble(
                 if cnt[c]:
                     code = c
                     break
+            else:
+                if cnt[_DOWN] == servers[i]:
+                    code = _DOWN
         was = shown[i]
         if code != was:
             acc_shown[i][was] += now - shown_since[i]
@@ -644,10 +655,14 @@ def _assemble(
             reshow(i, now)
         if op_clock[i]:
             op_update(i, now)
+        if srv_op[i]:
+            srvf.watch_station(i, now)
 
     # Operation-dependent failures: the time to failure (ttf_left) runs only while a server of the station
     # runs; each stop of that clock invalidates the failure event scheduled for it (fail_ver).
-    op_clock = [s.failure_clock == "operating" and fail[i] is not None for i, s in enumerate(st)]
+    per_server = [s.failures == "per_server" and fail[i] is not None for i, s in enumerate(st)]
+    op_clock = [s.failure_clock == "operating" and fail[i] is not None and not per_server[i] for i, s in enumerate(st)]
+    srv_op = [s.failure_clock == "operating" and per_server[i] for i, s in enumerate(st)]
     ttf_left = [0.0] * ns
     busy_since = [-1.0] * ns  # when the failure clock last started (-1: stopped)
     fail_ver = [0] * ns
@@ -678,6 +693,63 @@ def _assemble(
 
         start, set_state = start_watched, set_state_watched
 
+    # Failures per server (app.sim.failures): only a model with such stations pays for them.
+    def _schedule(t: float, code: int, i: int, s: int, ver: int) -> None:
+        push(heap, (t, next(counter), code, i, s, ver))
+
+    srvf = ServerFailures(
+        per_server,
+        srv_op,
+        fail,
+        repair,
+        srv_state,
+        srv_end,
+        srv_left,
+        srv_ver,
+        free,
+        queue,
+        halt,
+        _schedule,
+        (_SRV_FAIL, _SRV_REPAIR, _DONE, _SETUP_DONE),
+        lambda i, s, new, now: set_state(i, s, new, now),  # looked up at each call: the trace's wrappers see it
+        lambda i, s, part, now: start(i, s, part, now),
+        lambda i, now: assemble(i, now),
+        is_assembly,
+    )
+    if any(per_server):
+        plain_depart = depart
+
+        def depart_watched(i: int, s: int, now: float) -> None:
+            if srv_state[i][s] != _DOWN:
+                plain_depart(i, s, now)
+                return
+            # a down server's finished part went on: it frees its place, the server stays down
+            srv_part[i][s] = -1
+            srvf.released(i, s)
+            occupy(i, -1, now)
+            if waiters[i]:
+                wi, ws = waiters[i].popleft()
+                if wi < 0:
+                    admit(ws, now)
+                else:
+                    move_on(wi, ws, srv_part[wi][ws], now)
+
+        depart = depart_watched
+    if any(srv_op):  # operation-dependent clocks per server watch each server's state changes
+        plain_start2, plain_set_state2 = start, set_state
+
+        def start_srv_watched(i: int, s: int, part: int, now: float) -> None:
+            plain_start2(i, s, part, now)
+            if srv_op[i]:
+                srvf.watch(i, s, now)
+
+        def set_state_srv_watched(i: int, s: int, new: int, now: float) -> None:
+            plain_set_state2(i, s, new, now)
+            if srv_op[i]:
+                srvf.watch(i, s, now)
+
+        start, set_state = start_srv_watched, set_state_srv_watched
+
     tt = model.timetable
     cal_after = tt.after if tt is not None else (lambda t, w: t + w)
     shifted = [tt is not None and bool(model.on_shift[k]) for k in range(npart)]
@@ -704,7 +776,10 @@ def _assemble(
         gap = inter[k]()
         order_t[k] = cal_after(0.0, gap) if shifted[k] else gap
         push(heap, (order_t[k], next(counter), _ARRIVAL, k, 0, 0))
+    srvf.begin(0.0)
     for i, time_to_fail in enumerate(fail):
+        if per_server[i]:
+            continue  # its servers' clocks are started (srvf.begin)
         if time_to_fail is not None and op_clock[i]:
             ttf_left[i] = time_to_fail()
             op_update(i, 0.0)
@@ -779,6 +854,10 @@ def _assemble(
             elif code == _MAINTAIN:
                 in_maint[a] = bool(b)
                 rehalt(a, now)
+            elif code == _SRV_FAIL:
+                srvf.fail(a, b, c, now)
+            elif code == _SRV_REPAIR:
+                srvf.repair(a, b, now)
             elif code == _SAMPLE:
                 series_t.append(now)
                 series_wip.append(wip)

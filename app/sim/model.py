@@ -60,6 +60,8 @@ class Station:
     #: An assembly station's bill of materials: (part type index, how many) per line, the carrier first (the
     #: part that goes on); empty: not an assembly station.
     bom: tuple[tuple[int, int], ...] = ()
+    #: "station": a failure stops all its servers; "per_server": each server fails and is repaired on its own.
+    failures: str = "station"
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,7 @@ def compile_model(
                 s.rework.p if s.rework is not None else 0.0,
                 index.get(s.rework.to, -1) if s.rework is not None else -1,
                 tuple((part_index.get(b.part, -1), b.n) for b in s.assembly.bom) if s.assembly is not None else (),
+                s.failures,
             )
         )
     routes = []

@@ -45,7 +45,8 @@ def shown_code(codes: tuple[int, ...] | list[int]) -> int:
     (0, 3, 4)
     """
     first = codes[0]
-    return shown_state(list(codes), first if first in _STOPS else 0)
+    # a stop of the station is every server's; one server down of its own (failures per server) is not
+    return shown_state(list(codes), first if first in _STOPS and codes.count(first) == len(codes) else 0)
 
 
 class StateTrace:

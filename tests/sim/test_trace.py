@@ -38,6 +38,36 @@ def _shifted_line():
     return compile_model(f.model_copy(update={"simulation": f.simulation.model_copy(update={"calendar": cal})}))
 
 
+def _per_server_line():
+    """The shifted line, its first station's servers failing each on their own (calendar time) and a third
+    station of three servers failing each on their own in operating time."""
+    cal = Calendar(
+        start_date="2026-11-30",
+        shifts={"daily": [{"start": "06:00", "end": "22:00", "breaks": [{"start": "12:00", "end": "12:30"}]}]},
+        maintenance=[MaintenanceWindow(machines=["S1", "S2"], weekday="tuesday", start="08:00", end="10:00")],
+    )
+    f = line_factory(
+        [
+            {"cycle": exp(20.0), "servers": 2, "mtbf_s": 3000.0, "mttr_s": 300.0, "input_buffer": 2, "failures": "per_server"},
+            {"cycle": exp(9.0), "mtbf_s": 2000.0, "mttr_s": 200.0, "input_buffer": 1},
+            {
+                "cycle": exp(25.0),
+                "servers": 3,
+                "mtbf_s": 500.0,
+                "mttr_s": 400.0,
+                "input_buffer": 1,
+                "failures": "per_server",
+                "failure_clock": "operating",
+            },
+        ],
+        SATURATED,
+        horizon_s=3 * DAY,
+        warmup_s=3600.0,
+        replications=1,
+    )
+    return compile_model(f.model_copy(update={"simulation": f.simulation.model_copy(update={"calendar": cal})}))
+
+
 def _covers(starts: np.ndarray, ends: np.ndarray, t0: float, t1: float) -> None:
     assert starts[0] == t0 and ends[-1] == t1
     assert (starts[1:] == ends[:-1]).all(), "a gap or an overlap between two intervals"
@@ -48,7 +78,7 @@ def _demo():
     return compile_model(load_factory(DEMO_FACTORY), horizon_s=8 * 3600.0, warmup_s=3600.0)
 
 
-@pytest.mark.parametrize("make", [_shifted_line, _demo])
+@pytest.mark.parametrize("make", [_shifted_line, _per_server_line, _demo])
 def test_the_trace_covers_the_window_and_sums_to_the_engines_state_shares(make):
     model = make()
     result = simulate(model)
