@@ -78,7 +78,11 @@ def test_machines_are_found_with_identification_state_and_counter(machinery):
 
 
 def test_limits_and_cancel(machinery):
-    url, _uri = machinery(6, 5000)
+    url, _uri = machinery(6, 100_000)  # the liar has a node of 100,000 children
+    found = run(DiscoveryJob().run(url))
+    liar = next(m for m in found.machines if m.name == "Liar")
+    assert "Many has more than 1,000 children: only the first looked at" in liar.problems
+    assert found.complete and len(found.machines) == 7 and found.nodes_browsed < 2000
     few = run(DiscoveryJob(Limits(children=100)).run(url))
     liar = next(m for m in few.machines if m.name == "Liar")
     assert "Many has more than 100 children: only the first looked at" in liar.problems
