@@ -335,25 +335,31 @@ class Drift:
     high: float
 
     def __str__(self) -> str:
-        """``CNC-03: utilisation % 100 outside the predicted 35 … 97`` — figures to the interval's precision."""
+        """``CNC-03: utilisation 100% outside the predicted 35 … 97%`` — figures to the interval's precision."""
+        word, unit = DRIFT_WORDS.get(self.kpi, (self.kpi, ""))
         half = (self.high - self.low) / 2
         if not math.isfinite(half) or half <= 0:
-            return f"{self.machine}: {self.words} {format_number(self.actual)} outside the predicted {format_number(self.low)}"
-        shown = [round_to_interval(x, half)[0] for x in (self.actual, self.low, self.high)]
-        return f"{self.machine}: {self.words} {shown[0]} outside the predicted {shown[1]} … {shown[2]}"
-
-    @property
-    def words(self) -> str:
-        """The KPI as a reader says it: ``utilisation %``, ``output parts/h``."""
-        return DRIFT_WORDS.get(self.kpi, self.kpi)
+            value, band = format_number(self.actual), format_number(self.low)
+        else:
+            value, low, high = (round_to_interval(x, half)[0] for x in (self.actual, self.low, self.high))
+            band = f"{low} … {high}"
+        return f"{self.machine}: {word} {value}{unit} outside the predicted {band}{unit}"
 
 
-#: The drift check's KPIs in words.
-DRIFT_WORDS = {"utilisation": "utilisation %", "output_per_h": "output parts/h"}
+#: The drift check's KPIs in words, with their unit as written after a figure.
+DRIFT_WORDS = {"utilisation": ("utilisation", "%"), "output_per_h": ("output", " parts/h")}
 #: A prediction wider than ± this share of its mean cannot show drift (the trust score's rule, app.compare.trust).
 DRIFT_MAX_SPREAD = 0.5
 #: The chance that a plant behaving as its model is flagged at all, over every KPI tested together.
 DRIFT_FALSE_ALARM = 0.05
+
+
+@dataclass(frozen=True)
+class DriftCheck:
+    """What a drift check found, and how many KPIs it could test (the rest too variable for the window)."""
+
+    found: list[Drift]
+    tested: int
 
 
 def drift(
@@ -362,6 +368,16 @@ def drift(
     kpis: Sequence[str] = ("utilisation", "output_per_h"),
     tolerance: float = 0.05,
 ) -> list[Drift]:
+    """The machines ``drift_check`` finds (see there)."""
+    return drift_check(predicted, actual, kpis, tolerance).found
+
+
+def drift_check(
+    predicted: Sequence[Observation],
+    actual: Observation,
+    kpis: Sequence[str] = ("utilisation", "output_per_h"),
+    tolerance: float = 0.05,
+) -> DriftCheck:
     """Machines whose recent behaviour (``actual``, a window as long as the predicted ones) left the
     prediction interval of the model, widened by ``tolerance`` of its size (so a model whose replications
     all agree does not flag every rounding) — detect, compare, re-optimise.
@@ -401,4 +417,4 @@ def drift(
         lo, hi = lo - slack, hi + slack
         if not lo <= value <= hi:
             out.append(Drift(mid, key, value, lo, hi))
-    return out
+    return DriftCheck(out, len(tests))

@@ -344,7 +344,7 @@ class WhatIfDock(QtWidgets.QDockWidget):
             self.actuals_timer.stop()
 
     def _on_drift(self, found: list[Drift]) -> None:
-        _say_in(self.drift_label, drift_text(found))
+        _say_in(self.drift_label, self.service.drift_said or drift_text(found))
 
     def _keep(self, dialog: QtWidgets.QDialog) -> None:
         """Show a non-modal dialog and hold it until it is closed."""

@@ -35,8 +35,8 @@ from typing import Any, TypeVar
 
 from psygnal import Signal
 
-from app.compare.calibrate import Calibration, Drift, calibrate, calibration_changes, drift
-from app.compare.diff import FIT_MARGIN
+from app.compare.calibrate import Calibration, Drift, calibrate, calibration_changes, drift_check
+from app.compare.diff import FIT_MARGIN, duration_text
 from app.compare.kpis import Observation, observe_history
 from app.compare.trust import TRUST_WINDOW_S
 from app.compare.window import ActualsWindow, recent_window
@@ -47,6 +47,7 @@ from app.model.io import load_factory
 from app.model.problems import FactoryFileError
 from app.sim.jobs import Job, JobQueue, eta_s
 from app.sim.model import SimInputError, compile_model
+from app.sim.numbers import count_of
 from app.sim.scenario import Scenario, ScenarioError, apply, changes_from_layouts, describe, load_scenario, save_scenario
 from app.whatif.comparison import Honesty, WhatIfComparison, build_comparison, no_window_note, run_inputs, window_text
 from app.whatif.store import Entry, ScenarioStore
@@ -67,6 +68,9 @@ class DriftModel:
     window_s: float
     factory: Factory
     time_scale: float = 1.0  # plant seconds per recorded second
+    #: The open document's factory when the comparison was made: once its simulation parameters change (a
+    #: recalibration, a deployment, an edit) the prediction no longer describes the model (``DRIFT_STALE``).
+    document_factory: Factory | None = None
 
 
 def status_text(entry: Entry) -> str:
@@ -82,11 +86,38 @@ def status_text(entry: Entry) -> str:
     return j.status
 
 
-def drift_text(found: Sequence[Drift]) -> str:
-    """The drift check's finding in a sentence (the first four machines)."""
+#: What the drift check says once the model changed after the run it compares with.
+DRIFT_STALE = (
+    "The model has changed since the run compared with the plant (a recalibration, a deployment or an edit): "
+    "run and compare again to check utilisation and output for drift."
+)
+
+
+def drift_text(found: Sequence[Drift], tested: int | None = None, window_s: float | None = None) -> str:
+    """The drift check's finding in a sentence (the first four machines). Nothing found is not "the plant
+    behaves as the model": it says what was tested over what window, and where cycle times are watched.
+
+    >>> print(drift_text([], 52, 3600.0).replace("; ", ";\n"))
+    Utilisation and output over the last 60 min are within the model's prediction (52 KPIs tested together);
+    cycle times, failures and arrivals: the drift watchdog (Alarms dock).
+    """
     if not found:
-        return "The plant behaves as the model predicts."
+        over = f" over the last {duration_text(window_s / 60)}" if window_s else ""
+        count = f" ({count_of(tested, 'KPI')} tested together)" if tested is not None else ""
+        if tested == 0:
+            return f"No utilisation or output{over} can be tested: the model's prediction is too wide for this window."
+        return (
+            f"Utilisation and output{over} are within the model's prediction{count}; "
+            "cycle times, failures and arrivals: the drift watchdog (Alarms dock)."
+        )
     return "Drift from the model: " + "; ".join(str(d) for d in found[:4]) + (" …" if len(found) > 4 else "")
+
+
+def model_moved(before: Factory, now: Factory) -> bool:
+    """Whether the simulation parameters of ``now`` differ from ``before`` (a machine's, a part flow's)."""
+    return [(m.id, m.sim) for m in before.machines] != [(m.id, m.sim) for m in now.machines] or [
+        (f.part, f.interarrival, f.routing) for f in before.flows
+    ] != [(f.part, f.interarrival, f.routing) for f in now.flows]
 
 
 def drift_message(found: Sequence[Drift]) -> str:
@@ -170,6 +201,7 @@ class WhatIfService:
         self.dask_address: str | None = None  # a Dask scheduler for runs (None: local processes)
         self.queue: JobQueue | None = None
         self.drift_model: DriftModel | None = None
+        self.drift_said = ""  # the last drift check's sentence (``drift_text``, or ``DRIFT_STALE``)
         self.drifting: list[Drift] = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whatif")
         # The actuals line has its own reader: a comparison under way on the worker must not hold it back.
@@ -390,6 +422,8 @@ class WhatIfService:
         )
 
         asked_s, recorded_s, min_window_s = entry.noted("asked_s"), entry.noted("recorded_s"), self.min_window_s
+        document = self._document()
+        document_factory = document.factory if document is not None else None
 
         def work() -> WhatIfComparison:
             why = None
@@ -399,7 +433,9 @@ class WhatIfService:
             result = build_comparison(scenario, inputs, history_path, window, self._extra_kpis, labels, honesty, why)
             if result.actual is not None and result.window is not None:
                 t0, t1 = result.window
-                self.drift_model = DriftModel(result.baseline_observations, t1 - t0, scenario.factory, honesty.time_scale)
+                self.drift_model = DriftModel(
+                    result.baseline_observations, t1 - t0, scenario.factory, honesty.time_scale, document_factory
+                )
             return result
 
         return self._submit(work, self.comparison_ready.emit, "Cannot compare")
@@ -447,12 +483,20 @@ class WhatIfService:
         if model is None or path is None or not path.exists():
             return None
 
+        document = self._document()
+        now = document.factory if document is not None else None
+
         def work() -> list[Drift] | None:
+            if now is not None and model.document_factory is not None and model_moved(model.document_factory, now):
+                self.drift_said = DRIFT_STALE
+                return []
             span = History(path).span()
             if span is None or span[1] - span[0] < model.window_s:
                 return None
             recorded = observe_history(History(path), model.factory, span[1] - model.window_s, span[1], model.time_scale)
-            return drift(model.predicted, recorded)
+            check = drift_check(model.predicted, recorded)
+            self.drift_said = drift_text(check.found, check.tested, model.window_s * model.time_scale)
+            return check.found
 
         def report(found: list[Drift] | None) -> None:
             if found is None:

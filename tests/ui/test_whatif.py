@@ -188,4 +188,7 @@ def test_actuals_calibration_trust_and_drift_against_the_plant(qloop, make_windo
     assert dock.service.drift_model is not None
     dock.service.check_drift()
     qtbot.waitUntil(lambda: dock.drift_label.text() != "", timeout=20000)
+    said = dock.drift_label.text()
+    assert "behaves as the model" not in said  # nothing found is said as what was tested, never as a fit (trial 10)
+    assert said.startswith(("Drift from the model: ", "Utilisation and output over the last ", "No utilisation")), said
     cmp.close()

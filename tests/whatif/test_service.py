@@ -216,6 +216,17 @@ def test_actuals_calibration_trust_and_drift_from_a_recorded_history(service, do
     assert heard.of("drift_checked")[-1] == (found,) and service.drifting == found
     message = heard.of("message")[-1][0]  # the status bar's short form (trial 9: the long one ran into the badge)
     assert message.startswith("Drift from the model: A") and message.endswith("figures in the What-if dock")
+    assert service.drift_said.startswith("Drift from the model: A: ")
+
+    # Trial 10: after a recalibration or a deployment the compared run no longer describes the model — the check
+    # says so instead of naming machines against a model that is gone.
+    from app.sim.scenario import MachineParam, Scenario, apply
+    from app.whatif.service import DRIFT_STALE
+
+    slower = apply(Scenario(name="deployed", factory=document.factory, changes=[
+        MachineParam(machine="A", param="cycle_mean_s", value=2 * document.factory.machine("A").sim.cycle.mean_s)]))
+    document.set_parameters(slower, ["A"])
+    assert service.check_drift().result(timeout=60) == [] and service.drift_said == DRIFT_STALE
 
 
 def test_a_window_with_a_plant_restart_compares_connected_time_only_and_says_so(service, history_file):
