@@ -8,13 +8,14 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from app.autobuild.discovery import Discovery, FoundMachine
 from app.editing.catalogue import KIND_PREFIX, known_assets
 from app.model.edits import free_id
 from app.model.factory import AssetRef, Factory, Floor, Footprint, Machine, Pose
 from app.model.hierarchy import Area, Hierarchy, Line
-from app.model.kinds import get_kind
+from app.model.kinds import get_kind, known_kinds
 
 #: Words in a machine's model, name or manufacturer → its kind (first match wins, model first).
 KIND_WORDS: tuple[tuple[str, str], ...] = (
@@ -173,6 +174,18 @@ def summary(rows: Sequence[PreviewRow]) -> str:
         f"{count['new']} new, {count['present']} already in the factory, {count['gone']} gone from the server; "
         f"{problems} with problems"
     )
+
+
+def mesh_sizes(meshes: Mapping[str, Any]) -> dict[str, tuple[float, float, float]]:
+    """Each registered kind's footprint (width, depth, height m, 1 cm … 200 m) from its default asset's loaded
+    mesh (anything with ``extents``), for the kinds whose mesh is among ``meshes``."""
+    sizes = {}
+    for kind in known_kinds().values():
+        mesh = meshes.get(kind.default_asset)
+        if mesh is not None:
+            w, d, h = (round(min(max(float(v), 0.01), 200.0), 3) for v in tuple(mesh.extents)[:3])
+            sizes[kind.id] = (w, d, h)
+    return sizes
 
 
 def _slug(text: str, fallback: str) -> str:

@@ -43,6 +43,7 @@ class Workbench(Protocol):
     console: LiveController
     files: FileCommands
     timeline: TimelineBar
+    asset_of: dict  # asset id → the loaded mesh (its extents size new machines)
 
     def screenshot_dialog(self) -> None: ...
     def close(self) -> bool: ...

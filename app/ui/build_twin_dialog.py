@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from PySide6 import QtCore, QtWidgets
 
-from app.autobuild.build import PreviewRow, build, empty_factory, preview_rows, summary
+from app.autobuild.build import PreviewRow, build, empty_factory, mesh_sizes, preview_rows, summary
 from app.autobuild.discovery import Discovery
 from app.autobuild.job import DiscoveryJob
 from app.model.factory import Factory
@@ -29,6 +29,8 @@ class BuildTwinDialog(QtWidgets.QDialog):
         super().__init__(parent)
         self.setWindowTitle("Build Twin from Server")
         self.factory, self.discovery = factory, None
+        #: A kind's footprint (width, depth, height m) from its loaded mesh; kinds without one get the default.
+        self.sizes: dict[str, tuple[float, float, float]] = {}
         self.job = DiscoveryJob()
         self.endpoint = QtWidgets.QLineEdit(endpoint)
         self.endpoint.setPlaceholderText("opc.tcp://host:4840/… (an OPC UA for Machinery server)")
@@ -95,7 +97,7 @@ class BuildTwinDialog(QtWidgets.QDialog):
         if self.discovery is None:
             return None
         base = empty_factory() if self.factory is None or self.new_factory.isChecked() else self.factory
-        return build(base, self.discovery, remove_gone=self.remove_gone.isChecked())
+        return build(base, self.discovery, self.sizes, remove_gone=self.remove_gone.isChecked())
 
     def done(self, result: int) -> None:  # Qt override: a browse still running is of no use any more
         self.job.cancel()
@@ -146,6 +148,7 @@ def build_twin(w: Workbench) -> None:
     factory = w.document.factory if w.document is not None else None
     endpoint = (factory.opcua.endpoint if factory is not None else None) or ""
     dialog = BuildTwinDialog(endpoint, factory, w)  # type: ignore[arg-type]
+    dialog.sizes = mesh_sizes(w.asset_of)
     if dialog.exec() != QtWidgets.QDialog.DialogCode.Accepted:
         return
     result = dialog.built()

@@ -8,6 +8,9 @@ import subprocess
 import pytest
 from PySide6 import QtCore, QtWidgets
 
+from app.autobuild.build import mesh_sizes
+from app.optimise.feasibility import factory_hulls
+from app.physics.world import check_layout
 from app.ui.build_twin_dialog import BuildTwinDialog
 from tests.interop.test_node_opcua import _STARTED, start_nodeset_server
 from tests.live.conftest import free_port
@@ -85,6 +88,11 @@ def test_build_twin_adds_the_servers_machines_as_one_undo_step(make_window, qtbo
     added = {m.id: m for m in after.machines}
     assert added["M0003"].kind == "robot_cell" and "State" in added["M0003"].tags and added["M0003"].line == "Line1"
     assert all(m.pose == before.machine(m.id).pose for m in before.machines)  # nothing already there moved
+    size = added["M0002"].footprint
+    assert (size.width_m, size.depth_m, size.height_m) == mesh_sizes(w.asset_of)["cnc"]  # sized as its kind's mesh
+    new_ids = set(added) - {m.id for m in before.machines}
+    verdicts = check_layout(after, factory_hulls(after, w.document.path))
+    assert not [v.machine for v in verdicts if v.machine in new_ids]  # placed clear of everything
     w.layout_editor.stack.undo()  # one step takes it all back
     assert w.document.factory.machines == before.machines
     w.layout_editor.stack.redo()
