@@ -95,3 +95,34 @@ def rework_problems(f: Factory) -> list[Problem]:
                     )
                     break
     return problems
+
+
+def batch_problems(f: Factory) -> list[Problem]:
+    """Batch stations (``MachineSim.batch``) that could never gather a batch or mix with what they cannot do."""
+    problems = []
+    for i, m in enumerate(f.machines):
+        s = m.sim
+        if s.batch <= 1:
+            continue
+        if s.input_buffer < s.batch:
+            problems.append(
+                Problem(
+                    f"machines[{i}].sim.input_buffer",
+                    f"a batch of {s.batch} gathers in front of {m.id}: it needs at least {s.batch} places there, "
+                    f"it has {s.input_buffer}",
+                )
+            )
+        if s.assembly is not None:
+            problems.append(
+                Problem(f"machines[{i}].sim.batch", "an assembly station joins its bill of materials: it does not batch")
+            )
+        if s.failures == "per_server":
+            problems.append(Problem(f"machines[{i}].sim.failures", "a batch station fails as one station (failures: station)"))
+        if s.rework is not None and s.rework.to == m.id:
+            problems.append(
+                Problem(
+                    f"machines[{i}].sim.rework.to",
+                    "a batch station's parts go on together: rework goes back to a machine before it, not to itself",
+                )
+            )
+    return problems

@@ -234,6 +234,9 @@ class MachineSim(_Data):
     #: server (``per_server``: each of the ``servers`` parallel machines fails and is repaired on its own, with
     #: ``mtbf_s`` and ``mttr_s`` its own; the others keep working).
     failures: Literal["station", "per_server"] = "station"
+    #: A batch station: it waits for this many parts, processes them together in one cycle and releases them
+    #: all (1: one part at a time); they gather in its ``input_buffer``, which must hold a batch.
+    batch: Annotated[int, Field(ge=1, le=10_000)] = 1
     #: The share of the parts it finishes that leave the line as scrap (counted per part type).
     scrap: Annotated[float, Field(ge=0, lt=1)] = 0.0
     #: The share it sends back for rework, and where.

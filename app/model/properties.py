@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Protocol
 
-from app.model.factory import Distribution, Machine
+from app.model.factory import Distribution, Machine, MachineSim
 from app.model.kinds import get_kind
 
 
@@ -92,11 +92,9 @@ def machine_properties(
             [
                 ("Cycle time", distribution_text(sim.cycle)),
                 ("Setup", f"{sim.setup_s:g} s"),
-                (
-                    "MTBF / MTTR",
-                    f"{sim.mtbf_s / 3600:.1f} h / {sim.mttr_s / 60:.0f} min" if sim.mtbf_s and sim.mttr_s else "no failures",
-                ),
+                ("MTBF / MTTR", _failures_text(sim)),
                 ("Servers", str(sim.servers)),
+                *([("Batch", f"{sim.batch} parts per cycle")] if sim.batch > 1 else []),
                 ("Input buffer", str(sim.input_buffer)),
                 ("Power busy / idle", f"{sim.power_busy_kw:g} / {sim.power_idle_kw:g} kW"),
             ],
@@ -104,3 +102,21 @@ def machine_properties(
         ("OPC UA tags", [(k, tag_text(m, k, units or {})) for k in sorted(m.tags)] or [("—", "no bindings")]),
     ]
     return rows
+
+
+def _failures_text(sim: MachineSim) -> str:
+    """MTBF / MTTR in a few words, with what a failure stops and what its clock counts when not the default.
+
+    >>> _failures_text(MachineSim(mtbf_s=28800, mttr_s=1800))
+    '8.0 h / 30 min'
+    >>> _failures_text(MachineSim(mtbf_s=28800, mttr_s=1800, servers=2, failures="per_server", failure_clock="operating"))
+    '8.0 h / 30 min, each server on its own, in operating time'
+    """
+    if not (sim.mtbf_s and sim.mttr_s):
+        return "no failures"
+    text = f"{sim.mtbf_s / 3600:.1f} h / {sim.mttr_s / 60:.0f} min"
+    if sim.failures == "per_server" and sim.servers > 1:
+        text += ", each server on its own"
+    if sim.failure_clock == "operating":
+        text += ", in operating time"
+    return text

@@ -40,6 +40,9 @@ class KitBuffers:
     capacity: list[int] = field(default_factory=list)
     lines: dict[int, list[tuple[int, int]]] = field(default_factory=dict)
     is_assembly: list[bool] = field(default_factory=list)
+    #: Batch stations (``app.sim.batch``): one buffer for all part types, of ``input_buffer`` places, whose
+    #: ``n`` parts go onto a server together and all go on; they gather as kits do (``is_assembly`` is set).
+    batched: list[bool] = field(default_factory=list)
 
     def held(self, per_station: list) -> list:
         """A per-station list (parts held, places, time integrals) with each kit buffer's added to its assembly
@@ -53,8 +56,20 @@ class KitBuffers:
 def kit_buffers(model: SimModel) -> KitBuffers:
     """The kit buffers of ``model``'s assembly stations (none: the routes as they are)."""
     ns = len(model.stations)
-    kits = KitBuffers(ns, [list(r) for r in model.routes], is_assembly=[bool(s.bom) for s in model.stations])
+    kits = KitBuffers(
+        ns,
+        [list(r) for r in model.routes],
+        is_assembly=[bool(s.bom) or s.batch > 1 for s in model.stations],
+        batched=[s.batch > 1 for s in model.stations],
+    )
     for a, s in enumerate(model.stations):
+        if s.batch > 1:  # one buffer in front, for every part type routed there
+            b = ns + len(kits.owner)
+            kits.owner.append(a)
+            kits.capacity.append(s.buffer)
+            kits.lines[a] = [(b, s.batch)]
+            kits.routes = [[b if i == a else i for i in route] for route in kits.routes]
+            continue
         if not s.bom:
             continue
         buffer_of = {}

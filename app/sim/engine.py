@@ -49,6 +49,7 @@ import numpy as np
 
 from app.model.signals import MACHINE_STATES
 from app.sim.assembly import kit_buffers
+from app.sim.batch import releasing
 from app.sim.failures import ServerFailures
 from app.sim.model import SimModel
 from app.sim.orders import waiting_orders
@@ -251,7 +252,8 @@ def _assemble(
         way[k] = uniform(np.random.default_rng(child))
     setup_s = [s.setup_s for s in st]
     servers = [s.servers for s in st]
-    capacity = [s.servers + s.buffer for s in st]
+    # a batch station's parts wait in its batch buffer (added below): it holds only the batches on its servers
+    capacity = [s.servers * s.batch if s.batch > 1 else s.servers + s.buffer for s in st]
 
     horizon, warmup = model.horizon_s, model.warmup_s
     heap: list[tuple] = []
@@ -283,6 +285,7 @@ def _assemble(
     srv_end = [[0.0] * servers[i] for i in range(ns)]
     srv_left = [[0.0] * servers[i] for i in range(ns)]
     srv_last_type = [[-1] * servers[i] for i in range(ns)]
+    srv_rest: list[list[deque[int]]] = [[deque() for _ in range(servers[i])] if st[i].batch > 1 else [] for i in range(ns)]
     halt = [0] * ns  # why the station is stopped (a state code: _MAINT, _OFF, _DOWN), 0 while it may work
     failed = [False] * ns
     in_maint = [False] * ns
@@ -418,18 +421,25 @@ def _assemble(
         """Assembly station a starts a kit on each free server while every kit buffer holds its parts: the
         first part of the first line goes on as the unit, the others are used up; their places free."""
         kit = kits.lines[a]
+        gathers = kits.batched[a]  # a batch station: the others ride along on the server (app.sim.batch)
         while free[a] and not halt[a] and all(len(queue[q]) >= n for q, n in kit):
             unit = -1
+            rest: deque[int] = deque()
             for q, n in kit:
                 for _ in range(n):
                     part = queue[q].popleft()
                     if unit < 0:
                         unit = part
+                    elif gathers:
+                        rest.append(part)
                     else:
                         use_up(part, now)
                 occupy(q, -n, now)
-            occupy(a, 1, now)
-            start(a, free[a].pop(), unit, now)
+            occupy(a, 1 + len(rest), now)
+            s = free[a].pop()
+            if gathers:
+                srv_rest[a][s] = rest
+            start(a, s, unit, now)
             for q, n in kit:  # the places freed let waiting parts in
                 for _ in range(n):
                     if not waiters[q]:
@@ -735,6 +745,12 @@ def _assemble(
                     move_on(wi, ws, srv_part[wi][ws], now)
 
         depart = depart_watched
+    if any(kits.batched):  # batch stations hand their parts on one by one before the server is free
+
+        def hand_on(i: int, s: int, part: int, now: float) -> None:
+            (move_on if quality[i] is None else judge)(i, s, part, now)
+
+        depart = releasing(depart, hand_on, occupy, srv_part, srv_rest)
     if any(srv_op):  # operation-dependent clocks per server watch each server's state changes
         plain_start2, plain_set_state2 = start, set_state
 

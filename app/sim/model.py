@@ -6,7 +6,7 @@ import math
 from dataclasses import dataclass, field, replace
 
 from app.model.assembly import assembly_problems
-from app.model.checks import rework_problems
+from app.model.checks import batch_problems, rework_problems
 from app.model.factory import Distribution, Factory
 from app.model.geometry import route_length_m
 from app.model.problems import Problem
@@ -62,6 +62,8 @@ class Station:
     bom: tuple[tuple[int, int], ...] = ()
     #: "station": a failure stops all its servers; "per_server": each server fails and is repaired on its own.
     failures: str = "station"
+    #: Parts processed together in one cycle (a batch station; 1: one at a time).
+    batch: int = 1
 
 
 @dataclass(frozen=True)
@@ -107,8 +109,13 @@ def _fixed(d: Distribution) -> bool:
 
 
 def has_no_randomness(model: SimModel) -> bool:
-    """Every time deterministic and no failures: replications of such a model are identical."""
-    return all(_fixed(s.cycle) and s.mtbf_s is None for s in model.stations) and all(_fixed(d) for d in model.interarrival)
+    """Every time deterministic, no failures, no scrap or rework and no branches (drawn at random): replications
+    of such a model are identical."""
+    return (
+        all(_fixed(s.cycle) and s.mtbf_s is None and not s.scrap and not s.rework_p for s in model.stations)
+        and all(_fixed(d) for d in model.interarrival)
+        and not any(model.branches)
+    )
 
 
 def offered_load(model: SimModel) -> dict[str, float]:
@@ -138,6 +145,8 @@ def offered_load(model: SimModel) -> dict[str, float]:
             if bom:  # an assembly station works once per kit: as often as its scarcest part allows
                 n = dict(bom).get(k, 1)
                 kits.setdefault(i, []).append(share * v / dist.mean_s / n)
+            elif model.stations[i].batch > 1:  # a batch station works once per batch
+                work[i] += model.stations[i].cycle.mean_s / dist.mean_s * share * v / model.stations[i].batch
             else:
                 work[i] += model.stations[i].cycle.mean_s / dist.mean_s * share * v
     for i, rates in kits.items():
@@ -266,6 +275,7 @@ def compile_model(
                 index.get(s.rework.to, -1) if s.rework is not None else -1,
                 tuple((part_index.get(b.part, -1), b.n) for b in s.assembly.bom) if s.assembly is not None else (),
                 s.failures,
+                s.batch,
             )
         )
     routes = []
@@ -280,6 +290,7 @@ def compile_model(
         problems += branch_problems(flow, f"flows[{i}]")
     problems += rework_problems(factory)
     problems += assembly_problems(factory)
+    problems += batch_problems(factory)
     calendar = sim.calendar
     if calendar is not None:
         for k, w in enumerate(calendar.maintenance):

@@ -71,3 +71,12 @@ def test_a_machine_placed_in_the_hierarchy_shows_its_area_line_and_cell():
     assert (identity["Area"], identity["Line"], identity["Cell"]) == ("body", "L2", "C1")
     plain = dict(dict(machine_properties(m.model_copy(update={"area": "", "cell": ""})))["Identity"])
     assert "Area" not in plain and "Cell" not in plain
+
+
+def test_failures_per_server_operating_time_and_batches_are_shown():
+    m = load_factory(DEMO_FACTORY).machine("CNC-01")
+    sim = m.sim.model_copy(update={"servers": 3, "failures": "per_server", "failure_clock": "operating", "batch": 4})
+    rows = _rows(m.model_copy(update={"sim": sim}))["Simulation"]
+    assert rows["MTBF / MTTR"] == "8.0 h / 30 min, each server on its own, in operating time"
+    assert rows["Batch"] == "4 parts per cycle"
+    assert "Batch" not in _rows(m)["Simulation"]  # one part at a time: no row
