@@ -220,11 +220,14 @@ class WatchdogPanel(QtWidgets.QWidget):
 
     # -- showing -------------------------------------------------------------------------------------
     def refresh(self) -> None:
+        dog = self.dog
+        for i, found in enumerate(self.detections):  # a run of long cycles that the later ones do not bear out
+            if i not in self.done and dog is not None and dog.withdraw_if_unfounded(found):
+                self.done[i] = text.UNFOUNDED
         rows = list(reversed(list(enumerate(self.detections))))
         selected = self.selected_index()
         self.table.blockSignals(True)
         self.table.setRowCount(len(rows))
-        dog = self.dog
         for r, (i, found) in enumerate(rows):
             d = dog.latest(found) if dog is not None and i not in self.done else found  # narrowed by later cycles
             cells = (d.machine, d.text, d.clock(d.detected_ts), self.done.get(i, ""))

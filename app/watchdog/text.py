@@ -26,6 +26,8 @@ LOG_COLUMNS = ("Time", "Machine", "Parameter", "Size", "Confidence", "Action")
 #: A detection made against the model as it was, once the model changed (a deployment, an edit): its channel
 #: compares with the new model from then on.
 MODEL_CHANGED = "model changed since: watched again"
+#: A detection whose size, once known, holds no change (``Watchdog.withdraw_if_unfounded``).
+UNFOUNDED = "no change once sized: withdrawn"
 #: What each kind of log entry was (the "Action" column).
 ACTIONS = {"detection": "detected", "recalibration": "recalibrated", "dismissal": "dismissed"}
 

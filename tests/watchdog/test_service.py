@@ -199,3 +199,27 @@ def test_repairs_that_take_three_times_longer_are_found_on_the_repair_time_only(
     d = dog.latest(dog.detections[0])  # re-estimated from every repair since the change point
     assert abs(d.ratio - 3.0) <= d.half_width + 0.3 and d.n >= 5 and d.size_known
     assert "CNC-03 repair time +" in d.text
+
+
+def test_a_detection_whose_size_holds_no_change_is_withdrawn_once_sized_and_a_real_one_stands(factory):
+    """Trial 10: "PR-04 cycle time +3.4 ± 4.1% since 17:02 (> 99.9% confidence)" with a Recalibrate offer —
+    an interval that holds no change. Once sized, such a detection is withdrawn (logged) and watched again."""
+    dog = Watchdog(factory, clock=hours)
+    names = _names("CNC-03")
+    found = []
+    dog.detected.connect(found.append)
+    # one cycle twice the model's (found at once), then cycles just like the model's
+    dog.feed([Update(0, 270.0, GOOD, 0.0), Update(0, 540.0, GOOD, 600.0)], names)
+    assert len(found) == 1 and not dog.withdraw_if_unfounded(found[0])  # settling: not judged yet
+    dog.feed([Update(0, 270.0 + (3 if i % 2 else -3), GOOD, 1200.0 + 600 * i) for i in range(20)], names)
+    d = dog.latest(found[0])
+    assert d.size_known and abs(d.ratio - 1.0) <= d.half_width
+    assert dog.withdraw_if_unfounded(found[0])
+    assert dog.channels["CNC-03", "cycle"].detection is None  # watched again
+    assert not dog.withdraw_if_unfounded(found[0])  # once
+    # a real +35% change stands
+    dog2 = Watchdog(factory, clock=hours)
+    real = []
+    dog2.detected.connect(real.append)
+    dog2.feed([Update(0, 270.0, GOOD, 0.0)] + [Update(0, 364.5 + i % 3, GOOD, 600.0 * (i + 1)) for i in range(20)], names)
+    assert real and dog2.latest(real[0]).size_known and not dog2.withdraw_if_unfounded(real[0])
