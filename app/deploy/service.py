@@ -311,7 +311,7 @@ class Deployment:
         except asyncio.CancelledError:
             await asyncio.shield(self._roll_back(k, "the deployment was cancelled", StageState.ROLLED_BACK))
             raise
-        measured = "counted in the window: " + ", ".join(f"{kpi} {report.measured[kpi]:g} parts" for kpi in kpis)
+        measured = "counted in the window: " + ", ".join(f"{kpi} {count_of(round(report.measured[kpi]), 'part')}" for kpi in kpis)
         report.untested = tuple(untestable(report.predicted))
         if report.untested:  # a bound of 0 parts cannot fail: the stage passed without testing these
             measured += f"; {untested_text(report.untested, stage.window_s)}"
@@ -434,12 +434,11 @@ class Deployment:
             report.measured[kpi] = float(sum(by_station[s] for s in group))
         for kpi in kpis:
             got, pred, was = report.measured[kpi], report.predicted[kpi], report.before[kpi]
+            counted = f"{kpi}: {count_of(round(got), 'part')} in the window"
             if got < pred.low:
-                raise _Rollback(f"{kpi}: {got:g} parts in the window, fewer than predicted for the changed plant ({pred.text()})")
+                raise _Rollback(f"{counted}, fewer than predicted for the changed plant ({pred.text()})")
             if got < was.low:
-                raise _Rollback(
-                    f"{kpi}: {got:g} parts in the window, fewer than the plant makes without the change ({was.text()})"
-                )
+                raise _Rollback(f"{counted}, fewer than the plant makes without the change ({was.text()})")
 
     async def _plant_time(self, clock) -> float | None:
         """The plant's own clock (simulated seconds), or None when it serves none (a real plant)."""
