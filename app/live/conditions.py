@@ -19,6 +19,7 @@ from asyncua.common.subscription import Subscription
 from psygnal import Signal
 
 from app.live.client import LiveClient, explain
+from app.live.net_turns import InTurnOnNetwork
 from app.live.node_attributes import status_text
 from app.ua.values import node_id
 
@@ -124,7 +125,7 @@ def condition_of(fields: list[ua.Variant], portable: Any = None) -> ServerCondit
     )
 
 
-class ServerAlarms:
+class ServerAlarms(InTurnOnNetwork):
     """The server's conditions over the live session's connection.
 
     Signals
@@ -157,17 +158,6 @@ class ServerAlarms:
     def acknowledge(self, condition: ServerCondition, comment: str) -> None:
         """Send Acknowledge for ``condition``'s last event, with ``comment`` (``acknowledged`` tells the outcome)."""
         self._on_net(self._acknowledge, condition, comment)
-
-    def _on_net(self, fn: Any, *args: Any) -> None:
-        net = self.session.net
-        if net is not None:
-            net.submit(self._in_turn(fn, *args))
-
-    async def _in_turn(self, fn: Any, *args: Any) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            await fn(*args)
 
     def _client(self) -> LiveClient | None:
         client = self.session.client

@@ -27,6 +27,7 @@ from asyncua.common.subscription import Subscription
 from psygnal import Signal
 
 from app.live.client import LiveClient
+from app.live.net_turns import InTurnOnNetwork
 from app.live.node_attributes import status_text, time_text, value_text
 from app.preferences import KeyValueStore
 
@@ -94,7 +95,7 @@ def save_watch_list(store: KeyValueStore, endpoint: str, items: list[WatchItem])
     store.setValue(WATCH_LISTS_KEY, json.dumps({k: [[i.node_id, i.name] for i in v] for k, v in lists.items()}, sort_keys=True))
 
 
-class WatchList:
+class WatchList(InTurnOnNetwork):
     """The nodes watched on the live session's server.
 
     Parameters
@@ -172,17 +173,6 @@ class WatchList:
         self.generation += 1
         self._on_net(self._drop, self.generation)
         self.stopped.emit()
-
-    def _on_net(self, fn: Any, *args: Any) -> None:
-        net = self.session.net
-        if net is not None:
-            net.submit(self._in_turn(fn, *args))
-
-    async def _in_turn(self, fn: Any, *args: Any) -> None:
-        if self._lock is None:
-            self._lock = asyncio.Lock()
-        async with self._lock:
-            await fn(*args)
 
     async def _subscribe(self, items: list[WatchItem], generation: int) -> None:
         await self._drop(generation)
