@@ -35,9 +35,11 @@ class DiscoveryJob:
     finished = Signal(object)
     failed = Signal(str)
 
-    def __init__(self, limits: Limits | None = None, connect_timeout_s: float = 10.0):
+    def __init__(self, limits: Limits | None = None, connect_timeout_s: float = 10.0, request_timeout_s: float = 60.0):
         self.limits = limits or Limits()
-        self.connect_timeout_s = connect_timeout_s
+        #: A server busy answering (a PLC, node-opcua collecting a node's 100,000 references) is waited for longer
+        #: than one that does not answer the connection at all.
+        self.connect_timeout_s, self.request_timeout_s = connect_timeout_s, request_timeout_s
         self._cancel = threading.Event()
         self.future: concurrent.futures.Future | None = None
 
@@ -70,7 +72,10 @@ class DiscoveryJob:
     async def run(self, endpoint: str, cancel: threading.Event | None = None) -> Discovery:
         """The discovery itself, awaited on the caller's loop (tests call this)."""
         cancel = cancel or threading.Event()
-        client = Client(endpoint, timeout=self.connect_timeout_s)
+        # asyncua's watchdog probes the server every watchdog_intervall and gives up the connection when a probe
+        # takes longer than that (1 s by default): a server busy collecting a big node's references for two
+        # seconds would be dropped mid-browse. Probe as patiently as a request is waited for.
+        client = Client(endpoint, timeout=self.request_timeout_s, watchdog_intervall=self.request_timeout_s)
         await asyncio.wait_for(client.connect(), self.connect_timeout_s)
         try:
             return await discover(client, self.limits, cancel.is_set, self.progress.emit)

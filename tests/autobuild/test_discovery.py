@@ -14,7 +14,7 @@ from app.autobuild.discovery import Cancelled, Limits
 from app.autobuild.job import DiscoveryJob
 from app.optimise.feasibility import factory_hulls
 from app.physics.world import check_layout
-from tests.interop.test_node_opcua import _STARTED, start_nodeset_server
+from tests.interop.test_node_opcua import _STARTED, start_node_server, start_nodeset_server
 from tests.live.conftest import free_port
 
 
@@ -49,7 +49,7 @@ def test_machines_are_found_with_identification_state_and_counter(machinery):
     found = run(DiscoveryJob().run(url))
     assert found.complete and not found.problems
     by_name = {m.name: m for m in found.machines}
-    assert sorted(by_name) == ["Liar", *(f"M{i:04d}" for i in range(1, 10))]
+    assert sorted(by_name) == ["Liar", *(f"M{i:04d}" for i in range(1, 10)), "WrongType"]
     m = by_name["M0002"]
     assert m.group == ("Line1",) and by_name["M0005"].group == ("Line2",)
     assert m.identification == {
@@ -72,6 +72,12 @@ def test_machines_are_found_with_identification_state_and_counter(machinery):
         "Identification has no ProductInstanceUri (mandatory)",
         "no MachineryItemState/CurrentState: its state cannot be bound",
     }
+    wrong = by_name["WrongType"]
+    assert wrong.problems == (
+        "no Identification: manufacturer, model and serial number unknown",
+        "State's CurrentState is a int, not a LocalizedText: bound with the auto mapping",
+    )
+    assert wrong.states == {"State": "auto"} and wrong.bindings["State"] == f"nsu={uri};s=Machines/WrongType/State/CurrentState"
     rows = {r.name: r for r in preview_rows(found, None)}
     assert (rows["M0001"].kind, rows["M0002"].kind, rows["M0003"].kind) == ("press", "cnc", "robot_cell")
     assert rows["M0002"].bindings == "OperationMode, PartCount, State"
@@ -82,7 +88,7 @@ def test_limits_and_cancel(machinery):
     found = run(DiscoveryJob().run(url))
     liar = next(m for m in found.machines if m.name == "Liar")
     assert "Many has more than 1,000 children: only the first looked at" in liar.problems
-    assert found.complete and len(found.machines) == 7 and found.nodes_browsed < 2000
+    assert found.complete and len(found.machines) == 8 and found.nodes_browsed < 2000
     few = run(DiscoveryJob(Limits(children=100)).run(url))
     liar = next(m for m in few.machines if m.name == "Liar")
     assert "Many has more than 100 children: only the first looked at" in liar.problems
@@ -98,9 +104,9 @@ def test_build_places_binds_groups_and_rerun_shows_the_difference(machinery):
     url, _uri = machinery(10)
     found = run(DiscoveryJob().run(url))
     factory, changed = build(empty_factory(), found, {"press": (3.2, 2.6, 2.4)})
-    assert len(factory.machines) == len(changed) == 11
+    assert len(factory.machines) == len(changed) == 12
     assert check_layout(factory, factory_hulls(factory, None)) == []  # no collision, clearance kept
-    bound = [m for m in factory.machines if m.name != "Liar"]
+    bound = [m for m in factory.machines if m.name not in ("Liar", "WrongType")]
     assert all({"State", "OperationMode", "PartCount"} <= set(m.tags) for m in bound)
     assert all(m.states["State"] == "machinery-item-state" for m in bound)
     lines = {m.id: m.line for m in factory.machines}
@@ -110,7 +116,7 @@ def test_build_places_binds_groups_and_rerun_shows_the_difference(machinery):
         m.pose.y_m for m in factory.machines if m.line == "Line2"
     }
     # Re-run against the same server: nothing new; against a server with fewer machines: those gone listed.
-    assert summary(preview_rows(found, factory)).startswith("0 new, 11 already in the factory, 0 gone")
+    assert summary(preview_rows(found, factory)).startswith("0 new, 12 already in the factory, 0 gone")
     again, none = build(factory, found)
     assert again == factory and none == []
 
@@ -121,11 +127,21 @@ def test_rerun_on_a_changed_server_lists_added_and_gone(machinery):
     url2, _ = machinery(4)  # another process: same namespace URI, M0005 and M0006 gone
     fewer = run(DiscoveryJob().run(url2))
     new, present, gone = difference(fewer, factory)
-    assert new == [] and sorted(gone) == ["M0005", "M0006"] and len(present) == 5
+    assert new == [] and sorted(gone) == ["M0005", "M0006"] and len(present) == 6
     rows = preview_rows(fewer, factory)
     assert sorted(r.name for r in rows if r.status == "gone") == ["M0005", "M0006"]
     after, changed = build(factory, fewer)
-    assert sorted(changed) == ["M0005", "M0006"] and len(after.machines) == 5
+    assert sorted(changed) == ["M0005", "M0006"] and len(after.machines) == 6
     url3, _ = machinery(8)
     more, _, _ = difference(run(DiscoveryJob().run(url3)), after)
     assert sorted(m.name for m in more) == ["M0005", "M0006", "M0007", "M0008"]
+
+
+def test_a_server_without_the_machinery_companion_spec_says_so(machinery):
+    port = free_port()
+    start_node_server(port)  # tests/interop/server.js: Objects/Plant/Mill1, no DI or Machinery nodesets
+    found = run(DiscoveryJob().run(f"opc.tcp://127.0.0.1:{port}/interop"))
+    assert found.machines == () and found.complete
+    assert found.problems == (
+        "the server has no OPC UA for Machinery namespace (http://opcfoundation.org/UA/Machinery/): no machines to find",
+    )

@@ -1,7 +1,8 @@
 // A node-opcua server with the official DI and Machinery nodesets (node-opcua-nodesets), for floortwin's
 // interoperability tests. Usage: node nodesets.js PORT [MACHINES [HUGE]] — prints "ready" once it listens on
 // 127.0.0.1:PORT/interop. With MACHINES: that many OPC UA for Machinery machines (see addMachines), plus one that
-// lies (no SerialNumber, no MachineryItemState, a reference back up making a browse loop); with HUGE: a node of
+// lies (no SerialNumber, no MachineryItemState, a reference back up making a browse loop) and one whose
+// CurrentState is an Int32; with HUGE: a node of
 // that many children under the liar.
 // Objects/Press1 (a DI device): DeviceHealth (DeviceHealthEnumeration: FAILURE), State/CurrentState of a
 // MachineryItemState state machine ("Executing", a LocalizedText), Speed (an AnalogItem: rpm, EURange 0–1000,
@@ -72,6 +73,15 @@ function addMachines(space, ns, count, huge) {
   const loop = ns.addObject({ componentOf: liar, browseName: "Loop", nodeId: "s=Machines/Liar/Loop" });
   loop.addReference({ referenceType: "Organizes", nodeId: liar.nodeId });
   loop.addReference({ referenceType: "Organizes", nodeId: folder.nodeId });
+  // A machine whose state has the wrong data type (an Int32 code, not a LocalizedText) and no Identification.
+  const wrong = ns.addObject({ organizedBy: folder, browseName: "WrongType", nodeId: "s=Machines/WrongType" });
+  const wrongState = ns.addObject({
+    componentOf: wrong, browseName: { name: "MachineryItemState", namespaceIndex: mi }, nodeId: "s=Machines/WrongType/State",
+  });
+  ns.addVariable({
+    componentOf: wrongState, browseName: "CurrentState", nodeId: "s=Machines/WrongType/State/CurrentState", dataType: "Int32",
+    value: new Variant({ dataType: DataType.Int32, value: 1 }),
+  });
   if (huge > 0) {
     const many = ns.addObject({ componentOf: liar, browseName: "Many", nodeId: "s=Machines/Liar/Many" });
     for (let k = 0; k < huge; k += 1) {

@@ -77,14 +77,14 @@ def test_build_twin_adds_the_servers_machines_as_one_undo_step(make_window, qtbo
     seen = _run_dialog(qtbot, machinery_url, w.actions_by_id["live.build_twin"], tmp_path)
     assert seen["stop_enabled"]  # the browse ran off the GUI thread, cancellable
     rows = seen["rows"]
-    assert sorted(rows) == ["Liar", "M0001", "M0002", "M0003", "M0004", "M0005", "M0006"]
+    assert sorted(rows) == ["Liar", "M0001", "M0002", "M0003", "M0004", "M0005", "M0006", "WrongType"]
     assert rows["M0002"][:4] == ["new", "M0002", "CNC machining centre", "Line1"]
     assert rows["M0002"][5] == "OperationMode, PartCount, State"
     assert "no MachineryItemState" in rows["Liar"][4]
     assert rows["M0002"][6] == "ACME Machines, CNC Mill DMU 50, SN-1002, Hall A Line1"
-    assert seen["status"].startswith("7 new, 0 already in the factory, 0 gone from the server; 1 with problems")
+    assert seen["status"].startswith("8 new, 0 already in the factory, 0 gone from the server; 2 with problems")
     after = w.document.factory
-    assert len(after.machines) == len(before.machines) + 7
+    assert len(after.machines) == len(before.machines) + 8
     added = {m.id: m for m in after.machines}
     assert added["M0003"].kind == "robot_cell" and "State" in added["M0003"].tags and added["M0003"].line == "Line1"
     assert all(m.pose == before.machine(m.id).pose for m in before.machines)  # nothing already there moved
@@ -117,7 +117,7 @@ def test_build_twin_adds_the_servers_machines_as_one_undo_step(make_window, qtbo
 
     QtCore.QTimer.singleShot(0, look)
     w.actions_by_id["live.build_twin"].trigger()
-    assert again["status"].startswith("0 new, 7 already in the factory, 0 gone") and not again["build"]
+    assert again["status"].startswith("0 new, 8 already in the factory, 0 gone") and not again["build"]
 
 
 def test_a_server_that_does_not_answer_says_so(make_window, qtbot, tmp_path):
