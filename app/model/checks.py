@@ -116,8 +116,6 @@ def batch_problems(f: Factory) -> list[Problem]:
             problems.append(
                 Problem(f"machines[{i}].sim.batch", "an assembly station joins its bill of materials: it does not batch")
             )
-        if s.failures == "per_server":
-            problems.append(Problem(f"machines[{i}].sim.failures", "a batch station fails as one station (failures: station)"))
         if s.rework is not None and s.rework.to == m.id:
             problems.append(
                 Problem(

@@ -530,7 +530,7 @@ def _assemble(
                 enter(j, part, now)
         else:
             decided[part] = (pos, travel)  # it waits for that place, whatever it drew
-            if srv_state[i][s] != _BLOCKED:
+            if srv_state[i][s] < _BLOCKED:  # not already blocked, nor down (a batch handed on by a down server)
                 set_state(i, s, _BLOCKED, now)
             waiters[j].append((i, s))
 

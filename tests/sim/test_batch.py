@@ -142,7 +142,7 @@ def test_the_trace_of_a_batch_line_sums_to_the_engines_books():
 @pytest.mark.parametrize(
     ("extra", "path", "words"),
     [
-        ({"failures": "per_server", "servers": 2, "mtbf_s": 100.0, "mttr_s": 10.0}, "machines[0].sim.failures", "fails as one"),
+        ({"assembly": {"bom": [{"part": "P"}]}}, "machines[0].sim.batch", "does not batch"),
         ({"rework": {"p": 0.1, "to": "S0"}}, "machines[0].sim.rework.to", "not to itself"),
     ],
 )
@@ -159,3 +159,33 @@ def test_scrap_or_a_branch_makes_replications_differ_even_with_fixed_times():
     m = line([{"cycle": det(60.0), "scrap": 0.1}], det(100.0), horizon_s=1e4, warmup_s=0.0, replications=4)
     assert not m.deterministic and m.replications == 4
     assert line([{"cycle": det(60.0)}], det(100.0), horizon_s=1e4, warmup_s=0.0, replications=4).replications == 1
+
+
+def _two_ovens(room: int):
+    oven = {
+        "cycle": det(60.0),
+        "batch": 4,
+        "servers": 2,
+        "input_buffer": 8,
+        "mtbf_s": 1000.0,
+        "mttr_s": 100.0,
+        "failures": "per_server",
+    }
+    return line([oven, {"cycle": exp(3.0), "input_buffer": room}], SATURATED, horizon_s=3e5, warmup_s=1e4, replications=10)
+
+
+def test_two_batch_servers_failing_each_on_their_own():
+    # Two ovens side by side, batches of 4 in 60 s, each failing on its own (MTBF 1000 s, MTTR 100 s), parts
+    # always waiting, room behind them for both batches: 2 × A × 4/T = 2 × 10/11 × 240 = 436.4 parts/h.
+    s = run(_two_ovens(room=20))  # Little's law checked
+    assert s.throughput_per_h["total"].contains(2 * 1000 / 1100 * 240.0), s.throughput_per_h["total"]
+    down = s.states["S0"]["down"]
+    assert abs(down.mean - 1 / 11) < 3 * down.half_width / 1.96, down
+    # With room for two parts behind them an oven hands its batch on over several cycles of the next machine
+    # and fails meanwhile too (handing the rest on while down): no part is lost (Little's law), each server is
+    # still down 1/11 of its time (calendar-time failures), and the blocking costs output.
+    tight = run(_two_ovens(room=1))
+    assert tight.states["S0"]["blocked"].mean > 0.02
+    down = tight.states["S0"]["down"]
+    assert abs(down.mean - 1 / 11) < 3 * down.half_width / 1.96, down
+    assert tight.throughput_per_h["total"].mean < s.throughput_per_h["total"].mean - 10
