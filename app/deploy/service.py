@@ -464,7 +464,7 @@ class Deployment:
     # -- the link -------------------------------------------------------------------------------------
     async def _connect(self) -> None:
         s = self.settings
-        client = Client(s.endpoint, timeout=s.timeout_s)
+        client = Client(s.endpoint, timeout=s.timeout_s, watchdog_intervall=s.timeout_s)  # patient probes (app.live.client)
         client.application_uri = s.application_uri
         client.set_user(s.username or "")
         client.set_password(s.password or "")

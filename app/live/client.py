@@ -385,7 +385,10 @@ class LiveClient:
 
     async def _open(self) -> None:
         s = self.settings
-        client = Client(s.endpoint, timeout=s.timeout_s)
+        # asyncua probes the server every watchdog_intervall and drops the link when a probe takes longer than
+        # that (1 s by default): a loaded machine or a busy server lost its link ~30 s in. Probe as patiently as a
+        # request is waited for; our own health check (health_check_s) still finds a dead server quickly.
+        client = Client(s.endpoint, timeout=s.timeout_s, watchdog_intervall=s.timeout_s)
         client.application_uri = s.application_uri
         client.session_timeout = 60_000
         if s.username:

@@ -229,3 +229,31 @@ def test_output_rates_are_per_plant_hour():
     session.meter.add(300.0, np.array([110.0, 50.0]))  # 5 clock minutes are 100 plant minutes
     assert session.output_rates() == pytest.approx([6.0, 30.0])
     assert not session.apply_time_scale(20.0)
+
+
+def test_a_server_that_stalls_for_longer_than_a_second_keeps_its_link(plant, tmp_path):
+    """Several trials on a loaded machine saw the link drop ~30 s in for ~25 s: asyncua's own watchdog gave a
+    server 1 s to answer its probe. A server that stalls 2.5 s (here: the plant process stopped) within the
+    link's 5 s request time keeps the link."""
+    import os
+    import signal
+
+    session = LiveSession(max_age_s=10.0)
+    threads: dict[str, set[str]] = {"emitted": set(), "applied": set()}
+    _wire(session, threads)
+    assert session.start(load_factory(DEMO), ConnectionSettings(plant.endpoint, timeout_s=5.0), tmp_path / "h.sqlite")
+    try:
+        _pump(session, lambda: session.ready(0.9, time.time()), 30)
+        states: list[LinkState] = []
+        session.link_changed.connect(lambda _g, state, *_: states.append(state))
+        for _ in range(3):  # three stalls of 2.5 s, 2 s apart: a loaded machine's worst minute
+            os.kill(plant.pid, signal.SIGSTOP)
+            time.sleep(2.5)
+            os.kill(plant.pid, signal.SIGCONT)
+            time.sleep(2.0)
+            psygnal.emit_queued()
+        received = session.store.received
+        _pump(session, lambda: session.store.received > received + 50, 20)
+        assert states == [] and session.state == LinkState.CONNECTED  # never lost, never reconnecting
+    finally:
+        session.stop()
