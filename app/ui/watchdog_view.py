@@ -222,19 +222,21 @@ class WatchdogPanel(QtWidgets.QWidget):
     def refresh(self) -> None:
         dog = self.dog
         for i, found in enumerate(self.detections):  # a run of long cycles that the later ones do not bear out
-            if i not in self.done and dog is not None and dog.withdraw_if_unfounded(found):
-                self.done[i] = text.UNFOUNDED
+            sized = dog.withdraw_if_unfounded(found) if i not in self.done and dog is not None else None
+            if sized is not None:
+                self.detections[i], self.done[i] = sized, text.UNFOUNDED
         rows = list(reversed(list(enumerate(self.detections))))
         selected = self.selected_index()
         self.table.blockSignals(True)
         self.table.setRowCount(len(rows))
         for r, (i, found) in enumerate(rows):
             d = dog.latest(found) if dog is not None and i not in self.done else found  # narrowed by later cycles
-            cells = (d.machine, d.text, d.clock(d.detected_ts), self.done.get(i, ""))
+            said = text.withdrawn_text(d) if self.done.get(i) == text.UNFOUNDED else d.text
+            cells = (d.machine, said, d.clock(d.detected_ts), self.done.get(i, ""))
             for c, words in enumerate(cells):
                 item = QtWidgets.QTableWidgetItem(words)
                 item.setData(QtCore.Qt.ItemDataRole.UserRole, i)
-                item.setToolTip(d.text)
+                item.setToolTip(said)
                 if i not in self.done:
                     font = item.font()
                     font.setBold(True)
@@ -258,7 +260,8 @@ class WatchdogPanel(QtWidgets.QWidget):
         pending = [text.pending_text(*p) for p in dog.pending()]
         machines = len({m for m, _p in dog.channels})
         unbound = len(text.without_cycle_time(dog.factory))
-        self.summary.setText(text.watch_summary(len(dog.channels), machines, pending, len(self.detections), unbound))
+        found = sum(1 for i in range(len(self.detections)) if self.done.get(i) not in (text.UNFOUNDED, text.MODEL_CHANGED))
+        self.summary.setText(text.watch_summary(len(dog.channels), machines, pending, found, unbound))
         self.summary.setToolTip("\n".join([self.summary.text(), *pending[1:]]))
 
     def selected_index(self) -> int | None:

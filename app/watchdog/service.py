@@ -386,22 +386,23 @@ class Watchdog:
                         out.append((machine, param, words))
             return out
 
-    def withdraw_if_unfounded(self, detection: Detection, t: float | None = None) -> bool:
+    def withdraw_if_unfounded(self, detection: Detection, t: float | None = None) -> Detection | None:
         """Once a detection's size is known, withdraw it when its interval holds no change at all (``+3 ± 4%``:
         a run of long cycles that the cycles since its change point do not bear out): the channel is watched
-        again and the log says why. True when withdrawn; False while it stands or its size is still settling."""
+        again and the log says why (a ``withdrawal``). Returns the sized detection when withdrawn; None while
+        it stands or its size is still settling."""
         with self.lock:
             ch = self.channels.get((detection.machine, detection.param))
             if ch is None or ch.detection is not detection:
-                return False
+                return None
             d = self.latest(detection)
             if not d.size_known or not math.isfinite(d.half_width) or abs(d.ratio - 1.0) > d.half_width:
-                return False
+                return None
             self.rearm(detection.machine, detection.param)
             mean = detection.model_mean_s
-            why = f"{d.text}: withdrawn — its size holds no change once {d.n} cycles are in"
-            self._log("dismissal", d, time.time() if t is None else t, mean, mean, why)
-            return True
+            why = f"{d.machine} {PARAM_WORDS[d.param]} {d.change_text}: no change once sized on {d.n} observations"
+            self._log("withdrawal", d, time.time() if t is None else t, mean, mean, why)
+            return d
 
     def dismiss(self, detection: Detection, t: float | None = None) -> None:
         """The user judged a detection not worth a recalibration: log it and watch that channel again."""

@@ -25,11 +25,16 @@ from app.watchdog.log import LogEntry
 LOG_COLUMNS = ("Time", "Machine", "Parameter", "Size", "Confidence", "Action")
 #: A detection made against the model as it was, once the model changed (a deployment, an edit): its channel
 #: compares with the new model from then on.
-MODEL_CHANGED = "model changed since: watched again"
+MODEL_CHANGED = "model changed: watched again"
 #: A detection whose size, once known, holds no change (``Watchdog.withdraw_if_unfounded``).
-UNFOUNDED = "no change once sized: withdrawn"
+UNFOUNDED = "withdrawn: no change"
 #: What each kind of log entry was (the "Action" column).
-ACTIONS = {"detection": "detected", "recalibration": "recalibrated", "dismissal": "dismissed"}
+ACTIONS = {
+    "detection": "detected",
+    "recalibration": "recalibrated",
+    "dismissal": "dismissed",
+    "withdrawal": UNFOUNDED,
+}
 
 
 def ratio_text(ratio: float, half_width: float) -> str:
@@ -101,6 +106,12 @@ def log_rows(entries: Iterable[LogEntry], clock: Callable[[float], str] | None =
 def without_cycle_time(factory) -> list[str]:
     """Machines whose cycle time cannot be watched: their ``CycleTime`` signal is not bound."""
     return [m.id for m in factory.machines if "CycleTime" not in m.tags]
+
+
+def withdrawn_text(d) -> str:
+    """A withdrawn detection's row: the size it was judged on, and no confidence claim it does not support —
+    ``PR-04 cycle time +7.8 ± 8.9% since 17:44: no change once sized (16 cycles)``."""
+    return f"{d.machine} {PARAM_WORDS[d.param]} {d.change_text} since {d.clock(d.since_ts)}: no change once sized ({d.n} so far)"
 
 
 def watch_summary(channels: int, machines: int, pending: Sequence[str], detections: int, unbound: int = 0) -> str:

@@ -201,10 +201,10 @@ def test_repairs_that_take_three_times_longer_are_found_on_the_repair_time_only(
     assert "CNC-03 repair time +" in d.text
 
 
-def test_a_detection_whose_size_holds_no_change_is_withdrawn_once_sized_and_a_real_one_stands(factory):
+def test_a_detection_whose_size_holds_no_change_is_withdrawn_once_sized_and_a_real_one_stands(factory, tmp_path):
     """Trial 10: "PR-04 cycle time +3.4 ± 4.1% since 17:02 (> 99.9% confidence)" with a Recalibrate offer —
     an interval that holds no change. Once sized, such a detection is withdrawn (logged) and watched again."""
-    dog = Watchdog(factory, clock=hours)
+    dog = Watchdog(factory, clock=hours, log_path=tmp_path / "wd.sqlite")
     names = _names("CNC-03")
     found = []
     dog.detected.connect(found.append)
@@ -214,12 +214,19 @@ def test_a_detection_whose_size_holds_no_change_is_withdrawn_once_sized_and_a_re
     dog.feed([Update(0, 270.0 + (3 if i % 2 else -3), GOOD, 1200.0 + 600 * i) for i in range(20)], names)
     d = dog.latest(found[0])
     assert d.size_known and abs(d.ratio - 1.0) <= d.half_width
-    assert dog.withdraw_if_unfounded(found[0])
+    sized = dog.withdraw_if_unfounded(found[0])
+    assert sized is not None and sized.size_known and sized.n >= 16
     assert dog.channels["CNC-03", "cycle"].detection is None  # watched again
-    assert not dog.withdraw_if_unfounded(found[0])  # once
+    assert dog.withdraw_if_unfounded(found[0]) is None  # once
+    from app.watchdog.text import UNFOUNDED, log_rows, withdrawn_text
+
+    said = withdrawn_text(sized)  # trial 11: the row kept "settling … 1 so far; > 99.9% confidence"
+    assert "no change once sized" in said and "confidence" not in said and "settling" not in said
+    rows = log_rows(read_log(tmp_path / "wd.sqlite"), clock=hours)
+    assert rows[0][5] == UNFOUNDED and rows[0][3].startswith("+")  # logged as withdrawn (not "dismissed"), with its size
     # a real +35% change stands
     dog2 = Watchdog(factory, clock=hours)
     real = []
     dog2.detected.connect(real.append)
     dog2.feed([Update(0, 270.0, GOOD, 0.0)] + [Update(0, 364.5 + i % 3, GOOD, 600.0 * (i + 1)) for i in range(20)], names)
-    assert real and dog2.latest(real[0]).size_known and not dog2.withdraw_if_unfounded(real[0])
+    assert real and dog2.latest(real[0]).size_known and dog2.withdraw_if_unfounded(real[0]) is None
