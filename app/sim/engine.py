@@ -450,18 +450,27 @@ def _assemble(
                     else:
                         move_on(wi, ws, srv_part[wi][ws], now)
 
-    def use_up(part: int, now: float) -> None:
-        """A part goes into an assembled unit: it leaves the system (counted per part type, not as made)."""
+    def leave(part: int, now: float, count: list, time_sum: list) -> None:
+        """A part leaves the system before its routing's end (used up in an assembly, scrapped): counted per
+        part type in ``count`` and ``time_sum`` after the warm-up. (The routing's end is inlined in ``move_on``.)"""
         nonlocal wip, wip_area, wip_last
         wip_area += wip * (now - wip_last)
         wip_last = now
         wip -= 1
         if now >= warmup:
             k = p_type[part]
-            used_n[k] += 1
-            used_time[k] += now - p_born[part]
+            count[k] += 1
+            time_sum[k] += now - p_born[part]
+
+    def free_cards(now: float) -> None:
+        """Cards freed (a part left): the longest-waiting sources go in while the WIP cap allows."""
         while cap_waiting and wip < (wip_cap or 0):
             admit(cap_waiting.popleft(), now)
+
+    def use_up(part: int, now: float) -> None:
+        """A part goes into an assembled unit: it leaves the system (counted per part type, not as made)."""
+        leave(part, now, used_n, used_time)
+        free_cards(now)
 
     def occupy(i: int, delta: int, now: float) -> None:
         """Station i holds ``delta`` more parts from now (its exact time-average follows)."""
@@ -536,17 +545,9 @@ def _assemble(
 
     def scrap(i: int, s: int, part: int, now: float) -> None:
         """The part finished at station i, server s, is scrapped: it leaves the system."""
-        nonlocal wip, wip_area, wip_last
-        wip_area += wip * (now - wip_last)
-        wip_last = now
-        wip -= 1
-        if now >= warmup:
-            k = p_type[part]
-            scrap_n[k] += 1
-            scrap_time[k] += now - p_born[part]
+        leave(part, now, scrap_n, scrap_time)
         depart(i, s, now)
-        while cap_waiting and wip < (wip_cap or 0):
-            admit(cap_waiting.popleft(), now)
+        free_cards(now)
 
     def judge(i: int, s: int, part: int, now: float) -> None:
         """Station i's quality check of a finished part: scrapped, reworked or passed on."""
