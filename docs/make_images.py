@@ -52,6 +52,7 @@ IMAGES = (
     "watchdog",
     "material-flow",
     "params-optimiser",
+    "state-gantt",
 )
 MATRIX_SIZES = ((1366, 768), (1920, 1080))
 THEMES = ("light", "dark")
@@ -447,6 +448,21 @@ async def stage_params_optimiser(shots: dict[str, Shot], folder: Path, _options:
         dialog.close()
 
 
+async def stage_state_gantt(shots: dict[str, Shot], folder: Path, _options: Options) -> None:
+    """The State Gantt dock raised on a simulation of the demo plant (replication 1), Press 2 selected."""
+    shot = shots["state-gantt"]
+    async with Session(folder, shot.size, shot.theme) as w:
+        dock = w.gantt.dock
+        dock.show()
+        dock.raise_()
+        dock.source.setCurrentIndex(dock.source.findData("layout"))
+        w.gantt.refresh()
+        await until(lambda: dock.bars is not None and not dock.bars.clock, RUN_S, "the simulation's bars")
+        w.selection.select(["PR-02"])
+        await settle(w)
+        await save(w, shot.path)
+
+
 STAGES = {
     "demo": stage_demo,
     "heat-temperature": stage_heat_temperature,
@@ -458,6 +474,7 @@ STAGES = {
     "watchdog": stage_watchdog,
     "material-flow": stage_material_flow,
     "params-optimiser": stage_params_optimiser,
+    "state-gantt": stage_state_gantt,
 }
 
 
