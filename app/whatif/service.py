@@ -97,7 +97,7 @@ def drift_text(found: Sequence[Drift], tested: int | None = None, window_s: floa
     """The drift check's finding in a sentence (the first four machines). Nothing found is not "the plant
     behaves as the model": it says what was tested over what window, and where cycle times are watched.
 
-    >>> print(drift_text([], 52, 3600.0).replace("; ", ";\n"))
+    >>> print(drift_text([], 52, 3600.0).replace("; ", ";\\n"))
     Utilisation and output over the last 60 min are within the model's prediction (52 KPIs tested together);
     cycle times, failures and arrivals: the drift watchdog (Alarms dock).
     """
