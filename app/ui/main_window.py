@@ -117,6 +117,7 @@ class MainWindow(QtWidgets.QMainWindow):
         place_docks(self, self.docks)
         self.addToolBar(QtCore.Qt.ToolBarArea.BottomToolBarArea, self.timeline)
         self._docks_tabbed = False  # tabbed at the first show (see showEvent)
+        self._asked = self.size()
         self.live = LiveLink(self.view, self, plugins=self.plugins)
         self.node_tools = make_node_tools(self)  # the selected node's attributes, the Watch dock, Write Value…
         self.plugins.host.set_selection(self.selection)
@@ -370,12 +371,18 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.document is not None:
             self.view.show_kind_colours(self.document.factory, self.asset_of)  # with its legend
 
+    def setVisible(self, visible: bool) -> None:
+        if visible and not self._docks_tabbed:
+            self._asked = self.size()  # before the docks, still side by side, widen it (see showEvent)
+        super().setVisible(visible)
+
     def showEvent(self, event: QtGui.QShowEvent) -> None:
         super().showEvent(event)
         QtCore.QTimer.singleShot(0, lambda: unelide_dock_tabs(self))
         if not self._docks_tabbed:
             self._docks_tabbed = True
             arrange_default(self, self.docks, self.plugin_docks)
+            self.resize(self._asked)  # tabbed, the docks no longer need the width they took side by side
 
     # -- shutdown --------------------------------------------------------------------------------------
     def closeEvent(self, event: QtGui.QCloseEvent) -> None:

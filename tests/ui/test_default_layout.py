@@ -68,3 +68,11 @@ def test_dock_tabs_show_whole_titles_at_1366(make_window, qtbot):
     for bar in bars:
         for k in range(bar.count()):
             assert bar.tabRect(k).width() >= bar.fontMetrics().horizontalAdvance(bar.tabText(k)), bar.tabText(k)
+
+
+def test_a_window_asked_for_1200x800_keeps_that_size_with_every_bottom_dock(make_window, qtbot):
+    """The installer test saw 1362×800 for --size 1200x800: before the first show tabs them, the bottom docks
+    sit side by side (the State Gantt, the alarms and the Watch dock each want ~400 px) and widened the window."""
+    w = make_window(size=(1200, 800))
+    qtbot.waitUntil(lambda: w.width() == 1200, timeout=3000)
+    assert (w.width(), w.height()) == (1200, 800)
