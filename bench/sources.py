@@ -332,7 +332,9 @@ def main() -> int:
     window_ratio = ratio(window.get("metrics_per_s"), bare.get("metrics_per_s"))
     print(f"app / bare rate: {rate_ratio}, window / bare: {window_ratio} (target ≥ 0.9)")
     figures = {"bare": bare, "app": app, "window": window, "rate_ratio": rate_ratio, "window_rate_ratio": window_ratio}
-    emit("sources", {"sparkplug": {**figures, "offered_per_s": RATE}})
+    met = [r is not None and r >= 0.9 for r in (rate_ratio, window_ratio)]
+    targets = {"sparkplug_ingest_at_least_0_9x_bare_session": met[0], "sparkplug_ingest_at_least_0_9x_bare_window": met[1]}
+    emit("sources", {"sparkplug": {**figures, "offered_per_s": RATE}, "targets": targets})
     return 0
 
 
